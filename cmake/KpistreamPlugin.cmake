@@ -1,0 +1,20 @@
+# kpistream_add_plugin(<name> <sources>...)
+#
+# Builds a KPI plugin as a MODULE library named kpi_<name>.so. In the source
+# tree it links the header-only kpistream_sdk target; out of tree (through
+# find_package(Kpistream)) it links Kpistream::sdk. A plugin never links the
+# host: services come in through the ks_host_api table.
+function(kpistream_add_plugin name)
+  add_library(kpi_${name} MODULE ${ARGN})
+  set_target_properties(kpi_${name} PROPERTIES PREFIX "" C_VISIBILITY_PRESET hidden)
+  if(TARGET kpistream_sdk)
+    target_link_libraries(kpi_${name} PRIVATE kpistream_sdk)
+    set_target_properties(kpi_${name} PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${KS_PLUGIN_DIR_BUILD})
+    install(TARGETS kpi_${name} LIBRARY DESTINATION ${KS_PLUGIN_DIR_INSTALL})
+  else()
+    target_link_libraries(kpi_${name} PRIVATE Kpistream::sdk)
+  endif()
+  # Refuse undefined symbols at link time: a plugin may only use libc/libm.
+  target_link_options(kpi_${name} PRIVATE -Wl,--no-undefined)
+  target_link_libraries(kpi_${name} PRIVATE m)
+endfunction()

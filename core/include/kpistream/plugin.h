@@ -1,0 +1,317 @@
+/*
+ * kpistream plugin SDK — the only header a KPI plugin includes.
+ *
+ * A plugin is a shared object that exports one function,
+ *
+ *     const ks_plugin_descriptor *kpistream_plugin_entry(void);
+ *
+ * returning a pointer to a static, versioned descriptor (ABI major/minor,
+ * struct size, name, version, the event bodies it wants, its callbacks).
+ * The host passes its services in as a function table (ks_host_api) that only
+ * ever grows at the end, so a plugin never links against the host binary.
+ *
+ * Compatibility (checked by the loader, see docs/plugins.md):
+ *   - abi_major must equal KS_PLUGIN_ABI_MAJOR of the host;
+ *   - abi_minor must be <= the host's minor (a plugin built against a newer
+ *     SDK may call services this host does not have);
+ *   - struct_size must be >= the size of the 1.0 descriptor.
+ *
+ * Ownership, in librdkafka's manner, is written on every call below. In
+ * short: the host owns every pointer it hands to a plugin, and those pointers
+ * are valid only for the duration of the callback unless said otherwise; the
+ * plugin owns its `plugin_data` and frees it in destroy().
+ *
+ * State: a plugin keeps no mutable globals and no private hash tables. All
+ * per-contact, per-agent, per-customer and per-interval aggregates live in
+ * host-owned tables of fixed-size, pointer-free records (see ks_table_*), so
+ * the host can checkpoint, restore and move them between instances.
+ */
+#ifndef KPISTREAM_PLUGIN_H
+#define KPISTREAM_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "kpistream/v1/events.pb-c.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KS_PLUGIN_ABI_MAJOR 1
+#define KS_PLUGIN_ABI_MINOR 0
+
+/* Name of the symbol every plugin exports. */
+#define KS_PLUGIN_ENTRY_SYMBOL "kpistream_plugin_entry"
+
+#if defined(_WIN32)
+#define KS_PLUGIN_EXPORT __declspec(dllexport)
+#else
+#define KS_PLUGIN_EXPORT __attribute__((visibility("default")))
+#endif
+
+/* ---- Error codes: 0 is success, errors are negative (libuv style). ------- */
+#define KS_OK 0
+#define KS_EINVAL (-22)   /* invalid argument or configuration value */
+#define KS_ENOMEM (-12)   /* out of memory or state budget */
+#define KS_ENOENT (-2)    /* no such key / plugin / symbol */
+#define KS_EABI (-1001)   /* ABI mismatch */
+#define KS_EDECODE (-1002) /* undecodable or schema-invalid input */
+#define KS_ELATE (-1003)  /* event later than its interval's close */
+#define KS_EPLUGIN (-1004) /* a plugin callback failed */
+#define KS_EKAFKA (-1005) /* a Kafka client error */
+#define KS_ECONFIG (-1006) /* bad configuration */
+#define KS_ESTATE (-1007) /* state table misuse (wrong size, wrong kind) */
+
+/* ---- Opaque host objects ------------------------------------------------ */
+typedef struct ks_plugin_ctx ks_plugin_ctx; /* one per loaded plugin; host-owned */
+typedef struct ks_task ks_task;             /* one per input partition number; host-owned */
+typedef struct ks_table ks_table;           /* a declared state table; host-owned */
+
+/* ---- Events as the host hands them to on_event ------------------------- */
+typedef struct ks_event {
+  const Kpistream__V1__Event *msg; /* decoded once by the host; valid during the call */
+  uint32_t body;                   /* == msg->body_case */
+  int64_t time_ms;                 /* == msg->event_time_ms */
+  int64_t interval_start_ms;       /* interval the event time falls in */
+  int64_t interval_end_ms;
+  const char *topic; /* input topic it came from */
+  int32_t partition;
+  int64_t offset;
+} ks_event;
+
+/* ---- Results ----------------------------------------------------------- */
+typedef enum ks_agg {
+  KS_AGG_RATIO = 1, /* value = numerator / denominator */
+  KS_AGG_SUM = 2,   /* value = numerator */
+  KS_AGG_MAX = 3,
+  KS_AGG_MIN = 4,
+  KS_AGG_GAUGE = 5
+} ks_agg;
+
+typedef struct ks_label {
+  const char *key;
+  const char *value;
+} ks_label;
+
+/*
+ * One result. All strings are borrowed for the duration of emit(); the host
+ * copies what it keeps. Set struct_size = sizeof(ks_result) (KS_RESULT_INIT).
+ * A RATIO with denominator 0 is published without a value (null), never 0.
+ */
+typedef struct ks_result {
+  uint32_t struct_size;
+  const char *metric;
+  int64_t interval_start_ms;
+  int64_t interval_end_ms;
+  const char *tenant;
+  int channel; /* Kpistream__V1__Channel; 0 = all channels */
+  const char *queue;
+  const char *agent_id;
+  const char *team;
+  const ks_label *labels;
+  size_t n_labels;
+  int has_value; /* for non-RATIO results: 0 publishes a null value */
+  double value;  /* ignored for RATIO (computed by the host) */
+  double numerator;
+  double denominator;
+  int64_t count;
+  ks_agg aggregation;
+  const char *unit;
+} ks_result;
+
+#define KS_RESULT_INIT {.struct_size = sizeof(ks_result)}
+
+/* ---- State tables ------------------------------------------------------- */
+typedef enum ks_table_kind {
+  /* Keyed: one record per key per task, kept until removed or idle for
+   * longer than ttl_ms of event time (0 = no TTL). */
+  KS_TABLE_KEYED = 1,
+  /* Windowed: one record per key per interval per task; the host drops the
+   * interval's records after on_interval_close() returns. */
+  KS_TABLE_WINDOWED = 2
+} ks_table_kind;
+
+#define KS_KEY_MAX 256
+
+/* Called for each record of a windowed interval, or each keyed record.
+ * key/record are host-owned. Return 0 to go on, non-zero to stop. */
+typedef int (*ks_record_cb)(void *ud, const void *key, size_t keylen, void *record);
+
+/* ---- Log levels (syslog numbers) --------------------------------------- */
+#define KS_LOG_ERROR 3
+#define KS_LOG_WARN 4
+#define KS_LOG_INFO 6
+#define KS_LOG_DEBUG 7
+
+/*
+ * Services the host offers. Append-only: a new minor adds members at the end
+ * and raises struct_size; check api->struct_size before calling a member
+ * newer than your abi_minor.
+ */
+typedef struct ks_host_api {
+  uint32_t abi_major;
+  uint32_t abi_minor;
+  uint32_t struct_size;
+
+  /* -- 1.0 ---------------------------------------------------------------- */
+
+  /* Log a line prefixed with the plugin's name. fmt is printf-style. */
+  void (*log)(ks_plugin_ctx *ctx, int level, const char *fmt, ...)
+      __attribute__((format(printf, 3, 4)));
+
+  /* The plugin's configuration value for key, or NULL when unset. The string
+   * is host-owned and valid until destroy(). */
+  const char *(*config_get)(ks_plugin_ctx *ctx, const char *key);
+
+  /* Typed configuration readers. On success store into *out and return 0;
+   * when the key is unset store def. A malformed value returns KS_EINVAL and
+   * logs an error naming the plugin, key and value. Durations accept
+   * "250ms", "20s", "15m", "2h", "7d" or a bare number of seconds. */
+  int (*config_get_int)(ks_plugin_ctx *ctx, const char *key, int64_t def, int64_t *out);
+  int (*config_get_double)(ks_plugin_ctx *ctx, const char *key, double def, double *out);
+  int (*config_get_bool)(ks_plugin_ctx *ctx, const char *key, int def, int *out);
+  int (*config_get_duration_ms)(ks_plugin_ctx *ctx, const char *key, int64_t def_ms,
+                                int64_t *out_ms);
+
+  /* Declare a state table; only from init(). record_size is the size of the
+   * plugin's fixed, pointer-free record struct; version is bumped whenever
+   * its layout changes (checkpoints of another version are refused).
+   * Returns a host-owned handle valid until destroy(), or NULL (logged). */
+  ks_table *(*table_declare)(ks_plugin_ctx *ctx, const char *name, ks_table_kind kind,
+                             uint32_t record_size, uint32_t version, int64_t ttl_ms);
+
+  /* Keyed tables: the record for key in task, or NULL if absent and
+   * create == 0. A created record is zero-filled. The pointer is host-owned
+   * and valid until the next state call on this task. Touching a record
+   * renews its TTL at the task's current event time. */
+  void *(*keyed_get)(ks_task *task, ks_table *t, const void *key, size_t keylen, int create);
+  /* Remove key; returns 0, or KS_ENOENT when absent. */
+  int (*keyed_remove)(ks_task *task, ks_table *t, const void *key, size_t keylen);
+
+  /* Windowed tables: the record for key in the interval starting at
+   * interval_start_ms. Same lifetime rules as keyed_get. Returns NULL if the
+   * interval is already closed (the event is late). */
+  void *(*window_get)(ks_task *task, ks_table *t, int64_t interval_start_ms, const void *key,
+                      size_t keylen, int create);
+  /* Visit every record of the interval in insertion order. */
+  int (*window_foreach)(ks_task *task, ks_table *t, int64_t interval_start_ms, ks_record_cb cb,
+                        void *ud);
+
+  /* Publish a result to the plugin's output topic. The host copies what it
+   * needs. Returns 0 or a negative error. */
+  int (*emit)(ks_plugin_ctx *ctx, ks_task *task, const ks_result *r);
+
+  /* The task's partition number, current watermark and interval length. */
+  int32_t (*task_id)(const ks_task *task);
+  int64_t (*task_watermark_ms)(const ks_task *task);
+  int64_t (*interval_length_ms)(const ks_plugin_ctx *ctx);
+
+  /* Memory for the plugin's own private, non-state data (plugin_data). */
+  void *(*alloc)(size_t size);
+  void (*free)(void *ptr);
+} ks_host_api;
+
+/* ---- Interval passed to on_interval_close ------------------------------ */
+typedef struct ks_interval {
+  int64_t start_ms;
+  int64_t end_ms;
+} ks_interval;
+
+/* ---- The descriptor ---------------------------------------------------- */
+typedef struct ks_plugin_descriptor {
+  uint32_t abi_major;   /* KS_PLUGIN_ABI_MAJOR the plugin was built with */
+  uint32_t abi_minor;   /* KS_PLUGIN_ABI_MINOR the plugin was built with */
+  uint32_t struct_size; /* sizeof(ks_plugin_descriptor) the plugin was built with */
+  const char *name;     /* metric family, [a-z0-9_]+; also the default output topic suffix */
+  const char *version;  /* the plugin's own version */
+  const char *description;
+  /* Body field numbers of Event the plugin wants (KPISTREAM__V1__EVENT__BODY_*),
+   * terminated by 0. Events of other bodies are never passed to it. */
+  const uint32_t *interests;
+
+  /* Called once after loading. Declare tables and read configuration here;
+   * store private data in *plugin_data (owned by the plugin). Return 0, or a
+   * negative error after logging why: the host then refuses to start. */
+  int (*init)(ks_plugin_ctx *ctx, const ks_host_api *api, void **plugin_data);
+
+  /* Called for every event of an interesting body whose interval is still
+   * open. Return 0, or a negative error (logged and counted by the host). */
+  int (*on_event)(void *plugin_data, ks_task *task, const ks_event *ev);
+
+  /* Called once per task and interval when the watermark passes the
+   * interval's end plus grace, in interval order. Emit results here. The
+   * interval's windowed records are dropped when it returns. */
+  int (*on_interval_close)(void *plugin_data, ks_task *task, const ks_interval *iv);
+
+  /* Free plugin_data. Tables are freed by the host. */
+  void (*destroy)(void *plugin_data);
+} ks_plugin_descriptor;
+
+typedef const ks_plugin_descriptor *(*ks_plugin_entry_fn)(void);
+
+/* ---- Key helpers (header-only) ---------------------------------------- */
+
+/* A composite key built from length-prefixed parts, so ("ab","c") and
+ * ("a","bc") never collide. Parts longer than 255 bytes are truncated. */
+typedef struct ks_key {
+  uint8_t len;
+  uint8_t overflow;
+  uint8_t buf[KS_KEY_MAX - 2];
+} ks_key;
+
+static inline void ks_key_reset(ks_key *k) {
+  k->len = 0;
+  k->overflow = 0;
+}
+
+static inline void ks_key_add(ks_key *k, const void *data, size_t n) {
+  if (n > 255)
+    n = 255;
+  if ((size_t)k->len + 1 + n > sizeof(k->buf)) {
+    k->overflow = 1;
+    return;
+  }
+  k->buf[k->len++] = (uint8_t)n;
+  memcpy(k->buf + k->len, data, n);
+  k->len = (uint8_t)(k->len + n);
+}
+
+static inline void ks_key_add_str(ks_key *k, const char *s) {
+  ks_key_add(k, s ? s : "", s ? strlen(s) : 0);
+}
+
+static inline void ks_key_add_i64(ks_key *k, int64_t v) {
+  ks_key_add(k, &v, sizeof v);
+}
+
+/* Read back part `index` (0-based) of a key built with ks_key_add*; copies it
+ * NUL-terminated into out (at most outsz-1 bytes). Returns the part length or
+ * -1 when there is no such part. */
+static inline int ks_key_part(const void *key, size_t keylen, int index, char *out,
+                              size_t outsz) {
+  const uint8_t *p = (const uint8_t *)key;
+  size_t off = 0;
+  for (int i = 0; off < keylen; i++) {
+    size_t n = p[off];
+    if (off + 1 + n > keylen)
+      return -1;
+    if (i == index) {
+      size_t c = n < outsz - 1 ? n : outsz - 1;
+      memcpy(out, p + off + 1, c);
+      out[c] = '\0';
+      return (int)n;
+    }
+    off += 1 + n;
+  }
+  return -1;
+}
+
+/* The well-known entry point a plugin defines. */
+KS_PLUGIN_EXPORT const ks_plugin_descriptor *kpistream_plugin_entry(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* KPISTREAM_PLUGIN_H */

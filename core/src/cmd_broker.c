@@ -1,0 +1,540 @@
+/*
+ * kpistream broker — an embedded Kafka-protocol broker for demos and tests.
+ *
+ * Starts librdkafka's mock cluster (it listens on 127.0.0.1, random ports),
+ * creates the project's topics, prints the bootstrap address on stdout (one
+ * line, flushed) and optionally writes it to a file (temp file + rename, so a
+ * reader never sees a partial line), then waits in a libuv loop for SIGINT or
+ * SIGTERM (or --exit-after), destroys the cluster and removes the file.
+ *
+ * The mock cluster runs on its own librdkafka thread; the loop only waits for
+ * the stop signal. Everything lives in one struct broker_app owned by
+ * ks_cmd_broker(): no global mutable state.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+#include <uv.h>
+
+#include "commands.h"
+#include "duration.h"
+#include "log.h"
+
+#define BROKER_LOG "broker"
+#define BROKER_MAX_TOPICS 256
+#define BROKER_TOPIC_NAME_MAX 249 /* Kafka's limit */
+#define BROKER_MAX_PARTITIONS 1024
+#define BROKER_MAX_BROKERS 16
+#define BROKER_DEFAULT_PARTITIONS 4
+
+#define EXIT_USAGE 2
+
+/* The default topic set: inputs, outputs, dead letters. */
+static const char *const default_topics[] = {
+    "events.voice",   "events.email",   "events.chat",    "events.agent",   "events.feedback",
+    "events.business", "kpi.operations", "kpi.experience", "kpi.workforce", "kpi.quality",
+    "kpi.value",      "kpi.forecast",   "kpi.scorecard",  "kpi.alerts",     "kpistream.dlq",
+};
+#define N_DEFAULT_TOPICS (sizeof default_topics / sizeof default_topics[0])
+
+typedef struct broker_topic {
+  char name[BROKER_TOPIC_NAME_MAX + 1];
+  int partitions; /* 0: use --partitions */
+} broker_topic;
+
+typedef struct broker_opts {
+  int partitions;
+  int brokers;
+  int no_default_topics;
+  const char *bootstrap_file; /* borrowed from argv */
+  int64_t exit_after_ms;      /* 0: run until a signal */
+  broker_topic *extra;        /* owned; --topic in order */
+  size_t n_extra;
+} broker_opts;
+
+typedef struct broker_app {
+  broker_opts opts;
+  broker_topic *topics; /* owned: the resolved set actually created */
+  size_t n_topics;
+
+  rd_kafka_t *rk;               /* owned: hosts the mock cluster */
+  rd_kafka_mock_cluster_t *mc;  /* owned: destroyed before rk */
+  char *bootstrap;              /* owned copy of the bootstrap string */
+  int file_written;             /* the bootstrap file is ours to remove */
+
+  uv_loop_t loop;               /* owned; closed after every handle below */
+  uv_signal_t sig_int;
+  uv_signal_t sig_term;
+  uv_timer_t exit_timer;
+  const char *stop_reason;
+} broker_app;
+
+/* ---- argument parsing ------------------------------------------------------ */
+
+/*
+ * Matches argv[*i] against "--lng", "--lng=VALUE", "-s", "-sVALUE" (shrt may
+ * be 0). For options with a value, *val gets it, consuming the next argument
+ * when needed. Returns 1 on a match, 0 when it is another option, -1 when the
+ * value is missing (reported).
+ */
+static int arg_match(int argc, char **argv, int *i, const char *lng, char shrt, int has_value,
+                     const char **val) {
+  const char *a = argv[*i];
+  const char *inline_val = NULL;
+  int matched = 0;
+  if (a[0] == '-' && a[1] == '-') {
+    size_t n = strlen(lng);
+    if (strncmp(a + 2, lng, n) == 0) {
+      if (a[2 + n] == '\0')
+        matched = 1;
+      else if (a[2 + n] == '=' && has_value) {
+        matched = 1;
+        inline_val = a + 3 + n;
+      }
+    }
+  } else if (shrt && a[0] == '-' && a[1] == shrt) {
+    if (a[2] == '\0')
+      matched = 1;
+    else if (has_value) {
+      matched = 1;
+      inline_val = a + 2;
+    }
+  }
+  if (!matched)
+    return 0;
+  if (!has_value)
+    return 1;
+  if (inline_val) {
+    *val = inline_val;
+    return 1;
+  }
+  if (*i + 1 >= argc) {
+    fprintf(stderr, "kpistream broker: option --%s needs a value (see --help)\n", lng);
+    return -1;
+  }
+  *val = argv[++*i];
+  return 1;
+}
+
+static int parse_count(const char *opt, const char *s, int lo, int hi, int *out) {
+  int64_t v;
+  if (ks_parse_int(s, &v) != 0 || v < lo || v > hi) {
+    fprintf(stderr, "kpistream broker: %s: '%s' is not a whole number from %d to %d\n", opt, s, lo,
+            hi);
+    return -1;
+  }
+  *out = (int)v;
+  return 0;
+}
+
+/* Kafka topic names: 1..249 of [A-Za-z0-9._-], not "." or "..". */
+static int topic_name_ok(const char *s, size_t n) {
+  if (n == 0 || n > BROKER_TOPIC_NAME_MAX)
+    return 0;
+  if ((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
+    return 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+          c == '_' || c == '-'))
+      return 0;
+  }
+  return 1;
+}
+
+/* "NAME" or "NAME:PARTITIONS" -> appended to opts->extra. */
+static int add_topic_arg(broker_opts *o, const char *arg) {
+  const char *colon = strrchr(arg, ':');
+  size_t n = colon ? (size_t)(colon - arg) : strlen(arg);
+  if (!topic_name_ok(arg, n)) {
+    fprintf(stderr,
+            "kpistream broker: --topic '%s': a topic name is 1 to %d characters of "
+            "[A-Za-z0-9._-] (optionally followed by :PARTITIONS)\n",
+            arg, BROKER_TOPIC_NAME_MAX);
+    return -1;
+  }
+  int parts = 0;
+  if (colon && parse_count("--topic NAME:PARTITIONS", colon + 1, 1, BROKER_MAX_PARTITIONS, &parts))
+    return -1;
+  if (o->n_extra >= BROKER_MAX_TOPICS) {
+    fprintf(stderr, "kpistream broker: --topic: at most %d topics\n", BROKER_MAX_TOPICS);
+    return -1;
+  }
+  broker_topic *t = &o->extra[o->n_extra++];
+  memcpy(t->name, arg, n);
+  t->name[n] = '\0';
+  t->partitions = parts;
+  return 0;
+}
+
+static void print_help(FILE *f) {
+  fprintf(f,
+          "Usage: kpistream broker [OPTIONS]\n"
+          "\n"
+          "Runs an embedded Kafka-protocol broker (librdkafka's mock cluster) on 127.0.0.1\n"
+          "for demos and tests, prints its bootstrap address on stdout and serves until\n"
+          "SIGINT/SIGTERM. Data lives only as long as this process.\n"
+          "\n"
+          "Options:\n"
+          "  --partitions N          partitions per topic (default %d)\n"
+          "  --brokers N             brokers in the cluster (default 1, at most %d)\n"
+          "  --topic NAME[:PARTS]    also create NAME (repeatable); a default topic named\n"
+          "                          again takes the given partition count\n"
+          "  --no-default-topics     create only the --topic topics\n"
+          "  --bootstrap-file PATH   also write the bootstrap address to PATH (atomically);\n"
+          "                          removed at exit\n"
+          "  --exit-after DURATION   stop by itself after DURATION (\"90\", \"30s\", \"5m\");\n"
+          "                          a safety net for tests (default: never)\n"
+          "  -h, --help              this help\n"
+          "  -V, --version           print the version\n"
+          "\n"
+          "Default topics:\n"
+          "  inputs       events.voice events.email events.chat events.agent\n"
+          "               events.feedback events.business\n"
+          "  outputs      kpi.operations kpi.experience kpi.workforce kpi.quality kpi.value\n"
+          "               kpi.forecast kpi.scorecard kpi.alerts\n"
+          "  dead letters kpistream.dlq\n"
+          "\n"
+          "Example:\n"
+          "  kpistream broker --bootstrap-file /tmp/ks.bootstrap &\n"
+          "  kcat -b \"$(cat /tmp/ks.bootstrap)\" -L\n",
+          BROKER_DEFAULT_PARTITIONS, BROKER_MAX_BROKERS);
+}
+
+/* Returns -1 to continue, else an exit status. */
+static int parse_args(broker_opts *o, int argc, char **argv) {
+  o->partitions = BROKER_DEFAULT_PARTITIONS;
+  o->brokers = 1;
+  for (int i = 1; i < argc; i++) {
+    const char *v = NULL;
+    int m;
+    if ((m = arg_match(argc, argv, &i, "help", 'h', 0, &v)) == 1) {
+      print_help(stdout);
+      return 0;
+    } else if ((m = arg_match(argc, argv, &i, "version", 'V', 0, &v)) == 1) {
+      printf("kpistream %s\n", KS_VERSION);
+      return 0;
+    } else if ((m = arg_match(argc, argv, &i, "partitions", 0, 1, &v)) != 0) {
+      if (m < 0 || parse_count("--partitions", v, 1, BROKER_MAX_PARTITIONS, &o->partitions))
+        return EXIT_USAGE;
+    } else if ((m = arg_match(argc, argv, &i, "brokers", 0, 1, &v)) != 0) {
+      if (m < 0 || parse_count("--brokers", v, 1, BROKER_MAX_BROKERS, &o->brokers))
+        return EXIT_USAGE;
+    } else if ((m = arg_match(argc, argv, &i, "topic", 0, 1, &v)) != 0) {
+      if (m < 0 || add_topic_arg(o, v))
+        return EXIT_USAGE;
+    } else if ((m = arg_match(argc, argv, &i, "no-default-topics", 0, 0, &v)) == 1) {
+      o->no_default_topics = 1;
+    } else if ((m = arg_match(argc, argv, &i, "bootstrap-file", 0, 1, &v)) != 0) {
+      if (m < 0)
+        return EXIT_USAGE;
+      if (*v == '\0') {
+        fprintf(stderr, "kpistream broker: --bootstrap-file: empty path\n");
+        return EXIT_USAGE;
+      }
+      o->bootstrap_file = v;
+    } else if ((m = arg_match(argc, argv, &i, "exit-after", 0, 1, &v)) != 0) {
+      if (m < 0)
+        return EXIT_USAGE;
+      if (ks_parse_duration_ms(v, &o->exit_after_ms) != 0 || o->exit_after_ms <= 0) {
+        fprintf(stderr,
+                "kpistream broker: --exit-after: '%s' is not a positive duration "
+                "(seconds, or with a unit: 500ms, 30s, 5m, 1h)\n",
+                v);
+        return EXIT_USAGE;
+      }
+    } else {
+      fprintf(stderr, "kpistream broker: unknown %s '%s' (see --help)\n",
+              argv[i][0] == '-' ? "option" : "argument", argv[i]);
+      return EXIT_USAGE;
+    }
+  }
+  return -1;
+}
+
+/* Defaults (unless --no-default-topics), then --topic in order; a repeated
+ * name keeps its first position and takes the latest partition count. */
+static int resolve_topics(broker_app *app) {
+  const broker_opts *o = &app->opts;
+  app->topics = calloc(N_DEFAULT_TOPICS + o->n_extra, sizeof *app->topics);
+  if (!app->topics)
+    return -1;
+  if (!o->no_default_topics) {
+    for (size_t i = 0; i < N_DEFAULT_TOPICS; i++) {
+      broker_topic *t = &app->topics[app->n_topics++];
+      snprintf(t->name, sizeof t->name, "%s", default_topics[i]);
+      t->partitions = o->partitions;
+    }
+  }
+  for (size_t i = 0; i < o->n_extra; i++) {
+    const broker_topic *e = &o->extra[i];
+    int parts = e->partitions ? e->partitions : o->partitions;
+    size_t j;
+    for (j = 0; j < app->n_topics; j++)
+      if (strcmp(app->topics[j].name, e->name) == 0)
+        break;
+    if (j == app->n_topics)
+      snprintf(app->topics[app->n_topics++].name, sizeof app->topics[j].name, "%s", e->name);
+    app->topics[j].partitions = parts;
+  }
+  return 0;
+}
+
+/* ---- bootstrap file -------------------------------------------------------- */
+
+static int write_bootstrap_file(const char *path, const char *bootstrap) {
+  size_t plen = strlen(path);
+  char *tmp = malloc(plen + 32);
+  if (!tmp)
+    return -1;
+  snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    fprintf(stderr, "kpistream broker: --bootstrap-file %s: cannot create %s: %s\n", path, tmp,
+            strerror(errno));
+    free(tmp);
+    return -1;
+  }
+  size_t len = strlen(bootstrap);
+  char *line = malloc(len + 2);
+  int ok = line != NULL;
+  if (ok) {
+    memcpy(line, bootstrap, len);
+    line[len] = '\n';
+    size_t off = 0;
+    while (off < len + 1) {
+      ssize_t w = write(fd, line + off, len + 1 - off);
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w <= 0) {
+        ok = 0;
+        break;
+      }
+      off += (size_t)w;
+    }
+  }
+  int saved = errno;
+  free(line);
+  if (close(fd) != 0 && ok) {
+    ok = 0;
+    saved = errno;
+  }
+  if (ok && rename(tmp, path) != 0) {
+    ok = 0;
+    saved = errno;
+  }
+  if (!ok) {
+    fprintf(stderr, "kpistream broker: --bootstrap-file %s: cannot write: %s\n", path,
+            strerror(saved));
+    unlink(tmp);
+  }
+  free(tmp);
+  return ok ? 0 : -1;
+}
+
+/* Removes the file only if it still holds our address: another broker may
+ * have replaced it since. */
+static void remove_bootstrap_file(const char *path, const char *bootstrap) {
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return;
+  char buf[1024];
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  buf[strcspn(buf, "\r\n")] = '\0';
+  if (strcmp(buf, bootstrap) == 0)
+    unlink(path);
+}
+
+/* ---- loop ------------------------------------------------------------------ */
+
+static void on_close_noop(uv_handle_t *h) { (void)h; }
+
+static void stop_loop(broker_app *app, const char *reason) {
+  if (app->stop_reason)
+    return;
+  app->stop_reason = reason;
+  uv_close((uv_handle_t *)&app->sig_int, on_close_noop);
+  uv_close((uv_handle_t *)&app->sig_term, on_close_noop);
+  uv_close((uv_handle_t *)&app->exit_timer, on_close_noop);
+}
+
+static void on_signal(uv_signal_t *h, int signum) {
+  broker_app *app = h->data;
+  stop_loop(app, signum == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+static void on_exit_timer(uv_timer_t *t) {
+  broker_app *app = t->data;
+  stop_loop(app, "--exit-after");
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- start / stop the mock cluster ---------------------------------------- */
+
+static int start_cluster(broker_app *app) {
+  char errstr[512];
+  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  /* The handle only hosts the cluster; it never connects anywhere, so keep
+   * librdkafka's "no bootstrap.servers" notice out of the log. */
+  if (rd_kafka_conf_set(conf, "client.id", "kpistream-broker", errstr, sizeof errstr) !=
+          RD_KAFKA_CONF_OK ||
+      rd_kafka_conf_set(conf, "log_level", "4", errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
+    fprintf(stderr, "kpistream broker: librdkafka configuration: %s\n", errstr);
+    rd_kafka_conf_destroy(conf);
+    return -1;
+  }
+  app->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr); /* takes conf */
+  if (!app->rk) {
+    fprintf(stderr, "kpistream broker: cannot create the librdkafka handle: %s\n", errstr);
+    return -1;
+  }
+  app->mc = rd_kafka_mock_cluster_new(app->rk, app->opts.brokers);
+  if (!app->mc) {
+    fprintf(stderr, "kpistream broker: cannot start the mock cluster with %d broker(s)\n",
+            app->opts.brokers);
+    return -1;
+  }
+  int rf = app->opts.brokers < 3 ? app->opts.brokers : 3;
+  for (size_t i = 0; i < app->n_topics; i++) {
+    const broker_topic *t = &app->topics[i];
+    rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(app->mc, t->name, t->partitions, rf);
+    if (err) {
+      fprintf(stderr, "kpistream broker: cannot create topic %s (%d partitions): %s\n", t->name,
+              t->partitions, rd_kafka_err2str(err));
+      return -1;
+    }
+  }
+  const char *bs = rd_kafka_mock_cluster_bootstraps(app->mc);
+  app->bootstrap = strdup(bs ? bs : "");
+  if (!app->bootstrap || !*app->bootstrap) {
+    fprintf(stderr, "kpistream broker: the mock cluster reported no bootstrap address\n");
+    return -1;
+  }
+  return 0;
+}
+
+static void stop_cluster(broker_app *app) {
+  if (app->mc)
+    rd_kafka_mock_cluster_destroy(app->mc);
+  app->mc = NULL;
+  if (app->rk)
+    rd_kafka_destroy(app->rk);
+  app->rk = NULL;
+}
+
+/* "events.voice, ..., kpi.x:8": names, with :N where it differs from --partitions. */
+static void topics_summary(const broker_app *app, char *buf, size_t size) {
+  size_t off = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < app->n_topics && off < size; i++) {
+    const broker_topic *t = &app->topics[i];
+    int n;
+    if (t->partitions != app->opts.partitions)
+      n = snprintf(buf + off, size - off, "%s%s:%d", i ? " " : "", t->name, t->partitions);
+    else
+      n = snprintf(buf + off, size - off, "%s%s", i ? " " : "", t->name);
+    if (n < 0)
+      break;
+    off += (size_t)n;
+  }
+  if (off >= size && size > 4)
+    memcpy(buf + size - 4, "...", 4);
+}
+
+int ks_cmd_broker(int argc, char **argv) {
+  broker_app app;
+  memset(&app, 0, sizeof app);
+  app.opts.extra = calloc(BROKER_MAX_TOPICS, sizeof *app.opts.extra);
+  if (!app.opts.extra) {
+    fprintf(stderr, "kpistream broker: out of memory\n");
+    return 1;
+  }
+  int status = parse_args(&app.opts, argc, argv);
+  if (status >= 0) {
+    free(app.opts.extra);
+    return status;
+  }
+  status = 1;
+  if (resolve_topics(&app) != 0) {
+    fprintf(stderr, "kpistream broker: out of memory\n");
+    goto out_opts;
+  }
+
+  if (uv_loop_init(&app.loop) != 0) {
+    fprintf(stderr, "kpistream broker: cannot initialise the event loop\n");
+    goto out_opts;
+  }
+  /* Signals first, so a Ctrl-C during start-up still stops cleanly. */
+  uv_signal_init(&app.loop, &app.sig_int);
+  uv_signal_init(&app.loop, &app.sig_term);
+  uv_timer_init(&app.loop, &app.exit_timer);
+  app.sig_int.data = app.sig_term.data = app.exit_timer.data = &app;
+  uv_signal_start(&app.sig_int, on_signal, SIGINT);
+  uv_signal_start(&app.sig_term, on_signal, SIGTERM);
+
+  double t0 = now_s();
+  if (start_cluster(&app) != 0) {
+    stop_loop(&app, "start-up failure");
+    goto out_loop;
+  }
+  double t_up = now_s() - t0;
+
+  if (app.opts.bootstrap_file) {
+    if (write_bootstrap_file(app.opts.bootstrap_file, app.bootstrap) != 0) {
+      stop_loop(&app, "start-up failure");
+      goto out_loop;
+    }
+    app.file_written = 1;
+  }
+  printf("%s\n", app.bootstrap);
+  fflush(stdout);
+
+  char summary[1024];
+  topics_summary(&app, summary, sizeof summary);
+  ks_log(KS_LOG_INFO, KS_LOG_INFO, BROKER_LOG,
+         "mock cluster up in %.0f ms: %d broker%s, %zu topic%s, %d partition%s each "
+         "(replication %d): %s; bootstrap %s%s%s",
+         t_up * 1000.0, app.opts.brokers, app.opts.brokers == 1 ? "" : "s", app.n_topics,
+         app.n_topics == 1 ? "" : "s", app.opts.partitions, app.opts.partitions == 1 ? "" : "s",
+         app.opts.brokers < 3 ? app.opts.brokers : 3, app.n_topics ? summary : "(none)",
+         app.bootstrap, app.opts.bootstrap_file ? " -> " : "",
+         app.opts.bootstrap_file ? app.opts.bootstrap_file : "");
+
+  if (app.opts.exit_after_ms > 0)
+    uv_timer_start(&app.exit_timer, on_exit_timer, (uint64_t)app.opts.exit_after_ms, 0);
+  status = 0;
+
+out_loop:
+  /* Until stop_loop() closes the three handles; then drains their closes. */
+  uv_run(&app.loop, UV_RUN_DEFAULT);
+  if (status == 0)
+    ks_log(KS_LOG_INFO, KS_LOG_INFO, BROKER_LOG, "stopping (%s)", app.stop_reason);
+  double t1 = now_s();
+  stop_cluster(&app);
+  if (app.file_written)
+    remove_bootstrap_file(app.opts.bootstrap_file, app.bootstrap);
+  if (status == 0)
+    ks_log(KS_LOG_INFO, KS_LOG_INFO, BROKER_LOG, "stopped in %.1f s", now_s() - t1);
+  if (uv_loop_close(&app.loop) != 0)
+    ks_log(KS_LOG_INFO, KS_LOG_WARN, BROKER_LOG, "event loop closed with handles still open");
+out_opts:
+  free(app.bootstrap);
+  free(app.topics);
+  free(app.opts.extra);
+  return status;
+}

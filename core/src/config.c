@@ -1,0 +1,430 @@
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "duration.h"
+#include "log.h"
+
+typedef struct parse_ctx {
+  yaml_document_t *doc;
+  const char *name;
+  char *errstr;
+  size_t errsize;
+} parse_ctx;
+
+static int fail(parse_ctx *c, const yaml_node_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(parse_ctx *c, const yaml_node_t *n, const char *fmt, ...) {
+  char msg[384];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (n)
+    snprintf(c->errstr, c->errsize, "%s:%zu:%zu: %s", c->name, n->start_mark.line + 1,
+             n->start_mark.column + 1, msg);
+  else
+    snprintf(c->errstr, c->errsize, "%s: %s", c->name, msg);
+  return KS_ECONFIG;
+}
+
+static char *dupstr(const char *s) {
+  size_t n = strlen(s) + 1;
+  char *d = malloc(n);
+  if (d)
+    memcpy(d, s, n);
+  return d;
+}
+
+void ks_config_init(ks_config *cfg) {
+  memset(cfg, 0, sizeof *cfg);
+  cfg->interval_ms = 15 * 60 * 1000;
+  cfg->lateness_ms = 30 * 1000;
+  cfg->grace_ms = 0;
+  cfg->log_level = KS_LOG_INFO;
+  cfg->stats_interval_ms = 60 * 1000;
+}
+
+static void kv_free(ks_kv *kv, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    free((char *)kv[i].key);
+    free((char *)kv[i].value);
+  }
+  free(kv);
+}
+
+void ks_config_free(ks_config *cfg) {
+  free(cfg->source);
+  kv_free(cfg->kafka, cfg->n_kafka);
+  kv_free(cfg->consumer, cfg->n_consumer);
+  kv_free(cfg->producer, cfg->n_producer);
+  for (size_t i = 0; i < cfg->n_topics; i++)
+    free(cfg->topics[i]);
+  free(cfg->topics);
+  free(cfg->dead_letter_topic);
+  free(cfg->plugin_dir);
+  for (size_t i = 0; i < cfg->n_plugins; i++) {
+    ks_config_plugin *p = &cfg->plugins[i];
+    free(p->name);
+    free(p->path);
+    free(p->topic);
+    kv_free(p->options, p->n_options);
+  }
+  free(cfg->plugins);
+  ks_config_init(cfg);
+}
+
+static int kv_set(ks_kv **kv, size_t *n, const char *key, const char *value) {
+  for (size_t i = 0; i < *n; i++)
+    if (strcmp((*kv)[i].key, key) == 0) {
+      char *v = dupstr(value);
+      if (v == NULL)
+        return KS_ENOMEM;
+      free((char *)(*kv)[i].value);
+      (*kv)[i].value = v;
+      return 0;
+    }
+  ks_kv *nk = realloc(*kv, (*n + 1) * sizeof *nk);
+  if (nk == NULL)
+    return KS_ENOMEM;
+  *kv = nk;
+  char *k = dupstr(key), *v = dupstr(value);
+  if (k == NULL || v == NULL) {
+    free(k);
+    free(v);
+    return KS_ENOMEM;
+  }
+  nk[*n].key = k;
+  nk[*n].value = v;
+  (*n)++;
+  return 0;
+}
+
+int ks_config_set_kafka(ks_config *cfg, const char *key, const char *value) {
+  return kv_set(&cfg->kafka, &cfg->n_kafka, key, value);
+}
+
+const char *ks_config_kafka_get(const ks_config *cfg, const char *key) {
+  for (size_t i = 0; i < cfg->n_kafka; i++)
+    if (strcmp(cfg->kafka[i].key, key) == 0)
+      return cfg->kafka[i].value;
+  return NULL;
+}
+
+void ks_config_plugin_path(const ks_config *cfg, const ks_config_plugin *p, char *buf,
+                           size_t size) {
+  char def[300];
+  const char *path = p->path;
+  if (path == NULL) {
+    snprintf(def, sizeof def, "kpi_%s.so", p->name);
+    path = def;
+  }
+  if (path[0] == '/' || cfg->plugin_dir == NULL)
+    snprintf(buf, size, "%s", path);
+  else
+    snprintf(buf, size, "%s/%s", cfg->plugin_dir, path);
+}
+
+/* ---- node helpers ------------------------------------------------------- */
+
+static const char *scalar(parse_ctx *c, yaml_node_t *n, const char *key) {
+  if (n == NULL || n->type != YAML_SCALAR_NODE) {
+    fail(c, n, "'%s' must be a single value", key);
+    return NULL;
+  }
+  return (const char *)n->data.scalar.value;
+}
+
+static yaml_node_t *node(parse_ctx *c, int id) { return yaml_document_get_node(c->doc, id); }
+
+static int set_str(parse_ctx *c, yaml_node_t *v, const char *key, char **out) {
+  const char *s = scalar(c, v, key);
+  if (s == NULL)
+    return KS_ECONFIG;
+  if (s[0] == '\0')
+    return fail(c, v, "'%s' must not be empty", key);
+  free(*out);
+  *out = dupstr(s);
+  return *out ? 0 : KS_ENOMEM;
+}
+
+static int set_duration(parse_ctx *c, yaml_node_t *v, const char *key, int64_t *out) {
+  const char *s = scalar(c, v, key);
+  if (s == NULL)
+    return KS_ECONFIG;
+  if (ks_parse_duration_ms(s, out) != 0)
+    return fail(c, v, "'%s': '%s' is not a duration (e.g. 500ms, 30s, 15m, 1h)", key, s);
+  return 0;
+}
+
+/* Flat map of scalars into kv (librdkafka properties, plugin options). */
+static int load_kv_map(parse_ctx *c, yaml_node_t *m, const char *section, ks_kv **kv, size_t *n,
+                       const char *const *skip) {
+  if (m->type != YAML_MAPPING_NODE)
+    return fail(c, m, "'%s' must be a mapping of key: value", section);
+  for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
+    yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
+    const char *ks = scalar(c, k, section);
+    if (ks == NULL)
+      return KS_ECONFIG;
+    int skipped = 0;
+    for (const char *const *s = skip; s && *s; s++)
+      skipped |= strcmp(*s, ks) == 0;
+    if (skipped)
+      continue;
+    if (v->type != YAML_SCALAR_NODE)
+      return fail(c, v, "'%s.%s' must be a single value", section, ks);
+    if (kv_set(kv, n, ks, (const char *)v->data.scalar.value) != 0)
+      return KS_ENOMEM;
+  }
+  return 0;
+}
+
+static yaml_node_t *map_get(parse_ctx *c, yaml_node_t *m, const char *key) {
+  for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
+    yaml_node_t *k = node(c, p->key);
+    if (k->type == YAML_SCALAR_NODE && strcmp((const char *)k->data.scalar.value, key) == 0)
+      return node(c, p->value);
+  }
+  return NULL;
+}
+
+/* Refuse keys of a section not in `known` (typos fail loudly). */
+static int check_keys(parse_ctx *c, yaml_node_t *m, const char *section,
+                      const char *const *known, const char *expected) {
+  if (m->type != YAML_MAPPING_NODE)
+    return fail(c, m, "'%s' must be a mapping", section);
+  for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
+    yaml_node_t *k = node(c, p->key);
+    const char *ks = scalar(c, k, section);
+    if (ks == NULL)
+      return KS_ECONFIG;
+    int ok = 0;
+    for (const char *const *s = known; *s; s++)
+      ok |= strcmp(*s, ks) == 0;
+    if (!ok)
+      return fail(c, k, "unknown key '%s' in %s (expected one of: %s)", ks, section, expected);
+  }
+  return 0;
+}
+
+static int load_kafka(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
+  static const char *const skip[] = {"consumer", "producer", NULL};
+  int rc = load_kv_map(c, m, "kafka", &cfg->kafka, &cfg->n_kafka, skip);
+  yaml_node_t *v;
+  if (rc == 0 && (v = map_get(c, m, "consumer")) != NULL)
+    rc = load_kv_map(c, v, "kafka.consumer", &cfg->consumer, &cfg->n_consumer, NULL);
+  if (rc == 0 && (v = map_get(c, m, "producer")) != NULL)
+    rc = load_kv_map(c, v, "kafka.producer", &cfg->producer, &cfg->n_producer, NULL);
+  return rc;
+}
+
+static int load_input(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
+  static const char *const known[] = {"topics", "dead_letter_topic", NULL};
+  int rc = check_keys(c, m, "input", known, "topics, dead_letter_topic");
+  if (rc)
+    return rc;
+  yaml_node_t *t = map_get(c, m, "topics");
+  if (t) {
+    if (t->type != YAML_SEQUENCE_NODE)
+      return fail(c, t, "'input.topics' must be a list of topic names");
+    for (yaml_node_item_t *i = t->data.sequence.items.start; i < t->data.sequence.items.top;
+         i++) {
+      const char *s = scalar(c, node(c, *i), "input.topics[]");
+      if (s == NULL)
+        return KS_ECONFIG;
+      if (s[0] == '\0')
+        return fail(c, node(c, *i), "'input.topics' has an empty topic name");
+      for (size_t j = 0; j < cfg->n_topics; j++)
+        if (strcmp(cfg->topics[j], s) == 0)
+          return fail(c, node(c, *i), "'input.topics' lists '%s' twice", s);
+      char **nt = realloc(cfg->topics, (cfg->n_topics + 1) * sizeof *nt);
+      if (nt == NULL)
+        return KS_ENOMEM;
+      cfg->topics = nt;
+      if ((nt[cfg->n_topics] = dupstr(s)) == NULL)
+        return KS_ENOMEM;
+      cfg->n_topics++;
+    }
+  }
+  yaml_node_t *d = map_get(c, m, "dead_letter_topic");
+  if (d && (rc = set_str(c, d, "input.dead_letter_topic", &cfg->dead_letter_topic)) != 0)
+    return rc;
+  return 0;
+}
+
+static int load_intervals(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
+  static const char *const known[] = {"length", "allowed_lateness", "grace", NULL};
+  int rc = check_keys(c, m, "intervals", known, "length, allowed_lateness, grace");
+  if (rc)
+    return rc;
+  yaml_node_t *v;
+  if ((v = map_get(c, m, "length")) != NULL) {
+    if ((rc = set_duration(c, v, "intervals.length", &cfg->interval_ms)) != 0)
+      return rc;
+    int64_t l = cfg->interval_ms;
+    if (l != 5 * 60000 && l != 15 * 60000 && l != 30 * 60000 && l != 60 * 60000)
+      return fail(c, v, "'intervals.length': %s is not one of 5m, 15m, 30m, 60m",
+                  (const char *)v->data.scalar.value);
+  }
+  if ((v = map_get(c, m, "allowed_lateness")) != NULL &&
+      (rc = set_duration(c, v, "intervals.allowed_lateness", &cfg->lateness_ms)) != 0)
+    return rc;
+  if ((v = map_get(c, m, "grace")) != NULL &&
+      (rc = set_duration(c, v, "intervals.grace", &cfg->grace_ms)) != 0)
+    return rc;
+  return 0;
+}
+
+static int load_plugins(parse_ctx *c, ks_config *cfg, yaml_node_t *s) {
+  static const char *const known[] = {"name", "path", "topic", "options", NULL};
+  if (s->type != YAML_SEQUENCE_NODE)
+    return fail(c, s, "'plugins' must be a list of {name, path, topic, options}");
+  for (yaml_node_item_t *i = s->data.sequence.items.start; i < s->data.sequence.items.top; i++) {
+    yaml_node_t *m = node(c, *i);
+    int rc = check_keys(c, m, "plugins[]", known, "name, path, topic, options");
+    if (rc)
+      return rc;
+    ks_config_plugin *np = realloc(cfg->plugins, (cfg->n_plugins + 1) * sizeof *np);
+    if (np == NULL)
+      return KS_ENOMEM;
+    cfg->plugins = np;
+    ks_config_plugin *p = &np[cfg->n_plugins++];
+    memset(p, 0, sizeof *p);
+    yaml_node_t *v;
+    if ((v = map_get(c, m, "name")) == NULL)
+      return fail(c, m, "plugin entry without 'name'");
+    if ((rc = set_str(c, v, "plugins[].name", &p->name)) != 0)
+      return rc;
+    for (size_t j = 0; j + 1 < cfg->n_plugins; j++)
+      if (strcmp(cfg->plugins[j].name, p->name) == 0)
+        return fail(c, v, "plugin '%s' is listed twice", p->name);
+    if ((v = map_get(c, m, "path")) != NULL && (rc = set_str(c, v, "plugins[].path", &p->path)))
+      return rc;
+    if ((v = map_get(c, m, "topic")) != NULL &&
+        (rc = set_str(c, v, "plugins[].topic", &p->topic)))
+      return rc;
+    if ((v = map_get(c, m, "options")) != NULL &&
+        (rc = load_kv_map(c, v, "plugins[].options", &p->options, &p->n_options, NULL)))
+      return rc;
+  }
+  return 0;
+}
+
+static int load_root(parse_ctx *c, ks_config *cfg) {
+  static const char *const known[] = {"kafka",      "input",     "intervals",      "plugin_dir",
+                                      "plugins",    "log_level", "stats_interval", NULL};
+  yaml_node_t *root = yaml_document_get_root_node(c->doc);
+  if (root == NULL)
+    return fail(c, NULL, "empty configuration");
+  int rc = check_keys(c, root, "the top level", known,
+                      "kafka, input, intervals, plugin_dir, plugins, log_level, stats_interval");
+  if (rc)
+    return rc;
+  yaml_node_t *v;
+  if ((v = map_get(c, root, "kafka")) && (rc = load_kafka(c, cfg, v)))
+    return rc;
+  if ((v = map_get(c, root, "input")) && (rc = load_input(c, cfg, v)))
+    return rc;
+  if ((v = map_get(c, root, "intervals")) && (rc = load_intervals(c, cfg, v)))
+    return rc;
+  if ((v = map_get(c, root, "plugin_dir")) && (rc = set_str(c, v, "plugin_dir", &cfg->plugin_dir)))
+    return rc;
+  if ((v = map_get(c, root, "plugins")) && (rc = load_plugins(c, cfg, v)))
+    return rc;
+  if ((v = map_get(c, root, "stats_interval")) &&
+      (rc = set_duration(c, v, "stats_interval", &cfg->stats_interval_ms)))
+    return rc;
+  if ((v = map_get(c, root, "log_level")) != NULL) {
+    const char *s = scalar(c, v, "log_level");
+    if (s == NULL)
+      return KS_ECONFIG;
+    if ((cfg->log_level = ks_log_level_parse(s)) < 0)
+      return fail(c, v, "'log_level': '%s' is not one of error, warn, info, debug", s);
+  }
+  if (cfg->n_topics == 0)
+    return fail(c, NULL, "'input.topics' must list at least one topic");
+  if (cfg->n_plugins == 0)
+    return fail(c, NULL, "'plugins' must list at least one plugin");
+  return 0;
+}
+
+int ks_config_load_string(ks_config *cfg, const char *yaml, size_t len, const char *name,
+                          char *errstr, size_t errstr_size) {
+  ks_config_init(cfg);
+  yaml_parser_t parser;
+  yaml_document_t doc;
+  if (!yaml_parser_initialize(&parser)) {
+    snprintf(errstr, errstr_size, "%s: out of memory", name);
+    return KS_ENOMEM;
+  }
+  yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
+  if (!yaml_parser_load(&parser, &doc)) {
+    snprintf(errstr, errstr_size, "%s:%zu:%zu: YAML syntax error: %s%s%s", name,
+             parser.problem_mark.line + 1, parser.problem_mark.column + 1,
+             parser.problem ? parser.problem : "unknown problem",
+             parser.context ? " " : "", parser.context ? parser.context : "");
+    yaml_parser_delete(&parser);
+    return KS_ECONFIG;
+  }
+  parse_ctx c = {&doc, name, errstr, errstr_size};
+  int rc = load_root(&c, cfg);
+  if (rc == KS_ENOMEM)
+    snprintf(errstr, errstr_size, "%s: out of memory", name);
+  yaml_document_delete(&doc);
+  yaml_parser_delete(&parser);
+  if (rc == 0 && (cfg->source = dupstr(name)) == NULL)
+    rc = KS_ENOMEM;
+  if (rc != 0)
+    ks_config_free(cfg);
+  return rc;
+}
+
+int ks_config_load_file(ks_config *cfg, const char *path, char *errstr, size_t errstr_size) {
+  ks_config_init(cfg);
+  FILE *f = fopen(path, "rb");
+  if (f == NULL) {
+    snprintf(errstr, errstr_size, "%s: cannot open: %s", path, strerror(errno));
+    return KS_ECONFIG;
+  }
+  char *buf = NULL;
+  size_t len = 0, cap = 0;
+  for (;;) {
+    if (len + 4096 > cap) {
+      cap = cap ? cap * 2 : 8192;
+      if (cap > (16u << 20)) {
+        fclose(f);
+        free(buf);
+        snprintf(errstr, errstr_size, "%s: larger than 16 MiB", path);
+        return KS_ECONFIG;
+      }
+      char *nb = realloc(buf, cap);
+      if (nb == NULL) {
+        fclose(f);
+        free(buf);
+        return KS_ENOMEM;
+      }
+      buf = nb;
+    }
+    size_t n = fread(buf + len, 1, cap - len, f);
+    len += n;
+    if (n == 0)
+      break;
+  }
+  int err = ferror(f);
+  fclose(f);
+  if (err) {
+    free(buf);
+    snprintf(errstr, errstr_size, "%s: read error", path);
+    return KS_ECONFIG;
+  }
+  int rc = ks_config_load_string(cfg, buf, len, path, errstr, errstr_size);
+  free(buf);
+  return rc;
+}

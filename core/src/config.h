@@ -1,0 +1,76 @@
+/*
+ * config — the kpistream YAML configuration file (parsed with libyaml).
+ *
+ *   kafka:                      # librdkafka properties for both clients
+ *     bootstrap.servers: host:9092
+ *     consumer: {group.id: kpistream}   # consumer-only properties
+ *     producer: {linger.ms: 5}          # producer-only properties
+ *   input:
+ *     topics: [events.voice, events.email, events.chat]
+ *     dead_letter_topic: kpistream.dlq
+ *   intervals: {length: 15m, allowed_lateness: 30s, grace: 0s}
+ *   plugin_dir: /usr/lib/x86_64-linux-gnu/kpistream/plugins
+ *   plugins:
+ *     - name: operations              # loads <plugin_dir>/kpi_operations.so
+ *       topic: kpi.operations         # default kpi.<name>
+ *       options: {service_level.threshold: 20s}
+ *   log_level: info
+ *   stats_interval: 30s
+ *
+ * Errors name the file, line, column, key and reason. See docs/configuration.md.
+ *
+ * Ownership: ks_config_load fills a caller-owned ks_config whose strings it
+ * owns; ks_config_free releases them.
+ */
+#ifndef KS_CONFIG_H
+#define KS_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine.h"
+
+typedef struct ks_config_plugin {
+  char *name;
+  char *path; /* absolute or relative to plugin_dir; default kpi_<name>.so */
+  char *topic;
+  ks_kv *options;
+  size_t n_options;
+} ks_config_plugin;
+
+typedef struct ks_config {
+  char *source;
+  ks_kv *kafka;
+  size_t n_kafka;
+  ks_kv *consumer;
+  size_t n_consumer;
+  ks_kv *producer;
+  size_t n_producer;
+  char **topics;
+  size_t n_topics;
+  char *dead_letter_topic; /* NULL: no dead-letter topic (rejects are logged and skipped) */
+  int64_t interval_ms;
+  int64_t lateness_ms;
+  int64_t grace_ms;
+  char *plugin_dir;
+  ks_config_plugin *plugins;
+  size_t n_plugins;
+  int log_level;
+  int64_t stats_interval_ms;
+} ks_config;
+
+/* Defaults for every field (no topics, no plugins). */
+void ks_config_init(ks_config *cfg);
+int ks_config_load_file(ks_config *cfg, const char *path, char *errstr, size_t errstr_size);
+int ks_config_load_string(ks_config *cfg, const char *yaml, size_t len, const char *name,
+                          char *errstr, size_t errstr_size);
+/* Override/add a common librdkafka property ("-X key=value"). */
+int ks_config_set_kafka(ks_config *cfg, const char *key, const char *value);
+/* Value of a kafka property, searching common properties; NULL if unset. */
+const char *ks_config_kafka_get(const ks_config *cfg, const char *key);
+/* Resolve a plugin's path against plugin_dir into buf. */
+void ks_config_plugin_path(const ks_config *cfg, const ks_config_plugin *p, char *buf,
+                           size_t size);
+void ks_config_free(ks_config *cfg);
+
+#endif

@@ -1,0 +1,34 @@
+/*
+ * decoder — turns the bytes of one Kafka message into a validated
+ * kpistream.v1.Event, once, into an arena.
+ *
+ * Ownership: the returned Event lives in the caller's arena and is valid
+ * until the arena is reset. `reason` is caller-owned.
+ */
+#ifndef KS_DECODER_H
+#define KS_DECODER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "kpistream/v1/events.pb-c.h"
+
+/* Event times outside [2000-01-01, 2100-01-01) are refused as invalid. */
+#define KS_EVENT_TIME_MIN_MS INT64_C(946684800000)
+#define KS_EVENT_TIME_MAX_MS INT64_C(4102444800000)
+
+/* Decode and validate. Returns the Event, or NULL with a short cause in
+ * reason (e.g. "protobuf decode failed", "missing tenant",
+ * "unknown or missing body (field 57)"). */
+const Kpistream__V1__Event *ks_decode_event(ks_arena *arena, const void *buf, size_t len,
+                                            char *reason, size_t reason_size);
+
+/* Name of a body case ("contact_queued"), or NULL for an unknown case. */
+const char *ks_body_name(uint32_t body_case);
+
+/* Highest body field number the schema knows (for routing tables). */
+#define KS_BODY_MAX 63
+#define KS_BODY_MAX_ROUTE KS_BODY_MAX
+
+#endif

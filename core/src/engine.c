@@ -1,0 +1,466 @@
+#include "engine.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decoder.h"
+#include "engine_internal.h"
+#include "log.h"
+#include "result_encoder.h"
+
+#define KS_DEFAULT_INTERVAL_MS (15 * 60 * 1000)
+
+void ks_engine_log(const ks_engine *e, int level, const char *component, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  ks_logv(e->opts.log_level, level, component, fmt, ap);
+  va_end(ap);
+}
+
+static char *dupstr(const char *s) {
+  if (s == NULL)
+    return NULL;
+  size_t n = strlen(s) + 1;
+  char *d = malloc(n);
+  if (d)
+    memcpy(d, s, n);
+  return d;
+}
+
+int ks_engine_new(ks_engine **out, const ks_engine_options *opts, char *errstr,
+                  size_t errstr_size) {
+  *out = NULL;
+  if (opts == NULL || opts->n_topics == 0 || opts->topics == NULL || opts->sink == NULL) {
+    snprintf(errstr, errstr_size, "engine: need at least one input topic and a result sink");
+    return KS_EINVAL;
+  }
+  if (opts->interval_ms < 0 || opts->lateness_ms < 0 || opts->grace_ms < 0) {
+    snprintf(errstr, errstr_size, "engine: interval, lateness and grace must not be negative");
+    return KS_EINVAL;
+  }
+  ks_engine *e = calloc(1, sizeof *e);
+  if (e == NULL) {
+    snprintf(errstr, errstr_size, "engine: out of memory");
+    return KS_ENOMEM;
+  }
+  e->opts = *opts;
+  if (e->opts.interval_ms == 0)
+    e->opts.interval_ms = KS_DEFAULT_INTERVAL_MS;
+  if (e->opts.log_level == 0)
+    e->opts.log_level = KS_LOG_INFO;
+  e->topics = calloc(opts->n_topics, sizeof *e->topics);
+  int rc = e->topics ? ks_arena_init(&e->arena, 0) : KS_ENOMEM;
+  for (size_t i = 0; rc == 0 && i < opts->n_topics; i++)
+    if ((e->topics[i] = dupstr(opts->topics[i])) == NULL)
+      rc = KS_ENOMEM;
+  if (rc != 0) {
+    snprintf(errstr, errstr_size, "engine: out of memory");
+    ks_engine_free(e);
+    return rc;
+  }
+  e->opts.topics = (const char *const *)e->topics;
+  ks_host_api_init(&e->api);
+  *out = e;
+  return 0;
+}
+
+static void task_free(ks_task *t) {
+  if (t == NULL)
+    return;
+  for (size_t i = 0; i < t->n_stores; i++)
+    ks_store_free(t->stores[i]);
+  free(t->stores);
+  free(t->next_offset);
+  ks_watermark_free(&t->wm);
+  ks_clock_free(&t->clock);
+  free(t);
+}
+
+static void plugin_free(ks_plugin_ctx *p) {
+  if (p == NULL)
+    return;
+  if (p->initialized && p->desc->destroy)
+    p->desc->destroy(p->data);
+  ks_loader_close(p);
+  for (size_t i = 0; i < p->n_config; i++) {
+    free((char *)p->config[i].key);
+    free((char *)p->config[i].value);
+  }
+  free(p->config);
+  free(p->path);
+  free(p->name);
+  free(p->topic);
+  free(p);
+}
+
+void ks_engine_free(ks_engine *e) {
+  if (e == NULL)
+    return;
+  for (size_t i = 0; i < e->cap_tasks; i++)
+    task_free(e->tasks[i]);
+  free(e->tasks);
+  for (size_t i = 0; i < e->n_plugins; i++)
+    plugin_free(e->plugins[i]);
+  free(e->plugins);
+  for (size_t i = 0; i < e->n_tables; i++)
+    free(e->tables[i]);
+  free(e->tables);
+  for (size_t i = 0; i <= KS_BODY_MAX_ROUTE; i++)
+    free(e->routes[i].plugins);
+  if (e->topics)
+    for (size_t i = 0; i < e->opts.n_topics; i++)
+      free(e->topics[i]);
+  free(e->topics);
+  ks_arena_free(&e->arena);
+  free(e->encode_buf);
+  free(e->key_buf);
+  free(e);
+}
+
+/* Drop the tables a failed plugin declared (they are the newest ones). */
+static void drop_tables_of(ks_engine *e, ks_plugin_ctx *p) {
+  while (e->n_tables && e->tables[e->n_tables - 1]->owner == p)
+    free(e->tables[--e->n_tables]);
+}
+
+int ks_engine_add_plugin(ks_engine *e, const char *path, const char *output_topic,
+                         const ks_kv *config, size_t n_config, char *errstr,
+                         size_t errstr_size) {
+  for (size_t i = 0; i < e->cap_tasks; i++)
+    if (e->tasks[i]) {
+      snprintf(errstr, errstr_size, "plugin %s: plugins must be added before tasks open", path);
+      return KS_EINVAL;
+    }
+  ks_plugin_ctx *p = calloc(1, sizeof *p);
+  if (p == NULL || (p->path = dupstr(path)) == NULL) {
+    free(p);
+    snprintf(errstr, errstr_size, "plugin %s: out of memory", path);
+    return KS_ENOMEM;
+  }
+  p->engine = e;
+  p->index = e->n_plugins;
+  int rc = ks_loader_open(p, errstr, errstr_size);
+  if (rc != 0) {
+    plugin_free(p);
+    return rc;
+  }
+  for (size_t i = 0; i < e->n_plugins; i++)
+    if (strcmp(e->plugins[i]->desc->name, p->desc->name) == 0) {
+      snprintf(errstr, errstr_size, "plugin %s: a plugin named '%s' is already loaded (%s)", path,
+               p->desc->name, e->plugins[i]->path);
+      plugin_free(p);
+      return KS_EINVAL;
+    }
+  p->name = dupstr(p->desc->name);
+  char deftopic[160];
+  snprintf(deftopic, sizeof deftopic, "kpi.%s", p->desc->name);
+  p->topic = dupstr(output_topic && output_topic[0] ? output_topic : deftopic);
+  p->config = calloc(n_config ? n_config : 1, sizeof *p->config);
+  if (p->name == NULL || p->topic == NULL || p->config == NULL) {
+    plugin_free(p);
+    snprintf(errstr, errstr_size, "plugin %s: out of memory", path);
+    return KS_ENOMEM;
+  }
+  for (size_t i = 0; i < n_config; i++) {
+    p->config[i].key = dupstr(config[i].key);
+    p->config[i].value = dupstr(config[i].value);
+    p->n_config++;
+    if (p->config[i].key == NULL || p->config[i].value == NULL) {
+      plugin_free(p);
+      snprintf(errstr, errstr_size, "plugin %s: out of memory", path);
+      return KS_ENOMEM;
+    }
+  }
+  ks_plugin_ctx **np = realloc(e->plugins, (e->n_plugins + 1) * sizeof *np);
+  if (np == NULL) {
+    plugin_free(p);
+    snprintf(errstr, errstr_size, "plugin %s: out of memory", path);
+    return KS_ENOMEM;
+  }
+  e->plugins = np;
+  p->in_init = 1;
+  rc = p->desc->init(p, &e->api, &p->data);
+  p->in_init = 0;
+  if (rc != 0) {
+    snprintf(errstr, errstr_size, "plugin %s (%s %s): init failed with %d (see the log above)",
+             path, p->desc->name, p->desc->version ? p->desc->version : "?", rc);
+    drop_tables_of(e, p);
+    plugin_free(p);
+    return rc < 0 ? rc : KS_EPLUGIN;
+  }
+  p->initialized = 1;
+  e->plugins[e->n_plugins++] = p; /* owned by the engine from here on */
+  for (const uint32_t *b = p->desc->interests; *b; b++) {
+    ks_route *r = &e->routes[*b];
+    int dup = 0;
+    for (size_t i = 0; i < r->n; i++)
+      dup |= r->plugins[i] == p;
+    if (dup)
+      continue;
+    ks_plugin_ctx **rp = realloc(r->plugins, (r->n + 1) * sizeof *rp);
+    if (rp == NULL) {
+      snprintf(errstr, errstr_size, "plugin %s: out of memory", path);
+      return KS_ENOMEM;
+    }
+    r->plugins = rp;
+    r->plugins[r->n++] = p;
+  }
+  ks_engine_log(e, KS_LOG_INFO, "loader", "loaded plugin %s %s (ABI %u.%u) from %s -> topic %s",
+                p->desc->name, p->desc->version ? p->desc->version : "?", p->desc->abi_major,
+                p->desc->abi_minor, path, p->topic);
+  return 0;
+}
+
+/* ---- tasks ------------------------------------------------------------ */
+
+static ks_task *task_get(const ks_engine *e, int32_t id) {
+  if (id < 0 || (size_t)id >= e->cap_tasks)
+    return NULL;
+  return e->tasks[id];
+}
+
+int ks_engine_task_exists(const ks_engine *e, int32_t task) { return task_get(e, task) != NULL; }
+
+int ks_engine_task_open(ks_engine *e, int32_t id) {
+  if (id < 0 || id > 1000000)
+    return KS_EINVAL;
+  if (task_get(e, id))
+    return 0;
+  if ((size_t)id >= e->cap_tasks) {
+    size_t nc = e->cap_tasks ? e->cap_tasks : 8;
+    while (nc <= (size_t)id)
+      nc *= 2;
+    ks_task **nt = realloc(e->tasks, nc * sizeof *nt);
+    if (nt == NULL)
+      return KS_ENOMEM;
+    memset(nt + e->cap_tasks, 0, (nc - e->cap_tasks) * sizeof *nt);
+    e->tasks = nt;
+    e->cap_tasks = nc;
+  }
+  ks_task *t = calloc(1, sizeof *t);
+  if (t == NULL)
+    return KS_ENOMEM;
+  t->engine = e;
+  t->id = id;
+  t->now_ms = KS_NO_TIME;
+  t->cur_offset = -1;
+  size_t nt = e->opts.n_topics;
+  int rc = ks_watermark_init(&t->wm, nt, e->opts.lateness_ms);
+  ks_clock_init(&t->clock, e->opts.interval_ms, e->opts.grace_ms, nt);
+  t->next_offset = malloc(nt * sizeof *t->next_offset);
+  t->n_stores = e->n_tables;
+  t->stores = calloc(e->n_tables ? e->n_tables : 1, sizeof *t->stores);
+  if (rc != 0 || t->next_offset == NULL || t->stores == NULL) {
+    task_free(t);
+    return KS_ENOMEM;
+  }
+  for (size_t i = 0; i < nt; i++)
+    t->next_offset[i] = -1;
+  e->tasks[id] = t;
+  return 0;
+}
+
+int ks_engine_task_close(ks_engine *e, int32_t id) {
+  ks_task *t = task_get(e, id);
+  if (t == NULL)
+    return KS_ENOENT;
+  task_free(t);
+  e->tasks[id] = NULL;
+  return 0;
+}
+
+ks_store *ks_task_store(ks_task *t, const ks_table *table) {
+  if (table->index >= t->n_stores)
+    return NULL;
+  ks_store *s = t->stores[table->index];
+  if (s == NULL)
+    s = t->stores[table->index] = ks_store_new(table->record_size, table->ttl_ms);
+  return s;
+}
+
+/* ---- results ------------------------------------------------------------ */
+
+int ks_engine_emit(ks_plugin_ctx *ctx, ks_task *task, const ks_result *r) {
+  ks_engine *e = ctx->engine;
+  const char *bad = ks_result_validate(r);
+  if (bad) {
+    ks_engine_log(e, KS_LOG_ERROR, ctx->name, "emit refused: %s (metric %s)", bad,
+                  r && r->struct_size >= sizeof(uint32_t) + sizeof(char *) && r->metric
+                      ? r->metric
+                      : "?");
+    ctx->errors++;
+    return KS_EINVAL;
+  }
+  long klen = ks_result_key(ctx->name, r, &e->key_buf, &e->key_cap);
+  if (klen < 0)
+    return KS_ENOMEM;
+  long vlen = ks_result_encode(ctx->name, ctx->desc->version, r, e->key_buf, 0, &e->encode_buf,
+                               &e->encode_cap);
+  if (vlen < 0)
+    return KS_ENOMEM;
+  (void)task;
+  int rc = e->opts.sink(e->opts.sink_ud, ctx->topic, e->key_buf, (size_t)klen, e->encode_buf,
+                        (size_t)vlen, r);
+  if (rc == 0) {
+    ctx->results++;
+    e->stats.results_out++;
+  }
+  return rc;
+}
+
+/* ---- intervals ---------------------------------------------------------- */
+
+static void close_interval(ks_engine *e, ks_task *t, int64_t start) {
+  ks_interval iv = {start, start + e->opts.interval_ms};
+  for (size_t i = 0; i < e->n_plugins; i++) {
+    ks_plugin_ctx *p = e->plugins[i];
+    int rc = p->desc->on_interval_close(p->data, t, &iv);
+    if (rc != 0) {
+      p->errors++;
+      e->stats.plugin_errors++;
+      ks_engine_log(e, KS_LOG_ERROR, p->name,
+                    "on_interval_close failed with %d (task %d, interval %lld)", rc, t->id,
+                    (long long)start);
+    }
+  }
+  for (size_t i = 0; i < t->n_stores; i++)
+    if (t->stores[i] && e->tables[i]->kind == KS_TABLE_WINDOWED)
+      ks_store_drop_interval(t->stores[i], start);
+  ks_clock_mark_closed(&t->clock, start);
+  for (size_t i = 0; i < t->n_stores; i++)
+    if (t->stores[i] && e->tables[i]->kind == KS_TABLE_KEYED)
+      ks_store_expire(t->stores[i], t->now_ms);
+  e->stats.intervals_closed++;
+  if (e->opts.on_closed)
+    e->opts.on_closed(e->opts.on_closed_ud, t->id, iv.start_ms, iv.end_ms);
+}
+
+static void task_advance(ks_engine *e, ks_task *t) {
+  int64_t wm = ks_watermark_update(&t->wm);
+  int64_t start;
+  while (ks_clock_next_due(&t->clock, wm, &start))
+    close_interval(e, t, start);
+}
+
+int ks_engine_advance(ks_engine *e) {
+  for (size_t i = 0; i < e->cap_tasks; i++)
+    if (e->tasks[i])
+      task_advance(e, e->tasks[i]);
+  return 0;
+}
+
+int ks_engine_flush_all(ks_engine *e) {
+  for (size_t i = 0; i < e->cap_tasks; i++) {
+    ks_task *t = e->tasks[i];
+    if (t == NULL || t->clock.next_close == KS_NO_TIME)
+      continue;
+    /* Close through the last interval holding data, or the current one. */
+    int64_t last = t->clock.n_open ? t->clock.open[t->clock.n_open - 1].start
+                                   : t->clock.next_close;
+    int64_t nowi = t->now_ms != KS_NO_TIME ? ks_interval_floor(t->now_ms, e->opts.interval_ms)
+                                           : last;
+    if (nowi > last)
+      last = nowi;
+    ks_watermark_force(&t->wm, last + e->opts.interval_ms + e->opts.grace_ms);
+    int64_t start;
+    while (ks_clock_next_due(&t->clock, t->wm.value, &start))
+      close_interval(e, t, start);
+  }
+  return 0;
+}
+
+void ks_engine_set_idle(ks_engine *e, int32_t task, uint32_t topic_index, int idle) {
+  ks_task *t = task_get(e, task);
+  if (t && topic_index < e->opts.n_topics)
+    ks_watermark_set_idle(&t->wm, topic_index, idle);
+}
+
+int64_t ks_engine_watermark(const ks_engine *e, int32_t task) {
+  ks_task *t = task_get(e, task);
+  return t ? t->wm.value : KS_NO_TIME;
+}
+
+int64_t ks_engine_commit_offset(const ks_engine *e, int32_t task, uint32_t topic_index) {
+  ks_task *t = task_get(e, task);
+  if (t == NULL || topic_index >= e->opts.n_topics)
+    return -1;
+  return ks_clock_commit_offset(&t->clock, topic_index, t->next_offset[topic_index]);
+}
+
+/* ---- the hot path --------------------------------------------------------- */
+
+int ks_engine_process(ks_engine *e, int32_t task, uint32_t topic_index, int64_t offset,
+                      const void *buf, size_t len, char *reason, size_t reason_size) {
+  ks_task *t = task_get(e, task);
+  if (t == NULL || topic_index >= e->opts.n_topics)
+    return KS_EINVAL;
+  e->stats.events_in++;
+  if (offset >= 0 && offset + 1 > t->next_offset[topic_index])
+    t->next_offset[topic_index] = offset + 1;
+
+  ks_arena_reset(&e->arena);
+  const Kpistream__V1__Event *msg = ks_decode_event(&e->arena, buf, len, reason, reason_size);
+  if (msg == NULL) {
+    e->stats.events_rejected++;
+    return KS_REJECTED;
+  }
+  uint32_t body = (uint32_t)msg->body_case;
+  int64_t ts = msg->event_time_ms;
+  int64_t istart = ks_interval_floor(ts, e->opts.interval_ms);
+
+  /* A message is evidence about its partition's progress even when no
+   * plugin wants it or it is late. */
+  if (ks_clock_is_late(&t->clock, istart, t->wm.value)) {
+    ks_watermark_observe(&t->wm, topic_index, ts);
+    e->stats.events_late++;
+    if (reason && reason_size)
+      snprintf(reason, reason_size,
+               "late: event time %lld is in interval %lld, closed at watermark %lld",
+               (long long)ts, (long long)istart, (long long)t->wm.value);
+    return KS_LATE;
+  }
+  ks_watermark_observe(&t->wm, topic_index, ts);
+  if (ts > t->now_ms)
+    t->now_ms = ts;
+  task_advance(e, t);
+
+  ks_route *r = body <= KS_BODY_MAX_ROUTE ? &e->routes[body] : NULL;
+  if (r == NULL || r->n == 0) {
+    e->stats.events_unrouted++;
+    return KS_PROCESSED;
+  }
+  if (ks_clock_touch(&t->clock, istart, topic_index, offset) != 0)
+    return KS_ENOMEM;
+  ks_event ev = {msg, body, ts, istart, istart + e->opts.interval_ms, e->topics[topic_index],
+                 task, offset};
+  t->cur_part = topic_index;
+  t->cur_offset = offset;
+  for (size_t i = 0; i < r->n; i++) {
+    ks_plugin_ctx *p = r->plugins[i];
+    int rc = p->desc->on_event(p->data, t, &ev);
+    if (rc != 0) {
+      p->errors++;
+      e->stats.plugin_errors++;
+      if (p->errors <= 10 || (p->errors & (p->errors - 1)) == 0)
+        ks_engine_log(e, KS_LOG_ERROR, p->name,
+                      "on_event failed with %d at %s [%d] offset %lld (%llu errors so far)", rc,
+                      e->topics[topic_index], task, (long long)offset,
+                      (unsigned long long)p->errors);
+    }
+  }
+  t->cur_offset = -1;
+  e->stats.events_dispatched++;
+  return KS_PROCESSED;
+}
+
+void ks_engine_get_stats(const ks_engine *e, ks_engine_stats *out) { *out = e->stats; }
+
+size_t ks_engine_plugin_count(const ks_engine *e) { return e->n_plugins; }
+const char *ks_engine_plugin_topic(const ks_engine *e, size_t i) {
+  return i < e->n_plugins ? e->plugins[i]->topic : NULL;
+}
+const char *ks_engine_plugin_name(const ks_engine *e, size_t i) {
+  return i < e->n_plugins ? e->plugins[i]->name : NULL;
+}

@@ -1,0 +1,122 @@
+/*
+ * engine — the Kafka-free core of kpistream: decode once, route by body,
+ * keep per-task watermarks and intervals, call plugins, hand results to a
+ * sink. The Kafka runner, the tests and the benchmark all drive this.
+ *
+ * Ownership: the caller owns the ks_engine (ks_engine_new/ks_engine_free).
+ * The engine owns loaded plugins, tasks and all state tables. Buffers passed
+ * to ks_engine_process() are borrowed for the call only.
+ * Threading: an engine is used from one thread (the libuv loop).
+ */
+#ifndef KS_ENGINE_H
+#define KS_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kpistream/plugin.h"
+
+typedef struct ks_engine ks_engine;
+
+/* A key/value option (plugin configuration). Strings are borrowed by
+ * ks_engine_add_plugin(), which copies them. */
+typedef struct ks_kv {
+  const char *key;
+  const char *value;
+} ks_kv;
+
+/*
+ * Where results go. Called once per emitted result, with the encoded
+ * MetricResult (protobuf) and its deterministic key; both are valid only for
+ * the call. `r` is the plugin's result as given (strings borrowed).
+ * Return 0, or a negative error (the plugin's emit() then fails).
+ */
+typedef int (*ks_sink_fn)(void *ud, const char *topic, const void *key, size_t keylen,
+                          const void *value, size_t valuelen, const ks_result *r);
+
+/* Called when the engine has finished closing one interval of one task (all
+ * plugins called, all results handed to the sink). */
+typedef void (*ks_interval_closed_fn)(void *ud, int32_t task, int64_t start_ms, int64_t end_ms);
+
+typedef struct ks_engine_options {
+  int64_t interval_ms;       /* tumbling interval length; default 15 min */
+  int64_t lateness_ms;       /* allowed out-of-orderness behind the max event time */
+  int64_t grace_ms;          /* extra wait after interval end + lateness */
+  const char *const *topics; /* input topic names; index = topic_index below */
+  size_t n_topics;
+  ks_sink_fn sink;
+  void *sink_ud;
+  ks_interval_closed_fn on_closed; /* optional */
+  void *on_closed_ud;
+  int log_level; /* KS_LOG_* ; default KS_LOG_INFO */
+} ks_engine_options;
+
+/* Outcome of processing one message. */
+typedef enum ks_process_result {
+  KS_PROCESSED = 0, /* dispatched (or no plugin wanted it) */
+  KS_REJECTED = 1,  /* undecodable / schema-invalid: send to the dead-letter topic */
+  KS_LATE = 2       /* its interval had closed: counted, logged, not dispatched */
+} ks_process_result;
+
+typedef struct ks_engine_stats {
+  uint64_t events_in;
+  uint64_t events_dispatched; /* events passed to at least one plugin */
+  uint64_t events_rejected;
+  uint64_t events_late;
+  uint64_t events_unrouted; /* decoded fine, no plugin interested */
+  uint64_t results_out;
+  uint64_t plugin_errors;
+  uint64_t intervals_closed;
+} ks_engine_stats;
+
+/* Create an engine. On error returns a negative code and writes a
+ * human-readable reason into errstr. */
+int ks_engine_new(ks_engine **out, const ks_engine_options *opts, char *errstr,
+                  size_t errstr_size);
+void ks_engine_free(ks_engine *e);
+
+/* Load a plugin from a shared object and call its init(). output_topic NULL
+ * means "kpi.<name>". Refusals (missing entry, ABI mismatch, small
+ * descriptor, init failure) return a negative error with the file and both
+ * versions in errstr. */
+int ks_engine_add_plugin(ks_engine *e, const char *path, const char *output_topic,
+                         const ks_kv *config, size_t n_config, char *errstr, size_t errstr_size);
+
+/* Tasks (= input partition numbers). A task must be opened before messages
+ * of its partitions are processed; closing it drops its state (issue 3 adds
+ * checkpoints). */
+int ks_engine_task_open(ks_engine *e, int32_t task);
+int ks_engine_task_close(ks_engine *e, int32_t task);
+int ks_engine_task_exists(const ks_engine *e, int32_t task);
+
+/* Process one input message of topic `topic_index`, partition `task`.
+ * Returns a ks_process_result (>= 0) or a negative error. On KS_REJECTED,
+ * reason (if non-NULL) receives a short human-readable cause. */
+int ks_engine_process(ks_engine *e, int32_t task, uint32_t topic_index, int64_t offset,
+                      const void *buf, size_t len, char *reason, size_t reason_size);
+
+/* Mark a partition of a task idle (caught up, no data): idle partitions do
+ * not hold the task's watermark back. Any message clears the mark. */
+void ks_engine_set_idle(ks_engine *e, int32_t task, uint32_t topic_index, int idle);
+
+/* Advance watermarks and close every interval that is due, for all tasks. */
+int ks_engine_advance(ks_engine *e);
+
+/* End of a bounded input: close every open interval of every task. */
+int ks_engine_flush_all(ks_engine *e);
+
+/* The offset to commit for (task, topic): the first offset still feeding an
+ * open interval, else the next unread offset; -1 when nothing was read. */
+int64_t ks_engine_commit_offset(const ks_engine *e, int32_t task, uint32_t topic_index);
+
+/* Current watermark of a task (INT64_MIN before any event). */
+int64_t ks_engine_watermark(const ks_engine *e, int32_t task);
+
+void ks_engine_get_stats(const ks_engine *e, ks_engine_stats *out);
+
+/* Number of loaded plugins, and the output topic of plugin i. */
+size_t ks_engine_plugin_count(const ks_engine *e);
+const char *ks_engine_plugin_topic(const ks_engine *e, size_t i);
+const char *ks_engine_plugin_name(const ks_engine *e, size_t i);
+
+#endif

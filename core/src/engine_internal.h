@@ -1,0 +1,98 @@
+/*
+ * engine_internal — the structures shared by engine.c, loader.c and
+ * host_api.c. Not part of any public interface.
+ *
+ * Ownership: the engine owns its plugin contexts, tables, tasks and arena;
+ * a plugin context owns its copied config strings and its uv_lib_t; a task
+ * owns its stores and window bookkeeping.
+ */
+#ifndef KS_ENGINE_INTERNAL_H
+#define KS_ENGINE_INTERNAL_H
+
+#include <uv.h>
+
+#include "arena.h"
+#include "decoder.h"
+#include "engine.h"
+#include "state.h"
+#include "window.h"
+
+struct ks_table {
+  uint32_t index; /* into engine->tables and task->stores */
+  ks_table_kind kind;
+  uint32_t record_size;
+  uint32_t version;
+  int64_t ttl_ms;
+  char name[64];
+  ks_plugin_ctx *owner;
+};
+
+struct ks_plugin_ctx {
+  ks_engine *engine;
+  size_t index;
+  char *path;
+  char *name;
+  char *topic;
+  ks_kv *config; /* owned copies */
+  size_t n_config;
+  uv_lib_t lib;
+  int lib_open;
+  const ks_plugin_descriptor *desc;
+  void *data;
+  int initialized;
+  int in_init;
+  uint64_t errors;
+  uint64_t results;
+};
+
+struct ks_task {
+  ks_engine *engine;
+  int32_t id;
+  ks_watermark wm;
+  ks_interval_clock clock;
+  int64_t now_ms;       /* highest event time seen: the TTL clock */
+  int64_t *next_offset; /* per input topic: last processed offset + 1, or -1 */
+  size_t cur_part;      /* input topic of the event being dispatched */
+  int64_t cur_offset;   /* its offset, or -1 outside dispatch */
+  ks_store **stores;    /* per declared table */
+  size_t n_stores;
+};
+
+typedef struct ks_route {
+  ks_plugin_ctx **plugins;
+  size_t n;
+} ks_route;
+
+struct ks_engine {
+  ks_engine_options opts;
+  char **topics; /* owned copies of opts.topics */
+  ks_arena arena;
+  ks_plugin_ctx **plugins;
+  size_t n_plugins;
+  ks_table **tables;
+  size_t n_tables;
+  ks_route routes[KS_BODY_MAX_ROUTE + 1];
+  ks_task **tasks; /* indexed by task id */
+  size_t cap_tasks;
+  ks_engine_stats stats;
+  ks_host_api api;
+  uint8_t *encode_buf;
+  size_t encode_cap;
+  char *key_buf;
+  size_t key_cap;
+};
+
+/* loader.c: open the shared object and check its descriptor. */
+int ks_loader_open(ks_plugin_ctx *ctx, char *errstr, size_t errstr_size);
+void ks_loader_close(ks_plugin_ctx *ctx);
+
+/* host_api.c: fill the service table. */
+void ks_host_api_init(ks_host_api *api);
+
+/* engine.c: used by host_api.c */
+ks_store *ks_task_store(ks_task *t, const ks_table *table);
+int ks_engine_emit(ks_plugin_ctx *ctx, ks_task *task, const ks_result *r);
+void ks_engine_log(const ks_engine *e, int level, const char *component, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#endif

@@ -1,0 +1,24 @@
+/*
+ * kafka_conf — builds an rd_kafka_conf_t from string-keyed properties and
+ * reports the first refused key by name.
+ *
+ * Ownership: the returned conf is caller-owned until passed to rd_kafka_new.
+ */
+#ifndef KS_KAFKA_CONF_H
+#define KS_KAFKA_CONF_H
+
+#include <librdkafka/rdkafka.h>
+#include <stddef.h>
+
+#include "engine.h"
+
+/* Apply each list in order (later ones win). Returns NULL with errstr set
+ * ("kafka property 'x' = 'y': <librdkafka's reason>") on the first error. */
+rd_kafka_conf_t *ks_kafka_conf_build(const ks_kv *const *lists, const size_t *counts,
+                                     size_t n_lists, char *errstr, size_t errstr_size);
+
+/* Set one property on an existing conf, with the same error format. */
+int ks_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, char *errstr,
+                      size_t errstr_size);
+
+#endif

@@ -1,0 +1,263 @@
+#include "kafka_consumer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kafka_conf.h"
+
+#define KS_BATCH 1024
+#define KS_BATCHES_PER_WAKEUP 16
+
+struct ks_consumer {
+  rd_kafka_t *rk;
+  rd_kafka_queue_t *q;
+  int pipefd[2];
+  uv_poll_t poll;
+  uv_idle_t idle;
+  uv_timer_t timer;
+  int handles_active;
+  int closed;
+  ks_consumer_handlers h;
+  void *ud;
+  rd_kafka_message_t *msgs[KS_BATCH];
+};
+
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque) {
+  ks_consumer *c = opaque;
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    if (c->h.on_assign)
+      c->h.on_assign(c->ud, parts);
+    rd_kafka_assign(rk, parts);
+  } else {
+    if (c->h.on_revoke)
+      c->h.on_revoke(c->ud, parts);
+    rd_kafka_assign(rk, NULL);
+  }
+}
+
+/* Drain up to a budget; returns 1 if more may be waiting. */
+static int drain(ks_consumer *c) {
+  for (int b = 0; b < KS_BATCHES_PER_WAKEUP; b++) {
+    ssize_t n = rd_kafka_consume_batch_queue(c->q, 0, c->msgs, KS_BATCH);
+    if (n <= 0)
+      return 0;
+    c->h.on_batch(c->ud, c->msgs, (size_t)n);
+    for (ssize_t i = 0; i < n; i++)
+      rd_kafka_message_destroy(c->msgs[i]);
+    if (n < KS_BATCH)
+      return 0;
+  }
+  return 1;
+}
+
+static void on_idle(uv_idle_t *h) {
+  ks_consumer *c = h->data;
+  if (c->closed || !drain(c))
+    uv_idle_stop(&c->idle);
+}
+
+static void on_readable(uv_poll_t *h, int status, int events) {
+  (void)status;
+  (void)events;
+  ks_consumer *c = h->data;
+  char buf[64];
+  while (read(c->pipefd[0], buf, sizeof buf) > 0) {
+  }
+  if (!c->closed && drain(c))
+    uv_idle_start(&c->idle, on_idle);
+}
+
+static void on_timer(uv_timer_t *t) {
+  ks_consumer *c = t->data;
+  if (!c->closed && drain(c))
+    uv_idle_start(&c->idle, on_idle);
+}
+
+int ks_consumer_new(ks_consumer **out, uv_loop_t *loop, const ks_kv *const *lists,
+                    const size_t *counts, size_t n_lists, const ks_consumer_handlers *h,
+                    void *ud, char *errstr, size_t errstr_size) {
+  *out = NULL;
+  ks_consumer *c = calloc(1, sizeof *c);
+  if (c == NULL)
+    return KS_ENOMEM;
+  c->pipefd[0] = c->pipefd[1] = -1;
+  c->h = *h;
+  c->ud = ud;
+  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  /* Defaults (see docs/configuration.md); the user's lists override them,
+   * except the three the processing guarantees depend on, set after. */
+  static const char *const defaults[][2] = {
+      {"group.id", "kpistream"},          {"auto.offset.reset", "earliest"},
+      {"partition.assignment.strategy", "range"},
+      {"queued.min.messages", "200000"},  {"queued.max.messages.kbytes", "262144"},
+      {"fetch.wait.max.ms", "100"},       {"session.timeout.ms", "10000"}};
+  static const char *const forced[][2] = {{"enable.auto.commit", "false"},
+                                          {"enable.auto.offset.store", "false"},
+                                          {"enable.partition.eof", "true"}};
+  for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
+    if (ks_kafka_conf_set(conf, defaults[i][0], defaults[i][1], errstr, errstr_size))
+      goto fail_conf;
+  for (size_t l = 0; l < n_lists; l++)
+    for (size_t i = 0; i < counts[l]; i++) {
+      const char *k = lists[l][i].key;
+      for (size_t f = 0; f < sizeof forced / sizeof forced[0]; f++)
+        if (strcmp(k, forced[f][0]) == 0) {
+          snprintf(errstr, errstr_size,
+                   "kafka property '%s' is managed by kpistream (offsets are committed only "
+                   "after results are delivered) and cannot be set",
+                   k);
+          goto fail_conf;
+        }
+      if (ks_kafka_conf_set(conf, k, lists[l][i].value, errstr, errstr_size))
+        goto fail_conf;
+    }
+  for (size_t f = 0; f < sizeof forced / sizeof forced[0]; f++)
+    if (ks_kafka_conf_set(conf, forced[f][0], forced[f][1], errstr, errstr_size))
+      goto fail_conf;
+  char strat[128];
+  size_t sz = sizeof strat;
+  if (rd_kafka_conf_get(conf, "partition.assignment.strategy", strat, &sz) == RD_KAFKA_CONF_OK &&
+      strcmp(strat, "range") != 0) {
+    snprintf(errstr, errstr_size,
+             "kafka property 'partition.assignment.strategy' = '%s': only 'range' keeps "
+             "partition p of every input topic on one instance (the task contract)",
+             strat);
+    goto fail_conf;
+  }
+  rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+  rd_kafka_conf_set_opaque(conf, c);
+  char why[512];
+  c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why);
+  if (c->rk == NULL) {
+    snprintf(errstr, errstr_size, "kafka consumer: %s", why);
+    goto fail_conf;
+  }
+  rd_kafka_poll_set_consumer(c->rk);
+  c->q = rd_kafka_queue_get_consumer(c->rk);
+  if (pipe(c->pipefd) != 0) {
+    snprintf(errstr, errstr_size, "kafka consumer: pipe: %s", strerror(errno));
+    ks_consumer_free(c);
+    return KS_EKAFKA;
+  }
+  fcntl(c->pipefd[0], F_SETFL, O_NONBLOCK);
+  fcntl(c->pipefd[1], F_SETFL, O_NONBLOCK);
+  rd_kafka_queue_io_event_enable(c->q, c->pipefd[1], "1", 1);
+  uv_poll_init(loop, &c->poll, c->pipefd[0]);
+  uv_idle_init(loop, &c->idle);
+  uv_timer_init(loop, &c->timer);
+  c->poll.data = c->idle.data = c->timer.data = c;
+  c->handles_active = 1;
+  *out = c;
+  return 0;
+fail_conf:
+  rd_kafka_conf_destroy(conf);
+  free(c);
+  return KS_ECONFIG;
+}
+
+int ks_consumer_check_topics(ks_consumer *c, char *const *topics, size_t n, int timeout_ms,
+                             int32_t *partitions, char *errstr, size_t errstr_size) {
+  const struct rd_kafka_metadata *md = NULL;
+  rd_kafka_resp_err_t err = rd_kafka_metadata(c->rk, 1, NULL, &md, timeout_ms);
+  if (err) {
+    snprintf(errstr, errstr_size, "kafka: cannot read cluster metadata: %s",
+             rd_kafka_err2str(err));
+    return KS_EKAFKA;
+  }
+  int rc = 0;
+  int32_t first = -1;
+  const char *first_name = NULL;
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    const struct rd_kafka_metadata_topic *t = NULL;
+    for (int j = 0; j < md->topic_cnt; j++)
+      if (strcmp(md->topics[j].topic, topics[i]) == 0)
+        t = &md->topics[j];
+    if (t == NULL || t->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+      snprintf(errstr, errstr_size, "input topic '%s' does not exist on the cluster", topics[i]);
+      rc = KS_ECONFIG;
+    } else if (t->err) {
+      snprintf(errstr, errstr_size, "input topic '%s': %s", topics[i], rd_kafka_err2str(t->err));
+      rc = KS_EKAFKA;
+    } else if (first < 0) {
+      first = t->partition_cnt;
+      first_name = topics[i];
+    } else if (t->partition_cnt != first) {
+      snprintf(errstr, errstr_size,
+               "input topics are not co-partitioned: '%s' has %d partitions, '%s' has %d; "
+               "every input topic must have the same partition count (docs/partitioning.md)",
+               first_name, first, topics[i], t->partition_cnt);
+      rc = KS_ECONFIG;
+    }
+  }
+  rd_kafka_metadata_destroy(md);
+  if (rc == 0)
+    *partitions = first;
+  return rc;
+}
+
+int ks_consumer_subscribe(ks_consumer *c, char *const *topics, size_t n, char *errstr,
+                          size_t errstr_size) {
+  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)n);
+  for (size_t i = 0; i < n; i++)
+    rd_kafka_topic_partition_list_add(l, topics[i], RD_KAFKA_PARTITION_UA);
+  rd_kafka_resp_err_t err = rd_kafka_subscribe(c->rk, l);
+  rd_kafka_topic_partition_list_destroy(l);
+  if (err) {
+    snprintf(errstr, errstr_size, "kafka: subscribe failed: %s", rd_kafka_err2str(err));
+    return KS_EKAFKA;
+  }
+  uv_poll_start(&c->poll, UV_READABLE, on_readable);
+  uv_timer_start(&c->timer, on_timer, 0, 500);
+  return 0;
+}
+
+int ks_consumer_commit(ks_consumer *c, const rd_kafka_topic_partition_list_t *offsets,
+                       int async) {
+  if (offsets == NULL || offsets->cnt == 0)
+    return 0;
+  rd_kafka_resp_err_t err = rd_kafka_commit(c->rk, offsets, async);
+  return err ? KS_EKAFKA : 0;
+}
+
+static void stop_handles(ks_consumer *c) {
+  if (!c->handles_active)
+    return;
+  uv_poll_stop(&c->poll);
+  uv_idle_stop(&c->idle);
+  uv_timer_stop(&c->timer);
+  uv_close((uv_handle_t *)&c->poll, NULL);
+  uv_close((uv_handle_t *)&c->idle, NULL);
+  uv_close((uv_handle_t *)&c->timer, NULL);
+  c->handles_active = 0;
+}
+
+void ks_consumer_close(ks_consumer *c) {
+  if (c == NULL || c->closed)
+    return;
+  c->closed = 1;
+  stop_handles(c);
+  rd_kafka_consumer_close(c->rk); /* serves the final revoke through rebalance_cb */
+}
+
+void ks_consumer_free(ks_consumer *c) {
+  if (c == NULL)
+    return;
+  if (c->q) {
+    rd_kafka_queue_io_event_enable(c->q, -1, NULL, 0);
+    rd_kafka_queue_destroy(c->q);
+  }
+  if (c->rk)
+    rd_kafka_destroy(c->rk);
+  if (c->pipefd[0] >= 0)
+    close(c->pipefd[0]);
+  if (c->pipefd[1] >= 0)
+    close(c->pipefd[1]);
+  free(c);
+}
+
+rd_kafka_t *ks_consumer_handle(ks_consumer *c) { return c->rk; }

@@ -1,0 +1,61 @@
+/*
+ * kafka_consumer — librdkafka high-level consumer (consumer group) driven
+ * by a libuv loop without busy polling.
+ *
+ * librdkafka writes to a pipe when its consumer queue goes from empty to
+ * non-empty; a uv_poll_t wakes the loop, which drains the queue in batches
+ * (rd_kafka_consume_batch_queue). After a budget of batches it yields to the
+ * loop and resumes from a uv_idle_t, so timers, signals and delivery reports
+ * keep running under load. A 500 ms uv_timer_t also polls, so an idle
+ * consumer keeps its group membership (max.poll.interval.ms).
+ *
+ * Rebalances arrive inside the consume call, on the loop thread, and are
+ * handed to the handlers before the assignment changes.
+ *
+ * Ownership: the caller owns the ks_consumer (new / close / free after the
+ * loop ran the close callbacks). Messages passed to on_batch are owned by
+ * the consumer and destroyed after the callback returns.
+ */
+#ifndef KS_KAFKA_CONSUMER_H
+#define KS_KAFKA_CONSUMER_H
+
+#include <librdkafka/rdkafka.h>
+#include <uv.h>
+
+#include "engine.h"
+
+typedef struct ks_consumer ks_consumer;
+
+typedef struct ks_consumer_handlers {
+  /* Messages and per-partition events (m->err set, e.g. PARTITION_EOF). */
+  void (*on_batch)(void *ud, rd_kafka_message_t **msgs, size_t n);
+  /* Called with the new partitions before they are assigned. */
+  void (*on_assign)(void *ud, const rd_kafka_topic_partition_list_t *parts);
+  /* Called with the partitions being taken away, before they are. */
+  void (*on_revoke)(void *ud, const rd_kafka_topic_partition_list_t *parts);
+} ks_consumer_handlers;
+
+int ks_consumer_new(ks_consumer **out, uv_loop_t *loop, const ks_kv *const *lists,
+                    const size_t *counts, size_t n_lists, const ks_consumer_handlers *h,
+                    void *ud, char *errstr, size_t errstr_size);
+
+/* Check that every topic exists and all have the same partition count (the
+ * co-partitioning contract). Sets *partitions. Waits up to timeout_ms for
+ * metadata. Returns 0 or KS_ECONFIG/KS_EKAFKA with the reason in errstr. */
+int ks_consumer_check_topics(ks_consumer *c, char *const *topics, size_t n, int timeout_ms,
+                             int32_t *partitions, char *errstr, size_t errstr_size);
+
+int ks_consumer_subscribe(ks_consumer *c, char *const *topics, size_t n, char *errstr,
+                          size_t errstr_size);
+
+/* Commit explicit offsets (next offset to read). async != 0 returns at once. */
+int ks_consumer_commit(ks_consumer *c, const rd_kafka_topic_partition_list_t *offsets, int async);
+
+/* Stop reading (handles closed asynchronously) and leave the group: blocks
+ * until librdkafka has revoked the assignment (handlers are called). */
+void ks_consumer_close(ks_consumer *c);
+void ks_consumer_free(ks_consumer *c);
+
+rd_kafka_t *ks_consumer_handle(ks_consumer *c);
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * kafka_producer — librdkafka producer driven by a libuv loop: delivery
+ * reports are served when librdkafka signals its queue through a pipe that
+ * a uv_poll_t watches (no busy polling).
+ *
+ * Ownership: the caller owns the ks_producer (ks_producer_new /
+ * ks_producer_close then ks_producer_free after the loop ran the close
+ * callbacks). The producer owns its rd_kafka_t, topic handles and uv handles.
+ * Message payloads are copied by librdkafka; header lists passed to
+ * ks_producer_send are owned by the producer from then on.
+ */
+#ifndef KS_KAFKA_PRODUCER_H
+#define KS_KAFKA_PRODUCER_H
+
+#include <librdkafka/rdkafka.h>
+#include <uv.h>
+
+#include "engine.h"
+
+typedef struct ks_producer ks_producer;
+
+/* Called for each delivery report, on the loop thread. */
+typedef void (*ks_delivery_fn)(void *ud, void *msg_opaque, rd_kafka_resp_err_t err,
+                               const rd_kafka_message_t *msg);
+
+/* Create an idempotent producer from property lists (later lists win). */
+int ks_producer_new(ks_producer **out, uv_loop_t *loop, const ks_kv *const *lists,
+                    const size_t *counts, size_t n_lists, ks_delivery_fn dr, void *dr_ud,
+                    char *errstr, size_t errstr_size);
+
+/* Queue one message. Blocks briefly (serving delivery reports) while the
+ * local queue is full. Returns 0 or KS_EKAFKA (logged by the caller). */
+int ks_producer_send(ks_producer *p, const char *topic, const void *key, size_t keylen,
+                     const void *value, size_t valuelen, rd_kafka_headers_t *headers,
+                     void *opaque, char *errstr, size_t errstr_size);
+
+/* Serve pending delivery reports without blocking. */
+void ks_producer_poll(ks_producer *p);
+
+/* Wait up to timeout_ms for every queued message to be delivered.
+ * Returns 0, or KS_EKAFKA on timeout. */
+int ks_producer_flush(ks_producer *p, int timeout_ms);
+
+/* Messages queued but not yet delivered. */
+int ks_producer_outq_len(ks_producer *p);
+
+rd_kafka_t *ks_producer_handle(ks_producer *p);
+
+/* Stop watching (uv handles closed asynchronously); then, once the loop has
+ * run, ks_producer_free destroys the client. */
+void ks_producer_close(ks_producer *p);
+void ks_producer_free(ks_producer *p);
+
+#endif

@@ -1,0 +1,33 @@
+/*
+ * result_encoder — turns a plugin's ks_result into the wire form: a
+ * kpistream.v1.MetricResult (protobuf) and its deterministic upsert key
+ *
+ *   <family>/<metric>|<tenant>|<channel>|<queue>|<agent>|<k=v,...>|<interval_start_ms>
+ *
+ * where '|', ',', '=' and '\' inside a value are escaped with '\'.
+ *
+ * Ownership: output buffers are caller-owned and grown with realloc; the
+ * caller frees them.
+ */
+#ifndef KS_RESULT_ENCODER_H
+#define KS_RESULT_ENCODER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kpistream/plugin.h"
+
+/* Check a result for emit(): returns NULL if fine, else why not. */
+const char *ks_result_validate(const ks_result *r);
+
+/* Build the key into *buf (NUL-terminated); returns its length or -1. */
+long ks_result_key(const char *family, const ks_result *r, char **buf, size_t *cap);
+
+/* Encode into *buf; returns the length or -1 (out of memory). */
+long ks_result_encode(const char *family, const char *plugin_version, const ks_result *r,
+                      const char *key, uint32_t revision, uint8_t **buf, size_t *cap);
+
+/* Channel enum to the key's short name ("voice", "email", "chat", "all"). */
+const char *ks_channel_name(int channel);
+
+#endif

@@ -1,0 +1,169 @@
+/*
+ * sim_model — a deterministic discrete-event model of a contact center's day,
+ * the traffic source behind `kpistream simulate`. No Kafka, no clock, no I/O:
+ * it only turns (options, seed) into a time-ordered stream of
+ * kpistream.v1.Event messages, so it is unit-testable.
+ *
+ * What it models, per tenant (all in UTC):
+ *   - queues: voice sales/support/billing, email support, chat sales/support;
+ *     Poisson arrivals per queue with an intra-day curve (night trough, peaks
+ *     mid-morning and early afternoon) and a day-of-week factor;
+ *   - teams (voice-sales, voice-care, digital) with a finite agent pool, a
+ *     daily shift plan sized by Erlang C from the same curve, published as
+ *     ScheduleSegment events at the start of each day (breaks, lunch,
+ *     training/meeting/coaching, planned leave; unplanned absences are
+ *     published as revision 2 of the agent's day shortly before the shift);
+ *   - agent states: login (AVAILABLE), ON_CONTACT, AFTER_CONTACT_WORK, AUX
+ *     with a reason (break, lunch, training, meeting, coaching, personal,
+ *     technical outage, offline work), LOGGED_OUT; breaks due while busy are
+ *     taken after the contact (adherence deviations happen naturally);
+ *   - routing: longest-idle agent for a new contact; a freed agent takes live
+ *     work (voice, chat) before email, highest priority then longest wait;
+ *   - customer patience (exponential, with a short-patience minority, so
+ *     there are short abandons), abandons in queue and while ringing, IVR
+ *     hang-ups (ABANDON_IN_IVR, never queued), missed offers;
+ *   - talk/hold/wrap times (lognormal), holds, transfers (re-queued),
+ *     escalations, repeat contacts from a finite customer pool plus
+ *     call-backs after abandons and unresolved contacts;
+ *   - email/chat: ContactCreated, bot replies (is_bot=true, agent_id "bot"),
+ *     agent responses (public, sometimes internal notes), email reopens;
+ *   - feedback: surveys (CSAT/NPS/CES), sentiment, complaints, QA evaluations;
+ *   - business: orders, registrations, next-best-action offers and reactions,
+ *     daily budget and cost records, customer-base snapshots, forecasts per
+ *     15-minute interval and queue, HR hires/separations/headcount.
+ *
+ * Event sequence of one contact (envelope: tenant, channel, queue, contact,
+ * customer; agent and team once an agent is involved):
+ *   voice: ContactQueued -> ContactOffered -> ContactAnswered
+ *          [-> HoldStarted -> HoldEnded]* [-> ContactEscalated]
+ *          -> ContactEnded -> AfterContactWorkEnded [-> ContactResolved]
+ *          or ... -> ContactTransferred (ends that agent's leg; that agent's
+ *          AfterContactWorkEnded follows with disposition "transferred") ->
+ *          ContactQueued on the new queue, same contact_id -> ...
+ *          or ContactQueued -> ContactAbandoned (IN_QUEUE, or RINGING after
+ *          a ContactOffered with accepted=false), or just ContactAbandoned
+ *          (IN_IVR) for an IVR hang-up.
+ *   email: ContactCreated [-> AgentResponse(bot)] -> ContactQueued ->
+ *          ContactAnswered -> AgentResponse(s) -> ContactEnded -> ... as voice;
+ *          a resolved email may later get ContactReopened -> ContactQueued.
+ *   chat:  ContactCreated [-> AgentResponse(bot)] -> ContactQueued (or, when
+ *          the bot resolves it, ContactEnded -> ContactResolved) ->
+ *          ContactOffered -> ContactAnswered -> AgentResponse(s) -> ... as voice.
+ *   Agent state events carry agent_id and team, no contact.
+ *
+ * Time: the simulated clock starts at options.start_ms; every event has
+ * event_time_ms >= the previous one (globally, hence per tenant). Events at
+ * or after start_ms + duration_ms are never produced.
+ *
+ * Determinism: one xoshiro256** generator per tenant, seeded from
+ * options.seed and the tenant index; no global state. The same options give
+ * the same events byte for byte (event ids included); a tenant's events do
+ * not depend on how many other tenants are simulated.
+ *
+ * Ownership: ks_sim_new() returns a model the caller owns and releases with
+ * ks_sim_free(). The Event returned by ks_sim_next() and every string and
+ * sub-message it points to belong to the model and stay valid until the next
+ * ks_sim_next()/ks_sim_peek_time()/ks_sim_free() call; the topic name is a
+ * static string. Memory is pooled inside the model (pending-event heap,
+ * contact slots, call-back lists) and grows only to the high-water mark of
+ * work in flight, so it stays bounded over a run of any length.
+ */
+#ifndef KS_SIM_MODEL_H
+#define KS_SIM_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kpistream/v1/events.pb-c.h"
+
+#define KS_SIM_MAX_TENANTS 64
+
+/* Queues of every tenant, in this order. */
+enum {
+  KS_SIM_Q_VOICE_SALES = 0,
+  KS_SIM_Q_VOICE_SUPPORT,
+  KS_SIM_Q_VOICE_BILLING,
+  KS_SIM_Q_EMAIL_SUPPORT,
+  KS_SIM_Q_CHAT_SALES,
+  KS_SIM_Q_CHAT_SUPPORT,
+  KS_SIM_NQUEUES
+};
+
+/* Output topics (input topics of kpistream). */
+typedef enum ks_sim_topic {
+  KS_SIM_TOPIC_VOICE = 0, /* "events.voice": voice contact lifecycle */
+  KS_SIM_TOPIC_EMAIL,     /* "events.email" */
+  KS_SIM_TOPIC_CHAT,      /* "events.chat" */
+  KS_SIM_TOPIC_AGENT,     /* "events.agent": agent states, schedules, HR */
+  KS_SIM_TOPIC_FEEDBACK,  /* "events.feedback": surveys, sentiment, QA, complaints */
+  KS_SIM_TOPIC_BUSINESS,  /* "events.business": orders, registrations, NBA,
+                             cost, budget, customer base, forecasts */
+  KS_SIM_NTOPICS
+} ks_sim_topic;
+
+typedef struct ks_sim_options {
+  uint64_t seed;
+  int64_t start_ms;    /* simulated clock start, epoch ms UTC */
+  int64_t duration_ms; /* <= 0: run forever */
+  double rate_scale;   /* multiplies every arrival rate (and the staffing); > 0 */
+  int tenants;         /* 1..KS_SIM_MAX_TENANTS */
+} ks_sim_options;
+
+typedef struct ks_sim ks_sim;
+
+typedef struct ks_sim_stats {
+  int64_t now_ms;          /* simulated time of the last event returned */
+  uint64_t events;         /* events returned so far */
+  uint64_t per_topic[KS_SIM_NTOPICS];
+  uint64_t per_body[64];   /* indexed by Kpistream__V1__Event__BodyCase */
+  uint64_t arrivals;       /* contacts created (every channel, IVR hang-ups included) */
+  uint64_t abandoned;      /* in queue or ringing */
+  uint64_t answered;
+  uint32_t waiting[KS_SIM_NQUEUES];   /* contacts waiting now, summed over tenants */
+  uint32_t agents_logged_in;          /* now, over all tenants */
+  uint32_t agents_total;              /* agent pool, over all tenants */
+  size_t pending;          /* items in the pending-event heap */
+  size_t pool_bytes;       /* bytes held by the model's pools (heap, slots, lists) */
+} ks_sim_stats;
+
+/* Defaults: seed 1, start 2026-11-23T08:00:00Z, run forever, rate 1, 2 tenants. */
+void ks_sim_options_default(ks_sim_options *o);
+
+/* NULL when an option is out of range or memory runs out. */
+ks_sim *ks_sim_new(const ks_sim_options *o);
+void ks_sim_free(ks_sim *s);
+
+/* The next event in time order. Returns 1 and sets *out_event (and
+ * *out_topic, if not NULL, to the topic's name); 0 when the duration is over
+ * (and ever after); KS_ENOMEM when a pool cannot grow. */
+int ks_sim_next(ks_sim *s, Kpistream__V1__Event **out_event, const char **out_topic);
+
+/* Topic of the event last returned by ks_sim_next(). */
+ks_sim_topic ks_sim_current_topic(const ks_sim *s);
+
+/* Event time of the event the next ks_sim_next() will return, INT64_MAX when
+ * the run is over. Advances the model's internal work, never its output. */
+int64_t ks_sim_peek_time(ks_sim *s);
+
+void ks_sim_get_stats(const ks_sim *s, ks_sim_stats *out);
+
+/* The arrival rate (contacts per hour) the model draws from for a tenant and
+ * queue at a simulated instant: peak rate x tenant factor x rate scale x
+ * day-of-week factor x intra-day curve. Integrate it to get the expected
+ * number of arrivals. */
+double ks_sim_arrival_rate(const ks_sim *s, int tenant, int queue, int64_t t_ms);
+
+/* Names. */
+const char *ks_sim_topic_name(ks_sim_topic t);
+const char *ks_sim_tenant_name(const ks_sim *s, int tenant);
+const char *ks_sim_queue_name(int queue);                  /* "sales", ... */
+Kpistream__V1__Channel ks_sim_queue_channel(int queue);
+const char *ks_sim_queue_label(int queue);                 /* "voice/sales", ... */
+
+/* ISO-8601 UTC: "2026-11-23T08:00:00Z", also with fractional seconds or a
+ * +hh:mm / -hh:mm offset, or a date alone (midnight). 0 or KS_EINVAL. */
+int ks_sim_parse_time(const char *s, int64_t *out_ms);
+/* "2026-11-23T08:00:00Z" into buf (at least 21 bytes); returns buf. */
+char *ks_sim_format_time(int64_t ms, char *buf, size_t cap);
+
+#endif

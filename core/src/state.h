@@ -1,0 +1,64 @@
+/*
+ * state — the host-owned record store behind plugin state tables.
+ *
+ * One ks_store holds the records of one declared table for one task. A
+ * record is a fixed-size, zero-initialised, pointer-free block addressed by
+ * (interval, key): keyed tables use interval KS_STORE_NO_INTERVAL and expire
+ * records idle for longer than the TTL in event time; windowed tables group
+ * records per interval and drop a whole interval at once.
+ *
+ * Records never move while they exist (the index holds pointers), so a
+ * record pointer stays valid until that record is removed, expired or its
+ * interval dropped. Keys are copied into the store.
+ *
+ * Ownership: the task owns its stores (ks_store_new/ks_store_free); the store
+ * owns its records and keys. Not thread-safe.
+ */
+#ifndef KS_STATE_H
+#define KS_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kpistream/plugin.h"
+
+#define KS_STORE_NO_INTERVAL INT64_MIN
+
+typedef struct ks_store ks_store;
+
+typedef struct ks_store_stats {
+  size_t records;
+  size_t bytes; /* records, keys and index */
+  size_t intervals;
+  uint64_t expired;
+} ks_store_stats;
+
+ks_store *ks_store_new(uint32_t record_size, int64_t ttl_ms);
+void ks_store_free(ks_store *s);
+
+/* The record for (interval, key), created zero-filled when absent and
+ * create != 0. now_ms is the task's event-time clock, used for TTL. Returns
+ * NULL when absent (create == 0), when keylen > KS_KEY_MAX, or out of memory. */
+void *ks_store_get(ks_store *s, int64_t interval, const void *key, size_t keylen, int create,
+                   int64_t now_ms);
+
+/* Remove one record; 0 or KS_ENOENT. */
+int ks_store_remove(ks_store *s, int64_t interval, const void *key, size_t keylen);
+
+/* Visit the records of one interval (KS_STORE_NO_INTERVAL: all keyed
+ * records, least recently touched first). The callback may not add or
+ * remove records. Returns 0, or the callback's non-zero stop value. */
+int ks_store_foreach(ks_store *s, int64_t interval, ks_record_cb cb, void *ud);
+
+/* Drop every record of an interval. */
+void ks_store_drop_interval(ks_store *s, int64_t interval);
+
+/* Expire keyed records not touched since now_ms - ttl. Returns how many. */
+size_t ks_store_expire(ks_store *s, int64_t now_ms);
+
+void ks_store_get_stats(const ks_store *s, ks_store_stats *out);
+
+/* 64-bit hash of a byte string (also used for routing keys). */
+uint64_t ks_hash_bytes(const void *data, size_t n, uint64_t seed);
+
+#endif
