@@ -110,6 +110,10 @@ int ks_config_set_kafka(ks_config *cfg, const char *key, const char *value) {
   return kv_set(&cfg->kafka, &cfg->n_kafka, key, value);
 }
 
+int ks_config_set_consumer(ks_config *cfg, const char *key, const char *value) {
+  return kv_set(&cfg->consumer, &cfg->n_consumer, key, value);
+}
+
 const char *ks_config_kafka_get(const ks_config *cfg, const char *key) {
   for (size_t i = 0; i < cfg->n_kafka; i++)
     if (strcmp(cfg->kafka[i].key, key) == 0)

@@ -66,6 +66,8 @@ int ks_config_load_string(ks_config *cfg, const char *yaml, size_t len, const ch
                           char *errstr, size_t errstr_size);
 /* Override/add a common librdkafka property ("-X key=value"). */
 int ks_config_set_kafka(ks_config *cfg, const char *key, const char *value);
+/* Override/add a consumer-only property (e.g. group.id from --group). */
+int ks_config_set_consumer(ks_config *cfg, const char *key, const char *value);
 /* Value of a kafka property, searching common properties; NULL if unset. */
 const char *ks_config_kafka_get(const ks_config *cfg, const char *key);
 /* Resolve a plugin's path against plugin_dir into buf. */

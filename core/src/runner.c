@@ -598,7 +598,7 @@ int ks_cmd_run(int argc, char **argv) {
     *eq = '=';
   }
   if (rc == 0 && group) {
-    rc = ks_config_set_kafka(&r->cfg, "group.id", group);
+    rc = ks_config_set_consumer(&r->cfg, "group.id", group);
   }
   if (rc == 0 && plugin_dir) {
     free(r->cfg.plugin_dir);

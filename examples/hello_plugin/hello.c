@@ -1,0 +1,108 @@
+/*
+ * hello — the smallest useful kpistream plugin, for third-party authors.
+ * It counts queued contacts per tenant and queue in each interval and emits
+ * one result "queued" per group. Build it out of tree (CMakeLists.txt here,
+ * or: cc -shared -fPIC $(pkg-config --cflags kpistream-plugin) hello.c).
+ *
+ * Rules a plugin follows (docs/plugins.md): no mutable globals; state lives
+ * in host tables of fixed-size, pointer-free records; strings handed in are
+ * borrowed for the call only.
+ */
+#include <kpistream/plugin.h>
+
+typedef struct queued_rec {
+  int64_t queued;
+  int32_t channel;
+} queued_rec;
+
+typedef struct hello {
+  const ks_host_api *api;
+  ks_plugin_ctx *ctx;
+  ks_table *counts;
+} hello;
+
+static const uint32_t interests[] = {KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED, 0};
+
+static int hello_init(ks_plugin_ctx *ctx, const ks_host_api *api, void **data) {
+  hello *h = api->alloc(sizeof *h);
+  if (h == NULL)
+    return KS_ENOMEM;
+  h->api = api;
+  h->ctx = ctx;
+  h->counts = api->table_declare(ctx, "queued", KS_TABLE_WINDOWED, sizeof(queued_rec), 1, 0);
+  if (h->counts == NULL) {
+    api->free(h);
+    return KS_EINVAL;
+  }
+  *data = h;
+  return 0;
+}
+
+static int hello_event(void *data, ks_task *task, const ks_event *ev) {
+  hello *h = data;
+  ks_key k;
+  ks_key_reset(&k);
+  ks_key_add_str(&k, ev->msg->tenant);
+  ks_key_add_str(&k, ev->msg->queue);
+  queued_rec *r = h->api->window_get(task, h->counts, ev->interval_start_ms, k.buf, k.len, 1);
+  if (r == NULL)
+    return KS_ENOMEM;
+  r->queued++;
+  r->channel = ev->msg->channel;
+  return 0;
+}
+
+typedef struct emit_ctx {
+  hello *h;
+  ks_task *task;
+  const ks_interval *iv;
+} emit_ctx;
+
+static int emit_one(void *ud, const void *key, size_t keylen, void *record) {
+  emit_ctx *e = ud;
+  const queued_rec *r = record;
+  char tenant[128], queue[128];
+  ks_key_part(key, keylen, 0, tenant, sizeof tenant);
+  ks_key_part(key, keylen, 1, queue, sizeof queue);
+  ks_result res = KS_RESULT_INIT;
+  res.metric = "queued";
+  res.interval_start_ms = e->iv->start_ms;
+  res.interval_end_ms = e->iv->end_ms;
+  res.tenant = tenant;
+  res.queue = queue;
+  res.channel = r->channel;
+  res.has_value = 1;
+  res.value = res.numerator = (double)r->queued;
+  res.count = r->queued;
+  res.aggregation = KS_AGG_SUM;
+  res.unit = "contacts";
+  return e->h->api->emit(e->h->ctx, e->task, &res) != 0;
+}
+
+static int hello_close(void *data, ks_task *task, const ks_interval *iv) {
+  hello *h = data;
+  emit_ctx e = {h, task, iv};
+  return h->api->window_foreach(task, h->counts, iv->start_ms, emit_one, &e) ? KS_EPLUGIN : 0;
+}
+
+static void hello_destroy(void *data) {
+  hello *h = data;
+  if (h)
+    h->api->free(h);
+}
+
+static const ks_plugin_descriptor descriptor = {
+    .abi_major = KS_PLUGIN_ABI_MAJOR,
+    .abi_minor = KS_PLUGIN_ABI_MINOR,
+    .struct_size = sizeof(ks_plugin_descriptor),
+    .name = "hello",
+    .version = "1.0.0",
+    .description = "queued contacts per tenant and queue",
+    .interests = interests,
+    .init = hello_init,
+    .on_event = hello_event,
+    .on_interval_close = hello_close,
+    .destroy = hello_destroy,
+};
+
+KS_PLUGIN_EXPORT const ks_plugin_descriptor *kpistream_plugin_entry(void) { return &descriptor; }

@@ -1,0 +1,49 @@
+# Shared helpers for the end-to-end tests. Sourced, not run.
+# Independent tools only: kcat talks Kafka, protoc encodes/decodes protobuf.
+set -euo pipefail
+
+e2e_fail() { echo "E2E FAIL: $*" >&2; exit 1; }
+
+# wait_for_file PATH SECONDS — poll for a condition with a deadline (no guessing sleeps).
+wait_for_file() {
+  local path=$1 deadline=$((SECONDS + $2))
+  while [ ! -s "$path" ]; do
+    [ $SECONDS -lt $deadline ] || e2e_fail "timed out waiting for $path"
+    sleep 0.1
+  done
+}
+
+# encode_event PROTO_DIR TEXT OUT — text format -> binary kpistream.v1.Event
+encode_event() {
+  printf '%s\n' "$2" | protoc --encode=kpistream.v1.Event -I "$1" kpistream/v1/events.proto > "$3"
+}
+
+# dump_topic BOOTSTRAP TOPIC OUTDIR — every message of TOPIC into OUTDIR/NNNN.bin
+# (kcat's %R writes a 4-byte big-endian length before each payload).
+dump_topic() {
+  local bs=$1 topic=$2 out=$3 raw pos=0 size n=0 len
+  mkdir -p "$out"
+  raw=$out/raw
+  kcat -C -b "$bs" -t "$topic" -o beginning -e -q -f '%R%s' > "$raw"
+  size=$(stat -c %s "$raw")
+  while [ "$pos" -lt "$size" ]; do
+    len=$(od -An -tu1 -N4 -j "$pos" "$raw" | awk '{print ($1*16777216)+($2*65536)+($3*256)+$4}')
+    tail -c +$((pos + 5)) "$raw" | head -c "$len" > "$(printf '%s/%04d.bin' "$out" "$n")"
+    pos=$((pos + 4 + len))
+    n=$((n + 1))
+  done
+  rm -f "$raw"
+  echo "$n"
+}
+
+# decode_results PROTO_DIR DIR — one line per MetricResult: "<key> <value|null>"
+decode_results() {
+  local f text key value
+  for f in "$2"/*.bin; do
+    [ -e "$f" ] || continue
+    text=$(protoc --decode=kpistream.v1.MetricResult -I "$1" kpistream/v1/result.proto < "$f")
+    key=$(printf '%s\n' "$text" | sed -n 's/^key: "\(.*\)"$/\1/p')
+    value=$(printf '%s\n' "$text" | sed -n 's/^value: \(.*\)$/\1/p')
+    printf '%s %s\n' "$key" "${value:-null}"
+  done
+}
