@@ -1,1 +1,1149 @@
-/* placeholder */
+/*
+ * kpistream watch — a terminal view of the KPI result topics.
+ *
+ * Consumes kpistream.v1.MetricResult messages, groups them by (interval,
+ * tenant) and prints one table per group once it is complete. A group is
+ * complete when every assigned partition is past its interval (has delivered
+ * a result of a later interval, any tenant) or at its end (nothing more
+ * there now), and then either
+ *   - a result of a later interval of the same tenant has arrived, or
+ *   - the group has had no new result for WATCH_QUIET_MS (the usual case
+ *     live: results of one interval arrive in one burst);
+ * or, whatever the partitions say, after WATCH_QUIET_MAX_MS without a new
+ * result (a partition that is stuck, or whose broker is down).
+ * Checked after each drain of the consumer queue and on a timer.
+ * Why the partitions: results are keyed by metric+dimensions, so one interval
+ * is spread over all partitions, and partitions do not progress together —
+ * when catching up (--from-beginning) librdkafka 2.0.2 sometimes starts a
+ * partition ~500 ms after the others ("no current leader": offset query
+ * timer). Going by arrival alone printed the first intervals in pieces.
+ * Results for an (interval, tenant) already printed are shown as a separate
+ * "late results" table. Rendering lives in cmd_watch_table.c.
+ *
+ * Consumption: no consumer group membership and no commits. The viewer
+ * assigns itself every partition of each topic (from metadata, fetched on a
+ * libuv worker thread and retried every second until the topic exists) at
+ * the end — or the beginning with --from-beginning — so any number of
+ * viewers each see everything and start at once (no ~3 s group join). A
+ * unique group.id is set only because librdkafka's assign API needs one; it
+ * never joins or commits. Partitions added to a topic later are not picked up.
+ *
+ * librdkafka inside libuv, without busy polling: rd_kafka_poll_set_consumer()
+ * routes everything to the consumer queue; rd_kafka_queue_io_event_enable()
+ * writes 8 bytes to an eventfd when that queue goes from empty to non-empty;
+ * a uv_poll_t on the eventfd wakes us and we reset it, then drain the queue
+ * fully with rd_kafka_consume_batch_queue(queue, 0, ...). A 1 s uv_timer
+ * drains too, as a safety net (librdkafka only signals on empty -> non-empty,
+ * and a consumer must be served regularly).
+ *
+ * Ownership: everything lives in one struct watch_app owned by
+ * ks_cmd_watch(); there is no global mutable state. Signals come through
+ * uv_signal_t.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <librdkafka/rdkafka.h>
+#include <uv.h>
+
+#include "cmd_watch_table.h"
+#include "commands.h"
+#include "duration.h"
+#include "kpistream/v1/result.pb-c.h"
+#include "log.h"
+
+#define WATCH_LOG "watch"
+#define WATCH_QUIET_MS 500      /* no new result this long: complete (partitions permitting) */
+#define WATCH_QUIET_MAX_MS 3000 /* no new result this long: complete, whatever the partitions */
+#define WATCH_TICK_MS 1000         /* safety-net drain, metadata retries */
+#define WATCH_FILE_POLL_MS 100     /* --bootstrap-file polling */
+#define WATCH_CLOSE_TICK_MS 50     /* while closing the consumer */
+#define WATCH_CLOSE_DEADLINE_MS 5000
+#define WATCH_METADATA_TIMEOUT_MS 3000
+#define WATCH_BATCH 512
+#define WATCH_MAX_OPEN_GROUPS 256  /* beyond this the oldest group is printed as is */
+#define WATCH_BAD_LOG_FIRST 10     /* undecodable messages: log the first ones, then 1 in 1000 */
+#define WATCH_DEFAULT_TOPIC "kpi.operations"
+#define WATCH_DEFAULT_FILE_TIMEOUT_MS 30000
+#define WATCH_ERR_REPEAT_MS 10000 /* the same client error again within this: counted, not logged */
+
+#define EXIT_USAGE 2
+
+typedef Kpistream__V1__MetricResult metric_result;
+
+/* ---- state ---------------------------------------------------------------- */
+
+typedef struct watch_opts {
+  const char *bootstrap;      /* borrowed from argv */
+  const char *bootstrap_file; /* borrowed from argv */
+  int64_t file_timeout_ms;
+  const char **topics; /* owned array, strings borrowed from argv */
+  size_t n_topics;
+  const char **props; /* owned array of "key=value", borrowed from argv */
+  size_t n_props;
+  char **metrics; /* owned, split from --metrics */
+  size_t n_metrics;
+  int all_metrics;
+  int from_beginning;
+  int agents;
+  int64_t exit_after_intervals; /* 0: none */
+  int64_t exit_after_ms;        /* 0: none */
+} watch_opts;
+
+/* Progress of one assigned partition. */
+typedef struct watch_part {
+  int64_t max_start; /* latest interval start delivered; INT64_MIN before any */
+  int at_eof;        /* delivered everything it had (enable.partition.eof) */
+} watch_part;
+
+typedef struct watch_topic {
+  const char *name; /* borrowed from opts */
+  int assigned;
+  int warned_missing;
+  watch_part *parts; /* owned; indexed by partition id, n_parts of them once assigned */
+  int32_t n_parts;
+} watch_topic;
+
+/* One (interval, tenant) being collected. */
+typedef struct watch_group {
+  char *tenant; /* owned */
+  int64_t start_ms, end_ms;
+  metric_result **results; /* owned, each freed with kpistream__v1__metric_result__free_unpacked */
+  size_t n, cap;
+  uint64_t last_ms; /* loop time of the latest result */
+  int late;         /* this (interval, tenant) had already been printed */
+} watch_group;
+
+typedef struct watch_tenant {
+  char *tenant; /* owned */
+  int64_t newest_start;    /* latest interval start seen */
+  int64_t printed_through; /* latest interval start printed */
+  int has_printed;
+} watch_tenant;
+
+typedef struct watch_app {
+  watch_opts opts;
+  watch_topic *topics; /* owned, one per opts.topics */
+
+  uv_loop_t loop; /* owned; every handle below belongs to it */
+  uv_signal_t sig_int, sig_term;
+  uv_timer_t file_timer;  /* --bootstrap-file wait */
+  uv_timer_t tick;        /* safety-net drain + metadata retry */
+  uv_timer_t quiet_timer; /* next group to go quiet */
+  uv_timer_t exit_timer;  /* --exit-after */
+  uv_timer_t close_timer; /* serving the queue while the consumer closes */
+  uv_poll_t poll;         /* on efd */
+  int poll_started;
+  int handles_closed;
+
+  char *bootstrap;            /* owned: from -b or the file */
+  uint64_t file_deadline;     /* loop time */
+  int file_waiting_logged;
+  rd_kafka_conf_t *conf;      /* owned until rd_kafka_new() takes it */
+  rd_kafka_t *rk;             /* owned; destroyed after the loop ends */
+  rd_kafka_queue_t *queue;    /* owned: the consumer queue */
+  int efd;                    /* owned eventfd, -1 when none */
+  uint64_t close_deadline;
+
+  uv_work_t md_work; /* metadata request on a worker thread */
+  int md_inflight;
+  const struct rd_kafka_metadata *md; /* owned by the work until its after-callback */
+  rd_kafka_resp_err_t md_err;
+  rd_kafka_resp_err_t md_last_logged;
+
+  watch_group **groups; /* owned */
+  size_t n_groups, cap_groups;
+  watch_tenant *tenants; /* owned */
+  size_t n_tenants, cap_tenants;
+
+  uint64_t intervals_printed; /* tables of new intervals (late tables not counted) */
+  uint64_t n_results, n_bad;
+  rd_kafka_resp_err_t last_client_err; /* error_cb de-duplication */
+  uint64_t last_client_err_ms;
+  uint64_t client_errs_suppressed;
+  int stopping;
+  int exit_status;
+} watch_app;
+
+static void shutdown_app(watch_app *app, int status);
+
+/* ---- argument parsing ------------------------------------------------------ */
+
+/* Same conventions as in cmd_broker.c: "--lng", "--lng=V", "-s", "-sV". */
+static int arg_match(int argc, char **argv, int *i, const char *lng, char shrt, int has_value,
+                     const char **val) {
+  const char *a = argv[*i];
+  const char *inline_val = NULL;
+  int matched = 0;
+  if (a[0] == '-' && a[1] == '-') {
+    size_t n = strlen(lng);
+    if (strncmp(a + 2, lng, n) == 0) {
+      if (a[2 + n] == '\0')
+        matched = 1;
+      else if (a[2 + n] == '=' && has_value) {
+        matched = 1;
+        inline_val = a + 3 + n;
+      }
+    }
+  } else if (shrt && a[0] == '-' && a[1] == shrt) {
+    if (a[2] == '\0')
+      matched = 1;
+    else if (has_value) {
+      matched = 1;
+      inline_val = a + 2;
+    }
+  }
+  if (!matched)
+    return 0;
+  if (!has_value)
+    return 1;
+  if (inline_val) {
+    *val = inline_val;
+    return 1;
+  }
+  if (*i + 1 >= argc) {
+    fprintf(stderr, "kpistream watch: option --%s needs a value (see --help)\n", lng);
+    return -1;
+  }
+  *val = argv[++*i];
+  return 1;
+}
+
+static void print_help(FILE *f) {
+  fprintf(f,
+          "Usage: kpistream watch (-b SERVERS | --bootstrap-file PATH) [OPTIONS]\n"
+          "\n"
+          "Shows KPI results (kpistream.v1.MetricResult) from result topics as one table\n"
+          "per interval and tenant, printed once the interval is complete: a result of a\n"
+          "later interval arrived, or %d ms passed without a new result for it (and\n"
+          "no partition is still behind it).\n"
+          "Rows are channel + queue; cells: rates as %%, seconds as 12.3s, counts as\n"
+          "integers, \"—\" for a null value (zero denominator), \"·\" for no result.\n"
+          "\n"
+          "Options:\n"
+          "  -b, --bootstrap-servers LIST  Kafka bootstrap servers (host:port,...)\n"
+          "      --bootstrap-file PATH     read them from PATH (as written by\n"
+          "                                `kpistream broker --bootstrap-file`), waiting\n"
+          "                                for it to appear\n"
+          "      --bootstrap-timeout DUR   how long to wait for that file (default 30s)\n"
+          "  -t, --topic NAME              result topic (repeatable; default %s)\n"
+          "  -X KEY=VALUE                  librdkafka consumer property (repeatable)\n"
+          "      --from-beginning          start at the oldest retained result, not the end\n"
+          "      --metrics A,B,...         columns, in order (repeatable; \"all\": every\n"
+          "                                metric present). Default: offered answered\n"
+          "                                abandoned abandonment_rate asa longest_wait\n"
+          "                                service_level aht fcr transfer_rate (those\n"
+          "                                present); for other families, all present\n"
+          "      --agents                  also show per-agent rows\n"
+          "      --exit-after-intervals N  exit 0 after printing N intervals\n"
+          "      --exit-after DUR          stop after DUR (\"90\", \"30s\", \"5m\"); exits 1\n"
+          "                                if --exit-after-intervals was not reached\n"
+          "  -h, --help                    this help\n"
+          "  -V, --version                 print the version\n"
+          "\n"
+          "No consumer group is joined and no offsets are committed: each viewer assigns\n"
+          "itself all partitions of its topics.\n"
+          "\n"
+          "Example:\n"
+          "  kpistream watch --bootstrap-file /tmp/ks.bootstrap -t kpi.operations\n",
+          WATCH_QUIET_MS, WATCH_DEFAULT_TOPIC);
+}
+
+static int add_metrics(watch_opts *o, const char *list) {
+  const char *p = list;
+  for (;;) {
+    const char *comma = strchr(p, ',');
+    size_t len = comma ? (size_t)(comma - p) : strlen(p);
+    while (len && (*p == ' ')) {
+      p++;
+      len--;
+    }
+    while (len && p[len - 1] == ' ')
+      len--;
+    if (len == 0) {
+      fprintf(stderr, "kpistream watch: --metrics '%s': empty metric name\n", list);
+      return -1;
+    }
+    if (len == 3 && strncmp(p, "all", 3) == 0) {
+      o->all_metrics = 1;
+    } else {
+      char **grown = realloc(o->metrics, (o->n_metrics + 1) * sizeof *grown);
+      if (!grown)
+        return -1;
+      o->metrics = grown;
+      o->metrics[o->n_metrics] = strndup(p, len);
+      if (!o->metrics[o->n_metrics])
+        return -1;
+      o->n_metrics++;
+    }
+    if (!comma)
+      return 0;
+    p = comma + 1;
+  }
+}
+
+static int push_str(const char ***arr, size_t *n, const char *s) {
+  const char **grown = realloc(*arr, (*n + 1) * sizeof *grown);
+  if (!grown)
+    return -1;
+  *arr = grown;
+  grown[(*n)++] = s;
+  return 0;
+}
+
+static int parse_duration_opt(const char *opt, const char *v, int64_t *out) {
+  if (ks_parse_duration_ms(v, out) != 0 || *out <= 0) {
+    fprintf(stderr,
+            "kpistream watch: %s: '%s' is not a positive duration (seconds, or with a unit: "
+            "500ms, 30s, 5m)\n",
+            opt, v);
+    return -1;
+  }
+  return 0;
+}
+
+/* Returns -1 to continue, else an exit status. */
+static int parse_args(watch_opts *o, int argc, char **argv) {
+  o->file_timeout_ms = WATCH_DEFAULT_FILE_TIMEOUT_MS;
+  for (int i = 1; i < argc; i++) {
+    const char *v = NULL;
+    int m;
+    if ((m = arg_match(argc, argv, &i, "help", 'h', 0, &v)) == 1) {
+      print_help(stdout);
+      return 0;
+    } else if ((m = arg_match(argc, argv, &i, "version", 'V', 0, &v)) == 1) {
+      printf("kpistream %s\n", KS_VERSION);
+      return 0;
+    } else if ((m = arg_match(argc, argv, &i, "bootstrap-servers", 'b', 1, &v)) != 0) {
+      if (m < 0)
+        return EXIT_USAGE;
+      if (*v == '\0') {
+        fprintf(stderr, "kpistream watch: --bootstrap-servers: empty list\n");
+        return EXIT_USAGE;
+      }
+      o->bootstrap = v;
+    } else if ((m = arg_match(argc, argv, &i, "bootstrap-file", 0, 1, &v)) != 0) {
+      if (m < 0)
+        return EXIT_USAGE;
+      if (*v == '\0') {
+        fprintf(stderr, "kpistream watch: --bootstrap-file: empty path\n");
+        return EXIT_USAGE;
+      }
+      o->bootstrap_file = v;
+    } else if ((m = arg_match(argc, argv, &i, "bootstrap-timeout", 0, 1, &v)) != 0) {
+      if (m < 0 || parse_duration_opt("--bootstrap-timeout", v, &o->file_timeout_ms))
+        return EXIT_USAGE;
+    } else if ((m = arg_match(argc, argv, &i, "topic", 't', 1, &v)) != 0) {
+      if (m < 0)
+        return EXIT_USAGE;
+      if (*v == '\0') {
+        fprintf(stderr, "kpistream watch: --topic: empty topic name\n");
+        return EXIT_USAGE;
+      }
+      if (push_str(&o->topics, &o->n_topics, v))
+        return 1;
+    } else if ((m = arg_match(argc, argv, &i, "X", 'X', 1, &v)) != 0) {
+      if (m < 0)
+        return EXIT_USAGE;
+      const char *eq = strchr(v, '=');
+      if (!eq || eq == v) {
+        fprintf(stderr, "kpistream watch: -X '%s': expected KEY=VALUE\n", v);
+        return EXIT_USAGE;
+      }
+      if (strncmp(v, "bootstrap.servers=", 18) == 0) {
+        fprintf(stderr, "kpistream watch: -X bootstrap.servers: use -b or --bootstrap-file\n");
+        return EXIT_USAGE;
+      }
+      if (push_str(&o->props, &o->n_props, v))
+        return 1;
+    } else if ((m = arg_match(argc, argv, &i, "from-beginning", 0, 0, &v)) == 1) {
+      o->from_beginning = 1;
+    } else if ((m = arg_match(argc, argv, &i, "metrics", 0, 1, &v)) != 0) {
+      if (m < 0 || add_metrics(o, v))
+        return EXIT_USAGE;
+    } else if ((m = arg_match(argc, argv, &i, "agents", 0, 0, &v)) == 1) {
+      o->agents = 1;
+    } else if ((m = arg_match(argc, argv, &i, "exit-after-intervals", 0, 1, &v)) != 0) {
+      if (m < 0)
+        return EXIT_USAGE;
+      if (ks_parse_int(v, &o->exit_after_intervals) != 0 || o->exit_after_intervals <= 0) {
+        fprintf(stderr, "kpistream watch: --exit-after-intervals: '%s' is not a positive "
+                        "whole number\n", v);
+        return EXIT_USAGE;
+      }
+    } else if ((m = arg_match(argc, argv, &i, "exit-after", 0, 1, &v)) != 0) {
+      if (m < 0 || parse_duration_opt("--exit-after", v, &o->exit_after_ms))
+        return EXIT_USAGE;
+    } else {
+      fprintf(stderr, "kpistream watch: unknown %s '%s' (see --help)\n",
+              argv[i][0] == '-' ? "option" : "argument", argv[i]);
+      return EXIT_USAGE;
+    }
+  }
+  if (!o->bootstrap == !o->bootstrap_file) {
+    fprintf(stderr, "kpistream watch: give exactly one of --bootstrap-servers (-b) and "
+                    "--bootstrap-file (see --help)\n");
+    return EXIT_USAGE;
+  }
+  if (o->n_topics == 0 && push_str(&o->topics, &o->n_topics, WATCH_DEFAULT_TOPIC))
+    return 1;
+  return -1;
+}
+
+static void free_opts(watch_opts *o) {
+  for (size_t i = 0; i < o->n_metrics; i++)
+    free(o->metrics[i]);
+  free(o->metrics);
+  free(o->topics);
+  free(o->props);
+}
+
+/*
+ * librdkafka's errors and logs, both served on the loop thread from inside
+ * rd_kafka_consume_batch_queue() (log.queue=true, rd_kafka_set_log_queue()):
+ * one line each through ks_log, instead of librdkafka printing every
+ * connection failure twice (a FAIL log line and an unhandled-error line).
+ */
+static void on_client_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+  watch_app *app = opaque;
+  (void)rk;
+  if (err == RD_KAFKA_RESP_ERR__FATAL) {
+    char fatal[512];
+    rd_kafka_fatal_error(app->rk, fatal, sizeof fatal);
+    ks_log(KS_LOG_INFO, KS_LOG_ERROR, WATCH_LOG, "fatal Kafka client error: %s", fatal);
+    shutdown_app(app, 1);
+    return;
+  }
+  uint64_t now = uv_now(&app->loop);
+  if (err == (int)app->last_client_err && now < app->last_client_err_ms + WATCH_ERR_REPEAT_MS) {
+    app->client_errs_suppressed++;
+    return;
+  }
+  if (app->client_errs_suppressed)
+    ks_log(KS_LOG_INFO, KS_LOG_WARN, WATCH_LOG, "Kafka: %s (%llu similar errors not shown)", reason,
+           (unsigned long long)app->client_errs_suppressed);
+  else
+    ks_log(KS_LOG_INFO, KS_LOG_WARN, WATCH_LOG, "Kafka: %s", reason);
+  app->last_client_err = (rd_kafka_resp_err_t)err;
+  app->last_client_err_ms = now;
+  app->client_errs_suppressed = 0;
+}
+
+static void on_client_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
+  (void)rk;
+  if (strcmp(fac, "FAIL") == 0) /* connection failures: reported by on_client_error */
+    return;
+  int lvl = level <= 3 ? KS_LOG_ERROR : level == 4 ? KS_LOG_WARN : level <= 6 ? KS_LOG_INFO
+                                                                              : KS_LOG_DEBUG;
+  ks_log(KS_LOG_DEBUG, lvl, WATCH_LOG, "librdkafka %s: %s", fac, buf);
+}
+
+/* librdkafka configuration, built before the loop so a bad -X fails at once. */
+static int build_conf(watch_app *app) {
+  char errstr[512];
+  char group[64];
+  /* Unique, never joined: librdkafka's assign API needs a group.id. */
+  snprintf(group, sizeof group, "kpistream-watch-%ld-%llx", (long)getpid(),
+           (unsigned long long)uv_hrtime());
+  const char *defaults[][2] = {
+      {"client.id", "kpistream-watch"},
+      {"group.id", group},
+      {"enable.auto.commit", "false"},
+      {"enable.auto.offset.store", "false"},
+      {"enable.partition.eof", "true"}, /* to know when a partition is caught up */
+      {"fetch.wait.max.ms", "100"}, /* the mock waits this long on an empty partition */
+      {"auto.offset.reset", app->opts.from_beginning ? "earliest" : "latest"},
+      {"log.queue", "true"}, /* log_cb on our thread, see on_client_log */
+      {"log.connection.close", "false"},
+  };
+  app->conf = rd_kafka_conf_new();
+  rd_kafka_conf_set_opaque(app->conf, app);
+  rd_kafka_conf_set_error_cb(app->conf, on_client_error);
+  rd_kafka_conf_set_log_cb(app->conf, on_client_log);
+  for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
+    if (rd_kafka_conf_set(app->conf, defaults[i][0], defaults[i][1], errstr, sizeof errstr) !=
+        RD_KAFKA_CONF_OK) {
+      fprintf(stderr, "kpistream watch: librdkafka %s: %s\n", defaults[i][0], errstr);
+      return 1;
+    }
+  for (size_t i = 0; i < app->opts.n_props; i++) {
+    const char *kv = app->opts.props[i];
+    const char *eq = strchr(kv, '=');
+    char key[256];
+    size_t klen = (size_t)(eq - kv);
+    if (klen >= sizeof key) {
+      fprintf(stderr, "kpistream watch: -X %s: key too long\n", kv);
+      return EXIT_USAGE;
+    }
+    memcpy(key, kv, klen);
+    key[klen] = '\0';
+    if (rd_kafka_conf_set(app->conf, key, eq + 1, errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
+      fprintf(stderr, "kpistream watch: -X %s: %s\n", kv, errstr);
+      return EXIT_USAGE;
+    }
+  }
+  return 0;
+}
+
+/* ---- groups ---------------------------------------------------------------- */
+
+static watch_tenant *tenant_get(watch_app *app, const char *name) {
+  for (size_t i = 0; i < app->n_tenants; i++)
+    if (strcmp(app->tenants[i].tenant, name) == 0)
+      return &app->tenants[i];
+  if (app->n_tenants == app->cap_tenants) {
+    size_t cap = app->cap_tenants ? app->cap_tenants * 2 : 8;
+    watch_tenant *grown = realloc(app->tenants, cap * sizeof *grown);
+    if (!grown)
+      return NULL;
+    app->tenants = grown;
+    app->cap_tenants = cap;
+  }
+  watch_tenant *t = &app->tenants[app->n_tenants];
+  memset(t, 0, sizeof *t);
+  t->tenant = strdup(name);
+  if (!t->tenant)
+    return NULL;
+  t->newest_start = INT64_MIN;
+  app->n_tenants++;
+  return t;
+}
+
+static void group_free(watch_group *g) {
+  for (size_t i = 0; i < g->n; i++)
+    kpistream__v1__metric_result__free_unpacked(g->results[i], NULL);
+  free(g->results);
+  free(g->tenant);
+  free(g);
+}
+
+static int group_cmp(const void *pa, const void *pb) {
+  const watch_group *a = *(watch_group *const *)pa, *b = *(watch_group *const *)pb;
+  if (a->start_ms != b->start_ms)
+    return a->start_ms < b->start_ms ? -1 : 1;
+  return strcmp(a->tenant, b->tenant);
+}
+
+static void print_group(watch_app *app, watch_group *g) {
+  ks_watch_table_opts topts = {
+      .metrics = (const char *const *)app->opts.metrics,
+      .n_metrics = app->opts.n_metrics,
+      .all_metrics = app->opts.all_metrics,
+      .show_agents = app->opts.agents,
+      .note = g->late ? "late results for an interval already shown" : NULL,
+  };
+  if (ks_watch_table_render(stdout, (const metric_result *const *)g->results, g->n, &topts) < 0)
+    ks_log(KS_LOG_INFO, KS_LOG_ERROR, WATCH_LOG, "out of memory rendering a table");
+  fflush(stdout);
+  watch_tenant *t = tenant_get(app, g->tenant);
+  if (t && (!t->has_printed || g->start_ms > t->printed_through)) {
+    t->printed_through = g->start_ms;
+    t->has_printed = 1;
+  }
+  if (!g->late)
+    app->intervals_printed++;
+  if (app->opts.exit_after_intervals > 0 &&
+      app->intervals_printed >= (uint64_t)app->opts.exit_after_intervals)
+    shutdown_app(app, 0);
+}
+
+/* Prints (and frees) the open groups that pass `ready`, oldest first. */
+static void flush_groups(watch_app *app, int (*ready)(const watch_app *, const watch_group *)) {
+  if (app->n_groups == 0)
+    return;
+  qsort(app->groups, app->n_groups, sizeof *app->groups, group_cmp);
+  size_t kept = 0;
+  for (size_t i = 0; i < app->n_groups; i++) {
+    watch_group *g = app->groups[i];
+    if (!app->stopping && ready(app, g)) {
+      print_group(app, g);
+      group_free(g);
+    } else {
+      app->groups[kept++] = g;
+    }
+  }
+  app->n_groups = kept;
+}
+
+/* Every assigned partition is past the interval starting at start_ms, or at its end. */
+static int partitions_past(const watch_app *app, int64_t start_ms) {
+  for (size_t i = 0; i < app->opts.n_topics; i++) {
+    const watch_topic *wt = &app->topics[i];
+    for (int32_t p = 0; p < wt->n_parts; p++)
+      if (!wt->parts[p].at_eof && wt->parts[p].max_start <= start_ms)
+        return 0;
+  }
+  return 1;
+}
+
+static int superseded(const watch_app *app, const watch_group *g) {
+  for (size_t i = 0; i < app->n_tenants; i++)
+    if (strcmp(app->tenants[i].tenant, g->tenant) == 0)
+      return app->tenants[i].newest_start > g->start_ms;
+  return 0;
+}
+
+/* When the group goes quiet enough to be printed, as things stand. */
+static uint64_t group_due(const watch_app *app, const watch_group *g) {
+  return g->last_ms + (partitions_past(app, g->start_ms) ? WATCH_QUIET_MS : WATCH_QUIET_MAX_MS);
+}
+
+/* The rule in the file comment. */
+static int group_ready(const watch_app *app, const watch_group *g) {
+  uint64_t now = uv_now(&app->loop);
+  if (now >= g->last_ms + WATCH_QUIET_MAX_MS)
+    return 1;
+  if (!partitions_past(app, g->start_ms))
+    return 0;
+  return superseded(app, g) || now >= g->last_ms + WATCH_QUIET_MS;
+}
+
+static int ready_always(const watch_app *app, const watch_group *g) {
+  (void)app;
+  (void)g;
+  return 1;
+}
+
+static void on_quiet_timer(uv_timer_t *t);
+
+static void schedule_quiet(watch_app *app) {
+  if (app->stopping || app->n_groups == 0) {
+    uv_timer_stop(&app->quiet_timer);
+    return;
+  }
+  uint64_t due = UINT64_MAX;
+  for (size_t i = 0; i < app->n_groups; i++) {
+    uint64_t d = group_due(app, app->groups[i]);
+    if (d < due)
+      due = d;
+  }
+  uint64_t now = uv_now(&app->loop);
+  uv_timer_start(&app->quiet_timer, on_quiet_timer, due > now ? due - now : 0, 0);
+}
+
+static void on_quiet_timer(uv_timer_t *t) {
+  watch_app *app = t->data;
+  flush_groups(app, group_ready);
+  schedule_quiet(app);
+}
+
+/* Takes ownership of r. */
+static int add_result(watch_app *app, metric_result *r) {
+  watch_tenant *t = tenant_get(app, r->tenant);
+  if (!t)
+    return -1;
+  watch_group *g = NULL;
+  for (size_t i = 0; i < app->n_groups; i++) {
+    watch_group *c = app->groups[i];
+    if (c->start_ms == r->interval_start_ms && c->end_ms == r->interval_end_ms &&
+        strcmp(c->tenant, r->tenant) == 0) {
+      g = c;
+      break;
+    }
+  }
+  if (!g) {
+    if (app->n_groups == WATCH_MAX_OPEN_GROUPS) { /* print the oldest as it is */
+      qsort(app->groups, app->n_groups, sizeof *app->groups, group_cmp);
+      watch_group *oldest = app->groups[0];
+      memmove(app->groups, app->groups + 1, (app->n_groups - 1) * sizeof *app->groups);
+      app->n_groups--;
+      print_group(app, oldest);
+      group_free(oldest);
+      t = tenant_get(app, r->tenant); /* tenants may have moved */
+      if (!t)
+        return -1;
+    }
+    if (app->n_groups == app->cap_groups) {
+      size_t cap = app->cap_groups ? app->cap_groups * 2 : 16;
+      watch_group **grown = realloc(app->groups, cap * sizeof *grown);
+      if (!grown)
+        return -1;
+      app->groups = grown;
+      app->cap_groups = cap;
+    }
+    g = calloc(1, sizeof *g);
+    if (!g || !(g->tenant = strdup(r->tenant))) {
+      free(g);
+      return -1;
+    }
+    g->start_ms = r->interval_start_ms;
+    g->end_ms = r->interval_end_ms;
+    g->late = t->has_printed && r->interval_start_ms <= t->printed_through;
+    app->groups[app->n_groups++] = g;
+  }
+  if (g->n == g->cap) {
+    size_t cap = g->cap ? g->cap * 2 : 64;
+    metric_result **grown = realloc(g->results, cap * sizeof *grown);
+    if (!grown)
+      return -1;
+    g->results = grown;
+    g->cap = cap;
+  }
+  g->results[g->n++] = r;
+  g->last_ms = uv_now(&app->loop);
+  if (r->interval_start_ms > t->newest_start)
+    t->newest_start = r->interval_start_ms;
+  app->n_results++;
+  return 0;
+}
+
+/* ---- consuming ------------------------------------------------------------- */
+
+static void report_bad(watch_app *app, const rd_kafka_message_t *m, const char *why) {
+  app->n_bad++;
+  if (app->n_bad <= WATCH_BAD_LOG_FIRST || app->n_bad % 1000 == 0)
+    ks_log(KS_LOG_INFO, KS_LOG_WARN, WATCH_LOG,
+           "%s [%d] offset %lld: %s (%zu bytes), skipped; %llu so far%s",
+           m->rkt ? rd_kafka_topic_name(m->rkt) : "?", (int)m->partition, (long long)m->offset,
+           why, m->len, (unsigned long long)app->n_bad,
+           app->n_bad == WATCH_BAD_LOG_FIRST ? " (now logging 1 in 1000)" : "");
+}
+
+static watch_part *part_of(watch_app *app, const rd_kafka_message_t *m) {
+  if (!m->rkt)
+    return NULL;
+  const char *name = rd_kafka_topic_name(m->rkt);
+  for (size_t i = 0; i < app->opts.n_topics; i++) {
+    watch_topic *wt = &app->topics[i];
+    if (strcmp(wt->name, name) == 0)
+      return m->partition >= 0 && m->partition < wt->n_parts ? &wt->parts[m->partition] : NULL;
+  }
+  return NULL;
+}
+
+static void handle_message(watch_app *app, const rd_kafka_message_t *m) {
+  watch_part *part = part_of(app, m);
+  if (m->err) {
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      if (part)
+        part->at_eof = 1;
+      return;
+    }
+    if (m->rkt)
+      ks_log(KS_LOG_INFO, KS_LOG_WARN, WATCH_LOG, "%s [%d]: %s", rd_kafka_topic_name(m->rkt),
+             (int)m->partition, rd_kafka_message_errstr(m));
+    else
+      on_client_error(app->rk, m->err, rd_kafka_message_errstr(m), app);
+    return;
+  }
+  if (part)
+    part->at_eof = 0;
+  if (!m->payload || m->len == 0) {
+    report_bad(app, m, "empty message");
+    return;
+  }
+  metric_result *r = kpistream__v1__metric_result__unpack(NULL, m->len, m->payload);
+  if (!r) {
+    report_bad(app, m, "not a kpistream.v1.MetricResult");
+    return;
+  }
+  if (r->metric[0] == '\0' || r->interval_end_ms <= r->interval_start_ms) {
+    kpistream__v1__metric_result__free_unpacked(r, NULL);
+    report_bad(app, m, "MetricResult without a metric or a valid interval");
+    return;
+  }
+  if (part && r->interval_start_ms > part->max_start)
+    part->max_start = r->interval_start_ms;
+  if (add_result(app, r) != 0) {
+    kpistream__v1__metric_result__free_unpacked(r, NULL);
+    ks_log(KS_LOG_INFO, KS_LOG_ERROR, WATCH_LOG, "out of memory");
+    shutdown_app(app, 1);
+  }
+}
+
+/* Drains the consumer queue completely (librdkafka signals the eventfd only
+ * when the queue goes from empty to non-empty). While closing, messages are
+ * discarded. */
+static void drain(watch_app *app) {
+  if (!app->queue)
+    return;
+  uint64_t v;
+  while (read(app->efd, &v, sizeof v) < 0 && errno == EINTR) /* reset before draining */
+    ;
+  rd_kafka_message_t *msgs[WATCH_BATCH];
+  for (;;) {
+    ssize_t n = rd_kafka_consume_batch_queue(app->queue, 0, msgs, WATCH_BATCH);
+    if (n < 0) {
+      ks_log(KS_LOG_INFO, KS_LOG_WARN, WATCH_LOG, "consume: %s",
+             rd_kafka_err2str(rd_kafka_last_error()));
+      break;
+    }
+    for (ssize_t i = 0; i < n; i++) {
+      if (!app->stopping)
+        handle_message(app, msgs[i]);
+      rd_kafka_message_destroy(msgs[i]);
+    }
+    if (n < WATCH_BATCH)
+      break;
+  }
+  if (!app->stopping) {
+    flush_groups(app, group_ready);
+    schedule_quiet(app);
+  }
+}
+
+static void on_poll(uv_poll_t *h, int status, int events) {
+  (void)status;
+  (void)events;
+  drain(h->data);
+}
+
+/* ---- metadata and assignment ----------------------------------------------- */
+
+static void md_work(uv_work_t *w) {
+  watch_app *app = w->data;
+  /* Blocking, but on a worker thread; librdkafka handles are thread-safe. */
+  app->md_err = rd_kafka_metadata(app->rk, 1, NULL, &app->md, WATCH_METADATA_TIMEOUT_MS);
+}
+
+static void md_done(uv_work_t *w, int status) {
+  watch_app *app = w->data;
+  app->md_inflight = 0;
+  const struct rd_kafka_metadata *md = app->md;
+  app->md = NULL;
+  if (status != 0 || app->stopping) {
+    if (md)
+      rd_kafka_metadata_destroy(md);
+    return;
+  }
+  if (app->md_err) {
+    if (app->md_err != app->md_last_logged)
+      ks_log(KS_LOG_INFO, KS_LOG_WARN, WATCH_LOG, "metadata from %s: %s (retrying every %d s)",
+             app->bootstrap, rd_kafka_err2str(app->md_err), WATCH_TICK_MS / 1000);
+    app->md_last_logged = app->md_err;
+    return;
+  }
+  app->md_last_logged = RD_KAFKA_RESP_ERR_NO_ERROR;
+  for (size_t i = 0; i < app->opts.n_topics; i++) {
+    watch_topic *wt = &app->topics[i];
+    if (wt->assigned)
+      continue;
+    const rd_kafka_metadata_topic_t *mt = NULL;
+    for (int k = 0; k < md->topic_cnt; k++)
+      if (strcmp(md->topics[k].topic, wt->name) == 0)
+        mt = &md->topics[k];
+    if (!mt || mt->err || mt->partition_cnt <= 0) {
+      if (!wt->warned_missing)
+        ks_log(KS_LOG_INFO, KS_LOG_WARN, WATCH_LOG, "topic %s: %s; waiting for it", wt->name,
+               mt && mt->err ? rd_kafka_err2str(mt->err) : "not found");
+      wt->warned_missing = 1;
+      continue;
+    }
+    int32_t max_id = -1;
+    for (int p = 0; p < mt->partition_cnt; p++)
+      if (mt->partitions[p].id > max_id)
+        max_id = mt->partitions[p].id;
+    wt->parts = calloc((size_t)max_id + 1, sizeof *wt->parts);
+    if (!wt->parts) {
+      ks_log(KS_LOG_INFO, KS_LOG_ERROR, WATCH_LOG, "out of memory");
+      shutdown_app(app, 1);
+      break;
+    }
+    wt->n_parts = max_id + 1;
+    for (int32_t p = 0; p < wt->n_parts; p++) {
+      wt->parts[p].max_start = INT64_MIN;
+      wt->parts[p].at_eof = 1; /* ids missing from metadata never block */
+    }
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(mt->partition_cnt);
+    for (int p = 0; p < mt->partition_cnt; p++) {
+      rd_kafka_topic_partition_list_add(parts, wt->name, mt->partitions[p].id)->offset =
+          app->opts.from_beginning ? RD_KAFKA_OFFSET_BEGINNING : RD_KAFKA_OFFSET_END;
+      wt->parts[mt->partitions[p].id].at_eof = 0;
+    }
+    /* Incremental: topics found later join without resetting the others. */
+    rd_kafka_error_t *err = rd_kafka_incremental_assign(app->rk, parts);
+    if (err) {
+      ks_log(KS_LOG_INFO, KS_LOG_ERROR, WATCH_LOG, "topic %s: cannot assign: %s", wt->name,
+             rd_kafka_error_string(err));
+      rd_kafka_error_destroy(err);
+      free(wt->parts);
+      wt->parts = NULL;
+      wt->n_parts = 0;
+    } else {
+      wt->assigned = 1;
+      ks_log(KS_LOG_INFO, KS_LOG_INFO, WATCH_LOG, "watching %s (%d partition%s, from the %s) at %s",
+             wt->name, mt->partition_cnt, mt->partition_cnt == 1 ? "" : "s",
+             app->opts.from_beginning ? "beginning" : "end", app->bootstrap);
+    }
+    rd_kafka_topic_partition_list_destroy(parts);
+  }
+  rd_kafka_metadata_destroy(md);
+}
+
+static void request_metadata(watch_app *app) {
+  if (app->md_inflight || app->stopping || !app->rk)
+    return;
+  int missing = 0;
+  for (size_t i = 0; i < app->opts.n_topics; i++)
+    missing |= !app->topics[i].assigned;
+  if (!missing)
+    return;
+  app->md_work.data = app;
+  if (uv_queue_work(&app->loop, &app->md_work, md_work, md_done) == 0)
+    app->md_inflight = 1;
+}
+
+static void on_tick(uv_timer_t *t) {
+  watch_app *app = t->data;
+  drain(app); /* safety net: see the file comment */
+  request_metadata(app);
+}
+
+static int start_consumer(watch_app *app) {
+  char errstr[512];
+  if (rd_kafka_conf_set(app->conf, "bootstrap.servers", app->bootstrap, errstr, sizeof errstr) !=
+      RD_KAFKA_CONF_OK) {
+    ks_log(KS_LOG_INFO, KS_LOG_ERROR, WATCH_LOG, "bootstrap servers '%s': %s", app->bootstrap,
+           errstr);
+    return -1;
+  }
+  app->rk = rd_kafka_new(RD_KAFKA_CONSUMER, app->conf, errstr, sizeof errstr);
+  if (!app->rk) {
+    ks_log(KS_LOG_INFO, KS_LOG_ERROR, WATCH_LOG, "cannot create the consumer: %s", errstr);
+    return -1; /* conf still ours */
+  }
+  app->conf = NULL; /* now owned by rk */
+  rd_kafka_poll_set_consumer(app->rk);
+  rd_kafka_set_log_queue(app->rk, NULL); /* logs to the main queue, forwarded to ours */
+  app->queue = rd_kafka_queue_get_consumer(app->rk);
+  app->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (!app->queue || app->efd < 0) {
+    ks_log(KS_LOG_INFO, KS_LOG_ERROR, WATCH_LOG, "cannot set up the consumer queue: %s",
+           app->efd < 0 ? strerror(errno) : "no queue");
+    return -1;
+  }
+  uint64_t one = 1; /* eventfd payload: exactly 8 bytes; librdkafka keeps a copy */
+  rd_kafka_queue_io_event_enable(app->queue, app->efd, &one, sizeof one);
+  if (uv_poll_init(&app->loop, &app->poll, app->efd) != 0)
+    return -1;
+  app->poll.data = app;
+  app->poll_started = 1;
+  uv_poll_start(&app->poll, UV_READABLE, on_poll);
+  uv_timer_start(&app->tick, on_tick, WATCH_TICK_MS, WATCH_TICK_MS);
+  request_metadata(app);
+  return 0;
+}
+
+/* ---- bootstrap file -------------------------------------------------------- */
+
+/* The first line of the file, if it has one; the broker writes it atomically. */
+static char *read_bootstrap_file(const char *path) {
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return NULL;
+  char buf[4096];
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  buf[strcspn(buf, "\r\n")] = '\0';
+  char *s = buf;
+  while (*s == ' ' || *s == '\t')
+    s++;
+  size_t len = strlen(s);
+  while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+    s[--len] = '\0';
+  return len ? strdup(s) : NULL;
+}
+
+static void on_file_timer(uv_timer_t *t) {
+  watch_app *app = t->data;
+  char *bs = read_bootstrap_file(app->opts.bootstrap_file);
+  if (bs) {
+    uv_timer_stop(t);
+    app->bootstrap = bs;
+    if (start_consumer(app) != 0)
+      shutdown_app(app, 1);
+    return;
+  }
+  if (uv_now(&app->loop) >= app->file_deadline) {
+    uv_timer_stop(t);
+    ks_log(KS_LOG_INFO, KS_LOG_ERROR, WATCH_LOG,
+           "--bootstrap-file %s: no bootstrap address after %.1f s (is `kpistream broker "
+           "--bootstrap-file %s` running?)",
+           app->opts.bootstrap_file, (double)app->opts.file_timeout_ms / 1000.0,
+           app->opts.bootstrap_file);
+    shutdown_app(app, 1);
+    return;
+  }
+  if (!app->file_waiting_logged) {
+    ks_log(KS_LOG_INFO, KS_LOG_INFO, WATCH_LOG, "waiting for %s (up to %.1f s)",
+           app->opts.bootstrap_file, (double)app->opts.file_timeout_ms / 1000.0);
+    app->file_waiting_logged = 1;
+  }
+}
+
+/* ---- stopping -------------------------------------------------------------- */
+
+static void on_close_noop(uv_handle_t *h) { (void)h; }
+
+static void close_handles(watch_app *app) {
+  if (app->handles_closed)
+    return;
+  app->handles_closed = 1;
+  uv_handle_t *hs[] = {
+      (uv_handle_t *)&app->sig_int,    (uv_handle_t *)&app->sig_term,
+      (uv_handle_t *)&app->file_timer, (uv_handle_t *)&app->tick,
+      (uv_handle_t *)&app->quiet_timer, (uv_handle_t *)&app->exit_timer,
+      (uv_handle_t *)&app->close_timer,
+  };
+  for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++)
+    uv_close(hs[i], on_close_noop);
+  if (app->poll_started)
+    uv_close((uv_handle_t *)&app->poll, on_close_noop);
+  /* A metadata request still on a worker keeps the loop alive until it is done. */
+}
+
+static void on_close_timer(uv_timer_t *t) {
+  watch_app *app = t->data;
+  drain(app); /* serve the queue while the consumer closes */
+  if (rd_kafka_consumer_closed(app->rk) || uv_now(&app->loop) >= app->close_deadline) {
+    if (!rd_kafka_consumer_closed(app->rk))
+      ks_log(KS_LOG_INFO, KS_LOG_WARN, WATCH_LOG, "consumer did not close within %d ms",
+             WATCH_CLOSE_DEADLINE_MS);
+    uv_timer_stop(t);
+    close_handles(app);
+  }
+}
+
+static void shutdown_app(watch_app *app, int status) {
+  if (app->stopping)
+    return;
+  app->stopping = 1;
+  app->exit_status = status;
+  uv_timer_stop(&app->file_timer);
+  uv_timer_stop(&app->tick);
+  uv_timer_stop(&app->quiet_timer);
+  uv_timer_stop(&app->exit_timer);
+  if (app->rk && app->queue) {
+    rd_kafka_error_t *err = rd_kafka_consumer_close_queue(app->rk, app->queue);
+    if (err) {
+      ks_log(KS_LOG_INFO, KS_LOG_WARN, WATCH_LOG, "closing the consumer: %s",
+             rd_kafka_error_string(err));
+      rd_kafka_error_destroy(err);
+      close_handles(app);
+      return;
+    }
+    app->close_deadline = uv_now(&app->loop) + WATCH_CLOSE_DEADLINE_MS;
+    uv_timer_start(&app->close_timer, on_close_timer, 0, WATCH_CLOSE_TICK_MS);
+  } else {
+    close_handles(app);
+  }
+}
+
+static void on_signal(uv_signal_t *h, int signum) {
+  watch_app *app = h->data;
+  (void)signum;
+  if (app->stopping) { /* a second Ctrl-C: do not wait for the consumer */
+    close_handles(app);
+    return;
+  }
+  flush_groups(app, ready_always); /* show what has arrived */
+  shutdown_app(app, 0);
+}
+
+static void on_exit_timer(uv_timer_t *t) {
+  watch_app *app = t->data;
+  int status = 0;
+  if (app->opts.exit_after_intervals > 0) {
+    ks_log(KS_LOG_INFO, KS_LOG_ERROR, WATCH_LOG,
+           "--exit-after: %llu of %lld intervals shown after %.1f s",
+           (unsigned long long)app->intervals_printed, (long long)app->opts.exit_after_intervals,
+           (double)app->opts.exit_after_ms / 1000.0);
+    status = 1;
+  }
+  shutdown_app(app, status);
+}
+
+/* ---- entry point ----------------------------------------------------------- */
+
+int ks_cmd_watch(int argc, char **argv) {
+  watch_app app;
+  memset(&app, 0, sizeof app);
+  app.efd = -1;
+  int status = parse_args(&app.opts, argc, argv);
+  if (status >= 0) {
+    free_opts(&app.opts);
+    return status;
+  }
+  app.topics = calloc(app.opts.n_topics, sizeof *app.topics);
+  if (!app.topics) {
+    fprintf(stderr, "kpistream watch: out of memory\n");
+    free_opts(&app.opts);
+    return 1;
+  }
+  for (size_t i = 0; i < app.opts.n_topics; i++)
+    app.topics[i].name = app.opts.topics[i];
+  status = build_conf(&app);
+  if (status != 0 || uv_loop_init(&app.loop) != 0) {
+    if (app.conf)
+      rd_kafka_conf_destroy(app.conf);
+    free(app.topics);
+    free_opts(&app.opts);
+    return status ? status : 1;
+  }
+
+  uv_signal_init(&app.loop, &app.sig_int);
+  uv_signal_init(&app.loop, &app.sig_term);
+  uv_timer_init(&app.loop, &app.file_timer);
+  uv_timer_init(&app.loop, &app.tick);
+  uv_timer_init(&app.loop, &app.quiet_timer);
+  uv_timer_init(&app.loop, &app.exit_timer);
+  uv_timer_init(&app.loop, &app.close_timer);
+  app.sig_int.data = app.sig_term.data = &app;
+  app.file_timer.data = app.tick.data = app.quiet_timer.data = &app;
+  app.exit_timer.data = app.close_timer.data = &app;
+  uv_signal_start(&app.sig_int, on_signal, SIGINT);
+  uv_signal_start(&app.sig_term, on_signal, SIGTERM);
+  if (app.opts.exit_after_ms > 0)
+    uv_timer_start(&app.exit_timer, on_exit_timer, (uint64_t)app.opts.exit_after_ms, 0);
+
+  if (app.opts.bootstrap_file) {
+    app.file_deadline = uv_now(&app.loop) + (uint64_t)app.opts.file_timeout_ms;
+    uv_timer_start(&app.file_timer, on_file_timer, 0, WATCH_FILE_POLL_MS);
+  } else {
+    app.bootstrap = strdup(app.opts.bootstrap);
+    if (!app.bootstrap || start_consumer(&app) != 0)
+      shutdown_app(&app, 1);
+  }
+
+  uv_run(&app.loop, UV_RUN_DEFAULT);
+
+  /* The loop is over: no callback can run any more. */
+  if (app.queue) {
+    rd_kafka_queue_io_event_enable(app.queue, -1, NULL, 0);
+    rd_kafka_queue_destroy(app.queue);
+  }
+  if (app.rk) {
+    if (rd_kafka_consumer_closed(app.rk))
+      rd_kafka_destroy(app.rk);
+    else
+      rd_kafka_destroy_flags(app.rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+  }
+  if (app.conf)
+    rd_kafka_conf_destroy(app.conf);
+  if (app.efd >= 0)
+    close(app.efd);
+  if (uv_loop_close(&app.loop) != 0)
+    ks_log(KS_LOG_INFO, KS_LOG_WARN, WATCH_LOG, "event loop closed with handles still open");
+  for (size_t i = 0; i < app.n_groups; i++)
+    group_free(app.groups[i]);
+  free(app.groups);
+  for (size_t i = 0; i < app.n_tenants; i++)
+    free(app.tenants[i].tenant);
+  free(app.tenants);
+  if (app.n_bad)
+    ks_log(KS_LOG_INFO, KS_LOG_WARN, WATCH_LOG, "%llu undecodable message%s skipped",
+           (unsigned long long)app.n_bad, app.n_bad == 1 ? "" : "s");
+  free(app.bootstrap);
+  for (size_t i = 0; i < app.opts.n_topics; i++)
+    free(app.topics[i].parts);
+  free(app.topics);
+  free_opts(&app.opts);
+  return app.exit_status;
+}

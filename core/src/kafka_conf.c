@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "kpistream/plugin.h"
+#include "log.h"
 
 int ks_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, char *errstr,
                       size_t errstr_size) {
@@ -24,4 +25,18 @@ rd_kafka_conf_t *ks_kafka_conf_build(const ks_kv *const *lists, const size_t *co
         return NULL;
       }
   return conf;
+}
+
+/* Called on librdkafka's threads: ks_log formats into a stack buffer and
+ * writes one line, which is safe from any thread. */
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
+  ks_log(KS_LOG_DEBUG, level > KS_LOG_DEBUG ? KS_LOG_DEBUG : level, "kafka", "%s %s: %s",
+         rd_kafka_name(rk), fac, buf);
+}
+
+void ks_kafka_conf_route_logs(rd_kafka_conf_t *conf, int level) {
+  char lv[4];
+  snprintf(lv, sizeof lv, "%d", level);
+  rd_kafka_conf_set(conf, "log_level", lv, NULL, 0);
+  rd_kafka_conf_set_log_cb(conf, log_cb);
 }

@@ -21,4 +21,8 @@ rd_kafka_conf_t *ks_kafka_conf_build(const ks_kv *const *lists, const size_t *co
 int ks_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, char *errstr,
                       size_t errstr_size);
 
+/* Route librdkafka's own log lines through kpistream's log format, at most
+ * as verbose as level (KS_LOG_*). */
+void ks_kafka_conf_route_logs(rd_kafka_conf_t *conf, int level);
+
 #endif

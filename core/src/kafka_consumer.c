@@ -79,7 +79,7 @@ static void on_timer(uv_timer_t *t) {
 }
 
 int ks_consumer_new(ks_consumer **out, uv_loop_t *loop, const ks_kv *const *lists,
-                    const size_t *counts, size_t n_lists, const ks_consumer_handlers *h,
+                    const size_t *counts, size_t n_lists, int log_level, const ks_consumer_handlers *h,
                     void *ud, char *errstr, size_t errstr_size) {
   *out = NULL;
   ks_consumer *c = calloc(1, sizeof *c);
@@ -130,6 +130,7 @@ int ks_consumer_new(ks_consumer **out, uv_loop_t *loop, const ks_kv *const *list
     goto fail_conf;
   }
   rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+  ks_kafka_conf_route_logs(conf, log_level);
   rd_kafka_conf_set_opaque(conf, c);
   char why[512];
   c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why);

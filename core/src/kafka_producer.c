@@ -48,7 +48,7 @@ static void on_readable(uv_poll_t *h, int status, int events) {
 }
 
 int ks_producer_new(ks_producer **out, uv_loop_t *loop, const ks_kv *const *lists,
-                    const size_t *counts, size_t n_lists, ks_delivery_fn dr, void *dr_ud,
+                    const size_t *counts, size_t n_lists, int log_level, ks_delivery_fn dr, void *dr_ud,
                     char *errstr, size_t errstr_size) {
   *out = NULL;
   ks_producer *p = calloc(1, sizeof *p);
@@ -71,6 +71,7 @@ int ks_producer_new(ks_producer **out, uv_loop_t *loop, const ks_kv *const *list
       if (ks_kafka_conf_set(conf, lists[l][i].key, lists[l][i].value, errstr, errstr_size))
         goto fail_conf;
   rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
+  ks_kafka_conf_route_logs(conf, log_level);
   rd_kafka_conf_set_opaque(conf, p);
   char why[512];
   p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);

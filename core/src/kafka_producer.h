@@ -25,7 +25,7 @@ typedef void (*ks_delivery_fn)(void *ud, void *msg_opaque, rd_kafka_resp_err_t e
 
 /* Create an idempotent producer from property lists (later lists win). */
 int ks_producer_new(ks_producer **out, uv_loop_t *loop, const ks_kv *const *lists,
-                    const size_t *counts, size_t n_lists, ks_delivery_fn dr, void *dr_ud,
+                    const size_t *counts, size_t n_lists, int log_level, ks_delivery_fn dr, void *dr_ud,
                     char *errstr, size_t errstr_size);
 
 /* Queue one message. Blocks briefly (serving delivery reports) while the

@@ -459,13 +459,13 @@ static int setup(runner *r, int check_only, char *err, size_t errsz) {
   }
   const ks_kv *plists[2] = {r->cfg.kafka, r->cfg.producer};
   size_t pcounts[2] = {r->cfg.n_kafka, r->cfg.n_producer};
-  rc = ks_producer_new(&r->producer, &r->loop, plists, pcounts, 2, on_delivery, r, err, errsz);
+  rc = ks_producer_new(&r->producer, &r->loop, plists, pcounts, 2, r->cfg.log_level, on_delivery, r, err, errsz);
   if (rc != 0)
     return rc;
   const ks_kv *clists[2] = {r->cfg.kafka, r->cfg.consumer};
   size_t ccounts[2] = {r->cfg.n_kafka, r->cfg.n_consumer};
   ks_consumer_handlers h = {on_batch, on_assign, on_revoke};
-  rc = ks_consumer_new(&r->consumer, &r->loop, clists, ccounts, 2, &h, r, err, errsz);
+  rc = ks_consumer_new(&r->consumer, &r->loop, clists, ccounts, 2, r->cfg.log_level, &h, r, err, errsz);
   if (rc != 0)
     return rc;
   rc = ks_consumer_check_topics(r->consumer, r->cfg.topics, r->cfg.n_topics, 15000,

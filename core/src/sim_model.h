@@ -116,14 +116,23 @@ typedef struct ks_sim_stats {
   uint64_t events;         /* events returned so far */
   uint64_t per_topic[KS_SIM_NTOPICS];
   uint64_t per_body[64];   /* indexed by Kpistream__V1__Event__BodyCase */
-  uint64_t arrivals;       /* contacts created (every channel, IVR hang-ups included) */
+  uint64_t arrivals;       /* Poisson arrivals (every channel, IVR hang-ups and
+                              bot-resolved chats included); repeats are drawn
+                              from these, never added to them */
+  uint64_t repeats;        /* arrivals that were a returning customer from a
+                              call-back list (after an abandon or an unresolved
+                              contact) */
+  uint64_t offered;        /* contacts that entered their first queue */
   uint64_t abandoned;      /* in queue or ringing */
-  uint64_t answered;
+  uint64_t short_abandons; /* of those, within 10 s of queueing */
+  uint64_t answered;       /* agent legs answered (a transferred contact counts twice) */
   uint32_t waiting[KS_SIM_NQUEUES];   /* contacts waiting now, summed over tenants */
   uint32_t agents_logged_in;          /* now, over all tenants */
   uint32_t agents_total;              /* agent pool, over all tenants */
+  uint32_t contacts_in_flight;        /* contact slots in use */
   size_t pending;          /* items in the pending-event heap */
-  size_t pool_bytes;       /* bytes held by the model's pools (heap, slots, lists) */
+  size_t pool_bytes;       /* bytes held by the model's pools (heap, slots,
+                              output queue, agents, call-back lists) */
 } ks_sim_stats;
 
 /* Defaults: seed 1, start 2026-11-23T08:00:00Z, run forever, rate 1, 2 tenants. */

@@ -4,9 +4,9 @@
 # results read back with kcat and decoded with protoc --decode, compared with
 # hand-checked values (tests/e2e/expected_operations.txt).
 #
-# usage: e2e_pipeline.sh KPISTREAM_BINARY PLUGIN_DIR SOURCE_DIR
+# usage: e2e_pipeline.sh KPISTREAM_BINARY PLUGIN_DIR SOURCE_DIR TEST_PLUGIN_DIR
 set -euo pipefail
-KPISTREAM=$1 PLUGIN_DIR=$2 SRC=$3
+KPISTREAM=$1 PLUGIN_DIR=$2 SRC=$3 TEST_PLUGIN_DIR=$4
 . "$SRC/tests/e2e/lib.sh"
 PROTO=$SRC/proto
 for tool in kcat protoc; do command -v $tool >/dev/null || e2e_fail "$tool is not installed"; done
@@ -20,7 +20,7 @@ cleanup() {
 trap cleanup EXIT
 
 # 1. broker (stops by itself after 300 s even if this script is killed)
-"$KPISTREAM" broker --partitions 2 --bootstrap-file "$WORK/bootstrap" --exit-after 300 \
+"$KPISTREAM" broker --partitions 2 --topic events.odd:3 --bootstrap-file "$WORK/bootstrap" --exit-after 300 \
   > "$WORK/broker.log" 2>&1 &
 BROKER_PID=$!
 wait_for_file "$WORK/bootstrap" 30
@@ -88,12 +88,9 @@ n=$(dump_topic "$BS" kpi.operations "$WORK/out")
 echo "read $n results from kpi.operations"
 decode_results "$PROTO" "$WORK/out" | sort > "$WORK/results.txt"
 grep -v '^#' "$SRC/tests/e2e/expected_operations.txt" | grep -v '^$' | sort > "$WORK/expected.txt"
-# every expected line must be on the wire, exactly
-missing=$(comm -23 "$WORK/expected.txt" "$WORK/results.txt")
-if [ -n "$missing" ]; then
-  echo "--- results on the wire:"; cat "$WORK/results.txt"
-  e2e_fail "expected results missing or different:
-$missing"
+# exactly the expected results are on the wire: none missing, none extra, none different
+if ! diff -u "$WORK/expected.txt" "$WORK/results.txt"; then
+  e2e_fail "results on kpi.operations differ from tests/e2e/expected_operations.txt (diff above)"
 fi
 # no key twice
 dups=$(cut -d' ' -f1 "$WORK/results.txt" | uniq -d)
@@ -115,3 +112,27 @@ grep -q "stopped: events 0," "$WORK/run2.log" || { cat "$WORK/run2.log"; e2e_fai
 n2=$(dump_topic "$BS" kpi.operations "$WORK/out2")
 [ "$n2" = "$n" ] || e2e_fail "second run emitted $((n2 - n)) more results"
 echo "second run resumed from committed offsets: nothing re-read"
+
+# 8. refusals at start exit non-zero with the reason
+cat > "$WORK/odd.yaml" <<YAML
+input: {topics: [events.voice, events.odd]}
+plugin_dir: $PLUGIN_DIR
+plugins: [{name: operations}]
+YAML
+set +e
+out=$("$KPISTREAM" run -c "$WORK/odd.yaml" --bootstrap-file "$WORK/bootstrap" 2>&1); rc=$?
+set -e
+[ $rc -eq 2 ] || e2e_fail "co-partitioning mismatch exited $rc"
+case "$out" in *"not co-partitioned: 'events.voice' has 2 partitions, 'events.odd' has 3"*) ;;
+  *) e2e_fail "co-partitioning refusal said: $out" ;; esac
+cat > "$WORK/abi.yaml" <<YAML
+input: {topics: [events.voice]}
+plugins: [{name: abi_major, path: $TEST_PLUGIN_DIR/abi_major.so}]
+YAML
+set +e
+out=$("$KPISTREAM" run -c "$WORK/abi.yaml" --check-config 2>&1); rc=$?
+set -e
+[ $rc -eq 2 ] || e2e_fail "ABI refusal exited $rc"
+case "$out" in *"abi_major.so: plugin ABI 2.0 is incompatible with host ABI 1.0"*) ;;
+  *) e2e_fail "ABI refusal said: $out" ;; esac
+echo "co-partitioning mismatch and ABI mismatch refused with exit 2"

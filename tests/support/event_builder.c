@@ -143,3 +143,21 @@ int eb_resolved(ks_engine *e, int64_t t, int channel, const char *queue, const c
           KPISTREAM__V1__CONTACT_RESOLVED__INIT);
   return eb_feed(e, 0, 0, &ev);
 }
+
+int eb_abandoned_stage(ks_engine *e, int64_t t, int channel, const char *queue,
+                       const char *contact, int stage) {
+  EB_BODY(a, CONTACT_ABANDONED, contact_abandoned, Kpistream__V1__ContactAbandoned,
+          KPISTREAM__V1__CONTACT_ABANDONED__INIT);
+  body.stage = (Kpistream__V1__AbandonStage)stage;
+  return eb_feed(e, 0, 0, &ev);
+}
+
+int eb_agent_response_ex(ks_engine *e, int64_t t, int channel, const char *queue,
+                         const char *contact, const char *agent, int is_bot, int is_public) {
+  EB_BODY(x, AGENT_RESPONSE, agent_response, Kpistream__V1__AgentResponse,
+          KPISTREAM__V1__AGENT_RESPONSE__INIT);
+  ev.agent_id = s_or_empty(agent);
+  body.is_bot = is_bot ? 1 : 0;
+  body.is_public = is_public ? 1 : 0;
+  return eb_feed(e, 0, 0, &ev);
+}

@@ -56,6 +56,14 @@ int eb_agent_response(ks_engine *e, int64_t t, int channel, const char *queue,
                       const char *contact, const char *agent, int is_bot);
 int eb_resolved(ks_engine *e, int64_t t, int channel, const char *queue, const char *contact);
 
+/* More shorthands (topic 0, task 0), added for the operations tests. */
+/* An abandon at a given stage (Kpistream__V1__AbandonStage). */
+int eb_abandoned_stage(ks_engine *e, int64_t t, int channel, const char *queue,
+                       const char *contact, int stage);
+/* An agent response with explicit bot/public flags. */
+int eb_agent_response_ex(ks_engine *e, int64_t t, int channel, const char *queue,
+                         const char *contact, const char *agent, int is_bot, int is_public);
+
 /* Tenant used by the shorthands. */
 #define EB_TENANT "acme"
 

@@ -1,0 +1,212 @@
+/*
+ * operations plugin — internal declarations shared by operations.c and
+ * operations_config.c. Not part of the SDK.
+ *
+ * State layout (all host-owned, fixed-size, pointer-free records):
+ *
+ *   contacts   KEYED (tenant, contact_id), TTL contact_ttl
+ *              queue-side life of a contact: created/queued times, up to
+ *              OP_QSLOTS queues it visited (offered/answered/abandoned once
+ *              per queue), up to OP_LEGS agent legs (answer, hold, end,
+ *              transfer, escalation, wrap-up), first response, first
+ *              resolution, customer.
+ *   customers  KEYED (tenant, hash(customer_id)[, channel]), TTL fcr.window
+ *              last handled contact of the customer (FCR repeat proxy).
+ *   by_queue   WINDOWED (tenant, channel, queue): interval aggregates.
+ *   by_agent   WINDOWED (tenant, channel, queue, agent): interval aggregates;
+ *              channel 0 / queue "" when per_agent rolls them up.
+ *
+ * Record pointers returned by the host are valid only until the next state
+ * call on the task, so every handler finishes with one record before asking
+ * for the next (contact, then customer, then windows).
+ */
+#ifndef KS_OPERATIONS_INTERNAL_H
+#define KS_OPERATIONS_INTERNAL_H
+
+#include "kpistream/plugin.h"
+
+#define OP_PLUGIN_NAME    "operations"
+#define OP_PLUGIN_VERSION "1.0.0"
+
+/* ---- configuration ------------------------------------------------------ */
+
+typedef enum op_abandon_den {
+  OP_ABD_OFFERED = 0,             /* abandoned / offered (Genesys) */
+  OP_ABD_QUEUED,                  /* abandoned / queued (Amazon Connect) */
+  OP_ABD_ANSWERED_PLUS_ABANDONED, /* abandoned / (answered + abandoned) */
+  OP_ABD_HANDLED_PLUS_ABANDONED   /* abandoned / (handled + abandoned) (Google CCAI) */
+} op_abandon_den;
+
+typedef enum op_sl_variant {
+  OP_SL_ANSWERED_OVER_ANSWERED_PLUS_ABANDONED = 0, /* textbook */
+  OP_SL_ABANDONS_IGNORED,                          /* Cisco "ignored" */
+  OP_SL_ABANDONS_NEGATIVE,                         /* Cisco "negative" */
+  OP_SL_SHORT_ABANDONS_EXCLUDED,                   /* Talkdesk, Genesys option */
+  OP_SL_ABANDONS_POSITIVE                          /* Cisco "positive", Connect */
+} op_sl_variant;
+
+typedef enum op_per_agent {
+  OP_AGENT_OFF = 0, /* no per-agent results */
+  OP_AGENT_ALL,     /* tenant x agent (all channels, all queues) */
+  OP_AGENT_CHANNEL, /* tenant x channel x agent (all queues) */
+  OP_AGENT_QUEUE    /* tenant x channel x queue x agent */
+} op_per_agent;
+
+typedef struct op_config {
+  int64_t short_abandon_ms;   /* short_abandon_threshold */
+  int short_abandon_exclude;  /* short_abandon_exclude */
+  op_abandon_den abandon_den; /* abandon_rate_denominator */
+  int64_t sl_threshold_ms;    /* service_level.threshold */
+  op_sl_variant sl_variant;   /* service_level.variant */
+  double sl_target;           /* service_level.target (validated, reserved) */
+  int64_t fcr_window_ms;      /* fcr.window */
+  int fcr_same_channel;       /* fcr.scope == same_channel */
+  int hold_over_held;         /* hold_average_over == held */
+  int64_t contact_ttl_ms;     /* contact_ttl */
+  op_per_agent per_agent;     /* per_agent */
+  int64_t interval_ms;        /* host interval length */
+} op_config;
+
+typedef struct op_plugin {
+  const ks_host_api *api;
+  ks_plugin_ctx *ctx;
+  op_config cfg;
+  ks_table *contacts;
+  ks_table *customers;
+  ks_table *by_queue;
+  ks_table *by_agent;
+} op_plugin;
+
+/* Parse and validate every configuration key; logs and returns KS_EINVAL on
+ * the first bad value. */
+int op_config_load(ks_plugin_ctx *ctx, const ks_host_api *api, op_config *cfg);
+
+/* ---- state records -------------------------------------------------------- */
+
+#define OP_NAME_MAX 64 /* stored queue/agent names (fallback only) */
+#define OP_QSLOTS   4  /* queues remembered per contact */
+#define OP_LEGS     3  /* agent legs remembered per contact */
+
+/* op_qslot.flags */
+#define QS_USED          0x01u
+#define QS_OFFERED       0x02u /* counted in offered */
+#define QS_QUEUED        0x04u /* counted in queued (a ContactQueued was seen) */
+#define QS_START_KNOWN   0x08u /* queued_ms holds the queue-entry time */
+#define QS_START_CREATED 0x10u /* ... taken from ContactCreated (email/chat) */
+#define QS_ANSWERED      0x20u
+#define QS_ABANDONED     0x40u
+#define QS_WAIT_PENDING  0x80u /* answered/abandoned before the entry time was known */
+
+typedef struct op_qslot {
+  uint64_t qhash;    /* FNV-1a of the queue name */
+  int64_t queued_ms; /* queue entry */
+  int64_t done_ms;   /* answer or abandon time */
+  int64_t done_iv;   /* interval start of that answer/abandon */
+  uint32_t flags;
+  int32_t done_channel; /* channel it was counted under */
+} op_qslot;
+
+/* op_leg.flags */
+#define L_USED             0x001u
+#define L_ANSWERED         0x002u
+#define L_ENDED            0x004u
+#define L_HOLD_OPEN        0x008u
+#define L_HOLD_END_PENDING 0x010u /* HoldEnded seen before its HoldStarted */
+#define L_HELD             0x020u
+#define L_TRANSFERRED      0x040u
+#define L_ESCALATED        0x080u
+#define L_HANDLED          0x100u
+
+/* One agent's part in a contact (a "leg"): answer, hold, end, transfer,
+ * escalation, wrap-up. Kept inside the contact record so that an agent event
+ * costs one state lookup. */
+typedef struct op_leg {
+  uint64_t agent_hash; /* FNV-1a of the agent id */
+  int64_t answered_ms;
+  int64_t ended_ms;
+  int64_t hold_start_ms;
+  int64_t hold_end_ms; /* with L_HOLD_END_PENDING */
+  int64_t hold_ms;     /* closed hold pairs */
+  uint32_t flags;
+  uint32_t pad;
+} op_leg;
+
+/* op_contact.flags */
+#define C_CREATED      0x001u
+#define C_QUEUED       0x002u
+#define C_HAS_CUSTOMER 0x004u
+#define C_FRT_DONE     0x008u
+#define C_FRT_PENDING  0x010u
+#define C_RES_DONE     0x020u
+#define C_RES_PENDING  0x040u
+#define C_FCR_COUNTED  0x080u
+
+typedef struct op_contact {
+  uint32_t flags;
+  int32_t channel;
+  uint8_t next_slot; /* queue slot to reuse next */
+  uint8_t next_leg;  /* leg slot to reuse next */
+  uint8_t pad[6];
+  int64_t created_ms;
+  int64_t first_queued_ms;
+  int64_t frt_ms; /* first public human response */
+  int64_t frt_iv;
+  int64_t res_ms; /* first ContactResolved */
+  int64_t res_iv;
+  uint64_t customer_hash;
+  op_qslot q[OP_QSLOTS];
+  op_leg legs[OP_LEGS];
+  char queue[OP_NAME_MAX]; /* current queue, for events that omit it */
+  char agent[OP_NAME_MAX]; /* current agent, for events that omit it */
+} op_contact;
+
+typedef struct op_customer {
+  int64_t last_handled_ms;
+  uint64_t last_contact_hash;
+  uint32_t seen;
+  uint32_t pad;
+} op_customer;
+
+/* Per interval and (tenant, channel, queue). Times in milliseconds. */
+typedef struct op_qagg {
+  int64_t offered;
+  int64_t queued;
+  int64_t answered;    /* first answer per contact and queue */
+  int64_t ans_known;   /* ... whose queue wait is known */
+  int64_t ans_in_t;    /* ... answered within the SL threshold */
+  int64_t wait_sum_ms; /* queue wait of ans_known */
+  int64_t max_wait_ms; /* over answered and abandoned with a known wait */
+  int64_t n_waits;
+  int64_t ab_all;        /* every in-queue/ringing abandon */
+  int64_t ab_known;      /* ... with a known wait */
+  int64_t ab_short;      /* ... with wait < short_abandon_threshold */
+  int64_t ab_in_t;       /* ... with wait <= SL threshold */
+  int64_t ab_short_in_t; /* short and within the SL threshold */
+  int64_t handled;
+  int64_t handle_ms;
+  int64_t talk_ms;
+  int64_t hold_ms;
+  int64_t held;
+  int64_t acw_ms;
+  int64_t transferred;
+  int64_t escalated;
+  int64_t frt_n;
+  int64_t frt_sum_ms;
+  int64_t res_n;
+  int64_t res_sum_ms;
+  int64_t fcr_n;
+  int64_t fcr_repeats;
+} op_qagg;
+
+/* Per interval and agent (dimensions per the per_agent option). */
+typedef struct op_aagg {
+  int64_t answered; /* legs answered by the agent */
+  int64_t handled;
+  int64_t handle_ms;
+  int64_t hold_ms;
+  int64_t held;
+  int64_t acw_ms;
+  int64_t transferred;
+} op_aagg;
+
+#endif
