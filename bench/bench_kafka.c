@@ -318,7 +318,7 @@ static int produce_all(const bk_opts *o, const char *bootstrap, bk_result *res, 
                        size_t errsz) {
   const bg_msgs *m = o->msgs;
   static const char *const props[][2] = {
-      {"linger.ms", "20"},
+      {"linger.ms", "50"},
       {"batch.num.messages", "10000"},
       {"batch.size", "1000000"},
       {"queue.buffering.max.messages", "1000000"},
@@ -345,9 +345,30 @@ static int produce_all(const bk_opts *o, const char *bootstrap, bk_result *res, 
   rd_kafka_topic_t *rkt[BG_N_TOPICS];
   for (unsigned t = 0; t < BG_N_TOPICS; t++)
     rkt[t] = rd_kafka_topic_new(rk, bg_topic_name(t), NULL);
+  /* Produce partition by partition (each partition's messages in their
+   * original order), so producer batches fill up (batch.num.messages) the
+   * way a busy topic's log looks on a real broker; interleaved sends would
+   * leave tens of messages per batch, and the mock serves one batch per
+   * partition per fetch. */
+  size_t np = (size_t)BG_N_TOPICS * (size_t)o->partitions;
+  size_t *start = calloc(np + 1, sizeof *start);
+  uint32_t *order = malloc(m->n * sizeof *order);
   int rc = 0;
+  if (start == NULL || order == NULL) {
+    seterr(err, errsz, "out of memory");
+    rc = -1;
+  }
+  for (size_t i = 0; rc == 0 && i < m->n; i++)
+    start[(size_t)m->topic[i] * (size_t)o->partitions + m->tenant[i] % (unsigned)o->partitions +
+          1]++;
+  for (size_t k = 0; rc == 0 && k < np; k++)
+    start[k + 1] += start[k];
+  for (size_t i = 0; rc == 0 && i < m->n; i++)
+    order[start[(size_t)m->topic[i] * (size_t)o->partitions +
+                m->tenant[i] % (unsigned)o->partitions]++] = (uint32_t)i;
   double t0 = now_s();
-  for (size_t i = 0; i < m->n && rc == 0; i++) {
+  for (size_t j = 0; j < m->n && rc == 0; j++) {
+    size_t i = order[j];
     size_t len;
     const uint8_t *p = bg_msg(m, i, &len);
     const char *key = m->tenant_name[m->tenant[i]];
@@ -363,9 +384,11 @@ static int produce_all(const bk_opts *o, const char *bootstrap, bk_result *res, 
       }
       rd_kafka_poll(rk, 5);
     }
-    if ((i & 4095) == 0)
+    if ((j & 4095) == 0)
       rd_kafka_poll(rk, 0);
   }
+  free(start);
+  free(order);
   if (rc == 0 && rd_kafka_flush(rk, 120000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
     seterr(err, errsz, "produce: %d messages not delivered within 120 s", rd_kafka_outq_len(rk));
     rc = -1;
@@ -380,7 +403,6 @@ static int produce_all(const bk_opts *o, const char *bootstrap, bk_result *res, 
 
   /* Verify: every partition holds exactly what was sent to it from offset 0,
    * so the mock's retention dropped nothing. */
-  size_t np = (size_t)BG_N_TOPICS * (size_t)o->partitions;
   uint64_t *want = calloc(np, sizeof *want);
   if (rc == 0 && want == NULL) {
     seterr(err, errsz, "out of memory");

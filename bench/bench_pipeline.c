@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -82,6 +83,12 @@ typedef struct stopwatch {
   double wall, cpu;
 } stopwatch;
 
+/* CPU used by the whole machine vs by this program and its reaped children,
+ * to tell how much other processes took while a part ran. */
+typedef struct load_probe {
+  double wall, busy, own;
+} load_probe;
+
 typedef struct bench {
   options o;
   bg_msgs msgs;
@@ -90,9 +97,11 @@ typedef struct bench {
   char plugin_name[64];
   char plugin_note[512];
   char engine_label[128];
+  char ref_path[1024]; /* the tests' counter plugin, as a minimal-plugin reference */
   const char *launcher[3];
-  engine_outcome with_plugin, no_plugin;
-  series s_malloc, s_arena, s_validate, s_engine0, s_engine;
+  engine_outcome with_plugin, no_plugin, with_ref;
+  series s_malloc, s_arena, s_validate, s_engine0, s_engine_ref, s_engine;
+  double other_cores_a, other_cores_b; /* other processes' CPU during (a), (b), in cores */
   bk_result kafka;
   int kafka_ran;
   char kafka_err[1024];
@@ -124,6 +133,37 @@ static double sw_stop(stopwatch w, double *cpu) {
 static void series_add(series *s, double wall, double cpu) {
   s->t[s->n] = wall;
   s->cpu[s->n++] = cpu;
+}
+
+static double machine_busy_s(void) {
+  FILE *f = fopen("/proc/stat", "r");
+  if (f == NULL)
+    return 0;
+  unsigned long long us = 0, ni = 0, sy = 0, id = 0, io = 0, irq = 0, sirq = 0;
+  int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu", &us, &ni, &sy, &id, &io, &irq, &sirq);
+  fclose(f);
+  if (n != 7)
+    return 0;
+  return (double)(us + ni + sy + irq + sirq) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static double rusage_s(int who) {
+  struct rusage ru;
+  getrusage(who, &ru);
+  return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+         (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static load_probe probe_now(void) {
+  load_probe p = {now_s(), machine_busy_s(), rusage_s(RUSAGE_SELF) + rusage_s(RUSAGE_CHILDREN)};
+  return p;
+}
+
+/* Average number of cores other processes kept busy since p. */
+static double probe_other_cores(load_probe p) {
+  load_probe q = probe_now();
+  double other = (q.busy - p.busy) - (q.own - p.own);
+  return q.wall > p.wall && other > 0 ? other / (q.wall - p.wall) : 0;
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -314,6 +354,11 @@ static int choose_plugin(bench *b) {
   snprintf(b->plugin_path, sizeof b->plugin_path, "%s/kpi_operations.so", KS_BENCH_PLUGIN_DIR);
   if (plugin_probe(b->plugin_path, &b->o, b->plugin_name, sizeof b->plugin_name, why, sizeof why) == 0) {
     snprintf(b->plugin_note, sizeof b->plugin_note, "the operations KPI family");
+#ifdef KS_BENCH_TEST_PLUGIN_DIR
+    snprintf(b->ref_path, sizeof b->ref_path, "%s/counter.so", KS_BENCH_TEST_PLUGIN_DIR);
+    if (access(b->ref_path, R_OK) != 0)
+      b->ref_path[0] = '\0';
+#endif
     return 0;
   }
 #ifdef KS_BENCH_TEST_PLUGIN_DIR
@@ -364,7 +409,15 @@ static void print_machine(const bench *b) {
   char cpu[256], mem[64];
   read_field("/proc/cpuinfo", "model name", cpu, sizeof cpu);
   read_field("/proc/meminfo", "MemTotal", mem, sizeof mem);
-  printf("machine : %ld CPUs online, %s, MemTotal %s\n", sysconf(_SC_NPROCESSORS_ONLN), cpu, mem);
+  double la[3] = {0, 0, 0};
+  FILE *f = fopen("/proc/loadavg", "r");
+  if (f) {
+    if (fscanf(f, "%lf %lf %lf", &la[0], &la[1], &la[2]) != 3)
+      la[0] = la[1] = la[2] = 0;
+    fclose(f);
+  }
+  printf("machine : %ld CPUs online, %s, MemTotal %s; load average at the end %.2f %.2f %.2f\n",
+         sysconf(_SC_NPROCESSORS_ONLN), cpu, mem, la[0], la[1], la[2]);
   printf("build   : %s, cc %s, librdkafka %s, protobuf-c %s\n", KS_BENCH_BUILD_TYPE, __VERSION__,
          rd_kafka_version_str(), protobuf_c_version());
   printf("plugin  : %s (%s) — %s\n", b->plugin_name, b->plugin_path, b->plugin_note);
@@ -416,13 +469,15 @@ static void print_series(const series *s, size_t n, const char *note) {
 
 static void print_inproc(const bench *b) {
   size_t n = b->msgs.n;
-  printf("\n(a) in process, one thread, %zu events, %d runs (median and best)\n", n,
-         b->s_engine.n);
+  printf("\n(a) in process, one thread, %zu events, %d runs (median and best); other "
+         "processes kept %.2f cores busy meanwhile\n",
+         n, b->s_engine.n, b->other_cores_a);
   printf("  %-46s %11s %8s %11s %8s\n", "", "events/s", "ns/event", "best ev/s", "CPU ns");
   print_series(&b->s_malloc, n, "");
   print_series(&b->s_arena, n, "");
   print_series(&b->s_validate, n, "");
   print_series(&b->s_engine0, n, "");
+  print_series(&b->s_engine_ref, n, "reference: host + a trivial plugin");
   double rate = b->s_engine.n ? (double)n / median(b->s_engine.t, b->s_engine.n) : 0;
   char note[160];
   snprintf(note, sizeof note, "target >= 1,500,000: %s%s",
@@ -440,7 +495,10 @@ static void print_inproc(const bench *b) {
 static void print_kafka(const bench *b) {
   const bk_result *k = &b->kafka;
   size_t n = b->msgs.n;
-  printf("\n(b) end to end through the mock broker (a separate process; 2 cores shared)\n");
+  printf("\n(b) end to end through the mock broker (a separate process; 2 cores shared)");
+  if (b->kafka_ran)
+    printf("; other processes kept %.2f cores busy meanwhile", b->other_cores_b);
+  printf("\n");
   if (!b->kafka_ran) {
     printf("  skipped (--skip-broker)\n");
     return;
@@ -645,6 +703,9 @@ static int run_inproc(bench *b) {
   b->s_arena.label = "a1 protobuf-c unpack into a reset arena";
   b->s_validate.label = "a1 ks_decode_event (arena + validation)";
   b->s_engine0.label = "a2 ks_engine_process, no plugin loaded";
+  b->s_engine_ref.label = "a2 ks_engine_process + counter test plugin";
+  options no_opts = b->o;
+  no_opts.n_popts = 0;
   snprintf(b->engine_label, sizeof b->engine_label, "a2 ks_engine_process + %s, sink drops",
            b->plugin_name);
   b->s_engine.label = b->engine_label;
@@ -664,6 +725,12 @@ static int run_inproc(bench *b) {
                            sizeof err)) != 0)
         break;
       series_add(&b->s_engine0, t, c);
+      if (b->ref_path[0]) {
+        if ((rc = engine_run(m, b->o.tenants, b->ref_path, &no_opts, &t, &c, &b->with_ref, err,
+                             sizeof err)) != 0)
+          break;
+        series_add(&b->s_engine_ref, t, c);
+      }
     }
     if ((rc = engine_run(m, b->o.tenants, b->plugin_path, &b->o, &t, &c, &b->with_plugin, err,
                          sizeof err)) != 0)
@@ -725,8 +792,10 @@ int main(int argc, char **argv) {
   fprintf(stderr, "  .. generated in %.1f s (%.1f MB)\n", now_s() - tg,
           (double)b->msgs.off[b->msgs.n] / 1e6);
 
+  load_probe pa = probe_now();
   if (run_inproc(b) != 0)
     goto out;
+  b->other_cores_a = probe_other_cores(pa);
 
   if (!b->o.skip_broker) {
     bk_opts ko;
@@ -741,8 +810,10 @@ int main(int argc, char **argv) {
     ko.n_plugin_options = b->o.n_popts;
     ko.keep = b->o.keep;
     b->kafka_ran = 1;
+    load_probe pb = probe_now();
     if (bk_run_all(&ko, &b->kafka, b->kafka_err, sizeof b->kafka_err) != 0)
       fprintf(stderr, "bench_pipeline: end to end: %s\n", b->kafka_err);
+    b->other_cores_b = probe_other_cores(pb);
   }
 
   printf("\nkpistream bench_pipeline\n");

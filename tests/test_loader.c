@@ -114,6 +114,17 @@ static void bad_plugin_option_is_refused(void **state) {
   ks_engine_free(e);
 }
 
+static void unknown_option_is_refused(void **state) {
+  (void)state;
+  char err[512] = "", path[512];
+  snprintf(path, sizeof path, "%s/counter.so", KS_TEST_PLUGIN_BUILD_DIR);
+  ks_engine *e = new_engine();
+  ks_kv opt = {"contact_tll", "1h"};
+  assert_int_equal(ks_engine_add_plugin(e, path, NULL, &opt, 1, err, sizeof err), KS_EINVAL);
+  assert_non_null(strstr(err, "counter.so (counter): unknown option 'contact_tll' (accepted: contact_ttl)"));
+  ks_engine_free(e);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(good_plugin_loads),
@@ -124,6 +135,7 @@ int main(void) {
       cmocka_unit_test(failing_init_is_refused),
       cmocka_unit_test(missing_file_is_refused),
       cmocka_unit_test(bad_plugin_option_is_refused),
+      cmocka_unit_test(unknown_option_is_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,11 +19,11 @@
 #include "event_builder.h"
 #include "sim_model.h"
 
-#define HOUR_MS INT64_C(3600000)
-#define DAY_MS (24 * HOUR_MS)
+#define HOUR_MS  INT64_C(3600000)
+#define DAY_MS   (24 * HOUR_MS)
 #define START_MS (EB_T0 + 8 * HOUR_MS) /* 2026-11-23T08:00:00Z, the default */
 
-#define VOICE KPISTREAM__V1__CHANNEL__CHANNEL_VOICE
+#define VOICE   KPISTREAM__V1__CHANNEL__CHANNEL_VOICE
 #define BODY(x) KPISTREAM__V1__EVENT__BODY_##x
 
 /* ---- a small string -> int64 map (open addressing) ------------------------- */
@@ -132,13 +132,15 @@ static void test_parse_time(void **st) {
   assert_int_not_equal(ks_sim_parse_time("yesterday", &t), 0);
   assert_int_not_equal(ks_sim_parse_time("2026-11-23T08:00:00Zjunk", &t), 0);
   char buf[32];
-  assert_string_equal(ks_sim_format_time(START_MS + 61000, buf, sizeof buf), "2026-11-23T08:01:01Z");
+  assert_string_equal(ks_sim_format_time(START_MS + 61000, buf, sizeof buf),
+                      "2026-11-23T08:01:01Z");
 }
 
 /* Same options, byte-identical packed streams; another seed, another stream. */
 static void test_determinism(void **st) {
   (void)st;
-  ks_sim *a = make(42, 2, 6 * HOUR_MS), *b = make(42, 2, 6 * HOUR_MS), *c = make(43, 2, 6 * HOUR_MS);
+  ks_sim *a = make(42, 2, 6 * HOUR_MS), *b = make(42, 2, 6 * HOUR_MS),
+         *c = make(43, 2, 6 * HOUR_MS);
   uint8_t *ba = NULL, *bb = NULL, *bc = NULL;
   size_t ca = 0, cb = 0, cc = 0;
   Kpistream__V1__Event *ea, *eb, *ec;
@@ -210,7 +212,8 @@ static void test_one_day(void **st) {
   Kpistream__V1__Event *ev;
   const char *topic;
   int64_t last = START_MS;
-  uint64_t n = 0, answered = 0, abandons = 0, offered = 0, arrivals = 0, per_topic[KS_SIM_NTOPICS] = {0};
+  uint64_t n = 0, answered = 0, abandons = 0, offered = 0, arrivals = 0,
+           per_topic[KS_SIM_NTOPICS] = {0};
   int rc, found;
   while ((rc = ks_sim_next(s, &ev, &topic)) == 1) {
     n++;
@@ -317,8 +320,8 @@ static void test_one_day(void **st) {
         expected += ks_sim_arrival_rate(s, t, q, START_MS + m * 60000 + 30000) / 60.0;
   double sigma = sqrt(expected);
   print_message("arrivals %" PRIu64 ", expected %.1f (sigma %.1f), offered %" PRIu64
-                ", answered %" PRIu64 ", abandoned %" PRIu64 " (short %" PRIu64 "), repeats %" PRIu64
-                ", events %" PRIu64 "\n",
+                ", answered %" PRIu64 ", abandoned %" PRIu64 " (short %" PRIu64
+                "), repeats %" PRIu64 ", events %" PRIu64 "\n",
                 stats.arrivals, expected, sigma, offered, answered, abandons, stats.short_abandons,
                 stats.repeats, n);
   assert_true(expected > 1000);
@@ -377,8 +380,7 @@ static void test_duration_and_rate_scale(void **st) {
   ks_sim *s = ks_sim_new(&o);
   assert_non_null(s);
   assert_true(ks_sim_peek_time(s) >= START_MS);
-  assert_true(fabs(ks_sim_arrival_rate(s, 0, KS_SIM_Q_VOICE_SUPPORT, START_MS + 90 * 60000) /
-                       3.0 -
+  assert_true(fabs(ks_sim_arrival_rate(s, 0, KS_SIM_Q_VOICE_SUPPORT, START_MS + 90 * 60000) / 3.0 -
                    150.0 * 0.95 * 1.10) < 1.0); /* peak x 09:30 weight x Monday */
   Kpistream__V1__Event *ev;
   int64_t last = 0;
@@ -388,7 +390,8 @@ static void test_duration_and_rate_scale(void **st) {
   assert_true(last > START_MS + HOUR_MS);
   assert_string_equal(ks_sim_tenant_name(s, 0), "acme");
   assert_string_equal(ks_sim_queue_label(KS_SIM_Q_CHAT_SALES), "chat/sales");
-  assert_int_equal(ks_sim_queue_channel(KS_SIM_Q_EMAIL_SUPPORT), KPISTREAM__V1__CHANNEL__CHANNEL_EMAIL);
+  assert_int_equal(ks_sim_queue_channel(KS_SIM_Q_EMAIL_SUPPORT),
+                   KPISTREAM__V1__CHANNEL__CHANNEL_EMAIL);
   ks_sim_free(s);
 }
 

@@ -32,19 +32,19 @@
 #include "log.h"
 #include "sim_model.h"
 
-#define SIM_LOG "simulate"
-#define EXIT_USAGE 2
-#define TICK_MS 20
-#define MAX_BATCH 20000          /* events per tick with --speed max */
-#define MAX_PROPS 64
-#define FLUSH_MS_DONE 30000      /* flush deadline at the end of --duration */
-#define FLUSH_MS_SIGNAL 10000    /* flush deadline after SIGINT/SIGTERM */
-#define HOUR_MS INT64_C(3600000)
+#define SIM_LOG         "simulate"
+#define EXIT_USAGE      2
+#define TICK_MS         20
+#define MAX_BATCH       20000 /* events per tick with --speed max */
+#define MAX_PROPS       64
+#define FLUSH_MS_DONE   30000 /* flush deadline at the end of --duration */
+#define FLUSH_MS_SIGNAL 10000 /* flush deadline after SIGINT/SIGTERM */
+#define HOUR_MS         INT64_C(3600000)
 
 typedef struct sim_app {
   /* options */
   ks_sim_options mo;
-  double speed; /* simulated seconds per wall second; 0: as fast as possible */
+  double speed;        /* simulated seconds per wall second; 0: as fast as possible */
   uint64_t max_events; /* 0: no limit */
   int log_level;
   ks_kv props[MAX_PROPS + 1];
@@ -67,7 +67,8 @@ typedef struct sim_app {
   int exit_code;
 } sim_app;
 
-static void applog(sim_app *a, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void applog(sim_app *a, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void applog(sim_app *a, int level, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
@@ -101,7 +102,7 @@ static void usage(FILE *f) {
           "      --speed N|max             simulated seconds per wall second (default 60);\n"
           "                                max: as fast as possible\n"
           "      --rate-scale X            multiply every arrival rate and the staffing\n"
-          "                                (default 1)\n"
+          "                                (default 1, at most 100)\n"
           "      --tenants N               tenants, 1..%d (default 2)\n"
           "      --max-events N            stop after N events\n"
           "      --log-level LEVEL         error, warn, info, debug (default info)\n"
@@ -135,21 +136,20 @@ static int bad_option(const char *opt, const char *value, const char *what) {
 /* Parse argv into a; returns -1 to go on, else an exit status. */
 static int parse_args(sim_app *a, int argc, char **argv) {
   enum { O_BFILE = 256, O_SEED, O_START, O_DURATION, O_SPEED, O_RATE, O_TENANTS, O_MAXEV, O_LOG };
-  static const struct option longopts[] = {
-      {"bootstrap-servers", required_argument, NULL, 'b'},
-      {"bootstrap-file", required_argument, NULL, O_BFILE},
-      {"property", required_argument, NULL, 'X'},
-      {"seed", required_argument, NULL, O_SEED},
-      {"start", required_argument, NULL, O_START},
-      {"duration", required_argument, NULL, O_DURATION},
-      {"speed", required_argument, NULL, O_SPEED},
-      {"rate-scale", required_argument, NULL, O_RATE},
-      {"tenants", required_argument, NULL, O_TENANTS},
-      {"max-events", required_argument, NULL, O_MAXEV},
-      {"log-level", required_argument, NULL, O_LOG},
-      {"help", no_argument, NULL, 'h'},
-      {"version", no_argument, NULL, 'V'},
-      {NULL, 0, NULL, 0}};
+  static const struct option longopts[] = {{"bootstrap-servers", required_argument, NULL, 'b'},
+                                           {"bootstrap-file", required_argument, NULL, O_BFILE},
+                                           {"property", required_argument, NULL, 'X'},
+                                           {"seed", required_argument, NULL, O_SEED},
+                                           {"start", required_argument, NULL, O_START},
+                                           {"duration", required_argument, NULL, O_DURATION},
+                                           {"speed", required_argument, NULL, O_SPEED},
+                                           {"rate-scale", required_argument, NULL, O_RATE},
+                                           {"tenants", required_argument, NULL, O_TENANTS},
+                                           {"max-events", required_argument, NULL, O_MAXEV},
+                                           {"log-level", required_argument, NULL, O_LOG},
+                                           {"help", no_argument, NULL, 'h'},
+                                           {"version", no_argument, NULL, 'V'},
+                                           {NULL, 0, NULL, 0}};
   const char *bootstrap = NULL, *bootstrap_file = NULL;
   int64_t iv;
   double dv;
@@ -158,8 +158,12 @@ static int parse_args(sim_app *a, int argc, char **argv) {
   opterr = 1;
   while ((c = getopt_long(argc, argv, "b:X:hV", longopts, NULL)) != -1) {
     switch (c) {
-    case 'b': bootstrap = optarg; break;
-    case O_BFILE: bootstrap_file = optarg; break;
+    case 'b':
+      bootstrap = optarg;
+      break;
+    case O_BFILE:
+      bootstrap_file = optarg;
+      break;
     case 'X': {
       char *eq = strchr(optarg, '=');
       if (eq == NULL || eq == optarg)
@@ -193,12 +197,13 @@ static int parse_args(sim_app *a, int argc, char **argv) {
         break;
       }
       if (ks_parse_double(optarg, &dv) != 0 || dv <= 0 || dv > 1e9)
-        return bad_option("--speed", optarg, "a positive number of simulated seconds per second or 'max'");
+        return bad_option("--speed", optarg,
+                          "a positive number of simulated seconds per second or 'max'");
       a->speed = dv;
       break;
     case O_RATE:
-      if (ks_parse_double(optarg, &dv) != 0 || dv <= 0 || dv > 1000)
-        return bad_option("--rate-scale", optarg, "a number in (0, 1000]");
+      if (ks_parse_double(optarg, &dv) != 0 || dv <= 0 || dv > 100)
+        return bad_option("--rate-scale", optarg, "a number in (0, 100]");
       a->mo.rate_scale = dv;
       break;
     case O_TENANTS:
@@ -218,9 +223,15 @@ static int parse_args(sim_app *a, int argc, char **argv) {
       if ((a->log_level = ks_log_level_parse(optarg)) < 0)
         return bad_option("--log-level", optarg, "one of error, warn, info, debug");
       break;
-    case 'h': usage(stdout); return 0;
-    case 'V': printf("kpistream %s\n", KS_VERSION); return 0;
-    default: usage(stderr); return EXIT_USAGE;
+    case 'h':
+      usage(stdout);
+      return 0;
+    case 'V':
+      printf("kpistream %s\n", KS_VERSION);
+      return 0;
+    default:
+      usage(stderr);
+      return EXIT_USAGE;
     }
   }
   if (optind < argc) {
@@ -253,7 +264,8 @@ static void stop(sim_app *a, const char *why) {
   uv_stop(&a->loop);
 }
 
-static void on_delivery(void *ud, void *opaque, rd_kafka_resp_err_t err, const rd_kafka_message_t *m) {
+static void on_delivery(void *ud, void *opaque, rd_kafka_resp_err_t err,
+                        const rd_kafka_message_t *m) {
   (void)opaque;
   sim_app *a = ud;
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -383,8 +395,9 @@ static void summary(sim_app *a) {
          ks_sim_format_time(st.events ? st.now_ms : a->mo.start_ms, to, sizeof to), wall);
   for (int t = 0; t < KS_SIM_NTOPICS; t++)
     printf("  %-16s %12" PRIu64 "\n", ks_sim_topic_name((ks_sim_topic)t), st.per_topic[t]);
-  printf("  %-16s %12" PRIu64 " produced, %" PRIu64 " delivered, %" PRIu64 " failed, %d undelivered\n",
-         "total", a->produced, a->delivered, a->failed, a->prod ? ks_producer_outq_len(a->prod) : 0);
+  printf(
+      "  %-16s %12" PRIu64 " produced, %" PRIu64 " delivered, %" PRIu64 " failed, %d undelivered\n",
+      "total", a->produced, a->delivered, a->failed, a->prod ? ks_producer_outq_len(a->prod) : 0);
   printf("  contacts: %" PRIu64 " arrivals (%" PRIu64 " repeats), %" PRIu64 " queued, %" PRIu64
          " answered, %" PRIu64 " abandoned (%" PRIu64 " short)\n",
          st.arrivals, st.repeats, st.offered, st.answered, st.abandoned, st.short_abandons);
@@ -430,7 +443,8 @@ int ks_cmd_simulate(int argc, char **argv) {
     snprintf(speed, sizeof speed, "%.10gx real time", a->speed);
   else
     snprintf(speed, sizeof speed, "max");
-  applog(a, KS_LOG_INFO, "publishing to %s: %d tenants, seed %" PRIu64 ", rate scale %g, from %s %s, speed %s",
+  applog(a, KS_LOG_INFO,
+         "publishing to %s: %d tenants, seed %" PRIu64 ", rate scale %g, from %s %s, speed %s",
          a->bootstrap, a->mo.tenants, a->mo.seed, a->mo.rate_scale,
          ks_sim_format_time(a->mo.start_ms, when, sizeof when), dur, speed);
   a->next_progress = (a->mo.start_ms / HOUR_MS + 1) * HOUR_MS;
@@ -450,18 +464,19 @@ int ks_cmd_simulate(int argc, char **argv) {
     ks_sim_stats st;
     ks_sim_get_stats(a->sim, &st);
     int64_t end = a->mo.start_ms + a->mo.duration_ms;
-    progress(a, a->mo.duration_ms > 0 && a->stop_reason && strcmp(a->stop_reason, "end of --duration") == 0
+    progress(a, a->mo.duration_ms > 0 && a->stop_reason &&
+                        strcmp(a->stop_reason, "end of --duration") == 0
                     ? end
                     : st.now_ms);
   }
 
-  int deadline = a->stop_reason && strncmp(a->stop_reason, "SIG", 3) == 0 ? FLUSH_MS_SIGNAL
-                                                                           : FLUSH_MS_DONE;
+  int deadline =
+      a->stop_reason && strncmp(a->stop_reason, "SIG", 3) == 0 ? FLUSH_MS_SIGNAL : FLUSH_MS_DONE;
   applog(a, KS_LOG_INFO, "stopping (%s): flushing %d messages (deadline %d s)",
          a->stop_reason ? a->stop_reason : "?", ks_producer_outq_len(a->prod), deadline / 1000);
   if (ks_producer_flush(a->prod, deadline) != 0) {
-    applog(a, KS_LOG_ERROR, "%d messages not delivered within %d s",
-           ks_producer_outq_len(a->prod), deadline / 1000);
+    applog(a, KS_LOG_ERROR, "%d messages not delivered within %d s", ks_producer_outq_len(a->prod),
+           deadline / 1000);
     a->exit_code = 1;
   }
   uv_update_time(&a->loop);

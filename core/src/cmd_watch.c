@@ -25,8 +25,9 @@
  * libuv worker thread and retried every second until the topic exists) at
  * the end — or the beginning with --from-beginning — so any number of
  * viewers each see everything and start at once (no ~3 s group join). A
- * unique group.id is set only because librdkafka's assign API needs one; it
- * never joins or commits. Partitions added to a topic later are not picked up.
+ * unique group.id is set only because librdkafka's consumer queue and assign
+ * API need one (an empty group.id leaves no consumer queue); it never joins
+ * or commits. Partitions added to a topic later are not picked up.
  *
  * librdkafka inside libuv, without busy polling: rd_kafka_poll_set_consumer()
  * routes everything to the consumer queue; rd_kafka_queue_io_event_enable()
@@ -41,7 +42,6 @@
  * uv_signal_t.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,20 +58,22 @@
 #include "kpistream/v1/result.pb-c.h"
 #include "log.h"
 
-#define WATCH_LOG "watch"
-#define WATCH_QUIET_MS 500      /* no new result this long: complete (partitions permitting) */
-#define WATCH_QUIET_MAX_MS 3000 /* no new result this long: complete, whatever the partitions */
-#define WATCH_TICK_MS 1000         /* safety-net drain, metadata retries */
-#define WATCH_FILE_POLL_MS 100     /* --bootstrap-file polling */
-#define WATCH_CLOSE_TICK_MS 50     /* while closing the consumer */
-#define WATCH_CLOSE_DEADLINE_MS 5000
-#define WATCH_METADATA_TIMEOUT_MS 3000
-#define WATCH_BATCH 512
-#define WATCH_MAX_OPEN_GROUPS 256  /* beyond this the oldest group is printed as is */
-#define WATCH_BAD_LOG_FIRST 10     /* undecodable messages: log the first ones, then 1 in 1000 */
-#define WATCH_DEFAULT_TOPIC "kpi.operations"
+/* Timings in ms. Quiet: a group with no new result for QUIET is complete
+ * once no partition is behind it; for QUIET_MAX, whatever the partitions. */
+#define WATCH_LOG                     "watch"
+#define WATCH_QUIET_MS                500
+#define WATCH_QUIET_MAX_MS            3000
+#define WATCH_TICK_MS                 1000 /* safety-net drain, metadata retries */
+#define WATCH_FILE_POLL_MS            100  /* --bootstrap-file polling */
+#define WATCH_CLOSE_TICK_MS           50   /* while closing the consumer */
+#define WATCH_CLOSE_DEADLINE_MS       5000
+#define WATCH_METADATA_TIMEOUT_MS     2000
+#define WATCH_ERR_REPEAT_MS           10000 /* same client error again within this: not logged */
 #define WATCH_DEFAULT_FILE_TIMEOUT_MS 30000
-#define WATCH_ERR_REPEAT_MS 10000 /* the same client error again within this: counted, not logged */
+#define WATCH_BATCH                   512
+#define WATCH_MAX_OPEN_GROUPS         256 /* beyond this the oldest group is printed as is */
+#define WATCH_BAD_LOG_FIRST           10  /* undecodable: log the first ones, then 1 in 1000 */
+#define WATCH_DEFAULT_TOPIC           "kpi.operations"
 
 #define EXIT_USAGE 2
 
@@ -121,7 +123,7 @@ typedef struct watch_group {
 } watch_group;
 
 typedef struct watch_tenant {
-  char *tenant; /* owned */
+  char *tenant;            /* owned */
   int64_t newest_start;    /* latest interval start seen */
   int64_t printed_through; /* latest interval start printed */
   int has_printed;
@@ -142,13 +144,13 @@ typedef struct watch_app {
   int poll_started;
   int handles_closed;
 
-  char *bootstrap;            /* owned: from -b or the file */
-  uint64_t file_deadline;     /* loop time */
+  char *bootstrap;        /* owned: from -b or the file */
+  uint64_t file_deadline; /* loop time */
   int file_waiting_logged;
-  rd_kafka_conf_t *conf;      /* owned until rd_kafka_new() takes it */
-  rd_kafka_t *rk;             /* owned; destroyed after the loop ends */
-  rd_kafka_queue_t *queue;    /* owned: the consumer queue */
-  int efd;                    /* owned eventfd, -1 when none */
+  rd_kafka_conf_t *conf;   /* owned until rd_kafka_new() takes it */
+  rd_kafka_t *rk;          /* owned; destroyed after the loop ends */
+  rd_kafka_queue_t *queue; /* owned: the consumer queue */
+  int efd;                 /* owned eventfd, -1 when none */
   uint64_t close_deadline;
 
   uv_work_t md_work; /* metadata request on a worker thread */
@@ -164,9 +166,11 @@ typedef struct watch_app {
 
   uint64_t intervals_printed; /* tables of new intervals (late tables not counted) */
   uint64_t n_results, n_bad;
-  rd_kafka_resp_err_t last_client_err; /* error_cb de-duplication */
-  uint64_t last_client_err_ms;
-  uint64_t client_errs_suppressed;
+  struct {
+    int err; /* 0: free slot */
+    uint64_t logged_ms;
+    uint64_t suppressed;
+  } client_errs[8]; /* error_cb de-duplication, per error code */
   int stopping;
   int exit_status;
 } watch_app;
@@ -373,8 +377,10 @@ static int parse_args(watch_opts *o, int argc, char **argv) {
       if (m < 0)
         return EXIT_USAGE;
       if (ks_parse_int(v, &o->exit_after_intervals) != 0 || o->exit_after_intervals <= 0) {
-        fprintf(stderr, "kpistream watch: --exit-after-intervals: '%s' is not a positive "
-                        "whole number\n", v);
+        fprintf(stderr,
+                "kpistream watch: --exit-after-intervals: '%s' is not a positive "
+                "whole number\n",
+                v);
         return EXIT_USAGE;
       }
     } else if ((m = arg_match(argc, argv, &i, "exit-after", 0, 1, &v)) != 0) {
@@ -421,26 +427,38 @@ static void on_client_error(rd_kafka_t *rk, int err, const char *reason, void *o
     return;
   }
   uint64_t now = uv_now(&app->loop);
-  if (err == (int)app->last_client_err && now < app->last_client_err_ms + WATCH_ERR_REPEAT_MS) {
-    app->client_errs_suppressed++;
+  size_t n = sizeof app->client_errs / sizeof app->client_errs[0], slot = 0;
+  for (size_t i = 0; i < n; i++) { /* this code's slot, else the oldest */
+    if (app->client_errs[i].err == err) {
+      slot = i;
+      break;
+    }
+    if (app->client_errs[i].logged_ms < app->client_errs[slot].logged_ms)
+      slot = i;
+  }
+  if (app->client_errs[slot].err == err && app->client_errs[slot].logged_ms != 0 &&
+      now < app->client_errs[slot].logged_ms + WATCH_ERR_REPEAT_MS) {
+    app->client_errs[slot].suppressed++;
     return;
   }
-  if (app->client_errs_suppressed)
-    ks_log(KS_LOG_INFO, KS_LOG_WARN, WATCH_LOG, "Kafka: %s (%llu similar errors not shown)", reason,
-           (unsigned long long)app->client_errs_suppressed);
+  if (app->client_errs[slot].err == err && app->client_errs[slot].suppressed)
+    ks_log(KS_LOG_INFO, KS_LOG_WARN, WATCH_LOG, "Kafka: %s (and %llu like it not shown)", reason,
+           (unsigned long long)app->client_errs[slot].suppressed);
   else
     ks_log(KS_LOG_INFO, KS_LOG_WARN, WATCH_LOG, "Kafka: %s", reason);
-  app->last_client_err = (rd_kafka_resp_err_t)err;
-  app->last_client_err_ms = now;
-  app->client_errs_suppressed = 0;
+  app->client_errs[slot].err = err;
+  app->client_errs[slot].logged_ms = now ? now : 1;
+  app->client_errs[slot].suppressed = 0;
 }
 
 static void on_client_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
   (void)rk;
   if (strcmp(fac, "FAIL") == 0) /* connection failures: reported by on_client_error */
     return;
-  int lvl = level <= 3 ? KS_LOG_ERROR : level == 4 ? KS_LOG_WARN : level <= 6 ? KS_LOG_INFO
-                                                                              : KS_LOG_DEBUG;
+  int lvl = level <= 3   ? KS_LOG_ERROR
+            : level == 4 ? KS_LOG_WARN
+            : level <= 6 ? KS_LOG_INFO
+                         : KS_LOG_DEBUG;
   ks_log(KS_LOG_DEBUG, lvl, WATCH_LOG, "librdkafka %s: %s", fac, buf);
 }
 
@@ -457,7 +475,7 @@ static int build_conf(watch_app *app) {
       {"enable.auto.commit", "false"},
       {"enable.auto.offset.store", "false"},
       {"enable.partition.eof", "true"}, /* to know when a partition is caught up */
-      {"fetch.wait.max.ms", "100"}, /* the mock waits this long on an empty partition */
+      {"fetch.wait.max.ms", "100"},     /* the mock waits this long on an empty partition */
       {"auto.offset.reset", app->opts.from_beginning ? "earliest" : "latest"},
       {"log.queue", "true"}, /* log_cb on our thread, see on_client_log */
       {"log.connection.close", "false"},
@@ -700,8 +718,8 @@ static void report_bad(watch_app *app, const rd_kafka_message_t *m, const char *
   if (app->n_bad <= WATCH_BAD_LOG_FIRST || app->n_bad % 1000 == 0)
     ks_log(KS_LOG_INFO, KS_LOG_WARN, WATCH_LOG,
            "%s [%d] offset %lld: %s (%zu bytes), skipped; %llu so far%s",
-           m->rkt ? rd_kafka_topic_name(m->rkt) : "?", (int)m->partition, (long long)m->offset,
-           why, m->len, (unsigned long long)app->n_bad,
+           m->rkt ? rd_kafka_topic_name(m->rkt) : "?", (int)m->partition, (long long)m->offset, why,
+           m->len, (unsigned long long)app->n_bad,
            app->n_bad == WATCH_BAD_LOG_FIRST ? " (now logging 1 in 1000)" : "");
 }
 
@@ -915,7 +933,7 @@ static int start_consumer(watch_app *app) {
   app->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (!app->queue || app->efd < 0) {
     ks_log(KS_LOG_INFO, KS_LOG_ERROR, WATCH_LOG, "cannot set up the consumer queue: %s",
-           app->efd < 0 ? strerror(errno) : "no queue");
+           app->efd < 0 ? strerror(errno) : "no consumer queue (is -X group.id empty?)");
     return -1;
   }
   uint64_t one = 1; /* eventfd payload: exactly 8 bytes; librdkafka keeps a copy */
@@ -980,15 +998,17 @@ static void on_file_timer(uv_timer_t *t) {
 
 /* ---- stopping -------------------------------------------------------------- */
 
-static void on_close_noop(uv_handle_t *h) { (void)h; }
+static void on_close_noop(uv_handle_t *h) {
+  (void)h;
+}
 
 static void close_handles(watch_app *app) {
   if (app->handles_closed)
     return;
   app->handles_closed = 1;
   uv_handle_t *hs[] = {
-      (uv_handle_t *)&app->sig_int,    (uv_handle_t *)&app->sig_term,
-      (uv_handle_t *)&app->file_timer, (uv_handle_t *)&app->tick,
+      (uv_handle_t *)&app->sig_int,     (uv_handle_t *)&app->sig_term,
+      (uv_handle_t *)&app->file_timer,  (uv_handle_t *)&app->tick,
       (uv_handle_t *)&app->quiet_timer, (uv_handle_t *)&app->exit_timer,
       (uv_handle_t *)&app->close_timer,
   };

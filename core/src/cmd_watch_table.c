@@ -22,10 +22,21 @@ static const struct {
   const char *metric;
   const char *heading;
 } headings[] = {
-    {"abandonment_rate", "aband%"}, {"asa", "ASA"},           {"longest_wait", "max wait"},
-    {"service_level", "SL"},        {"aht", "AHT"},           {"fcr", "FCR"},
-    {"transfer_rate", "xfer%"},     {"escalation_rate", "esc%"}, {"first_response_time", "1st resp"},
-    {"average_hold", "hold"},       {"average_acw", "ACW"},   {"traffic_intensity", "Erlangs"},
+    {"abandonment_rate", "aband%"},
+    {"short_abandoned", "short ab"},
+    {"asa", "ASA"},
+    {"longest_wait", "max wait"},
+    {"service_level", "SL"},
+    {"aht", "AHT"},
+    {"avg_talk", "talk"},
+    {"avg_hold", "hold"},
+    {"avg_acw", "ACW"},
+    {"fcr", "FCR"},
+    {"transfer_rate", "xfer%"},
+    {"escalation_rate", "esc%"},
+    {"first_response_time", "1st resp"},
+    {"traffic_erlangs", "Erlangs"},
+    {"resolution_time", "resolution"},
 };
 
 const char *ks_watch_metric_heading(const char *metric) {
@@ -37,7 +48,15 @@ const char *ks_watch_metric_heading(const char *metric) {
 
 /* ---- value formatting ------------------------------------------------------ */
 
-enum value_kind { KIND_PERCENT_OF_RATIO, KIND_PERCENT, KIND_SECONDS, KIND_MILLIS, KIND_COUNT, KIND_DECIMAL, KIND_AUTO };
+enum value_kind {
+  KIND_PERCENT_OF_RATIO,
+  KIND_PERCENT,
+  KIND_SECONDS,
+  KIND_MILLIS,
+  KIND_COUNT,
+  KIND_DECIMAL,
+  KIND_AUTO
+};
 
 static int ends_with(const char *s, const char *suffix) {
   size_t n = strlen(s), m = strlen(suffix);
@@ -56,8 +75,9 @@ static enum value_kind kind_of(const Kpistream__V1__MetricResult *r) {
   static const char *const pct_units[] = {"percent", "pct", "%", NULL};
   static const char *const sec_units[] = {"seconds", "second", "s", "sec", "secs", NULL};
   static const char *const ms_units[] = {"milliseconds", "millis", "ms", NULL};
-  static const char *const count_units[] = {"contacts", "count", "events", "agents", "customers",
-                                            "items", "transfers", "escalations", NULL};
+  static const char *const count_units[] = {"contacts",  "count",       "events",
+                                            "agents",    "customers",   "items",
+                                            "transfers", "escalations", NULL};
   static const char *const dec_units[] = {"erlangs", "erlang", "score", "points", NULL};
   const char *unit = r->unit ? r->unit : "";
   if (in_list(unit, ratio_units))
@@ -74,8 +94,8 @@ static enum value_kind kind_of(const Kpistream__V1__MetricResult *r) {
     return KIND_DECIMAL;
 
   /* No (known) unit: go by the metric's name. */
-  static const char *const ratio_names[] = {"service_level", "fcr", "occupancy", "utilization",
-                                            "adherence", "shrinkage", NULL};
+  static const char *const ratio_names[] = {
+      "service_level", "fcr", "occupancy", "utilization", "adherence", "shrinkage", NULL};
   static const char *const sec_names[] = {"asa", "aht", "longest_wait", NULL};
   const char *m = r->metric ? r->metric : "";
   if (in_list(m, ratio_names) || ends_with(m, "_rate") || ends_with(m, "_ratio"))
@@ -144,7 +164,7 @@ static size_t text_width(const char *s) {
   return w;
 }
 
-#define CELL_MAX 64
+#define CELL_MAX       64
 #define NAME_MAX_WIDTH 32
 
 /* Copies s into a cell: control characters and broken UTF-8 become '?' (a
@@ -249,8 +269,8 @@ static void format_interval(char *buf, size_t size, int64_t start_ms, int64_t en
              ts.tm_mday, ts.tm_hour, ts.tm_min, te.tm_hour, te.tm_min);
   else
     snprintf(buf, size, "%04d-%02d-%02d %02d:%02d – %04d-%02d-%02d %02d:%02d UTC",
-             ts.tm_year + 1900, ts.tm_mon + 1, ts.tm_mday, ts.tm_hour, ts.tm_min,
-             te.tm_year + 1900, te.tm_mon + 1, te.tm_mday, te.tm_hour, te.tm_min);
+             ts.tm_year + 1900, ts.tm_mon + 1, ts.tm_mday, ts.tm_hour, ts.tm_min, te.tm_year + 1900,
+             te.tm_mon + 1, te.tm_mday, te.tm_hour, te.tm_min);
 }
 
 /* ---- rows and columns ------------------------------------------------------ */
@@ -307,7 +327,7 @@ int ks_watch_table_render(FILE *out, const Kpistream__V1__MetricResult *const *r
   if (!cols || !rows || !labels)
     goto out;
 
-  /* Which results take part: agent rows only on request. */
+    /* Which results take part: agent rows only on request. */
 #define TAKES_PART(r) (opts->show_agents || (r)->agent_id[0] == '\0')
 
   /* Columns. */
@@ -323,7 +343,8 @@ int ks_watch_table_render(FILE *out, const Kpistream__V1__MetricResult *const *r
   } else {
     for (size_t d = 0; d < ks_watch_n_default_metrics; d++)
       for (size_t i = 0; i < n; i++)
-        if (TAKES_PART(results[i]) && strcmp(results[i]->metric, ks_watch_default_metrics[d]) == 0) {
+        if (TAKES_PART(results[i]) &&
+            strcmp(results[i]->metric, ks_watch_default_metrics[d]) == 0) {
           cols[ncols++] = ks_watch_default_metrics[d];
           break;
         }
@@ -391,7 +412,7 @@ int ks_watch_table_render(FILE *out, const Kpistream__V1__MetricResult *const *r
     free(width);
     goto out;
   }
-#define TEXT(row, col) (texts + ((size_t)(row) * ntot + (col)) * CELL_MAX)
+#define TEXT(row, col) (texts + ((size_t)(row)*ntot + (col)) * CELL_MAX)
   {
     size_t c = 0;
     snprintf(TEXT(0, c++), CELL_MAX, "channel");

@@ -31,8 +31,8 @@
 typedef struct ks_watch_table_opts {
   const char *const *metrics; /* borrowed; columns in order; NULL/0: the default set */
   size_t n_metrics;
-  int all_metrics; /* every metric present (ignores metrics) */
-  int show_agents; /* include per-agent rows and an agent column */
+  int all_metrics;  /* every metric present (ignores metrics) */
+  int show_agents;  /* include per-agent rows and an agent column */
   const char *note; /* borrowed; appended to the heading in brackets; may be NULL */
 } ks_watch_table_opts;
 

@@ -173,6 +173,23 @@ int ks_engine_add_plugin(ks_engine *e, const char *path, const char *output_topi
       return KS_ENOMEM;
     }
   }
+  if (p->desc->options) {
+    for (size_t i = 0; i < n_config; i++) {
+      int known = 0;
+      for (const char *const *o = p->desc->options; *o && !known; o++)
+        known = strcmp(*o, config[i].key) == 0;
+      if (!known) {
+        char list[512] = "";
+        size_t off = 0;
+        for (const char *const *o = p->desc->options; *o && off < sizeof list; o++)
+          off += (size_t)snprintf(list + off, sizeof list - off, "%s%s", o == p->desc->options ? "" : ", ", *o);
+        snprintf(errstr, errstr_size, "plugin %s (%s): unknown option '%s' (accepted: %s)", path,
+                 p->desc->name, config[i].key, list);
+        plugin_free(p);
+        return KS_EINVAL;
+      }
+    }
+  }
   ks_plugin_ctx **np = realloc(e->plugins, (e->n_plugins + 1) * sizeof *np);
   if (np == NULL) {
     plugin_free(p);

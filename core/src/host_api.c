@@ -165,6 +165,13 @@ static int api_window_foreach(ks_task *task, ks_table *t, int64_t start, ks_reco
   return s ? ks_store_foreach(s, start, cb, ud) : 0;
 }
 
+static int api_keyed_foreach(ks_task *task, ks_table *t, ks_record_cb cb, void *ud) {
+  if (!table_ok(task, t, KS_TABLE_KEYED) || cb == NULL)
+    return KS_ESTATE;
+  ks_store *s = ks_task_store(task, t);
+  return s ? ks_store_foreach(s, KS_STORE_NO_INTERVAL, cb, ud) : 0;
+}
+
 static int32_t api_task_id(const ks_task *task) { return task ? task->id : -1; }
 static int64_t api_task_watermark(const ks_task *task) { return task ? task->wm.value : 0; }
 static int64_t api_interval_length(const ks_plugin_ctx *ctx) {
@@ -195,4 +202,5 @@ void ks_host_api_init(ks_host_api *api) {
   api->interval_length_ms = api_interval_length;
   api->alloc = api_alloc;
   api->free = api_free;
+  api->keyed_foreach = api_keyed_foreach;
 }

@@ -18,6 +18,7 @@
 #include "kpistream/plugin.h"
 
 /* Size of the 1.0 descriptor: anything smaller is refused. */
-#define KS_DESCRIPTOR_SIZE_1_0 (offsetof(ks_plugin_descriptor, destroy) + sizeof(void (*)(void *)))
+#define KS_DESCRIPTOR_SIZE_1_0                                                                     \
+  (offsetof(ks_plugin_descriptor, options) + sizeof(const char *const *))
 
 #endif

@@ -16,10 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SHIFT_MS (8 * SIM_HOUR + 30 * SIM_MIN) /* 8 h paid + 30 min unpaid lunch */
-#define SHIFT_HOURS 8                         /* hours a shift covers in the plan */
-#define REST_MS (11 * SIM_HOUR)
-#define SHRINKAGE 0.18
+#define SHIFT_MS    (8 * SIM_HOUR + 30 * SIM_MIN) /* 8 h paid + 30 min unpaid lunch */
+#define SHIFT_HOURS 8                             /* hours a shift covers in the plan */
+#define REST_MS     (11 * SIM_HOUR)
+#define SHRINKAGE   0.18
 
 #define ACT(x) KPISTREAM__V1__ACTIVITY__ACTIVITY_##x
 #define AUX(x) KPISTREAM__V1__AUX_REASON__AUX_##x
@@ -84,18 +84,19 @@ static void team_need(const float fc[KS_SIM_NQUEUES][96], int team, int need[24]
 }
 
 /* Greedy cover: shifts start at the first hour still short. Returns the
- * number of shifts; starts[] gets their start hours; carry is updated. */
-static int cover(const int need[24], int carry[12], int *starts, int max) {
+ * number of shifts; starts[h] gets the shifts starting at hour h; carry (the
+ * coverage reaching into the next day) is updated. */
+static int cover(const int need[24], int carry[12], int starts[24]) {
   int cov[24 + 12] = {0};
   for (int h = 0; h < 12; h++)
     cov[h] = carry[h];
   int n = 0;
-  for (int h = 0; h < 24; h++)
-    while (cov[h] < need[h] && n < max) {
-      starts[n++] = h;
-      for (int k = 0; k < SHIFT_HOURS; k++)
-        cov[h + k]++;
-    }
+  for (int h = 0; h < 24; h++) {
+    starts[h] = need[h] > cov[h] ? need[h] - cov[h] : 0;
+    for (int k = 0; k < SHIFT_HOURS; k++)
+      cov[h + k] += starts[h];
+    n += starts[h];
+  }
   for (int h = 0; h < 12; h++)
     carry[h] = cov[24 + h];
   return n;
@@ -114,12 +115,12 @@ int sim_agents_init(ks_sim *s, sim_tenant *tn, int tenant) {
       fc[q][k] = (float)sim_expected_arrivals(s, tenant, q, day + k * 15 * SIM_MIN,
                                               day + (k + 1) * 15 * SIM_MIN);
   uint32_t size[SIM_NTEAMS], total = 0;
-  int starts[2048];
+  int starts[24];
   for (int t = 0; t < SIM_NTEAMS; t++) {
     int need[24], carry[12] = {0};
     team_need((const float(*)[96])fc, t, need);
-    cover(need, carry, starts, 2048);
-    int n = cover(need, carry, starts, 2048); /* steady state: with yesterday's carry */
+    cover(need, carry, starts);
+    int n = cover(need, carry, starts); /* steady state: with yesterday's carry */
     size[t] = (uint32_t)ceil(n * 1.45) + 2;
     total += size[t];
   }
@@ -200,7 +201,9 @@ void sim_agent_state(ks_sim *s, int tenant, uint32_t ag, int state, int aux, int
   o->u.astate.detail = (uint8_t)detail;
 }
 
-static int cost_center(int team) { return team == SIM_TEAM_DIGITAL ? SIM_CC_DIGITAL : SIM_CC_VOICE; }
+static int cost_center(int team) {
+  return team == SIM_TEAM_DIGITAL ? SIM_CC_DIGITAL : SIM_CC_VOICE;
+}
 
 void sim_agent_settle(ks_sim *s, int tenant, uint32_t ag) {
   sim_tenant *tn = &s->tenants[tenant];
@@ -237,6 +240,7 @@ void sim_agent_settle(ks_sim *s, int tenant, uint32_t ag) {
     detail = a->unpl_detail;
   } else if (a->want == SIM_WANT_AUX) {
     aux = a->want_aux;
+    detail = SIM_DET_SCHEDULED;
   }
   if (aux >= 0) {
     sim_idle_remove(tn, ag);
@@ -318,24 +322,17 @@ static void assign_shift(ks_sim *s, int tenant, int team, int64_t start) {
   tn->budget_hours[cost_center(team)] += 8.0;
   if (end <= s->now)
     return; /* already over when the simulation starts */
-  uint32_t best = SIM_NIL;
-  int slot = -1;
-  for (uint32_t i = tm->first; i < tm->first + tm->n; i++) {
-    sim_agent *a = &tn->agents[i];
-    if (a->free_ms > start)
-      continue;
-    int fs = a->shift[0].start == 0 || a->shift[0].end <= s->now ? 0
-             : a->shift[1].start == 0 || a->shift[1].end <= s->now ? 1 : -1;
-    if (fs < 0)
-      continue;
-    if (best == SIM_NIL || a->free_ms < tn->agents[best].free_ms) {
-      best = i;
-      slot = fs;
-    }
-  }
-  if (best == SIM_NIL)
-    return; /* nobody rested enough: the shift stays open */
+  /* Shifts are assigned in order of start, so agents taken round-robin are
+   * taken longest-rested first: if the next one is not rested, nobody is. */
+  const uint32_t best = tm->first + tm->rr;
   sim_agent *a = &tn->agents[best];
+  if (a->free_ms > start)
+    return; /* the shift stays open */
+  /* the older of the two slots ended before the newer one began */
+  int slot = a->shift[0].start == 0 || a->shift[0].end <= s->now ? 0 : 1;
+  if (a->shift[slot].start && a->shift[slot].end > s->now)
+    return;
+  tm->rr = (tm->rr + 1) % tm->n;
   a->free_ms = end + REST_MS;
   sim_shift *sh = &a->shift[slot];
   memset(sh, 0, sizeof *sh);
@@ -380,13 +377,14 @@ static void assign_shift(ks_sim *s, int tenant, int team, int64_t start) {
 
 void sim_plan_day(ks_sim *s, int tenant) {
   sim_tenant *tn = &s->tenants[tenant];
-  int starts[2048];
+  int starts[24];
   for (int t = 0; t < SIM_NTEAMS; t++) {
     int need[24];
     team_need((const float(*)[96])tn->fc, t, need);
-    int n = cover(need, tn->team[t].carry, starts, 2048);
-    for (int i = 0; i < n; i++)
-      assign_shift(s, tenant, t, tn->day_start + (int64_t)starts[i] * SIM_HOUR);
+    cover(need, tn->team[t].carry, starts);
+    for (int h = 0; h < 24; h++)
+      for (int i = 0; i < starts[h]; i++)
+        assign_shift(s, tenant, t, tn->day_start + (int64_t)h * SIM_HOUR);
   }
 }
 
@@ -394,13 +392,20 @@ void sim_plan_day(ks_sim *s, int tenant) {
 
 static int aux_of(int activity) {
   switch (activity) {
-  case ACT(BREAK): return AUX(BREAK);
-  case ACT(LUNCH): return AUX(LUNCH);
-  case ACT(TRAINING): return AUX(TRAINING);
-  case ACT(MEETING): return AUX(MEETING);
-  case ACT(COACHING): return AUX(COACHING);
-  case ACT(OFFLINE_WORK): return AUX(OFFLINE_WORK);
-  default: return AUX(PERSONAL);
+  case ACT(BREAK):
+    return AUX(BREAK);
+  case ACT(LUNCH):
+    return AUX(LUNCH);
+  case ACT(TRAINING):
+    return AUX(TRAINING);
+  case ACT(MEETING):
+    return AUX(MEETING);
+  case ACT(COACHING):
+    return AUX(COACHING);
+  case ACT(OFFLINE_WORK):
+    return AUX(OFFLINE_WORK);
+  default:
+    return AUX(PERSONAL);
   }
 }
 
@@ -427,7 +432,8 @@ void sim_on_seg(ks_sim *s, const sim_item *it) {
   sim_agent_settle(s, it->tenant, it->a);
   /* the next boundary, with a little drift (late returns, early breaks) */
   sim_rng *r = &tn->rng;
-  int64_t drift = sim_chance(r, 0.7) ? sim_ms(120.0 * sim_unif(r) - 60.0) : sim_ms(sim_exp(r, 150.0));
+  int64_t drift =
+      sim_chance(r, 0.7) ? sim_ms(120.0 * sim_unif(r) - 60.0) : sim_ms(sim_exp(r, 150.0));
   if (i + 1 == n)
     drift = sim_ms(180.0 * sim_unif(r)); /* log out at the end, a few minutes late at most */
   sim_push(s, sg[i].end + drift, SIM_K_SEG, it->tenant, 0, it->a, it->b, (uint32_t)(i + 1), 0);

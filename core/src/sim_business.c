@@ -12,12 +12,14 @@
 #include <math.h>
 #include <string.h>
 
-#define LABOUR_RATE 28.0    /* per paid agent hour */
+#define LABOUR_RATE    28.0  /* per paid agent hour */
 #define TELEPHONY_RATE 0.012 /* per voice minute */
-#define LICENCE_DAY 3.5     /* per agent in the pool and day */
+#define LICENCE_DAY    3.5   /* per agent in the pool and day */
 #define FACILITIES_DAY 900.0
 
-static double clamp(double v, double lo, double hi) { return v < lo ? lo : v > hi ? hi : v; }
+static double clamp(double v, double lo, double hi) {
+  return v < lo ? lo : v > hi ? hi : v;
+}
 
 static int segment_of(uint32_t customer) {
   /* 15% business customers, by a fixed hash of the number */
@@ -168,8 +170,9 @@ void sim_on_day_business(ks_sim *s, int tenant, int64_t day, int first) {
 void sim_day_budget(ks_sim *s, int tenant, int64_t day) {
   sim_tenant *tn = &s->tenants[tenant];
   for (int cc = 0; cc < SIM_NCC; cc++) {
-    double amount = tn->budget_hours[cc] * LABOUR_RATE + cc_agents(tn, cc) * LICENCE_DAY +
-                    FACILITIES_DAY * tn->factor * s->o.rate_scale * (cc == SIM_CC_VOICE ? 1.0 : 0.6);
+    double amount =
+        tn->budget_hours[cc] * LABOUR_RATE + cc_agents(tn, cc) * LICENCE_DAY +
+        FACILITIES_DAY * tn->factor * s->o.rate_scale * (cc == SIM_CC_VOICE ? 1.0 : 0.6);
     if (cc == SIM_CC_VOICE) /* expected voice minutes */
       for (int q = KS_SIM_Q_VOICE_SALES; q <= KS_SIM_Q_VOICE_BILLING; q++) {
         double n = 0;
@@ -246,7 +249,8 @@ void sim_followups(ks_sim *s, int tenant, const sim_agent *a, const sim_contact 
   sim_tenant *tn = &s->tenants[tenant];
   sim_rng *r = &tn->rng;
   const int sales = c->queue == KS_SIM_Q_VOICE_SALES || c->queue == KS_SIM_Q_CHAT_SALES;
-  double p_order = sales ? (c->channel == KPISTREAM__V1__CHANNEL__CHANNEL_CHAT ? 0.18 : 0.25) : 0.02;
+  double p_order =
+      sales ? (c->channel == KPISTREAM__V1__CHANNEL__CHANNEL_CHAT ? 0.18 : 0.25) : 0.02;
   if (c->flags & SIM_CF_NBA_ACCEPTED)
     p_order += 0.5;
   if (sim_chance(r, p_order)) {
@@ -274,7 +278,8 @@ void sim_followups(ks_sim *s, int tenant, const sim_agent *a, const sim_contact 
 void sim_sentiment(ks_sim *s, int tenant, const sim_agent *a, const sim_contact *c) {
   sim_rng *r = &s->tenants[tenant].rng;
   double start = clamp(-0.1 + 0.35 * sim_normal(r) - (double)c->wait_ms / 600000.0, -1, 1);
-  double end = clamp(start + 0.25 + ((double)a->quality - 100.0) / 400.0 + 0.3 * sim_normal(r), -1, 1);
+  double end =
+      clamp(start + 0.25 + ((double)a->quality - 100.0) / 400.0 + 0.3 * sim_normal(r), -1, 1);
   sim_out *o = sim_emit(s, tenant, KPISTREAM__V1__EVENT__BODY_SENTIMENT);
   if (o == NULL)
     return;
@@ -290,7 +295,8 @@ void sim_sentiment(ks_sim *s, int tenant, const sim_agent *a, const sim_contact 
     o->u.senti.start = round(start * 1000.0) / 1000.0;
     o->u.senti.end = round(end * 1000.0) / 1000.0;
   }
-  o->u.senti.magnitude = round((0.2 + fabs(o->u.senti.overall) + 0.3 * sim_unif(r)) * 1000.0) / 1000.0;
+  o->u.senti.magnitude =
+      round((0.2 + fabs(o->u.senti.overall) + 0.3 * sim_unif(r)) * 1000.0) / 1000.0;
 }
 
 /* The envelope of a follow-up: the contact and the agent who handled it. */

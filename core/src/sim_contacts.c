@@ -2,40 +2,38 @@
  * sim_contacts — the contact lifecycle: arrivals (with IVR hang-ups, chat
  * bots, e-mail auto-acknowledgements), queueing with patience, routing to the
  * longest-idle agent, ringing (accepted, missed, abandoned while ringing),
- * the conversation (holds, responses, escalations, next-best-action offers),
- * transfers (re-queued, same contact id), wrap-up, resolution, e-mail
- * reopens, and the call-back list that turns abandons and unresolved
- * contacts into repeat contacts.
+ * e-mail reopens, and the call-back list that turns abandons and unresolved
+ * contacts into repeat contacts. The conversation itself is in sim_talk.c.
  */
 #include "sim_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define CH_VOICE KPISTREAM__V1__CHANNEL__CHANNEL_VOICE
-#define CH_EMAIL KPISTREAM__V1__CHANNEL__CHANNEL_EMAIL
-#define CH_CHAT KPISTREAM__V1__CHANNEL__CHANNEL_CHAT
+#define CH_VOICE         KPISTREAM__V1__CHANNEL__CHANNEL_VOICE
+#define CH_EMAIL         KPISTREAM__V1__CHANNEL__CHANNEL_EMAIL
+#define CH_CHAT          KPISTREAM__V1__CHANNEL__CHANNEL_CHAT
 #define SHORT_ABANDON_MS (10 * SIM_SEC)
 
 const char *const sim_reason_codes[SIM_NREASONS + 1] = {
-    "new_purchase",     "upgrade",         "pricing_question", "cancellation",
-    "technical_issue",  "how_to",          "outage",           "device_setup",
-    "account_access",   "delivery_status", "invoice_question", "payment_issue",
-    "refund",           "plan_change",     NULL};
+    "new_purchase",     "upgrade",       "pricing_question", "cancellation",   "technical_issue",
+    "how_to",           "outage",        "device_setup",     "account_access", "delivery_status",
+    "invoice_question", "payment_issue", "refund",           "plan_change",    NULL};
 
 int sim_queue_reason_first(int queue, int *count) {
   switch (queue) {
   case KS_SIM_Q_VOICE_SALES:
-  case KS_SIM_Q_CHAT_SALES: *count = 4; return 0;
-  case KS_SIM_Q_VOICE_BILLING: *count = 4; return 10;
-  default: *count = 6; return 4;
+  case KS_SIM_Q_CHAT_SALES:
+    *count = 4;
+    return 0;
+  case KS_SIM_Q_VOICE_BILLING:
+    *count = 4;
+    return 10;
+  default:
+    *count = 6;
+    return 4;
   }
 }
-
-/* first resolution probability per queue */
-static const double p_resolve[KS_SIM_NQUEUES] = {0.86, 0.72, 0.80, 0.76, 0.86, 0.75};
-static const double p_escalate[KS_SIM_NQUEUES] = {0.02, 0.05, 0.05, 0.03, 0.02, 0.03};
-static const double p_nba[KS_SIM_NQUEUES] = {0.45, 0.30, 0.30, 0, 0.40, 0.25};
 
 /* ---- slots ---------------------------------------------------------------------- */
 
@@ -69,7 +67,7 @@ static uint32_t contact_alloc(ks_sim *s) {
   return i;
 }
 
-static void contact_release(ks_sim *s, uint32_t i) {
+void sim_contact_release(ks_sim *s, uint32_t i) {
   sim_contact *c = &s->contacts[i];
   c->state = SIM_C_FREE;
   c->gen++;
@@ -78,11 +76,12 @@ static void contact_release(ks_sim *s, uint32_t i) {
   s->live_contacts--;
 }
 
-void sim_contacts_free(ks_sim *s) { free(s->contacts); }
+void sim_contacts_free(ks_sim *s) {
+  free(s->contacts);
+}
 
-static sim_contact *contact_get(ks_sim *s, uint32_t slot, uint32_t gen) {
-  if (slot >= s->ncontacts || s->contacts[slot].gen != gen ||
-      s->contacts[slot].state == SIM_C_FREE)
+sim_contact *sim_contact_get(ks_sim *s, uint32_t slot, uint32_t gen) {
+  if (slot >= s->ncontacts || s->contacts[slot].gen != gen || s->contacts[slot].state == SIM_C_FREE)
     return NULL;
   return &s->contacts[slot];
 }
@@ -123,38 +122,43 @@ static void queue_remove(ks_sim *s, sim_queue *q, uint32_t slot) {
 
 /* ---- call-back list: customers who will come back ---------------------------------- */
 
-static void repeat_push(ks_sim *s, sim_tenant *tn, uint32_t customer, int reason, int queue) {
-  int64_t ready = s->now + 5 * SIM_MIN + sim_ms(sim_exp(&tn->rng, 1800.0));
-  if (ready < tn->rep_last_ready)
-    ready = tn->rep_last_ready; /* FIFO stays ordered by readiness */
-  tn->rep_last_ready = ready;
-  if (tn->rep_n == SIM_REPEAT_CAP) { /* full: the oldest gives up */
-    tn->rep_head = (tn->rep_head + 1) % SIM_REPEAT_CAP;
-    tn->rep_n--;
-  }
-  sim_repeat *r = &tn->rep[(tn->rep_head + tn->rep_n++) % SIM_REPEAT_CAP];
-  r->ready_ms = ready;
+void sim_repeat_push(ks_sim *s, sim_tenant *tn, int list, uint32_t customer, int reason,
+                     int queue) {
+  if (tn->rep_n[list] == SIM_REPEAT_CAP)
+    return; /* full: this one does not come back */
+  sim_repeat *r = &tn->rep[list][(tn->rep_head[list] + tn->rep_n[list]++) % SIM_REPEAT_CAP];
+  r->ready_ms = s->now + (list == SIM_BACK_SOON ? 10 * SIM_MIN : 4 * SIM_HOUR);
   r->customer = customer;
   r->reason = (uint8_t)reason;
   r->queue = (uint8_t)queue;
 }
 
-static int repeat_take(ks_sim *s, sim_tenant *tn, sim_repeat *out) {
-  while (tn->rep_n && tn->rep[tn->rep_head].ready_ms + 7 * SIM_DAY < s->now) {
-    tn->rep_head = (tn->rep_head + 1) % SIM_REPEAT_CAP; /* gave up after a week */
-    tn->rep_n--;
+static int repeat_take_from(ks_sim *s, sim_tenant *tn, int list, sim_repeat *out) {
+  sim_repeat *ring = tn->rep[list];
+  while (tn->rep_n[list] && ring[tn->rep_head[list]].ready_ms + 7 * SIM_DAY < s->now) {
+    tn->rep_head[list] = (tn->rep_head[list] + 1) % SIM_REPEAT_CAP; /* gave up after a week */
+    tn->rep_n[list]--;
   }
-  if (tn->rep_n == 0 || tn->rep[tn->rep_head].ready_ms > s->now)
+  if (tn->rep_n[list] == 0 || ring[tn->rep_head[list]].ready_ms > s->now)
     return 0;
-  *out = tn->rep[tn->rep_head];
-  tn->rep_head = (tn->rep_head + 1) % SIM_REPEAT_CAP;
-  tn->rep_n--;
+  *out = ring[tn->rep_head[list]];
+  tn->rep_head[list] = (tn->rep_head[list] + 1) % SIM_REPEAT_CAP;
+  tn->rep_n[list]--;
   return 1;
+}
+
+/* A returning customer for this arrival, if one is ready (and the draw says
+ * this arrival is one): those who abandoned first, then the unresolved. */
+static int repeat_take(ks_sim *s, sim_tenant *tn, sim_repeat *out) {
+  if (!sim_chance(&tn->rng, 0.5))
+    return 0;
+  return repeat_take_from(s, tn, SIM_BACK_SOON, out) ||
+         repeat_take_from(s, tn, SIM_BACK_LATER, out);
 }
 
 /* ---- emitting ---------------------------------------------------------------------- */
 
-static sim_out *emit_c(ks_sim *s, const sim_contact *c, int body, const sim_agent *a) {
+sim_out *sim_emit_c(ks_sim *s, const sim_contact *c, int body, const sim_agent *a) {
   sim_out *o = sim_emit(s, c->tenant, body);
   if (o == NULL)
     return NULL;
@@ -170,7 +174,7 @@ static sim_out *emit_c(ks_sim *s, const sim_contact *c, int body, const sim_agen
 }
 
 /* The envelope of the agent's current leg (the contact may have moved on). */
-static sim_out *emit_leg(ks_sim *s, int tenant, const sim_agent *a, int body) {
+sim_out *sim_emit_leg(ks_sim *s, int tenant, const sim_agent *a, int body) {
   sim_out *o = sim_emit(s, tenant, body);
   if (o == NULL)
     return NULL;
@@ -191,8 +195,6 @@ static void count_abandon(ks_sim *s, const sim_contact *c) {
 
 /* ---- routing ---------------------------------------------------------------------- */
 
-static void answer(ks_sim *s, int tenant, uint32_t ag);
-
 static void offer(ks_sim *s, int tenant, uint32_t ag, uint32_t slot) {
   sim_tenant *tn = &s->tenants[tenant];
   sim_agent *a = &tn->agents[ag];
@@ -209,7 +211,7 @@ static void offer(ks_sim *s, int tenant, uint32_t ag, uint32_t slot) {
   a->leg_xfer_to = SIM_NONE8;
   a->nba_no = 0;
   if (c->channel == CH_EMAIL) { /* assigned, no ringing */
-    answer(s, tenant, ag);
+    sim_answer(s, tenant, ag);
     return;
   }
   int64_t ring = c->channel == CH_VOICE ? sim_ms(2.0 + 5.0 * sim_unif(&tn->rng))
@@ -224,7 +226,7 @@ static void offer(ks_sim *s, int tenant, uint32_t ag, uint32_t slot) {
     ring = c->deadline_ms - s->now;
   }
   c->state = SIM_C_RINGING;
-  sim_out *o = emit_c(s, c, KPISTREAM__V1__EVENT__BODY_CONTACT_OFFERED, a);
+  sim_out *o = sim_emit_c(s, c, KPISTREAM__V1__EVENT__BODY_CONTACT_OFFERED, a);
   if (o) {
     o->u.offered.ring_ms = ring;
     o->u.offered.accepted = a->leg_outcome == SIM_RING_ACCEPT;
@@ -243,7 +245,7 @@ static void dispatch(ks_sim *s, int tenant, uint32_t slot) {
     queue_insert(s, &tn->q[c->queue], slot);
 }
 
-static void enqueue(ks_sim *s, int tenant, uint32_t slot, int reason_known, int callback) {
+void sim_enqueue(ks_sim *s, int tenant, uint32_t slot, int reason_known, int callback) {
   sim_tenant *tn = &s->tenants[tenant];
   sim_contact *c = &s->contacts[slot];
   c->state = SIM_C_WAITING;
@@ -261,7 +263,7 @@ static void enqueue(ks_sim *s, int tenant, uint32_t slot, int reason_known, int 
       mean *= 2.0; /* already talked to someone: more patient */
     c->deadline_ms = s->now + 1 + sim_ms(sim_exp(&tn->rng, mean));
   }
-  sim_out *o = emit_c(s, c, KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED, NULL);
+  sim_out *o = sim_emit_c(s, c, KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED, NULL);
   if (o) {
     o->u.queued.priority = c->transfers ? 1 : 0;
     o->u.queued.reason = reason_known || c->transfers ? c->reason : SIM_NONE8;
@@ -288,8 +290,7 @@ int sim_agent_take_work(ks_sim *s, int tenant, uint32_t ag) {
       continue;
     if (q == KS_SIM_Q_EMAIL_SUPPORT && best >= 0)
       continue; /* live work first */
-    if (best < 0 ||
-        s->contacts[tn->q[q].head].queued_ms < s->contacts[tn->q[best].head].queued_ms)
+    if (best < 0 || s->contacts[tn->q[q].head].queued_ms < s->contacts[tn->q[best].head].queued_ms)
       best = q;
   }
   if (best < 0)
@@ -319,7 +320,7 @@ void sim_on_arrival(ks_sim *s, const sim_item *it) {
   uint32_t customer;
   uint8_t flags = 0;
   int reason;
-  if (sim_chance(&tn->rng, 0.5) && repeat_take(s, tn, &rep)) {
+  if (repeat_take(s, tn, &rep)) {
     customer = rep.customer;
     reason = rep.reason;
     flags |= SIM_CF_REPEAT;
@@ -357,14 +358,14 @@ void sim_on_arrival(ks_sim *s, const sim_item *it) {
   c->flags = flags;
   if (ch == CH_VOICE) {
     int cb = q != KS_SIM_Q_VOICE_SALES && sim_chance(&tn->rng, 0.03);
-    enqueue(s, tenant, slot, sim_chance(&tn->rng, 0.6), cb);
+    sim_enqueue(s, tenant, slot, sim_chance(&tn->rng, 0.6), cb);
     return;
   }
-  sim_out *o = emit_c(s, c, KPISTREAM__V1__EVENT__BODY_CONTACT_CREATED, NULL);
+  sim_out *o = sim_emit_c(s, c, KPISTREAM__V1__EVENT__BODY_CONTACT_CREATED, NULL);
   if (o)
     o->u.created.reason = sim_chance(&tn->rng, ch == CH_EMAIL ? 0.5 : 0.3) ? c->reason : SIM_NONE8;
   if (ch == CH_CHAT || sim_chance(&tn->rng, 0.4)) { /* bot greeting / auto-acknowledgement */
-    o = emit_c(s, c, KPISTREAM__V1__EVENT__BODY_AGENT_RESPONSE, NULL);
+    o = sim_emit_c(s, c, KPISTREAM__V1__EVENT__BODY_AGENT_RESPONSE, NULL);
     if (o) {
       o->agent_no = SIM_AGENT_BOT;
       o->u.resp.is_bot = 1;
@@ -372,7 +373,7 @@ void sim_on_arrival(ks_sim *s, const sim_item *it) {
     }
   }
   if (ch == CH_EMAIL) {
-    enqueue(s, tenant, slot, 1, 0);
+    sim_enqueue(s, tenant, slot, 1, 0);
     return;
   }
   c->state = SIM_C_BOT;
@@ -381,19 +382,19 @@ void sim_on_arrival(ks_sim *s, const sim_item *it) {
 }
 
 void sim_on_bot_done(ks_sim *s, const sim_item *it) {
-  sim_contact *c = contact_get(s, it->a, it->b);
+  sim_contact *c = sim_contact_get(s, it->a, it->b);
   if (c == NULL || c->state != SIM_C_BOT)
     return;
   sim_tenant *tn = &s->tenants[it->tenant];
   if (sim_chance(&tn->rng, 0.15)) { /* the bot solved it */
-    sim_out *o = emit_c(s, c, KPISTREAM__V1__EVENT__BODY_CONTACT_ENDED, NULL);
+    sim_out *o = sim_emit_c(s, c, KPISTREAM__V1__EVENT__BODY_CONTACT_ENDED, NULL);
     if (o)
       o->u.ended.party = KPISTREAM__V1__PARTY__PARTY_SYSTEM;
-    emit_c(s, c, KPISTREAM__V1__EVENT__BODY_CONTACT_RESOLVED, NULL);
-    contact_release(s, it->a);
+    sim_emit_c(s, c, KPISTREAM__V1__EVENT__BODY_CONTACT_RESOLVED, NULL);
+    sim_contact_release(s, it->a);
     return;
   }
-  enqueue(s, it->tenant, it->a, 1, 0);
+  sim_enqueue(s, it->tenant, it->a, 1, 0);
 }
 
 void sim_on_reopen(ks_sim *s, const sim_item *it) {
@@ -408,31 +409,31 @@ void sim_on_reopen(ks_sim *s, const sim_item *it) {
   c->channel = (uint8_t)ks_sim_queue_channel(it->q);
   c->reason = (uint8_t)it->b;
   c->flags = SIM_CF_REOPENED | SIM_CF_REPEAT;
-  emit_c(s, c, KPISTREAM__V1__EVENT__BODY_CONTACT_REOPENED, NULL);
-  enqueue(s, it->tenant, slot, 1, 0);
+  sim_emit_c(s, c, KPISTREAM__V1__EVENT__BODY_CONTACT_REOPENED, NULL);
+  sim_enqueue(s, it->tenant, slot, 1, 0);
 }
 
 /* ---- waiting ---------------------------------------------------------------------------- */
 
 void sim_on_patience(ks_sim *s, const sim_item *it) {
-  sim_contact *c = contact_get(s, it->a, it->b);
+  sim_contact *c = sim_contact_get(s, it->a, it->b);
   if (c == NULL || c->state != SIM_C_WAITING || c->wait_token != it->c)
     return;
   sim_tenant *tn = &s->tenants[it->tenant];
   queue_remove(s, &tn->q[c->queue], it->a);
   c->wait_ms += s->now - c->queued_ms;
-  sim_out *o = emit_c(s, c, KPISTREAM__V1__EVENT__BODY_CONTACT_ABANDONED, NULL);
+  sim_out *o = sim_emit_c(s, c, KPISTREAM__V1__EVENT__BODY_CONTACT_ABANDONED, NULL);
   if (o)
     o->u.aband.stage = KPISTREAM__V1__ABANDON_STAGE__ABANDON_IN_QUEUE;
   count_abandon(s, c);
   if (sim_chance(&tn->rng, 0.5))
-    repeat_push(s, tn, c->customer, c->reason, c->queue);
-  contact_release(s, it->a);
+    sim_repeat_push(s, tn, SIM_BACK_SOON, c->customer, c->reason, c->queue);
+  sim_contact_release(s, it->a);
 }
 
 /* ---- ringing and the conversation --------------------------------------------------------- */
 
-static sim_agent *leg_agent(ks_sim *s, const sim_item *it, int state) {
+sim_agent *sim_leg_agent(ks_sim *s, const sim_item *it, int state) {
   sim_tenant *tn = &s->tenants[it->tenant];
   if (it->a >= tn->nagents)
     return NULL;
@@ -441,10 +442,10 @@ static sim_agent *leg_agent(ks_sim *s, const sim_item *it, int state) {
 }
 
 void sim_on_ring_end(ks_sim *s, const sim_item *it) {
-  sim_agent *a = leg_agent(s, it, SIM_A_RESERVED);
+  sim_agent *a = sim_leg_agent(s, it, SIM_A_RESERVED);
   if (a == NULL)
     return;
-  sim_contact *c = contact_get(s, a->cslot, a->cgen);
+  sim_contact *c = sim_contact_get(s, a->cslot, a->cgen);
   if (c == NULL || c->state != SIM_C_RINGING) {
     a->state = SIM_A_IDLE;
     sim_agent_settle(s, it->tenant, it->a);
@@ -453,17 +454,17 @@ void sim_on_ring_end(ks_sim *s, const sim_item *it) {
   sim_tenant *tn = &s->tenants[it->tenant];
   switch (a->leg_outcome) {
   case SIM_RING_ACCEPT:
-    answer(s, it->tenant, it->a);
+    sim_answer(s, it->tenant, it->a);
     return;
   case SIM_RING_ABANDON: {
     c->wait_ms += s->now - c->queued_ms;
-    sim_out *o = emit_c(s, c, KPISTREAM__V1__EVENT__BODY_CONTACT_ABANDONED, a);
+    sim_out *o = sim_emit_c(s, c, KPISTREAM__V1__EVENT__BODY_CONTACT_ABANDONED, a);
     if (o)
       o->u.aband.stage = KPISTREAM__V1__ABANDON_STAGE__ABANDON_RINGING;
     count_abandon(s, c);
     if (sim_chance(&tn->rng, 0.5))
-      repeat_push(s, tn, c->customer, c->reason, c->queue);
-    contact_release(s, a->cslot);
+      sim_repeat_push(s, tn, SIM_BACK_SOON, c->customer, c->reason, c->queue);
+    sim_contact_release(s, a->cslot);
     a->state = SIM_A_IDLE;
     sim_agent_settle(s, it->tenant, it->a);
     return;
@@ -478,215 +479,4 @@ void sim_on_ring_end(ks_sim *s, const sim_item *it) {
     sim_agent_settle(s, it->tenant, it->a);
     return;
   }
-}
-
-static void answer(ks_sim *s, int tenant, uint32_t ag) {
-  sim_tenant *tn = &s->tenants[tenant];
-  sim_agent *a = &tn->agents[ag];
-  sim_contact *c = &s->contacts[a->cslot];
-  sim_rng *r = &tn->rng;
-  const int q = c->queue;
-  c->state = SIM_C_TALKING;
-  c->wait_ms += s->now - c->queued_ms;
-  a->state = SIM_A_TALK;
-  a->leg_start_ms = s->now;
-  emit_c(s, c, KPISTREAM__V1__EVENT__BODY_CONTACT_ANSWERED, a);
-  s->st.answered++;
-  sim_agent_state(s, tenant, ag, KPISTREAM__V1__AGENT_STATE__AGENT_ON_CONTACT, 0, 0);
-
-  double talk = sim_lognormal(r, sim_talk_mean_s(q), 0.6);
-  double min_talk = c->channel == CH_EMAIL ? 60 : 20;
-  if (talk < min_talk)
-    talk = min_talk;
-  const int64_t t0 = s->now, tok = a->leg_token;
-  int64_t total = sim_ms(talk);
-  /* holds are inserted into the conversation (voice) */
-  if (c->channel == CH_VOICE && sim_chance(r, sim_hold_p(q))) {
-    int nh = sim_chance(r, 0.3) ? 2 : 1;
-    double at = 0.1 + 0.4 * sim_unif(r);
-    for (int h = 0; h < nh; h++) {
-      int64_t len = sim_ms(5.0 + sim_lognormal(r, 40.0, 0.7));
-      int64_t start = t0 + sim_ms(at * talk) + (total - sim_ms(talk));
-      sim_push(s, start, SIM_K_TALK_STEP, tenant, 0, ag, (uint32_t)tok, SIM_STEP_HOLD_START, 0);
-      sim_push(s, start + len, SIM_K_TALK_STEP, tenant, 0, ag, (uint32_t)tok, SIM_STEP_HOLD_END, 0);
-      total += len;
-      at += (1.0 - at) * (0.3 + 0.4 * sim_unif(r));
-    }
-  }
-  if (c->channel == CH_CHAT) {
-    sim_push(s, t0 + sim_ms(5.0 + 35.0 * sim_unif(r)), SIM_K_TALK_STEP, tenant, 0, ag,
-             (uint32_t)tok, SIM_STEP_RESPONSE, 0);
-    int more = 1 + (int)sim_below(r, 3);
-    for (int k = 0; k < more; k++)
-      sim_push(s, t0 + (int64_t)((double)total * (0.2 + 0.75 * sim_unif(r))), SIM_K_TALK_STEP,
-               tenant, 0, ag, (uint32_t)tok, SIM_STEP_RESPONSE, 0);
-  } else if (c->channel == CH_EMAIL) {
-    if (sim_chance(r, 0.1))
-      sim_push(s, t0 + total * 2 / 5, SIM_K_TALK_STEP, tenant, 0, ag, (uint32_t)tok,
-               SIM_STEP_NOTE, 0);
-    sim_push(s, t0 + total * 17 / 20, SIM_K_TALK_STEP, tenant, 0, ag, (uint32_t)tok,
-             SIM_STEP_RESPONSE, 0);
-  }
-  if (sim_chance(r, p_escalate[q]))
-    sim_push(s, t0 + (int64_t)((double)total * (0.3 + 0.6 * sim_unif(r))), SIM_K_TALK_STEP,
-             tenant, 0, ag, (uint32_t)tok, SIM_STEP_ESCALATE, 0);
-  if (sim_chance(r, p_nba[q]))
-    sim_push(s, t0 + (int64_t)((double)total * (0.5 + 0.45 * sim_unif(r))), SIM_K_TALK_STEP,
-             tenant, 0, ag, (uint32_t)tok, SIM_STEP_NBA, 0);
-  /* a transfer ends this agent's part of the conversation */
-  static const int xfer_to[KS_SIM_NQUEUES] = {KS_SIM_Q_VOICE_SUPPORT, KS_SIM_Q_VOICE_BILLING,
-                                              KS_SIM_Q_VOICE_SUPPORT, -1,
-                                              KS_SIM_Q_CHAT_SUPPORT,  KS_SIM_Q_CHAT_SALES};
-  static const double p_xfer[KS_SIM_NQUEUES] = {0.06, 0.07, 0.05, 0, 0.03, 0.04};
-  if (xfer_to[q] >= 0 && c->transfers < 2 && sim_chance(r, p_xfer[q]))
-    a->leg_xfer_to = (uint8_t)xfer_to[q];
-  sim_push(s, t0 + total, SIM_K_TALK_END, tenant, 0, ag, (uint32_t)tok, 0, 0);
-}
-
-void sim_on_talk_step(ks_sim *s, const sim_item *it) {
-  sim_agent *a = leg_agent(s, it, SIM_A_TALK);
-  if (a == NULL)
-    return;
-  sim_tenant *tn = &s->tenants[it->tenant];
-  sim_contact *c = contact_get(s, a->cslot, a->cgen);
-  if (c == NULL)
-    return;
-  sim_out *o;
-  switch (it->c) {
-  case SIM_STEP_HOLD_START:
-    emit_c(s, c, KPISTREAM__V1__EVENT__BODY_HOLD_STARTED, a);
-    break;
-  case SIM_STEP_HOLD_END:
-    emit_c(s, c, KPISTREAM__V1__EVENT__BODY_HOLD_ENDED, a);
-    break;
-  case SIM_STEP_RESPONSE:
-  case SIM_STEP_NOTE:
-    o = emit_c(s, c, KPISTREAM__V1__EVENT__BODY_AGENT_RESPONSE, a);
-    if (o)
-      o->u.resp.is_public = it->c == SIM_STEP_RESPONSE;
-    break;
-  case SIM_STEP_ESCALATE:
-    c->flags |= SIM_CF_ESCALATED;
-    o = emit_c(s, c, KPISTREAM__V1__EVENT__BODY_CONTACT_ESCALATED, a);
-    if (o) {
-      o->u.esc.tier = sim_chance(&tn->rng, 0.7) ? 0 : 1;
-      o->u.esc.reason = (uint8_t)sim_below(&tn->rng, SIM_NESC_REASONS);
-    }
-    break;
-  case SIM_STEP_NBA:
-    a->nba_no = ++tn->nba_no;
-    a->nba_action = (uint8_t)sim_below(&tn->rng, SIM_NNBA_ACTIONS);
-    o = emit_c(s, c, KPISTREAM__V1__EVENT__BODY_NBA_OFFER, a);
-    if (o) {
-      o->u.nba.no = a->nba_no;
-      o->u.nba.action = a->nba_action;
-    }
-    break;
-  default:
-    break;
-  }
-}
-
-static void nba_reaction(ks_sim *s, sim_tenant *tn, sim_agent *a, sim_contact *c) {
-  if (a->nba_no == 0)
-    return;
-  static const double w[3] = {0.25, 0.55, 0.20};
-  int r = 1 + sim_pick(&tn->rng, w, 3);
-  sim_out *o = emit_c(s, c, KPISTREAM__V1__EVENT__BODY_NBA_REACTION, a);
-  if (o) {
-    o->u.nba.no = a->nba_no;
-    o->u.nba.action = a->nba_action;
-    o->u.nba.reaction = (uint8_t)r;
-  }
-  if (r == KPISTREAM__V1__REACTION__REACTION_ACCEPTED)
-    c->flags |= SIM_CF_NBA_ACCEPTED;
-  a->nba_no = 0;
-}
-
-void sim_on_talk_end(ks_sim *s, const sim_item *it) {
-  sim_agent *a = leg_agent(s, it, SIM_A_TALK);
-  if (a == NULL)
-    return;
-  sim_tenant *tn = &s->tenants[it->tenant];
-  sim_contact *c = contact_get(s, a->cslot, a->cgen);
-  if (c == NULL)
-    return;
-  sim_rng *r = &tn->rng;
-  if (c->channel == CH_VOICE)
-    tn->talk_voice_s += (double)(s->now - a->leg_start_ms) / 1000.0;
-  a->state = SIM_A_ACW;
-  double acw;
-  if (a->leg_xfer_to != SIM_NONE8) {
-    sim_out *o = emit_c(s, c, KPISTREAM__V1__EVENT__BODY_CONTACT_TRANSFERRED, a);
-    if (o) {
-      o->u.xfer.to_queue = a->leg_xfer_to;
-      o->u.xfer.type = sim_chance(r, 0.4) ? KPISTREAM__V1__TRANSFER_TYPE__TRANSFER_CONSULT
-                                          : KPISTREAM__V1__TRANSFER_TYPE__TRANSFER_BLIND;
-    }
-    nba_reaction(s, tn, a, c);
-    a->leg_final = 0;
-    sim_agent_state(s, it->tenant, it->a, KPISTREAM__V1__AGENT_STATE__AGENT_AFTER_CONTACT_WORK, 0, 0);
-    c->transfers++;
-    c->queue = a->leg_xfer_to;
-    enqueue(s, it->tenant, a->cslot, 1, 0); /* the contact moves on without this agent */
-    acw = 10.0 + sim_lognormal(r, 15.0, 0.5);
-  } else {
-    sim_out *o = emit_c(s, c, KPISTREAM__V1__EVENT__BODY_CONTACT_ENDED, a);
-    if (o) {
-      double p_cust = c->channel == CH_VOICE ? 0.75 : c->channel == CH_CHAT ? 0.6 : 0.0;
-      o->u.ended.party = sim_chance(r, p_cust) ? KPISTREAM__V1__PARTY__PARTY_CUSTOMER
-                                               : KPISTREAM__V1__PARTY__PARTY_AGENT;
-    }
-    nba_reaction(s, tn, a, c);
-    if (c->channel != CH_EMAIL && sim_chance(r, 0.6))
-      sim_sentiment(s, it->tenant, a, c);
-    a->leg_final = 1;
-    c->state = SIM_C_WRAP;
-    double p = p_resolve[c->queue] - ((c->flags & SIM_CF_ESCALATED) ? 0.1 : 0.0) +
-               ((c->flags & SIM_CF_REPEAT) ? 0.05 : 0.0) + ((double)a->quality - 100.0) / 1000.0;
-    a->leg_resolved = (uint8_t)sim_chance(r, p);
-    a->leg_reason = c->reason;
-    sim_agent_state(s, it->tenant, it->a, KPISTREAM__V1__AGENT_STATE__AGENT_AFTER_CONTACT_WORK, 0, 0);
-    acw = 5.0 + sim_lognormal(r, sim_acw_mean_s(c->queue) - 5.0, 0.5);
-  }
-  sim_push(s, s->now + sim_ms(acw), SIM_K_ACW_END, it->tenant, 0, it->a, a->leg_token, 0, 0);
-}
-
-void sim_on_acw_end(ks_sim *s, const sim_item *it) {
-  sim_agent *a = leg_agent(s, it, SIM_A_ACW);
-  if (a == NULL)
-    return;
-  sim_tenant *tn = &s->tenants[it->tenant];
-  sim_contact *c = a->leg_final ? contact_get(s, a->cslot, a->cgen) : NULL;
-  sim_out *o = emit_leg(s, it->tenant, a, KPISTREAM__V1__EVENT__BODY_ACW_ENDED);
-  if (o) {
-    o->u.acw.reason = a->leg_final ? a->leg_reason : SIM_NONE8;
-    if (!a->leg_final) {
-      o->u.acw.wrap = SIM_WRAP_TRANSFER;
-      o->u.acw.disp = SIM_DISP_TRANSFERRED;
-    } else if (a->leg_resolved) {
-      o->u.acw.wrap = SIM_WRAP_RESOLVED;
-      o->u.acw.disp = SIM_DISP_RESOLVED;
-      o->u.acw.resolved = 1;
-    } else if (c && (c->flags & SIM_CF_ESCALATED)) {
-      o->u.acw.wrap = SIM_WRAP_ESCALATED;
-      o->u.acw.disp = SIM_DISP_ESCALATED;
-    } else {
-      o->u.acw.wrap = SIM_WRAP_FOLLOW_UP;
-      o->u.acw.disp = sim_chance(&tn->rng, 0.6) ? SIM_DISP_FOLLOW_UP : SIM_DISP_CALLBACK;
-    }
-  }
-  if (c) {
-    if (a->leg_resolved)
-      emit_c(s, c, KPISTREAM__V1__EVENT__BODY_CONTACT_RESOLVED, a);
-    sim_followups(s, it->tenant, a, c);
-    if (a->leg_resolved && c->channel == CH_EMAIL && sim_chance(&tn->rng, 0.05))
-      sim_push(s, s->now + SIM_HOUR + sim_ms(82800.0 * sim_unif(&tn->rng)), SIM_K_REOPEN,
-               it->tenant, c->queue, 0, c->reason, c->customer, c->no);
-    if (!a->leg_resolved && sim_chance(&tn->rng, 0.6))
-      repeat_push(s, tn, c->customer, c->reason, c->queue);
-    contact_release(s, a->cslot);
-  }
-  a->state = SIM_A_IDLE;
-  sim_agent_settle(s, it->tenant, it->a);
 }

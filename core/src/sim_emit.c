@@ -20,7 +20,7 @@
 
 #include "kpistream/plugin.h"
 
-#define QA_NSEC 5
+#define QA_NSEC  5
 #define QA_NITEM 3
 
 struct sim_scratch {
@@ -58,7 +58,7 @@ struct sim_scratch {
   Kpistream__V1__CustomerRegistered reg;
   Kpistream__V1__NextBestActionOffer nba_offer;
   Kpistream__V1__NextBestActionReaction nba_reaction;
-  char event_id[48], contact_id[48], customer_id[48], agent_id[48], to_agent[48];
+  char event_id[48], contact_id[48], customer_id[48], agent_id[48];
   char id1[64], id2[64];
 };
 
@@ -68,8 +68,8 @@ static const char *const dispositions[] = {"resolved", "follow_up_required", "ca
 static const char *const tiers[SIM_NTIERS] = {"tier2", "supervisor"};
 static const char *const esc_reasons[SIM_NESC_REASONS] = {"complex_issue", "customer_request",
                                                           "policy_exception", "technical_fault"};
-static const char *const details[] = {"",         "missed_offer", "network_outage", "crm_unavailable",
-                                      "personal", "scheduled",    "late_login"};
+static const char *const details[] = {
+    "", "missed_offer", "network_outage", "crm_unavailable", "personal", "scheduled"};
 static const char *const cost_centers[SIM_NCC] = {"cc-voice", "cc-digital"};
 static const char *const cost_categories[] = {"labour", "telephony", "licences", "facilities"};
 static const char *const segments[] = {"all", "consumer", "business"};
@@ -91,7 +91,10 @@ static const qa_sec_def qa_form[QA_NSEC] = {
     {"Communication", "communication", 0.25, 3, {"clarity", "active_listening", "summary"}},
     {"Brand", "brand", 0.10, 2, {"brand_language", "upsell_attempt", NULL}},
     {"Product knowledge", "product_knowledge", 0.25, 2, {"accuracy", "solution_fit", NULL}},
-    {"Process compliance", "process_compliance", 0.20, 3,
+    {"Process compliance",
+     "process_compliance",
+     0.20,
+     3,
      {"identity_verification", "recording_disclosure", "data_entry"}}};
 
 #define S(x) ((char *)(x))
@@ -267,7 +270,8 @@ Kpistream__V1__Event *sim_materialize(ks_sim *s, const sim_out *o) {
     kpistream__v1__agent_state_changed__init(&sc->astate);
     sc->astate.state = (Kpistream__V1__AgentState)o->u.astate.state;
     sc->astate.aux_reason = (Kpistream__V1__AuxReason)o->u.astate.aux;
-    sc->astate.reason_detail = S(details[o->u.astate.detail % 7]);
+    sc->astate.reason_detail =
+        S(details[o->u.astate.detail % (sizeof details / sizeof details[0])]);
     ev->agent_state = &sc->astate;
     break;
   case KPISTREAM__V1__EVENT__BODY_SCHEDULE:

@@ -1,9 +1,10 @@
 /*
- * sim_model — options, PRNG, the pending-action heap, the output FIFO, the
- * arrival curve, time helpers and the public ks_sim_* API. The contact
- * lifecycle is in sim_contacts.c, agents and schedules in sim_agents.c,
- * feedback and business bodies in sim_business.c, protobuf materialisation
- * in sim_emit.c (see sim_internal.h for the structure).
+ * sim_model — options, the pending-action heap, the output FIFO, the arrival
+ * curve and the public ks_sim_* API. The PRNG and calendar are in
+ * sim_util.c, the contact lifecycle in sim_contacts.c and sim_talk.c, agents
+ * and schedules in sim_agents.c, feedback and business bodies in
+ * sim_business.c, protobuf materialisation in sim_emit.c (see
+ * sim_internal.h for the structure).
  */
 #include "sim_internal.h"
 
@@ -14,207 +15,18 @@
 
 #include "kpistream/plugin.h"
 
-/* ---- PRNG: xoshiro256** seeded by splitmix64 -------------------------------- */
-
-static uint64_t splitmix64(uint64_t *x) {
-  uint64_t z = (*x += UINT64_C(0x9E3779B97F4A7C15));
-  z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-  z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-  return z ^ (z >> 31);
-}
-
-void sim_rng_seed(sim_rng *r, uint64_t seed) {
-  uint64_t x = seed;
-  for (int i = 0; i < 4; i++)
-    r->s[i] = splitmix64(&x);
-}
-
-static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-uint64_t sim_rng_next(sim_rng *r) {
-  uint64_t *s = r->s;
-  const uint64_t result = rotl(s[1] * 5, 7) * 9;
-  const uint64_t t = s[1] << 17;
-  s[2] ^= s[0];
-  s[3] ^= s[1];
-  s[1] ^= s[2];
-  s[0] ^= s[3];
-  s[2] ^= t;
-  s[3] = rotl(s[3], 45);
-  return result;
-}
-
-double sim_unif(sim_rng *r) { return (double)(sim_rng_next(r) >> 11) * 0x1.0p-53; }
-
-uint32_t sim_below(sim_rng *r, uint32_t n) {
-  return (uint32_t)(((sim_rng_next(r) >> 32) * (uint64_t)n) >> 32);
-}
-
-int sim_chance(sim_rng *r, double p) { return sim_unif(r) < p; }
-
-double sim_exp(sim_rng *r, double mean) { return -mean * log(1.0 - sim_unif(r)); }
-
-double sim_normal(sim_rng *r) {
-  /* Box-Muller, one value per call (no cached second value: less state). */
-  double u1 = 1.0 - sim_unif(r), u2 = sim_unif(r);
-  return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
-}
-
-double sim_lognormal(sim_rng *r, double mean, double cv) {
-  double s2 = log(1.0 + cv * cv);
-  return mean * exp(sqrt(s2) * sim_normal(r) - 0.5 * s2);
-}
-
-int sim_pick(sim_rng *r, const double *w, int n) {
-  double sum = 0;
-  for (int i = 0; i < n; i++)
-    sum += w[i];
-  double u = sim_unif(r) * sum;
-  for (int i = 0; i < n; i++) {
-    if (u < w[i])
-      return i;
-    u -= w[i];
-  }
-  return n - 1;
-}
-
-int64_t sim_ms(double seconds) { return (int64_t)llround(seconds * 1000.0); }
-
-/* ---- calendar ---------------------------------------------------------------- */
-
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = (unsigned)(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + (int64_t)doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = (unsigned)(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  *d = doy - (153 * mp + 2) / 5 + 1;
-  *m = mp < 10 ? mp + 3 : mp - 9;
-  *y = (int)((int64_t)yoe + era * 400 + (*m <= 2));
-}
-
-static int64_t floor_div(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
-int64_t sim_day_start(int64_t t_ms) { return floor_div(t_ms, SIM_DAY) * SIM_DAY; }
-
-uint32_t sim_yyyymmdd(int64_t t_ms) {
-  int y;
-  unsigned m, d;
-  civil_from_days(floor_div(t_ms, SIM_DAY), &y, &m, &d);
-  return (uint32_t)y * 10000u + m * 100u + d;
-}
-
-char *ks_sim_format_time(int64_t ms, char *buf, size_t cap) {
-  int y;
-  unsigned m, d;
-  int64_t day = floor_div(ms, SIM_DAY);
-  int64_t sod = (ms - day * SIM_DAY) / 1000;
-  civil_from_days(day, &y, &m, &d);
-  snprintf(buf, cap, "%04d-%02u-%02uT%02d:%02d:%02dZ", y, m, d, (int)(sod / 3600),
-           (int)(sod / 60 % 60), (int)(sod % 60));
-  return buf;
-}
-
-static int digits(const char **p, int n, int *out) {
-  int v = 0;
-  for (int i = 0; i < n; i++) {
-    char c = (*p)[i];
-    if (c < '0' || c > '9')
-      return -1;
-    v = v * 10 + (c - '0');
-  }
-  *p += n;
-  *out = v;
-  return 0;
-}
-
-int ks_sim_parse_time(const char *s, int64_t *out_ms) {
-  if (s == NULL)
-    return KS_EINVAL;
-  const char *p = s;
-  int y, mo, d, h = 0, mi = 0, se = 0, ms = 0;
-  if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' ||
-      digits(&p, 2, &d))
-    return KS_EINVAL;
-  if (mo < 1 || mo > 12 || d < 1 || d > 31)
-    return KS_EINVAL;
-  int64_t off_ms = 0;
-  if (*p == 'T' || *p == 't' || *p == ' ') {
-    p++;
-    if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi))
-      return KS_EINVAL;
-    if (*p == ':') {
-      p++;
-      if (digits(&p, 2, &se))
-        return KS_EINVAL;
-      if (*p == '.' || *p == ',') {
-        p++;
-        int n = 0, scale = 100;
-        while (*p >= '0' && *p <= '9') {
-          if (n++ < 3) {
-            ms += (*p - '0') * scale;
-            scale /= 10;
-          }
-          p++;
-        }
-        if (n == 0)
-          return KS_EINVAL;
-      }
-    }
-    if (h > 23 || mi > 59 || se > 60)
-      return KS_EINVAL;
-    if (*p == 'Z' || *p == 'z') {
-      p++;
-    } else if (*p == '+' || *p == '-') {
-      int sign = *p++ == '-' ? -1 : 1, oh, om;
-      if (digits(&p, 2, &oh))
-        return KS_EINVAL;
-      if (*p == ':')
-        p++;
-      if (digits(&p, 2, &om) || oh > 23 || om > 59)
-        return KS_EINVAL;
-      off_ms = sign * ((int64_t)oh * SIM_HOUR + (int64_t)om * SIM_MIN);
-    }
-  }
-  if (*p != '\0')
-    return KS_EINVAL;
-  /* reject 2026-02-31 and the like */
-  int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)d);
-  int cy;
-  unsigned cm, cd;
-  civil_from_days(days, &cy, &cm, &cd);
-  if (cy != y || (int)cm != mo || (int)cd != d)
-    return KS_EINVAL;
-  *out_ms = days * SIM_DAY + (int64_t)h * SIM_HOUR + (int64_t)mi * SIM_MIN +
-            (int64_t)se * 1000 + ms - off_ms;
-  return 0;
-}
-
 /* ---- names, queues, the arrival curve ----------------------------------------- */
 
-static const char *const topic_names[KS_SIM_NTOPICS] = {
-    "events.voice", "events.email", "events.chat", "events.agent", "events.feedback",
-    "events.business"};
-static const char *const queue_names[KS_SIM_NQUEUES] = {"sales", "support", "billing",
-                                                        "support", "sales", "support"};
+static const char *const topic_names[KS_SIM_NTOPICS] = {"events.voice",    "events.email",
+                                                        "events.chat",     "events.agent",
+                                                        "events.feedback", "events.business"};
+static const char *const queue_names[KS_SIM_NQUEUES] = {"sales",   "support", "billing",
+                                                        "support", "sales",   "support"};
 static const char *const queue_labels[KS_SIM_NQUEUES] = {
     "voice/sales", "voice/support", "voice/billing", "email/support", "chat/sales", "chat/support"};
 static const char *const team_names[SIM_NTEAMS] = {"voice-sales", "voice-care", "digital"};
-static const char *const tenant_names[] = {"acme",  "globex", "initech", "umbrella",
-                                           "hooli", "soylent", "wonka",  "tyrell"};
+static const char *const tenant_names[] = {"acme",  "globex",  "initech", "umbrella",
+                                           "hooli", "soylent", "wonka",   "tyrell"};
 /* contacts per hour at the daily peak, for a tenant of factor 1 */
 static const double queue_peak[KS_SIM_NQUEUES] = {90, 150, 60, 50, 40, 70};
 /* mean talk (email: work) and after-contact work, seconds; hold share, mean hold */
@@ -232,9 +44,15 @@ static const double dow_f[7] = {1.10, 1.00, 0.97, 0.95, 0.90, 0.55, 0.40};
 const char *ks_sim_topic_name(ks_sim_topic t) {
   return (unsigned)t < KS_SIM_NTOPICS ? topic_names[t] : "";
 }
-const char *ks_sim_queue_name(int q) { return q >= 0 && q < KS_SIM_NQUEUES ? queue_names[q] : ""; }
-const char *ks_sim_queue_label(int q) { return q >= 0 && q < KS_SIM_NQUEUES ? queue_labels[q] : ""; }
-const char *sim_team_name(int team) { return team >= 0 && team < SIM_NTEAMS ? team_names[team] : ""; }
+const char *ks_sim_queue_name(int q) {
+  return q >= 0 && q < KS_SIM_NQUEUES ? queue_names[q] : "";
+}
+const char *ks_sim_queue_label(int q) {
+  return q >= 0 && q < KS_SIM_NQUEUES ? queue_labels[q] : "";
+}
+const char *sim_team_name(int team) {
+  return team >= 0 && team < SIM_NTEAMS ? team_names[team] : "";
+}
 
 Kpistream__V1__Channel ks_sim_queue_channel(int q) {
   if (q == KS_SIM_Q_EMAIL_SUPPORT)
@@ -255,9 +73,15 @@ int sim_queue_team(int q) {
 double sim_aht_s(int q) {
   return queue_talk[q] + queue_acw[q] + queue_hold_p[q] * 1.3 * 40.0;
 }
-double sim_talk_mean_s(int q) { return queue_talk[q]; }
-double sim_acw_mean_s(int q) { return queue_acw[q]; }
-double sim_hold_p(int q) { return queue_hold_p[q]; }
+double sim_talk_mean_s(int q) {
+  return queue_talk[q];
+}
+double sim_acw_mean_s(int q) {
+  return queue_acw[q];
+}
+double sim_hold_p(int q) {
+  return queue_hold_p[q];
+}
 
 const char *ks_sim_tenant_name(const ks_sim *s, int tenant) {
   return tenant >= 0 && tenant < s->ntenants ? s->tenants[tenant].name : "";
@@ -302,8 +126,8 @@ static int item_less(const sim_item *a, const sim_item *b) {
   return a->seq < b->seq;
 }
 
-int sim_push(ks_sim *s, int64_t t, int kind, int tenant, int q, uint32_t a, uint32_t b,
-             uint32_t c, uint64_t x) {
+int sim_push(ks_sim *s, int64_t t, int kind, int tenant, int q, uint32_t a, uint32_t b, uint32_t c,
+             uint64_t x) {
   if (s->nheap == s->capheap) {
     size_t ncap = s->capheap ? s->capheap * 2 : 1024;
     sim_item *nh = realloc(s->heap, ncap * sizeof *nh);
@@ -316,8 +140,8 @@ int sim_push(ks_sim *s, int64_t t, int kind, int tenant, int q, uint32_t a, uint
   }
   if (t < s->now)
     t = s->now;
-  sim_item it = {t, ++s->tenants[tenant].seq, (uint8_t)kind, (uint8_t)tenant, (uint8_t)q, 0,
-                 a, b, c, x};
+  sim_item it = {
+      t, ++s->tenants[tenant].seq, (uint8_t)kind, (uint8_t)tenant, (uint8_t)q, 0, a, b, c, x};
   size_t i = s->nheap++;
   while (i > 0) {
     size_t p = (i - 1) / 2;
@@ -407,7 +231,7 @@ static ks_sim_topic topic_of(int body, int channel) {
 void ks_sim_options_default(ks_sim_options *o) {
   memset(o, 0, sizeof *o);
   o->seed = 1;
-  o->start_ms = days_from_civil(2026, 11, 23) * SIM_DAY + 8 * SIM_HOUR;
+  o->start_ms = sim_days_from_civil(2026, 11, 23) * SIM_DAY + 8 * SIM_HOUR;
   o->duration_ms = 0;
   o->rate_scale = 1.0;
   o->tenants = 2;
@@ -436,8 +260,9 @@ static int tenant_init(ks_sim *s, int i) {
   double pool = 400000.0 * tn->factor * s->o.rate_scale;
   tn->cust_lo = 1;
   tn->cust_hi = 1 + (uint32_t)(pool < 1000 ? 1000 : pool > 4e9 ? 4e9 : pool);
-  tn->rep = calloc(SIM_REPEAT_CAP, sizeof *tn->rep);
-  if (tn->rep == NULL)
+  tn->rep[0] = calloc(SIM_REPEAT_CAP, sizeof *tn->rep[0]);
+  tn->rep[1] = calloc(SIM_REPEAT_CAP, sizeof *tn->rep[1]);
+  if (tn->rep[0] == NULL || tn->rep[1] == NULL)
     return KS_ENOMEM;
   return sim_agents_init(s, tn, i);
 }
@@ -452,7 +277,7 @@ static double organic_rate_per_hour(const ks_sim *s, int tenant) {
 
 ks_sim *ks_sim_new(const ks_sim_options *o) {
   if (o == NULL || o->tenants < 1 || o->tenants > KS_SIM_MAX_TENANTS || !isfinite(o->rate_scale) ||
-      o->rate_scale <= 0 || o->rate_scale > 1000 || o->start_ms < 0 ||
+      o->rate_scale <= 0 || o->rate_scale > 100 || o->start_ms < 0 ||
       o->start_ms > INT64_C(253402300799000)) /* 9999-12-31 */
     return NULL;
   ks_sim *s = calloc(1, sizeof *s);
@@ -476,8 +301,9 @@ ks_sim *ks_sim_new(const ks_sim_options *o) {
     for (int q = 0; q < KS_SIM_NQUEUES; q++)
       sim_push(s, o->start_ms + (int64_t)ceil(sim_exp(&tn->rng, 1.0 / lambda_max_per_ms(s, i, q))),
                SIM_K_ARRIVAL, i, q, 0, 0, 0, 0);
-    sim_push(s, o->start_ms + sim_ms(sim_exp(&tn->rng, 3600.0 / organic_rate_per_hour(s, i) / DOW_MAX)),
-             SIM_K_ORGANIC, i, 0, 0, 0, 0, 0);
+    sim_push(
+        s, o->start_ms + sim_ms(sim_exp(&tn->rng, 3600.0 / organic_rate_per_hour(s, i) / DOW_MAX)),
+        SIM_K_ORGANIC, i, 0, 0, 0, 0, 0);
   }
   if (s->oom)
     goto fail;
@@ -493,7 +319,8 @@ void ks_sim_free(ks_sim *s) {
   if (s->tenants)
     for (int i = 0; i < s->ntenants; i++) {
       free(s->tenants[i].agents);
-      free(s->tenants[i].rep);
+      free(s->tenants[i].rep[0]);
+      free(s->tenants[i].rep[1]);
     }
   free(s->tenants);
   free(s->heap);
@@ -522,8 +349,8 @@ static void on_organic_candidate(ks_sim *s, const sim_item *it) {
   double rate = organic_rate_per_hour(s, it->tenant) * sim_curve(KS_SIM_Q_EMAIL_SUPPORT, it->t);
   if (sim_unif(&tn->rng) * rmax < rate)
     sim_on_organic(s, it);
-  sim_push(s, it->t + 1 + sim_ms(sim_exp(&tn->rng, 3600.0 / rmax)), SIM_K_ORGANIC, it->tenant, 0,
-           0, 0, 0, 0);
+  sim_push(s, it->t + 1 + sim_ms(sim_exp(&tn->rng, 3600.0 / rmax)), SIM_K_ORGANIC, it->tenant, 0, 0,
+           0, 0, 0);
 }
 
 static void on_day(ks_sim *s, const sim_item *it) {
@@ -544,24 +371,59 @@ static int step(ks_sim *s) {
   heap_pop(s, &it);
   s->now = it.t;
   switch ((sim_kind)it.kind) {
-  case SIM_K_DAY: on_day(s, &it); break;
-  case SIM_K_ARRIVAL: on_arrival_candidate(s, &it); break;
-  case SIM_K_ORGANIC: on_organic_candidate(s, &it); break;
-  case SIM_K_BOT_DONE: sim_on_bot_done(s, &it); break;
-  case SIM_K_PATIENCE: sim_on_patience(s, &it); break;
-  case SIM_K_RING_END: sim_on_ring_end(s, &it); break;
-  case SIM_K_TALK_STEP: sim_on_talk_step(s, &it); break;
-  case SIM_K_TALK_END: sim_on_talk_end(s, &it); break;
-  case SIM_K_ACW_END: sim_on_acw_end(s, &it); break;
-  case SIM_K_SEG: sim_on_seg(s, &it); break;
-  case SIM_K_ABSENCE: sim_on_absence(s, &it); break;
-  case SIM_K_UNPLANNED: sim_on_unplanned(s, &it); break;
-  case SIM_K_UNPLANNED_END: sim_on_unplanned_end(s, &it); break;
-  case SIM_K_SURVEY: sim_on_survey(s, &it); break;
-  case SIM_K_COMPLAINT: sim_on_complaint(s, &it); break;
-  case SIM_K_QA: sim_on_qa(s, &it); break;
-  case SIM_K_REOPEN: sim_on_reopen(s, &it); break;
-  default: break;
+  case SIM_K_DAY:
+    on_day(s, &it);
+    break;
+  case SIM_K_ARRIVAL:
+    on_arrival_candidate(s, &it);
+    break;
+  case SIM_K_ORGANIC:
+    on_organic_candidate(s, &it);
+    break;
+  case SIM_K_BOT_DONE:
+    sim_on_bot_done(s, &it);
+    break;
+  case SIM_K_PATIENCE:
+    sim_on_patience(s, &it);
+    break;
+  case SIM_K_RING_END:
+    sim_on_ring_end(s, &it);
+    break;
+  case SIM_K_TALK_STEP:
+    sim_on_talk_step(s, &it);
+    break;
+  case SIM_K_TALK_END:
+    sim_on_talk_end(s, &it);
+    break;
+  case SIM_K_ACW_END:
+    sim_on_acw_end(s, &it);
+    break;
+  case SIM_K_SEG:
+    sim_on_seg(s, &it);
+    break;
+  case SIM_K_ABSENCE:
+    sim_on_absence(s, &it);
+    break;
+  case SIM_K_UNPLANNED:
+    sim_on_unplanned(s, &it);
+    break;
+  case SIM_K_UNPLANNED_END:
+    sim_on_unplanned_end(s, &it);
+    break;
+  case SIM_K_SURVEY:
+    sim_on_survey(s, &it);
+    break;
+  case SIM_K_COMPLAINT:
+    sim_on_complaint(s, &it);
+    break;
+  case SIM_K_QA:
+    sim_on_qa(s, &it);
+    break;
+  case SIM_K_REOPEN:
+    sim_on_reopen(s, &it);
+    break;
+  default:
+    break;
   }
   return 1;
 }
@@ -602,7 +464,9 @@ int ks_sim_next(ks_sim *s, Kpistream__V1__Event **out_event, const char **out_to
   return 1;
 }
 
-ks_sim_topic ks_sim_current_topic(const ks_sim *s) { return s->cur_topic; }
+ks_sim_topic ks_sim_current_topic(const ks_sim *s) {
+  return s->cur_topic;
+}
 
 int64_t ks_sim_peek_time(ks_sim *s) {
   if (fill(s) != 1)
@@ -623,7 +487,7 @@ void ks_sim_get_stats(const ks_sim *s, ks_sim_stats *out) {
     for (int t = 0; t < SIM_NTEAMS; t++)
       out->agents_logged_in += tn->team[t].logged_in;
     out->agents_total += tn->nagents;
-    bytes += tn->nagents * sizeof(sim_agent) + SIM_REPEAT_CAP * sizeof(sim_repeat);
+    bytes += tn->nagents * sizeof(sim_agent) + 2 * SIM_REPEAT_CAP * sizeof(sim_repeat);
   }
   out->contacts_in_flight = s->live_contacts;
   out->pending = s->nheap;

@@ -4,39 +4,60 @@
  * it only turns (options, seed) into a time-ordered stream of
  * kpistream.v1.Event messages, so it is unit-testable.
  *
- * What it models, per tenant (all in UTC):
+ * What it models, per tenant (all in UTC; tenant i has a size factor, 1 for
+ * the first, 0.3..1 for the others):
  *   - queues: voice sales/support/billing, email support, chat sales/support;
- *     Poisson arrivals per queue with an intra-day curve (night trough, peaks
- *     mid-morning and early afternoon) and a day-of-week factor;
- *   - teams (voice-sales, voice-care, digital) with a finite agent pool, a
- *     daily shift plan sized by Erlang C from the same curve, published as
- *     ScheduleSegment events at the start of each day (breaks, lunch,
- *     training/meeting/coaching, planned leave; unplanned absences are
- *     published as revision 2 of the agent's day shortly before the shift);
+ *     Poisson arrivals per queue (thinning) with an intra-day curve (night
+ *     trough, peaks mid-morning and early afternoon; e-mail flatter, chat an
+ *     hour later) and a day-of-week factor (Monday busiest); peak rates per
+ *     hour 90/150/60/50/40/70 x tenant factor x rate scale;
+ *   - forecasts: at each day's start, per queue and 15-minute interval, the
+ *     integral of that rate with forecast error (lognormal, cv 8%);
+ *   - teams (voice-sales, voice-care, digital) with a finite agent pool (sized
+ *     once for a Monday), a daily shift plan sized by Erlang C per hour from
+ *     the published forecast (80/20, chat 80/30) grossed up for shrinkage and
+ *     covered greedily by 8.5-hour shifts, assigned to the longest-rested
+ *     agents (11 hours' rest), published as ScheduleSegment events at the
+ *     start of each day (on queue, breaks, unpaid lunch, training/meeting/
+ *     coaching, planned leave; unplanned absences are published as revision
+ *     2 of the agent's day shortly before the shift);
  *   - agent states: login (AVAILABLE), ON_CONTACT, AFTER_CONTACT_WORK, AUX
- *     with a reason (break, lunch, training, meeting, coaching, personal,
- *     technical outage, offline work), LOGGED_OUT; breaks due while busy are
- *     taken after the contact (adherence deviations happen naturally);
- *   - routing: longest-idle agent for a new contact; a freed agent takes live
- *     work (voice, chat) before email, highest priority then longest wait;
+ *     with a reason (scheduled: break, lunch, training, meeting, coaching;
+ *     unplanned: technical outage, personal time, a missed offer), LOGGED_OUT;
+ *     logins and returns drift by minutes and breaks due while busy are
+ *     taken after the contact, so adherence is imperfect;
+ *   - routing: the longest-idle agent of the queue's team takes a new
+ *     contact; a freed agent takes the longest-waiting live contact (voice,
+ *     chat) of its team's queues, e-mail only when no live contact waits;
  *   - customer patience (exponential, with a short-patience minority, so
- *     there are short abandons), abandons in queue and while ringing, IVR
- *     hang-ups (ABANDON_IN_IVR, never queued), missed offers;
- *   - talk/hold/wrap times (lognormal), holds, transfers (re-queued),
- *     escalations, repeat contacts from a finite customer pool plus
- *     call-backs after abandons and unresolved contacts;
- *   - email/chat: ContactCreated, bot replies (is_bot=true, agent_id "bot"),
- *     agent responses (public, sometimes internal notes), email reopens;
- *   - feedback: surveys (CSAT/NPS/CES), sentiment, complaints, QA evaluations;
- *   - business: orders, registrations, next-best-action offers and reactions,
- *     daily budget and cost records, customer-base snapshots, forecasts per
- *     15-minute interval and queue, HR hires/separations/headcount.
+ *     there are short abandons; transferred contacts are more patient, e-mail
+ *     and call-back requests never abandon), abandons in queue and while
+ *     ringing, IVR hang-ups (ABANDON_IN_IVR, no queue), missed offers;
+ *   - talk/hold/wrap times (lognormal), holds, transfers (re-queued, at most
+ *     two), escalations, resolution per queue and agent quality;
+ *   - customers from a finite pool (about 400,000 x tenant factor x rate
+ *     scale, with churn and registrations); customers who abandoned or were
+ *     not resolved go on a call-back list, and a share of later arrivals are
+ *     those customers (repeat contacts), so the arrival process stays Poisson;
+ *   - email/chat: ContactCreated, bot replies (is_bot=true, agent_id "bot";
+ *     the chat bot resolves some chats alone), agent responses (public,
+ *     sometimes internal notes), email reopens;
+ *   - feedback: surveys (CSAT on 1-5, 1-10 or 1-3 by tenant, NPS 0-10, CES
+ *     1-7 or legacy 1-5 lower-is-better by tenant), sentiment with start/end,
+ *     complaints, QA evaluations (weighted sections, critical and compliance
+ *     items, N/A items), all delayed after the contact as in life;
+ *   - business: orders (after sales contacts, accepted next-best-action
+ *     offers, and organic), registrations (prospects who buy, organic),
+ *     next-best-action offers and reactions, daily budget and cost records
+ *     per cost center, customer-base snapshots, forecasts, HR
+ *     hires/separations/headcount.
  *
  * Event sequence of one contact (envelope: tenant, channel, queue, contact,
  * customer; agent and team once an agent is involved):
  *   voice: ContactQueued -> ContactOffered -> ContactAnswered
  *          [-> HoldStarted -> HoldEnded]* [-> ContactEscalated]
- *          -> ContactEnded -> AfterContactWorkEnded [-> ContactResolved]
+ *          [-> NextBestActionOffer] -> ContactEnded [-> NextBestActionReaction]
+ *          -> AfterContactWorkEnded [-> ContactResolved]
  *          or ... -> ContactTransferred (ends that agent's leg; that agent's
  *          AfterContactWorkEnded follows with disposition "transferred") ->
  *          ContactQueued on the new queue, same contact_id -> ...
@@ -65,8 +86,9 @@
  * sub-message it points to belong to the model and stay valid until the next
  * ks_sim_next()/ks_sim_peek_time()/ks_sim_free() call; the topic name is a
  * static string. Memory is pooled inside the model (pending-event heap,
- * contact slots, call-back lists) and grows only to the high-water mark of
- * work in flight, so it stays bounded over a run of any length.
+ * output queue, contact slots, agents, fixed-size call-back lists) and grows
+ * only to the high-water mark of work in flight, so it stays bounded over a
+ * run of any length (ks_sim_stats.pool_bytes).
  */
 #ifndef KS_SIM_MODEL_H
 #define KS_SIM_MODEL_H
@@ -105,34 +127,35 @@ typedef struct ks_sim_options {
   uint64_t seed;
   int64_t start_ms;    /* simulated clock start, epoch ms UTC */
   int64_t duration_ms; /* <= 0: run forever */
-  double rate_scale;   /* multiplies every arrival rate (and the staffing); > 0 */
+  double rate_scale;   /* multiplies every arrival rate (and so the staffing and
+                          the customer pool); (0, 100] */
   int tenants;         /* 1..KS_SIM_MAX_TENANTS */
 } ks_sim_options;
 
 typedef struct ks_sim ks_sim;
 
 typedef struct ks_sim_stats {
-  int64_t now_ms;          /* simulated time of the last event returned */
-  uint64_t events;         /* events returned so far */
+  int64_t now_ms;  /* simulated time of the last event returned */
+  uint64_t events; /* events returned so far */
   uint64_t per_topic[KS_SIM_NTOPICS];
-  uint64_t per_body[64];   /* indexed by Kpistream__V1__Event__BodyCase */
-  uint64_t arrivals;       /* Poisson arrivals (every channel, IVR hang-ups and
-                              bot-resolved chats included); repeats are drawn
-                              from these, never added to them */
-  uint64_t repeats;        /* arrivals that were a returning customer from a
-                              call-back list (after an abandon or an unresolved
-                              contact) */
-  uint64_t offered;        /* contacts that entered their first queue */
-  uint64_t abandoned;      /* in queue or ringing */
-  uint64_t short_abandons; /* of those, within 10 s of queueing */
-  uint64_t answered;       /* agent legs answered (a transferred contact counts twice) */
-  uint32_t waiting[KS_SIM_NQUEUES];   /* contacts waiting now, summed over tenants */
-  uint32_t agents_logged_in;          /* now, over all tenants */
-  uint32_t agents_total;              /* agent pool, over all tenants */
-  uint32_t contacts_in_flight;        /* contact slots in use */
-  size_t pending;          /* items in the pending-event heap */
-  size_t pool_bytes;       /* bytes held by the model's pools (heap, slots,
-                              output queue, agents, call-back lists) */
+  uint64_t per_body[64];            /* indexed by Kpistream__V1__Event__BodyCase */
+  uint64_t arrivals;                /* Poisson arrivals (every channel, IVR hang-ups and
+                                       bot-resolved chats included); repeats are drawn
+                                       from these, never added to them */
+  uint64_t repeats;                 /* arrivals that were a returning customer from a
+                                       call-back list (after an abandon or an unresolved
+                                       contact) */
+  uint64_t offered;                 /* contacts that entered their first queue */
+  uint64_t abandoned;               /* in queue or ringing */
+  uint64_t short_abandons;          /* of those, within 10 s of queueing */
+  uint64_t answered;                /* agent legs answered (a transferred contact counts twice) */
+  uint32_t waiting[KS_SIM_NQUEUES]; /* contacts waiting now, summed over tenants */
+  uint32_t agents_logged_in;        /* now, over all tenants */
+  uint32_t agents_total;            /* agent pool, over all tenants */
+  uint32_t contacts_in_flight;      /* contact slots in use */
+  size_t pending;                   /* items in the pending-event heap */
+  size_t pool_bytes;                /* bytes held by the model's pools (heap, slots,
+                                       output queue, agents, call-back lists) */
 } ks_sim_stats;
 
 /* Defaults: seed 1, start 2026-11-23T08:00:00Z, run forever, rate 1, 2 tenants. */
@@ -165,9 +188,9 @@ double ks_sim_arrival_rate(const ks_sim *s, int tenant, int queue, int64_t t_ms)
 /* Names. */
 const char *ks_sim_topic_name(ks_sim_topic t);
 const char *ks_sim_tenant_name(const ks_sim *s, int tenant);
-const char *ks_sim_queue_name(int queue);                  /* "sales", ... */
+const char *ks_sim_queue_name(int queue); /* "sales", ... */
 Kpistream__V1__Channel ks_sim_queue_channel(int queue);
-const char *ks_sim_queue_label(int queue);                 /* "voice/sales", ... */
+const char *ks_sim_queue_label(int queue); /* "voice/sales", ... */
 
 /* ISO-8601 UTC: "2026-11-23T08:00:00Z", also with fractional seconds or a
  * +hh:mm / -hh:mm offset, or a date alone (midnight). 0 or KS_EINVAL. */

@@ -8,7 +8,7 @@ struct ks_entry {
   uint64_t hash;
   int64_t interval;
   int64_t touched_ms;
-  ks_entry *prev; /* list of the entry's interval (or the keyed LRU list) */
+  ks_entry *prev; /* list of the entry's interval (or the keyed list), insertion order */
   ks_entry *next;
   uint16_t keylen;
   uint16_t key_pad; /* key bytes rounded up to 16 */
@@ -22,10 +22,18 @@ typedef struct ks_list {
   size_t count;
 } ks_list;
 
+typedef struct ks_slot {
+  uint64_t hash; /* copy of e->hash, so probing touches no entry */
+  ks_entry *e;   /* NULL: empty */
+} ks_slot;
+
+#define KS_KEY_CLASSES (KS_KEY_MAX / 16 + 1)
+
 struct ks_store {
   uint32_t record_size;
   int64_t ttl_ms;
-  ks_entry **slots; /* open addressing, linear probing */
+  ks_entry *free_lists[KS_KEY_CLASSES]; /* recycled entries by key_pad / 16 */
+  ks_slot *slots; /* open addressing, linear probing */
   size_t cap;       /* power of two */
   size_t count;
   size_t bytes;
@@ -93,6 +101,14 @@ void ks_store_free(ks_store *s) {
       e = n;
     }
   }
+  for (size_t c = 0; c < KS_KEY_CLASSES; c++) {
+    ks_entry *e = s->free_lists[c];
+    while (e) {
+      ks_entry *n = e->next;
+      free(e);
+      e = n;
+    }
+  }
   free(s->lists);
   free(s->slots);
   free(s);
@@ -148,12 +164,12 @@ static size_t probe_find(const ks_store *s, uint64_t h, int64_t interval, const 
   size_t mask = s->cap - 1;
   size_t i = (size_t)h & mask;
   for (;;) {
-    ks_entry *e = s->slots[i];
+    ks_entry *e = s->slots[i].e;
     if (e == NULL) {
       *found = 0;
       return i;
     }
-    if (e->hash == h && e->interval == interval && e->keylen == keylen &&
+    if (s->slots[i].hash == h && e->interval == interval && e->keylen == keylen &&
         memcmp(e->data, key, keylen) == 0) {
       *found = 1;
       return i;
@@ -164,17 +180,16 @@ static size_t probe_find(const ks_store *s, uint64_t h, int64_t interval, const 
 
 static int grow(ks_store *s) {
   size_t ncap = s->cap * 2;
-  ks_entry **ns = calloc(ncap, sizeof *ns);
+  ks_slot *ns = calloc(ncap, sizeof *ns);
   if (ns == NULL)
     return KS_ENOMEM;
   for (size_t i = 0; i < s->cap; i++) {
-    ks_entry *e = s->slots[i];
-    if (e == NULL)
+    if (s->slots[i].e == NULL)
       continue;
-    size_t j = (size_t)e->hash & (ncap - 1);
-    while (ns[j])
+    size_t j = (size_t)s->slots[i].hash & (ncap - 1);
+    while (ns[j].e)
       j = (j + 1) & (ncap - 1);
-    ns[j] = e;
+    ns[j] = s->slots[i];
   }
   s->bytes += (ncap - s->cap) * sizeof *ns;
   free(s->slots);
@@ -187,18 +202,17 @@ static int grow(ks_store *s) {
 static void slot_delete(ks_store *s, size_t i) {
   size_t mask = s->cap - 1;
   size_t j = i;
-  s->slots[i] = NULL;
+  s->slots[i].e = NULL;
   for (;;) {
     j = (j + 1) & mask;
-    ks_entry *e = s->slots[j];
-    if (e == NULL)
+    if (s->slots[j].e == NULL)
       return;
-    size_t home = (size_t)e->hash & mask;
-    /* move e back to i if its home is not in (i, j] cyclically */
+    size_t home = (size_t)s->slots[j].hash & mask;
+    /* move slot j back to i if its home is not in (i, j] cyclically */
     int between = (i <= j) ? (home > i && home <= j) : (home > i || home <= j);
     if (!between) {
-      s->slots[i] = e;
-      s->slots[j] = NULL;
+      s->slots[i] = s->slots[j];
+      s->slots[j].e = NULL;
       i = j;
     }
   }
@@ -216,17 +230,9 @@ void *ks_store_get(ks_store *s, int64_t interval, const void *key, size_t keylen
   int found;
   size_t i = probe_find(s, h, interval, key, keylen, &found);
   if (found) {
-    ks_entry *e = s->slots[i];
-    if (interval == KS_STORE_NO_INTERVAL && e->touched_ms != now_ms) {
-      /* renew TTL: move to the tail of the LRU list */
-      if (now_ms > e->touched_ms)
-        e->touched_ms = now_ms;
-      ks_list *l = list_find(s, KS_STORE_NO_INTERVAL, 0);
-      if (l->tail != e) {
-        list_unlink(l, e);
-        list_append(l, e);
-      }
-    }
+    ks_entry *e = s->slots[i].e;
+    if (now_ms > e->touched_ms)
+      e->touched_ms = now_ms; /* renews the TTL */
     return entry_record(e);
   }
   if (!create)
@@ -240,9 +246,13 @@ void *ks_store_get(ks_store *s, int64_t interval, const void *key, size_t keylen
   if (l == NULL)
     return NULL;
   size_t key_pad = (keylen + 15u) & ~(size_t)15u;
-  ks_entry *e = calloc(1, entry_size(s, key_pad));
-  if (e == NULL)
+  ks_entry *e = s->free_lists[key_pad / 16];
+  if (e) {
+    s->free_lists[key_pad / 16] = e->next;
+    memset(e, 0, entry_size(s, key_pad));
+  } else if ((e = calloc(1, entry_size(s, key_pad))) == NULL) {
     return NULL;
+  }
   e->hash = h;
   e->interval = interval;
   e->touched_ms = now_ms;
@@ -250,7 +260,8 @@ void *ks_store_get(ks_store *s, int64_t interval, const void *key, size_t keylen
   e->key_pad = (uint16_t)key_pad;
   memcpy(e->data, key, keylen);
   list_append(l, e);
-  s->slots[i] = e;
+  s->slots[i].hash = h;
+  s->slots[i].e = e;
   s->count++;
   s->bytes += entry_size(s, key_pad);
   return entry_record(e);
@@ -266,7 +277,9 @@ static void entry_destroy(ks_store *s, ks_list *l, ks_entry *e, int unlink_from_
   list_unlink(l, e);
   s->count--;
   s->bytes -= entry_size(s, e->key_pad);
-  free(e);
+  /* keep it for the next record of the same key size */
+  e->next = s->free_lists[e->key_pad / 16];
+  s->free_lists[e->key_pad / 16] = e;
 }
 
 int ks_store_remove(ks_store *s, int64_t interval, const void *key, size_t keylen) {
@@ -277,7 +290,7 @@ int ks_store_remove(ks_store *s, int64_t interval, const void *key, size_t keyle
   size_t i = probe_find(s, h, interval, key, keylen, &found);
   if (!found)
     return KS_ENOENT;
-  ks_entry *e = s->slots[i];
+  ks_entry *e = s->slots[i].e;
   slot_delete(s, i);
   entry_destroy(s, list_find(s, interval, 0), e, 0);
   return 0;
@@ -311,10 +324,17 @@ size_t ks_store_expire(ks_store *s, int64_t now_ms) {
   ks_list *l = list_find(s, KS_STORE_NO_INTERVAL, 0);
   if (l == NULL)
     return 0;
+  /* A full pass (touching a record does not reorder the list, which keeps
+   * the hot path free of list surgery); called once per closed interval. */
   size_t n = 0;
-  while (l->head && now_ms - l->head->touched_ms > s->ttl_ms) {
-    entry_destroy(s, l, l->head, 1);
-    n++;
+  ks_entry *e = l->head;
+  while (e) {
+    ks_entry *next = e->next;
+    if (now_ms - e->touched_ms > s->ttl_ms) {
+      entry_destroy(s, l, e, 1);
+      n++;
+    }
+    e = next;
   }
   s->expired += n;
   return n;

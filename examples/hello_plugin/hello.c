@@ -103,6 +103,7 @@ static const ks_plugin_descriptor descriptor = {
     .on_event = hello_event,
     .on_interval_close = hello_close,
     .destroy = hello_destroy,
+    .options = NULL, /* no options: nothing to check */
 };
 
 KS_PLUGIN_EXPORT const ks_plugin_descriptor *kpistream_plugin_entry(void) { return &descriptor; }

@@ -960,6 +960,20 @@ static void op_destroy(void *data) {
     p->api->free(p);
 }
 
+/* Every option key init() reads; the host refuses any other. */
+static const char *const op_options[] = {"short_abandon_threshold",
+                                         "short_abandon_exclude",
+                                         "abandon_rate_denominator",
+                                         "service_level.threshold",
+                                         "service_level.variant",
+                                         "service_level.target",
+                                         "fcr.window",
+                                         "fcr.scope",
+                                         "hold_average_over",
+                                         "contact_ttl",
+                                         "per_agent",
+                                         NULL};
+
 static const ks_plugin_descriptor op_descriptor = {
     KS_PLUGIN_ABI_MAJOR,
     KS_PLUGIN_ABI_MINOR,
@@ -971,7 +985,8 @@ static const ks_plugin_descriptor op_descriptor = {
     op_init,
     op_on_event,
     op_on_interval_close,
-    op_destroy};
+    op_destroy,
+    op_options};
 
 KS_PLUGIN_EXPORT const ks_plugin_descriptor *kpistream_plugin_entry(void) {
   return &op_descriptor;

@@ -118,9 +118,11 @@ static void c_destroy(void *data) {
     c->api->free(c);
 }
 
+static const char *const options[] = {"contact_ttl", NULL};
+
 static const ks_plugin_descriptor desc = {
     KS_PLUGIN_ABI_MAJOR, KS_PLUGIN_ABI_MINOR, sizeof(ks_plugin_descriptor),
     "counter", "1.0.0", "test plugin: events and new contacts per queue",
-    interests, c_init, c_event, c_close, c_destroy};
+    interests, c_init, c_event, c_close, c_destroy, options};
 
 KS_PLUGIN_EXPORT const ks_plugin_descriptor *kpistream_plugin_entry(void) { return &desc; }

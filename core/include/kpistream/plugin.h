@@ -183,16 +183,17 @@ typedef struct ks_host_api {
                              uint32_t record_size, uint32_t version, int64_t ttl_ms);
 
   /* Keyed tables: the record for key in task, or NULL if absent and
-   * create == 0. A created record is zero-filled. The pointer is host-owned
-   * and valid until the next state call on this task. Touching a record
-   * renews its TTL at the task's current event time. */
+   * create == 0. A created record is zero-filled. The pointer is host-owned;
+   * records never move, so it stays valid until the record is removed or
+   * expires (never across callbacks: TTL expiry runs between them). Touching
+   * a record renews its TTL at the task's current event time. */
   void *(*keyed_get)(ks_task *task, ks_table *t, const void *key, size_t keylen, int create);
   /* Remove key; returns 0, or KS_ENOENT when absent. */
   int (*keyed_remove)(ks_task *task, ks_table *t, const void *key, size_t keylen);
 
   /* Windowed tables: the record for key in the interval starting at
-   * interval_start_ms. Same lifetime rules as keyed_get. Returns NULL if the
-   * interval is already closed (the event is late). */
+   * interval_start_ms; valid until that interval's on_interval_close
+   * returns. Returns NULL if the interval is already closed (late). */
   void *(*window_get)(ks_task *task, ks_table *t, int64_t interval_start_ms, const void *key,
                       size_t keylen, int create);
   /* Visit every record of the interval in insertion order. */
@@ -211,6 +212,11 @@ typedef struct ks_host_api {
   /* Memory for the plugin's own private, non-state data (plugin_data). */
   void *(*alloc)(size_t size);
   void (*free)(void *ptr);
+
+  /* Visit every record of a keyed table of the task, in insertion order (e.g.
+   * contacts still waiting at interval close). The callback must not add or
+   * remove records. Returns 0 or the callback's non-zero stop value. */
+  int (*keyed_foreach)(ks_task *task, ks_table *t, ks_record_cb cb, void *ud);
 } ks_host_api;
 
 /* ---- Interval passed to on_interval_close ------------------------------ */
@@ -247,6 +253,11 @@ typedef struct ks_plugin_descriptor {
 
   /* Free plugin_data. Tables are freed by the host. */
   void (*destroy)(void *plugin_data);
+
+  /* Option keys the plugin accepts, NULL-terminated; the host refuses any
+   * other key in the plugin's configuration (typos fail at start). NULL:
+   * the host does not check. */
+  const char *const *options;
 } ks_plugin_descriptor;
 
 typedef const ks_plugin_descriptor *(*ks_plugin_entry_fn)(void);
@@ -292,6 +303,8 @@ static inline void ks_key_add_i64(ks_key *k, int64_t v) {
 static inline int ks_key_part(const void *key, size_t keylen, int index, char *out,
                               size_t outsz) {
   const uint8_t *p = (const uint8_t *)key;
+  if (out == NULL || outsz == 0)
+    return -1;
   size_t off = 0;
   for (int i = 0; off < keylen; i++) {
     size_t n = p[off];
