@@ -685,7 +685,10 @@ static int run_kpistream(const bk_opts *o, const char *bootstrap, pid_t broker_p
   if (lr < 0)
     return -1;
   if (status != 0 || t_assign == 0 || t_eof == 0 || t_stopped == 0) {
-    seterr(err, errsz, "b2: kpistream run exited with %d%s%s (see %s)", status,
+    seterr(err, errsz, "b2: kpistream run exited with %d%s%s%s%s%s (see %s)", status,
+           t_assign == 0 ? "; no 'runner: assigned' line" : "",
+           t_eof == 0 ? "; no 'runner: stopping: all assigned partitions' line" : "",
+           t_stopped == 0 ? "; no 'runner: stopped:' line" : "",
            first_error[0] ? "; first error: " : "", first_error, logp);
     return -1;
   }

@@ -95,7 +95,7 @@ typedef struct bench {
   char self[1024];
   char plugin_path[1024];
   char plugin_name[64];
-  char plugin_note[512];
+  char plugin_note[1024];
   char engine_label[128];
   char ref_path[1024]; /* the tests' counter plugin, as a minimal-plugin reference */
   const char *launcher[3];
@@ -367,7 +367,7 @@ static int choose_plugin(bench *b) {
   if (plugin_probe(b->plugin_path, &b->o, b->plugin_name, sizeof b->plugin_name, why2, sizeof why2) ==
       0) {
     snprintf(b->plugin_note, sizeof b->plugin_note,
-             "STAND-IN: the operations plugin is not usable yet (%s); using the tests' counter "
+             "STAND-IN: the operations plugin is not usable yet (%.400s); using the tests' counter "
              "plugin, so the a2/b2 numbers do NOT meet the issue's definition",
              why);
     fprintf(stderr, "bench_pipeline: warning: %s\n", b->plugin_note);

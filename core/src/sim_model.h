@@ -36,9 +36,10 @@
  *   - talk/hold/wrap times (lognormal), holds, transfers (re-queued, at most
  *     two), escalations, resolution per queue and agent quality;
  *   - customers from a finite pool (about 400,000 x tenant factor x rate
- *     scale, with churn and registrations); customers who abandoned or were
- *     not resolved go on a call-back list, and a share of later arrivals are
- *     those customers (repeat contacts), so the arrival process stays Poisson;
+ *     scale, with churn and registrations); customers who abandoned (back
+ *     after 10 minutes or more) or were not resolved (after 4 hours or more)
+ *     go on call-back lists, and a share of later arrivals are those
+ *     customers (repeat contacts), so the arrival process stays Poisson;
  *   - email/chat: ContactCreated, bot replies (is_bot=true, agent_id "bot";
  *     the chat bot resolves some chats alone), agent responses (public,
  *     sometimes internal notes), email reopens;
