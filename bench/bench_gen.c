@@ -11,12 +11,12 @@
 #define BG_T0_MS INT64_C(1795420800000)
 /* Agents by skill: per tenant 44 voice, 20 chat, 16 email agents; each
  * serves two of the four queues of its channel. */
-#define BG_AGENTS_PER_TENANT 80
-#define BG_VOICE_AGENTS 44
-#define BG_CHAT_AGENTS 20
-#define BG_EMAIL_AGENTS 16
+#define BG_AGENTS_PER_TENANT    80
+#define BG_VOICE_AGENTS         44
+#define BG_CHAT_AGENTS          20
+#define BG_EMAIL_AGENTS         16
 #define BG_CUSTOMERS_PER_TENANT 20000
-#define BG_QUEUES 4
+#define BG_QUEUES               4
 /* Contacts per second of event time, per tenant (~900 an hour). */
 #define BG_CONTACT_RATE_PER_TENANT 0.25
 /* Agent aux breaks per contact (each yields two agent_state events). */
@@ -27,7 +27,7 @@ static const char *const topic_names[BG_N_TOPICS] = {"events.voice", "events.ema
 static const char *const queue_names[BG_QUEUES] = {"sales", "support", "billing", "retention"};
 static const char *const dispositions[] = {"info-given", "sale", "fixed", "follow-up", "refund"};
 static const char *const reasons[] = {"billing-question", "order-status", "technical-issue",
-                                      "cancel-request", "new-purchase", "address-change"};
+                                      "cancel-request",   "new-purchase", "address-change"};
 
 const char *bg_topic_name(unsigned topic) {
   return topic < BG_N_TOPICS ? topic_names[topic] : NULL;
@@ -50,7 +50,9 @@ static uint64_t rng_next(bg_rng *r) {
   return mix64(r->s);
 }
 
-static double rng_unit(bg_rng *r) { return (double)(rng_next(r) >> 11) * 0x1.0p-53; }
+static double rng_unit(bg_rng *r) {
+  return (double)(rng_next(r) >> 11) * 0x1.0p-53;
+}
 
 static uint32_t rng_below(bg_rng *r, uint32_t n) {
   return (uint32_t)(((rng_next(r) >> 32) * (uint64_t)n) >> 32);

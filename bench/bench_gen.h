@@ -24,13 +24,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BG_N_TOPICS 5   /* events.voice, events.email, events.chat, events.agent, events.feedback */
-#define BG_N_BODIES 64  /* body case numbers are < 64 */
+#define BG_N_TOPICS   5 /* events.voice, events.email, events.chat, events.agent, events.feedback */
+#define BG_N_BODIES   64 /* body case numbers are < 64 */
 #define BG_TENANT_MAX 16 /* bytes of a tenant name, NUL included */
 
 typedef struct bg_msgs {
-  uint8_t *data;  /* all encoded messages, back to back */
-  uint64_t *off;  /* n + 1 offsets into data: message i is data[off[i] .. off[i+1]) */
+  uint8_t *data;    /* all encoded messages, back to back */
+  uint64_t *off;    /* n + 1 offsets into data: message i is data[off[i] .. off[i+1]) */
   uint16_t *tenant; /* tenant index of message i */
   uint8_t *topic;   /* input topic index of message i (0 .. BG_N_TOPICS-1) */
   size_t n;

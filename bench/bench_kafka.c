@@ -20,12 +20,12 @@
 
 extern char **environ; /* libc's; passed through to the children unchanged */
 
-#define BK_ARGV_MAX 64
-#define BK_OUTPUT_PARTITIONS 8
+#define BK_ARGV_MAX            64
+#define BK_OUTPUT_PARTITIONS   8
 #define BK_MAX_PARTITION_BYTES (4u * 1024u * 1024u) /* the mock keeps ~5 MiB per partition */
-#define BK_RECORD_OVERHEAD 12 /* bytes a v2 record adds to key + value (varints, attrs) */
-#define BK_BATCH 1024
-#define BK_RUN_TIMEOUT_S 300.0
+#define BK_RECORD_OVERHEAD     12 /* bytes a v2 record adds to key + value (varints, attrs) */
+#define BK_BATCH               1024
+#define BK_RUN_TIMEOUT_S       300.0
 
 static double now_s(void) {
   struct timespec ts;
@@ -88,7 +88,7 @@ static double self_cpu_s(void) {
 
 typedef struct child {
   pid_t pid;
-  int fd;  /* read end of the captured stream */
+  int fd;    /* read end of the captured stream */
   FILE *log; /* where captured lines are copied */
   char buf[16384];
   size_t len;
@@ -235,8 +235,7 @@ typedef struct broker {
   char bootstrap[512];
 } broker;
 
-static int broker_start(const bk_opts *o, broker *b, const char *workdir, char *err,
-                        size_t errsz) {
+static int broker_start(const bk_opts *o, broker *b, const char *workdir, char *err, size_t errsz) {
   char parts[16], outtopic[128], logp[300];
   snprintf(parts, sizeof parts, "%d", o->partitions);
   snprintf(outtopic, sizeof outtopic, "kpi.%s:%d", o->plugin_name, BK_OUTPUT_PARTITIONS);
@@ -278,8 +277,7 @@ static void broker_stop(broker *b) {
 
 /* ---- librdkafka helpers ------------------------------------------------------- */
 
-static int conf_set(rd_kafka_conf_t *conf, const char *k, const char *v, char *err,
-                    size_t errsz) {
+static int conf_set(rd_kafka_conf_t *conf, const char *k, const char *v, char *err, size_t errsz) {
   char why[256];
   if (rd_kafka_conf_set(conf, k, v, why, sizeof why) != RD_KAFKA_CONF_OK) {
     seterr(err, errsz, "kafka property %s=%s: %s", k, v, why);
@@ -317,15 +315,14 @@ static void prod_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
 static int produce_all(const bk_opts *o, const char *bootstrap, bk_result *res, char *err,
                        size_t errsz) {
   const bg_msgs *m = o->msgs;
-  static const char *const props[][2] = {
-      {"linger.ms", "50"},
-      {"batch.num.messages", "10000"},
-      {"batch.size", "1000000"},
-      {"queue.buffering.max.messages", "1000000"},
-      {"queue.buffering.max.kbytes", "1048576"},
-      {"enable.idempotence", "false"},
-      {"compression.type", "none"},
-      {"acks", "all"}};
+  static const char *const props[][2] = {{"linger.ms", "50"},
+                                         {"batch.num.messages", "10000"},
+                                         {"batch.size", "1000000"},
+                                         {"queue.buffering.max.messages", "1000000"},
+                                         {"queue.buffering.max.kbytes", "1048576"},
+                                         {"enable.idempotence", "false"},
+                                         {"compression.type", "none"},
+                                         {"acks", "all"}};
   prod_state st = {0, 0, RD_KAFKA_RESP_ERR_NO_ERROR};
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
   if (conf_set(conf, "bootstrap.servers", bootstrap, err, errsz) != 0 ||
@@ -475,18 +472,15 @@ static int topic_index(const char *name) {
   return -1;
 }
 
-static int run_counter(const bk_opts *o, const char *bootstrap, pid_t broker_pid, int k,
-                       bk_run *r, char *err, size_t errsz) {
+static int run_counter(const bk_opts *o, const char *bootstrap, pid_t broker_pid, int k, bk_run *r,
+                       char *err, size_t errsz) {
   /* The same settings kpistream's consumer uses (core/src/kafka_consumer.c). */
-  static const char *const props[][2] = {{"auto.offset.reset", "earliest"},
-                                         {"partition.assignment.strategy", "range"},
-                                         {"queued.min.messages", "200000"},
-                                         {"queued.max.messages.kbytes", "262144"},
-                                         {"fetch.wait.max.ms", "100"},
-                                         {"session.timeout.ms", "10000"},
-                                         {"enable.auto.commit", "false"},
-                                         {"enable.auto.offset.store", "false"},
-                                         {"enable.partition.eof", "true"}};
+  static const char *const props[][2] = {
+      {"auto.offset.reset", "earliest"}, {"partition.assignment.strategy", "range"},
+      {"queued.min.messages", "200000"}, {"queued.max.messages.kbytes", "262144"},
+      {"fetch.wait.max.ms", "100"},      {"session.timeout.ms", "10000"},
+      {"enable.auto.commit", "false"},   {"enable.auto.offset.store", "false"},
+      {"enable.partition.eof", "true"}};
   memset(r, 0, sizeof *r);
   if (o->partitions > 4096) {
     seterr(err, errsz, "b1: at most 4096 partitions");
@@ -560,8 +554,9 @@ static int run_counter(const bk_opts *o, const char *bootstrap, pid_t broker_pid
       break;
     }
     if (now_s() > deadline) {
-      seterr(err, errsz, "b1: not at the end of every partition after %.0f s (%" PRIu64
-             " messages counted)", BK_RUN_TIMEOUT_S, count);
+      seterr(err, errsz,
+             "b1: not at the end of every partition after %.0f s (%" PRIu64 " messages counted)",
+             BK_RUN_TIMEOUT_S, count);
       rc = -1;
     }
   }
@@ -660,8 +655,9 @@ static int run_kpistream(const bk_opts *o, const char *bootstrap, pid_t broker_p
     else if ((p = strstr(line, "runner: stopped: ")) != NULL) {
       t_stopped = t_line;
       unsigned long long ev = 0, disp = 0, rej = 0, dl = 0, late = 0, res = 0, ic = 0, pe = 0;
-      if (sscanf(p, "runner: stopped: events %llu, dispatched %llu, rejected %llu (dead-lettered "
-                    "%llu), late %llu, results %llu, intervals closed %llu, plugin errors %llu",
+      if (sscanf(p,
+                 "runner: stopped: events %llu, dispatched %llu, rejected %llu (dead-lettered "
+                 "%llu), late %llu, results %llu, intervals closed %llu, plugin errors %llu",
                  &ev, &disp, &rej, &dl, &late, &res, &ic, &pe) == 8) {
         r->events = ev;
         r->rejected = rej;
@@ -675,8 +671,8 @@ static int run_kpistream(const bk_opts *o, const char *bootstrap, pid_t broker_p
   }
   if (lr < 0) {
     kill(c.pid, SIGTERM);
-    seterr(err, errsz, "b2: kpistream run did not finish within %.0f s (see %s)",
-           BK_RUN_TIMEOUT_S, logp);
+    seterr(err, errsz, "b2: kpistream run did not finish within %.0f s (see %s)", BK_RUN_TIMEOUT_S,
+           logp);
   }
   struct rusage ru;
   memset(&ru, 0, sizeof ru);
@@ -782,8 +778,8 @@ int bk_run_all(const bk_opts *o, bk_result *out, char *err, size_t errsz) {
     rc = run_counter(o, b.bootstrap, b.c.pid, k, &out->b1[k], err, errsz);
     if (rc != 0)
       break;
-    progress("run %d/%d: b1 %.2f s for %" PRIu64 " messages; b2 kpistream run --until-eof",
-             k + 1, runs, out->b1[k].work_s, out->b1[k].events);
+    progress("run %d/%d: b1 %.2f s for %" PRIu64 " messages; b2 kpistream run --until-eof", k + 1,
+             runs, out->b1[k].work_s, out->b1[k].events);
     rc = run_kpistream(o, b.bootstrap, b.c.pid, out->workdir, k, &out->b2[k], err, errsz);
     if (rc != 0)
       break;

@@ -21,25 +21,25 @@
 
 typedef struct bk_opts {
   const bg_msgs *msgs;
-  int partitions;            /* per input topic; message i goes to tenant[i] % partitions */
-  int runs;                  /* runs of b1 and of b2 (interleaved) */
+  int partitions;              /* per input topic; message i goes to tenant[i] % partitions */
+  int runs;                    /* runs of b1 and of b2 (interleaved) */
   const char *const *launcher; /* argv prefix for a kpistream subcommand, NULL-terminated */
   const char *plugin_name;
   const char *plugin_path;
   const ks_kv *plugin_options; /* written into the run config */
   size_t n_plugin_options;
-  int keep;                  /* keep the work directory (config, logs) */
+  int keep; /* keep the work directory (config, logs) */
 } bk_opts;
 
 typedef struct bk_run {
   int ok;
-  double join_s;   /* start (b1: rd_kafka_new; b2: spawn) -> partitions assigned */
-  double work_s;   /* assigned -> every assigned partition at its end (all consumed) */
-  double tail_s;   /* b2: end of input -> results delivered, offsets committed, "stopped" */
-  double total_s;  /* start -> exit */
-  double cpu_s;    /* CPU time of the consumer's process (user + system) */
+  double join_s;       /* start (b1: rd_kafka_new; b2: spawn) -> partitions assigned */
+  double work_s;       /* assigned -> every assigned partition at its end (all consumed) */
+  double tail_s;       /* b2: end of input -> results delivered, offsets committed, "stopped" */
+  double total_s;      /* start -> exit */
+  double cpu_s;        /* CPU time of the consumer's process (user + system) */
   double broker_cpu_s; /* CPU time the broker process used meanwhile */
-  uint64_t events; /* messages counted (b1) / events processed (b2) */
+  uint64_t events;     /* messages counted (b1) / events processed (b2) */
   uint64_t results, rejected, late, plugin_errors;
 } bk_run;
 

@@ -19,7 +19,6 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <librdkafka/rdkafka.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,19 +36,22 @@
 #ifndef KS_BENCH_PLUGIN_DIR
 #define KS_BENCH_PLUGIN_DIR "plugins"
 #endif
+#ifndef KS_BENCH_KPISTREAM
+#define KS_BENCH_KPISTREAM "core/kpistream"
+#endif
 #ifndef KS_BENCH_BUILD_TYPE
 #define KS_BENCH_BUILD_TYPE "unknown"
 #endif
 
-#define MAX_RUNS 32
-#define DEFAULT_EVENTS 2000000
-#define DEFAULT_RUNS 5
+#define MAX_RUNS            32
+#define DEFAULT_EVENTS      2000000
+#define DEFAULT_RUNS        5
 #define DEFAULT_BROKER_RUNS 3
-#define TARGET_INPROC 1500000.0
-#define TARGET_RATIO 0.6
-#define SEED UINT64_C(20261123)
-#define INTERVAL_MS (15 * 60 * 1000)
-#define LATENESS_MS (30 * 1000)
+#define TARGET_INPROC       1500000.0
+#define TARGET_RATIO        0.6
+#define SEED                UINT64_C(20261123)
+#define INTERVAL_MS         (15 * 60 * 1000)
+#define LATENESS_MS         (30 * 1000)
 
 typedef struct options {
   size_t events;
@@ -58,9 +60,9 @@ typedef struct options {
   int skip_broker;
   int tenants; /* = partitions per input topic */
   int keep;
-  int only_engine; /* --only-engine: just a2 with the plugin (for profilers) */
-  const char *plugin;    /* NULL: operations, else the counter test plugin */
-  ks_kv popts[16];       /* --plugin-option KEY=VALUE (strings point into argv) */
+  int only_engine;    /* --only-engine: just a2 with the plugin (for profilers) */
+  const char *plugin; /* NULL: operations, else the counter test plugin */
+  ks_kv popts[16];    /* --plugin-option KEY=VALUE (strings point into argv) */
   size_t n_popts;
   const char *kpistream; /* NULL: the built binary if present, else this program */
 } options;
@@ -244,8 +246,8 @@ static double decode_validate(const bg_msgs *m, ks_arena *a, uint64_t *check, do
 
 /* ---- (a2) the engine --------------------------------------------------------- */
 
-static int drop_sink(void *ud, const char *topic, const void *key, size_t keylen,
-                     const void *value, size_t valuelen, const ks_result *r) {
+static int drop_sink(void *ud, const char *topic, const void *key, size_t keylen, const void *value,
+                     size_t valuelen, const ks_result *r) {
   (void)topic;
   (void)key;
   (void)value;
@@ -255,8 +257,8 @@ static int drop_sink(void *ud, const char *topic, const void *key, size_t keylen
   return 0;
 }
 
-static int engine_make(ks_engine **e, engine_outcome *out, const char *plugin,
-                       const ks_kv *popts, size_t n_popts, int tasks, char *err, size_t errsz) {
+static int engine_make(ks_engine **e, engine_outcome *out, const char *plugin, const ks_kv *popts,
+                       size_t n_popts, int tasks, char *err, size_t errsz) {
   const char *topics[BG_N_TOPICS];
   for (unsigned t = 0; t < BG_N_TOPICS; t++)
     topics[t] = bg_topic_name(t);
@@ -344,7 +346,8 @@ static int choose_plugin(bench *b) {
   char why[512] = "";
   if (b->o.plugin) {
     snprintf(b->plugin_path, sizeof b->plugin_path, "%s", b->o.plugin);
-    if (plugin_probe(b->plugin_path, &b->o, b->plugin_name, sizeof b->plugin_name, why, sizeof why)) {
+    if (plugin_probe(b->plugin_path, &b->o, b->plugin_name, sizeof b->plugin_name, why,
+                     sizeof why)) {
       fprintf(stderr, "bench_pipeline: --plugin: %s\n", why);
       return -1;
     }
@@ -352,7 +355,8 @@ static int choose_plugin(bench *b) {
     return 0;
   }
   snprintf(b->plugin_path, sizeof b->plugin_path, "%s/kpi_operations.so", KS_BENCH_PLUGIN_DIR);
-  if (plugin_probe(b->plugin_path, &b->o, b->plugin_name, sizeof b->plugin_name, why, sizeof why) == 0) {
+  if (plugin_probe(b->plugin_path, &b->o, b->plugin_name, sizeof b->plugin_name, why, sizeof why) ==
+      0) {
     snprintf(b->plugin_note, sizeof b->plugin_note, "the operations KPI family");
 #ifdef KS_BENCH_TEST_PLUGIN_DIR
     snprintf(b->ref_path, sizeof b->ref_path, "%s/counter.so", KS_BENCH_TEST_PLUGIN_DIR);
@@ -364,8 +368,8 @@ static int choose_plugin(bench *b) {
 #ifdef KS_BENCH_TEST_PLUGIN_DIR
   char why2[512] = "";
   snprintf(b->plugin_path, sizeof b->plugin_path, "%s/counter.so", KS_BENCH_TEST_PLUGIN_DIR);
-  if (plugin_probe(b->plugin_path, &b->o, b->plugin_name, sizeof b->plugin_name, why2, sizeof why2) ==
-      0) {
+  if (plugin_probe(b->plugin_path, &b->o, b->plugin_name, sizeof b->plugin_name, why2,
+                   sizeof why2) == 0) {
     snprintf(b->plugin_note, sizeof b->plugin_note,
              "STAND-IN: the operations plugin is not usable yet (%.400s); using the tests' counter "
              "plugin, so the a2/b2 numbers do NOT meet the issue's definition",
@@ -480,8 +484,7 @@ static void print_inproc(const bench *b) {
   print_series(&b->s_engine_ref, n, "reference: host + a trivial plugin");
   double rate = b->s_engine.n ? (double)n / median(b->s_engine.t, b->s_engine.n) : 0;
   char note[160];
-  snprintf(note, sizeof note, "target >= 1,500,000: %s%s",
-           rate >= TARGET_INPROC ? "MET" : "MISSED",
+  snprintf(note, sizeof note, "target >= 1,500,000: %s%s", rate >= TARGET_INPROC ? "MET" : "MISSED",
            strcmp(b->plugin_name, "operations") ? " (stand-in plugin!)" : "");
   print_series(&b->s_engine, n, note);
   const ks_engine_stats *st = &b->with_plugin.st;
@@ -600,8 +603,7 @@ static int parse_num(const char *opt, const char *s, long long lo, long long hi,
   errno = 0;
   long long v = strtoll(s, &end, 10);
   if (errno || end == s || *end || v < lo || v > hi) {
-    fprintf(stderr, "bench_pipeline: %s: '%s' is not a number from %lld to %lld\n", opt, s, lo,
-            hi);
+    fprintf(stderr, "bench_pipeline: %s: '%s' is not a number from %lld to %lld\n", opt, s, lo, hi);
     return -1;
   }
   *out = v;
@@ -610,13 +612,18 @@ static int parse_num(const char *opt, const char *s, long long lo, long long hi,
 
 /* Returns -1 to continue, else an exit status. */
 static int parse_options(options *o, int argc, char **argv) {
-  static const struct option longopts[] = {
-      {"events", required_argument, NULL, 'n'},    {"runs", required_argument, NULL, 'r'},
-      {"broker-runs", required_argument, NULL, 'R'}, {"skip-broker", no_argument, NULL, 's'},
-      {"tenants", required_argument, NULL, 't'},   {"plugin", required_argument, NULL, 'p'},
-      {"kpistream", required_argument, NULL, 'k'}, {"keep", no_argument, NULL, 'K'},
-      {"only-engine", no_argument, NULL, 'E'},     {"plugin-option", required_argument, NULL, 'o'},
-      {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0}};
+  static const struct option longopts[] = {{"events", required_argument, NULL, 'n'},
+                                           {"runs", required_argument, NULL, 'r'},
+                                           {"broker-runs", required_argument, NULL, 'R'},
+                                           {"skip-broker", no_argument, NULL, 's'},
+                                           {"tenants", required_argument, NULL, 't'},
+                                           {"plugin", required_argument, NULL, 'p'},
+                                           {"kpistream", required_argument, NULL, 'k'},
+                                           {"keep", no_argument, NULL, 'K'},
+                                           {"only-engine", no_argument, NULL, 'E'},
+                                           {"plugin-option", required_argument, NULL, 'o'},
+                                           {"help", no_argument, NULL, 'h'},
+                                           {NULL, 0, NULL, 0}};
   memset(o, 0, sizeof *o);
   o->events = DEFAULT_EVENTS;
   o->runs = DEFAULT_RUNS;
@@ -721,8 +728,8 @@ static int run_inproc(bench *b) {
       series_add(&b->s_arena, t, c);
       t = decode_validate(m, &arena, &check, &c);
       series_add(&b->s_validate, t, c);
-      if ((rc = engine_run(m, b->o.tenants, NULL, &b->o, &t, &c, &b->no_plugin, err,
-                           sizeof err)) != 0)
+      if ((rc = engine_run(m, b->o.tenants, NULL, &b->o, &t, &c, &b->no_plugin, err, sizeof err)) !=
+          0)
         break;
       series_add(&b->s_engine0, t, c);
       if (b->ref_path[0]) {

@@ -18,9 +18,14 @@ stop() {
   trap - INT TERM EXIT
   echo
   echo "stopping demo..."
-  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill -TERM "${pids[$i]}" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  # newest first, one at a time: kpistream delivers and commits while the
+  # broker is still up
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    kill -TERM "${pids[$i]}" 2>/dev/null || true
+    wait "${pids[$i]}" 2>/dev/null || true
+  done
   echo "stopped. logs in $RUN/"
+  exit 0
 }
 trap stop INT TERM EXIT
 
@@ -36,4 +41,8 @@ pids+=($!)
   > "$RUN/simulate.log" 2>&1 &
 pids+=($!)
 echo "simulator and kpistream running; KPI tables appear as intervals close (Ctrl-C to stop)"
-"$KS" watch --bootstrap-file "$RUN/bootstrap" --from-beginning -t kpi.operations
+# watch runs in the background too, so Ctrl-C (or SIGTERM) reaches the trap at
+# once and every process is stopped in reverse order.
+"$KS" watch --bootstrap-file "$RUN/bootstrap" --from-beginning -t kpi.operations &
+pids+=($!)
+wait "${pids[-1]}"

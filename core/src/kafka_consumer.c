@@ -11,6 +11,7 @@
 
 #define KS_BATCH 1024
 #define KS_BATCHES_PER_WAKEUP 16
+#define KS_CLOSE_DEADLINE_MS 10000
 
 struct ks_consumer {
   rd_kafka_t *rk;
@@ -242,7 +243,19 @@ void ks_consumer_close(ks_consumer *c) {
     return;
   c->closed = 1;
   stop_handles(c);
-  rd_kafka_consumer_close(c->rk); /* serves the final revoke through rebalance_cb */
+  /* Leave the group in the background and serve the final revoke through
+   * rebalance_cb, but never wait longer than KS_CLOSE_DEADLINE_MS: a broker
+   * that is gone must not keep a stopping process alive. */
+  rd_kafka_queue_t *cq = rd_kafka_queue_new(c->rk);
+  rd_kafka_error_t *err = rd_kafka_consumer_close_queue(c->rk, cq);
+  if (err) {
+    rd_kafka_error_destroy(err);
+  } else {
+    uint64_t deadline = uv_hrtime() + (uint64_t)KS_CLOSE_DEADLINE_MS * 1000000u;
+    while (!rd_kafka_consumer_closed(c->rk) && uv_hrtime() < deadline)
+      rd_kafka_queue_poll_callback(cq, 100);
+  }
+  rd_kafka_queue_destroy(cq);
 }
 
 void ks_consumer_free(ks_consumer *c) {

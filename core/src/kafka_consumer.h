@@ -52,7 +52,8 @@ int ks_consumer_subscribe(ks_consumer *c, char *const *topics, size_t n, char *e
 int ks_consumer_commit(ks_consumer *c, const rd_kafka_topic_partition_list_t *offsets, int async);
 
 /* Stop reading (handles closed asynchronously) and leave the group: blocks
- * until librdkafka has revoked the assignment (handlers are called). */
+ * until librdkafka has revoked the assignment (handlers are called), at most
+ * 10 s (a broker that is gone does not hold the process). */
 void ks_consumer_close(ks_consumer *c);
 void ks_consumer_free(ks_consumer *c);
 
