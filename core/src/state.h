@@ -46,7 +46,7 @@ void *ks_store_get(ks_store *s, int64_t interval, const void *key, size_t keylen
 int ks_store_remove(ks_store *s, int64_t interval, const void *key, size_t keylen);
 
 /* Visit the records of one interval (KS_STORE_NO_INTERVAL: all keyed
- * records, in insertion order). The callback may not add or
+ * records, in no set order). The callback may not add or
  * remove records. Returns 0, or the callback's non-zero stop value. */
 int ks_store_foreach(ks_store *s, int64_t interval, ks_record_cb cb, void *ud);
 

@@ -213,7 +213,7 @@ typedef struct ks_host_api {
   void *(*alloc)(size_t size);
   void (*free)(void *ptr);
 
-  /* Visit every record of a keyed table of the task, in insertion order (e.g.
+  /* Visit every live record of a keyed table of the task, in no set order (e.g.
    * contacts still waiting at interval close). The callback must not add or
    * remove records. Returns 0 or the callback's non-zero stop value. */
   int (*keyed_foreach)(ks_task *task, ks_table *t, ks_record_cb cb, void *ud);
