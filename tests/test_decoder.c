@@ -111,8 +111,8 @@ static void garbage_and_truncation_are_refused(void **state) {
   assert_true(refused > 0);
   /* an unknown body field (number 62 is known; 57 is not) */
   const uint8_t unknown_body[] = {0x10, 0x80, 0xa0, 0xe5, 0xd2, 0x9e, 0x34, /* time */
-                                  0x1a, 0x01, 'x',                         /* tenant */
-                                  0xca, 0x03, 0x00};                       /* field 57, len 0 */
+                                  0x1a, 0x01, 'x',                          /* tenant */
+                                  0xca, 0x03, 0x00};                        /* field 57, len 0 */
   ks_arena_reset(&a);
   assert_null(ks_decode_event(&a, unknown_body, sizeof unknown_body, reason, sizeof reason));
   assert_string_equal(reason, "unknown body type (newer schema?)");

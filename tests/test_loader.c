@@ -11,8 +11,8 @@
 
 #include "engine.h"
 
-static int null_sink(void *ud, const char *topic, const void *key, size_t keylen,
-                     const void *value, size_t valuelen, const ks_result *r) {
+static int null_sink(void *ud, const char *topic, const void *key, size_t keylen, const void *value,
+                     size_t valuelen, const ks_result *r) {
   (void)ud, (void)topic, (void)key, (void)keylen, (void)value, (void)valuelen, (void)r;
   return 0;
 }
@@ -121,7 +121,8 @@ static void unknown_option_is_refused(void **state) {
   ks_engine *e = new_engine();
   ks_kv opt = {"contact_tll", "1h"};
   assert_int_equal(ks_engine_add_plugin(e, path, NULL, &opt, 1, err, sizeof err), KS_EINVAL);
-  assert_non_null(strstr(err, "counter.so (counter): unknown option 'contact_tll' (accepted: contact_ttl)"));
+  assert_non_null(
+      strstr(err, "counter.so (counter): unknown option 'contact_tll' (accepted: contact_ttl)"));
   ks_engine_free(e);
 }
 

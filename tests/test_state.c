@@ -98,8 +98,8 @@ static void ttl_expires_least_recently_touched(void **state) {
   ks_store_get(s, KS_STORE_NO_INTERVAL, "a", 1, 1, 1000);
   ks_store_get(s, KS_STORE_NO_INTERVAL, "b", 1, 1, 1050);
   ks_store_get(s, KS_STORE_NO_INTERVAL, "a", 1, 0, 1080); /* touch renews a */
-  assert_int_equal(ks_store_expire(s, 1150), 0); /* b idle 100: not more than ttl */
-  assert_int_equal(ks_store_expire(s, 1151), 1); /* b idle 101 */
+  assert_int_equal(ks_store_expire(s, 1150), 0);          /* b idle 100: not more than ttl */
+  assert_int_equal(ks_store_expire(s, 1151), 1);          /* b idle 101 */
   assert_null(ks_store_get(s, KS_STORE_NO_INTERVAL, "b", 1, 0, 1151));
   assert_non_null(ks_store_get(s, KS_STORE_NO_INTERVAL, "a", 1, 0, 1151));
   ks_store_free(s);

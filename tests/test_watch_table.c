@@ -79,7 +79,7 @@ static void test_table(void **state) {
       mk("service_level", "ratio", 0, 0, 1, "billing", ""),
       mk("offered", "contacts", 1, 99, 0, "", ""),
       mk("aht", "seconds", 1, 290, 1, "billing", "a-1"), /* agent row: hidden */
-      mk("unknown_metric", "", 1, 1, 1, "billing", ""),   /* not a default column */
+      mk("unknown_metric", "", 1, 1, 1, "billing", ""),  /* not a default column */
   };
   ks_watch_table_opts o = {0};
   char *out = render(rs, sizeof rs / sizeof rs[0], &o);

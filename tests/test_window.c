@@ -135,7 +135,7 @@ static void unseen_partition_holds_watermark_until_idle(void **state) {
   assert_int_equal(ks_engine_watermark(e, 0), INT64_MIN);
   q(e, 1, t10 + EB_MIN(20), "c", 0); /* min(10:40, 10:20) = 10:20 */
   assert_int_equal(ks_engine_watermark(e, 0), t10 + EB_MIN(20));
-  assert_int_equal(g.n, 2); /* 10:00 closed */
+  assert_int_equal(g.n, 2);       /* 10:00 closed */
   ks_engine_set_idle(e, 0, 1, 1); /* chat caught up: only voice counts */
   ks_engine_advance(e);
   assert_int_equal(ks_engine_watermark(e, 0), t10 + EB_MIN(40));

@@ -22,7 +22,9 @@ static ks_arena_chunk *chunk_new(size_t cap) {
   return c;
 }
 
-static void *pb_alloc(void *ud, size_t n) { return ks_arena_alloc(ud, n); }
+static void *pb_alloc(void *ud, size_t n) {
+  return ks_arena_alloc(ud, n);
+}
 static void pb_free(void *ud, void *p) {
   (void)ud;
   (void)p; /* released wholesale by ks_arena_reset */

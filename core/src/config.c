@@ -145,7 +145,9 @@ static const char *scalar(parse_ctx *c, yaml_node_t *n, const char *key) {
   return (const char *)n->data.scalar.value;
 }
 
-static yaml_node_t *node(parse_ctx *c, int id) { return yaml_document_get_node(c->doc, id); }
+static yaml_node_t *node(parse_ctx *c, int id) {
+  return yaml_document_get_node(c->doc, id);
+}
 
 static int set_str(parse_ctx *c, yaml_node_t *v, const char *key, char **out) {
   const char *s = scalar(c, v, key);
@@ -200,8 +202,8 @@ static yaml_node_t *map_get(parse_ctx *c, yaml_node_t *m, const char *key) {
 }
 
 /* Refuse keys of a section not in `known` (typos fail loudly). */
-static int check_keys(parse_ctx *c, yaml_node_t *m, const char *section,
-                      const char *const *known, const char *expected) {
+static int check_keys(parse_ctx *c, yaml_node_t *m, const char *section, const char *const *known,
+                      const char *expected) {
   if (m->type != YAML_MAPPING_NODE)
     return fail(c, m, "'%s' must be a mapping", section);
   for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
@@ -238,8 +240,7 @@ static int load_input(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
   if (t) {
     if (t->type != YAML_SEQUENCE_NODE)
       return fail(c, t, "'input.topics' must be a list of topic names");
-    for (yaml_node_item_t *i = t->data.sequence.items.start; i < t->data.sequence.items.top;
-         i++) {
+    for (yaml_node_item_t *i = t->data.sequence.items.start; i < t->data.sequence.items.top; i++) {
       const char *s = scalar(c, node(c, *i), "input.topics[]");
       if (s == NULL)
         return KS_ECONFIG;
@@ -311,8 +312,7 @@ static int load_plugins(parse_ctx *c, ks_config *cfg, yaml_node_t *s) {
         return fail(c, v, "plugin '%s' is listed twice", p->name);
     if ((v = map_get(c, m, "path")) != NULL && (rc = set_str(c, v, "plugins[].path", &p->path)))
       return rc;
-    if ((v = map_get(c, m, "topic")) != NULL &&
-        (rc = set_str(c, v, "plugins[].topic", &p->topic)))
+    if ((v = map_get(c, m, "topic")) != NULL && (rc = set_str(c, v, "plugins[].topic", &p->topic)))
       return rc;
     if ((v = map_get(c, m, "options")) != NULL &&
         (rc = load_kv_map(c, v, "plugins[].options", &p->options, &p->n_options, NULL)))
@@ -322,8 +322,8 @@ static int load_plugins(parse_ctx *c, ks_config *cfg, yaml_node_t *s) {
 }
 
 static int load_root(parse_ctx *c, ks_config *cfg) {
-  static const char *const known[] = {"kafka",      "input",     "intervals",      "plugin_dir",
-                                      "plugins",    "log_level", "stats_interval", NULL};
+  static const char *const known[] = {"kafka",   "input",     "intervals",      "plugin_dir",
+                                      "plugins", "log_level", "stats_interval", NULL};
   yaml_node_t *root = yaml_document_get_root_node(c->doc);
   if (root == NULL)
     return fail(c, NULL, "empty configuration");
@@ -372,8 +372,8 @@ int ks_config_load_string(ks_config *cfg, const char *yaml, size_t len, const ch
   if (!yaml_parser_load(&parser, &doc)) {
     snprintf(errstr, errstr_size, "%s:%zu:%zu: YAML syntax error: %s%s%s", name,
              parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-             parser.problem ? parser.problem : "unknown problem",
-             parser.context ? " " : "", parser.context ? parser.context : "");
+             parser.problem ? parser.problem : "unknown problem", parser.context ? " " : "",
+             parser.context ? parser.context : "");
     yaml_parser_delete(&parser);
     return KS_ECONFIG;
   }

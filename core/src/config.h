@@ -71,8 +71,7 @@ int ks_config_set_consumer(ks_config *cfg, const char *key, const char *value);
 /* Value of a kafka property, searching common properties; NULL if unset. */
 const char *ks_config_kafka_get(const ks_config *cfg, const char *key);
 /* Resolve a plugin's path against plugin_dir into buf. */
-void ks_config_plugin_path(const ks_config *cfg, const ks_config_plugin *p, char *buf,
-                           size_t size);
+void ks_config_plugin_path(const ks_config *cfg, const ks_config_plugin *p, char *buf, size_t size);
 void ks_config_free(ks_config *cfg);
 
 #endif

@@ -28,7 +28,7 @@ const Kpistream__V1__Event *ks_decode_event(ks_arena *arena, const void *buf, si
 const char *ks_body_name(uint32_t body_case);
 
 /* Highest body field number the schema knows (for routing tables). */
-#define KS_BODY_MAX 63
+#define KS_BODY_MAX       63
 #define KS_BODY_MAX_ROUTE KS_BODY_MAX
 
 #endif

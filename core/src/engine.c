@@ -126,8 +126,7 @@ static void drop_tables_of(ks_engine *e, ks_plugin_ctx *p) {
 }
 
 int ks_engine_add_plugin(ks_engine *e, const char *path, const char *output_topic,
-                         const ks_kv *config, size_t n_config, char *errstr,
-                         size_t errstr_size) {
+                         const ks_kv *config, size_t n_config, char *errstr, size_t errstr_size) {
   for (size_t i = 0; i < e->cap_tasks; i++)
     if (e->tasks[i]) {
       snprintf(errstr, errstr_size, "plugin %s: plugins must be added before tasks open", path);
@@ -182,7 +181,8 @@ int ks_engine_add_plugin(ks_engine *e, const char *path, const char *output_topi
         char list[512] = "";
         size_t off = 0;
         for (const char *const *o = p->desc->options; *o && off < sizeof list; o++)
-          off += (size_t)snprintf(list + off, sizeof list - off, "%s%s", o == p->desc->options ? "" : ", ", *o);
+          off += (size_t)snprintf(list + off, sizeof list - off, "%s%s",
+                                  o == p->desc->options ? "" : ", ", *o);
         snprintf(errstr, errstr_size, "plugin %s (%s): unknown option '%s' (accepted: %s)", path,
                  p->desc->name, config[i].key, list);
         plugin_free(p);
@@ -238,7 +238,9 @@ static ks_task *task_get(const ks_engine *e, int32_t id) {
   return e->tasks[id];
 }
 
-int ks_engine_task_exists(const ks_engine *e, int32_t task) { return task_get(e, task) != NULL; }
+int ks_engine_task_exists(const ks_engine *e, int32_t task) {
+  return task_get(e, task) != NULL;
+}
 
 int ks_engine_task_open(ks_engine *e, int32_t id) {
   if (id < 0 || id > 1000000)
@@ -304,9 +306,8 @@ int ks_engine_emit(ks_plugin_ctx *ctx, ks_task *task, const ks_result *r) {
   const char *bad = ks_result_validate(r);
   if (bad) {
     ks_engine_log(e, KS_LOG_ERROR, ctx->name, "emit refused: %s (metric %s)", bad,
-                  r && r->struct_size >= sizeof(uint32_t) + sizeof(char *) && r->metric
-                      ? r->metric
-                      : "?");
+                  r && r->struct_size >= sizeof(uint32_t) + sizeof(char *) && r->metric ? r->metric
+                                                                                        : "?");
     ctx->errors++;
     return KS_EINVAL;
   }
@@ -374,10 +375,9 @@ int ks_engine_flush_all(ks_engine *e) {
     if (t == NULL || t->clock.next_close == KS_NO_TIME)
       continue;
     /* Close through the last interval holding data, or the current one. */
-    int64_t last = t->clock.n_open ? t->clock.open[t->clock.n_open - 1].start
-                                   : t->clock.next_close;
-    int64_t nowi = t->now_ms != KS_NO_TIME ? ks_interval_floor(t->now_ms, e->opts.interval_ms)
-                                           : last;
+    int64_t last = t->clock.n_open ? t->clock.open[t->clock.n_open - 1].start : t->clock.next_close;
+    int64_t nowi =
+        t->now_ms != KS_NO_TIME ? ks_interval_floor(t->now_ms, e->opts.interval_ms) : last;
     if (nowi > last)
       last = nowi;
     ks_watermark_force(&t->wm, last + e->opts.interval_ms + e->opts.grace_ms);
@@ -434,8 +434,8 @@ int ks_engine_process(ks_engine *e, int32_t task, uint32_t topic_index, int64_t 
     e->stats.events_late++;
     if (reason && reason_size)
       snprintf(reason, reason_size,
-               "late: event time %lld is in interval %lld, closed at watermark %lld",
-               (long long)ts, (long long)istart, (long long)t->wm.value);
+               "late: event time %lld is in interval %lld, closed at watermark %lld", (long long)ts,
+               (long long)istart, (long long)t->wm.value);
     return KS_LATE;
   }
   ks_watermark_observe(&t->wm, topic_index, ts);
@@ -450,7 +450,7 @@ int ks_engine_process(ks_engine *e, int32_t task, uint32_t topic_index, int64_t 
   }
   if (ks_clock_touch(&t->clock, istart, topic_index, offset) != 0)
     return KS_ENOMEM;
-  ks_event ev = {msg, body, ts, istart, istart + e->opts.interval_ms, e->topics[topic_index],
+  ks_event ev = {msg,  body,  ts, istart, istart + e->opts.interval_ms, e->topics[topic_index],
                  task, offset};
   t->cur_part = topic_index;
   t->cur_offset = offset;
@@ -472,9 +472,13 @@ int ks_engine_process(ks_engine *e, int32_t task, uint32_t topic_index, int64_t 
   return KS_PROCESSED;
 }
 
-void ks_engine_get_stats(const ks_engine *e, ks_engine_stats *out) { *out = e->stats; }
+void ks_engine_get_stats(const ks_engine *e, ks_engine_stats *out) {
+  *out = e->stats;
+}
 
-size_t ks_engine_plugin_count(const ks_engine *e) { return e->n_plugins; }
+size_t ks_engine_plugin_count(const ks_engine *e) {
+  return e->n_plugins;
+}
 const char *ks_engine_plugin_topic(const ks_engine *e, size_t i) {
   return i < e->n_plugins ? e->plugins[i]->topic : NULL;
 }

@@ -71,8 +71,7 @@ typedef struct ks_engine_stats {
 
 /* Create an engine. On error returns a negative code and writes a
  * human-readable reason into errstr. */
-int ks_engine_new(ks_engine **out, const ks_engine_options *opts, char *errstr,
-                  size_t errstr_size);
+int ks_engine_new(ks_engine **out, const ks_engine_options *opts, char *errstr, size_t errstr_size);
 void ks_engine_free(ks_engine *e);
 
 /* Load a plugin from a shared object and call its init(). output_topic NULL

@@ -121,8 +121,7 @@ static int table_ok(ks_task *task, ks_table *t, ks_table_kind kind) {
   return 1;
 }
 
-static void *api_keyed_get(ks_task *task, ks_table *t, const void *key, size_t keylen,
-                           int create) {
+static void *api_keyed_get(ks_task *task, ks_table *t, const void *key, size_t keylen, int create) {
   if (!table_ok(task, t, KS_TABLE_KEYED))
     return NULL;
   ks_store *s = ks_task_store(task, t);
@@ -172,13 +171,21 @@ static int api_keyed_foreach(ks_task *task, ks_table *t, ks_record_cb cb, void *
   return s ? ks_store_foreach(s, KS_STORE_NO_INTERVAL, cb, ud) : 0;
 }
 
-static int32_t api_task_id(const ks_task *task) { return task ? task->id : -1; }
-static int64_t api_task_watermark(const ks_task *task) { return task ? task->wm.value : 0; }
+static int32_t api_task_id(const ks_task *task) {
+  return task ? task->id : -1;
+}
+static int64_t api_task_watermark(const ks_task *task) {
+  return task ? task->wm.value : 0;
+}
 static int64_t api_interval_length(const ks_plugin_ctx *ctx) {
   return ctx->engine->opts.interval_ms;
 }
-static void *api_alloc(size_t n) { return calloc(1, n ? n : 1); }
-static void api_free(void *p) { free(p); }
+static void *api_alloc(size_t n) {
+  return calloc(1, n ? n : 1);
+}
+static void api_free(void *p) {
+  free(p);
+}
 
 void ks_host_api_init(ks_host_api *api) {
   memset(api, 0, sizeof *api);

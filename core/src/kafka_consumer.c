@@ -9,9 +9,9 @@
 
 #include "kafka_conf.h"
 
-#define KS_BATCH 1024
+#define KS_BATCH              1024
 #define KS_BATCHES_PER_WAKEUP 16
-#define KS_CLOSE_DEADLINE_MS 10000
+#define KS_CLOSE_DEADLINE_MS  10000
 
 struct ks_consumer {
   rd_kafka_t *rk;
@@ -80,8 +80,8 @@ static void on_timer(uv_timer_t *t) {
 }
 
 int ks_consumer_new(ks_consumer **out, uv_loop_t *loop, const ks_kv *const *lists,
-                    const size_t *counts, size_t n_lists, int log_level, const ks_consumer_handlers *h,
-                    void *ud, char *errstr, size_t errstr_size) {
+                    const size_t *counts, size_t n_lists, int log_level,
+                    const ks_consumer_handlers *h, void *ud, char *errstr, size_t errstr_size) {
   *out = NULL;
   ks_consumer *c = calloc(1, sizeof *c);
   if (c == NULL)
@@ -92,11 +92,13 @@ int ks_consumer_new(ks_consumer **out, uv_loop_t *loop, const ks_kv *const *list
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
   /* Defaults (see docs/configuration.md); the user's lists override them,
    * except the three the processing guarantees depend on, set after. */
-  static const char *const defaults[][2] = {
-      {"group.id", "kpistream"},          {"auto.offset.reset", "earliest"},
-      {"partition.assignment.strategy", "range"},
-      {"queued.min.messages", "200000"},  {"queued.max.messages.kbytes", "262144"},
-      {"fetch.wait.max.ms", "100"},       {"session.timeout.ms", "10000"}};
+  static const char *const defaults[][2] = {{"group.id", "kpistream"},
+                                            {"auto.offset.reset", "earliest"},
+                                            {"partition.assignment.strategy", "range"},
+                                            {"queued.min.messages", "200000"},
+                                            {"queued.max.messages.kbytes", "262144"},
+                                            {"fetch.wait.max.ms", "100"},
+                                            {"session.timeout.ms", "10000"}};
   static const char *const forced[][2] = {{"enable.auto.commit", "false"},
                                           {"enable.auto.offset.store", "false"},
                                           {"enable.partition.eof", "true"}};
@@ -167,8 +169,7 @@ int ks_consumer_check_topics(ks_consumer *c, char *const *topics, size_t n, int 
   const struct rd_kafka_metadata *md = NULL;
   rd_kafka_resp_err_t err = rd_kafka_metadata(c->rk, 1, NULL, &md, timeout_ms);
   if (err) {
-    snprintf(errstr, errstr_size, "kafka: cannot read cluster metadata: %s",
-             rd_kafka_err2str(err));
+    snprintf(errstr, errstr_size, "kafka: cannot read cluster metadata: %s", rd_kafka_err2str(err));
     return KS_EKAFKA;
   }
   int rc = 0;
@@ -218,8 +219,7 @@ int ks_consumer_subscribe(ks_consumer *c, char *const *topics, size_t n, char *e
   return 0;
 }
 
-int ks_consumer_commit(ks_consumer *c, const rd_kafka_topic_partition_list_t *offsets,
-                       int async) {
+int ks_consumer_commit(ks_consumer *c, const rd_kafka_topic_partition_list_t *offsets, int async) {
   if (offsets == NULL || offsets->cnt == 0)
     return 0;
   rd_kafka_resp_err_t err = rd_kafka_commit(c->rk, offsets, async);
@@ -274,4 +274,6 @@ void ks_consumer_free(ks_consumer *c) {
   free(c);
 }
 
-rd_kafka_t *ks_consumer_handle(ks_consumer *c) { return c->rk; }
+rd_kafka_t *ks_consumer_handle(ks_consumer *c) {
+  return c->rk;
+}

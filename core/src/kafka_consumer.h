@@ -36,8 +36,8 @@ typedef struct ks_consumer_handlers {
 } ks_consumer_handlers;
 
 int ks_consumer_new(ks_consumer **out, uv_loop_t *loop, const ks_kv *const *lists,
-                    const size_t *counts, size_t n_lists, int log_level, const ks_consumer_handlers *h,
-                    void *ud, char *errstr, size_t errstr_size);
+                    const size_t *counts, size_t n_lists, int log_level,
+                    const ks_consumer_handlers *h, void *ud, char *errstr, size_t errstr_size);
 
 /* Check that every topic exists and all have the same partition count (the
  * co-partitioning contract). Sets *partitions. Waits up to timeout_ms for

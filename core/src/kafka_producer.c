@@ -48,8 +48,8 @@ static void on_readable(uv_poll_t *h, int status, int events) {
 }
 
 int ks_producer_new(ks_producer **out, uv_loop_t *loop, const ks_kv *const *lists,
-                    const size_t *counts, size_t n_lists, int log_level, ks_delivery_fn dr, void *dr_ud,
-                    char *errstr, size_t errstr_size) {
+                    const size_t *counts, size_t n_lists, int log_level, ks_delivery_fn dr,
+                    void *dr_ud, char *errstr, size_t errstr_size) {
   *out = NULL;
   ks_producer *p = calloc(1, sizeof *p);
   if (p == NULL)
@@ -123,8 +123,8 @@ static rd_kafka_topic_t *topic_get(ks_producer *p, const char *name) {
 }
 
 int ks_producer_send(ks_producer *p, const char *topic, const void *key, size_t keylen,
-                     const void *value, size_t valuelen, rd_kafka_headers_t *headers,
-                     void *opaque, char *errstr, size_t errstr_size) {
+                     const void *value, size_t valuelen, rd_kafka_headers_t *headers, void *opaque,
+                     char *errstr, size_t errstr_size) {
   rd_kafka_topic_t *rkt = topic_get(p, topic);
   if (rkt == NULL) {
     if (headers)
@@ -135,14 +135,15 @@ int ks_producer_send(ks_producer *p, const char *topic, const void *key, size_t 
   for (;;) {
     rd_kafka_resp_err_t err;
     if (headers)
-      err = rd_kafka_producev(p->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                              RD_KAFKA_V_KEY(key, keylen), RD_KAFKA_V_VALUE((void *)value, valuelen),
-                              RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(opaque),
-                              RD_KAFKA_V_END);
+      err =
+          rd_kafka_producev(p->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                            RD_KAFKA_V_KEY(key, keylen), RD_KAFKA_V_VALUE((void *)value, valuelen),
+                            RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
     else
-      err = rd_kafka_producev(p->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                              RD_KAFKA_V_KEY(key, keylen), RD_KAFKA_V_VALUE((void *)value, valuelen),
-                              RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+      err =
+          rd_kafka_producev(p->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                            RD_KAFKA_V_KEY(key, keylen), RD_KAFKA_V_VALUE((void *)value, valuelen),
+                            RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
       return 0;
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
@@ -157,15 +158,21 @@ int ks_producer_send(ks_producer *p, const char *topic, const void *key, size_t 
   }
 }
 
-void ks_producer_poll(ks_producer *p) { rd_kafka_poll(p->rk, 0); }
+void ks_producer_poll(ks_producer *p) {
+  rd_kafka_poll(p->rk, 0);
+}
 
 int ks_producer_flush(ks_producer *p, int timeout_ms) {
   return rd_kafka_flush(p->rk, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR ? 0 : KS_EKAFKA;
 }
 
-int ks_producer_outq_len(ks_producer *p) { return rd_kafka_outq_len(p->rk); }
+int ks_producer_outq_len(ks_producer *p) {
+  return rd_kafka_outq_len(p->rk);
+}
 
-rd_kafka_t *ks_producer_handle(ks_producer *p) { return p->rk; }
+rd_kafka_t *ks_producer_handle(ks_producer *p) {
+  return p->rk;
+}
 
 void ks_producer_close(ks_producer *p) {
   if (p && p->poll_active) {

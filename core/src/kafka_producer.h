@@ -25,14 +25,14 @@ typedef void (*ks_delivery_fn)(void *ud, void *msg_opaque, rd_kafka_resp_err_t e
 
 /* Create an idempotent producer from property lists (later lists win). */
 int ks_producer_new(ks_producer **out, uv_loop_t *loop, const ks_kv *const *lists,
-                    const size_t *counts, size_t n_lists, int log_level, ks_delivery_fn dr, void *dr_ud,
-                    char *errstr, size_t errstr_size);
+                    const size_t *counts, size_t n_lists, int log_level, ks_delivery_fn dr,
+                    void *dr_ud, char *errstr, size_t errstr_size);
 
 /* Queue one message. Blocks briefly (serving delivery reports) while the
  * local queue is full. Returns 0 or KS_EKAFKA (logged by the caller). */
 int ks_producer_send(ks_producer *p, const char *topic, const void *key, size_t keylen,
-                     const void *value, size_t valuelen, rd_kafka_headers_t *headers,
-                     void *opaque, char *errstr, size_t errstr_size);
+                     const void *value, size_t valuelen, rd_kafka_headers_t *headers, void *opaque,
+                     char *errstr, size_t errstr_size);
 
 /* Serve pending delivery reports without blocking. */
 void ks_producer_poll(ks_producer *p);

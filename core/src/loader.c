@@ -27,9 +27,8 @@ int ks_loader_open(ks_plugin_ctx *ctx, char *errstr, size_t errstr_size) {
   ctx->lib_open = 1;
   void *sym = NULL;
   if (uv_dlsym(&ctx->lib, KS_PLUGIN_ENTRY_SYMBOL, &sym) != 0 || sym == NULL) {
-    snprintf(errstr, errstr_size,
-             "plugin %s: no entry point '%s' (is it a kpistream plugin? %s)", ctx->path,
-             KS_PLUGIN_ENTRY_SYMBOL, uv_dlerror(&ctx->lib));
+    snprintf(errstr, errstr_size, "plugin %s: no entry point '%s' (is it a kpistream plugin? %s)",
+             ctx->path, KS_PLUGIN_ENTRY_SYMBOL, uv_dlerror(&ctx->lib));
     return KS_ENOENT;
   }
   ks_plugin_entry_fn entry;
@@ -54,16 +53,18 @@ int ks_loader_open(ks_plugin_ctx *ctx, char *errstr, size_t errstr_size) {
     return refuse(ctx, errstr, errstr_size,
                   "descriptor is %u bytes, smaller than the ABI %u.0 descriptor (%zu bytes) "
                   "(plugin ABI %u.%u, host ABI %u.%u)",
-                  d->struct_size, KS_PLUGIN_ABI_MAJOR, (size_t)KS_DESCRIPTOR_SIZE_1_0,
-                  d->abi_major, d->abi_minor, KS_PLUGIN_ABI_MAJOR, KS_PLUGIN_ABI_MINOR);
+                  d->struct_size, KS_PLUGIN_ABI_MAJOR, (size_t)KS_DESCRIPTOR_SIZE_1_0, d->abi_major,
+                  d->abi_minor, KS_PLUGIN_ABI_MAJOR, KS_PLUGIN_ABI_MINOR);
   if (d->name == NULL || d->name[0] == '\0')
     return refuse(ctx, errstr, errstr_size, "descriptor has no name");
   for (const char *p = d->name; *p; p++)
     if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
       return refuse(ctx, errstr, errstr_size, "name '%s' must match [a-z0-9_]+", d->name);
   if (d->init == NULL || d->on_event == NULL || d->on_interval_close == NULL)
-    return refuse(ctx, errstr, errstr_size, "descriptor '%s' lacks init, on_event or "
-                                            "on_interval_close", d->name);
+    return refuse(ctx, errstr, errstr_size,
+                  "descriptor '%s' lacks init, on_event or "
+                  "on_interval_close",
+                  d->name);
   if (d->interests == NULL)
     return refuse(ctx, errstr, errstr_size, "descriptor '%s' declares no interests", d->name);
   for (const uint32_t *i = d->interests; *i; i++)

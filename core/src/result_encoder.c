@@ -73,7 +73,9 @@ static void sb_put(sbuf *b, const char *s, size_t n) {
   (*b->buf)[b->len] = '\0';
 }
 
-static void sb_str(sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
+static void sb_str(sbuf *b, const char *s) {
+  sb_put(b, s, strlen(s));
+}
 
 static void sb_escaped(sbuf *b, const char *s) {
   if (s == NULL)
@@ -112,7 +114,7 @@ long ks_result_key(const char *family, const ks_result *r, char **buf, size_t *c
   }
   char num[24], *q = num + sizeof num;
   uint64_t v = r->interval_start_ms < 0 ? (uint64_t)0 - (uint64_t)r->interval_start_ms
-                                         : (uint64_t)r->interval_start_ms;
+                                        : (uint64_t)r->interval_start_ms;
   do {
     *--q = (char)('0' + v % 10);
     v /= 10;
@@ -166,7 +168,9 @@ static inline uint8_t *put_double(uint8_t *p, unsigned field, double d, int alwa
   return p + 8;
 }
 
-static inline size_t slen(const char *s) { return s ? strlen(s) : 0; }
+static inline size_t slen(const char *s) {
+  return s ? strlen(s) : 0;
+}
 
 long ks_result_encode(const char *family, const char *plugin_version, const ks_result *r,
                       const char *key, uint32_t revision, uint8_t **buf, size_t *cap) {

@@ -1,8 +1,8 @@
 #include "runner.h"
 
 #include <getopt.h>
-#include <stdarg.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,8 +182,8 @@ static int sink(void *ud, const char *topic, const void *key, size_t keylen, con
   if (b == NULL)
     return KS_ENOMEM;
   char err[RUN_ERRSZ];
-  int rc = ks_producer_send(r->producer, topic, key, keylen, value, valuelen, NULL, b, err,
-                            sizeof err);
+  int rc =
+      ks_producer_send(r->producer, topic, key, keylen, value, valuelen, NULL, b, err, sizeof err);
   if (rc != 0) {
     rlog(r, KS_LOG_ERROR, "%s", err);
     return rc;
@@ -218,8 +218,8 @@ static void dead_letter(runner *r, const rd_kafka_message_t *m, const char *reas
   char err[RUN_ERRSZ];
   if (b == NULL || ks_producer_send(r->producer, r->cfg.dead_letter_topic, m->key, m->key_len,
                                     m->payload, m->len, h, b, err, sizeof err) != 0) {
-    rlog(r, KS_LOG_ERROR, "cannot dead-letter %s [%d] offset %" PRId64 ": %s", topic,
-         m->partition, m->offset, b ? err : "out of memory");
+    rlog(r, KS_LOG_ERROR, "cannot dead-letter %s [%d] offset %" PRId64 ": %s", topic, m->partition,
+         m->offset, b ? err : "out of memory");
     r->exit_code = 1;
     uv_stop(&r->loop);
     return;
@@ -280,8 +280,8 @@ static void on_batch(void *ud, rd_kafka_message_t **msgs, size_t n) {
     if (ps == NULL)
       continue;
     ps->eof = 0;
-    int rc = ks_engine_process(r->engine, m->partition, (uint32_t)t, m->offset, m->payload,
-                               m->len, reason, sizeof reason);
+    int rc = ks_engine_process(r->engine, m->partition, (uint32_t)t, m->offset, m->payload, m->len,
+                               reason, sizeof reason);
     if (rc == KS_REJECTED) {
       dead_letter(r, m, reason);
     } else if (rc == KS_LATE) {
@@ -372,8 +372,8 @@ static void on_stats(uv_timer_t *t) {
        ", intervals closed %" PRIu64 ", plugin errors %" PRIu64 ", commits %" PRIu64
        ", in flight %d",
        st.events_in, secs > 0 ? (double)(st.events_in - r->last_events) / secs : 0.0,
-       st.events_rejected, st.events_late, st.results_out, st.intervals_closed,
-       st.plugin_errors, r->commits, ks_producer_outq_len(r->producer));
+       st.events_rejected, st.events_late, st.results_out, st.intervals_closed, st.plugin_errors,
+       r->commits, ks_producer_outq_len(r->producer));
   r->last_events = st.events_in;
   r->last_stats_ms = now;
 }
@@ -381,28 +381,27 @@ static void on_stats(uv_timer_t *t) {
 /* ---- start and stop ------------------------------------------------------ */
 
 static void usage(FILE *f) {
-  fprintf(f,
-          "usage: kpistream run -c CONFIG [options]\n"
-          "\n"
-          "Consume contact-center events from Kafka, compute KPIs with the configured\n"
-          "plugins per event-time interval, publish the results to Kafka.\n"
-          "\n"
-          "options:\n"
-          "  -c, --config FILE            YAML configuration (see docs/configuration.md)\n"
-          "  -b, --bootstrap-servers LIST override kafka bootstrap.servers\n"
-          "      --bootstrap-file FILE    read bootstrap.servers from FILE (kpistream broker)\n"
-          "  -X, --property KEY=VALUE     any librdkafka property (repeatable)\n"
-          "  -g, --group ID               consumer group id (default kpistream)\n"
-          "      --plugin-dir DIR         where plugins are looked up\n"
-          "      --until-eof              stop when every assigned partition is at its end,\n"
-          "                               closing all open intervals (backfills, tests)\n"
-          "      --check-config           load config and plugins, then exit\n"
-          "      --log-level LEVEL        error, warn, info, debug\n"
-          "  -h, --help                   this help\n"
-          "  -V, --version                print the version\n"
-          "\n"
-          "Exit status: 0 on a clean stop, 1 on a runtime error, 2 on a usage or\n"
-          "configuration error.\n");
+  fprintf(f, "usage: kpistream run -c CONFIG [options]\n"
+             "\n"
+             "Consume contact-center events from Kafka, compute KPIs with the configured\n"
+             "plugins per event-time interval, publish the results to Kafka.\n"
+             "\n"
+             "options:\n"
+             "  -c, --config FILE            YAML configuration (see docs/configuration.md)\n"
+             "  -b, --bootstrap-servers LIST override kafka bootstrap.servers\n"
+             "      --bootstrap-file FILE    read bootstrap.servers from FILE (kpistream broker)\n"
+             "  -X, --property KEY=VALUE     any librdkafka property (repeatable)\n"
+             "  -g, --group ID               consumer group id (default kpistream)\n"
+             "      --plugin-dir DIR         where plugins are looked up\n"
+             "      --until-eof              stop when every assigned partition is at its end,\n"
+             "                               closing all open intervals (backfills, tests)\n"
+             "      --check-config           load config and plugins, then exit\n"
+             "      --log-level LEVEL        error, warn, info, debug\n"
+             "  -h, --help                   this help\n"
+             "  -V, --version                print the version\n"
+             "\n"
+             "Exit status: 0 on a clean stop, 1 on a runtime error, 2 on a usage or\n"
+             "configuration error.\n");
 }
 
 static int read_first_line(const char *path, char *buf, size_t n) {
@@ -459,13 +458,15 @@ static int setup(runner *r, int check_only, char *err, size_t errsz) {
   }
   const ks_kv *plists[2] = {r->cfg.kafka, r->cfg.producer};
   size_t pcounts[2] = {r->cfg.n_kafka, r->cfg.n_producer};
-  rc = ks_producer_new(&r->producer, &r->loop, plists, pcounts, 2, r->cfg.log_level, on_delivery, r, err, errsz);
+  rc = ks_producer_new(&r->producer, &r->loop, plists, pcounts, 2, r->cfg.log_level, on_delivery, r,
+                       err, errsz);
   if (rc != 0)
     return rc;
   const ks_kv *clists[2] = {r->cfg.kafka, r->cfg.consumer};
   size_t ccounts[2] = {r->cfg.n_kafka, r->cfg.n_consumer};
   ks_consumer_handlers h = {on_batch, on_assign, on_revoke};
-  rc = ks_consumer_new(&r->consumer, &r->loop, clists, ccounts, 2, r->cfg.log_level, &h, r, err, errsz);
+  rc = ks_consumer_new(&r->consumer, &r->loop, clists, ccounts, 2, r->cfg.log_level, &h, r, err,
+                       errsz);
   if (rc != 0)
     return rc;
   rc = ks_consumer_check_topics(r->consumer, r->cfg.topics, r->cfg.n_topics, 15000,
@@ -481,7 +482,8 @@ static int setup(runner *r, int check_only, char *err, size_t errsz) {
       ps->partition = p;
       ps->topic = (uint32_t)t;
     }
-  rlog(r, KS_LOG_INFO, "%zu input topics x %d partitions (= %d tasks), %zu plugins, interval %" PRId64
+  rlog(r, KS_LOG_INFO,
+       "%zu input topics x %d partitions (= %d tasks), %zu plugins, interval %" PRId64
        " s, lateness %" PRId64 " ms",
        r->cfg.n_topics, r->n_partitions, r->n_partitions, ks_engine_plugin_count(r->engine),
        r->cfg.interval_ms / 1000, r->cfg.lateness_ms);
@@ -523,13 +525,18 @@ static void shutdown_clean(runner *r) {
 }
 
 int ks_cmd_run(int argc, char **argv) {
-  static const struct option longopts[] = {
-      {"config", required_argument, NULL, 'c'},   {"bootstrap-servers", required_argument, NULL, 'b'},
-      {"bootstrap-file", required_argument, NULL, 'B'}, {"property", required_argument, NULL, 'X'},
-      {"group", required_argument, NULL, 'g'},    {"plugin-dir", required_argument, NULL, 'P'},
-      {"until-eof", no_argument, NULL, 'E'},      {"check-config", no_argument, NULL, 'C'},
-      {"log-level", required_argument, NULL, 'L'}, {"help", no_argument, NULL, 'h'},
-      {"version", no_argument, NULL, 'V'},        {NULL, 0, NULL, 0}};
+  static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
+                                           {"bootstrap-servers", required_argument, NULL, 'b'},
+                                           {"bootstrap-file", required_argument, NULL, 'B'},
+                                           {"property", required_argument, NULL, 'X'},
+                                           {"group", required_argument, NULL, 'g'},
+                                           {"plugin-dir", required_argument, NULL, 'P'},
+                                           {"until-eof", no_argument, NULL, 'E'},
+                                           {"check-config", no_argument, NULL, 'C'},
+                                           {"log-level", required_argument, NULL, 'L'},
+                                           {"help", no_argument, NULL, 'h'},
+                                           {"version", no_argument, NULL, 'V'},
+                                           {NULL, 0, NULL, 0}};
   const char *config_path = NULL, *bootstrap = NULL, *bootstrap_file = NULL, *group = NULL;
   const char *plugin_dir = NULL, *log_level = NULL;
   int until_eof = 0, check_only = 0;
@@ -539,14 +546,30 @@ int ks_cmd_run(int argc, char **argv) {
   int c;
   while ((c = getopt_long(argc, argv, "c:b:X:g:hV", longopts, NULL)) != -1) {
     switch (c) {
-    case 'c': config_path = optarg; break;
-    case 'b': bootstrap = optarg; break;
-    case 'B': bootstrap_file = optarg; break;
-    case 'g': group = optarg; break;
-    case 'P': plugin_dir = optarg; break;
-    case 'E': until_eof = 1; break;
-    case 'C': check_only = 1; break;
-    case 'L': log_level = optarg; break;
+    case 'c':
+      config_path = optarg;
+      break;
+    case 'b':
+      bootstrap = optarg;
+      break;
+    case 'B':
+      bootstrap_file = optarg;
+      break;
+    case 'g':
+      group = optarg;
+      break;
+    case 'P':
+      plugin_dir = optarg;
+      break;
+    case 'E':
+      until_eof = 1;
+      break;
+    case 'C':
+      check_only = 1;
+      break;
+    case 'L':
+      log_level = optarg;
+      break;
     case 'X':
       if (n_props == 64 || strchr(optarg, '=') == NULL) {
         fprintf(stderr, "kpistream run: -X expects KEY=VALUE (at most 64), got '%s'\n", optarg);
@@ -554,9 +577,15 @@ int ks_cmd_run(int argc, char **argv) {
       }
       props[n_props++] = optarg;
       break;
-    case 'h': usage(stdout); return 0;
-    case 'V': printf("kpistream %s\n", KS_VERSION); return 0;
-    default: usage(stderr); return 2;
+    case 'h':
+      usage(stdout);
+      return 0;
+    case 'V':
+      printf("kpistream %s\n", KS_VERSION);
+      return 0;
+    default:
+      usage(stderr);
+      return 2;
     }
   }
   if (config_path == NULL || optind < argc) {

@@ -9,10 +9,10 @@ struct ks_entry {
   int64_t interval;
   int64_t touched_ms;
   int64_t listed_ms; /* keyed: touched_ms when the entry last went to the list's tail */
-  ks_entry *prev; /* list of the entry's interval (or the keyed list), insertion order */
+  ks_entry *prev;    /* list of the entry's interval (or the keyed list), insertion order */
   ks_entry *next;
   uint16_t keylen;
-  uint16_t key_pad; /* key bytes rounded up to 16 */
+  uint16_t key_pad;                  /* key bytes rounded up to 16 */
   _Alignas(16) unsigned char data[]; /* key, padding, record */
 };
 
@@ -35,8 +35,8 @@ struct ks_store {
   int64_t ttl_ms;
   int64_t clock_ms; /* highest now_ms seen: keyed foreach skips records idle past the TTL */
   ks_entry *free_lists[KS_KEY_CLASSES]; /* recycled entries by key_pad / 16 */
-  ks_slot *slots; /* open addressing, linear probing */
-  size_t cap;       /* power of two */
+  ks_slot *slots;                       /* open addressing, linear probing */
+  size_t cap;                           /* power of two */
   size_t count;
   size_t bytes;
   ks_list *lists; /* one per interval; keyed tables use one list */
@@ -74,7 +74,9 @@ static uint64_t entry_hash(int64_t interval, const void *key, size_t keylen) {
   return ks_hash_bytes(key, keylen, (uint64_t)interval);
 }
 
-static void *entry_record(ks_entry *e) { return e->data + e->key_pad; }
+static void *entry_record(ks_entry *e) {
+  return e->data + e->key_pad;
+}
 
 ks_store *ks_store_new(uint32_t record_size, int64_t ttl_ms) {
   ks_store *s = calloc(1, sizeof *s);

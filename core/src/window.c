@@ -41,7 +41,9 @@ void ks_watermark_observe(ks_watermark *w, size_t part, int64_t t) {
   w->idle[part] = 0;
 }
 
-void ks_watermark_set_idle(ks_watermark *w, size_t part, int idle) { w->idle[part] = idle != 0; }
+void ks_watermark_set_idle(ks_watermark *w, size_t part, int idle) {
+  w->idle[part] = idle != 0;
+}
 
 int64_t ks_watermark_update(ks_watermark *w) {
   int64_t lo = INT64_MAX, hi = KS_NO_TIME;

@@ -106,4 +106,6 @@ static const ks_plugin_descriptor descriptor = {
     .options = NULL, /* no options: nothing to check */
 };
 
-KS_PLUGIN_EXPORT const ks_plugin_descriptor *kpistream_plugin_entry(void) { return &descriptor; }
+KS_PLUGIN_EXPORT const ks_plugin_descriptor *kpistream_plugin_entry(void) {
+  return &descriptor;
+}

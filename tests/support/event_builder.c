@@ -3,11 +3,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *s_or_empty(const char *s) { return (char *)(s ? s : ""); }
+static char *s_or_empty(const char *s) {
+  return (char *)(s ? s : "");
+}
 
-Kpistream__V1__Event eb_event(int64_t time_ms, const char *tenant, int channel,
-                              const char *queue, const char *contact_id,
-                              const char *customer_id, const char *agent_id) {
+Kpistream__V1__Event eb_event(int64_t time_ms, const char *tenant, int channel, const char *queue,
+                              const char *contact_id, const char *customer_id,
+                              const char *agent_id) {
   Kpistream__V1__Event ev = KPISTREAM__V1__EVENT__INIT;
   ev.event_id = "";
   ev.event_time_ms = time_ms;
@@ -36,14 +38,13 @@ int eb_feed(ks_engine *e, int32_t task, uint32_t topic_index, const Kpistream__V
   if (n == 0)
     abort();
   char reason[128];
-  return ks_engine_process(e, task, topic_index, ev->event_time_ms, buf, n, reason,
-                           sizeof reason);
+  return ks_engine_process(e, task, topic_index, ev->event_time_ms, buf, n, reason, sizeof reason);
 }
 
-#define EB_BODY(name, CASE, field, Type, INIT)                                             \
-  Kpistream__V1__Event ev = eb_event(t, EB_TENANT, channel, queue, contact, NULL, NULL);   \
-  Type body = INIT;                                                                        \
-  ev.body_case = KPISTREAM__V1__EVENT__BODY_##CASE;                                        \
+#define EB_BODY(name, CASE, field, Type, INIT)                                                     \
+  Kpistream__V1__Event ev = eb_event(t, EB_TENANT, channel, queue, contact, NULL, NULL);           \
+  Type body = INIT;                                                                                \
+  ev.body_case = KPISTREAM__V1__EVENT__BODY_##CASE;                                                \
   ev.field = &body
 
 int eb_queued(ks_engine *e, int64_t t, int channel, const char *queue, const char *contact,
@@ -128,8 +129,8 @@ int eb_escalated(ks_engine *e, int64_t t, int channel, const char *queue, const 
   return eb_feed(e, 0, 0, &ev);
 }
 
-int eb_agent_response(ks_engine *e, int64_t t, int channel, const char *queue,
-                      const char *contact, const char *agent, int is_bot) {
+int eb_agent_response(ks_engine *e, int64_t t, int channel, const char *queue, const char *contact,
+                      const char *agent, int is_bot) {
   EB_BODY(x, AGENT_RESPONSE, agent_response, Kpistream__V1__AgentResponse,
           KPISTREAM__V1__AGENT_RESPONSE__INIT);
   ev.agent_id = s_or_empty(agent);
@@ -144,8 +145,8 @@ int eb_resolved(ks_engine *e, int64_t t, int channel, const char *queue, const c
   return eb_feed(e, 0, 0, &ev);
 }
 
-int eb_abandoned_stage(ks_engine *e, int64_t t, int channel, const char *queue,
-                       const char *contact, int stage) {
+int eb_abandoned_stage(ks_engine *e, int64_t t, int channel, const char *queue, const char *contact,
+                       int stage) {
   EB_BODY(a, CONTACT_ABANDONED, contact_abandoned, Kpistream__V1__ContactAbandoned,
           KPISTREAM__V1__CONTACT_ABANDONED__INIT);
   body.stage = (Kpistream__V1__AbandonStage)stage;

@@ -17,14 +17,14 @@
 
 /* Minutes and seconds as milliseconds, from a fixed test epoch
  * (2026-11-23T00:00:00Z = 1795392000000 ms). */
-#define EB_T0 INT64_C(1795392000000)
-#define EB_MIN(m) ((int64_t)(m) * 60000)
-#define EB_SEC(s) ((int64_t)(s) * 1000)
+#define EB_T0     INT64_C(1795392000000)
+#define EB_MIN(m) ((int64_t)(m)*60000)
+#define EB_SEC(s) ((int64_t)(s)*1000)
 
 /* An envelope with no body. Strings are borrowed. NULL strings become "". */
-Kpistream__V1__Event eb_event(int64_t time_ms, const char *tenant, int channel,
-                              const char *queue, const char *contact_id,
-                              const char *customer_id, const char *agent_id);
+Kpistream__V1__Event eb_event(int64_t time_ms, const char *tenant, int channel, const char *queue,
+                              const char *contact_id, const char *customer_id,
+                              const char *agent_id);
 
 /* Pack ev into buf (cap bytes); returns the length, or 0 if it does not fit. */
 size_t eb_pack(const Kpistream__V1__Event *ev, uint8_t *buf, size_t cap);
@@ -52,14 +52,14 @@ int eb_escalated(ks_engine *e, int64_t t, int channel, const char *queue, const 
                  const char *agent);
 int eb_created(ks_engine *e, int64_t t, int channel, const char *queue, const char *contact,
                const char *customer);
-int eb_agent_response(ks_engine *e, int64_t t, int channel, const char *queue,
-                      const char *contact, const char *agent, int is_bot);
+int eb_agent_response(ks_engine *e, int64_t t, int channel, const char *queue, const char *contact,
+                      const char *agent, int is_bot);
 int eb_resolved(ks_engine *e, int64_t t, int channel, const char *queue, const char *contact);
 
 /* More shorthands (topic 0, task 0), added for the operations tests. */
 /* An abandon at a given stage (Kpistream__V1__AbandonStage). */
-int eb_abandoned_stage(ks_engine *e, int64_t t, int channel, const char *queue,
-                       const char *contact, int stage);
+int eb_abandoned_stage(ks_engine *e, int64_t t, int channel, const char *queue, const char *contact,
+                       int stage);
 /* An agent response with explicit bot/public flags. */
 int eb_agent_response_ex(ks_engine *e, int64_t t, int channel, const char *queue,
                          const char *contact, const char *agent, int is_bot, int is_public);

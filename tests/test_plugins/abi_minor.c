@@ -20,6 +20,18 @@ static int p_close(void *d, ks_task *t, const ks_interval *iv) {
   (void)iv;
   return 0;
 }
-static const ks_plugin_descriptor desc = {KS_PLUGIN_ABI_MAJOR, KS_PLUGIN_ABI_MINOR + 1, sizeof(ks_plugin_descriptor), "abi_minor", "0.0.1", "test", interests,
-                                          p_init, p_event, p_close, NULL, NULL};
-KS_PLUGIN_EXPORT const ks_plugin_descriptor *kpistream_plugin_entry(void) { return &desc; }
+static const ks_plugin_descriptor desc = {KS_PLUGIN_ABI_MAJOR,
+                                          KS_PLUGIN_ABI_MINOR + 1,
+                                          sizeof(ks_plugin_descriptor),
+                                          "abi_minor",
+                                          "0.0.1",
+                                          "test",
+                                          interests,
+                                          p_init,
+                                          p_event,
+                                          p_close,
+                                          NULL,
+                                          NULL};
+KS_PLUGIN_EXPORT const ks_plugin_descriptor *kpistream_plugin_entry(void) {
+  return &desc;
+}

@@ -36,8 +36,8 @@ static int c_init(ks_plugin_ctx *ctx, const ks_host_api *api, void **data) {
     return KS_ENOMEM;
   c->api = api;
   c->ctx = ctx;
-  c->per_interval = api->table_declare(ctx, "per_interval", KS_TABLE_WINDOWED,
-                                       sizeof(counter_rec), 1, 0);
+  c->per_interval =
+      api->table_declare(ctx, "per_interval", KS_TABLE_WINDOWED, sizeof(counter_rec), 1, 0);
   c->contacts = api->table_declare(ctx, "contacts", KS_TABLE_KEYED, sizeof(contact_rec), 1, ttl);
   if (c->per_interval == NULL || c->contacts == NULL) {
     api->free(c);
@@ -55,7 +55,8 @@ static int c_event(void *data, ks_task *task, const ks_event *ev) {
   ks_key_add_str(&k, m->tenant);
   ks_key_add_str(&k, m->queue);
   ks_key_add_i64(&k, m->channel);
-  counter_rec *r = c->api->window_get(task, c->per_interval, ev->interval_start_ms, k.buf, k.len, 1);
+  counter_rec *r =
+      c->api->window_get(task, c->per_interval, ev->interval_start_ms, k.buf, k.len, 1);
   if (r == NULL)
     return KS_ENOMEM;
   r->events++;
@@ -108,8 +109,7 @@ static int emit_one(void *ud, const void *key, size_t keylen, void *record) {
 static int c_close(void *data, ks_task *task, const ks_interval *iv) {
   counter *c = data;
   emit_ctx e = {c, task, iv};
-  return c->api->window_foreach(task, c->per_interval, iv->start_ms, emit_one, &e) ? KS_EPLUGIN
-                                                                                    : 0;
+  return c->api->window_foreach(task, c->per_interval, iv->start_ms, emit_one, &e) ? KS_EPLUGIN : 0;
 }
 
 static void c_destroy(void *data) {
@@ -120,9 +120,19 @@ static void c_destroy(void *data) {
 
 static const char *const options[] = {"contact_ttl", NULL};
 
-static const ks_plugin_descriptor desc = {
-    KS_PLUGIN_ABI_MAJOR, KS_PLUGIN_ABI_MINOR, sizeof(ks_plugin_descriptor),
-    "counter", "1.0.0", "test plugin: events and new contacts per queue",
-    interests, c_init, c_event, c_close, c_destroy, options};
+static const ks_plugin_descriptor desc = {KS_PLUGIN_ABI_MAJOR,
+                                          KS_PLUGIN_ABI_MINOR,
+                                          sizeof(ks_plugin_descriptor),
+                                          "counter",
+                                          "1.0.0",
+                                          "test plugin: events and new contacts per queue",
+                                          interests,
+                                          c_init,
+                                          c_event,
+                                          c_close,
+                                          c_destroy,
+                                          options};
 
-KS_PLUGIN_EXPORT const ks_plugin_descriptor *kpistream_plugin_entry(void) { return &desc; }
+KS_PLUGIN_EXPORT const ks_plugin_descriptor *kpistream_plugin_entry(void) {
+  return &desc;
+}

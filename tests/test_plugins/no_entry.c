@@ -2,4 +2,6 @@
 #include "kpistream/plugin.h"
 
 KS_PLUGIN_EXPORT int not_the_entry_point(void);
-KS_PLUGIN_EXPORT int not_the_entry_point(void) { return 42; }
+KS_PLUGIN_EXPORT int not_the_entry_point(void) {
+  return 42;
+}

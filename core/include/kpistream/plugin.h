@@ -52,17 +52,17 @@ extern "C" {
 #endif
 
 /* ---- Error codes: 0 is success, errors are negative (libuv style). ------- */
-#define KS_OK 0
-#define KS_EINVAL (-22)   /* invalid argument or configuration value */
-#define KS_ENOMEM (-12)   /* out of memory or state budget */
-#define KS_ENOENT (-2)    /* no such key / plugin / symbol */
-#define KS_EABI (-1001)   /* ABI mismatch */
+#define KS_OK      0
+#define KS_EINVAL  (-22)   /* invalid argument or configuration value */
+#define KS_ENOMEM  (-12)   /* out of memory or state budget */
+#define KS_ENOENT  (-2)    /* no such key / plugin / symbol */
+#define KS_EABI    (-1001) /* ABI mismatch */
 #define KS_EDECODE (-1002) /* undecodable or schema-invalid input */
-#define KS_ELATE (-1003)  /* event later than its interval's close */
+#define KS_ELATE   (-1003) /* event later than its interval's close */
 #define KS_EPLUGIN (-1004) /* a plugin callback failed */
-#define KS_EKAFKA (-1005) /* a Kafka client error */
+#define KS_EKAFKA  (-1005) /* a Kafka client error */
 #define KS_ECONFIG (-1006) /* bad configuration */
-#define KS_ESTATE (-1007) /* state table misuse (wrong size, wrong kind) */
+#define KS_ESTATE  (-1007) /* state table misuse (wrong size, wrong kind) */
 
 /* ---- Opaque host objects ------------------------------------------------ */
 typedef struct ks_plugin_ctx ks_plugin_ctx; /* one per loaded plugin; host-owned */
@@ -121,7 +121,8 @@ typedef struct ks_result {
   const char *unit;
 } ks_result;
 
-#define KS_RESULT_INIT {.struct_size = sizeof(ks_result)}
+#define KS_RESULT_INIT                                                                             \
+  { .struct_size = sizeof(ks_result) }
 
 /* ---- State tables ------------------------------------------------------- */
 typedef enum ks_table_kind {
@@ -141,8 +142,8 @@ typedef int (*ks_record_cb)(void *ud, const void *key, size_t keylen, void *reco
 
 /* ---- Log levels (syslog numbers) --------------------------------------- */
 #define KS_LOG_ERROR 3
-#define KS_LOG_WARN 4
-#define KS_LOG_INFO 6
+#define KS_LOG_WARN  4
+#define KS_LOG_INFO  6
 #define KS_LOG_DEBUG 7
 
 /*
@@ -300,8 +301,7 @@ static inline void ks_key_add_i64(ks_key *k, int64_t v) {
 /* Read back part `index` (0-based) of a key built with ks_key_add*; copies it
  * NUL-terminated into out (at most outsz-1 bytes). Returns the part length or
  * -1 when there is no such part. */
-static inline int ks_key_part(const void *key, size_t keylen, int index, char *out,
-                              size_t outsz) {
+static inline int ks_key_part(const void *key, size_t keylen, int index, char *out, size_t outsz) {
   const uint8_t *p = (const uint8_t *)key;
   if (out == NULL || outsz == 0)
     return -1;
