@@ -28,6 +28,7 @@
 #include <librdkafka/rdkafka_mock.h>
 #include <uv.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "duration.h"
 #include "log.h"
@@ -89,44 +90,6 @@ typedef struct broker_app {
  * when needed. Returns 1 on a match, 0 when it is another option, -1 when the
  * value is missing (reported).
  */
-static int arg_match(int argc, char **argv, int *i, const char *lng, char shrt, int has_value,
-                     const char **val) {
-  const char *a = argv[*i];
-  const char *inline_val = NULL;
-  int matched = 0;
-  if (a[0] == '-' && a[1] == '-') {
-    size_t n = strlen(lng);
-    if (strncmp(a + 2, lng, n) == 0) {
-      if (a[2 + n] == '\0')
-        matched = 1;
-      else if (a[2 + n] == '=' && has_value) {
-        matched = 1;
-        inline_val = a + 3 + n;
-      }
-    }
-  } else if (shrt && a[0] == '-' && a[1] == shrt) {
-    if (a[2] == '\0')
-      matched = 1;
-    else if (has_value) {
-      matched = 1;
-      inline_val = a + 2;
-    }
-  }
-  if (!matched)
-    return 0;
-  if (!has_value)
-    return 1;
-  if (inline_val) {
-    *val = inline_val;
-    return 1;
-  }
-  if (*i + 1 >= argc) {
-    fprintf(stderr, "kpistream broker: option --%s needs a value (see --help)\n", lng);
-    return -1;
-  }
-  *val = argv[++*i];
-  return 1;
-}
 
 static int parse_count(const char *opt, const char *s, int lo, int hi, int *out) {
   int64_t v;
@@ -220,24 +183,25 @@ static int parse_args(broker_opts *o, int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     const char *v = NULL;
     int m;
-    if ((m = arg_match(argc, argv, &i, "help", 'h', 0, &v)) == 1) {
+    if ((m = ks_cli_arg_match("broker", argc, argv, &i, "help", 'h', 0, &v)) == 1) {
       print_help(stdout);
       return 0;
-    } else if ((m = arg_match(argc, argv, &i, "version", 'V', 0, &v)) == 1) {
+    } else if ((m = ks_cli_arg_match("broker", argc, argv, &i, "version", 'V', 0, &v)) == 1) {
       printf("kpistream %s\n", KS_VERSION);
       return 0;
-    } else if ((m = arg_match(argc, argv, &i, "partitions", 0, 1, &v)) != 0) {
+    } else if ((m = ks_cli_arg_match("broker", argc, argv, &i, "partitions", 0, 1, &v)) != 0) {
       if (m < 0 || parse_count("--partitions", v, 1, BROKER_MAX_PARTITIONS, &o->partitions))
         return EXIT_USAGE;
-    } else if ((m = arg_match(argc, argv, &i, "brokers", 0, 1, &v)) != 0) {
+    } else if ((m = ks_cli_arg_match("broker", argc, argv, &i, "brokers", 0, 1, &v)) != 0) {
       if (m < 0 || parse_count("--brokers", v, 1, BROKER_MAX_BROKERS, &o->brokers))
         return EXIT_USAGE;
-    } else if ((m = arg_match(argc, argv, &i, "topic", 0, 1, &v)) != 0) {
+    } else if ((m = ks_cli_arg_match("broker", argc, argv, &i, "topic", 0, 1, &v)) != 0) {
       if (m < 0 || add_topic_arg(o, v))
         return EXIT_USAGE;
-    } else if ((m = arg_match(argc, argv, &i, "no-default-topics", 0, 0, &v)) == 1) {
+    } else if ((m = ks_cli_arg_match("broker", argc, argv, &i, "no-default-topics", 0, 0, &v)) ==
+               1) {
       o->no_default_topics = 1;
-    } else if ((m = arg_match(argc, argv, &i, "bootstrap-file", 0, 1, &v)) != 0) {
+    } else if ((m = ks_cli_arg_match("broker", argc, argv, &i, "bootstrap-file", 0, 1, &v)) != 0) {
       if (m < 0)
         return EXIT_USAGE;
       if (*v == '\0') {
@@ -245,7 +209,7 @@ static int parse_args(broker_opts *o, int argc, char **argv) {
         return EXIT_USAGE;
       }
       o->bootstrap_file = v;
-    } else if ((m = arg_match(argc, argv, &i, "exit-after", 0, 1, &v)) != 0) {
+    } else if ((m = ks_cli_arg_match("broker", argc, argv, &i, "exit-after", 0, 1, &v)) != 0) {
       if (m < 0)
         return EXIT_USAGE;
       if (ks_parse_duration_ms(v, &o->exit_after_ms) != 0 || o->exit_after_ms <= 0) {

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "duration.h"
 #include "kafka_producer.h"
@@ -114,18 +115,6 @@ static void usage(FILE *f) {
           "Exit status: 0 on a clean stop, 1 when messages were not delivered, 2 on a\n"
           "usage error.\n",
           KS_SIM_MAX_TENANTS);
-}
-
-static int read_first_line(const char *path, char *buf, size_t n) {
-  FILE *f = fopen(path, "r");
-  if (f == NULL)
-    return -1;
-  char *ok = fgets(buf, (int)n, f);
-  fclose(f);
-  if (ok == NULL)
-    return -1;
-  buf[strcspn(buf, "\r\n")] = '\0';
-  return buf[0] ? 0 : -1;
 }
 
 static int bad_option(const char *opt, const char *value, const char *what) {
@@ -239,7 +228,7 @@ static int parse_args(sim_app *a, int argc, char **argv) {
     return EXIT_USAGE;
   }
   if (bootstrap_file) {
-    if (read_first_line(bootstrap_file, a->bootstrap, sizeof a->bootstrap) != 0) {
+    if (ks_cli_read_bootstrap(bootstrap_file, a->bootstrap, sizeof a->bootstrap) != 0) {
       fprintf(stderr, "kpistream simulate: --bootstrap-file %s: cannot read a bootstrap address\n",
               bootstrap_file);
       return EXIT_USAGE;

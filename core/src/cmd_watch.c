@@ -52,6 +52,7 @@
 #include <librdkafka/rdkafka.h>
 #include <uv.h>
 
+#include "cli.h"
 #include "cmd_watch_table.h"
 #include "commands.h"
 #include "duration.h"
@@ -180,44 +181,6 @@ static void shutdown_app(watch_app *app, int status);
 /* ---- argument parsing ------------------------------------------------------ */
 
 /* Same conventions as in cmd_broker.c: "--lng", "--lng=V", "-s", "-sV". */
-static int arg_match(int argc, char **argv, int *i, const char *lng, char shrt, int has_value,
-                     const char **val) {
-  const char *a = argv[*i];
-  const char *inline_val = NULL;
-  int matched = 0;
-  if (a[0] == '-' && a[1] == '-') {
-    size_t n = strlen(lng);
-    if (strncmp(a + 2, lng, n) == 0) {
-      if (a[2 + n] == '\0')
-        matched = 1;
-      else if (a[2 + n] == '=' && has_value) {
-        matched = 1;
-        inline_val = a + 3 + n;
-      }
-    }
-  } else if (shrt && a[0] == '-' && a[1] == shrt) {
-    if (a[2] == '\0')
-      matched = 1;
-    else if (has_value) {
-      matched = 1;
-      inline_val = a + 2;
-    }
-  }
-  if (!matched)
-    return 0;
-  if (!has_value)
-    return 1;
-  if (inline_val) {
-    *val = inline_val;
-    return 1;
-  }
-  if (*i + 1 >= argc) {
-    fprintf(stderr, "kpistream watch: option --%s needs a value (see --help)\n", lng);
-    return -1;
-  }
-  *val = argv[++*i];
-  return 1;
-}
 
 static void print_help(FILE *f) {
   fprintf(f,
@@ -318,13 +281,14 @@ static int parse_args(watch_opts *o, int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     const char *v = NULL;
     int m;
-    if ((m = arg_match(argc, argv, &i, "help", 'h', 0, &v)) == 1) {
+    if ((m = ks_cli_arg_match("watch", argc, argv, &i, "help", 'h', 0, &v)) == 1) {
       print_help(stdout);
       return 0;
-    } else if ((m = arg_match(argc, argv, &i, "version", 'V', 0, &v)) == 1) {
+    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "version", 'V', 0, &v)) == 1) {
       printf("kpistream %s\n", KS_VERSION);
       return 0;
-    } else if ((m = arg_match(argc, argv, &i, "bootstrap-servers", 'b', 1, &v)) != 0) {
+    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "bootstrap-servers", 'b', 1, &v)) !=
+               0) {
       if (m < 0)
         return EXIT_USAGE;
       if (*v == '\0') {
@@ -332,7 +296,7 @@ static int parse_args(watch_opts *o, int argc, char **argv) {
         return EXIT_USAGE;
       }
       o->bootstrap = v;
-    } else if ((m = arg_match(argc, argv, &i, "bootstrap-file", 0, 1, &v)) != 0) {
+    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "bootstrap-file", 0, 1, &v)) != 0) {
       if (m < 0)
         return EXIT_USAGE;
       if (*v == '\0') {
@@ -340,10 +304,11 @@ static int parse_args(watch_opts *o, int argc, char **argv) {
         return EXIT_USAGE;
       }
       o->bootstrap_file = v;
-    } else if ((m = arg_match(argc, argv, &i, "bootstrap-timeout", 0, 1, &v)) != 0) {
+    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "bootstrap-timeout", 0, 1, &v)) !=
+               0) {
       if (m < 0 || parse_duration_opt("--bootstrap-timeout", v, &o->file_timeout_ms))
         return EXIT_USAGE;
-    } else if ((m = arg_match(argc, argv, &i, "topic", 't', 1, &v)) != 0) {
+    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "topic", 't', 1, &v)) != 0) {
       if (m < 0)
         return EXIT_USAGE;
       if (*v == '\0') {
@@ -352,7 +317,7 @@ static int parse_args(watch_opts *o, int argc, char **argv) {
       }
       if (push_str(&o->topics, &o->n_topics, v))
         return 1;
-    } else if ((m = arg_match(argc, argv, &i, "X", 'X', 1, &v)) != 0) {
+    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "X", 'X', 1, &v)) != 0) {
       if (m < 0)
         return EXIT_USAGE;
       const char *eq = strchr(v, '=');
@@ -366,14 +331,15 @@ static int parse_args(watch_opts *o, int argc, char **argv) {
       }
       if (push_str(&o->props, &o->n_props, v))
         return 1;
-    } else if ((m = arg_match(argc, argv, &i, "from-beginning", 0, 0, &v)) == 1) {
+    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "from-beginning", 0, 0, &v)) == 1) {
       o->from_beginning = 1;
-    } else if ((m = arg_match(argc, argv, &i, "metrics", 0, 1, &v)) != 0) {
+    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "metrics", 0, 1, &v)) != 0) {
       if (m < 0 || add_metrics(o, v))
         return EXIT_USAGE;
-    } else if ((m = arg_match(argc, argv, &i, "agents", 0, 0, &v)) == 1) {
+    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "agents", 0, 0, &v)) == 1) {
       o->agents = 1;
-    } else if ((m = arg_match(argc, argv, &i, "exit-after-intervals", 0, 1, &v)) != 0) {
+    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "exit-after-intervals", 0, 1, &v)) !=
+               0) {
       if (m < 0)
         return EXIT_USAGE;
       if (ks_parse_int(v, &o->exit_after_intervals) != 0 || o->exit_after_intervals <= 0) {
@@ -383,7 +349,7 @@ static int parse_args(watch_opts *o, int argc, char **argv) {
                 v);
         return EXIT_USAGE;
       }
-    } else if ((m = arg_match(argc, argv, &i, "exit-after", 0, 1, &v)) != 0) {
+    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "exit-after", 0, 1, &v)) != 0) {
       if (m < 0 || parse_duration_opt("--exit-after", v, &o->exit_after_ms))
         return EXIT_USAGE;
     } else {
@@ -952,21 +918,8 @@ static int start_consumer(watch_app *app) {
 
 /* The first line of the file, if it has one; the broker writes it atomically. */
 static char *read_bootstrap_file(const char *path) {
-  FILE *f = fopen(path, "r");
-  if (!f)
-    return NULL;
   char buf[4096];
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  fclose(f);
-  buf[n] = '\0';
-  buf[strcspn(buf, "\r\n")] = '\0';
-  char *s = buf;
-  while (*s == ' ' || *s == '\t')
-    s++;
-  size_t len = strlen(s);
-  while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
-    s[--len] = '\0';
-  return len ? strdup(s) : NULL;
+  return ks_cli_read_bootstrap(path, buf, sizeof buf) == 0 ? strdup(buf) : NULL;
 }
 
 static void on_file_timer(uv_timer_t *t) {

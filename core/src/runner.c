@@ -8,6 +8,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "cli.h"
 #include "config.h"
 #include "engine.h"
 #include "kafka_consumer.h"
@@ -404,18 +405,6 @@ static void usage(FILE *f) {
              "configuration error.\n");
 }
 
-static int read_first_line(const char *path, char *buf, size_t n) {
-  FILE *f = fopen(path, "r");
-  if (f == NULL)
-    return -1;
-  char *ok = fgets(buf, (int)n, f);
-  fclose(f);
-  if (ok == NULL)
-    return -1;
-  buf[strcspn(buf, "\r\n")] = '\0';
-  return buf[0] ? 0 : -1;
-}
-
 static void close_walk(uv_handle_t *h, void *arg) {
   (void)arg;
   if (!uv_is_closing(h))
@@ -611,7 +600,7 @@ int ks_cmd_run(int argc, char **argv) {
   }
   char bsbuf[512];
   if (rc == 0 && bootstrap_file) {
-    if (read_first_line(bootstrap_file, bsbuf, sizeof bsbuf) != 0) {
+    if (ks_cli_read_bootstrap(bootstrap_file, bsbuf, sizeof bsbuf) != 0) {
       snprintf(err, sizeof err, "--bootstrap-file %s: cannot read a bootstrap address",
                bootstrap_file);
       rc = KS_ECONFIG;
