@@ -15,6 +15,8 @@ function(kpistream_add_plugin name)
     target_link_libraries(kpi_${name} PRIVATE Kpistream::sdk)
   endif()
   # Refuse undefined symbols at link time: a plugin may only use libc/libm.
-  target_link_options(kpi_${name} PRIVATE -Wl,--no-undefined)
+  if(NOT KS_SANITIZE) # sanitizer runtimes are resolved from the host at load time
+    target_link_options(kpi_${name} PRIVATE -Wl,--no-undefined)
+  endif()
   target_link_libraries(kpi_${name} PRIVATE m)
 endfunction()

@@ -4,7 +4,7 @@
 set -euo pipefail
 KS_PACKAGES=(build-essential cmake pkg-config
   librdkafka-dev libprotobuf-c-dev protobuf-c-compiler libuv1-dev libyaml-dev libcmocka-dev
-  kcat protobuf-compiler valgrind)
+  kcat protobuf-compiler valgrind clang libclang-rt-14-dev)
 missing=()
 for p in "${KS_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -13,7 +13,9 @@
 
 /* GCC 12 mistakes the buffer open_memstream() hands back for a pointer to
  * render()'s local variable. */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wdangling-pointer"
+#endif
 
 typedef Kpistream__V1__MetricResult mr;
 
