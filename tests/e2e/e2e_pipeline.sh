@@ -7,6 +7,9 @@
 # usage: e2e_pipeline.sh KPISTREAM_BINARY PLUGIN_DIR SOURCE_DIR TEST_PLUGIN_DIR
 set -euo pipefail
 KPISTREAM=$1 PLUGIN_DIR=$2 SRC=$3 TEST_PLUGIN_DIR=$4
+# KS_E2E_WRAPPER (e.g. "valgrind --error-exitcode=99 ...") wraps the runs of
+# `kpistream run` whose results are checked; empty by default.
+read -r -a WRAP <<< "${KS_E2E_WRAPPER:-}"
 . "$SRC/tests/e2e/lib.sh"
 PROTO=$SRC/proto
 for tool in kcat protoc; do command -v $tool >/dev/null || e2e_fail "$tool is not installed"; done
@@ -78,8 +81,8 @@ plugins:
     topic: kpi.operations
 stats_interval: 0s
 YAML
-timeout 120 "$KPISTREAM" run -c "$WORK/kpistream.yaml" --bootstrap-file "$WORK/bootstrap" \
-  --until-eof > "$WORK/run.log" 2>&1 || { cat "$WORK/run.log"; e2e_fail "kpistream run exited $?"; }
+timeout 240 "${WRAP[@]}" "$KPISTREAM" run -c "$WORK/kpistream.yaml" \
+  --bootstrap-file "$WORK/bootstrap" --until-eof > "$WORK/run.log" 2>&1 || { cat "$WORK/run.log"; e2e_fail "kpistream run exited $?"; }
 grep -q "stopped: events 19, dispatched 18, rejected 1 (dead-lettered 1)" "$WORK/run.log" ||
   { cat "$WORK/run.log"; e2e_fail "unexpected run summary"; }
 
@@ -106,8 +109,8 @@ esac
 echo "garbage message dead-lettered with its reason"
 
 # 7. offsets were committed: a second run reads nothing and emits nothing
-timeout 120 "$KPISTREAM" run -c "$WORK/kpistream.yaml" --bootstrap-file "$WORK/bootstrap" \
-  --until-eof > "$WORK/run2.log" 2>&1 || { cat "$WORK/run2.log"; e2e_fail "second run failed"; }
+timeout 240 "${WRAP[@]}" "$KPISTREAM" run -c "$WORK/kpistream.yaml" \
+  --bootstrap-file "$WORK/bootstrap" --until-eof > "$WORK/run2.log" 2>&1 || { cat "$WORK/run2.log"; e2e_fail "second run failed"; }
 grep -q "stopped: events 0," "$WORK/run2.log" || { cat "$WORK/run2.log"; e2e_fail "second run re-read input"; }
 n2=$(dump_topic "$BS" kpi.operations "$WORK/out2")
 [ "$n2" = "$n" ] || e2e_fail "second run emitted $((n2 - n)) more results"
