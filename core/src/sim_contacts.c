@@ -234,11 +234,20 @@ static void offer(ks_sim *s, int tenant, uint32_t ag, uint32_t slot) {
   sim_push(s, s->now + ring, SIM_K_RING_END, tenant, 0, ag, a->leg_token, 0, 0);
 }
 
-/* Give a waiting contact to the longest-idle agent of its team, or queue it. */
+/* Give a waiting contact to the longest-idle agent of its team, or queue it.
+ * Email is a backlog, not live work: it waits in the inbox (mean 10 min of
+ * triage) before an idle agent picks it up, unless an agent finishing other
+ * work takes it first (sim_agent_take_work). */
 static void dispatch(ks_sim *s, int tenant, uint32_t slot) {
   sim_tenant *tn = &s->tenants[tenant];
   sim_contact *c = &s->contacts[slot];
   sim_team *tm = &tn->team[sim_queue_team(c->queue)];
+  if (c->channel == CH_EMAIL) {
+    queue_insert(s, &tn->q[c->queue], slot);
+    sim_push(s, s->now + 1 + sim_ms(sim_exp(&tn->rng, 600.0)), SIM_K_EMAIL_PICKUP, tenant, 0, slot,
+             c->gen, c->wait_token, 0);
+    return;
+  }
   if (tm->idle_head != SIM_NIL)
     offer(s, tenant, tm->idle_head, slot);
   else
@@ -429,6 +438,18 @@ void sim_on_patience(ks_sim *s, const sim_item *it) {
   if (sim_chance(&tn->rng, 0.5))
     sim_repeat_push(s, tn, SIM_BACK_SOON, c->customer, c->reason, c->queue);
   sim_contact_release(s, it->a);
+}
+
+void sim_on_email_pickup(ks_sim *s, const sim_item *it) {
+  sim_contact *c = sim_contact_get(s, it->a, it->b);
+  if (c == NULL || c->state != SIM_C_WAITING || c->wait_token != it->c)
+    return; /* taken meanwhile */
+  sim_tenant *tn = &s->tenants[it->tenant];
+  sim_team *tm = &tn->team[sim_queue_team(c->queue)];
+  if (tm->idle_head == SIM_NIL)
+    return; /* stays in the inbox until an agent frees up */
+  queue_remove(s, &tn->q[c->queue], it->a);
+  offer(s, it->tenant, tm->idle_head, it->a);
 }
 
 /* ---- ringing and the conversation --------------------------------------------------------- */

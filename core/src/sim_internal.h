@@ -105,6 +105,7 @@ typedef enum sim_kind {
   SIM_K_COMPLAINT,     /*   q = queue, b = sim_followup bits */
   SIM_K_QA,
   SIM_K_REOPEN,
+  SIM_K_EMAIL_PICKUP, /* a = contact slot, b = gen, c = wait token */
   SIM_NKINDS
 } sim_kind;
 
@@ -403,6 +404,7 @@ double sim_hold_p(int queue);
 void sim_on_arrival(ks_sim *s, const sim_item *it);
 void sim_on_bot_done(ks_sim *s, const sim_item *it);
 void sim_on_patience(ks_sim *s, const sim_item *it);
+void sim_on_email_pickup(ks_sim *s, const sim_item *it);
 void sim_on_ring_end(ks_sim *s, const sim_item *it);
 void sim_on_reopen(ks_sim *s, const sim_item *it);
 /* An idle agent looks for work; returns 1 if it took a contact. */

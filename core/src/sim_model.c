@@ -422,6 +422,9 @@ static int step(ks_sim *s) {
   case SIM_K_REOPEN:
     sim_on_reopen(s, &it);
     break;
+  case SIM_K_EMAIL_PICKUP:
+    sim_on_email_pickup(s, &it);
+    break;
   default:
     break;
   }
