@@ -111,6 +111,16 @@ static inline void contact_note(op_contact *c, const Kpistream__V1__Event *m) {
   }
 }
 
+/* The contact's record (created when new), updated with what the event
+ * says about it; NULL when the host is out of state memory. */
+static op_contact *contact_fetch(op_plugin *p, ks_task *task, const ks_key *ck,
+                                 const Kpistream__V1__Event *m) {
+  op_contact *c = p->api->keyed_get(task, p->contacts, ck->buf, ck->len, 1);
+  if (c)
+    contact_note(c, m);
+  return c;
+}
+
 static inline int contact_start_known(const op_contact *c) {
   return (c->flags & (C_CREATED | C_QUEUED)) != 0;
 }
@@ -252,10 +262,9 @@ static int on_start(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck,
   const op_config *cfg = &p->cfg;
   const Kpistream__V1__Event *m = ev->msg;
   const int64_t t = ev->time_ms;
-  op_contact *c = p->api->keyed_get(task, p->contacts, ck->buf, ck->len, 1);
+  op_contact *c = contact_fetch(p, task, ck, m);
   if (c == NULL)
     return KS_ENOMEM;
-  contact_note(c, m);
   const int channel = m->channel ? (int)m->channel : c->channel;
 
   if (created) {
@@ -367,10 +376,9 @@ static int on_start(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck,
 static int on_answered(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck) {
   const Kpistream__V1__Event *m = ev->msg;
   const int64_t t = ev->time_ms;
-  op_contact *c = p->api->keyed_get(task, p->contacts, ck->buf, ck->len, 1);
+  op_contact *c = contact_fetch(p, task, ck, m);
   if (c == NULL)
     return KS_ENOMEM;
-  contact_note(c, m);
   const int channel = m->channel ? (int)m->channel : c->channel;
   const char *agent = nz(m->agent_id);
   char qbuf[OP_NAME_MAX];
@@ -429,10 +437,9 @@ static int on_abandoned(op_plugin *p, ks_task *task, const ks_event *ev, ks_key 
   int stage = m->contact_abandoned ? (int)m->contact_abandoned->stage : 0;
   if (stage == KPISTREAM__V1__ABANDON_STAGE__ABANDON_IN_IVR)
     return 0; /* never an abandon */
-  op_contact *c = p->api->keyed_get(task, p->contacts, ck->buf, ck->len, 1);
+  op_contact *c = contact_fetch(p, task, ck, m);
   if (c == NULL)
     return KS_ENOMEM;
-  contact_note(c, m);
   const int channel = m->channel ? (int)m->channel : c->channel;
   char qbuf[OP_NAME_MAX];
   const char *qn = nz(m->queue);
@@ -484,10 +491,9 @@ static int on_first(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck,
     if (m->channel == KPISTREAM__V1__CHANNEL__CHANNEL_VOICE)
       return 0;
   }
-  op_contact *c = p->api->keyed_get(task, p->contacts, ck->buf, ck->len, 1);
+  op_contact *c = contact_fetch(p, task, ck, m);
   if (c == NULL)
     return KS_ENOMEM;
-  contact_note(c, m);
   const int channel = m->channel ? (int)m->channel : c->channel;
   if (which == 0 && channel == KPISTREAM__V1__CHANNEL__CHANNEL_VOICE)
     return 0;
@@ -535,10 +541,9 @@ static int on_first(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck,
 static int on_leg_event(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck) {
   const Kpistream__V1__Event *m = ev->msg;
   const int64_t t = ev->time_ms;
-  op_contact *c = p->api->keyed_get(task, p->contacts, ck->buf, ck->len, 1);
+  op_contact *c = contact_fetch(p, task, ck, m);
   if (c == NULL)
     return KS_ENOMEM;
-  contact_note(c, m);
   /* the acting agent: the event's, else the contact's current one */
   const char *agent = nz(m->agent_id);
   if (agent[0] == '\0')
@@ -599,10 +604,9 @@ static int on_acw_ended(op_plugin *p, ks_task *task, const ks_event *ev, ks_key 
   const Kpistream__V1__Event *m = ev->msg;
   const int64_t t = ev->time_ms;
 
-  op_contact *c = p->api->keyed_get(task, p->contacts, ck->buf, ck->len, 1);
+  op_contact *c = contact_fetch(p, task, ck, m);
   if (c == NULL)
     return KS_ENOMEM;
-  contact_note(c, m);
   const int channel = m->channel ? (int)m->channel : c->channel;
   char abuf[OP_NAME_MAX], qbuf[OP_NAME_MAX];
   const char *agent = nz(m->agent_id);
