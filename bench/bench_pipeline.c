@@ -32,6 +32,7 @@
 #include "commands.h"
 #include "decoder.h"
 #include "engine.h"
+#include "state.h"
 
 #ifndef KS_BENCH_PLUGIN_DIR
 #define KS_BENCH_PLUGIN_DIR "plugins"
@@ -61,6 +62,7 @@ typedef struct options {
   int tenants; /* = partitions per input topic */
   int keep;
   int only_engine;    /* --only-engine: just a2 with the plugin (for profilers) */
+  int digest;         /* --digest: hash every result (topic, key, value) in order */
   const char *plugin; /* NULL: operations, else the counter test plugin */
   ks_kv popts[16];    /* --plugin-option KEY=VALUE (strings point into argv) */
   size_t n_popts;
@@ -70,6 +72,8 @@ typedef struct options {
 typedef struct engine_outcome {
   ks_engine_stats st;
   uint64_t result_bytes;
+  int digest_on;
+  uint64_t digest; /* of every result in order, with --digest */
 } engine_outcome;
 
 /* Wall-clock seconds of each run, and the thread's CPU seconds beside them
@@ -248,12 +252,14 @@ static double decode_validate(const bg_msgs *m, ks_arena *a, uint64_t *check, do
 
 static int drop_sink(void *ud, const char *topic, const void *key, size_t keylen, const void *value,
                      size_t valuelen, const ks_result *r) {
-  (void)topic;
-  (void)key;
-  (void)value;
   (void)r;
   engine_outcome *o = ud;
   o->result_bytes += keylen + valuelen;
+  if (o->digest_on) {
+    o->digest = ks_hash_bytes(topic, strlen(topic), o->digest);
+    o->digest = ks_hash_bytes(key, keylen, o->digest);
+    o->digest = ks_hash_bytes(value, valuelen, o->digest);
+  }
   return 0;
 }
 
@@ -290,6 +296,7 @@ static int engine_make(ks_engine **e, engine_outcome *out, const char *plugin, c
 static int engine_run(const bg_msgs *m, int partitions, const char *plugin, const options *o,
                       double *secs, double *cpu, engine_outcome *out, char *err, size_t errsz) {
   memset(out, 0, sizeof *out);
+  out->digest_on = o->digest;
   ks_engine *e = NULL;
   if (engine_make(&e, out, plugin, o->popts, o->n_popts, partitions, err, errsz) != 0)
     return -1;
@@ -493,6 +500,9 @@ static void print_inproc(const bench *b) {
          " plugin errors\n",
          b->plugin_name, st->events_dispatched, st->events_unrouted, st->intervals_closed,
          st->results_out, (double)b->with_plugin.result_bytes / 1e6, st->plugin_errors);
+  if (b->o.digest)
+    printf("  digest of every result (topic, key, value, in order): %016" PRIx64 "\n",
+           b->with_plugin.digest);
 }
 
 static void print_kafka(const bench *b) {
@@ -594,6 +604,8 @@ static void usage(FILE *f) {
           "  --plugin-option K=V  a plugin option (repeatable; default: the plugin's defaults)\n"
           "  --only-engine     run only a2 with the plugin (implies --skip-broker; for\n"
           "                    perf record / valgrind --tool=callgrind)\n"
+          "  --digest          print a digest of every result of a2 with the plugin (to\n"
+          "                    compare two builds' output; costs time in the timed loop)\n"
           "  -h, --help        this help\n",
           DEFAULT_EVENTS, DEFAULT_RUNS, DEFAULT_BROKER_RUNS, KS_BENCH_PLUGIN_DIR);
 }
@@ -621,6 +633,7 @@ static int parse_options(options *o, int argc, char **argv) {
                                            {"kpistream", required_argument, NULL, 'k'},
                                            {"keep", no_argument, NULL, 'K'},
                                            {"only-engine", no_argument, NULL, 'E'},
+                                           {"digest", no_argument, NULL, 'D'},
                                            {"plugin-option", required_argument, NULL, 'o'},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
@@ -675,6 +688,9 @@ static int parse_options(options *o, int argc, char **argv) {
       o->popts[o->n_popts++].value = eq + 1;
       break;
     }
+    case 'D':
+      o->digest = 1;
+      break;
     case 'E':
       o->only_engine = 1;
       o->skip_broker = 1;

@@ -1,5 +1,6 @@
 /* Decoder: valid events decode once into the arena; every kind of bad
  * input is refused with a reason, never a crash. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -57,13 +58,13 @@ static void invalid_events_are_refused(void **state) {
   ev.body_case = KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED;
   ev.contact_queued = &q;
   assert_null(decode(&a, &ev, reason));
-  assert_string_equal(reason, "event_time_ms outside 2000-01-01..2100-01-01");
+  assert_string_equal(reason, "event_time_ms 1000 outside 2000-01-01..2100-01-01");
 
   ev = eb_event(EB_T0, "acme", 9, "q", "c", "u", "");
   ev.body_case = KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED;
   ev.contact_queued = &q;
   assert_null(decode(&a, &ev, reason));
-  assert_string_equal(reason, "unknown channel");
+  assert_string_equal(reason, "channel 9 not a known Channel");
 
   Kpistream__V1__SurveyResponse s = KPISTREAM__V1__SURVEY_RESPONSE__INIT;
   s.type = KPISTREAM__V1__SURVEY_TYPE__SURVEY_CSAT;
@@ -74,14 +75,14 @@ static void invalid_events_are_refused(void **state) {
   ev.body_case = KPISTREAM__V1__EVENT__BODY_SURVEY;
   ev.survey = &s;
   assert_null(decode(&a, &ev, reason));
-  assert_string_equal(reason, "survey score outside its scale");
+  assert_string_equal(reason, "survey.score 6 outside scale 1-5");
 
   Kpistream__V1__SentimentScore se = KPISTREAM__V1__SENTIMENT_SCORE__INIT;
   se.overall = 1.5;
   ev.body_case = KPISTREAM__V1__EVENT__BODY_SENTIMENT;
   ev.sentiment = &se;
   assert_null(decode(&a, &ev, reason));
-  assert_string_equal(reason, "sentiment overall outside -1..1");
+  assert_string_equal(reason, "sentiment.overall 1.5 outside -1..1");
   ks_arena_free(&a);
 }
 
@@ -115,7 +116,569 @@ static void garbage_and_truncation_are_refused(void **state) {
                                   0xca, 0x03, 0x00};                        /* field 57, len 0 */
   ks_arena_reset(&a);
   assert_null(ks_decode_event(&a, unknown_body, sizeof unknown_body, reason, sizeof reason));
-  assert_string_equal(reason, "unknown body type (newer schema?)");
+  assert_string_equal(reason, "unknown body field 57 (newer schema?)");
+  ks_arena_free(&a);
+}
+
+/* ---- validation rules (docs/schema.md, "Validation"): one test per body,
+ * each rule with its exact reason, and the boundary values accepted ---- */
+
+static void refused_as(ks_arena *a, const Kpistream__V1__Event *ev, const char *want) {
+  char reason[128] = "";
+  if (decode(a, ev, reason) != NULL)
+    fail_msg("accepted; expected refusal \"%s\"", want);
+  assert_string_equal(reason, want);
+}
+
+static void accepted(ks_arena *a, const Kpistream__V1__Event *ev) {
+  char reason[128] = "";
+  if (decode(a, ev, reason) == NULL)
+    fail_msg("refused: %s", reason);
+}
+
+/* An envelope every rule accepts, with no body. */
+static Kpistream__V1__Event envelope(void) {
+  return eb_event(EB_T0, "acme", 1, "sales", "c1", "u1", "a1");
+}
+
+static void envelope_rules(void **state) {
+  (void)state;
+  ks_arena a;
+  ks_arena_init(&a, 0);
+  Kpistream__V1__ContactQueued q = KPISTREAM__V1__CONTACT_QUEUED__INIT;
+  Kpistream__V1__Event ev = envelope();
+  refused_as(&a, &ev, "missing body");
+  ev.body_case = KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED;
+  ev.contact_queued = &q;
+  accepted(&a, &ev);
+  ev.tenant = "";
+  refused_as(&a, &ev, "missing tenant");
+  ev.tenant = "acme";
+  ev.event_time_ms = 0;
+  refused_as(&a, &ev, "event_time_ms 0 outside 2000-01-01..2100-01-01");
+  ev.event_time_ms = -1;
+  refused_as(&a, &ev, "event_time_ms -1 outside 2000-01-01..2100-01-01");
+  ev.event_time_ms = KS_EVENT_TIME_MIN_MS - 1;
+  refused_as(&a, &ev, "event_time_ms 946684799999 outside 2000-01-01..2100-01-01");
+  ev.event_time_ms = KS_EVENT_TIME_MIN_MS; /* 2000-01-01T00:00:00Z */
+  accepted(&a, &ev);
+  ev.event_time_ms = KS_EVENT_TIME_MAX_MS - 1; /* 2099-12-31T23:59:59.999Z */
+  accepted(&a, &ev);
+  ev.event_time_ms = KS_EVENT_TIME_MAX_MS;
+  refused_as(&a, &ev, "event_time_ms 4102444800000 outside 2000-01-01..2100-01-01");
+  ev.event_time_ms = EB_T0;
+  ev.channel = (Kpistream__V1__Channel)4;
+  refused_as(&a, &ev, "channel 4 not a known Channel");
+  ev.channel = (Kpistream__V1__Channel)-1;
+  refused_as(&a, &ev, "channel -1 not a known Channel");
+  ev.channel = KPISTREAM__V1__CHANNEL__CHANNEL_UNSPECIFIED;
+  accepted(&a, &ev);
+  ev.channel = KPISTREAM__V1__CHANNEL__CHANNEL_CHAT;
+  accepted(&a, &ev);
+  /* contact ids, queue, agent are optional in the envelope */
+  Kpistream__V1__Event bare = eb_event(EB_T0, "acme", 0, NULL, NULL, NULL, NULL);
+  bare.body_case = KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED;
+  bare.contact_queued = &q;
+  accepted(&a, &bare);
+  ks_arena_free(&a);
+}
+
+static void unknown_body_names_the_field(void **state) {
+  (void)state;
+  ks_arena a;
+  ks_arena_init(&a, 0);
+  char reason[128];
+  /* tenant "x", time, then field 19 (free, below the bodies) and field 64
+   * (above them) as the only "body" */
+  const uint8_t f19[] = {0x10, 0x80, 0xa0, 0xe5, 0xd2, 0x9e, 0x34,
+                         0x1a, 0x01, 'x',  0x9a, 0x01, 0x00};
+  assert_null(ks_decode_event(&a, f19, sizeof f19, reason, sizeof reason));
+  assert_string_equal(reason, "unknown body field 19 (newer schema?)");
+  ks_arena_reset(&a);
+  const uint8_t f64[] = {0x10, 0x80, 0xa0, 0xe5, 0xd2, 0x9e, 0x34,
+                         0x1a, 0x01, 'x',  0x82, 0x04, 0x00};
+  assert_null(ks_decode_event(&a, f64, sizeof f64, reason, sizeof reason));
+  assert_string_equal(reason, "unknown body field 64 (newer schema?)");
+  /* an unknown varint field is not a body: the body is missing */
+  ks_arena_reset(&a);
+  const uint8_t f10[] = {0x10, 0x80, 0xa0, 0xe5, 0xd2, 0x9e, 0x34, 0x1a, 0x01, 'x', 0x50, 0x07};
+  assert_null(ks_decode_event(&a, f10, sizeof f10, reason, sizeof reason));
+  assert_string_equal(reason, "missing body");
+  /* a known body next to an unknown field (a newer envelope) is accepted */
+  ks_arena_reset(&a);
+  const uint8_t known[] = {
+      0x10, 0x80, 0xa0, 0xe5, 0xd2, 0x9e, 0x34, 0x1a,
+      0x01, 'x',  0x50, 0x07, 0xa2, 0x01, 0x00}; /* field 10, contact_queued {} */
+  const Kpistream__V1__Event *d = ks_decode_event(&a, known, sizeof known, reason, sizeof reason);
+  assert_non_null(d);
+  assert_int_equal(d->body_case, KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED);
+  ks_arena_free(&a);
+}
+
+static void undeclared_enum_values_are_refused(void **state) {
+  (void)state;
+  ks_arena a;
+  ks_arena_init(&a, 0);
+  Kpistream__V1__Event ev = envelope();
+
+  Kpistream__V1__ContactAbandoned ab = KPISTREAM__V1__CONTACT_ABANDONED__INIT;
+  ev.body_case = KPISTREAM__V1__EVENT__BODY_CONTACT_ABANDONED;
+  ev.contact_abandoned = &ab;
+  ab.stage = KPISTREAM__V1__ABANDON_STAGE__ABANDON_IN_IVR;
+  accepted(&a, &ev);
+  ab.stage = (Kpistream__V1__AbandonStage)4;
+  refused_as(&a, &ev, "contact_abandoned.stage 4 not a known AbandonStage");
+
+  Kpistream__V1__ContactTransferred tr = KPISTREAM__V1__CONTACT_TRANSFERRED__INIT;
+  ev.body_case = KPISTREAM__V1__EVENT__BODY_CONTACT_TRANSFERRED;
+  ev.contact_transferred = &tr;
+  tr.type = KPISTREAM__V1__TRANSFER_TYPE__TRANSFER_CONSULT;
+  accepted(&a, &ev);
+  tr.type = (Kpistream__V1__TransferType)3;
+  refused_as(&a, &ev, "contact_transferred.type 3 not a known TransferType");
+
+  Kpistream__V1__ContactEnded en = KPISTREAM__V1__CONTACT_ENDED__INIT;
+  ev.body_case = KPISTREAM__V1__EVENT__BODY_CONTACT_ENDED;
+  ev.contact_ended = &en;
+  en.disconnected_by = KPISTREAM__V1__PARTY__PARTY_SYSTEM;
+  accepted(&a, &ev);
+  en.disconnected_by = (Kpistream__V1__Party)-3;
+  refused_as(&a, &ev, "contact_ended.disconnected_by -3 not a known Party");
+
+  Kpistream__V1__AgentStateChanged st = KPISTREAM__V1__AGENT_STATE_CHANGED__INIT;
+  ev.body_case = KPISTREAM__V1__EVENT__BODY_AGENT_STATE;
+  ev.agent_state = &st;
+  st.state = KPISTREAM__V1__AGENT_STATE__AGENT_AUX;
+  st.aux_reason = KPISTREAM__V1__AUX_REASON__AUX_OFFLINE_WORK;
+  accepted(&a, &ev);
+  st.state = (Kpistream__V1__AgentState)6;
+  refused_as(&a, &ev, "agent_state.state 6 not a known AgentState");
+  st.state = KPISTREAM__V1__AGENT_STATE__AGENT_AUX;
+  st.aux_reason = (Kpistream__V1__AuxReason)9;
+  refused_as(&a, &ev, "agent_state.aux_reason 9 not a known AuxReason");
+
+  Kpistream__V1__HrEvent hr = KPISTREAM__V1__HR_EVENT__INIT;
+  ev.body_case = KPISTREAM__V1__EVENT__BODY_HR;
+  ev.hr = &hr;
+  hr.type = KPISTREAM__V1__HR_EVENT_TYPE__HR_SEPARATION;
+  hr.separation = KPISTREAM__V1__SEPARATION_KIND__SEPARATION_INVOLUNTARY;
+  accepted(&a, &ev);
+  hr.type = (Kpistream__V1__HrEventType)4;
+  refused_as(&a, &ev, "hr.type 4 not a known HrEventType");
+  hr.type = KPISTREAM__V1__HR_EVENT_TYPE__HR_SEPARATION;
+  hr.separation = (Kpistream__V1__SeparationKind)3;
+  refused_as(&a, &ev, "hr.separation 3 not a known SeparationKind");
+
+  Kpistream__V1__NextBestActionReaction re = KPISTREAM__V1__NEXT_BEST_ACTION_REACTION__INIT;
+  ev.body_case = KPISTREAM__V1__EVENT__BODY_NBA_REACTION;
+  ev.nba_reaction = &re;
+  re.reaction = KPISTREAM__V1__REACTION__REACTION_IGNORED;
+  accepted(&a, &ev);
+  re.reaction = (Kpistream__V1__Reaction)4;
+  refused_as(&a, &ev, "nba_reaction.reaction 4 not a known Reaction");
+
+  Kpistream__V1__CostRecord co = KPISTREAM__V1__COST_RECORD__INIT;
+  ev.body_case = KPISTREAM__V1__EVENT__BODY_COST;
+  ev.cost = &co;
+  co.kind = KPISTREAM__V1__COST_KIND__COST_VARIABLE;
+  accepted(&a, &ev);
+  co.kind = (Kpistream__V1__CostKind)3;
+  refused_as(&a, &ev, "cost.kind 3 not a known CostKind");
+
+  Kpistream__V1__ScheduleSegment sg = KPISTREAM__V1__SCHEDULE_SEGMENT__INIT;
+  ev.body_case = KPISTREAM__V1__EVENT__BODY_SCHEDULE;
+  ev.schedule = &sg;
+  sg.start_ms = EB_T0;
+  sg.end_ms = EB_T0 + EB_MIN(30);
+  sg.activity = KPISTREAM__V1__ACTIVITY__ACTIVITY_OFFLINE_WORK;
+  accepted(&a, &ev);
+  sg.activity = (Kpistream__V1__Activity)10;
+  refused_as(&a, &ev, "schedule.activity 10 not a known Activity");
+
+  Kpistream__V1__SurveyResponse sv = KPISTREAM__V1__SURVEY_RESPONSE__INIT;
+  ev.body_case = KPISTREAM__V1__EVENT__BODY_SURVEY;
+  ev.survey = &sv;
+  sv.type = (Kpistream__V1__SurveyType)4;
+  refused_as(&a, &ev, "survey.type 4 not a known SurveyType");
+  ks_arena_free(&a);
+}
+
+static void contact_offered_rules(void **state) {
+  (void)state;
+  ks_arena a;
+  ks_arena_init(&a, 0);
+  Kpistream__V1__Event ev = envelope();
+  Kpistream__V1__ContactOffered of = KPISTREAM__V1__CONTACT_OFFERED__INIT;
+  ev.body_case = KPISTREAM__V1__EVENT__BODY_CONTACT_OFFERED;
+  ev.contact_offered = &of;
+  of.ring_ms = -1;
+  refused_as(&a, &ev, "contact_offered.ring_ms -1 negative");
+  of.ring_ms = 0; /* not known */
+  accepted(&a, &ev);
+  of.ring_ms = 45000;
+  accepted(&a, &ev);
+  ks_arena_free(&a);
+}
+
+static void schedule_rules(void **state) {
+  (void)state;
+  ks_arena a;
+  ks_arena_init(&a, 0);
+  Kpistream__V1__Event ev = envelope();
+  Kpistream__V1__ScheduleSegment sg = KPISTREAM__V1__SCHEDULE_SEGMENT__INIT;
+  ev.body_case = KPISTREAM__V1__EVENT__BODY_SCHEDULE;
+  ev.schedule = &sg;
+  sg.start_ms = 0;
+  sg.end_ms = EB_T0;
+  refused_as(&a, &ev, "schedule.start_ms 0 outside 2000-01-01..2100-01-01");
+  sg.start_ms = EB_T0;
+  sg.end_ms = KS_EVENT_TIME_MAX_MS;
+  refused_as(&a, &ev, "schedule.end_ms 4102444800000 outside 2000-01-01..2100-01-01");
+  sg.end_ms = EB_T0 - 1;
+  refused_as(&a, &ev, "schedule.end_ms 1795391999999 before start_ms 1795392000000");
+  sg.end_ms = EB_T0; /* empty segment */
+  accepted(&a, &ev);
+  sg.end_ms = EB_T0 + EB_MIN(60 * 24 * 14); /* two weeks of planned leave */
+  sg.revision = -1;                         /* revisions are the producer's business */
+  accepted(&a, &ev);
+  ks_arena_free(&a);
+}
+
+static void forecast_rules(void **state) {
+  (void)state;
+  ks_arena a;
+  ks_arena_init(&a, 0);
+  Kpistream__V1__Event ev = envelope();
+  Kpistream__V1__ForecastPublished fc = KPISTREAM__V1__FORECAST_PUBLISHED__INIT;
+  ev.body_case = KPISTREAM__V1__EVENT__BODY_FORECAST;
+  ev.forecast = &fc;
+  refused_as(&a, &ev, "forecast.interval_start_ms 0 outside 2000-01-01..2100-01-01");
+  fc.interval_start_ms = EB_T0;
+  accepted(&a, &ev); /* every number 0: a quiet interval */
+  fc.interval_length_s = -900;
+  refused_as(&a, &ev, "forecast.interval_length_s -900 negative");
+  fc.interval_length_s = 900;
+  fc.offered = -1;
+  refused_as(&a, &ev, "forecast.offered -1 negative");
+  fc.offered = INFINITY;
+  refused_as(&a, &ev, "forecast.offered inf not finite");
+  fc.offered = 12.5;
+  fc.aht_s = NAN;
+  refused_as(&a, &ev, "forecast.aht_s nan not finite");
+  fc.aht_s = 300;
+  fc.required_agents = -0.5;
+  refused_as(&a, &ev, "forecast.required_agents -0.5 negative");
+  fc.required_agents = 4;
+  accepted(&a, &ev);
+  ks_arena_free(&a);
+}
+
+static void hr_and_customer_base_rules(void **state) {
+  (void)state;
+  ks_arena a;
+  ks_arena_init(&a, 0);
+  Kpistream__V1__Event ev = envelope();
+  Kpistream__V1__HrEvent hr = KPISTREAM__V1__HR_EVENT__INIT;
+  ev.body_case = KPISTREAM__V1__EVENT__BODY_HR;
+  ev.hr = &hr;
+  hr.type = KPISTREAM__V1__HR_EVENT_TYPE__HR_HEADCOUNT;
+  hr.headcount = -1;
+  refused_as(&a, &ev, "hr.headcount -1 negative");
+  hr.headcount = 0;
+  accepted(&a, &ev);
+  Kpistream__V1__CustomerBaseSnapshot cb = KPISTREAM__V1__CUSTOMER_BASE_SNAPSHOT__INIT;
+  ev.body_case = KPISTREAM__V1__EVENT__BODY_CUSTOMER_BASE;
+  ev.customer_base = &cb;
+  cb.active_customers = -5;
+  refused_as(&a, &ev, "customer_base.active_customers -5 negative");
+  cb.active_customers = 0;
+  accepted(&a, &ev);
+  ks_arena_free(&a);
+}
+
+static void cost_and_budget_rules(void **state) {
+  (void)state;
+  ks_arena a;
+  ks_arena_init(&a, 0);
+  Kpistream__V1__Event ev = envelope();
+  Kpistream__V1__CostRecord co = KPISTREAM__V1__COST_RECORD__INIT;
+  ev.body_case = KPISTREAM__V1__EVENT__BODY_COST;
+  ev.cost = &co;
+  co.amount = -12.5; /* a credit note: accepted */
+  accepted(&a, &ev);
+  co.amount = -INFINITY;
+  refused_as(&a, &ev, "cost.amount -inf not finite");
+  co.amount = 100;
+  co.period_start_ms = 1;
+  refused_as(&a, &ev, "cost.period_start_ms 1 outside 2000-01-01..2100-01-01");
+  co.period_start_ms = EB_T0;
+  co.period_end_ms = EB_T0 - 1000;
+  refused_as(&a, &ev, "cost.period_end_ms 1795391999000 before period_start_ms 1795392000000");
+  co.period_end_ms = EB_T0; /* an instant */
+  accepted(&a, &ev);
+  co.period_start_ms = 0; /* no period: at event time */
+  co.period_end_ms = 0;
+  accepted(&a, &ev);
+
+  Kpistream__V1__BudgetRecord bu = KPISTREAM__V1__BUDGET_RECORD__INIT;
+  ev.body_case = KPISTREAM__V1__EVENT__BODY_BUDGET;
+  ev.budget = &bu;
+  bu.amount = -0.01;
+  refused_as(&a, &ev, "budget.amount -0.01 negative");
+  bu.amount = NAN;
+  refused_as(&a, &ev, "budget.amount nan not finite");
+  bu.amount = 0;
+  accepted(&a, &ev);
+  bu.period_start_ms = EB_T0;
+  bu.period_end_ms = 5000000000000; /* 2128 */
+  refused_as(&a, &ev, "budget.period_end_ms 5000000000000 outside 2000-01-01..2100-01-01");
+  bu.period_end_ms = EB_T0 + EB_MIN(60 * 24);
+  accepted(&a, &ev);
+  ks_arena_free(&a);
+}
+
+static void order_rules(void **state) {
+  (void)state;
+  ks_arena a;
+  ks_arena_init(&a, 0);
+  Kpistream__V1__Event ev = envelope();
+  Kpistream__V1__Order o = KPISTREAM__V1__ORDER__INIT;
+  ev.body_case = KPISTREAM__V1__EVENT__BODY_ORDER;
+  ev.order = &o;
+  accepted(&a, &ev); /* amount 0, margin unknown */
+  o.amount = -0.01;
+  refused_as(&a, &ev, "order.amount -0.01 negative");
+  o.amount = NAN;
+  refused_as(&a, &ev, "order.amount nan not finite");
+  o.amount = 59.9;
+  o.margin = 35;
+  refused_as(&a, &ev, "order.margin 35 above 1 (a share 0..1, not a percentage)");
+  o.margin = INFINITY;
+  refused_as(&a, &ev, "order.margin inf not finite");
+  o.margin = 1;
+  accepted(&a, &ev);
+  o.margin = -0.2; /* sold at a loss */
+  accepted(&a, &ev);
+  ks_arena_free(&a);
+}
+
+static void survey_rules(void **state) {
+  (void)state;
+  ks_arena a;
+  ks_arena_init(&a, 0);
+  Kpistream__V1__Event ev = envelope();
+  Kpistream__V1__SurveyResponse s = KPISTREAM__V1__SURVEY_RESPONSE__INIT;
+  ev.body_case = KPISTREAM__V1__EVENT__BODY_SURVEY;
+  ev.survey = &s;
+  /* CSAT 1-5 */
+  s.type = KPISTREAM__V1__SURVEY_TYPE__SURVEY_CSAT;
+  s.scale_min = 1;
+  s.scale_max = 5;
+  s.score = 7;
+  refused_as(&a, &ev, "survey.score 7 outside scale 1-5");
+  s.score = 0;
+  refused_as(&a, &ev, "survey.score 0 outside scale 1-5");
+  s.score = 1;
+  accepted(&a, &ev);
+  s.score = 5;
+  accepted(&a, &ev);
+  /* other CSAT scales: 1-3, 1-10, 0-10, good/bad 0-1 */
+  s.scale_max = 3;
+  s.score = 3;
+  accepted(&a, &ev);
+  s.scale_max = 10;
+  s.score = 10;
+  accepted(&a, &ev);
+  s.scale_min = 0;
+  s.score = 0;
+  accepted(&a, &ev);
+  s.scale_max = 1;
+  accepted(&a, &ev);
+  s.scale_min = 1;
+  s.scale_max = 100;
+  s.score = 80;
+  refused_as(&a, &ev,
+             "survey.scale 1-100 not supported (lowest 0 or 1, highest above it, at most 10)");
+  s.scale_min = 2;
+  s.scale_max = 5;
+  s.score = 3;
+  refused_as(&a, &ev,
+             "survey.scale 2-5 not supported (lowest 0 or 1, highest above it, at most 10)");
+  s.scale_min = 5;
+  s.scale_max = 1;
+  refused_as(&a, &ev,
+             "survey.scale 5-1 not supported (lowest 0 or 1, highest above it, at most 10)");
+  s.scale_min = 1;
+  s.scale_max = 0;
+  s.score = 1;
+  refused_as(&a, &ev,
+             "survey.scale 1-0 not supported (lowest 0 or 1, highest above it, at most 10)");
+  /* NPS: 0-10 only */
+  s.type = KPISTREAM__V1__SURVEY_TYPE__SURVEY_NPS;
+  s.scale_min = 0;
+  s.scale_max = 10;
+  s.score = 11;
+  refused_as(&a, &ev, "survey.score 11 outside scale 0-10");
+  s.score = -1;
+  refused_as(&a, &ev, "survey.score -1 outside scale 0-10");
+  s.score = 0;
+  accepted(&a, &ev);
+  s.score = 10;
+  accepted(&a, &ev);
+  s.scale_min = 1;
+  refused_as(&a, &ev, "survey.scale 1-10 not supported for NPS (0-10)");
+  /* CES: 1-7 (CES 2.0) or 1-5 (legacy, lower is better) */
+  s.type = KPISTREAM__V1__SURVEY_TYPE__SURVEY_CES;
+  s.scale_max = 7;
+  s.score = 7;
+  accepted(&a, &ev);
+  s.scale_max = 5;
+  s.score = 1;
+  s.lower_is_better = 1;
+  accepted(&a, &ev);
+  s.score = 6;
+  refused_as(&a, &ev, "survey.score 6 outside scale 1-5");
+  s.scale_min = 0;
+  s.scale_max = 7;
+  refused_as(&a, &ev, "survey.scale 0-7 not supported for CES (1-5 or 1-7)");
+  s.scale_min = 1;
+  s.scale_max = 10;
+  refused_as(&a, &ev, "survey.scale 1-10 not supported for CES (1-5 or 1-7)");
+  /* no scale given (0-0): within 0-10, the widest supported scale */
+  s.type = KPISTREAM__V1__SURVEY_TYPE__SURVEY_UNSPECIFIED;
+  s.scale_min = 0;
+  s.scale_max = 0;
+  s.score = 10;
+  accepted(&a, &ev);
+  s.score = 0;
+  accepted(&a, &ev);
+  s.score = 11;
+  refused_as(&a, &ev, "survey.score 11 outside scale 0-10");
+  ks_arena_free(&a);
+}
+
+static void sentiment_rules(void **state) {
+  (void)state;
+  ks_arena a;
+  ks_arena_init(&a, 0);
+  Kpistream__V1__Event ev = envelope();
+  Kpistream__V1__SentimentScore se = KPISTREAM__V1__SENTIMENT_SCORE__INIT;
+  ev.body_case = KPISTREAM__V1__EVENT__BODY_SENTIMENT;
+  ev.sentiment = &se;
+  se.overall = -1;
+  accepted(&a, &ev);
+  se.overall = 1;
+  accepted(&a, &ev);
+  se.overall = -1.01;
+  refused_as(&a, &ev, "sentiment.overall -1.01 outside -1..1");
+  se.overall = NAN;
+  refused_as(&a, &ev, "sentiment.overall nan outside -1..1");
+  se.overall = 0.2;
+  se.start = 5; /* ignored without has_start_end */
+  se.end = -7;
+  accepted(&a, &ev);
+  se.has_start_end = 1;
+  refused_as(&a, &ev, "sentiment.start 5 outside -1..1");
+  se.start = -1;
+  refused_as(&a, &ev, "sentiment.end -7 outside -1..1");
+  se.end = 1;
+  accepted(&a, &ev);
+  se.magnitude = -0.1;
+  refused_as(&a, &ev, "sentiment.magnitude -0.1 negative");
+  se.magnitude = INFINITY;
+  refused_as(&a, &ev, "sentiment.magnitude inf not finite");
+  se.magnitude = 3.7; /* unbounded above (Google's magnitude) */
+  accepted(&a, &ev);
+  ks_arena_free(&a);
+}
+
+static void qa_evaluation_rules(void **state) {
+  (void)state;
+  ks_arena a;
+  ks_arena_init(&a, 0);
+  Kpistream__V1__Event ev = envelope();
+  Kpistream__V1__QaItem it[3] = {KPISTREAM__V1__QA_ITEM__INIT, KPISTREAM__V1__QA_ITEM__INIT,
+                                 KPISTREAM__V1__QA_ITEM__INIT};
+  Kpistream__V1__QaItem *items0[1] = {&it[0]};
+  Kpistream__V1__QaItem *items1[2] = {&it[1], &it[2]};
+  Kpistream__V1__QaSection sec[2] = {KPISTREAM__V1__QA_SECTION__INIT,
+                                     KPISTREAM__V1__QA_SECTION__INIT};
+  Kpistream__V1__QaSection *secs[2] = {&sec[0], &sec[1]};
+  sec[0].n_items = 1;
+  sec[0].items = items0;
+  sec[0].weight = 1;
+  sec[1].n_items = 2;
+  sec[1].items = items1;
+  sec[1].weight = 0; /* weight 0: the section does not count */
+  for (int i = 0; i < 3; i++) {
+    it[i].points = 5; /* points equal to possible */
+    it[i].possible = 5;
+  }
+  Kpistream__V1__QaEvaluation qa = KPISTREAM__V1__QA_EVALUATION__INIT;
+  ev.body_case = KPISTREAM__V1__EVENT__BODY_QA_EVALUATION;
+  ev.qa_evaluation = &qa;
+  accepted(&a, &ev); /* no sections */
+  qa.n_sections = 2;
+  qa.sections = secs;
+  accepted(&a, &ev);
+  sec[0].weight = -1;
+  refused_as(&a, &ev, "qa_evaluation.sections[0].weight -1 negative");
+  sec[0].weight = NAN;
+  refused_as(&a, &ev, "qa_evaluation.sections[0].weight nan not finite");
+  sec[0].weight = 2;
+  it[2].points = 6;
+  refused_as(&a, &ev, "qa_evaluation.sections[1].items[1].points 6 above possible 5");
+  it[2].not_applicable = 1; /* N/A items count 0 of 0: their points do not matter */
+  accepted(&a, &ev);
+  it[2].not_applicable = 0;
+  it[2].points = -1;
+  refused_as(&a, &ev, "qa_evaluation.sections[1].items[1].points -1 negative");
+  it[2].points = 0;
+  it[1].possible = INFINITY;
+  refused_as(&a, &ev, "qa_evaluation.sections[1].items[0].possible inf not finite");
+  it[1].possible = -5;
+  refused_as(&a, &ev, "qa_evaluation.sections[1].items[0].possible -5 negative");
+  it[1].possible = 0; /* a pass/fail item without points */
+  it[1].points = 0;
+  it[1].critical = 1;
+  it[1].failed = 1;
+  accepted(&a, &ev);
+  ks_arena_free(&a);
+}
+
+/* Bodies without numbers, and every reason fits the runner's buffers. */
+static void other_bodies_and_reason_sizes(void **state) {
+  (void)state;
+  ks_arena a;
+  ks_arena_init(&a, 0);
+  Kpistream__V1__Event ev = envelope();
+  Kpistream__V1__Complaint c = KPISTREAM__V1__COMPLAINT__INIT;
+  ev.body_case = KPISTREAM__V1__EVENT__BODY_COMPLAINT;
+  ev.complaint = &c;
+  accepted(&a, &ev);
+  Kpistream__V1__ContactQueued q = KPISTREAM__V1__CONTACT_QUEUED__INIT;
+  q.priority = -3; /* priorities are the router's business */
+  ev.body_case = KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED;
+  ev.contact_queued = &q;
+  accepted(&a, &ev);
+  /* a long reason is cut, never overflows; a NULL reason buffer is fine */
+  Kpistream__V1__SurveyResponse s = KPISTREAM__V1__SURVEY_RESPONSE__INIT;
+  s.scale_min = INT32_MIN;
+  s.scale_max = INT32_MAX;
+  ev.body_case = KPISTREAM__V1__EVENT__BODY_SURVEY;
+  ev.survey = &s;
+  char reason[128];
+  assert_null(decode(&a, &ev, reason));
+  assert_string_equal(reason, "survey.scale -2147483648-2147483647 not supported (lowest 0 or 1, "
+                              "highest above it, at most 10)");
+  uint8_t buf[256];
+  size_t n = eb_pack(&ev, buf, sizeof buf);
+  char small[8];
+  ks_arena_reset(&a);
+  assert_null(ks_decode_event(&a, buf, n, small, sizeof small));
+  assert_string_equal(small, "survey.");
+  ks_arena_reset(&a);
+  assert_null(ks_decode_event(&a, buf, n, NULL, 0));
   ks_arena_free(&a);
 }
 
@@ -124,6 +687,19 @@ int main(void) {
       cmocka_unit_test(valid_event_round_trips),
       cmocka_unit_test(invalid_events_are_refused),
       cmocka_unit_test(garbage_and_truncation_are_refused),
+      cmocka_unit_test(envelope_rules),
+      cmocka_unit_test(unknown_body_names_the_field),
+      cmocka_unit_test(undeclared_enum_values_are_refused),
+      cmocka_unit_test(contact_offered_rules),
+      cmocka_unit_test(schedule_rules),
+      cmocka_unit_test(forecast_rules),
+      cmocka_unit_test(hr_and_customer_base_rules),
+      cmocka_unit_test(cost_and_budget_rules),
+      cmocka_unit_test(order_rules),
+      cmocka_unit_test(survey_rules),
+      cmocka_unit_test(sentiment_rules),
+      cmocka_unit_test(qa_evaluation_rules),
+      cmocka_unit_test(other_bodies_and_reason_sizes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -68,7 +68,7 @@ static void other_major_is_refused(void **state) {
   char err[512] = "";
   assert_int_equal(load("abi_major.so", err, sizeof err), KS_EABI);
   assert_non_null(strstr(err, "abi_major.so"));
-  assert_non_null(strstr(err, "plugin ABI 2.0 is incompatible with host ABI 1.0"));
+  assert_non_null(strstr(err, "plugin ABI 2.1 is incompatible with host ABI 1.1"));
 }
 
 static void newer_minor_is_refused(void **state) {
@@ -76,7 +76,7 @@ static void newer_minor_is_refused(void **state) {
   char err[512] = "";
   assert_int_equal(load("abi_minor.so", err, sizeof err), KS_EABI);
   assert_non_null(strstr(err, "abi_minor.so"));
-  assert_non_null(strstr(err, "plugin ABI 1.1 is newer than host ABI 1.0"));
+  assert_non_null(strstr(err, "plugin ABI 1.2 is newer than host ABI 1.1"));
 }
 
 static void small_descriptor_is_refused(void **state) {
@@ -85,7 +85,7 @@ static void small_descriptor_is_refused(void **state) {
   assert_int_equal(load("small_desc.so", err, sizeof err), KS_EABI);
   assert_non_null(strstr(err, "small_desc.so"));
   assert_non_null(strstr(err, "descriptor is 16 bytes, smaller than the ABI 1.0 descriptor"));
-  assert_non_null(strstr(err, "plugin ABI 1.0, host ABI 1.0"));
+  assert_non_null(strstr(err, "plugin ABI 1.1, host ABI 1.1"));
 }
 
 static void failing_init_is_refused(void **state) {
@@ -121,8 +121,9 @@ static void unknown_option_is_refused(void **state) {
   ks_engine *e = new_engine();
   ks_kv opt = {"contact_tll", "1h"};
   assert_int_equal(ks_engine_add_plugin(e, path, NULL, &opt, 1, err, sizeof err), KS_EINVAL);
-  assert_non_null(
-      strstr(err, "counter.so (counter): unknown option 'contact_tll' (accepted: contact_ttl)"));
+  assert_non_null(strstr(
+      err,
+      "counter.so (counter): unknown option 'contact_tll' (accepted: contact_ttl, fail_queue)"));
   ks_engine_free(e);
 }
 

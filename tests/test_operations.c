@@ -882,6 +882,119 @@ static void test_transfer_between_queues(void **state) {
   fx_free(&f);
 }
 
+/* ---- many queues and agents per contact, names for events that omit them ---- */
+
+/*
+ * One voice contact c1 visits five queues, answered by five agents; the
+ * contact remembers four queues and three legs, reusing the oldest:
+ *   q1 queued 0, answered 10 by a1 (wait 10)   slot 0, leg 0
+ *   q2 queued 20, answered 25 by a2 (wait 5)   slot 1, leg 1
+ *   q3 queued 30, answered 40 by a3 (wait 10)  slot 2, leg 2
+ *   q4 queued 50, answered 52 by a4 (wait 2)   slot 3, leg 0 (a1's)
+ *   q5 queued 60, answered 61 by a5 (wait 1)   slot 0 (q1's), leg 1 (a2's)
+ *   q1 queued 70, answered 75 by a1 (wait 5)   slot 1 (q2's): offered again;
+ *                                              leg 2 (a3's): a1 answers again
+ * ContactEnded 80 and wrap-up 90 name neither queue nor agent: the contact's
+ * current ones (q1, a1) take them: talk 80-75 = 5, acw 10, handle 15.
+ */
+static void test_many_queues_and_agents(void **state) {
+  (void)state;
+  fx f;
+  fx_init(&f, NULL, 0);
+  const char *q[] = {"q1", "q2", "q3", "q4", "q5", "q1"};
+  const char *a[] = {"a1", "a2", "a3", "a4", "a5", "a1"};
+  const int tq[] = {0, 20, 30, 50, 60, 70}, ta[] = {10, 25, 40, 52, 61, 75};
+  for (int i = 0; i < 6; i++) {
+    assert_int_equal(eb_queued(f.e, S(tq[i]), VOICE, q[i], "c1", "u1"), KS_PROCESSED);
+    assert_int_equal(eb_answered(f.e, S(ta[i]), VOICE, q[i], "c1", a[i]), KS_PROCESSED);
+  }
+  eb_ended(f.e, S(80), VOICE, NULL, "c1", NULL);
+  eb_acw_ended(f.e, S(90), VOICE, NULL, "c1", NULL, "", 0);
+  flush(&f);
+  const int64_t i0 = I(0);
+  EXPECT(&f, "offered", VOICE, "q1", i0, 2);
+  EXPECT(&f, "answered", VOICE, "q1", i0, 2);
+  EXPECT(&f, "asa", VOICE, "q1", i0, 7.5);
+  const double asa[] = {0, 5, 10, 2, 1};
+  for (int i = 1; i < 5; i++) {
+    EXPECT(&f, "offered", VOICE, q[i], i0, 1);
+    EXPECT(&f, "answered", VOICE, q[i], i0, 1);
+    EXPECT(&f, "asa", VOICE, q[i], i0, asa[i]);
+    EXPECT(&f, "handled", VOICE, q[i], i0, 0);
+    EXPECT_A(&f, "answered", VOICE, "", a[i], i0, 1);
+    EXPECT_A(&f, "handled", VOICE, "", a[i], i0, 0);
+  }
+  EXPECT(&f, "handled", VOICE, "q1", i0, 1);
+  EXPECT(&f, "aht", VOICE, "q1", i0, 15);
+  EXPECT(&f, "avg_talk", VOICE, "q1", i0, 5);
+  EXPECT(&f, "avg_acw", VOICE, "q1", i0, 10);
+  EXPECT(&f, "fcr", VOICE, "q1", i0, 1);
+  EXPECT_A(&f, "answered", VOICE, "", "a1", i0, 2);
+  EXPECT_A(&f, "handled", VOICE, "", "a1", i0, 1);
+  EXPECT_A(&f, "aht", VOICE, "", "a1", i0, 15);
+  fx_free(&f);
+}
+
+/* The first result of `metric` whose key names queue q (exactly), or NULL. */
+static const got *find_in_key(const fx *f, const char *metric, const char *q) {
+  char part[160];
+  snprintf(part, sizeof part, "|%s||", q);
+  for (size_t i = 0; i < f->n; i++)
+    if (strcmp(f->res[i].metric, metric) == 0 && strstr(f->res[i].key, part))
+      return &f->res[i];
+  return NULL;
+}
+
+/*
+ * Names longer than the contact keeps (63 bytes): the event's full name
+ * counts where the event names it; an event that omits it falls back to
+ * the first 63 bytes. A second long name with the same first 63 bytes is
+ * the same stored name; a name that differs sooner replaces it.
+ */
+static void test_long_names(void **state) {
+  (void)state;
+  fx f;
+  fx_init(&f, NULL, 0);
+  char l1[71], l2[71], l3[71], k1[64], k3[64];
+  memset(l1, 'x', 70);
+  l1[70] = '\0';
+  memcpy(l2, l1, sizeof l2);
+  l2[66] = 'y'; /* differs after the kept part */
+  memcpy(l3, l1, sizeof l3);
+  l3[10] = 'z'; /* differs inside it */
+  memcpy(k1, l1, 63);
+  k1[63] = '\0';
+  memcpy(k3, l3, 63);
+  k3[63] = '\0';
+  /* c1: in l1 then l2 (same kept name), wrap-up without a queue */
+  eb_queued(f.e, S(0), VOICE, l1, "c1", "u1");
+  eb_answered(f.e, S(10), VOICE, l1, "c1", "a1");
+  eb_answered(f.e, S(12), VOICE, l2, "c1", "a1"); /* a new slot: answered in l2 */
+  eb_ended(f.e, S(20), VOICE, NULL, "c1", NULL);
+  eb_acw_ended(f.e, S(30), VOICE, NULL, "c1", NULL, "", 0);
+  /* c2: in l1 then l3 (a different kept name), wrap-up without a queue */
+  eb_queued(f.e, S(40), VOICE, l1, "c2", "u2");
+  eb_answered(f.e, S(45), VOICE, l3, "c2", "a2");
+  eb_acw_ended(f.e, S(60), VOICE, NULL, "c2", NULL, "", 0);
+  flush(&f);
+  const got *g;
+  assert_non_null(g = find_in_key(&f, "offered", l1));
+  assert_int_equal(g->count, 2);
+  assert_non_null(g = find_in_key(&f, "answered", l1));
+  assert_int_equal(g->count, 1);
+  assert_non_null(g = find_in_key(&f, "answered", l2));
+  assert_int_equal(g->count, 1);
+  assert_non_null(g = find_in_key(&f, "answered", l3));
+  assert_int_equal(g->count, 1);
+  assert_non_null(g = find_in_key(&f, "handled", k1)); /* c1 */
+  assert_int_equal(g->count, 1);
+  assert_non_null(g = find_in_key(&f, "handled", k3)); /* c2 */
+  assert_int_equal(g->count, 1);
+  assert_non_null(g = find_in_key(&f, "handled", l1));
+  assert_int_equal(g->count, 0);
+  fx_free(&f);
+}
+
 /* ---- odd input ------------------------------------------------------------------------------ */
 
 static void test_odd_input(void **state) {
@@ -1141,6 +1254,8 @@ int main(void) {
       cmocka_unit_test(test_fcr_any_channel),
       cmocka_unit_test(test_fcr_same_channel_and_window),
       cmocka_unit_test(test_transfer_between_queues),
+      cmocka_unit_test(test_many_queues_and_agents),
+      cmocka_unit_test(test_long_names),
       cmocka_unit_test(test_odd_input),
       cmocka_unit_test(test_random_input_survives),
       cmocka_unit_test(test_bad_config_refused),

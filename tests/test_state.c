@@ -114,6 +114,154 @@ static void oversized_key_is_refused(void **state) {
   ks_store_free(s);
 }
 
+/* ---- layout and index behaviour (added with the per-interval indexes) ---- */
+
+typedef struct big {
+  int64_t v[20]; /* 160 bytes: starts on a cache line */
+} big;
+
+static void records_are_aligned_and_zeroed_on_reuse(void **state) {
+  (void)state;
+  ks_store *s = ks_store_new(sizeof(rec), 0);
+  ks_store *b = ks_store_new(sizeof(big), 0);
+  char key[KS_KEY_MAX];
+  memset(key, 'k', sizeof key);
+  for (size_t n = 0; n <= KS_KEY_MAX; n++) {
+    rec *r = ks_store_get(s, KS_STORE_NO_INTERVAL, key, n, 1, 0);
+    big *g = ks_store_get(b, 7200, key, n, 1, 0);
+    assert_non_null(r);
+    assert_non_null(g);
+    assert_int_equal((uintptr_t)r % 16, 0);
+    assert_int_equal((uintptr_t)g % 64, 0);
+    assert_int_equal(r->a | r->b, 0);
+    r->a = (int64_t)n + 1;
+    g->v[19] = (int64_t)n + 1;
+  }
+  for (size_t n = 0; n <= KS_KEY_MAX; n++) {
+    rec *r = ks_store_get(s, KS_STORE_NO_INTERVAL, key, n, 0, 0);
+    big *g = ks_store_get(b, 7200, key, n, 0, 0);
+    assert_true(r && r->a == (int64_t)n + 1);
+    assert_true(g && g->v[19] == (int64_t)n + 1);
+  }
+  /* recycled entries come back zero-filled */
+  ks_store_drop_interval(b, 7200);
+  for (size_t n = 0; n <= KS_KEY_MAX; n++) {
+    assert_int_equal(ks_store_remove(s, KS_STORE_NO_INTERVAL, key, n), 0);
+    rec *r = ks_store_get(s, KS_STORE_NO_INTERVAL, key, n, 1, 0);
+    big *g = ks_store_get(b, 8100, key, n, 1, 0);
+    assert_true(r && r->a == 0 && r->b == 0);
+    for (int i = 0; i < 20; i++)
+      assert_int_equal(g->v[i], 0);
+  }
+  ks_store_free(s);
+  ks_store_free(b);
+}
+
+static void records_never_move(void **state) {
+  (void)state;
+  enum { N = 5000 };
+  ks_store *s = ks_store_new(sizeof(rec), 0);
+  static rec *keyed[N], *win[N];
+  char key[32];
+  for (int i = 0; i < N; i++) {
+    int n = snprintf(key, sizeof key, "c-%d", i);
+    keyed[i] = ks_store_get(s, KS_STORE_NO_INTERVAL, key, (size_t)n, 1, 0);
+    win[i] = ks_store_get(s, 900 * (i % 3), key, (size_t)n, 1, 0); /* three intervals */
+    assert_non_null(keyed[i]);
+    assert_non_null(win[i]);
+    keyed[i]->a = i;
+    win[i]->a = -i;
+  }
+  for (int i = 0; i < N; i++) {
+    int n = snprintf(key, sizeof key, "c-%d", i);
+    assert_ptr_equal(ks_store_get(s, KS_STORE_NO_INTERVAL, key, (size_t)n, 0, 0), keyed[i]);
+    assert_ptr_equal(ks_store_get(s, 900 * (i % 3), key, (size_t)n, 1, 0), win[i]);
+    assert_int_equal(keyed[i]->a, i);
+    assert_int_equal(win[i]->a, -i);
+  }
+  ks_store_stats st;
+  ks_store_get_stats(s, &st);
+  assert_int_equal(st.records, 2 * N);
+  assert_int_equal(st.intervals, 3);
+  ks_store_free(s);
+}
+
+typedef struct seen {
+  char keys[16][8];
+  int n;
+} seen;
+
+static int order_cb(void *ud, const void *key, size_t keylen, void *record) {
+  (void)record;
+  seen *o = ud;
+  if (o->n < 16) {
+    memcpy(o->keys[o->n], key, keylen < 7 ? keylen : 7);
+    o->keys[o->n][keylen < 7 ? keylen : 7] = '\0';
+  }
+  o->n++;
+  return 0;
+}
+
+static void intervals_keep_insertion_order(void **state) {
+  (void)state;
+  ks_store *s = ks_store_new(sizeof(rec), 0);
+  const char *names[] = {"e", "b", "d", "a", "c"};
+  for (int64_t iv = 0; iv < 5; iv++)
+    for (int i = 0; i < 5; i++)
+      assert_non_null(ks_store_get(s, iv * 900, names[i], 1, 1, 0));
+  ks_store_drop_interval(s, 900); /* one in the middle */
+  assert_int_equal(ks_store_remove(s, 2700, "d", 1), 0);
+  assert_int_equal(ks_store_remove(s, 2700, "d", 1), KS_ENOENT);
+  assert_int_equal(ks_store_remove(s, 900, "e", 1), KS_ENOENT); /* dropped */
+  assert_non_null(ks_store_get(s, 2700, "d", 1, 1, 0));         /* now last */
+  seen o = {0};
+  ks_store_foreach(s, 2700, order_cb, &o);
+  assert_int_equal(o.n, 5);
+  const char *want[] = {"e", "b", "a", "c", "d"};
+  for (int i = 0; i < 5; i++)
+    assert_string_equal(o.keys[i], want[i]);
+  memset(&o, 0, sizeof o);
+  ks_store_foreach(s, 900, order_cb, &o);
+  assert_int_equal(o.n, 0);
+  memset(&o, 0, sizeof o);
+  ks_store_foreach(s, 3600, order_cb, &o);
+  assert_int_equal(o.n, 5);
+  assert_string_equal(o.keys[0], "e");
+  ks_store_stats st;
+  ks_store_get_stats(s, &st);
+  assert_int_equal(st.records, 20);
+  assert_int_equal(st.intervals, 4);
+  for (int64_t iv = 0; iv < 5; iv++)
+    ks_store_drop_interval(s, iv * 900);
+  ks_store_get_stats(s, &st);
+  assert_int_equal(st.records, 0);
+  assert_int_equal(st.intervals, 0);
+  ks_store_free(s);
+}
+
+static void expired_record_is_recreated_empty(void **state) {
+  (void)state;
+  ks_store *s = ks_store_new(sizeof(rec), 100);
+  rec *r = ks_store_get(s, KS_STORE_NO_INTERVAL, "a", 1, 1, 1000);
+  r->a = 5;
+  ks_store_get(s, KS_STORE_NO_INTERVAL, "b", 1, 1, 1000);
+  /* idle 101 > ttl: gone on read, before any sweep */
+  assert_null(ks_store_get(s, KS_STORE_NO_INTERVAL, "a", 1, 0, 1101));
+  r = ks_store_get(s, KS_STORE_NO_INTERVAL, "b", 1, 1, 1102);
+  assert_non_null(r);
+  assert_int_equal(r->a, 0); /* a new record */
+  ks_store_stats st;
+  ks_store_get_stats(s, &st);
+  assert_int_equal(st.records, 1);
+  assert_int_equal(st.expired, 2);
+  assert_int_equal(ks_store_expire(s, 1202), 0); /* b was created at 1102 */
+  assert_int_equal(ks_store_expire(s, 1203), 1);
+  ks_store_get_stats(s, &st);
+  assert_int_equal(st.records, 0);
+  assert_int_equal(st.expired, 3);
+  ks_store_free(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(create_find_remove),
@@ -121,6 +269,10 @@ int main(void) {
       cmocka_unit_test(windowed_intervals_are_separate),
       cmocka_unit_test(ttl_expires_least_recently_touched),
       cmocka_unit_test(oversized_key_is_refused),
+      cmocka_unit_test(records_are_aligned_and_zeroed_on_reuse),
+      cmocka_unit_test(records_never_move),
+      cmocka_unit_test(intervals_keep_insertion_order),
+      cmocka_unit_test(expired_record_is_recreated_empty),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

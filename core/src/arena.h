@@ -21,7 +21,7 @@ typedef struct ks_arena {
   ks_arena_chunk *spare; /* chunks kept for reuse after a reset */
   size_t chunk_size;
   size_t used_total;     /* bytes handed out since the last reset */
-  size_t high_water;     /* largest used_total seen */
+  size_t high_water;     /* largest used_total seen (brought up to date by each reset) */
   ProtobufCAllocator pb; /* allocator view for protobuf-c */
 } ks_arena;
 

@@ -28,6 +28,7 @@
 #include <librdkafka/rdkafka_mock.h>
 #include <uv.h>
 
+#include "broker_control.h"
 #include "cli.h"
 #include "commands.h"
 #include "duration.h"
@@ -61,6 +62,8 @@ typedef struct broker_opts {
   int no_default_topics;
   const char *bootstrap_file; /* borrowed from argv */
   int64_t exit_after_ms;      /* 0: run until a signal */
+  const char *control;        /* --control PATH, borrowed from argv */
+  const char *control_ack;    /* --control-ack PATH, borrowed from argv */
   broker_topic *extra;        /* owned; --topic in order */
   size_t n_extra;
 } broker_opts;
@@ -80,6 +83,7 @@ typedef struct broker_app {
   uv_signal_t sig_term;
   uv_timer_t exit_timer;
   const char *stop_reason;
+  ks_broker_control *ctl; /* owned; --control */
 } broker_app;
 
 /* ---- argument parsing ------------------------------------------------------ */
@@ -160,6 +164,17 @@ static void print_help(FILE *f) {
           "                          removed at exit\n"
           "  --exit-after DURATION   stop by itself after DURATION (\"90\", \"30s\", \"5m\");\n"
           "                          a safety net for tests (default: never)\n"
+          "  --control PATH          fault injection: read newline-terminated commands from the\n"
+          "                          FIFO PATH (created if missing, removed at exit) or a file\n"
+          "      down ID | up ID            broker ID (1..N) refuses | accepts clients\n"
+          "      rtt ID MS                  broker ID delays every response by MS\n"
+          "      leader TOPIC PARTITION ID  move a partition's leadership to broker ID\n"
+          "      errors API COUNT ERRNAME   the next COUNT requests of API (Produce, Fetch,\n"
+          "                                 Metadata, OffsetCommit, Heartbeat, ...) fail with\n"
+          "                                 ERRNAME (NOT_LEADER_FOR_PARTITION, ...); 0 clears\n"
+          "      sync                       append \"ok N\" (the N-th sync) to --control-ack\n"
+          "                          each is logged as \"broker: control: ...\"; bad ones ignored\n"
+          "  --control-ack PATH      where sync acknowledges (truncated at start)\n"
           "  -h, --help              this help\n"
           "  -V, --version           print the version\n"
           "\n"
@@ -172,7 +187,9 @@ static void print_help(FILE *f) {
           "\n"
           "Example:\n"
           "  kpistream broker --bootstrap-file /tmp/ks.bootstrap &\n"
-          "  kcat -b \"$(cat /tmp/ks.bootstrap)\" -L\n",
+          "  kcat -b \"$(cat /tmp/ks.bootstrap)\" -L\n"
+          "  kpistream broker --brokers 3 --control /tmp/ks.ctl --control-ack /tmp/ks.ack &\n"
+          "  echo 'down 2' > /tmp/ks.ctl; echo sync > /tmp/ks.ctl; grep -qx 'ok 1' /tmp/ks.ack\n",
           BROKER_DEFAULT_PARTITIONS, BROKER_MAX_BROKERS);
 }
 
@@ -219,11 +236,23 @@ static int parse_args(broker_opts *o, int argc, char **argv) {
                 v);
         return EXIT_USAGE;
       }
+    } else if ((m = ks_cli_arg_match("broker", argc, argv, &i, "control", 0, 1, &v)) != 0) {
+      if (m < 0)
+        return EXIT_USAGE;
+      o->control = v;
+    } else if ((m = ks_cli_arg_match("broker", argc, argv, &i, "control-ack", 0, 1, &v)) != 0) {
+      if (m < 0)
+        return EXIT_USAGE;
+      o->control_ack = v;
     } else {
       fprintf(stderr, "kpistream broker: unknown %s '%s' (see --help)\n",
               argv[i][0] == '-' ? "option" : "argument", argv[i]);
       return EXIT_USAGE;
     }
+  }
+  if (o->control_ack && !o->control) {
+    fprintf(stderr, "kpistream broker: --control-ack needs --control\n");
+    return EXIT_USAGE;
   }
   return -1;
 }
@@ -336,6 +365,7 @@ static void stop_loop(broker_app *app, const char *reason) {
   uv_close((uv_handle_t *)&app->sig_int, on_close_noop);
   uv_close((uv_handle_t *)&app->sig_term, on_close_noop);
   uv_close((uv_handle_t *)&app->exit_timer, on_close_noop);
+  ks_broker_control_stop(app->ctl);
 }
 
 static void on_signal(uv_signal_t *h, int signum) {
@@ -611,6 +641,13 @@ int ks_cmd_broker(int argc, char **argv) {
     goto out_loop;
   }
   double t_up = now_s() - t0;
+  /* Before the bootstrap file: a script that sees the file finds the FIFO. */
+  if (app.opts.control &&
+      ks_broker_control_start(&app.ctl, &app.loop, app.mc, app.bootstrap, app.opts.brokers,
+                              app.opts.control, app.opts.control_ack) != 0) {
+    stop_loop(&app, "start-up failure");
+    goto out_loop;
+  }
 
   if (app.opts.bootstrap_file) {
     if (write_bootstrap_file(app.opts.bootstrap_file, app.bootstrap) != 0) {
@@ -644,6 +681,7 @@ out_loop:
   if (status == 0)
     ks_log(KS_LOG_INFO, KS_LOG_INFO, BROKER_LOG, "stopping (%s)", app.stop_reason);
   double t1 = now_s();
+  ks_broker_control_free(app.ctl); /* the loop is over: no command is running */
   stop_cluster(&app);
   if (app.file_written)
     remove_bootstrap_file(app.opts.bootstrap_file, app.bootstrap);

@@ -47,6 +47,10 @@ void ks_config_init(ks_config *cfg) {
   cfg->interval_ms = 15 * 60 * 1000;
   cfg->lateness_ms = 30 * 1000;
   cfg->grace_ms = 0;
+  cfg->idle_timeout_ms = 30 * 1000;
+  cfg->restate_ms = 60 * 60 * 1000;
+  cfg->checkpoint_interval_ms = 5000;
+  cfg->checkpoint_enabled = 1;
   cfg->log_level = KS_LOG_INFO;
   cfg->stats_interval_ms = 60 * 1000;
 }
@@ -69,6 +73,7 @@ void ks_config_free(ks_config *cfg) {
   free(cfg->topics);
   free(cfg->dead_letter_topic);
   free(cfg->plugin_dir);
+  free(cfg->checkpoint_prefix);
   for (size_t i = 0; i < cfg->n_plugins; i++) {
     ks_config_plugin *p = &cfg->plugins[i];
     free(p->name);
@@ -265,8 +270,8 @@ static int load_input(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
 }
 
 static int load_intervals(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
-  static const char *const known[] = {"length", "allowed_lateness", "grace", NULL};
-  int rc = check_keys(c, m, "intervals", known, "length, allowed_lateness, grace");
+  static const char *const known[] = {"length", "allowed_lateness", "grace", "idle_timeout", NULL};
+  int rc = check_keys(c, m, "intervals", known, "length, allowed_lateness, grace, idle_timeout");
   if (rc)
     return rc;
   yaml_node_t *v;
@@ -283,6 +288,77 @@ static int load_intervals(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
     return rc;
   if ((v = map_get(c, m, "grace")) != NULL &&
       (rc = set_duration(c, v, "intervals.grace", &cfg->grace_ms)) != 0)
+    return rc;
+  if ((v = map_get(c, m, "restatement_horizon")) != NULL &&
+      (rc = set_duration(c, v, "intervals.restatement_horizon", &cfg->restate_ms)) != 0)
+    return rc;
+  if ((v = map_get(c, m, "idle_timeout")) != NULL &&
+      (rc = set_duration(c, v, "intervals.idle_timeout", &cfg->idle_timeout_ms)) != 0)
+    return rc;
+  return 0;
+}
+
+/* "1048576", "64KiB", "512MiB", "4GiB" (also KB/MB/GB, taken as powers of 1024). */
+static int set_size(parse_ctx *c, yaml_node_t *v, const char *key, uint64_t *out) {
+  const char *s = scalar(c, v, key);
+  if (s == NULL)
+    return KS_ECONFIG;
+  char *end;
+  double n = strtod(s, &end);
+  while (*end == ' ')
+    end++;
+  double mult = 0;
+  static const struct {
+    const char *unit;
+    double mult;
+  } units[] = {{"", 1},
+               {"B", 1},
+               {"KiB", 1024.0},
+               {"KB", 1024.0},
+               {"MiB", 1048576.0},
+               {"MB", 1048576.0},
+               {"GiB", 1073741824.0},
+               {"GB", 1073741824.0}};
+  for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+    if (strcmp(end, units[i].unit) == 0)
+      mult = units[i].mult;
+  if (end == s || mult == 0 || n < 0)
+    return fail(c, v, "'%s': '%s' is not a size (e.g. 512MiB, 4GiB, 0 = unlimited)", key, s);
+  *out = (uint64_t)(n * mult);
+  return 0;
+}
+
+static int load_state(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
+  static const char *const known[] = {"memory_budget", NULL};
+  int rc = check_keys(c, m, "state", known, "memory_budget");
+  if (rc)
+    return rc;
+  yaml_node_t *v = map_get(c, m, "memory_budget");
+  return v ? set_size(c, v, "state.memory_budget", &cfg->memory_budget) : 0;
+}
+
+static int load_checkpoint(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
+  static const char *const known[] = {"enabled", "interval", "topic_prefix", NULL};
+  int rc = check_keys(c, m, "checkpoint", known, "enabled, interval, topic_prefix");
+  if (rc)
+    return rc;
+  yaml_node_t *v;
+  if ((v = map_get(c, m, "enabled")) != NULL) {
+    const char *s = scalar(c, v, "checkpoint.enabled");
+    if (s == NULL)
+      return KS_ECONFIG;
+    if (strcmp(s, "true") == 0 || strcmp(s, "yes") == 0 || strcmp(s, "on") == 0)
+      cfg->checkpoint_enabled = 1;
+    else if (strcmp(s, "false") == 0 || strcmp(s, "no") == 0 || strcmp(s, "off") == 0)
+      cfg->checkpoint_enabled = 0;
+    else
+      return fail(c, v, "'checkpoint.enabled': '%s' is not true or false", s);
+  }
+  if ((v = map_get(c, m, "interval")) != NULL &&
+      (rc = set_duration(c, v, "checkpoint.interval", &cfg->checkpoint_interval_ms)) != 0)
+    return rc;
+  if ((v = map_get(c, m, "topic_prefix")) != NULL &&
+      (rc = set_str(c, v, "checkpoint.topic_prefix", &cfg->checkpoint_prefix)) != 0)
     return rc;
   return 0;
 }
@@ -322,13 +398,15 @@ static int load_plugins(parse_ctx *c, ks_config *cfg, yaml_node_t *s) {
 }
 
 static int load_root(parse_ctx *c, ks_config *cfg) {
-  static const char *const known[] = {"kafka",   "input",     "intervals",      "plugin_dir",
-                                      "plugins", "log_level", "stats_interval", NULL};
+  static const char *const known[] = {"kafka",          "input",      "intervals", "checkpoint",
+                                      "state",          "plugin_dir", "plugins",   "log_level",
+                                      "stats_interval", NULL};
   yaml_node_t *root = yaml_document_get_root_node(c->doc);
   if (root == NULL)
     return fail(c, NULL, "empty configuration");
   int rc = check_keys(c, root, "the top level", known,
-                      "kafka, input, intervals, plugin_dir, plugins, log_level, stats_interval");
+                      "kafka, input, intervals, checkpoint, state, plugin_dir, plugins, log_level, "
+                      "stats_interval");
   if (rc)
     return rc;
   yaml_node_t *v;
@@ -337,6 +415,10 @@ static int load_root(parse_ctx *c, ks_config *cfg) {
   if ((v = map_get(c, root, "input")) && (rc = load_input(c, cfg, v)))
     return rc;
   if ((v = map_get(c, root, "intervals")) && (rc = load_intervals(c, cfg, v)))
+    return rc;
+  if ((v = map_get(c, root, "checkpoint")) && (rc = load_checkpoint(c, cfg, v)))
+    return rc;
+  if ((v = map_get(c, root, "state")) && (rc = load_state(c, cfg, v)))
     return rc;
   if ((v = map_get(c, root, "plugin_dir")) && (rc = set_str(c, v, "plugin_dir", &cfg->plugin_dir)))
     return rc;

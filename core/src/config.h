@@ -52,6 +52,13 @@ typedef struct ks_config {
   int64_t interval_ms;
   int64_t lateness_ms;
   int64_t grace_ms;
+  int64_t idle_timeout_ms;        /* wall-clock quiet time before a partition stops holding
+                                     the watermark; 0 = never (default 30s) */
+  int64_t restate_ms;             /* intervals.restatement_horizon (default 1h; 0 = off) */
+  int64_t checkpoint_interval_ms; /* 0 = only at shutdown and rebalance (default 5s) */
+  char *checkpoint_prefix; /* changelog topics are <prefix>.<plugin>; NULL = <group.id>.changelog */
+  int checkpoint_enabled;  /* default 1 */
+  uint64_t memory_budget;  /* state.memory_budget in bytes; 0 = unlimited (default) */
   char *plugin_dir;
   ks_config_plugin *plugins;
   size_t n_plugins;

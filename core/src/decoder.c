@@ -1,11 +1,31 @@
+/*
+ * decoder — one protobuf-c unpack into the arena, then the schema checks of
+ * docs/schema.md ("Validation"). Every refusal writes a reason that names the
+ * field and its value ("survey.score 7 outside scale 1-5"); the runner puts
+ * it in the dead-letter header kpistream.reason.
+ */
 #include "decoder.h"
 
+#include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 
-static void set_reason(char *reason, size_t n, const char *msg) {
-  if (reason && n)
-    snprintf(reason, n, "%s", msg);
+/* Where a refusal's reason goes (caller-owned, may be NULL). */
+typedef struct why {
+  char *s;
+  size_t n;
+} why;
+
+static int refuse(const why *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int refuse(const why *w, const char *fmt, ...) {
+  if (w->s && w->n) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(w->s, w->n, fmt, ap);
+    va_end(ap);
+  }
+  return 1;
 }
 
 const char *ks_body_name(uint32_t body_case) {
@@ -16,85 +36,247 @@ const char *ks_body_name(uint32_t body_case) {
   return f->name;
 }
 
-/* Negative or non-finite numbers where the schema means a quantity. */
-static const char *check_body(const Kpistream__V1__Event *ev) {
+/* ---- value checks: 0 = fine, 1 = refused (reason written) ----------------- */
+
+#define TIME_RANGE "2000-01-01..2100-01-01"
+
+static int check_time(const why *w, const char *field, int64_t ms) {
+  if (ms < KS_EVENT_TIME_MIN_MS || ms >= KS_EVENT_TIME_MAX_MS)
+    return refuse(w, "%s %" PRId64 " outside " TIME_RANGE, field, ms);
+  return 0;
+}
+
+/* An optional time: 0 means not set; anything else must be a sane time. */
+static int check_opt_time(const why *w, const char *field, int64_t ms) {
+  return ms != 0 && check_time(w, field, ms);
+}
+
+static int check_finite(const why *w, const char *field, double v) {
+  if (!isfinite(v))
+    return refuse(w, "%s %.15g not finite", field, v);
+  return 0;
+}
+
+static int check_nonneg(const why *w, const char *field, double v) {
+  if (check_finite(w, field, v))
+    return 1;
+  if (v < 0)
+    return refuse(w, "%s %.15g negative", field, v);
+  return 0;
+}
+
+static int check_nonneg_int(const why *w, const char *field, int64_t v) {
+  if (v < 0)
+    return refuse(w, "%s %" PRId64 " negative", field, v);
+  return 0;
+}
+
+/* -1..1 inclusive; NaN fails the comparison and is refused too. */
+static int check_unit(const why *w, const char *field, double v) {
+  if (!(v >= -1.0 && v <= 1.0))
+    return refuse(w, "%s %.15g outside -1..1", field, v);
+  return 0;
+}
+
+/* Periods: both ends optional; when both are set, the end is not before the start. */
+static int check_period(const why *w, const char *body, int64_t start, int64_t end) {
+  char f[64];
+  snprintf(f, sizeof f, "%s.period_start_ms", body);
+  if (check_opt_time(w, f, start))
+    return 1;
+  snprintf(f, sizeof f, "%s.period_end_ms", body);
+  if (check_opt_time(w, f, end))
+    return 1;
+  if (start != 0 && end != 0 && end < start)
+    return refuse(w, "%s.period_end_ms %" PRId64 " before period_start_ms %" PRId64, body, end,
+                  start);
+  return 0;
+}
+
+/* Every singular enum field of m must hold a value its enum declares (proto3
+ * enums are open: protobuf-c keeps undeclared numbers as they came). */
+static int check_enums(const why *w, const char *prefix, const ProtobufCMessage *m) {
+  const ProtobufCMessageDescriptor *d = m->descriptor;
+  for (unsigned i = 0; i < d->n_fields; i++) {
+    const ProtobufCFieldDescriptor *f = &d->fields[i];
+    if (f->type != PROTOBUF_C_TYPE_ENUM || f->label == PROTOBUF_C_LABEL_REPEATED)
+      continue;
+    int v = *(const int *)(const void *)((const char *)m + f->offset);
+    const ProtobufCEnumDescriptor *ed = f->descriptor;
+    if (protobuf_c_enum_descriptor_get_value(ed, v) == NULL)
+      return refuse(w, "%s%s%s %d not a known %s", prefix, *prefix ? "." : "", f->name, v,
+                    ed->short_name);
+  }
+  return 0;
+}
+
+/* ---- bodies -------------------------------------------------------------- */
+
+/* Supported survey scales (docs/schema.md): NPS 0-10; CES 1-5 or 1-7; CSAT
+ * and unspecified types: lowest answer 0 or 1, highest above it and at most
+ * 10. No scale at all (0-0) means 0-10, the widest supported one. */
+#define SURVEY_TOP 10
+
+static int check_survey(const why *w, const Kpistream__V1__SurveyResponse *s) {
+  int32_t lo = s->scale_min, hi = s->scale_max;
+  if (lo == 0 && hi == 0) {
+    hi = SURVEY_TOP;
+  } else if (s->type == KPISTREAM__V1__SURVEY_TYPE__SURVEY_NPS) {
+    if (lo != 0 || hi != 10)
+      return refuse(w, "survey.scale %" PRId32 "-%" PRId32 " not supported for NPS (0-10)", lo, hi);
+  } else if (s->type == KPISTREAM__V1__SURVEY_TYPE__SURVEY_CES) {
+    if (lo != 1 || (hi != 5 && hi != 7))
+      return refuse(w, "survey.scale %" PRId32 "-%" PRId32 " not supported for CES (1-5 or 1-7)",
+                    lo, hi);
+  } else if ((lo != 0 && lo != 1) || hi <= lo || hi > SURVEY_TOP) {
+    return refuse(w,
+                  "survey.scale %" PRId32 "-%" PRId32
+                  " not supported (lowest 0 or 1, highest above it, at most 10)",
+                  lo, hi);
+  }
+  if (s->score < lo || s->score > hi)
+    return refuse(w, "survey.score %" PRId32 " outside scale %" PRId32 "-%" PRId32, s->score, lo,
+                  hi);
+  return 0;
+}
+
+static int check_sentiment(const why *w, const Kpistream__V1__SentimentScore *s) {
+  if (check_unit(w, "sentiment.overall", s->overall))
+    return 1;
+  if (s->has_start_end &&
+      (check_unit(w, "sentiment.start", s->start) || check_unit(w, "sentiment.end", s->end)))
+    return 1;
+  return check_nonneg(w, "sentiment.magnitude", s->magnitude);
+}
+
+static int check_qa(const why *w, const Kpistream__V1__QaEvaluation *qa) {
+  char f[96];
+  for (size_t i = 0; i < qa->n_sections; i++) {
+    const Kpistream__V1__QaSection *sec = qa->sections[i];
+    snprintf(f, sizeof f, "qa_evaluation.sections[%zu].weight", i);
+    if (check_nonneg(w, f, sec->weight))
+      return 1;
+    for (size_t k = 0; k < sec->n_items; k++) {
+      const Kpistream__V1__QaItem *it = sec->items[k];
+      snprintf(f, sizeof f, "qa_evaluation.sections[%zu].items[%zu].points", i, k);
+      if (check_nonneg(w, f, it->points))
+        return 1;
+      snprintf(f, sizeof f, "qa_evaluation.sections[%zu].items[%zu].possible", i, k);
+      if (check_nonneg(w, f, it->possible))
+        return 1;
+      if (!it->not_applicable && it->points > it->possible)
+        return refuse(w, "qa_evaluation.sections[%zu].items[%zu].points %.15g above possible %.15g",
+                      i, k, it->points, it->possible);
+    }
+  }
+  return 0;
+}
+
+static int check_schedule(const why *w, const Kpistream__V1__ScheduleSegment *s) {
+  if (check_time(w, "schedule.start_ms", s->start_ms) ||
+      check_time(w, "schedule.end_ms", s->end_ms))
+    return 1;
+  if (s->end_ms < s->start_ms)
+    return refuse(w, "schedule.end_ms %" PRId64 " before start_ms %" PRId64, s->end_ms,
+                  s->start_ms);
+  return 0;
+}
+
+static int check_forecast(const why *w, const Kpistream__V1__ForecastPublished *fc) {
+  return check_time(w, "forecast.interval_start_ms", fc->interval_start_ms) ||
+         check_nonneg_int(w, "forecast.interval_length_s", fc->interval_length_s) ||
+         check_nonneg(w, "forecast.offered", fc->offered) ||
+         check_nonneg(w, "forecast.aht_s", fc->aht_s) ||
+         check_nonneg(w, "forecast.required_agents", fc->required_agents);
+}
+
+static int check_order(const why *w, const Kpistream__V1__Order *o) {
+  if (check_nonneg(w, "order.amount", o->amount) || check_finite(w, "order.margin", o->margin))
+    return 1;
+  if (o->margin > 1.0)
+    return refuse(w, "order.margin %.15g above 1 (a share 0..1, not a percentage)", o->margin);
+  return 0;
+}
+
+/* Range checks of the body's numbers (enums are checked generically). */
+static int check_body(const why *w, const Kpistream__V1__Event *ev) {
   switch (ev->body_case) {
-  case KPISTREAM__V1__EVENT__BODY_SURVEY: {
-    const Kpistream__V1__SurveyResponse *s = ev->survey;
-    if (s->scale_max <= s->scale_min && s->scale_max != 0)
-      return "survey scale_max must exceed scale_min";
-    if (s->scale_max != 0 && (s->score < s->scale_min || s->score > s->scale_max))
-      return "survey score outside its scale";
-    break;
-  }
-  case KPISTREAM__V1__EVENT__BODY_SENTIMENT: {
-    const Kpistream__V1__SentimentScore *s = ev->sentiment;
-    if (!isfinite(s->overall) || s->overall < -1.0 || s->overall > 1.0)
-      return "sentiment overall outside -1..1";
-    if (s->has_start_end && (!isfinite(s->start) || !isfinite(s->end) || s->start < -1.0 ||
-                             s->start > 1.0 || s->end < -1.0 || s->end > 1.0))
-      return "sentiment start/end outside -1..1";
-    break;
-  }
+  case KPISTREAM__V1__EVENT__BODY_CONTACT_OFFERED:
+    return check_nonneg_int(w, "contact_offered.ring_ms", ev->contact_offered->ring_ms);
   case KPISTREAM__V1__EVENT__BODY_SCHEDULE:
-    if (ev->schedule->end_ms < ev->schedule->start_ms)
-      return "schedule segment ends before it starts";
-    break;
+    return check_schedule(w, ev->schedule);
   case KPISTREAM__V1__EVENT__BODY_FORECAST:
-    if (!isfinite(ev->forecast->offered) || ev->forecast->offered < 0 ||
-        !isfinite(ev->forecast->aht_s) || ev->forecast->aht_s < 0)
-      return "forecast with a negative or non-finite value";
-    break;
-  case KPISTREAM__V1__EVENT__BODY_COST:
-    if (!isfinite(ev->cost->amount))
-      return "cost amount is not finite";
-    break;
+    return check_forecast(w, ev->forecast);
+  case KPISTREAM__V1__EVENT__BODY_HR:
+    return check_nonneg_int(w, "hr.headcount", ev->hr->headcount);
+  case KPISTREAM__V1__EVENT__BODY_COST: /* negative: a credit or correction */
+    return check_finite(w, "cost.amount", ev->cost->amount) ||
+           check_period(w, "cost", ev->cost->period_start_ms, ev->cost->period_end_ms);
   case KPISTREAM__V1__EVENT__BODY_BUDGET:
-    if (!isfinite(ev->budget->amount))
-      return "budget amount is not finite";
-    break;
+    return check_nonneg(w, "budget.amount", ev->budget->amount) ||
+           check_period(w, "budget", ev->budget->period_start_ms, ev->budget->period_end_ms);
+  case KPISTREAM__V1__EVENT__BODY_CUSTOMER_BASE:
+    return check_nonneg_int(w, "customer_base.active_customers",
+                            ev->customer_base->active_customers);
+  case KPISTREAM__V1__EVENT__BODY_SURVEY:
+    return check_survey(w, ev->survey);
+  case KPISTREAM__V1__EVENT__BODY_SENTIMENT:
+    return check_sentiment(w, ev->sentiment);
+  case KPISTREAM__V1__EVENT__BODY_QA_EVALUATION:
+    return check_qa(w, ev->qa_evaluation);
   case KPISTREAM__V1__EVENT__BODY_ORDER:
-    if (!isfinite(ev->order->amount) || ev->order->amount < 0)
-      return "order amount negative or not finite";
-    break;
+    return check_order(w, ev->order);
   default:
-    break;
+    return 0;
   }
-  return NULL;
+}
+
+/* The body message of ev (its oneof member), or NULL. */
+static const ProtobufCMessage *body_of(const Kpistream__V1__Event *ev) {
+  const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(
+      &kpistream__v1__event__descriptor, (unsigned)ev->body_case);
+  if (f == NULL || f->type != PROTOBUF_C_TYPE_MESSAGE)
+    return NULL;
+  return *(const ProtobufCMessage *const *)(const void *)((const char *)ev + f->offset);
+}
+
+/* No known body: name the unknown length-delimited field (a body case of a
+ * newer schema), else the body is missing. */
+static int refuse_bodyless(const why *w, const Kpistream__V1__Event *ev) {
+  for (unsigned i = 0; i < ev->base.n_unknown_fields; i++)
+    if (ev->base.unknown_fields[i].wire_type == PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED)
+      return refuse(w, "unknown body field %" PRIu32 " (newer schema?)",
+                    ev->base.unknown_fields[i].tag);
+  return refuse(w, "missing body");
 }
 
 const Kpistream__V1__Event *ks_decode_event(ks_arena *arena, const void *buf, size_t len,
                                             char *reason, size_t reason_size) {
+  const why w = {reason, reason_size};
   if (buf == NULL || len == 0) {
-    set_reason(reason, reason_size, "empty message");
+    refuse(&w, "empty message");
     return NULL;
   }
   Kpistream__V1__Event *ev = kpistream__v1__event__unpack(&arena->pb, len, buf);
   if (ev == NULL) {
-    set_reason(reason, reason_size, "protobuf decode failed (not a kpistream.v1.Event)");
+    refuse(&w, "protobuf decode failed (not a kpistream.v1.Event)");
     return NULL;
   }
   if (ev->body_case == KPISTREAM__V1__EVENT__BODY__NOT_SET) {
-    set_reason(reason, reason_size,
-               ev->base.n_unknown_fields ? "unknown body type (newer schema?)" : "missing body");
+    refuse_bodyless(&w, ev);
     return NULL;
   }
   if (ev->tenant == NULL || ev->tenant[0] == '\0') {
-    set_reason(reason, reason_size, "missing tenant");
+    refuse(&w, "missing tenant");
     return NULL;
   }
-  if (ev->event_time_ms < KS_EVENT_TIME_MIN_MS || ev->event_time_ms >= KS_EVENT_TIME_MAX_MS) {
-    set_reason(reason, reason_size, "event_time_ms outside 2000-01-01..2100-01-01");
+  const ProtobufCMessage *body = body_of(ev);
+  if (body == NULL) {
+    refuse(&w, "missing body");
     return NULL;
   }
-  if ((int)ev->channel < 0 || ev->channel > KPISTREAM__V1__CHANNEL__CHANNEL_CHAT) {
-    set_reason(reason, reason_size, "unknown channel");
+  if (check_time(&w, "event_time_ms", ev->event_time_ms) || check_enums(&w, "", &ev->base) ||
+      check_enums(&w, ks_body_name((uint32_t)ev->body_case), body) || check_body(&w, ev))
     return NULL;
-  }
-  const char *bad = check_body(ev);
-  if (bad) {
-    set_reason(reason, reason_size, bad);
-    return NULL;
-  }
   return ev;
 }

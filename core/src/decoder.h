@@ -14,13 +14,17 @@
 #include "arena.h"
 #include "kpistream/v1/events.pb-c.h"
 
-/* Event times outside [2000-01-01, 2100-01-01) are refused as invalid. */
+/* Event times outside [2000-01-01, 2100-01-01) are refused as invalid; the
+ * same range applies to the times inside bodies (schedule, forecast, cost and
+ * budget periods). A fixed range: the decoder never reads the wall clock. */
 #define KS_EVENT_TIME_MIN_MS INT64_C(946684800000)
 #define KS_EVENT_TIME_MAX_MS INT64_C(4102444800000)
 
-/* Decode and validate. Returns the Event, or NULL with a short cause in
- * reason (e.g. "protobuf decode failed", "missing tenant",
- * "unknown or missing body (field 57)"). */
+/* Decode and validate (rules: docs/schema.md, "Validation"). Returns the
+ * Event, or NULL with a one-line cause in reason that names the field and its
+ * value (e.g. "protobuf decode failed (not a kpistream.v1.Event)", "missing
+ * tenant", "unknown body field 57 (newer schema?)", "survey.score 7 outside
+ * scale 1-5"); 128 bytes hold every reason. */
 const Kpistream__V1__Event *ks_decode_event(ks_arena *arena, const void *buf, size_t len,
                                             char *reason, size_t reason_size);
 

@@ -75,6 +75,7 @@ static void task_free(ks_task *t) {
   free(t->next_offset);
   ks_watermark_free(&t->wm);
   ks_clock_free(&t->clock);
+  free(t->retained);
   free(t);
 }
 
@@ -301,7 +302,7 @@ ks_store *ks_task_store(ks_task *t, const ks_table *table) {
 
 /* ---- results ------------------------------------------------------------ */
 
-int ks_engine_emit(ks_plugin_ctx *ctx, ks_task *task, const ks_result *r) {
+static int emit_topic(ks_plugin_ctx *ctx, const char *topic, const ks_result *r) {
   ks_engine *e = ctx->engine;
   const char *bad = ks_result_validate(r);
   if (bad) {
@@ -314,12 +315,11 @@ int ks_engine_emit(ks_plugin_ctx *ctx, ks_task *task, const ks_result *r) {
   long klen = ks_result_key(ctx->name, r, &e->key_buf, &e->key_cap);
   if (klen < 0)
     return KS_ENOMEM;
-  long vlen = ks_result_encode(ctx->name, ctx->desc->version, r, e->key_buf, 0, &e->encode_buf,
-                               &e->encode_cap);
+  long vlen = ks_result_encode(ctx->name, ctx->desc->version, r, e->key_buf, e->cur_revision,
+                               &e->encode_buf, &e->encode_cap);
   if (vlen < 0)
     return KS_ENOMEM;
-  (void)task;
-  int rc = e->opts.sink(e->opts.sink_ud, ctx->topic, e->key_buf, (size_t)klen, e->encode_buf,
+  int rc = e->opts.sink(e->opts.sink_ud, topic, e->key_buf, (size_t)klen, e->encode_buf,
                         (size_t)vlen, r);
   if (rc == 0) {
     ctx->results++;
@@ -328,12 +328,71 @@ int ks_engine_emit(ks_plugin_ctx *ctx, ks_task *task, const ks_result *r) {
   return rc;
 }
 
-/* ---- intervals ---------------------------------------------------------- */
-
-static void close_interval(ks_engine *e, ks_task *t, int64_t start) {
-  ks_interval iv = {start, start + e->opts.interval_ms};
+int ks_engine_emit(ks_plugin_ctx *ctx, ks_task *task, const ks_result *r) {
+  int rc = emit_topic(ctx, ctx->topic, r);
+  if (rc != 0 || ctx->on_result != NULL)
+    return rc;
+  /* in process to the plugins that read results (never their own) */
+  ks_engine *e = ctx->engine;
   for (size_t i = 0; i < e->n_plugins; i++) {
     ks_plugin_ctx *p = e->plugins[i];
+    if (p->on_result == NULL || p == ctx)
+      continue;
+    int prc = p->on_result(p->data, task, ctx->name, r);
+    if (prc != 0) {
+      p->errors++;
+      e->stats.plugin_errors++;
+      if (p->errors <= 10)
+        ks_engine_log(e, KS_LOG_ERROR, p->name, "on_result failed with %d (%s/%s)", prc, ctx->name,
+                      r->metric);
+    }
+  }
+  return 0;
+}
+
+int ks_engine_emit_to(ks_plugin_ctx *ctx, ks_task *task, const char *output, const ks_result *r) {
+  (void)task;
+  if (output == NULL || !*output || strlen(output) > 64 ||
+      strspn(output, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(output)) {
+    ks_engine_log(ctx->engine, KS_LOG_ERROR, ctx->name, "emit_to: output '%s' is not [a-z0-9_]+",
+                  output ? output : "(null)");
+    return KS_EINVAL;
+  }
+  char topic[512];
+  const char *dot = strrchr(ctx->topic, '.');
+  int n = dot ? (int)(dot - ctx->topic + 1) : 0;
+  snprintf(topic, sizeof topic, "%.*s%s", n, ctx->topic, output);
+  return emit_topic(ctx, topic, r);
+}
+
+/* ---- intervals ---------------------------------------------------------- */
+
+ks_retained *ks_task_retained(const ks_task *t, int64_t start) {
+  for (size_t i = 0; i < t->n_retained; i++)
+    if (t->retained[i].start == start)
+      return &t->retained[i];
+  return NULL;
+}
+
+static int any_restatable(const ks_engine *e) {
+  for (size_t i = 0; e->opts.restate_ms > 0 && i < e->n_plugins; i++)
+    if (e->plugins[i]->restatable)
+      return 1;
+  return 0;
+}
+
+/* Call on_interval_close of every plugin (only the restatable ones when
+ * restating), stamping results with `revision`. */
+static void call_close(ks_engine *e, ks_task *t, int64_t start, int restating, uint32_t revision) {
+  ks_interval iv = {start, start + e->opts.interval_ms};
+  e->cur_revision = revision;
+  /* plugins that read results close after the ones that produce them */
+  for (size_t k = 0; k < 2 * e->n_plugins; k++) {
+    ks_plugin_ctx *p = e->plugins[k % e->n_plugins];
+    if ((k < e->n_plugins) != (p->on_result == NULL))
+      continue;
+    if (restating && !p->restatable)
+      continue;
     int rc = p->desc->on_interval_close(p->data, t, &iv);
     if (rc != 0) {
       p->errors++;
@@ -343,16 +402,55 @@ static void close_interval(ks_engine *e, ks_task *t, int64_t start) {
                     (long long)start);
     }
   }
+  e->cur_revision = 0;
+}
+
+static void drop_windows(ks_engine *e, ks_task *t, int64_t start, int keep_restatable) {
   for (size_t i = 0; i < t->n_stores; i++)
-    if (t->stores[i] && e->tables[i]->kind == KS_TABLE_WINDOWED)
+    if (t->stores[i] && e->tables[i]->kind == KS_TABLE_WINDOWED &&
+        !(keep_restatable && e->tables[i]->owner->restatable))
       ks_store_drop_interval(t->stores[i], start);
+}
+
+static void close_interval(ks_engine *e, ks_task *t, int64_t start) {
+  call_close(e, t, start, 0, 0);
+  int keep = any_restatable(e);
+  drop_windows(e, t, start, keep);
+  if (keep) {
+    if (t->n_retained == t->cap_retained) {
+      size_t nc = t->cap_retained ? t->cap_retained * 2 : 8;
+      ks_retained *nr = realloc(t->retained, nc * sizeof *nr);
+      if (nr == NULL)
+        drop_windows(e, t, start, 0); /* cannot keep it: no restatement for it */
+      else {
+        t->retained = nr;
+        t->cap_retained = nc;
+      }
+    }
+    if (t->n_retained < t->cap_retained)
+      t->retained[t->n_retained++] = (ks_retained){start, 0};
+  }
   ks_clock_mark_closed(&t->clock, start);
   for (size_t i = 0; i < t->n_stores; i++)
     if (t->stores[i] && e->tables[i]->kind == KS_TABLE_KEYED)
       ks_store_expire(t->stores[i], t->now_ms);
   e->stats.intervals_closed++;
   if (e->opts.on_closed)
-    e->opts.on_closed(e->opts.on_closed_ud, t->id, iv.start_ms, iv.end_ms);
+    e->opts.on_closed(e->opts.on_closed_ud, t->id, start, start + e->opts.interval_ms);
+}
+
+/* Forget retained intervals older than the restatement horizon. */
+static void expire_retained(ks_engine *e, ks_task *t) {
+  size_t k = 0;
+  for (size_t i = 0; i < t->n_retained; i++) {
+    int64_t until =
+        t->retained[i].start + e->opts.interval_ms + e->opts.grace_ms + e->opts.restate_ms;
+    if (t->wm.value >= until)
+      drop_windows(e, t, t->retained[i].start, 0);
+    else
+      t->retained[k++] = t->retained[i];
+  }
+  t->n_retained = k;
 }
 
 static void task_advance(ks_engine *e, ks_task *t) {
@@ -360,6 +458,8 @@ static void task_advance(ks_engine *e, ks_task *t) {
   int64_t start;
   while (ks_clock_next_due(&t->clock, wm, &start))
     close_interval(e, t, start);
+  if (t->n_retained)
+    expire_retained(e, t);
 }
 
 int ks_engine_advance(ks_engine *e) {
@@ -375,17 +475,51 @@ int ks_engine_flush_all(ks_engine *e) {
     if (t == NULL || t->clock.next_close == KS_NO_TIME)
       continue;
     /* Close through the last interval holding data, or the current one. */
-    int64_t last = t->clock.n_open ? t->clock.open[t->clock.n_open - 1].start : t->clock.next_close;
+    int64_t last = t->clock.n_open ? t->clock.open[t->clock.n_open - 1].start : KS_NO_TIME;
     int64_t nowi =
         t->now_ms != KS_NO_TIME ? ks_interval_floor(t->now_ms, e->opts.interval_ms) : last;
     if (nowi > last)
       last = nowi;
+    if (last == KS_NO_TIME || last < t->clock.next_close)
+      continue; /* closed through its newest data already (e.g. restored after a flush) */
     ks_watermark_force(&t->wm, last + e->opts.interval_ms + e->opts.grace_ms);
     int64_t start;
     while (ks_clock_next_due(&t->clock, t->wm.value, &start))
       close_interval(e, t, start);
   }
   return 0;
+}
+
+size_t ks_engine_state_bytes(const ks_engine *e) {
+  size_t n = 0;
+  for (size_t i = 0; i < e->cap_tasks; i++) {
+    ks_task *t = e->tasks[i];
+    for (size_t k = 0; t && k < t->n_stores; k++)
+      if (t->stores[k]) {
+        ks_store_stats st;
+        ks_store_get_stats(t->stores[k], &st);
+        n += st.bytes;
+      }
+  }
+  return n;
+}
+
+int64_t ks_engine_partition_time(const ks_engine *e, int32_t task, uint32_t topic_index) {
+  ks_task *t = task_get(e, task);
+  if (t == NULL || topic_index >= e->opts.n_topics)
+    return KS_NO_TIME;
+  return t->wm.max_time[topic_index];
+}
+
+int64_t ks_engine_idle_advance(ks_engine *e, int32_t task, int64_t quiet_ms) {
+  ks_task *t = task_get(e, task);
+  if (t == NULL || t->now_ms == KS_NO_TIME || quiet_ms <= 0)
+    return t ? t->wm.value : KS_NO_TIME;
+  ks_watermark_force(&t->wm, t->now_ms + quiet_ms - e->opts.lateness_ms);
+  int64_t start;
+  while (ks_clock_next_due(&t->clock, t->wm.value, &start))
+    close_interval(e, t, start);
+  return t->wm.value;
 }
 
 void ks_engine_set_idle(ks_engine *e, int32_t task, uint32_t topic_index, int idle) {
@@ -407,6 +541,60 @@ int64_t ks_engine_commit_offset(const ks_engine *e, int32_t task, uint32_t topic
 }
 
 /* ---- the hot path --------------------------------------------------------- */
+
+static void dispatch(ks_engine *e, ks_task *t, const ks_route *r, const Kpistream__V1__Event *msg,
+                     uint32_t topic_index, int64_t offset, int64_t istart, int only_restatable) {
+  ks_event ev = {msg,
+                 msg->body_case == 0 ? 0u : (uint32_t)msg->body_case,
+                 msg->event_time_ms,
+                 istart,
+                 istart + e->opts.interval_ms,
+                 e->topics[topic_index],
+                 t->id,
+                 offset};
+  t->cur_part = topic_index;
+  t->cur_offset = offset;
+  for (size_t i = 0; i < r->n; i++) {
+    ks_plugin_ctx *p = r->plugins[i];
+    if (only_restatable && !p->restatable)
+      continue;
+    int rc = p->desc->on_event(p->data, t, &ev);
+    if (rc != 0) {
+      p->errors++;
+      e->stats.plugin_errors++;
+      if (p->errors <= 10 || (p->errors & (p->errors - 1)) == 0)
+        ks_engine_log(e, KS_LOG_ERROR, p->name,
+                      "on_event failed with %d at %s [%d] offset %lld (%llu errors so far)", rc,
+                      e->topics[topic_index], t->id, (long long)offset,
+                      (unsigned long long)p->errors);
+    }
+  }
+  t->cur_offset = -1;
+}
+
+/* A late event within the horizon: pass it to the restatable plugins and
+ * publish their results for its interval again with the next revision. */
+static int restate(ks_engine *e, ks_task *t, const Kpistream__V1__Event *msg, uint32_t topic_index,
+                   int64_t offset, int64_t istart, ks_retained *ret) {
+  uint32_t body = (uint32_t)msg->body_case;
+  ks_route *r = body <= KS_BODY_MAX_ROUTE ? &e->routes[body] : NULL;
+  int wanted = 0;
+  for (size_t i = 0; r && i < r->n; i++)
+    wanted |= r->plugins[i]->restatable;
+  if (!wanted) {
+    e->stats.events_unrouted++;
+    return KS_PROCESSED;
+  }
+  if (msg->event_time_ms > t->now_ms)
+    t->now_ms = msg->event_time_ms;
+  dispatch(e, t, r, msg, topic_index, offset, istart, 1);
+  int64_t start = ret->start;
+  uint32_t revision = ++ret->revision; /* ret may move if a plugin grows the list: copy first */
+  call_close(e, t, start, 1, revision);
+  e->stats.events_restated++;
+  e->stats.restatements++;
+  return KS_RESTATED;
+}
 
 int ks_engine_process(ks_engine *e, int32_t task, uint32_t topic_index, int64_t offset,
                       const void *buf, size_t len, char *reason, size_t reason_size) {
@@ -431,11 +619,15 @@ int ks_engine_process(ks_engine *e, int32_t task, uint32_t topic_index, int64_t 
    * plugin wants it or it is late. */
   if (ks_clock_is_late(&t->clock, istart, t->wm.value)) {
     ks_watermark_observe(&t->wm, topic_index, ts);
+    ks_retained *ret = ks_task_retained(t, istart);
+    if (ret != NULL)
+      return restate(e, t, msg, topic_index, offset, istart, ret);
     e->stats.events_late++;
     if (reason && reason_size)
       snprintf(reason, reason_size,
-               "late: event time %lld is in interval %lld, closed at watermark %lld", (long long)ts,
-               (long long)istart, (long long)t->wm.value);
+               "late: event time %lld is in interval %lld, closed at watermark %lld%s",
+               (long long)ts, (long long)istart, (long long)t->wm.value,
+               e->opts.restate_ms > 0 ? ", beyond the restatement horizon" : "");
     return KS_LATE;
   }
   ks_watermark_observe(&t->wm, topic_index, ts);
@@ -450,24 +642,7 @@ int ks_engine_process(ks_engine *e, int32_t task, uint32_t topic_index, int64_t 
   }
   if (ks_clock_touch(&t->clock, istart, topic_index, offset) != 0)
     return KS_ENOMEM;
-  ks_event ev = {msg,  body,  ts, istart, istart + e->opts.interval_ms, e->topics[topic_index],
-                 task, offset};
-  t->cur_part = topic_index;
-  t->cur_offset = offset;
-  for (size_t i = 0; i < r->n; i++) {
-    ks_plugin_ctx *p = r->plugins[i];
-    int rc = p->desc->on_event(p->data, t, &ev);
-    if (rc != 0) {
-      p->errors++;
-      e->stats.plugin_errors++;
-      if (p->errors <= 10 || (p->errors & (p->errors - 1)) == 0)
-        ks_engine_log(e, KS_LOG_ERROR, p->name,
-                      "on_event failed with %d at %s [%d] offset %lld (%llu errors so far)", rc,
-                      e->topics[topic_index], task, (long long)offset,
-                      (unsigned long long)p->errors);
-    }
-  }
-  t->cur_offset = -1;
+  dispatch(e, t, r, msg, topic_index, offset, istart, 0);
   e->stats.events_dispatched++;
   return KS_PROCESSED;
 }

@@ -48,14 +48,18 @@ typedef struct ks_engine_options {
   void *sink_ud;
   ks_interval_closed_fn on_closed; /* optional */
   void *on_closed_ud;
-  int log_level; /* KS_LOG_* ; default KS_LOG_INFO */
+  int log_level;      /* KS_LOG_* ; default KS_LOG_INFO */
+  int64_t restate_ms; /* restatement horizon after an interval closes; 0 = none */
 } ks_engine_options;
 
 /* Outcome of processing one message. */
 typedef enum ks_process_result {
   KS_PROCESSED = 0, /* dispatched (or no plugin wanted it) */
   KS_REJECTED = 1,  /* undecodable / schema-invalid: send to the dead-letter topic */
-  KS_LATE = 2       /* its interval had closed: counted, logged, not dispatched */
+  KS_LATE = 2,      /* its interval had closed beyond the restatement horizon:
+                       counted, not dispatched (the runner dead-letters it) */
+  KS_RESTATED = 3   /* late within the horizon: dispatched to restatable plugins,
+                       whose results for its interval were published again */
 } ks_process_result;
 
 typedef struct ks_engine_stats {
@@ -67,6 +71,8 @@ typedef struct ks_engine_stats {
   uint64_t results_out;
   uint64_t plugin_errors;
   uint64_t intervals_closed;
+  uint64_t events_restated; /* late events within the restatement horizon */
+  uint64_t restatements;    /* intervals re-closed with a higher revision */
 } ks_engine_stats;
 
 /* Create an engine. On error returns a negative code and writes a
@@ -98,6 +104,11 @@ int ks_engine_process(ks_engine *e, int32_t task, uint32_t topic_index, int64_t 
  * not hold the task's watermark back. Any message clears the mark. */
 void ks_engine_set_idle(ks_engine *e, int32_t task, uint32_t topic_index, int idle);
 
+/* Wall-clock idleness: every partition of the task has been quiet for
+ * quiet_ms of wall time, so move its watermark to the highest event time
+ * seen + quiet_ms - lateness (never backwards) and close what is due.
+ * Returns the watermark. */
+int64_t ks_engine_idle_advance(ks_engine *e, int32_t task, int64_t quiet_ms);
 /* Advance watermarks and close every interval that is due, for all tasks. */
 int ks_engine_advance(ks_engine *e);
 
@@ -107,6 +118,23 @@ int ks_engine_flush_all(ks_engine *e);
 /* The offset to commit for (task, topic): the first offset still feeding an
  * open interval, else the next unread offset; -1 when nothing was read. */
 int64_t ks_engine_commit_offset(const ks_engine *e, int32_t task, uint32_t topic_index);
+
+/* Checkpoints (snapshot.c). ks_engine_snapshot() serialises the host's
+ * bookkeeping of a task (next offsets, watermark, open intervals) and plugin
+ * `plugin`'s tables for that task into a malloc'd buffer the caller frees.
+ * ks_engine_restore() opens the task if needed and loads such a buffer;
+ * mismatches (interval length, table layout or version, truncation) return
+ * KS_ESTATE with the reason in err. */
+int ks_engine_snapshot(ks_engine *e, int32_t task, size_t plugin, uint8_t **out, size_t *outlen);
+int ks_engine_restore(ks_engine *e, int32_t task, size_t plugin, const uint8_t *buf, size_t len,
+                      char *err, size_t errsz);
+/* Next unread offset of (task, topic) as processed: last offset + 1, or -1. */
+int64_t ks_engine_next_offset(const ks_engine *e, int32_t task, uint32_t topic_index);
+
+/* Bytes held by all state tables of all tasks (records, keys, indexes). */
+size_t ks_engine_state_bytes(const ks_engine *e);
+/* Highest event time seen on (task, topic), INT64_MIN before any. */
+int64_t ks_engine_partition_time(const ks_engine *e, int32_t task, uint32_t topic_index);
 
 /* Current watermark of a task (INT64_MIN before any event). */
 int64_t ks_engine_watermark(const ks_engine *e, int32_t task);

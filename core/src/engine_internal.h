@@ -41,9 +41,17 @@ struct ks_plugin_ctx {
   void *data;
   int initialized;
   int in_init;
+  int restatable; /* KS_PLUGIN_F_RESTATABLE */
+  int (*on_result)(void *plugin_data, ks_task *task, const char *family, const ks_result *r);
   uint64_t errors;
   uint64_t results;
 };
+
+/* A closed interval whose restatable plugins' windowed records are kept. */
+typedef struct ks_retained {
+  int64_t start;
+  uint32_t revision; /* revision of the results last published for it */
+} ks_retained;
 
 struct ks_task {
   ks_engine *engine;
@@ -56,6 +64,8 @@ struct ks_task {
   int64_t cur_offset;   /* its offset, or -1 outside dispatch */
   ks_store **stores;    /* per declared table */
   size_t n_stores;
+  ks_retained *retained; /* closed intervals kept for restatement, ascending */
+  size_t n_retained, cap_retained;
 };
 
 typedef struct ks_route {
@@ -80,7 +90,11 @@ struct ks_engine {
   size_t encode_cap;
   char *key_buf;
   size_t key_cap;
+  uint32_t cur_revision; /* revision stamped on results emitted now */
 };
+
+/* engine.c: the retained (closed, restatable) interval starting at start. */
+ks_retained *ks_task_retained(const ks_task *t, int64_t start);
 
 /* loader.c: open the shared object and check its descriptor. */
 int ks_loader_open(ks_plugin_ctx *ctx, char *errstr, size_t errstr_size);
@@ -92,6 +106,7 @@ void ks_host_api_init(ks_host_api *api);
 /* engine.c: used by host_api.c */
 ks_store *ks_task_store(ks_task *t, const ks_table *table);
 int ks_engine_emit(ks_plugin_ctx *ctx, ks_task *task, const ks_result *r);
+int ks_engine_emit_to(ks_plugin_ctx *ctx, ks_task *task, const char *output, const ks_result *r);
 void ks_engine_log(const ks_engine *e, int level, const char *component, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 

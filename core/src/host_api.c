@@ -145,13 +145,16 @@ static void *api_window_get(ks_task *task, ks_table *t, int64_t start, const voi
                   t->owner->name, (long long)start);
     return NULL;
   }
-  if (ks_clock_is_late(&task->clock, start, task->wm.value))
+  int closed = ks_clock_is_late(&task->clock, start, task->wm.value);
+  /* A closed interval is writable only while it is kept for restatement. */
+  if (closed && !(t->owner->restatable && ks_task_retained(task, start)))
     return NULL;
   ks_store *s = ks_task_store(task, t);
   if (s == NULL)
     return NULL;
   void *rec = ks_store_get(s, start, key, keylen, create, task->now_ms);
-  if (rec && create && ks_clock_touch(&task->clock, start, task->cur_part, task->cur_offset) != 0)
+  if (rec && create && !closed &&
+      ks_clock_touch(&task->clock, start, task->cur_part, task->cur_offset) != 0)
     return NULL;
   return rec;
 }
@@ -210,4 +213,5 @@ void ks_host_api_init(ks_host_api *api) {
   api->alloc = api_alloc;
   api->free = api_free;
   api->keyed_foreach = api_keyed_foreach;
+  api->emit_to = ks_engine_emit_to;
 }

@@ -49,7 +49,8 @@ static int drain(ks_consumer *c) {
       return 0;
     c->h.on_batch(c->ud, c->msgs, (size_t)n);
     for (ssize_t i = 0; i < n; i++)
-      rd_kafka_message_destroy(c->msgs[i]);
+      if (c->msgs[i]) /* the handler keeps what it set to NULL */
+        rd_kafka_message_destroy(c->msgs[i]);
     if (n < KS_BATCH)
       return 0;
   }
@@ -252,8 +253,17 @@ void ks_consumer_close(ks_consumer *c) {
     rd_kafka_error_destroy(err);
   } else {
     uint64_t deadline = uv_hrtime() + (uint64_t)KS_CLOSE_DEADLINE_MS * 1000000u;
-    while (!rd_kafka_consumer_closed(c->rk) && uv_hrtime() < deadline)
-      rd_kafka_queue_poll_callback(cq, 100);
+    /* The event API, not rd_kafka_queue_poll_callback(): fetch results and
+     * partition-EOF errors still arriving while closing come back as events
+     * to drop (the callback API asserts on them); the final revoke comes
+     * back as an event too and is served by rebalance_cb(). */
+    while (!rd_kafka_consumer_closed(c->rk) && uv_hrtime() < deadline) {
+      rd_kafka_event_t *ev = rd_kafka_queue_poll(cq, 100);
+      if (ev && rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE)
+        rebalance_cb(c->rk, rd_kafka_event_error(ev), rd_kafka_event_topic_partition_list(ev), c);
+      if (ev)
+        rd_kafka_event_destroy(ev);
+    }
   }
   rd_kafka_queue_destroy(cq);
 }

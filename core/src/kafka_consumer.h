@@ -27,10 +27,13 @@
 typedef struct ks_consumer ks_consumer;
 
 typedef struct ks_consumer_handlers {
-  /* Messages and per-partition events (m->err set, e.g. PARTITION_EOF). */
+  /* Messages and per-partition events (m->err set, e.g. PARTITION_EOF).
+   * The handler may keep a message by setting its slot to NULL; it then
+   * owns it (rd_kafka_message_destroy). */
   void (*on_batch)(void *ud, rd_kafka_message_t **msgs, size_t n);
-  /* Called with the new partitions before they are assigned. */
-  void (*on_assign)(void *ud, const rd_kafka_topic_partition_list_t *parts);
+  /* Called with the new partitions before they are assigned; may set each
+   * element's offset (e.g. from a restored checkpoint) to start there. */
+  void (*on_assign)(void *ud, rd_kafka_topic_partition_list_t *parts);
   /* Called with the partitions being taken away, before they are. */
   void (*on_revoke)(void *ud, const rd_kafka_topic_partition_list_t *parts);
 } ks_consumer_handlers;

@@ -34,6 +34,11 @@ int ks_producer_send(ks_producer *p, const char *topic, const void *key, size_t 
                      const void *value, size_t valuelen, rd_kafka_headers_t *headers, void *opaque,
                      char *errstr, size_t errstr_size);
 
+/* The same, to an explicit partition (checkpoint chunks). */
+int ks_producer_send_to(ks_producer *p, const char *topic, int32_t partition, const void *key,
+                        size_t keylen, const void *value, size_t valuelen, void *opaque,
+                        char *errstr, size_t errstr_size);
+
 /* Serve pending delivery reports without blocking. */
 void ks_producer_poll(ks_producer *p);
 

@@ -73,6 +73,13 @@ int ks_loader_open(ks_plugin_ctx *ctx, char *errstr, size_t errstr_size) {
                     "descriptor '%s' is interested in body %u, unknown to this host's schema",
                     d->name, *i);
   ctx->desc = d;
+  /* 1.1: flags, read only when the plugin's descriptor has them. */
+  if (d->abi_minor >= 1 &&
+      d->struct_size >= offsetof(ks_plugin_descriptor, flags) + sizeof(uint32_t))
+    ctx->restatable = (d->flags & KS_PLUGIN_F_RESTATABLE) != 0;
+  if (d->abi_minor >= 1 &&
+      d->struct_size >= offsetof(ks_plugin_descriptor, on_result) + sizeof d->on_result)
+    ctx->on_result = d->on_result;
   return 0;
 }
 

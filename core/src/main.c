@@ -16,6 +16,7 @@ static void usage(FILE *f) {
              "  broker     start an embedded Kafka-protocol broker (librdkafka mock) on 127.0.0.1\n"
              "  simulate   publish a simulated contact center's events\n"
              "  watch      show result topics as tables on the terminal\n"
+             "  dump       print every result of result topics, one line each (for tests)\n"
              "\n"
              "  kpistream <command> --help   options of a command\n"
              "  kpistream --version          print the version\n");
@@ -44,6 +45,8 @@ int main(int argc, char **argv) {
     return ks_cmd_simulate(argc - 1, argv + 1);
   if (strcmp(cmd, "watch") == 0)
     return ks_cmd_watch(argc - 1, argv + 1);
+  if (strcmp(cmd, "dump") == 0)
+    return ks_cmd_dump(argc - 1, argv + 1);
   fprintf(stderr, "kpistream: unknown command '%s'\n\n", cmd);
   usage(stderr);
   return 2;

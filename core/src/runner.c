@@ -14,46 +14,7 @@
 #include "kafka_consumer.h"
 #include "kafka_producer.h"
 #include "log.h"
-
-#define RUN_ERRSZ 1024
-
-typedef struct barrier {
-  struct barrier *next;
-  size_t pending; /* produced, not yet acknowledged */
-  int sealed;
-  rd_kafka_topic_partition_list_t *offsets;
-} barrier;
-
-typedef struct part_state {
-  int32_t partition;
-  uint32_t topic;
-  int assigned;
-  int eof;
-} part_state;
-
-typedef struct runner {
-  uv_loop_t loop;
-  ks_config cfg;
-  ks_engine *engine;
-  ks_producer *producer;
-  ks_consumer *consumer;
-  uv_signal_t sigint, sigterm;
-  uv_timer_t stats_timer;
-  int until_eof;
-  int stopping;
-  int exit_code;
-  int32_t n_partitions;
-  part_state *parts; /* n_topics * n_partitions */
-  size_t n_assigned;
-  barrier *head, *tail; /* FIFO; tail is the open barrier */
-  int want_seal;
-  uint64_t dlq_sent, delivery_errors, commits;
-  rd_kafka_topic_t *rkt_cache[64];
-  uint32_t rkt_index[64];
-  size_t n_rkt;
-  uint64_t last_events;
-  uint64_t last_stats_ms;
-} runner;
+#include "runner_internal.h"
 
 static void rlog(runner *r, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void rlog(runner *r, int level, const char *fmt, ...) {
@@ -63,11 +24,19 @@ static void rlog(runner *r, int level, const char *fmt, ...) {
   va_end(ap);
 }
 
-static part_state *part_get(runner *r, uint32_t topic, int32_t p) {
+void ks_runner_log(runner *r, int level, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  ks_logv(r->cfg.log_level, level, "runner", fmt, ap);
+  va_end(ap);
+}
+
+part_state *ks_runner_part(runner *r, uint32_t topic, int32_t p) {
   if (p < 0 || p >= r->n_partitions || topic >= r->cfg.n_topics)
     return NULL;
   return &r->parts[(size_t)topic * (size_t)r->n_partitions + (size_t)p];
 }
+#define part_get ks_runner_part
 
 static int topic_index_by_name(runner *r, const char *name) {
   for (size_t i = 0; i < r->cfg.n_topics; i++)
@@ -88,66 +57,6 @@ static int topic_index(runner *r, rd_kafka_topic_t *rkt) {
   return idx;
 }
 
-/* ---- barriers --------------------------------------------------------- */
-
-static barrier *barrier_open(runner *r) {
-  if (r->tail && !r->tail->sealed)
-    return r->tail;
-  barrier *b = calloc(1, sizeof *b);
-  if (b == NULL)
-    return NULL;
-  if (r->tail)
-    r->tail->next = b;
-  else
-    r->head = b;
-  r->tail = b;
-  return b;
-}
-
-static void barrier_pop_ready(runner *r) {
-  while (r->head && r->head->sealed && r->head->pending == 0) {
-    barrier *b = r->head;
-    if (b->offsets && b->offsets->cnt) {
-      if (ks_consumer_commit(r->consumer, b->offsets, 1) == 0)
-        r->commits++;
-    }
-    r->head = b->next;
-    if (r->tail == b)
-      r->tail = NULL;
-    if (b->offsets)
-      rd_kafka_topic_partition_list_destroy(b->offsets);
-    free(b);
-  }
-}
-
-/* Offsets that are safe to commit now for every assigned partition. */
-static rd_kafka_topic_partition_list_t *safe_offsets(runner *r, int only_revoked,
-                                                     const rd_kafka_topic_partition_list_t *rev) {
-  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
-  for (size_t t = 0; t < r->cfg.n_topics; t++)
-    for (int32_t p = 0; p < r->n_partitions; p++) {
-      part_state *ps = part_get(r, (uint32_t)t, p);
-      if (!ps->assigned)
-        continue;
-      if (only_revoked && !rd_kafka_topic_partition_list_find(rev, r->cfg.topics[t], p))
-        continue;
-      int64_t off = ks_engine_commit_offset(r->engine, p, (uint32_t)t);
-      if (off >= 0)
-        rd_kafka_topic_partition_list_add(l, r->cfg.topics[t], p)->offset = off;
-    }
-  return l;
-}
-
-static void barrier_seal(runner *r) {
-  barrier *b = barrier_open(r);
-  if (b == NULL)
-    return;
-  b->offsets = safe_offsets(r, 0, NULL);
-  b->sealed = 1;
-  r->want_seal = 0;
-  barrier_pop_ready(r);
-}
-
 static void on_delivery(void *ud, void *opaque, rd_kafka_resp_err_t err,
                         const rd_kafka_message_t *m) {
   runner *r = ud;
@@ -160,17 +69,13 @@ static void on_delivery(void *ud, void *opaque, rd_kafka_resp_err_t err,
          m->rkt ? rd_kafka_topic_name(m->rkt) : "?", rd_kafka_err2str(err));
     r->exit_code = 1;
     /* Poison the barrier chain: nothing after this point may commit. */
-    for (barrier *x = r->head; x; x = x->next)
-      if (x->offsets) {
-        rd_kafka_topic_partition_list_destroy(x->offsets);
-        x->offsets = NULL;
-      }
+    ks_barrier_poison(r);
     if (!r->stopping)
       uv_stop(&r->loop);
   }
   if (b && b->pending)
     b->pending--;
-  barrier_pop_ready(r);
+  ks_barrier_pop_ready(r);
 }
 
 /* ---- results and dead letters -------------------------------------------- */
@@ -179,7 +84,7 @@ static int sink(void *ud, const char *topic, const void *key, size_t keylen, con
                 size_t valuelen, const ks_result *res) {
   (void)res;
   runner *r = ud;
-  barrier *b = barrier_open(r);
+  barrier *b = ks_barrier_open(r);
   if (b == NULL)
     return KS_ENOMEM;
   char err[RUN_ERRSZ];
@@ -196,7 +101,8 @@ static int sink(void *ud, const char *topic, const void *key, size_t keylen, con
 static void on_interval_closed(void *ud, int32_t task, int64_t start, int64_t end) {
   runner *r = ud;
   (void)end;
-  r->want_seal = 1;
+  if (!r->ckpt_on)
+    r->want_seal = 1; /* without checkpoints, commit as soon as an interval closes */
   rlog(r, KS_LOG_DEBUG, "task %d: interval %" PRId64 " closed", task, start);
 }
 
@@ -215,7 +121,7 @@ static void dead_letter(runner *r, const rd_kafka_message_t *m, const char *reas
   rd_kafka_header_add(h, "kpistream.source.topic", -1, topic, -1);
   rd_kafka_header_add(h, "kpistream.source.partition", -1, part, -1);
   rd_kafka_header_add(h, "kpistream.source.offset", -1, off, -1);
-  barrier *b = barrier_open(r);
+  barrier *b = ks_barrier_open(r);
   char err[RUN_ERRSZ];
   if (b == NULL || ks_producer_send(r->producer, r->cfg.dead_letter_topic, m->key, m->key_len,
                                     m->payload, m->len, h, b, err, sizeof err) != 0) {
@@ -251,10 +157,40 @@ static void begin_stop(runner *r, const char *why) {
   uv_stop(&r->loop);
 }
 
+void ks_runner_process(runner *r, part_state *ps, const rd_kafka_message_t *m) {
+  char reason[256];
+  ks_engine_stats before, after;
+  ks_engine_get_stats(r->engine, &before);
+  int rc = ks_engine_process(r->engine, m->partition, ps->topic, m->offset, m->payload, m->len,
+                             reason, sizeof reason);
+  ks_engine_get_stats(r->engine, &after);
+  if (after.plugin_errors != before.plugin_errors && r->held && !r->held[m->partition]) {
+    /* Isolation: the other plugins go on, but nothing of this task is
+     * checkpointed or committed past this event, so a restart (with the
+     * plugin fixed) processes it again. */
+    r->held[m->partition] = 1;
+    rlog(r, KS_LOG_ERROR,
+         "task %d: a plugin failed on %s [%d] offset %" PRId64
+         "; its checkpoints and commits are held before this event until a restart",
+         m->partition, rd_kafka_topic_name(m->rkt), m->partition, m->offset);
+  }
+  if (rc == KS_REJECTED) {
+    dead_letter(r, m, reason);
+  } else if (rc == KS_LATE) {
+    /* beyond the restatement horizon: kept on the dead-letter topic */
+    dead_letter(r, m, reason);
+  } else if (rc < 0) {
+    rlog(r, KS_LOG_ERROR, "%s [%d] offset %" PRId64 ": processing failed (%d)",
+         rd_kafka_topic_name(m->rkt), m->partition, m->offset, rc);
+    r->exit_code = 1;
+    begin_stop(r, "processing error");
+  }
+}
+
 static void on_batch(void *ud, rd_kafka_message_t **msgs, size_t n) {
   runner *r = ud;
-  char reason[256];
   int eof_seen = 0;
+  uint64_t now = uv_now(&r->loop);
   for (size_t i = 0; i < n && !r->stopping; i++) {
     rd_kafka_message_t *m = msgs[i];
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
@@ -262,8 +198,15 @@ static void on_batch(void *ud, rd_kafka_message_t **msgs, size_t n) {
       part_state *ps = t >= 0 ? part_get(r, (uint32_t)t, m->partition) : NULL;
       if (ps) {
         ps->eof = 1;
-        ks_engine_set_idle(r->engine, m->partition, (uint32_t)t, 1);
-        eof_seen = 1;
+        /* A bounded run (--until-eof) knows a partition at its end has no
+         * more data; a live one waits intervals.idle_timeout of quiet before
+         * letting the partition stop holding the watermark, so a consumer
+         * that merely caught up does not make the producer's next events
+         * late. */
+        if (r->until_eof) {
+          ks_engine_set_idle(r->engine, m->partition, (uint32_t)t, 1);
+          eof_seen = 1;
+        }
       }
       continue;
     }
@@ -278,36 +221,33 @@ static void on_batch(void *ud, rd_kafka_message_t **msgs, size_t n) {
     }
     int t = topic_index(r, m->rkt);
     part_state *ps = t >= 0 ? part_get(r, (uint32_t)t, m->partition) : NULL;
-    if (ps == NULL)
+    if (ps == NULL || !ps->assigned)
       continue;
     ps->eof = 0;
-    int rc = ks_engine_process(r->engine, m->partition, (uint32_t)t, m->offset, m->payload, m->len,
-                               reason, sizeof reason);
-    if (rc == KS_REJECTED) {
-      dead_letter(r, m, reason);
-    } else if (rc == KS_LATE) {
-      ks_engine_stats st;
-      ks_engine_get_stats(r->engine, &st);
-      if (st.events_late <= 10 || (st.events_late & (st.events_late - 1)) == 0)
-        rlog(r, KS_LOG_WARN, "%s [%d] offset %" PRId64 ": %s (%" PRIu64 " late so far)",
-             rd_kafka_topic_name(m->rkt), m->partition, m->offset, reason, st.events_late);
-    } else if (rc < 0) {
-      rlog(r, KS_LOG_ERROR, "%s [%d] offset %" PRId64 ": processing failed (%d)",
-           rd_kafka_topic_name(m->rkt), m->partition, m->offset, rc);
+    ps->quiet = 0;
+    ps->last_msg_ms = now;
+    if (ks_merge_push(r, ps, m) == 0)
+      msgs[i] = NULL; /* buffered: processed in event-time order below */
+    else {
       r->exit_code = 1;
-      begin_stop(r, "processing error");
+      begin_stop(r, "out of memory buffering input");
     }
   }
+  ks_merge_drain_all(r);
   if (eof_seen)
     ks_engine_advance(r->engine);
   if (r->want_seal)
-    barrier_seal(r);
-  if (r->until_eof && !r->stopping && all_eof(r))
+    ks_barrier_seal(r, NULL);
+  if (r->until_eof && !r->stopping && all_eof(r) && ks_merge_buffered(r) == 0)
     begin_stop(r, "all assigned partitions reached their end (--until-eof)");
 }
 
-static void on_assign(void *ud, const rd_kafka_topic_partition_list_t *parts) {
+static void on_assign(void *ud, rd_kafka_topic_partition_list_t *parts) {
   runner *r = ud;
+  if (r->ckpt_on && ks_ckpt_on_assign(r, parts) != 0) {
+    r->exit_code = 1;
+    begin_stop(r, "state restore failed");
+  }
   for (int i = 0; i < parts->cnt; i++) {
     int t = topic_index_by_name(r, parts->elems[i].topic);
     part_state *ps = t >= 0 ? part_get(r, (uint32_t)t, parts->elems[i].partition) : NULL;
@@ -316,6 +256,7 @@ static void on_assign(void *ud, const rd_kafka_topic_partition_list_t *parts) {
     if (!ks_engine_task_exists(r->engine, ps->partition))
       ks_engine_task_open(r->engine, ps->partition);
     ps->assigned = 1;
+    ps->last_msg_ms = uv_now(&r->loop);
     ps->eof = 0;
     r->n_assigned++;
   }
@@ -324,23 +265,22 @@ static void on_assign(void *ud, const rd_kafka_topic_partition_list_t *parts) {
 
 static void on_revoke(void *ud, const rd_kafka_topic_partition_list_t *parts) {
   runner *r = ud;
-  /* Deliver what was produced, commit what is safe for these partitions,
-   * then drop their tasks: the next owner re-reads from the safe offset. */
-  if (r->want_seal)
-    barrier_seal(r);
-  if (ks_producer_flush(r->producer, 30000) != 0)
-    rlog(r, KS_LOG_WARN, "revoke: results not all delivered within 30 s; not committing");
-  else {
-    rd_kafka_topic_partition_list_t *l = safe_offsets(r, 1, parts);
-    if (ks_consumer_commit(r->consumer, l, 0) == 0 && l->cnt)
-      r->commits++;
-    rd_kafka_topic_partition_list_destroy(l);
+  /* Checkpoint the revoked tasks, deliver everything, commit their offsets,
+   * then drop their state: the next owner restores the checkpoint. */
+  if (r->exit_code == 0) {
+    r->sync_commits = 1;
+    ks_barrier_seal(r, parts);
+    if (ks_barrier_drain(r, 30000) != 0)
+      rlog(r, KS_LOG_WARN, "revoke: results not all delivered within 30 s; not committing");
+    r->sync_commits = 0;
   }
   for (int i = 0; i < parts->cnt; i++) {
     int t = topic_index_by_name(r, parts->elems[i].topic);
     part_state *ps = t >= 0 ? part_get(r, (uint32_t)t, parts->elems[i].partition) : NULL;
     if (ps && ps->assigned) {
+      ks_merge_drop(r, ps); /* unprocessed: the next owner reads them again */
       ps->assigned = 0;
+      ps->eof = ps->quiet = 0;
       r->n_assigned--;
     }
   }
@@ -351,6 +291,8 @@ static void on_revoke(void *ud, const rd_kafka_topic_partition_list_t *parts) {
       still |= part_get(r, (uint32_t)t, p) && part_get(r, (uint32_t)t, p)->assigned;
     if (!still && ks_engine_task_exists(r->engine, p))
       ks_engine_task_close(r->engine, p);
+    if (!still && p >= 0 && p < r->n_partitions)
+      r->held[p] = 0; /* the next owner restores the last good checkpoint */
   }
   rlog(r, KS_LOG_INFO, "revoked %d partitions (%zu left)", parts->cnt, r->n_assigned);
 }
@@ -369,14 +311,62 @@ static void on_stats(uv_timer_t *t) {
   uint64_t now = uv_now(&r->loop);
   double secs = r->last_stats_ms ? (double)(now - r->last_stats_ms) / 1000.0 : 0;
   rlog(r, KS_LOG_INFO,
-       "events %" PRIu64 " (%.0f/s), rejected %" PRIu64 ", late %" PRIu64 ", results %" PRIu64
-       ", intervals closed %" PRIu64 ", plugin errors %" PRIu64 ", commits %" PRIu64
-       ", in flight %d",
+       "events %" PRIu64 " (%.0f/s), rejected %" PRIu64 ", late %" PRIu64 ", restated %" PRIu64
+       ", results %" PRIu64 ", intervals closed %" PRIu64 ", plugin errors %" PRIu64
+       ", commits %" PRIu64 ", checkpoints %" PRIu64 ", in flight %d, buffered %zu, state %zu"
+       " bytes%s",
        st.events_in, secs > 0 ? (double)(st.events_in - r->last_events) / secs : 0.0,
-       st.events_rejected, st.events_late, st.results_out, st.intervals_closed, st.plugin_errors,
-       r->commits, ks_producer_outq_len(r->producer));
+       st.events_rejected, st.events_late, st.events_restated, st.results_out, st.intervals_closed,
+       st.plugin_errors, r->commits, r->checkpoints, ks_producer_outq_len(r->producer),
+       ks_merge_buffered(r), ks_engine_state_bytes(r->engine),
+       r->budget_paused ? " (over budget: partitions paused)" : "");
   r->last_events = st.events_in;
   r->last_stats_ms = now;
+}
+
+/* Quiet partitions stop holding the watermark after intervals.idle_timeout
+ * of wall time; a task whose partitions are all quiet moves its watermark on
+ * with the wall clock, so night shifts and quiet queues still close. */
+static void on_idle_timer(uv_timer_t *tm) {
+  runner *r = tm->data;
+  ks_budget_check(r);
+  if (r->cfg.idle_timeout_ms <= 0)
+    return;
+  uint64_t now = uv_now(&r->loop);
+  uint64_t limit = (uint64_t)r->cfg.idle_timeout_ms;
+  for (int32_t p = 0; p < r->n_partitions; p++) {
+    int any = 0, all_quiet = 1;
+    uint64_t last = 0;
+    for (size_t t = 0; t < r->cfg.n_topics; t++) {
+      part_state *ps = part_get(r, (uint32_t)t, p);
+      if (!ps->assigned)
+        continue;
+      any = 1;
+      if (ps->last_msg_ms > last)
+        last = ps->last_msg_ms;
+      /* a paused partition is silent because we asked it to be */
+      if (!ps->kafka_paused && now - ps->last_msg_ms >= limit && ps->q_len == 0) {
+        ps->quiet = 1;
+        ks_engine_set_idle(r->engine, p, (uint32_t)t, 1);
+      } else
+        all_quiet = 0;
+    }
+    if (any && all_quiet && ks_engine_task_exists(r->engine, p)) {
+      int64_t before = ks_engine_watermark(r->engine, p);
+      int64_t wm = ks_engine_idle_advance(r->engine, p, (int64_t)(now - last));
+      if (wm != before)
+        rlog(r, KS_LOG_DEBUG, "task %d: quiet for %" PRIu64 " ms, watermark now %" PRId64, p,
+             now - last, wm);
+    }
+  }
+  ks_merge_drain_all(r);
+  ks_engine_advance(r->engine);
+}
+
+static void on_checkpoint_timer(uv_timer_t *t) {
+  runner *r = t->data;
+  if (!r->stopping && r->n_assigned)
+    ks_barrier_seal(r, NULL);
 }
 
 /* ---- start and stop ------------------------------------------------------ */
@@ -435,6 +425,7 @@ static int setup(runner *r, int check_only, char *err, size_t errsz) {
   eo.on_closed = on_interval_closed;
   eo.on_closed_ud = r;
   eo.log_level = r->cfg.log_level;
+  eo.restate_ms = r->cfg.restate_ms;
   int rc = ks_engine_new(&r->engine, &eo, err, errsz);
   if (rc == 0)
     rc = load_plugins(r, err, errsz);
@@ -463,7 +454,8 @@ static int setup(runner *r, int check_only, char *err, size_t errsz) {
   if (rc != 0)
     return rc;
   r->parts = calloc((size_t)r->n_partitions * r->cfg.n_topics, sizeof *r->parts);
-  if (r->parts == NULL)
+  r->held = calloc((size_t)r->n_partitions, 1);
+  if (r->parts == NULL || r->held == NULL)
     return KS_ENOMEM;
   for (size_t t = 0; t < r->cfg.n_topics; t++)
     for (int32_t p = 0; p < r->n_partitions; p++) {
@@ -471,6 +463,16 @@ static int setup(runner *r, int check_only, char *err, size_t errsz) {
       ps->partition = p;
       ps->topic = (uint32_t)t;
     }
+  for (size_t l = 0; l < 2; l++) {
+    const ks_kv *kv = l ? r->cfg.producer : r->cfg.kafka;
+    size_t n = l ? r->cfg.n_producer : r->cfg.n_kafka;
+    for (size_t i = 0; i < n; i++)
+      if (strcmp(kv[i].key, "transactional.id") == 0 && (rc = ks_txn_init(r, err, errsz)) != 0)
+        return rc;
+  }
+  r->ckpt_on = r->cfg.checkpoint_enabled;
+  if (r->ckpt_on && (rc = ks_ckpt_setup(r, err, errsz)) != 0)
+    return rc;
   rlog(r, KS_LOG_INFO,
        "%zu input topics x %d partitions (= %d tasks), %zu plugins, interval %" PRId64
        " s, lateness %" PRId64 " ms",
@@ -483,18 +485,16 @@ static void shutdown_clean(runner *r) {
   if (r->consumer && r->producer && r->exit_code == 0) {
     if (r->until_eof)
       ks_engine_flush_all(r->engine);
-    barrier_seal(r);
-    if (ks_producer_flush(r->producer, 30000) != 0) {
+    r->sync_commits = 1;
+    ks_barrier_seal(r, NULL);
+    if (ks_barrier_drain(r, 30000) != 0) {
       rlog(r, KS_LOG_ERROR, "results not delivered within 30 s; not committing");
       r->exit_code = 1;
-    } else {
-      barrier_pop_ready(r);
-      rd_kafka_topic_partition_list_t *l = safe_offsets(r, 0, NULL);
-      if (ks_consumer_commit(r->consumer, l, 0) == 0 && l->cnt)
-        r->commits++;
-      rd_kafka_topic_partition_list_destroy(l);
     }
   }
+  size_t total = r->parts ? (size_t)r->n_partitions * r->cfg.n_topics : 0;
+  for (size_t i = 0; i < total; i++)
+    ks_merge_drop(r, &r->parts[i]); /* buffered, never processed: not committed */
   if (r->consumer)
     ks_consumer_close(r->consumer);
   if (r->producer) {
@@ -507,10 +507,13 @@ static void shutdown_clean(runner *r) {
   if (r->engine)
     rlog(r, KS_LOG_INFO,
          "stopped: events %" PRIu64 ", dispatched %" PRIu64 ", rejected %" PRIu64
-         " (dead-lettered %" PRIu64 "), late %" PRIu64 ", results %" PRIu64
-         ", intervals closed %" PRIu64 ", plugin errors %" PRIu64 ", commits %" PRIu64,
+         " (dead-lettered %" PRIu64 "), late %" PRIu64 ", restated %" PRIu64 ", results %" PRIu64
+         ", intervals closed %" PRIu64 ", plugin errors %" PRIu64 ", commits %" PRIu64
+         ", checkpoints %" PRIu64 ", restores %" PRIu64 ", transactions %" PRIu64
+         " (aborted %" PRIu64 ")",
          st.events_in, st.events_dispatched, st.events_rejected, r->dlq_sent, st.events_late,
-         st.results_out, st.intervals_closed, st.plugin_errors, r->commits);
+         st.events_restated, st.results_out, st.intervals_closed, st.plugin_errors, r->commits,
+         r->checkpoints, r->restores, r->txn_commits, r->txn_aborts);
 }
 
 int ks_cmd_run(int argc, char **argv) {
@@ -651,6 +654,18 @@ int ks_cmd_run(int argc, char **argv) {
     if (r->cfg.stats_interval_ms > 0)
       uv_timer_start(&r->stats_timer, on_stats, (uint64_t)r->cfg.stats_interval_ms,
                      (uint64_t)r->cfg.stats_interval_ms);
+    uv_timer_init(&r->loop, &r->idle_timer);
+    r->idle_timer.data = r;
+    /* housekeeping: quiet partitions and the memory budget */
+    uint64_t every = r->cfg.idle_timeout_ms > 0 && r->cfg.idle_timeout_ms < 1000
+                         ? (uint64_t)r->cfg.idle_timeout_ms / 4 + 1
+                         : 250;
+    uv_timer_start(&r->idle_timer, on_idle_timer, every, every);
+    uv_timer_init(&r->loop, &r->ckpt_timer);
+    r->ckpt_timer.data = r;
+    if (r->ckpt_on && r->cfg.checkpoint_interval_ms > 0)
+      uv_timer_start(&r->ckpt_timer, on_checkpoint_timer, (uint64_t)r->cfg.checkpoint_interval_ms,
+                     (uint64_t)r->cfg.checkpoint_interval_ms);
     uv_run(&r->loop, UV_RUN_DEFAULT);
     shutdown_clean(r);
     status = r->exit_code;
@@ -663,16 +678,14 @@ int ks_cmd_run(int argc, char **argv) {
   uv_run(&r->loop, UV_RUN_DEFAULT);
   ks_consumer_free(r->consumer);
   ks_producer_free(r->producer);
-  while (r->head) {
-    barrier *b = r->head;
-    r->head = b->next;
-    if (b->offsets)
-      rd_kafka_topic_partition_list_destroy(b->offsets);
-    free(b);
-  }
+  ks_barrier_free_all(r);
+  ks_ckpt_teardown(r);
   ks_engine_free(r->engine);
   uv_loop_close(&r->loop);
+  for (size_t i = 0; r->parts && i < (size_t)r->n_partitions * r->cfg.n_topics; i++)
+    free(r->parts[i].q); /* emptied by shutdown_clean() */
   free(r->parts);
+  free(r->held);
   ks_config_free(&r->cfg);
   free(r);
   return status;

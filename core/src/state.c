@@ -3,47 +3,81 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * Layout, chosen for the cache (docs/benchmarks.md):
+ *
+ * - One hash index per interval (keyed records: the interval
+ *   KS_STORE_NO_INTERVAL), so a probe compares only the key, and dropping an
+ *   interval frees its index whole instead of deleting slot by slot.
+ * - Slots hold the key's 64-bit hash next to the entry pointer: a probe
+ *   touches an entry only when the hashes match.
+ * - Entries are carved from 64-byte aligned slabs with a 64-byte multiple
+ *   stride; the 40-byte header and the key share the entry's first cache
+ *   line for keys up to 24 bytes, and the record follows, 16-byte aligned,
+ *   or 64-byte aligned when it is 128 bytes or more (so a plugin that puts
+ *   its hot fields first touches as few lines as it can).
+ */
+
 typedef struct ks_entry ks_entry;
 struct ks_entry {
-  uint64_t hash;
-  int64_t interval;
+  ks_entry *prev; /* list of the entry's index, insertion order */
+  ks_entry *next; /* (also the free-list link) */
   int64_t touched_ms;
   int64_t listed_ms; /* keyed: touched_ms when the entry last went to the list's tail */
-  ks_entry *prev;    /* list of the entry's interval (or the keyed list), insertion order */
-  ks_entry *next;
   uint16_t keylen;
-  uint16_t key_pad;                  /* key bytes rounded up to 16 */
-  _Alignas(16) unsigned char data[]; /* key, padding, record */
+  uint16_t key_pad;     /* bytes from data[0] to the record */
+  uint32_t cls;         /* size class */
+  unsigned char data[]; /* key, padding, record */
 };
 
-typedef struct ks_list {
-  int64_t interval;
-  ks_entry *head;
-  ks_entry *tail;
-  size_t count;
-} ks_list;
+#define KS_HDR 40u
+_Static_assert(offsetof(ks_entry, data) == KS_HDR, "ks_entry header size");
+#define KS_LINE    64u
+#define KS_CLASSES ((KS_HDR + KS_KEY_MAX + KS_LINE - 1u) / 16u + 1u)
+#define KS_SLAB    (64u * 1024u)
 
 typedef struct ks_slot {
-  uint64_t hash; /* copy of e->hash, so probing touches no entry */
+  uint64_t hash; /* copy of the key's hash, so probing touches no entry */
   ks_entry *e;   /* NULL: empty */
 } ks_slot;
 
-#define KS_KEY_CLASSES (KS_KEY_MAX / 16 + 1)
+typedef struct ks_index {
+  int64_t interval;
+  ks_slot *slots; /* open addressing, linear probing */
+  size_t cap;     /* power of two */
+  size_t count;
+  ks_entry *head; /* insertion order (keyed: order of listed_ms) */
+  ks_entry *tail;
+} ks_index;
+
+typedef struct ks_class {
+  ks_entry *free; /* recycled entries */
+  unsigned char *bump, *end;
+  size_t next_slab; /* bytes of the next slab */
+} ks_class;
 
 struct ks_store {
-  uint32_t record_size;
+  /* first line: all a lookup in the interval of the previous one reads
+   * when the record exists (a copy of that index's slots and mask) */
+  ks_slot *hot_slots; /* NULL: no valid copy */
+  size_t hot_mask;
+  int64_t hot_interval;
+  size_t hot; /* position of that index in ix */
   int64_t ttl_ms;
   int64_t clock_ms; /* highest now_ms seen: keyed foreach skips records idle past the TTL */
-  ks_entry *free_lists[KS_KEY_CLASSES]; /* recycled entries by key_pad / 16 */
-  ks_slot *slots;                       /* open addressing, linear probing */
-  size_t cap;                           /* power of two */
+  uint32_t record_size;
+  ks_index *ix; /* one per interval */
+  size_t n_ix, cap_ix;
+  size_t hint_cap; /* slot capacity for a new interval: that of the last one dropped */
   size_t count;
   size_t bytes;
-  ks_list *lists; /* one per interval; keyed tables use one list */
-  size_t n_lists;
-  size_t cap_lists;
   uint64_t expired;
+  ks_class cls[KS_CLASSES];
+  void **slabs;
+  size_t n_slabs, cap_slabs;
 };
+
+_Static_assert(offsetof(ks_store, ix) + sizeof(ks_index *) <= KS_LINE, "ks_store first line");
 
 uint64_t ks_hash_bytes(const void *data, size_t n, uint64_t seed) {
   /* 8 bytes at a time with a strong 64-bit mixer (murmur3 finaliser). */
@@ -70,163 +104,336 @@ uint64_t ks_hash_bytes(const void *data, size_t n, uint64_t seed) {
   return h;
 }
 
-static uint64_t entry_hash(int64_t interval, const void *key, size_t keylen) {
-  return ks_hash_bytes(key, keylen, (uint64_t)interval);
-}
-
-static void *entry_record(ks_entry *e) {
+static inline void *entry_record(ks_entry *e) {
   return e->data + e->key_pad;
 }
 
+/* Key bytes from data[0] to the record (aligned as said above). */
+static inline size_t key_pad_of(const ks_store *s, size_t keylen) {
+  size_t a = s->record_size >= 2 * KS_LINE ? KS_LINE : 16u;
+  return ((KS_HDR + keylen + a - 1) & ~(a - 1)) - KS_HDR;
+}
+
+static inline size_t class_of(size_t key_pad) {
+  return (KS_HDR + key_pad) / 16u;
+}
+
+/* Entries never span more cache lines than their size needs: up to 64
+ * bytes a power of two, up to 96 bytes 96 (two lines wherever it starts),
+ * else a multiple of 64. */
+static inline size_t stride_of(const ks_store *s, size_t key_pad) {
+  size_t n = KS_HDR + key_pad + s->record_size;
+  if (n <= KS_LINE)
+    return n <= 32 ? 32 : KS_LINE;
+  if (n <= 96)
+    return 96;
+  return (n + KS_LINE - 1) & ~(size_t)(KS_LINE - 1);
+}
+
+/* The index's hash of a key (not ks_hash_bytes, which is kept as it is for
+ * its other users): a multiply-fold hash in the manner of wyhash, ~25
+ * instructions for the 20-40 byte keys plugins build. */
+static inline uint64_t mum(uint64_t a, uint64_t b) {
+  unsigned __int128 r = (unsigned __int128)a * b;
+  return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+static inline uint64_t rd64(const unsigned char *p) {
+  uint64_t v;
+  memcpy(&v, p, 8);
+  return v;
+}
+
+static inline uint64_t rd32(const unsigned char *p) {
+  uint32_t v;
+  memcpy(&v, p, 4);
+  return v;
+}
+
+#define KS_K0 UINT64_C(0xa0761d6478bd642f)
+#define KS_K1 UINT64_C(0xe7037ed1a0b428db)
+#define KS_K2 UINT64_C(0x8ebc6af09c88c6e3)
+
+static uint64_t key_hash(const void *key, size_t n) {
+  const unsigned char *p = key;
+  uint64_t seed = mum(KS_K0 ^ n, KS_K1), a, b;
+  if (n <= 16) {
+    if (n >= 4) {
+      size_t m = (n >> 3) << 2;
+      a = rd32(p) << 32 | rd32(p + m);
+      b = rd32(p + n - 4) << 32 | rd32(p + n - 4 - m);
+    } else if (n > 0) {
+      a = (uint64_t)p[0] << 16 | (uint64_t)p[n >> 1] << 8 | p[n - 1];
+      b = 0;
+    } else {
+      a = b = 0;
+    }
+  } else {
+    size_t i = n;
+    for (; i > 16; i -= 16, p += 16)
+      seed = mum(rd64(p) ^ KS_K1, rd64(p + 8) ^ seed);
+    a = rd64(p + i - 16);
+    b = rd64(p + i - 8);
+  }
+  return mum(KS_K1 ^ n ^ mum(a ^ KS_K1, b ^ seed), KS_K2);
+}
+
+static inline int key_eq(const unsigned char *a, const unsigned char *b, size_t n) {
+  uint64_t diff = 0;
+  for (; n >= 8; a += 8, b += 8, n -= 8) {
+    uint64_t x, y;
+    memcpy(&x, a, 8);
+    memcpy(&y, b, 8);
+    diff |= x ^ y;
+  }
+  if (n >= 4) {
+    uint32_t x, y;
+    memcpy(&x, a, 4);
+    memcpy(&y, b, 4);
+    diff |= x ^ y;
+    a += 4;
+    b += 4;
+    n -= 4;
+  }
+  while (n--)
+    diff |= (uint64_t)(*a++ ^ *b++);
+  return diff == 0;
+}
+
 ks_store *ks_store_new(uint32_t record_size, int64_t ttl_ms) {
-  ks_store *s = calloc(1, sizeof *s);
+  /* on a cache line of its own: the first line is all a lookup reads */
+  size_t n = (sizeof(ks_store) + KS_LINE - 1) & ~(size_t)(KS_LINE - 1);
+  ks_store *s = aligned_alloc(KS_LINE, n);
   if (s == NULL)
     return NULL;
+  memset(s, 0, n);
   s->record_size = record_size;
   s->ttl_ms = ttl_ms;
-  s->cap = 64;
-  s->slots = calloc(s->cap, sizeof *s->slots);
-  if (s->slots == NULL) {
-    free(s);
-    return NULL;
-  }
-  s->bytes = s->cap * sizeof *s->slots;
+  s->hint_cap = 16;
   return s;
 }
 
 void ks_store_free(ks_store *s) {
   if (s == NULL)
     return;
-  for (size_t i = 0; i < s->n_lists; i++) {
-    ks_entry *e = s->lists[i].head;
-    while (e) {
-      ks_entry *n = e->next;
-      free(e);
-      e = n;
-    }
-  }
-  for (size_t c = 0; c < KS_KEY_CLASSES; c++) {
-    ks_entry *e = s->free_lists[c];
-    while (e) {
-      ks_entry *n = e->next;
-      free(e);
-      e = n;
-    }
-  }
-  free(s->lists);
-  free(s->slots);
+  for (size_t i = 0; i < s->n_ix; i++)
+    free(s->ix[i].slots);
+  for (size_t i = 0; i < s->n_slabs; i++)
+    free(s->slabs[i]);
+  free(s->slabs);
+  free(s->ix);
   free(s);
 }
 
-static ks_list *list_find(ks_store *s, int64_t interval, int create) {
-  for (size_t i = 0; i < s->n_lists; i++)
-    if (s->lists[i].interval == interval)
-      return &s->lists[i];
-  if (!create)
-    return NULL;
-  if (s->n_lists == s->cap_lists) {
-    size_t nc = s->cap_lists ? s->cap_lists * 2 : 4;
-    ks_list *nl = realloc(s->lists, nc * sizeof *nl);
-    if (nl == NULL)
-      return NULL;
-    s->lists = nl;
-    s->cap_lists = nc;
+/* ---- entries ------------------------------------------------------------ */
+
+static ks_entry *entry_alloc(ks_store *s, size_t key_pad) {
+  ks_class *c = &s->cls[class_of(key_pad)];
+  ks_entry *e = c->free;
+  if (e) {
+    c->free = e->next;
+    return e;
   }
-  ks_list *l = &s->lists[s->n_lists++];
-  l->interval = interval;
-  l->head = l->tail = NULL;
-  l->count = 0;
-  return l;
+  size_t stride = stride_of(s, key_pad);
+  if ((size_t)(c->end - c->bump) < stride) {
+    /* slabs grow from ~4 KiB to 64 KiB: small stores stay small */
+    size_t n = c->next_slab ? c->next_slab : 4096;
+    if (n < stride)
+      n = stride;
+    n = (n + KS_LINE - 1) & ~(size_t)(KS_LINE - 1);
+    if (s->n_slabs == s->cap_slabs) {
+      size_t nc = s->cap_slabs ? s->cap_slabs * 2 : 8;
+      void **ns = realloc(s->slabs, nc * sizeof *ns);
+      if (ns == NULL)
+        return NULL;
+      s->slabs = ns;
+      s->cap_slabs = nc;
+    }
+    unsigned char *slab = aligned_alloc(KS_LINE, n);
+    if (slab == NULL)
+      return NULL;
+    s->slabs[s->n_slabs++] = slab;
+    c->bump = slab;
+    c->end = slab + n;
+    c->next_slab = n * 2 > KS_SLAB ? (n > KS_SLAB ? n : KS_SLAB) : n * 2;
+  }
+  e = (ks_entry *)(void *)c->bump;
+  c->bump += stride;
+  return e;
 }
 
-static void list_unlink(ks_list *l, ks_entry *e) {
+static void entry_release(ks_store *s, ks_entry *e) {
+  ks_class *c = &s->cls[e->cls];
+  e->next = c->free;
+  c->free = e;
+  s->count--;
+  s->bytes -= stride_of(s, e->key_pad);
+}
+
+static void list_unlink(ks_index *x, ks_entry *e) {
   if (e->prev)
     e->prev->next = e->next;
   else
-    l->head = e->next;
+    x->head = e->next;
   if (e->next)
     e->next->prev = e->prev;
   else
-    l->tail = e->prev;
-  e->prev = e->next = NULL;
-  l->count--;
+    x->tail = e->prev;
+  x->count--;
 }
 
-static void list_append(ks_list *l, ks_entry *e) {
+static void list_append(ks_index *x, ks_entry *e) {
   e->next = NULL;
-  e->prev = l->tail;
-  if (l->tail)
-    l->tail->next = e;
+  e->prev = x->tail;
+  if (x->tail)
+    x->tail->next = e;
   else
-    l->head = e;
-  l->tail = e;
-  l->count++;
+    x->head = e;
+  x->tail = e;
+  x->count++;
 }
 
-static size_t probe_find(const ks_store *s, uint64_t h, int64_t interval, const void *key,
-                         size_t keylen, int *found) {
-  size_t mask = s->cap - 1;
+/* ---- indexes -------------------------------------------------------------- */
+
+static void hot_set(ks_store *s, size_t i) {
+  s->hot = i;
+  s->hot_interval = s->ix[i].interval;
+  s->hot_slots = s->ix[i].slots;
+  s->hot_mask = s->ix[i].cap - 1;
+}
+
+static ks_index *index_find(ks_store *s, int64_t interval) {
+  if (s->hot_slots && s->hot_interval == interval)
+    return &s->ix[s->hot];
+  for (size_t i = 0; i < s->n_ix; i++)
+    if (s->ix[i].interval == interval) {
+      hot_set(s, i);
+      return &s->ix[i];
+    }
+  return NULL;
+}
+
+static ks_index *index_add(ks_store *s, int64_t interval) {
+  if (s->n_ix == s->cap_ix) {
+    size_t nc = s->cap_ix ? s->cap_ix * 2 : 4;
+    ks_index *ni = realloc(s->ix, nc * sizeof *ni);
+    if (ni == NULL)
+      return NULL;
+    s->ix = ni;
+    s->cap_ix = nc;
+  }
+  size_t cap = interval == KS_STORE_NO_INTERVAL ? 64 : s->hint_cap;
+  ks_slot *slots = calloc(cap, sizeof *slots);
+  if (slots == NULL)
+    return NULL;
+  ks_index *x = &s->ix[s->n_ix];
+  memset(x, 0, sizeof *x);
+  x->interval = interval;
+  x->slots = slots;
+  x->cap = cap;
+  s->bytes += cap * sizeof *slots;
+  hot_set(s, s->n_ix++);
+  return x;
+}
+
+/* The slot holding key, or -1 (then *empty is where it would go). */
+static inline long probe(const ks_slot *slots, size_t mask, uint64_t h, const void *key,
+                         size_t keylen, size_t *empty) {
   size_t i = (size_t)h & mask;
   for (;;) {
-    ks_entry *e = s->slots[i].e;
-    if (e == NULL) {
-      *found = 0;
-      return i;
+    const ks_slot *sl = &slots[i];
+    if (sl->e == NULL) {
+      *empty = i;
+      return -1;
     }
-    if (s->slots[i].hash == h && e->interval == interval && e->keylen == keylen &&
-        memcmp(e->data, key, keylen) == 0) {
-      *found = 1;
-      return i;
-    }
+    if (sl->hash == h && sl->e->keylen == keylen && key_eq(sl->e->data, key, keylen))
+      return (long)i;
     i = (i + 1) & mask;
   }
 }
 
-static int grow(ks_store *s) {
-  size_t ncap = s->cap * 2;
+static int grow(ks_store *s, ks_index *x) {
+  size_t ncap = x->cap * 2;
   ks_slot *ns = calloc(ncap, sizeof *ns);
   if (ns == NULL)
     return KS_ENOMEM;
-  for (size_t i = 0; i < s->cap; i++) {
-    if (s->slots[i].e == NULL)
+  for (size_t i = 0; i < x->cap; i++) {
+    if (x->slots[i].e == NULL)
       continue;
-    size_t j = (size_t)s->slots[i].hash & (ncap - 1);
+    size_t j = (size_t)x->slots[i].hash & (ncap - 1);
     while (ns[j].e)
       j = (j + 1) & (ncap - 1);
-    ns[j] = s->slots[i];
+    ns[j] = x->slots[i];
   }
-  s->bytes += (ncap - s->cap) * sizeof *ns;
-  free(s->slots);
-  s->slots = ns;
-  s->cap = ncap;
+  s->bytes += (ncap - x->cap) * sizeof *ns;
+  free(x->slots);
+  x->slots = ns;
+  x->cap = ncap;
+  hot_set(s, (size_t)(x - s->ix));
   return 0;
 }
 
 /* Backward-shift deletion keeps probe chains intact without tombstones. */
-static void slot_delete(ks_store *s, size_t i) {
-  size_t mask = s->cap - 1;
+static void slot_delete(ks_index *x, size_t i) {
+  size_t mask = x->cap - 1;
   size_t j = i;
-  s->slots[i].e = NULL;
+  x->slots[i].e = NULL;
   for (;;) {
     j = (j + 1) & mask;
-    if (s->slots[j].e == NULL)
+    if (x->slots[j].e == NULL)
       return;
-    size_t home = (size_t)s->slots[j].hash & mask;
+    size_t home = (size_t)x->slots[j].hash & mask;
     /* move slot j back to i if its home is not in (i, j] cyclically */
     int between = (i <= j) ? (home > i && home <= j) : (home > i || home <= j);
     if (!between) {
-      s->slots[i] = s->slots[j];
-      s->slots[j].e = NULL;
+      x->slots[i] = x->slots[j];
+      x->slots[j].e = NULL;
       i = j;
     }
   }
 }
 
-static size_t entry_size(const ks_store *s, size_t key_pad) {
-  return sizeof(ks_entry) + key_pad + s->record_size;
+/* Remove e from x's slots (found by pointer) and list; recycle it. */
+static void entry_destroy(ks_store *s, ks_index *x, ks_entry *e) {
+  size_t mask = x->cap - 1;
+  size_t i = (size_t)key_hash(e->data, e->keylen) & mask;
+  while (x->slots[i].e != e && x->slots[i].e != NULL)
+    i = (i + 1) & mask;
+  if (x->slots[i].e == e)
+    slot_delete(x, i);
+  list_unlink(x, e);
+  entry_release(s, e);
 }
 
-static void entry_destroy(ks_store *s, ks_list *l, ks_entry *e, int unlink_from_index);
+/* ---- the public functions -------------------------------------------------- */
+
+/* Create the record for key in x, where slot i is free for hash h. */
+static void *entry_create(ks_store *s, ks_index *x, size_t i, uint64_t h, const void *key,
+                          size_t keylen, int64_t now_ms) {
+  if ((x->count + 1) * 4 > x->cap * 3) {
+    if (grow(s, x) != 0)
+      return NULL;
+    (void)probe(x->slots, x->cap - 1, h, key, keylen, &i);
+  }
+  size_t key_pad = key_pad_of(s, keylen);
+  ks_entry *e = entry_alloc(s, key_pad);
+  if (e == NULL)
+    return NULL;
+  e->touched_ms = now_ms;
+  e->listed_ms = now_ms;
+  e->keylen = (uint16_t)keylen;
+  e->key_pad = (uint16_t)key_pad;
+  e->cls = (uint32_t)class_of(key_pad);
+  memcpy(e->data, key, keylen);
+  void *rec = entry_record(e);
+  memset(rec, 0, s->record_size);
+  list_append(x, e);
+  x->slots[i].hash = h;
+  x->slots[i].e = e;
+  s->count++;
+  s->bytes += stride_of(s, key_pad);
+  return rec;
+}
 
 void *ks_store_get(ks_store *s, int64_t interval, const void *key, size_t keylen, int create,
                    int64_t now_ms) {
@@ -234,93 +441,66 @@ void *ks_store_get(ks_store *s, int64_t interval, const void *key, size_t keylen
     return NULL;
   if (now_ms > s->clock_ms)
     s->clock_ms = now_ms;
-  uint64_t h = entry_hash(interval, key, keylen);
-  int found;
-  size_t i = probe_find(s, h, interval, key, keylen, &found);
-  if (found) {
-    ks_entry *e = s->slots[i].e;
-    if (interval == KS_STORE_NO_INTERVAL && s->ttl_ms > 0 && now_ms - e->touched_ms > s->ttl_ms) {
-      /* idle past its TTL, not swept yet: it is gone (exact TTL on read) */
-      slot_delete(s, i);
-      entry_destroy(s, list_find(s, KS_STORE_NO_INTERVAL, 0), e, 0);
-      s->expired++;
-      if (!create)
-        return NULL;
-      i = probe_find(s, h, interval, key, keylen, &found);
-    } else {
+  if (!(s->hot_slots && s->hot_interval == interval) && index_find(s, interval) == NULL) {
+    if (!create)
+      return NULL;
+    ks_index *x = index_add(s, interval);
+    if (x == NULL)
+      return NULL;
+    size_t i = 0;
+    uint64_t h = key_hash(key, keylen);
+    (void)probe(x->slots, x->cap - 1, h, key, keylen, &i);
+    return entry_create(s, x, i, h, key, keylen, now_ms);
+  }
+  /* the index of interval is the hot one */
+  uint64_t h = key_hash(key, keylen);
+  size_t i = 0;
+  long at = probe(s->hot_slots, s->hot_mask, h, key, keylen, &i);
+  if (at >= 0) {
+    ks_entry *e = s->hot_slots[at].e;
+    if (interval != KS_STORE_NO_INTERVAL || s->ttl_ms <= 0 || now_ms - e->touched_ms <= s->ttl_ms) {
       if (now_ms > e->touched_ms)
         e->touched_ms = now_ms; /* renews the TTL */
       return entry_record(e);
     }
+    /* idle past its TTL, not swept yet: it is gone (exact TTL on read) */
+    ks_index *x = &s->ix[s->hot];
+    slot_delete(x, (size_t)at);
+    list_unlink(x, e);
+    entry_release(s, e);
+    s->expired++;
+    if (!create)
+      return NULL;
+    (void)probe(x->slots, x->cap - 1, h, key, keylen, &i);
   }
   if (!create)
     return NULL;
-  if ((s->count + 1) * 4 > s->cap * 3) {
-    if (grow(s) != 0)
-      return NULL;
-    i = probe_find(s, h, interval, key, keylen, &found);
-  }
-  ks_list *l = list_find(s, interval, 1);
-  if (l == NULL)
-    return NULL;
-  size_t key_pad = (keylen + 15u) & ~(size_t)15u;
-  ks_entry *e = s->free_lists[key_pad / 16];
-  if (e) {
-    s->free_lists[key_pad / 16] = e->next;
-    memset(e, 0, entry_size(s, key_pad));
-  } else if ((e = calloc(1, entry_size(s, key_pad))) == NULL) {
-    return NULL;
-  }
-  e->hash = h;
-  e->interval = interval;
-  e->touched_ms = now_ms;
-  e->listed_ms = now_ms;
-  e->keylen = (uint16_t)keylen;
-  e->key_pad = (uint16_t)key_pad;
-  memcpy(e->data, key, keylen);
-  list_append(l, e);
-  s->slots[i].hash = h;
-  s->slots[i].e = e;
-  s->count++;
-  s->bytes += entry_size(s, key_pad);
-  return entry_record(e);
-}
-
-static void entry_destroy(ks_store *s, ks_list *l, ks_entry *e, int unlink_from_index) {
-  if (unlink_from_index) {
-    int found;
-    size_t i = probe_find(s, e->hash, e->interval, e->data, e->keylen, &found);
-    if (found)
-      slot_delete(s, i);
-  }
-  list_unlink(l, e);
-  s->count--;
-  s->bytes -= entry_size(s, e->key_pad);
-  /* keep it for the next record of the same key size */
-  e->next = s->free_lists[e->key_pad / 16];
-  s->free_lists[e->key_pad / 16] = e;
+  return entry_create(s, &s->ix[s->hot], i, h, key, keylen, now_ms);
 }
 
 int ks_store_remove(ks_store *s, int64_t interval, const void *key, size_t keylen) {
   if (keylen > KS_KEY_MAX)
     return KS_ENOENT;
-  uint64_t h = entry_hash(interval, key, keylen);
-  int found;
-  size_t i = probe_find(s, h, interval, key, keylen, &found);
-  if (!found)
+  ks_index *x = index_find(s, interval);
+  if (x == NULL)
     return KS_ENOENT;
-  ks_entry *e = s->slots[i].e;
-  slot_delete(s, i);
-  entry_destroy(s, list_find(s, interval, 0), e, 0);
+  size_t i = 0;
+  long at = probe(x->slots, x->cap - 1, key_hash(key, keylen), key, keylen, &i);
+  if (at < 0)
+    return KS_ENOENT;
+  ks_entry *e = x->slots[at].e;
+  slot_delete(x, (size_t)at);
+  list_unlink(x, e);
+  entry_release(s, e);
   return 0;
 }
 
 int ks_store_foreach(ks_store *s, int64_t interval, ks_record_cb cb, void *ud) {
-  ks_list *l = list_find(s, interval, 0);
-  if (l == NULL)
+  ks_index *x = index_find(s, interval);
+  if (x == NULL)
     return 0;
   int skip_idle = interval == KS_STORE_NO_INTERVAL && s->ttl_ms > 0;
-  for (ks_entry *e = l->head; e; e = e->next) {
+  for (ks_entry *e = x->head; e; e = e->next) {
     if (skip_idle && s->clock_ms - e->touched_ms > s->ttl_ms)
       continue; /* expired, not swept yet */
     int rc = cb(ud, e->data, e->keylen, entry_record(e));
@@ -331,13 +511,19 @@ int ks_store_foreach(ks_store *s, int64_t interval, ks_record_cb cb, void *ud) {
 }
 
 void ks_store_drop_interval(ks_store *s, int64_t interval) {
-  ks_list *l = list_find(s, interval, 0);
-  if (l == NULL)
+  ks_index *x = index_find(s, interval);
+  if (x == NULL)
     return;
-  while (l->head)
-    entry_destroy(s, l, l->head, 1);
-  size_t idx = (size_t)(l - s->lists);
-  s->lists[idx] = s->lists[--s->n_lists];
+  for (ks_entry *e = x->head, *n; e; e = n) {
+    n = e->next;
+    entry_release(s, e);
+  }
+  if (interval != KS_STORE_NO_INTERVAL)
+    s->hint_cap = x->cap; /* the next interval will likely be as large */
+  s->bytes -= x->cap * sizeof *x->slots;
+  free(x->slots);
+  *x = s->ix[--s->n_ix];
+  s->hot_slots = NULL;
 }
 
 size_t ks_store_expire(ks_store *s, int64_t now_ms) {
@@ -345,8 +531,8 @@ size_t ks_store_expire(ks_store *s, int64_t now_ms) {
     return 0;
   if (now_ms > s->clock_ms)
     s->clock_ms = now_ms;
-  ks_list *l = list_find(s, KS_STORE_NO_INTERVAL, 0);
-  if (l == NULL)
+  ks_index *x = index_find(s, KS_STORE_NO_INTERVAL);
+  if (x == NULL)
     return 0;
   /* The list is ordered by listed_ms (touching a record does not move it,
    * which keeps the hot path free of list surgery). Only entries listed
@@ -354,15 +540,15 @@ size_t ks_store_expire(ks_store *s, int64_t now_ms) {
    * move to the tail with listed_ms = touched_ms. Cost: O(expired + moved),
    * not O(records), per closed interval. */
   size_t n = 0;
-  while (l->head && now_ms - l->head->listed_ms > s->ttl_ms) {
-    ks_entry *e = l->head;
+  while (x->head && now_ms - x->head->listed_ms > s->ttl_ms) {
+    ks_entry *e = x->head;
     if (now_ms - e->touched_ms > s->ttl_ms) {
-      entry_destroy(s, l, e, 1);
+      entry_destroy(s, x, e);
       n++;
     } else {
-      list_unlink(l, e);
+      list_unlink(x, e);
       e->listed_ms = e->touched_ms;
-      list_append(l, e);
+      list_append(x, e);
     }
   }
   s->expired += n;
@@ -373,8 +559,18 @@ void ks_store_get_stats(const ks_store *s, ks_store_stats *out) {
   out->records = s->count;
   out->bytes = s->bytes;
   out->intervals = 0;
-  for (size_t i = 0; i < s->n_lists; i++)
-    if (s->lists[i].interval != KS_STORE_NO_INTERVAL)
+  for (size_t i = 0; i < s->n_ix; i++)
+    if (s->ix[i].interval != KS_STORE_NO_INTERVAL)
       out->intervals++;
   out->expired = s->expired;
+}
+
+int ks_store_visit(const ks_store *s, ks_store_visit_cb cb, void *ud) {
+  for (size_t i = 0; i < s->n_ix; i++)
+    for (ks_entry *e = s->ix[i].head; e; e = e->next) {
+      int rc = cb(ud, s->ix[i].interval, e->data, e->keylen, entry_record(e), e->touched_ms);
+      if (rc)
+        return rc;
+    }
+  return 0;
 }

@@ -9,7 +9,9 @@
  *
  * Records never move while they exist (the index holds pointers), so a
  * record pointer stays valid until that record is removed, expired or its
- * interval dropped. Keys are copied into the store.
+ * interval dropped. Keys are copied into the store. Records are 16-byte
+ * aligned; records of 128 bytes or more start on a 64-byte cache line
+ * (layout notes at the top of state.c).
  *
  * Ownership: the task owns its stores (ks_store_new/ks_store_free); the store
  * owns its records and keys. Not thread-safe.
@@ -57,6 +59,15 @@ void ks_store_drop_interval(ks_store *s, int64_t interval);
 size_t ks_store_expire(ks_store *s, int64_t now_ms);
 
 void ks_store_get_stats(const ks_store *s, ks_store_stats *out);
+
+/* Called for every record by ks_store_visit(): its interval
+ * (KS_STORE_NO_INTERVAL for keyed records), key, record bytes and the event
+ * time it was last touched. Return 0 to go on. */
+typedef int (*ks_store_visit_cb)(void *ud, int64_t interval, const void *key, size_t keylen,
+                                 const void *record, int64_t touched_ms);
+/* Visit every record of every interval, each interval's records in list
+ * order (for checkpoints). Returns 0 or the callback's non-zero value. */
+int ks_store_visit(const ks_store *s, ks_store_visit_cb cb, void *ud);
 
 /* 64-bit hash of a byte string (also used for routing keys). */
 uint64_t ks_hash_bytes(const void *data, size_t n, uint64_t seed);

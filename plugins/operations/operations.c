@@ -24,13 +24,19 @@
 
 #include "operations_internal.h"
 
-_Static_assert(sizeof(op_qslot) == 40, "op_qslot layout");
-_Static_assert(sizeof(op_contact) % 8 == 0, "op_contact layout");
+_Static_assert(sizeof(op_qslot) == 32, "op_qslot layout");
 _Static_assert(sizeof(op_leg) == 56, "op_leg layout");
+_Static_assert(offsetof(op_contact, q01) == 64, "op_contact line 1");
+_Static_assert(offsetof(op_contact, leg0) == 128, "op_contact line 2");
+_Static_assert(offsetof(op_contact, q23) == 192, "op_contact line 3");
+_Static_assert(offsetof(op_contact, queue) == 384, "op_contact names");
+_Static_assert(sizeof(op_contact) == 512, "op_contact layout");
+_Static_assert(offsetof(op_qagg, handled) == 64 && offsetof(op_qagg, fcr_n) == 128,
+               "op_qagg layout");
 
 /* Bump when a record layout changes (checkpoints of another version are
- * refused by the host). */
-#define OP_STATE_VERSION 1
+ * refused by the host). 2: op_contact laid out by cache line. */
+#define OP_STATE_VERSION 2
 
 static const uint32_t op_interests[] = {KPISTREAM__V1__EVENT__BODY_CONTACT_CREATED,
                                         KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED,
@@ -56,24 +62,55 @@ static inline int64_t clamp0(int64_t v) {
   return v < 0 ? 0 : v;
 }
 
+#define FNV_OFFSET UINT64_C(0xcbf29ce484222325)
+#define FNV_PRIME  UINT64_C(0x100000001b3)
+
 static inline uint64_t fnv1a(const char *s) {
-  uint64_t h = UINT64_C(0xcbf29ce484222325);
+  uint64_t h = FNV_OFFSET;
   for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
     h ^= *p;
-    h *= UINT64_C(0x100000001b3);
+    h *= FNV_PRIME;
   }
   return h;
 }
 
-/* Copy src into a fixed name buffer (truncating), only when it differs. */
-static inline void name_set(char *dst, const char *src) {
-  if (strncmp(dst, src, OP_NAME_MAX - 1) == 0)
+/* FNV-1a of s; *nh gets its name hash: the FNV-1a of the part a name buffer
+ * keeps (OP_NAME_MAX - 1 bytes) xor that of "", so "" (a zeroed record) is 0. */
+static inline uint64_t fnv1a_nh(const char *s, uint64_t *nh) {
+  uint64_t h = FNV_OFFSET, kept = 0;
+  size_t n = 0;
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++, n++) {
+    if (n == OP_NAME_MAX - 1)
+      kept = h;
+    h ^= *p;
+    h *= FNV_PRIME;
+  }
+  *nh = (n < OP_NAME_MAX ? h : kept) ^ FNV_OFFSET;
+  return h;
+}
+
+/* Copy src into a fixed name buffer (truncating) when it differs from what
+ * the buffer holds, told by the names' hashes (src_nh from fnv1a_nh), so an
+ * event repeating the stored name does not read the buffer. Two different
+ * names with equal 64-bit hashes count as one, as queue slots and legs do. */
+static inline void name_set(char *dst, uint64_t *dst_nh, const char *src, uint64_t src_nh) {
+  if (*dst_nh == src_nh)
     return;
   size_t n = strlen(src);
   if (n > OP_NAME_MAX - 1)
     n = OP_NAME_MAX - 1;
   memcpy(dst, src, n);
   dst[n] = '\0';
+  *dst_nh = src_nh;
+}
+
+/* Start of the interval t falls in (intervals are aligned to the epoch, as
+ * the host's ev->interval_start_ms). */
+static inline int64_t iv_of(const op_config *cfg, int64_t t) {
+  int64_t r = t % cfg->interval_ms;
+  if (r < 0)
+    r += cfg->interval_ms;
+  return t - r;
 }
 
 static inline int is_text_channel(int ch) {
@@ -130,46 +167,61 @@ static inline int64_t contact_start(const op_contact *c) {
   return (c->flags & C_CREATED) ? c->created_ms : c->first_queued_ms;
 }
 
+static inline op_qslot *qslot_at(op_contact *c, unsigned i) {
+  return i < 2 ? &c->q01[i] : &c->q23[i - 2];
+}
+
+static inline op_leg *leg_at(op_contact *c, unsigned i) {
+  return i == 0 ? &c->leg0 : &c->leg12[i - 1];
+}
+
 static op_qslot *slot_find(op_contact *c, uint64_t h) {
-  for (int i = 0; i < OP_QSLOTS; i++)
-    if ((c->q[i].flags & QS_USED) && c->q[i].qhash == h)
-      return &c->q[i];
+  for (unsigned i = 0; i < c->n_slots; i++) {
+    op_qslot *s = qslot_at(c, i);
+    if (s->qhash == h)
+      return s;
+  }
   return NULL;
 }
 
-/* The slot of queue h; a new one replaces the oldest when all are used. */
+/* The slot of queue h; a new one replaces the oldest when all are used
+ * (slots are taken in index order, so the used ones are the first n_slots). */
 static op_qslot *slot_get(op_contact *c, uint64_t h) {
   op_qslot *s = slot_find(c, h);
   if (s)
     return s;
   unsigned i = c->next_slot % OP_QSLOTS;
   c->next_slot = (uint8_t)((i + 1) % OP_QSLOTS);
-  s = &c->q[i];
+  if (c->n_slots < OP_QSLOTS)
+    c->n_slots++;
+  s = qslot_at(c, i);
   memset(s, 0, sizeof *s);
   s->flags = QS_USED;
   s->qhash = h;
   return s;
 }
 
-/* The leg of agent ah; a new one takes a free slot, else replaces the
- * oldest handled leg, else the oldest leg. */
+/* The leg of agent ah; a new one takes a free slot (the first unused: legs
+ * are taken in index order), else replaces the oldest handled leg, else the
+ * oldest leg. */
 static op_leg *leg_get(op_contact *c, uint64_t ah) {
-  for (int i = 0; i < OP_LEGS; i++)
-    if ((c->legs[i].flags & L_USED) && c->legs[i].agent_hash == ah)
-      return &c->legs[i];
-  int pick = -1;
-  for (int i = 0; i < OP_LEGS && pick < 0; i++)
-    if (!(c->legs[i].flags & L_USED))
-      pick = i;
+  for (unsigned i = 0; i < c->n_legs; i++) {
+    op_leg *l = leg_at(c, i);
+    if (l->agent_hash == ah)
+      return l;
+  }
+  int pick = c->n_legs < OP_LEGS ? (int)c->n_legs : -1;
   for (int k = 0; k < OP_LEGS && pick < 0; k++) {
     int i = (c->next_leg + k) % OP_LEGS;
-    if (c->legs[i].flags & L_HANDLED)
+    if (leg_at(c, (unsigned)i)->flags & L_HANDLED)
       pick = i;
   }
   if (pick < 0)
     pick = c->next_leg % OP_LEGS;
   c->next_leg = (uint8_t)((pick + 1) % OP_LEGS);
-  op_leg *l = &c->legs[pick];
+  if (pick == c->n_legs)
+    c->n_legs++;
+  op_leg *l = leg_at(c, (unsigned)pick);
   memset(l, 0, sizeof *l);
   l->flags = L_USED;
   l->agent_hash = ah;
@@ -282,12 +334,12 @@ static int on_start(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck,
   if (c->flags & C_FRT_PENDING) {
     c->flags &= ~C_FRT_PENDING;
     frt_add = clamp0(c->frt_ms - contact_start(c));
-    frt_iv = c->frt_iv;
+    frt_iv = iv_of(cfg, c->frt_ms);
   }
   if (c->flags & C_RES_PENDING) {
     c->flags &= ~C_RES_PENDING;
     res_add = clamp0(c->res_ms - contact_start(c));
-    res_iv = c->res_iv;
+    res_iv = iv_of(cfg, c->res_ms);
   }
 
   /* Which queue: the event's; a ContactQueued without one falls back to
@@ -306,7 +358,8 @@ static int on_start(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck,
   int offer = 0, queued = 0, w_channel = channel;
   op_wait w = {0, 0, 0, 0};
   if (queue_part) {
-    op_qslot *s = slot_get(c, fnv1a(qn));
+    uint64_t qnh;
+    op_qslot *s = slot_get(c, fnv1a_nh(qn, &qnh));
     if (!(s->flags & QS_OFFERED)) {
       s->flags |= QS_OFFERED;
       offer = 1;
@@ -333,11 +386,11 @@ static int on_start(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck,
       w.kind = (s->flags & QS_ANSWERED) ? 1 : 2;
       w.known = 1;
       w.wait_ms = clamp0(s->done_ms - s->queued_ms);
-      w.iv = s->done_iv;
+      w.iv = iv_of(cfg, s->done_ms);
       w_channel = s->done_channel;
     }
-    name_set(c->queue, qn);
-  } else if (qn[0] == '\0') {
+    name_set(c->queue, &c->queue_nh, qn, qnh);
+  } else if (qn[0] == '\0' && (frt_add >= 0 || res_add >= 0)) {
     memcpy(qbuf, c->queue, sizeof qbuf); /* dims of late FRT/resolution */
     qn = qbuf;
   }
@@ -388,12 +441,12 @@ static int on_answered(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *
     qn = qbuf;
   }
   op_wait w = {0, 0, 0, ev->interval_start_ms};
-  op_qslot *s = slot_get(c, fnv1a(qn)); /* answered without queued: a fresh slot */
+  uint64_t qnh;
+  op_qslot *s = slot_get(c, fnv1a_nh(qn, &qnh)); /* answered without queued: a fresh slot */
   if (!(s->flags & (QS_ANSWERED | QS_ABANDONED))) {
     s->flags |= QS_ANSWERED;
     s->done_ms = t;
-    s->done_iv = ev->interval_start_ms;
-    s->done_channel = channel;
+    s->done_channel = (uint8_t)channel;
     w.kind = 1;
     if (s->flags & QS_START_KNOWN) {
       w.known = 1;
@@ -402,11 +455,12 @@ static int on_answered(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *
       s->flags |= QS_WAIT_PENDING;
     }
   }
-  name_set(c->queue, qn);
+  name_set(c->queue, &c->queue_nh, qn, qnh);
   int leg_answer = 0;
   if (agent[0]) {
-    name_set(c->agent, agent);
-    op_leg *l = leg_get(c, fnv1a(agent));
+    uint64_t anh;
+    op_leg *l = leg_get(c, fnv1a_nh(agent, &anh));
+    name_set(c->agent, &c->agent_nh, agent, anh);
     if (!(l->flags & (L_ANSWERED | L_HANDLED))) {
       l->flags |= L_ANSWERED;
       l->answered_ms = t;
@@ -451,13 +505,13 @@ static int on_abandoned(op_plugin *p, ks_task *task, const ks_event *ev, ks_key 
    * queue, so it is treated as an IVR disconnect. */
   if (stage == KPISTREAM__V1__ABANDON_STAGE__ABANDON_STAGE_UNSPECIFIED && qn[0] == '\0')
     return 0;
-  op_qslot *s = slot_get(c, fnv1a(qn));
+  uint64_t qnh;
+  op_qslot *s = slot_get(c, fnv1a_nh(qn, &qnh));
   if (s->flags & (QS_ANSWERED | QS_ABANDONED))
     return 0; /* duplicate, or an abandon after the answer: not an abandon */
   s->flags |= QS_ABANDONED;
   s->done_ms = t;
-  s->done_iv = ev->interval_start_ms;
-  s->done_channel = channel;
+  s->done_channel = (uint8_t)channel;
   op_wait w = {2, 0, 0, ev->interval_start_ms};
   if (s->flags & QS_START_KNOWN) {
     w.known = 1;
@@ -465,7 +519,7 @@ static int on_abandoned(op_plugin *p, ks_task *task, const ks_event *ev, ks_key 
   } else {
     s->flags |= QS_WAIT_PENDING;
   }
-  name_set(c->queue, qn);
+  name_set(c->queue, &c->queue_nh, qn, qnh);
   /* c is not used past this point */
 
   ks_key dk;
@@ -501,13 +555,10 @@ static int on_first(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck,
   if (c->flags & done)
     return 0; /* only the first one counts */
   c->flags |= done;
-  if (which == 0) {
+  if (which == 0)
     c->frt_ms = t;
-    c->frt_iv = ev->interval_start_ms;
-  } else {
+  else
     c->res_ms = t;
-    c->res_iv = ev->interval_start_ms;
-  }
   if (!contact_start_known(c)) {
     c->flags |= which == 0 ? C_FRT_PENDING : C_RES_PENDING;
     return 0; /* completed when ContactCreated/Queued arrives */
@@ -979,18 +1030,22 @@ static const char *const op_options[] = {"short_abandon_threshold",
                                          NULL};
 
 static const ks_plugin_descriptor op_descriptor = {
-    KS_PLUGIN_ABI_MAJOR,
-    KS_PLUGIN_ABI_MINOR,
-    sizeof(ks_plugin_descriptor),
-    OP_PLUGIN_NAME,
-    OP_PLUGIN_VERSION,
-    "operations KPIs: volumes, abandonment, speed of answer, handle time, service level, FCR",
-    op_interests,
-    op_init,
-    op_on_event,
-    op_on_interval_close,
-    op_destroy,
-    op_options};
+    .abi_major = KS_PLUGIN_ABI_MAJOR,
+    .abi_minor = KS_PLUGIN_ABI_MINOR,
+    .struct_size = sizeof(ks_plugin_descriptor),
+    .name = OP_PLUGIN_NAME,
+    .version = OP_PLUGIN_VERSION,
+    .description = "operations KPIs: volumes, abandonment, speed of answer, handle time, service "
+                   "level, FCR",
+    .interests = op_interests,
+    .init = op_init,
+    .on_event = op_on_event,
+    .on_interval_close = op_on_interval_close,
+    .destroy = op_destroy,
+    .options = op_options,
+    /* on_interval_close only reads state and emits: late events restate */
+    .flags = KS_PLUGIN_F_RESTATABLE,
+};
 
 KS_PLUGIN_EXPORT const ks_plugin_descriptor *kpistream_plugin_entry(void) {
   return &op_descriptor;

@@ -97,13 +97,15 @@ int op_config_load(ks_plugin_ctx *ctx, const ks_host_api *api, op_config *cfg);
 #define QS_ABANDONED     0x40u
 #define QS_WAIT_PENDING  0x80u /* answered/abandoned before the entry time was known */
 
+/* One queue a contact visited. The interval of the answer or abandon is the
+ * one done_ms falls in (intervals are aligned to the epoch). */
 typedef struct op_qslot {
   uint64_t qhash;    /* FNV-1a of the queue name */
   int64_t queued_ms; /* queue entry */
   int64_t done_ms;   /* answer or abandon time */
-  int64_t done_iv;   /* interval start of that answer/abandon */
-  uint32_t flags;
-  int32_t done_channel; /* channel it was counted under */
+  uint8_t flags;
+  uint8_t done_channel; /* channel it was counted under (the dims key keeps a byte) */
+  uint8_t pad[6];
 } op_qslot;
 
 /* op_leg.flags */
@@ -141,21 +143,40 @@ typedef struct op_leg {
 #define C_RES_PENDING  0x040u
 #define C_FCR_COUNTED  0x080u
 
+/*
+ * The contact, laid out by cache line (the host starts records of 128 bytes
+ * or more on a line): line 0 holds what every event reads, line 1 the first
+ * two queue slots, line 2 the first leg; later slots and legs and the names
+ * follow and are read only by contacts that need them. Slots and legs are
+ * used in index order (n_slots, n_legs count them), so lookups never read
+ * unused ones. The names are copies for events that omit them; their hashes
+ * in line 0 spare reading them when an event repeats the stored name.
+ */
 typedef struct op_contact {
+  /* line 0 */
   uint32_t flags;
   int32_t channel;
   uint8_t next_slot; /* queue slot to reuse next */
   uint8_t next_leg;  /* leg slot to reuse next */
-  uint8_t pad[6];
+  uint8_t n_slots;   /* queue slots in use (0..OP_QSLOTS) */
+  uint8_t n_legs;    /* legs in use (0..OP_LEGS) */
+  uint32_t pad;
+  uint64_t customer_hash;
   int64_t created_ms;
   int64_t first_queued_ms;
-  int64_t frt_ms; /* first public human response */
-  int64_t frt_iv;
+  uint64_t queue_nh; /* name hash of queue[] (see name_hash in operations.c) */
+  uint64_t agent_nh; /* name hash of agent[] */
+  int64_t frt_ms;    /* first public human response */
+  /* line 1 */
+  op_qslot q01[2]; /* queue slots 0 and 1 */
+  /* line 2 */
+  op_leg leg0;
   int64_t res_ms; /* first ContactResolved */
-  int64_t res_iv;
-  uint64_t customer_hash;
-  op_qslot q[OP_QSLOTS];
-  op_leg legs[OP_LEGS];
+  /* lines 3-5 */
+  op_qslot q23[2]; /* queue slots 2 and 3 */
+  op_leg leg12[2]; /* legs 1 and 2 */
+  int64_t pad2[2];
+  /* lines 6-7 */
   char queue[OP_NAME_MAX]; /* current queue, for events that omit it */
   char agent[OP_NAME_MAX]; /* current agent, for events that omit it */
 } op_contact;
@@ -167,8 +188,12 @@ typedef struct op_customer {
   uint32_t pad;
 } op_customer;
 
-/* Per interval and (tenant, channel, queue). Times in milliseconds. */
+/* Per interval and (tenant, channel, queue). Times in milliseconds. The
+ * host starts a record this size on a cache line; the fields are grouped by
+ * the events that update them (answer: line 0, wrap-up: lines 1-2, abandon:
+ * lines 0 and 2). */
 typedef struct op_qagg {
+  /* line 0 */
   int64_t offered;
   int64_t queued;
   int64_t answered;    /* first answer per contact and queue */
@@ -177,11 +202,7 @@ typedef struct op_qagg {
   int64_t wait_sum_ms; /* queue wait of ans_known */
   int64_t max_wait_ms; /* over answered and abandoned with a known wait */
   int64_t n_waits;
-  int64_t ab_all;        /* every in-queue/ringing abandon */
-  int64_t ab_known;      /* ... with a known wait */
-  int64_t ab_short;      /* ... with wait < short_abandon_threshold */
-  int64_t ab_in_t;       /* ... with wait <= SL threshold */
-  int64_t ab_short_in_t; /* short and within the SL threshold */
+  /* line 1 */
   int64_t handled;
   int64_t handle_ms;
   int64_t talk_ms;
@@ -190,12 +211,19 @@ typedef struct op_qagg {
   int64_t acw_ms;
   int64_t transferred;
   int64_t escalated;
+  /* line 2 */
+  int64_t fcr_n;
+  int64_t fcr_repeats;
+  int64_t ab_all;        /* every in-queue/ringing abandon */
+  int64_t ab_known;      /* ... with a known wait */
+  int64_t ab_short;      /* ... with wait < short_abandon_threshold */
+  int64_t ab_in_t;       /* ... with wait <= SL threshold */
+  int64_t ab_short_in_t; /* short and within the SL threshold */
   int64_t frt_n;
+  /* line 3 */
   int64_t frt_sum_ms;
   int64_t res_n;
   int64_t res_sum_ms;
-  int64_t fcr_n;
-  int64_t fcr_repeats;
 } op_qagg;
 
 /* Per interval and agent (dimensions per the per_agent option). */

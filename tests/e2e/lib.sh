@@ -47,3 +47,25 @@ decode_results() {
     printf '%s %s\n' "$key" "${value:-null}"
   done
 }
+
+# latest_by_key DUMPFILE — from `kpistream dump` output (KEY TAB REVISION TAB VALUE TAB
+# NUMERATOR TAB DENOMINATOR TAB COUNT), per key the line with the highest revision
+# (the first such line when repeated), sorted by key (byte order).
+latest_by_key() {
+  awk -F'\t' '!($1 in rev) || $2 + 0 > rev[$1] { rev[$1] = $2 + 0; line[$1] = $0 }
+    END { for (k in line) print line[k] }' "$1" | LC_ALL=C sort -t "$(printf '\t')" -k1,1
+}
+
+# check_no_conflicts DUMPFILE — fails when two lines have the same key and revision but
+# differ in any other field (a result restated without a new revision); exact repeats
+# (a result delivered twice) are fine. Prints the first conflicts found.
+check_no_conflicts() {
+  local n
+  n=$(awk -F'\t' '{ id = $1 FS $2 }
+    (id in seen) && seen[id] != $0 {
+      if (++bad <= 5) printf "conflict: %s\n     vs: %s\n", seen[id], $0 > "/dev/stderr"
+      next }
+    { seen[id] = $0 }
+    END { print bad + 0 }' "$1")
+  [ "$n" -eq 0 ] || e2e_fail "$n results in $1 share key and revision with different content"
+}

@@ -2,7 +2,9 @@
  * counter — a minimal, correct plugin used by the engine tests: per
  * interval and (tenant, channel, queue) it counts events ("events") and
  * contacts seen for the first time within the TTL ("new_contacts"), using a
- * windowed and a keyed host table. Option: contact_ttl (default 1h).
+ * windowed and a keyed host table. Options: contact_ttl (default 1h);
+ * fail_queue: on_event returns KS_EPLUGIN for events of that queue (to test
+ * the host's isolation of a failing plugin).
  */
 #include "kpistream/plugin.h"
 
@@ -21,6 +23,7 @@ typedef struct counter {
   ks_plugin_ctx *ctx;
   ks_table *per_interval;
   ks_table *contacts;
+  const char *fail_queue; /* host-owned config string, or NULL */
 } counter;
 
 static const uint32_t interests[] = {KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED,
@@ -36,6 +39,7 @@ static int c_init(ks_plugin_ctx *ctx, const ks_host_api *api, void **data) {
     return KS_ENOMEM;
   c->api = api;
   c->ctx = ctx;
+  c->fail_queue = api->config_get(ctx, "fail_queue");
   c->per_interval =
       api->table_declare(ctx, "per_interval", KS_TABLE_WINDOWED, sizeof(counter_rec), 1, 0);
   c->contacts = api->table_declare(ctx, "contacts", KS_TABLE_KEYED, sizeof(contact_rec), 1, ttl);
@@ -50,6 +54,8 @@ static int c_init(ks_plugin_ctx *ctx, const ks_host_api *api, void **data) {
 static int c_event(void *data, ks_task *task, const ks_event *ev) {
   counter *c = data;
   const Kpistream__V1__Event *m = ev->msg;
+  if (c->fail_queue && m->queue && strcmp(m->queue, c->fail_queue) == 0)
+    return KS_EPLUGIN;
   ks_key k;
   ks_key_reset(&k);
   ks_key_add_str(&k, m->tenant);
@@ -118,20 +124,22 @@ static void c_destroy(void *data) {
     c->api->free(c);
 }
 
-static const char *const options[] = {"contact_ttl", NULL};
+static const char *const options[] = {"contact_ttl", "fail_queue", NULL};
 
-static const ks_plugin_descriptor desc = {KS_PLUGIN_ABI_MAJOR,
-                                          KS_PLUGIN_ABI_MINOR,
-                                          sizeof(ks_plugin_descriptor),
-                                          "counter",
-                                          "1.0.0",
-                                          "test plugin: events and new contacts per queue",
-                                          interests,
-                                          c_init,
-                                          c_event,
-                                          c_close,
-                                          c_destroy,
-                                          options};
+static const ks_plugin_descriptor desc = {
+    .abi_major = KS_PLUGIN_ABI_MAJOR,
+    .abi_minor = KS_PLUGIN_ABI_MINOR,
+    .struct_size = sizeof(ks_plugin_descriptor),
+    .name = "counter",
+    .version = "1.0.0",
+    .description = "test plugin: events and new contacts per queue",
+    .interests = interests,
+    .init = c_init,
+    .on_event = c_event,
+    .on_interval_close = c_close,
+    .destroy = c_destroy,
+    .options = options,
+};
 
 KS_PLUGIN_EXPORT const ks_plugin_descriptor *kpistream_plugin_entry(void) {
   return &desc;

@@ -40,7 +40,7 @@ extern "C" {
 #endif
 
 #define KS_PLUGIN_ABI_MAJOR 1
-#define KS_PLUGIN_ABI_MINOR 0
+#define KS_PLUGIN_ABI_MINOR 1
 
 /* Name of the symbol every plugin exports. */
 #define KS_PLUGIN_ENTRY_SYMBOL "kpistream_plugin_entry"
@@ -218,6 +218,14 @@ typedef struct ks_host_api {
    * contacts still waiting at interval close). The callback must not add or
    * remove records. Returns 0 or the callback's non-zero stop value. */
   int (*keyed_foreach)(ks_task *task, ks_table *t, ks_record_cb cb, void *ud);
+
+  /* -- 1.1 ---------------------------------------------------------------- */
+
+  /* Publish a result to a secondary output of the plugin. Its topic is the
+   * plugin's output topic with the last dot-separated part replaced by
+   * `output` ([a-z0-9_]+): kpi.scorecard -> kpi.alerts. Otherwise as emit().
+   * Results emitted here are not passed to other plugins' on_result. */
+  int (*emit_to)(ks_plugin_ctx *ctx, ks_task *task, const char *output, const ks_result *r);
 } ks_host_api;
 
 /* ---- Interval passed to on_interval_close ------------------------------ */
@@ -259,7 +267,33 @@ typedef struct ks_plugin_descriptor {
    * other key in the plugin's configuration (typos fail at start). NULL:
    * the host does not check. */
   const char *const *options;
+
+  /* -- 1.1 ---------------------------------------------------------------- */
+
+  /* KS_PLUGIN_F_* bits. Read by the host only when struct_size covers it. */
+  uint32_t flags;
+
+  /* Results of the other plugins, in process (e.g. a scorecard): called for
+   * every result another plugin of the same task publishes with emit(),
+   * while that plugin closes an interval. A plugin with on_result closes
+   * each interval after every plugin without one, so by its own
+   * on_interval_close it has seen all of that interval's results. `family`
+   * is the emitting plugin's name; r and its strings are valid for the call
+   * only; state goes in host tables as usual. NULL: not interested. */
+  int (*on_result)(void *plugin_data, ks_task *task, const char *family, const ks_result *r);
 } ks_plugin_descriptor;
+
+/*
+ * The plugin's on_interval_close() only reads state (the interval's windowed
+ * records, keyed records) and emits: calling it again after more events of
+ * that interval yields the corrected results. The host then keeps the
+ * plugin's windowed records of closed intervals for the restatement horizon
+ * (intervals.restatement_horizon), passes it events that arrive late within
+ * that horizon, and re-closes the interval, publishing each result again
+ * with a higher revision. Without the flag, late events are not passed to
+ * the plugin.
+ */
+#define KS_PLUGIN_F_RESTATABLE 1u
 
 typedef const ks_plugin_descriptor *(*ks_plugin_entry_fn)(void);
 

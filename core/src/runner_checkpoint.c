@@ -1,0 +1,267 @@
+/*
+ * runner_checkpoint — commit barriers and checkpoints for `kpistream run`.
+ *
+ * See runner_internal.h for the barrier rule and checkpoint.h for the
+ * changelog format. With checkpoints on (the default), offsets are committed
+ * only as "the next offsets a restored checkpoint resumes from"; without,
+ * as the engine's safe offsets (the first offset still feeding an open
+ * interval), which loses keyed state that spans intervals on a restart.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "runner_internal.h"
+
+barrier *ks_barrier_open(runner *r) {
+  if (r->tail && !r->tail->sealed)
+    return r->tail;
+  barrier *b = calloc(1, sizeof *b);
+  if (b == NULL)
+    return NULL;
+  if (r->tail)
+    r->tail->next = b;
+  else
+    r->head = b;
+  r->tail = b;
+  return b;
+}
+
+static void barrier_free(barrier *b) {
+  if (b->offsets)
+    rd_kafka_topic_partition_list_destroy(b->offsets);
+  ks_ckpt_msgs_free(b->msgs, b->n_msgs);
+  free(b);
+}
+
+/* Produce a sealed barrier's checkpoint chunks; they count in its pending. */
+static void send_checkpoint(runner *r, barrier *b) {
+  char err[RUN_ERRSZ];
+  b->msgs_sent = 1;
+  for (size_t i = 0; i < b->n_msgs; i++) {
+    ks_ckpt_msg *m = &b->msgs[i];
+    if (ks_producer_send_to(r->producer, r->ckpt_topics[m->plugin], m->partition, m->key,
+                            strlen(m->key), m->value, m->len, b, err, sizeof err) != 0) {
+      ks_runner_log(r, KS_LOG_ERROR, "checkpoint not written: %s", err);
+      ks_barrier_poison(r);
+      return;
+    }
+    b->pending++;
+  }
+  if (b->n_msgs)
+    r->checkpoints++;
+}
+
+void ks_barrier_pop_ready(runner *r) {
+  while (r->head && r->head->sealed && r->head->pending == 0) {
+    barrier *b = r->head;
+    if (b->n_msgs && !b->msgs_sent) {
+      send_checkpoint(r, b);
+      if (b->pending)
+        return;
+    }
+    if (b->offsets && b->offsets->cnt) {
+      if (ks_consumer_commit(r->consumer, b->offsets, !r->sync_commits) == 0)
+        r->commits++;
+    }
+    r->head = b->next;
+    if (r->tail == b)
+      r->tail = NULL;
+    barrier_free(b);
+  }
+}
+
+void ks_barrier_poison(runner *r) {
+  for (barrier *x = r->head; x; x = x->next) {
+    if (x->offsets) {
+      rd_kafka_topic_partition_list_destroy(x->offsets);
+      x->offsets = NULL;
+    }
+    if (!x->msgs_sent) {
+      ks_ckpt_msgs_free(x->msgs, x->n_msgs);
+      x->msgs = NULL;
+      x->n_msgs = 0;
+    }
+  }
+}
+
+void ks_barrier_free_all(runner *r) {
+  while (r->head) {
+    barrier *b = r->head;
+    r->head = b->next;
+    barrier_free(b);
+  }
+  r->tail = NULL;
+}
+
+int ks_barrier_drain(runner *r, int timeout_ms) {
+  /* Each flush delivers one stage (results, then the checkpoint chunks that
+   * their acknowledgement released); three rounds cover a sealed chain. */
+  for (int round = 0; round < 4 && r->head && r->head->sealed; round++) {
+    if (ks_producer_flush(r->producer, timeout_ms) != 0)
+      return KS_EKAFKA;
+    ks_barrier_pop_ready(r);
+  }
+  return r->head && r->head->sealed ? KS_EKAFKA : 0;
+}
+
+static int task_assigned(runner *r, int32_t p, const rd_kafka_topic_partition_list_t *only) {
+  for (size_t t = 0; t < r->cfg.n_topics; t++) {
+    part_state *ps = ks_runner_part(r, (uint32_t)t, p);
+    if (ps && ps->assigned &&
+        (only == NULL || rd_kafka_topic_partition_list_find(only, r->cfg.topics[t], p) != NULL))
+      return 1;
+  }
+  return 0;
+}
+
+/* Append checkpoint messages of task p to b. */
+static int add_checkpoint(runner *r, barrier *b, int32_t p) {
+  ks_ckpt_msg *msgs = NULL;
+  size_t n = 0;
+  int rc = ks_ckpt_build(r->engine, r->ckpt_parts, p, r->ckpt_ids[p] + 1, &msgs, &n);
+  if (rc != 0)
+    return rc;
+  ks_ckpt_msg *all = realloc(b->msgs, (b->n_msgs + n) * sizeof *all);
+  if (all == NULL) {
+    ks_ckpt_msgs_free(msgs, n);
+    return KS_ENOMEM;
+  }
+  memcpy(all + b->n_msgs, msgs, n * sizeof *msgs);
+  free(msgs); /* the values moved into b */
+  b->msgs = all;
+  b->n_msgs += n;
+  r->ckpt_ids[p]++;
+  return 0;
+}
+
+void ks_barrier_seal(runner *r, const rd_kafka_topic_partition_list_t *only) {
+  barrier *b = ks_barrier_open(r);
+  if (b == NULL)
+    return;
+  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
+  for (int32_t p = 0; p < r->n_partitions; p++) {
+    if (!task_assigned(r, p, only) || !ks_engine_task_exists(r->engine, p))
+      continue;
+    if (r->held && r->held[p])
+      continue; /* a plugin failed in this task: keep the last good checkpoint */
+    if (r->ckpt_on && add_checkpoint(r, b, p) != 0) {
+      ks_runner_log(r, KS_LOG_ERROR, "task %d: checkpoint failed (out of memory); not committing",
+                    p);
+      continue;
+    }
+    for (size_t t = 0; t < r->cfg.n_topics; t++) {
+      part_state *ps = ks_runner_part(r, (uint32_t)t, p);
+      if (!ps->assigned)
+        continue;
+      int64_t off = r->ckpt_on ? ks_engine_next_offset(r->engine, p, (uint32_t)t)
+                               : ks_engine_commit_offset(r->engine, p, (uint32_t)t);
+      if (off >= 0)
+        rd_kafka_topic_partition_list_add(l, r->cfg.topics[t], p)->offset = off;
+    }
+  }
+  if (r->txn_on) {
+    /* Everything produced so far, the checkpoint and the offsets commit in
+     * one transaction; the barrier then only tracks deliveries. */
+    ks_txn_commit(r, l, b->msgs, b->n_msgs);
+    rd_kafka_topic_partition_list_destroy(l);
+    ks_ckpt_msgs_free(b->msgs, b->n_msgs);
+    b->msgs = NULL;
+    b->n_msgs = 0;
+    l = NULL;
+  }
+  b->offsets = l;
+  b->sealed = 1;
+  r->want_seal = 0;
+  ks_barrier_pop_ready(r);
+}
+
+/* ---- changelog setup and restore ------------------------------------------ */
+
+int ks_ckpt_setup(runner *r, char *err, size_t errsz) {
+  size_t np = ks_engine_plugin_count(r->engine);
+  r->ckpt_topics = calloc(np, sizeof *r->ckpt_topics);
+  r->ckpt_parts = calloc(np, sizeof *r->ckpt_parts);
+  r->ckpt_ids = calloc((size_t)r->n_partitions, sizeof *r->ckpt_ids);
+  if (r->ckpt_topics == NULL || r->ckpt_parts == NULL || r->ckpt_ids == NULL)
+    return KS_ENOMEM;
+  const char *prefix = r->cfg.checkpoint_prefix;
+  char defprefix[512];
+  if (prefix == NULL) {
+    const char *group = NULL;
+    for (size_t i = 0; i < r->cfg.n_consumer; i++)
+      if (strcmp(r->cfg.consumer[i].key, "group.id") == 0)
+        group = r->cfg.consumer[i].value;
+    snprintf(defprefix, sizeof defprefix, "%s.changelog", group ? group : "kpistream");
+    prefix = defprefix;
+  }
+  for (size_t i = 0; i < np; i++) {
+    size_t n = strlen(prefix) + strlen(ks_engine_plugin_name(r->engine, i)) + 2;
+    if ((r->ckpt_topics[i] = malloc(n)) == NULL)
+      return KS_ENOMEM;
+    snprintf(r->ckpt_topics[i], n, "%s.%s", prefix, ks_engine_plugin_name(r->engine, i));
+    int32_t parts = ks_ckpt_topic_partitions(ks_producer_handle(r->producer), r->ckpt_topics[i],
+                                             5000, err, errsz);
+    if (parts < 0)
+      return KS_ECONFIG;
+    r->ckpt_parts[i] = parts;
+  }
+  const ks_kv *lists[1] = {r->cfg.kafka};
+  size_t counts[1] = {r->cfg.n_kafka};
+  r->ckpt_reader = ks_ckpt_reader_new(lists, counts, 1, r->cfg.log_level, err, errsz);
+  if (r->ckpt_reader == NULL)
+    return KS_ECONFIG;
+  ks_runner_log(r, KS_LOG_INFO, "checkpoints every %" PRId64 " ms to %s.<plugin>",
+                r->cfg.checkpoint_interval_ms, prefix);
+  return 0;
+}
+
+void ks_ckpt_teardown(runner *r) {
+  if (r->ckpt_reader) {
+    rd_kafka_consumer_close(r->ckpt_reader);
+    rd_kafka_destroy(r->ckpt_reader);
+  }
+  size_t np = r->engine ? ks_engine_plugin_count(r->engine) : 0;
+  for (size_t i = 0; r->ckpt_topics && i < np; i++)
+    free(r->ckpt_topics[i]);
+  free(r->ckpt_topics);
+  free(r->ckpt_parts);
+  free(r->ckpt_ids);
+}
+
+int ks_ckpt_on_assign(runner *r, rd_kafka_topic_partition_list_t *parts) {
+  for (int i = 0; i < parts->cnt; i++) {
+    int32_t p = parts->elems[i].partition;
+    if (p < 0 || p >= r->n_partitions || ks_engine_task_exists(r->engine, p))
+      continue; /* restored already (another topic of the same task) */
+    char err[RUN_ERRSZ];
+    int64_t id = 0;
+    int rc = ks_ckpt_restore(r->ckpt_reader, r->engine, r->ckpt_topics, r->ckpt_parts, p, 30000,
+                             &id, err, sizeof err);
+    if (rc < 0) {
+      ks_runner_log(r, KS_LOG_ERROR, "task %d: cannot restore state: %s", p, err);
+      return rc;
+    }
+    if (rc == 1) {
+      r->ckpt_ids[p] = id;
+      r->restores++;
+      ks_runner_log(r, KS_LOG_INFO, "task %d: restored checkpoint %" PRId64, p, id);
+    } else {
+      ks_engine_task_open(r->engine, p);
+      ks_runner_log(r, KS_LOG_INFO, "task %d: no checkpoint, starting from committed offsets", p);
+    }
+  }
+  /* Resume every partition where its task's checkpoint left off. */
+  for (int i = 0; i < parts->cnt; i++) {
+    int32_t p = parts->elems[i].partition;
+    for (size_t t = 0; t < r->cfg.n_topics; t++)
+      if (strcmp(r->cfg.topics[t], parts->elems[i].topic) == 0) {
+        int64_t off = ks_engine_next_offset(r->engine, p, (uint32_t)t);
+        if (off >= 0)
+          parts->elems[i].offset = off;
+      }
+  }
+  return 0;
+}

@@ -1,0 +1,347 @@
+/*
+ * snapshot — one plugin's state of one task as bytes, and back.
+ *
+ * The format (little-endian, versioned by SNAP_FORMAT):
+ *   magic "KSSN", u32 format, u32 task, i64 interval_ms,
+ *   u32 n_topics, n x (str topic, i64 next_offset),
+ *   i64 watermark, n x i64 max event time (same topic order),
+ *   i64 now_ms, i64 next_close, u32 n_open, n x i64 open interval start,
+ *   u32 n_retained, n x (i64 start, u32 revision) (closed, kept for restatement),
+ *   str plugin name, u32 n_tables,
+ *   per table: str name, u32 kind, u32 record_size, u32 version, u64 n_records,
+ *              per record: i64 interval, i64 touched_ms, u16 keylen, key, record
+ * Strings are u16 length + bytes. Every plugin's snapshot repeats the host
+ * header, so one plugin can be restored alone (all copies are identical).
+ *
+ * Ownership: ks_engine_snapshot() returns a malloc'd buffer the caller
+ * frees; ks_engine_restore() copies what it keeps.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_internal.h"
+
+#define SNAP_MAGIC  0x4E53534Bu /* "KSSN" */
+#define SNAP_FORMAT 1u
+
+typedef struct wbuf {
+  uint8_t *p;
+  size_t n, cap;
+  int oom;
+} wbuf;
+
+static void put(wbuf *b, const void *d, size_t n) {
+  if (b->oom)
+    return;
+  if (b->n + n > b->cap) {
+    size_t nc = b->cap ? b->cap : 4096;
+    while (nc < b->n + n)
+      nc *= 2;
+    uint8_t *np = realloc(b->p, nc);
+    if (np == NULL) {
+      b->oom = 1;
+      return;
+    }
+    b->p = np;
+    b->cap = nc;
+  }
+  memcpy(b->p + b->n, d, n);
+  b->n += n;
+}
+static void put_u16(wbuf *b, uint16_t v) {
+  uint8_t x[2] = {(uint8_t)v, (uint8_t)(v >> 8)};
+  put(b, x, 2);
+}
+static void put_u32(wbuf *b, uint32_t v) {
+  uint8_t x[4];
+  for (int i = 0; i < 4; i++)
+    x[i] = (uint8_t)(v >> (8 * i));
+  put(b, x, 4);
+}
+static void put_i64(wbuf *b, int64_t v) {
+  uint8_t x[8];
+  uint64_t u = (uint64_t)v;
+  for (int i = 0; i < 8; i++)
+    x[i] = (uint8_t)(u >> (8 * i));
+  put(b, x, 8);
+}
+static void put_str(wbuf *b, const char *s) {
+  size_t n = strlen(s);
+  put_u16(b, (uint16_t)n);
+  put(b, s, n);
+}
+
+typedef struct rbuf {
+  const uint8_t *p;
+  size_t n, off;
+  int bad;
+} rbuf;
+
+static const uint8_t *get(rbuf *r, size_t n) {
+  if (r->bad || r->n - r->off < n) {
+    r->bad = 1;
+    return NULL;
+  }
+  const uint8_t *p = r->p + r->off;
+  r->off += n;
+  return p;
+}
+static uint16_t get_u16(rbuf *r) {
+  const uint8_t *p = get(r, 2);
+  return p ? (uint16_t)(p[0] | p[1] << 8) : 0;
+}
+static uint32_t get_u32(rbuf *r) {
+  const uint8_t *p = get(r, 4);
+  uint32_t v = 0;
+  for (int i = 0; p && i < 4; i++)
+    v |= (uint32_t)p[i] << (8 * i);
+  return v;
+}
+static int64_t get_i64(rbuf *r) {
+  const uint8_t *p = get(r, 8);
+  uint64_t v = 0;
+  for (int i = 0; p && i < 8; i++)
+    v |= (uint64_t)p[i] << (8 * i);
+  return (int64_t)v;
+}
+/* A string into out (NUL-terminated, truncated to outsz - 1). */
+static void get_str(rbuf *r, char *out, size_t outsz) {
+  uint16_t n = get_u16(r);
+  const uint8_t *p = get(r, n);
+  size_t c = p ? (n < outsz - 1 ? n : outsz - 1) : 0;
+  if (c)
+    memcpy(out, p, c);
+  out[c] = '\0';
+}
+
+/* ---- writing ------------------------------------------------------------- */
+
+typedef struct count_ctx {
+  uint64_t n;
+} count_ctx;
+
+static int count_cb(void *ud, int64_t interval, const void *key, size_t keylen, const void *rec,
+                    int64_t touched) {
+  (void)interval, (void)key, (void)keylen, (void)rec, (void)touched;
+  ((count_ctx *)ud)->n++;
+  return 0;
+}
+
+typedef struct write_ctx {
+  wbuf *b;
+  uint32_t record_size;
+} write_ctx;
+
+static int write_cb(void *ud, int64_t interval, const void *key, size_t keylen, const void *rec,
+                    int64_t touched) {
+  write_ctx *w = ud;
+  put_i64(w->b, interval);
+  put_i64(w->b, touched);
+  put_u16(w->b, (uint16_t)keylen);
+  put(w->b, key, keylen);
+  put(w->b, rec, w->record_size);
+  return 0;
+}
+
+int ks_engine_snapshot(ks_engine *e, int32_t task, size_t plugin, uint8_t **out, size_t *outlen) {
+  ks_task *t = task >= 0 && (size_t)task < e->cap_tasks ? e->tasks[task] : NULL;
+  if (t == NULL || plugin >= e->n_plugins)
+    return KS_ENOENT;
+  ks_plugin_ctx *p = e->plugins[plugin];
+  wbuf b = {0};
+  put_u32(&b, SNAP_MAGIC);
+  put_u32(&b, SNAP_FORMAT);
+  put_u32(&b, (uint32_t)task);
+  put_i64(&b, e->opts.interval_ms);
+  put_u32(&b, (uint32_t)e->opts.n_topics);
+  for (size_t i = 0; i < e->opts.n_topics; i++) {
+    put_str(&b, e->topics[i]);
+    put_i64(&b, t->next_offset[i]);
+  }
+  put_i64(&b, t->wm.value);
+  for (size_t i = 0; i < e->opts.n_topics; i++)
+    put_i64(&b, t->wm.max_time[i]);
+  put_i64(&b, t->now_ms);
+  put_i64(&b, t->clock.next_close);
+  put_u32(&b, (uint32_t)t->clock.n_open);
+  for (size_t i = 0; i < t->clock.n_open; i++)
+    put_i64(&b, t->clock.open[i].start);
+  put_u32(&b, (uint32_t)t->n_retained);
+  for (size_t i = 0; i < t->n_retained; i++) {
+    put_i64(&b, t->retained[i].start);
+    put_u32(&b, t->retained[i].revision);
+  }
+  put_str(&b, p->name);
+  uint32_t n_tables = 0;
+  for (size_t i = 0; i < e->n_tables; i++)
+    n_tables += e->tables[i]->owner == p;
+  put_u32(&b, n_tables);
+  for (size_t i = 0; i < e->n_tables; i++) {
+    ks_table *tb = e->tables[i];
+    if (tb->owner != p)
+      continue;
+    ks_store *s = i < t->n_stores ? t->stores[i] : NULL;
+    count_ctx c = {0};
+    if (s)
+      ks_store_visit(s, count_cb, &c);
+    put_str(&b, tb->name);
+    put_u32(&b, (uint32_t)tb->kind);
+    put_u32(&b, tb->record_size);
+    put_u32(&b, tb->version);
+    put_i64(&b, (int64_t)c.n);
+    write_ctx w = {&b, tb->record_size};
+    if (s)
+      ks_store_visit(s, write_cb, &w);
+  }
+  if (b.oom) {
+    free(b.p);
+    return KS_ENOMEM;
+  }
+  *out = b.p;
+  *outlen = b.n;
+  return 0;
+}
+
+/* ---- reading ------------------------------------------------------------- */
+
+static ks_table *table_by_name(ks_engine *e, ks_plugin_ctx *p, const char *name) {
+  for (size_t i = 0; i < e->n_tables; i++)
+    if (e->tables[i]->owner == p && strcmp(e->tables[i]->name, name) == 0)
+      return e->tables[i];
+  return NULL;
+}
+
+#define BAD(...)                                                                                   \
+  do {                                                                                             \
+    snprintf(err, errsz, __VA_ARGS__);                                                             \
+    return KS_ESTATE;                                                                              \
+  } while (0)
+
+static int restore_host(ks_engine *e, ks_task *t, rbuf *r, char *err, size_t errsz) {
+  int64_t interval_ms = get_i64(r);
+  if (interval_ms != e->opts.interval_ms)
+    BAD("checkpoint was taken with %lld ms intervals, this run uses %lld ms",
+        (long long)interval_ms, (long long)e->opts.interval_ms);
+  uint32_t n_topics = get_u32(r);
+  int map[256];
+  if (n_topics > 256)
+    BAD("checkpoint lists %u topics (corrupt)", n_topics);
+  for (uint32_t i = 0; i < n_topics && !r->bad; i++) {
+    char name[256];
+    get_str(r, name, sizeof name);
+    int64_t next = get_i64(r);
+    map[i] = -1;
+    for (size_t k = 0; k < e->opts.n_topics; k++)
+      if (strcmp(e->topics[k], name) == 0) {
+        map[i] = (int)k;
+        t->next_offset[k] = next;
+      }
+  }
+  int64_t wm = get_i64(r);
+  for (uint32_t i = 0; i < n_topics && !r->bad; i++) {
+    int64_t mt = get_i64(r);
+    if (map[i] >= 0)
+      t->wm.max_time[map[i]] = mt;
+  }
+  t->wm.value = wm;
+  t->now_ms = get_i64(r);
+  int64_t next_close = get_i64(r);
+  uint32_t n_open = get_u32(r);
+  for (uint32_t i = 0; i < n_open && !r->bad; i++) {
+    int64_t start = get_i64(r);
+    if (ks_clock_touch(&t->clock, start, 0, -1) != 0)
+      return KS_ENOMEM;
+  }
+  t->clock.next_close = next_close;
+  uint32_t n_ret = get_u32(r);
+  if (n_ret > 1000000)
+    BAD("checkpoint lists %u retained intervals (corrupt)", n_ret);
+  ks_retained *ret = n_ret ? malloc(n_ret * sizeof *ret) : NULL;
+  if (n_ret && ret == NULL)
+    return KS_ENOMEM;
+  for (uint32_t i = 0; i < n_ret && !r->bad; i++) {
+    ret[i].start = get_i64(r);
+    ret[i].revision = get_u32(r);
+  }
+  free(t->retained);
+  t->retained = ret;
+  t->n_retained = t->cap_retained = n_ret;
+  return r->bad ? KS_ESTATE : 0;
+}
+
+int ks_engine_restore(ks_engine *e, int32_t task, size_t plugin, const uint8_t *buf, size_t len,
+                      char *err, size_t errsz) {
+  if (plugin >= e->n_plugins)
+    return KS_ENOENT;
+  ks_plugin_ctx *p = e->plugins[plugin];
+  if (errsz)
+    err[0] = '\0';
+  if (ks_engine_task_open(e, task) != 0)
+    return KS_ENOMEM;
+  ks_task *t = e->tasks[task];
+  rbuf r = {buf, len, 0, 0};
+  if (get_u32(&r) != SNAP_MAGIC)
+    BAD("not a kpistream checkpoint (bad magic)");
+  uint32_t fmt = get_u32(&r);
+  if (fmt != SNAP_FORMAT)
+    BAD("checkpoint format %u, this build reads format %u", fmt, SNAP_FORMAT);
+  uint32_t stask = get_u32(&r);
+  if (stask != (uint32_t)task)
+    BAD("checkpoint is of task %u, not task %d", stask, task);
+  int rc = restore_host(e, t, &r, err, errsz);
+  if (rc != 0) {
+    if (!err[0])
+      snprintf(err, errsz, "checkpoint header is truncated");
+    return rc;
+  }
+  char name[256];
+  get_str(&r, name, sizeof name);
+  if (strcmp(name, p->name) != 0)
+    BAD("checkpoint is of plugin '%s', not '%s'", name, p->name);
+  uint32_t n_tables = get_u32(&r);
+  for (uint32_t i = 0; i < n_tables && !r.bad; i++) {
+    char tname[64];
+    get_str(&r, tname, sizeof tname);
+    uint32_t kind = get_u32(&r), rsize = get_u32(&r), version = get_u32(&r);
+    int64_t n = get_i64(&r);
+    ks_table *tb = table_by_name(e, p, tname);
+    if (tb == NULL)
+      BAD("plugin %s: checkpoint holds table '%s', which the plugin no longer declares", p->name,
+          tname);
+    if ((uint32_t)tb->kind != kind || tb->record_size != rsize || tb->version != version)
+      BAD("plugin %s table '%s': checkpoint has kind %u, %u-byte records, version %u; the "
+          "plugin declares kind %d, %u bytes, version %u (reset the state: new group id or "
+          "empty changelog)",
+          p->name, tname, kind, rsize, version, (int)tb->kind, tb->record_size, tb->version);
+    ks_store *s = ks_task_store(t, tb);
+    if (s == NULL)
+      return KS_ENOMEM;
+    for (int64_t k = 0; k < n && !r.bad; k++) {
+      int64_t interval = get_i64(&r), touched = get_i64(&r);
+      uint16_t keylen = get_u16(&r);
+      const uint8_t *key = get(&r, keylen);
+      const uint8_t *rec = get(&r, rsize);
+      if (r.bad)
+        break;
+      void *dst = ks_store_get(s, interval, key, keylen, 1, touched);
+      if (dst == NULL)
+        return KS_ENOMEM;
+      memcpy(dst, rec, rsize);
+    }
+    /* The store's TTL clock is the task's event time, as before the crash. */
+    if (tb->kind == KS_TABLE_KEYED)
+      ks_store_expire(s, t->now_ms);
+  }
+  if (r.bad)
+    BAD("plugin %s: checkpoint of task %d is truncated at byte %zu of %zu", p->name, task, r.off,
+        len);
+  return 0;
+}
+
+int64_t ks_engine_next_offset(const ks_engine *e, int32_t task, uint32_t topic_index) {
+  ks_task *t = task >= 0 && (size_t)task < e->cap_tasks ? e->tasks[task] : NULL;
+  if (t == NULL || topic_index >= e->opts.n_topics)
+    return -1;
+  return t->next_offset[topic_index];
+}

@@ -1,0 +1,159 @@
+/*
+ * quality plugin — results of a closed interval: one ks_result per metric
+ * and dimension group, from the by_group and by_category windowed tables.
+ *
+ *   group level   channel  queue   agent   team      labels
+ *   tenant        all      ""      ""      ""        -
+ *   queue         event's  event's ""      ""        -
+ *   team          all      ""      ""      team      team=<team>
+ *   agent         per per_agent    agent   last seen -
+ *   evaluator     all      ""      ""      ""        evaluator=<id>
+ *
+ * category_score adds the label category=<category> (first) to its group's
+ * dimensions. The team travels in a label because the result key has no
+ * team field.
+ */
+#include <string.h>
+
+#include "quality_internal.h"
+
+typedef struct qa_emitter {
+  qa_plugin *p;
+  ks_task *task;
+  ks_result r;
+  int failed;
+  const char *score_unit;
+  ks_label labels[2];
+  char level[4];
+  char channel[4];
+  char tenant[KS_KEY_MAX];
+  char queue[KS_KEY_MAX];
+  char agent[KS_KEY_MAX];
+  char extra[KS_KEY_MAX];
+  char category[KS_KEY_MAX];
+  char team[QA_NAME_MAX];
+} qa_emitter;
+
+static void em_put(qa_emitter *e, const char *metric, const char *unit) {
+  e->r.metric = metric;
+  e->r.unit = unit;
+  if (e->p->api->emit(e->p->ctx, e->task, &e->r) != 0)
+    e->failed = 1;
+}
+
+/* A count: value = numerator. */
+static void em_sum(qa_emitter *e, const char *metric, int64_t n, const char *unit) {
+  e->r.aggregation = KS_AGG_SUM;
+  e->r.has_value = 1;
+  e->r.value = (double)n;
+  e->r.numerator = (double)n;
+  e->r.denominator = 0;
+  e->r.count = n;
+  em_put(e, metric, unit);
+}
+
+/* value = num / den, null when den == 0 (done by the host). */
+static void em_ratio(qa_emitter *e, const char *metric, double num, double den, int64_t count,
+                     const char *unit) {
+  e->r.aggregation = KS_AGG_RATIO;
+  e->r.has_value = den != 0.0;
+  e->r.value = den != 0.0 ? num / den : 0.0;
+  e->r.numerator = num;
+  e->r.denominator = den;
+  e->r.count = count;
+  em_put(e, metric, unit);
+}
+
+/* Read the group's dimensions back from its key and set them on e->r
+ * (labels after `first_labels` already placed ones). Returns 0 when the key
+ * is malformed. */
+static int read_dims(qa_emitter *e, const void *key, size_t keylen, size_t first_labels) {
+  if (ks_key_part(key, keylen, QA_KP_LEVEL, e->level, sizeof e->level) != 1 ||
+      ks_key_part(key, keylen, QA_KP_TENANT, e->tenant, sizeof e->tenant) < 0 ||
+      ks_key_part(key, keylen, QA_KP_CHANNEL, e->channel, sizeof e->channel) != 1 ||
+      ks_key_part(key, keylen, QA_KP_QUEUE, e->queue, sizeof e->queue) < 0 ||
+      ks_key_part(key, keylen, QA_KP_AGENT, e->agent, sizeof e->agent) < 0 ||
+      ks_key_part(key, keylen, QA_KP_EXTRA, e->extra, sizeof e->extra) < 0)
+    return 0;
+  const int level = (unsigned char)e->level[0];
+  e->r.tenant = e->tenant;
+  e->r.channel = (unsigned char)e->channel[0];
+  e->r.queue = e->queue;
+  e->r.agent_id = e->agent[0] ? e->agent : NULL;
+  e->r.team = NULL;
+  e->r.labels = e->labels;
+  e->r.n_labels = first_labels;
+  if (level == QA_LVL_TEAM) {
+    e->labels[e->r.n_labels].key = "team";
+    e->labels[e->r.n_labels].value = e->extra;
+    e->r.n_labels++;
+    e->r.team = e->extra;
+  } else if (level == QA_LVL_EVALUATOR) {
+    e->labels[e->r.n_labels].key = "evaluator";
+    e->labels[e->r.n_labels].value = e->extra;
+    e->r.n_labels++;
+  }
+  if (e->r.n_labels == 0)
+    e->r.labels = NULL;
+  return 1;
+}
+
+/* The agent-level team stored on the record (NUL-terminated copy). */
+static void set_record_team(qa_emitter *e, const char *team) {
+  if (e->r.team != NULL || (unsigned char)e->level[0] != QA_LVL_AGENT)
+    return;
+  memcpy(e->team, team, QA_NAME_MAX);
+  e->team[QA_NAME_MAX - 1] = '\0';
+  if (e->team[0])
+    e->r.team = e->team;
+}
+
+static int emit_group(void *ud, const void *key, size_t keylen, void *record) {
+  qa_emitter *e = ud;
+  const qa_agg *a = record;
+  if (!read_dims(e, key, keylen, 0))
+    return 0;
+  set_record_team(e, a->team);
+  em_sum(e, "evaluations", a->evaluations, "evaluations");
+  em_ratio(e, "evaluation_score", a->score_sum, (double)a->scored, a->scored, e->score_unit);
+  em_sum(e, "auto_fail_count", a->auto_failed, "evaluations");
+  em_ratio(e, "auto_fail_rate", (double)a->auto_failed, (double)a->evaluations, a->evaluations,
+           "ratio");
+  em_ratio(e, "compliance_rate", (double)a->compliant, (double)a->compliance_den, a->compliance_den,
+           "ratio");
+  return 0;
+}
+
+static int emit_category(void *ud, const void *key, size_t keylen, void *record) {
+  qa_emitter *e = ud;
+  const qa_cagg *g = record;
+  if (ks_key_part(key, keylen, QA_KP_CAT, e->category, sizeof e->category) < 0)
+    return 0;
+  e->labels[0].key = "category";
+  e->labels[0].value = e->category;
+  if (!read_dims(e, key, keylen, 1))
+    return 0;
+  set_record_team(e, g->team);
+  em_ratio(e, "category_score", g->sum, (double)g->n, g->n, e->score_unit);
+  return 0;
+}
+
+int qa_emit_interval(qa_plugin *p, ks_task *task, const ks_interval *iv) {
+  qa_emitter *e = p->api->alloc(sizeof *e); /* once per interval, not per event */
+  if (e == NULL)
+    return KS_ENOMEM;
+  memset(e, 0, sizeof *e);
+  const ks_result init = KS_RESULT_INIT;
+  e->p = p;
+  e->task = task;
+  e->r = init;
+  e->r.interval_start_ms = iv->start_ms;
+  e->r.interval_end_ms = iv->end_ms;
+  e->score_unit = p->cfg.scale == 1.0 ? "ratio" : "%";
+  int rc = p->api->window_foreach(task, p->by_group, iv->start_ms, emit_group, e);
+  if (rc == 0 && p->cfg.per_category)
+    rc = p->api->window_foreach(task, p->by_category, iv->start_ms, emit_category, e);
+  const int failed = e->failed;
+  p->api->free(e);
+  return rc != 0 || failed ? KS_EPLUGIN : 0;
+}

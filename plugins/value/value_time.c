@@ -1,0 +1,144 @@
+/*
+ * value plugin — calendar periods (UTC days, ISO weeks, months, years), interval
+ * arithmetic, scopes and other small helpers.
+ */
+#include <string.h>
+
+#include "value_internal.h"
+
+void va_name_set(char *dst, const char *src) {
+  size_t n = strlen(src);
+  if (n > VA_NAME_MAX - 1)
+    n = VA_NAME_MAX - 1;
+  memcpy(dst, src, n);
+  dst[n] = '\0';
+}
+
+int64_t va_floor(int64_t t, int64_t len) {
+  int64_t r = t % len;
+  if (r < 0)
+    r += len;
+  return t - r;
+}
+
+/* Days since 1970-01-01 of a civil date, and back (H. Hinnant's algorithms). */
+static int64_t days_from_civil(int64_t y, int m, int d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, int *m) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t doe = z - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+  *y = yoe + era * 400 + (*m <= 2);
+}
+
+int64_t va_period_start(va_period p, int64_t t) {
+  const int64_t day = va_floor(t, VA_DAY_MS);
+  const int64_t d = day / VA_DAY_MS;
+  switch (p) {
+  case VA_PERIOD_WEEK: {
+    int64_t wd = (d + 3) % 7; /* 1970-01-01 was a Thursday; Monday = 0 */
+    if (wd < 0)
+      wd += 7;
+    return (d - wd) * VA_DAY_MS;
+  }
+  case VA_PERIOD_MONTH:
+  case VA_PERIOD_YEAR: {
+    int64_t y;
+    int m;
+    civil_from_days(d, &y, &m);
+    return days_from_civil(y, p == VA_PERIOD_YEAR ? 1 : m, 1) * VA_DAY_MS;
+  }
+  case VA_PERIOD_DAY:
+  default:
+    return day;
+  }
+}
+
+int64_t va_period_next(va_period p, int64_t start) {
+  switch (p) {
+  case VA_PERIOD_WEEK:
+    return start + 7 * VA_DAY_MS;
+  case VA_PERIOD_MONTH: {
+    int64_t y;
+    int m;
+    civil_from_days(va_floor(start, VA_DAY_MS) / VA_DAY_MS, &y, &m);
+    if (++m > 12) {
+      m = 1;
+      y++;
+    }
+    return days_from_civil(y, m, 1) * VA_DAY_MS;
+  }
+  case VA_PERIOD_YEAR: {
+    int64_t y;
+    int m;
+    civil_from_days(va_floor(start, VA_DAY_MS) / VA_DAY_MS, &y, &m);
+    return days_from_civil(y + 1, 1, 1) * VA_DAY_MS;
+  }
+  case VA_PERIOD_DAY:
+  default:
+    return start + VA_DAY_MS;
+  }
+}
+
+int64_t va_due_end(const va_config *cfg, int64_t end_ms) {
+  const int64_t x = end_ms + cfg->settle_ms;
+  const int64_t f = va_floor(x, cfg->interval_ms);
+  return f == x ? x : f + cfg->interval_ms;
+}
+
+int va_period_boundary_near(const va_config *cfg, va_period p, int64_t iv_end) {
+  const int64_t x = iv_end - cfg->settle_ms;
+  return va_period_start(p, x) > x - cfg->interval_ms;
+}
+
+static int64_t period_max_ms(va_period p) {
+  switch (p) {
+  case VA_PERIOD_YEAR:
+    return 366 * VA_DAY_MS;
+  case VA_PERIOD_MONTH:
+    return 31 * VA_DAY_MS;
+  case VA_PERIOD_WEEK:
+    return 7 * VA_DAY_MS;
+  default:
+    return VA_DAY_MS;
+  }
+}
+
+int64_t va_period_ttl(const va_config *cfg, va_period p) {
+  return VA_LOOKAHEAD_MS + 2 * period_max_ms(p) + cfg->settle_ms + cfg->interval_ms + VA_DAY_MS;
+}
+
+double va_periods_per_year(va_period p) {
+  return p == VA_PERIOD_YEAR    ? 1.0
+         : p == VA_PERIOD_MONTH ? 12.0
+         : p == VA_PERIOD_WEEK  ? 52.0
+                                : 365.0;
+}
+
+int va_scopes(int channel, const char *queue, va_scope out[3]) {
+  int n = 0;
+  if (queue[0] != '\0')
+    out[n++] = (va_scope){channel, queue};
+  if (channel != 0)
+    out[n++] = (va_scope){channel, ""};
+  out[n++] = (va_scope){0, ""};
+  return n;
+}
+
+const char *va_segment(const va_config *cfg, const char *seg) {
+  seg = va_nz(seg);
+  if (seg[0] == '\0' || strcmp(seg, cfg->total_segment) == 0)
+    return "";
+  return seg;
+}

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Crash safety: `kpistream run` is killed with SIGKILL at random points of a
+# simulated stream and restarted, again and again, while the broker stays up.
+# The highest revision per key on its output topic must equal, key for key
+# and value for value, the output of an uninterrupted run; no key missing,
+# none extra, and no two records with the same key and revision but
+# different values.
+#
+# Kill points: each run is killed once its own progress log shows it has
+# processed a random number of events (the seed is printed; set
+# KS_KILL_SEED to replay), so every kill lands mid-stream, between or inside
+# checkpoints, never during start-up only.
+#
+# usage: e2e_kill9.sh KPISTREAM_BINARY PLUGIN_DIR SOURCE_DIR
+set -euo pipefail
+export LC_ALL=C
+KPISTREAM=$1 PLUGIN_DIR=$2 SRC=$3
+. "$SRC/tests/e2e/lib.sh"
+SEED=${KS_KILL_SEED:-$(date +%s)}
+RANDOM=$SEED
+KILLS=${KS_KILLS:-6}
+echo "kill seed $SEED ($KILLS kills)"
+
+WORK=$(mktemp -d)
+BROKER_PID=
+RUN_PID=
+cleanup() {
+  [ -n "$RUN_PID" ] && kill -9 "$RUN_PID" 2>/dev/null
+  [ -n "$BROKER_PID" ] && kill "$BROKER_PID" 2>/dev/null && wait "$BROKER_PID" 2>/dev/null
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+"$KPISTREAM" broker --partitions 2 --topic kpi.ref.operations:2 --bootstrap-file "$WORK/bootstrap" \
+  --exit-after 600 > "$WORK/broker.log" 2>&1 &
+BROKER_PID=$!
+wait_for_file "$WORK/bootstrap" 30
+BS=$(cat "$WORK/bootstrap")
+
+# A deterministic stream: 2 tenants, 12 simulated hours, every input topic.
+"$KPISTREAM" simulate --bootstrap-file "$WORK/bootstrap" --seed 11 --tenants 2 --duration 12h \
+  --speed max --log-level warn > "$WORK/sim.log" 2>&1 || { cat "$WORK/sim.log"; e2e_fail "simulate failed"; }
+
+config() { # config GROUP OUTPUT_TOPIC
+  cat <<YAML
+kafka:
+  consumer:
+    group.id: $1
+    session.timeout.ms: 6000
+    fetch.wait.max.ms: 50
+input:
+  topics: [events.voice, events.email, events.chat, events.agent, events.feedback, events.business]
+  dead_letter_topic: kpistream.dlq
+intervals: {length: 15m, allowed_lateness: 2m}
+checkpoint: {interval: 100ms}
+plugin_dir: $PLUGIN_DIR
+plugins:
+  - {name: operations, topic: $2}
+stats_interval: 20ms
+YAML
+}
+config ref kpi.ref.operations > "$WORK/ref.yaml"
+config chaos kpi.operations > "$WORK/chaos.yaml"
+
+# 1. the uninterrupted run
+timeout 120 "$KPISTREAM" run -c "$WORK/ref.yaml" --bootstrap-file "$WORK/bootstrap" --until-eof \
+  > "$WORK/ref.log" 2>&1 || { tail -20 "$WORK/ref.log"; e2e_fail "reference run failed"; }
+EVENTS=$(sed -n 's/.*stopped: events \([0-9]*\),.*/\1/p' "$WORK/ref.log")
+[ "${EVENTS:-0}" -gt 10000 ] || e2e_fail "reference run read ${EVENTS:-0} events"
+
+# 2. runs killed with SIGKILL at random progress points, then one to the end
+events_seen() { sed -n 's/.*runner: events \([0-9]*\) (.*/\1/p' "$1" | tail -1; }
+kills=0
+runs=0
+while :; do
+  runs=$((runs + 1))
+  [ $runs -le $((KILLS + 5)) ] || e2e_fail "no run reached the end after $runs starts"
+  log="$WORK/chaos.$runs.log"
+  : > "$log"
+  "$KPISTREAM" run -c "$WORK/chaos.yaml" --bootstrap-file "$WORK/bootstrap" --until-eof \
+    > "$log" 2>&1 &
+  RUN_PID=$!
+  if [ $kills -lt "$KILLS" ]; then
+    # kill after this run has processed a random share of what is left
+    target=$((RANDOM % (EVENTS / KILLS) + 200))
+    deadline=$((SECONDS + 90))
+    while kill -0 "$RUN_PID" 2>/dev/null; do
+      seen=$(events_seen "$log")
+      if [ "${seen:-0}" -ge $target ]; then
+        kill -9 "$RUN_PID" 2>/dev/null || true
+        kills=$((kills + 1))
+        echo "run $runs: killed -9 after ${seen} events (target $target)"
+        break
+      fi
+      [ $SECONDS -lt $deadline ] || e2e_fail "run $runs made no progress in 90 s"
+      sleep 0.02
+    done
+  fi
+  set +e
+  wait "$RUN_PID"
+  rc=$?
+  set -e
+  RUN_PID=
+  if [ $rc -eq 0 ]; then
+    echo "run $runs: reached the end ($(sed -n 's/.*\(restored checkpoint [0-9]*\).*/\1/p' "$log" | head -1))"
+    break
+  fi
+  [ $rc -eq 137 ] || { tail -20 "$log"; e2e_fail "run $runs exited $rc"; }
+done
+[ $kills -ge 1 ] || e2e_fail "no run was killed (stream too short?)"
+
+# 3. compare: highest revision per key, and no conflicting duplicates
+"$KPISTREAM" dump --bootstrap-file "$WORK/bootstrap" kpi.ref.operations > "$WORK/ref.dump"
+"$KPISTREAM" dump --bootstrap-file "$WORK/bootstrap" kpi.operations > "$WORK/chaos.dump"
+check_no_conflicts "$WORK/chaos.dump"
+latest_by_key "$WORK/ref.dump" > "$WORK/ref.latest"
+latest_by_key "$WORK/chaos.dump" > "$WORK/chaos.latest"
+total=$(wc -l < "$WORK/chaos.dump")
+results=$(wc -l < "$WORK/ref.latest")
+missing=$(join -t "$(printf '\t')" -v1 "$WORK/ref.latest" "$WORK/chaos.latest" | wc -l)
+extra=$(join -t "$(printf '\t')" -v2 "$WORK/ref.latest" "$WORK/chaos.latest" | wc -l)
+differ=$(diff "$WORK/ref.latest" "$WORK/chaos.latest" | grep -c '^>' || true)
+echo "events in $EVENTS, kills $kills, runs $runs, results $results, records written $total" \
+  "(re-emitted $((total - results))), missing $missing, extra $extra, different $differ, conflicts 0"
+if [ "$missing" -ne 0 ] || [ "$extra" -ne 0 ] || [ "$differ" -ne 0 ]; then
+  diff "$WORK/ref.latest" "$WORK/chaos.latest" | head -20
+  e2e_fail "output after kills differs from the uninterrupted run"
+fi
