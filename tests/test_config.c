@@ -60,6 +60,33 @@ static void full_config_loads(void **state) {
   ks_config_free(&c);
 }
 
+/* The reliability keys: defaults, then every one set. */
+static void reliability_keys(void **state) {
+  (void)state;
+  ks_config c;
+  char err[512] = "";
+  assert_int_equal(load("input: {topics: [a]}\nplugins: [{name: operations}]\n", &c, err), 0);
+  assert_int_equal(c.restate_ms, 3600000);
+  assert_int_equal(c.idle_timeout_ms, 30000);
+  assert_int_equal(c.checkpoint_enabled, 1);
+  assert_int_equal(c.checkpoint_interval_ms, 5000);
+  assert_null(c.checkpoint_prefix);
+  assert_int_equal(c.memory_budget, 0);
+  ks_config_free(&c);
+  const char *y = "input: {topics: [a]}\nplugins: [{name: operations}]\n"
+                  "intervals: {restatement_horizon: 2h, idle_timeout: 0s}\n"
+                  "checkpoint: {enabled: false, interval: 250ms, topic_prefix: acme.kpis}\n"
+                  "state: {memory_budget: 1.5GiB}\n";
+  assert_int_equal(load(y, &c, err), 0);
+  assert_int_equal(c.restate_ms, 7200000);
+  assert_int_equal(c.idle_timeout_ms, 0);
+  assert_int_equal(c.checkpoint_enabled, 0);
+  assert_int_equal(c.checkpoint_interval_ms, 250);
+  assert_string_equal(c.checkpoint_prefix, "acme.kpis");
+  assert_int_equal(c.memory_budget, 1610612736); /* 1.5 x 1024^3 */
+  ks_config_free(&c);
+}
+
 static void expect_error(const char *yaml, const char *want) {
   ks_config c;
   char err[512] = "";
@@ -89,12 +116,19 @@ static void errors_name_the_place(void **state) {
                "test.yaml:3:12: 'log_level': 'loud' is not one of");
   expect_error("kafka: {consumer: [1]}\ninput: {topics: [a]}\nplugins: [{name: o}]\n",
                "test.yaml:1:19: 'kafka.consumer' must be a mapping");
+  expect_error("input: {topics: [a]}\nplugins: [{name: o}]\nstate: {memory_budget: lots}\n",
+               "test.yaml:3:24: 'state.memory_budget': 'lots' is not a size");
+  expect_error("input: {topics: [a]}\nplugins: [{name: o}]\ncheckpoint: {enabled: maybe}\n",
+               "'checkpoint.enabled': 'maybe' is not true or false");
+  expect_error("input: {topics: [a]}\nplugins: [{name: o}]\ncheckpoint: {every: 1s}\n",
+               "unknown key 'every' in checkpoint");
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(full_config_loads),
       cmocka_unit_test(errors_name_the_place),
+      cmocka_unit_test(reliability_keys),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

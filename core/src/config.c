@@ -270,8 +270,10 @@ static int load_input(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
 }
 
 static int load_intervals(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
-  static const char *const known[] = {"length", "allowed_lateness", "grace", "idle_timeout", NULL};
-  int rc = check_keys(c, m, "intervals", known, "length, allowed_lateness, grace, idle_timeout");
+  static const char *const known[] = {"length",       "allowed_lateness",    "grace",
+                                      "idle_timeout", "restatement_horizon", NULL};
+  int rc = check_keys(c, m, "intervals", known,
+                      "length, allowed_lateness, grace, idle_timeout, restatement_horizon");
   if (rc)
     return rc;
   yaml_node_t *v;
