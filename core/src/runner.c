@@ -113,7 +113,12 @@ static void dead_letter(runner *r, const rd_kafka_message_t *m, const char *reas
          topic, m->partition, m->offset, reason);
     return;
   }
-  rd_kafka_headers_t *h = rd_kafka_headers_new(4);
+  /* the original headers (tracing, provenance) travel with the message */
+  rd_kafka_headers_t *orig = NULL, *h;
+  if (rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR && orig)
+    h = rd_kafka_headers_copy(orig);
+  else
+    h = rd_kafka_headers_new(4);
   char part[16], off[32];
   snprintf(part, sizeof part, "%d", m->partition);
   snprintf(off, sizeof off, "%" PRId64, m->offset);

@@ -62,7 +62,7 @@ printf 'this is not a protobuf event' > "$WORK/zz_garbage.bin"
 
 # 3. produce, keyed by tenant (the partitioning contract)
 kcat -P -b "$BS" -t events.voice -k acme "$WORK"/ev*.bin
-kcat -P -b "$BS" -t events.voice -k acme "$WORK/zz_garbage.bin"
+kcat -P -b "$BS" -t events.voice -k acme -H trace-id=t-123 "$WORK/zz_garbage.bin"
 
 # 4. run kpistream over the bounded input
 cat > "$WORK/kpistream.yaml" <<YAML
@@ -103,10 +103,10 @@ echo "all $(wc -l < "$WORK/expected.txt") expected results match"
 # 6. the garbage message is on the dead-letter topic, unchanged, with its reason
 dlq=$(kcat -C -b "$BS" -t kpistream.dlq -o beginning -e -q -f '%s|%h\n')
 case "$dlq" in
-  "this is not a protobuf event|"*"kpistream.reason=protobuf decode failed"*"kpistream.source.topic=events.voice"*) ;;
+  "this is not a protobuf event|trace-id=t-123,"*"kpistream.reason=protobuf decode failed"*"kpistream.source.topic=events.voice"*) ;;
   *) e2e_fail "dead-letter topic holds: '$dlq'" ;;
 esac
-echo "garbage message dead-lettered with its reason"
+echo "garbage message dead-lettered with its own headers and the reason"
 
 # 7. offsets were committed: a second run reads nothing and emits nothing
 timeout 240 "${WRAP[@]}" "$KPISTREAM" run -c "$WORK/kpistream.yaml" \
