@@ -22,8 +22,9 @@
 #include "engine.h"
 #include "sim_model.h"
 
-static const char *const families[] = {"operations", "experience", "workforce",
-                                       "quality",    "value",      "forecast"};
+/* the scorecard last: it reads the others' results */
+static const char *const families[] = {"operations", "experience", "workforce", "quality",
+                                       "value",      "forecast",   "scorecard"};
 
 typedef struct msg {
   uint32_t topic;

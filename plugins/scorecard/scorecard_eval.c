@@ -1,0 +1,346 @@
+/*
+ * scorecard plugin — scoring one scope for one interval: the KPI values
+ * (interval rows, else the latest period carried forward), the ramped
+ * targets, scores, composite, trend, the results, and the alert rules.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "scorecard_internal.h"
+
+/* ---- results ------------------------------------------------------------------------ */
+
+void sc_out_dims(sc_out *o, const sc_close *c, int kind, const char *tenant, int channel,
+                 const char *name, const char *team) {
+  const ks_result init = KS_RESULT_INIT;
+  o->r = init;
+  o->r.interval_start_ms = c->start;
+  o->r.interval_end_ms = c->end;
+  snprintf(o->tenant, SC_NAME, "%s", tenant);
+  o->queue[0] = o->agent[0] = o->team[0] = '\0';
+  if (kind == SC_QUEUE)
+    snprintf(o->queue, SC_NAME, "%s", name);
+  if (kind == SC_AGENT)
+    snprintf(o->agent, SC_NAME, "%s", name);
+  if (kind == SC_TEAM)
+    snprintf(o->team, SC_NAME, "%s", name);
+  else if (kind == SC_AGENT && team)
+    snprintf(o->team, SC_NAME, "%s", team);
+  o->r.tenant = o->tenant;
+  o->r.channel = kind == SC_QUEUE ? channel : 0;
+  o->r.queue = o->queue;
+  o->r.agent_id = o->agent;
+  o->r.team = o->team;
+  o->r.labels = o->labels;
+  o->r.n_labels = 0;
+  if (kind == SC_TEAM)
+    sc_out_label(o, "team", o->team);
+}
+
+void sc_out_label(sc_out *o, const char *key, const char *value) {
+  if (o->r.n_labels < sizeof o->labels / sizeof o->labels[0]) {
+    o->labels[o->r.n_labels].key = key;
+    o->labels[o->r.n_labels].value = value;
+    o->r.n_labels++;
+  }
+}
+
+static void put(sc_close *c, sc_out *o, const char *metric, const char *unit) {
+  o->r.metric = metric;
+  o->r.unit = unit;
+  if (c->p->api->emit(c->p->ctx, c->task, &o->r) != 0)
+    c->failed = 1;
+}
+
+void sc_out_gauge(sc_close *c, sc_out *o, const char *metric, int has, double v, int64_t count,
+                  const char *unit) {
+  o->r.aggregation = KS_AGG_GAUGE;
+  o->r.has_value = has;
+  o->r.value = has ? v : 0.0;
+  o->r.numerator = has ? v : 0.0;
+  o->r.denominator = 0;
+  o->r.count = count;
+  put(c, o, metric, unit);
+}
+
+void sc_out_ratio(sc_close *c, sc_out *o, const char *metric, double num, double den, int64_t count,
+                  const char *unit) {
+  o->r.aggregation = KS_AGG_RATIO;
+  o->r.has_value = den != 0.0;
+  o->r.value = den != 0.0 ? num / den : 0.0;
+  o->r.numerator = num;
+  o->r.denominator = den;
+  o->r.count = count;
+  put(c, o, metric, unit);
+}
+
+/* ---- values ------------------------------------------------------------------------- */
+
+static int from_acc(const sc_acc *a, sc_kval *out) {
+  for (int s = 0; s < SC_NSRC; s++)
+    if (a->den[s] != 0.0) {
+      out->has = 1;
+      out->num = a->num[s];
+      out->den = a->den[s];
+      out->count = a->count[s];
+      out->v = out->num / out->den;
+      return 1;
+    }
+  return 0;
+}
+
+/* The scope's value of KPI k: this interval's rows, else the latest period
+ * that ended by the interval's end and at most its own length + 1 day ago. */
+static void kval_get(sc_close *c, const sc_cell *cell, const ks_key *scope, int k, sc_kval *out) {
+  memset(out, 0, sizeof *out);
+  if (from_acc(&cell->acc[k], out))
+    return;
+  ks_key key = *scope;
+  uint8_t kb = (uint8_t)k;
+  ks_key_add(&key, &kb, 1);
+  if (key.overflow)
+    return;
+  const sc_period *pr = c->p->api->keyed_get(c->task, c->p->periods, key.buf, key.len, 0);
+  if (pr && pr->end <= c->end && c->end - pr->end <= (pr->end - pr->start) + SC_DAY_MS)
+    from_acc(&pr->acc, out);
+}
+
+double sc_score(const sc_kset *s, double target, double v, double *att) {
+  double a;
+  if (s->dir != SC_BAND)
+    a = (v - s->floor) / (target - s->floor);
+  else if (v < s->target)
+    a = (v - s->floor) / (s->target - s->floor);
+  else if (v > s->target_hi)
+    a = (s->floor_hi - v) / (s->floor_hi - s->target_hi);
+  else
+    a = 1.0;
+  *att = a;
+  return 100.0 * (a < 0.0 ? 0.0 : a > 1.0 ? 1.0 : a);
+}
+
+/* ---- trend -------------------------------------------------------------------------- */
+
+static const sc_hist *hist_at(sc_close *c, const ks_key *scope, int64_t start) {
+  ks_key key = *scope;
+  ks_key_add_i64(&key, start);
+  if (key.overflow)
+    return NULL;
+  const sc_hist *h = c->p->api->keyed_get(c->task, c->p->history, key.buf, key.len, 0);
+  return h && h->fp == c->p->cfg.fp ? h : NULL;
+}
+
+/* The change against a reference (known or not): the difference (SUM, a
+ * difference adds up over scopes) and the difference over |reference|. */
+static void emit_change(sc_close *c, sc_out *o, const char *base, double v, int known, double ref,
+                        const char *unit) {
+  char m[48];
+  snprintf(m, sizeof m, "%s", base);
+  o->r.aggregation = KS_AGG_SUM;
+  o->r.has_value = known;
+  o->r.value = known ? v - ref : 0.0;
+  o->r.numerator = o->r.value;
+  o->r.denominator = 0;
+  o->r.count = known;
+  put(c, o, m, unit);
+  snprintf(m, sizeof m, "%s_ratio", base);
+  sc_out_ratio(c, o, m, known ? v - ref : 0.0, known ? fabs(ref) : 0.0, known, "ratio");
+}
+
+static void emit_trend(sc_close *c, sc_out *o, const char *prefix, double v, const sc_hist *prev,
+                       const sc_hist *week, uint32_t bit, double pv, double wv, const char *unit) {
+  char m[40];
+  snprintf(m, sizeof m, "%s_change_prev", prefix);
+  emit_change(c, o, m, v, prev && (prev->present & bit), pv, unit);
+  snprintf(m, sizeof m, "%s_change_week", prefix);
+  emit_change(c, o, m, v, week && (week->present & bit), wv, unit);
+}
+
+/* ---- alerts ------------------------------------------------------------------------- */
+
+static void run_alerts(sc_close *c, const sc_cell *cell, const char *team, sc_state *st,
+                       const sc_kval *vals, const double *item_target) {
+  const sc_config *cfg = &c->p->cfg;
+  for (int i = 0; i < cfg->n_rules; i++) {
+    const sc_rule *r = &cfg->rules[i];
+    const sc_kval *kv = &vals[r->kpi];
+    if (!kv->has)
+      continue; /* no value: the state holds */
+    double th = r->threshold;
+    if (r->ref != SC_REF_NUMBER) {
+      th = r->ref == SC_REF_FLOOR ? cfg->kset[r->kpi].floor : cfg->kset[r->kpi].target;
+      for (int j = 0; j < cfg->n_items && r->ref == SC_REF_TARGET; j++)
+        if (cfg->items[j].kpi == r->kpi)
+          th = item_target[j];
+    }
+    const double v = kv->v;
+    const int cond = r->op == '<'   ? v < th
+                     : r->op == '>' ? v > th
+                     : r->op == 'l' ? v <= th
+                                    : v >= th;
+    const int on = (st->alert_on >> i & 1u) && st->rule_fp[i] == r->fp;
+    if (cond == on)
+      continue;
+    if (cond) {
+      st->alert_on |= 1u << i;
+      st->rule_fp[i] = r->fp;
+    } else
+      st->alert_on &= ~(1u << i);
+    sc_out o;
+    sc_out_dims(&o, c, cell->kind, cell->tenant, cell->channel, cell->name, team);
+    o.r.n_labels = 0;
+    sc_out_label(&o, "kpi", sc_catalog_get(r->kpi)->name);
+    if (cell->kind == SC_TEAM)
+      sc_out_label(&o, "team", o.team);
+    sc_out_label(&o, "rule", r->text);
+    sc_out_label(&o, "state", cond ? "fire" : "clear");
+    o.r.metric = "alert";
+    o.r.unit = sc_catalog_get(r->kpi)->unit;
+    o.r.aggregation = KS_AGG_GAUGE;
+    o.r.has_value = 1;
+    o.r.value = v;
+    o.r.numerator = kv->num;
+    o.r.denominator = kv->den;
+    o.r.count = kv->count;
+    if (c->p->api->emit_to(c->p->ctx, c->task, "alerts", &o.r) != 0)
+      c->failed = 1;
+  }
+}
+
+/* ---- one scope ---------------------------------------------------------------------- */
+
+static void missing_list(const sc_config *cfg, uint32_t has, char *buf, size_t cap) {
+  size_t n = 0;
+  buf[0] = '\0';
+  for (int i = 0; i < cfg->n_items; i++) {
+    if (has & (1u << i))
+      continue;
+    const char *name = sc_catalog_get(cfg->items[i].kpi)->name;
+    size_t len = strlen(name) + (n ? 1 : 0);
+    if (n + len + 4 >= cap) { /* keep room for "..." */
+      snprintf(buf + n, cap - n, "%s...", n ? "," : "");
+      return;
+    }
+    snprintf(buf + n, cap - n, "%s%s", n ? "," : "", name);
+    n += len;
+  }
+}
+
+void sc_eval_cell(sc_close *c, const sc_cell *cell, sc_scored *out) {
+  const sc_config *cfg = &c->p->cfg;
+  const int card = (cfg->scopes >> cell->kind) & 1u;
+  const int alerts = cfg->n_rules > 0 && ((cfg->alert_scopes >> cell->kind) & 1u);
+  ks_key scope;
+  if (!sc_scope_key(&scope, cell->kind, cell->tenant, cell->channel, cell->name))
+    return;
+  const char *team = cell->kind == SC_AGENT ? cell->team : NULL;
+
+  sc_kval vals[SC_NCAT];
+  for (int k = 0; k < sc_catalog_count(); k++)
+    if (cfg->track & (UINT64_C(1) << k))
+      kval_get(c, cell, &scope, k, &vals[k]);
+    else
+      vals[k].has = 0;
+
+  /* ramp day and alert state */
+  const int64_t day0 = c->start - c->start % SC_DAY_MS;
+  sc_state *st = NULL;
+  if (alerts || (card && cfg->any_ramp && cfg->ramp_start_ms < 0)) {
+    st = c->p->api->keyed_get(c->task, c->p->scopes, scope.buf, scope.len, 1);
+    if (st && st->first_day_ms == 0)
+      st->first_day_ms = day0;
+  }
+  int64_t ramp_day = 0;
+  if (cfg->ramp_start_ms >= 0)
+    ramp_day = (day0 - cfg->ramp_start_ms) / SC_DAY_MS;
+  else if (st)
+    ramp_day = (day0 - st->first_day_ms) / SC_DAY_MS;
+
+  double target[SC_MAX_KPIS], att[SC_MAX_KPIS], wsum = 0, wscore = 0;
+  uint32_t has = 0;
+  int n_has = 0;
+  for (int i = 0; i < cfg->n_items; i++) {
+    const int k = cfg->items[i].kpi;
+    target[i] = sc_target_at(&cfg->kset[k], ramp_day);
+    if (!vals[k].has)
+      continue;
+    has |= 1u << i;
+    n_has++;
+    out->v[i] = vals[k].v;
+    out->score[i] = sc_score(&cfg->kset[k], target[i], vals[k].v, &att[i]);
+    wsum += cfg->items[i].weight;
+    wscore += cfg->items[i].weight * out->score[i];
+  }
+  out->has = has;
+
+  if (card) {
+    const sc_hist *prev = NULL, *week = NULL;
+    if (cfg->trend) {
+      prev = hist_at(c, &scope, c->start - cfg->interval_ms);
+      week = hist_at(c, &scope, c->start - 7 * SC_DAY_MS);
+    }
+    sc_out o;
+    char missing[256];
+    sc_out_dims(&o, c, cell->kind, cell->tenant, cell->channel, cell->name, team);
+    const size_t base = o.r.n_labels;
+    missing_list(cfg, has, missing, sizeof missing);
+    if (missing[0])
+      sc_out_label(&o, "missing", missing);
+    sc_out_ratio(c, &o, "composite", wscore, wsum, n_has, "score");
+    o.r.n_labels = base;
+    if (cfg->trend && wsum > 0)
+      emit_trend(c, &o, "composite", wscore / wsum, prev, week, SC_HIST_COMPOSITE,
+                 prev ? prev->composite : 0, week ? week->composite : 0, "score");
+
+    for (int i = 0; i < cfg->n_items; i++) {
+      if (!(has & (1u << i)))
+        continue;
+      const int k = cfg->items[i].kpi;
+      const sc_kpi_def *d = sc_catalog_get(k);
+      const sc_kset *s = &cfg->kset[k];
+      const sc_kval *kv = &vals[k];
+      o.r.n_labels = 0;
+      sc_out_label(&o, "kpi", d->name);
+      if (cell->kind == SC_TEAM)
+        sc_out_label(&o, "team", o.team);
+      const double wshare = cfg->items[i].weight / wsum * 100.0;
+      sc_out_ratio(c, &o, "kpi_value", kv->num, kv->den, kv->count, d->unit);
+      sc_out_gauge(c, &o, "kpi_score", 1, out->score[i], kv->count, "score");
+      sc_out_gauge(c, &o, "kpi_contribution", 1, wshare * out->score[i] / 100.0, kv->count,
+                   "score");
+      if (!cfg->full)
+        continue;
+      sc_out_gauge(c, &o, "kpi_target", 1, target[i], 0, d->unit);
+      sc_out_gauge(c, &o, "kpi_floor", 1, s->floor, 0, d->unit);
+      if (s->dir == SC_BAND) {
+        sc_out_gauge(c, &o, "kpi_target_high", 1, s->target_hi, 0, d->unit);
+        sc_out_gauge(c, &o, "kpi_floor_high", 1, s->floor_hi, 0, d->unit);
+      }
+      sc_out_gauge(c, &o, "kpi_attainment", 1, att[i], kv->count, "ratio");
+      sc_out_gauge(c, &o, "kpi_weight", 1, wshare, 0, "%");
+      if (cfg->trend)
+        emit_trend(c, &o, "kpi", kv->v, prev, week, 1u << i, prev ? prev->value[i] : 0,
+                   week ? week->value[i] : 0, d->unit);
+    }
+
+    if (cfg->trend) {
+      ks_key key = scope;
+      ks_key_add_i64(&key, c->start);
+      sc_hist *h =
+          key.overflow ? NULL : c->p->api->keyed_get(c->task, c->p->history, key.buf, key.len, 1);
+      if (h) {
+        memset(h, 0, sizeof *h);
+        h->fp = cfg->fp;
+        h->present = has | (wsum > 0 ? SC_HIST_COMPOSITE : 0);
+        for (int i = 0; i < cfg->n_items; i++)
+          h->value[i] = (has & (1u << i)) ? out->v[i] : 0.0;
+        h->composite = wsum > 0 ? wscore / wsum : 0.0;
+      }
+    }
+  }
+
+  /* st is still valid: records never move, and none was removed since */
+  if (alerts && st)
+    run_alerts(c, cell, team, st, vals, target);
+}

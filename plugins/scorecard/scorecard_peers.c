@@ -1,0 +1,135 @@
+/*
+ * scorecard plugin — peers: each agent's KPI value as a percentile rank
+ * within its peer group, and the group's median.
+ *
+ * Peer group: the agent's team (from its rows or remembered), else the one
+ * queue its rows named (per_agent: queue in the producers), else its tenant.
+ * Rank = 100 × (peers doing worse + ½ × peers doing equally) / (n − 1),
+ * n = agents of the group with a value (so the best is 100, the worst 0,
+ * the middle of three 50); no value when the agent is alone (n = 1).
+ * "Worse" follows the KPI's direction; band KPIs compare their scores.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "scorecard_internal.h"
+
+static const char *const gkind_name[SC_NSCOPES] = {"agent", "queue", "team", "tenant"};
+
+static const char *gname(const sc_scored *s) {
+  switch (s->gkind) {
+  case SC_TEAM:
+    return s->cell->team;
+  case SC_QUEUE:
+    return s->cell->aqueue;
+  default:
+    return "";
+  }
+}
+
+static int gchannel(const sc_scored *s) {
+  return s->gkind == SC_QUEUE ? s->cell->channel : 0;
+}
+
+static int same_group(const sc_scored *a, const sc_scored *b) {
+  return a->gkind == b->gkind && gchannel(a) == gchannel(b) &&
+         strcmp(a->cell->tenant, b->cell->tenant) == 0 && strcmp(gname(a), gname(b)) == 0;
+}
+
+static int by_group(const void *x, const void *y) {
+  const sc_scored *a = x, *b = y;
+  int d = strcmp(a->cell->tenant, b->cell->tenant);
+  if (d)
+    return d;
+  if (a->gkind != b->gkind)
+    return a->gkind < b->gkind ? -1 : 1;
+  if (gchannel(a) != gchannel(b))
+    return gchannel(a) < gchannel(b) ? -1 : 1;
+  d = strcmp(gname(a), gname(b));
+  if (d)
+    return d;
+  return strcmp(a->cell->name, b->cell->name); /* agents, for a stable output order */
+}
+
+static int cmp_double(const void *x, const void *y) {
+  const double a = *(const double *)x, b = *(const double *)y;
+  return a < b ? -1 : a > b;
+}
+
+/* The value agents are compared on, oriented so that larger is better. */
+static double merit(const sc_kset *s, const sc_scored *a, int i) {
+  switch (s->dir) {
+  case SC_HIGHER:
+    return a->v[i];
+  case SC_LOWER:
+    return -a->v[i];
+  default:
+    return a->score[i];
+  }
+}
+
+static void group(sc_close *c, sc_scored *g, size_t n, double *vals) {
+  const sc_config *cfg = &c->p->cfg;
+  for (int i = 0; i < cfg->n_items; i++) {
+    const int k = cfg->items[i].kpi;
+    const sc_kset *s = &cfg->kset[k];
+    const char *kname = sc_catalog_get(k)->name;
+    const uint32_t bit = 1u << i;
+    size_t m = 0;
+    for (size_t a = 0; a < n; a++)
+      if (g[a].has & bit)
+        vals[m++] = g[a].v[i];
+    if (m == 0)
+      continue;
+    for (size_t a = 0; a < n; a++) {
+      if (!(g[a].has & bit))
+        continue;
+      double worse = 0, equal = 0;
+      const double me = merit(s, &g[a], i);
+      for (size_t b = 0; b < n; b++) {
+        if (b == a || !(g[b].has & bit))
+          continue;
+        const double other = merit(s, &g[b], i);
+        worse += other < me;
+        equal += other == me;
+      }
+      sc_out o;
+      sc_out_dims(&o, c, SC_AGENT, g[a].cell->tenant, 0, g[a].cell->name, g[a].cell->team);
+      sc_out_label(&o, "kpi", kname);
+      sc_out_label(&o, "peers", gkind_name[g[a].gkind]);
+      sc_out_gauge(c, &o, "peer_rank", m > 1,
+                   m > 1 ? 100.0 * (worse + 0.5 * equal) / (double)(m - 1) : 0, (int64_t)m,
+                   "percentile");
+    }
+    qsort(vals, m, sizeof *vals, cmp_double);
+    const double median = m % 2 ? vals[m / 2] : (vals[m / 2 - 1] + vals[m / 2]) / 2.0;
+    sc_out o;
+    sc_out_dims(&o, c, g[0].gkind, g[0].cell->tenant, gchannel(&g[0]), gname(&g[0]), NULL);
+    o.r.n_labels = 0;
+    sc_out_label(&o, "kpi", kname);
+    if (g[0].gkind == SC_TEAM)
+      sc_out_label(&o, "team", o.team);
+    sc_out_gauge(c, &o, "peer_median", 1, median, (int64_t)m, sc_catalog_get(k)->unit);
+  }
+}
+
+void sc_peers(sc_close *c, sc_scored *agents, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    const sc_cell *cell = agents[i].cell;
+    agents[i].gkind = cell->team[0] ? SC_TEAM : cell->aq == 1 ? SC_QUEUE : SC_TENANT;
+  }
+  qsort(agents, n, sizeof *agents, by_group);
+  double *vals = c->p->api->alloc(n * sizeof *vals);
+  if (vals == NULL) {
+    c->failed = 1;
+    return;
+  }
+  for (size_t a = 0; a < n;) {
+    size_t b = a + 1;
+    while (b < n && same_group(&agents[a], &agents[b]))
+      b++;
+    group(c, agents + a, b - a, vals);
+    a = b;
+  }
+  c->p->api->free(vals);
+}

@@ -1,0 +1,609 @@
+/*
+ * test_scorecard — the scorecard plugin, driven through the real engine with
+ * the producer plugins it reads (operations, experience, workforce, loaded
+ * first): events in, the producers' results passed in process to the
+ * scorecard, its results decoded from the protobuf bytes the sink receives.
+ * Every expected number is worked out by hand in the comments.
+ *
+ * Times: EB_T0 is 2026-11-23T00:00:00Z; I(k) is the k-th 15-minute interval
+ * from there, S(s) = EB_T0 + s seconds, D(d) = the start of day d.
+ *
+ * Default catalogue levels used below: service_level target 0.8 floor 0.5
+ * (higher is better), aht 300 / 600 s (lower), abandonment_rate 0.05 / 0.15
+ * (lower), csat 0.85 / 0.5, occupancy band 0.75..0.85 floors 0.45..0.95,
+ * proficiency 1.1 / 0.8. Score = 100 × clamp((v − floor) / (target − floor)).
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "engine.h"
+#include "event_builder.h"
+#include "kpistream/v1/result.pb-c.h"
+
+#define IV_MS  EB_MIN(15)
+#define I(k)   (EB_T0 + (int64_t)(k)*IV_MS)
+#define S(s)   (EB_T0 + EB_SEC(s))
+#define D(d)   (EB_T0 + (int64_t)(d)*86400000)
+#define VOICE  KPISTREAM__V1__CHANNEL__CHANNEL_VOICE
+#define AST(x) KPISTREAM__V1__AGENT_STATE__AGENT_##x
+
+static const char *const producers[] = {"operations", "experience", "workforce"};
+
+/* ---- result collection ---------------------------------------------------- */
+
+typedef struct got {
+  char topic[24];
+  char key[256];
+  char team[24];
+  int has_value;
+  double value, num, den;
+  int64_t count;
+  char unit[16];
+} got;
+
+typedef struct fx {
+  ks_engine *e;
+  got *res;
+  size_t n, cap;
+} fx;
+
+static int sink(void *ud, const char *topic, const void *key, size_t keylen, const void *value,
+                size_t valuelen, const ks_result *r) {
+  (void)key;
+  (void)keylen;
+  (void)r;
+  fx *f = ud;
+  if (strcmp(topic, "kpi.scorecard") != 0 && strcmp(topic, "kpi.alerts") != 0)
+    return 0; /* the producers' own results */
+  Kpistream__V1__MetricResult *m = kpistream__v1__metric_result__unpack(NULL, valuelen, value);
+  assert_non_null(m);
+  assert_string_equal(m->family, "scorecard");
+  if (f->n == f->cap) {
+    f->cap = f->cap ? f->cap * 2 : 1024;
+    f->res = realloc(f->res, f->cap * sizeof *f->res);
+    assert_non_null(f->res);
+  }
+  got *g = &f->res[f->n++];
+  memset(g, 0, sizeof *g);
+  snprintf(g->topic, sizeof g->topic, "%s", topic);
+  snprintf(g->key, sizeof g->key, "%s", m->key);
+  snprintf(g->team, sizeof g->team, "%s", m->team);
+  g->has_value = m->result_case == KPISTREAM__V1__METRIC_RESULT__RESULT_VALUE;
+  g->value = m->value;
+  g->num = m->numerator;
+  g->den = m->denominator;
+  g->count = m->count;
+  snprintf(g->unit, sizeof g->unit, "%s", m->unit);
+  kpistream__v1__metric_result__free_unpacked(m, NULL);
+  return 0;
+}
+
+static const char *const topics[] = {"events"};
+
+static int fx_try(fx *f, const ks_kv *kv, size_t n, char *err, size_t errsz) {
+  memset(f, 0, sizeof *f);
+  ks_engine_options o = {0};
+  o.interval_ms = IV_MS;
+  o.topics = topics;
+  o.n_topics = 1;
+  o.sink = sink;
+  o.sink_ud = f;
+  o.log_level = KS_LOG_WARN;
+  assert_int_equal(ks_engine_new(&f->e, &o, err, errsz), 0);
+  for (size_t i = 0; i < sizeof producers / sizeof producers[0]; i++) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/kpi_%s.so", KS_TEST_PLUGIN_DIR, producers[i]);
+    if (ks_engine_add_plugin(f->e, path, NULL, NULL, 0, err, errsz) != 0)
+      fail_msg("add_plugin %s: %s", path, err);
+  }
+  return ks_engine_add_plugin(f->e, KS_TEST_PLUGIN_DIR "/kpi_scorecard.so", NULL, kv, n, err,
+                              errsz);
+}
+
+static void fx_init(fx *f, const ks_kv *kv, size_t n) {
+  char err[512];
+  if (fx_try(f, kv, n, err, sizeof err) != 0)
+    fail_msg("add_plugin scorecard: %s", err);
+  assert_int_equal(ks_engine_task_open(f->e, 0), 0);
+}
+
+static void fx_free(fx *f) {
+  ks_engine_free(f->e);
+  free(f->res);
+  memset(f, 0, sizeof *f);
+}
+
+static void flush(fx *f) {
+  assert_int_equal(ks_engine_flush_all(f->e), 0);
+  ks_engine_stats st;
+  ks_engine_get_stats(f->e, &st);
+  assert_int_equal(st.plugin_errors, 0);
+}
+
+/* The result "scorecard/<key>|<start>", or NULL. */
+static const got *find(const fx *f, const char *key, int64_t start) {
+  char k[256];
+  snprintf(k, sizeof k, "scorecard/%s|%lld", key, (long long)start);
+  const got *hit = NULL;
+  for (size_t i = 0; i < f->n; i++)
+    if (strcmp(f->res[i].key, k) == 0) {
+      if (hit)
+        fail_msg("%s emitted twice", k);
+      hit = &f->res[i];
+    }
+  return hit;
+}
+
+static const got *must(const fx *f, const char *key, int64_t start, const char *file, int line) {
+  const got *g = find(f, key, start);
+  if (g == NULL) {
+    print_error("%s:%d: no result %s at %lld\n", file, line, key, (long long)start);
+    for (size_t i = 0; i < f->n && i < 400; i++)
+      print_error("  have %s\n", f->res[i].key);
+    _fail(file, line);
+  }
+  return g;
+}
+
+static void expect_v(const fx *f, const char *key, int64_t start, double want, const char *file,
+                     int line) {
+  const got *g = must(f, key, start, file, line);
+  if (!g->has_value || fabs(g->value - want) > 1e-9 * fmax(1.0, fabs(want))) {
+    print_error("%s:%d: %s: want %.12g, got %s%.12g\n", file, line, key, want,
+                g->has_value ? "" : "null ", g->value);
+    _fail(file, line);
+  }
+}
+
+static void expect_null(const fx *f, const char *key, int64_t start, const char *file, int line) {
+  const got *g = must(f, key, start, file, line);
+  if (g->has_value) {
+    print_error("%s:%d: %s: want null, got %.12g\n", file, line, key, g->value);
+    _fail(file, line);
+  }
+}
+
+#define EXPECT(f, key, iv, v) expect_v(f, key, iv, v, __FILE__, __LINE__)
+#define NULLV(f, key, iv)     expect_null(f, key, iv, __FILE__, __LINE__)
+#define NONE(f, key, iv)      assert_null(find(f, key, iv))
+
+static size_t count_prefix(const fx *f, const char *topic, const char *prefix) {
+  size_t n = 0;
+  for (size_t i = 0; i < f->n; i++)
+    n += strcmp(f->res[i].topic, topic) == 0 && strncmp(f->res[i].key, prefix, strlen(prefix)) == 0;
+  return n;
+}
+
+/* ---- events ------------------------------------------------------------------ */
+
+/* A voice call in `queue`, seconds from base: queued q, answered a by agent,
+ * ended e, wrap-up ended w (handle = w − a). */
+static void call(ks_engine *e, int64_t base, const char *queue, const char *id, const char *agent,
+                 int q, int a, int end, int w) {
+  assert_int_equal(eb_queued(e, base + EB_SEC(q), VOICE, queue, id, id), KS_PROCESSED);
+  assert_int_equal(eb_answered(e, base + EB_SEC(a), VOICE, queue, id, agent), KS_PROCESSED);
+  assert_int_equal(eb_ended(e, base + EB_SEC(end), VOICE, queue, id, agent), KS_PROCESSED);
+  assert_int_equal(eb_acw_ended(e, base + EB_SEC(w), VOICE, queue, id, agent, "", 1), KS_PROCESSED);
+}
+
+static void abandon(ks_engine *e, int64_t base, const char *queue, const char *id, int q, int ab) {
+  assert_int_equal(eb_queued(e, base + EB_SEC(q), VOICE, queue, id, id), KS_PROCESSED);
+  assert_int_equal(eb_abandoned(e, base + EB_SEC(ab), VOICE, queue, id), KS_PROCESSED);
+}
+
+static void csat(ks_engine *e, int64_t t, const char *queue, const char *id, int score) {
+  Kpistream__V1__Event ev = eb_event(t, EB_TENANT, VOICE, queue, id, NULL, NULL);
+  Kpistream__V1__SurveyResponse b = KPISTREAM__V1__SURVEY_RESPONSE__INIT;
+  b.type = KPISTREAM__V1__SURVEY_TYPE__SURVEY_CSAT;
+  b.scale_min = 1;
+  b.scale_max = 5;
+  b.score = score;
+  b.survey_id = (char *)id;
+  ev.body_case = KPISTREAM__V1__EVENT__BODY_SURVEY;
+  ev.survey = &b;
+  assert_int_equal(eb_feed(e, 0, 0, &ev), KS_PROCESSED);
+}
+
+static void agent_state(ks_engine *e, int64_t t, const char *agent, const char *team, int st) {
+  Kpistream__V1__Event ev = eb_event(t, EB_TENANT, 0, NULL, NULL, NULL, agent);
+  ev.team = (char *)team;
+  Kpistream__V1__AgentStateChanged b = KPISTREAM__V1__AGENT_STATE_CHANGED__INIT;
+  b.state = (Kpistream__V1__AgentState)st;
+  ev.body_case = KPISTREAM__V1__EVENT__BODY_AGENT_STATE;
+  ev.agent_state = &b;
+  assert_int_equal(eb_feed(e, 0, 0, &ev), KS_PROCESSED);
+}
+
+/* Service level 2/3 in queue "sales" of the interval at base, AHT 420:
+ *   x1 queued 0, answered 10 (wait 10 ≤ 20 s) by a1, handle 310 − 10 = 300
+ *   x2 queued 0, answered 15 (wait 15) by a2, handle 555 − 15 = 540
+ *   x3 queued 5, abandoned 60 (wait 55: counted, not short)
+ * SL = 2 / (2 answered + 1 abandoned); AHT = (300 + 540) / 2 = 420;
+ * abandonment = 1 / 3 offered. */
+static void sl_two_thirds(ks_engine *e, int64_t base, const char *p) {
+  char id[3][16];
+  for (int i = 0; i < 3; i++)
+    snprintf(id[i], sizeof id[i], "%s%d", p, i + 1);
+  call(e, base, "sales", id[0], "a1", 0, 10, 250, 310);
+  call(e, base, "sales", id[1], "a2", 0, 15, 455, 555);
+  abandon(e, base, "sales", id[2], 5, 60);
+}
+
+/* ---- composite, missing KPIs, renormalised weights, scopes ------------------- */
+
+static void test_composite_missing_and_rollup(void **state) {
+  (void)state;
+  const ks_kv kv[] = {{"kpis", "service_level:40,aht:30,csat:30"},
+                      {"scopes", "queue,tenant"},
+                      {"alerts", "none"},
+                      {"trend", "false"}};
+  fx f;
+  fx_init(&f, kv, 4);
+  sl_two_thirds(f.e, I(0), "c");
+  csat(f.e, S(100), "support", "s1", 5); /* 5 on 1-5: satisfied, csat 1/1 */
+  flush(&f);
+  const int64_t i0 = I(0);
+  /* sales: SL 2/3 -> score 100 × (2/3 − 0.5) / 0.3 = 500/9 = 55.56;
+   * AHT 420 -> 100 × (420 − 600) / (300 − 600) = 60; no CSAT in sales:
+   * composite = (40 × 500/9 + 30 × 60) / (40 + 30) = 36200/630 = 57.46 */
+  const char *q = "acme|voice|sales||";
+  char k[160];
+  snprintf(k, sizeof k, "composite|%smissing=csat", q);
+  EXPECT(&f, k, i0, 36200.0 / 630.0);
+  const got *g = find(&f, k, i0);
+  assert_true(fabs(g->num - (20000.0 / 9.0 + 1800.0)) < 1e-9 && g->den == 70 && g->count == 2);
+  assert_string_equal(g->unit, "score");
+  EXPECT(&f, "kpi_value|acme|voice|sales||kpi=service_level", i0, 2.0 / 3.0);
+  g = find(&f, "kpi_value|acme|voice|sales||kpi=service_level", i0);
+  assert_true(g->num == 2 && g->den == 3 && g->count == 3);
+  EXPECT(&f, "kpi_target|acme|voice|sales||kpi=service_level", i0, 0.8);
+  EXPECT(&f, "kpi_floor|acme|voice|sales||kpi=service_level", i0, 0.5);
+  EXPECT(&f, "kpi_attainment|acme|voice|sales||kpi=service_level", i0, 5.0 / 9.0);
+  EXPECT(&f, "kpi_score|acme|voice|sales||kpi=service_level", i0, 500.0 / 9.0);
+  EXPECT(&f, "kpi_weight|acme|voice|sales||kpi=service_level", i0, 4000.0 / 70.0); /* 57.14 % */
+  /* 57.14 % × 55.56 / 100 = 31.75 points; with aht's 42.86 % × 60 = 25.71: 57.46 */
+  EXPECT(&f, "kpi_contribution|acme|voice|sales||kpi=service_level", i0, 4000.0 / 70 * 5 / 9);
+  EXPECT(&f, "kpi_value|acme|voice|sales||kpi=aht", i0, 420);
+  g = find(&f, "kpi_value|acme|voice|sales||kpi=aht", i0);
+  assert_string_equal(g->unit, "seconds");
+  EXPECT(&f, "kpi_attainment|acme|voice|sales||kpi=aht", i0, 0.6);
+  EXPECT(&f, "kpi_score|acme|voice|sales||kpi=aht", i0, 60);
+  EXPECT(&f, "kpi_contribution|acme|voice|sales||kpi=aht", i0, 3000.0 / 70 * 0.6);
+  NONE(&f, "kpi_value|acme|voice|sales||kpi=csat", i0);
+  /* support: only CSAT 1 -> attainment (1 − 0.5) / 0.35, score 100 */
+  EXPECT(&f, "composite|acme|voice|support||missing=service_level\\,aht", i0, 100);
+  EXPECT(&f, "kpi_attainment|acme|voice|support||kpi=csat", i0, 0.5 / 0.35);
+  EXPECT(&f, "kpi_weight|acme|voice|support||kpi=csat", i0, 100);
+  /* tenant: the queues summed: SL 2/3, AHT 420, CSAT 1, nothing missing:
+   * (40 × 500/9 + 30 × 60 + 30 × 100) / 100 = 632/9 = 70.22 */
+  EXPECT(&f, "composite|acme|all|||", i0, 632.0 / 9.0);
+  EXPECT(&f, "kpi_value|acme|all|||kpi=csat", i0, 1);
+  /* agent and team scopes not asked for; no alerts */
+  assert_int_equal(count_prefix(&f, "kpi.scorecard", "scorecard/composite|acme|all||a1"), 0);
+  assert_int_equal(count_prefix(&f, "kpi.alerts", ""), 0);
+  NONE(&f, "kpi_change_prev|acme|all|||kpi=csat", i0); /* trend: false */
+  fx_free(&f);
+
+  /* detail: compact keeps value, score and contribution only */
+  const ks_kv compact[] = {{"kpis", "service_level:40,aht:30,csat:30"},
+                           {"scopes", "queue"},
+                           {"detail", "compact"},
+                           {"alerts", "none"}};
+  fx_init(&f, compact, 4);
+  sl_two_thirds(f.e, I(0), "c");
+  flush(&f);
+  EXPECT(&f, "kpi_score|acme|voice|sales||kpi=aht", i0, 60);
+  EXPECT(&f, "kpi_contribution|acme|voice|sales||kpi=aht", i0, 3000.0 / 70 * 0.6);
+  NONE(&f, "kpi_target|acme|voice|sales||kpi=aht", i0);
+  NONE(&f, "kpi_change_prev|acme|voice|sales||kpi=aht", i0);
+  NULLV(&f, "composite_change_prev|acme|voice|sales||", i0); /* first interval: unknown */
+  fx_free(&f);
+}
+
+/* ---- trend and ramped targets ---------------------------------------------------- */
+
+static void test_trend_and_ramp(void **state) {
+  (void)state;
+  /* service level alone, ramping 0.6 -> 0.8 over 4 days from the queue's
+   * first day: target day 0 = 0.6, day 2 = 0.7, day >= 4 = 0.8 */
+  const ks_kv kv[] = {{"kpis", "service_level:100"},
+                      {"ramp", "service_level=0.6..0.8/4"},
+                      {"scopes", "queue"},
+                      {"alerts", "none"}};
+  fx f;
+  fx_init(&f, kv, 4);
+  sl_two_thirds(f.e, I(0), "c");                       /* SL 2/3 */
+  call(f.e, I(1), "sales", "d1", "a1", 0, 10, 60, 60); /* SL 1/2 in I(1) */
+  abandon(f.e, I(1), "sales", "d2", 0, 30);
+  sl_two_thirds(f.e, D(2), "e");                       /* day 2: SL 2/3 */
+  call(f.e, D(7), "sales", "g1", "a1", 0, 10, 60, 60); /* I(0) + 7 days: SL 1 */
+  flush(&f);
+  const char *Q = "acme|voice|sales||";
+  char k[160];
+#define K(m, lab) (snprintf(k, sizeof k, "%s|%s%s", m, Q, lab), k)
+  /* I(0): target 0.6, attainment (2/3 − 0.5) / 0.1 = 5/3, score 100 */
+  EXPECT(&f, K("kpi_target", "kpi=service_level"), I(0), 0.6);
+  EXPECT(&f, K("kpi_attainment", "kpi=service_level"), I(0), 5.0 / 3.0);
+  EXPECT(&f, K("composite", ""), I(0), 100);
+  NULLV(&f, K("kpi_change_prev", "kpi=service_level"), I(0));
+  NULLV(&f, K("kpi_change_prev_ratio", "kpi=service_level"), I(0));
+  NULLV(&f, K("kpi_change_week", "kpi=service_level"), I(0));
+  NULLV(&f, K("composite_change_week_ratio", ""), I(0));
+  /* I(1): SL 1/2, below the floor: score 0; against I(0): 1/2 − 2/3 = −1/6,
+   * / |2/3| = −0.25; composite 0 − 100 = −100, −100 / 100 = −1 */
+  EXPECT(&f, K("kpi_score", "kpi=service_level"), I(1), 0);
+  EXPECT(&f, K("kpi_change_prev", "kpi=service_level"), I(1), -1.0 / 6.0);
+  EXPECT(&f, K("kpi_change_prev_ratio", "kpi=service_level"), I(1), -0.25);
+  EXPECT(&f, K("composite_change_prev", ""), I(1), -100);
+  EXPECT(&f, K("composite_change_prev_ratio", ""), I(1), -1);
+  NULLV(&f, K("composite_change_week", ""), I(1));
+  /* day 2: target 0.6 + 0.2 × 2/4 = 0.7; score 100 × (1/6) / 0.2 = 83.33;
+   * the interval before (quiet) is unknown */
+  EXPECT(&f, K("kpi_target", "kpi=service_level"), D(2), 0.7);
+  EXPECT(&f, K("kpi_score", "kpi=service_level"), D(2), 250.0 / 3.0);
+  NULLV(&f, K("composite_change_prev", ""), D(2));
+  /* day 7, same interval as I(0): target 0.8 (ramp over); SL 1, score 100;
+   * week: 1 − 2/3 = 1/3, / (2/3) = 0.5; composite 100 − 100 = 0 */
+  EXPECT(&f, K("kpi_target", "kpi=service_level"), D(7), 0.8);
+  EXPECT(&f, K("kpi_change_week", "kpi=service_level"), D(7), 1.0 / 3.0);
+  EXPECT(&f, K("kpi_change_week_ratio", "kpi=service_level"), D(7), 0.5);
+  EXPECT(&f, K("composite_change_week", ""), D(7), 0);
+  NULLV(&f, K("kpi_change_prev", "kpi=service_level"), D(7));
+  fx_free(&f);
+
+  /* a fixed ramp start two days before I(0): I(0) is day 2, target 0.7 */
+  const ks_kv fixed[] = {{"kpis", "service_level:100"},
+                         {"ramp", "service_level=0.6..0.8/4"},
+                         {"ramp_start", "2026-11-21"},
+                         {"scopes", "queue"},
+                         {"alerts", "none"}};
+  fx_init(&f, fixed, 5);
+  sl_two_thirds(f.e, I(0), "c");
+  flush(&f);
+  EXPECT(&f, K("kpi_target", "kpi=service_level"), I(0), 0.7);
+  EXPECT(&f, K("composite", ""), I(0), 250.0 / 3.0);
+#undef K
+  fx_free(&f);
+}
+
+/* ---- alerts -------------------------------------------------------------------------- */
+
+static void test_alerts_fire_and_clear_once(void **state) {
+  (void)state;
+  const ks_kv kv[] = {{"kpis", "service_level:50,abandonment_rate:50"},
+                      {"scopes", "queue"},
+                      {"alert_scopes", "queue,tenant"},
+                      {"alerts", "service_level < target, abandonment_rate>0.05"}};
+  fx f;
+  fx_init(&f, kv, 4);
+  sl_two_thirds(f.e, I(0), "c");                       /* SL 2/3 < 0.8: fire; abandons 1/3: fire */
+  call(f.e, I(1), "sales", "d1", "a1", 0, 10, 60, 60); /* SL 1/2, abandons 1/2: still on */
+  abandon(f.e, I(1), "sales", "d2", 0, 30);
+  /* I(2): no data: no change */
+  call(f.e, I(3), "sales", "e1", "a1", 0, 10, 60, 60); /* SL 1, abandons 0/1: both clear */
+  call(f.e, I(4), "sales", "h1", "a1", 0, 10, 60, 60); /* still clear: nothing */
+  flush(&f);
+  const char *sl = "kpi=service_level,rule=service_level<target,state=";
+  const char *ab = "kpi=abandonment_rate,rule=abandonment_rate>0.05,state=";
+  char k[200];
+  for (int t = 0; t < 2; t++) { /* the queue, then the tenant: one queue, same values */
+    const char *dims = t == 0 ? "acme|voice|sales||" : "acme|all|||";
+    snprintf(k, sizeof k, "alert|%s%sfire", dims, sl);
+    EXPECT(&f, k, I(0), 2.0 / 3.0);
+    const got *g = find(&f, k, I(0));
+    assert_string_equal(g->topic, "kpi.alerts");
+    assert_true(g->num == 2 && g->den == 3 && g->count == 3);
+    snprintf(k, sizeof k, "alert|%s%sclear", dims, sl);
+    EXPECT(&f, k, I(3), 1);
+    snprintf(k, sizeof k, "alert|%s%sfire", dims, ab);
+    EXPECT(&f, k, I(0), 1.0 / 3.0);
+    snprintf(k, sizeof k, "alert|%s%sclear", dims, ab);
+    EXPECT(&f, k, I(3), 0);
+  }
+  /* exactly these eight records: once at the start, once at the end */
+  assert_int_equal(count_prefix(&f, "kpi.alerts", "scorecard/alert|"), 8);
+  assert_int_equal(count_prefix(&f, "kpi.scorecard", "scorecard/alert|"), 0);
+  /* tenant scorecards were not asked for, only its alerts */
+  NONE(&f, "composite|acme|all|||", I(0));
+  fx_free(&f);
+}
+
+/* ---- peers and team roll-up ------------------------------------------------------------ */
+
+static void test_peers_and_teams(void **state) {
+  (void)state;
+  const ks_kv kv[] = {{"kpis", "aht:100"}, {"scopes", "agent,team"}, {"alerts", "none"}};
+  fx f;
+  fx_init(&f, kv, 3);
+  /* teams come from the workforce rows of the agents' state events */
+  const char *agents[] = {"a1", "a2", "a3", "a5", "a4", "a6"};
+  const char *teams[] = {"t1", "t1", "t1", "t1", "t2", "t2"};
+  for (int i = 0; i < 6; i++)
+    agent_state(f.e, S(1), agents[i], teams[i], AST(AVAILABLE));
+  /* handle times (w − a): a1 300, a2 420, a3 540, a5 420 | a4 600, a6 500 */
+  const int wrap[] = {310, 430, 550, 430, 610, 510};
+  for (int i = 0; i < 6; i++) {
+    char id[8];
+    snprintf(id, sizeof id, "p%d", i);
+    call(f.e, I(0), "sales", id, agents[i], 2, 10, wrap[i] - 60, wrap[i]);
+  }
+  flush(&f);
+  const int64_t i0 = I(0);
+  /* agent scores: 100 × (600 − aht) / 300 */
+  EXPECT(&f, "composite|acme|all||a1|", i0, 100);
+  EXPECT(&f, "composite|acme|all||a3|", i0, 20);
+  EXPECT(&f, "composite|acme|all||a4|", i0, 0);
+  assert_string_equal(find(&f, "composite|acme|all||a1|", i0)->team, "t1");
+  /* t1 (n = 4, lower is better): a1 beats 3 -> 100 × 3/3 = 100; a2 beats a3
+   * and ties a5 -> 100 × (1 + 0.5) / 3 = 50, a5 the same; a3 0 */
+  EXPECT(&f, "peer_rank|acme|all||a1|kpi=aht,peers=team", i0, 100);
+  EXPECT(&f, "peer_rank|acme|all||a2|kpi=aht,peers=team", i0, 50);
+  EXPECT(&f, "peer_rank|acme|all||a5|kpi=aht,peers=team", i0, 50);
+  EXPECT(&f, "peer_rank|acme|all||a3|kpi=aht,peers=team", i0, 0);
+  EXPECT(&f, "peer_rank|acme|all||a6|kpi=aht,peers=team", i0, 100); /* t2: 500 beats 600 */
+  EXPECT(&f, "peer_rank|acme|all||a4|kpi=aht,peers=team", i0, 0);
+  assert_int_equal(find(&f, "peer_rank|acme|all||a2|kpi=aht,peers=team", i0)->count, 4);
+  /* medians: t1 (300, 420, 420, 540) -> 420; t2 (500, 600) -> 550 */
+  EXPECT(&f, "peer_median|acme|all|||kpi=aht,team=t1", i0, 420);
+  EXPECT(&f, "peer_median|acme|all|||kpi=aht,team=t2", i0, 550);
+  /* teams: agents' handle times summed: t1 1680 / 4 = 420 -> 60;
+   * t2 1100 / 2 = 550 -> 100 × 50 / 300 = 16.67 */
+  EXPECT(&f, "kpi_value|acme|all|||kpi=aht,team=t1", i0, 420);
+  EXPECT(&f, "composite|acme|all|||team=t1", i0, 60);
+  EXPECT(&f, "composite|acme|all|||team=t2", i0, 50.0 / 3.0);
+  assert_string_equal(find(&f, "composite|acme|all|||team=t2", i0)->team, "t2");
+  NONE(&f, "composite|acme|voice|sales||", i0); /* queue scope not asked for */
+  fx_free(&f);
+
+  /* alone in its group: no rank */
+  const ks_kv one[] = {{"kpis", "aht:100"}, {"scopes", "agent"}, {"alerts", "none"}};
+  fx_init(&f, one, 3);
+  call(f.e, I(0), "sales", "q1", "z9", 2, 10, 200, 250);
+  flush(&f);
+  NULLV(&f, "peer_rank|acme|all||z9|kpi=aht,peers=tenant", I(0));
+  EXPECT(&f, "peer_median|acme|all|||kpi=aht", I(0), 240);
+  fx_free(&f);
+}
+
+/* ---- band KPIs and day results carried forward ------------------------------------------ */
+
+static void test_band_and_daily_values(void **state) {
+  (void)state;
+  const ks_kv kv[] = {{"kpis", "occupancy:50,proficiency:50"},
+                      {"scopes", "agent"},
+                      {"alerts", "none"},
+                      {"peers", "false"},
+                      {"trend", "no"}};
+  fx f;
+  fx_init(&f, kv, 5);
+  /* I(0): available 0-30, on contact 30-800, ACW 800-840, available after:
+   * handle 810 s, available 90 s -> occupancy 0.9, above the 0.85 band top */
+  agent_state(f.e, S(0), "a1", "t1", AST(AVAILABLE));
+  agent_state(f.e, S(30), "a1", "t1", AST(ON_CONTACT));
+  agent_state(f.e, S(800), "a1", "t1", AST(AFTER_CONTACT_WORK));
+  assert_int_equal(eb_acw_ended(f.e, S(840), VOICE, "sales", "k1", "a1", "", 1), KS_PROCESSED);
+  agent_state(f.e, S(840), "a1", "t1", AST(AVAILABLE));
+  for (int d = 1; d <= 3; d++) /* the agent stays logged in */
+    agent_state(f.e, D(d) + EB_SEC(60), "a1", "t1", AST(AVAILABLE));
+  flush(&f);
+  const char *A = "acme|all||a1|";
+  char k[160];
+#define K(m, lab) (snprintf(k, sizeof k, "%s|%s%s", m, A, lab), k)
+  /* occupancy 0.9: attainment (0.95 − 0.9) / (0.95 − 0.85) = 0.5, score 50;
+   * proficiency comes per day: missing in I(0) */
+  EXPECT(&f, K("kpi_value", "kpi=occupancy"), I(0), 0.9);
+  EXPECT(&f, K("kpi_attainment", "kpi=occupancy"), I(0), 0.5);
+  EXPECT(&f, K("kpi_target", "kpi=occupancy"), I(0), 0.75);
+  EXPECT(&f, K("kpi_target_high", "kpi=occupancy"), I(0), 0.85);
+  EXPECT(&f, K("kpi_floor_high", "kpi=occupancy"), I(0), 0.95);
+  EXPECT(&f, K("composite", "missing=proficiency"), I(0), 50);
+  /* I(1): available all along: occupancy 0, below 0.45: attainment −1.5 */
+  EXPECT(&f, K("kpi_attainment", "kpi=occupancy"), I(1), -1.5);
+  EXPECT(&f, K("composite", "missing=proficiency"), I(1), 0);
+  /* day 0 closes with I(95): proficiency = (AHT index 1 + FCR index 1) / 2
+   * = 1 (alone in its team) -> 100 × (1 − 0.8) / 0.3 = 66.67; occupancy 0:
+   * composite (50 × 0 + 50 × 66.67) / 100 = 33.33 */
+  EXPECT(&f, K("kpi_value", "kpi=proficiency"), I(95), 1);
+  EXPECT(&f, K("composite", ""), I(95), 100.0 / 3.0);
+  /* carried into day 1 and day 2 (one day's length + 1 day after it) */
+  EXPECT(&f, K("kpi_value", "kpi=proficiency"), D(1), 1);
+  EXPECT(&f, K("composite", ""), D(2) + IV_MS, 100.0 / 3.0);
+  /* day 3: too old, missing again */
+  EXPECT(&f, K("composite", "missing=proficiency"), D(3), 0);
+  NONE(&f, K("kpi_value", "kpi=proficiency"), D(3));
+#undef K
+  fx_free(&f);
+}
+
+/* ---- configuration ------------------------------------------------------------------------ */
+
+/* Load with one option and expect a refusal whose log names `want`. */
+static void refused(const char *key, const char *value, const char *want) {
+  const ks_kv kv[] = {{key, value}};
+  fx f;
+  char err[512], log[4096] = "";
+  fflush(stderr);
+  FILE *tmp = tmpfile();
+  assert_non_null(tmp);
+  const int saved = dup(2);
+  dup2(fileno(tmp), 2);
+  const int rc = fx_try(&f, kv, 1, err, sizeof err);
+  fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
+  rewind(tmp);
+  size_t n = fread(log, 1, sizeof log - 1, tmp);
+  log[n] = '\0';
+  fclose(tmp);
+  fx_free(&f);
+  if (rc == 0 || strstr(log, want) == NULL)
+    fail_msg("%s: %s: rc %d, log does not say '%s':\n%s", key, value, rc, want, log);
+}
+
+static void test_config(void **state) {
+  (void)state;
+  refused("kpis", "service_level:40,aht:30", "weights sum to 70%");
+  refused("kpis", "fcr:50,fcr:50", "'fcr' is listed twice");
+  refused("kpis", "fcx:100", "unknown KPI");
+  refused("kpis", "fcr:0,csat:100", "needs a weight above 0");
+  refused("profile", "nope", "unknown profile 'nope'");
+  refused("targets", "fcr=0.5", "must be above floor 0.6");
+  refused("targets", "aht=700", "must be below floor 600");
+  refused("targets", "occupancy=0.8", "is a band KPI");
+  refused("floors", "fcr=0.1..0.2", "is not a band KPI");
+  refused("floors", "occupancy=0.8..0.9", "band");
+  refused("targets", "fcr=high", "not a number");
+  refused("directions", "fcr=lower", "changes direction");
+  refused("directions", "fcr=up", "higher, lower or band");
+  refused("ramp", "fcr=0.5..0.8/8", "ramp start");
+  refused("ramp", "fcr=0.7/0", "DAYS a whole 1..365");
+  refused("ramp", "occupancy=0.7/3", "bands do not ramp");
+  refused("ramp_start", "2026-13-01", "first_seen, YYYY-MM-DD");
+  refused("scopes", "agent,floor", "not agent, queue, team or tenant");
+  refused("alerts", "csat~0.5", "KPI<VALUE");
+  refused("alerts", "nps<lots", "number, target or floor");
+  refused("alerts", "speed<1", "unknown KPI");
+  refused("detail", "some", "full or compact");
+  refused("history_ttl", "7d", "at least 8d");
+  refused("peers", "maybe", "peers");
+  /* every profile loads (its weights sum to 100), also overridden */
+  const char *profiles[] = {"balanced", "ecommerce",       "premium",        "tech_support",
+                            "growth",   "differentiation", "cost_leadership"};
+  for (size_t i = 0; i < sizeof profiles / sizeof profiles[0]; i++) {
+    const ks_kv kv[] = {{"profile", profiles[i]}};
+    fx f;
+    fx_init(&f, kv, 1);
+    fx_free(&f);
+  }
+  const ks_kv ok[] = {{"profile", "premium"},
+                      {"kpis", "csat=60, fcr=40"},
+                      {"targets", "csat=0.9,occupancy=0.7..0.8"},
+                      {"floors", "fcr=0.4"},
+                      {"directions", "fcr=higher"},
+                      {"ramp", "csat=0.7/10"},
+                      {"ramp_start", "1795392000000"},
+                      {"alerts", "occupancy>=0.9,fcr<=floor"},
+                      {"alert_scopes", "none"},
+                      {"history_ttl", "10d"}};
+  fx f;
+  fx_init(&f, ok, sizeof ok / sizeof ok[0]);
+  fx_free(&f);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_composite_missing_and_rollup), cmocka_unit_test(test_trend_and_ramp),
+      cmocka_unit_test(test_alerts_fire_and_clear_once),   cmocka_unit_test(test_peers_and_teams),
+      cmocka_unit_test(test_band_and_daily_values),        cmocka_unit_test(test_config),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
