@@ -7,6 +7,12 @@
 # present); the results are read back with kcat, decoded with protoc --decode
 # and compared line for line with FAMILY.expected ("KEY VALUE", null = no value).
 #
+# Optional, for families that read other plugins' results (scorecard):
+#   FAMILY.plugins  one plugin per line, "NAME" or "NAME {YAML flow mapping of
+#                   options}", loaded before FAMILY, each with topic kpi.NAME;
+#   FAMILY.topics   one result topic per line, read besides kpi.FAMILY; the
+#                   expected lines of every topic are in the one FAMILY.expected.
+#
 # usage: e2e_family.sh KPISTREAM_BINARY PLUGIN_DIR SOURCE_DIR FAMILY
 set -euo pipefail
 KPISTREAM=$1 PLUGIN_DIR=$2 SRC=$3 FAMILY=$4
@@ -54,6 +60,23 @@ echo "produced $n events to ${topics[*]}"
 
 options='{}'
 [ -f "$DATA/$FAMILY.options" ] && options=$(grep -v '^#' "$DATA/$FAMILY.options" | tr '\n' ' ')
+producers=
+if [ -f "$DATA/$FAMILY.plugins" ]; then
+  while IFS= read -r line || [ -n "$line" ]; do
+    case "$line" in '' | '#'*) continue ;; esac
+    name=${line%% *}
+    popts='{}'
+    [ "$name" != "$line" ] && popts=${line#* }
+    producers+="  - {name: $name, topic: kpi.$name, options: $popts}"$'\n'
+  done < "$DATA/$FAMILY.plugins"
+fi
+out_topics=("kpi.$FAMILY")
+if [ -f "$DATA/$FAMILY.topics" ]; then
+  while IFS= read -r line || [ -n "$line" ]; do
+    case "$line" in '' | '#'*) continue ;; esac
+    case " ${out_topics[*]} " in *" $line "*) ;; *) out_topics+=("$line") ;; esac
+  done < "$DATA/$FAMILY.topics"
+fi
 cat > "$WORK/kpistream.yaml" <<YAML
 kafka:
   consumer:
@@ -65,7 +88,7 @@ input:
 intervals: {length: 15m, allowed_lateness: 0s}
 plugin_dir: $PLUGIN_DIR
 plugins:
-  - name: $FAMILY
+${producers}  - name: $FAMILY
     topic: kpi.$FAMILY
     options: $options
 stats_interval: 0s
@@ -75,12 +98,16 @@ timeout 240 "$KPISTREAM" run -c "$WORK/kpistream.yaml" --bootstrap-file "$WORK/b
 grep -Eq "stopped: events $n, dispatched [0-9]+, rejected 0 " "$WORK/run.log" ||
   { cat "$WORK/run.log"; e2e_fail "expected $n events read, none rejected"; }
 
-got=$(dump_topic "$BS" "kpi.$FAMILY" "$WORK/out")
-echo "read $got results from kpi.$FAMILY"
-decode_results "$PROTO" "$WORK/out" | sort > "$WORK/results.txt"
+: > "$WORK/results.unsorted"
+for t in "${out_topics[@]}"; do
+  got=$(dump_topic "$BS" "$t" "$WORK/out/$t")
+  echo "read $got results from $t"
+  decode_results "$PROTO" "$WORK/out/$t" >> "$WORK/results.unsorted"
+done
+sort "$WORK/results.unsorted" > "$WORK/results.txt"
 grep -v '^#' "$DATA/$FAMILY.expected" | grep -v '^[[:space:]]*$' | sort > "$WORK/expected.txt"
 if ! diff -u "$WORK/expected.txt" "$WORK/results.txt"; then
-  e2e_fail "results on kpi.$FAMILY differ from tests/e2e/families/$FAMILY.expected (diff above)"
+  e2e_fail "results on ${out_topics[*]} differ from tests/e2e/families/$FAMILY.expected (diff above)"
 fi
 dups=$(cut -d' ' -f1 "$WORK/results.txt" | uniq -d)
 [ -z "$dups" ] || e2e_fail "duplicate result keys: $dups"
