@@ -194,7 +194,10 @@ typedef struct ks_host_api {
 
   /* Windowed tables: the record for key in the interval starting at
    * interval_start_ms; valid until that interval's on_interval_close
-   * returns. Returns NULL if the interval is already closed (late). */
+   * returns. Returns NULL if the interval is already closed (late), which
+   * includes the interval being closed during on_interval_close() and
+   * on_result(): read its records there with window_foreach, and keep
+   * anything computed at close in a keyed table. */
   void *(*window_get)(ks_task *task, ks_table *t, int64_t interval_start_ms, const void *key,
                       size_t keylen, int create);
   /* Visit every record of the interval in insertion order. */
