@@ -66,7 +66,8 @@ struct ks_store {
   int64_t ttl_ms;
   int64_t clock_ms; /* highest now_ms seen: keyed foreach skips records idle past the TTL */
   uint32_t record_size;
-  ks_index *ix; /* one per interval */
+  uint32_t pf_lines; /* record lines to prefetch with the entry (at most 3) */
+  ks_index *ix;      /* one per interval */
   size_t n_ix, cap_ix;
   size_t hint_cap; /* slot capacity for a new interval: that of the last one dropped */
   size_t count;
@@ -210,6 +211,10 @@ ks_store *ks_store_new(uint32_t record_size, int64_t ttl_ms) {
   s->record_size = record_size;
   s->ttl_ms = ttl_ms;
   s->hint_cap = 16;
+  /* the record's lines (it starts on the entry's second line for keys of
+   * up to 24 bytes), at most 3 */
+  size_t more = (record_size + KS_LINE - 1) / KS_LINE;
+  s->pf_lines = (uint32_t)(more < 3 ? more : 3);
   return s;
 }
 
@@ -336,18 +341,27 @@ static ks_index *index_add(ks_store *s, int64_t interval) {
   return x;
 }
 
-/* The slot holding key, or -1 (then *empty is where it would go). */
+/* The slot holding key, or -1 (then *empty is where it would go). When a
+ * slot's hash matches, the first pf lines of the record are prefetched
+ * before the entry's header and key are compared: their cache misses then
+ * overlap instead of following one another (the caller reads the record
+ * next). */
 static inline long probe(const ks_slot *slots, size_t mask, uint64_t h, const void *key,
-                         size_t keylen, size_t *empty) {
+                         size_t keylen, size_t *empty, unsigned pf) {
   size_t i = (size_t)h & mask;
   for (;;) {
     const ks_slot *sl = &slots[i];
-    if (sl->e == NULL) {
+    const ks_entry *e = sl->e;
+    if (e == NULL) {
       *empty = i;
       return -1;
     }
-    if (sl->hash == h && sl->e->keylen == keylen && key_eq(sl->e->data, key, keylen))
-      return (long)i;
+    if (sl->hash == h) {
+      for (unsigned k = 1; k <= pf; k++)
+        __builtin_prefetch((const char *)e + k * KS_LINE);
+      if (e->keylen == keylen && key_eq(e->data, key, keylen))
+        return (long)i;
+    }
     i = (i + 1) & mask;
   }
 }
@@ -413,7 +427,7 @@ static void *entry_create(ks_store *s, ks_index *x, size_t i, uint64_t h, const 
   if ((x->count + 1) * 4 > x->cap * 3) {
     if (grow(s, x) != 0)
       return NULL;
-    (void)probe(x->slots, x->cap - 1, h, key, keylen, &i);
+    (void)probe(x->slots, x->cap - 1, h, key, keylen, &i, 0);
   }
   size_t key_pad = key_pad_of(s, keylen);
   ks_entry *e = entry_alloc(s, key_pad);
@@ -449,13 +463,13 @@ void *ks_store_get(ks_store *s, int64_t interval, const void *key, size_t keylen
       return NULL;
     size_t i = 0;
     uint64_t h = key_hash(key, keylen);
-    (void)probe(x->slots, x->cap - 1, h, key, keylen, &i);
+    (void)probe(x->slots, x->cap - 1, h, key, keylen, &i, 0);
     return entry_create(s, x, i, h, key, keylen, now_ms);
   }
   /* the index of interval is the hot one */
   uint64_t h = key_hash(key, keylen);
   size_t i = 0;
-  long at = probe(s->hot_slots, s->hot_mask, h, key, keylen, &i);
+  long at = probe(s->hot_slots, s->hot_mask, h, key, keylen, &i, s->pf_lines);
   if (at >= 0) {
     ks_entry *e = s->hot_slots[at].e;
     if (interval != KS_STORE_NO_INTERVAL || s->ttl_ms <= 0 || now_ms - e->touched_ms <= s->ttl_ms) {
@@ -471,7 +485,7 @@ void *ks_store_get(ks_store *s, int64_t interval, const void *key, size_t keylen
     s->expired++;
     if (!create)
       return NULL;
-    (void)probe(x->slots, x->cap - 1, h, key, keylen, &i);
+    (void)probe(x->slots, x->cap - 1, h, key, keylen, &i, 0);
   }
   if (!create)
     return NULL;
@@ -485,7 +499,7 @@ int ks_store_remove(ks_store *s, int64_t interval, const void *key, size_t keyle
   if (x == NULL)
     return KS_ENOENT;
   size_t i = 0;
-  long at = probe(x->slots, x->cap - 1, key_hash(key, keylen), key, keylen, &i);
+  long at = probe(x->slots, x->cap - 1, key_hash(key, keylen), key, keylen, &i, 0);
   if (at < 0)
     return KS_ENOENT;
   ks_entry *e = x->slots[at].e;
