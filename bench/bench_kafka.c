@@ -654,11 +654,13 @@ static int run_kpistream(const bk_opts *o, const char *bootstrap, pid_t broker_p
       t_eof = t_line;
     else if ((p = strstr(line, "runner: stopped: ")) != NULL) {
       t_stopped = t_line;
-      unsigned long long ev = 0, disp = 0, rej = 0, dl = 0, late = 0, res = 0, ic = 0, pe = 0;
+      unsigned long long ev = 0, disp = 0, rej = 0, dl = 0, late = 0, rst = 0, res = 0, ic = 0,
+                         pe = 0;
       if (sscanf(p,
                  "runner: stopped: events %llu, dispatched %llu, rejected %llu (dead-lettered "
-                 "%llu), late %llu, results %llu, intervals closed %llu, plugin errors %llu",
-                 &ev, &disp, &rej, &dl, &late, &res, &ic, &pe) == 8) {
+                 "%llu), late %llu, restated %llu, results %llu, intervals closed %llu, plugin "
+                 "errors %llu",
+                 &ev, &disp, &rej, &dl, &late, &rst, &res, &ic, &pe) == 9) {
         r->events = ev;
         r->rejected = rej;
         r->late = late;
