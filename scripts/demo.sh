@@ -4,7 +4,9 @@
 #   kpistream broker    embedded Kafka-protocol broker on 127.0.0.1
 #   kpistream simulate  a contact center's day, 300x faster than real time
 #   kpistream run       the KPI service with every plugin (deploy/demo.yaml)
-#   kpistream watch     the results, read back from the output topics
+#   kpistream watch     the results, read back from every family's output topic
+#                       (and kpi.alerts): per closed interval and tenant one table
+#                       per KPI family, day rollups as they come, alert lines
 # Ctrl-C stops everything. Logs: build/demo/*.log
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,6 +45,12 @@ pids+=($!)
 echo "simulator and kpistream running; KPI tables appear as intervals close (Ctrl-C to stop)"
 # watch runs in the background too, so Ctrl-C (or SIGTERM) reaches the trap at
 # once and every process is stopped in reverse order.
-"$KS" watch --bootstrap-file "$RUN/bootstrap" --from-beginning -t kpi.operations &
+# Topics of families not in deploy/demo.yaml (yet) exist on the broker and stay
+# empty; the watcher shows what arrives.
+topics=()
+for t in operations experience workforce quality value forecast scorecard alerts; do
+  topics+=(-t "kpi.$t")
+done
+"$KS" watch --bootstrap-file "$RUN/bootstrap" --from-beginning "${topics[@]}" &
 pids+=($!)
 wait "${pids[-1]}"

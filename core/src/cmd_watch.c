@@ -18,7 +18,21 @@
  * partition ~500 ms after the others ("no current leader": offset query
  * timer). Going by arrival alone printed the first intervals in pieces.
  * Results for an (interval, tenant) already printed are shown as a separate
- * "late results" table. Rendering lives in cmd_watch_table.c.
+ * "late results" table.
+ *
+ * Rollups (results longer than an interval: per day, week, month) form
+ * groups of their own, keyed the same way; they arrive with the interval
+ * that closes their period (or a settle time later), so their group waits
+ * for partitions past its period's end (at their end, live) instead of its
+ * start. They do not count as intervals and are never "late" (value's costs
+ * an hour after forecast's day results are a second table, once).
+ * Alerts (kpi.alerts, or metric "alert") join the group of their interval
+ * and are printed one line each right after its tables (live: as they
+ * arrive, within WATCH_QUIET_MS; catching up: beside the interval they are
+ * about, not all at once before the first table). A group with alerts only
+ * is not counted as an interval shown.
+ * Rendering lives in cmd_watch_family.c (a table per KPI family) and
+ * cmd_watch_table.c; the command line in cmd_watch_args.c.
  *
  * Consumption: no consumer group membership and no commits. The viewer
  * assigns itself every partition of each topic (from metadata, fetched on a
@@ -53,51 +67,32 @@
 #include <uv.h>
 
 #include "cli.h"
-#include "cmd_watch_table.h"
+#include "cmd_watch_args.h"
+#include "cmd_watch_family.h"
 #include "commands.h"
-#include "duration.h"
 #include "kpistream/v1/result.pb-c.h"
 #include "log.h"
 
 /* Timings in ms. Quiet: a group with no new result for QUIET is complete
  * once no partition is behind it; for QUIET_MAX, whatever the partitions. */
-#define WATCH_LOG                     "watch"
-#define WATCH_QUIET_MS                500
-#define WATCH_QUIET_MAX_MS            3000
-#define WATCH_TICK_MS                 1000 /* safety-net drain, metadata retries */
-#define WATCH_FILE_POLL_MS            100  /* --bootstrap-file polling */
-#define WATCH_CLOSE_TICK_MS           50   /* while closing the consumer */
-#define WATCH_CLOSE_DEADLINE_MS       5000
-#define WATCH_METADATA_TIMEOUT_MS     2000
-#define WATCH_ERR_REPEAT_MS           10000 /* same client error again within this: not logged */
-#define WATCH_DEFAULT_FILE_TIMEOUT_MS 30000
-#define WATCH_BATCH                   512
-#define WATCH_MAX_OPEN_GROUPS         256 /* beyond this the oldest group is printed as is */
-#define WATCH_BAD_LOG_FIRST           10  /* undecodable: log the first ones, then 1 in 1000 */
-#define WATCH_DEFAULT_TOPIC           "kpi.operations"
+#define WATCH_LOG                 "watch"
+#define WATCH_QUIET_MS            KS_WATCH_QUIET_MS
+#define WATCH_QUIET_MAX_MS        3000
+#define WATCH_TICK_MS             1000 /* safety-net drain, metadata retries */
+#define WATCH_FILE_POLL_MS        100  /* --bootstrap-file polling */
+#define WATCH_CLOSE_TICK_MS       50   /* while closing the consumer */
+#define WATCH_CLOSE_DEADLINE_MS   5000
+#define WATCH_METADATA_TIMEOUT_MS 2000
+#define WATCH_ERR_REPEAT_MS       10000 /* same client error again within this: not logged */
+#define WATCH_BATCH               512
+#define WATCH_MAX_OPEN_GROUPS     256 /* beyond this the oldest group is printed as is */
+#define WATCH_BAD_LOG_FIRST       10  /* undecodable: log the first ones, then 1 in 1000 */
 
-#define EXIT_USAGE 2
+#define EXIT_USAGE KS_WATCH_EXIT_USAGE
 
 typedef Kpistream__V1__MetricResult metric_result;
 
 /* ---- state ---------------------------------------------------------------- */
-
-typedef struct watch_opts {
-  const char *bootstrap;      /* borrowed from argv */
-  const char *bootstrap_file; /* borrowed from argv */
-  int64_t file_timeout_ms;
-  const char **topics; /* owned array, strings borrowed from argv */
-  size_t n_topics;
-  const char **props; /* owned array of "key=value", borrowed from argv */
-  size_t n_props;
-  char **metrics; /* owned, split from --metrics */
-  size_t n_metrics;
-  int all_metrics;
-  int from_beginning;
-  int agents;
-  int64_t exit_after_intervals; /* 0: none */
-  int64_t exit_after_ms;        /* 0: none */
-} watch_opts;
 
 /* Progress of one assigned partition. */
 typedef struct watch_part {
@@ -119,8 +114,12 @@ typedef struct watch_group {
   int64_t start_ms, end_ms;
   metric_result **results; /* owned, each freed with kpistream__v1__metric_result__free_unpacked */
   size_t n, cap;
+  metric_result **alerts; /* owned, likewise; printed after the tables */
+  size_t n_alerts, cap_alerts;
   uint64_t last_ms; /* loop time of the latest result */
   int late;         /* this (interval, tenant) had already been printed */
+  int rollup;       /* a day/week/month group (ks_watch_is_rollup) */
+  int64_t gate_ms;  /* complete once every partition is past this interval start */
 } watch_group;
 
 typedef struct watch_tenant {
@@ -177,204 +176,6 @@ typedef struct watch_app {
 } watch_app;
 
 static void shutdown_app(watch_app *app, int status);
-
-/* ---- argument parsing ------------------------------------------------------ */
-
-/* Same conventions as in cmd_broker.c: "--lng", "--lng=V", "-s", "-sV". */
-
-static void print_help(FILE *f) {
-  fprintf(f,
-          "Usage: kpistream watch (-b SERVERS | --bootstrap-file PATH) [OPTIONS]\n"
-          "\n"
-          "Shows KPI results (kpistream.v1.MetricResult) from result topics as one table\n"
-          "per interval and tenant, printed once the interval is complete: a result of a\n"
-          "later interval arrived, or %d ms passed without a new result for it (and\n"
-          "no partition is still behind it).\n"
-          "Rows are channel + queue; cells: rates as %%, seconds as 12.3s, counts as\n"
-          "integers, \"—\" for a null value (zero denominator), \"·\" for no result.\n"
-          "\n"
-          "Options:\n"
-          "  -b, --bootstrap-servers LIST  Kafka bootstrap servers (host:port,...)\n"
-          "      --bootstrap-file PATH     read them from PATH (as written by\n"
-          "                                `kpistream broker --bootstrap-file`), waiting\n"
-          "                                for it to appear\n"
-          "      --bootstrap-timeout DUR   how long to wait for that file (default 30s)\n"
-          "  -t, --topic NAME              result topic (repeatable; default %s)\n"
-          "  -X KEY=VALUE                  librdkafka consumer property (repeatable)\n"
-          "      --from-beginning          start at the oldest retained result, not the end\n"
-          "      --metrics A,B,...         columns, in order (repeatable; \"all\": every\n"
-          "                                metric present). Default: offered answered\n"
-          "                                abandoned abandonment_rate asa longest_wait\n"
-          "                                service_level aht fcr transfer_rate (those\n"
-          "                                present); for other families, all present\n"
-          "      --agents                  also show per-agent rows\n"
-          "      --exit-after-intervals N  exit 0 after printing N intervals\n"
-          "      --exit-after DUR          stop after DUR (\"90\", \"30s\", \"5m\"); exits 1\n"
-          "                                if --exit-after-intervals was not reached\n"
-          "  -h, --help                    this help\n"
-          "  -V, --version                 print the version\n"
-          "\n"
-          "No consumer group is joined and no offsets are committed: each viewer assigns\n"
-          "itself all partitions of its topics.\n"
-          "\n"
-          "Example:\n"
-          "  kpistream watch --bootstrap-file /tmp/ks.bootstrap -t kpi.operations\n",
-          WATCH_QUIET_MS, WATCH_DEFAULT_TOPIC);
-}
-
-static int add_metrics(watch_opts *o, const char *list) {
-  const char *p = list;
-  for (;;) {
-    const char *comma = strchr(p, ',');
-    size_t len = comma ? (size_t)(comma - p) : strlen(p);
-    while (len && (*p == ' ')) {
-      p++;
-      len--;
-    }
-    while (len && p[len - 1] == ' ')
-      len--;
-    if (len == 0) {
-      fprintf(stderr, "kpistream watch: --metrics '%s': empty metric name\n", list);
-      return -1;
-    }
-    if (len == 3 && strncmp(p, "all", 3) == 0) {
-      o->all_metrics = 1;
-    } else {
-      char **grown = realloc(o->metrics, (o->n_metrics + 1) * sizeof *grown);
-      if (!grown)
-        return -1;
-      o->metrics = grown;
-      o->metrics[o->n_metrics] = strndup(p, len);
-      if (!o->metrics[o->n_metrics])
-        return -1;
-      o->n_metrics++;
-    }
-    if (!comma)
-      return 0;
-    p = comma + 1;
-  }
-}
-
-static int push_str(const char ***arr, size_t *n, const char *s) {
-  const char **grown = realloc(*arr, (*n + 1) * sizeof *grown);
-  if (!grown)
-    return -1;
-  *arr = grown;
-  grown[(*n)++] = s;
-  return 0;
-}
-
-static int parse_duration_opt(const char *opt, const char *v, int64_t *out) {
-  if (ks_parse_duration_ms(v, out) != 0 || *out <= 0) {
-    fprintf(stderr,
-            "kpistream watch: %s: '%s' is not a positive duration (seconds, or with a unit: "
-            "500ms, 30s, 5m)\n",
-            opt, v);
-    return -1;
-  }
-  return 0;
-}
-
-/* Returns -1 to continue, else an exit status. */
-static int parse_args(watch_opts *o, int argc, char **argv) {
-  o->file_timeout_ms = WATCH_DEFAULT_FILE_TIMEOUT_MS;
-  for (int i = 1; i < argc; i++) {
-    const char *v = NULL;
-    int m;
-    if ((m = ks_cli_arg_match("watch", argc, argv, &i, "help", 'h', 0, &v)) == 1) {
-      print_help(stdout);
-      return 0;
-    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "version", 'V', 0, &v)) == 1) {
-      printf("kpistream %s\n", KS_VERSION);
-      return 0;
-    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "bootstrap-servers", 'b', 1, &v)) !=
-               0) {
-      if (m < 0)
-        return EXIT_USAGE;
-      if (*v == '\0') {
-        fprintf(stderr, "kpistream watch: --bootstrap-servers: empty list\n");
-        return EXIT_USAGE;
-      }
-      o->bootstrap = v;
-    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "bootstrap-file", 0, 1, &v)) != 0) {
-      if (m < 0)
-        return EXIT_USAGE;
-      if (*v == '\0') {
-        fprintf(stderr, "kpistream watch: --bootstrap-file: empty path\n");
-        return EXIT_USAGE;
-      }
-      o->bootstrap_file = v;
-    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "bootstrap-timeout", 0, 1, &v)) !=
-               0) {
-      if (m < 0 || parse_duration_opt("--bootstrap-timeout", v, &o->file_timeout_ms))
-        return EXIT_USAGE;
-    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "topic", 't', 1, &v)) != 0) {
-      if (m < 0)
-        return EXIT_USAGE;
-      if (*v == '\0') {
-        fprintf(stderr, "kpistream watch: --topic: empty topic name\n");
-        return EXIT_USAGE;
-      }
-      if (push_str(&o->topics, &o->n_topics, v))
-        return 1;
-    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "X", 'X', 1, &v)) != 0) {
-      if (m < 0)
-        return EXIT_USAGE;
-      const char *eq = strchr(v, '=');
-      if (!eq || eq == v) {
-        fprintf(stderr, "kpistream watch: -X '%s': expected KEY=VALUE\n", v);
-        return EXIT_USAGE;
-      }
-      if (strncmp(v, "bootstrap.servers=", 18) == 0) {
-        fprintf(stderr, "kpistream watch: -X bootstrap.servers: use -b or --bootstrap-file\n");
-        return EXIT_USAGE;
-      }
-      if (push_str(&o->props, &o->n_props, v))
-        return 1;
-    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "from-beginning", 0, 0, &v)) == 1) {
-      o->from_beginning = 1;
-    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "metrics", 0, 1, &v)) != 0) {
-      if (m < 0 || add_metrics(o, v))
-        return EXIT_USAGE;
-    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "agents", 0, 0, &v)) == 1) {
-      o->agents = 1;
-    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "exit-after-intervals", 0, 1, &v)) !=
-               0) {
-      if (m < 0)
-        return EXIT_USAGE;
-      if (ks_parse_int(v, &o->exit_after_intervals) != 0 || o->exit_after_intervals <= 0) {
-        fprintf(stderr,
-                "kpistream watch: --exit-after-intervals: '%s' is not a positive "
-                "whole number\n",
-                v);
-        return EXIT_USAGE;
-      }
-    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "exit-after", 0, 1, &v)) != 0) {
-      if (m < 0 || parse_duration_opt("--exit-after", v, &o->exit_after_ms))
-        return EXIT_USAGE;
-    } else {
-      fprintf(stderr, "kpistream watch: unknown %s '%s' (see --help)\n",
-              argv[i][0] == '-' ? "option" : "argument", argv[i]);
-      return EXIT_USAGE;
-    }
-  }
-  if (!o->bootstrap == !o->bootstrap_file) {
-    fprintf(stderr, "kpistream watch: give exactly one of --bootstrap-servers (-b) and "
-                    "--bootstrap-file (see --help)\n");
-    return EXIT_USAGE;
-  }
-  if (o->n_topics == 0 && push_str(&o->topics, &o->n_topics, WATCH_DEFAULT_TOPIC))
-    return 1;
-  return -1;
-}
-
-static void free_opts(watch_opts *o) {
-  for (size_t i = 0; i < o->n_metrics; i++)
-    free(o->metrics[i]);
-  free(o->metrics);
-  free(o->topics);
-  free(o->props);
-}
 
 /*
  * librdkafka's errors and logs, both served on the loop thread from inside
@@ -502,29 +303,45 @@ static watch_tenant *tenant_get(watch_app *app, const char *name) {
 static void group_free(watch_group *g) {
   for (size_t i = 0; i < g->n; i++)
     kpistream__v1__metric_result__free_unpacked(g->results[i], NULL);
+  for (size_t i = 0; i < g->n_alerts; i++)
+    kpistream__v1__metric_result__free_unpacked(g->alerts[i], NULL);
   free(g->results);
+  free(g->alerts);
   free(g->tenant);
   free(g);
 }
 
+/* Oldest first: by end, an interval before the rollup that ends with it. */
 static int group_cmp(const void *pa, const void *pb) {
   const watch_group *a = *(watch_group *const *)pa, *b = *(watch_group *const *)pb;
+  if (a->end_ms != b->end_ms)
+    return a->end_ms < b->end_ms ? -1 : 1;
+  if (a->rollup != b->rollup)
+    return a->rollup - b->rollup;
   if (a->start_ms != b->start_ms)
     return a->start_ms < b->start_ms ? -1 : 1;
   return strcmp(a->tenant, b->tenant);
 }
 
 static void print_group(watch_app *app, watch_group *g) {
-  ks_watch_table_opts topts = {
+  ks_watch_group_opts gopts = {
       .metrics = (const char *const *)app->opts.metrics,
       .n_metrics = app->opts.n_metrics,
       .all_metrics = app->opts.all_metrics,
       .show_agents = app->opts.agents,
       .note = g->late ? "late results for an interval already shown" : NULL,
+      .family_titles = app->opts.n_topics > 1,
   };
-  if (ks_watch_table_render(stdout, (const metric_result *const *)g->results, g->n, &topts) < 0)
+  if (g->n > 0 &&
+      ks_watch_group_render(stdout, (const metric_result *const *)g->results, g->n, &gopts) < 0)
     ks_log(KS_LOG_INFO, KS_LOG_ERROR, WATCH_LOG, "out of memory rendering a table");
+  for (size_t i = 0; i < g->n_alerts; i++)
+    ks_watch_alert_print(stdout, g->alerts[i]);
+  if (g->n_alerts > 0)
+    fputc('\n', stdout);
   fflush(stdout);
+  if (g->rollup || g->n == 0)
+    return; /* not an interval shown: neither printed_through nor counted */
   watch_tenant *t = tenant_get(app, g->tenant);
   if (t && (!t->has_printed || g->start_ms > t->printed_through)) {
     t->printed_through = g->start_ms;
@@ -569,13 +386,13 @@ static int partitions_past(const watch_app *app, int64_t start_ms) {
 static int superseded(const watch_app *app, const watch_group *g) {
   for (size_t i = 0; i < app->n_tenants; i++)
     if (strcmp(app->tenants[i].tenant, g->tenant) == 0)
-      return app->tenants[i].newest_start > g->start_ms;
+      return app->tenants[i].newest_start > g->gate_ms;
   return 0;
 }
 
 /* When the group goes quiet enough to be printed, as things stand. */
 static uint64_t group_due(const watch_app *app, const watch_group *g) {
-  return g->last_ms + (partitions_past(app, g->start_ms) ? WATCH_QUIET_MS : WATCH_QUIET_MAX_MS);
+  return g->last_ms + (partitions_past(app, g->gate_ms) ? WATCH_QUIET_MS : WATCH_QUIET_MAX_MS);
 }
 
 /* The rule in the file comment. */
@@ -583,7 +400,7 @@ static int group_ready(const watch_app *app, const watch_group *g) {
   uint64_t now = uv_now(&app->loop);
   if (now >= g->last_ms + WATCH_QUIET_MAX_MS)
     return 1;
-  if (!partitions_past(app, g->start_ms))
+  if (!partitions_past(app, g->gate_ms))
     return 0;
   return superseded(app, g) || now >= g->last_ms + WATCH_QUIET_MS;
 }
@@ -617,8 +434,22 @@ static void on_quiet_timer(uv_timer_t *t) {
   schedule_quiet(app);
 }
 
-/* Takes ownership of r. */
-static int add_result(watch_app *app, metric_result *r) {
+static int push_result(metric_result ***arr, size_t *n, size_t *cap, metric_result *r) {
+  if (*n == *cap) {
+    size_t grown_cap = *cap ? *cap * 2 : 64;
+    metric_result **grown = realloc(*arr, grown_cap * sizeof *grown);
+    if (!grown)
+      return -1;
+    *arr = grown;
+    *cap = grown_cap;
+  }
+  (*arr)[(*n)++] = r;
+  return 0;
+}
+
+/* Takes ownership of r (an alert: printed after the group's tables).
+ * part_start: the latest interval start its partition has delivered. */
+static int add_result(watch_app *app, metric_result *r, int alert, int64_t part_start) {
   watch_tenant *t = tenant_get(app, r->tenant);
   if (!t)
     return -1;
@@ -658,20 +489,20 @@ static int add_result(watch_app *app, metric_result *r) {
     }
     g->start_ms = r->interval_start_ms;
     g->end_ms = r->interval_end_ms;
-    g->late = t->has_printed && r->interval_start_ms <= t->printed_through;
+    g->rollup = ks_watch_is_rollup(r);
+    g->gate_ms = g->rollup ? g->end_ms - 1 : g->start_ms;
+    g->late = !g->rollup && t->has_printed && r->interval_start_ms <= t->printed_through;
     app->groups[app->n_groups++] = g;
   }
-  if (g->n == g->cap) {
-    size_t cap = g->cap ? g->cap * 2 : 64;
-    metric_result **grown = realloc(g->results, cap * sizeof *grown);
-    if (!grown)
-      return -1;
-    g->results = grown;
-    g->cap = cap;
-  }
-  g->results[g->n++] = r;
+  /* A rollup comes with the close of an interval whose results precede it in
+   * its partition: wait for every partition to be past that one too. */
+  if (g->rollup && part_start > g->gate_ms)
+    g->gate_ms = part_start;
+  if (alert ? push_result(&g->alerts, &g->n_alerts, &g->cap_alerts, r)
+            : push_result(&g->results, &g->n, &g->cap, r))
+    return -1;
   g->last_ms = uv_now(&app->loop);
-  if (r->interval_start_ms > t->newest_start)
+  if (!g->rollup && r->interval_start_ms > t->newest_start)
     t->newest_start = r->interval_start_ms;
   app->n_results++;
   return 0;
@@ -734,7 +565,12 @@ static void handle_message(watch_app *app, const rd_kafka_message_t *m) {
   }
   if (part && r->interval_start_ms > part->max_start)
     part->max_start = r->interval_start_ms;
-  if (add_result(app, r) != 0) {
+  int alert = ks_watch_is_alert(m->rkt ? rd_kafka_topic_name(m->rkt) : NULL, r);
+  if (!alert && app->opts.no_rollups && ks_watch_is_rollup(r)) {
+    kpistream__v1__metric_result__free_unpacked(r, NULL);
+    return;
+  }
+  if (add_result(app, r, alert, part ? part->max_start : INT64_MIN) != 0) {
     kpistream__v1__metric_result__free_unpacked(r, NULL);
     ks_log(KS_LOG_INFO, KS_LOG_ERROR, WATCH_LOG, "out of memory");
     shutdown_app(app, 1);
@@ -1039,15 +875,15 @@ int ks_cmd_watch(int argc, char **argv) {
   watch_app app;
   memset(&app, 0, sizeof app);
   app.efd = -1;
-  int status = parse_args(&app.opts, argc, argv);
+  int status = ks_watch_parse_args(&app.opts, argc, argv);
   if (status >= 0) {
-    free_opts(&app.opts);
+    ks_watch_free_opts(&app.opts);
     return status;
   }
   app.topics = calloc(app.opts.n_topics, sizeof *app.topics);
   if (!app.topics) {
     fprintf(stderr, "kpistream watch: out of memory\n");
-    free_opts(&app.opts);
+    ks_watch_free_opts(&app.opts);
     return 1;
   }
   for (size_t i = 0; i < app.opts.n_topics; i++)
@@ -1057,7 +893,7 @@ int ks_cmd_watch(int argc, char **argv) {
     if (app.conf)
       rd_kafka_conf_destroy(app.conf);
     free(app.topics);
-    free_opts(&app.opts);
+    ks_watch_free_opts(&app.opts);
     return status ? status : 1;
   }
 
@@ -1117,6 +953,6 @@ int ks_cmd_watch(int argc, char **argv) {
   for (size_t i = 0; i < app.opts.n_topics; i++)
     free(app.topics[i].parts);
   free(app.topics);
-  free_opts(&app.opts);
+  ks_watch_free_opts(&app.opts);
   return app.exit_status;
 }

@@ -1,0 +1,237 @@
+/*
+ * cmd_watch_args — see cmd_watch_args.h.
+ */
+#include "cmd_watch_args.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "duration.h"
+
+#define KS_WATCH_DEFAULT_FILE_TIMEOUT_MS 30000
+
+/* ---- argument parsing ------------------------------------------------------ */
+
+/* Same conventions as in cmd_broker.c: "--lng", "--lng=V", "-s", "-sV". */
+
+static void print_help(FILE *f) {
+  fprintf(f,
+          "Usage: kpistream watch (-b SERVERS | --bootstrap-file PATH) [OPTIONS]\n"
+          "\n"
+          "Shows KPI results (kpistream.v1.MetricResult) from result topics, per interval\n"
+          "and tenant, printed once the interval is complete: a result of a later\n"
+          "interval arrived, or %d ms passed without a new result for it (and no\n"
+          "partition is still behind it).\n"
+          "\n"
+          "One table per KPI family (the results' `family`), with its headline metrics:\n"
+          "  operations  offered answered abandoned aband%% ASA max-wait SL AHT FCR xfer%%\n"
+          "  experience  csat, csat mean, NPS, CES, net sentiment, complaint rate\n"
+          "  workforce   occupancy utilization adherence conformance shrinkage absenteeism\n"
+          "  quality     evaluations, QA score, auto-fail rate, compliance rate\n"
+          "  value       conversions, conversion/registration rate, revenue, NBA offers\n"
+          "              and acceptance\n"
+          "  forecast    offered, forecast, WAPE, Erlangs, required, logged in, gap\n"
+          "  scorecard   composite score and one column per KPI score\n"
+          "  other       every metric present (at most 10)\n"
+          "Rows: channel + queue; team (and evaluator, segment) rows where the family\n"
+          "has them, the tenant's row last. Breakdowns by other labels (reasons,\n"
+          "categories, actions) are left out; with --metrics every result of the named\n"
+          "metrics is shown, its labels in a column.\n"
+          "Day/week/month results (proficiency, attrition, cost per contact, budget,\n"
+          "retention, CLV, forecast accuracy per day) are shown once, when they arrive,\n"
+          "in a table of their own headed e.g. \"acme · 2026-11-23 UTC (day)\".\n"
+          "Alerts (topic kpi.alerts) are printed one line each as they arrive, after\n"
+          "the tables of their interval (alone when those were shown already):\n"
+          "  ALERT fired   acme voice/support service_level 72.0%% < 80.0%%  10:15–10:30\n"
+          "Cells: rates as %%, seconds as 12.3s, counts as integers, \"—\" for a null\n"
+          "value (zero denominator), \"·\" for no result. With one topic and one family\n"
+          "the table has no family title line.\n"
+          "\n"
+          "Options:\n"
+          "  -b, --bootstrap-servers LIST  Kafka bootstrap servers (host:port,...)\n"
+          "      --bootstrap-file PATH     read them from PATH (as written by\n"
+          "                                `kpistream broker --bootstrap-file`), waiting\n"
+          "                                for it to appear\n"
+          "      --bootstrap-timeout DUR   how long to wait for that file (default 30s)\n"
+          "  -t, --topic NAME              result topic (repeatable; default %s)\n"
+          "  -X KEY=VALUE                  librdkafka consumer property (repeatable)\n"
+          "      --from-beginning          start at the oldest retained result, not the end\n"
+          "      --metrics A,B,...         columns, in order (repeatable; \"all\": every\n"
+          "                                metric present); each family's table shows\n"
+          "                                those it has (one topic, one family: all)\n"
+          "      --agents                  also show per-agent rows\n"
+          "      --no-rollups              leave day/week/month results out\n"
+          "      --exit-after-intervals N  exit 0 after printing N intervals (rollup\n"
+          "                                tables and late results do not count)\n"
+          "      --exit-after DUR          stop after DUR (\"90\", \"30s\", \"5m\"); exits 1\n"
+          "                                if --exit-after-intervals was not reached\n"
+          "  -h, --help                    this help\n"
+          "  -V, --version                 print the version\n"
+          "\n"
+          "No consumer group is joined and no offsets are committed: each viewer assigns\n"
+          "itself all partitions of its topics.\n"
+          "\n"
+          "Examples:\n"
+          "  kpistream watch --bootstrap-file /tmp/ks.bootstrap -t kpi.operations\n"
+          "  kpistream watch --bootstrap-file /tmp/ks.bootstrap -t kpi.operations \\\n"
+          "      -t kpi.experience -t kpi.workforce -t kpi.scorecard -t kpi.alerts\n",
+          KS_WATCH_QUIET_MS, KS_WATCH_DEFAULT_TOPIC);
+}
+
+static int add_metrics(watch_opts *o, const char *list) {
+  const char *p = list;
+  for (;;) {
+    const char *comma = strchr(p, ',');
+    size_t len = comma ? (size_t)(comma - p) : strlen(p);
+    while (len && (*p == ' ')) {
+      p++;
+      len--;
+    }
+    while (len && p[len - 1] == ' ')
+      len--;
+    if (len == 0) {
+      fprintf(stderr, "kpistream watch: --metrics '%s': empty metric name\n", list);
+      return -1;
+    }
+    if (len == 3 && strncmp(p, "all", 3) == 0) {
+      o->all_metrics = 1;
+    } else {
+      char **grown = realloc(o->metrics, (o->n_metrics + 1) * sizeof *grown);
+      if (!grown)
+        return -1;
+      o->metrics = grown;
+      o->metrics[o->n_metrics] = strndup(p, len);
+      if (!o->metrics[o->n_metrics])
+        return -1;
+      o->n_metrics++;
+    }
+    if (!comma)
+      return 0;
+    p = comma + 1;
+  }
+}
+
+static int push_str(const char ***arr, size_t *n, const char *s) {
+  const char **grown = realloc(*arr, (*n + 1) * sizeof *grown);
+  if (!grown)
+    return -1;
+  *arr = grown;
+  grown[(*n)++] = s;
+  return 0;
+}
+
+static int parse_duration_opt(const char *opt, const char *v, int64_t *out) {
+  if (ks_parse_duration_ms(v, out) != 0 || *out <= 0) {
+    fprintf(stderr,
+            "kpistream watch: %s: '%s' is not a positive duration (seconds, or with a unit: "
+            "500ms, 30s, 5m)\n",
+            opt, v);
+    return -1;
+  }
+  return 0;
+}
+
+/* Returns -1 to continue, else an exit status. */
+int ks_watch_parse_args(watch_opts *o, int argc, char **argv) {
+  o->file_timeout_ms = KS_WATCH_DEFAULT_FILE_TIMEOUT_MS;
+  for (int i = 1; i < argc; i++) {
+    const char *v = NULL;
+    int m;
+    if ((m = ks_cli_arg_match("watch", argc, argv, &i, "help", 'h', 0, &v)) == 1) {
+      print_help(stdout);
+      return 0;
+    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "version", 'V', 0, &v)) == 1) {
+      printf("kpistream %s\n", KS_VERSION);
+      return 0;
+    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "bootstrap-servers", 'b', 1, &v)) !=
+               0) {
+      if (m < 0)
+        return KS_WATCH_EXIT_USAGE;
+      if (*v == '\0') {
+        fprintf(stderr, "kpistream watch: --bootstrap-servers: empty list\n");
+        return KS_WATCH_EXIT_USAGE;
+      }
+      o->bootstrap = v;
+    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "bootstrap-file", 0, 1, &v)) != 0) {
+      if (m < 0)
+        return KS_WATCH_EXIT_USAGE;
+      if (*v == '\0') {
+        fprintf(stderr, "kpistream watch: --bootstrap-file: empty path\n");
+        return KS_WATCH_EXIT_USAGE;
+      }
+      o->bootstrap_file = v;
+    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "bootstrap-timeout", 0, 1, &v)) !=
+               0) {
+      if (m < 0 || parse_duration_opt("--bootstrap-timeout", v, &o->file_timeout_ms))
+        return KS_WATCH_EXIT_USAGE;
+    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "topic", 't', 1, &v)) != 0) {
+      if (m < 0)
+        return KS_WATCH_EXIT_USAGE;
+      if (*v == '\0') {
+        fprintf(stderr, "kpistream watch: --topic: empty topic name\n");
+        return KS_WATCH_EXIT_USAGE;
+      }
+      if (push_str(&o->topics, &o->n_topics, v))
+        return 1;
+    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "X", 'X', 1, &v)) != 0) {
+      if (m < 0)
+        return KS_WATCH_EXIT_USAGE;
+      const char *eq = strchr(v, '=');
+      if (!eq || eq == v) {
+        fprintf(stderr, "kpistream watch: -X '%s': expected KEY=VALUE\n", v);
+        return KS_WATCH_EXIT_USAGE;
+      }
+      if (strncmp(v, "bootstrap.servers=", 18) == 0) {
+        fprintf(stderr, "kpistream watch: -X bootstrap.servers: use -b or --bootstrap-file\n");
+        return KS_WATCH_EXIT_USAGE;
+      }
+      if (push_str(&o->props, &o->n_props, v))
+        return 1;
+    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "from-beginning", 0, 0, &v)) == 1) {
+      o->from_beginning = 1;
+    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "metrics", 0, 1, &v)) != 0) {
+      if (m < 0 || add_metrics(o, v))
+        return KS_WATCH_EXIT_USAGE;
+    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "agents", 0, 0, &v)) == 1) {
+      o->agents = 1;
+    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "no-rollups", 0, 0, &v)) == 1) {
+      o->no_rollups = 1;
+    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "exit-after-intervals", 0, 1, &v)) !=
+               0) {
+      if (m < 0)
+        return KS_WATCH_EXIT_USAGE;
+      if (ks_parse_int(v, &o->exit_after_intervals) != 0 || o->exit_after_intervals <= 0) {
+        fprintf(stderr,
+                "kpistream watch: --exit-after-intervals: '%s' is not a positive "
+                "whole number\n",
+                v);
+        return KS_WATCH_EXIT_USAGE;
+      }
+    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "exit-after", 0, 1, &v)) != 0) {
+      if (m < 0 || parse_duration_opt("--exit-after", v, &o->exit_after_ms))
+        return KS_WATCH_EXIT_USAGE;
+    } else {
+      fprintf(stderr, "kpistream watch: unknown %s '%s' (see --help)\n",
+              argv[i][0] == '-' ? "option" : "argument", argv[i]);
+      return KS_WATCH_EXIT_USAGE;
+    }
+  }
+  if (!o->bootstrap == !o->bootstrap_file) {
+    fprintf(stderr, "kpistream watch: give exactly one of --bootstrap-servers (-b) and "
+                    "--bootstrap-file (see --help)\n");
+    return KS_WATCH_EXIT_USAGE;
+  }
+  if (o->n_topics == 0 && push_str(&o->topics, &o->n_topics, KS_WATCH_DEFAULT_TOPIC))
+    return 1;
+  return -1;
+}
+
+void ks_watch_free_opts(watch_opts *o) {
+  for (size_t i = 0; i < o->n_metrics; i++)
+    free(o->metrics[i]);
+  free(o->metrics);
+  free(o->topics);
+  free(o->props);
+}
