@@ -237,4 +237,12 @@ typedef struct op_aagg {
   int64_t transferred;
 } op_aagg;
 
+/* Email and chat: first response and resolution apply. */
+static inline int is_text_channel(int ch) {
+  return ch == KPISTREAM__V1__CHANNEL__CHANNEL_EMAIL || ch == KPISTREAM__V1__CHANNEL__CHANNEL_CHAT;
+}
+
+/* operations_emit.c: the interval close (results). */
+int op_on_interval_close(void *data, ks_task *task, const ks_interval *iv);
+
 #endif
