@@ -647,6 +647,10 @@ int ks_engine_process(ks_engine *e, int32_t task, uint32_t topic_index, int64_t 
   return KS_PROCESSED;
 }
 
+uint64_t ks_engine_plugin_errors(const ks_engine *e) {
+  return e->stats.plugin_errors;
+}
+
 void ks_engine_get_stats(const ks_engine *e, ks_engine_stats *out) {
   *out = e->stats;
 }

@@ -140,6 +140,8 @@ int64_t ks_engine_partition_time(const ks_engine *e, int32_t task, uint32_t topi
 int64_t ks_engine_watermark(const ks_engine *e, int32_t task);
 
 void ks_engine_get_stats(const ks_engine *e, ks_engine_stats *out);
+/* Plugin errors so far (cheap: for a check after every message). */
+uint64_t ks_engine_plugin_errors(const ks_engine *e);
 
 /* Number of loaded plugins, and the output topic of plugin i. */
 size_t ks_engine_plugin_count(const ks_engine *e);

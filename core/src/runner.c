@@ -164,12 +164,10 @@ static void begin_stop(runner *r, const char *why) {
 
 void ks_runner_process(runner *r, part_state *ps, const rd_kafka_message_t *m) {
   char reason[256];
-  ks_engine_stats before, after;
-  ks_engine_get_stats(r->engine, &before);
+  uint64_t errors = ks_engine_plugin_errors(r->engine);
   int rc = ks_engine_process(r->engine, m->partition, ps->topic, m->offset, m->payload, m->len,
                              reason, sizeof reason);
-  ks_engine_get_stats(r->engine, &after);
-  if (after.plugin_errors != before.plugin_errors && r->held && !r->held[m->partition]) {
+  if (ks_engine_plugin_errors(r->engine) != errors && r->held && !r->held[m->partition]) {
     /* Isolation: the other plugins go on, but nothing of this task is
      * checkpointed or committed past this event, so a restart (with the
      * plugin fixed) processes it again. */
