@@ -51,7 +51,8 @@ int ks_engine_new(ks_engine **out, const ks_engine_options *opts, char *errstr,
   if (e->opts.log_level == 0)
     e->opts.log_level = KS_LOG_INFO;
   e->topics = calloc(opts->n_topics, sizeof *e->topics);
-  int rc = e->topics ? ks_arena_init(&e->arena, 0) : KS_ENOMEM;
+  e->pages = ks_pages_new();
+  int rc = e->topics && e->pages ? ks_arena_init(&e->arena, 0) : KS_ENOMEM;
   for (size_t i = 0; rc == 0 && i < opts->n_topics; i++)
     if ((e->topics[i] = dupstr(opts->topics[i])) == NULL)
       rc = KS_ENOMEM;
@@ -115,6 +116,7 @@ void ks_engine_free(ks_engine *e) {
       free(e->topics[i]);
   free(e->topics);
   ks_arena_free(&e->arena);
+  ks_pages_free(e->pages); /* after every task's stores */
   free(e->encode_buf);
   free(e->key_buf);
   free(e);
@@ -296,7 +298,8 @@ ks_store *ks_task_store(ks_task *t, const ks_table *table) {
     return NULL;
   ks_store *s = t->stores[table->index];
   if (s == NULL)
-    s = t->stores[table->index] = ks_store_new(table->record_size, table->ttl_ms);
+    s = t->stores[table->index] =
+        ks_store_new_in(t->engine->pages, table->record_size, table->ttl_ms);
   return s;
 }
 

@@ -15,6 +15,7 @@
 #include "decoder.h"
 #include "engine.h"
 #include "state.h"
+#include "state_pages.h"
 #include "window.h"
 
 struct ks_table {
@@ -91,6 +92,7 @@ struct ks_engine {
   char *key_buf;
   size_t key_cap;
   uint32_t cur_revision; /* revision stamped on results emitted now */
+  ks_pages *pages;       /* large state blocks of every task's stores */
 };
 
 /* engine.c: the retained (closed, restatable) interval starting at start. */

@@ -62,6 +62,10 @@ int ks_producer_new(ks_producer **out, uv_loop_t *loop, const ks_kv *const *list
   static const char *const defaults[][2] = {{"enable.idempotence", "true"},
                                             {"linger.ms", "5"},
                                             {"compression.type", "lz4"},
+                                            /* Java's default: the same key lands on the same
+                                             * partition as from a Java producer, and it is
+                                             * cheaper than consistent_random's CRC32 */
+                                            {"partitioner", "murmur2_random"},
                                             {"queue.buffering.max.messages", "1000000"}};
   for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
     if (ks_kafka_conf_set(conf, defaults[i][0], defaults[i][1], errstr, errstr_size) != 0)

@@ -1,5 +1,7 @@
 #include "state.h"
 
+#include "state_pages.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +52,11 @@ typedef struct ks_index {
   ks_entry *tail;
 } ks_index;
 
+typedef struct ks_slab {
+  void *p;
+  size_t n;
+} ks_slab;
+
 typedef struct ks_class {
   ks_entry *free; /* recycled entries */
   unsigned char *bump, *end;
@@ -74,8 +81,9 @@ struct ks_store {
   size_t bytes;
   uint64_t expired;
   ks_class cls[KS_CLASSES];
-  void **slabs;
+  ks_slab *slabs;
   size_t n_slabs, cap_slabs;
+  ks_pages *pages; /* borrowed from the engine, or NULL: malloc */
 };
 
 _Static_assert(offsetof(ks_store, ix) + sizeof(ks_index *) <= KS_LINE, "ks_store first line");
@@ -201,6 +209,30 @@ static inline int key_eq(const unsigned char *a, const unsigned char *b, size_t 
   return diff == 0;
 }
 
+/* Memory of n bytes for slots (zeroed) or a slab: from the page source when
+ * it serves that size, else from malloc; mem_put tells them apart by n. */
+static void *mem_get(ks_store *s, size_t n, int zero) {
+  if (s->pages && ks_pages_serves(n))
+    return ks_pages_get(s->pages, n);
+  if (zero)
+    return calloc(1, n);
+  return aligned_alloc(KS_LINE, n);
+}
+
+static void mem_put(ks_store *s, void *p, size_t n) {
+  if (s->pages && ks_pages_serves(n))
+    ks_pages_put(s->pages, p, n);
+  else
+    free(p);
+}
+
+ks_store *ks_store_new_in(ks_pages *pages, uint32_t record_size, int64_t ttl_ms) {
+  ks_store *s = ks_store_new(record_size, ttl_ms);
+  if (s)
+    s->pages = pages;
+  return s;
+}
+
 ks_store *ks_store_new(uint32_t record_size, int64_t ttl_ms) {
   /* on a cache line of its own: the first line is all a lookup reads */
   size_t n = (sizeof(ks_store) + KS_LINE - 1) & ~(size_t)(KS_LINE - 1);
@@ -222,9 +254,9 @@ void ks_store_free(ks_store *s) {
   if (s == NULL)
     return;
   for (size_t i = 0; i < s->n_ix; i++)
-    free(s->ix[i].slots);
+    mem_put(s, s->ix[i].slots, s->ix[i].cap * sizeof(ks_slot));
   for (size_t i = 0; i < s->n_slabs; i++)
-    free(s->slabs[i]);
+    mem_put(s, s->slabs[i].p, s->slabs[i].n);
   free(s->slabs);
   free(s->ix);
   free(s);
@@ -248,16 +280,16 @@ static ks_entry *entry_alloc(ks_store *s, size_t key_pad) {
     n = (n + KS_LINE - 1) & ~(size_t)(KS_LINE - 1);
     if (s->n_slabs == s->cap_slabs) {
       size_t nc = s->cap_slabs ? s->cap_slabs * 2 : 8;
-      void **ns = realloc(s->slabs, nc * sizeof *ns);
+      ks_slab *ns = realloc(s->slabs, nc * sizeof *ns);
       if (ns == NULL)
         return NULL;
       s->slabs = ns;
       s->cap_slabs = nc;
     }
-    unsigned char *slab = aligned_alloc(KS_LINE, n);
+    unsigned char *slab = mem_get(s, n, 0);
     if (slab == NULL)
       return NULL;
-    s->slabs[s->n_slabs++] = slab;
+    s->slabs[s->n_slabs++] = (ks_slab){slab, n};
     c->bump = slab;
     c->end = slab + n;
     c->next_slab = n * 2 > KS_SLAB ? (n > KS_SLAB ? n : KS_SLAB) : n * 2;
@@ -328,7 +360,7 @@ static ks_index *index_add(ks_store *s, int64_t interval) {
     s->cap_ix = nc;
   }
   size_t cap = interval == KS_STORE_NO_INTERVAL ? 64 : s->hint_cap;
-  ks_slot *slots = calloc(cap, sizeof *slots);
+  ks_slot *slots = mem_get(s, cap * sizeof *slots, 1);
   if (slots == NULL)
     return NULL;
   ks_index *x = &s->ix[s->n_ix];
@@ -368,7 +400,7 @@ static inline long probe(const ks_slot *slots, size_t mask, uint64_t h, const vo
 
 static int grow(ks_store *s, ks_index *x) {
   size_t ncap = x->cap * 2;
-  ks_slot *ns = calloc(ncap, sizeof *ns);
+  ks_slot *ns = mem_get(s, ncap * sizeof *ns, 1);
   if (ns == NULL)
     return KS_ENOMEM;
   for (size_t i = 0; i < x->cap; i++) {
@@ -380,7 +412,7 @@ static int grow(ks_store *s, ks_index *x) {
     ns[j] = x->slots[i];
   }
   s->bytes += (ncap - x->cap) * sizeof *ns;
-  free(x->slots);
+  mem_put(s, x->slots, x->cap * sizeof *x->slots);
   x->slots = ns;
   x->cap = ncap;
   hot_set(s, (size_t)(x - s->ix));
@@ -535,7 +567,7 @@ void ks_store_drop_interval(ks_store *s, int64_t interval) {
   if (interval != KS_STORE_NO_INTERVAL)
     s->hint_cap = x->cap; /* the next interval will likely be as large */
   s->bytes -= x->cap * sizeof *x->slots;
-  free(x->slots);
+  mem_put(s, x->slots, x->cap * sizeof *x->slots);
   *x = s->ix[--s->n_ix];
   s->hot_slots = NULL;
 }

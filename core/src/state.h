@@ -36,6 +36,10 @@ typedef struct ks_store_stats {
 } ks_store_stats;
 
 ks_store *ks_store_new(uint32_t record_size, int64_t ttl_ms);
+/* The same, taking its large blocks (64 KiB slabs, index arrays of 64 KiB
+ * and more) from pages, which must outlive the store (state_pages.h). */
+struct ks_pages;
+ks_store *ks_store_new_in(struct ks_pages *pages, uint32_t record_size, int64_t ttl_ms);
 void ks_store_free(ks_store *s);
 
 /* The record for (interval, key), created zero-filled when absent and

@@ -1,0 +1,37 @@
+/*
+ * decoder_fast — a single-pass protobuf decoder over protobuf-c descriptors,
+ * for the common shape of an input event; protobuf-c's own unpack stays the
+ * authority for everything else.
+ *
+ * It handles proto3 singular fields of type string, int64, int32, enum, bool,
+ * double and message (oneof members included) and declines, returning 0,
+ * on anything else: an unknown field number, a field seen twice, a second
+ * member of a oneof, a wire type that does not match the field, a repeated
+ * or proto2-labelled field, any other field type, an enum value the enum
+ * does not declare, malformed or truncated input, nesting deeper than
+ * KS_PB_FAST_MAX_DEPTH. When it decodes (returns 1), the message equals what
+ * protobuf-c 1.4.1's unpack gives for the same bytes (same values, same
+ * packed bytes), with no unknown fields and every enum known.
+ *
+ * Ownership: everything it returns lives in the caller's arena, valid until
+ * the arena is reset. A declined input may leave unreferenced memory in the
+ * arena (released by the next reset).
+ */
+#ifndef KS_DECODER_FAST_H
+#define KS_DECODER_FAST_H
+
+#include <protobuf-c/protobuf-c.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+
+/* Messages nested deeper than this are declined (Event nests 3 levels). */
+#define KS_PB_FAST_MAX_DEPTH 8
+
+/* Returns 1 with *out set when it decoded buf itself, 0 when it declines
+ * (the caller then asks protobuf-c, which decides). */
+int ks_pb_decode_fast(ks_arena *arena, const ProtobufCMessageDescriptor *d, const uint8_t *buf,
+                      size_t len, ProtobufCMessage **out);
+
+#endif
