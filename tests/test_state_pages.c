@@ -34,7 +34,7 @@ static void serves_powers_of_two_from_64k(void **state) {
   assert_false(ks_pages_serves(0));
   ks_pages *p = ks_pages_new();
   assert_non_null(p);
-  assert_null(ks_pages_get(p, 3 * K64)); /* not a power of two: refused */
+  assert_null(ks_pages_get(p, 3 * K64, 1)); /* not a power of two: refused */
   assert_int_equal(ks_pages_mapped(p), 0);
   ks_pages_free(p);
 }
@@ -42,36 +42,41 @@ static void serves_powers_of_two_from_64k(void **state) {
 static void blocks_are_aligned_zeroed_and_reused(void **state) {
   (void)state;
   ks_pages *p = ks_pages_new();
-  unsigned char *a = ks_pages_get(p, K64);
+  unsigned char *a = ks_pages_get(p, K64, 1);
   assert_non_null(a);
   assert_int_equal(ks_pages_mapped(p), KS_PAGES_REGION); /* one region mapped */
   assert_int_equal((uintptr_t)a % M2, 0);                /* a region starts 2 MiB aligned */
   assert_true(all_zero(a, K64));
-  unsigned char *b = ks_pages_get(p, K64);
+  unsigned char *b = ks_pages_get(p, K64, 1);
   assert_ptr_equal(b, a + K64); /* carved in order */
   memset(a, 0xab, K64);
   ks_pages_put(p, a, K64);
-  unsigned char *c = ks_pages_get(p, K64);
+  unsigned char *c = ks_pages_get(p, K64, 1);
   assert_ptr_equal(c, a);        /* the returned block first */
   assert_true(all_zero(c, K64)); /* zeroed again */
+  memset(c, 0xcd, K64);
+  ks_pages_put(p, c, K64);
+  unsigned char *d = ks_pages_get(p, K64, 0); /* not zeroed when not asked */
+  assert_ptr_equal(d, a);
+  assert_int_equal(d[K64 - 1], 0xcd);
   ks_pages_free(p);
 }
 
 static void alignment_gap_goes_to_the_free_lists(void **state) {
   (void)state;
   ks_pages *p = ks_pages_new();
-  unsigned char *a = ks_pages_get(p, K64);
-  unsigned char *big = ks_pages_get(p, M1);
+  unsigned char *a = ks_pages_get(p, K64, 1);
+  unsigned char *big = ks_pages_get(p, M1, 1);
   assert_ptr_equal(big, a + M1); /* aligned to its size: the 960 KiB after a are skipped */
   assert_int_equal((uintptr_t)big % M1, 0);
   /* ... and handed back as the largest aligned blocks: 64K at +64K, 128K at
    * +128K, 256K at +256K, 512K at +512K */
-  assert_ptr_equal(ks_pages_get(p, K64), a + K64);
-  assert_ptr_equal(ks_pages_get(p, 2 * K64), a + 2 * K64);
-  assert_ptr_equal(ks_pages_get(p, 4 * K64), a + 4 * K64);
-  assert_ptr_equal(ks_pages_get(p, 8 * K64), a + 8 * K64);
+  assert_ptr_equal(ks_pages_get(p, K64, 1), a + K64);
+  assert_ptr_equal(ks_pages_get(p, 2 * K64, 1), a + 2 * K64);
+  assert_ptr_equal(ks_pages_get(p, 4 * K64, 1), a + 4 * K64);
+  assert_ptr_equal(ks_pages_get(p, 8 * K64, 1), a + 8 * K64);
   /* nothing left of the gap: the next 64K comes after the 1 MiB block */
-  assert_ptr_equal(ks_pages_get(p, K64), big + M1);
+  assert_ptr_equal(ks_pages_get(p, K64, 1), big + M1);
   assert_int_equal(ks_pages_mapped(p), KS_PAGES_REGION);
   ks_pages_free(p);
 }
@@ -82,7 +87,7 @@ static void regions_and_large_blocks(void **state) {
   size_t n = KS_PAGES_REGION / K64, got = 0;
   unsigned char *first = NULL, *last = NULL;
   for (size_t i = 0; i <= n; i++) { /* one more than a region holds */
-    unsigned char *b = ks_pages_get(p, K64);
+    unsigned char *b = ks_pages_get(p, K64, 1);
     assert_non_null(b);
     b[0] = 1; /* writable */
     b[K64 - 1] = 1;
@@ -96,14 +101,14 @@ static void regions_and_large_blocks(void **state) {
   assert_true(last < first || last >= first + KS_PAGES_REGION); /* from the second region */
   /* more than half a region: a mapping of its own, rounded to 2 MiB */
   size_t huge = KS_PAGES_REGION;
-  unsigned char *h = ks_pages_get(p, huge);
+  unsigned char *h = ks_pages_get(p, huge, 1);
   assert_non_null(h);
   assert_int_equal((uintptr_t)h % M2, 0);
   assert_int_equal(ks_pages_mapped(p), 3 * KS_PAGES_REGION);
   assert_true(all_zero(h, huge));
   h[huge - 1] = 7;
   ks_pages_put(p, h, huge);
-  assert_ptr_equal(ks_pages_get(p, huge), h); /* reused, not mapped again */
+  assert_ptr_equal(ks_pages_get(p, huge, 1), h); /* reused, not mapped again */
   assert_int_equal(h[huge - 1], 0);
   assert_int_equal(ks_pages_mapped(p), 3 * KS_PAGES_REGION);
   ks_pages_free(p);

@@ -213,7 +213,7 @@ static inline int key_eq(const unsigned char *a, const unsigned char *b, size_t 
  * it serves that size, else from malloc; mem_put tells them apart by n. */
 static void *mem_get(ks_store *s, size_t n, int zero) {
   if (s->pages && ks_pages_serves(n))
-    return ks_pages_get(s->pages, n);
+    return ks_pages_get(s->pages, n, zero); /* slabs need no zeroing: entries are */
   if (zero)
     return calloc(1, n);
   return aligned_alloc(KS_LINE, n);

@@ -95,14 +95,17 @@ static void spill(ks_pages *p, unsigned char *upto) {
   }
 }
 
-void *ks_pages_get(ks_pages *p, size_t n) {
+void *ks_pages_get(ks_pages *p, size_t n, int zero) {
   if (p == NULL || !ks_pages_serves(n))
     return NULL;
   unsigned k = log2_of(n);
   free_block *f = p->free[k];
   if (f) {
     p->free[k] = f->next;
-    memset(f, 0, n);
+    if (zero)
+      memset(f, 0, n);
+    else
+      f->next = NULL; /* no stale link in a block handed out */
     return f;
   }
   if (n > KS_PAGES_REGION / 2) /* large: a mapping of its own (fresh, so zero) */

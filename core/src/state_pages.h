@@ -34,10 +34,11 @@ void ks_pages_free(ks_pages *p);
 /* Is n a size ks_pages_get serves (a power of two >= KS_PAGES_MIN)? */
 int ks_pages_serves(size_t n);
 
-/* A zero-filled block of n bytes (ks_pages_serves(n)), aligned to n up to
- * 2 MiB; NULL when out of memory. Blocks larger than half a region are
- * mapped on their own. */
-void *ks_pages_get(ks_pages *p, size_t n);
+/* A block of n bytes (ks_pages_serves(n)), aligned to n up to 2 MiB,
+ * zero-filled when zero != 0 (a reused block holds what it held before);
+ * NULL when out of memory. Blocks larger than half a region are mapped on
+ * their own. */
+void *ks_pages_get(ks_pages *p, size_t n, int zero);
 /* Give back a block of n bytes got from ks_pages_get. */
 void ks_pages_put(ks_pages *p, void *block, size_t n);
 
