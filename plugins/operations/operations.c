@@ -24,19 +24,14 @@
 
 #include "operations_internal.h"
 
-_Static_assert(sizeof(op_qslot) == 32, "op_qslot layout");
-_Static_assert(sizeof(op_leg) == 56, "op_leg layout");
-_Static_assert(offsetof(op_contact, q01) == 64, "op_contact line 1");
-_Static_assert(offsetof(op_contact, leg0) == 128, "op_contact line 2");
-_Static_assert(offsetof(op_contact, q23) == 192, "op_contact line 3");
-_Static_assert(offsetof(op_contact, queue) == 384, "op_contact names");
-_Static_assert(sizeof(op_contact) == 512, "op_contact layout");
 _Static_assert(offsetof(op_qagg, handled) == 64 && offsetof(op_qagg, fcr_n) == 128,
                "op_qagg layout");
 
 /* Bump when a record layout changes (checkpoints of another version are
- * refused by the host). 2: op_contact laid out by cache line. */
-#define OP_STATE_VERSION 2
+ * refused by the host). 2: op_contact laid out by cache line. 3: op_contact
+ * cut to 320 bytes; its third and fourth queues, second and third legs in
+ * contacts_more. */
+#define OP_STATE_VERSION 3
 
 static const uint32_t op_interests[] = {KPISTREAM__V1__EVENT__BODY_CONTACT_CREATED,
                                         KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED,
@@ -60,48 +55,6 @@ static inline const char *nz(const char *s) {
 
 static inline int64_t clamp0(int64_t v) {
   return v < 0 ? 0 : v;
-}
-
-#define FNV_OFFSET UINT64_C(0xcbf29ce484222325)
-#define FNV_PRIME  UINT64_C(0x100000001b3)
-
-static inline uint64_t fnv1a(const char *s) {
-  uint64_t h = FNV_OFFSET;
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    h ^= *p;
-    h *= FNV_PRIME;
-  }
-  return h;
-}
-
-/* FNV-1a of s; *nh gets its name hash: the FNV-1a of the part a name buffer
- * keeps (OP_NAME_MAX - 1 bytes) xor that of "", so "" (a zeroed record) is 0. */
-static inline uint64_t fnv1a_nh(const char *s, uint64_t *nh) {
-  uint64_t h = FNV_OFFSET, kept = 0;
-  size_t n = 0;
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++, n++) {
-    if (n == OP_NAME_MAX - 1)
-      kept = h;
-    h ^= *p;
-    h *= FNV_PRIME;
-  }
-  *nh = (n < OP_NAME_MAX ? h : kept) ^ FNV_OFFSET;
-  return h;
-}
-
-/* Copy src into a fixed name buffer (truncating) when it differs from what
- * the buffer holds, told by the names' hashes (src_nh from fnv1a_nh), so an
- * event repeating the stored name does not read the buffer. Two different
- * names with equal 64-bit hashes count as one, as queue slots and legs do. */
-static inline void name_set(char *dst, uint64_t *dst_nh, const char *src, uint64_t src_nh) {
-  if (*dst_nh == src_nh)
-    return;
-  size_t n = strlen(src);
-  if (n > OP_NAME_MAX - 1)
-    n = OP_NAME_MAX - 1;
-  memcpy(dst, src, n);
-  dst[n] = '\0';
-  *dst_nh = src_nh;
 }
 
 /* Start of the interval t falls in (intervals are aligned to the epoch, as
@@ -134,26 +87,6 @@ static inline int dims_key(ks_key *k, const char *tenant, int channel, const cha
   return !k->overflow;
 }
 
-/* Common envelope bookkeeping on the contact record. */
-static inline void contact_note(op_contact *c, const Kpistream__V1__Event *m) {
-  if (m->channel != 0 && c->channel != (int32_t)m->channel)
-    c->channel = (int32_t)m->channel;
-  if (!(c->flags & C_HAS_CUSTOMER) && m->customer_id && m->customer_id[0]) {
-    c->customer_hash = fnv1a(m->customer_id);
-    c->flags |= C_HAS_CUSTOMER;
-  }
-}
-
-/* The contact's record (created when new), updated with what the event
- * says about it; NULL when the host is out of state memory. */
-static op_contact *contact_fetch(op_plugin *p, ks_task *task, const ks_key *ck,
-                                 const Kpistream__V1__Event *m) {
-  op_contact *c = p->api->keyed_get(task, p->contacts, ck->buf, ck->len, 1);
-  if (c)
-    contact_note(c, m);
-  return c;
-}
-
 static inline int contact_start_known(const op_contact *c) {
   return (c->flags & (C_CREATED | C_QUEUED)) != 0;
 }
@@ -161,67 +94,6 @@ static inline int contact_start_known(const op_contact *c) {
 /* Start of a contact for FRT and resolution time: created, else first queued. */
 static inline int64_t contact_start(const op_contact *c) {
   return (c->flags & C_CREATED) ? c->created_ms : c->first_queued_ms;
-}
-
-static inline op_qslot *qslot_at(op_contact *c, unsigned i) {
-  return i < 2 ? &c->q01[i] : &c->q23[i - 2];
-}
-
-static inline op_leg *leg_at(op_contact *c, unsigned i) {
-  return i == 0 ? &c->leg0 : &c->leg12[i - 1];
-}
-
-static op_qslot *slot_find(op_contact *c, uint64_t h) {
-  for (unsigned i = 0; i < c->n_slots; i++) {
-    op_qslot *s = qslot_at(c, i);
-    if (s->qhash == h)
-      return s;
-  }
-  return NULL;
-}
-
-/* The slot of queue h; a new one replaces the oldest when all are used
- * (slots are taken in index order, so the used ones are the first n_slots). */
-static op_qslot *slot_get(op_contact *c, uint64_t h) {
-  op_qslot *s = slot_find(c, h);
-  if (s)
-    return s;
-  unsigned i = c->next_slot % OP_QSLOTS;
-  c->next_slot = (uint8_t)((i + 1) % OP_QSLOTS);
-  if (c->n_slots < OP_QSLOTS)
-    c->n_slots++;
-  s = qslot_at(c, i);
-  memset(s, 0, sizeof *s);
-  s->flags = QS_USED;
-  s->qhash = h;
-  return s;
-}
-
-/* The leg of agent ah; a new one takes a free slot (the first unused: legs
- * are taken in index order), else replaces the oldest handled leg, else the
- * oldest leg. */
-static op_leg *leg_get(op_contact *c, uint64_t ah) {
-  for (unsigned i = 0; i < c->n_legs; i++) {
-    op_leg *l = leg_at(c, i);
-    if (l->agent_hash == ah)
-      return l;
-  }
-  int pick = c->n_legs < OP_LEGS ? (int)c->n_legs : -1;
-  for (int k = 0; k < OP_LEGS && pick < 0; k++) {
-    int i = (c->next_leg + k) % OP_LEGS;
-    if (leg_at(c, (unsigned)i)->flags & L_HANDLED)
-      pick = i;
-  }
-  if (pick < 0)
-    pick = c->next_leg % OP_LEGS;
-  c->next_leg = (uint8_t)((pick + 1) % OP_LEGS);
-  if (pick == c->n_legs)
-    c->n_legs++;
-  op_leg *l = leg_at(c, (unsigned)pick);
-  memset(l, 0, sizeof *l);
-  l->flags = L_USED;
-  l->agent_hash = ah;
-  return l;
 }
 
 static inline void leg_close_hold(op_leg *l, int64_t at) {
@@ -310,7 +182,8 @@ static int on_start(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck,
   const op_config *cfg = &p->cfg;
   const Kpistream__V1__Event *m = ev->msg;
   const int64_t t = ev->time_ms;
-  op_contact *c = contact_fetch(p, task, ck, m);
+  op_cref r;
+  op_contact *c = op_contact_fetch(&r, p, task, ck, m);
   if (c == NULL)
     return KS_ENOMEM;
   const int channel = m->channel ? (int)m->channel : c->channel;
@@ -347,7 +220,7 @@ static int on_start(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck,
   if (created && (qn[0] == '\0' || !is_text_channel(channel)))
     queue_part = 0;
   if (!created && qn[0] == '\0') {
-    memcpy(qbuf, c->queue, sizeof qbuf);
+    op_name_get(c, 0, qbuf);
     qn = qbuf;
   }
 
@@ -355,7 +228,9 @@ static int on_start(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck,
   op_wait w = {0, 0, 0, 0};
   if (queue_part) {
     uint64_t qnh;
-    op_qslot *s = slot_get(c, fnv1a_nh(qn, &qnh));
+    op_qslot *s = op_slot_get(&r, fnv1a_nh(qn, &qnh));
+    if (s == NULL)
+      return KS_ENOMEM;
     if (!(s->flags & QS_OFFERED)) {
       s->flags |= QS_OFFERED;
       offer = 1;
@@ -385,9 +260,10 @@ static int on_start(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck,
       w.iv = iv_of(cfg, s->done_ms);
       w_channel = s->done_channel;
     }
-    name_set(c->queue, &c->queue_nh, qn, qnh);
+    if (op_name_set(&r, 0, qn, qnh) != 0)
+      return KS_ENOMEM;
   } else if (qn[0] == '\0' && (frt_add >= 0 || res_add >= 0)) {
-    memcpy(qbuf, c->queue, sizeof qbuf); /* dims of late FRT/resolution */
+    op_name_get(c, 0, qbuf); /* dims of late FRT/resolution */
     qn = qbuf;
   }
   /* c is not used past this point */
@@ -425,7 +301,8 @@ static int on_start(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck,
 static int on_answered(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck) {
   const Kpistream__V1__Event *m = ev->msg;
   const int64_t t = ev->time_ms;
-  op_contact *c = contact_fetch(p, task, ck, m);
+  op_cref r;
+  op_contact *c = op_contact_fetch(&r, p, task, ck, m);
   if (c == NULL)
     return KS_ENOMEM;
   const int channel = m->channel ? (int)m->channel : c->channel;
@@ -433,12 +310,14 @@ static int on_answered(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *
   char qbuf[OP_NAME_MAX];
   const char *qn = nz(m->queue);
   if (qn[0] == '\0') {
-    memcpy(qbuf, c->queue, sizeof qbuf);
+    op_name_get(c, 0, qbuf);
     qn = qbuf;
   }
   op_wait w = {0, 0, 0, ev->interval_start_ms};
   uint64_t qnh;
-  op_qslot *s = slot_get(c, fnv1a_nh(qn, &qnh)); /* answered without queued: a fresh slot */
+  op_qslot *s = op_slot_get(&r, fnv1a_nh(qn, &qnh)); /* answered without queued: a fresh slot */
+  if (s == NULL)
+    return KS_ENOMEM;
   if (!(s->flags & (QS_ANSWERED | QS_ABANDONED))) {
     s->flags |= QS_ANSWERED;
     s->done_ms = t;
@@ -451,12 +330,14 @@ static int on_answered(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *
       s->flags |= QS_WAIT_PENDING;
     }
   }
-  name_set(c->queue, &c->queue_nh, qn, qnh);
+  if (op_name_set(&r, 0, qn, qnh) != 0)
+    return KS_ENOMEM;
   int leg_answer = 0;
   if (agent[0]) {
     uint64_t anh;
-    op_leg *l = leg_get(c, fnv1a_nh(agent, &anh));
-    name_set(c->agent, &c->agent_nh, agent, anh);
+    op_leg *l = op_leg_get(&r, fnv1a_nh(agent, &anh));
+    if (l == NULL || op_name_set(&r, 1, agent, anh) != 0)
+      return KS_ENOMEM;
     if (!(l->flags & (L_ANSWERED | L_HANDLED))) {
       l->flags |= L_ANSWERED;
       l->answered_ms = t;
@@ -487,14 +368,15 @@ static int on_abandoned(op_plugin *p, ks_task *task, const ks_event *ev, ks_key 
   int stage = m->contact_abandoned ? (int)m->contact_abandoned->stage : 0;
   if (stage == KPISTREAM__V1__ABANDON_STAGE__ABANDON_IN_IVR)
     return 0; /* never an abandon */
-  op_contact *c = contact_fetch(p, task, ck, m);
+  op_cref r;
+  op_contact *c = op_contact_fetch(&r, p, task, ck, m);
   if (c == NULL)
     return KS_ENOMEM;
   const int channel = m->channel ? (int)m->channel : c->channel;
   char qbuf[OP_NAME_MAX];
   const char *qn = nz(m->queue);
   if (qn[0] == '\0') {
-    memcpy(qbuf, c->queue, sizeof qbuf);
+    op_name_get(c, 0, qbuf);
     qn = qbuf;
   }
   /* Stage unspecified and no queue known: the contact never reached a
@@ -502,7 +384,9 @@ static int on_abandoned(op_plugin *p, ks_task *task, const ks_event *ev, ks_key 
   if (stage == KPISTREAM__V1__ABANDON_STAGE__ABANDON_STAGE_UNSPECIFIED && qn[0] == '\0')
     return 0;
   uint64_t qnh;
-  op_qslot *s = slot_get(c, fnv1a_nh(qn, &qnh));
+  op_qslot *s = op_slot_get(&r, fnv1a_nh(qn, &qnh));
+  if (s == NULL)
+    return KS_ENOMEM;
   if (s->flags & (QS_ANSWERED | QS_ABANDONED))
     return 0; /* duplicate, or an abandon after the answer: not an abandon */
   s->flags |= QS_ABANDONED;
@@ -515,7 +399,8 @@ static int on_abandoned(op_plugin *p, ks_task *task, const ks_event *ev, ks_key 
   } else {
     s->flags |= QS_WAIT_PENDING;
   }
-  name_set(c->queue, &c->queue_nh, qn, qnh);
+  if (op_name_set(&r, 0, qn, qnh) != 0)
+    return KS_ENOMEM;
   /* c is not used past this point */
 
   ks_key dk;
@@ -541,7 +426,8 @@ static int on_first(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck,
     if (m->channel == KPISTREAM__V1__CHANNEL__CHANNEL_VOICE)
       return 0;
   }
-  op_contact *c = contact_fetch(p, task, ck, m);
+  op_cref r;
+  op_contact *c = op_contact_fetch(&r, p, task, ck, m);
   if (c == NULL)
     return KS_ENOMEM;
   const int channel = m->channel ? (int)m->channel : c->channel;
@@ -563,7 +449,7 @@ static int on_first(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck,
   char qbuf[OP_NAME_MAX];
   const char *qn = nz(m->queue);
   if (qn[0] == '\0') {
-    memcpy(qbuf, c->queue, sizeof qbuf);
+    op_name_get(c, 0, qbuf);
     qn = qbuf;
   }
   /* c is not used past this point */
@@ -588,16 +474,22 @@ static int on_first(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck,
 static int on_leg_event(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck) {
   const Kpistream__V1__Event *m = ev->msg;
   const int64_t t = ev->time_ms;
-  op_contact *c = contact_fetch(p, task, ck, m);
+  op_cref r;
+  op_contact *c = op_contact_fetch(&r, p, task, ck, m);
   if (c == NULL)
     return KS_ENOMEM;
   /* the acting agent: the event's, else the contact's current one */
+  char abuf[OP_NAME_MAX];
   const char *agent = nz(m->agent_id);
-  if (agent[0] == '\0')
-    agent = c->agent;
+  if (agent[0] == '\0') {
+    op_name_get(c, 1, abuf);
+    agent = abuf;
+  }
   if (agent[0] == '\0')
     return 0;
-  op_leg *l = leg_get(c, fnv1a(agent));
+  op_leg *l = op_leg_get(&r, fnv1a(agent));
+  if (l == NULL)
+    return KS_ENOMEM;
   if (l->flags & L_HANDLED)
     return 0; /* after wrap-up: ignored */
   switch (ev->body) {
@@ -651,22 +543,25 @@ static int on_acw_ended(op_plugin *p, ks_task *task, const ks_event *ev, ks_key 
   const Kpistream__V1__Event *m = ev->msg;
   const int64_t t = ev->time_ms;
 
-  op_contact *c = contact_fetch(p, task, ck, m);
+  op_cref r;
+  op_contact *c = op_contact_fetch(&r, p, task, ck, m);
   if (c == NULL)
     return KS_ENOMEM;
   const int channel = m->channel ? (int)m->channel : c->channel;
   char abuf[OP_NAME_MAX], qbuf[OP_NAME_MAX];
   const char *agent = nz(m->agent_id);
   if (agent[0] == '\0') {
-    memcpy(abuf, c->agent, sizeof abuf);
+    op_name_get(c, 1, abuf);
     agent = abuf;
   }
   const char *qn = nz(m->queue);
   if (qn[0] == '\0') {
-    memcpy(qbuf, c->queue, sizeof qbuf);
+    op_name_get(c, 0, qbuf);
     qn = qbuf;
   }
-  op_leg *l = leg_get(c, fnv1a(agent));
+  op_leg *l = op_leg_get(&r, fnv1a(agent));
+  if (l == NULL)
+    return KS_ENOMEM;
   if (l->flags & L_HANDLED)
     return 0; /* duplicate wrap-up */
   l->flags |= L_HANDLED;
@@ -805,7 +700,11 @@ static int op_init(ks_plugin_ctx *ctx, const ks_host_api *api, void **plugin_dat
       api->table_declare(ctx, "by_queue", KS_TABLE_WINDOWED, sizeof(op_qagg), OP_STATE_VERSION, 0);
   p->by_agent =
       api->table_declare(ctx, "by_agent", KS_TABLE_WINDOWED, sizeof(op_aagg), OP_STATE_VERSION, 0);
-  if (!p->contacts || !p->customers || !p->by_queue || !p->by_agent) {
+  /* declared after the first four, which keep their places in checkpoints */
+  p->contacts_more =
+      api->table_declare(ctx, "contacts_more", KS_TABLE_KEYED, sizeof(op_contact_more),
+                         OP_STATE_VERSION, cfg->contact_ttl_ms);
+  if (!p->contacts || !p->customers || !p->by_queue || !p->by_agent || !p->contacts_more) {
     api->log(ctx, KS_LOG_ERROR, "could not declare the state tables");
     api->free(p);
     return KS_EINVAL;

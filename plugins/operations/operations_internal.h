@@ -1,24 +1,31 @@
 /*
- * operations plugin — internal declarations shared by operations.c and
- * operations_config.c. Not part of the SDK.
+ * operations plugin — internal declarations shared by operations.c,
+ * operations_contact.c, operations_config.c and operations_emit.c. Not part
+ * of the SDK.
  *
  * State layout (all host-owned, fixed-size, pointer-free records):
  *
- *   contacts   KEYED (tenant, contact_id), TTL contact_ttl
- *              queue-side life of a contact: created/queued times, up to
- *              OP_QSLOTS queues it visited (offered/answered/abandoned once
- *              per queue), up to OP_LEGS agent legs (answer, hold, end,
- *              transfer, escalation, wrap-up), first response, first
- *              resolution, customer.
- *   customers  KEYED (tenant, hash(customer_id)[, channel]), TTL fcr.window
- *              last handled contact of the customer (FCR repeat proxy).
- *   by_queue   WINDOWED (tenant, channel, queue): interval aggregates.
- *   by_agent   WINDOWED (tenant, channel, queue, agent): interval aggregates;
- *              channel 0 / queue "" when per_agent rolls them up.
+ *   contacts       KEYED (tenant, contact_id), TTL contact_ttl
+ *                  queue-side life of a contact: created/queued times, the
+ *                  first two queues it visited (offered/answered/abandoned
+ *                  once per queue), the first agent leg (answer, hold, end,
+ *                  transfer, escalation, wrap-up), first response, first
+ *                  resolution, customer, its current queue and agent names.
+ *   customers      KEYED (tenant, hash(customer_id)[, channel]), TTL fcr.window
+ *                  last handled contact of the customer (FCR repeat proxy).
+ *   by_queue       WINDOWED (tenant, channel, queue): interval aggregates.
+ *   by_agent       WINDOWED (tenant, channel, queue, agent): interval
+ *                  aggregates; channel 0 / queue "" when per_agent rolls
+ *                  them up.
+ *   contacts_more  KEYED (tenant, contact_id), TTL contact_ttl
+ *                  queue slots 2-3 and legs 1-2 of a contact that needed
+ *                  them (C_HAS_MORE); fetched with the contact, so both TTLs
+ *                  are renewed together.
  *
- * Record pointers returned by the host are valid only until the next state
- * call on the task, so every handler finishes with one record before asking
- * for the next (contact, then customer, then windows).
+ * The host's records never move: a pointer it returns stays valid until that
+ * record is removed or expires, and expiry runs only between callbacks, so a
+ * handler may hold the contact while it fetches its more-record or a window
+ * record.
  */
 #ifndef KS_OPERATIONS_INTERNAL_H
 #define KS_OPERATIONS_INTERNAL_H
@@ -75,6 +82,7 @@ typedef struct op_plugin {
   ks_table *customers;
   ks_table *by_queue;
   ks_table *by_agent;
+  ks_table *contacts_more;
 } op_plugin;
 
 /* Parse and validate every configuration key; logs and returns KS_EINVAL on
@@ -120,8 +128,8 @@ typedef struct op_qslot {
 #define L_HANDLED          0x100u
 
 /* One agent's part in a contact (a "leg"): answer, hold, end, transfer,
- * escalation, wrap-up. Kept inside the contact record so that an agent event
- * costs one state lookup. */
+ * escalation, wrap-up. The first leg is kept inside the contact record, so
+ * an agent event of a one-agent contact costs one state lookup. */
 typedef struct op_leg {
   uint64_t agent_hash; /* FNV-1a of the agent id */
   int64_t answered_ms;
@@ -142,15 +150,18 @@ typedef struct op_leg {
 #define C_RES_DONE     0x020u
 #define C_RES_PENDING  0x040u
 #define C_FCR_COUNTED  0x080u
+#define C_HAS_MORE     0x100u /* the contact has an op_contact_more */
 
 /*
- * The contact, laid out by cache line (the host starts records of 128 bytes
- * or more on a line): line 0 holds what every event reads, line 1 the first
- * two queue slots, line 2 the first leg; later slots and legs and the names
- * follow and are read only by contacts that need them. Slots and legs are
- * used in index order (n_slots, n_legs count them), so lookups never read
- * unused ones. The names are copies for events that omit them; their hashes
- * in line 0 spare reading them when an event repeats the stored name.
+ * The contact (320 bytes), laid out by cache line (the host starts records
+ * of 128 bytes or more on a line): line 0 holds what every event reads,
+ * line 1 the first two queue slots, line 2 the first leg, lines 3-4 the
+ * names of the current queue and agent (copies for events that omit them;
+ * their hashes in line 0 spare reading them when an event repeats the
+ * stored name). Later slots and legs live in the contact's op_contact_more,
+ * which exists only for contacts that needed them (C_HAS_MORE). Slots and
+ * legs are used in index order (n_slots, n_legs count them), so lookups
+ * never read unused ones.
  */
 typedef struct op_contact {
   /* line 0 */
@@ -164,22 +175,25 @@ typedef struct op_contact {
   uint64_t customer_hash;
   int64_t created_ms;
   int64_t first_queued_ms;
-  uint64_t queue_nh; /* name hash of queue[] (see name_hash in operations.c) */
-  uint64_t agent_nh; /* name hash of agent[] */
+  uint64_t queue_nh; /* name hash of the current queue (0: none) */
+  uint64_t agent_nh; /* name hash of the current agent (0: none) */
   int64_t frt_ms;    /* first public human response */
   /* line 1 */
   op_qslot q01[2]; /* queue slots 0 and 1 */
   /* line 2 */
   op_leg leg0;
   int64_t res_ms; /* first ContactResolved */
-  /* lines 3-5 */
-  op_qslot q23[2]; /* queue slots 2 and 3 */
-  op_leg leg12[2]; /* legs 1 and 2 */
-  int64_t pad2[2];
-  /* lines 6-7 */
+  /* lines 3-4 */
   char queue[OP_NAME_MAX]; /* current queue, for events that omit it */
   char agent[OP_NAME_MAX]; /* current agent, for events that omit it */
 } op_contact;
+
+/* Queue slots 2-3 and legs 1-2 of a contact (same key, same TTL). */
+typedef struct op_contact_more {
+  op_qslot q23[2]; /* queue slots 2 and 3 */
+  op_leg leg12[2]; /* legs 1 and 2 */
+  int64_t pad[2];
+} op_contact_more;
 
 typedef struct op_customer {
   int64_t last_handled_ms;
@@ -237,10 +251,75 @@ typedef struct op_aagg {
   int64_t transferred;
 } op_aagg;
 
+#define FNV_OFFSET UINT64_C(0xcbf29ce484222325)
+#define FNV_PRIME  UINT64_C(0x100000001b3)
+
+static inline uint64_t fnv1a(const char *s) {
+  uint64_t h = FNV_OFFSET;
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    h ^= *p;
+    h *= FNV_PRIME;
+  }
+  return h;
+}
+
+/* FNV-1a of s; *nh gets its name hash: the FNV-1a of the part a name record
+ * keeps (OP_NAME_MAX - 1 bytes) xor that of "", so "" (a zeroed record) is 0. */
+static inline uint64_t fnv1a_nh(const char *s, uint64_t *nh) {
+  uint64_t h = FNV_OFFSET, kept = 0;
+  size_t n = 0;
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++, n++) {
+    if (n == OP_NAME_MAX - 1)
+      kept = h;
+    h ^= *p;
+    h *= FNV_PRIME;
+  }
+  *nh = (n < OP_NAME_MAX ? h : kept) ^ FNV_OFFSET;
+  return h;
+}
+
 /* Email and chat: first response and resolution apply. */
 static inline int is_text_channel(int ch) {
   return ch == KPISTREAM__V1__CHANNEL__CHANNEL_EMAIL || ch == KPISTREAM__V1__CHANNEL__CHANNEL_CHAT;
 }
+
+/* ---- the contact's records (operations_contact.c) ------------------------ */
+
+/* A contact being handled: where its records are. more is NULL until the
+ * contact has one (fetched with the contact when C_HAS_MORE, else created
+ * when a third queue slot or a second leg is needed). */
+typedef struct op_cref {
+  op_plugin *p;
+  ks_task *task;
+  const ks_key *ck; /* the contact's key (also the more-record's) */
+  op_contact *c;
+  op_contact_more *more;
+} op_cref;
+
+/* Fetch (create when new) the contact of key ck into r, with its
+ * more-record when it has one, noting what the event says about it
+ * (channel, customer). Returns r->c, or NULL when out of state memory. */
+op_contact *op_contact_fetch(op_cref *r, op_plugin *p, ks_task *task, const ks_key *ck,
+                             const Kpistream__V1__Event *m);
+
+/* The slot of queue hash h; a new one replaces the oldest when all are used.
+ * NULL only when a needed more-record cannot be had (out of state memory). */
+op_qslot *op_slot_get(op_cref *r, uint64_t h);
+
+/* The leg of agent hash ah; a new one takes the first unused slot, else
+ * replaces the oldest handled leg, else the oldest leg. NULL as op_slot_get. */
+op_leg *op_leg_get(op_cref *r, uint64_t ah);
+
+/* Make name (with name hash nh from fnv1a_nh) the contact's current queue
+ * (agent = 0) or agent (agent = 1): when the hash differs from the stored
+ * one, copies the name (cut at OP_NAME_MAX - 1 bytes) and its hash into the
+ * contact. Equal hashes are taken as equal names, as queue slots and legs
+ * do. Returns 0. */
+int op_name_set(op_cref *r, int agent, const char *name, uint64_t nh);
+
+/* Copy the contact's current queue (agent = 0) or agent (agent = 1) name
+ * into buf (OP_NAME_MAX bytes); "" when it has none. */
+void op_name_get(const op_contact *c, int agent, char *buf);
 
 /* operations_emit.c: the interval close (results). */
 int op_on_interval_close(void *data, ks_task *task, const ks_interval *iv);

@@ -41,12 +41,12 @@ stats_interval: 0s
 YAML
 }
 config ref kpi.ref.operations 0 > "$WORK/ref.yaml"
-config tight kpi.operations 256KiB > "$WORK/tight.yaml"
+config tight kpi.operations 64KiB > "$WORK/tight.yaml"
 for run in ref tight; do
   timeout 200 "$KPISTREAM" run -c "$WORK/$run.yaml" --bootstrap-file "$WORK/bootstrap" --until-eof \
     > "$WORK/$run.log" 2>&1 || { tail -20 "$WORK/$run.log"; e2e_fail "$run run failed"; }
 done
-hits=$(grep -c "over state.memory_budget 262144: paused" "$WORK/tight.log" || true)
+hits=$(grep -c "over state.memory_budget 65536: paused" "$WORK/tight.log" || true)
 resumes=$(grep -c "resum" "$WORK/tight.log" || true)
 [ "$hits" -ge 1 ] || { tail -20 "$WORK/tight.log"; e2e_fail "the budget was never hit"; }
 [ "$resumes" -ge 1 ] || e2e_fail "paused partitions were never resumed"
@@ -60,5 +60,5 @@ if ! cmp -s "$WORK/ref.latest" "$WORK/tight.latest"; then
   e2e_fail "results under a memory budget differ from the unbounded run"
 fi
 events=$(sed -n 's/.*stopped: events \([0-9]*\),.*/\1/p' "$WORK/tight.log")
-echo "events $events, budget 256 KiB hit $hits times, resumed $resumes times," \
+echo "events $events, budget 64 KiB hit $hits times, resumed $resumes times," \
   "results $(wc -l < "$WORK/ref.latest") identical to the unbounded run"

@@ -1,0 +1,406 @@
+/*
+ * test_operations_more — the operations plugin's split contact state: a
+ * contact's third and fourth queue and second and third agent leg live in a
+ * second record (table contacts_more); the names of its current queue and
+ * agent stay in the contact for events that omit them. Driven through the real engine like
+ * test_operations.c; every expected number is worked out by hand in the
+ * comments.
+ *
+ * Times: EB_T0 is 2026-11-23T00:00:00Z, aligned to 15 minutes; I(k) is the
+ * k-th 15-minute interval from there. S(s) = EB_T0 + s seconds.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "engine.h"
+#include "event_builder.h"
+#include "kpistream/v1/result.pb-c.h"
+
+#define PLUGIN KS_TEST_PLUGIN_DIR "/kpi_operations.so"
+#define IV_MS  EB_MIN(15)
+#define I(k)   (EB_T0 + (int64_t)(k)*IV_MS)
+#define S(s)   (EB_T0 + EB_SEC(s))
+#define VOICE  KPISTREAM__V1__CHANNEL__CHANNEL_VOICE
+
+/* ---- result collection ------------------------------------------------------ */
+
+typedef struct got {
+  char key[256];
+  char metric[48];
+  int channel;
+  char queue[80];
+  char agent[80];
+  int64_t start;
+  int has_value;
+  double value, num, den;
+  int64_t count;
+} got;
+
+typedef struct fx {
+  ks_engine *e;
+  got *res;
+  size_t n, cap;
+} fx;
+
+static int sink(void *ud, const char *topic, const void *key, size_t keylen, const void *value,
+                size_t valuelen, const ks_result *r) {
+  (void)r;
+  (void)key;
+  (void)keylen;
+  fx *f = ud;
+  assert_string_equal(topic, "kpi.operations");
+  Kpistream__V1__MetricResult *m = kpistream__v1__metric_result__unpack(NULL, valuelen, value);
+  assert_non_null(m);
+  if (f->n == f->cap) {
+    f->cap = f->cap ? f->cap * 2 : 256;
+    f->res = realloc(f->res, f->cap * sizeof *f->res);
+    assert_non_null(f->res);
+  }
+  got *g = &f->res[f->n++];
+  memset(g, 0, sizeof *g);
+  snprintf(g->key, sizeof g->key, "%s", m->key);
+  snprintf(g->metric, sizeof g->metric, "%s", m->metric);
+  g->channel = m->channel;
+  snprintf(g->queue, sizeof g->queue, "%s", m->queue);
+  snprintf(g->agent, sizeof g->agent, "%s", m->agent_id);
+  g->start = m->interval_start_ms;
+  g->has_value = m->result_case == KPISTREAM__V1__METRIC_RESULT__RESULT_VALUE;
+  g->value = m->value;
+  g->num = m->numerator;
+  g->den = m->denominator;
+  g->count = m->count;
+  kpistream__v1__metric_result__free_unpacked(m, NULL);
+  return 0;
+}
+
+static const char *const topics[] = {"events"};
+
+/* An engine with the operations plugin (15-minute intervals); task 0 is
+ * opened unless the caller restores it from a snapshot. */
+static void fx_init(fx *f, const ks_kv *kv, size_t n, int open_task) {
+  memset(f, 0, sizeof *f);
+  ks_engine_options o = {0};
+  o.interval_ms = IV_MS;
+  o.topics = topics;
+  o.n_topics = 1;
+  o.sink = sink;
+  o.sink_ud = f;
+  o.log_level = KS_LOG_WARN;
+  char err[512];
+  assert_int_equal(ks_engine_new(&f->e, &o, err, sizeof err), 0);
+  if (ks_engine_add_plugin(f->e, PLUGIN, NULL, kv, n, err, sizeof err) != 0)
+    fail_msg("add_plugin: %s", err);
+  if (open_task)
+    assert_int_equal(ks_engine_task_open(f->e, 0), 0);
+}
+
+static void fx_free(fx *f) {
+  ks_engine_free(f->e);
+  free(f->res);
+  memset(f, 0, sizeof *f);
+}
+
+static void flush(fx *f) {
+  assert_int_equal(ks_engine_flush_all(f->e), 0);
+  ks_engine_stats st;
+  ks_engine_get_stats(f->e, &st);
+  assert_int_equal(st.plugin_errors, 0);
+}
+
+static const got *find(const fx *f, const char *metric, const char *queue, const char *agent,
+                       int64_t start) {
+  const got *hit = NULL;
+  for (size_t i = 0; i < f->n; i++) {
+    const got *g = &f->res[i];
+    if (strcmp(g->metric, metric) == 0 && strcmp(g->queue, queue) == 0 &&
+        strcmp(g->agent, agent ? agent : "") == 0 && g->start == start) {
+      if (hit)
+        fail_msg("%s %s/%s emitted twice", metric, queue, agent ? agent : "");
+      hit = g;
+    }
+  }
+  return hit;
+}
+
+/* want: the value, or NAN for "no value" (null result). */
+static void expect_at(const fx *f, const char *metric, const char *queue, const char *agent,
+                      int64_t start, double want, const char *file, int line) {
+  const got *g = find(f, metric, queue, agent, start);
+  if (g == NULL) {
+    print_error("%s:%d: no result %s queue='%s' agent='%s'\n", file, line, metric, queue,
+                agent ? agent : "");
+    _fail(file, line);
+  }
+  int ok = isnan(want) ? !g->has_value
+                       : g->has_value && fabs(g->value - want) <= 1e-9 * fmax(1.0, fabs(want));
+  if (!ok) {
+    print_error("%s:%d: %s %s/%s: want %.9g, got %s%.9g\n", file, line, metric, queue,
+                agent ? agent : "", want, g->has_value ? "" : "null ", g->value);
+    _fail(file, line);
+  }
+}
+
+#define EXPECT(f, m, q, iv, v)        expect_at(f, m, q, NULL, iv, v, __FILE__, __LINE__)
+#define EXPECT_A(f, m, ag, iv, v)     expect_at(f, m, "", ag, iv, v, __FILE__, __LINE__)
+#define EXPECT_QA(f, m, q, ag, iv, v) expect_at(f, m, q, ag, iv, v, __FILE__, __LINE__)
+
+/* ---- four queues, three legs, then events that omit the names ------------- */
+
+/*
+ * Voice contact c1 (customer u1), all in I(0):
+ *   q1 queued 0, answered 10 by a1 (wait 10)     slot 0, leg 0 (contact)
+ *   a1 transfers at 40 (ends a1's talk: 30), a1's wrap-up ends 60 naming q1
+ *        and a1: talk 30, acw 20, handle 50, transferred; the contact's
+ *        FCR is counted here (u1, no earlier contact: no repeat)
+ *   q2 queued 41, answered 50 by a2 (wait 9)     slot 1, leg 1 (more)
+ *   a2 transfers at 100 (talk 50), wrap-up ends 110 naming q2 and a2:
+ *        acw 10, handle 60, transferred
+ *   q3 queued 101                                slot 2 (more)
+ *   q4 queued 131, never answered                slot 3 (more)
+ *   q3 answered 141 by a3 (wait 40)              slot 2, leg 2 (more)
+ * From here on no event names a queue or agent: the contact's current ones
+ * (q3, a3), kept in the contact, take them:
+ *   hold 150..170 (20), escalated 180, ended 200, wrap-up ends 230:
+ *   a3 talk = 200 - 141 - 20 = 39, hold 20, acw 30, handle 89, escalated.
+ * A duplicate of a2's wrap-up (naming q2, a2) at 235 finds a2's handled leg
+ * and is ignored.
+ */
+static void feed_four_queues_head(ks_engine *e) {
+  assert_int_equal(eb_queued(e, S(0), VOICE, "q1", "c1", "u1"), KS_PROCESSED);
+  assert_int_equal(eb_answered(e, S(10), VOICE, "q1", "c1", "a1"), KS_PROCESSED);
+  assert_int_equal(eb_transferred(e, S(40), VOICE, "q1", "c1", "a1", "q2"), KS_PROCESSED);
+  assert_int_equal(eb_queued(e, S(41), VOICE, "q2", "c1", "u1"), KS_PROCESSED);
+  assert_int_equal(eb_answered(e, S(50), VOICE, "q2", "c1", "a2"), KS_PROCESSED);
+  assert_int_equal(eb_acw_ended(e, S(60), VOICE, "q1", "c1", "a1", "", 0), KS_PROCESSED);
+  assert_int_equal(eb_transferred(e, S(100), VOICE, "q2", "c1", "a2", "q3"), KS_PROCESSED);
+  assert_int_equal(eb_queued(e, S(101), VOICE, "q3", "c1", "u1"), KS_PROCESSED);
+  assert_int_equal(eb_acw_ended(e, S(110), VOICE, "q2", "c1", "a2", "", 0), KS_PROCESSED);
+  assert_int_equal(eb_queued(e, S(131), VOICE, "q4", "c1", "u1"), KS_PROCESSED);
+  assert_int_equal(eb_answered(e, S(141), VOICE, "q3", "c1", "a3"), KS_PROCESSED);
+}
+
+static void feed_four_queues_tail(ks_engine *e) {
+  assert_int_equal(eb_hold(e, S(150), VOICE, NULL, "c1", NULL, 1), KS_PROCESSED);
+  assert_int_equal(eb_hold(e, S(170), VOICE, NULL, "c1", NULL, 0), KS_PROCESSED);
+  assert_int_equal(eb_escalated(e, S(180), VOICE, NULL, "c1", NULL), KS_PROCESSED);
+  assert_int_equal(eb_ended(e, S(200), VOICE, NULL, "c1", NULL), KS_PROCESSED);
+  assert_int_equal(eb_acw_ended(e, S(230), VOICE, NULL, "c1", NULL, "", 0), KS_PROCESSED);
+  assert_int_equal(eb_acw_ended(e, S(235), VOICE, "q2", "c1", "a2", "", 0), KS_PROCESSED);
+}
+
+static void check_four_queues(const fx *f) {
+  const int64_t i0 = I(0);
+  const char *q[] = {"q1", "q2", "q3", "q4"};
+  const double offered[] = {1, 1, 1, 1}, answered[] = {1, 1, 1, 0}, handled[] = {1, 1, 1, 0};
+  for (int i = 0; i < 4; i++) {
+    EXPECT(f, "offered", q[i], i0, offered[i]);
+    EXPECT(f, "answered", q[i], i0, answered[i]);
+    EXPECT(f, "handled", q[i], i0, handled[i]);
+  }
+  EXPECT(f, "asa", "q1", i0, 10);
+  EXPECT(f, "asa", "q2", i0, 9);
+  EXPECT(f, "asa", "q3", i0, 40);
+  EXPECT(f, "asa", "q4", i0, NAN);
+  EXPECT(f, "aht", "q1", i0, 50);
+  EXPECT(f, "aht", "q2", i0, 60);
+  EXPECT(f, "aht", "q3", i0, 89);
+  EXPECT(f, "aht", "q4", i0, NAN);
+  EXPECT(f, "avg_talk", "q3", i0, 39);
+  EXPECT(f, "avg_hold", "q3", i0, 20);
+  EXPECT(f, "avg_acw", "q3", i0, 30);
+  EXPECT(f, "transfer_rate", "q1", i0, 1);
+  EXPECT(f, "transfer_rate", "q2", i0, 1);
+  EXPECT(f, "transfer_rate", "q3", i0, 0);
+  EXPECT(f, "escalation_rate", "q3", i0, 1);
+  EXPECT(f, "fcr", "q1", i0, 1); /* counted once, at the first wrap-up */
+  EXPECT(f, "fcr", "q3", i0, NAN);
+  EXPECT_A(f, "answered", "a1", i0, 1);
+  EXPECT_A(f, "answered", "a2", i0, 1);
+  EXPECT_A(f, "answered", "a3", i0, 1);
+  EXPECT_A(f, "aht", "a1", i0, 50);
+  EXPECT_A(f, "aht", "a2", i0, 60);
+  EXPECT_A(f, "aht", "a3", i0, 89);
+  EXPECT_A(f, "avg_hold", "a3", i0, 20);
+  EXPECT_A(f, "transfer_rate", "a1", i0, 1);
+  EXPECT_A(f, "transfer_rate", "a3", i0, 0);
+  /* nothing fell back to an empty queue name */
+  assert_null(find(f, "handled", "", NULL, i0));
+}
+
+static void test_four_queues_three_legs_omitted_names(void **state) {
+  (void)state;
+  fx f;
+  fx_init(&f, NULL, 0, 1);
+  feed_four_queues_head(f.e);
+  feed_four_queues_tail(f.e);
+  flush(&f);
+  check_four_queues(&f);
+  fx_free(&f);
+}
+
+/* The same contact cut after a3's answer (its more-record and the names are
+ * in state), checkpointed, thrown away and restored into a fresh engine:
+ * the same results as the uninterrupted run, value for value. */
+static void test_four_queues_checkpoint(void **state) {
+  (void)state;
+  fx ref, a, b;
+  fx_init(&ref, NULL, 0, 1);
+  feed_four_queues_head(ref.e);
+  feed_four_queues_tail(ref.e);
+  flush(&ref);
+
+  fx_init(&a, NULL, 0, 1);
+  feed_four_queues_head(a.e);
+  uint8_t *snap = NULL;
+  size_t len = 0;
+  assert_int_equal(ks_engine_snapshot(a.e, 0, 0, &snap, &len), 0);
+  assert_int_equal(a.n, 0); /* I(0) is still open */
+  fx_free(&a);
+
+  fx_init(&b, NULL, 0, 0);
+  char err[512];
+  if (ks_engine_restore(b.e, 0, 0, snap, len, err, sizeof err) != 0)
+    fail_msg("restore: %s", err);
+  free(snap);
+  feed_four_queues_tail(b.e);
+  flush(&b);
+  check_four_queues(&b);
+  assert_int_equal(b.n, ref.n);
+  for (size_t i = 0; i < ref.n; i++) {
+    assert_string_equal(b.res[i].key, ref.res[i].key);
+    assert_int_equal(b.res[i].has_value, ref.res[i].has_value);
+    assert_true(b.res[i].num == ref.res[i].num && b.res[i].den == ref.res[i].den);
+    assert_int_equal(b.res[i].count, ref.res[i].count);
+  }
+  fx_free(&b);
+  fx_free(&ref);
+}
+
+/* ---- long names omitted later ------------------------------------------------ */
+
+/*
+ * Queue and agent ids of 70 bytes; the contact keeps their first 63.
+ * c1: queued 0 in LQ, answered 10 by LA (the full ids: leg hash of LA),
+ * a second agent a2 answers at 20 (leg 1, in the more-record), ended 70
+ * and wrap-up 100 omit queue and agent: the contact's current agent is a2
+ * (the last answer), its queue LQ cut to 63 bytes: a2's leg is handled
+ * (talk 70 - 20 = 50, acw 30, handle 80) under queue KQ (the cut name).
+ * c2: queued 200 in LQ, answered 210 by LA, ended 270 and wrap-up 300
+ * omit both: the agent falls back to LA cut (KA), whose hash differs from
+ * the full id's, so a new leg without an answer is handled: talk 0, acw 30,
+ * handle 30, per agent under KA; LA keeps its answer.
+ */
+static void test_long_names_omitted(void **state) {
+  (void)state;
+  char lq[71], la[71], kq[64], ka[64];
+  memset(lq, 'q', 70);
+  lq[70] = '\0';
+  memset(la, 'a', 70);
+  la[70] = '\0';
+  memcpy(kq, lq, 63);
+  kq[63] = '\0';
+  memcpy(ka, la, 63);
+  ka[63] = '\0';
+  fx f;
+  const ks_kv kv[] = {{"per_agent", "queue"}};
+  fx_init(&f, kv, 1, 1);
+  eb_queued(f.e, S(0), VOICE, lq, "c1", "u1");
+  eb_answered(f.e, S(10), VOICE, lq, "c1", la);
+  eb_answered(f.e, S(20), VOICE, lq, "c1", "a2");
+  eb_ended(f.e, S(70), VOICE, NULL, "c1", NULL);
+  eb_acw_ended(f.e, S(100), VOICE, NULL, "c1", NULL, "", 0);
+  eb_queued(f.e, S(200), VOICE, lq, "c2", "u2");
+  eb_answered(f.e, S(210), VOICE, lq, "c2", la);
+  eb_ended(f.e, S(270), VOICE, NULL, "c2", NULL);
+  eb_acw_ended(f.e, S(300), VOICE, NULL, "c2", NULL, "", 0);
+  flush(&f);
+  const int64_t i0 = I(0);
+  /* the events that name the queue count under the full id */
+  EXPECT(&f, "offered", lq, i0, 2);
+  EXPECT(&f, "answered", lq, i0, 2);
+  EXPECT(&f, "asa", lq, i0, 10); /* (10 + 10) / 2 */
+  EXPECT(&f, "handled", lq, i0, 0);
+  /* the wrap-ups that omit it under the cut one */
+  EXPECT(&f, "handled", kq, i0, 2);
+  EXPECT(&f, "aht", kq, i0, 55);      /* (80 + 30) / 2 */
+  EXPECT(&f, "avg_talk", kq, i0, 25); /* (50 + 0) / 2 */
+  EXPECT(&f, "avg_acw", kq, i0, 30);
+  EXPECT_QA(&f, "answered", lq, la, i0, 2);
+  EXPECT_QA(&f, "answered", lq, "a2", i0, 1);
+  EXPECT_QA(&f, "aht", kq, "a2", i0, 80);
+  EXPECT_QA(&f, "aht", kq, ka, i0, 30);
+  assert_null(find(&f, "aht", kq, la, i0));
+  fx_free(&f);
+}
+
+/* ---- the more-record lives as long as its contact ------------------------------ */
+
+/*
+ * contact_ttl 10 minutes. c1 (voice): q1 queued 0, answered 10 by a1, a1
+ * transfers at 60 and wraps up at 90 (q1: handle 50 + 30 = 80); queued in
+ * q2 at 61 and in q3 at 120 (slot 2: the more-record is made at 120).
+ * Then only a1's leg (in the contact record) hears from it: hold events at
+ * 480, 960 and 1440 s (ignored after a1's wrap-up, but they touch the
+ * contact), each within 10 minutes of the one before. At 1500 s a2
+ * answers in q3: 1380 s after the more-record was last written, yet it is
+ * still there, with q3's entry time: wait 1380 s, in I(1). a2 ends at 1560
+ * and wraps up at 1600 without naming queue or agent: q3 handled, talk 60,
+ * acw 40, handle 100.
+ * c2: queued in r1, r2, r3 at 0, 5, 10 (more-record made at 10), then
+ * nothing for 1490 s: both records are forgotten, so r3's answer at 1500
+ * is a fresh contact's, with no known wait.
+ */
+static void test_more_record_kept_with_contact(void **state) {
+  (void)state;
+  fx f;
+  const ks_kv kv[] = {{"contact_ttl", "10m"}};
+  fx_init(&f, kv, 1, 1);
+  eb_queued(f.e, S(0), VOICE, "q1", "c1", "u1");
+  eb_queued(f.e, S(0), VOICE, "r1", "c2", "u2");
+  eb_queued(f.e, S(5), VOICE, "r2", "c2", "u2");
+  eb_queued(f.e, S(10), VOICE, "r3", "c2", "u2");
+  eb_answered(f.e, S(10), VOICE, "q1", "c1", "a1");
+  eb_transferred(f.e, S(60), VOICE, "q1", "c1", "a1", "q2");
+  eb_queued(f.e, S(61), VOICE, "q2", "c1", "u1");
+  eb_acw_ended(f.e, S(90), VOICE, "q1", "c1", "a1", "", 0);
+  eb_queued(f.e, S(120), VOICE, "q3", "c1", "u1");
+  for (int t = 480; t <= 1440; t += 480)
+    assert_int_equal(eb_hold(f.e, S(t), VOICE, NULL, "c1", "a1", 1), KS_PROCESSED);
+  eb_answered(f.e, S(1500), VOICE, "q3", "c1", "a2");
+  eb_answered(f.e, S(1500), VOICE, "r3", "c2", "a3");
+  eb_ended(f.e, S(1560), VOICE, NULL, "c1", NULL);
+  eb_acw_ended(f.e, S(1600), VOICE, NULL, "c1", NULL, "", 0);
+  flush(&f);
+  EXPECT(&f, "offered", "q3", I(0), 1);
+  EXPECT(&f, "aht", "q1", I(0), 80);
+  EXPECT(&f, "answered", "q3", I(1), 1);
+  EXPECT(&f, "asa", "q3", I(1), 1380);
+  EXPECT(&f, "longest_wait", "q3", I(1), 1380);
+  EXPECT(&f, "handled", "q3", I(1), 1);
+  EXPECT(&f, "aht", "q3", I(1), 100);
+  EXPECT(&f, "avg_talk", "q3", I(1), 60);
+  EXPECT_A(&f, "aht", "a2", I(1), 100);
+  /* c2 was forgotten: r3's answer has no known wait */
+  EXPECT(&f, "offered", "r3", I(0), 1);
+  EXPECT(&f, "answered", "r3", I(1), 1);
+  EXPECT(&f, "asa", "r3", I(1), NAN);
+  fx_free(&f);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_four_queues_three_legs_omitted_names),
+      cmocka_unit_test(test_four_queues_checkpoint),
+      cmocka_unit_test(test_long_names_omitted),
+      cmocka_unit_test(test_more_record_kept_with_contact),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
