@@ -8,10 +8,12 @@
 #include <unistd.h>
 
 #include "kafka_conf.h"
+#include "log.h"
 
 #define KS_BATCH              1024
 #define KS_BATCHES_PER_WAKEUP 16
 #define KS_CLOSE_DEADLINE_MS  10000
+#define KS_CLOSE_ASSIGN_MS    5000u
 
 struct ks_consumer {
   rd_kafka_t *rk;
@@ -22,22 +24,45 @@ struct ks_consumer {
   uv_timer_t timer;
   int handles_active;
   int closed;
+  int log_level;
+  /* the close runs on its own thread (see ks_consumer_close) */
+  uv_mutex_t close_mu;
+  uv_cond_t close_cv;
+  int close_done;        /* under close_mu */
+  uint64_t assign_since; /* under close_mu: uv_hrtime() of a close-time assign, 0 if none */
+  int close_stuck;       /* librdkafka never returned: the handle is abandoned */
   ks_consumer_handlers h;
   void *ud;
   rd_kafka_message_t *msgs[KS_BATCH];
 };
 
+/* rd_kafka_assign, timed while closing (see ks_consumer_close). */
+static void assign(ks_consumer *c, rd_kafka_topic_partition_list_t *parts) {
+  if (c->closed) {
+    uv_mutex_lock(&c->close_mu);
+    c->assign_since = uv_hrtime();
+    uv_mutex_unlock(&c->close_mu);
+  }
+  rd_kafka_assign(c->rk, parts);
+  if (c->closed) {
+    uv_mutex_lock(&c->close_mu);
+    c->assign_since = 0;
+    uv_mutex_unlock(&c->close_mu);
+  }
+}
+
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque) {
+  (void)rk;
   ks_consumer *c = opaque;
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     if (c->h.on_assign)
       c->h.on_assign(c->ud, parts);
-    rd_kafka_assign(rk, parts);
+    assign(c, parts);
   } else {
     if (c->h.on_revoke)
       c->h.on_revoke(c->ud, parts);
-    rd_kafka_assign(rk, NULL);
+    assign(c, NULL);
   }
 }
 
@@ -90,6 +115,7 @@ int ks_consumer_new(ks_consumer **out, uv_loop_t *loop, const ks_kv *const *list
   c->pipefd[0] = c->pipefd[1] = -1;
   c->h = *h;
   c->ud = ud;
+  c->log_level = log_level;
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
   /* Defaults (see docs/configuration.md); the user's lists override them,
    * except the three the processing guarantees depend on, set after. */
@@ -239,14 +265,10 @@ static void stop_handles(ks_consumer *c) {
   c->handles_active = 0;
 }
 
-void ks_consumer_close(ks_consumer *c) {
-  if (c == NULL || c->closed)
-    return;
-  c->closed = 1;
-  stop_handles(c);
-  /* Leave the group in the background and serve the final revoke through
-   * rebalance_cb, but never wait longer than KS_CLOSE_DEADLINE_MS: a broker
-   * that is gone must not keep a stopping process alive. */
+/* Leave the group and serve the final revoke through rebalance_cb, for at
+ * most KS_CLOSE_DEADLINE_MS: a broker that is gone must not keep a stopping
+ * process alive. Runs on the close thread. */
+static void close_serve(ks_consumer *c) {
   rd_kafka_queue_t *cq = rd_kafka_queue_new(c->rk);
   rd_kafka_error_t *err = rd_kafka_consumer_close_queue(c->rk, cq);
   if (err) {
@@ -268,9 +290,66 @@ void ks_consumer_close(ks_consumer *c) {
   rd_kafka_queue_destroy(cq);
 }
 
-void ks_consumer_free(ks_consumer *c) {
-  if (c == NULL)
+static void close_thread(void *arg) {
+  ks_consumer *c = arg;
+  close_serve(c);
+  uv_mutex_lock(&c->close_mu);
+  c->close_done = 1;
+  uv_cond_signal(&c->close_cv);
+  uv_mutex_unlock(&c->close_mu);
+}
+
+/*
+ * librdkafka 2.0.2 can block forever in rd_kafka_assign() called for a
+ * rebalance event served while the consumer closes (librdkafka issue #4884,
+ * seen here when SIGTERM lands during a group rebalance). So the close runs
+ * on a thread of its own while this (the loop) thread waits: for as long as
+ * it makes progress (the revoke handler may checkpoint and deliver for up to
+ * 30 s), but not for an assign blocked more than KS_CLOSE_ASSIGN_MS. Then
+ * the handle is abandoned (ks_consumer_free leaves it to the exiting
+ * process): the revoke handler has already checkpointed and committed, and
+ * the group drops the member after session.timeout.ms.
+ */
+void ks_consumer_close(ks_consumer *c) {
+  if (c == NULL || c->closed)
     return;
+  stop_handles(c);
+  if (uv_mutex_init(&c->close_mu) != 0)
+    return;
+  if (uv_cond_init(&c->close_cv) != 0) {
+    uv_mutex_destroy(&c->close_mu);
+    return;
+  }
+  c->closed = 1;
+  uv_thread_t tid;
+  if (uv_thread_create(&tid, close_thread, c) != 0) {
+    close_serve(c); /* no thread: close here, unbounded as before */
+    uv_cond_destroy(&c->close_cv);
+    uv_mutex_destroy(&c->close_mu);
+    return;
+  }
+  uv_mutex_lock(&c->close_mu);
+  while (!c->close_done &&
+         !(c->assign_since && uv_hrtime() - c->assign_since > KS_CLOSE_ASSIGN_MS * 1000000u))
+    (void)uv_cond_timedwait(&c->close_cv, &c->close_mu, 100 * 1000000u);
+  int done = c->close_done;
+  uv_mutex_unlock(&c->close_mu);
+  if (done) {
+    uv_thread_join(&tid);
+    uv_cond_destroy(&c->close_cv);
+    uv_mutex_destroy(&c->close_mu);
+    return;
+  }
+  c->close_stuck = 1;
+  ks_log(c->log_level, KS_LOG_WARN, "kafka",
+         "consumer close: rd_kafka_assign blocked for %d ms (librdkafka issue #4884); "
+         "leaving without a clean group leave (offsets and checkpoints are already written)",
+         KS_CLOSE_ASSIGN_MS);
+}
+
+void ks_consumer_free(ks_consumer *c) {
+  if (c == NULL || c->close_stuck)
+    return; /* a librdkafka call still holds it: left to the exiting process */
   if (c->q) {
     rd_kafka_queue_io_event_enable(c->q, -1, NULL, 0);
     rd_kafka_queue_destroy(c->q);
