@@ -268,6 +268,7 @@ int ks_engine_task_open(ks_engine *e, int32_t id) {
   t->id = id;
   t->now_ms = KS_NO_TIME;
   t->cur_offset = -1;
+  t->cur_istart = KS_NO_TIME;
   size_t nt = e->opts.n_topics;
   int rc = ks_watermark_init(&t->wm, nt, e->opts.lateness_ms);
   ks_clock_init(&t->clock, e->opts.interval_ms, e->opts.grace_ms, nt);
@@ -557,6 +558,8 @@ static void dispatch(ks_engine *e, ks_task *t, const ks_route *r, const Kpistrea
                  offset};
   t->cur_part = topic_index;
   t->cur_offset = offset;
+  /* on time: ks_engine_process has checked and touched istart's interval */
+  t->cur_istart = only_restatable ? KS_NO_TIME : istart;
   for (size_t i = 0; i < r->n; i++) {
     ks_plugin_ctx *p = r->plugins[i];
     if (only_restatable && !p->restatable)
@@ -573,6 +576,7 @@ static void dispatch(ks_engine *e, ks_task *t, const ks_route *r, const Kpistrea
     }
   }
   t->cur_offset = -1;
+  t->cur_istart = KS_NO_TIME;
 }
 
 /* A late event within the horizon: pass it to the restatable plugins and

@@ -63,6 +63,8 @@ struct ks_task {
   int64_t *next_offset; /* per input topic: last processed offset + 1, or -1 */
   size_t cur_part;      /* input topic of the event being dispatched */
   int64_t cur_offset;   /* its offset, or -1 outside dispatch */
+  int64_t cur_istart;   /* its interval when dispatched on time (open, aligned and already
+                         * touched on the clock), else KS_NO_TIME */
   ks_store **stores;    /* per declared table */
   size_t n_stores;
   ks_retained *retained; /* closed intervals kept for restatement, ascending */

@@ -139,6 +139,10 @@ static void *api_window_get(ks_task *task, ks_table *t, int64_t start, const voi
                             size_t keylen, int create) {
   if (!table_ok(task, t, KS_TABLE_WINDOWED))
     return NULL;
+  if (start == task->cur_istart) { /* the event's own interval: checked and touched */
+    ks_store *s = ks_task_store(task, t);
+    return s ? ks_store_get(s, start, key, keylen, create, task->now_ms) : NULL;
+  }
   ks_engine *e = task->engine;
   if (ks_interval_floor(start, e->opts.interval_ms) != start) {
     ks_engine_log(e, KS_LOG_ERROR, "state", "plugin %s: %lld is not an interval start",

@@ -46,71 +46,65 @@ const char *ks_result_validate(const ks_result *r) {
   return NULL;
 }
 
-typedef struct sbuf {
-  char **buf;
-  size_t *cap;
-  size_t len;
-  int oom;
-} sbuf;
-
-static void sb_put(sbuf *b, const char *s, size_t n) {
-  if (b->oom)
-    return;
-  if (b->len + n + 1 > *b->cap) {
-    size_t nc = *b->cap ? *b->cap : 128;
-    while (b->len + n + 1 > nc)
-      nc *= 2;
-    char *nb = realloc(*b->buf, nc);
-    if (nb == NULL) {
-      b->oom = 1;
-      return;
-    }
-    *b->buf = nb;
-    *b->cap = nc;
+/* The n bytes of s with '|', ',', '=' and '\\' escaped by a backslash (at
+ * most 2n bytes). */
+static inline char *put_escaped(char *p, const char *s, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    if (c == '|' || c == ',' || c == '=' || c == '\\')
+      *p++ = '\\';
+    *p++ = c;
   }
-  memcpy(*b->buf + b->len, s, n);
-  b->len += n;
-  (*b->buf)[b->len] = '\0';
+  return p;
 }
 
-static void sb_str(sbuf *b, const char *s) {
-  sb_put(b, s, strlen(s));
+static inline char *put_raw(char *p, const char *s, size_t n) {
+  memcpy(p, s, n);
+  return p + n;
 }
 
-static void sb_escaped(sbuf *b, const char *s) {
-  if (s == NULL)
-    return;
-  while (*s) {
-    size_t run = strcspn(s, "|,=\\");
-    sb_put(b, s, run);
-    s += run;
-    if (*s) {
-      char esc[2] = {'\\', *s++};
-      sb_put(b, esc, 2);
-    }
-  }
+static inline size_t slen(const char *s) {
+  return s ? strlen(s) : 0;
 }
 
+/* One pass: the lengths first (escaping at most doubles a part), one
+ * capacity check, then the bytes. */
 long ks_result_key(const char *family, const ks_result *r, char **buf, size_t *cap) {
-  sbuf b = {buf, cap, 0, 0};
-  sb_str(&b, family);
-  sb_put(&b, "/", 1);
-  sb_str(&b, r->metric);
-  sb_put(&b, "|", 1);
-  sb_escaped(&b, r->tenant);
-  sb_put(&b, "|", 1);
-  sb_str(&b, ks_channel_name(r->channel));
-  sb_put(&b, "|", 1);
-  sb_escaped(&b, r->queue);
-  sb_put(&b, "|", 1);
-  sb_escaped(&b, r->agent_id);
-  sb_put(&b, "|", 1);
+  const char *channel = ks_channel_name(r->channel);
+  size_t lf = strlen(family), lm = strlen(r->metric), lt = slen(r->tenant), lc = strlen(channel),
+         lq = slen(r->queue), la = slen(r->agent_id);
+  size_t bound = lf + lm + 2 * (lt + lq + la) + lc + 6 + 22 + 1;
+  for (size_t i = 0; i < r->n_labels; i++)
+    bound += 2 + 2 * (slen(r->labels[i].key) + slen(r->labels[i].value));
+  if (bound > *cap) {
+    size_t nc = *cap ? *cap : 128;
+    while (nc < bound)
+      nc *= 2;
+    char *nb = realloc(*buf, nc);
+    if (nb == NULL)
+      return -1;
+    *buf = nb;
+    *cap = nc;
+  }
+  char *p = *buf;
+  p = put_raw(p, family, lf);
+  *p++ = '/';
+  p = put_raw(p, r->metric, lm);
+  *p++ = '|';
+  p = put_escaped(p, r->tenant, lt);
+  *p++ = '|';
+  p = put_raw(p, channel, lc);
+  *p++ = '|';
+  p = put_escaped(p, r->queue, lq);
+  *p++ = '|';
+  p = put_escaped(p, r->agent_id, la);
+  *p++ = '|';
   for (size_t i = 0; i < r->n_labels; i++) {
     if (i)
-      sb_put(&b, ",", 1);
-    sb_escaped(&b, r->labels[i].key);
-    sb_put(&b, "=", 1);
-    sb_escaped(&b, r->labels[i].value);
+      *p++ = ',';
+    p = put_escaped(p, r->labels[i].key, slen(r->labels[i].key));
+    *p++ = '=';
+    p = put_escaped(p, r->labels[i].value, slen(r->labels[i].value));
   }
   char num[24], *q = num + sizeof num;
   uint64_t v = r->interval_start_ms < 0 ? (uint64_t)0 - (uint64_t)r->interval_start_ms
@@ -122,8 +116,9 @@ long ks_result_key(const char *family, const ks_result *r, char **buf, size_t *c
   if (r->interval_start_ms < 0)
     *--q = '-';
   *--q = '|';
-  sb_put(&b, q, (size_t)(num + sizeof num - q));
-  return b.oom ? -1 : (long)b.len;
+  p = put_raw(p, q, (size_t)(num + sizeof num - q));
+  *p = '\0';
+  return (long)(p - *buf);
 }
 
 /* ---- a direct, single-pass MetricResult encoder -------------------------
@@ -141,10 +136,11 @@ static inline uint8_t *put_varint(uint8_t *p, uint64_t v) {
   return p;
 }
 
-static inline uint8_t *put_str(uint8_t *p, unsigned field, const char *s) {
-  if (s == NULL || s[0] == '\0')
+/* A string field of n bytes (n = strlen(s), 0 for NULL: omitted, as
+ * protobuf-c omits proto3 defaults). */
+static inline uint8_t *put_str(uint8_t *p, unsigned field, const char *s, size_t n) {
+  if (n == 0)
     return p;
-  size_t n = strlen(s);
   p = put_varint(p, (uint64_t)field << 3 | 2);
   p = put_varint(p, n);
   memcpy(p, s, n);
@@ -168,18 +164,21 @@ static inline uint8_t *put_double(uint8_t *p, unsigned field, double d, int alwa
   return p + 8;
 }
 
-static inline size_t slen(const char *s) {
-  return s ? strlen(s) : 0;
-}
-
 long ks_result_encode(const char *family, const char *plugin_version, const ks_result *r,
                       const char *key, uint32_t revision, uint8_t **buf, size_t *cap) {
   size_t nl = r->n_labels < 16 ? r->n_labels : 16;
-  size_t bound = 160 + slen(key) + slen(family) + slen(r->metric) + slen(r->tenant) +
-                 slen(r->queue) + slen(r->agent_id) + slen(r->team) + slen(r->unit) +
-                 slen(plugin_version);
-  for (size_t i = 0; i < nl; i++)
-    bound += 16 + slen(r->labels[i].key) + slen(r->labels[i].value);
+  /* every length once: for the bound and for the fields */
+  size_t l_key = slen(key), l_family = slen(family), l_metric = slen(r->metric),
+         l_tenant = slen(r->tenant), l_queue = slen(r->queue), l_agent = slen(r->agent_id),
+         l_team = slen(r->team), l_unit = slen(r->unit), l_version = slen(plugin_version);
+  size_t kl[16], vl[16];
+  size_t bound = 160 + l_key + l_family + l_metric + l_tenant + l_queue + l_agent + l_team +
+                 l_unit + l_version;
+  for (size_t i = 0; i < nl; i++) {
+    kl[i] = slen(r->labels[i].key);
+    vl[i] = slen(r->labels[i].value);
+    bound += 16 + kl[i] + vl[i];
+  }
   if (bound > *cap) {
     size_t nc = *cap ? *cap : 256;
     while (nc < bound)
@@ -191,23 +190,23 @@ long ks_result_encode(const char *family, const char *plugin_version, const ks_r
     *cap = nc;
   }
   uint8_t *p = *buf;
-  p = put_str(p, 1, key);
-  p = put_str(p, 2, family);
-  p = put_str(p, 3, r->metric);
+  p = put_str(p, 1, key, l_key);
+  p = put_str(p, 2, family, l_family);
+  p = put_str(p, 3, r->metric, l_metric);
   p = put_u64(p, 4, (uint64_t)r->interval_start_ms);
   p = put_u64(p, 5, (uint64_t)r->interval_end_ms);
-  p = put_str(p, 6, r->tenant);
+  p = put_str(p, 6, r->tenant, l_tenant);
   p = put_u64(p, 7, (uint64_t)(int64_t)r->channel);
-  p = put_str(p, 8, r->queue);
-  p = put_str(p, 9, r->agent_id);
-  p = put_str(p, 10, r->team);
+  p = put_str(p, 8, r->queue, l_queue);
+  p = put_str(p, 9, r->agent_id, l_agent);
+  p = put_str(p, 10, r->team, l_team);
   for (size_t i = 0; i < nl; i++) {
-    size_t kl = slen(r->labels[i].key), vl = slen(r->labels[i].value);
-    size_t inner = (kl ? 1 + (kl < 128 ? 1 : 2) + kl : 0) + (vl ? 1 + (vl < 128 ? 1 : 2) + vl : 0);
+    size_t inner = (kl[i] ? 1 + (kl[i] < 128 ? 1 : 2) + kl[i] : 0) +
+                   (vl[i] ? 1 + (vl[i] < 128 ? 1 : 2) + vl[i] : 0);
     *p++ = 11 << 3 | 2;
     p = put_varint(p, inner);
-    p = put_str(p, 1, r->labels[i].key);
-    p = put_str(p, 2, r->labels[i].value);
+    p = put_str(p, 1, r->labels[i].key, kl[i]);
+    p = put_str(p, 2, r->labels[i].value, vl[i]);
   }
   if (r->aggregation == KS_AGG_RATIO) {
     if (r->denominator != 0.0)
@@ -219,8 +218,8 @@ long ks_result_encode(const char *family, const char *plugin_version, const ks_r
   p = put_double(p, 14, r->denominator, 0);
   p = put_u64(p, 15, (uint64_t)r->count);
   p = put_u64(p, 16, (uint64_t)(int64_t)r->aggregation);
-  p = put_str(p, 17, r->unit);
+  p = put_str(p, 17, r->unit, l_unit);
   p = put_u64(p, 18, revision);
-  p = put_str(p, 19, plugin_version);
+  p = put_str(p, 19, plugin_version, l_version);
   return (long)(p - *buf);
 }
