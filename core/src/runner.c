@@ -237,6 +237,9 @@ static void on_batch(void *ud, rd_kafka_message_t **msgs, size_t n) {
     }
   }
   ks_merge_drain_all(r);
+  /* After every consumed batch, not only on the housekeeping timer: whether
+   * the budget is noticed must not depend on how fast the host is. */
+  ks_budget_check(r);
   if (eof_seen)
     ks_engine_advance(r->engine);
   if (r->want_seal)
