@@ -726,6 +726,40 @@ static void test_dimensions(void **state) {
   }
 }
 
+/* Under the default reason_source (wrap_up) a contact is known from its
+ * ContactQueued/ContactCreated too: feedback and wrap-ups that omit the
+ * queue take the contact's, never queue "" (all in I(0)):
+ *   c1 queued voice/q (reason billing); a complaint naming only c1 at 300 s
+ *      -> complaints (voice, q) = 1
+ *   c2 queued voice/q; its wrap-up by a1 with no queue at 180 s
+ *      -> complaint_rate (voice, q) = 0 complaints / 1 handled = 0
+ *   c3 created email/m (subject billing); a CSAT 5 on 1-5 naming only c3 at 300 s
+ *      -> csat (email, m) = 1/1 */
+static void test_contact_known_from_queue(void **state) {
+  (void)state;
+  const char *sources[] = {NULL, "wrap_up", "detected", "first"};
+  for (size_t i = 0; i < sizeof sources / sizeof sources[0]; i++) {
+    const ks_kv kv[] = {{"reason_source", sources[i]}};
+    fx f;
+    fx_init(&f, kv, sources[i] ? 1 : 0);
+    queued(&f, S(0), VOICE, "q", "c1", "billing");
+    complaint(&f, S(300), 0, NULL, "c1", NULL, "billing");
+    queued(&f, S(1), VOICE, "q", "c2", "billing");
+    acw(&f, S(181), VOICE, NULL, "c2", "a1", NULL);
+    created(&f, S(2), EMAIL, "m", "c3", "billing");
+    survey(&f, S(302), 0, NULL, "c3", NULL, CSAT, 1, 5, 5, 0, "s3");
+    flush(&f);
+    EXPECT(&f, "complaints", VOICE, "q", I(0), 1.0);
+    EXPECT(&f, "complaint_rate", VOICE, "q", I(0), 1.0); /* c1's complaint, c2 handled */
+    EXPECT(&f, "csat", EMAIL, "m", I(0), 1.0);
+    for (size_t k = 0; k < f.n; k++)
+      if (f.res[k].agent[0] == '\0' && f.res[k].labels[0] == '\0')
+        assert_true(f.res[k].queue[0] != '\0' || f.res[k].channel == 0);
+    assert_null(find(&f, "complaints", 0, "", NULL, NULL, I(0))); /* nothing unattributed */
+    fx_free(&f);
+  }
+}
+
 /* Feedback before the contact is known, and events after their interval. */
 static void test_order_and_late(void **state) {
   (void)state;
@@ -902,6 +936,7 @@ int main(void) {
       cmocka_unit_test(test_random_input_survives),
       cmocka_unit_test(test_bad_config_refused),
       cmocka_unit_test(test_good_config_accepted),
+      cmocka_unit_test(test_contact_known_from_queue),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

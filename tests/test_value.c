@@ -540,6 +540,12 @@ static void test_costs_day(void **state) {
   assert_int_equal(g->end, D(1)); /* the day's bounds */
   assert_int_equal(g->count, 6);  /* six cost lines (the restatement is not a new one) */
   assert_string_equal(g->unit, "currency");
+  /* count = the records behind the value: fixed licences, facilities, rent;
+   * variable labour, telephony; budget + variance: 2 budget lines (+ 6 costs) */
+  assert_int_equal(FIND(&f, "fixed_cost", 0, "", "", "", d0)->count, 3);
+  assert_int_equal(FIND(&f, "variable_cost", 0, "", "", "", d0)->count, 2);
+  assert_int_equal(FIND(&f, "budget", 0, "", "", "", d0)->count, 2);
+  assert_int_equal(FIND(&f, "budget_variance", 0, "", "", "", d0)->count, 8);
   g = FIND(&f, "cost_per_contact", 0, "", "", "", d0);
   assert_true(g->num == 1220 && g->den == 4 && g->agg == KPISTREAM__V1__AGGREGATION__AGG_RATIO);
   /* costs were recorded for the tenant only: no channel-level cost results,

@@ -549,6 +549,37 @@ static void test_tolerance_absence_leave(void **st) {
   fx_free(&f);
 }
 
+/* The worked example of docs/metrics.md (Schedule adherence): a paid
+ * ON_QUEUE segment [0, 30) minutes; the agent is available [0, 10), then
+ * logged out. Time in a tolerance zone counts once, whether or not the agent
+ * was in the scheduled state (union, not sum):
+ *   strict             I(0) 600 / 900   I(1)   0 / 900
+ *   start 5m           I(0) 600 / 900   ([0,5) was adherent anyway; not 900)
+ *                      I(1)   0 / 900
+ *   end 5m             I(0) 600 / 900   I(1) 300 / 900  ([25,30))
+ *   start 5m + end 5m  I(0) 600 / 900   I(1) 300 / 900 */
+static void test_adherence_tolerance_example(void **st) {
+  (void)st;
+  static const struct {
+    const char *start, *end;
+    double i1;
+  } cases[] = {{"0s", "0s", 0}, {"5m", "0s", 0}, {"0s", "5m", 300}, {"5m", "5m", 300}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const ks_kv kv[] = {{"adherence.start_tolerance", cases[i].start},
+                        {"adherence.end_tolerance", cases[i].end}};
+    fx f;
+    fx_init(&f, kv, 2);
+    seg(f.e, M(0), "c1", "t3", 0, 30, ACT(ON_QUEUE), 1, "d9", 1);
+    state(f.e, M(0), "c1", "t3", AST(AVAILABLE), 0);
+    state(f.e, M(10), "c1", "t3", AST(LOGGED_OUT), 0);
+    state(f.e, M(31), "z9", "t9", AST(AVAILABLE), 0); /* event time reaches I(2) */
+    flush(&f);
+    EXP_ND(&f, "adherence", "c1", "", I(0), 600, 900);
+    EXP_ND(&f, "adherence", "c1", "", I(1), cases[i].i1, 900);
+    fx_free(&f);
+  }
+}
+
 /* 32 segments are kept per agent: f1 gets 33 one-minute on-queue segments
  * [k, k+1), k = 0..32, in order (the 33rd, farthest ahead, is refused); f2
  * the same in reverse order ([0,1), sent last, evicts [32,33)). */
@@ -905,6 +936,7 @@ int main(void) {
       cmocka_unit_test(test_random_input_survives),
       cmocka_unit_test(test_bad_config_refused),
       cmocka_unit_test(test_good_config_accepted),
+      cmocka_unit_test(test_adherence_tolerance_example),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

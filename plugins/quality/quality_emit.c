@@ -6,19 +6,31 @@
  *   tenant        all      ""      ""      ""        -
  *   queue         event's  event's ""      ""        -
  *   team          all      ""      ""      team      team=<team>
- *   agent         per per_agent    agent   last seen -
+ *   agent         per per_agent    agent   last*     -   (* by event time)
  *   evaluator     all      ""      ""      ""        evaluator=<id>
  *
  * category_score adds the label category=<category> (first) to its group's
  * dimensions. The team travels in a label because the result key has no
- * team field.
+ * team field. An agent's category rows carry the team of the agent's group
+ * record (one team per agent and interval), looked up by the group's key,
+ * which is the category key without its last part.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "quality_internal.h"
 
+/* An agent group's key and team, valid while the interval is being closed. */
+typedef struct qa_team_ref {
+  const uint8_t *key;
+  size_t len;
+  const char *team; /* the record's NUL-padded team (QA_NAME_MAX bytes) */
+} qa_team_ref;
+
 typedef struct qa_emitter {
   qa_plugin *p;
+  qa_team_ref *teams; /* agent groups of the interval, sorted by key */
+  size_t n_teams, cap_teams;
   ks_task *task;
   ks_result r;
   int failed;
@@ -108,12 +120,31 @@ static void set_record_team(qa_emitter *e, const char *team) {
     e->r.team = e->team;
 }
 
+static int team_ref_cmp(const void *x, const void *y) {
+  const qa_team_ref *a = x, *b = y;
+  if (a->len != b->len)
+    return a->len < b->len ? -1 : 1;
+  return memcmp(a->key, b->key, a->len);
+}
+
+static int is_agent_group(const void *key, size_t keylen) {
+  return keylen >= 2 && ((const uint8_t *)key)[0] == 1 && ((const uint8_t *)key)[1] == QA_LVL_AGENT;
+}
+
+static int count_agent_group(void *ud, const void *key, size_t keylen, void *record) {
+  (void)record;
+  ((qa_emitter *)ud)->cap_teams += (size_t)is_agent_group(key, keylen);
+  return 0;
+}
+
 static int emit_group(void *ud, const void *key, size_t keylen, void *record) {
   qa_emitter *e = ud;
   const qa_agg *a = record;
   if (!read_dims(e, key, keylen, 0))
     return 0;
   set_record_team(e, a->team);
+  if (is_agent_group(key, keylen) && e->n_teams < e->cap_teams)
+    e->teams[e->n_teams++] = (qa_team_ref){key, keylen, a->team};
   em_sum(e, "evaluations", a->evaluations, "evaluations");
   em_ratio(e, "evaluation_score", a->score_sum, (double)a->scored, a->scored, e->score_unit);
   em_sum(e, "auto_fail_count", a->auto_failed, "evaluations");
@@ -127,13 +158,19 @@ static int emit_group(void *ud, const void *key, size_t keylen, void *record) {
 static int emit_category(void *ud, const void *key, size_t keylen, void *record) {
   qa_emitter *e = ud;
   const qa_cagg *g = record;
-  if (ks_key_part(key, keylen, QA_KP_CAT, e->category, sizeof e->category) < 0)
+  const int catlen = ks_key_part(key, keylen, QA_KP_CAT, e->category, sizeof e->category);
+  if (catlen < 0)
     return 0;
   e->labels[0].key = "category";
   e->labels[0].value = e->category;
   if (!read_dims(e, key, keylen, 1))
     return 0;
-  set_record_team(e, g->team);
+  if (is_agent_group(key, keylen) && e->n_teams > 0) {
+    const qa_team_ref want = {key, keylen - 1 - (size_t)catlen, NULL};
+    const qa_team_ref *t = bsearch(&want, e->teams, e->n_teams, sizeof *e->teams, team_ref_cmp);
+    if (t != NULL)
+      set_record_team(e, t->team);
+  }
   em_ratio(e, "category_score", g->sum, (double)g->n, g->n, e->score_unit);
   return 0;
 }
@@ -150,10 +187,23 @@ int qa_emit_interval(qa_plugin *p, ks_task *task, const ks_interval *iv) {
   e->r.interval_start_ms = iv->start_ms;
   e->r.interval_end_ms = iv->end_ms;
   e->score_unit = p->cfg.scale == 1.0 ? "ratio" : "%";
-  int rc = p->api->window_foreach(task, p->by_group, iv->start_ms, emit_group, e);
-  if (rc == 0 && p->cfg.per_category)
+  int rc = 0;
+  if (p->cfg.per_category) {
+    rc = p->api->window_foreach(task, p->by_group, iv->start_ms, count_agent_group, e);
+    if (rc == 0 && e->cap_teams > 0 &&
+        (e->teams = p->api->alloc(e->cap_teams * sizeof *e->teams)) == NULL)
+      rc = KS_ENOMEM;
+  }
+  if (rc == 0)
+    rc = p->api->window_foreach(task, p->by_group, iv->start_ms, emit_group, e);
+  if (rc == 0 && p->cfg.per_category) {
+    if (e->n_teams > 1)
+      qsort(e->teams, e->n_teams, sizeof *e->teams, team_ref_cmp);
     rc = p->api->window_foreach(task, p->by_category, iv->start_ms, emit_category, e);
+  }
   const int failed = e->failed;
+  if (e->teams != NULL)
+    p->api->free(e->teams);
   p->api->free(e);
   return rc != 0 || failed ? KS_EPLUGIN : 0;
 }

@@ -60,11 +60,13 @@ static void add_share(va_cperiod *c, const va_apply *a, double share) {
     c->flags |= CP_BUDGET;
     return;
   }
-  if (a->kind == KPISTREAM__V1__COST_KIND__COST_FIXED)
+  if (a->kind == KPISTREAM__V1__COST_KIND__COST_FIXED) {
     c->fixed += share;
-  else if (a->kind == KPISTREAM__V1__COST_KIND__COST_VARIABLE)
+    c->n_fixed += a->is_new;
+  } else if (a->kind == KPISTREAM__V1__COST_KIND__COST_VARIABLE) {
     c->variable += share;
-  else
+    c->n_variable += a->is_new;
+  } else
     c->other += share;
   c->n_cost += a->is_new;
   c->flags |= CP_COST;
@@ -273,8 +275,8 @@ static int emit_cp(void *ud, const void *key, size_t keylen, void *record) {
   case CP_TOTAL:
     va_em_label(e, NULL, NULL);
     emit_cost(e, "operating_cost", has_cost, cost, c->n_cost);
-    emit_cost(e, "fixed_cost", has_cost, c->fixed, c->n_cost);
-    emit_cost(e, "variable_cost", has_cost, c->variable, c->n_cost);
+    emit_cost(e, "fixed_cost", has_cost, c->fixed, c->n_fixed);
+    emit_cost(e, "variable_cost", has_cost, c->variable, c->n_variable);
     emit_variance(e, c, cost);
     if (has_cost)
       va_em_ratio(e, "cost_per_contact", cost, (double)c->handled, c->handled, "currency");

@@ -41,7 +41,7 @@
 
 #define VA_PLUGIN_NAME    "value"
 #define VA_PLUGIN_VERSION "1.0.0"
-#define VA_STATE_VERSION  1
+#define VA_STATE_VERSION  2 /* 2: va_cperiod.n_fixed, n_variable */
 
 #define VA_NAME_MAX 48 /* stored queue/agent/action names */
 #define VA_LEGS     4  /* handled agent legs remembered per contact */
@@ -180,8 +180,10 @@ typedef struct va_cperiod {
   double other; /* cost of unspecified kind */
   double budget;
   int64_t handled;
-  int64_t n_cost;
-  int64_t n_budget;
+  int64_t n_cost;     /* cost records of every kind (count of operating_cost) */
+  int64_t n_fixed;    /* ... COST_FIXED (count of fixed_cost) */
+  int64_t n_variable; /* ... COST_VARIABLE (count of variable_cost) */
+  int64_t n_budget;   /* budget records (count of budget) */
   uint32_t flags;
   uint32_t pad;
 } va_cperiod;
