@@ -82,7 +82,7 @@ int op_config_load(ks_plugin_ctx *ctx, const ks_host_api *api, op_config *cfg) {
     return KS_EINVAL;
   cfg->abandon_den = (op_abandon_den)v;
 
-  if (api->config_get_duration_ms(ctx, "service_level.threshold", 20000, &cfg->sl_threshold_ms))
+  if (ks_sl_thresholds_load(ctx, api, &cfg->sl_t))
     return KS_EINVAL;
   if (get_choice(ctx, api, "service_level.variant", sl_variant_choices,
                  OP_SL_ANSWERED_OVER_ANSWERED_PLUS_ABANDONED, &v))

@@ -69,12 +69,7 @@ void va_em_null(va_emitter *e, const char *metric, ks_agg agg, const char *unit)
 
 void va_em_ratio(va_emitter *e, const char *metric, double num, double den, int64_t count,
                  const char *unit) {
-  e->r.aggregation = KS_AGG_RATIO;
-  e->r.has_value = den != 0.0;
-  e->r.value = den != 0.0 ? num / den : 0.0;
-  e->r.numerator = num;
-  e->r.denominator = den;
-  e->r.count = count;
+  ks_result_set_ratio(&e->r, num, den, count);
   em_put(e, metric, unit);
 }
 

@@ -430,6 +430,8 @@ static int emit_dims(void *ud, const void *key, size_t keylen, void *record) {
   e->r.channel = (unsigned char)ch[0];
   e->r.queue = e->queue;
   e->r.agent_id = e->agent[0] ? e->agent : NULL;
+  /* a contact without a queue is in no queue row: unattributed */
+  e->r.level = e->agent[0] ? KS_LEVEL_AGENT : e->queue[0] ? KS_LEVEL_QUEUE : KS_LEVEL_UNATTRIBUTED;
   if (e->lvalue[0]) { /* one action */
     va_em_label(e, "action", e->lvalue);
     if (a->flags & IA_NBA)
