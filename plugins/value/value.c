@@ -231,21 +231,11 @@ static void va_destroy(void *data) {
 }
 
 /* Every option key init() reads; the host refuses any other. */
-static const char *const va_options[] = {"per_agent",
-                                         "contact_ttl",
-                                         "conversion.window",
-                                         "nba.rate_denominator",
-                                         "nba.ttl",
-                                         "cost.period",
-                                         "customer_period",
-                                         "period_settle",
-                                         "total_segment",
-                                         "clv.lifespan_years",
-                                         "clv.lifespan_source",
-                                         "clv.margin",
-                                         "clv.margin_source",
-                                         "dedupe_window",
-                                         NULL};
+static const char *const va_options[] = {
+    "per_agent",     "contact_ttl",       "conversion.window",  "nba.rate_denominator",
+    "nba.ttl",       "cost.period",       "cost.per",           "customer_period",
+    "period_settle", "total_segment",     "clv.lifespan_years", "clv.lifespan_source",
+    "clv.margin",    "clv.margin_source", "dedupe_window",      NULL};
 
 static const ks_plugin_descriptor va_descriptor = {
     .abi_major = KS_PLUGIN_ABI_MAJOR,
