@@ -1331,6 +1331,50 @@ static void test_service_level_threshold_per_channel(void **state) {
   expect_refused("service_level.threshold.chat", "x", NULL);
 }
 
+/*
+ * fcr.transfers. Three first contacts of different customers in I(0):
+ *   x1 (u7): a1 answers 10, transfers at 50 (ends a1's talk), a1's wrap-up 60;
+ *            a2 answers 70, ends 100, wrap-up 110. FCR counted at a1's wrap-up.
+ *   x2 (u8): a1 answers 10, escalates at 30, ends 40, wrap-up 60.
+ *   x3 (u9): a plain call, wrap-up 60.
+ * ignore (default, Genesys): no repeats -> fcr 3 / 3 = 1.
+ * unresolved: x1 transferred, x2 escalated -> (3 - 2) / 3.
+ */
+static void feed_fcr_transfers(ks_engine *e) {
+  eb_queued(e, S(0), VOICE, "q", "x1", "u7");
+  eb_answered(e, S(10), VOICE, "q", "x1", "a1");
+  eb_transferred(e, S(50), VOICE, "q", "x1", "a1", "q");
+  eb_acw_ended(e, S(60), VOICE, "q", "x1", "a1", "", 0);
+  eb_answered(e, S(70), VOICE, "q", "x1", "a2");
+  eb_ended(e, S(100), VOICE, "q", "x1", "a2");
+  eb_acw_ended(e, S(110), VOICE, "q", "x1", "a2", "", 1);
+  eb_queued(e, S(0), VOICE, "q", "x2", "u8");
+  eb_answered(e, S(10), VOICE, "q", "x2", "a3");
+  eb_escalated(e, S(30), VOICE, "q", "x2", "a3");
+  eb_ended(e, S(40), VOICE, "q", "x2", "a3");
+  eb_acw_ended(e, S(60), VOICE, "q", "x2", "a3", "", 0);
+  call(e, EB_T0, VOICE, "q", "x3", "u9", "a4", 0, 10, 50, 60);
+}
+
+static void test_fcr_transfers_option(void **state) {
+  (void)state;
+  fx f;
+  fx_init(&f, NULL, 0);
+  feed_fcr_transfers(f.e);
+  flush(&f);
+  EXPECT_ND(&f, "fcr", VOICE, "q", I(0), 3, 3);
+  fx_free(&f);
+
+  const ks_kv kv[] = {{"fcr.transfers", "unresolved"}};
+  fx_init(&f, kv, 1);
+  feed_fcr_transfers(f.e);
+  flush(&f);
+  EXPECT_ND(&f, "fcr", VOICE, "q", I(0), 1, 3);
+  EXPECT(&f, "fcr", VOICE, "q", I(0), 1.0 / 3.0);
+  fx_free(&f);
+  expect_refused("fcr.transfers", "count", NULL);
+}
+
 /* Every result names its level: queue rows QUEUE, per-agent rows AGENT, and
  * the row of a contact answered with no queue known UNATTRIBUTED (it is in
  * no queue row, and it is not a tenant total). */
@@ -1387,6 +1431,7 @@ int main(void) {
       cmocka_unit_test(test_negative_denominators_are_kept),
       cmocka_unit_test(test_service_level_threshold_per_channel),
       cmocka_unit_test(test_levels),
+      cmocka_unit_test(test_fcr_transfers_option),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -610,6 +610,9 @@ static int on_acw_ended(op_plugin *p, ks_task *task, const ks_event *ev, ks_key 
     }
     u->seen = 1;
   }
+  /* fcr.transfers: unresolved — transferred or escalated is not resolved */
+  if (fcr && cfg->fcr_xfer_unresolved && (transferred || escalated))
+    repeat = 1;
 
   ks_key dk;
   if (!dims_key(&dk, nz(m->tenant), channel, qn))
@@ -740,6 +743,7 @@ static const char *const op_options[] = {"short_abandon_threshold",
                                          "service_level.target",
                                          "fcr.window",
                                          "fcr.scope",
+                                         "fcr.transfers",
                                          "hold_average_over",
                                          "contact_ttl",
                                          "per_agent",

@@ -69,6 +69,7 @@ typedef struct op_config {
   double sl_target;           /* service_level.target (validated, reserved) */
   int64_t fcr_window_ms;      /* fcr.window */
   int fcr_same_channel;       /* fcr.scope == same_channel */
+  int fcr_xfer_unresolved;    /* fcr.transfers == unresolved */
   int hold_over_held;         /* hold_average_over == held */
   int64_t contact_ttl_ms;     /* contact_ttl */
   op_per_agent per_agent;     /* per_agent */
