@@ -170,7 +170,7 @@ static int planned_activity(int act) {
   return act != ACT(ON_QUEUE) && act != ACT(UNPLANNED_ABSENCE);
 }
 
-static void parts_of(const wf_config *cfg, const wf_row *r, wf_parts *o) {
+static void parts_of(const wf_row *r, wf_parts *o) {
   const wf_acc *a = &r->acc;
   const wf_sched *s = &r->sch;
   memset(o, 0, sizeof *o);
@@ -255,7 +255,7 @@ static void emit_rows(wf_emitter *e, wf_rows *rs) {
     const wf_row *r = &rs->v[i];
     if (r->acc.logged_in == 0 && r->sch.scheduled == 0)
       continue; /* nothing happened or was scheduled (possibly a stray record) */
-    parts_of(cfg, r, &one);
+    parts_of(r, &one);
     if (cfg->per_agent) {
       wf_em_dims(e, rs->start, rs->end, r->tenant, r->team, r->agent, 0);
       emit_parts(e, &one, 0);
