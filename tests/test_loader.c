@@ -68,7 +68,7 @@ static void other_major_is_refused(void **state) {
   char err[512] = "";
   assert_int_equal(load("abi_major.so", err, sizeof err), KS_EABI);
   assert_non_null(strstr(err, "abi_major.so"));
-  assert_non_null(strstr(err, "plugin ABI 2.1 is incompatible with host ABI 1.1"));
+  assert_non_null(strstr(err, "plugin ABI 2.2 is incompatible with host ABI 1.2"));
 }
 
 static void newer_minor_is_refused(void **state) {
@@ -76,7 +76,7 @@ static void newer_minor_is_refused(void **state) {
   char err[512] = "";
   assert_int_equal(load("abi_minor.so", err, sizeof err), KS_EABI);
   assert_non_null(strstr(err, "abi_minor.so"));
-  assert_non_null(strstr(err, "plugin ABI 1.2 is newer than host ABI 1.1"));
+  assert_non_null(strstr(err, "plugin ABI 1.3 is newer than host ABI 1.2"));
 }
 
 static void small_descriptor_is_refused(void **state) {
@@ -85,7 +85,7 @@ static void small_descriptor_is_refused(void **state) {
   assert_int_equal(load("small_desc.so", err, sizeof err), KS_EABI);
   assert_non_null(strstr(err, "small_desc.so"));
   assert_non_null(strstr(err, "descriptor is 16 bytes, smaller than the ABI 1.0 descriptor"));
-  assert_non_null(strstr(err, "plugin ABI 1.1, host ABI 1.1"));
+  assert_non_null(strstr(err, "plugin ABI 1.2, host ABI 1.2"));
 }
 
 static void failing_init_is_refused(void **state) {

@@ -50,6 +50,7 @@ typedef struct got {
   char unit[16];
   size_t n_labels;
   char label[64]; /* "key=value" of the first label */
+  int level;      /* kpistream.v1.Level */
 } got;
 
 typedef struct fx {
@@ -92,6 +93,7 @@ static int sink(void *ud, const char *topic, const void *key, size_t keylen, con
   g->agg = m->aggregation;
   snprintf(g->unit, sizeof g->unit, "%s", m->unit);
   g->n_labels = m->n_labels;
+  g->level = m->level;
   if (m->n_labels)
     snprintf(g->label, sizeof g->label, "%s=%s", m->labels[0]->key, m->labels[0]->value);
   kpistream__v1__metric_result__free_unpacked(m, NULL);
@@ -1158,7 +1160,14 @@ static void random_run(uint32_t seed) {
   for (size_t i = 0; i < f.n; i++) {
     const got *g = &f.res[i];
     assert_true(isfinite(g->num) && isfinite(g->den) && isfinite(g->value));
-    if (!(g->num >= 0 && g->den >= 0 && g->count >= 0))
+    /* a negative denominator is an interval's exact share of a correction
+     * (abandonment rate, service level: queue-entry and completion stamps
+     * in different intervals); it never has a value */
+    const int mixed =
+        strcmp(g->metric, "abandonment_rate") == 0 || strcmp(g->metric, "service_level") == 0;
+    if (mixed && g->den <= 0 && g->has_value)
+      fail_msg("%s with denominator %g has a value", g->metric, g->den);
+    if (!(g->num >= 0 && (g->den >= 0 || mixed) && (g->count >= 0 || mixed)))
       fail_msg("%s %d/%s/%s: num %g den %g count %lld", g->metric, g->channel, g->queue, g->agent,
                g->num, g->den, (long long)g->count);
     if (g->has_value)
@@ -1233,6 +1242,165 @@ static void test_good_config_accepted(void **state) {
   fx_free(&f);
 }
 
+/* ---- issue 11: exact contributions, levels, per-channel thresholds ------------------ */
+
+/*
+ * Queued 00:14:58 (I(0)), short abandon 00:15:01 (I(1), wait 3 s < 5 s,
+ * excluded by default). abandonment_rate (offered denominator):
+ *   I(0): abandoned 0 / (offered 1 - excluded 0) = 0 / 1 = 0
+ *   I(1): abandoned 0 / (offered 0 - excluded 1) = 0 / -1: no value, den -1
+ * The hour rolls up to 0 / 0: no value (a clamp to 0 made it 0 / 1 = 0).
+ * service_level abandons_ignored: answered <= T / (offered - abandoned <= T)
+ *   I(0): 0 / (1 - 0) = 0;  I(1): 0 / (0 - 1): no value, den -1;  day 0 / 0.
+ */
+static void test_negative_denominators_are_kept(void **state) {
+  (void)state;
+  const ks_kv kv[] = {{"service_level.variant", "abandons_ignored"}};
+  fx f;
+  fx_init(&f, kv, 1);
+  eb_queued(f.e, I(1) - EB_SEC(2), VOICE, "q", "c1", "u1");
+  eb_abandoned(f.e, I(1) + EB_SEC(1), VOICE, "q", "c1");
+  flush(&f);
+  EXPECT_ND(&f, "abandonment_rate", VOICE, "q", I(0), 0, 1);
+  EXPECT(&f, "abandonment_rate", VOICE, "q", I(0), 0);
+  EXPECT_ND(&f, "abandonment_rate", VOICE, "q", I(1), 0, -1);
+  EXPECT_NULL(&f, "abandonment_rate", VOICE, "q", I(1));
+  EXPECT_ND(&f, "service_level", VOICE, "q", I(0), 0, 1);
+  EXPECT_ND(&f, "service_level", VOICE, "q", I(1), 0, -1);
+  EXPECT_NULL(&f, "service_level", VOICE, "q", I(1));
+  /* the roll-up the docs promise: sum numerators, sum denominators */
+  double den = 0;
+  for (size_t i = 0; i < f.n; i++)
+    if (strcmp(f.res[i].metric, "abandonment_rate") == 0)
+      den += f.res[i].den;
+  assert_true(den == 0.0);
+  fx_free(&f);
+}
+
+/*
+ * Per-channel service-level thresholds. Default: voice 20 s, chat 20 s,
+ * email 1 h. An email waits 60 s, a chat 30 s, a voice call 15 s, each
+ * answered in I(0):
+ *   defaults          email 1 (60 <= 3600), chat 0 (30 > 20), voice 1
+ *   threshold 10s     all channels 10 s: email 0, chat 0, voice 0
+ *   threshold 10s + threshold.chat 45s + threshold.email 30s:
+ *                     email 0 (60 > 30), chat 1 (30 <= 45), voice 0 (15 > 10)
+ */
+static void feed_three_channels(ks_engine *e) {
+  eb_created(e, S(0), EMAIL, "mail", "e1", "u1");
+  eb_answered(e, S(60), EMAIL, "mail", "e1", "a1");
+  eb_queued(e, S(0), CHAT, "web", "h1", "u2");
+  eb_answered(e, S(30), CHAT, "web", "h1", "a2");
+  eb_queued(e, S(0), VOICE, "sales", "v1", "u3");
+  eb_answered(e, S(15), VOICE, "sales", "v1", "a3");
+}
+
+static void test_service_level_threshold_per_channel(void **state) {
+  (void)state;
+  fx f;
+  fx_init(&f, NULL, 0);
+  feed_three_channels(f.e);
+  flush(&f);
+  EXPECT(&f, "service_level", EMAIL, "mail", I(0), 1);
+  EXPECT(&f, "service_level", CHAT, "web", I(0), 0);
+  EXPECT(&f, "service_level", VOICE, "sales", I(0), 1);
+  fx_free(&f);
+
+  const ks_kv kv[] = {{"service_level.threshold", "10s"}};
+  fx_init(&f, kv, 1);
+  feed_three_channels(f.e);
+  flush(&f);
+  EXPECT(&f, "service_level", EMAIL, "mail", I(0), 0);
+  EXPECT(&f, "service_level", CHAT, "web", I(0), 0);
+  EXPECT(&f, "service_level", VOICE, "sales", I(0), 0);
+  fx_free(&f);
+
+  const ks_kv kv2[] = {{"service_level.threshold", "10s"},
+                       {"service_level.threshold.chat", "45s"},
+                       {"service_level.threshold.email", "30s"}};
+  fx_init(&f, kv2, 3);
+  feed_three_channels(f.e);
+  flush(&f);
+  EXPECT(&f, "service_level", EMAIL, "mail", I(0), 0);
+  EXPECT(&f, "service_level", CHAT, "web", I(0), 1);
+  EXPECT(&f, "service_level", VOICE, "sales", I(0), 0);
+  fx_free(&f);
+
+  expect_refused("service_level.threshold.email", "soon", NULL);
+  expect_refused("service_level.threshold.voice", "-5s", NULL);
+  expect_refused("service_level.threshold.chat", "x", NULL);
+}
+
+/*
+ * fcr.transfers. Three first contacts of different customers in I(0):
+ *   x1 (u7): a1 answers 10, transfers at 50 (ends a1's talk), a1's wrap-up 60;
+ *            a2 answers 70, ends 100, wrap-up 110. FCR counted at a1's wrap-up.
+ *   x2 (u8): a1 answers 10, escalates at 30, ends 40, wrap-up 60.
+ *   x3 (u9): a plain call, wrap-up 60.
+ * ignore (default, Genesys): no repeats -> fcr 3 / 3 = 1.
+ * unresolved: x1 transferred, x2 escalated -> (3 - 2) / 3.
+ */
+static void feed_fcr_transfers(ks_engine *e) {
+  eb_queued(e, S(0), VOICE, "q", "x1", "u7");
+  eb_answered(e, S(10), VOICE, "q", "x1", "a1");
+  eb_transferred(e, S(50), VOICE, "q", "x1", "a1", "q");
+  eb_acw_ended(e, S(60), VOICE, "q", "x1", "a1", "", 0);
+  eb_answered(e, S(70), VOICE, "q", "x1", "a2");
+  eb_ended(e, S(100), VOICE, "q", "x1", "a2");
+  eb_acw_ended(e, S(110), VOICE, "q", "x1", "a2", "", 1);
+  eb_queued(e, S(0), VOICE, "q", "x2", "u8");
+  eb_answered(e, S(10), VOICE, "q", "x2", "a3");
+  eb_escalated(e, S(30), VOICE, "q", "x2", "a3");
+  eb_ended(e, S(40), VOICE, "q", "x2", "a3");
+  eb_acw_ended(e, S(60), VOICE, "q", "x2", "a3", "", 0);
+  call(e, EB_T0, VOICE, "q", "x3", "u9", "a4", 0, 10, 50, 60);
+}
+
+static void test_fcr_transfers_option(void **state) {
+  (void)state;
+  fx f;
+  fx_init(&f, NULL, 0);
+  feed_fcr_transfers(f.e);
+  flush(&f);
+  EXPECT_ND(&f, "fcr", VOICE, "q", I(0), 3, 3);
+  fx_free(&f);
+
+  const ks_kv kv[] = {{"fcr.transfers", "unresolved"}};
+  fx_init(&f, kv, 1);
+  feed_fcr_transfers(f.e);
+  flush(&f);
+  EXPECT_ND(&f, "fcr", VOICE, "q", I(0), 1, 3);
+  EXPECT(&f, "fcr", VOICE, "q", I(0), 1.0 / 3.0);
+  fx_free(&f);
+  expect_refused("fcr.transfers", "count", NULL);
+}
+
+/* Every result names its level: queue rows QUEUE, per-agent rows AGENT, and
+ * the row of a contact answered with no queue known UNATTRIBUTED (it is in
+ * no queue row, and it is not a tenant total). */
+static void test_levels(void **state) {
+  (void)state;
+  fx f;
+  fx_init(&f, NULL, 0);
+  feed_main(f.e);
+  eb_answered(f.e, S(200), VOICE, "", "d1", "a9"); /* direct to an agent */
+  flush(&f);
+  for (size_t i = 0; i < f.n; i++) {
+    const got *g = &f.res[i];
+    const int want = g->agent[0]   ? KPISTREAM__V1__LEVEL__LEVEL_AGENT
+                     : g->queue[0] ? KPISTREAM__V1__LEVEL__LEVEL_QUEUE
+                                   : KPISTREAM__V1__LEVEL__LEVEL_UNATTRIBUTED;
+    if (g->level != want)
+      fail_msg("%s: level %d, want %d", g->key, g->level, want);
+  }
+  EXPECT(&f, "answered", VOICE, "", I(0), 1);
+  assert_int_equal(find(&f, "answered", VOICE, "", NULL, I(0))->level,
+                   KPISTREAM__V1__LEVEL__LEVEL_UNATTRIBUTED);
+  assert_int_equal(find(&f, "answered", VOICE, "sales", NULL, I(0))->level,
+                   KPISTREAM__V1__LEVEL__LEVEL_QUEUE);
+  fx_free(&f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_main_scenario_queue_metrics),
@@ -1260,6 +1428,10 @@ int main(void) {
       cmocka_unit_test(test_random_input_survives),
       cmocka_unit_test(test_bad_config_refused),
       cmocka_unit_test(test_good_config_accepted),
+      cmocka_unit_test(test_negative_denominators_are_kept),
+      cmocka_unit_test(test_service_level_threshold_per_channel),
+      cmocka_unit_test(test_levels),
+      cmocka_unit_test(test_fcr_transfers_option),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

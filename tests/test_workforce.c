@@ -497,6 +497,34 @@ static void feed_t2(ks_engine *e) {
   state(e, M(8), "b3", "t2", AST(AUX), AUX(LUNCH));
 }
 
+/*
+ * Utilization never exceeds 1 (issue 11). Team t3, I(0):
+ *   w1: paid on queue [0,10), unpaid lunch [10,15); available [0,15) (works
+ *       through the lunch): productive in paid time 10 of paid 10 -> 1
+ *       (counting all productive time gave 15 / 10 = 1.5).
+ *   w2: no schedule, available [0,15): paid 0 -> no value; adds 0 to the
+ *       team (it added 15 productive minutes to a 10-minute denominator).
+ *   team t3 = 10 / 10 = 1 (was (15 + 15) / 10 = 3).
+ */
+static void test_utilization_within_paid_time(void **st) {
+  (void)st;
+  fx f;
+  fx_init(&f, NULL, 0);
+  seg(f.e, M(0), "w1", "t3", 0, 10, ACT(ON_QUEUE), 1, "u1", 1);
+  seg(f.e, M(0), "w1", "t3", 10, 15, ACT(LUNCH), 0, "u1", 1);
+  state(f.e, M(0), "w1", "t3", AST(AVAILABLE), 0);
+  state(f.e, M(0), "w2", "t3", AST(AVAILABLE), 0);
+  state(f.e, M(20), "w1", "t3", AST(LOGGED_OUT), 0);
+  state(f.e, M(20), "w2", "t3", AST(LOGGED_OUT), 0);
+  flush(&f);
+  EXP_ND(&f, "utilization", "w1", "", I(0), 600, 600);
+  EXP_ND(&f, "utilization", "w2", "", I(0), 0, 0);
+  EXP_NULL(&f, "utilization", "w2", "", I(0));
+  EXP_ND(&f, "utilization", "", "team=t3", I(0), 600, 600);
+  EXP(&f, "utilization", "", "team=t3", I(0), 1.0);
+  fx_free(&f);
+}
+
 static void test_tolerance_absence_leave(void **st) {
   (void)st;
   const ks_kv kv[] = {{"adherence.start_tolerance", "2m"}, {"adherence.end_tolerance", "60s"}};
@@ -926,6 +954,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_main_interval_metrics),
       cmocka_unit_test(test_utilization_basis_and_per_agent_off),
+      cmocka_unit_test(test_utilization_within_paid_time),
       cmocka_unit_test(test_state_from_closed_interval),
       cmocka_unit_test(test_out_of_order_and_odd_input),
       cmocka_unit_test(test_tolerance_absence_leave),

@@ -333,6 +333,8 @@ static int emit_topic(ks_plugin_ctx *ctx, const char *topic, const ks_result *r)
 }
 
 int ks_engine_emit(ks_plugin_ctx *ctx, ks_task *task, const ks_result *r) {
+  ks_result full; /* a plugin built against an older SDK passes a smaller struct */
+  r = ks_result_full(r, &full);
   int rc = emit_topic(ctx, ctx->topic, r);
   if (rc != 0 || ctx->on_result != NULL)
     return rc;
@@ -366,7 +368,8 @@ int ks_engine_emit_to(ks_plugin_ctx *ctx, ks_task *task, const char *output, con
   const char *dot = strrchr(ctx->topic, '.');
   int n = dot ? (int)(dot - ctx->topic + 1) : 0;
   snprintf(topic, sizeof topic, "%.*s%s", n, ctx->topic, output);
-  return emit_topic(ctx, topic, r);
+  ks_result full;
+  return emit_topic(ctx, topic, ks_result_full(r, &full));
 }
 
 /* ---- intervals ---------------------------------------------------------- */

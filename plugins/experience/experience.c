@@ -180,8 +180,10 @@ static int on_acw_ended(ex_plugin *p, ks_task *task, const ks_event *ev, const k
   if (d.agent != d.abuf)
     ex_name_set(c->agent, d.agent);
 
-  /* one handled leg per contact and agent (duplicates absorbed) */
-  const uint64_t ah = ex_fnv1a(d.agent) | 1u;
+  /* one handled leg per assignment: a redelivered wrap-up (same agent and
+   * time) is absorbed, the same agent's next leg (a1 -> a2 -> a1) counts */
+  const uint64_t ah =
+      (ex_fnv1a(d.agent) ^ ((uint64_t)ev->time_ms * UINT64_C(0x9e3779b97f4a7c15))) | 1u;
   int handled = 1;
   for (int i = 0; i < EX_LEGS; i++)
     if (c->legs[i] == ah)

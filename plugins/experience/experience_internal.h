@@ -119,7 +119,7 @@ typedef struct ex_contact {
   int32_t channel;
   uint8_t next_leg; /* leg slot to reuse next */
   uint8_t pad[7];
-  uint64_t legs[EX_LEGS];  /* FNV-1a | 1 of agents whose leg was handled; 0 = free */
+  uint64_t legs[EX_LEGS];  /* handled legs: hash of agent and wrap-up time, | 1; 0 = free */
   char queue[EX_NAME_MAX]; /* last queue seen */
   char agent[EX_NAME_MAX]; /* last handling agent */
 } ex_contact;

@@ -127,21 +127,23 @@ typedef struct op_wait {
   int64_t iv;
 } op_wait;
 
-static void apply_wait(const op_config *cfg, op_qagg *a, const op_wait *w, int count_event) {
+static void apply_wait(const op_config *cfg, op_qagg *a, const op_wait *w, int count_event,
+                       int channel) {
+  const int64_t sl_t = ks_sl_threshold_ms(&cfg->sl_t, channel);
   if (w->kind == 1) {
     if (count_event)
       a->answered++;
     if (w->known) {
       a->ans_known++;
       a->wait_sum_ms += w->wait_ms;
-      a->ans_in_t += w->wait_ms <= cfg->sl_threshold_ms;
+      a->ans_in_t += w->wait_ms <= sl_t;
     }
   } else if (w->kind == 2) {
     if (count_event)
       a->ab_all++;
     if (w->known) {
       int is_short = w->wait_ms < cfg->short_abandon_ms;
-      int in_t = w->wait_ms <= cfg->sl_threshold_ms;
+      int in_t = w->wait_ms <= sl_t;
       a->ab_known++;
       a->ab_short += is_short;
       a->ab_in_t += in_t;
@@ -286,7 +288,7 @@ static int on_start(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck,
     if (dims_key(&wk, nz(m->tenant), w_channel, qn)) {
       op_qagg *a = qagg_get(p, task, w.iv, &wk);
       if (a)
-        apply_wait(cfg, a, &w, 0);
+        apply_wait(cfg, a, &w, 0, w_channel);
     }
   }
   if (frt_add >= 0)
@@ -351,7 +353,7 @@ static int on_answered(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *
     op_qagg *a = qagg_get(p, task, ev->interval_start_ms, &dk);
     if (a == NULL)
       return KS_ENOMEM;
-    apply_wait(&p->cfg, a, &w, 1);
+    apply_wait(&p->cfg, a, &w, 1, channel);
   }
   if (leg_answer && agent_key(&dk, &p->cfg, nz(m->tenant), channel, qn, agent)) {
     op_aagg *g = p->api->window_get(task, p->by_agent, ev->interval_start_ms, dk.buf, dk.len, 1);
@@ -409,7 +411,7 @@ static int on_abandoned(op_plugin *p, ks_task *task, const ks_event *ev, ks_key 
   op_qagg *a = qagg_get(p, task, ev->interval_start_ms, &dk);
   if (a == NULL)
     return KS_ENOMEM;
-  apply_wait(&p->cfg, a, &w, 1);
+  apply_wait(&p->cfg, a, &w, 1, channel);
   return 0;
 }
 
@@ -608,6 +610,9 @@ static int on_acw_ended(op_plugin *p, ks_task *task, const ks_event *ev, ks_key 
     }
     u->seen = 1;
   }
+  /* fcr.transfers: unresolved — transferred or escalated is not resolved */
+  if (fcr && cfg->fcr_xfer_unresolved && (transferred || escalated))
+    repeat = 1;
 
   ks_key dk;
   if (!dims_key(&dk, nz(m->tenant), channel, qn))
@@ -709,12 +714,13 @@ static int op_init(ks_plugin_ctx *ctx, const ks_host_api *api, void **plugin_dat
     api->free(p);
     return KS_EINVAL;
   }
-  api->log(ctx, KS_LOG_DEBUG,
-           "short_abandon_threshold=%lldms service_level.threshold=%lldms fcr.window=%lldms "
-           "contact_ttl=%lldms interval=%lldms",
-           (long long)cfg->short_abandon_ms, (long long)cfg->sl_threshold_ms,
-           (long long)cfg->fcr_window_ms, (long long)cfg->contact_ttl_ms,
-           (long long)cfg->interval_ms);
+  api->log(
+      ctx, KS_LOG_DEBUG,
+      "short_abandon_threshold=%lldms service_level.threshold voice/email/chat=%lld/%lld/%lldms "
+      "fcr.window=%lldms contact_ttl=%lldms interval=%lldms",
+      (long long)cfg->short_abandon_ms, (long long)cfg->sl_t.ms[1], (long long)cfg->sl_t.ms[2],
+      (long long)cfg->sl_t.ms[3], (long long)cfg->fcr_window_ms, (long long)cfg->contact_ttl_ms,
+      (long long)cfg->interval_ms);
   *plugin_data = p;
   return 0;
 }
@@ -729,11 +735,15 @@ static void op_destroy(void *data) {
 static const char *const op_options[] = {"short_abandon_threshold",
                                          "short_abandon_exclude",
                                          "abandon_rate_denominator",
-                                         "service_level.threshold",
+                                         KS_SL_THRESHOLD_KEY,
+                                         KS_SL_THRESHOLD_VOICE_KEY,
+                                         KS_SL_THRESHOLD_CHAT_KEY,
+                                         KS_SL_THRESHOLD_EMAIL_KEY,
                                          "service_level.variant",
                                          "service_level.target",
                                          "fcr.window",
                                          "fcr.scope",
+                                         "fcr.transfers",
                                          "hold_average_over",
                                          "contact_ttl",
                                          "per_agent",

@@ -31,6 +31,7 @@
 #define KS_OPERATIONS_INTERNAL_H
 
 #include "kpistream/plugin.h"
+#include "kpistream/service_level.h"
 
 #define OP_PLUGIN_NAME    "operations"
 #define OP_PLUGIN_VERSION "1.0.0"
@@ -63,11 +64,12 @@ typedef struct op_config {
   int64_t short_abandon_ms;   /* short_abandon_threshold */
   int short_abandon_exclude;  /* short_abandon_exclude */
   op_abandon_den abandon_den; /* abandon_rate_denominator */
-  int64_t sl_threshold_ms;    /* service_level.threshold */
+  ks_sl_thresholds sl_t;      /* service_level.threshold[.voice|.chat|.email] */
   op_sl_variant sl_variant;   /* service_level.variant */
   double sl_target;           /* service_level.target (validated, reserved) */
   int64_t fcr_window_ms;      /* fcr.window */
   int fcr_same_channel;       /* fcr.scope == same_channel */
+  int fcr_xfer_unresolved;    /* fcr.transfers == unresolved */
   int hold_over_held;         /* hold_average_over == held */
   int64_t contact_ttl_ms;     /* contact_ttl */
   op_per_agent per_agent;     /* per_agent */

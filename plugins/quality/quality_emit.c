@@ -64,16 +64,32 @@ static void em_sum(qa_emitter *e, const char *metric, int64_t n, const char *uni
   em_put(e, metric, unit);
 }
 
-/* value = num / den, null when den == 0 (done by the host). */
+/* value = num / den, null when den <= 0 (as the host publishes it). */
 static void em_ratio(qa_emitter *e, const char *metric, double num, double den, int64_t count,
                      const char *unit) {
-  e->r.aggregation = KS_AGG_RATIO;
-  e->r.has_value = den != 0.0;
-  e->r.value = den != 0.0 ? num / den : 0.0;
-  e->r.numerator = num;
-  e->r.denominator = den;
-  e->r.count = count;
+  ks_result_set_ratio(&e->r, num, den, count);
   em_put(e, metric, unit);
+}
+
+/* The result level of a group level. A queue group without a queue (the
+ * evaluation named only a channel) is unattributed; evaluations naming
+ * neither are in the tenant group only (their queue group would have the
+ * tenant's key). */
+static ks_level qa_result_level(int level, int has_queue) {
+  switch (level) {
+  case QA_LVL_TENANT:
+    return KS_LEVEL_TENANT;
+  case QA_LVL_QUEUE:
+    return has_queue ? KS_LEVEL_QUEUE : KS_LEVEL_UNATTRIBUTED;
+  case QA_LVL_TEAM:
+    return KS_LEVEL_TEAM;
+  case QA_LVL_AGENT:
+    return KS_LEVEL_AGENT;
+  case QA_LVL_EVALUATOR:
+    return KS_LEVEL_EVALUATOR;
+  default:
+    return KS_LEVEL_UNSPECIFIED;
+  }
 }
 
 /* Read the group's dimensions back from its key and set them on e->r
@@ -93,6 +109,7 @@ static int read_dims(qa_emitter *e, const void *key, size_t keylen, size_t first
   e->r.queue = e->queue;
   e->r.agent_id = e->agent[0] ? e->agent : NULL;
   e->r.team = NULL;
+  e->r.level = qa_result_level(level, e->queue[0] != 0);
   e->r.labels = e->labels;
   e->r.n_labels = first_labels;
   if (level == QA_LVL_TEAM) {

@@ -267,6 +267,10 @@ static int emit_cp(void *ud, const void *key, size_t keylen, void *record) {
   e->r.channel = (unsigned char)ch[0];
   e->r.queue = e->queue;
   e->r.agent_id = NULL;
+  /* the scopes of va_scopes: (channel, queue), (channel, all), (all, all) */
+  e->r.level = e->queue[0]         ? KS_LEVEL_QUEUE
+               : e->r.channel != 0 ? KS_LEVEL_CHANNEL
+                                   : KS_LEVEL_TENANT;
   e->r.interval_start_ms = c->start_ms;
   e->r.interval_end_ms = c->end_ms;
   const int has_cost = (c->flags & CP_COST) != 0;

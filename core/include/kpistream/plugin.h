@@ -40,7 +40,7 @@ extern "C" {
 #endif
 
 #define KS_PLUGIN_ABI_MAJOR 1
-#define KS_PLUGIN_ABI_MINOR 1
+#define KS_PLUGIN_ABI_MINOR 2
 
 /* Name of the symbol every plugin exports. */
 #define KS_PLUGIN_ENTRY_SYMBOL "kpistream_plugin_entry"
@@ -90,6 +90,26 @@ typedef enum ks_agg {
   KS_AGG_GAUGE = 5
 } ks_agg;
 
+/* The aggregation level of a result (kpistream.v1.Level, docs/metrics.md
+ * "Levels"). Readers select rows by level, never by which dimensions are
+ * empty. The rows of one level partition a metric's measurements; what no
+ * queue or agent row could hold (feedback about an unknown contact, a
+ * contact with no queue) is in KS_LEVEL_UNATTRIBUTED rows, so the tenant
+ * total is the sum of one level's rows plus the unattributed ones. The level
+ * is not part of the result key: two rows of one metric and interval must
+ * differ in their dimensions or labels, not only in their level. */
+typedef enum ks_level {
+  KS_LEVEL_UNSPECIFIED = 0, /* not said (plugins built against 1.1) */
+  KS_LEVEL_CONTACT = 1,
+  KS_LEVEL_AGENT = 2,
+  KS_LEVEL_TEAM = 3,
+  KS_LEVEL_QUEUE = 4,
+  KS_LEVEL_CHANNEL = 5,
+  KS_LEVEL_TENANT = 6,
+  KS_LEVEL_UNATTRIBUTED = 7,
+  KS_LEVEL_EVALUATOR = 8
+} ks_level;
+
 typedef struct ks_label {
   const char *key;
   const char *value;
@@ -98,7 +118,11 @@ typedef struct ks_label {
 /*
  * One result. All strings are borrowed for the duration of emit(); the host
  * copies what it keeps. Set struct_size = sizeof(ks_result) (KS_RESULT_INIT).
- * A RATIO with denominator 0 is published without a value (null), never 0.
+ * A RATIO is published without a value (null), never 0, when its denominator
+ * is <= 0; numerator and denominator are published as they are (negative
+ * when the interval holds a correction), so roll-ups can sum them. Fields are
+ * only appended (1.2: level); the host reads a field only when struct_size
+ * covers it and treats a missing one as 0.
  */
 typedef struct ks_result {
   uint32_t struct_size;
@@ -119,10 +143,24 @@ typedef struct ks_result {
   int64_t count;
   ks_agg aggregation;
   const char *unit;
+  /* -- 1.2 ---------------------------------------------------------------- */
+  ks_level level; /* set it on every result; a 1.1 plugin's results carry 0 */
 } ks_result;
 
 #define KS_RESULT_INIT                                                                             \
   { .struct_size = sizeof(ks_result) }
+
+/* Set the value part of a RATIO result as the host publishes it: value =
+ * num / den, none (has_value 0) when den <= 0. num and den are kept as they
+ * are, negative ones included: they are the interval's exact contributions. */
+static inline void ks_result_set_ratio(ks_result *r, double num, double den, int64_t count) {
+  r->aggregation = KS_AGG_RATIO;
+  r->has_value = den > 0.0;
+  r->value = den > 0.0 ? num / den : 0.0;
+  r->numerator = num;
+  r->denominator = den;
+  r->count = count;
+}
 
 /* ---- State tables ------------------------------------------------------- */
 typedef enum ks_table_kind {
