@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -44,6 +45,7 @@ static void full_config_loads(void **state) {
   assert_int_equal(c.n_topics, 2);
   assert_string_equal(c.topics[1], "events.chat");
   assert_string_equal(c.dead_letter_topic, "dlq");
+  assert_int_equal(c.partitioner, KS_PARTITIONER_ANY); /* default: the partition is not checked */
   assert_int_equal(c.interval_ms, 30 * 60000);
   assert_int_equal(c.lateness_ms, 120000);
   assert_int_equal(c.grace_ms, 0);
@@ -87,6 +89,21 @@ static void reliability_keys(void **state) {
   ks_config_free(&c);
 }
 
+/* input.partitioner: the producers' partitioner, checked per message. */
+static void partitioner_key(void **state) {
+  (void)state;
+  static const char *const names[] = {"any", "murmur2", "crc32", "fnv1a"};
+  for (int i = 0; i < 4; i++) {
+    char y[256], err[512] = "";
+    snprintf(y, sizeof y, "input: {topics: [a], partitioner: %s}\nplugins: [{name: o}]\n",
+             names[i]);
+    ks_config c;
+    assert_int_equal(load(y, &c, err), 0);
+    assert_int_equal(c.partitioner, i);
+    ks_config_free(&c);
+  }
+}
+
 static void expect_error(const char *yaml, const char *want) {
   ks_config c;
   char err[512] = "";
@@ -120,6 +137,11 @@ static void errors_name_the_place(void **state) {
                "test.yaml:3:24: 'state.memory_budget': 'lots' is not a size");
   expect_error("input: {topics: [a]}\nplugins: [{name: o}]\ncheckpoint: {enabled: maybe}\n",
                "'checkpoint.enabled': 'maybe' is not true or false");
+  expect_error("input: {topics: [a], partitioner: murmur2_random}\nplugins: [{name: o}]\n",
+               "test.yaml:1:35: 'input.partitioner': 'murmur2_random' is not one of any, murmur2, "
+               "crc32, fnv1a");
+  expect_error("input: {topics: [a], partitions: 4}\nplugins: [{name: o}]\n",
+               "topics, dead_letter_topic, partitioner");
   expect_error("input: {topics: [a]}\nplugins: [{name: o}]\ncheckpoint: {every: 1s}\n",
                "unknown key 'every' in checkpoint");
 }
@@ -129,6 +151,7 @@ int main(void) {
       cmocka_unit_test(full_config_loads),
       cmocka_unit_test(errors_name_the_place),
       cmocka_unit_test(reliability_keys),
+      cmocka_unit_test(partitioner_key),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -237,8 +237,8 @@ static int load_kafka(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
 }
 
 static int load_input(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
-  static const char *const known[] = {"topics", "dead_letter_topic", NULL};
-  int rc = check_keys(c, m, "input", known, "topics, dead_letter_topic");
+  static const char *const known[] = {"topics", "dead_letter_topic", "partitioner", NULL};
+  int rc = check_keys(c, m, "input", known, "topics, dead_letter_topic, partitioner");
   if (rc)
     return rc;
   yaml_node_t *t = map_get(c, m, "topics");
@@ -266,6 +266,14 @@ static int load_input(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
   yaml_node_t *d = map_get(c, m, "dead_letter_topic");
   if (d && (rc = set_str(c, d, "input.dead_letter_topic", &cfg->dead_letter_topic)) != 0)
     return rc;
+  yaml_node_t *v = map_get(c, m, "partitioner");
+  if (v) {
+    const char *s = scalar(c, v, "input.partitioner");
+    if (s == NULL)
+      return KS_ECONFIG;
+    if (ks_partitioner_parse(s, &cfg->partitioner) != 0)
+      return fail(c, v, "'input.partitioner': '%s' is not one of any, murmur2, crc32, fnv1a", s);
+  }
   return 0;
 }
 

@@ -8,6 +8,7 @@
  *   input:
  *     topics: [events.voice, events.email, events.chat]
  *     dead_letter_topic: kpistream.dlq
+ *     partitioner: murmur2              # the producers'; default any (not checked)
  *   intervals: {length: 15m, allowed_lateness: 30s, grace: 0s}
  *   plugin_dir: /usr/lib/x86_64-linux-gnu/kpistream/plugins
  *   plugins:
@@ -48,7 +49,8 @@ typedef struct ks_config {
   size_t n_producer;
   char **topics;
   size_t n_topics;
-  char *dead_letter_topic; /* NULL: no dead-letter topic (rejects are logged and skipped) */
+  char *dead_letter_topic;    /* NULL: no dead-letter topic (rejects are logged and skipped) */
+  ks_partitioner partitioner; /* input.partitioner: the producers' (default any: unchecked) */
   int64_t interval_ms;
   int64_t lateness_ms;
   int64_t grace_ms;

@@ -608,6 +608,12 @@ static int restate(ks_engine *e, ks_task *t, const Kpistream__V1__Event *msg, ui
 
 int ks_engine_process(ks_engine *e, int32_t task, uint32_t topic_index, int64_t offset,
                       const void *buf, size_t len, char *reason, size_t reason_size) {
+  return ks_engine_process_from(e, task, topic_index, offset, NULL, buf, len, reason, reason_size);
+}
+
+int ks_engine_process_from(ks_engine *e, int32_t task, uint32_t topic_index, int64_t offset,
+                           const ks_msg_origin *origin, const void *buf, size_t len, char *reason,
+                           size_t reason_size) {
   ks_task *t = task_get(e, task);
   if (t == NULL || topic_index >= e->opts.n_topics)
     return KS_EINVAL;
@@ -620,6 +626,15 @@ int ks_engine_process(ks_engine *e, int32_t task, uint32_t topic_index, int64_t 
   if (msg == NULL) {
     e->stats.events_rejected++;
     return KS_REJECTED;
+  }
+  /* Another task's event (or one spread over tasks) would corrupt this
+   * task's results: refused before it moves the watermark. */
+  char why[256];
+  if (origin && ks_copartition_check(origin->partitioner, origin->n_partitions, task, origin->key,
+                                     origin->key_len, msg->tenant, reason ? reason : why,
+                                     reason ? reason_size : sizeof why) != 0) {
+    e->stats.events_misrouted++;
+    return KS_MISROUTED;
   }
   uint32_t body = (uint32_t)msg->body_case;
   int64_t ts = msg->event_time_ms;

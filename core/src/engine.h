@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "kpistream/plugin.h"
+#include "partitioner.h"
 
 typedef struct ks_engine ks_engine;
 
@@ -58,8 +59,11 @@ typedef enum ks_process_result {
   KS_REJECTED = 1,  /* undecodable / schema-invalid: send to the dead-letter topic */
   KS_LATE = 2,      /* its interval had closed beyond the restatement horizon:
                        counted, not dispatched (the runner dead-letters it) */
-  KS_RESTATED = 3   /* late within the horizon: dispatched to restatable plugins,
+  KS_RESTATED = 3,  /* late within the horizon: dispatched to restatable plugins,
                        whose results for its interval were published again */
+  KS_MISROUTED = 4  /* decoded, but breaks the partitioning contract (its key is not
+                       its tenant, or it is not on its partitioner's partition):
+                       counted, not dispatched (the runner dead-letters it) */
 } ks_process_result;
 
 typedef struct ks_engine_stats {
@@ -71,8 +75,9 @@ typedef struct ks_engine_stats {
   uint64_t results_out;
   uint64_t plugin_errors;
   uint64_t intervals_closed;
-  uint64_t events_restated; /* late events within the restatement horizon */
-  uint64_t restatements;    /* intervals re-closed with a higher revision */
+  uint64_t events_restated;  /* late events within the restatement horizon */
+  uint64_t restatements;     /* intervals re-closed with a higher revision */
+  uint64_t events_misrouted; /* KS_MISROUTED: partitioning contract broken */
 } ks_engine_stats;
 
 /* Create an engine. On error returns a negative code and writes a
@@ -99,6 +104,23 @@ int ks_engine_task_exists(const ks_engine *e, int32_t task);
  * reason (if non-NULL) receives a short human-readable cause. */
 int ks_engine_process(ks_engine *e, int32_t task, uint32_t topic_index, int64_t offset,
                       const void *buf, size_t len, char *reason, size_t reason_size);
+
+/* Where an input message came from, for the partitioning contract
+ * (partitioner.h): its Kafka key and how the producers partition. */
+typedef struct ks_msg_origin {
+  const void *key; /* NULL: the message has no key */
+  size_t key_len;
+  int32_t n_partitions;       /* partitions of each input topic */
+  ks_partitioner partitioner; /* input.partitioner */
+} ks_msg_origin;
+
+/* ks_engine_process for a message from Kafka: right after the decode (the
+ * only one), before the event can touch the watermark or a plugin, check
+ * ks_copartition_check(); a violation returns KS_MISROUTED with its reason.
+ * origin NULL checks nothing (ks_engine_process). */
+int ks_engine_process_from(ks_engine *e, int32_t task, uint32_t topic_index, int64_t offset,
+                           const ks_msg_origin *origin, const void *buf, size_t len, char *reason,
+                           size_t reason_size);
 
 /* Mark a partition of a task idle (caught up, no data): idle partitions do
  * not hold the task's watermark back. Any message clears the mark. */

@@ -159,7 +159,7 @@ static int produce(ks_producer *p, const char *topic, int32_t partition, const v
       rd_kafka_headers_destroy(headers);
     snprintf(errstr, errstr_size, "kafka producer: produce to '%s' failed: %s", topic,
              rd_kafka_err2str(err));
-    return KS_EKAFKA;
+    return err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ? KS_EMSGSIZE : KS_EKAFKA;
   }
 }
 
@@ -183,6 +183,14 @@ void ks_producer_poll(ks_producer *p) {
 
 int ks_producer_flush(ks_producer *p, int timeout_ms) {
   return rd_kafka_flush(p->rk, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR ? 0 : KS_EKAFKA;
+}
+
+size_t ks_producer_max_message_bytes(ks_producer *p) {
+  char buf[32];
+  size_t n = sizeof buf;
+  if (rd_kafka_conf_get(rd_kafka_conf(p->rk), "message.max.bytes", buf, &n) != RD_KAFKA_CONF_OK)
+    return 1000000; /* librdkafka's default */
+  return (size_t)strtoull(buf, NULL, 10);
 }
 
 int ks_producer_outq_len(ks_producer *p) {

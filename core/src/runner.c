@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "dead_letter.h"
 #include "engine.h"
 #include "kafka_consumer.h"
 #include "kafka_producer.h"
@@ -63,10 +64,16 @@ static void on_delivery(void *ud, void *opaque, rd_kafka_resp_err_t err,
   barrier *b = opaque;
   if (err) {
     r->delivery_errors++;
+    char src[512];
+    int dl = ks_dlq_describe(m, src, sizeof src);
     rlog(r, KS_LOG_ERROR,
-         "delivery to %s failed: %s; stopping without committing past it (input will be "
+         "delivery%s%s to %s failed: %s%s; stopping without committing past it (input will be "
          "re-read on restart)",
-         m->rkt ? rd_kafka_topic_name(m->rkt) : "?", rd_kafka_err2str(err));
+         dl ? " of the dead letter of " : "", dl ? src : "",
+         m->rkt ? rd_kafka_topic_name(m->rkt) : "?", rd_kafka_err2str(err),
+         dl && err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE
+             ? " (the topic's max.message.bytes is below kafka.producer.message.max.bytes)"
+             : "");
     r->exit_code = 1;
     /* Poison the barrier chain: nothing after this point may commit. */
     ks_barrier_poison(r);
@@ -114,22 +121,16 @@ static void dead_letter(runner *r, const rd_kafka_message_t *m, const char *reas
     return;
   }
   /* the original headers (tracing, provenance) travel with the message */
-  rd_kafka_headers_t *orig = NULL, *h;
-  if (rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR && orig)
-    h = rd_kafka_headers_copy(orig);
-  else
-    h = rd_kafka_headers_new(4);
-  char part[16], off[32];
-  snprintf(part, sizeof part, "%d", m->partition);
-  snprintf(off, sizeof off, "%" PRId64, m->offset);
-  rd_kafka_header_add(h, "kpistream.reason", -1, reason, -1);
-  rd_kafka_header_add(h, "kpistream.source.topic", -1, topic, -1);
-  rd_kafka_header_add(h, "kpistream.source.partition", -1, part, -1);
-  rd_kafka_header_add(h, "kpistream.source.offset", -1, off, -1);
+  rd_kafka_headers_t *orig = NULL;
+  if (rd_kafka_message_headers(m, &orig) != RD_KAFKA_RESP_ERR_NO_ERROR)
+    orig = NULL;
+  ks_dlq_source src = {topic,      m->partition, m->offset, m->key,
+                       m->key_len, m->payload,   m->len,    orig};
+  ks_dlq_record sent;
   barrier *b = ks_barrier_open(r);
   char err[RUN_ERRSZ];
-  if (b == NULL || ks_producer_send(r->producer, r->cfg.dead_letter_topic, m->key, m->key_len,
-                                    m->payload, m->len, h, b, err, sizeof err) != 0) {
+  if (b == NULL || ks_dlq_send(r->producer, r->cfg.dead_letter_topic, &src, reason, b, &sent, err,
+                               sizeof err) != 0) {
     rlog(r, KS_LOG_ERROR, "cannot dead-letter %s [%d] offset %" PRId64 ": %s", topic, m->partition,
          m->offset, b ? err : "out of memory");
     r->exit_code = 1;
@@ -138,6 +139,17 @@ static void dead_letter(runner *r, const rd_kafka_message_t *m, const char *reas
   }
   b->pending++;
   r->dlq_sent++;
+  if (sent.bounded) {
+    r->dlq_truncated++;
+    rlog(r, KS_LOG_WARN,
+         "rejected %s [%d] offset %" PRId64
+         ": %s -> %s, cut to fit message.max.bytes %zu: value %zu"
+         " of %zu bytes, key %zu of %zu, %zu original headers left out",
+         topic, m->partition, m->offset, reason, r->cfg.dead_letter_topic,
+         ks_producer_max_message_bytes(r->producer), sent.value_len, m->len, sent.key_len,
+         m->key_len, sent.headers_dropped);
+    return;
+  }
   rlog(r, KS_LOG_WARN, "rejected %s [%d] offset %" PRId64 ": %s -> %s", topic, m->partition,
        m->offset, reason, r->cfg.dead_letter_topic);
 }
@@ -165,8 +177,9 @@ static void begin_stop(runner *r, const char *why) {
 void ks_runner_process(runner *r, part_state *ps, const rd_kafka_message_t *m) {
   char reason[256];
   uint64_t errors = ks_engine_plugin_errors(r->engine);
-  int rc = ks_engine_process(r->engine, m->partition, ps->topic, m->offset, m->payload, m->len,
-                             reason, sizeof reason);
+  ks_msg_origin from = {m->key, m->key_len, r->n_partitions, r->cfg.partitioner};
+  int rc = ks_engine_process_from(r->engine, m->partition, ps->topic, m->offset, &from, m->payload,
+                                  m->len, reason, sizeof reason);
   if (ks_engine_plugin_errors(r->engine) != errors && r->held && !r->held[m->partition]) {
     /* Isolation: the other plugins go on, but nothing of this task is
      * checkpointed or committed past this event, so a restart (with the
@@ -177,7 +190,7 @@ void ks_runner_process(runner *r, part_state *ps, const rd_kafka_message_t *m) {
          "; its checkpoints and commits are held before this event until a restart",
          m->partition, rd_kafka_topic_name(m->rkt), m->partition, m->offset);
   }
-  if (rc == KS_REJECTED) {
+  if (rc == KS_REJECTED || rc == KS_MISROUTED) {
     dead_letter(r, m, reason);
   } else if (rc == KS_LATE) {
     /* beyond the restatement horizon: kept on the dead-letter topic */
@@ -320,12 +333,13 @@ static void on_stats(uv_timer_t *t) {
        "events %" PRIu64 " (%.0f/s), rejected %" PRIu64 ", late %" PRIu64 ", restated %" PRIu64
        ", results %" PRIu64 ", intervals closed %" PRIu64 ", plugin errors %" PRIu64
        ", commits %" PRIu64 ", checkpoints %" PRIu64 ", in flight %d, buffered %zu, state %zu"
-       " bytes%s",
+       " bytes%s, misrouted %" PRIu64 ", dead-lettered %" PRIu64 " (truncated %" PRIu64 ")",
        st.events_in, secs > 0 ? (double)(st.events_in - r->last_events) / secs : 0.0,
        st.events_rejected, st.events_late, st.events_restated, st.results_out, st.intervals_closed,
        st.plugin_errors, r->commits, r->checkpoints, ks_producer_outq_len(r->producer),
        ks_merge_buffered(r), ks_engine_state_bytes(r->engine),
-       r->budget_paused ? " (over budget: partitions paused)" : "");
+       r->budget_paused ? " (over budget: partitions paused)" : "", st.events_misrouted,
+       r->dlq_sent, r->dlq_truncated);
   r->last_events = st.events_in;
   r->last_stats_ms = now;
 }
@@ -516,10 +530,11 @@ static void shutdown_clean(runner *r) {
          " (dead-lettered %" PRIu64 "), late %" PRIu64 ", restated %" PRIu64 ", results %" PRIu64
          ", intervals closed %" PRIu64 ", plugin errors %" PRIu64 ", commits %" PRIu64
          ", checkpoints %" PRIu64 ", restores %" PRIu64 ", transactions %" PRIu64
-         " (aborted %" PRIu64 ")",
+         " (aborted %" PRIu64 "), misrouted %" PRIu64 ", dead letters truncated %" PRIu64,
          st.events_in, st.events_dispatched, st.events_rejected, r->dlq_sent, st.events_late,
          st.events_restated, st.results_out, st.intervals_closed, st.plugin_errors, r->commits,
-         r->checkpoints, r->restores, r->txn_commits, r->txn_aborts);
+         r->checkpoints, r->restores, r->txn_commits, r->txn_aborts, st.events_misrouted,
+         r->dlq_truncated);
 }
 
 int ks_cmd_run(int argc, char **argv) {

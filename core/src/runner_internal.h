@@ -92,6 +92,7 @@ typedef struct runner {
   rd_kafka_topic_t *rkt_cache[64];
   uint32_t rkt_index[64];
   size_t n_rkt;
+  uint64_t dlq_truncated; /* dead letters cut to fit message.max.bytes (dead_letter.c) */
   uint64_t last_events;
   uint64_t last_stats_ms;
   /* checkpoints (checkpoint.enabled) */
