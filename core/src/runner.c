@@ -162,21 +162,57 @@ static void begin_stop(runner *r, const char *why) {
   uv_stop(&r->loop);
 }
 
-void ks_runner_process(runner *r, part_state *ps, const rd_kafka_message_t *m) {
+/* A plugin callback returned an error (the engine counted and logged it).
+ * on_error: skip — an event's callback: the event goes to the dead-letter
+ * topic naming the plugin and error (once per plugin), and its offset is
+ * committed as usual; other callbacks have no event to dead-letter.
+ * on_error: stop — the service stops (exit 1) and seals nothing more, so
+ * nothing from this event (or this interval's close) on is committed and a
+ * restart processes it again. */
+static void on_plugin_error(void *ud, size_t plugin, int rc, const ks_plugin_call *c) {
+  runner *r = ud;
+  if (plugin < r->cfg.n_plugins && r->cfg.plugins[plugin].on_error == KS_ON_ERROR_STOP) {
+    if (r->exit_code == 0) {
+      if (c->topic && c->offset >= 0)
+        rlog(r, KS_LOG_ERROR,
+             "plugin %s: %s failed with %d at %s [%d] offset %" PRId64
+             " (on_error: stop): stopping; nothing from this event on is committed, a restart "
+             "processes it again",
+             c->plugin, c->callback, rc, c->topic, c->task, c->offset);
+      else
+        rlog(r, KS_LOG_ERROR,
+             "plugin %s: %s failed with %d at task %d, interval %" PRId64
+             " (on_error: stop): stopping; the interval's close is not committed, a restart "
+             "closes it again",
+             c->plugin, c->callback, rc, c->task, c->interval);
+    }
+    r->exit_code = 1;
+    begin_stop(r, "a plugin failed (on_error: stop)");
+    return;
+  }
+  rd_kafka_message_t *m = r->cur_msg;
+  if (m == NULL || c->topic == NULL || c->offset != m->offset)
+    return;
+  /* the plugin's name travels as a header of its own (after the original
+   * message's headers, before dead_letter's kpistream.* ones) */
+  rd_kafka_headers_t *h = NULL;
+  if (rd_kafka_message_detach_headers(m, &h) != RD_KAFKA_RESP_ERR_NO_ERROR || h == NULL)
+    h = rd_kafka_headers_new(5);
+  rd_kafka_header_add(h, "kpistream.plugin", -1, c->plugin, -1);
+  rd_kafka_message_set_headers(m, h);
   char reason[256];
-  uint64_t errors = ks_engine_plugin_errors(r->engine);
+  snprintf(reason, sizeof reason, "plugin %s: %s failed with %d (on_error: skip)", c->plugin,
+           c->callback, rc);
+  dead_letter(r, m, reason);
+  rd_kafka_header_remove(h, "kpistream.plugin"); /* one per plugin that failed on it */
+}
+
+void ks_runner_process(runner *r, part_state *ps, rd_kafka_message_t *m) {
+  char reason[256];
+  r->cur_msg = m;
   int rc = ks_engine_process(r->engine, m->partition, ps->topic, m->offset, m->payload, m->len,
                              reason, sizeof reason);
-  if (ks_engine_plugin_errors(r->engine) != errors && r->held && !r->held[m->partition]) {
-    /* Isolation: the other plugins go on, but nothing of this task is
-     * checkpointed or committed past this event, so a restart (with the
-     * plugin fixed) processes it again. */
-    r->held[m->partition] = 1;
-    rlog(r, KS_LOG_ERROR,
-         "task %d: a plugin failed on %s [%d] offset %" PRId64
-         "; its checkpoints and commits are held before this event until a restart",
-         m->partition, rd_kafka_topic_name(m->rkt), m->partition, m->offset);
-  }
+  r->cur_msg = NULL;
   if (rc == KS_REJECTED) {
     dead_letter(r, m, reason);
   } else if (rc == KS_LATE) {
@@ -294,8 +330,6 @@ static void on_revoke(void *ud, const rd_kafka_topic_partition_list_t *parts) {
       still |= part_get(r, (uint32_t)t, p) && part_get(r, (uint32_t)t, p)->assigned;
     if (!still && ks_engine_task_exists(r->engine, p))
       ks_engine_task_close(r->engine, p);
-    if (!still && p >= 0 && p < r->n_partitions)
-      r->held[p] = 0; /* the next owner restores the last good checkpoint */
   }
   rlog(r, KS_LOG_INFO, "revoked %d partitions (%zu left)", parts->cnt, r->n_assigned);
 }
@@ -429,6 +463,9 @@ static int setup(runner *r, int check_only, char *err, size_t errsz) {
   eo.on_closed_ud = r;
   eo.log_level = r->cfg.log_level;
   eo.restate_ms = r->cfg.restate_ms;
+  eo.on_plugin_error = on_plugin_error;
+  eo.on_plugin_error_ud = r;
+  eo.call = r->call;
   int rc = ks_engine_new(&r->engine, &eo, err, errsz);
   if (rc == 0)
     rc = load_plugins(r, err, errsz);
@@ -457,8 +494,7 @@ static int setup(runner *r, int check_only, char *err, size_t errsz) {
   if (rc != 0)
     return rc;
   r->parts = calloc((size_t)r->n_partitions * r->cfg.n_topics, sizeof *r->parts);
-  r->held = calloc((size_t)r->n_partitions, 1);
-  if (r->parts == NULL || r->held == NULL)
+  if (r->parts == NULL)
     return KS_ENOMEM;
   for (size_t t = 0; t < r->cfg.n_topics; t++)
     for (int32_t p = 0; p < r->n_partitions; p++) {
@@ -520,6 +556,10 @@ static void shutdown_clean(runner *r) {
 }
 
 int ks_cmd_run(int argc, char **argv) {
+  return ks_cmd_run_watched(argc, argv, NULL);
+}
+
+int ks_cmd_run_watched(int argc, char **argv, ks_plugin_call *call) {
   static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
                                            {"bootstrap-servers", required_argument, NULL, 'b'},
                                            {"bootstrap-file", required_argument, NULL, 'B'},
@@ -593,6 +633,7 @@ int ks_cmd_run(int argc, char **argv) {
   if (r == NULL)
     return 1;
   r->until_eof = until_eof;
+  r->call = call;
   char err[RUN_ERRSZ] = "";
   int rc = ks_config_load_file(&r->cfg, config_path, err, sizeof err);
   if (rc == 0 && log_level) {
@@ -688,7 +729,6 @@ int ks_cmd_run(int argc, char **argv) {
   for (size_t i = 0; r->parts && i < (size_t)r->n_partitions * r->cfg.n_topics; i++)
     free(r->parts[i].q); /* emptied by shutdown_clean() */
   free(r->parts);
-  free(r->held);
   ks_config_free(&r->cfg);
   free(r);
   return status;

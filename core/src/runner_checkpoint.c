@@ -138,6 +138,8 @@ static int add_checkpoint(runner *r, barrier *b, int32_t p) {
 }
 
 void ks_barrier_seal(runner *r, const rd_kafka_topic_partition_list_t *only) {
+  if (r->exit_code != 0)
+    return; /* after a failure (delivery, plugin with on_error: stop) nothing more commits */
   barrier *b = ks_barrier_open(r);
   if (b == NULL)
     return;
@@ -145,8 +147,6 @@ void ks_barrier_seal(runner *r, const rd_kafka_topic_partition_list_t *only) {
   for (int32_t p = 0; p < r->n_partitions; p++) {
     if (!task_assigned(r, p, only) || !ks_engine_task_exists(r->engine, p))
       continue;
-    if (r->held && r->held[p])
-      continue; /* a plugin failed in this task: keep the last good checkpoint */
     if (r->ckpt_on && add_checkpoint(r, b, p) != 0) {
       ks_runner_log(r, KS_LOG_ERROR, "task %d: checkpoint failed (out of memory); not committing",
                     p);
