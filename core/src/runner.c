@@ -309,8 +309,10 @@ static void on_revoke(void *ud, const rd_kafka_topic_partition_list_t *parts) {
   if (r->exit_code == 0) {
     r->sync_commits = 1;
     ks_barrier_seal(r, parts);
-    if (ks_barrier_drain(r, 30000) != 0)
-      rlog(r, KS_LOG_WARN, "revoke: results not all delivered within 30 s; not committing");
+    int budget = ks_runner_budget_ms(r, 30000);
+    if (ks_barrier_drain(r, budget) != 0)
+      rlog(r, KS_LOG_WARN, "revoke: results not all delivered within %d ms; not committing",
+           budget);
     r->sync_commits = 0;
   }
   for (int i = 0; i < parts->cnt; i++) {
@@ -520,26 +522,59 @@ static int setup(runner *r, int check_only, char *err, size_t errsz) {
   return ks_consumer_subscribe(r->consumer, r->cfg.topics, r->cfg.n_topics, err, errsz);
 }
 
+int ks_runner_budget_ms(runner *r, int normal_ms) {
+  if (r->stop_deadline_ns == 0)
+    return normal_ms;
+  uint64_t now = uv_hrtime();
+  return now >= r->stop_deadline_ns ? 0 : (int)((r->stop_deadline_ns - now) / 1000000u);
+}
+
+/* The stop, within shutdown.timeout: deliver, checkpoint and commit what was
+ * processed, leave the group (a quarter of the time, at most 2 s, is kept
+ * for that), then say what was and was not delivered and committed. */
 static void shutdown_clean(runner *r) {
+  uint64_t t0 = uv_hrtime();
+  r->stop_deadline_ns = t0 + (uint64_t)r->cfg.shutdown_timeout_ms * 1000000u;
+  int64_t reserve = r->cfg.shutdown_timeout_ms / 4 < 2000 ? r->cfg.shutdown_timeout_ms / 4 : 2000;
+  int failed_before = r->exit_code != 0;
   if (r->consumer && r->producer && r->exit_code == 0) {
     if (r->until_eof)
       ks_engine_flush_all(r->engine);
     r->sync_commits = 1;
     ks_barrier_seal(r, NULL);
-    if (ks_barrier_drain(r, 30000) != 0) {
-      rlog(r, KS_LOG_ERROR, "results not delivered within 30 s; not committing");
+    if (ks_barrier_drain(r, ks_runner_budget_ms(r, 0) - (int)reserve) != 0)
       r->exit_code = 1;
-    }
   }
   size_t total = r->parts ? (size_t)r->n_partitions * r->cfg.n_topics : 0;
   for (size_t i = 0; i < total; i++)
     ks_merge_drop(r, &r->parts[i]); /* buffered, never processed: not committed */
   if (r->consumer)
-    ks_consumer_close(r->consumer);
+    ks_consumer_close(r->consumer, ks_runner_budget_ms(r, 0));
+  int undelivered = 0;
   if (r->producer) {
-    ks_producer_flush(r->producer, 10000);
+    ks_producer_flush(r->producer, ks_runner_budget_ms(r, 0));
+    undelivered = ks_producer_outq_len(r->producer);
     ks_producer_close(r->producer);
   }
+  uint64_t took_ms = (uv_hrtime() - t0) / 1000000u;
+  if (undelivered > 0) {
+    rlog(r, KS_LOG_ERROR,
+         "shutdown: %d messages (results, dead letters, checkpoint chunks) not delivered within "
+         "shutdown.timeout (%" PRId64 " ms); input offsets are committed only up to the last "
+         "acknowledged checkpoint (%" PRIu64 " commits in this run): a restart re-reads from "
+         "there and publishes what was lost again",
+         undelivered, r->cfg.shutdown_timeout_ms, r->commits);
+    r->exit_code = 1;
+  } else if (r->exit_code != 0)
+    rlog(r, KS_LOG_ERROR,
+         "shutdown%s: nothing after the failure is committed (%" PRIu64
+         " commits in this run); a restart resumes from the last committed checkpoint",
+         failed_before ? " after a failure" : ": results not all acknowledged in time", r->commits);
+  else if (r->consumer)
+    rlog(r, KS_LOG_INFO,
+         "shutdown: everything delivered, the final checkpoint and offsets committed in %" PRIu64
+         " ms",
+         took_ms);
   ks_engine_stats st = {0};
   if (r->engine)
     ks_engine_get_stats(r->engine, &st);
@@ -715,7 +750,7 @@ int ks_cmd_run_watched(int argc, char **argv, ks_plugin_call *call) {
     status = r->exit_code;
   }
   if (r->consumer && status != 0)
-    ks_consumer_close(r->consumer);
+    ks_consumer_close(r->consumer, ks_runner_budget_ms(r, (int)r->cfg.shutdown_timeout_ms));
   if (r->producer)
     ks_producer_close(r->producer);
   uv_walk(&r->loop, close_walk, NULL);

@@ -98,9 +98,13 @@ void ks_barrier_free_all(runner *r) {
 
 int ks_barrier_drain(runner *r, int timeout_ms) {
   /* Each flush delivers one stage (results, then the checkpoint chunks that
-   * their acknowledgement released); three rounds cover a sealed chain. */
+   * their acknowledgement released); three rounds cover a sealed chain, all
+   * within timeout_ms. */
+  uint64_t deadline = uv_hrtime() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000000u;
   for (int round = 0; round < 4 && r->head && r->head->sealed; round++) {
-    if (ks_producer_flush(r->producer, timeout_ms) != 0)
+    uint64_t now = uv_hrtime();
+    int left = now < deadline ? (int)((deadline - now) / 1000000u) : 0;
+    if (ks_producer_flush(r->producer, left) != 0)
       return KS_EKAFKA;
     ks_barrier_pop_ready(r);
   }
