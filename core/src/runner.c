@@ -536,14 +536,14 @@ static void shutdown_clean(runner *r) {
   uint64_t t0 = uv_hrtime();
   r->stop_deadline_ns = t0 + (uint64_t)r->cfg.shutdown_timeout_ms * 1000000u;
   int64_t reserve = r->cfg.shutdown_timeout_ms / 4 < 2000 ? r->cfg.shutdown_timeout_ms / 4 : 2000;
-  int failed_before = r->exit_code != 0;
+  int late = 0; /* the final results were not acknowledged in time */
   if (r->consumer && r->producer && r->exit_code == 0) {
     if (r->until_eof)
       ks_engine_flush_all(r->engine);
     r->sync_commits = 1;
-    ks_barrier_seal(r, NULL);
+    ks_barrier_seal(r, NULL); /* nothing, if flush_all met a plugin with on_error: stop */
     if (ks_barrier_drain(r, ks_runner_budget_ms(r, 0) - (int)reserve) != 0)
-      r->exit_code = 1;
+      r->exit_code = late = 1;
   }
   size_t total = r->parts ? (size_t)r->n_partitions * r->cfg.n_topics : 0;
   for (size_t i = 0; i < total; i++)
@@ -569,7 +569,7 @@ static void shutdown_clean(runner *r) {
     rlog(r, KS_LOG_ERROR,
          "shutdown%s: nothing after the failure is committed (%" PRIu64
          " commits in this run); a restart resumes from the last committed checkpoint",
-         failed_before ? " after a failure" : ": results not all acknowledged in time", r->commits);
+         late ? ": results not all acknowledged in time" : " after a failure", r->commits);
   else if (r->consumer)
     rlog(r, KS_LOG_INFO,
          "shutdown: everything delivered, the final checkpoint and offsets committed in %" PRIu64
