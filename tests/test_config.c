@@ -112,6 +112,30 @@ static void expect_error(const char *yaml, const char *want) {
     fail_msg("error '%s' does not contain '%s'", err, want);
 }
 
+/* plugins[].on_error and shutdown.timeout: defaults, set, refused. */
+static void fault_keys(void **state) {
+  (void)state;
+  ks_config c;
+  char err[512] = "";
+  assert_int_equal(load("input: {topics: [a]}\nplugins: [{name: operations}]\n", &c, err), 0);
+  assert_int_equal(c.plugins[0].on_error, KS_ON_ERROR_SKIP);
+  assert_int_equal(c.shutdown_timeout_ms, 10000);
+  ks_config_free(&c);
+  const char *y = "input: {topics: [a]}\nshutdown: {timeout: 3s}\n"
+                  "plugins: [{name: a, on_error: stop}, {name: b, on_error: skip}]\n";
+  assert_int_equal(load(y, &c, err), 0);
+  assert_int_equal(c.plugins[0].on_error, KS_ON_ERROR_STOP);
+  assert_int_equal(c.plugins[1].on_error, KS_ON_ERROR_SKIP);
+  assert_int_equal(c.shutdown_timeout_ms, 3000);
+  ks_config_free(&c);
+  expect_error("input: {topics: [a]}\nplugins: [{name: a, on_error: retry}]\n",
+               "test.yaml:2:31: 'plugins[].on_error' of 'a': 'retry' is not skip or stop");
+  expect_error("input: {topics: [a]}\nplugins: [{name: a}]\nshutdown: {timeout: 500ms}\n",
+               "test.yaml:3:21: 'shutdown.timeout' must be at least 1s");
+  expect_error("input: {topics: [a]}\nplugins: [{name: a}]\nshutdown: {grace: 1s}\n",
+               "unknown key 'grace' in shutdown");
+}
+
 static void errors_name_the_place(void **state) {
   (void)state;
   const char *base = "input: {topics: [a]}\nplugins: [{name: operations}]\n";
@@ -152,6 +176,7 @@ int main(void) {
       cmocka_unit_test(errors_name_the_place),
       cmocka_unit_test(reliability_keys),
       cmocka_unit_test(partitioner_key),
+      cmocka_unit_test(fault_keys),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -49,7 +49,7 @@ static rd_kafka_headers_t *forged(void) {
 static void whole_record_renames_forged_headers(void **state) {
   (void)state;
   rd_kafka_headers_t *h = forged();
-  ks_dlq_source src = {"events.voice", 3, 42, "acme", 4, "payload", 7, h};
+  ks_dlq_source src = {"events.voice", 3, 42, "acme", 4, "payload", 7, h, NULL};
   ks_dlq_record rec;
   char err[256], got[2048];
   assert_int_equal(ks_dlq_record_build(&rec, &src, REASON, 0, err, sizeof err), 0);
@@ -73,7 +73,7 @@ static void whole_record_renames_forged_headers(void **state) {
   assert_memory_equal(v, REASON, n);
   ks_dlq_record_free(&rec);
   /* a keyless message without headers */
-  ks_dlq_source bare = {"events.voice", 3, 42, NULL, 0, "p", 1, NULL};
+  ks_dlq_source bare = {"events.voice", 3, 42, NULL, 0, "p", 1, NULL, NULL};
   assert_int_equal(ks_dlq_record_build(&rec, &bare, REASON, 0, err, sizeof err), 0);
   assert_null(rec.key);
   headers_str(rec.headers, got, sizeof got);
@@ -128,7 +128,8 @@ static void bounded_record_fits_message_max_bytes(void **state) {
           rd_kafka_header_add(h, "huge", -1, big, 2000);
         if (hv == 2)
           rd_kafka_header_add(h, "after", -1, "small", -1);
-        ks_dlq_source src = {"events.voice", 3, 42, keys[k] ? key : NULL, keys[k], value, vlen, h};
+        ks_dlq_source src = {"events.voice", 3, 42,  keys[k] ? key : NULL, keys[k], value,
+                             vlen,           h, NULL};
         ks_dlq_record rec;
         /* the whole record is too large for librdkafka */
         assert_int_equal(ks_dlq_record_build(&rec, &src, REASON, 0, err, sizeof err), 0);
@@ -185,7 +186,7 @@ static void bounded_record_fits_message_max_bytes(void **state) {
   char topic[250];
   memset(topic, 't', 249);
   topic[249] = '\0';
-  ks_dlq_source src = {topic, 3, 42, NULL, 0, value, vlen, NULL};
+  ks_dlq_source src = {topic, 3, 42, NULL, 0, value, vlen, NULL, NULL};
   ks_dlq_record rec;
   char long_err[1024];
   assert_int_equal(ks_dlq_record_build(&rec, &src, reason, 700, long_err, sizeof long_err),
@@ -237,8 +238,8 @@ static void send_whole_else_bounded(void **state) {
   static char value[50000];
   memset(value, 'v', sizeof value);
   rd_kafka_headers_t *h = forged();
-  ks_dlq_source small = {"events.voice", 0, 7, "acme", 4, value, 100, h};
-  ks_dlq_source large = {"events.chat", 2, 1234, "acme", 4, value, sizeof value, h};
+  ks_dlq_source small = {"events.voice", 0, 7, "acme", 4, value, 100, h, NULL};
+  ks_dlq_source large = {"events.chat", 2, 1234, "acme", 4, value, sizeof value, h, NULL};
   ks_dlq_record sent;
   assert_int_equal(
       ks_dlq_send(p, "kpistream.dlq", &small, REASON, (void *)0, &sent, err, sizeof err), 0);

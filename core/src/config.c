@@ -53,6 +53,7 @@ void ks_config_init(ks_config *cfg) {
   cfg->checkpoint_enabled = 1;
   cfg->log_level = KS_LOG_INFO;
   cfg->stats_interval_ms = 60 * 1000;
+  cfg->shutdown_timeout_ms = 10000;
 }
 
 static void kv_free(ks_kv *kv, size_t n) {
@@ -374,12 +375,12 @@ static int load_checkpoint(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
 }
 
 static int load_plugins(parse_ctx *c, ks_config *cfg, yaml_node_t *s) {
-  static const char *const known[] = {"name", "path", "topic", "options", NULL};
+  static const char *const known[] = {"name", "path", "topic", "options", "on_error", NULL};
   if (s->type != YAML_SEQUENCE_NODE)
-    return fail(c, s, "'plugins' must be a list of {name, path, topic, options}");
+    return fail(c, s, "'plugins' must be a list of {name, path, topic, options, on_error}");
   for (yaml_node_item_t *i = s->data.sequence.items.start; i < s->data.sequence.items.top; i++) {
     yaml_node_t *m = node(c, *i);
-    int rc = check_keys(c, m, "plugins[]", known, "name, path, topic, options");
+    int rc = check_keys(c, m, "plugins[]", known, "name, path, topic, options, on_error");
     if (rc)
       return rc;
     ks_config_plugin *np = realloc(cfg->plugins, (cfg->n_plugins + 1) * sizeof *np);
@@ -403,20 +404,41 @@ static int load_plugins(parse_ctx *c, ks_config *cfg, yaml_node_t *s) {
     if ((v = map_get(c, m, "options")) != NULL &&
         (rc = load_kv_map(c, v, "plugins[].options", &p->options, &p->n_options, NULL)))
       return rc;
+    if ((v = map_get(c, m, "on_error")) != NULL) {
+      const char *e = scalar(c, v, "plugins[].on_error");
+      if (e == NULL)
+        return KS_ECONFIG;
+      if (strcmp(e, "skip") != 0 && strcmp(e, "stop") != 0)
+        return fail(c, v, "'plugins[].on_error' of '%s': '%s' is not skip or stop", p->name, e);
+      p->on_error = strcmp(e, "stop") == 0 ? KS_ON_ERROR_STOP : KS_ON_ERROR_SKIP;
+    }
   }
+  return 0;
+}
+
+static int load_shutdown(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
+  static const char *const known[] = {"timeout", NULL};
+  int rc = check_keys(c, m, "shutdown", known, "timeout");
+  if (rc)
+    return rc;
+  yaml_node_t *v = map_get(c, m, "timeout");
+  if (v && (rc = set_duration(c, v, "shutdown.timeout", &cfg->shutdown_timeout_ms)) != 0)
+    return rc;
+  if (cfg->shutdown_timeout_ms < 1000)
+    return fail(c, v, "'shutdown.timeout' must be at least 1s");
   return 0;
 }
 
 static int load_root(parse_ctx *c, ks_config *cfg) {
   static const char *const known[] = {"kafka",          "input",      "intervals", "checkpoint",
                                       "state",          "plugin_dir", "plugins",   "log_level",
-                                      "stats_interval", NULL};
+                                      "stats_interval", "shutdown",   NULL};
   yaml_node_t *root = yaml_document_get_root_node(c->doc);
   if (root == NULL)
     return fail(c, NULL, "empty configuration");
   int rc = check_keys(c, root, "the top level", known,
                       "kafka, input, intervals, checkpoint, state, plugin_dir, plugins, log_level, "
-                      "stats_interval");
+                      "stats_interval, shutdown");
   if (rc)
     return rc;
   yaml_node_t *v;
@@ -433,6 +455,8 @@ static int load_root(parse_ctx *c, ks_config *cfg) {
   if ((v = map_get(c, root, "plugin_dir")) && (rc = set_str(c, v, "plugin_dir", &cfg->plugin_dir)))
     return rc;
   if ((v = map_get(c, root, "plugins")) && (rc = load_plugins(c, cfg, v)))
+    return rc;
+  if ((v = map_get(c, root, "shutdown")) && (rc = load_shutdown(c, cfg, v)))
     return rc;
   if ((v = map_get(c, root, "stats_interval")) &&
       (rc = set_duration(c, v, "stats_interval", &cfg->stats_interval_ms)))

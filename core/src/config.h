@@ -15,8 +15,10 @@
  *     - name: operations              # loads <plugin_dir>/kpi_operations.so
  *       topic: kpi.operations         # default kpi.<name>
  *       options: {service_level.threshold: 20s}
+ *       on_error: skip                # or stop
  *   log_level: info
  *   stats_interval: 30s
+ *   shutdown: {timeout: 10s}
  *
  * Errors name the file, line, column, key and reason. See docs/configuration.md.
  *
@@ -37,7 +39,12 @@ typedef struct ks_config_plugin {
   char *topic;
   ks_kv *options;
   size_t n_options;
+  int on_error; /* KS_ON_ERROR_*: what a callback error does (default skip) */
 } ks_config_plugin;
+
+/* plugins[].on_error (docs/plugins.md#errors) */
+#define KS_ON_ERROR_SKIP 0 /* count, log, dead-letter the event, go on */
+#define KS_ON_ERROR_STOP 1 /* stop the service; nothing from the event on is committed */
 
 typedef struct ks_config {
   char *source;
@@ -66,6 +73,7 @@ typedef struct ks_config {
   size_t n_plugins;
   int log_level;
   int64_t stats_interval_ms;
+  int64_t shutdown_timeout_ms; /* shutdown.timeout: bound on a stop's delivery (default 10s) */
 } ks_config;
 
 /* Defaults for every field (no topics, no plugins). */

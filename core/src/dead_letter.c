@@ -54,7 +54,8 @@ int ks_dlq_record_build(ks_dlq_record *out, const ks_dlq_source *src, const char
   /* what the host's own headers cost, the markers of a bounded record
    * reserved at their largest */
   size_t own = str_cost(NS "reason", reason) + str_cost(NS "source.topic", src->topic) +
-               str_cost(NS "source.partition", part) + str_cost(NS "source.offset", off);
+               str_cost(NS "source.partition", part) + str_cost(NS "source.offset", off) +
+               (src->plugin ? str_cost(NS "plugin", src->plugin) : 0);
   size_t room = SIZE_MAX;
   if (max_bytes) {
     own += HDR_COST(sizeof NS "truncated" - 1, 20) + HDR_COST(sizeof NS "truncated.key" - 1, 20) +
@@ -94,6 +95,8 @@ int ks_dlq_record_build(ks_dlq_record *out, const ks_dlq_source *src, const char
   }
   out->value = src->value;
   out->value_len = src->value_len > room ? room : src->value_len;
+  if (src->plugin)
+    rd_kafka_header_add(out->headers, NS "plugin", -1, src->plugin, -1);
   rd_kafka_header_add(out->headers, NS "reason", -1, reason, -1);
   rd_kafka_header_add(out->headers, NS "source.topic", -1, src->topic, -1);
   rd_kafka_header_add(out->headers, NS "source.partition", -1, part, -1);

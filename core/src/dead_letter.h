@@ -6,7 +6,8 @@
  * those in the `kpistream.` namespace renamed `kpistream.original.<rest>`
  * (so no input can forge the host's own), followed by the authoritative
  * kpistream.reason, kpistream.source.topic, kpistream.source.partition and
- * kpistream.source.offset. When the producer refuses that record as larger
+ * kpistream.source.offset (and kpistream.plugin when a plugin failed on
+ * it). When the producer refuses that record as larger
  * than its message.max.bytes, a bounded record goes instead: the same
  * headers plus kpistream.truncated=<original value size>, and, in order of
  * priority, as much as fits of the key (kpistream.truncated.key=<original
@@ -37,6 +38,7 @@ typedef struct ks_dlq_source {
   const void *value;
   size_t value_len;
   const rd_kafka_headers_t *headers; /* NULL: none */
+  const char *plugin;                /* the plugin that failed on it (kpistream.plugin); NULL */
 } ks_dlq_source;
 
 typedef struct ks_dlq_record {

@@ -62,6 +62,8 @@ int ks_engine_new(ks_engine **out, const ks_engine_options *opts, char *errstr,
     return rc;
   }
   e->opts.topics = (const char *const *)e->topics;
+  e->own_call = (ks_plugin_call)KS_PLUGIN_CALL_NONE;
+  e->call = opts->call ? opts->call : &e->own_call;
   ks_host_api_init(&e->api);
   *out = e;
   return 0;
@@ -83,8 +85,13 @@ static void task_free(ks_task *t) {
 static void plugin_free(ks_plugin_ctx *p) {
   if (p == NULL)
     return;
-  if (p->initialized && p->desc->destroy)
+  if (p->initialized && p->desc->destroy) {
+    ks_plugin_call *c = p->engine->call, saved = *c;
+    c->plugin = p->name;
+    c->callback = "destroy";
     p->desc->destroy(p->data);
+    *c = saved;
+  }
   ks_loader_close(p);
   for (size_t i = 0; i < p->n_config; i++) {
     free((char *)p->config[i].key);
@@ -201,7 +208,11 @@ int ks_engine_add_plugin(ks_engine *e, const char *path, const char *output_topi
   }
   e->plugins = np;
   p->in_init = 1;
+  ks_plugin_call saved = *e->call;
+  e->call->plugin = p->desc->name;
+  e->call->callback = "init";
   rc = p->desc->init(p, &e->api, &p->data);
+  *e->call = saved;
   p->in_init = 0;
   if (rc != 0) {
     snprintf(errstr, errstr_size, "plugin %s (%s %s): init failed with %d (see the log above)",
@@ -304,6 +315,28 @@ ks_store *ks_task_store(ks_task *t, const ks_table *table) {
   return s;
 }
 
+/* ---- plugin errors ------------------------------------------------------ */
+
+/* A callback of p returned rc; e->call still describes it. Counted, logged
+ * (the first 10 of the plugin, then at every power of two), reported. */
+static void plugin_failed(ks_engine *e, ks_plugin_ctx *p, int rc) {
+  const ks_plugin_call *c = e->call;
+  p->errors++;
+  e->stats.plugin_errors++;
+  if (p->errors <= 10 || (p->errors & (p->errors - 1)) == 0) {
+    if (c->topic && c->offset >= 0)
+      ks_engine_log(e, KS_LOG_ERROR, p->name,
+                    "%s failed with %d at %s [%d] offset %lld (%llu errors so far)", c->callback,
+                    rc, c->topic, c->task, (long long)c->offset, (unsigned long long)p->errors);
+    else
+      ks_engine_log(e, KS_LOG_ERROR, p->name,
+                    "%s failed with %d (task %d, interval %lld; %llu errors so far)", c->callback,
+                    rc, c->task, (long long)c->interval, (unsigned long long)p->errors);
+  }
+  if (e->opts.on_plugin_error)
+    e->opts.on_plugin_error(e->opts.on_plugin_error_ud, p->index, rc, c);
+}
+
 /* ---- results ------------------------------------------------------------ */
 
 static int emit_topic(ks_plugin_ctx *ctx, const char *topic, const ks_result *r) {
@@ -344,14 +377,13 @@ int ks_engine_emit(ks_plugin_ctx *ctx, ks_task *task, const ks_result *r) {
     ks_plugin_ctx *p = e->plugins[i];
     if (p->on_result == NULL || p == ctx)
       continue;
+    ks_plugin_call *c = e->call, saved = *c;
+    c->plugin = p->name;
+    c->callback = "on_result";
     int prc = p->on_result(p->data, task, ctx->name, r);
-    if (prc != 0) {
-      p->errors++;
-      e->stats.plugin_errors++;
-      if (p->errors <= 10)
-        ks_engine_log(e, KS_LOG_ERROR, p->name, "on_result failed with %d (%s/%s)", prc, ctx->name,
-                      r->metric);
-    }
+    if (prc != 0)
+      plugin_failed(e, p, prc);
+    *c = saved;
   }
   return 0;
 }
@@ -393,6 +425,11 @@ static int any_restatable(const ks_engine *e) {
 static void call_close(ks_engine *e, ks_task *t, int64_t start, int restating, uint32_t revision) {
   ks_interval iv = {start, start + e->opts.interval_ms};
   e->cur_revision = revision;
+  ks_plugin_call *c = e->call, saved = *c;
+  *c = (ks_plugin_call)KS_PLUGIN_CALL_NONE;
+  c->callback = "on_interval_close";
+  c->task = t->id;
+  c->interval = start;
   /* plugins that read results close after the ones that produce them */
   for (size_t k = 0; k < 2 * e->n_plugins; k++) {
     ks_plugin_ctx *p = e->plugins[k % e->n_plugins];
@@ -400,15 +437,12 @@ static void call_close(ks_engine *e, ks_task *t, int64_t start, int restating, u
       continue;
     if (restating && !p->restatable)
       continue;
+    c->plugin = p->name;
     int rc = p->desc->on_interval_close(p->data, t, &iv);
-    if (rc != 0) {
-      p->errors++;
-      e->stats.plugin_errors++;
-      ks_engine_log(e, KS_LOG_ERROR, p->name,
-                    "on_interval_close failed with %d (task %d, interval %lld)", rc, t->id,
-                    (long long)start);
-    }
+    if (rc != 0)
+      plugin_failed(e, p, rc);
   }
+  *c = saved;
   e->cur_revision = 0;
 }
 
@@ -563,21 +597,18 @@ static void dispatch(ks_engine *e, ks_task *t, const ks_route *r, const Kpistrea
   t->cur_offset = offset;
   /* on time: ks_engine_process has checked and touched istart's interval */
   t->cur_istart = only_restatable ? KS_NO_TIME : istart;
+  ks_plugin_call *c = e->call;
+  *c = (ks_plugin_call){NULL, "on_event", e->topics[topic_index], t->id, offset, istart};
   for (size_t i = 0; i < r->n; i++) {
     ks_plugin_ctx *p = r->plugins[i];
     if (only_restatable && !p->restatable)
       continue;
+    c->plugin = p->name;
     int rc = p->desc->on_event(p->data, t, &ev);
-    if (rc != 0) {
-      p->errors++;
-      e->stats.plugin_errors++;
-      if (p->errors <= 10 || (p->errors & (p->errors - 1)) == 0)
-        ks_engine_log(e, KS_LOG_ERROR, p->name,
-                      "on_event failed with %d at %s [%d] offset %lld (%llu errors so far)", rc,
-                      e->topics[topic_index], t->id, (long long)offset,
-                      (unsigned long long)p->errors);
-    }
+    if (rc != 0)
+      plugin_failed(e, p, rc);
   }
+  *c = (ks_plugin_call)KS_PLUGIN_CALL_NONE;
   t->cur_offset = -1;
   t->cur_istart = KS_NO_TIME;
 }

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fatal.h"
 #include "kpistream/plugin.h"
 #include "partitioner.h"
 
@@ -35,6 +36,13 @@ typedef struct ks_kv {
 typedef int (*ks_sink_fn)(void *ud, const char *topic, const void *key, size_t keylen,
                           const void *value, size_t valuelen, const ks_result *r);
 
+/* Called after a plugin callback returned an error (counted and logged,
+ * rate-limited, by the engine): `plugin` is the plugin's index (the order of
+ * ks_engine_add_plugin), `rc` what it returned, `call` the callback, task,
+ * and the event's topic and offset (on_event) or the interval (others).
+ * The engine goes on with the other plugins either way. */
+typedef void (*ks_plugin_error_fn)(void *ud, size_t plugin, int rc, const ks_plugin_call *call);
+
 /* Called when the engine has finished closing one interval of one task (all
  * plugins called, all results handed to the sink). */
 typedef void (*ks_interval_closed_fn)(void *ud, int32_t task, int64_t start_ms, int64_t end_ms);
@@ -49,8 +57,12 @@ typedef struct ks_engine_options {
   void *sink_ud;
   ks_interval_closed_fn on_closed; /* optional */
   void *on_closed_ud;
-  int log_level;      /* KS_LOG_* ; default KS_LOG_INFO */
-  int64_t restate_ms; /* restatement horizon after an interval closes; 0 = none */
+  int log_level;                      /* KS_LOG_* ; default KS_LOG_INFO */
+  int64_t restate_ms;                 /* restatement horizon after an interval closes; 0 = none */
+  ks_plugin_error_fn on_plugin_error; /* optional */
+  void *on_plugin_error_ud;
+  ks_plugin_call *call; /* optional: where the engine records the plugin callback
+                           it runs (fatal.h); NULL = a record of its own */
 } ks_engine_options;
 
 /* Outcome of processing one message. */

@@ -95,6 +95,8 @@ struct ks_engine {
   size_t key_cap;
   uint32_t cur_revision; /* revision stamped on results emitted now */
   ks_pages *pages;       /* large state blocks of every task's stores */
+  ks_plugin_call *call;  /* the plugin callback running now: opts.call or own_call */
+  ks_plugin_call own_call;
 };
 
 /* engine.c: the retained (closed, restatable) interval starting at start. */

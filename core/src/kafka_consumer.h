@@ -56,8 +56,9 @@ int ks_consumer_commit(ks_consumer *c, const rd_kafka_topic_partition_list_t *of
 
 /* Stop reading (handles closed asynchronously) and leave the group: blocks
  * until librdkafka has revoked the assignment (handlers are called), at most
- * 10 s (a broker that is gone does not hold the process). */
-void ks_consumer_close(ks_consumer *c);
+ * timeout_ms (a broker that is gone does not hold the process; the handle is
+ * then destroyed without librdkafka's own, unbounded, close). */
+void ks_consumer_close(ks_consumer *c, int timeout_ms);
 void ks_consumer_free(ks_consumer *c);
 
 rd_kafka_t *ks_consumer_handle(ks_consumer *c);

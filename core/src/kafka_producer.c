@@ -24,13 +24,22 @@ struct ks_producer {
   void *dr_ud;
   topic_ref *topics;
   size_t n_topics;
+  ks_broker_watch watch;
 };
 
 static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
   (void)rk;
   ks_producer *p = opaque;
+  if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR)
+    ks_broker_watch_ok(&p->watch);
   if (p->dr)
     p->dr(p->dr_ud, m->_private, m->err, m);
+}
+
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+  (void)rk;
+  ks_producer *p = opaque;
+  ks_broker_watch_error(&p->watch, err, reason);
 }
 
 static void drain_pipe(int fd) {
@@ -75,6 +84,8 @@ int ks_producer_new(ks_producer **out, uv_loop_t *loop, const ks_kv *const *list
       if (ks_kafka_conf_set(conf, lists[l][i].key, lists[l][i].value, errstr, errstr_size))
         goto fail_conf;
   rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
+  rd_kafka_conf_set_error_cb(conf, error_cb);
+  ks_broker_watch_init(&p->watch, "producer", log_level);
   ks_kafka_conf_route_logs(conf, log_level);
   rd_kafka_conf_set_opaque(conf, p);
   char why[512];

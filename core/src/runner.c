@@ -113,7 +113,8 @@ static void on_interval_closed(void *ud, int32_t task, int64_t start, int64_t en
   rlog(r, KS_LOG_DEBUG, "task %d: interval %" PRId64 " closed", task, start);
 }
 
-static void dead_letter(runner *r, const rd_kafka_message_t *m, const char *reason) {
+static void dead_letter(runner *r, const rd_kafka_message_t *m, const char *reason,
+                        const char *plugin) {
   const char *topic = rd_kafka_topic_name(m->rkt);
   if (r->cfg.dead_letter_topic == NULL) {
     rlog(r, KS_LOG_WARN, "rejected %s [%d] offset %" PRId64 ": %s (no dead_letter_topic set)",
@@ -124,8 +125,8 @@ static void dead_letter(runner *r, const rd_kafka_message_t *m, const char *reas
   rd_kafka_headers_t *orig = NULL;
   if (rd_kafka_message_headers(m, &orig) != RD_KAFKA_RESP_ERR_NO_ERROR)
     orig = NULL;
-  ks_dlq_source src = {topic,      m->partition, m->offset, m->key,
-                       m->key_len, m->payload,   m->len,    orig};
+  ks_dlq_source src = {topic,      m->partition, m->offset, m->key, m->key_len,
+                       m->payload, m->len,       orig,      plugin};
   ks_dlq_record sent;
   barrier *b = ks_barrier_open(r);
   char err[RUN_ERRSZ];
@@ -174,27 +175,55 @@ static void begin_stop(runner *r, const char *why) {
   uv_stop(&r->loop);
 }
 
-void ks_runner_process(runner *r, part_state *ps, const rd_kafka_message_t *m) {
+/* A plugin callback returned an error (the engine counted and logged it).
+ * on_error: skip — an event's callback: the event goes to the dead-letter
+ * topic naming the plugin and error (once per plugin), and its offset is
+ * committed as usual; other callbacks have no event to dead-letter.
+ * on_error: stop — the service stops (exit 1) and seals nothing more, so
+ * nothing from this event (or this interval's close) on is committed and a
+ * restart processes it again. */
+static void on_plugin_error(void *ud, size_t plugin, int rc, const ks_plugin_call *c) {
+  runner *r = ud;
+  if (plugin < r->cfg.n_plugins && r->cfg.plugins[plugin].on_error == KS_ON_ERROR_STOP) {
+    if (r->exit_code == 0) {
+      if (c->topic && c->offset >= 0)
+        rlog(r, KS_LOG_ERROR,
+             "plugin %s: %s failed with %d at %s [%d] offset %" PRId64
+             " (on_error: stop): stopping; nothing from this event on is committed, a restart "
+             "processes it again",
+             c->plugin, c->callback, rc, c->topic, c->task, c->offset);
+      else
+        rlog(r, KS_LOG_ERROR,
+             "plugin %s: %s failed with %d at task %d, interval %" PRId64
+             " (on_error: stop): stopping; the interval's close is not committed, a restart "
+             "closes it again",
+             c->plugin, c->callback, rc, c->task, c->interval);
+    }
+    r->exit_code = 1;
+    begin_stop(r, "a plugin failed (on_error: stop)");
+    return;
+  }
+  rd_kafka_message_t *m = r->cur_msg;
+  if (m == NULL || c->topic == NULL || c->offset != m->offset)
+    return;
   char reason[256];
-  uint64_t errors = ks_engine_plugin_errors(r->engine);
+  snprintf(reason, sizeof reason, "plugin %s: %s failed with %d (on_error: skip)", c->plugin,
+           c->callback, rc);
+  dead_letter(r, m, reason, c->plugin); /* one per plugin that failed on it */
+}
+
+void ks_runner_process(runner *r, part_state *ps, rd_kafka_message_t *m) {
+  char reason[256];
   ks_msg_origin from = {m->key, m->key_len, r->n_partitions, r->cfg.partitioner};
+  r->cur_msg = m;
   int rc = ks_engine_process_from(r->engine, m->partition, ps->topic, m->offset, &from, m->payload,
                                   m->len, reason, sizeof reason);
-  if (ks_engine_plugin_errors(r->engine) != errors && r->held && !r->held[m->partition]) {
-    /* Isolation: the other plugins go on, but nothing of this task is
-     * checkpointed or committed past this event, so a restart (with the
-     * plugin fixed) processes it again. */
-    r->held[m->partition] = 1;
-    rlog(r, KS_LOG_ERROR,
-         "task %d: a plugin failed on %s [%d] offset %" PRId64
-         "; its checkpoints and commits are held before this event until a restart",
-         m->partition, rd_kafka_topic_name(m->rkt), m->partition, m->offset);
-  }
+  r->cur_msg = NULL;
   if (rc == KS_REJECTED || rc == KS_MISROUTED) {
-    dead_letter(r, m, reason);
+    dead_letter(r, m, reason, NULL);
   } else if (rc == KS_LATE) {
     /* beyond the restatement horizon: kept on the dead-letter topic */
-    dead_letter(r, m, reason);
+    dead_letter(r, m, reason, NULL);
   } else if (rc < 0) {
     rlog(r, KS_LOG_ERROR, "%s [%d] offset %" PRId64 ": processing failed (%d)",
          rd_kafka_topic_name(m->rkt), m->partition, m->offset, rc);
@@ -289,8 +318,10 @@ static void on_revoke(void *ud, const rd_kafka_topic_partition_list_t *parts) {
   if (r->exit_code == 0) {
     r->sync_commits = 1;
     ks_barrier_seal(r, parts);
-    if (ks_barrier_drain(r, 30000) != 0)
-      rlog(r, KS_LOG_WARN, "revoke: results not all delivered within 30 s; not committing");
+    int budget = ks_runner_budget_ms(r, 30000);
+    if (ks_barrier_drain(r, budget) != 0)
+      rlog(r, KS_LOG_WARN, "revoke: results not all delivered within %d ms; not committing",
+           budget);
     r->sync_commits = 0;
   }
   for (int i = 0; i < parts->cnt; i++) {
@@ -310,8 +341,6 @@ static void on_revoke(void *ud, const rd_kafka_topic_partition_list_t *parts) {
       still |= part_get(r, (uint32_t)t, p) && part_get(r, (uint32_t)t, p)->assigned;
     if (!still && ks_engine_task_exists(r->engine, p))
       ks_engine_task_close(r->engine, p);
-    if (!still && p >= 0 && p < r->n_partitions)
-      r->held[p] = 0; /* the next owner restores the last good checkpoint */
   }
   rlog(r, KS_LOG_INFO, "revoked %d partitions (%zu left)", parts->cnt, r->n_assigned);
 }
@@ -446,6 +475,9 @@ static int setup(runner *r, int check_only, char *err, size_t errsz) {
   eo.on_closed_ud = r;
   eo.log_level = r->cfg.log_level;
   eo.restate_ms = r->cfg.restate_ms;
+  eo.on_plugin_error = on_plugin_error;
+  eo.on_plugin_error_ud = r;
+  eo.call = r->call;
   int rc = ks_engine_new(&r->engine, &eo, err, errsz);
   if (rc == 0)
     rc = load_plugins(r, err, errsz);
@@ -474,8 +506,7 @@ static int setup(runner *r, int check_only, char *err, size_t errsz) {
   if (rc != 0)
     return rc;
   r->parts = calloc((size_t)r->n_partitions * r->cfg.n_topics, sizeof *r->parts);
-  r->held = calloc((size_t)r->n_partitions, 1);
-  if (r->parts == NULL || r->held == NULL)
+  if (r->parts == NULL)
     return KS_ENOMEM;
   for (size_t t = 0; t < r->cfg.n_topics; t++)
     for (int32_t p = 0; p < r->n_partitions; p++) {
@@ -501,26 +532,59 @@ static int setup(runner *r, int check_only, char *err, size_t errsz) {
   return ks_consumer_subscribe(r->consumer, r->cfg.topics, r->cfg.n_topics, err, errsz);
 }
 
+int ks_runner_budget_ms(runner *r, int normal_ms) {
+  if (r->stop_deadline_ns == 0)
+    return normal_ms;
+  uint64_t now = uv_hrtime();
+  return now >= r->stop_deadline_ns ? 0 : (int)((r->stop_deadline_ns - now) / 1000000u);
+}
+
+/* The stop, within shutdown.timeout: deliver, checkpoint and commit what was
+ * processed, leave the group (a quarter of the time, at most 2 s, is kept
+ * for that), then say what was and was not delivered and committed. */
 static void shutdown_clean(runner *r) {
+  uint64_t t0 = uv_hrtime();
+  r->stop_deadline_ns = t0 + (uint64_t)r->cfg.shutdown_timeout_ms * 1000000u;
+  int64_t reserve = r->cfg.shutdown_timeout_ms / 4 < 2000 ? r->cfg.shutdown_timeout_ms / 4 : 2000;
+  int late = 0; /* the final results were not acknowledged in time */
   if (r->consumer && r->producer && r->exit_code == 0) {
     if (r->until_eof)
       ks_engine_flush_all(r->engine);
     r->sync_commits = 1;
-    ks_barrier_seal(r, NULL);
-    if (ks_barrier_drain(r, 30000) != 0) {
-      rlog(r, KS_LOG_ERROR, "results not delivered within 30 s; not committing");
-      r->exit_code = 1;
-    }
+    ks_barrier_seal(r, NULL); /* nothing, if flush_all met a plugin with on_error: stop */
+    if (ks_barrier_drain(r, ks_runner_budget_ms(r, 0) - (int)reserve) != 0)
+      r->exit_code = late = 1;
   }
   size_t total = r->parts ? (size_t)r->n_partitions * r->cfg.n_topics : 0;
   for (size_t i = 0; i < total; i++)
     ks_merge_drop(r, &r->parts[i]); /* buffered, never processed: not committed */
   if (r->consumer)
-    ks_consumer_close(r->consumer);
+    ks_consumer_close(r->consumer, ks_runner_budget_ms(r, 0));
+  int undelivered = 0;
   if (r->producer) {
-    ks_producer_flush(r->producer, 10000);
+    ks_producer_flush(r->producer, ks_runner_budget_ms(r, 0));
+    undelivered = ks_producer_outq_len(r->producer);
     ks_producer_close(r->producer);
   }
+  uint64_t took_ms = (uv_hrtime() - t0) / 1000000u;
+  if (undelivered > 0) {
+    rlog(r, KS_LOG_ERROR,
+         "shutdown: %d messages (results, dead letters, checkpoint chunks) not delivered within "
+         "shutdown.timeout (%" PRId64 " ms); input offsets are committed only up to the last "
+         "acknowledged checkpoint (%" PRIu64 " commits in this run): a restart re-reads from "
+         "there and publishes what was lost again",
+         undelivered, r->cfg.shutdown_timeout_ms, r->commits);
+    r->exit_code = 1;
+  } else if (r->exit_code != 0)
+    rlog(r, KS_LOG_ERROR,
+         "shutdown%s: nothing after the failure is committed (%" PRIu64
+         " commits in this run); a restart resumes from the last committed checkpoint",
+         late ? ": results not all acknowledged in time" : " after a failure", r->commits);
+  else if (r->consumer)
+    rlog(r, KS_LOG_INFO,
+         "shutdown: everything delivered, the final checkpoint and offsets committed in %" PRIu64
+         " ms",
+         took_ms);
   ks_engine_stats st = {0};
   if (r->engine)
     ks_engine_get_stats(r->engine, &st);
@@ -538,6 +602,10 @@ static void shutdown_clean(runner *r) {
 }
 
 int ks_cmd_run(int argc, char **argv) {
+  return ks_cmd_run_watched(argc, argv, NULL);
+}
+
+int ks_cmd_run_watched(int argc, char **argv, ks_plugin_call *call) {
   static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
                                            {"bootstrap-servers", required_argument, NULL, 'b'},
                                            {"bootstrap-file", required_argument, NULL, 'B'},
@@ -611,6 +679,7 @@ int ks_cmd_run(int argc, char **argv) {
   if (r == NULL)
     return 1;
   r->until_eof = until_eof;
+  r->call = call;
   char err[RUN_ERRSZ] = "";
   int rc = ks_config_load_file(&r->cfg, config_path, err, sizeof err);
   if (rc == 0 && log_level) {
@@ -692,7 +761,7 @@ int ks_cmd_run(int argc, char **argv) {
     status = r->exit_code;
   }
   if (r->consumer && status != 0)
-    ks_consumer_close(r->consumer);
+    ks_consumer_close(r->consumer, ks_runner_budget_ms(r, (int)r->cfg.shutdown_timeout_ms));
   if (r->producer)
     ks_producer_close(r->producer);
   uv_walk(&r->loop, close_walk, NULL);
@@ -706,7 +775,6 @@ int ks_cmd_run(int argc, char **argv) {
   for (size_t i = 0; r->parts && i < (size_t)r->n_partitions * r->cfg.n_topics; i++)
     free(r->parts[i].q); /* emptied by shutdown_clean() */
   free(r->parts);
-  free(r->held);
   ks_config_free(&r->cfg);
   free(r);
   return status;
