@@ -483,6 +483,42 @@ static int index_of(uint64_t *list, uint8_t *n, int max, uint64_t h) {
   return (*n)++;
 }
 
+/* Is the interval of handled leg f closed (its figures final)? Its record
+ * exists while the interval is open (or kept for restatement): the leg's
+ * wrap-up made it. */
+static int leg_final(const leg_ctx *x, const op_legs *g, const op_legfig *f) {
+  char buf[KS_KEY_MAX];
+  const char *qn = queue_name(x, g->queue_nh[f->queue], f->iv, f->channel, buf);
+  ks_key dk;
+  if (qn == NULL || !dims_key(&dk, x->tenant, f->channel, qn))
+    return 1;
+  return x->p->api->window_get(x->task, x->p->by_queue, f->iv, dk.buf, dk.len, 0) == NULL;
+}
+
+/* Make room in a full set: drop the events of the oldest handled leg whose
+ * figures are final (with the agent's earlier events) and seal its agent up
+ * to its wrap-up. Returns 1 when room was made. */
+static int legs_compact(const leg_ctx *x, op_legs *g) {
+  op_legfig all[OP_LEG_EVENTS];
+  const int n = op_legs_derive(g, -1, x->p->cfg.interval_ms, all, OP_LEG_EVENTS);
+  const op_legfig *pick = NULL;
+  for (int i = 0; i < n; i++)
+    if ((pick == NULL || all[i].acw_t < pick->acw_t) && leg_final(x, g, &all[i]))
+      pick = &all[i];
+  if (pick == NULL)
+    return 0;
+  const uint8_t a = pick->agent;
+  if (pick->acw_t > g->sealed_ms[a])
+    g->sealed_ms[a] = pick->acw_t;
+  int k = 0;
+  for (int i = 0; i < g->n_ev; i++)
+    if (g->ev[i].agent != a || g->ev[i].t > g->sealed_ms[a])
+      g->ev[k++] = g->ev[i];
+  memset(&g->ev[k], 0, (size_t)(g->n_ev - k) * sizeof g->ev[0]);
+  g->n_ev = (uint8_t)k;
+  return k < OP_LEG_EVENTS;
+}
+
 /*
  * An agent event of kind LK_* joins the contact's set (unless it is a
  * duplicate); the agent's handled legs are derived before and after, and
@@ -507,10 +543,15 @@ static int leg_add(op_plugin *p, ks_task *task, const ks_event *ev, op_cref *r, 
       if (e->t == ev->time_ms && e->kind == kind && e->agent == ai && e->idh == idh)
         return 0; /* a duplicate */
     }
+  if (ai >= 0 && g->sealed_ms[ai] && ev->time_ms <= g->sealed_ms[ai])
+    return 0; /* a leg whose figures are final */
   if (ai < 0)
     ai = index_of(g->agent_hash, &g->n_agents, OP_LEG_AGENTS, ah);
   if (kind == LK_ACW)
     qi = index_of(g->queue_nh, &g->n_queues, OP_LEG_QUEUES, qnh);
+  leg_ctx x = {p, task, ev, r, nz(m->tenant), agent, qn, qnh};
+  if (g->n_ev >= OP_LEG_EVENTS && ai >= 0 && qi >= 0)
+    (void)legs_compact(&x, g);
   if (ai < 0 || qi < 0 || g->n_ev >= OP_LEG_EVENTS) {
     if (p->legs_full++ == 0)
       p->api->log(p->ctx, KS_LOG_WARN,
@@ -534,7 +575,6 @@ static int leg_add(op_plugin *p, ks_task *task, const ks_event *ev, op_cref *r, 
   const int na = op_legs_derive(g, ai, ivms, after, OP_LEG_EVENTS);
 
   /* the legs whose figures changed: out with the old, in with the new */
-  leg_ctx x = {p, task, ev, r, nz(m->tenant), agent, qn, qnh};
   uint8_t matched[OP_LEG_EVENTS] = {0};
   for (int i = 0; i < nb; i++) {
     int same = -1;

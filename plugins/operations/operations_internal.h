@@ -133,6 +133,10 @@ typedef struct op_qslot {
  * arrived in. When an event changes a leg whose wrap-up was already counted,
  * the plugin takes the old figures out of the wrap-up's interval and puts
  * the new ones in (while that interval is open or kept for restatement).
+ * When the set is full, the events of the oldest handled legs whose
+ * wrap-up interval has closed (their figures can no longer change) are
+ * dropped and their agent sealed up to that wrap-up: a later copy of such
+ * an event is ignored.
  */
 
 /* op_legev.kind, in the order events of equal time are applied */
@@ -160,6 +164,7 @@ typedef struct op_legev {
 typedef struct op_legs {
   uint64_t agent_hash[OP_LEG_AGENTS]; /* FNV-1a of the agent id ("" allowed) */
   uint64_t queue_nh[OP_LEG_QUEUES];   /* name hashes (fnv1a_nh) of wrap-up queues */
+  int64_t sealed_ms[OP_LEG_AGENTS];   /* agent events up to this time are final */
   uint8_t n_agents;
   uint8_t n_queues;
   uint8_t n_ev;
