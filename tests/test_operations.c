@@ -1163,6 +1163,53 @@ static void test_reopened_email(void **state) {
   fx_free(&f);
 }
 
+/*
+ * A contact keeps 24 agent events. Ten legs (a1, a2 alternating), 10
+ * minutes apart, five events each (answer, hold 10..20, ended 60, wrap-up
+ * 70): talk 50, hold 10, acw 10, handle 70 each. The intervals of the early
+ * legs close as the call goes on (lateness 0), so their events make room:
+ * all ten legs count. Then six legs of 5 events within one open interval:
+ * the first 24 events fit, so legs 1-4 count and leg 5 (its wrap-up is the
+ * 25th event) and 6 do not (logged once).
+ */
+static void test_agent_event_limit(void **state) {
+  (void)state;
+  fx f;
+  fx_init(&f, NULL, 0);
+  const char *ag[] = {"a1", "a2"};
+  eb_queued(f.e, S(0), VOICE, "q", "c1", "u1");
+  for (int k = 0; k < 10; k++) {
+    const int b = 5 + 600 * k;
+    eb_answered(f.e, S(b), VOICE, "q", "c1", ag[k % 2]);
+    eb_hold(f.e, S(b + 10), VOICE, "q", "c1", ag[k % 2], 1);
+    eb_hold(f.e, S(b + 20), VOICE, "q", "c1", ag[k % 2], 0);
+    eb_ended(f.e, S(b + 60), VOICE, "q", "c1", ag[k % 2]);
+    eb_acw_ended(f.e, S(b + 70), VOICE, "q", "c1", ag[k % 2], "", 0);
+  }
+  /* c2: six legs in I(8) = [7200, 8100) s */
+  eb_queued(f.e, S(7200), VOICE, "q", "c2", "u2");
+  for (int k = 0; k < 6; k++) {
+    const int b = 7201 + 120 * k;
+    eb_answered(f.e, S(b), VOICE, "q", "c2", ag[k % 2]);
+    eb_hold(f.e, S(b + 10), VOICE, "q", "c2", ag[k % 2], 1);
+    eb_hold(f.e, S(b + 20), VOICE, "q", "c2", ag[k % 2], 0);
+    eb_ended(f.e, S(b + 60), VOICE, "q", "c2", ag[k % 2]);
+    eb_acw_ended(f.e, S(b + 70), VOICE, "q", "c2", ag[k % 2], "", 0);
+  }
+  flush(&f);
+  int64_t handled = 0, handle_ms = 0;
+  for (size_t i = 0; i < f.n; i++)
+    if (strcmp(f.res[i].metric, "aht") == 0 && f.res[i].agent[0] == '\0' && f.res[i].start < I(8)) {
+      handled += (int64_t)f.res[i].den;
+      handle_ms += (int64_t)llround(f.res[i].num * 1000.0);
+    }
+  assert_int_equal(handled, 10);
+  assert_int_equal(handle_ms, 10 * 70000);
+  EXPECT(&f, "handled", VOICE, "q", I(8), 4);
+  EXPECT(&f, "aht", VOICE, "q", I(8), 70);
+  fx_free(&f);
+}
+
 /* ---- odd input ------------------------------------------------------------------------------ */
 
 static void test_odd_input(void **state) {
@@ -1381,6 +1428,7 @@ int main(void) {
       cmocka_unit_test(test_two_hold_ends_first),
       cmocka_unit_test(test_second_leg_same_agent),
       cmocka_unit_test(test_reopened_email),
+      cmocka_unit_test(test_agent_event_limit),
       cmocka_unit_test(test_odd_input),
       cmocka_unit_test(test_random_input_survives),
       cmocka_unit_test(test_bad_config_refused),

@@ -553,12 +553,19 @@ static int leg_add(op_plugin *p, ks_task *task, const ks_event *ev, op_cref *r, 
   if (g->n_ev >= OP_LEG_EVENTS && ai >= 0 && qi >= 0)
     (void)legs_compact(&x, g);
   if (ai < 0 || qi < 0 || g->n_ev >= OP_LEG_EVENTS) {
-    if (p->legs_full++ == 0)
+    /* logged at the 1st, 10th, 100th, ... event not kept */
+    const int64_t nfull = ++p->legs_full;
+    int64_t pow10 = 1;
+    while (pow10 * 10 <= nfull)
+      pow10 *= 10;
+    if (nfull == pow10)
       p->api->log(p->ctx, KS_LOG_WARN,
                   "contact '%s' (tenant '%s'): more than %d agent events, %d agents or %d "
-                  "wrap-up queues; later ones are not counted (logged once; see the "
-                  "operations limits in docs/metrics.md)",
-                  nz(m->contact_id), nz(m->tenant), OP_LEG_EVENTS, OP_LEG_AGENTS, OP_LEG_QUEUES);
+                  "wrap-up queues in open intervals; this event (%s at %lld) is not counted "
+                  "(%lld so far; see the operations limits in docs/metrics.md)",
+                  nz(m->contact_id), nz(m->tenant), OP_LEG_EVENTS, OP_LEG_AGENTS, OP_LEG_QUEUES,
+                  nz(m->event_id)[0] ? nz(m->event_id) : "no event id", (long long)ev->time_ms,
+                  (long long)nfull);
     return 0;
   }
   const int64_t ivms = p->cfg.interval_ms;
