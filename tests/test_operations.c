@@ -1172,30 +1172,28 @@ static void test_reopened_email(void **state) {
  * the first 24 events fit, so legs 1-4 count and leg 5 (its wrap-up is the
  * 25th event) and 6 do not (logged once).
  */
+/* A leg of five agent events from b seconds: answer, hold b+10..b+20, ended
+ * b+60, wrap-up b+70 (talk 50, hold 10, acw 10). */
+static void five_event_leg(ks_engine *e, const char *contact, int b, const char *agent) {
+  eb_answered(e, S(b), VOICE, "q", contact, agent);
+  eb_hold(e, S(b + 10), VOICE, "q", contact, agent, 1);
+  eb_hold(e, S(b + 20), VOICE, "q", contact, agent, 0);
+  eb_ended(e, S(b + 60), VOICE, "q", contact, agent);
+  eb_acw_ended(e, S(b + 70), VOICE, "q", contact, agent, "", 0);
+}
+
 static void test_agent_event_limit(void **state) {
   (void)state;
   fx f;
   fx_init(&f, NULL, 0);
   const char *ag[] = {"a1", "a2"};
   eb_queued(f.e, S(0), VOICE, "q", "c1", "u1");
-  for (int k = 0; k < 10; k++) {
-    const int b = 5 + 600 * k;
-    eb_answered(f.e, S(b), VOICE, "q", "c1", ag[k % 2]);
-    eb_hold(f.e, S(b + 10), VOICE, "q", "c1", ag[k % 2], 1);
-    eb_hold(f.e, S(b + 20), VOICE, "q", "c1", ag[k % 2], 0);
-    eb_ended(f.e, S(b + 60), VOICE, "q", "c1", ag[k % 2]);
-    eb_acw_ended(f.e, S(b + 70), VOICE, "q", "c1", ag[k % 2], "", 0);
-  }
+  for (int k = 0; k < 10; k++)
+    five_event_leg(f.e, "c1", 5 + 600 * k, ag[k % 2]);
   /* c2: six legs in I(8) = [7200, 8100) s */
   eb_queued(f.e, S(7200), VOICE, "q", "c2", "u2");
-  for (int k = 0; k < 6; k++) {
-    const int b = 7201 + 120 * k;
-    eb_answered(f.e, S(b), VOICE, "q", "c2", ag[k % 2]);
-    eb_hold(f.e, S(b + 10), VOICE, "q", "c2", ag[k % 2], 1);
-    eb_hold(f.e, S(b + 20), VOICE, "q", "c2", ag[k % 2], 0);
-    eb_ended(f.e, S(b + 60), VOICE, "q", "c2", ag[k % 2]);
-    eb_acw_ended(f.e, S(b + 70), VOICE, "q", "c2", ag[k % 2], "", 0);
-  }
+  for (int k = 0; k < 6; k++)
+    five_event_leg(f.e, "c2", 7201 + 120 * k, ag[k % 2]);
   flush(&f);
   int64_t handled = 0, handle_ms = 0;
   for (size_t i = 0; i < f.n; i++)
