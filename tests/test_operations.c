@@ -1150,12 +1150,12 @@ static void test_reopened_email(void **state) {
   EXPECT(&f, "offered", EMAIL, Q, I(0), 1);
   EXPECT(&f, "handled", EMAIL, Q, I(0), 1);
   EXPECT(&f, "fcr", EMAIL, Q, I(0), 1);
-  EXPECT(&f, "full_resolution_time", EMAIL, Q, I(0), 400);
   EXPECT(&f, "offered", EMAIL, Q, I(1), 1);
   EXPECT(&f, "answered", EMAIL, Q, I(1), 1);
   EXPECT(&f, "asa", EMAIL, Q, I(1), 100);
   EXPECT(&f, "handled", EMAIL, Q, I(1), 1);
   EXPECT_ND(&f, "fcr", EMAIL, Q, I(1), 0, 1);
+  EXPECT(&f, "full_resolution_time", EMAIL, Q, I(0), 400);
   EXPECT(&f, "reopened", EMAIL, Q, I(1), 1);
   EXPECT(&f, "reopen_rate", EMAIL, Q, I(1), 1);
   EXPECT(&f, "full_resolution_time", EMAIL, Q, I(1), 1300);
