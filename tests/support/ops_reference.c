@@ -31,12 +31,14 @@ typedef struct qrec {
 typedef struct arec {
   int64_t iv;
   int channel;
+  char queue[16];
   char agent[16];
   int64_t answered, handled, handle, hold, held, acw, xfer;
 } arec;
 
 typedef struct ref {
   int64_t ivms;
+  ops_per_agent per_agent;
   qrec *q;
   size_t nq, capq;
   arec *a;
@@ -71,10 +73,17 @@ static qrec *qget(ref *r, int64_t t, int channel, const char *queue) {
   return q;
 }
 
-static arec *aget(ref *r, int64_t t, int channel, const char *agent) {
+/* The per-agent record of an event in (channel, queue), per the per_agent
+ * option: tenant x channel x agent, x queue as well, or all channels. */
+static arec *aget(ref *r, int64_t t, int channel, const char *queue, const char *agent) {
   const int64_t iv = iv_of(r, t);
+  if (r->per_agent == OPS_AGENT_ALL)
+    channel = 0;
+  if (r->per_agent != OPS_AGENT_QUEUE)
+    queue = "";
   for (size_t i = 0; i < r->na; i++)
-    if (r->a[i].iv == iv && r->a[i].channel == channel && strcmp(r->a[i].agent, agent) == 0)
+    if (r->a[i].iv == iv && r->a[i].channel == channel && strcmp(r->a[i].queue, queue) == 0 &&
+        strcmp(r->a[i].agent, agent) == 0)
       return &r->a[i];
   if (r->na == r->capa) {
     size_t cap = r->capa ? r->capa * 2 : 64;
@@ -88,6 +97,7 @@ static arec *aget(ref *r, int64_t t, int channel, const char *agent) {
   memset(a, 0, sizeof *a);
   a->iv = iv;
   a->channel = channel;
+  strcpy(a->queue, queue);
   strcpy(a->agent, agent);
   return a;
 }
@@ -227,7 +237,7 @@ static void legs(ref *r, const contact *c, const char *agent, int64_t first_acw[
     if (rank(e->body) == 0 || strcmp(e->agent, agent) != 0)
       continue;
     if (e->body == B(CONTACT_ANSWERED)) {
-      aget(r, e->t, e->channel, agent)->answered++; /* legs answered by the agent */
+      aget(r, e->t, e->channel, e->queue, agent)->answered++; /* legs answered by the agent */
       if (open && (answered || done)) {
         answered = ended = hold_open = held = xfer = esc = done = 0;
         hold = 0;
@@ -278,7 +288,7 @@ static void legs(ref *r, const contact *c, const char *agent, int64_t first_acw[
     q->acw += acw;
     q->xfer += xfer;
     q->esc += esc;
-    arec *a = aget(r, e->t, e->channel, agent);
+    arec *a = aget(r, e->t, e->channel, e->queue, agent);
     a->handled++;
     a->handle += handle;
     a->hold += hold;
@@ -396,7 +406,7 @@ static void emit(const ref *r, figs *o) {
     const arec *a = &r->a[i];
     const int64_t iv = a->iv;
     const int ch = a->channel;
-    const char *qn = "", *ag = a->agent;
+    const char *qn = a->queue, *ag = a->agent;
     SUM("answered", a->answered);
     SUM("handled", a->handled);
     RATIO("aht", SEC(a->handle), a->handled);
@@ -406,7 +416,8 @@ static void emit(const ref *r, figs *o) {
   }
 }
 
-int ops_reference(const ops_ev *log, size_t n, int64_t interval_ms, ops_fig **out, size_t *nout) {
+int ops_reference(const ops_ev *log, size_t n, int64_t interval_ms, ops_per_agent per_agent,
+                  ops_fig **out, size_t *nout) {
   *out = NULL;
   *nout = 0;
   const ops_ev **ev = malloc((n ? n : 1) * sizeof *ev);
@@ -417,6 +428,7 @@ int ops_reference(const ops_ev *log, size_t n, int64_t interval_ms, ops_fig **ou
   if (ev == NULL || hs == NULL)
     goto done;
   r.ivms = interval_ms;
+  r.per_agent = per_agent;
   /* duplicates: one event per id */
   for (size_t i = 0; i < n; i++)
     ev[i] = &log[i];
@@ -459,6 +471,7 @@ int ops_reference(const ops_ev *log, size_t n, int64_t interval_ms, ops_fig **ou
       c.start = has_created ? created : queued;
       ref scratch = {0};
       scratch.ivms = interval_ms;
+      scratch.per_agent = per_agent;
       ref *into = pass == 0 ? &scratch : &r;
       /* legs, agent by agent */
       int64_t first_acw[2] = {0, 0};

@@ -4,8 +4,8 @@
  * whole event log in memory, no state tables, no incremental updates. It
  * computes, from a log (in any order, duplicates included), the numerator
  * and denominator of every metric the operations plugin publishes, at both
- * levels (queue; agent with the default per_agent = channel), with the
- * plugin's default options.
+ * levels (queue; agent, with any per_agent option), with the plugin's
+ * default options otherwise.
  *
  * What it assumes of the log (the generator in tests/test_operations_order.c
  * keeps to it): one tenant (EB_TENANT); every event names its channel and
@@ -45,9 +45,18 @@ typedef struct ops_fig {
   double num, den;
 } ops_fig;
 
-/* The figures of the log (n events, interval length interval_ms) into
+/* The per_agent option: which dimensions per-agent results have. */
+typedef enum ops_per_agent {
+  OPS_AGENT_CHANNEL = 0, /* tenant x channel x agent (the default) */
+  OPS_AGENT_QUEUE,       /* tenant x channel x queue x agent */
+  OPS_AGENT_ALL          /* tenant x agent, all channels */
+} ops_per_agent;
+
+/* The figures of the log (n events, interval length interval_ms,
+ * per-agent dimensions per_agent) into
  * *out (*nout of them). Returns 0, or -1 when out of memory (a table that
  * cannot grow aborts: this is test code). */
-int ops_reference(const ops_ev *log, size_t n, int64_t interval_ms, ops_fig **out, size_t *nout);
+int ops_reference(const ops_ev *log, size_t n, int64_t interval_ms, ops_per_agent per_agent,
+                  ops_fig **out, size_t *nout);
 
 #endif
