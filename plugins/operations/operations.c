@@ -533,15 +533,18 @@ static int leg_add(op_plugin *p, ks_task *task, const ks_event *ev, op_cref *r, 
     return KS_ENOMEM;
   const uint32_t idh = event_idh(m);
   const uint64_t ah = fnv1a(agent);
-  int ai = -1, qi = 0;
+  int ai = -1, qi = 0, handled = 0; /* handled: the agent has a wrap-up in the set */
   for (int i = 0; i < g->n_agents; i++)
     if (g->agent_hash[i] == ah)
       ai = i;
   if (ai >= 0)
     for (int i = 0; i < g->n_ev; i++) {
       const op_legev *e = &g->ev[i];
-      if (e->t == ev->time_ms && e->kind == kind && e->agent == ai && e->idh == idh)
+      if (e->agent != ai)
+        continue;
+      if (e->t == ev->time_ms && e->kind == kind && e->idh == idh)
         return 0; /* a duplicate */
+      handled |= e->kind == LK_ACW;
     }
   if (ai >= 0 && g->sealed_ms[ai] && ev->time_ms <= g->sealed_ms[ai])
     return 0; /* a leg whose figures are final */
@@ -570,7 +573,9 @@ static int leg_add(op_plugin *p, ks_task *task, const ks_event *ev, op_cref *r, 
   }
   const int64_t ivms = p->cfg.interval_ms;
   op_legfig before[OP_LEG_EVENTS], after[OP_LEG_EVENTS];
-  const int nb = op_legs_derive(g, ai, ivms, before, OP_LEG_EVENTS);
+  /* an agent with no wrap-up has no handled leg: nothing to take out, and
+   * nothing counted until its wrap-up arrives */
+  const int nb = handled ? op_legs_derive(g, ai, ivms, before, OP_LEG_EVENTS) : 0;
   op_legev *e = &g->ev[g->n_ev++];
   memset(e, 0, sizeof *e);
   e->t = ev->time_ms;
@@ -579,6 +584,8 @@ static int leg_add(op_plugin *p, ks_task *task, const ks_event *ev, op_cref *r, 
   e->agent = (uint8_t)ai;
   e->channel = (uint8_t)channel;
   e->queue = (uint8_t)qi;
+  if (!handled && kind != LK_ACW)
+    return 1;
   const int na = op_legs_derive(g, ai, ivms, after, OP_LEG_EVENTS);
 
   /* the legs whose figures changed: out with the old, in with the new */
@@ -603,7 +610,7 @@ static int leg_add(op_plugin *p, ks_task *task, const ks_event *ev, op_cref *r, 
     if (rc != 0)
       return rc;
   }
-  if (kind == LK_ACW || kind == LK_ANSWER) {
+  if (kind == LK_ACW || (kind == LK_ANSWER && handled)) {
     int rc = fcr_update(&x, g);
     if (rc != 0)
       return rc;
