@@ -126,36 +126,90 @@ typedef struct op_wait {
   int64_t iv;
 } op_wait;
 
-static void apply_wait(const op_config *cfg, op_qagg *a, const op_wait *w, int count_event) {
+/* Add (sign 1) or take out (-1) an outcome: its count when count_event,
+ * its wait when known. A maximum cannot be taken out: max_wait_ms keeps it. */
+static void apply_wait(const op_config *cfg, op_qagg *a, const op_wait *w, int count_event,
+                       int sign) {
   if (w->kind == 1) {
     if (count_event)
-      a->answered++;
+      a->answered += sign;
     if (w->known) {
-      a->ans_known++;
-      a->wait_sum_ms += w->wait_ms;
-      a->ans_in_t += w->wait_ms <= cfg->sl_threshold_ms;
+      a->ans_known += sign;
+      a->wait_sum_ms += sign * w->wait_ms;
+      a->ans_in_t += sign * (w->wait_ms <= cfg->sl_threshold_ms);
     }
   } else if (w->kind == 2) {
     if (count_event)
-      a->ab_all++;
+      a->ab_all += sign;
     if (w->known) {
       int is_short = w->wait_ms < cfg->short_abandon_ms;
       int in_t = w->wait_ms <= cfg->sl_threshold_ms;
-      a->ab_known++;
-      a->ab_short += is_short;
-      a->ab_in_t += in_t;
-      a->ab_short_in_t += is_short && in_t;
+      a->ab_known += sign;
+      a->ab_short += sign * is_short;
+      a->ab_in_t += sign * in_t;
+      a->ab_short_in_t += sign * (is_short && in_t);
     }
   }
   if (w->kind && w->known) {
-    if (a->n_waits == 0 || w->wait_ms > a->max_wait_ms)
+    if (sign > 0 && (a->n_waits == 0 || w->wait_ms > a->max_wait_ms))
       a->max_wait_ms = w->wait_ms;
-    a->n_waits++;
+    a->n_waits += sign;
   }
 }
 
 static inline op_qagg *qagg_get(op_plugin *p, ks_task *task, int64_t iv, const ks_key *dk) {
   return p->api->window_get(task, p->by_queue, iv, dk->buf, dk->len, 1);
+}
+
+/* The outcome a queue slot counted (kind 0 when none), as an op_wait in
+ * the interval it was counted in. */
+static op_wait slot_outcome(const op_config *cfg, const op_qslot *s) {
+  op_wait w = {0, 0, 0, 0};
+  if (!(s->flags & (QS_ANSWERED | QS_ABANDONED)))
+    return w;
+  w.kind = (s->flags & QS_ANSWERED) ? 1 : 2;
+  w.known = (s->flags & QS_START_KNOWN) && !(s->flags & QS_WAIT_PENDING);
+  w.wait_ms = w.known ? clamp0(s->done_ms - s->queued_ms) : 0;
+  w.iv = iv_of(cfg, s->done_ms);
+  return w;
+}
+
+/* Apply w (sign, count_event as apply_wait) to queue qn in channel ch of
+ * its interval; a closed interval keeps what it published. */
+static int wait_apply(op_plugin *p, ks_task *task, const ks_event *ev, const op_wait *w, int ch,
+                      const char *qn, int count_event, int sign) {
+  ks_key dk;
+  if (!w->kind || !dims_key(&dk, nz(ev->msg->tenant), ch, qn))
+    return 0;
+  op_qagg *a = qagg_get(p, task, w->iv, &dk);
+  if (a == NULL)
+    return w->iv == ev->interval_start_ms ? KS_ENOMEM : 0;
+  apply_wait(&p->cfg, a, w, count_event, sign);
+  return 0;
+}
+
+/* An answer (kind 1) or abandon (2) at the event in slot s: the slot's
+ * outcome is its earliest one; one earlier than the one counted replaces it
+ * (taken out where it was counted). Returns 0 or an error. */
+static int slot_done(op_plugin *p, ks_task *task, const ks_event *ev, op_qslot *s, int kind,
+                     int channel, const char *qn) {
+  const int64_t t = ev->time_ms;
+  if (s->flags & (QS_ANSWERED | QS_ABANDONED)) {
+    if (t >= s->done_ms)
+      return 0; /* a duplicate, or a later answer/abandon: not the outcome */
+    const op_wait old = slot_outcome(&p->cfg, s);
+    int rc = wait_apply(p, task, ev, &old, s->done_channel, qn, 1, -1);
+    if (rc != 0)
+      return rc;
+    s->flags &= ~(QS_ANSWERED | QS_ABANDONED);
+  }
+  s->flags |= kind == 1 ? QS_ANSWERED : QS_ABANDONED;
+  s->done_ms = t;
+  s->done_channel = (uint8_t)channel;
+  if (!(s->flags & QS_START_KNOWN))
+    s->flags |= QS_WAIT_PENDING;
+  const op_wait w = slot_outcome(&p->cfg, s);
+  return wait_apply(p, task, ev, &w, channel, qn, 1, 1);
 }
 
 /* ---- agent events: legs, handle time, FCR ----------------------------------- */
@@ -681,7 +735,7 @@ static int on_start(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck,
   }
 
   int offer = 0, queued = 0, w_channel = channel;
-  op_wait w = {0, 0, 0, 0};
+  op_wait w = {0, 0, 0, 0}, w_old = {0, 0, 0, 0}; /* an outcome's wait, as it was and is */
   if (queue_part) {
     uint64_t qnh;
     op_qslot *s = op_slot_get(&r, slot_key(c, fnv1a_nh(qn, &qnh), t));
@@ -695,27 +749,26 @@ static int on_start(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck,
       s->flags |= QS_QUEUED;
       queued = 1;
     }
-    const int done = (s->flags & (QS_ANSWERED | QS_ABANDONED)) != 0;
+    w_old = slot_outcome(cfg, s); /* kind 0 while the contact waits */
     if (!(s->flags & QS_START_KNOWN)) {
       s->queued_ms = t;
       s->flags |= QS_START_KNOWN;
       if (created)
         s->flags |= QS_START_CREATED;
-    } else if (!created && !done && ((s->flags & QS_START_CREATED) || t < s->queued_ms)) {
+    } else if (!created && ((s->flags & QS_START_CREATED) || t < s->queued_ms) &&
+               (!w_old.kind || t <= s->done_ms)) {
       /* the real queue entry replaces the creation time (or an earlier
-       * duplicate replaces a later one) while the contact still waits */
+       * duplicate replaces a later one), also when the answer or abandon
+       * came first (not a queueing after it): its wait is measured again */
       s->queued_ms = t;
       s->flags &= ~QS_START_CREATED;
     }
-    if (s->flags & QS_WAIT_PENDING) {
-      /* answered/abandoned before this start arrived (out of order) */
-      s->flags &= ~QS_WAIT_PENDING;
-      w.kind = (s->flags & QS_ANSWERED) ? 1 : 2;
-      w.known = 1;
-      w.wait_ms = clamp0(s->done_ms - s->queued_ms);
-      w.iv = iv_of(cfg, s->done_ms);
-      w_channel = s->done_channel;
-    }
+    /* answered/abandoned before this start arrived (out of order) */
+    s->flags &= ~QS_WAIT_PENDING;
+    w = slot_outcome(cfg, s);
+    w_channel = s->done_channel;
+    if (w.kind && w_old.known && w_old.wait_ms == w.wait_ms)
+      w.kind = w_old.kind = 0; /* the wait did not change */
     if (op_name_set(&r, 0, qn, qnh) != 0)
       return KS_ENOMEM;
   } else if (qn[0] == '\0') {
@@ -744,12 +797,11 @@ static int on_start(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck,
   }
   if (w.kind) {
     /* the same record the answer/abandon was counted in */
-    ks_key wk;
-    if (dims_key(&wk, nz(m->tenant), w_channel, qn)) {
-      op_qagg *a = qagg_get(p, task, w.iv, &wk);
-      if (a)
-        apply_wait(cfg, a, &w, 0);
-    }
+    rc = wait_apply(p, task, ev, &w_old, w_channel, qn, 0, -1);
+    if (rc == 0)
+      rc = wait_apply(p, task, ev, &w, w_channel, qn, 0, 1);
+    if (rc != 0)
+      return rc;
   }
   return 0;
 }
@@ -767,24 +819,14 @@ static int on_answered(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *
   const char *agent = nz(m->agent_id);
   char qbuf[OP_NAME_MAX];
   const char *qn = event_queue(c, m, qbuf);
-  op_wait w = {0, 0, 0, ev->interval_start_ms};
   uint64_t qnh;
-  op_qslot *s = op_slot_get(
-      &r, slot_key(c, fnv1a_nh(qn, &qnh), t)); /* answered without queued: a fresh slot */
+  /* answered without queued: a fresh slot */
+  op_qslot *s = op_slot_get(&r, slot_key(c, fnv1a_nh(qn, &qnh), t));
   if (s == NULL)
     return KS_ENOMEM;
-  if (!(s->flags & (QS_ANSWERED | QS_ABANDONED))) {
-    s->flags |= QS_ANSWERED;
-    s->done_ms = t;
-    s->done_channel = (uint8_t)channel;
-    w.kind = 1;
-    if (s->flags & QS_START_KNOWN) {
-      w.known = 1;
-      w.wait_ms = clamp0(t - s->queued_ms);
-    } else {
-      s->flags |= QS_WAIT_PENDING;
-    }
-  }
+  int rc = slot_done(p, task, ev, s, 1, channel, qn);
+  if (rc != 0)
+    return rc;
   if (op_name_set(&r, 0, qn, qnh) != 0)
     return KS_ENOMEM;
   int leg_answer = 0;
@@ -800,12 +842,6 @@ static int on_answered(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *
   /* c is not used past this point */
 
   ks_key dk;
-  if (w.kind && dims_key(&dk, nz(m->tenant), channel, qn)) {
-    op_qagg *a = qagg_get(p, task, ev->interval_start_ms, &dk);
-    if (a == NULL)
-      return KS_ENOMEM;
-    apply_wait(&p->cfg, a, &w, 1);
-  }
   if (leg_answer && agent_key(&dk, &p->cfg, nz(m->tenant), channel, qn, agent)) {
     op_aagg *g = p->api->window_get(task, p->by_agent, ev->interval_start_ms, dk.buf, dk.len, 1);
     if (g == NULL)
@@ -836,30 +872,11 @@ static int on_abandoned(op_plugin *p, ks_task *task, const ks_event *ev, ks_key 
   op_qslot *s = op_slot_get(&r, slot_key(c, fnv1a_nh(qn, &qnh), t));
   if (s == NULL)
     return KS_ENOMEM;
-  if (s->flags & (QS_ANSWERED | QS_ABANDONED))
-    return 0; /* duplicate, or an abandon after the answer: not an abandon */
-  s->flags |= QS_ABANDONED;
-  s->done_ms = t;
-  s->done_channel = (uint8_t)channel;
-  op_wait w = {2, 0, 0, ev->interval_start_ms};
-  if (s->flags & QS_START_KNOWN) {
-    w.known = 1;
-    w.wait_ms = clamp0(t - s->queued_ms);
-  } else {
-    s->flags |= QS_WAIT_PENDING;
-  }
-  if (op_name_set(&r, 0, qn, qnh) != 0)
-    return KS_ENOMEM;
-  /* c is not used past this point */
-
-  ks_key dk;
-  if (!dims_key(&dk, nz(m->tenant), channel, qn))
-    return 0;
-  op_qagg *a = qagg_get(p, task, ev->interval_start_ms, &dk);
-  if (a == NULL)
-    return KS_ENOMEM;
-  apply_wait(&p->cfg, a, &w, 1);
-  return 0;
+  /* an abandon after the answer (or a duplicate) is not an abandon */
+  int rc = slot_done(p, task, ev, s, 2, channel, qn);
+  if (rc != 0)
+    return rc;
+  return op_name_set(&r, 0, qn, qnh) != 0 ? KS_ENOMEM : 0;
 }
 
 /* ---- AgentResponse / ContactResolved --------------------------------------- */
