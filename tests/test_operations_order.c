@@ -172,14 +172,18 @@ static int64_t gen_episode(gen *g, int64_t t0, int ep, const char *q0, int *hand
   for (int i = 0; i < 4; i++)
     if (strcmp(QUEUES[i], q) == 0)
       visited |= 1 << i;
+  int64_t entry = t0;
   if (g->channel != VOICE && ep == 0) {
+    /* created, and mostly queued too, at once or up to 20 s later */
     put(g, B(CONTACT_CREATED), t0, q, NULL, 0);
-    if (chance(r, 70))
-      put(g, B(CONTACT_QUEUED), t0, q, NULL, 0);
+    if (chance(r, 70)) {
+      entry = t0 + (chance(r, 50) ? 0 : between(r, 1, EB_SEC(20)));
+      put(g, B(CONTACT_QUEUED), entry, q, NULL, 0);
+    }
   } else {
     put(g, B(CONTACT_QUEUED), t0, q, NULL, 0);
   }
-  int64_t t = t0 + between(r, EB_SEC(1), EB_SEC(45));
+  int64_t t = entry + between(r, EB_SEC(1), EB_SEC(45));
   *handled = 0;
   if (chance(r, 20)) {
     put(g, B(CONTACT_ABANDONED), t, q, NULL, 0);
@@ -237,9 +241,11 @@ static int64_t gen_contact(gen *g, int64_t t0) {
   last = res;
   if (g->channel == VOICE || !chance(r, 40))
     return last;
-  /* reopened later; its new episode starts more than L after the reopen
-   * (the plugin takes the reopen's episode from its time, once seen) */
-  const int64_t ro = res + between(r, 2 * LATE_MS, EB_MIN(40));
+  /* reopened later (after the first episode's intervals closed: a contact
+   * keeps 24 agent events of open intervals, and an episode has at most
+   * 3 legs of 8); its new episode starts more than L after the reopen (the
+   * plugin takes the reopen's episode from its time, once seen) */
+  const int64_t ro = res + between(r, IV_MS + 2 * LATE_MS, EB_MIN(60));
   put(g, B(CONTACT_REOPENED), ro, q0, NULL, 0);
   last = gen_episode(g, ro + LATE_MS + between(r, EB_SEC(1), EB_SEC(10)), 1, q0, &handled);
   if (handled && chance(r, 70)) {

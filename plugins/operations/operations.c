@@ -699,6 +699,14 @@ static int on_leg_event(op_plugin *p, ks_task *task, const ks_event *ev, ks_key 
 
 /* ---- ContactCreated / ContactQueued ---------------------------------------- */
 
+/* When the slot was offered: its earliest start event (the contact's
+ * creation when a ContactCreated named the queue, its queue entry). */
+static int64_t offer_time(const op_contact *c, const op_qslot *s) {
+  if ((s->flags2 & QS2_BY_CREATED) && c->created_ms < s->queued_ms)
+    return c->created_ms;
+  return s->queued_ms;
+}
+
 static int on_start(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck, int created) {
   const op_config *cfg = &p->cfg;
   const Kpistream__V1__Event *m = ev->msg;
@@ -741,10 +749,14 @@ static int on_start(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck,
     op_qslot *s = op_slot_get(&r, slot_key(c, fnv1a_nh(qn, &qnh), t));
     if (s == NULL)
       return KS_ENOMEM;
+    const int64_t offered_at = (s->flags & QS_OFFERED) ? offer_time(c, s) : 0;
     if (!(s->flags & QS_OFFERED)) {
       s->flags |= QS_OFFERED;
+      s->offer_channel = (uint8_t)channel;
       offer = 1;
     }
+    if (created)
+      s->flags2 |= QS2_BY_CREATED;
     if (!created && !(s->flags & QS_QUEUED)) {
       s->flags |= QS_QUEUED;
       queued = 1;
@@ -762,6 +774,17 @@ static int on_start(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck,
        * came first (not a queueing after it): its wait is measured again */
       s->queued_ms = t;
       s->flags &= ~QS_START_CREATED;
+    }
+    if (!offer && offer_time(c, s) < offered_at) {
+      /* an earlier start event: the offer moves to its interval */
+      op_qagg *a = NULL;
+      ks_key ok;
+      if (dims_key(&ok, nz(m->tenant), s->offer_channel, qn))
+        a = qagg_get(p, task, iv_of(cfg, offered_at), &ok);
+      if (a)
+        a->offered--; /* NULL: closed, it keeps what it published */
+      s->offer_channel = (uint8_t)channel;
+      offer = 1;
     }
     /* answered/abandoned before this start arrived (out of order) */
     s->flags &= ~QS_WAIT_PENDING;

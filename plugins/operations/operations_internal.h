@@ -112,15 +112,21 @@ int op_config_load(ks_plugin_ctx *ctx, const ks_host_api *api, op_config *cfg);
 #define QS_WAIT_PENDING  0x80u /* answered/abandoned before the entry time was known */
 
 /* One queue a contact visited. The interval of the answer or abandon is the
- * one done_ms falls in (intervals are aligned to the epoch). */
+ * one done_ms falls in (intervals are aligned to the epoch); the offer's is
+ * the one its earliest start event (ContactCreated, ContactQueued) falls in. */
 typedef struct op_qslot {
   uint64_t qhash;    /* FNV-1a of the queue name */
   int64_t queued_ms; /* queue entry */
   int64_t done_ms;   /* answer or abandon time */
   uint8_t flags;
-  uint8_t done_channel; /* channel it was counted under (the dims key keeps a byte) */
-  uint8_t pad[6];
+  uint8_t done_channel;  /* channel it was counted under (the dims key keeps a byte) */
+  uint8_t flags2;        /* QS2_* */
+  uint8_t offer_channel; /* channel the offer was counted under */
+  uint8_t pad[4];
 } op_qslot;
+
+/* op_qslot.flags2 */
+#define QS2_BY_CREATED 0x01u /* a ContactCreated named this queue (the offer may be its time) */
 
 /* ---- legs: the contact's agent events, kept as a set ------------------------------
  *

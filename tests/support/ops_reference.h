@@ -9,8 +9,7 @@
  *
  * What it assumes of the log (the generator in tests/test_operations_order.c
  * keeps to it): one tenant (EB_TENANT); every event names its channel and
- * queue, agent events their agent; at most one reopen per contact; an email
- * or chat ContactQueued has the time of its ContactCreated.
+ * queue, agent events their agent; at most one reopen per contact.
  *
  * Ownership: ops_reference() returns a malloc'd array the caller frees.
  */
