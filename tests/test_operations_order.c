@@ -664,7 +664,7 @@ static void test_any_delivery_order(void **state) {
     return;
   }
   const char *ns = getenv("KS_OPS_SEEDS");
-  long seeds = ns && ns[0] ? strtol(ns, NULL, 10) : RUNNING_ON_VALGRIND ? 60 : 300;
+  long seeds = ns && ns[0] ? strtol(ns, NULL, 10) : RUNNING_ON_VALGRIND ? 40 : 300;
   int failed = 0;
   for (long s = 1; s <= seeds && failed < 3; s++)
     failed += check_seed((uint64_t)s, only);
