@@ -2,8 +2,9 @@
  * operations — the operations KPI family: offered, answered, handled,
  * abandoned, short abandoned, abandonment rate, ASA, longest wait, first
  * response time, AHT (talk, hold, ACW), service level, FCR, transfer and
- * escalation rates, traffic intensity and resolution time, per interval and
- * (tenant, channel, queue), and per agent where meaningful.
+ * escalation rates, traffic intensity, resolution and full resolution time,
+ * reopens, per interval and (tenant, channel, queue), and per agent where
+ * meaningful.
  *
  * Formulas, attribution rules and configuration: docs/metrics.md.
  *
@@ -11,14 +12,20 @@
  * completes it (answer for ASA and SL, abandon for abandons, end of
  * after-contact work for handle time, FCR, transfers and escalations, first
  * public human reply for FRT, first ContactResolved for resolution time).
- * When the event that *starts* a measurement (ContactQueued/ContactCreated)
- * arrives after the one that completes it, the measurement is added to the
- * completing event's interval if that interval is still open, else dropped.
+ *
+ * Any delivery order (docs/metrics.md, "Delivery order and duplicates"):
+ * what a contact counted, and where, is a function of its events' times,
+ * not of their arrival. A contact's agent events are kept as a set and its
+ * legs derived from it; when a late event changes something already
+ * counted (a leg's figures, the wrap-up FCR is counted at, the first reply
+ * or resolution, a queue's outcome or wait, the offer's interval), the old
+ * contribution is taken out where it was counted and the new one put in,
+ * while that interval is open or kept for restatement.
  *
  * Robustness: events without a contact id, or with ids too long for a state
  * key, are ignored; negative durations (clock skew, reordering) are clamped
- * to 0; duplicates are absorbed by per-contact flags; leg events after the
- * leg's AfterContactWorkEnded are ignored.
+ * to 0; duplicates are absorbed by event id (agent events) and per-contact
+ * flags (the rest).
  */
 #include <string.h>
 
