@@ -614,8 +614,11 @@ static int leg_add(op_plugin *p, ks_task *task, const ks_event *ev, op_cref *r, 
   if (kind == LK_ACW)
     qi = index_of(g->queue_nh, &g->n_queues, OP_LEG_QUEUES, qnh);
   leg_ctx x = {p, task, ev, r, nz(m->tenant), agent, qn, qnh};
-  if (g->n_ev >= OP_LEG_EVENTS && ai >= 0 && qi >= 0)
+  if (g->n_ev >= OP_LEG_EVENTS && ai >= 0 && qi >= 0) {
     (void)legs_compact(&x, g);
+    if (g->sealed_ms[ai] && ev->time_ms <= g->sealed_ms[ai])
+      return 0; /* its own leg was final and has been dropped */
+  }
   if (ai < 0 || qi < 0 || g->n_ev >= OP_LEG_EVENTS) {
     /* logged at the 1st, 10th, 100th, ... event not kept */
     const int64_t nfull = ++p->legs_full;
