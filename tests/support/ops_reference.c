@@ -52,21 +52,31 @@ static int64_t iv_of(const ref *r, int64_t t) {
   return t - m;
 }
 
+/* The next element (zeroed) of a growing array whose pointer is at *arr
+ * (any element pointer type: copied through memcpy); aborts when out of
+ * memory (test code). */
+static void *grow(void *arr, size_t *n, size_t *cap, size_t elem) {
+  char *base;
+  memcpy(&base, arr, sizeof base);
+  if (*n == *cap) {
+    size_t c = *cap ? *cap * 2 : 64;
+    base = realloc(base, c * elem);
+    if (base == NULL)
+      abort();
+    memcpy(arr, &base, sizeof base);
+    *cap = c;
+  }
+  char *e = base + (*n)++ * elem;
+  memset(e, 0, elem);
+  return e;
+}
+
 static qrec *qget(ref *r, int64_t t, int channel, const char *queue) {
   const int64_t iv = iv_of(r, t);
   for (size_t i = 0; i < r->nq; i++)
     if (r->q[i].iv == iv && r->q[i].channel == channel && strcmp(r->q[i].queue, queue) == 0)
       return &r->q[i];
-  if (r->nq == r->capq) {
-    size_t cap = r->capq ? r->capq * 2 : 64;
-    qrec *q = realloc(r->q, cap * sizeof *q);
-    if (q == NULL)
-      abort(); /* a test helper: out of memory ends the test */
-    r->q = q;
-    r->capq = cap;
-  }
-  qrec *q = &r->q[r->nq++];
-  memset(q, 0, sizeof *q);
+  qrec *q = grow(&r->q, &r->nq, &r->capq, sizeof *q);
   q->iv = iv;
   q->channel = channel;
   strcpy(q->queue, queue);
@@ -85,16 +95,7 @@ static arec *aget(ref *r, int64_t t, int channel, const char *queue, const char 
     if (r->a[i].iv == iv && r->a[i].channel == channel && strcmp(r->a[i].queue, queue) == 0 &&
         strcmp(r->a[i].agent, agent) == 0)
       return &r->a[i];
-  if (r->na == r->capa) {
-    size_t cap = r->capa ? r->capa * 2 : 64;
-    arec *a = realloc(r->a, cap * sizeof *a);
-    if (a == NULL)
-      abort();
-    r->a = a;
-    r->capa = cap;
-  }
-  arec *a = &r->a[r->na++];
-  memset(a, 0, sizeof *a);
+  arec *a = grow(&r->a, &r->na, &r->capa, sizeof *a);
   a->iv = iv;
   a->channel = channel;
   strcpy(a->queue, queue);
@@ -347,16 +348,7 @@ typedef struct figs {
 
 static void put(figs *o, const char *metric, int64_t iv, int channel, const char *queue,
                 const char *agent, int has_value, double num, double den) {
-  if (o->n == o->cap) {
-    size_t cap = o->cap ? o->cap * 2 : 256;
-    ops_fig *f = realloc(o->f, cap * sizeof *f);
-    if (f == NULL)
-      abort();
-    o->f = f;
-    o->cap = cap;
-  }
-  ops_fig *f = &o->f[o->n++];
-  memset(f, 0, sizeof *f);
+  ops_fig *f = grow(&o->f, &o->n, &o->cap, sizeof *f);
   strcpy(f->metric, metric);
   f->iv = iv;
   f->channel = channel;
