@@ -153,6 +153,9 @@ static int emit_queue(void *ud, const void *key, size_t keylen, void *record) {
   em_ratio(e, "escalation_rate", (double)a->escalated, (double)a->handled, a->handled, "ratio");
   em_ratio(e, "traffic_erlangs", sec(a->handle_ms), sec(cfg->interval_ms), a->handled, "erlangs");
   em_ratio(e, "resolution_time", sec(a->res_sum_ms), (double)a->res_n, a->res_n, "seconds");
+  em_sum(e, "reopened", a->reopened, "contacts");
+  em_ratio(e, "reopen_rate", (double)a->reopened, (double)a->fres_n, a->fres_n, "ratio");
+  em_ratio(e, "full_resolution_time", sec(a->fres_sum_ms), (double)a->fres_n, a->fres_n, "seconds");
   return 0;
 }
 
