@@ -21,6 +21,13 @@ rd_kafka_conf_t *ks_kafka_conf_build(const ks_kv *const *lists, const size_t *co
 int ks_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, char *errstr,
                       size_t errstr_size);
 
+/* librdkafka's own checks across properties (e.g. acks with idempotence),
+ * which it makes only when a client is created: creates one of `type` from
+ * a copy of conf with no brokers (so nothing connects) and destroys it.
+ * 0, or KS_ECONFIG with "kafka <what>: <librdkafka's reason>" in errstr. */
+int ks_kafka_conf_try(rd_kafka_type_t type, const rd_kafka_conf_t *conf, char *errstr,
+                      size_t errstr_size);
+
 /* Route librdkafka's own log lines through kpistream's log format, at most
  * as verbose as level (KS_LOG_*). */
 void ks_kafka_conf_route_logs(rd_kafka_conf_t *conf, int level);
