@@ -8,11 +8,13 @@
 #include "decoder.h"
 
 #include "decoder_fast.h"
+#include "kpistream/plugin.h"
 
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 /* Where a refusal's reason goes (caller-owned, may be NULL). */
 typedef struct why {
@@ -234,6 +236,46 @@ static int check_body(const why *w, const Kpistream__V1__Event *ev) {
   }
 }
 
+/* Every string of m (and of the messages in it) is at most KS_ID_MAX bytes
+ * (plugin.h): an identifier or code that every state key and stored name
+ * can hold. `oneof_too` = 0 skips the oneof members (the Event's bodies,
+ * walked on their own). path: the field path so far, for the reason. */
+static int check_strings(const why *w, const char *path, const ProtobufCMessage *m, int oneof_too) {
+  const ProtobufCMessageDescriptor *d = m->descriptor;
+  for (unsigned i = 0; i < d->n_fields; i++) {
+    const ProtobufCFieldDescriptor *f = &d->fields[i];
+    if ((f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_MESSAGE) ||
+        (!oneof_too && (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)))
+      continue;
+    const char *at = (const char *)m + f->offset;
+    size_t n = 1;
+    const void *const *v = (const void *const *)(const void *)at;
+    if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+      n = *(const size_t *)(const void *)((const char *)m + f->quantifier_offset);
+      v = *(const void *const *const *)(const void *)at;
+    }
+    for (size_t k = 0; k < n; k++) {
+      if (v[k] == NULL)
+        continue;
+      char fp[96];
+      if (f->label == PROTOBUF_C_LABEL_REPEATED)
+        snprintf(fp, sizeof fp, "%s%s%s[%zu]", path, *path ? "." : "", f->name, k);
+      else
+        snprintf(fp, sizeof fp, "%s%s%s", path, *path ? "." : "", f->name);
+      if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+        if (check_strings(w, fp, v[k], 1))
+          return 1;
+      } else {
+        size_t len = strnlen(v[k], (size_t)KS_ID_MAX + 1);
+        if (len > KS_ID_MAX)
+          return refuse(w, "%s longer than %d bytes (KS_ID_MAX, what plugin state keys hold)", fp,
+                        KS_ID_MAX);
+      }
+    }
+  }
+  return 0;
+}
+
 /* The body message of ev (its oneof member), or NULL. */
 static const ProtobufCMessage *body_of(const Kpistream__V1__Event *ev) {
   const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(
@@ -283,7 +325,8 @@ const Kpistream__V1__Event *ks_decode_event(ks_arena *arena, const void *buf, si
     refuse(&w, "missing body");
     return NULL;
   }
-  if (check_time(&w, "event_time_ms", ev->event_time_ms) ||
+  if (check_time(&w, "event_time_ms", ev->event_time_ms) || check_strings(&w, "", &ev->base, 0) ||
+      check_strings(&w, ks_body_name((uint32_t)ev->body_case), body, 1) ||
       (!fast && (check_enums(&w, "", &ev->base) ||
                  check_enums(&w, ks_body_name((uint32_t)ev->body_case), body))) ||
       check_body(&w, ev))

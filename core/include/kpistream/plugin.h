@@ -136,6 +136,20 @@ typedef enum ks_table_kind {
 
 #define KS_KEY_MAX 256
 
+/*
+ * Longest identifier or code the host passes to a plugin: every string field
+ * of an Event (tenant, contact_id, customer_id, queue, agent_id, team,
+ * event_id and the ids, codes and names of the bodies). Longer ones are
+ * refused at decode (dead-lettered with the reason), never silently dropped
+ * by a plugin. It is what every state key and stored name can hold: a
+ * ks_key has 254 bytes, the largest a plugin builds (quality's category
+ * rows: two one-byte parts, tenant, queue, agent, team or evaluator, and a
+ * category, each with its length byte) takes 2*2 + 5*(1 + 47) = 244 bytes;
+ * names kept in records (a contact's queue, an agent's team) are
+ * char[KS_ID_MAX + 1]. Size your own fields from it.
+ */
+#define KS_ID_MAX 47
+
 /* Called for each record of a windowed interval, or each keyed record.
  * key/record are host-owned. Return 0 to go on, non-zero to stop. */
 typedef int (*ks_record_cb)(void *ud, const void *key, size_t keylen, void *record);
@@ -329,7 +343,10 @@ typedef const ks_plugin_descriptor *(*ks_plugin_entry_fn)(void);
 /* ---- Key helpers (header-only) ---------------------------------------- */
 
 /* A composite key built from length-prefixed parts, so ("ab","c") and
- * ("a","bc") never collide. Parts longer than 255 bytes are truncated. */
+ * ("a","bc") never collide. Parts longer than 255 bytes are truncated; a key
+ * that does not fit in buf sets overflow (and is then unusable). Built from
+ * the host's strings (each at most KS_ID_MAX bytes) with at most five string
+ * parts and a few small fixed ones, a key always fits. */
 typedef struct ks_key {
   uint8_t len;
   uint8_t overflow;
