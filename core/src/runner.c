@@ -555,6 +555,9 @@ static void shutdown_clean(runner *r) {
   ks_engine_stats st = {0};
   if (r->engine)
     ks_engine_get_stats(r->engine, &st);
+  if (st.api_refusals)
+    rlog(r, KS_LOG_WARN, "plugins made %" PRIu64 " host API calls the host refused (logged above)",
+         st.api_refusals);
   if (r->engine)
     rlog(r, KS_LOG_INFO,
          "stopped: events %" PRIu64 ", dispatched %" PRIu64 ", rejected %" PRIu64
