@@ -198,26 +198,32 @@ static ks_table *api_table_declare(ks_plugin_ctx *ctx, const char *name, ks_tabl
 
 /* A table call: the table (its owner is the caller), the phase, the current
  * task, the table's kind. A NULL table leaves no plugin to blame: refused
- * without a log. */
-static int table_ok(ks_task *task, ks_table *t, ks_table_kind kind, const char *fn) {
+ * without a log. The checks are on every state access: the fast path is
+ * inline, the refusal (which finds the reason) is not. */
+__attribute__((noinline, cold)) static int table_refuse(ks_task *task, ks_table *t,
+                                                        ks_table_kind kind, const char *fn) {
   if (t == NULL)
     return 0;
   ks_plugin_ctx *ctx = t->owner;
   if (!phase_ok(ctx, PH_WITH_TASK, fn, "on_event, on_interval_close, on_result") ||
       !task_ok(ctx, task, fn))
     return 0;
-  if (t->kind != kind) {
+  if (t->kind != kind)
     api_refuse(ctx, fn, "table '%s' is %s", t->name,
                t->kind == KS_TABLE_KEYED ? "keyed, not windowed" : "windowed, not keyed");
-    return 0;
-  }
-  return 1;
+  return 0;
+}
+
+static inline int table_ok(ks_task *task, ks_table *t, ks_table_kind kind, const char *fn) {
+  if (t != NULL && task != NULL && task == t->owner->engine->cur_task && t->kind == kind &&
+      (PH(t->owner->phase) & PH_WITH_TASK))
+    return 1;
+  return table_refuse(task, t, kind, fn);
 }
 
 /* A key the store can hold: not NULL, at most KS_KEY_MAX bytes. */
-static int key_ok(ks_table *t, const void *key, size_t keylen, const char *fn) {
-  if (key != NULL && keylen <= KS_KEY_MAX)
-    return 1;
+__attribute__((noinline, cold)) static int key_refuse(ks_table *t, const void *key, size_t keylen,
+                                                      const char *fn) {
   if (key == NULL)
     api_refuse(t->owner, fn, "NULL key (table '%s')", t->name);
   else
@@ -226,8 +232,12 @@ static int key_ok(ks_table *t, const void *key, size_t keylen, const char *fn) {
   return 0;
 }
 
-/* A record the store could not make (out of memory or over the budget). */
-static void *record_or_refuse(ks_table *t, void *rec, int create, const char *fn) {
+static inline int key_ok(ks_table *t, const void *key, size_t keylen, const char *fn) {
+  return (key != NULL && keylen <= KS_KEY_MAX) || key_refuse(t, key, keylen, fn);
+}
+
+/* A record the store could not make (out of memory). */
+static inline void *record_or_refuse(ks_table *t, void *rec, int create, const char *fn) {
   if (rec == NULL && create)
     api_refuse(t->owner, fn, "out of memory for a record of table '%s'", t->name);
   return rec;
