@@ -234,9 +234,10 @@ static int add_plugin(ks_engine *e, ks_plugin_ctx *p, const char *path, const ch
   rc = p->desc->init(p, &e->api, &p->data);
   p->phase = KS_PHASE_NONE;
   if (rc != 0) {
-    if (p->init_error[0]) { /* a refused option value: its message, at its place */
-      snprintf(errstr, errstr_size, "plugin %s (%s %s): init failed: %s", path, p->desc->name,
-               p->desc->version ? p->desc->version : "?", p->init_error);
+    if (p->init_error[0]) { /* the first error it logged: a refused option value (at the
+                             * option's place when the host read it) or the plugin's own */
+      snprintf(errstr, errstr_size, "plugin %s (%s %s): init failed with %d: %s", path,
+               p->desc->name, p->desc->version ? p->desc->version : "?", rc, p->init_error);
       ks_errstr_prefix(errstr, errstr_size, p->init_error_where);
       *located = p->init_error_where != NULL;
     } else

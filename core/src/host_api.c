@@ -28,10 +28,27 @@ static void api_log(ks_plugin_ctx *ctx, int level, const char *fmt, ...) {
   va_end(ap);
 }
 
-#define PH(x) (1u << (x))
-#define PH_ANY                                                                                     \
-  (PH(KS_PHASE_NONE) | PH(KS_PHASE_INIT) | PH(KS_PHASE_EVENT) | PH(KS_PHASE_CLOSE) |               \
-   PH(KS_PHASE_RESULT) | PH(KS_PHASE_DESTROY))
+/* api->log: the plugin's own lines. The first error it logs in init is kept
+ * for the engine's refusal ("init failed: <it>"), so a value the plugin
+ * refuses (out of its range, a bad choice) is named at the plugin's place in
+ * the configuration, not only in the log above. */
+static void plugin_log(ks_plugin_ctx *ctx, int level, const char *fmt, ...) {
+  if (ctx == NULL || fmt == NULL)
+    return;
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (ctx->phase == KS_PHASE_INIT && level <= KS_LOG_ERROR && ctx->init_error[0] == '\0') {
+    size_t n = strnlen(msg, sizeof ctx->init_error - 1);
+    memcpy(ctx->init_error, msg, n);
+    ctx->init_error[n] = '\0';
+  }
+  api_log(ctx, level, "%s", msg);
+}
+
+#define PH(x)        (1u << (x))
 #define PH_WITH_TASK (PH(KS_PHASE_EVENT) | PH(KS_PHASE_CLOSE) | PH(KS_PHASE_RESULT))
 
 static const char *phase_name(ks_phase p) {
@@ -105,12 +122,12 @@ static int bad_value(ks_plugin_ctx *ctx, const char *key, const char *v, const c
   for (size_t i = 0; i < ctx->n_config; i++)
     if (strcmp(ctx->config[i].key, key) == 0 && ctx->config_where)
       where = ctx->config_where[i];
-  api_log(ctx, KS_LOG_ERROR, "%s%soption '%s': '%s' is not %s", where ? where : "",
-          where ? ": " : "", key, v, want);
   if (ctx->phase == KS_PHASE_INIT && ctx->init_error[0] == '\0') {
     snprintf(ctx->init_error, sizeof ctx->init_error, "option '%s': '%s' is not %s", key, v, want);
     ctx->init_error_where = where;
   }
+  api_log(ctx, KS_LOG_ERROR, "%s%soption '%s': '%s' is not %s", where ? where : "",
+          where ? ": " : "", key, v, want);
   return KS_EINVAL;
 }
 
@@ -349,7 +366,7 @@ void ks_host_api_init(ks_host_api *api) {
   api->abi_major = KS_PLUGIN_ABI_MAJOR;
   api->abi_minor = KS_PLUGIN_ABI_MINOR;
   api->struct_size = sizeof *api;
-  api->log = api_log;
+  api->log = plugin_log;
   api->config_get = api_config_get;
   api->config_get_int = api_config_get_int;
   api->config_get_double = api_config_get_double;
