@@ -226,6 +226,43 @@ static void fatal_line_names_the_call(void **state) {
            "kpistream: fatal signal SIGABRT outside any plugin callback\n");
 }
 
+/* api->emit() and every other host API call made wrongly from init are
+ * refused with an error code (the plugin returns KS_EINVAL only when each
+ * was refused, KS_EPLUGIN when one was accepted); nothing crashes. */
+static void api_misuse_in_init_is_refused(void **state) {
+  (void)state;
+  char err[512] = "";
+  assert_int_equal(load("api_abuse.so", err, sizeof err), KS_EINVAL);
+  assert_non_null(strstr(err, "api_abuse.so (api_abuse 0.0.1): init failed with -22"));
+}
+
+/* In on_event and on_interval_close: the wrong phase (table_declare), no or
+ * another task, NULL keys and callbacks, keys longer than KS_KEY_MAX, the
+ * wrong table kind, a NULL result: each refused, logged and counted in
+ * api_refusals; the right calls still work; destroy() gets refusals for
+ * its calls too (the plugin aborts otherwise). */
+static void api_misuse_in_callbacks_is_refused(void **state) {
+  (void)state;
+  char err[512] = "", path[512];
+  snprintf(path, sizeof path, "%s/api_phases.so", KS_TEST_PLUGIN_BUILD_DIR);
+  ks_engine *e = new_engine();
+  assert_int_equal(ks_engine_add_plugin(e, path, NULL, NULL, 0, err, sizeof err), 0);
+  assert_int_equal(ks_engine_task_open(e, 0), 0);
+  assert_int_equal(eb_queued(e, EB_T0, 1, "q", "c1", "cu"), KS_PROCESSED);
+  ks_engine_stats st;
+  ks_engine_get_stats(e, &st);
+  assert_int_equal(st.plugin_errors, 0); /* no misuse accepted, the right calls worked */
+  /* counted (a NULL context or table leaves no plugin to count against):
+   * 21 in the shared list + table_declare in on_event + another task */
+  assert_int_equal(st.api_refusals, 23);
+  ks_engine_flush_all(e);
+  ks_engine_get_stats(e, &st);
+  assert_int_equal(st.intervals_closed, 1);
+  assert_int_equal(st.plugin_errors, 0);
+  assert_int_equal(st.api_refusals, 23 + 21);
+  ks_engine_free(e); /* destroy() aborts if its calls are accepted */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(good_plugin_loads),
@@ -239,6 +276,8 @@ int main(void) {
       cmocka_unit_test(unknown_option_is_refused),
       cmocka_unit_test(errors_are_reported_with_the_call),
       cmocka_unit_test(fatal_line_names_the_call),
+      cmocka_unit_test(api_misuse_in_init_is_refused),
+      cmocka_unit_test(api_misuse_in_callbacks_is_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

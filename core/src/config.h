@@ -20,7 +20,8 @@
  *   stats_interval: 30s
  *   shutdown: {timeout: 10s}
  *
- * Errors name the file, line, column, key and reason. See docs/configuration.md.
+ * Errors name the file, line, column, key and reason; a key given twice in
+ * one mapping is refused, naming both places. See docs/configuration.md.
  *
  * Ownership: ks_config_load fills a caller-owned ks_config whose strings it
  * owns; ks_config_free releases them.
@@ -39,7 +40,9 @@ typedef struct ks_config_plugin {
   char *topic;
   ks_kv *options;
   size_t n_options;
-  int on_error; /* KS_ON_ERROR_*: what a callback error does (default skip) */
+  int on_error;        /* KS_ON_ERROR_*: what a callback error does (default skip) */
+  char **option_where; /* per option: "file:line:col" of its value (see ks_config_where) */
+  char *where;         /* "file:line:col" of the entry's name */
 } ks_config_plugin;
 
 /* plugins[].on_error (docs/plugins.md#errors) */
@@ -74,6 +77,11 @@ typedef struct ks_config {
   int log_level;
   int64_t stats_interval_ms;
   int64_t shutdown_timeout_ms; /* shutdown.timeout: bound on a stop's delivery (default 10s) */
+  /* Where each kafka, consumer and producer property was set: "file:line:col",
+   * or NULL for the command line (-X, -b, --group). Parallel to the lists. */
+  char **kafka_where;
+  char **consumer_where;
+  char **producer_where;
 } ks_config;
 
 /* Defaults for every field (no topics, no plugins). */
@@ -85,6 +93,10 @@ int ks_config_load_string(ks_config *cfg, const char *yaml, size_t len, const ch
 int ks_config_set_kafka(ks_config *cfg, const char *key, const char *value);
 /* Override/add a consumer-only property (e.g. group.id from --group). */
 int ks_config_set_consumer(ks_config *cfg, const char *key, const char *value);
+/* "file:line:col" where entry (a pointer into one of cfg's kafka, consumer,
+ * producer or plugin option lists) was set; NULL when it came from the
+ * command line or is not one of cfg's entries. Owned by cfg. */
+const char *ks_config_where(const ks_config *cfg, const ks_kv *entry);
 /* Value of a kafka property, searching common properties; NULL if unset. */
 const char *ks_config_kafka_get(const ks_config *cfg, const char *key);
 /* Resolve a plugin's path against plugin_dir into buf. */

@@ -89,6 +89,7 @@ static void plugin_free(ks_plugin_ctx *p) {
     ks_plugin_call *c = p->engine->call, saved = *c;
     c->plugin = p->name;
     c->callback = "destroy";
+    p->phase = KS_PHASE_DESTROY;
     p->desc->destroy(p->data);
     *c = saved;
   }
@@ -96,8 +97,12 @@ static void plugin_free(ks_plugin_ctx *p) {
   for (size_t i = 0; i < p->n_config; i++) {
     free((char *)p->config[i].key);
     free((char *)p->config[i].value);
+    if (p->config_where)
+      free(p->config_where[i]);
   }
   free(p->config);
+  free(p->config_where);
+  free(p->where);
   free(p->path);
   free(p->name);
   free(p->topic);
@@ -137,29 +142,52 @@ static void drop_tables_of(ks_engine *e, ks_plugin_ctx *p) {
 
 int ks_engine_add_plugin(ks_engine *e, const char *path, const char *output_topic,
                          const ks_kv *config, size_t n_config, char *errstr, size_t errstr_size) {
+  return ks_engine_add_plugin_at(e, path, output_topic, config, n_config, NULL, NULL, errstr,
+                                 errstr_size);
+}
+
+static int add_plugin(ks_engine *e, ks_plugin_ctx *p, const char *path, const char *output_topic,
+                      const ks_kv *config, size_t n_config, const char *const *option_where,
+                      int *located, char *errstr, size_t errstr_size);
+
+int ks_engine_add_plugin_at(ks_engine *e, const char *path, const char *output_topic,
+                            const ks_kv *config, size_t n_config, const char *where,
+                            const char *const *option_where, char *errstr, size_t errstr_size) {
   for (size_t i = 0; i < e->cap_tasks; i++)
     if (e->tasks[i]) {
       snprintf(errstr, errstr_size, "plugin %s: plugins must be added before tasks open", path);
       return KS_EINVAL;
     }
   ks_plugin_ctx *p = calloc(1, sizeof *p);
-  if (p == NULL || (p->path = dupstr(path)) == NULL) {
+  if (p == NULL || (p->path = dupstr(path)) == NULL || (where && !(p->where = dupstr(where)))) {
+    if (p)
+      free(p->path);
     free(p);
     snprintf(errstr, errstr_size, "plugin %s: out of memory", path);
     return KS_ENOMEM;
   }
   p->engine = e;
   p->index = e->n_plugins;
+  int located = 0; /* errstr names an option's own place already */
+  int rc = add_plugin(e, p, path, output_topic, config, n_config, option_where, &located, errstr,
+                      errstr_size);
+  if (rc != 0 && !located)
+    ks_errstr_prefix(errstr, errstr_size, where);
+  if (rc != 0 && !p->initialized)
+    plugin_free(p); /* else owned by the engine already */
+  return rc;
+}
+
+static int add_plugin(ks_engine *e, ks_plugin_ctx *p, const char *path, const char *output_topic,
+                      const ks_kv *config, size_t n_config, const char *const *option_where,
+                      int *located, char *errstr, size_t errstr_size) {
   int rc = ks_loader_open(p, errstr, errstr_size);
-  if (rc != 0) {
-    plugin_free(p);
+  if (rc != 0)
     return rc;
-  }
   for (size_t i = 0; i < e->n_plugins; i++)
     if (strcmp(e->plugins[i]->desc->name, p->desc->name) == 0) {
       snprintf(errstr, errstr_size, "plugin %s: a plugin named '%s' is already loaded (%s)", path,
                p->desc->name, e->plugins[i]->path);
-      plugin_free(p);
       return KS_EINVAL;
     }
   p->name = dupstr(p->desc->name);
@@ -167,8 +195,8 @@ int ks_engine_add_plugin(ks_engine *e, const char *path, const char *output_topi
   snprintf(deftopic, sizeof deftopic, "kpi.%s", p->desc->name);
   p->topic = dupstr(output_topic && output_topic[0] ? output_topic : deftopic);
   p->config = calloc(n_config ? n_config : 1, sizeof *p->config);
-  if (p->name == NULL || p->topic == NULL || p->config == NULL) {
-    plugin_free(p);
+  p->config_where = calloc(n_config ? n_config : 1, sizeof *p->config_where);
+  if (p->name == NULL || p->topic == NULL || p->config == NULL || p->config_where == NULL) {
     snprintf(errstr, errstr_size, "plugin %s: out of memory", path);
     return KS_ENOMEM;
   }
@@ -176,8 +204,9 @@ int ks_engine_add_plugin(ks_engine *e, const char *path, const char *output_topi
     p->config[i].key = dupstr(config[i].key);
     p->config[i].value = dupstr(config[i].value);
     p->n_config++;
-    if (p->config[i].key == NULL || p->config[i].value == NULL) {
-      plugin_free(p);
+    const char *w = option_where ? option_where[i] : NULL;
+    if (p->config[i].key == NULL || p->config[i].value == NULL ||
+        (w && (p->config_where[i] = dupstr(w)) == NULL)) {
       snprintf(errstr, errstr_size, "plugin %s: out of memory", path);
       return KS_ENOMEM;
     }
@@ -195,30 +224,36 @@ int ks_engine_add_plugin(ks_engine *e, const char *path, const char *output_topi
                                   o == p->desc->options ? "" : ", ", *o);
         snprintf(errstr, errstr_size, "plugin %s (%s): unknown option '%s' (accepted: %s)", path,
                  p->desc->name, config[i].key, list);
-        plugin_free(p);
+        ks_errstr_prefix(errstr, errstr_size, p->config_where[i]);
+        *located = p->config_where[i] != NULL;
         return KS_EINVAL;
       }
     }
   }
   ks_plugin_ctx **np = realloc(e->plugins, (e->n_plugins + 1) * sizeof *np);
   if (np == NULL) {
-    plugin_free(p);
     snprintf(errstr, errstr_size, "plugin %s: out of memory", path);
     return KS_ENOMEM;
   }
   e->plugins = np;
-  p->in_init = 1;
   ks_plugin_call saved = *e->call;
   e->call->plugin = p->desc->name;
   e->call->callback = "init";
+  p->phase = KS_PHASE_INIT;
   rc = p->desc->init(p, &e->api, &p->data);
+  p->phase = KS_PHASE_NONE;
   *e->call = saved;
-  p->in_init = 0;
   if (rc != 0) {
-    snprintf(errstr, errstr_size, "plugin %s (%s %s): init failed with %d (see the log above)",
-             path, p->desc->name, p->desc->version ? p->desc->version : "?", rc);
+    if (p->init_error[0]) { /* the first error it logged: a refused option value (at the
+                             * option's place when the host read it) or the plugin's own */
+      snprintf(errstr, errstr_size, "plugin %s (%s %s): init failed with %d: %s", path,
+               p->desc->name, p->desc->version ? p->desc->version : "?", rc, p->init_error);
+      ks_errstr_prefix(errstr, errstr_size, p->init_error_where);
+      *located = p->init_error_where != NULL;
+    } else
+      snprintf(errstr, errstr_size, "plugin %s (%s %s): init failed with %d (see the log above)",
+               path, p->desc->name, p->desc->version ? p->desc->version : "?", rc);
     drop_tables_of(e, p);
-    plugin_free(p);
     return rc < 0 ? rc : KS_EPLUGIN;
   }
   p->initialized = 1;
@@ -347,6 +382,8 @@ static int emit_topic(ks_plugin_ctx *ctx, const char *topic, const ks_result *r)
                   r && r->struct_size >= sizeof(uint32_t) + sizeof(char *) && r->metric ? r->metric
                                                                                         : "?");
     ctx->errors++;
+    ctx->api_refusals++;
+    e->stats.api_refusals++;
     return KS_EINVAL;
   }
   long klen = ks_result_key(ctx->name, r, &e->key_buf, &e->key_cap);
@@ -380,7 +417,10 @@ int ks_engine_emit(ks_plugin_ctx *ctx, ks_task *task, const ks_result *r) {
     ks_plugin_call *c = e->call, saved = *c;
     c->plugin = p->name;
     c->callback = "on_result";
+    ks_phase was = p->phase;
+    p->phase = KS_PHASE_RESULT;
     int prc = p->on_result(p->data, task, ctx->name, r);
+    p->phase = was;
     if (prc != 0)
       plugin_failed(e, p, prc);
     *c = saved;
@@ -394,6 +434,8 @@ int ks_engine_emit_to(ks_plugin_ctx *ctx, ks_task *task, const char *output, con
       strspn(output, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(output)) {
     ks_engine_log(ctx->engine, KS_LOG_ERROR, ctx->name, "emit_to: output '%s' is not [a-z0-9_]+",
                   output ? output : "(null)");
+    ctx->api_refusals++;
+    ctx->engine->stats.api_refusals++;
     return KS_EINVAL;
   }
   char topic[512];
@@ -438,7 +480,12 @@ static void call_close(ks_engine *e, ks_task *t, int64_t start, int restating, u
     if (restating && !p->restatable)
       continue;
     c->plugin = p->name;
+    ks_task *was = e->cur_task;
+    e->cur_task = t;
+    p->phase = KS_PHASE_CLOSE;
     int rc = p->desc->on_interval_close(p->data, t, &iv);
+    p->phase = KS_PHASE_NONE;
+    e->cur_task = was;
     if (rc != 0)
       plugin_failed(e, p, rc);
   }
@@ -595,6 +642,7 @@ static void dispatch(ks_engine *e, ks_task *t, const ks_route *r, const Kpistrea
                  offset};
   t->cur_part = topic_index;
   t->cur_offset = offset;
+  e->cur_task = t;
   /* on time: ks_engine_process has checked and touched istart's interval */
   t->cur_istart = only_restatable ? KS_NO_TIME : istart;
   ks_plugin_call *c = e->call;
@@ -604,13 +652,16 @@ static void dispatch(ks_engine *e, ks_task *t, const ks_route *r, const Kpistrea
     if (only_restatable && !p->restatable)
       continue;
     c->plugin = p->name;
+    p->phase = KS_PHASE_EVENT;
     int rc = p->desc->on_event(p->data, t, &ev);
+    p->phase = KS_PHASE_NONE;
     if (rc != 0)
       plugin_failed(e, p, rc);
   }
   *c = (ks_plugin_call)KS_PLUGIN_CALL_NONE;
   t->cur_offset = -1;
   t->cur_istart = KS_NO_TIME;
+  e->cur_task = NULL;
 }
 
 /* A late event within the horizon: pass it to the restatable plugins and

@@ -90,6 +90,8 @@ typedef struct ks_engine_stats {
   uint64_t events_restated;  /* late events within the restatement horizon */
   uint64_t restatements;     /* intervals re-closed with a higher revision */
   uint64_t events_misrouted; /* KS_MISROUTED: partitioning contract broken */
+  uint64_t api_refusals;     /* host API calls refused: bad argument, wrong phase, a key
+                                longer than KS_KEY_MAX (each logged) */
 } ks_engine_stats;
 
 /* Create an engine. On error returns a negative code and writes a
@@ -103,6 +105,14 @@ void ks_engine_free(ks_engine *e);
  * versions in errstr. */
 int ks_engine_add_plugin(ks_engine *e, const char *path, const char *output_topic,
                          const ks_kv *config, size_t n_config, char *errstr, size_t errstr_size);
+/* The same, saying where the plugin and its options were configured: where
+ * ("file:line:col" of the plugin's entry) prefixes every refusal of the
+ * plugin, option_where[i] (may be NULL, or hold NULLs) every refusal of
+ * config[i]: an unknown key, or a value the plugin's config_get_* refused
+ * (that message then replaces "init failed"). The strings are copied. */
+int ks_engine_add_plugin_at(ks_engine *e, const char *path, const char *output_topic,
+                            const ks_kv *config, size_t n_config, const char *where,
+                            const char *const *option_where, char *errstr, size_t errstr_size);
 
 /* Tasks (= input partition numbers). A task must be opened before messages
  * of its partitions are processed; closing it drops its state (issue 3 adds

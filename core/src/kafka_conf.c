@@ -29,6 +29,27 @@ rd_kafka_conf_t *ks_kafka_conf_build(const ks_kv *const *lists, const size_t *co
   return conf;
 }
 
+int ks_kafka_conf_try(rd_kafka_type_t type, const rd_kafka_conf_t *conf, char *errstr,
+                      size_t errstr_size) {
+  rd_kafka_conf_t *copy = rd_kafka_conf_dup(conf);
+  char why[512];
+  if (rd_kafka_conf_set(copy, "bootstrap.servers", "", why, sizeof why) != RD_KAFKA_CONF_OK) {
+    rd_kafka_conf_destroy(copy);
+    snprintf(errstr, errstr_size, "kafka: %s", why);
+    return KS_ECONFIG;
+  }
+  rd_kafka_conf_set(copy, "log_level", "0", NULL, 0); /* no brokers: nothing worth saying */
+  rd_kafka_t *rk = rd_kafka_new(type, copy, why, sizeof why);
+  if (rk == NULL) {
+    rd_kafka_conf_destroy(copy);
+    snprintf(errstr, errstr_size, "kafka %s: %s",
+             type == RD_KAFKA_CONSUMER ? "consumer" : "producer", why);
+    return KS_ECONFIG;
+  }
+  rd_kafka_destroy(rk);
+  return 0;
+}
+
 /* Called on librdkafka's threads: ks_log formats into a stack buffer and
  * writes one line, which is safe from any thread. */
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {

@@ -54,6 +54,12 @@ static inline void ks_broker_watch_ok(ks_broker_watch *w) {
 }
 /* Milliseconds every broker has been unreachable, 0 when not. */
 uint64_t ks_broker_watch_down_ms(const ks_broker_watch *w);
+/* librdkafka's own checks across properties (e.g. acks with idempotence),
+ * which it makes only when a client is created: creates one of `type` from
+ * a copy of conf with no brokers (so nothing connects) and destroys it.
+ * 0, or KS_ECONFIG with "kafka <what>: <librdkafka's reason>" in errstr. */
+int ks_kafka_conf_try(rd_kafka_type_t type, const rd_kafka_conf_t *conf, char *errstr,
+                      size_t errstr_size);
 
 /* Route librdkafka's own log lines through kpistream's log format, at most
  * as verbose as level (KS_LOG_*). */

@@ -116,17 +116,11 @@ static void on_timer(uv_timer_t *t) {
     uv_idle_start(&c->idle, on_idle);
 }
 
-int ks_consumer_new(ks_consumer **out, uv_loop_t *loop, const ks_kv *const *lists,
-                    const size_t *counts, size_t n_lists, int log_level,
-                    const ks_consumer_handlers *h, void *ud, char *errstr, size_t errstr_size) {
-  *out = NULL;
-  ks_consumer *c = calloc(1, sizeof *c);
-  if (c == NULL)
-    return KS_ENOMEM;
-  c->pipefd[0] = c->pipefd[1] = -1;
-  c->h = *h;
-  c->ud = ud;
-  c->log_level = log_level;
+rd_kafka_conf_t *ks_consumer_conf_new(const ks_kv *const *lists, const size_t *counts,
+                                      size_t n_lists, const ks_kv **bad, char *errstr,
+                                      size_t errstr_size) {
+  if (bad)
+    *bad = NULL;
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
   /* Defaults (see docs/configuration.md); the user's lists override them,
    * except the three the processing guarantees depend on, set after. */
@@ -140,12 +134,15 @@ int ks_consumer_new(ks_consumer **out, uv_loop_t *loop, const ks_kv *const *list
   static const char *const forced[][2] = {{"enable.auto.commit", "false"},
                                           {"enable.auto.offset.store", "false"},
                                           {"enable.partition.eof", "true"}};
+  const ks_kv *strategy = NULL; /* the entry that set the assignment strategy */
   for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
     if (ks_kafka_conf_set(conf, defaults[i][0], defaults[i][1], errstr, errstr_size))
       goto fail_conf;
   for (size_t l = 0; l < n_lists; l++)
     for (size_t i = 0; i < counts[l]; i++) {
       const char *k = lists[l][i].key;
+      if (bad)
+        *bad = &lists[l][i];
       for (size_t f = 0; f < sizeof forced / sizeof forced[0]; f++)
         if (strcmp(k, forced[f][0]) == 0) {
           snprintf(errstr, errstr_size,
@@ -156,7 +153,11 @@ int ks_consumer_new(ks_consumer **out, uv_loop_t *loop, const ks_kv *const *list
         }
       if (ks_kafka_conf_set(conf, k, lists[l][i].value, errstr, errstr_size))
         goto fail_conf;
+      if (strcmp(k, "partition.assignment.strategy") == 0)
+        strategy = &lists[l][i];
     }
+  if (bad)
+    *bad = NULL;
   for (size_t f = 0; f < sizeof forced / sizeof forced[0]; f++)
     if (ks_kafka_conf_set(conf, forced[f][0], forced[f][1], errstr, errstr_size))
       goto fail_conf;
@@ -168,8 +169,32 @@ int ks_consumer_new(ks_consumer **out, uv_loop_t *loop, const ks_kv *const *list
              "kafka property 'partition.assignment.strategy' = '%s': only 'range' keeps "
              "partition p of every input topic on one instance (the task contract)",
              strat);
+    if (bad)
+      *bad = strategy;
     goto fail_conf;
   }
+  return conf;
+fail_conf:
+  rd_kafka_conf_destroy(conf);
+  return NULL;
+}
+
+int ks_consumer_new(ks_consumer **out, uv_loop_t *loop, const ks_kv *const *lists,
+                    const size_t *counts, size_t n_lists, int log_level,
+                    const ks_consumer_handlers *h, void *ud, char *errstr, size_t errstr_size) {
+  *out = NULL;
+  rd_kafka_conf_t *conf = ks_consumer_conf_new(lists, counts, n_lists, NULL, errstr, errstr_size);
+  if (conf == NULL)
+    return KS_ECONFIG;
+  ks_consumer *c = calloc(1, sizeof *c);
+  if (c == NULL) {
+    rd_kafka_conf_destroy(conf);
+    return KS_ENOMEM;
+  }
+  c->pipefd[0] = c->pipefd[1] = -1;
+  c->h = *h;
+  c->ud = ud;
+  c->log_level = log_level;
   rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
   rd_kafka_conf_set_error_cb(conf, error_cb);
   ks_broker_watch_init(&c->watch, "consumer", log_level);

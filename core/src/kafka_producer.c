@@ -56,16 +56,11 @@ static void on_readable(uv_poll_t *h, int status, int events) {
   rd_kafka_poll(p->rk, 0);
 }
 
-int ks_producer_new(ks_producer **out, uv_loop_t *loop, const ks_kv *const *lists,
-                    const size_t *counts, size_t n_lists, int log_level, ks_delivery_fn dr,
-                    void *dr_ud, char *errstr, size_t errstr_size) {
-  *out = NULL;
-  ks_producer *p = calloc(1, sizeof *p);
-  if (p == NULL)
-    return KS_ENOMEM;
-  p->pipefd[0] = p->pipefd[1] = -1;
-  p->dr = dr;
-  p->dr_ud = dr_ud;
+rd_kafka_conf_t *ks_producer_conf_new(const ks_kv *const *lists, const size_t *counts,
+                                      size_t n_lists, const ks_kv **bad, char *errstr,
+                                      size_t errstr_size) {
+  if (bad)
+    *bad = NULL;
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
   /* Defaults first, so the user's lists can override them. */
   static const char *const defaults[][2] = {{"enable.idempotence", "true"},
@@ -80,9 +75,35 @@ int ks_producer_new(ks_producer **out, uv_loop_t *loop, const ks_kv *const *list
     if (ks_kafka_conf_set(conf, defaults[i][0], defaults[i][1], errstr, errstr_size) != 0)
       goto fail_conf;
   for (size_t l = 0; l < n_lists; l++)
-    for (size_t i = 0; i < counts[l]; i++)
+    for (size_t i = 0; i < counts[l]; i++) {
+      if (bad)
+        *bad = &lists[l][i];
       if (ks_kafka_conf_set(conf, lists[l][i].key, lists[l][i].value, errstr, errstr_size))
         goto fail_conf;
+    }
+  if (bad)
+    *bad = NULL;
+  return conf;
+fail_conf:
+  rd_kafka_conf_destroy(conf);
+  return NULL;
+}
+
+int ks_producer_new(ks_producer **out, uv_loop_t *loop, const ks_kv *const *lists,
+                    const size_t *counts, size_t n_lists, int log_level, ks_delivery_fn dr,
+                    void *dr_ud, char *errstr, size_t errstr_size) {
+  *out = NULL;
+  rd_kafka_conf_t *conf = ks_producer_conf_new(lists, counts, n_lists, NULL, errstr, errstr_size);
+  if (conf == NULL)
+    return KS_ECONFIG;
+  ks_producer *p = calloc(1, sizeof *p);
+  if (p == NULL) {
+    rd_kafka_conf_destroy(conf);
+    return KS_ENOMEM;
+  }
+  p->pipefd[0] = p->pipefd[1] = -1;
+  p->dr = dr;
+  p->dr_ud = dr_ud;
   rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
   rd_kafka_conf_set_error_cb(conf, error_cb);
   ks_broker_watch_init(&p->watch, "producer", log_level);

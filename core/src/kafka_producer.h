@@ -27,6 +27,14 @@ typedef struct ks_producer ks_producer;
 typedef void (*ks_delivery_fn)(void *ud, void *msg_opaque, rd_kafka_resp_err_t err,
                                const rd_kafka_message_t *msg);
 
+/* The producer's configuration: kpistream's defaults, then the lists (later
+ * lists win). NULL on a refused property, with the reason in errstr and
+ * *bad (when bad is not NULL) pointing at the list entry at fault. The conf
+ * is caller-owned (rd_kafka_conf_destroy or rd_kafka_new). */
+rd_kafka_conf_t *ks_producer_conf_new(const ks_kv *const *lists, const size_t *counts,
+                                      size_t n_lists, const ks_kv **bad, char *errstr,
+                                      size_t errstr_size);
+
 /* Create an idempotent producer from property lists (later lists win). */
 int ks_producer_new(ks_producer **out, uv_loop_t *loop, const ks_kv *const *lists,
                     const size_t *counts, size_t n_lists, int log_level, ks_delivery_fn dr,

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "dead_letter.h"
 #include "engine.h"
+#include "kafka_conf.h"
 #include "kafka_consumer.h"
 #include "kafka_producer.h"
 #include "log.h"
@@ -421,27 +422,29 @@ static void on_checkpoint_timer(uv_timer_t *t) {
 /* ---- start and stop ------------------------------------------------------ */
 
 static void usage(FILE *f) {
-  fprintf(f, "usage: kpistream run -c CONFIG [options]\n"
-             "\n"
-             "Consume contact-center events from Kafka, compute KPIs with the configured\n"
-             "plugins per event-time interval, publish the results to Kafka.\n"
-             "\n"
-             "options:\n"
-             "  -c, --config FILE            YAML configuration (see docs/configuration.md)\n"
-             "  -b, --bootstrap-servers LIST override kafka bootstrap.servers\n"
-             "      --bootstrap-file FILE    read bootstrap.servers from FILE (kpistream broker)\n"
-             "  -X, --property KEY=VALUE     any librdkafka property (repeatable)\n"
-             "  -g, --group ID               consumer group id (default kpistream)\n"
-             "      --plugin-dir DIR         where plugins are looked up\n"
-             "      --until-eof              stop when every assigned partition is at its end,\n"
-             "                               closing all open intervals (backfills, tests)\n"
-             "      --check-config           load config and plugins, then exit\n"
-             "      --log-level LEVEL        error, warn, info, debug\n"
-             "  -h, --help                   this help\n"
-             "  -V, --version                print the version\n"
-             "\n"
-             "Exit status: 0 on a clean stop, 1 on a runtime error, 2 on a usage or\n"
-             "configuration error.\n");
+  fprintf(f,
+          "usage: kpistream run -c CONFIG [options]\n"
+          "\n"
+          "Consume contact-center events from Kafka, compute KPIs with the configured\n"
+          "plugins per event-time interval, publish the results to Kafka.\n"
+          "\n"
+          "options:\n"
+          "  -c, --config FILE            YAML configuration (see docs/configuration.md)\n"
+          "  -b, --bootstrap-servers LIST override kafka bootstrap.servers\n"
+          "      --bootstrap-file FILE    read bootstrap.servers from FILE (kpistream broker)\n"
+          "  -X, --property KEY=VALUE     any librdkafka property (repeatable)\n"
+          "  -g, --group ID               consumer group id (default kpistream)\n"
+          "      --plugin-dir DIR         where plugins are looked up\n"
+          "      --until-eof              stop when every assigned partition is at its end,\n"
+          "                               closing all open intervals (backfills, tests)\n"
+          "      --check-config           make every check run makes before connecting (config,\n"
+          "                               plugins and their options, Kafka properties), exit\n"
+          "      --log-level LEVEL        error, warn, info, debug\n"
+          "  -h, --help                   this help\n"
+          "  -V, --version                print the version\n"
+          "\n"
+          "Exit status: 0 on a clean stop, 1 on a runtime error, 2 on a usage or\n"
+          "configuration error.\n");
 }
 
 static void close_walk(uv_handle_t *h, void *arg) {
@@ -455,14 +458,52 @@ static int load_plugins(runner *r, char *err, size_t errsz) {
     ks_config_plugin *p = &r->cfg.plugins[i];
     char path[1024];
     ks_config_plugin_path(&r->cfg, p, path, sizeof path);
-    int rc = ks_engine_add_plugin(r->engine, path, p->topic, p->options, p->n_options, err, errsz);
+    int rc = ks_engine_add_plugin_at(r->engine, path, p->topic, p->options, p->n_options, p->where,
+                                     (const char *const *)p->option_where, err, errsz);
     if (rc != 0)
       return rc;
   }
   return 0;
 }
 
-static int setup(runner *r, int check_only, char *err, size_t errsz) {
+/* A refused Kafka property: prefix err with where it was set (file:line:col,
+ * or the command line), else with the configuration file. */
+static int kafka_refused(runner *r, const ks_kv *bad, char *err, size_t errsz) {
+  const char *w = ks_config_where(&r->cfg, bad);
+  ks_errstr_prefix(err, errsz, w ? w : bad ? "command line (-X/-b/--group)" : r->cfg.source);
+  return KS_ECONFIG;
+}
+
+/* The consumer's and producer's configurations exactly as setup() builds
+ * them, with every refusal of librdkafka and kpistream, and librdkafka's
+ * checks across properties: creating a client without brokers connects to
+ * nothing. */
+static int check_kafka(runner *r, char *err, size_t errsz) {
+  const ks_kv *bad = NULL;
+  const ks_kv *clists[2] = {r->cfg.kafka, r->cfg.consumer};
+  size_t ccounts[2] = {r->cfg.n_kafka, r->cfg.n_consumer};
+  rd_kafka_conf_t *conf = ks_consumer_conf_new(clists, ccounts, 2, &bad, err, errsz);
+  if (conf == NULL)
+    return kafka_refused(r, bad, err, errsz);
+  int rc = ks_kafka_conf_try(RD_KAFKA_CONSUMER, conf, err, errsz);
+  rd_kafka_conf_destroy(conf);
+  if (rc != 0)
+    return kafka_refused(r, NULL, err, errsz);
+  const ks_kv *plists[2] = {r->cfg.kafka, r->cfg.producer};
+  size_t pcounts[2] = {r->cfg.n_kafka, r->cfg.n_producer};
+  if ((conf = ks_producer_conf_new(plists, pcounts, 2, &bad, err, errsz)) == NULL)
+    return kafka_refused(r, bad, err, errsz);
+  rc = ks_kafka_conf_try(RD_KAFKA_PRODUCER, conf, err, errsz);
+  rd_kafka_conf_destroy(conf);
+  return rc != 0 ? kafka_refused(r, NULL, err, errsz) : 0;
+}
+
+/* Every check `run` makes before it connects; `--check-config` runs exactly
+ * these: the engine, every plugin with its options (init runs), the Kafka
+ * clients' configurations. Errors name the file and line at fault. The one
+ * thing not checked here is that bootstrap.servers is set, since -b and
+ * --bootstrap-file usually supply it at start (setup() refuses it missing). */
+static int check_before_connect(runner *r, char *err, size_t errsz) {
   ks_engine_options eo = {0};
   eo.interval_ms = r->cfg.interval_ms;
   eo.lateness_ms = r->cfg.lateness_ms;
@@ -481,6 +522,13 @@ static int setup(runner *r, int check_only, char *err, size_t errsz) {
   int rc = ks_engine_new(&r->engine, &eo, err, errsz);
   if (rc == 0)
     rc = load_plugins(r, err, errsz);
+  if (rc == 0)
+    rc = check_kafka(r, err, errsz);
+  return rc;
+}
+
+static int setup(runner *r, int check_only, char *err, size_t errsz) {
+  int rc = check_before_connect(r, err, errsz);
   if (rc != 0 || check_only)
     return rc;
   if (ks_config_kafka_get(&r->cfg, "bootstrap.servers") == NULL) {
@@ -588,6 +636,9 @@ static void shutdown_clean(runner *r) {
   ks_engine_stats st = {0};
   if (r->engine)
     ks_engine_get_stats(r->engine, &st);
+  if (st.api_refusals)
+    rlog(r, KS_LOG_WARN, "plugins made %" PRIu64 " host API calls the host refused (logged above)",
+         st.api_refusals);
   if (r->engine)
     rlog(r, KS_LOG_INFO,
          "stopped: events %" PRIu64 ", dispatched %" PRIu64 ", rejected %" PRIu64

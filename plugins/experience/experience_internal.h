@@ -224,4 +224,7 @@ int ex_on_complaint(ex_plugin *p, ks_task *task, const ks_event *ev);
 /* Interval close (experience_emit.c). */
 int ex_emit_interval(ex_plugin *p, ks_task *task, const ks_interval *iv);
 
+/* A stored name holds any identifier the host passes (plugin.h, KS_ID_MAX). */
+_Static_assert(EX_NAME_MAX >= KS_ID_MAX + 1, "EX_NAME_MAX must hold KS_ID_MAX bytes");
+
 #endif

@@ -330,4 +330,7 @@ void fc_queue_close(fc_emitter *e, fc_row *row, const ks_interval *iv);
 
 int fc_on_interval_close(void *data, ks_task *task, const ks_interval *iv);
 
+/* A stored name holds any identifier the host passes (plugin.h, KS_ID_MAX). */
+_Static_assert(FC_NAME_MAX >= KS_ID_MAX + 1, "FC_NAME_MAX must hold KS_ID_MAX bytes");
+
 #endif

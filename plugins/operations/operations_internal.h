@@ -404,4 +404,7 @@ void op_name_get(const op_contact *c, int agent, char *buf);
 /* operations_emit.c: the interval close (results). */
 int op_on_interval_close(void *data, ks_task *task, const ks_interval *iv);
 
+/* A stored name holds any identifier the host passes (plugin.h, KS_ID_MAX). */
+_Static_assert(OP_NAME_MAX >= KS_ID_MAX + 1, "OP_NAME_MAX must hold KS_ID_MAX bytes");
+
 #endif

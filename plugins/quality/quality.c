@@ -53,6 +53,11 @@ typedef struct qa_dims {
   const char *team;  /* stored on agent-level records */
 } qa_dims;
 
+/* The largest key any plugin builds (with a category appended, below):
+ * identifiers of at most KS_ID_MAX bytes always fit, so it never overflows. */
+_Static_assert(2 * 2 + 5 * (1 + KS_ID_MAX) <= sizeof(((ks_key *)0)->buf),
+               "quality's category key must hold KS_ID_MAX-byte identifiers");
+
 static inline void group_key(ks_key *k, const char *tenant, const qa_dims *d) {
   const uint8_t ch = (uint8_t)d->channel;
   ks_key_reset(k);

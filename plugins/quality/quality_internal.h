@@ -153,4 +153,7 @@ typedef struct qa_cagg {
 /* Emit every result of the interval (quality_emit.c). */
 int qa_emit_interval(qa_plugin *p, ks_task *task, const ks_interval *iv);
 
+/* A stored name holds any identifier the host passes (plugin.h, KS_ID_MAX). */
+_Static_assert(QA_NAME_MAX >= KS_ID_MAX + 1, "QA_NAME_MAX must hold KS_ID_MAX bytes");
+
 #endif

@@ -20,6 +20,11 @@
 
 #include "value_internal.h"
 
+/* The cost line key (below): four identifiers, two one-byte parts, two
+ * times; KS_ID_MAX-byte identifiers always fit. */
+_Static_assert(2 * 2 + 2 * 9 + 4 * (1 + KS_ID_MAX) <= sizeof(((ks_key *)0)->buf),
+               "value's cost line key must hold KS_ID_MAX-byte identifiers");
+
 static int cp_key(ks_key *k, const char *tenant, int channel, const char *queue, char type,
                   const char *name, int64_t start) {
   uint8_t ch = (uint8_t)channel;

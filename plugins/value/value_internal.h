@@ -330,4 +330,7 @@ int va_on_registration_base(va_plugin *p, ks_task *task, const ks_event *ev);
 int va_on_order_base(va_plugin *p, ks_task *task, const ks_event *ev);
 int va_emit_cust_periods(va_emitter *e);
 
+/* A stored name holds any identifier the host passes (plugin.h, KS_ID_MAX). */
+_Static_assert(VA_NAME_MAX >= KS_ID_MAX + 1, "VA_NAME_MAX must hold KS_ID_MAX bytes");
+
 #endif

@@ -258,4 +258,7 @@ static inline double wf_sec(int64_t ms) {
   return (double)ms / 1000.0;
 }
 
+/* A stored name holds any identifier the host passes (plugin.h, KS_ID_MAX). */
+_Static_assert(WF_TEAM >= KS_ID_MAX + 1, "WF_TEAM must hold KS_ID_MAX bytes");
+
 #endif
