@@ -168,14 +168,14 @@ static int api_window_foreach(ks_task *task, ks_table *t, int64_t start, ks_reco
   if (!table_ok(task, t, KS_TABLE_WINDOWED) || cb == NULL)
     return KS_ESTATE;
   ks_store *s = ks_task_store(task, t);
-  return s ? ks_store_foreach(s, start, cb, ud) : 0;
+  return s ? ks_store_foreach(s, start, task->now_ms, cb, ud) : 0;
 }
 
 static int api_keyed_foreach(ks_task *task, ks_table *t, ks_record_cb cb, void *ud) {
   if (!table_ok(task, t, KS_TABLE_KEYED) || cb == NULL)
     return KS_ESTATE;
   ks_store *s = ks_task_store(task, t);
-  return s ? ks_store_foreach(s, KS_STORE_NO_INTERVAL, cb, ud) : 0;
+  return s ? ks_store_foreach(s, KS_STORE_NO_INTERVAL, task->now_ms, cb, ud) : 0;
 }
 
 static int32_t api_task_id(const ks_task *task) {
