@@ -593,6 +593,7 @@ static void test_format1_still_read(void **state) {
   feed(a, w, 0, cut);
   ks_engine *b = engine_new(w, &o, w->sp.interval_ms, &np);
   char err[512];
+  size_t total = 0, total1 = 0;
   for (size_t p = 0; p < np; p++) {
     uint8_t *snap, *v1;
     size_t len, len1;
@@ -604,9 +605,13 @@ static void test_format1_still_read(void **state) {
     v1[4] = 3;
     assert_int_equal(ks_engine_restore(b, 0, p, v1, len1, err, sizeof err), KS_ESTATE);
     assert_string_equal(err, "checkpoint format 3, this build reads formats 1 to 2");
+    total += len;
+    total1 += len1;
     free(v1);
     free(snap);
   }
+  print_message("checkpoint at event %zu: %zu bytes in format 2, %zu in format 1\n", cut, total,
+                total1);
   ks_engine_free(a);
   size_t mark = o.n;
   run_to_end(b, w, cut);
