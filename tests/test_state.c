@@ -1,5 +1,6 @@
 /* State store: create/find/remove, many keys (index growth and
- * backward-shift deletion), windowed drop, keyed TTL order. */
+ * backward-shift deletion), windowed drop, keyed TTL order, keyed visits at
+ * a given clock, a store loaded from its visit (restore). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -78,11 +79,11 @@ static void windowed_intervals_are_separate(void **state) {
   ((rec *)ks_store_get(s, 900, "r", 1, 1, 0))->a = 2;
   ((rec *)ks_store_get(s, 1800, "q", 1, 1, 0))->a = 10;
   int64_t sum = 0;
-  ks_store_foreach(s, 900, sum_cb, &sum);
+  ks_store_foreach(s, 900, 0, sum_cb, &sum);
   assert_int_equal(sum, 3);
   ks_store_drop_interval(s, 900);
   sum = 0;
-  ks_store_foreach(s, 900, sum_cb, &sum);
+  ks_store_foreach(s, 900, 0, sum_cb, &sum);
   assert_int_equal(sum, 0);
   assert_int_equal(((rec *)ks_store_get(s, 1800, "q", 1, 0, 0))->a, 10);
   ks_store_stats st;
@@ -215,16 +216,16 @@ static void intervals_keep_insertion_order(void **state) {
   assert_int_equal(ks_store_remove(s, 900, "e", 1), KS_ENOENT); /* dropped */
   assert_non_null(ks_store_get(s, 2700, "d", 1, 1, 0));         /* now last */
   seen o = {0};
-  ks_store_foreach(s, 2700, order_cb, &o);
+  ks_store_foreach(s, 2700, 0, order_cb, &o);
   assert_int_equal(o.n, 5);
   const char *want[] = {"e", "b", "a", "c", "d"};
   for (int i = 0; i < 5; i++)
     assert_string_equal(o.keys[i], want[i]);
   memset(&o, 0, sizeof o);
-  ks_store_foreach(s, 900, order_cb, &o);
+  ks_store_foreach(s, 900, 0, order_cb, &o);
   assert_int_equal(o.n, 0);
   memset(&o, 0, sizeof o);
-  ks_store_foreach(s, 3600, order_cb, &o);
+  ks_store_foreach(s, 3600, 0, order_cb, &o);
   assert_int_equal(o.n, 5);
   assert_string_equal(o.keys[0], "e");
   ks_store_stats st;
@@ -237,6 +238,92 @@ static void intervals_keep_insertion_order(void **state) {
   assert_int_equal(st.records, 0);
   assert_int_equal(st.intervals, 0);
   ks_store_free(s);
+}
+
+/* A keyed visit hides records idle past the TTL at the clock it is given
+ * (the task's), not at the last time the store itself was used: before,
+ * the store kept its own clock, which lagged the task's when no record of
+ * the table had been read since, and a restored store's clock started at
+ * the task's, so the same visit saw a record before a restore and not
+ * after (forecast's logged-in agents counted 9, then 8). */
+static void keyed_visit_uses_the_given_clock(void **state) {
+  (void)state;
+  ks_store *s = ks_store_new(sizeof(rec), 100);
+  ks_store_get(s, KS_STORE_NO_INTERVAL, "a", 1, 1, 1000);
+  ks_store_get(s, KS_STORE_NO_INTERVAL, "b", 1, 1, 1050);
+  seen o = {0};
+  ks_store_foreach(s, KS_STORE_NO_INTERVAL, 1100, order_cb, &o); /* a idle 100: live */
+  assert_int_equal(o.n, 2);
+  memset(&o, 0, sizeof o);
+  ks_store_foreach(s, KS_STORE_NO_INTERVAL, 1101, order_cb, &o); /* a idle 101: gone */
+  assert_int_equal(o.n, 1);
+  assert_string_equal(o.keys[0], "b");
+  memset(&o, 0, sizeof o);
+  ks_store_foreach(s, KS_STORE_NO_INTERVAL, 1200, order_cb, &o);
+  assert_int_equal(o.n, 0);
+  ks_store_free(s);
+}
+
+typedef struct copy_ctx {
+  ks_store *to;
+  uint32_t record_size;
+  int64_t listed_override; /* >= 0: load every record as listed then (touched if 1) */
+} copy_ctx;
+
+static int copy_cb(void *ud, int64_t interval, const void *key, size_t keylen, const void *record,
+                   int64_t touched_ms, int64_t listed_ms) {
+  copy_ctx *c = ud;
+  void *dst;
+  int64_t listed = c->listed_override == 1 ? touched_ms : listed_ms;
+  assert_int_equal(ks_store_load(c->to, interval, key, keylen, touched_ms, listed, &dst), 0);
+  memcpy(dst, record, c->record_size);
+  return 0;
+}
+
+static void order_at(ks_store *s, int64_t now, seen *o) {
+  memset(o, 0, sizeof *o);
+  ks_store_expire(s, now);
+  ks_store_foreach(s, KS_STORE_NO_INTERVAL, now, order_cb, o);
+}
+
+/* A store loaded from its own visit (a checkpoint's restore) is the same
+ * store: same records, same order, and the same order after later sweeps,
+ * which follow the time each record went to its list's tail. Loaded with
+ * the last-touch time instead (format 1 checkpoints), a record touched
+ * after it was listed stays at the head where the original moves it to the
+ * tail. */
+static void loaded_store_sweeps_as_the_original(void **state) {
+  (void)state;
+  ks_store *s = ks_store_new(sizeof(rec), 50);
+  ((rec *)ks_store_get(s, KS_STORE_NO_INTERVAL, "a", 1, 1, 0))->a = 1;  /* listed 0 */
+  ((rec *)ks_store_get(s, KS_STORE_NO_INTERVAL, "b", 1, 1, 30))->a = 2; /* listed 30 */
+  ks_store_get(s, KS_STORE_NO_INTERVAL, "a", 1, 0, 45);                 /* touched 45 */
+  ks_store *exact = ks_store_new(sizeof(rec), 50);
+  ks_store *v1 = ks_store_new(sizeof(rec), 50);
+  copy_ctx ce = {exact, sizeof(rec), 0}, c1 = {v1, sizeof(rec), 1};
+  assert_int_equal(ks_store_visit(s, copy_cb, &ce), 0);
+  assert_int_equal(ks_store_visit(s, copy_cb, &c1), 0);
+  seen o, oe, o1;
+  order_at(s, 60, &o); /* a listed 60 ago, touched 15 ago: to the tail */
+  order_at(exact, 60, &oe);
+  order_at(v1, 60, &o1);
+  assert_int_equal(o.n, 2);
+  assert_string_equal(o.keys[0], "b");
+  assert_string_equal(o.keys[1], "a");
+  assert_memory_equal(&oe, &o, sizeof o);
+  assert_string_equal(o1.keys[0], "a"); /* what format 1 gave */
+  assert_int_equal(((rec *)ks_store_get(exact, KS_STORE_NO_INTERVAL, "a", 1, 0, 60))->a, 1);
+  assert_int_equal(((rec *)ks_store_get(exact, KS_STORE_NO_INTERVAL, "b", 1, 0, 60))->a, 2);
+  /* a key twice, or one too long, is refused */
+  void *dst;
+  assert_int_equal(ks_store_load(exact, KS_STORE_NO_INTERVAL, "a", 1, 60, 60, &dst), KS_ESTATE);
+  assert_null(dst);
+  char longkey[KS_KEY_MAX + 1];
+  memset(longkey, 'k', sizeof longkey);
+  assert_int_equal(ks_store_load(exact, 900, longkey, sizeof longkey, 60, 60, &dst), KS_ESTATE);
+  ks_store_free(s);
+  ks_store_free(exact);
+  ks_store_free(v1);
 }
 
 static void expired_record_is_recreated_empty(void **state) {
@@ -273,6 +360,8 @@ int main(void) {
       cmocka_unit_test(records_never_move),
       cmocka_unit_test(intervals_keep_insertion_order),
       cmocka_unit_test(expired_record_is_recreated_empty),
+      cmocka_unit_test(keyed_visit_uses_the_given_clock),
+      cmocka_unit_test(loaded_store_sweeps_as_the_original),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -313,7 +313,7 @@ static int api_window_foreach(ks_task *task, ks_table *t, int64_t start, ks_reco
     return KS_EINVAL;
   }
   ks_store *s = ks_task_store(task, t);
-  return s ? ks_store_foreach(s, start, cb, ud) : 0;
+  return s ? ks_store_foreach(s, start, task->now_ms, cb, ud) : 0;
 }
 
 static int api_keyed_foreach(ks_task *task, ks_table *t, ks_record_cb cb, void *ud) {
@@ -324,7 +324,7 @@ static int api_keyed_foreach(ks_task *task, ks_table *t, ks_record_cb cb, void *
     return KS_EINVAL;
   }
   ks_store *s = ks_task_store(task, t);
-  return s ? ks_store_foreach(s, KS_STORE_NO_INTERVAL, cb, ud) : 0;
+  return s ? ks_store_foreach(s, KS_STORE_NO_INTERVAL, task->now_ms, cb, ud) : 0;
 }
 
 /* emit and emit_to: from a callback with a task, for that task. */

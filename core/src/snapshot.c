@@ -9,9 +9,17 @@
  *   u32 n_retained, n x (i64 start, u32 revision) (closed, kept for restatement),
  *   str plugin name, u32 n_tables,
  *   per table: str name, u32 kind, u32 record_size, u32 version, u64 n_records,
- *              per record: i64 interval, i64 touched_ms, u16 keylen, key, record
- * Strings are u16 length + bytes. Every plugin's snapshot repeats the host
- * header, so one plugin can be restored alone (all copies are identical).
+ *              per record: i64 interval, i64 touched_ms, i64 listed_ms,
+ *                          u16 keylen, key, record
+ * Strings are u16 length + bytes. Records are in the store's list order
+ * with both of its times (touched: the TTL; listed: when the record went to
+ * its list's tail, the order the TTL sweep follows), so a restored store
+ * visits, sweeps and snapshots exactly as the one checkpointed; nothing is
+ * expired at restore (records idle past their TTL are invisible at the
+ * restored event time anyway, and are swept at the next close as they
+ * would have been). Format 1 lacked listed_ms: it is read with
+ * listed_ms = touched_ms (the order of later sweeps may then differ). Every plugin's snapshot
+ * repeats the host header, so one plugin can be restored alone (all copies are identical).
  *
  * Ownership: ks_engine_snapshot() returns a malloc'd buffer the caller
  * frees; ks_engine_restore() copies what it keeps.
@@ -23,7 +31,7 @@
 #include "engine_internal.h"
 
 #define SNAP_MAGIC  0x4E53534Bu /* "KSSN" */
-#define SNAP_FORMAT 1u
+#define SNAP_FORMAT 2u          /* 1: no listed_ms; still read */
 
 typedef struct wbuf {
   uint8_t *p;
@@ -122,8 +130,8 @@ typedef struct count_ctx {
 } count_ctx;
 
 static int count_cb(void *ud, int64_t interval, const void *key, size_t keylen, const void *rec,
-                    int64_t touched) {
-  (void)interval, (void)key, (void)keylen, (void)rec, (void)touched;
+                    int64_t touched, int64_t listed) {
+  (void)interval, (void)key, (void)keylen, (void)rec, (void)touched, (void)listed;
   ((count_ctx *)ud)->n++;
   return 0;
 }
@@ -134,10 +142,11 @@ typedef struct write_ctx {
 } write_ctx;
 
 static int write_cb(void *ud, int64_t interval, const void *key, size_t keylen, const void *rec,
-                    int64_t touched) {
+                    int64_t touched, int64_t listed) {
   write_ctx *w = ud;
   put_i64(w->b, interval);
   put_i64(w->b, touched);
+  put_i64(w->b, listed);
   put_u16(w->b, (uint16_t)keylen);
   put(w->b, key, keylen);
   put(w->b, rec, w->record_size);
@@ -284,8 +293,8 @@ int ks_engine_restore(ks_engine *e, int32_t task, size_t plugin, const uint8_t *
   if (get_u32(&r) != SNAP_MAGIC)
     BAD("not a kpistream checkpoint (bad magic)");
   uint32_t fmt = get_u32(&r);
-  if (fmt != SNAP_FORMAT)
-    BAD("checkpoint format %u, this build reads format %u", fmt, SNAP_FORMAT);
+  if (fmt != SNAP_FORMAT && fmt != 1)
+    BAD("checkpoint format %u, this build reads formats 1 to %u", fmt, SNAP_FORMAT);
   uint32_t stask = get_u32(&r);
   if (stask != (uint32_t)task)
     BAD("checkpoint is of task %u, not task %d", stask, task);
@@ -319,19 +328,22 @@ int ks_engine_restore(ks_engine *e, int32_t task, size_t plugin, const uint8_t *
       return KS_ENOMEM;
     for (int64_t k = 0; k < n && !r.bad; k++) {
       int64_t interval = get_i64(&r), touched = get_i64(&r);
+      int64_t listed = fmt >= 2 ? get_i64(&r) : touched;
       uint16_t keylen = get_u16(&r);
       const uint8_t *key = get(&r, keylen);
       const uint8_t *rec = get(&r, rsize);
       if (r.bad)
         break;
-      void *dst = ks_store_get(s, interval, key, keylen, 1, touched);
-      if (dst == NULL)
-        return KS_ENOMEM;
+      void *dst;
+      int lrc = ks_store_load(s, interval, key, keylen, touched, listed, &dst);
+      if (lrc == KS_ESTATE)
+        BAD("plugin %s table '%s': record %lld of task %d repeats a key or its key is %u bytes "
+            "(corrupt)",
+            p->name, tname, (long long)k, task, keylen);
+      if (lrc != 0)
+        return lrc;
       memcpy(dst, rec, rsize);
     }
-    /* The store's TTL clock is the task's event time, as before the crash. */
-    if (tb->kind == KS_TABLE_KEYED)
-      ks_store_expire(s, t->now_ms);
   }
   if (r.bad)
     BAD("plugin %s: checkpoint of task %d is truncated at byte %zu of %zu", p->name, task, r.off,

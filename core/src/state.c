@@ -71,7 +71,6 @@ struct ks_store {
   int64_t hot_interval;
   size_t hot; /* position of that index in ix */
   int64_t ttl_ms;
-  int64_t clock_ms; /* highest now_ms seen: keyed foreach skips records idle past the TTL */
   uint32_t record_size;
   uint32_t pf_lines; /* record lines to prefetch with the entry (at most 3) */
   ks_index *ix;      /* one per interval */
@@ -485,8 +484,6 @@ void *ks_store_get(ks_store *s, int64_t interval, const void *key, size_t keylen
                    int64_t now_ms) {
   if (keylen > KS_KEY_MAX)
     return NULL;
-  if (now_ms > s->clock_ms)
-    s->clock_ms = now_ms;
   if (!(s->hot_slots && s->hot_interval == interval) && index_find(s, interval) == NULL) {
     if (!create)
       return NULL;
@@ -524,6 +521,26 @@ void *ks_store_get(ks_store *s, int64_t interval, const void *key, size_t keylen
   return entry_create(s, &s->ix[s->hot], i, h, key, keylen, now_ms);
 }
 
+int ks_store_load(ks_store *s, int64_t interval, const void *key, size_t keylen, int64_t touched_ms,
+                  int64_t listed_ms, void **record) {
+  *record = NULL;
+  if (keylen > KS_KEY_MAX)
+    return KS_ESTATE;
+  ks_index *x = index_find(s, interval);
+  if (x == NULL && (x = index_add(s, interval)) == NULL)
+    return KS_ENOMEM;
+  size_t i = 0;
+  uint64_t h = key_hash(key, keylen);
+  if (probe(x->slots, x->cap - 1, h, key, keylen, &i, 0) >= 0)
+    return KS_ESTATE; /* the key twice */
+  void *rec = entry_create(s, x, i, h, key, keylen, touched_ms);
+  if (rec == NULL)
+    return KS_ENOMEM;
+  x->tail->listed_ms = listed_ms;
+  *record = rec;
+  return 0;
+}
+
 int ks_store_remove(ks_store *s, int64_t interval, const void *key, size_t keylen) {
   if (keylen > KS_KEY_MAX)
     return KS_ENOENT;
@@ -541,14 +558,14 @@ int ks_store_remove(ks_store *s, int64_t interval, const void *key, size_t keyle
   return 0;
 }
 
-int ks_store_foreach(ks_store *s, int64_t interval, ks_record_cb cb, void *ud) {
+int ks_store_foreach(ks_store *s, int64_t interval, int64_t now_ms, ks_record_cb cb, void *ud) {
   ks_index *x = index_find(s, interval);
   if (x == NULL)
     return 0;
   int skip_idle = interval == KS_STORE_NO_INTERVAL && s->ttl_ms > 0;
   for (ks_entry *e = x->head; e; e = e->next) {
-    if (skip_idle && s->clock_ms - e->touched_ms > s->ttl_ms)
-      continue; /* expired, not swept yet */
+    if (skip_idle && now_ms - e->touched_ms > s->ttl_ms)
+      continue; /* expired, not swept yet: ks_store_get would find it gone */
     int rc = cb(ud, e->data, e->keylen, entry_record(e));
     if (rc)
       return rc;
@@ -575,8 +592,6 @@ void ks_store_drop_interval(ks_store *s, int64_t interval) {
 size_t ks_store_expire(ks_store *s, int64_t now_ms) {
   if (s->ttl_ms <= 0)
     return 0;
-  if (now_ms > s->clock_ms)
-    s->clock_ms = now_ms;
   ks_index *x = index_find(s, KS_STORE_NO_INTERVAL);
   if (x == NULL)
     return 0;
@@ -614,7 +629,8 @@ void ks_store_get_stats(const ks_store *s, ks_store_stats *out) {
 int ks_store_visit(const ks_store *s, ks_store_visit_cb cb, void *ud) {
   for (size_t i = 0; i < s->n_ix; i++)
     for (ks_entry *e = s->ix[i].head; e; e = e->next) {
-      int rc = cb(ud, s->ix[i].interval, e->data, e->keylen, entry_record(e), e->touched_ms);
+      int rc = cb(ud, s->ix[i].interval, e->data, e->keylen, entry_record(e), e->touched_ms,
+                  e->listed_ms);
       if (rc)
         return rc;
     }

@@ -52,9 +52,12 @@ void *ks_store_get(ks_store *s, int64_t interval, const void *key, size_t keylen
 int ks_store_remove(ks_store *s, int64_t interval, const void *key, size_t keylen);
 
 /* Visit the records of one interval (KS_STORE_NO_INTERVAL: all keyed
- * records, in no set order). The callback may not add or
- * remove records. Returns 0, or the callback's non-zero stop value. */
-int ks_store_foreach(ks_store *s, int64_t interval, ks_record_cb cb, void *ud);
+ * records, in no set order). Keyed records idle for longer than the TTL at
+ * now_ms (the task's event-time clock, as for ks_store_get) are skipped: the
+ * store keeps no clock of its own, so what a visit sees depends only on the
+ * records and now_ms, which a checkpoint carries. The callback may not add
+ * or remove records. Returns 0, or the callback's non-zero stop value. */
+int ks_store_foreach(ks_store *s, int64_t interval, int64_t now_ms, ks_record_cb cb, void *ud);
 
 /* Drop every record of an interval. */
 void ks_store_drop_interval(ks_store *s, int64_t interval);
@@ -65,13 +68,24 @@ size_t ks_store_expire(ks_store *s, int64_t now_ms);
 void ks_store_get_stats(const ks_store *s, ks_store_stats *out);
 
 /* Called for every record by ks_store_visit(): its interval
- * (KS_STORE_NO_INTERVAL for keyed records), key, record bytes and the event
- * time it was last touched. Return 0 to go on. */
+ * (KS_STORE_NO_INTERVAL for keyed records), key, record bytes, the event
+ * time it was last touched and the event time it was put at its list's
+ * tail (keyed records: the TTL sweep looks at the list in that order).
+ * Return 0 to go on. */
 typedef int (*ks_store_visit_cb)(void *ud, int64_t interval, const void *key, size_t keylen,
-                                 const void *record, int64_t touched_ms);
-/* Visit every record of every interval, each interval's records in list
- * order (for checkpoints). Returns 0 or the callback's non-zero value. */
+                                 const void *record, int64_t touched_ms, int64_t listed_ms);
+/* Visit every record of every interval (expired ones not swept yet
+ * included), each interval's records in list order (for checkpoints).
+ * Returns 0 or the callback's non-zero value. */
 int ks_store_visit(const ks_store *s, ks_store_visit_cb cb, void *ud);
+
+/* Put back a record that ks_store_visit() reported (a restore): appended to
+ * its interval's list, with the times it had, so loading a store's records
+ * in visit order rebuilds the store's order and TTL bookkeeping exactly.
+ * *record is the new zero-filled record for the caller to fill. Returns 0,
+ * KS_ESTATE (key too long, or already present) or KS_ENOMEM. */
+int ks_store_load(ks_store *s, int64_t interval, const void *key, size_t keylen, int64_t touched_ms,
+                  int64_t listed_ms, void **record);
 
 /* 64-bit hash of a byte string (also used for routing keys). */
 uint64_t ks_hash_bytes(const void *data, size_t n, uint64_t seed);

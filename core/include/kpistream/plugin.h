@@ -294,9 +294,11 @@ typedef struct ks_host_api {
   void (*free)(void *ptr);
 
   /* Visit every live record of a keyed table of the task, in no set order (e.g.
-   * contacts still waiting at interval close). The callback must not add or
-   * remove records. Returns 0, the callback's non-zero stop value, or
-   * KS_EINVAL (refused). Phases: on_event, on_interval_close, on_result. */
+   * contacts still waiting at interval close): records idle for longer than
+   * the TTL at the task's event time are skipped, as keyed_get finds them
+   * gone. The callback must not add or remove records. Returns 0, the
+   * callback's non-zero stop value, or KS_EINVAL (refused). Phases: on_event,
+   * on_interval_close, on_result. */
   int (*keyed_foreach)(ks_task *task, ks_table *t, ks_record_cb cb, void *ud);
 
   /* -- 1.1 ---------------------------------------------------------------- */
