@@ -458,7 +458,7 @@ static const char *plugin_path(void) {
 static const char *const PER_AGENT[] = {"channel", "queue", "agent"};
 
 /* An engine with the operations plugin, per_agent = PER_AGENT[per_agent]. */
-static ks_engine *engine(coll *out, ops_per_agent per_agent) {
+static ks_engine *engine(coll *out, ops_per_agent per_agent, int fcr_xfer) {
   ks_engine_options o = {0};
   o.interval_ms = IV_MS;
   o.lateness_ms = LATE_MS;
@@ -470,8 +470,9 @@ static ks_engine *engine(coll *out, ops_per_agent per_agent) {
   ks_engine *e;
   char err[512];
   assert_int_equal(ks_engine_new(&e, &o, err, sizeof err), 0);
-  const ks_kv kv[] = {{"per_agent", PER_AGENT[per_agent]}};
-  if (ks_engine_add_plugin(e, plugin_path(), NULL, kv, 1, err, sizeof err) != 0)
+  const ks_kv kv[] = {{"per_agent", PER_AGENT[per_agent]},
+                      {"fcr.transfers", fcr_xfer ? "unresolved" : "ignore"}};
+  if (ks_engine_add_plugin(e, plugin_path(), NULL, kv, 2, err, sizeof err) != 0)
     fail_msg("add_plugin: %s", err);
   assert_int_equal(ks_engine_task_open(e, 0), 0);
   return e;
@@ -498,9 +499,9 @@ static void finish(ks_engine *e) {
 
 /* Deliver a in one engine, or cut at `cut` (0: no cut), snapshot, restore
  * into a fresh engine and go on. */
-static void run(const arrival *a, size_t n, size_t cut, ops_per_agent pa, coll *out) {
+static void run(const arrival *a, size_t n, size_t cut, ops_per_agent pa, int fx, coll *out) {
   memset(out, 0, sizeof *out);
-  ks_engine *e = engine(out, pa);
+  ks_engine *e = engine(out, pa, fx);
   if (cut == 0) {
     deliver(e, a, 0, n);
     finish(e);
@@ -513,7 +514,7 @@ static void run(const arrival *a, size_t n, size_t cut, ops_per_agent pa, coll *
     ks_engine_get_stats(e, &st);
     assert_int_equal(st.plugin_errors, 0);
     ks_engine_free(e); /* the crash */
-    e = engine(out, pa);
+    e = engine(out, pa, fx);
     char err[512];
     if (ks_engine_restore(e, 0, 0, snap, len, err, sizeof err) != 0)
       fail_msg("restore at %zu: %s", cut, err);
@@ -595,11 +596,12 @@ static int check_seed(uint64_t seed, int only) {
   gen g;
   gen_log(&g, seed);
   const ops_per_agent pa = (ops_per_agent)(seed % 3); /* every level in turn */
+  const int fx = (int)(seed / 3 % 2);                 /* fcr.transfers ignore / unresolved */
   uint64_t rng = seed ^ UINT64_C(0x5eed);
   coll ref_run, other;
   size_t n;
   arrival *a = order(&g, &rng, 0, 0, &n);
-  run(a, n, 0, pa, &ref_run);
+  run(a, n, 0, pa, fx, &ref_run);
   free(a);
   int bad = 0;
   for (size_t s = 1; s < N_SCENARIOS && !bad; s++) {
@@ -607,7 +609,7 @@ static int check_seed(uint64_t seed, int only) {
     a = order(&g, &rng, sc->permute, sc->dup_pct, &n);
     const size_t cut = sc->cut ? (size_t)between(&rng, 1, (int64_t)n - 1) : 0;
     if (only < 0 || (size_t)only == s) {
-      run(a, n, cut, pa, &other);
+      run(a, n, cut, pa, fx, &other);
       if (differ(&ref_run.r[0].f, ref_run.n, sizeof(res), &other.r[0].f, other.n, sizeof(res),
                  SCENARIOS[0].name, sc->name, sc->permute)) {
         print_message("seed %llu: %zu events, delivered %s: results differ from event-time "
@@ -623,7 +625,7 @@ static int check_seed(uint64_t seed, int only) {
   if (!bad && only <= 0) {
     ops_fig *ref;
     size_t nref;
-    assert_int_equal(ops_reference(g.ev, g.n, IV_MS, pa, &ref, &nref), 0);
+    assert_int_equal(ops_reference(g.ev, g.n, IV_MS, pa, fx, &ref, &nref), 0);
     qsort(ref, nref, sizeof *ref, (int (*)(const void *, const void *))fig_cmp);
     if (differ(&ref_run.r[0].f, ref_run.n, sizeof(res), ref, nref, sizeof *ref, "plugin",
                "reference", 0)) {

@@ -670,6 +670,7 @@ static int leg_add(op_plugin *p, ks_task *task, const ks_event *ev, op_cref *r, 
 
   /* the legs whose figures changed: out with the old, in with the new */
   uint8_t matched[OP_LEG_EVENTS] = {0};
+  int changed = 0;
   for (int i = 0; i < nb; i++) {
     int same = -1;
     for (int j = 0; j < na && same < 0; j++)
@@ -679,6 +680,7 @@ static int leg_add(op_plugin *p, ks_task *task, const ks_event *ev, op_cref *r, 
       matched[same] = 1;
       continue;
     }
+    changed = 1;
     int rc = leg_apply(&x, g, &before[i], -1);
     if (rc != 0)
       return rc;
@@ -686,11 +688,15 @@ static int leg_add(op_plugin *p, ks_task *task, const ks_event *ev, op_cref *r, 
   for (int j = 0; j < na; j++) {
     if (matched[j])
       continue;
+    changed = 1;
     int rc = leg_apply(&x, g, &after[j], 1);
     if (rc != 0)
       return rc;
   }
-  if (kind == LK_ACW || (kind == LK_ANSWER && handled)) {
+  /* FCR follows the wrap-ups; with fcr.transfers unresolved also a leg
+   * that became (or stopped being) transferred or escalated */
+  if (kind == LK_ACW || (kind == LK_ANSWER && handled) ||
+      (changed && p->cfg.fcr_xfer_unresolved)) {
     int rc = fcr_update(&x, g);
     if (rc != 0)
       return rc;

@@ -17,8 +17,8 @@
 /* service_level.threshold.<channel> defaults (docs/metrics.md): 20 s for
  * voice and chat, 1 h for email (channel 2) */
 #define SL_T_MS(ch) ((ch) == 2 ? INT64_C(3600000) : INT64_C(20000))
-#define SHORT_MS   5000                    /* short_abandon_threshold */
-#define FCR_WINDOW (INT64_C(7) * 86400000) /* fcr.window */
+#define SHORT_MS    5000                    /* short_abandon_threshold */
+#define FCR_WINDOW  (INT64_C(7) * 86400000) /* fcr.window */
 
 typedef struct qrec {
   int64_t iv;
@@ -232,7 +232,7 @@ static void queues(ref *r, const contact *c) {
  * counted where its wrap-up ended. first_acw[ep] gets the earliest wrap-up
  * of each episode (and its event), for FCR. */
 static void legs(ref *r, const contact *c, const char *agent, int64_t first_acw[2],
-                 const ops_ev *first_ev[2]) {
+                 const ops_ev *first_ev[2], int ep_xfer[2]) {
   int open = 0, answered = 0, ended = 0, hold_open = 0, held = 0, xfer = 0, esc = 0, done = 0;
   int64_t ans = 0, end = 0, hold_t = 0, hold = 0;
   for (size_t i = 0; i < c->n; i++) {
@@ -299,6 +299,7 @@ static void legs(ref *r, const contact *c, const char *agent, int64_t first_acw[
     a->acw += acw;
     a->xfer += xfer;
     const int ep = episode(c, e->t);
+    ep_xfer[ep] |= xfer || esc;
     if (first_ev[ep] == NULL || e->t < first_acw[ep]) {
       first_acw[ep] = e->t;
       first_ev[ep] = e;
@@ -411,7 +412,7 @@ static void emit(const ref *r, figs *o) {
 }
 
 int ops_reference(const ops_ev *log, size_t n, int64_t interval_ms, ops_per_agent per_agent,
-                  ops_fig **out, size_t *nout) {
+                  int fcr_xfer_unresolved, ops_fig **out, size_t *nout) {
   *out = NULL;
   *nout = 0;
   const ops_ev **ev = malloc((n ? n : 1) * sizeof *ev);
@@ -470,13 +471,14 @@ int ops_reference(const ops_ev *log, size_t n, int64_t interval_ms, ops_per_agen
       /* legs, agent by agent */
       int64_t first_acw[2] = {0, 0};
       const ops_ev *first_ev[2] = {NULL, NULL};
+      int ep_xfer[2] = {0, 0}; /* a handled leg of the episode transferred or escalated */
       for (size_t k = 0; k < c.n; k++) {
         const ops_ev *e = c.ev[k];
         int seen = rank(e->body) == 0;
         for (size_t l = 0; l < k && !seen; l++)
           seen = rank(c.ev[l]->body) != 0 && strcmp(c.ev[l]->agent, e->agent) == 0;
         if (!seen)
-          legs(into, &c, e->agent, first_acw, first_ev);
+          legs(into, &c, e->agent, first_acw, first_ev, ep_xfer);
       }
       free(scratch.q);
       free(scratch.a);
@@ -493,7 +495,9 @@ int ops_reference(const ops_ev *log, size_t n, int64_t interval_ms, ops_per_agen
         for (int ep = 0; ep < 2 && customer[0]; ep++) {
           if (first_ev[ep] == NULL)
             continue;
-          int repeat = ep > 0;
+          /* fcr.transfers unresolved: a transferred or escalated episode
+           * was not resolved on first contact */
+          int repeat = ep > 0 || (fcr_xfer_unresolved && ep_xfer[ep]);
           for (size_t h = 0; h < nh && !repeat; h++)
             repeat = strcmp(hs[h].customer, customer) == 0 &&
                      strcmp(hs[h].contact, c.ev[0]->contact) != 0 && hs[h].t <= first_acw[ep] &&

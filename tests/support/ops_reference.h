@@ -52,10 +52,11 @@ typedef enum ops_per_agent {
 } ops_per_agent;
 
 /* The figures of the log (n events, interval length interval_ms,
- * per-agent dimensions per_agent) into
+ * per-agent dimensions per_agent, fcr.transfers unresolved when
+ * fcr_xfer_unresolved) into
  * *out (*nout of them). Returns 0, or -1 when out of memory (a table that
  * cannot grow aborts: this is test code). */
 int ops_reference(const ops_ev *log, size_t n, int64_t interval_ms, ops_per_agent per_agent,
-                  ops_fig **out, size_t *nout);
+                  int fcr_xfer_unresolved, ops_fig **out, size_t *nout);
 
 #endif
