@@ -20,30 +20,17 @@
 #include <cmocka.h>
 
 #include "engine.h"
-#include "sim_model.h"
+#include "sim_world.h"
 
 /* the scorecard last: it reads the others' results */
 static const char *const families[] = {"operations", "experience", "workforce", "quality",
                                        "value",      "forecast",   "scorecard"};
-
-typedef struct msg {
-  uint32_t topic;
-  int64_t offset;
-  uint8_t *buf;
-  size_t len;
-} msg;
 
 typedef struct out {
   uint8_t **rec; /* key '\0' value, length-prefixed */
   size_t *len;
   size_t n, cap;
 } out;
-
-typedef struct world {
-  msg *msgs;
-  size_t n;
-  const char *topics[KS_SIM_NTOPICS];
-} world;
 
 static int sink(void *ud, const char *topic, const void *key, size_t keylen, const void *value,
                 size_t valuelen, const ks_result *r) {
@@ -76,7 +63,7 @@ static void out_free(out *o) {
   memset(o, 0, sizeof *o);
 }
 
-static ks_engine *engine_new(world *w, out *o, int64_t interval_ms, size_t *n_plugins) {
+static ks_engine *engine_new(sim_world *w, out *o, int64_t interval_ms, size_t *n_plugins) {
   ks_engine_options eo = {0};
   eo.interval_ms = interval_ms;
   eo.lateness_ms = 60000;
@@ -104,66 +91,25 @@ static ks_engine *engine_new(world *w, out *o, int64_t interval_ms, size_t *n_pl
 }
 
 static int world_setup(void **state) {
-  world *w = calloc(1, sizeof *w);
-  assert_non_null(w);
-  for (int t = 0; t < KS_SIM_NTOPICS; t++)
-    w->topics[t] = ks_sim_topic_name((ks_sim_topic)t);
-  ks_sim_options so;
-  ks_sim_options_default(&so);
-  so.seed = 3;
-  so.tenants = 1;
-  so.duration_ms = 3 * 3600 * 1000;
-  ks_sim *s = ks_sim_new(&so);
-  assert_non_null(s);
-  size_t cap = 0;
-  int64_t next_off[KS_SIM_NTOPICS] = {0};
-  Kpistream__V1__Event *ev;
-  while (ks_sim_next(s, &ev, NULL) == 1) {
-    if (w->n == cap) {
-      cap = cap ? cap * 2 : 4096;
-      w->msgs = realloc(w->msgs, cap * sizeof *w->msgs);
-      assert_non_null(w->msgs);
-    }
-    msg *m = &w->msgs[w->n++];
-    m->topic = (uint32_t)ks_sim_current_topic(s);
-    m->offset = next_off[m->topic]++;
-    m->len = kpistream__v1__event__get_packed_size(ev);
-    m->buf = malloc(m->len ? m->len : 1);
-    assert_non_null(m->buf);
-    kpistream__v1__event__pack(ev, m->buf);
-  }
-  ks_sim_free(s);
+  sim_world *w = sim_world_new(3, 3 * 3600 * 1000);
   assert_true(w->n > 5000);
   *state = w;
   return 0;
 }
 
 static int world_teardown(void **state) {
-  world *w = *state;
-  for (size_t i = 0; i < w->n; i++)
-    free(w->msgs[i].buf);
-  free(w->msgs);
-  free(w);
+  sim_world_free(*state);
   return 0;
-}
-
-static void feed(ks_engine *e, world *w, size_t from, size_t to) {
-  char reason[256];
-  for (size_t i = from; i < to; i++) {
-    int rc = ks_engine_process(e, 0, w->msgs[i].topic, w->msgs[i].offset, w->msgs[i].buf,
-                               w->msgs[i].len, reason, sizeof reason);
-    assert_true(rc >= 0);
-  }
 }
 
 /* A run cut at `cut`, snapshotted and restored, publishes what an
  * uninterrupted run publishes, byte for byte and in the same order. */
-static void check_cut(world *w, const out *ref, size_t cut) {
+static void check_cut(sim_world *w, const out *ref, size_t cut) {
   out o = {0};
   size_t np;
   ks_engine *a = engine_new(w, &o, 15 * 60000, &np);
   assert_int_equal(ks_engine_task_open(a, 0), 0);
-  feed(a, w, 0, cut);
+  sim_world_feed(a, w, 0, cut);
   uint8_t *snap[8];
   size_t len[8];
   for (size_t p = 0; p < np; p++)
@@ -187,7 +133,7 @@ static void check_cut(world *w, const out *ref, size_t cut) {
         expect = w->msgs[i].offset + 1;
     assert_int_equal(ks_engine_next_offset(b, 0, t), expect);
   }
-  feed(b, w, cut, w->n);
+  sim_world_feed(b, w, cut, w->n);
   assert_int_equal(ks_engine_flush_all(b), 0);
   ks_engine_stats sb;
   ks_engine_get_stats(b, &sb);
@@ -205,12 +151,12 @@ static void check_cut(world *w, const out *ref, size_t cut) {
 }
 
 static void test_cut_anywhere(void **state) {
-  world *w = *state;
+  sim_world *w = *state;
   out ref = {0};
   size_t np;
   ks_engine *e = engine_new(w, &ref, 15 * 60000, &np);
   assert_int_equal(ks_engine_task_open(e, 0), 0);
-  feed(e, w, 0, w->n);
+  sim_world_feed(e, w, 0, w->n);
   assert_int_equal(ks_engine_flush_all(e), 0);
   ks_engine_free(e);
   assert_true(ref.n > 100);
@@ -223,12 +169,12 @@ static void test_cut_anywhere(void **state) {
 
 /* Damaged or foreign snapshots are refused with the reason. */
 static void test_refusals(void **state) {
-  world *w = *state;
+  sim_world *w = *state;
   out o = {0};
   size_t np;
   ks_engine *a = engine_new(w, &o, 15 * 60000, &np);
   assert_int_equal(ks_engine_task_open(a, 0), 0);
-  feed(a, w, 0, w->n / 2);
+  sim_world_feed(a, w, 0, w->n / 2);
   uint8_t *snap;
   size_t len;
   assert_int_equal(ks_engine_snapshot(a, 0, 0, &snap, &len), 0);
@@ -247,7 +193,7 @@ static void test_refusals(void **state) {
   assert_string_equal(err, "not a kpistream checkpoint (bad magic)");
   ks_engine_free(b);
   ks_engine *c = engine_new(w, &o, 30 * 60000, &np);
-  assert_int_equal(ks_engine_restore(c, 0, 0, snap, len, err, sizeof err), KS_ESTATE);
+  assert_int_equal(ks_engine_restore(c, 0, 0, snap, len, err, sizeof err), KS_ECONFIG);
   assert_string_equal(err,
                       "checkpoint was taken with 900000 ms intervals, this run uses 1800000 ms");
   ks_engine_free(c);

@@ -97,10 +97,12 @@ typedef struct runner {
   /* checkpoints (checkpoint.enabled) */
   int ckpt_on;
   rd_kafka_t *ckpt_reader;
-  char **ckpt_topics;  /* per plugin: <prefix>.<plugin> */
-  int32_t *ckpt_parts; /* per plugin: partitions of its changelog */
-  int64_t *ckpt_ids;   /* per task: last checkpoint id written or restored */
-  unsigned char *held; /* per task: a plugin failed; no checkpoint/commit past it */
+  char **ckpt_topics;      /* per plugin: <prefix>.<plugin> */
+  int32_t *ckpt_parts;     /* per plugin: partitions of its changelog */
+  ks_ckpt_ident *ckpt_ids; /* per task: last checkpoint written or restored, with this
+                              instance's epoch for the task and nonce (checkpoint.h) */
+  uint64_t ckpt_nonce;     /* this instance's, random */
+  unsigned char *held;     /* per task: a plugin failed; no checkpoint/commit past it */
   /* transactions (kafka.producer transactional.id) */
   int txn_on, txn_broken;
   uint64_t txn_commits, txn_aborts;

@@ -212,17 +212,31 @@ static ks_table *table_by_name(ks_engine *e, ks_plugin_ctx *p, const char *name)
   return NULL;
 }
 
+/* A damaged or inconsistent snapshot (KS_ESTATE: the caller may fall back
+ * to an older checkpoint) and one taken with another configuration
+ * (KS_ECONFIG: an older one would not do either). */
 #define BAD(...)                                                                                   \
   do {                                                                                             \
     snprintf(err, errsz, __VA_ARGS__);                                                             \
     return KS_ESTATE;                                                                              \
   } while (0)
+#define INCOMPATIBLE(...)                                                                          \
+  do {                                                                                             \
+    snprintf(err, errsz, __VA_ARGS__);                                                             \
+    return KS_ECONFIG;                                                                             \
+  } while (0)
+
+/* Bytes not read yet: every count read is checked against them before it
+ * sizes a loop or an allocation. */
+static size_t left(const rbuf *r) {
+  return r->bad ? 0 : r->n - r->off;
+}
 
 static int restore_host(ks_engine *e, ks_task *t, rbuf *r, char *err, size_t errsz) {
   int64_t interval_ms = get_i64(r);
   if (interval_ms != e->opts.interval_ms)
-    BAD("checkpoint was taken with %lld ms intervals, this run uses %lld ms",
-        (long long)interval_ms, (long long)e->opts.interval_ms);
+    INCOMPATIBLE("checkpoint was taken with %lld ms intervals, this run uses %lld ms",
+                 (long long)interval_ms, (long long)e->opts.interval_ms);
   uint32_t n_topics = get_u32(r);
   int map[256];
   if (n_topics > 256)
@@ -248,6 +262,8 @@ static int restore_host(ks_engine *e, ks_task *t, rbuf *r, char *err, size_t err
   t->now_ms = get_i64(r);
   int64_t next_close = get_i64(r);
   uint32_t n_open = get_u32(r);
+  if (n_open > left(r) / 8)
+    BAD("checkpoint lists %u open intervals in its last %zu bytes (corrupt)", n_open, left(r));
   for (uint32_t i = 0; i < n_open && !r->bad; i++) {
     int64_t start = get_i64(r);
     if (ks_clock_touch(&t->clock, start, 0, -1) != 0)
@@ -255,8 +271,8 @@ static int restore_host(ks_engine *e, ks_task *t, rbuf *r, char *err, size_t err
   }
   t->clock.next_close = next_close;
   uint32_t n_ret = get_u32(r);
-  if (n_ret > 1000000)
-    BAD("checkpoint lists %u retained intervals (corrupt)", n_ret);
+  if (n_ret > left(r) / 12)
+    BAD("checkpoint lists %u retained intervals in its last %zu bytes (corrupt)", n_ret, left(r));
   ks_retained *ret = n_ret ? malloc(n_ret * sizeof *ret) : NULL;
   if (n_ret && ret == NULL)
     return KS_ENOMEM;
@@ -307,13 +323,18 @@ int ks_engine_restore(ks_engine *e, int32_t task, size_t plugin, const uint8_t *
     int64_t n = get_i64(&r);
     ks_table *tb = table_by_name(e, p, tname);
     if (tb == NULL)
-      BAD("plugin %s: checkpoint holds table '%s', which the plugin no longer declares", p->name,
-          tname);
+      INCOMPATIBLE("plugin %s: checkpoint holds table '%s', which the plugin no longer declares",
+                   p->name, tname);
     if ((uint32_t)tb->kind != kind || tb->record_size != rsize || tb->version != version)
-      BAD("plugin %s table '%s': checkpoint has kind %u, %u-byte records, version %u; the "
+      INCOMPATIBLE(
+          "plugin %s table '%s': checkpoint has kind %u, %u-byte records, version %u; the "
           "plugin declares kind %d, %u bytes, version %u (reset the state: new group id or "
           "empty changelog)",
           p->name, tname, kind, rsize, version, (int)tb->kind, tb->record_size, tb->version);
+    /* a record is at least interval, touched, key length and the record */
+    if (!r.bad && (n < 0 || (uint64_t)n > left(&r) / (8 + 8 + 2 + (uint64_t)rsize)))
+      BAD("plugin %s table '%s': checkpoint claims %lld records in its last %zu bytes (corrupt)",
+          p->name, tname, (long long)n, left(&r));
     ks_store *s = ks_task_store(t, tb);
     if (s == NULL)
       return KS_ENOMEM;
@@ -336,6 +357,9 @@ int ks_engine_restore(ks_engine *e, int32_t task, size_t plugin, const uint8_t *
   if (r.bad)
     BAD("plugin %s: checkpoint of task %d is truncated at byte %zu of %zu", p->name, task, r.off,
         len);
+  if (r.off != len)
+    BAD("plugin %s: checkpoint of task %d has %zu bytes after its last table (corrupt)", p->name,
+        task, len - r.off);
   return 0;
 }
 
