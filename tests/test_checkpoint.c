@@ -437,6 +437,8 @@ static void test_snapshot_counts(void **state) {
       {f.n_records, 8, UINT64_C(1) << 62, "records in its last"},
       {f.n_records, 8, UINT64_MAX, "records in its last"}, /* negative */
       {len, 5, 0, "bytes after its last table"},           /* trailing bytes */
+      {f.n_open - 8, 8, 1, "next close 1 (corrupt)"},      /* not on the interval grid */
+      {f.n_open - 8, 8, INT64_MAX, "next close"},          /* overflows interval arithmetic */
   };
   ks_engine *e = engine_new(w, 15 * 60000);
   char err[512];

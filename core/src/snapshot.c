@@ -226,6 +226,18 @@ static ks_table *table_by_name(ks_engine *e, ks_plugin_ctx *p, const char *name)
     return KS_ECONFIG;                                                                             \
   } while (0)
 
+/* Times a snapshot may hold: KS_NO_TIME, or within ~35 years of the event
+ * times the decoder accepts, so no interval arithmetic on them overflows. */
+#define SNAP_TIME_SLACK_MS (INT64_C(1) << 40)
+static int time_ok(int64_t t) {
+  return t == KS_NO_TIME || (t >= KS_EVENT_TIME_MIN_MS - SNAP_TIME_SLACK_MS &&
+                             t <= KS_EVENT_TIME_MAX_MS + SNAP_TIME_SLACK_MS);
+}
+/* An interval start: such a time on this run's interval grid. */
+static int start_ok(const ks_engine *e, int64_t t) {
+  return t != KS_NO_TIME && time_ok(t) && ks_interval_floor(t, e->opts.interval_ms) == t;
+}
+
 /* Bytes not read yet: every count read is checked against them before it
  * sizes a loop or an allocation. */
 static size_t left(const rbuf *r) {
@@ -253,19 +265,28 @@ static int restore_host(ks_engine *e, ks_task *t, rbuf *r, char *err, size_t err
       }
   }
   int64_t wm = get_i64(r);
+  if (!time_ok(wm))
+    BAD("checkpoint has watermark %lld (corrupt)", (long long)wm);
   for (uint32_t i = 0; i < n_topics && !r->bad; i++) {
     int64_t mt = get_i64(r);
+    if (!time_ok(mt))
+      BAD("checkpoint has event time %lld for topic %u (corrupt)", (long long)mt, i);
     if (map[i] >= 0)
       t->wm.max_time[map[i]] = mt;
   }
   t->wm.value = wm;
   t->now_ms = get_i64(r);
   int64_t next_close = get_i64(r);
+  if (!time_ok(t->now_ms) || (next_close != KS_NO_TIME && !start_ok(e, next_close)))
+    BAD("checkpoint has task time %lld, next close %lld (corrupt)", (long long)t->now_ms,
+        (long long)next_close);
   uint32_t n_open = get_u32(r);
   if (n_open > left(r) / 8)
     BAD("checkpoint lists %u open intervals in its last %zu bytes (corrupt)", n_open, left(r));
   for (uint32_t i = 0; i < n_open && !r->bad; i++) {
     int64_t start = get_i64(r);
+    if (!r->bad && !start_ok(e, start))
+      BAD("checkpoint has open interval %lld, not an interval start (corrupt)", (long long)start);
     if (ks_clock_touch(&t->clock, start, 0, -1) != 0)
       return KS_ENOMEM;
   }
@@ -277,8 +298,13 @@ static int restore_host(ks_engine *e, ks_task *t, rbuf *r, char *err, size_t err
   if (n_ret && ret == NULL)
     return KS_ENOMEM;
   for (uint32_t i = 0; i < n_ret && !r->bad; i++) {
-    ret[i].start = get_i64(r);
+    int64_t start = ret[i].start = get_i64(r);
     ret[i].revision = get_u32(r);
+    if (!r->bad && !start_ok(e, start)) {
+      free(ret);
+      BAD("checkpoint has retained interval %lld, not an interval start (corrupt)",
+          (long long)start);
+    }
   }
   free(t->retained);
   t->retained = ret;
@@ -345,6 +371,11 @@ int ks_engine_restore(ks_engine *e, int32_t task, size_t plugin, const uint8_t *
       const uint8_t *rec = get(&r, rsize);
       if (r.bad)
         break;
+      if (!(tb->kind == KS_TABLE_KEYED ? interval == KS_STORE_NO_INTERVAL
+                                       : start_ok(e, interval)) ||
+          !time_ok(touched))
+        BAD("plugin %s table '%s': record %lld has interval %lld, touched at %lld (corrupt)",
+            p->name, tname, (long long)k, (long long)interval, (long long)touched);
       void *dst = ks_store_get(s, interval, key, keylen, 1, touched);
       if (dst == NULL)
         return KS_ENOMEM;
