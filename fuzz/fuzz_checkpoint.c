@@ -18,18 +18,10 @@
 
 #include "checkpoint.h"
 #include "engine.h"
+#include "fuzz_engine.h"
 #include "sim_model.h"
 
 #define NP 2
-
-static int drop_sink(void *ud, const char *topic, const void *key, size_t keylen, const void *value,
-                     size_t valuelen, const ks_result *r) {
-  (void)ud, (void)topic, (void)key, (void)keylen, (void)value, (void)valuelen, (void)r;
-  return 0;
-}
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* The engine lives for the whole fuzzing run (see fuzz_decoder.c: plugins
  * are loaded once; libFuzzer cannot cope with instrumented code being
@@ -46,7 +38,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   o.lateness_ms = 60000;
   o.topics = topics;
   o.n_topics = KS_SIM_NTOPICS;
-  o.sink = drop_sink;
+  o.sink = ks_fuzz_drop_sink;
   o.log_level = KS_LOG_ERROR - 1; /* quiet */
   char err[256];
   if (ks_engine_new(&engine, &o, err, sizeof err) != 0 ||

@@ -413,6 +413,7 @@ static snap_fields walk(const uint8_t *s, size_t len) {
   f.n_records = at;
   f.end = len;
   assert_true(at + 8 <= len);
+  assert_true(s[at] != 0 || s[at + 1] != 0); /* at least one record to damage */
   return f;
 }
 
@@ -437,8 +438,10 @@ static void test_snapshot_counts(void **state) {
       {f.n_records, 8, UINT64_C(1) << 62, "records in its last"},
       {f.n_records, 8, UINT64_MAX, "records in its last"}, /* negative */
       {len, 5, 0, "bytes after its last table"},           /* trailing bytes */
-      {f.n_open - 8, 8, 1, "next close 1 (corrupt)"},      /* not on the interval grid */
-      {f.n_open - 8, 8, INT64_MAX, "next close"},          /* overflows interval arithmetic */
+      {f.n_records + 8 + 16, 2, 300, "a 300-byte key"},    /* longer than KS_KEY_MAX */
+      {f.n_records + 8 + 8, 8, (uint64_t)INT64_MIN, "touched at -9223372036854775808"},
+      {f.n_open - 8, 8, 1, "next close 1 (corrupt)"}, /* not on the interval grid */
+      {f.n_open - 8, 8, INT64_MAX, "next close"},     /* overflows interval arithmetic */
   };
   ks_engine *e = engine_new(w, 15 * 60000);
   char err[512];
@@ -448,6 +451,9 @@ static void test_snapshot_counts(void **state) {
     if (cases[i].at == len) {
       memset(bad + len, 0, cases[i].width);
       blen += cases[i].width;
+    } else if (cases[i].width == 2) {
+      bad[cases[i].at] = (uint8_t)cases[i].value;
+      bad[cases[i].at + 1] = (uint8_t)(cases[i].value >> 8);
     } else if (cases[i].width == 4) {
       wr32(bad + cases[i].at, (uint32_t)cases[i].value);
     } else {
@@ -599,8 +605,8 @@ static void test_fallbacks(void **state) {
   assert_string_equal(l.last_err,
                       "changelog of task 0 holds 1 checkpoint records but no checkpoint "
                       "complete and valid in every plugin's changelog; newest refused: "
-                      "checkpoint 1.2 (instance 000000000000000a) of task 0 is not usable: in "
-                      "changelog g.changelog.experience [0] it is absent");
+                      "checkpoint 1.2 (instance 000000000000000a) of task 0 is not usable in "
+                      "changelog g.changelog.experience [0]: absent");
   /* records of task 1 only (it shares the partition) */
   log_open(&l);
   uint8_t r[HDR2 + 8];

@@ -108,7 +108,7 @@ int ks_ckpt_build(ks_engine *e, const int32_t *parts, int32_t task, const ks_ckp
       ks_ckpt_msg *m = &msgs[n];
       m->plugin = pi;
       m->partition = task % parts[pi];
-      snprintf(m->key, sizeof m->key, "task/%d/chunk/%u", task, c);
+      snprintf(m->key, sizeof m->key, "task/%d/ckpt/%d/chunk/%u", task, (int)(ident->id & 1), c);
       m->len = CK_HDR + clen;
       m->value = malloc(m->len);
       if (m->value == NULL) {
@@ -535,7 +535,7 @@ static const char *missing_why(ks_ckpt_collect *c, size_t plugin, const ks_ckpt_
   for (int k = 0; k < CK_KEEP; k++) {
     assembly *a = &c->slots[plugin * CK_KEEP + k];
     if (a->used && ident_cmp(&a->ident, id) == 0)
-      return a->bad ? a->why : "incomplete (chunks missing)";
+      return a->bad ? a->why : "chunks missing";
   }
   return "absent";
 }
@@ -568,9 +568,8 @@ int ks_ckpt_collect_restore(ks_ckpt_collect *c, ks_engine *e, int log_level, ks_
       if (complete_in(c, j, &tried) == NULL)
         missing = j;
     if (missing < c->n_plugins) {
-      snprintf(last, sizeof last,
-               "checkpoint %s of task %d is not usable: in changelog %s [%d] it is %s", ids,
-               c->task, c->topics[missing], c->partitions[missing],
+      snprintf(last, sizeof last, "checkpoint %s of task %d is not usable in changelog %s [%d]: %s",
+               ids, c->task, c->topics[missing], c->partitions[missing],
                missing_why(c, missing, &tried));
       ks_log(log_level, KS_LOG_WARN, CK_LOG, "%s; trying an older one", last);
       continue;

@@ -5,7 +5,9 @@
  * p is one snapshot per plugin (snapshot.c: the host's offsets, watermark and
  * open intervals plus the plugin's tables), written to partition
  * p % partitions as chunks of at most KS_CKPT_CHUNK bytes:
- *   key   "task/<p>/chunk/<i>"  (so a compacted topic keeps the newest of each)
+ *   key   "task/<p>/ckpt/<id % 2>/chunk/<i>" (a compacted topic keeps the
+ *         newest of each: the two newest checkpoints, so a damaged or partly
+ *         written newest one leaves the one before it to fall back to)
  *   value "KSCK", u32 format (2), u64 epoch, u64 nonce, i64 id, u32 task,
  *         u32 chunk, u32 n_chunks, u64 chunk offset, u64 total length,
  *         u32 CRC-32C of the whole snapshot, then the chunk's bytes.

@@ -220,6 +220,11 @@ static ks_table *table_by_name(ks_engine *e, ks_plugin_ctx *p, const char *name)
     snprintf(err, errsz, __VA_ARGS__);                                                             \
     return KS_ESTATE;                                                                              \
   } while (0)
+#define NOMEM()                                                                                    \
+  do {                                                                                             \
+    snprintf(err, errsz, "out of memory while restoring a checkpoint of task %d", t->id);          \
+    return KS_ENOMEM;                                                                              \
+  } while (0)
 #define INCOMPATIBLE(...)                                                                          \
   do {                                                                                             \
     snprintf(err, errsz, __VA_ARGS__);                                                             \
@@ -288,7 +293,7 @@ static int restore_host(ks_engine *e, ks_task *t, rbuf *r, char *err, size_t err
     if (!r->bad && !start_ok(e, start))
       BAD("checkpoint has open interval %lld, not an interval start (corrupt)", (long long)start);
     if (ks_clock_touch(&t->clock, start, 0, -1) != 0)
-      return KS_ENOMEM;
+      NOMEM();
   }
   t->clock.next_close = next_close;
   uint32_t n_ret = get_u32(r);
@@ -296,7 +301,7 @@ static int restore_host(ks_engine *e, ks_task *t, rbuf *r, char *err, size_t err
     BAD("checkpoint lists %u retained intervals in its last %zu bytes (corrupt)", n_ret, left(r));
   ks_retained *ret = n_ret ? malloc(n_ret * sizeof *ret) : NULL;
   if (n_ret && ret == NULL)
-    return KS_ENOMEM;
+    NOMEM();
   for (uint32_t i = 0; i < n_ret && !r->bad; i++) {
     int64_t start = ret[i].start = get_i64(r);
     ret[i].revision = get_u32(r);
@@ -319,8 +324,10 @@ int ks_engine_restore(ks_engine *e, int32_t task, size_t plugin, const uint8_t *
   ks_plugin_ctx *p = e->plugins[plugin];
   if (errsz)
     err[0] = '\0';
-  if (ks_engine_task_open(e, task) != 0)
+  if (ks_engine_task_open(e, task) != 0) {
+    snprintf(err, errsz, "task %d: cannot open it (out of memory)", task);
     return KS_ENOMEM;
+  }
   ks_task *t = e->tasks[task];
   rbuf r = {buf, len, 0, 0};
   if (get_u32(&r) != SNAP_MAGIC)
@@ -363,7 +370,7 @@ int ks_engine_restore(ks_engine *e, int32_t task, size_t plugin, const uint8_t *
           p->name, tname, (long long)n, left(&r));
     ks_store *s = ks_task_store(t, tb);
     if (s == NULL)
-      return KS_ENOMEM;
+      NOMEM();
     for (int64_t k = 0; k < n && !r.bad; k++) {
       int64_t interval = get_i64(&r), touched = get_i64(&r);
       uint16_t keylen = get_u16(&r);
@@ -373,12 +380,13 @@ int ks_engine_restore(ks_engine *e, int32_t task, size_t plugin, const uint8_t *
         break;
       if (!(tb->kind == KS_TABLE_KEYED ? interval == KS_STORE_NO_INTERVAL
                                        : start_ok(e, interval)) ||
-          !time_ok(touched))
-        BAD("plugin %s table '%s': record %lld has interval %lld, touched at %lld (corrupt)",
-            p->name, tname, (long long)k, (long long)interval, (long long)touched);
+          touched == KS_NO_TIME || !time_ok(touched) || keylen > KS_KEY_MAX)
+        BAD("plugin %s table '%s': record %lld has interval %lld, touched at %lld, a %u-byte "
+            "key (corrupt)",
+            p->name, tname, (long long)k, (long long)interval, (long long)touched, keylen);
       void *dst = ks_store_get(s, interval, key, keylen, 1, touched);
       if (dst == NULL)
-        return KS_ENOMEM;
+        NOMEM();
       memcpy(dst, rec, rsize);
     }
     /* The store's TTL clock is the task's event time, as before the crash. */
