@@ -8,10 +8,10 @@
 # Identity. Run A checkpoints to both changelogs; then the leader of the
 #   operations changelog (broker 2) goes down, so A's next checkpoint reaches
 #   only the experience changelog, and A is killed -9. Run B passes over that
-#   partial checkpoint, restores the one before and writes its own (before the
-#   fix: under the same id as A's partial one). Run C must restore B's, whole
-#   (before the fix it combined B's operations snapshot with A's experience
-#   one and published different values under existing keys and revisions).
+#   partial checkpoint, restores the one before, writes its own next one
+#   (before the fix: under the same id as A's partial one) and is killed -9.
+#   Run C must restore B's, whole (before the fix it combined B's operations
+#   snapshot with A's experience one, including A's input offsets).
 # Crafted records in both changelogs: a chunk whose offset + length wraps
 #   around 2^64 (format 2, and format 1 as kpistream wrote before; before the
 #   fix a heap overflow, an abort in free() on every restart), a header cut
@@ -70,15 +70,20 @@ input:
 intervals: {length: 15m, allowed_lateness: 2m}
 checkpoint: {interval: $3}
 plugin_dir: $PLUGIN_DIR
-plugins:
-  - {name: operations, topic: $2.operations}
+plugins: # operations last: its snapshot's input offsets are the ones a restore keeps
   - {name: experience, topic: $2.experience}
+  - {name: operations, topic: $2.operations}
 stats_interval: 100ms
 YAML
 }
 config ref kpi.ref 5s "" > "$WORK/ref.yaml"
-# Small fetches: run A is still consuming when its changelog's broker goes.
-config $GROUP kpi 300ms ", max.partition.fetch.bytes: 1, fetch.max.bytes: 1000, message.max.bytes: 1000" > "$WORK/a.yaml"
+# Small fetches: runs A and B are still consuming when they are interrupted.
+# B checkpoints less often than A, so its checkpoint is further into the
+# input than A's partial one with the same id (before the fix, C took B's
+# operations snapshot, its offsets, and A's earlier experience state).
+SLOW=", max.partition.fetch.bytes: 1, fetch.max.bytes: 1000, message.max.bytes: 1000"
+config $GROUP kpi 1s "$SLOW" > "$WORK/A.yaml"
+config $GROUP kpi 5s "$SLOW" > "$WORK/B.yaml"
 config $GROUP kpi 0s "" > "$WORK/run.yaml" # checkpoints only at the end
 
 timeout 120 "$KPISTREAM" run -c "$WORK/ref.yaml" --bootstrap-file "$WORK/bootstrap" --until-eof \
@@ -94,45 +99,62 @@ run() { # run NAME — the group's run to the end of its input; fails on a non-z
 restored() { sed -n 's/.*task 0: restored checkpoint \([0-9.]*\);.*/\1/p' "$WORK/$1.log"; }
 
 # 1. Run A: a checkpoint in both changelogs, then broker 2 down, then killed.
-ctl_sync "rtt 1 5" "rtt 2 5" "rtt 3 5"
-"$KPISTREAM" run -c "$WORK/a.yaml" --bootstrap-file "$WORK/bootstrap" --until-eof \
-  > "$WORK/A.log" 2>&1 &
-RUN_PID=$!
-alive() { kill -0 $RUN_PID 2>/dev/null || { tail -20 "$WORK/A.log"; e2e_fail "run A ended early"; }; }
-both() { alive && [ "$(count "$CL_OPS")" -ge 1 ] && [ "$(count "$CL_EXP")" -ge 1 ]; }
-wait_until 60 "run A's first checkpoint in both changelogs" both
-o=$(count "$CL_OPS")
+ctl_sync "rtt 1 1" "rtt 2 1" "rtt 3 1"
+start_paced() { # start_paced NAME — a slow run of the group in the background
+  "$KPISTREAM" run -c "$WORK/$1.yaml" --bootstrap-file "$WORK/bootstrap" --until-eof \
+    > "$WORK/$1.log" 2>&1 &
+  RUN_PID=$!
+  RUN_NAME=$1
+}
+kill_run() {
+  kill -9 $RUN_PID
+  wait $RUN_PID 2>/dev/null || true
+  RUN_PID=
+  if grep -q "stopped:" "$WORK/$RUN_NAME.log"; then e2e_fail "run $RUN_NAME ended before it was killed"; fi
+}
+alive() { kill -0 $RUN_PID 2>/dev/null || { tail -20 "$WORK/$RUN_NAME.log"; e2e_fail "run $RUN_NAME ended early"; }; }
+start_paced A
+# A commit follows the acknowledgement of a whole checkpoint, every chunk of
+# every plugin: the stats line's "commits N" counts complete checkpoints.
+committed() { alive && grep -q "runner: events .*, commits [1-9]" "$WORK/$RUN_NAME.log"; }
+wait_until 60 "run A's first checkpoint in both changelogs" committed
+o=$(count "$CL_EXP")
 ctl_sync "down 2"
-# The next checkpoint reaches the experience changelog only (the ones after
-# it wait for it: barriers complete in order). The operations changelog
-# cannot be read while its leader is down.
+# The next checkpoint reaches the experience changelog only; the ones after it
+# wait for it (barriers complete in order). The operations changelog cannot
+# be read while its leader is down: one checkpoint may have reached both
+# between the count and the fault, so a bounded wait of two checkpoint
+# intervals lets the blocked one reach the experience changelog.
 ahead() { alive && [ "$(count "$CL_EXP")" -gt "$o" ]; }
-wait_until 60 "a checkpoint of run A in $CL_EXP only" ahead
-kill -9 $RUN_PID
-wait $RUN_PID 2>/dev/null || true
-RUN_PID=
-ctl_sync "up 2" "rtt 1 0" "rtt 2 0" "rtt 3 0"
-n_ops=$(count "$CL_OPS")
-[ "$(count "$CL_EXP")" -gt "$n_ops" ] || e2e_fail "run A's last checkpoint reached $CL_OPS"
-echo "run A: $n_ops changelog records in both, its next checkpoint only in $CL_EXP, killed -9"
+wait_until 60 "a checkpoint of run A in $CL_EXP" ahead
+sleep 2
+alive
+kill_run
+ctl_sync "up 2"
+echo "run A: checkpoints in both changelogs, then one only in $CL_EXP, killed -9"
 
-run B
+# 2. Run B: restores the checkpoint before A's partial one, writes its own
+# next one (the id of A's partial one, in another epoch), killed -9.
+start_paced B
+wait_until 60 "run B's first checkpoint in both changelogs" committed
+kill_run
+ctl_sync "rtt 1 0" "rtt 2 0" "rtt 3 0"
 grep -q "WARN  checkpoint: checkpoint 1\.[0-9]* (instance [0-9a-f]*) of task 0 is not usable in changelog $CL_OPS \[0\]: absent; trying an older one" "$WORK/B.log" ||
   { grep checkpoint "$WORK/B.log"; e2e_fail "run B did not pass over run A's partial checkpoint"; }
 A_CKPT=$(restored B)
 B_EPOCH=$(sed -n 's/.*task 0: restored checkpoint [0-9.]*; writing epoch \([0-9]*\).*/\1/p' "$WORK/B.log")
 [ -n "$A_CKPT" ] && [ "${B_EPOCH:-0}" -ge 2 ] || { grep checkpoint "$WORK/B.log"; e2e_fail "run B restored nothing"; }
-echo "run B: passed over A's partial checkpoint, restored $A_CKPT, wrote epoch $B_EPOCH"
+echo "run B: passed over A's partial checkpoint, restored $A_CKPT, wrote one of epoch $B_EPOCH, killed -9"
 
+# 3. Run C: B's checkpoint, whole; the rest of the input from its offsets.
 run C
 case "$(restored C)" in
   "$B_EPOCH".*) ;;
   *) grep checkpoint "$WORK/C.log"; e2e_fail "run C did not restore run B's checkpoint (epoch $B_EPOCH)" ;;
 esac
-grep -q "stopped: events 0," "$WORK/C.log" || { tail -5 "$WORK/C.log"; e2e_fail "run C re-read input"; }
-echo "run C: restored run B's checkpoint $(restored C), nothing to re-read"
+echo "run C: restored run B's checkpoint $(restored C), read the rest of the input"
 
-# 2. Crafted records (fields little-endian, written with printf escapes).
+# 4. Crafted records (fields little-endian, written with printf escapes).
 le() { # le BYTES VALUE — VALUE (decimal, < 2^64) as BYTES little-endian bytes
   local v=$2 i out=
   for ((i = 0; i < $1; i++)); do
@@ -190,7 +212,7 @@ flip() { # flip FILE OUT — OUT is FILE with its last byte changed
   printf "$(printf '\\x%02x' $((byte ^ 1)))" | dd of="$2" bs=1 seek=$((size - 1)) conv=notrunc 2>/dev/null
 }
 
-# 3. The newest checkpoint (D's last; every run writes two at its end: at
+# 5. The newest checkpoint (D's last; every run writes two at its end: at
 # its stop and at its revocation) damaged: its operations chunk again with
 # one byte flipped. Refused, and the one before restored.
 n=$(dump_records "$CL_OPS" "$WORK/ops3")
@@ -205,7 +227,7 @@ S=$(restored E)
 grep -q "stopped: events 0," "$WORK/E.log" || e2e_fail "run E re-read input"
 echo "run E: the newest checkpoint $R refused (offset $n), the one before, $S, restored"
 
-# 4. Every checkpoint damaged the same way: no usable checkpoint, start over.
+# 6. Every checkpoint damaged the same way: no usable checkpoint, start over.
 dump_records "$CL_OPS" "$WORK/ops4" > /dev/null
 for f in "$WORK"/ops4/*.bin; do
   # format 2 ("SKCK", 2) and more than a header
