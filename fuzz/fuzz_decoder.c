@@ -11,15 +11,7 @@
 #include "arena.h"
 #include "decoder.h"
 #include "engine.h"
-
-static int drop_sink(void *ud, const char *topic, const void *key, size_t keylen,
-                     const void *value, size_t valuelen, const ks_result *r) {
-  (void)ud, (void)topic, (void)key, (void)keylen, (void)value, (void)valuelen, (void)r;
-  return 0;
-}
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_engine.h"
 
 /* The engine lives for the whole fuzzing run: libFuzzer's harness has no
  * other place to keep it, and loading the plugin once matters because
@@ -32,7 +24,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   ks_engine_options o = {0};
   o.topics = topics;
   o.n_topics = 1;
-  o.sink = drop_sink;
+  o.sink = ks_fuzz_drop_sink;
   o.log_level = KS_LOG_ERROR - 1; /* quiet */
   char err[256];
   if (ks_engine_new(&engine, &o, err, sizeof err) != 0 ||

@@ -698,7 +698,7 @@ static void test_refusals(void **state) {
   assert_string_equal(err, "not a kpistream checkpoint (bad magic)");
   ks_engine_free(b);
   ks_engine *c = engine_new(w, &o, 30 * 60000, &np);
-  assert_int_equal(ks_engine_restore(c, 0, 0, snap, len, err, sizeof err), KS_ESTATE);
+  assert_int_equal(ks_engine_restore(c, 0, 0, snap, len, err, sizeof err), KS_ECONFIG);
   assert_string_equal(err,
                       "checkpoint was taken with 900000 ms intervals, this run uses 1800000 ms");
   ks_engine_free(c);

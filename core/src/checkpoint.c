@@ -5,13 +5,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kafka_conf.h"
+#include <time.h>
+#include <unistd.h>
 
-#define CK_MAGIC   0x4B434B53u /* "SKCK" little-endian bytes: S K C K */
-#define CK_FORMAT  1u
-#define CK_HDR     (4 + 4 + 8 + 4 + 4 + 4 + 8 + 8)
-#define CK_KEEP    4 /* newest checkpoint ids kept per plugin while reading */
-#define CK_POLL_MS 100
+#include <sys/random.h>
+
+#include "kafka_conf.h"
+#include "log.h"
+
+#define CK_MAGIC     0x4B434B53u /* "SKCK" little-endian bytes: S K C K */
+#define CK_FORMAT    2u
+#define CK_HDR       (4 + 4 + 8 + 8 + 8 + 4 + 4 + 4 + 8 + 8 + 4)
+#define CK_FORMAT_V1 1u /* read for upgrades: no epoch, nonce or checksum */
+#define CK_HDR_V1    (4 + 4 + 8 + 4 + 4 + 4 + 8 + 8)
+#define CK_KEEP      4 /* newest checkpoints kept per plugin while reading */
+#define CK_POLL_MS   100
+#define CK_LOG       "checkpoint"
+#define CK_LOG_MAX   20 /* refused records logged one by one per restore */
 
 static void wr32(uint8_t *p, uint32_t v) {
   for (int i = 0; i < 4; i++)
@@ -34,14 +44,40 @@ static uint64_t rd64(const uint8_t *p) {
   return v;
 }
 
+/* CRC-32C (Castagnoli, reflected), the checksum Kafka itself uses. */
+static uint32_t crc32c(const uint8_t *p, size_t n) {
+  uint32_t table[256];
+  for (uint32_t i = 0; i < 256; i++) {
+    uint32_t c = i;
+    for (int k = 0; k < 8; k++)
+      c = (c >> 1) ^ (0x82F63B78u & (0u - (c & 1u)));
+    table[i] = c;
+  }
+  uint32_t c = 0xFFFFFFFFu;
+  for (size_t i = 0; i < n; i++)
+    c = table[(c ^ p[i]) & 0xFFu] ^ (c >> 8);
+  return ~c;
+}
+
+uint64_t ks_ckpt_nonce(void) {
+  uint64_t v = 0;
+  if (getrandom(&v, sizeof v, GRND_NONBLOCK) != (ssize_t)sizeof v || v == 0) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    v = ((uint64_t)ts.tv_sec * 1000000007u) ^ ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)getpid();
+    v |= 1; /* never 0, which marks format 1 */
+  }
+  return v;
+}
+
 void ks_ckpt_msgs_free(ks_ckpt_msg *m, size_t n) {
   for (size_t i = 0; m && i < n; i++)
     free(m[i].value);
   free(m);
 }
 
-int ks_ckpt_build(ks_engine *e, const int32_t *parts, int32_t task, int64_t id, ks_ckpt_msg **out,
-                  size_t *n_out) {
+int ks_ckpt_build(ks_engine *e, const int32_t *parts, int32_t task, const ks_ckpt_ident *ident,
+                  ks_ckpt_msg **out, size_t *n_out) {
   ks_ckpt_msg *msgs = NULL;
   size_t n = 0, cap = 0;
   for (size_t pi = 0; pi < ks_engine_plugin_count(e); pi++) {
@@ -55,6 +91,7 @@ int ks_ckpt_build(ks_engine *e, const int32_t *parts, int32_t task, int64_t id, 
     uint32_t chunks = (uint32_t)((len + KS_CKPT_CHUNK - 1) / KS_CKPT_CHUNK);
     if (chunks == 0)
       chunks = 1;
+    uint32_t crc = crc32c(snap, len);
     for (uint32_t c = 0; c < chunks; c++) {
       if (n == cap) {
         cap = cap ? cap * 2 : 8;
@@ -71,7 +108,7 @@ int ks_ckpt_build(ks_engine *e, const int32_t *parts, int32_t task, int64_t id, 
       ks_ckpt_msg *m = &msgs[n];
       m->plugin = pi;
       m->partition = task % parts[pi];
-      snprintf(m->key, sizeof m->key, "task/%d/chunk/%u", task, c);
+      snprintf(m->key, sizeof m->key, "task/%d/ckpt/%d/chunk/%u", task, (int)(ident->id & 1), c);
       m->len = CK_HDR + clen;
       m->value = malloc(m->len);
       if (m->value == NULL) {
@@ -83,13 +120,17 @@ int ks_ckpt_build(ks_engine *e, const int32_t *parts, int32_t task, int64_t id, 
       uint8_t *h = m->value;
       wr32(h, CK_MAGIC);
       wr32(h + 4, CK_FORMAT);
-      wr64(h + 8, (uint64_t)id);
-      wr32(h + 16, (uint32_t)task);
-      wr32(h + 20, c);
-      wr32(h + 24, chunks);
-      wr64(h + 28, off);
-      wr64(h + 36, len);
-      memcpy(h + CK_HDR, snap + off, clen);
+      wr64(h + 8, ident->epoch);
+      wr64(h + 16, ident->nonce);
+      wr64(h + 24, (uint64_t)ident->id);
+      wr32(h + 32, (uint32_t)task);
+      wr32(h + 36, c);
+      wr32(h + 40, chunks);
+      wr64(h + 44, off);
+      wr64(h + 52, len);
+      wr32(h + 60, crc);
+      if (clen)
+        memcpy(h + CK_HDR, snap + off, clen);
     }
     free(snap);
   }
@@ -155,82 +196,421 @@ int32_t ks_ckpt_topic_partitions(rd_kafka_t *rk, const char *topic, int timeout_
   return n;
 }
 
-/* ---- restore ------------------------------------------------------------- */
+/* ---- collecting a task's records ------------------------------------------ */
 
-typedef struct assembly {
-  int64_t id; /* 0: unused */
-  uint32_t n_chunks, got;
-  uint64_t total;
-  uint8_t *buf;
-  uint8_t *have; /* per chunk */
-} assembly;
+typedef struct header {
+  uint32_t format;
+  ks_ckpt_ident ident;
+  uint32_t task, chunk, n_chunks, crc;
+  uint64_t off, total;
+  size_t len; /* header bytes */
+} header;
 
-static void asm_free(assembly *a) {
-  free(a->buf);
-  free(a->have);
-  memset(a, 0, sizeof *a);
-}
-
-/* The assembly for id in slots (CK_KEEP of them), evicting the oldest. */
-static assembly *asm_slot(assembly *slots, int64_t id, uint32_t n_chunks, uint64_t total) {
-  assembly *free_slot = NULL, *oldest = NULL;
-  for (int i = 0; i < CK_KEEP; i++) {
-    if (slots[i].id == id)
-      return (slots[i].n_chunks == n_chunks && slots[i].total == total) ? &slots[i] : NULL;
-    if (slots[i].id == 0 && free_slot == NULL)
-      free_slot = &slots[i];
-    if (slots[i].id != 0 && (oldest == NULL || slots[i].id < oldest->id))
-      oldest = &slots[i];
+/* The header of a record, every field range-checked on its own (the chunk's
+ * fit in its snapshot is checked by the caller). */
+static int parse_header(const uint8_t *v, size_t len, header *h, char *why, size_t whysz) {
+  memset(h, 0, sizeof *h);
+  if (len < 8 || rd32(v) != CK_MAGIC) {
+    snprintf(why, whysz, "not a kpistream checkpoint record (%zu bytes, bad magic)", len);
+    return KS_ESTATE;
   }
-  assembly *a = free_slot;
-  if (a == NULL) {
-    if (oldest->id > id)
-      return NULL; /* older than everything kept */
-    asm_free(oldest);
-    a = oldest;
+  h->format = rd32(v + 4);
+  if (h->format == CK_FORMAT) {
+    h->len = CK_HDR;
+    if (len >= CK_HDR) {
+      h->ident.epoch = rd64(v + 8);
+      h->ident.nonce = rd64(v + 16);
+      h->ident.id = (int64_t)rd64(v + 24);
+      h->task = rd32(v + 32);
+      h->chunk = rd32(v + 36);
+      h->n_chunks = rd32(v + 40);
+      h->off = rd64(v + 44);
+      h->total = rd64(v + 52);
+      h->crc = rd32(v + 60);
+    }
+  } else if (h->format == CK_FORMAT_V1) {
+    h->len = CK_HDR_V1;
+    if (len >= CK_HDR_V1) {
+      h->ident.id = (int64_t)rd64(v + 8);
+      h->task = rd32(v + 16);
+      h->chunk = rd32(v + 20);
+      h->n_chunks = rd32(v + 24);
+      h->off = rd64(v + 28);
+      h->total = rd64(v + 36);
+    }
+  } else {
+    snprintf(why, whysz,
+             "checkpoint record format %u; this build reads formats %u and %u (written by a "
+             "newer kpistream?)",
+             h->format, CK_FORMAT_V1, CK_FORMAT);
+    return KS_ESTATE;
   }
-  a->buf = malloc(total ? total : 1);
-  a->have = calloc(n_chunks, 1);
-  if (a->buf == NULL || a->have == NULL) {
-    asm_free(a);
-    return NULL;
+  if (len < h->len) {
+    snprintf(why, whysz, "checkpoint record of %zu bytes, shorter than its %zu-byte header", len,
+             h->len);
+    return KS_ESTATE;
   }
-  a->id = id;
-  a->n_chunks = n_chunks;
-  a->total = total;
-  return a;
-}
-
-static void absorb(assembly *slots, const rd_kafka_message_t *m, int32_t task) {
-  const uint8_t *v = m->payload;
-  if (m->len < CK_HDR || rd32(v) != CK_MAGIC || rd32(v + 4) != CK_FORMAT)
-    return;
-  if ((int32_t)rd32(v + 16) != task)
-    return;
-  int64_t id = (int64_t)rd64(v + 8);
-  uint32_t chunk = rd32(v + 20), n_chunks = rd32(v + 24);
-  uint64_t off = rd64(v + 28), total = rd64(v + 36);
-  size_t clen = m->len - CK_HDR;
-  if (id <= 0 || chunk >= n_chunks || off + clen > total)
-    return;
-  assembly *a = asm_slot(slots, id, n_chunks, total);
-  if (a == NULL || a->have[chunk])
-    return;
-  memcpy(a->buf + off, v + CK_HDR, clen);
-  a->have[chunk] = 1;
-  a->got++;
-}
-
-static int complete(const assembly *slots, int64_t id) {
-  for (int i = 0; i < CK_KEEP; i++)
-    if (slots[i].id == id)
-      return slots[i].got == slots[i].n_chunks;
+  if (h->ident.id <= 0 || (uint64_t)h->ident.id >= KS_CKPT_MAX_ORDINAL ||
+      h->ident.epoch >= KS_CKPT_MAX_ORDINAL || (h->format == CK_FORMAT && h->ident.epoch == 0)) {
+    snprintf(why, whysz, "checkpoint record with epoch %" PRIu64 ", id %" PRId64 " (out of range)",
+             h->ident.epoch, h->ident.id);
+    return KS_ESTATE;
+  }
   return 0;
 }
 
+typedef struct piece {
+  uint32_t index;
+  uint64_t off;
+  size_t len;
+  uint8_t *bytes; /* malloc'd copy */
+  int64_t offset; /* of the record in the changelog */
+} piece;
+
+typedef struct assembly {
+  int used;
+  ks_ckpt_ident ident;
+  uint32_t format, n_chunks, crc;
+  uint64_t total;
+  piece *pieces; /* received chunks, distinct indexes < n_chunks */
+  size_t n, cap;
+  int64_t first_offset, last_offset; /* changelog offsets of its records */
+  int bad;                           /* refused: why */
+  char why[256];
+  uint8_t *buf; /* the snapshot, once every chunk arrived and it verified */
+} assembly;
+
+struct ks_ckpt_collect {
+  size_t n_plugins;
+  char *const *topics;
+  const int32_t *partitions;
+  int32_t task;
+  assembly *slots; /* n_plugins x CK_KEEP */
+  uint64_t max_epoch;
+  size_t records; /* records of this task (valid header) */
+};
+
+/* Drop what a refused checkpoint holds; its identity stays so later records
+ * of it are recognised and dropped too. */
+static void asm_refuse(assembly *a) {
+  for (size_t i = 0; i < a->n; i++)
+    free(a->pieces[i].bytes);
+  free(a->pieces);
+  free(a->buf);
+  a->pieces = NULL;
+  a->buf = NULL;
+  a->n = a->cap = 0;
+  a->bad = 1;
+}
+
+static void asm_free(assembly *a) {
+  asm_refuse(a);
+  memset(a, 0, sizeof *a);
+}
+
+static int ident_cmp(const ks_ckpt_ident *a, const ks_ckpt_ident *b) {
+  if (a->epoch != b->epoch)
+    return a->epoch < b->epoch ? -1 : 1;
+  if (a->id != b->id)
+    return a->id < b->id ? -1 : 1;
+  if (a->nonce != b->nonce)
+    return a->nonce < b->nonce ? -1 : 1;
+  return 0;
+}
+
+static const char *ident_str(const ks_ckpt_ident *id, char *buf, size_t n) {
+  if (id->epoch == 0)
+    snprintf(buf, n, "%" PRId64 " (format 1)", id->id);
+  else
+    snprintf(buf, n, "%" PRIu64 ".%" PRId64 " (instance %016" PRIx64 ")", id->epoch, id->id,
+             id->nonce);
+  return buf;
+}
+
+ks_ckpt_collect *ks_ckpt_collect_new(size_t n_plugins, char *const *topics,
+                                     const int32_t *partitions, int32_t task) {
+  ks_ckpt_collect *c = calloc(1, sizeof *c);
+  if (c == NULL)
+    return NULL;
+  c->slots = calloc(n_plugins ? n_plugins * CK_KEEP : 1, sizeof *c->slots);
+  if (c->slots == NULL) {
+    free(c);
+    return NULL;
+  }
+  c->n_plugins = n_plugins;
+  c->topics = topics;
+  c->partitions = partitions;
+  c->task = task;
+  return c;
+}
+
+void ks_ckpt_collect_free(ks_ckpt_collect *c) {
+  if (c == NULL)
+    return;
+  for (size_t i = 0; i < c->n_plugins * CK_KEEP; i++)
+    asm_free(&c->slots[i]);
+  free(c->slots);
+  free(c);
+}
+
+uint64_t ks_ckpt_collect_max_epoch(const ks_ckpt_collect *c) {
+  return c->max_epoch;
+}
+
+/* The slot of h's checkpoint among plugin's, a free one, or the oldest one
+ * when h is newer than it; NULL when h is older than every kept one. */
+static assembly *slot_for(ks_ckpt_collect *c, size_t plugin, const header *h) {
+  assembly *s = &c->slots[plugin * CK_KEEP], *free_slot = NULL, *oldest = NULL;
+  for (int i = 0; i < CK_KEEP; i++) {
+    if (s[i].used && ident_cmp(&s[i].ident, &h->ident) == 0)
+      return &s[i];
+    if (!s[i].used && free_slot == NULL)
+      free_slot = &s[i];
+    if (s[i].used && (oldest == NULL || ident_cmp(&s[i].ident, &oldest->ident) < 0))
+      oldest = &s[i];
+  }
+  assembly *a = free_slot;
+  if (a == NULL) {
+    if (ident_cmp(&oldest->ident, &h->ident) > 0)
+      return NULL;
+    asm_free(oldest);
+    a = oldest;
+  }
+  a->used = 1;
+  a->ident = h->ident;
+  a->format = h->format;
+  a->n_chunks = h->n_chunks;
+  a->total = h->total;
+  a->crc = h->crc;
+  return a;
+}
+
+static int piece_cmp(const void *x, const void *y) {
+  const piece *a = x, *b = y;
+  return a->index < b->index ? -1 : a->index > b->index;
+}
+
+/* Every chunk arrived: they must tile [0, total) in index order, and the
+ * snapshot must match its checksum. Returns 0 (a->buf set) or KS_ESTATE with
+ * the reason in a->why, or KS_ENOMEM. */
+static int asm_finish(assembly *a) {
+  qsort(a->pieces, a->n, sizeof *a->pieces, piece_cmp);
+  uint64_t at = 0;
+  for (size_t i = 0; i < a->n; i++) {
+    const piece *p = &a->pieces[i];
+    if (p->off != at) {
+      snprintf(a->why, sizeof a->why,
+               "chunk %u starts at byte %" PRIu64 ", where chunk %u ended at byte %" PRIu64
+               " (overlapping or missing bytes)",
+               p->index, p->off, i ? a->pieces[i - 1].index : 0, at);
+      return KS_ESTATE;
+    }
+    at += p->len; /* no wrap: each piece was checked to end within total */
+  }
+  if (at != a->total) {
+    snprintf(a->why, sizeof a->why, "its %u chunks hold %" PRIu64 " bytes, not %" PRIu64,
+             a->n_chunks, at, a->total);
+    return KS_ESTATE;
+  }
+  if ((a->buf = malloc(a->total ? (size_t)a->total : 1)) == NULL)
+    return KS_ENOMEM;
+  for (size_t i = 0; i < a->n; i++) {
+    if (a->pieces[i].len)
+      memcpy(a->buf + a->pieces[i].off, a->pieces[i].bytes, a->pieces[i].len);
+    free(a->pieces[i].bytes);
+    a->pieces[i].bytes = NULL;
+  }
+  if (a->format == CK_FORMAT && crc32c(a->buf, (size_t)a->total) != a->crc) {
+    snprintf(a->why, sizeof a->why, "checksum mismatch (CRC-32C %08x, header says %08x)",
+             crc32c(a->buf, (size_t)a->total), a->crc);
+    return KS_ESTATE;
+  }
+  return 0;
+}
+
+#define REFUSE(...)                                                                                \
+  do {                                                                                             \
+    snprintf(errstr, errsz, "changelog %s [%d] offset %" PRId64 ": " __VA_ARGS__);                 \
+    return KS_ESTATE;                                                                              \
+  } while (0)
+
+int ks_ckpt_collect_add(ks_ckpt_collect *c, size_t plugin, int64_t offset, const void *value,
+                        size_t len, char *errstr, size_t errsz) {
+  if (plugin >= c->n_plugins)
+    return KS_ENOENT;
+  const char *topic = c->topics[plugin];
+  int32_t part = c->partitions[plugin];
+  const uint8_t *v = value;
+  header h;
+  char why[200], ids[96];
+  if (v == NULL)
+    len = 0;
+  if (parse_header(v, len, &h, why, sizeof why) != 0)
+    REFUSE("%s; record ignored", topic, part, offset, why);
+  if ((int32_t)h.task != c->task)
+    return 0; /* another task sharing the partition */
+  c->records++;
+  if (h.ident.epoch > c->max_epoch)
+    c->max_epoch = h.ident.epoch;
+  ident_str(&h.ident, ids, sizeof ids);
+  size_t clen = len - h.len;
+  /* Overflow-safe: off + clen is never computed before off <= total. */
+  if (h.n_chunks == 0 || h.chunk >= h.n_chunks || h.off > h.total || clen > h.total - h.off ||
+      (clen == 0 && h.total != 0))
+    REFUSE("checkpoint %s of task %d: chunk %u of %u at byte %" PRIu64 " with %zu bytes does "
+           "not fit its %" PRIu64 "-byte snapshot; record ignored",
+           topic, part, offset, ids, c->task, h.chunk, h.n_chunks, h.off, clen, h.total);
+  assembly *a = slot_for(c, plugin, &h);
+  if (a == NULL || a->bad)
+    return 0; /* older than every checkpoint kept, or refused already */
+  if (a->n == 0 && a->buf == NULL)
+    a->first_offset = offset;
+  a->last_offset = offset;
+  if (a->format != h.format || a->n_chunks != h.n_chunks || a->total != h.total ||
+      a->crc != h.crc) {
+    snprintf(a->why, sizeof a->why,
+             "its records disagree on its size (%u chunks, %" PRIu64 " bytes at offset %" PRId64
+             "; %u chunks, %" PRIu64 " bytes here)",
+             a->n_chunks, a->total, a->first_offset, h.n_chunks, h.total);
+    asm_refuse(a);
+    REFUSE("checkpoint %s of task %d refused: %s", topic, part, offset, ids, c->task, a->why);
+  }
+  for (size_t i = 0; i < a->n; i++) {
+    piece *p = &a->pieces[i];
+    if (p->index != h.chunk)
+      continue;
+    /* once complete, the chunk's bytes are in the snapshot */
+    const uint8_t *have = p->bytes ? p->bytes : a->buf + p->off;
+    if (p->off == h.off && p->len == clen && (clen == 0 || memcmp(have, v + h.len, clen) == 0))
+      return 0; /* the same chunk again (a producer retry) */
+    snprintf(a->why, sizeof a->why,
+             "chunk %u appears twice with different content (offsets %" PRId64 " and %" PRId64 ")",
+             h.chunk, p->offset, offset);
+    asm_refuse(a);
+    REFUSE("checkpoint %s of task %d refused: %s", topic, part, offset, ids, c->task, a->why);
+  }
+  if (a->buf)
+    return 0; /* not reached: a complete checkpoint has every index */
+  if (a->n == a->cap) {
+    size_t nc = a->cap ? a->cap * 2 : 4;
+    piece *np = realloc(a->pieces, nc * sizeof *np);
+    if (np == NULL)
+      return KS_ENOMEM;
+    a->pieces = np;
+    a->cap = nc;
+  }
+  piece *p = &a->pieces[a->n];
+  p->index = h.chunk;
+  p->off = h.off;
+  p->len = clen;
+  p->offset = offset;
+  p->bytes = malloc(clen ? clen : 1);
+  if (p->bytes == NULL)
+    return KS_ENOMEM;
+  if (clen)
+    memcpy(p->bytes, v + h.len, clen);
+  a->n++;
+  if (a->n < a->n_chunks)
+    return 0;
+  int rc = asm_finish(a);
+  if (rc == KS_ESTATE) {
+    asm_refuse(a);
+    REFUSE("checkpoint %s of task %d refused: %s", topic, part, offset, ids, c->task, a->why);
+  }
+  return rc;
+}
+
+/* Plugin's complete, verified copy of checkpoint id, or NULL. */
+static assembly *complete_in(ks_ckpt_collect *c, size_t plugin, const ks_ckpt_ident *id) {
+  for (int k = 0; k < CK_KEEP; k++) {
+    assembly *a = &c->slots[plugin * CK_KEEP + k];
+    if (a->used && ident_cmp(&a->ident, id) == 0)
+      return a->buf && !a->bad ? a : NULL;
+  }
+  return NULL;
+}
+
+/* Why plugin has no usable copy of id (for the log). */
+static const char *missing_why(ks_ckpt_collect *c, size_t plugin, const ks_ckpt_ident *id) {
+  for (int k = 0; k < CK_KEEP; k++) {
+    assembly *a = &c->slots[plugin * CK_KEEP + k];
+    if (a->used && ident_cmp(&a->ident, id) == 0)
+      return a->bad ? a->why : "chunks missing";
+  }
+  return "absent";
+}
+
+int ks_ckpt_collect_restore(ks_ckpt_collect *c, ks_engine *e, int log_level, ks_ckpt_ident *ident,
+                            char *errstr, size_t errsz) {
+  if (ks_engine_plugin_count(e) != c->n_plugins) {
+    snprintf(errstr, errsz, "task %d: %zu changelogs read for %zu plugins", c->task, c->n_plugins,
+             ks_engine_plugin_count(e));
+    return KS_EINVAL;
+  }
+  /* Candidates: every checkpoint complete in some plugin's changelog,
+   * newest first; each must be complete with the same identity in all. */
+  ks_ckpt_ident tried = {UINT64_MAX, UINT64_MAX, INT64_MAX};
+  char ids[96], last[1024] = "";
+  for (;;) {
+    const assembly *best = NULL;
+    for (size_t i = 0; i < c->n_plugins * CK_KEEP; i++) {
+      const assembly *a = &c->slots[i];
+      if (a->used && a->buf && !a->bad && ident_cmp(&a->ident, &tried) < 0 &&
+          (best == NULL || ident_cmp(&a->ident, &best->ident) > 0))
+        best = a;
+    }
+    if (best == NULL)
+      break;
+    tried = best->ident;
+    ident_str(&tried, ids, sizeof ids);
+    size_t missing = c->n_plugins;
+    for (size_t j = 0; j < c->n_plugins && missing == c->n_plugins; j++)
+      if (complete_in(c, j, &tried) == NULL)
+        missing = j;
+    if (missing < c->n_plugins) {
+      snprintf(last, sizeof last, "checkpoint %s of task %d is not usable in changelog %s [%d]: %s",
+               ids, c->task, c->topics[missing], c->partitions[missing],
+               missing_why(c, missing, &tried));
+      ks_log(log_level, KS_LOG_WARN, CK_LOG, "%s; trying an older one", last);
+      continue;
+    }
+    ks_engine_task_close(e, c->task);
+    int rc = 0;
+    for (size_t j = 0; rc == 0 && j < c->n_plugins; j++) {
+      assembly *a = complete_in(c, j, &tried);
+      char why[512];
+      rc = ks_engine_restore(e, c->task, j, a->buf, (size_t)a->total, why, sizeof why);
+      if (rc != 0)
+        snprintf(last, sizeof last,
+                 "changelog %s [%d] offsets %" PRId64 "-%" PRId64 ", task %d, checkpoint %s: %s",
+                 c->topics[j], c->partitions[j], a->first_offset, a->last_offset, c->task, ids,
+                 why);
+    }
+    if (rc == 0) {
+      *ident = tried;
+      return KS_CKPT_RESTORED;
+    }
+    ks_engine_task_close(e, c->task);
+    if (rc != KS_ESTATE) { /* another configuration, or out of memory */
+      snprintf(errstr, errsz, "%s", last);
+      return rc;
+    }
+    ks_log(log_level, KS_LOG_ERROR, CK_LOG, "%s; refused, trying an older checkpoint", last);
+  }
+  if (c->records == 0)
+    return KS_CKPT_NONE;
+  snprintf(errstr, errsz,
+           "changelog of task %d holds %zu checkpoint records but no checkpoint complete and "
+           "valid in every plugin's changelog%s%s",
+           c->task, c->records, last[0] ? "; newest refused: " : "", last);
+  return KS_CKPT_UNUSABLE;
+}
+
+/* ---- reading the changelogs ----------------------------------------------- */
+
 /* Read every message of the assigned partitions up to their high watermarks. */
-static int read_all(rd_kafka_t *reader, rd_kafka_topic_partition_list_t *l, assembly *slots,
-                    int32_t task, int timeout_ms, char *errstr, size_t errsz) {
+static int read_all(rd_kafka_t *reader, rd_kafka_topic_partition_list_t *l, ks_ckpt_collect *c,
+                    int timeout_ms, int log_level, char *errstr, size_t errsz) {
   int64_t *high = calloc((size_t)l->cnt, sizeof *high);
   int64_t *pos = calloc((size_t)l->cnt, sizeof *pos);
   int rc = 0;
@@ -255,11 +635,12 @@ static int read_all(rd_kafka_t *reader, rd_kafka_topic_partition_list_t *l, asse
   if (rc == 0 && pending && rd_kafka_assign(reader, l) != 0)
     rc = KS_EKAFKA;
   int waited = 0;
+  size_t refused = 0;
   while (rc == 0 && pending > 0) {
     rd_kafka_message_t *m = rd_kafka_consumer_poll(reader, CK_POLL_MS);
     if (m == NULL) {
       if ((waited += CK_POLL_MS) > timeout_ms) {
-        snprintf(errstr, errsz, "changelog of task %d: not read to its end within %d ms", task,
+        snprintf(errstr, errsz, "changelog of task %d: not read to its end within %d ms", c->task,
                  timeout_ms);
         rc = KS_EKAFKA;
       }
@@ -269,75 +650,59 @@ static int read_all(rd_kafka_t *reader, rd_kafka_topic_partition_list_t *l, asse
       for (int i = 0; i < l->cnt; i++)
         if (l->elems[i].partition == m->partition &&
             strcmp(l->elems[i].topic, rd_kafka_topic_name(m->rkt)) == 0 && pos[i] < high[i]) {
-          absorb(&slots[i * CK_KEEP], m, task);
+          char why[512];
+          int r2 =
+              ks_ckpt_collect_add(c, (size_t)i, m->offset, m->payload, m->len, why, sizeof why);
+          if (r2 == KS_ENOMEM)
+            rc = r2;
+          else if (r2 != 0 && ++refused <= CK_LOG_MAX)
+            ks_log(log_level, KS_LOG_ERROR, CK_LOG, "%s", why);
           pos[i] = m->offset + 1;
           if (pos[i] >= high[i])
             pending--;
         }
     } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      snprintf(errstr, errsz, "changelog of task %d: %s", task, rd_kafka_message_errstr(m));
+      snprintf(errstr, errsz, "changelog of task %d: %s", c->task, rd_kafka_message_errstr(m));
       rc = KS_EKAFKA;
     }
     rd_kafka_message_destroy(m);
   }
+  if (refused > CK_LOG_MAX)
+    ks_log(log_level, KS_LOG_ERROR, CK_LOG, "task %d: %zu changelog records refused in all",
+           c->task, refused);
   rd_kafka_assign(reader, NULL);
   free(high);
   free(pos);
+  if (rc == KS_ENOMEM)
+    snprintf(errstr, errsz, "changelog of task %d: out of memory while reading it", c->task);
   return rc;
 }
 
 int ks_ckpt_restore(rd_kafka_t *reader, ks_engine *e, char *const *topics, const int32_t *parts,
-                    int32_t task, int timeout_ms, int64_t *id, char *errstr, size_t errsz) {
+                    int32_t task, int timeout_ms, int log_level, ks_ckpt_ident *ident,
+                    uint64_t *max_epoch, char *errstr, size_t errsz) {
   size_t np = ks_engine_plugin_count(e);
   rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)np);
-  for (size_t i = 0; i < np; i++)
-    rd_kafka_topic_partition_list_add(l, topics[i], task % parts[i]);
-  assembly *slots = calloc(np * CK_KEEP, sizeof *slots);
-  int rc = slots ? read_all(reader, l, slots, task, timeout_ms, errstr, errsz) : KS_ENOMEM;
-  /* The newest id complete in every plugin that has any checkpoint. */
-  int64_t best = 0;
-  for (size_t i = 0; rc == 0 && i < np; i++)
-    for (int k = 0; k < CK_KEEP; k++) {
-      int64_t cand = slots[i * CK_KEEP + k].id;
-      if (cand <= best || !complete(&slots[i * CK_KEEP], cand))
-        continue;
-      int ok = 1;
-      for (size_t j = 0; j < np && ok; j++) {
-        int any = 0;
-        for (int q = 0; q < CK_KEEP; q++)
-          any |= slots[j * CK_KEEP + q].id != 0;
-        ok = !any || complete(&slots[j * CK_KEEP], cand);
-      }
-      if (ok)
-        best = cand;
+  int32_t *part_of = calloc(np ? np : 1, sizeof *part_of);
+  ks_ckpt_collect *c = NULL;
+  int rc = KS_ENOMEM;
+  if (part_of != NULL) {
+    for (size_t i = 0; i < np; i++) {
+      part_of[i] = task % parts[i];
+      rd_kafka_topic_partition_list_add(l, topics[i], part_of[i]);
     }
-  int any_data = 0;
-  for (size_t i = 0; slots && i < np * CK_KEEP; i++)
-    any_data |= slots[i].id != 0;
-  if (rc == 0 && best == 0 && any_data) {
-    snprintf(errstr, errsz,
-             "changelog of task %d holds checkpoints but none complete for every plugin", task);
-    rc = KS_ESTATE;
+    c = ks_ckpt_collect_new(np, topics, part_of, task);
   }
-  for (size_t i = 0; rc == 0 && best && i < np; i++)
-    for (int k = 0; k < CK_KEEP; k++) {
-      assembly *a = &slots[i * CK_KEEP + k];
-      if (a->id != best)
-        continue;
-      char why[512];
-      int r2 = ks_engine_restore(e, task, i, a->buf, (size_t)a->total, why, sizeof why);
-      if (r2 != 0) {
-        snprintf(errstr, errsz, "changelog %s, task %d, checkpoint %" PRId64 ": %s", topics[i],
-                 task, best, why);
-        rc = r2;
-      }
-    }
-  for (size_t i = 0; slots && i < np * CK_KEEP; i++)
-    asm_free(&slots[i]);
-  free(slots);
+  if (c != NULL)
+    rc = read_all(reader, l, c, timeout_ms, log_level, errstr, errsz);
+  else
+    snprintf(errstr, errsz, "task %d: out of memory", task);
+  if (rc == 0) {
+    *max_epoch = c->max_epoch;
+    rc = ks_ckpt_collect_restore(c, e, log_level, ident, errstr, errsz);
+  }
+  ks_ckpt_collect_free(c);
+  free(part_of);
   rd_kafka_topic_partition_list_destroy(l);
-  if (rc != 0)
-    return rc;
-  *id = best;
-  return best ? 1 : 0;
+  return rc;
 }

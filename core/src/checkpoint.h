@@ -5,18 +5,41 @@
  * p is one snapshot per plugin (snapshot.c: the host's offsets, watermark and
  * open intervals plus the plugin's tables), written to partition
  * p % partitions as chunks of at most KS_CKPT_CHUNK bytes:
- *   key   "task/<p>/chunk/<i>"  (so a compacted topic keeps the newest of each)
- *   value "KSCK", u32 format, i64 checkpoint id, u32 task, u32 chunk,
- *         u32 n_chunks, u64 chunk offset, u64 total length, then the bytes.
+ *   key   "task/<p>/ckpt/<id % 2>/chunk/<i>" (a compacted topic keeps the
+ *         newest of each: the two newest checkpoints, so a damaged or partly
+ *         written newest one leaves the one before it to fall back to)
+ *   value "KSCK", u32 format (2), u64 epoch, u64 nonce, i64 id, u32 task,
+ *         u32 chunk, u32 n_chunks, u64 chunk offset, u64 total length,
+ *         u32 CRC-32C of the whole snapshot, then the chunk's bytes.
+ * Format 1 (no epoch, nonce or CRC: "KSCK", 1, i64 id, u32 task, u32 chunk,
+ * u32 n_chunks, u64 offset, u64 total) is still read, as epoch 0; any other
+ * format is refused with its number.
+ *
+ * Identity. A checkpoint is (epoch, nonce, id). An instance that takes a task
+ * over writes its checkpoints with epoch = 1 + the highest epoch of any record
+ * of the task it read while restoring, its own random nonce, and ids counting
+ * on from the one it restored. So no two instances (a restart, a zombie, two
+ * members that both restored the same checkpoint) ever write different
+ * content under one identity, and a successor's checkpoints rank above its
+ * predecessor's: newest = highest (epoch, id), then nonce.
+ *
  * A restore reads the task's partition of every changelog from its start to
- * its end, keeps the newest checkpoint id that is complete for every plugin
- * that has one, and loads it into the engine. Any partition count works; the
- * broker must keep at least the newest checkpoint (compaction, or retention
- * larger than two checkpoints).
+ * its end and loads the newest checkpoint that is complete, consistent and
+ * with the same identity in every plugin's changelog; chunks and plugins of
+ * different checkpoints are never combined. Every size, offset and count read
+ * from a record is checked without overflow: a record that does not fit, a
+ * chunk seen twice with different bytes, chunks that overlap or leave a gap,
+ * a checksum mismatch or a snapshot the engine refuses as corrupt disqualify
+ * that checkpoint (logged with topic, partition, offset and checkpoint) and
+ * the next older one is tried. When the changelog holds records of the task
+ * but no usable checkpoint, ks_ckpt_restore() says so (KS_CKPT_UNUSABLE) and
+ * the caller starts the task over from the beginning of its input.
  *
  * Ownership: ks_ckpt_build() returns messages the caller frees with
  * ks_ckpt_msgs_free(); the reader handle passed to ks_ckpt_restore() is the
- * caller's (a consumer without a group, see ks_ckpt_reader_new()).
+ * caller's (a consumer without a group, see ks_ckpt_reader_new()). A
+ * ks_ckpt_collect owns copies of the records it keeps and borrows the topic
+ * names and partitions given to ks_ckpt_collect_new() (they must outlive it).
  */
 #ifndef KS_CHECKPOINT_H
 #define KS_CHECKPOINT_H
@@ -38,10 +61,23 @@ typedef struct ks_ckpt_msg {
   size_t len;
 } ks_ckpt_msg;
 
-/* The messages of checkpoint `id` of `task`, every plugin; parts[i] is the
+/* The identity of a checkpoint (see above). Epoch 0 and nonce 0: format 1. */
+typedef struct ks_ckpt_ident {
+  uint64_t epoch;
+  uint64_t nonce;
+  int64_t id;
+} ks_ckpt_ident;
+
+/* Epochs and ids above this are refused as corrupt (so epoch + 1 never wraps). */
+#define KS_CKPT_MAX_ORDINAL (UINT64_C(1) << 62)
+
+/* The messages of checkpoint `ident` of `task`, every plugin; parts[i] is the
  * partition count of plugin i's changelog. Returns 0 or KS_ENOMEM. */
-int ks_ckpt_build(ks_engine *e, const int32_t *parts, int32_t task, int64_t id, ks_ckpt_msg **out,
-                  size_t *n_out);
+int ks_ckpt_build(ks_engine *e, const int32_t *parts, int32_t task, const ks_ckpt_ident *ident,
+                  ks_ckpt_msg **out, size_t *n_out);
+
+/* A random 64-bit nonce for this instance (getrandom, else time and pid). */
+uint64_t ks_ckpt_nonce(void);
 void ks_ckpt_msgs_free(ks_ckpt_msg *m, size_t n);
 
 /* A consumer for reading changelogs (no group, no commits), built from the
@@ -55,10 +91,48 @@ rd_kafka_t *ks_ckpt_reader_new(const ks_kv *const *lists, const size_t *counts, 
 int32_t ks_ckpt_topic_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms, char *errstr,
                                  size_t errstr_size);
 
+/* Outcomes of a restore. */
+#define KS_CKPT_NONE     0 /* no record of the task in any changelog */
+#define KS_CKPT_RESTORED 1 /* the newest usable checkpoint is loaded */
+#define KS_CKPT_UNUSABLE 2 /* records of the task, but no usable checkpoint (errstr says why) */
+
+/* Collecting one task's changelog records, without Kafka (ks_ckpt_restore()
+ * feeds it; the tests and the fuzzer feed it directly). topics[i] and
+ * partitions[i] name plugin i's changelog partition in messages. NULL when
+ * out of memory. */
+typedef struct ks_ckpt_collect ks_ckpt_collect;
+ks_ckpt_collect *ks_ckpt_collect_new(size_t n_plugins, char *const *topics,
+                                     const int32_t *partitions, int32_t task);
+void ks_ckpt_collect_free(ks_ckpt_collect *c);
+
+/* One record (its value) at `offset` of plugin's changelog partition.
+ * Returns 0 (kept, or not needed: another task, an older checkpoint, a
+ * duplicate), KS_ESTATE when the record or the checkpoint it belongs to is
+ * refused (errstr names changelog, partition, offset and checkpoint), or
+ * KS_ENOMEM. */
+int ks_ckpt_collect_add(ks_ckpt_collect *c, size_t plugin, int64_t offset, const void *value,
+                        size_t len, char *errstr, size_t errstr_size);
+
+/* The highest epoch of any record of the task seen so far (0: none). */
+uint64_t ks_ckpt_collect_max_epoch(const ks_ckpt_collect *c);
+
+/* Load the newest usable checkpoint into e's task (closing and reopening the
+ * task between attempts; on KS_CKPT_UNUSABLE the task is left closed).
+ * Checkpoints refused on the way are logged at ERROR (log_level is the
+ * minimum level). Returns a KS_CKPT_* outcome (*ident set on
+ * KS_CKPT_RESTORED), or a negative error with the reason in errstr:
+ * KS_ECONFIG when the newest complete checkpoint was taken with another
+ * configuration (interval, table layout), KS_ENOMEM. */
+int ks_ckpt_collect_restore(ks_ckpt_collect *c, ks_engine *e, int log_level, ks_ckpt_ident *ident,
+                            char *errstr, size_t errstr_size);
+
 /* Restore task from the changelogs (topics[i] with parts[i] partitions for
- * plugin i). Returns 1 and the checkpoint id when restored, 0 when there is
- * no checkpoint, or a negative error with the reason in errstr. */
+ * plugin i): reads them to their end into a ks_ckpt_collect, then
+ * ks_ckpt_collect_restore(). *max_epoch is the highest epoch read (the next
+ * checkpoints of this task use *max_epoch + 1). Returns a KS_CKPT_* outcome
+ * or a negative error (KS_EKAFKA: the changelog could not be read).*/
 int ks_ckpt_restore(rd_kafka_t *reader, ks_engine *e, char *const *topics, const int32_t *parts,
-                    int32_t task, int timeout_ms, int64_t *id, char *errstr, size_t errstr_size);
+                    int32_t task, int timeout_ms, int log_level, ks_ckpt_ident *ident,
+                    uint64_t *max_epoch, char *errstr, size_t errstr_size);
 
 #endif

@@ -125,7 +125,11 @@ static int task_assigned(runner *r, int32_t p, const rd_kafka_topic_partition_li
 static int add_checkpoint(runner *r, barrier *b, int32_t p) {
   ks_ckpt_msg *msgs = NULL;
   size_t n = 0;
-  int rc = ks_ckpt_build(r->engine, r->ckpt_parts, p, r->ckpt_ids[p] + 1, &msgs, &n);
+  ks_ckpt_ident next = r->ckpt_ids[p];
+  if (next.epoch == 0) /* a task that did not come through ks_ckpt_on_assign() */
+    next = (ks_ckpt_ident){1, r->ckpt_nonce, next.id};
+  next.id++;
+  int rc = ks_ckpt_build(r->engine, r->ckpt_parts, p, &next, &msgs, &n);
   if (rc != 0)
     return rc;
   ks_ckpt_msg *all = realloc(b->msgs, (b->n_msgs + n) * sizeof *all);
@@ -137,7 +141,7 @@ static int add_checkpoint(runner *r, barrier *b, int32_t p) {
   free(msgs); /* the values moved into b */
   b->msgs = all;
   b->n_msgs += n;
-  r->ckpt_ids[p]++;
+  r->ckpt_ids[p] = next;
   return 0;
 }
 
@@ -191,6 +195,7 @@ int ks_ckpt_setup(runner *r, char *err, size_t errsz) {
   r->ckpt_ids = calloc((size_t)r->n_partitions, sizeof *r->ckpt_ids);
   if (r->ckpt_topics == NULL || r->ckpt_parts == NULL || r->ckpt_ids == NULL)
     return KS_ENOMEM;
+  r->ckpt_nonce = ks_ckpt_nonce();
   const char *prefix = r->cfg.checkpoint_prefix;
   char defprefix[512];
   if (prefix == NULL) {
@@ -241,17 +246,34 @@ int ks_ckpt_on_assign(runner *r, rd_kafka_topic_partition_list_t *parts) {
     if (p < 0 || p >= r->n_partitions || ks_engine_task_exists(r->engine, p))
       continue; /* restored already (another topic of the same task) */
     char err[RUN_ERRSZ];
-    int64_t id = 0;
+    ks_ckpt_ident id = {0, 0, 0};
+    uint64_t max_epoch = 0;
     int rc = ks_ckpt_restore(r->ckpt_reader, r->engine, r->ckpt_topics, r->ckpt_parts, p, 30000,
-                             &id, err, sizeof err);
+                             r->cfg.log_level, &id, &max_epoch, err, sizeof err);
     if (rc < 0) {
       ks_runner_log(r, KS_LOG_ERROR, "task %d: cannot restore state: %s", p, err);
       return rc;
     }
-    if (rc == 1) {
-      r->ckpt_ids[p] = id;
+    /* This instance's checkpoints of the task rank above every record read. */
+    r->ckpt_ids[p] = (ks_ckpt_ident){max_epoch + 1, r->ckpt_nonce, id.id};
+    if (rc == KS_CKPT_RESTORED) {
       r->restores++;
-      ks_runner_log(r, KS_LOG_INFO, "task %d: restored checkpoint %" PRId64, p, id);
+      ks_runner_log(r, KS_LOG_INFO,
+                    "task %d: restored checkpoint %" PRIu64 ".%" PRId64 "; writing epoch %" PRIu64,
+                    p, id.epoch, id.id, max_epoch + 1);
+    } else if (rc == KS_CKPT_UNUSABLE) {
+      /* No usable state: the only way to the same results is the whole
+       * retained input again (every result recomputed, byte-identical where
+       * the input is still retained); the committed offsets with empty state
+       * would publish wrong values for every interval open at them. */
+      ks_engine_task_open(r->engine, p);
+      ks_runner_log(r, KS_LOG_ERROR,
+                    "task %d: %s; starting the task over from the beginning of its input "
+                    "partitions with empty state",
+                    p, err);
+      for (int j = 0; j < parts->cnt; j++)
+        if (parts->elems[j].partition == p)
+          parts->elems[j].offset = RD_KAFKA_OFFSET_BEGINNING;
     } else {
       ks_engine_task_open(r->engine, p);
       ks_runner_log(r, KS_LOG_INFO, "task %d: no checkpoint, starting from committed offsets", p);

@@ -101,7 +101,9 @@ typedef struct runner {
   rd_kafka_t *ckpt_reader;
   char **ckpt_topics;          /* per plugin: <prefix>.<plugin> */
   int32_t *ckpt_parts;         /* per plugin: partitions of its changelog */
-  int64_t *ckpt_ids;           /* per task: last checkpoint id written or restored */
+  ks_ckpt_ident *ckpt_ids;     /* per task: last checkpoint written or restored, with this
+                                  instance's epoch for the task and nonce (checkpoint.h) */
+  uint64_t ckpt_nonce;         /* this instance's, random */
   rd_kafka_message_t *cur_msg; /* the input message being processed, or NULL */
   uint64_t stop_deadline_ns;   /* uv_hrtime() bound of the stop (shutdown.timeout), 0 before */
   /* transactions (kafka.producer transactional.id) */

@@ -221,17 +221,48 @@ static ks_table *table_by_name(ks_engine *e, ks_plugin_ctx *p, const char *name)
   return NULL;
 }
 
+/* A damaged or inconsistent snapshot (KS_ESTATE: the caller may fall back
+ * to an older checkpoint) and one taken with another configuration
+ * (KS_ECONFIG: an older one would not do either). */
 #define BAD(...)                                                                                   \
   do {                                                                                             \
     snprintf(err, errsz, __VA_ARGS__);                                                             \
     return KS_ESTATE;                                                                              \
   } while (0)
+#define NOMEM()                                                                                    \
+  do {                                                                                             \
+    snprintf(err, errsz, "out of memory while restoring a checkpoint of task %d", t->id);          \
+    return KS_ENOMEM;                                                                              \
+  } while (0)
+#define INCOMPATIBLE(...)                                                                          \
+  do {                                                                                             \
+    snprintf(err, errsz, __VA_ARGS__);                                                             \
+    return KS_ECONFIG;                                                                             \
+  } while (0)
+
+/* Times a snapshot may hold: KS_NO_TIME, or within ~35 years of the event
+ * times the decoder accepts, so no interval arithmetic on them overflows. */
+#define SNAP_TIME_SLACK_MS (INT64_C(1) << 40)
+static int time_ok(int64_t t) {
+  return t == KS_NO_TIME || (t >= KS_EVENT_TIME_MIN_MS - SNAP_TIME_SLACK_MS &&
+                             t <= KS_EVENT_TIME_MAX_MS + SNAP_TIME_SLACK_MS);
+}
+/* An interval start: such a time on this run's interval grid. */
+static int start_ok(const ks_engine *e, int64_t t) {
+  return t != KS_NO_TIME && time_ok(t) && ks_interval_floor(t, e->opts.interval_ms) == t;
+}
+
+/* Bytes not read yet: every count read is checked against them before it
+ * sizes a loop or an allocation. */
+static size_t left(const rbuf *r) {
+  return r->bad ? 0 : r->n - r->off;
+}
 
 static int restore_host(ks_engine *e, ks_task *t, rbuf *r, char *err, size_t errsz) {
   int64_t interval_ms = get_i64(r);
   if (interval_ms != e->opts.interval_ms)
-    BAD("checkpoint was taken with %lld ms intervals, this run uses %lld ms",
-        (long long)interval_ms, (long long)e->opts.interval_ms);
+    INCOMPATIBLE("checkpoint was taken with %lld ms intervals, this run uses %lld ms",
+                 (long long)interval_ms, (long long)e->opts.interval_ms);
   uint32_t n_topics = get_u32(r);
   int map[256];
   if (n_topics > 256)
@@ -248,30 +279,46 @@ static int restore_host(ks_engine *e, ks_task *t, rbuf *r, char *err, size_t err
       }
   }
   int64_t wm = get_i64(r);
+  if (!time_ok(wm))
+    BAD("checkpoint has watermark %lld (corrupt)", (long long)wm);
   for (uint32_t i = 0; i < n_topics && !r->bad; i++) {
     int64_t mt = get_i64(r);
+    if (!time_ok(mt))
+      BAD("checkpoint has event time %lld for topic %u (corrupt)", (long long)mt, i);
     if (map[i] >= 0)
       t->wm.max_time[map[i]] = mt;
   }
   t->wm.value = wm;
   t->now_ms = get_i64(r);
   int64_t next_close = get_i64(r);
+  if (!time_ok(t->now_ms) || (next_close != KS_NO_TIME && !start_ok(e, next_close)))
+    BAD("checkpoint has task time %lld, next close %lld (corrupt)", (long long)t->now_ms,
+        (long long)next_close);
   uint32_t n_open = get_u32(r);
+  if (n_open > left(r) / 8)
+    BAD("checkpoint lists %u open intervals in its last %zu bytes (corrupt)", n_open, left(r));
   for (uint32_t i = 0; i < n_open && !r->bad; i++) {
     int64_t start = get_i64(r);
+    if (!r->bad && !start_ok(e, start))
+      BAD("checkpoint has open interval %lld, not an interval start (corrupt)", (long long)start);
     if (ks_clock_touch(&t->clock, start, 0, -1) != 0)
-      return KS_ENOMEM;
+      NOMEM();
   }
   t->clock.next_close = next_close;
   uint32_t n_ret = get_u32(r);
-  if (n_ret > 1000000)
-    BAD("checkpoint lists %u retained intervals (corrupt)", n_ret);
+  if (n_ret > left(r) / 12)
+    BAD("checkpoint lists %u retained intervals in its last %zu bytes (corrupt)", n_ret, left(r));
   ks_retained *ret = n_ret ? malloc(n_ret * sizeof *ret) : NULL;
   if (n_ret && ret == NULL)
-    return KS_ENOMEM;
+    NOMEM();
   for (uint32_t i = 0; i < n_ret && !r->bad; i++) {
-    ret[i].start = get_i64(r);
+    int64_t start = ret[i].start = get_i64(r);
     ret[i].revision = get_u32(r);
+    if (!r->bad && !start_ok(e, start)) {
+      free(ret);
+      BAD("checkpoint has retained interval %lld, not an interval start (corrupt)",
+          (long long)start);
+    }
   }
   free(t->retained);
   t->retained = ret;
@@ -286,8 +333,10 @@ int ks_engine_restore(ks_engine *e, int32_t task, size_t plugin, const uint8_t *
   ks_plugin_ctx *p = e->plugins[plugin];
   if (errsz)
     err[0] = '\0';
-  if (ks_engine_task_open(e, task) != 0)
+  if (ks_engine_task_open(e, task) != 0) {
+    snprintf(err, errsz, "task %d: cannot open it (out of memory)", task);
     return KS_ENOMEM;
+  }
   ks_task *t = e->tasks[task];
   rbuf r = {buf, len, 0, 0};
   if (get_u32(&r) != SNAP_MAGIC)
@@ -316,16 +365,21 @@ int ks_engine_restore(ks_engine *e, int32_t task, size_t plugin, const uint8_t *
     int64_t n = get_i64(&r);
     ks_table *tb = table_by_name(e, p, tname);
     if (tb == NULL)
-      BAD("plugin %s: checkpoint holds table '%s', which the plugin no longer declares", p->name,
-          tname);
+      INCOMPATIBLE("plugin %s: checkpoint holds table '%s', which the plugin no longer declares",
+                   p->name, tname);
     if ((uint32_t)tb->kind != kind || tb->record_size != rsize || tb->version != version)
-      BAD("plugin %s table '%s': checkpoint has kind %u, %u-byte records, version %u; the "
+      INCOMPATIBLE(
+          "plugin %s table '%s': checkpoint has kind %u, %u-byte records, version %u; the "
           "plugin declares kind %d, %u bytes, version %u (reset the state: new group id or "
           "empty changelog)",
           p->name, tname, kind, rsize, version, (int)tb->kind, tb->record_size, tb->version);
+    /* a record is at least interval, touched, (listed,) key length and the record */
+    if (!r.bad && (n < 0 || (uint64_t)n > left(&r) / ((fmt >= 2 ? 24 : 16) + 2 + (uint64_t)rsize)))
+      BAD("plugin %s table '%s': checkpoint claims %lld records in its last %zu bytes (corrupt)",
+          p->name, tname, (long long)n, left(&r));
     ks_store *s = ks_task_store(t, tb);
     if (s == NULL)
-      return KS_ENOMEM;
+      NOMEM();
     for (int64_t k = 0; k < n && !r.bad; k++) {
       int64_t interval = get_i64(&r), touched = get_i64(&r);
       int64_t listed = fmt >= 2 ? get_i64(&r) : touched;
@@ -334,6 +388,14 @@ int ks_engine_restore(ks_engine *e, int32_t task, size_t plugin, const uint8_t *
       const uint8_t *rec = get(&r, rsize);
       if (r.bad)
         break;
+      if (!(tb->kind == KS_TABLE_KEYED ? interval == KS_STORE_NO_INTERVAL
+                                       : start_ok(e, interval)) ||
+          touched == KS_NO_TIME || !time_ok(touched) || listed == KS_NO_TIME ||
+          !time_ok(listed) || keylen > KS_KEY_MAX)
+        BAD("plugin %s table '%s': record %lld has interval %lld, touched at %lld, listed at "
+            "%lld, a %u-byte key (corrupt)",
+            p->name, tname, (long long)k, (long long)interval, (long long)touched,
+            (long long)listed, keylen);
       void *dst;
       int lrc = ks_store_load(s, interval, key, keylen, touched, listed, &dst);
       if (lrc == KS_ESTATE)
@@ -341,13 +403,16 @@ int ks_engine_restore(ks_engine *e, int32_t task, size_t plugin, const uint8_t *
             "(corrupt)",
             p->name, tname, (long long)k, task, keylen);
       if (lrc != 0)
-        return lrc;
+        NOMEM();
       memcpy(dst, rec, rsize);
     }
   }
   if (r.bad)
     BAD("plugin %s: checkpoint of task %d is truncated at byte %zu of %zu", p->name, task, r.off,
         len);
+  if (r.off != len)
+    BAD("plugin %s: checkpoint of task %d has %zu bytes after its last table (corrupt)", p->name,
+        task, len - r.off);
   return 0;
 }
 

@@ -23,16 +23,6 @@ trap cleanup EXIT
 T0=$SECONDS
 INPUTS="events.voice events.email events.chat events.agent events.feedback events.business"
 
-# wait_until SECONDS WHAT COMMAND... — poll COMMAND every 0.1 s until it succeeds.
-wait_until() {
-  local secs=$1 what=$2 deadline=$((SECONDS + $1))
-  shift 2
-  until "$@"; do
-    [ $SECONDS -lt $deadline ] || e2e_fail "timed out after $secs s waiting for $what"
-    sleep 0.1
-  done
-}
-
 # 1. Broker: 3 brokers (replication 3), 4 partitions per topic, a control FIFO.
 # --exit-after keeps it from outliving a killed test.
 "$KPISTREAM" broker --brokers 3 --partitions 4 --topic kpi.ref:4 --topic kpi.faults:4 \
@@ -41,23 +31,6 @@ wait_until() {
 BROKER_PID=$!
 wait_for_file "$WORK/bootstrap" 30 # written after the FIFO exists
 BS=$(cat "$WORK/bootstrap")
-
-# ctl LINE... — one write of the lines to the FIFO (bounded: never hang on it);
-# ctl_sync LINE... — the same plus `sync`, then wait until the broker applied them.
-NSYNC=0
-ctl() {
-  kill -0 "$BROKER_PID" 2>/dev/null || { cat "$WORK/broker.log"; e2e_fail "the broker is gone"; }
-  timeout 10 bash -c 'printf "%s\n" "${@:2}" > "$1"' _ "$WORK/ctl" "$@" ||
-    e2e_fail "cannot write to the control FIFO"
-}
-ctl_sync() {
-  NSYNC=$((NSYNC + 1))
-  ctl "$@" sync
-  wait_until 20 "the broker to apply: $*" grep -qx "ok $NSYNC" "$WORK/ack"
-  if grep -E "control: .*(failed|ignored)" "$WORK/broker.log"; then
-    e2e_fail "the broker refused a control command (above)"
-  fi
-}
 
 # A fixed leader layout (the mock picks leaders at random): partition p of
 # every topic on broker p % 3 + 1, so broker 1 leads partitions 0 and 3,

@@ -13,6 +13,35 @@ wait_for_file() {
   done
 }
 
+# wait_until SECONDS WHAT COMMAND... — poll COMMAND every 0.1 s until it succeeds.
+wait_until() {
+  local secs=$1 what=$2 deadline=$((SECONDS + $1))
+  shift 2
+  until "$@"; do
+    [ $SECONDS -lt $deadline ] || e2e_fail "timed out after $secs s waiting for $what"
+    sleep 0.1
+  done
+}
+
+# Fault injection into `kpistream broker --control $WORK/ctl --control-ack $WORK/ack`
+# (its log in $WORK/broker.log, its pid in BROKER_PID):
+# ctl LINE... — one write of the lines to the FIFO (bounded: never hang on it);
+# ctl_sync LINE... — the same plus `sync`, then wait until the broker applied them.
+NSYNC=0
+ctl() {
+  kill -0 "$BROKER_PID" 2>/dev/null || { cat "$WORK/broker.log"; e2e_fail "the broker is gone"; }
+  timeout 10 bash -c 'printf "%s\n" "${@:2}" > "$1"' _ "$WORK/ctl" "$@" ||
+    e2e_fail "cannot write to the control FIFO"
+}
+ctl_sync() {
+  NSYNC=$((NSYNC + 1))
+  ctl "$@" sync
+  wait_until 20 "the broker to apply: $*" grep -qx "ok $NSYNC" "$WORK/ack"
+  if grep -E "control: .*(failed|ignored)" "$WORK/broker.log"; then
+    e2e_fail "the broker refused a control command (above)"
+  fi
+}
+
 # encode_event PROTO_DIR TEXT OUT — text format -> binary kpistream.v1.Event
 encode_event() {
   printf '%s\n' "$2" | protoc --encode=kpistream.v1.Event -I "$1" kpistream/v1/events.proto > "$3"
