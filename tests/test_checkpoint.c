@@ -88,7 +88,7 @@ typedef struct ckpt {
 static void ckpt_take(ks_engine *e, ckpt *c, uint64_t epoch, uint64_t nonce, int64_t id) {
   const int32_t parts[NP] = {1, 1};
   ks_ckpt_ident ident = {epoch, nonce, id};
-  assert_int_equal(ks_ckpt_build(e, parts, 0, &ident, &c->m, &c->n), 0);
+  assert_int_equal(ks_ckpt_build(e, parts, 0, &ident, 0, &c->m, &c->n), 0);
   assert_int_equal(c->n, NP); /* one chunk each: these snapshots are small */
   for (size_t p = 0; p < NP; p++)
     assert_int_equal(ks_engine_snapshot(e, 0, p, &c->snap[p], &c->len[p]), 0);
@@ -263,6 +263,39 @@ static void test_roundtrip(void **state) {
   assert_int_equal(id.nonce, 0xA);
   assert_int_equal(id.id, 2);
   assert_int_equal(l.refused, 0);
+  two_free(&t);
+}
+
+/* A producer with a small message.max.bytes: the checkpoint is cut into
+ * chunks that fit it (before, 512 KiB chunks were refused as too large and
+ * no checkpoint was ever written) and restores exactly. */
+static void test_small_chunks(void **state) {
+  sim_world *w = *state;
+  assert_int_equal(ks_ckpt_chunk_max(1000000), KS_CKPT_CHUNK);
+  assert_int_equal(ks_ckpt_chunk_max(100000), 100000 - 1024);
+  assert_int_equal(ks_ckpt_chunk_max(10), 1024);
+  two t;
+  two_take(w, &t);
+  ks_engine *a = engine_new(w, 15 * 60000);
+  assert_int_equal(ks_engine_task_open(a, 0), 0);
+  sim_world_feed(a, w, 0, (2 * w->n) / 3);
+  const int32_t parts[NP] = {1, 1};
+  ks_ckpt_ident ident = {1, 0xA, 2};
+  ckpt small = {0};
+  const size_t limit = 4096;
+  assert_int_equal(ks_ckpt_build(a, parts, 0, &ident, ks_ckpt_chunk_max(limit), &small.m, &small.n),
+                   0);
+  ks_engine_free(a);
+  assert_true(small.n > NP); /* several chunks per plugin */
+  for (size_t i = 0; i < small.n; i++)
+    assert_true(small.m[i].len + sizeof small.m[i].key <= limit);
+  changelog l;
+  log_open(&l);
+  log_ckpt(&l, &small, 3);
+  ks_ckpt_ident id;
+  assert_int_equal(log_restore(&l, w, &t.c2, &id), KS_CKPT_RESTORED);
+  assert_int_equal(id.id, 2);
+  ks_ckpt_msgs_free(small.m, small.n);
   two_free(&t);
 }
 
@@ -693,7 +726,7 @@ int main(void) {
       cmocka_unit_test(test_roundtrip),      cmocka_unit_test(test_wraparound_offset),
       cmocka_unit_test(test_chunk_damage),   cmocka_unit_test(test_snapshot_counts),
       cmocka_unit_test(test_identity_reuse), cmocka_unit_test(test_fallbacks),
-      cmocka_unit_test(test_write_seeds),
+      cmocka_unit_test(test_small_chunks),   cmocka_unit_test(test_write_seeds),
   };
   return cmocka_run_group_tests(tests, world_setup, world_teardown);
 }

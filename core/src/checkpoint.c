@@ -76,8 +76,18 @@ void ks_ckpt_msgs_free(ks_ckpt_msg *m, size_t n) {
   free(m);
 }
 
+size_t ks_ckpt_chunk_max(size_t message_max_bytes) {
+  /* key (< 64 bytes), CK_HDR, record framing and batch overhead: 1 KiB */
+  const size_t overhead = 1024;
+  if (message_max_bytes < 2 * overhead)
+    return overhead;
+  const size_t room = message_max_bytes - overhead;
+  return room < KS_CKPT_CHUNK ? room : KS_CKPT_CHUNK;
+}
+
 int ks_ckpt_build(ks_engine *e, const int32_t *parts, int32_t task, const ks_ckpt_ident *ident,
-                  ks_ckpt_msg **out, size_t *n_out) {
+                  size_t chunk_max, ks_ckpt_msg **out, size_t *n_out) {
+  const size_t cmax = chunk_max ? chunk_max : KS_CKPT_CHUNK;
   ks_ckpt_msg *msgs = NULL;
   size_t n = 0, cap = 0;
   for (size_t pi = 0; pi < ks_engine_plugin_count(e); pi++) {
@@ -88,7 +98,7 @@ int ks_ckpt_build(ks_engine *e, const int32_t *parts, int32_t task, const ks_ckp
       ks_ckpt_msgs_free(msgs, n);
       return rc;
     }
-    uint32_t chunks = (uint32_t)((len + KS_CKPT_CHUNK - 1) / KS_CKPT_CHUNK);
+    uint32_t chunks = (uint32_t)((len + cmax - 1) / cmax);
     if (chunks == 0)
       chunks = 1;
     uint32_t crc = crc32c(snap, len);
@@ -103,8 +113,8 @@ int ks_ckpt_build(ks_engine *e, const int32_t *parts, int32_t task, const ks_ckp
         }
         msgs = nm;
       }
-      size_t off = (size_t)c * KS_CKPT_CHUNK;
-      size_t clen = len - off < KS_CKPT_CHUNK ? len - off : KS_CKPT_CHUNK;
+      size_t off = (size_t)c * cmax;
+      size_t clen = len - off < cmax ? len - off : cmax;
       ks_ckpt_msg *m = &msgs[n];
       m->plugin = pi;
       m->partition = task % parts[pi];

@@ -72,9 +72,16 @@ typedef struct ks_ckpt_ident {
 #define KS_CKPT_MAX_ORDINAL (UINT64_C(1) << 62)
 
 /* The messages of checkpoint `ident` of `task`, every plugin; parts[i] is the
- * partition count of plugin i's changelog. Returns 0 or KS_ENOMEM. */
+ * partition count of plugin i's changelog. A chunk holds at most chunk_max
+ * snapshot bytes (0: KS_CKPT_CHUNK; the runner passes what the producer's
+ * message.max.bytes leaves, see ks_ckpt_chunk_max). Returns 0 or KS_ENOMEM. */
 int ks_ckpt_build(ks_engine *e, const int32_t *parts, int32_t task, const ks_ckpt_ident *ident,
-                  ks_ckpt_msg **out, size_t *n_out);
+                  size_t chunk_max, ks_ckpt_msg **out, size_t *n_out);
+
+/* Snapshot bytes per chunk that fit a producer's message.max.bytes with the
+ * chunk's key, header and framing: KS_CKPT_CHUNK, or less for a smaller
+ * limit (at least 1 KiB). */
+size_t ks_ckpt_chunk_max(size_t message_max_bytes);
 
 /* A random 64-bit nonce for this instance (getrandom, else time and pid). */
 uint64_t ks_ckpt_nonce(void);

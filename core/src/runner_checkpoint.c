@@ -129,7 +129,8 @@ static int add_checkpoint(runner *r, barrier *b, int32_t p) {
   if (next.epoch == 0) /* a task that did not come through ks_ckpt_on_assign() */
     next = (ks_ckpt_ident){1, r->ckpt_nonce, next.id};
   next.id++;
-  int rc = ks_ckpt_build(r->engine, r->ckpt_parts, p, &next, &msgs, &n);
+  int rc = ks_ckpt_build(r->engine, r->ckpt_parts, p, &next,
+                         ks_ckpt_chunk_max(ks_producer_max_message_bytes(r->producer)), &msgs, &n);
   if (rc != 0)
     return rc;
   ks_ckpt_msg *all = realloc(b->msgs, (b->n_msgs + n) * sizeof *all);
