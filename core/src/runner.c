@@ -165,8 +165,9 @@ static void begin_stop(runner *r, const char *why) {
 void ks_runner_process(runner *r, part_state *ps, const rd_kafka_message_t *m) {
   char reason[256];
   uint64_t errors = ks_engine_plugin_errors(r->engine);
-  int rc = ks_engine_process(r->engine, m->partition, ps->topic, m->offset, m->payload, m->len,
-                             reason, sizeof reason);
+  int rc = ks_engine_process_at(r->engine, m->partition, ps->topic, m->offset,
+                                rd_kafka_message_timestamp(m, NULL), m->payload, m->len, reason,
+                                sizeof reason);
   if (ks_engine_plugin_errors(r->engine) != errors && r->held && !r->held[m->partition]) {
     /* Isolation: the other plugins go on, but nothing of this task is
      * checkpointed or committed past this event, so a restart (with the
@@ -200,16 +201,10 @@ static void on_batch(void *ud, rd_kafka_message_t **msgs, size_t n) {
       int t = m->rkt ? topic_index(r, m->rkt) : -1;
       part_state *ps = t >= 0 ? part_get(r, (uint32_t)t, m->partition) : NULL;
       if (ps) {
-        ps->eof = 1;
         /* A bounded run (--until-eof) knows a partition at its end has no
-         * more data; a live one waits intervals.idle_timeout of quiet before
-         * letting the partition stop holding the watermark, so a consumer
-         * that merely caught up does not make the producer's next events
-         * late. */
-        if (r->until_eof) {
-          ks_engine_set_idle(r->engine, m->partition, (uint32_t)t, 1);
-          eof_seen = 1;
-        }
+         * more data once its buffered messages are processed. */
+        ks_merge_eof(r, ps);
+        eof_seen |= r->until_eof;
       }
       continue;
     }
@@ -421,6 +416,7 @@ static int setup(runner *r, int check_only, char *err, size_t errsz) {
   eo.interval_ms = r->cfg.interval_ms;
   eo.lateness_ms = r->cfg.lateness_ms;
   eo.grace_ms = r->cfg.grace_ms;
+  eo.max_future_skew_ms = r->cfg.max_future_skew_ms;
   eo.topics = (const char *const *)r->cfg.topics;
   eo.n_topics = r->cfg.n_topics;
   eo.sink = sink;
