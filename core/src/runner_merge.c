@@ -159,7 +159,7 @@ void ks_merge_eof(runner *r, part_state *ps) {
   ps->eof = 1;
   /* A live run waits intervals.idle_timeout of quiet instead, so a consumer
    * that merely caught up does not make the producer's next events late. */
-  if (r->until_eof && ps->q_len == 0 && ks_engine_task_exists(r->engine, ps->partition))
+  if (r->until_eof && ps->q_len == 0)
     ks_engine_set_idle(r->engine, ps->partition, ps->topic, 1);
 }
 
