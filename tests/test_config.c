@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -44,6 +45,7 @@ static void full_config_loads(void **state) {
   assert_int_equal(c.n_topics, 2);
   assert_string_equal(c.topics[1], "events.chat");
   assert_string_equal(c.dead_letter_topic, "dlq");
+  assert_int_equal(c.partitioner, KS_PARTITIONER_ANY); /* default: the partition is not checked */
   assert_int_equal(c.interval_ms, 30 * 60000);
   assert_int_equal(c.lateness_ms, 120000);
   assert_int_equal(c.grace_ms, 0);
@@ -87,12 +89,51 @@ static void reliability_keys(void **state) {
   ks_config_free(&c);
 }
 
+/* input.partitioner: the producers' partitioner, checked per message. */
+static void partitioner_key(void **state) {
+  (void)state;
+  static const char *const names[] = {"any", "murmur2", "crc32", "fnv1a"};
+  for (int i = 0; i < 4; i++) {
+    char y[256], err[512] = "";
+    snprintf(y, sizeof y, "input: {topics: [a], partitioner: %s}\nplugins: [{name: o}]\n",
+             names[i]);
+    ks_config c;
+    assert_int_equal(load(y, &c, err), 0);
+    assert_int_equal(c.partitioner, i);
+    ks_config_free(&c);
+  }
+}
+
 static void expect_error(const char *yaml, const char *want) {
   ks_config c;
   char err[512] = "";
   assert_int_equal(load(yaml, &c, err), KS_ECONFIG);
   if (strstr(err, want) == NULL)
     fail_msg("error '%s' does not contain '%s'", err, want);
+}
+
+/* plugins[].on_error and shutdown.timeout: defaults, set, refused. */
+static void fault_keys(void **state) {
+  (void)state;
+  ks_config c;
+  char err[512] = "";
+  assert_int_equal(load("input: {topics: [a]}\nplugins: [{name: operations}]\n", &c, err), 0);
+  assert_int_equal(c.plugins[0].on_error, KS_ON_ERROR_SKIP);
+  assert_int_equal(c.shutdown_timeout_ms, 10000);
+  ks_config_free(&c);
+  const char *y = "input: {topics: [a]}\nshutdown: {timeout: 3s}\n"
+                  "plugins: [{name: a, on_error: stop}, {name: b, on_error: skip}]\n";
+  assert_int_equal(load(y, &c, err), 0);
+  assert_int_equal(c.plugins[0].on_error, KS_ON_ERROR_STOP);
+  assert_int_equal(c.plugins[1].on_error, KS_ON_ERROR_SKIP);
+  assert_int_equal(c.shutdown_timeout_ms, 3000);
+  ks_config_free(&c);
+  expect_error("input: {topics: [a]}\nplugins: [{name: a, on_error: retry}]\n",
+               "test.yaml:2:31: 'plugins[].on_error' of 'a': 'retry' is not skip or stop");
+  expect_error("input: {topics: [a]}\nplugins: [{name: a}]\nshutdown: {timeout: 500ms}\n",
+               "test.yaml:3:21: 'shutdown.timeout' must be at least 1s");
+  expect_error("input: {topics: [a]}\nplugins: [{name: a}]\nshutdown: {grace: 1s}\n",
+               "unknown key 'grace' in shutdown");
 }
 
 /* intervals.max_future_skew: default 1 h, set, 0 (off), refused when not a duration. */
@@ -145,16 +186,131 @@ static void errors_name_the_place(void **state) {
                "test.yaml:3:24: 'state.memory_budget': 'lots' is not a size");
   expect_error("input: {topics: [a]}\nplugins: [{name: o}]\ncheckpoint: {enabled: maybe}\n",
                "'checkpoint.enabled': 'maybe' is not true or false");
+  expect_error("input: {topics: [a], partitioner: murmur2_random}\nplugins: [{name: o}]\n",
+               "test.yaml:1:35: 'input.partitioner': 'murmur2_random' is not one of any, murmur2, "
+               "crc32, fnv1a");
+  expect_error("input: {topics: [a], partitions: 4}\nplugins: [{name: o}]\n",
+               "topics, dead_letter_topic, partitioner");
   expect_error("input: {topics: [a]}\nplugins: [{name: o}]\ncheckpoint: {every: 1s}\n",
                "unknown key 'every' in checkpoint");
 }
 
+/* A key given twice in one mapping is refused, naming both places (libyaml
+ * keeps both pairs; a lookup used to take the first silently). */
+static void duplicate_keys_are_refused(void **state) {
+  (void)state;
+  expect_error("input: {topics: [a]}\nplugins: [{name: o}]\nintervals:\n  length: 15m\n"
+               "  length: 30m\n",
+               "test.yaml:5:3: duplicate key 'length' in intervals (first at test.yaml:4:3)");
+  expect_error("input: {topics: [a]}\nplugins: [{name: o}]\nstate: {}\ninput: {topics: [b]}\n",
+               "test.yaml:4:1: duplicate key 'input' in the top level (first at test.yaml:1:1)");
+  expect_error(
+      "kafka:\n  bootstrap.servers: a:1\n  bootstrap.servers: b:1\n"
+      "input: {topics: [a]}\nplugins: [{name: o}]\n",
+      "test.yaml:3:3: duplicate key 'bootstrap.servers' in kafka (first at test.yaml:2:3)");
+  expect_error("kafka:\n  consumer: {group.id: a}\n  consumer: {group.id: b}\n"
+               "input: {topics: [a]}\nplugins: [{name: o}]\n",
+               "test.yaml:3:3: duplicate key 'consumer' in kafka (first at test.yaml:2:3)");
+  expect_error("kafka: {producer: {linger.ms: 1, linger.ms: 2}}\n"
+               "input: {topics: [a]}\nplugins: [{name: o}]\n",
+               "test.yaml:1:34: duplicate key 'linger.ms' in kafka.producer (first at "
+               "test.yaml:1:20)");
+  expect_error("input: {topics: [a]}\nplugins:\n  - name: o\n    options:\n      x: 1\n"
+               "      x: 2\n",
+               "test.yaml:6:7: duplicate key 'x' in plugins[].options (first at test.yaml:5:7)");
+  expect_error("input: {topics: [a]}\nplugins:\n  - name: o\n    name: p\n",
+               "test.yaml:4:5: duplicate key 'name' in plugins[] (first at test.yaml:3:5)");
+  expect_error("input: {topics: [a], topics: [b]}\nplugins: [{name: o}]\n",
+               "test.yaml:1:22: duplicate key 'topics' in input (first at test.yaml:1:9)");
+}
+
+/* Sizes: overflow-safe, whole bytes, no nan/inf/negative/unknown units. */
+static void sizes_are_checked(void **state) {
+  (void)state;
+  static const char *const bad[] = {
+      "nan",   "inf",         "-inf",    "1e30", "99999999999999999999GiB",
+      "0.5",   "-1",          "-0.5GiB", "5XB",  "0x10",
+      "1GiBx", " 5",          "+5",      "",     "1e-400",
+      "2EiB",  "1.0000000001"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char y[256];
+    snprintf(y, sizeof y,
+             "input: {topics: [a]}\nplugins: [{name: o}]\nstate: {memory_budget: '%s'}\n", bad[i]);
+    expect_error(y, "test.yaml:3:24: 'state.memory_budget': '");
+  }
+  static const struct {
+    const char *s;
+    uint64_t want;
+  } good[] = {{"0", 0},
+              {"1", 1},
+              {"64KiB", 65536},
+              {"1.5GiB", 1610612736},
+              {"512MB", 536870912},
+              {"2TiB", 2199023255552ULL},
+              {"1048576B", 1048576}};
+  for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+    char y[256], err[512] = "";
+    snprintf(y, sizeof y,
+             "input: {topics: [a]}\nplugins: [{name: o}]\nstate: {memory_budget: %s}\n", good[i].s);
+    ks_config c;
+    assert_int_equal(load(y, &c, err), 0);
+    assert_true(c.memory_budget == good[i].want);
+    ks_config_free(&c);
+  }
+}
+
+/* Durations: no nan/inf/negative/overflow/unknown units, and a non-zero
+ * value may not round to 0 ms (0 turns several keys off). */
+static void durations_are_checked(void **state) {
+  (void)state;
+  static const char *const bad[] = {"nan", "inf", "-1s", "1e300s", "0.4ms", "0x10s",
+                                    "5 s", "+5s", "5ss", "1e-400", "s",     "."};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char y[256];
+    snprintf(y, sizeof y,
+             "input: {topics: [a]}\nplugins: [{name: o}]\ncheckpoint: {interval: '%s'}\n", bad[i]);
+    expect_error(y, "test.yaml:3:24: 'checkpoint.interval': '");
+  }
+  ks_config c;
+  char err[512] = "";
+  assert_int_equal(
+      load("input: {topics: [a]}\nplugins: [{name: o}]\n"
+           "checkpoint: {interval: 1.5ms}\nintervals: {grace: .5m, idle_timeout: 1e1}\n",
+           &c, err),
+      0);
+  assert_int_equal(c.checkpoint_interval_ms, 2);
+  assert_int_equal(c.grace_ms, 30000);
+  assert_int_equal(c.idle_timeout_ms, 10000);
+  ks_config_free(&c);
+}
+
+/* Where each kafka property and plugin option was set, for errors found
+ * later (librdkafka's refusals, plugin init). */
+static void places_are_kept(void **state) {
+  (void)state;
+  ks_config c;
+  char err[512] = "";
+  assert_int_equal(load("kafka:\n  acks: all\n  consumer:\n    group.id: g\n"
+                        "input: {topics: [a]}\nplugins:\n  - name: o\n    options: {k: v}\n",
+                        &c, err),
+                   0);
+  assert_string_equal(ks_config_where(&c, &c.kafka[0]), "test.yaml:2:9");
+  assert_string_equal(ks_config_where(&c, &c.consumer[0]), "test.yaml:4:15");
+  assert_string_equal(ks_config_where(&c, &c.plugins[0].options[0]), "test.yaml:8:18");
+  assert_string_equal(c.plugins[0].where, "test.yaml:7:11");
+  assert_int_equal(ks_config_set_kafka(&c, "acks", "1"), 0); /* the command line */
+  assert_null(ks_config_where(&c, &c.kafka[0]));
+  assert_null(ks_config_where(&c, NULL));
+  ks_config_free(&c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(full_config_loads),
-      cmocka_unit_test(errors_name_the_place),
-      cmocka_unit_test(reliability_keys),
-      cmocka_unit_test(max_future_skew),
+      cmocka_unit_test(full_config_loads), cmocka_unit_test(errors_name_the_place),
+      cmocka_unit_test(reliability_keys),  cmocka_unit_test(partitioner_key),
+      cmocka_unit_test(fault_keys),        cmocka_unit_test(duplicate_keys_are_refused),
+      cmocka_unit_test(sizes_are_checked), cmocka_unit_test(durations_are_checked),
+      cmocka_unit_test(places_are_kept),   cmocka_unit_test(max_future_skew),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

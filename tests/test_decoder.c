@@ -5,11 +5,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "decoder.h"
+#include "engine.h"
 #include "event_builder.h"
 
 static const Kpistream__V1__Event *decode(ks_arena *a, const Kpistream__V1__Event *ev,
@@ -682,6 +684,155 @@ static void other_bodies_and_reason_sizes(void **state) {
   ks_arena_free(&a);
 }
 
+/* ---- identifiers: at most KS_ID_MAX bytes (what every state key holds) ---- */
+
+/* A string of n copies of c (n < 300), in buf. */
+static char *rep(char *buf, char c, size_t n) {
+  memset(buf, c, n);
+  buf[n] = '\0';
+  return buf;
+}
+
+static void identifiers_at_the_limit(void **state) {
+  (void)state;
+  assert_int_equal(KS_ID_MAX, 47);
+  ks_arena a;
+  ks_arena_init(&a, 0);
+  char t[300], q[300], c[300], u[300], g[300], m[300], x[300];
+  Kpistream__V1__ContactQueued cq = KPISTREAM__V1__CONTACT_QUEUED__INIT;
+  Kpistream__V1__Event ev = eb_event(EB_T0, rep(t, 't', 47), 1, rep(q, 'q', 47), rep(c, 'c', 47),
+                                     rep(u, 'u', 47), rep(g, 'g', 47));
+  ev.team = rep(m, 'm', 47);
+  ev.event_id = rep(x, 'e', 47);
+  cq.reason_code = "billing";
+  ev.body_case = KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED;
+  ev.contact_queued = &cq;
+  accepted(&a, &ev); /* every identifier at the limit */
+  const char *const why = " longer than 47 bytes (KS_ID_MAX, what plugin state keys hold)";
+  char want[160];
+  static const struct {
+    const char *name;
+    size_t off;
+  } fields[] = {{"tenant", offsetof(Kpistream__V1__Event, tenant)},
+                {"contact_id", offsetof(Kpistream__V1__Event, contact_id)},
+                {"customer_id", offsetof(Kpistream__V1__Event, customer_id)},
+                {"queue", offsetof(Kpistream__V1__Event, queue)},
+                {"agent_id", offsetof(Kpistream__V1__Event, agent_id)},
+                {"team", offsetof(Kpistream__V1__Event, team)},
+                {"event_id", offsetof(Kpistream__V1__Event, event_id)}};
+  char over[300];
+  rep(over, 'o', 48);
+  for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+    char **f = (char **)(void *)((char *)&ev + fields[i].off);
+    char *was = *f;
+    *f = over; /* one byte over */
+    snprintf(want, sizeof want, "%s%s", fields[i].name, why);
+    refused_as(&a, &ev, want);
+    *f = was;
+  }
+  accepted(&a, &ev);
+  /* body strings, nested ones included */
+  cq.reason_code = over;
+  snprintf(want, sizeof want, "contact_queued.reason_code%s", why);
+  refused_as(&a, &ev, want);
+  cq.reason_code = "";
+  Kpistream__V1__QaSection sec[2] = {KPISTREAM__V1__QA_SECTION__INIT,
+                                     KPISTREAM__V1__QA_SECTION__INIT};
+  Kpistream__V1__QaSection *secs[2] = {&sec[0], &sec[1]};
+  Kpistream__V1__QaEvaluation qa = KPISTREAM__V1__QA_EVALUATION__INIT;
+  qa.n_sections = 2;
+  qa.sections = secs;
+  sec[1].category = rep(x, 'k', 47);
+  ev.body_case = KPISTREAM__V1__EVENT__BODY_QA_EVALUATION;
+  ev.qa_evaluation = &qa;
+  accepted(&a, &ev);
+  sec[1].category = over;
+  snprintf(want, sizeof want, "qa_evaluation.sections[1].category%s", why);
+  refused_as(&a, &ev, want);
+  /* far over: tenant + contact beyond the whole key space */
+  ev = eb_event(EB_T0, rep(t, 't', 200), 1, "q", rep(c, 'c', 100), "u", "g");
+  ev.body_case = KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED;
+  ev.contact_queued = &cq;
+  snprintf(want, sizeof want, "tenant%s", why);
+  refused_as(&a, &ev, want);
+  ks_arena_free(&a);
+}
+
+/* Through the engine and the operations plugin: identifiers at the limit
+ * give results that carry them whole; one byte over is refused (counted,
+ * for the dead-letter topic); nothing is dropped in between. */
+typedef struct seen {
+  int offered;
+  char tenant[64], queue[64];
+} seen;
+
+static int capture(void *ud, const char *topic, const void *key, size_t keylen, const void *value,
+                   size_t valuelen, const ks_result *r) {
+  (void)topic, (void)key, (void)keylen, (void)value, (void)valuelen;
+  seen *s = ud;
+  if (strcmp(r->metric, "offered") == 0 && r->channel == 1 && r->queue && r->queue[0] &&
+      (r->agent_id == NULL || r->agent_id[0] == '\0') && r->count > 0) {
+    s->offered += (int)r->count;
+    snprintf(s->tenant, sizeof s->tenant, "%s", r->tenant);
+    snprintf(s->queue, sizeof s->queue, "%s", r->queue);
+  }
+  return 0;
+}
+
+static void long_identifiers_are_never_dropped(void **state) {
+  (void)state;
+  static const char *const topics[] = {"events"};
+  seen s = {0};
+  ks_engine_options o = {0};
+  o.topics = topics;
+  o.n_topics = 1;
+  o.sink = capture;
+  o.sink_ud = &s;
+  o.log_level = KS_LOG_ERROR;
+  ks_engine *e = NULL;
+  char err[512], path[512];
+  assert_int_equal(ks_engine_new(&e, &o, err, sizeof err), 0);
+  snprintf(path, sizeof path, "%s/kpi_operations.so", KS_TEST_PLUGIN_DIR);
+  assert_int_equal(ks_engine_add_plugin(e, path, NULL, NULL, 0, err, sizeof err), 0);
+  assert_int_equal(ks_engine_task_open(e, 0), 0);
+  char t[64], q[64], c[64], u[64], g[64], c2[64];
+  rep(t, 't', 47), rep(q, 'q', 47), rep(c, 'c', 47), rep(u, 'u', 47), rep(g, 'g', 47);
+  Kpistream__V1__ContactQueued cq = KPISTREAM__V1__CONTACT_QUEUED__INIT;
+  Kpistream__V1__ContactAnswered ca = KPISTREAM__V1__CONTACT_ANSWERED__INIT;
+  Kpistream__V1__Event ev = eb_event(EB_T0, t, 1, q, c, u, g);
+  ev.body_case = KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED;
+  ev.contact_queued = &cq;
+  assert_int_equal(eb_feed(e, 0, 0, &ev), KS_PROCESSED);
+  ev.event_time_ms = EB_T0 + EB_SEC(5);
+  ev.body_case = KPISTREAM__V1__EVENT__BODY_CONTACT_ANSWERED;
+  ev.contact_answered = &ca;
+  assert_int_equal(eb_feed(e, 0, 0, &ev), KS_PROCESSED);
+  /* a second contact whose id is one byte over: refused, counted */
+  ev = eb_event(EB_T0 + EB_SEC(6), t, 1, q, rep(c2, 'd', 48), u, g);
+  ev.body_case = KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED;
+  ev.contact_queued = &cq;
+  assert_int_equal(eb_feed(e, 0, 0, &ev), KS_REJECTED);
+  /* tenant plus contact beyond the whole key space (the plugin could store
+   * nothing for it: it used to be accepted and then produce nothing) */
+  char t2[256], c3[128];
+  ev = eb_event(EB_T0 + EB_SEC(7), rep(t2, 't', 200), 1, q, rep(c3, 'c', 100), u, g);
+  ev.body_case = KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED;
+  ev.contact_queued = &cq;
+  assert_int_equal(eb_feed(e, 0, 0, &ev), KS_REJECTED);
+  ks_engine_flush_all(e);
+  ks_engine_stats st;
+  ks_engine_get_stats(e, &st);
+  assert_int_equal(st.events_in, 4);
+  assert_int_equal(st.events_rejected, 2);
+  assert_int_equal(st.events_dispatched, 2);
+  assert_int_equal(st.plugin_errors, 0);
+  assert_int_equal(st.api_refusals, 0);
+  assert_int_equal(s.offered, 1); /* the accepted contact, with its identifiers whole */
+  assert_string_equal(s.tenant, t);
+  assert_string_equal(s.queue, q);
+  ks_engine_free(e);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(valid_event_round_trips),
@@ -700,6 +851,8 @@ int main(void) {
       cmocka_unit_test(sentiment_rules),
       cmocka_unit_test(qa_evaluation_rules),
       cmocka_unit_test(other_bodies_and_reason_sizes),
+      cmocka_unit_test(identifiers_at_the_limit),
+      cmocka_unit_test(long_identifiers_are_never_dropped),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

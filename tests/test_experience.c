@@ -39,7 +39,7 @@
 typedef struct got {
   char key[256], metric[48], family[24], tenant[24], queue[48], agent[48], unit[16];
   char labels[96]; /* "k=v,k=v" */
-  int channel, has_value, agg;
+  int channel, has_value, agg, level;
   int64_t start, end, count;
   double value, num, den;
 } got;
@@ -78,7 +78,7 @@ static int sink(void *ud, const char *topic, const void *key, size_t keylen, con
   g->start = m->interval_start_ms, g->end = m->interval_end_ms;
   g->has_value = m->result_case == KPISTREAM__V1__METRIC_RESULT__RESULT_VALUE;
   g->value = m->value, g->num = m->numerator, g->den = m->denominator;
-  g->count = m->count, g->agg = m->aggregation;
+  g->count = m->count, g->agg = m->aggregation, g->level = m->level;
   snprintf(g->unit, sizeof g->unit, "%s", m->unit);
   size_t o = 0;
   for (size_t i = 0; i < m->n_labels && o < sizeof g->labels; i++)
@@ -522,13 +522,13 @@ static void test_complaints(void **state) {
   fx_init(&f, NULL, 0);
   const char *Q = "sales";
   /* handled legs: c1/a1, c2/a1, c3/a2, c4/a2, c4/a3 (transferred: two legs);
-   * the second c1/a1 wrap-up is a duplicate -> 5 */
+   * the c1/a1 wrap-up delivered again (same time) is a duplicate -> 5 */
   acw(&f, S(10), VOICE, Q, "c1", "a1", NULL);
   acw(&f, S(11), VOICE, Q, "c2", "a1", NULL);
   acw(&f, S(12), VOICE, Q, "c3", "a2", NULL);
   acw(&f, S(13), VOICE, Q, "c4", "a2", NULL);
   acw(&f, S(14), VOICE, Q, "c4", "a3", NULL);
-  acw(&f, S(15), VOICE, Q, "c1", "a1", NULL);
+  acw(&f, S(10), VOICE, Q, "c1", "a1", NULL);
   /* complaints: c1 long_wait (and again: duplicate), c2 billing_error,
    * c3 long_wait, c4 agent_behaviour without channel, queue or agent (taken
    * from the contact: voice, sales, a3, its last handling agent) */
@@ -580,7 +580,7 @@ static void test_complaints(void **state) {
 
 /* Wrap-up reasons: sales billing x3 (c1, c2, c5), outage x2 (c3, c6),
  * how_to x2 (c4, c8); c7 has none; c8's second leg says refund (the contact
- * is counted once); c1's wrap-up again (duplicate). A detected reason on
+ * is counted once); c1's wrap-up delivered again (duplicate). A detected reason on
  * c9's ContactQueued. Email "mail": e1 refund. */
 static void feed_reasons(fx *f) {
   const char *Q = "sales";
@@ -593,7 +593,7 @@ static void feed_reasons(fx *f) {
   acw(f, S(16), VOICE, Q, "c7", "a1", "");
   acw(f, S(17), VOICE, Q, "c8", "a1", "how_to");
   acw(f, S(18), VOICE, Q, "c8", "a2", "refund");
-  acw(f, S(19), VOICE, Q, "c1", "a1", "billing");
+  acw(f, S(10), VOICE, Q, "c1", "a1", "billing");
   queued(f, S(20), VOICE, Q, "c9", "refund");
   acw(f, S(30), EMAIL, "mail", "e1", "a3", "refund");
 }
@@ -726,6 +726,40 @@ static void test_dimensions(void **state) {
   }
 }
 
+/* Under the default reason_source (wrap_up) a contact is known from its
+ * ContactQueued/ContactCreated too: feedback and wrap-ups that omit the
+ * queue take the contact's, never queue "" (all in I(0)):
+ *   c1 queued voice/q (reason billing); a complaint naming only c1 at 300 s
+ *      -> complaints (voice, q) = 1
+ *   c2 queued voice/q; its wrap-up by a1 with no queue at 180 s
+ *      -> complaint_rate (voice, q) = 0 complaints / 1 handled = 0
+ *   c3 created email/m (subject billing); a CSAT 5 on 1-5 naming only c3 at 300 s
+ *      -> csat (email, m) = 1/1 */
+static void test_contact_known_from_queue(void **state) {
+  (void)state;
+  const char *sources[] = {NULL, "wrap_up", "detected", "first"};
+  for (size_t i = 0; i < sizeof sources / sizeof sources[0]; i++) {
+    const ks_kv kv[] = {{"reason_source", sources[i]}};
+    fx f;
+    fx_init(&f, kv, sources[i] ? 1 : 0);
+    queued(&f, S(0), VOICE, "q", "c1", "billing");
+    complaint(&f, S(300), 0, NULL, "c1", NULL, "billing");
+    queued(&f, S(1), VOICE, "q", "c2", "billing");
+    acw(&f, S(181), VOICE, NULL, "c2", "a1", NULL);
+    created(&f, S(2), EMAIL, "m", "c3", "billing");
+    survey(&f, S(302), 0, NULL, "c3", NULL, CSAT, 1, 5, 5, 0, "s3");
+    flush(&f);
+    EXPECT(&f, "complaints", VOICE, "q", I(0), 1.0);
+    EXPECT(&f, "complaint_rate", VOICE, "q", I(0), 1.0); /* c1's complaint, c2 handled */
+    EXPECT(&f, "csat", EMAIL, "m", I(0), 1.0);
+    for (size_t k = 0; k < f.n; k++)
+      if (f.res[k].agent[0] == '\0' && f.res[k].labels[0] == '\0')
+        assert_true(f.res[k].queue[0] != '\0' || f.res[k].channel == 0);
+    assert_null(find(&f, "complaints", 0, "", NULL, NULL, I(0))); /* nothing unattributed */
+    fx_free(&f);
+  }
+}
+
 /* Feedback before the contact is known, and events after their interval. */
 static void test_order_and_late(void **state) {
   (void)state;
@@ -850,6 +884,57 @@ static void expect_refused(const char *key, const char *value) {
   ks_engine_free(e);
 }
 
+/* ---- issue 11: legs per assignment, the unattributed level ---------------------------- */
+
+/*
+ * c1 is handled by a1, transferred to a2, and back to a1: three legs, a1's
+ * two wrap-ups at S(10) and S(30). a1's S(30) wrap-up delivered again is a
+ * duplicate. A complaint about c1: complaint_rate 1 / 3 handled legs (a
+ * de-duplication per contact and agent counted 2 and gave 1 / 2).
+ */
+static void test_legs_per_assignment(void **state) {
+  (void)state;
+  fx f;
+  fx_init(&f, NULL, 0);
+  acw(&f, S(10), VOICE, "sales", "c1", "a1", NULL);
+  acw(&f, S(20), VOICE, "sales", "c1", "a2", NULL);
+  acw(&f, S(30), VOICE, "sales", "c1", "a1", NULL);
+  acw(&f, S(30), VOICE, "sales", "c1", "a1", NULL); /* redelivered */
+  complaint(&f, S(40), VOICE, "sales", "c1", "a1", "long_wait");
+  flush(&f);
+  EXPECT(&f, "complaint_rate", VOICE, "sales", I(0), 1.0 / 3.0);
+  const got *g = find(&f, "complaint_rate", VOICE, "sales", NULL, NULL, I(0));
+  assert_true(g->num == 1 && g->den == 3);
+  /* per agent (default per_agent: channel): a1 handled two legs */
+  EXPECT_A(&f, "complaint_rate", VOICE, "", "a1", I(0), 0.5);
+  fx_free(&f);
+}
+
+/*
+ * Feedback about a contact experience never saw (no channel, no queue):
+ * its row has channel all and no queue, and says LEVEL_UNATTRIBUTED, so no
+ * reader takes it for the tenant's total; the queue row says LEVEL_QUEUE.
+ * CSAT: sales 5 and 4 (2/2), unknown 1 (0/1).
+ */
+static void test_unknown_contact_is_unattributed(void **state) {
+  (void)state;
+  fx f;
+  fx_init(&f, NULL, 0);
+  survey(&f, S(10), VOICE, "sales", "c1", NULL, CSAT, 1, 5, 5, 0, "s1");
+  survey(&f, S(11), VOICE, "sales", "c2", NULL, CSAT, 1, 5, 4, 0, "s2");
+  survey(&f, S(12), 0, NULL, "zz", NULL, CSAT, 1, 5, 1, 0, "s3");
+  flush(&f);
+  EXPECT(&f, "csat", VOICE, "sales", I(0), 1);
+  EXPECT(&f, "csat", 0, "", I(0), 0);
+  assert_int_equal(find(&f, "csat", VOICE, "sales", NULL, NULL, I(0))->level,
+                   KPISTREAM__V1__LEVEL__LEVEL_QUEUE);
+  assert_int_equal(find(&f, "csat", 0, "", NULL, NULL, I(0))->level,
+                   KPISTREAM__V1__LEVEL__LEVEL_UNATTRIBUTED);
+  for (size_t i = 0; i < f.n; i++)
+    assert_int_not_equal(f.res[i].level, KPISTREAM__V1__LEVEL__LEVEL_UNSPECIFIED);
+  fx_free(&f);
+}
+
 static void test_bad_config_refused(void **state) {
   (void)state;
   /* clang-format off */
@@ -895,6 +980,8 @@ int main(void) {
       cmocka_unit_test(test_ces),
       cmocka_unit_test(test_sentiment),
       cmocka_unit_test(test_complaints),
+      cmocka_unit_test(test_legs_per_assignment),
+      cmocka_unit_test(test_unknown_contact_is_unattributed),
       cmocka_unit_test(test_reasons),
       cmocka_unit_test(test_reason_sources),
       cmocka_unit_test(test_dimensions),
@@ -902,6 +989,7 @@ int main(void) {
       cmocka_unit_test(test_random_input_survives),
       cmocka_unit_test(test_bad_config_refused),
       cmocka_unit_test(test_good_config_accepted),
+      cmocka_unit_test(test_contact_known_from_queue),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -556,7 +556,7 @@ static void test_staffing_options(void **state) {
       {{"shrinkage"}, {"0"}, 14, 14, 0},
       {{"staffing_compare"}, {"on_queue"}, 14, 20, 1},       /* 1.1667 − 14 */
       /* chat and email thresholds do not touch a voice queue */
-      {{"service_level.threshold_chat", "service_level.threshold_email"}, {"1s", "1s"}, 14, 20, 0}};
+      {{"service_level.threshold.chat", "service_level.threshold.email"}, {"1s", "1s"}, 14, 20, 0}};
   /* clang-format on */
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     const scase *c = &cases[i];
@@ -569,7 +569,7 @@ static void test_staffing_options(void **state) {
  * Per-channel thresholds: 50 contacts at 180 s (A = 10 E) in a voice, a
  * chat and an email queue (email offered by ContactCreated). Defaults: voice
  * and chat 20 s → 14; email 1 h → 11 (SL(11) = 1 − 0.682 e^{−20} ≈ 1).
- * With threshold_chat 60 s → 13 (SL(13) = 0.895), threshold_email 20 s → 14.
+ * With threshold.chat 60 s → 13 (SL(13) = 0.895), threshold.email 20 s → 14.
  */
 static void feed_channels(fx *f) {
   queue_many(f, S(0), VOICE, "q", "v", 50);
@@ -596,8 +596,8 @@ static void test_channel_thresholds(void **state) {
   EXPECT(&f, "required_agents", CHAT, "q", I(0), 14);
   EXPECT(&f, "required_agents", EMAIL, "q", I(0), 11);
   fx_free(&f);
-  const ks_kv kv[] = {{"service_level.threshold_chat", "60s"},
-                      {"service_level.threshold_email", "20s"}};
+  const ks_kv kv[] = {{"service_level.threshold.chat", "60s"},
+                      {"service_level.threshold.email", "20s"}};
   fx_init(&f, kv, 2);
   feed_channels(&f);
   flush(&f);
@@ -862,7 +862,7 @@ static void test_bad_config_refused(void **state) {
   static const char *const bad[] = {
       "service_level.target=100", "service_level.target=1", "service_level.target=0",
       "service_level.target=120", "service_level.target=high", "service_level.threshold=soon",
-      "service_level.threshold_email=x", "service_level.threshold_chat=x", "max_asa=x",
+      "service_level.threshold.email=x", "service_level.threshold.chat=x", "max_asa=x",
       "max_occupancy=0", "shrinkage=100", "shrinkage=-1", "staffing_basis=plan",
       "staffing_compare=scheduled", "peak_by=volume", "contact_ttl=0", "agent_ttl=0",
       "forecast_ttl=0", "history_ttl=7d", "typo_option=1"};
@@ -885,7 +885,7 @@ static void test_good_config_accepted(void **state) {
   /* clang-format off */
   const ks_kv kv[] = {
       {"service_level.target", "0.9"}, {"service_level.threshold", "30s"},
-      {"service_level.threshold_email", "4h"}, {"service_level.threshold_chat", "60s"},
+      {"service_level.threshold.email", "4h"}, {"service_level.threshold.chat", "60s"},
       {"max_asa", "15s"}, {"max_occupancy", "0.85"}, {"shrinkage", "35"},
       {"staffing_basis", "forecast"}, {"staffing_compare", "on_queue"}, {"peak_by", "offered"},
       {"contact_ttl", "2d"}, {"agent_ttl", "12h"}, {"forecast_ttl", "14d"}, {"history_ttl", "9d"}};

@@ -287,28 +287,27 @@ static void test_four_queues_checkpoint(void **state) {
 /* ---- long names omitted later ------------------------------------------------ */
 
 /*
- * Queue and agent ids of 70 bytes; the contact keeps their first 63.
- * c1: queued 0 in LQ, answered 10 by LA (the full ids: leg hash of LA),
- * a second agent a2 answers at 20 (leg 1, in the more-record), ended 70
- * and wrap-up 100 omit queue and agent: the contact's current agent is a2
- * (the last answer), its queue LQ cut to 63 bytes: a2's leg is handled
- * (talk 70 - 20 = 50, acw 30, handle 80) under queue KQ (the cut name).
- * c2: queued 200 in LQ, answered 210 by LA, ended 270 and wrap-up 300
- * omit both: the agent falls back to LA cut (KA), whose hash differs from
- * the full id's, so a new leg without an answer is handled: talk 0, acw 30,
- * handle 30, per agent under KA; LA keeps its answer.
+ * Queue and agent ids at the identifier limit (KS_ID_MAX, 47 bytes): the
+ * contact keeps them whole (it holds 63), so events that omit them count
+ * under the same names as those that give them. Longer ids never reach the
+ * plugin (the decoder refuses the event), so no name is ever cut.
+ * c1: queued 0 in LQ, answered 10 by LA, a second agent a2 answers at 20
+ * (leg 1, in the more-record), ended 70 and wrap-up 100 omit queue and
+ * agent: the contact's current agent is a2 (the last answer), its queue LQ:
+ * a2's leg is handled (talk 70 - 20 = 50, acw 30, handle 80) under LQ.
+ * c2: queued 200 in LQ, answered 210 by LA, ended 270 and wrap-up 300 omit
+ * both: the agent falls back to LA, whole, so its answered leg is handled:
+ * talk 270 - 210 = 60, acw 30, handle 90, per agent under (LQ, LA).
  */
 static void test_long_names_omitted(void **state) {
   (void)state;
-  char lq[71], la[71], kq[64], ka[64];
-  memset(lq, 'q', 70);
-  lq[70] = '\0';
-  memset(la, 'a', 70);
-  la[70] = '\0';
-  memcpy(kq, lq, 63);
-  kq[63] = '\0';
-  memcpy(ka, la, 63);
-  ka[63] = '\0';
+  char lq[KS_ID_MAX + 1], la[KS_ID_MAX + 1], over[KS_ID_MAX + 2];
+  memset(lq, 'q', KS_ID_MAX);
+  lq[KS_ID_MAX] = '\0';
+  memset(la, 'a', KS_ID_MAX);
+  la[KS_ID_MAX] = '\0';
+  memset(over, 'a', KS_ID_MAX + 1);
+  over[KS_ID_MAX + 1] = '\0';
   fx f;
   const ks_kv kv[] = {{"per_agent", "queue"}};
   fx_init(&f, kv, 1, 1);
@@ -321,23 +320,21 @@ static void test_long_names_omitted(void **state) {
   eb_answered(f.e, S(210), VOICE, lq, "c2", la);
   eb_ended(f.e, S(270), VOICE, NULL, "c2", NULL);
   eb_acw_ended(f.e, S(300), VOICE, NULL, "c2", NULL, "", 0);
+  /* one byte longer: refused before the plugin, counted nowhere in it */
+  assert_int_equal(eb_answered(f.e, S(280), VOICE, lq, "c2", over), KS_REJECTED);
   flush(&f);
   const int64_t i0 = I(0);
-  /* the events that name the queue count under the full id */
   EXPECT(&f, "offered", lq, i0, 2);
   EXPECT(&f, "answered", lq, i0, 2);
   EXPECT(&f, "asa", lq, i0, 10); /* (10 + 10) / 2 */
-  EXPECT(&f, "handled", lq, i0, 0);
-  /* the wrap-ups that omit it under the cut one */
-  EXPECT(&f, "handled", kq, i0, 2);
-  EXPECT(&f, "aht", kq, i0, 55);      /* (80 + 30) / 2 */
-  EXPECT(&f, "avg_talk", kq, i0, 25); /* (50 + 0) / 2 */
-  EXPECT(&f, "avg_acw", kq, i0, 30);
+  EXPECT(&f, "handled", lq, i0, 2);
+  EXPECT(&f, "aht", lq, i0, 85);      /* (80 + 90) / 2 */
+  EXPECT(&f, "avg_talk", lq, i0, 55); /* (50 + 60) / 2 */
+  EXPECT(&f, "avg_acw", lq, i0, 30);
   EXPECT_QA(&f, "answered", lq, la, i0, 2);
   EXPECT_QA(&f, "answered", lq, "a2", i0, 1);
-  EXPECT_QA(&f, "aht", kq, "a2", i0, 80);
-  EXPECT_QA(&f, "aht", kq, ka, i0, 30);
-  assert_null(find(&f, "aht", kq, la, i0));
+  EXPECT_QA(&f, "aht", lq, "a2", i0, 80);
+  EXPECT_QA(&f, "aht", lq, la, i0, 90);
   fx_free(&f);
 }
 

@@ -703,6 +703,52 @@ static void test_intervals_and_order(void **state) {
   fx_free(&f);
 }
 
+/* ---- one team per agent and interval ------------------------------------------------- */
+
+/* Every row of one agent in one interval carries the team of the interval's
+ * last evaluation (by event time) that named one, category rows included:
+ *   e1 22:03 agent a1 team t1, brand 4/5          -> brand 80
+ *   e2 22:07 agent a1 team t2, communication 3/5  -> communication 60
+ * every a1 row of I(88) (22:00) has team t2, in either arrival order. */
+static void check_agent_team(int reversed) {
+  fx f;
+  fx_init_lat(&f, NULL, 0, EB_MIN(10));
+  const who w1 = {"r", VOICE, "sales", "t1", "a1", ""};
+  const who w2 = {"r", VOICE, "sales", "t2", "a1", ""};
+  const sec_s brand[1] = {{"brand", 1, 1, {{4, 5, 0}}}};
+  const sec_s comm[1] = {{"communication", 1, 1, {{3, 5, 0}}}};
+  if (!reversed) {
+    assert_int_equal(feed_qa(f.e, M(22 * 60 + 3), w1, "e1", NULL, brand, 1), KS_PROCESSED);
+    assert_int_equal(feed_qa(f.e, M(22 * 60 + 7), w2, "e2", NULL, comm, 1), KS_PROCESSED);
+  } else {
+    assert_int_equal(feed_qa(f.e, M(22 * 60 + 7), w2, "e2", NULL, comm, 1), KS_PROCESSED);
+    assert_int_equal(feed_qa(f.e, M(22 * 60 + 3), w1, "e1", NULL, brand, 1), KS_PROCESSED);
+  }
+  flush(&f);
+  const int64_t iv = I(88);
+  const dm a1 = {"r", 0, "", "a1", ""};
+  const dm a1brand = {"r", 0, "", "a1", "category=brand"};
+  const dm a1comm = {"r", 0, "", "a1", "category=communication"};
+  EXPECT(&f, "evaluations", a1, iv, 2);
+  EXPECT(&f, "evaluation_score", a1, iv, 70); /* (80 + 60) / 2 */
+  EXPECT(&f, "category_score", a1brand, iv, 80);
+  EXPECT(&f, "category_score", a1comm, iv, 60);
+  size_t rows = 0;
+  for (size_t i = 0; i < f.n; i++)
+    if (strcmp(f.res[i].tenant, "r") == 0 && strcmp(f.res[i].agent, "a1") == 0) {
+      assert_string_equal(f.res[i].team, "t2");
+      rows++;
+    }
+  assert_int_equal(rows, 5 + 2); /* 5 group metrics + 2 categories */
+  fx_free(&f);
+}
+
+static void test_agent_team_one_per_interval(void **state) {
+  (void)state;
+  check_agent_team(0);
+  check_agent_team(1);
+}
+
 /* ---- dimension options ------------------------------------------------------------ */
 
 static size_t count_metric(const fx *f, const char *metric) {
@@ -873,14 +919,22 @@ static void test_good_config_accepted(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_main_scenario),           cmocka_unit_test(test_auto_fail_score),
-      cmocka_unit_test(test_auto_fail_exclude),       cmocka_unit_test(test_score_scale_one),
-      cmocka_unit_test(test_weighting_section_share), cmocka_unit_test(test_compliance_denominator),
-      cmocka_unit_test(test_items_and_weights),       cmocka_unit_test(test_zero_denominators),
-      cmocka_unit_test(test_too_many_categories),     cmocka_unit_test(test_dedupe),
-      cmocka_unit_test(test_intervals_and_order),     cmocka_unit_test(test_dimension_options),
-      cmocka_unit_test(test_random_input_survives),   cmocka_unit_test(test_bad_config_refused),
+      cmocka_unit_test(test_main_scenario),
+      cmocka_unit_test(test_auto_fail_score),
+      cmocka_unit_test(test_auto_fail_exclude),
+      cmocka_unit_test(test_score_scale_one),
+      cmocka_unit_test(test_weighting_section_share),
+      cmocka_unit_test(test_compliance_denominator),
+      cmocka_unit_test(test_items_and_weights),
+      cmocka_unit_test(test_zero_denominators),
+      cmocka_unit_test(test_too_many_categories),
+      cmocka_unit_test(test_dedupe),
+      cmocka_unit_test(test_intervals_and_order),
+      cmocka_unit_test(test_dimension_options),
+      cmocka_unit_test(test_random_input_survives),
+      cmocka_unit_test(test_bad_config_refused),
       cmocka_unit_test(test_good_config_accepted),
+      cmocka_unit_test(test_agent_team_one_per_interval),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

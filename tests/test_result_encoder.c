@@ -36,7 +36,8 @@ static size_t reference(const ks_result *r, const char *key, uint8_t *out) {
   }
   m.n_labels = r->n_labels;
   m.labels = lp;
-  if (r->aggregation == KS_AGG_RATIO ? r->denominator != 0 : r->has_value) {
+  /* a ratio has a value only over a positive denominator */
+  if (r->aggregation == KS_AGG_RATIO ? r->denominator > 0 : r->has_value) {
     m.result_case = KPISTREAM__V1__METRIC_RESULT__RESULT_VALUE;
     m.value = r->aggregation == KS_AGG_RATIO ? r->numerator / r->denominator : r->value;
   }
@@ -47,6 +48,8 @@ static size_t reference(const ks_result *r, const char *key, uint8_t *out) {
   m.unit = (char *)(r->unit ? r->unit : "");
   m.revision = 3;
   m.plugin_version = "1.0.0";
+  if (r->struct_size >= sizeof *r) /* a 1.1 plugin's smaller struct has no level */
+    m.level = (Kpistream__V1__Level)r->level;
   return kpistream__v1__metric_result__pack(&m, out);
 }
 
@@ -102,6 +105,97 @@ static void bytes_match_protobuf_c(void **state) {
   check(&r); /* null value, all channels, all queues */
 }
 
+/* Levels and negative denominators (issue 11): the level is field 20, every
+ * level encodes as protobuf-c does; a ratio over a denominator <= 0 has no
+ * value but keeps its numerator and denominator (the interval's exact
+ * contribution, negative for a correction). */
+static void level_and_negative_denominator(void **state) {
+  (void)state;
+  ks_result r = KS_RESULT_INIT;
+  r.metric = "abandonment_rate";
+  r.interval_start_ms = 1795428900000;
+  r.interval_end_ms = 1795429800000;
+  r.tenant = "acme";
+  r.channel = 1;
+  r.queue = "sales";
+  r.aggregation = KS_AGG_RATIO;
+  r.numerator = 0;
+  r.denominator = -1;
+  r.count = -1;
+  r.unit = "ratio";
+  for (int l = KS_LEVEL_UNSPECIFIED; l <= KS_LEVEL_EVALUATOR; l++) {
+    r.level = (ks_level)l;
+    check(&r);
+  }
+  /* decoded back: no value, denominator -1, level queue */
+  r.level = KS_LEVEL_QUEUE;
+  uint8_t *buf = NULL;
+  size_t cap = 0;
+  long n = ks_result_encode("operations", "1.0.0", &r, "k", 0, &buf, &cap);
+  assert_true(n > 0);
+  Kpistream__V1__MetricResult *m = kpistream__v1__metric_result__unpack(NULL, (size_t)n, buf);
+  assert_non_null(m);
+  assert_int_equal(m->result_case, KPISTREAM__V1__METRIC_RESULT__RESULT__NOT_SET);
+  assert_true(m->denominator == -1.0);
+  assert_int_equal(m->count, -1);
+  assert_int_equal(m->level, KPISTREAM__V1__LEVEL__LEVEL_QUEUE);
+  kpistream__v1__metric_result__free_unpacked(m, NULL);
+  free(buf);
+  /* an unknown level is refused */
+  r.level = (ks_level)9;
+  assert_string_equal(ks_result_validate(&r), "result with an unknown level");
+}
+
+/* A plugin built against SDK 1.1 passes a ks_result that ends at `unit`:
+ * the host reads no level from it (whatever follows in memory) and
+ * publishes none, exactly like the 1.1 encoder. */
+static void result_of_an_older_plugin(void **state) {
+  (void)state;
+  struct {
+    ks_result r;
+    unsigned char junk[16];
+  } old;
+  memset(&old, 0xAB, sizeof old);
+  old.r.struct_size = (uint32_t)(offsetof(ks_result, unit) + sizeof(const char *));
+  old.r.metric = "offered";
+  old.r.interval_start_ms = 1795428000000;
+  old.r.interval_end_ms = 1795428900000;
+  old.r.tenant = "acme";
+  old.r.channel = 1;
+  old.r.queue = "sales";
+  old.r.agent_id = NULL;
+  old.r.team = NULL;
+  old.r.labels = NULL;
+  old.r.n_labels = 0;
+  old.r.has_value = 1;
+  old.r.value = 3;
+  old.r.numerator = 3;
+  old.r.denominator = 0;
+  old.r.count = 3;
+  old.r.aggregation = KS_AGG_SUM;
+  old.r.unit = "contacts";
+  assert_null(ks_result_validate(&old.r));
+  ks_result tmp;
+  const ks_result *full = ks_result_full(&old.r, &tmp);
+  assert_ptr_equal(full, &tmp);
+  assert_int_equal(full->struct_size, sizeof(ks_result));
+  assert_int_equal(full->level, KS_LEVEL_UNSPECIFIED);
+  assert_string_equal(full->unit, "contacts");
+  check(full);
+  /* the encoder itself never reads past a small struct either */
+  uint8_t *a = NULL, *b = NULL;
+  size_t ca = 0, cb = 0;
+  long na = ks_result_encode("operations", "1.0.0", &old.r, "k", 0, &a, &ca);
+  long nb = ks_result_encode("operations", "1.0.0", full, "k", 0, &b, &cb);
+  assert_int_equal(na, nb);
+  assert_memory_equal(a, b, (size_t)na);
+  free(a);
+  free(b);
+  /* a current struct is used as it is */
+  ks_result cur = KS_RESULT_INIT;
+  assert_ptr_equal(ks_result_full(&cur, &tmp), &cur);
+}
+
 static void key_escapes_separators(void **state) {
   (void)state;
   ks_label l = {"a=b", "c,d"};
@@ -144,8 +238,8 @@ static void bad_results_are_refused(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(bytes_match_protobuf_c),
-      cmocka_unit_test(key_escapes_separators),
+      cmocka_unit_test(bytes_match_protobuf_c),    cmocka_unit_test(level_and_negative_denominator),
+      cmocka_unit_test(result_of_an_older_plugin), cmocka_unit_test(key_escapes_separators),
       cmocka_unit_test(bad_results_are_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -200,8 +200,10 @@ static void abandon(ks_engine *e, int64_t base, const char *queue, const char *i
   assert_int_equal(eb_abandoned(e, base + EB_SEC(ab), VOICE, queue, id), KS_PROCESSED);
 }
 
-static void csat(ks_engine *e, int64_t t, const char *queue, const char *id, int score) {
-  Kpistream__V1__Event ev = eb_event(t, EB_TENANT, VOICE, queue, id, NULL, NULL);
+/* CSAT on 1-5 about contact id (channel 0 and queue NULL: nothing known). */
+static void csat_on(ks_engine *e, int64_t t, int channel, const char *queue, const char *id,
+                    int score) {
+  Kpistream__V1__Event ev = eb_event(t, EB_TENANT, channel, queue, id, NULL, NULL);
   Kpistream__V1__SurveyResponse b = KPISTREAM__V1__SURVEY_RESPONSE__INIT;
   b.type = KPISTREAM__V1__SURVEY_TYPE__SURVEY_CSAT;
   b.scale_min = 1;
@@ -211,6 +213,10 @@ static void csat(ks_engine *e, int64_t t, const char *queue, const char *id, int
   ev.body_case = KPISTREAM__V1__EVENT__BODY_SURVEY;
   ev.survey = &b;
   assert_int_equal(eb_feed(e, 0, 0, &ev), KS_PROCESSED);
+}
+
+static void csat(ks_engine *e, int64_t t, const char *queue, const char *id, int score) {
+  csat_on(e, t, VOICE, queue, id, score);
 }
 
 static void agent_state(ks_engine *e, int64_t t, const char *agent, const char *team, int st) {
@@ -306,6 +312,39 @@ static void test_composite_missing_and_rollup(void **state) {
   NONE(&f, "kpi_target|acme|voice|sales||kpi=aht", i0);
   NONE(&f, "kpi_change_prev|acme|voice|sales||kpi=aht", i0);
   NULLV(&f, "composite_change_prev|acme|voice|sales||", i0); /* first interval: unknown */
+  fx_free(&f);
+}
+
+/* ---- levels: an unattributed row is not the tenant's total (issue 11) -------------- */
+
+/*
+ * Two CSAT answers on voice/sales (5 and 4: satisfied) and one about an
+ * unknown contact (1: not satisfied). Experience publishes the sales row
+ * (2/2, level queue) and the unattributed row (0/1, channel all, no queue,
+ * level unattributed). The tenant is the queue rows plus the unattributed
+ * ones: CSAT 2/3, score 100 × (2/3 − 0.5) / (0.85 − 0.5) = 47.62, the
+ * composite the same (the only KPI). Taking the unattributed row as the
+ * tenant's own gave CSAT 0/1 = 0 and composite 0.
+ */
+static void test_unattributed_row_is_not_the_tenant(void **state) {
+  (void)state;
+  const ks_kv kv[] = {
+      {"kpis", "csat:100"}, {"scopes", "queue,tenant"}, {"alerts", "none"}, {"trend", "false"}};
+  fx f;
+  fx_init(&f, kv, 4);
+  csat(f.e, S(100), "sales", "s1", 5);
+  csat(f.e, S(110), "sales", "s2", 4);
+  csat_on(f.e, S(120), 0, NULL, "zz", 1); /* a contact experience never saw */
+  flush(&f);
+  const int64_t i0 = I(0);
+  EXPECT(&f, "kpi_value|acme|all|||kpi=csat", i0, 2.0 / 3.0);
+  const got *g = find(&f, "kpi_value|acme|all|||kpi=csat", i0);
+  assert_true(g->num == 2 && g->den == 3);
+  EXPECT(&f, "kpi_score|acme|all|||kpi=csat", i0, 100.0 * (2.0 / 3.0 - 0.5) / 0.35);
+  EXPECT(&f, "composite|acme|all|||", i0, 100.0 * (2.0 / 3.0 - 0.5) / 0.35);
+  /* the queue keeps its own rows; there is no queue scope for "no queue" */
+  EXPECT(&f, "kpi_value|acme|voice|sales||kpi=csat", i0, 1);
+  NONE(&f, "composite|acme|all|||missing=csat", i0);
   fx_free(&f);
 }
 
@@ -601,9 +640,13 @@ static void test_config(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_composite_missing_and_rollup), cmocka_unit_test(test_trend_and_ramp),
-      cmocka_unit_test(test_alerts_fire_and_clear_once),   cmocka_unit_test(test_peers_and_teams),
-      cmocka_unit_test(test_band_and_daily_values),        cmocka_unit_test(test_config),
+      cmocka_unit_test(test_composite_missing_and_rollup),
+      cmocka_unit_test(test_trend_and_ramp),
+      cmocka_unit_test(test_alerts_fire_and_clear_once),
+      cmocka_unit_test(test_peers_and_teams),
+      cmocka_unit_test(test_band_and_daily_values),
+      cmocka_unit_test(test_config),
+      cmocka_unit_test(test_unattributed_row_is_not_the_tenant),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

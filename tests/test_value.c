@@ -540,6 +540,12 @@ static void test_costs_day(void **state) {
   assert_int_equal(g->end, D(1)); /* the day's bounds */
   assert_int_equal(g->count, 6);  /* six cost lines (the restatement is not a new one) */
   assert_string_equal(g->unit, "currency");
+  /* count = the records behind the value: fixed licences, facilities, rent;
+   * variable labour, telephony; budget + variance: 2 budget lines (+ 6 costs) */
+  assert_int_equal(FIND(&f, "fixed_cost", 0, "", "", "", d0)->count, 3);
+  assert_int_equal(FIND(&f, "variable_cost", 0, "", "", "", d0)->count, 2);
+  assert_int_equal(FIND(&f, "budget", 0, "", "", "", d0)->count, 2);
+  assert_int_equal(FIND(&f, "budget_variance", 0, "", "", "", d0)->count, 8);
   g = FIND(&f, "cost_per_contact", 0, "", "", "", d0);
   assert_true(g->num == 1220 && g->den == 4 && g->agg == KPISTREAM__V1__AGGREGATION__AGG_RATIO);
   /* costs were recorded for the tenant only: no channel-level cost results,
@@ -751,6 +757,51 @@ static void test_retention_settle_and_fallback(void **state) {
   fx_free(&f);
 }
 
+/* ---- issue 11: legs per assignment, cost per contact --------------------------------------- */
+
+/*
+ * c1 is handled by a1, transferred to a2 and back to a1 (three legs: a1's
+ * wrap-ups at S(100) and S(300)); c2 by a2. Cost 300 for D0.
+ *   conversion_rate den = handled legs in sales = 4 (a per-(contact, agent)
+ *   de-duplication counted 3); c1's customer orders: 1 conversion -> 1 / 4.
+ *   cost_per_contact (default cost.per: contacts) = 300 / 2 contacts = 150;
+ *   cost.per: legs = 300 / 4 legs = 75 (the leg count the docs call the
+ *   operations unit; before: 300 / 3 = 100, a transferred contact counted
+ *   once per distinct agent).
+ */
+static void feed_three_legs(ks_engine *e) {
+  acw(e, S(100), VOICE, "sales", "c1", "u1", "a1");
+  acw(e, S(200), VOICE, "sales", "c1", "u1", "a2");
+  acw(e, S(300), VOICE, "sales", "c1", "u1", "a1");
+  acw(e, S(300), VOICE, "sales", "c1", "u1", "a1"); /* redelivered */
+  acw(e, S(400), VOICE, "sales", "c2", "u2", "a2");
+  order(e, EB_TENANT, S(500), "u1", "o1", 10, 0, "");
+  cost(e, EB_TENANT, D(1), 0, NULL, "cc", VAR, "labour", 300, D(0), D(1));
+  tick(e, D(1) + EB_MIN(60));
+}
+
+static void test_legs_and_cost_per_contact(void **state) {
+  (void)state;
+  fx f;
+  fx_init(&f, NULL, 0);
+  feed_three_legs(f.e);
+  flush(&f);
+  const got *g = FIND(&f, "conversion_rate", VOICE, "sales", "", "", I(0));
+  assert_non_null(g);
+  assert_true(g->num == 1 && g->den == 4);
+  EXPECT(&f, "cost_per_contact", 0, "", D(0), 150);
+  g = FIND(&f, "cost_per_contact", 0, "", "", "", D(0));
+  assert_true(g->num == 300 && g->den == 2);
+  fx_free(&f);
+
+  const ks_kv kv[] = {{"cost.per", "legs"}};
+  fx_init(&f, kv, 1);
+  feed_three_legs(f.e);
+  flush(&f);
+  EXPECT(&f, "cost_per_contact", 0, "", D(0), 75);
+  fx_free(&f);
+}
+
 /* ---- duplicates, odd input, configuration --------------------------------------------------- */
 
 static void test_duplicates(void **state) {
@@ -759,7 +810,7 @@ static void test_duplicates(void **state) {
     fx f;
     fx_init(&f, kv, 2);
     acw(f.e, S(100), VOICE, "sales", "c1", "u1", "a1");
-    acw(f.e, S(101), VOICE, "sales", "c1", "u1", "a1"); /* repeated wrap-up */
+    acw(f.e, S(100), VOICE, "sales", "c1", "u1", "a1"); /* the wrap-up delivered again */
     order(f.e, EB_TENANT, S(200), "u1", "o1", 10, 0, "");
     order(f.e, EB_TENANT, S(201), "u1", "o1", 10, 0, ""); /* repeated order id */
     tick(f.e, D(1) + 3600000);
@@ -856,7 +907,7 @@ static void expect_refused(const char *key, const char *value) {
 static void test_bad_config_refused(void **state) {
   const char *bad = /* key=value|... */
       "per_agent=yes|contact_ttl=0s|conversion.window=0|conversion.window=a day|"
-      "nba.rate_denominator=presented|nba.ttl=-1h|cost.period=quarter|"
+      "nba.rate_denominator=presented|nba.ttl=-1h|cost.period=quarter|cost.per=agents|"
       "customer_period=quarter|period_settle=-5m|period_settle=40d|"
       "total_segment=a-segment-name-that-is-far-too-long-for-the-state-record|"
       "clv.lifespan_years=0|clv.lifespan_years=many|clv.lifespan_source=survey|"
@@ -905,6 +956,7 @@ int main(void) {
       cmocka_unit_test(test_retention_clv),
       cmocka_unit_test(test_retention_settle_and_fallback),
       cmocka_unit_test(test_duplicates),
+      cmocka_unit_test(test_legs_and_cost_per_contact),
       cmocka_unit_test(test_random_input_survives),
       cmocka_unit_test(test_bad_config_refused),
       cmocka_unit_test(test_good_config_accepted),

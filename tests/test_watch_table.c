@@ -110,6 +110,25 @@ static void test_table(void **state) {
   free(out);
 }
 
+/* A row marked unattributed (empty queue, not a total) is shown as "(none)",
+ * not as the "(all)" of a total. */
+static void test_unattributed_row(void **state) {
+  (void)state;
+  mr rs[] = {mk("offered", "contacts", 1, 15, 1, "billing", ""),
+             mk("offered", "contacts", 1, 2, 0, "", "")};
+  rs[0].level = KPISTREAM__V1__LEVEL__LEVEL_QUEUE;
+  rs[1].level = KPISTREAM__V1__LEVEL__LEVEL_UNATTRIBUTED;
+  ks_watch_table_opts o = {0};
+  char *out = render(rs, 2, &o);
+  const char *want = "acme · 2026-11-23 10:00–10:15 UTC\n"
+                     "channel  queue    offered\n"
+                     "voice    billing       15\n"
+                     "all      (none)         2\n"
+                     "\n";
+  assert_string_equal(out, want);
+  free(out);
+}
+
 static void test_other_family_and_revision(void **state) {
   (void)state;
   mr rs[] = {mk("csat", "ratio", 1, 0.5, 1, "q", ""), mk("csat", "ratio", 1, 0.9, 1, "q", "")};
@@ -465,6 +484,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_format),
       cmocka_unit_test(test_table),
+      cmocka_unit_test(test_unattributed_row),
       cmocka_unit_test(test_other_family_and_revision),
       cmocka_unit_test(test_hostile_names),
       cmocka_unit_test(test_long_names),

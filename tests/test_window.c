@@ -79,7 +79,8 @@ static int qr(ks_engine *e, uint32_t topic, int64_t t, int64_t rec, const char *
   ev.contact_queued = &body;
   uint8_t buf[512];
   size_t n = eb_pack(&ev, buf, sizeof buf);
-  return ks_engine_process_at(e, 0, topic, offset, rec, buf, n, reason, 256);
+  ks_msg_origin from = {"acme", 4, 1, KS_PARTITIONER_ANY, rec};
+  return ks_engine_process_from(e, 0, topic, offset, &from, buf, n, reason, 256);
 }
 
 static int q(ks_engine *e, uint32_t topic, int64_t t, const char *contact, int64_t offset) {

@@ -497,6 +497,34 @@ static void feed_t2(ks_engine *e) {
   state(e, M(8), "b3", "t2", AST(AUX), AUX(LUNCH));
 }
 
+/*
+ * Utilization never exceeds 1 (issue 11). Team t3, I(0):
+ *   w1: paid on queue [0,10), unpaid lunch [10,15); available [0,15) (works
+ *       through the lunch): productive in paid time 10 of paid 10 -> 1
+ *       (counting all productive time gave 15 / 10 = 1.5).
+ *   w2: no schedule, available [0,15): paid 0 -> no value; adds 0 to the
+ *       team (it added 15 productive minutes to a 10-minute denominator).
+ *   team t3 = 10 / 10 = 1 (was (15 + 15) / 10 = 3).
+ */
+static void test_utilization_within_paid_time(void **st) {
+  (void)st;
+  fx f;
+  fx_init(&f, NULL, 0);
+  seg(f.e, M(0), "w1", "t3", 0, 10, ACT(ON_QUEUE), 1, "u1", 1);
+  seg(f.e, M(0), "w1", "t3", 10, 15, ACT(LUNCH), 0, "u1", 1);
+  state(f.e, M(0), "w1", "t3", AST(AVAILABLE), 0);
+  state(f.e, M(0), "w2", "t3", AST(AVAILABLE), 0);
+  state(f.e, M(20), "w1", "t3", AST(LOGGED_OUT), 0);
+  state(f.e, M(20), "w2", "t3", AST(LOGGED_OUT), 0);
+  flush(&f);
+  EXP_ND(&f, "utilization", "w1", "", I(0), 600, 600);
+  EXP_ND(&f, "utilization", "w2", "", I(0), 0, 0);
+  EXP_NULL(&f, "utilization", "w2", "", I(0));
+  EXP_ND(&f, "utilization", "", "team=t3", I(0), 600, 600);
+  EXP(&f, "utilization", "", "team=t3", I(0), 1.0);
+  fx_free(&f);
+}
+
 static void test_tolerance_absence_leave(void **st) {
   (void)st;
   const ks_kv kv[] = {{"adherence.start_tolerance", "2m"}, {"adherence.end_tolerance", "60s"}};
@@ -547,6 +575,37 @@ static void test_tolerance_absence_leave(void **st) {
   flush(&f);
   EXP(&f, "adherence", "b3", "", i0, 12.0 / 15.0);
   fx_free(&f);
+}
+
+/* The worked example of docs/metrics.md (Schedule adherence): a paid
+ * ON_QUEUE segment [0, 30) minutes; the agent is available [0, 10), then
+ * logged out. Time in a tolerance zone counts once, whether or not the agent
+ * was in the scheduled state (union, not sum):
+ *   strict             I(0) 600 / 900   I(1)   0 / 900
+ *   start 5m           I(0) 600 / 900   ([0,5) was adherent anyway; not 900)
+ *                      I(1)   0 / 900
+ *   end 5m             I(0) 600 / 900   I(1) 300 / 900  ([25,30))
+ *   start 5m + end 5m  I(0) 600 / 900   I(1) 300 / 900 */
+static void test_adherence_tolerance_example(void **st) {
+  (void)st;
+  static const struct {
+    const char *start, *end;
+    double i1;
+  } cases[] = {{"0s", "0s", 0}, {"5m", "0s", 0}, {"0s", "5m", 300}, {"5m", "5m", 300}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const ks_kv kv[] = {{"adherence.start_tolerance", cases[i].start},
+                        {"adherence.end_tolerance", cases[i].end}};
+    fx f;
+    fx_init(&f, kv, 2);
+    seg(f.e, M(0), "c1", "t3", 0, 30, ACT(ON_QUEUE), 1, "d9", 1);
+    state(f.e, M(0), "c1", "t3", AST(AVAILABLE), 0);
+    state(f.e, M(10), "c1", "t3", AST(LOGGED_OUT), 0);
+    state(f.e, M(31), "z9", "t9", AST(AVAILABLE), 0); /* event time reaches I(2) */
+    flush(&f);
+    EXP_ND(&f, "adherence", "c1", "", I(0), 600, 900);
+    EXP_ND(&f, "adherence", "c1", "", I(1), cases[i].i1, 900);
+    fx_free(&f);
+  }
 }
 
 /* 32 segments are kept per agent: f1 gets 33 one-minute on-queue segments
@@ -895,6 +954,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_main_interval_metrics),
       cmocka_unit_test(test_utilization_basis_and_per_agent_off),
+      cmocka_unit_test(test_utilization_within_paid_time),
       cmocka_unit_test(test_state_from_closed_interval),
       cmocka_unit_test(test_out_of_order_and_odd_input),
       cmocka_unit_test(test_tolerance_absence_leave),
@@ -905,6 +965,7 @@ int main(void) {
       cmocka_unit_test(test_random_input_survives),
       cmocka_unit_test(test_bad_config_refused),
       cmocka_unit_test(test_good_config_accepted),
+      cmocka_unit_test(test_adherence_tolerance_example),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -364,9 +364,15 @@ typedef struct key_cols {
   int labels; /* legacy: all labels in one column */
 } key_cols;
 
+/* A row the producer marked unattributed (e.g. feedback about an unknown
+ * contact): empty dimensions, but not a total. */
+static int is_unattributed(const table_row *row) {
+  return row->rep->level == KPISTREAM__V1__LEVEL__LEVEL_UNATTRIBUTED;
+}
+
 static int is_tenant_row(const table_row *row) {
   return row->channel == 0 && row->queue[0] == '\0' && row->agent[0] == '\0' &&
-         row->labels[0] == '\0';
+         row->labels[0] == '\0' && !is_unattributed(row);
 }
 
 /* Text of family key column `key` for a row. */
@@ -435,7 +441,10 @@ static size_t fill_keys(table_text *t, size_t j, const table_row *row, const key
   }
   if (k->chq) {
     ks_watch_channel_text(TEXT(t, j, c++), CELL_MAX, row->channel);
-    cell_text(TEXT(t, j, c++), CELL_MAX, row->queue[0] ? row->queue : "(all)");
+    cell_text(TEXT(t, j, c++), CELL_MAX,
+              row->queue[0]          ? row->queue
+              : is_unattributed(row) ? "(none)"
+                                     : "(all)");
   }
   for (size_t i = 0; i < k->nlabel; i++)
     cell_text(TEXT(t, j, c++), CELL_MAX, row_label_text(row, k->label[i], k));

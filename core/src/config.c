@@ -54,21 +54,25 @@ void ks_config_init(ks_config *cfg) {
   cfg->checkpoint_enabled = 1;
   cfg->log_level = KS_LOG_INFO;
   cfg->stats_interval_ms = 60 * 1000;
+  cfg->shutdown_timeout_ms = 10000;
 }
 
-static void kv_free(ks_kv *kv, size_t n) {
+static void kv_free(ks_kv *kv, char **where, size_t n) {
   for (size_t i = 0; i < n; i++) {
     free((char *)kv[i].key);
     free((char *)kv[i].value);
+    if (where)
+      free(where[i]);
   }
   free(kv);
+  free(where);
 }
 
 void ks_config_free(ks_config *cfg) {
   free(cfg->source);
-  kv_free(cfg->kafka, cfg->n_kafka);
-  kv_free(cfg->consumer, cfg->n_consumer);
-  kv_free(cfg->producer, cfg->n_producer);
+  kv_free(cfg->kafka, cfg->kafka_where, cfg->n_kafka);
+  kv_free(cfg->consumer, cfg->consumer_where, cfg->n_consumer);
+  kv_free(cfg->producer, cfg->producer_where, cfg->n_producer);
   for (size_t i = 0; i < cfg->n_topics; i++)
     free(cfg->topics[i]);
   free(cfg->topics);
@@ -80,44 +84,80 @@ void ks_config_free(ks_config *cfg) {
     free(p->name);
     free(p->path);
     free(p->topic);
-    kv_free(p->options, p->n_options);
+    free(p->where);
+    kv_free(p->options, p->option_where, p->n_options);
   }
   free(cfg->plugins);
   ks_config_init(cfg);
 }
 
-static int kv_set(ks_kv **kv, size_t *n, const char *key, const char *value) {
+/* Set key in (kv, where): a later value replaces an earlier one (command-line
+ * overrides; the file itself may not repeat a key). w: where the value comes
+ * from ("file:line:col"), NULL for the command line. */
+static int kv_set(ks_kv **kv, char ***where, size_t *n, const char *key, const char *value,
+                  const char *w) {
+  char *v = dupstr(value), *wc = w ? dupstr(w) : NULL;
+  if (v == NULL || (w && wc == NULL)) {
+    free(v);
+    free(wc);
+    return KS_ENOMEM;
+  }
   for (size_t i = 0; i < *n; i++)
     if (strcmp((*kv)[i].key, key) == 0) {
-      char *v = dupstr(value);
-      if (v == NULL)
-        return KS_ENOMEM;
       free((char *)(*kv)[i].value);
+      free((*where)[i]);
       (*kv)[i].value = v;
+      (*where)[i] = wc;
       return 0;
     }
   ks_kv *nk = realloc(*kv, (*n + 1) * sizeof *nk);
-  if (nk == NULL)
-    return KS_ENOMEM;
-  *kv = nk;
-  char *k = dupstr(key), *v = dupstr(value);
-  if (k == NULL || v == NULL) {
+  if (nk)
+    *kv = nk;
+  char **nw = nk ? realloc(*where, (*n + 1) * sizeof *nw) : NULL;
+  if (nw)
+    *where = nw;
+  char *k = dupstr(key);
+  if (nk == NULL || nw == NULL || k == NULL) {
     free(k);
     free(v);
+    free(wc);
     return KS_ENOMEM;
   }
   nk[*n].key = k;
   nk[*n].value = v;
+  nw[*n] = wc;
   (*n)++;
   return 0;
 }
 
 int ks_config_set_kafka(ks_config *cfg, const char *key, const char *value) {
-  return kv_set(&cfg->kafka, &cfg->n_kafka, key, value);
+  return kv_set(&cfg->kafka, &cfg->kafka_where, &cfg->n_kafka, key, value, NULL);
 }
 
 int ks_config_set_consumer(ks_config *cfg, const char *key, const char *value) {
-  return kv_set(&cfg->consumer, &cfg->n_consumer, key, value);
+  return kv_set(&cfg->consumer, &cfg->consumer_where, &cfg->n_consumer, key, value, NULL);
+}
+
+static const char *where_in(const ks_kv *kv, char *const *where, size_t n, const ks_kv *e) {
+  for (size_t i = 0; i < n; i++)
+    if (&kv[i] == e)
+      return where[i];
+  return NULL;
+}
+
+const char *ks_config_where(const ks_config *cfg, const ks_kv *entry) {
+  const char *w = NULL;
+  if (entry == NULL)
+    return NULL;
+  if ((w = where_in(cfg->kafka, cfg->kafka_where, cfg->n_kafka, entry)) ||
+      (w = where_in(cfg->consumer, cfg->consumer_where, cfg->n_consumer, entry)) ||
+      (w = where_in(cfg->producer, cfg->producer_where, cfg->n_producer, entry)))
+    return w;
+  for (size_t i = 0; i < cfg->n_plugins; i++)
+    if ((w = where_in(cfg->plugins[i].options, cfg->plugins[i].option_where,
+                      cfg->plugins[i].n_options, entry)))
+      return w;
+  return NULL;
 }
 
 const char *ks_config_kafka_get(const ks_config *cfg, const char *key) {
@@ -151,6 +191,12 @@ static const char *scalar(parse_ctx *c, yaml_node_t *n, const char *key) {
   return (const char *)n->data.scalar.value;
 }
 
+/* "file:line:col" of a node, into buf. */
+static const char *where(parse_ctx *c, const yaml_node_t *n, char *buf, size_t size) {
+  snprintf(buf, size, "%s:%zu:%zu", c->name, n->start_mark.line + 1, n->start_mark.column + 1);
+  return buf;
+}
+
 static yaml_node_t *node(parse_ctx *c, int id) {
   return yaml_document_get_node(c->doc, id);
 }
@@ -171,15 +217,24 @@ static int set_duration(parse_ctx *c, yaml_node_t *v, const char *key, int64_t *
   if (s == NULL)
     return KS_ECONFIG;
   if (ks_parse_duration_ms(s, out) != 0)
-    return fail(c, v, "'%s': '%s' is not a duration (e.g. 500ms, 30s, 15m, 1h)", key, s);
+    return fail(c, v,
+                "'%s': '%s' is not a duration (e.g. 500ms, 30s, 15m, 1h; not negative, at "
+                "least 1ms unless 0)",
+                key, s);
   return 0;
 }
 
-/* Flat map of scalars into kv (librdkafka properties, plugin options). */
-static int load_kv_map(parse_ctx *c, yaml_node_t *m, const char *section, ks_kv **kv, size_t *n,
-                       const char *const *skip) {
+static int check_unique(parse_ctx *c, yaml_node_t *m, const char *section);
+
+/* Flat map of scalars into kv (librdkafka properties, plugin options),
+ * remembering where each value is. */
+static int load_kv_map(parse_ctx *c, yaml_node_t *m, const char *section, ks_kv **kv,
+                       char ***where_of, size_t *n, const char *const *skip) {
   if (m->type != YAML_MAPPING_NODE)
     return fail(c, m, "'%s' must be a mapping of key: value", section);
+  int rc = check_unique(c, m, section);
+  if (rc)
+    return rc;
   for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
     yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
     const char *ks = scalar(c, k, section);
@@ -192,7 +247,8 @@ static int load_kv_map(parse_ctx *c, yaml_node_t *m, const char *section, ks_kv 
       continue;
     if (v->type != YAML_SCALAR_NODE)
       return fail(c, v, "'%s.%s' must be a single value", section, ks);
-    if (kv_set(kv, n, ks, (const char *)v->data.scalar.value) != 0)
+    char w[320];
+    if (kv_set(kv, where_of, n, ks, (const char *)v->data.scalar.value, where(c, v, w, sizeof w)))
       return KS_ENOMEM;
   }
   return 0;
@@ -207,11 +263,34 @@ static yaml_node_t *map_get(parse_ctx *c, yaml_node_t *m, const char *key) {
   return NULL;
 }
 
-/* Refuse keys of a section not in `known` (typos fail loudly). */
+/* Refuse a key given twice in one mapping (YAML says keys are unique;
+ * libyaml keeps both and a lookup would silently take the first). */
+static int check_unique(parse_ctx *c, yaml_node_t *m, const char *section) {
+  for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
+    yaml_node_t *k = node(c, p->key);
+    if (k == NULL || k->type != YAML_SCALAR_NODE)
+      continue; /* refused by the caller as not a single value */
+    for (yaml_node_pair_t *q = m->data.mapping.pairs.start; q < p; q++) {
+      yaml_node_t *f = node(c, q->key);
+      if (f && f->type == YAML_SCALAR_NODE &&
+          strcmp((const char *)f->data.scalar.value, (const char *)k->data.scalar.value) == 0) {
+        char first[320];
+        return fail(c, k, "duplicate key '%s' in %s (first at %s); a key may appear once",
+                    (const char *)k->data.scalar.value, section, where(c, f, first, sizeof first));
+      }
+    }
+  }
+  return 0;
+}
+
+/* Refuse keys of a section not in `known` (typos fail loudly) or repeated. */
 static int check_keys(parse_ctx *c, yaml_node_t *m, const char *section, const char *const *known,
                       const char *expected) {
   if (m->type != YAML_MAPPING_NODE)
     return fail(c, m, "'%s' must be a mapping", section);
+  int rc = check_unique(c, m, section);
+  if (rc)
+    return rc;
   for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
     yaml_node_t *k = node(c, p->key);
     const char *ks = scalar(c, k, section);
@@ -228,18 +307,20 @@ static int check_keys(parse_ctx *c, yaml_node_t *m, const char *section, const c
 
 static int load_kafka(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
   static const char *const skip[] = {"consumer", "producer", NULL};
-  int rc = load_kv_map(c, m, "kafka", &cfg->kafka, &cfg->n_kafka, skip);
+  int rc = load_kv_map(c, m, "kafka", &cfg->kafka, &cfg->kafka_where, &cfg->n_kafka, skip);
   yaml_node_t *v;
   if (rc == 0 && (v = map_get(c, m, "consumer")) != NULL)
-    rc = load_kv_map(c, v, "kafka.consumer", &cfg->consumer, &cfg->n_consumer, NULL);
+    rc = load_kv_map(c, v, "kafka.consumer", &cfg->consumer, &cfg->consumer_where, &cfg->n_consumer,
+                     NULL);
   if (rc == 0 && (v = map_get(c, m, "producer")) != NULL)
-    rc = load_kv_map(c, v, "kafka.producer", &cfg->producer, &cfg->n_producer, NULL);
+    rc = load_kv_map(c, v, "kafka.producer", &cfg->producer, &cfg->producer_where, &cfg->n_producer,
+                     NULL);
   return rc;
 }
 
 static int load_input(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
-  static const char *const known[] = {"topics", "dead_letter_topic", NULL};
-  int rc = check_keys(c, m, "input", known, "topics, dead_letter_topic");
+  static const char *const known[] = {"topics", "dead_letter_topic", "partitioner", NULL};
+  int rc = check_keys(c, m, "input", known, "topics, dead_letter_topic, partitioner");
   if (rc)
     return rc;
   yaml_node_t *t = map_get(c, m, "topics");
@@ -267,6 +348,14 @@ static int load_input(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
   yaml_node_t *d = map_get(c, m, "dead_letter_topic");
   if (d && (rc = set_str(c, d, "input.dead_letter_topic", &cfg->dead_letter_topic)) != 0)
     return rc;
+  yaml_node_t *v = map_get(c, m, "partitioner");
+  if (v) {
+    const char *s = scalar(c, v, "input.partitioner");
+    if (s == NULL)
+      return KS_ECONFIG;
+    if (ks_partitioner_parse(s, &cfg->partitioner) != 0)
+      return fail(c, v, "'input.partitioner': '%s' is not one of any, murmur2, crc32, fnv1a", s);
+  }
   return 0;
 }
 
@@ -310,33 +399,15 @@ static int load_intervals(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
   return 0;
 }
 
-/* "1048576", "64KiB", "512MiB", "4GiB" (also KB/MB/GB, taken as powers of 1024). */
 static int set_size(parse_ctx *c, yaml_node_t *v, const char *key, uint64_t *out) {
   const char *s = scalar(c, v, key);
   if (s == NULL)
     return KS_ECONFIG;
-  char *end;
-  double n = strtod(s, &end);
-  while (*end == ' ')
-    end++;
-  double mult = 0;
-  static const struct {
-    const char *unit;
-    double mult;
-  } units[] = {{"", 1},
-               {"B", 1},
-               {"KiB", 1024.0},
-               {"KB", 1024.0},
-               {"MiB", 1048576.0},
-               {"MB", 1048576.0},
-               {"GiB", 1073741824.0},
-               {"GB", 1073741824.0}};
-  for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-    if (strcmp(end, units[i].unit) == 0)
-      mult = units[i].mult;
-  if (end == s || mult == 0 || n < 0)
-    return fail(c, v, "'%s': '%s' is not a size (e.g. 512MiB, 4GiB, 0 = unlimited)", key, s);
-  *out = (uint64_t)(n * mult);
+  if (ks_parse_size(s, out) != 0)
+    return fail(c, v,
+                "'%s': '%s' is not a size (a whole number of bytes up to 1 EiB, e.g. 512MiB, "
+                "1.5GiB; 0 = unlimited)",
+                key, s);
   return 0;
 }
 
@@ -376,12 +447,12 @@ static int load_checkpoint(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
 }
 
 static int load_plugins(parse_ctx *c, ks_config *cfg, yaml_node_t *s) {
-  static const char *const known[] = {"name", "path", "topic", "options", NULL};
+  static const char *const known[] = {"name", "path", "topic", "options", "on_error", NULL};
   if (s->type != YAML_SEQUENCE_NODE)
-    return fail(c, s, "'plugins' must be a list of {name, path, topic, options}");
+    return fail(c, s, "'plugins' must be a list of {name, path, topic, options, on_error}");
   for (yaml_node_item_t *i = s->data.sequence.items.start; i < s->data.sequence.items.top; i++) {
     yaml_node_t *m = node(c, *i);
-    int rc = check_keys(c, m, "plugins[]", known, "name, path, topic, options");
+    int rc = check_keys(c, m, "plugins[]", known, "name, path, topic, options, on_error");
     if (rc)
       return rc;
     ks_config_plugin *np = realloc(cfg->plugins, (cfg->n_plugins + 1) * sizeof *np);
@@ -395,6 +466,9 @@ static int load_plugins(parse_ctx *c, ks_config *cfg, yaml_node_t *s) {
       return fail(c, m, "plugin entry without 'name'");
     if ((rc = set_str(c, v, "plugins[].name", &p->name)) != 0)
       return rc;
+    char w[320];
+    if ((p->where = dupstr(where(c, v, w, sizeof w))) == NULL)
+      return KS_ENOMEM;
     for (size_t j = 0; j + 1 < cfg->n_plugins; j++)
       if (strcmp(cfg->plugins[j].name, p->name) == 0)
         return fail(c, v, "plugin '%s' is listed twice", p->name);
@@ -403,22 +477,44 @@ static int load_plugins(parse_ctx *c, ks_config *cfg, yaml_node_t *s) {
     if ((v = map_get(c, m, "topic")) != NULL && (rc = set_str(c, v, "plugins[].topic", &p->topic)))
       return rc;
     if ((v = map_get(c, m, "options")) != NULL &&
-        (rc = load_kv_map(c, v, "plugins[].options", &p->options, &p->n_options, NULL)))
+        (rc = load_kv_map(c, v, "plugins[].options", &p->options, &p->option_where, &p->n_options,
+                          NULL)))
       return rc;
+    if ((v = map_get(c, m, "on_error")) != NULL) {
+      const char *e = scalar(c, v, "plugins[].on_error");
+      if (e == NULL)
+        return KS_ECONFIG;
+      if (strcmp(e, "skip") != 0 && strcmp(e, "stop") != 0)
+        return fail(c, v, "'plugins[].on_error' of '%s': '%s' is not skip or stop", p->name, e);
+      p->on_error = strcmp(e, "stop") == 0 ? KS_ON_ERROR_STOP : KS_ON_ERROR_SKIP;
+    }
   }
+  return 0;
+}
+
+static int load_shutdown(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
+  static const char *const known[] = {"timeout", NULL};
+  int rc = check_keys(c, m, "shutdown", known, "timeout");
+  if (rc)
+    return rc;
+  yaml_node_t *v = map_get(c, m, "timeout");
+  if (v && (rc = set_duration(c, v, "shutdown.timeout", &cfg->shutdown_timeout_ms)) != 0)
+    return rc;
+  if (cfg->shutdown_timeout_ms < 1000)
+    return fail(c, v, "'shutdown.timeout' must be at least 1s");
   return 0;
 }
 
 static int load_root(parse_ctx *c, ks_config *cfg) {
   static const char *const known[] = {"kafka",          "input",      "intervals", "checkpoint",
                                       "state",          "plugin_dir", "plugins",   "log_level",
-                                      "stats_interval", NULL};
+                                      "stats_interval", "shutdown",   NULL};
   yaml_node_t *root = yaml_document_get_root_node(c->doc);
   if (root == NULL)
     return fail(c, NULL, "empty configuration");
   int rc = check_keys(c, root, "the top level", known,
                       "kafka, input, intervals, checkpoint, state, plugin_dir, plugins, log_level, "
-                      "stats_interval");
+                      "stats_interval, shutdown");
   if (rc)
     return rc;
   yaml_node_t *v;
@@ -435,6 +531,8 @@ static int load_root(parse_ctx *c, ks_config *cfg) {
   if ((v = map_get(c, root, "plugin_dir")) && (rc = set_str(c, v, "plugin_dir", &cfg->plugin_dir)))
     return rc;
   if ((v = map_get(c, root, "plugins")) && (rc = load_plugins(c, cfg, v)))
+    return rc;
+  if ((v = map_get(c, root, "shutdown")) && (rc = load_shutdown(c, cfg, v)))
     return rc;
   if ((v = map_get(c, root, "stats_interval")) &&
       (rc = set_duration(c, v, "stats_interval", &cfg->stats_interval_ms)))

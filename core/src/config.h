@@ -8,16 +8,20 @@
  *   input:
  *     topics: [events.voice, events.email, events.chat]
  *     dead_letter_topic: kpistream.dlq
+ *     partitioner: murmur2              # the producers'; default any (not checked)
  *   intervals: {length: 15m, allowed_lateness: 30s, grace: 0s}
  *   plugin_dir: /usr/lib/x86_64-linux-gnu/kpistream/plugins
  *   plugins:
  *     - name: operations              # loads <plugin_dir>/kpi_operations.so
  *       topic: kpi.operations         # default kpi.<name>
  *       options: {service_level.threshold: 20s}
+ *       on_error: skip                # or stop
  *   log_level: info
  *   stats_interval: 30s
+ *   shutdown: {timeout: 10s}
  *
- * Errors name the file, line, column, key and reason. See docs/configuration.md.
+ * Errors name the file, line, column, key and reason; a key given twice in
+ * one mapping is refused, naming both places. See docs/configuration.md.
  *
  * Ownership: ks_config_load fills a caller-owned ks_config whose strings it
  * owns; ks_config_free releases them.
@@ -36,7 +40,14 @@ typedef struct ks_config_plugin {
   char *topic;
   ks_kv *options;
   size_t n_options;
+  int on_error;        /* KS_ON_ERROR_*: what a callback error does (default skip) */
+  char **option_where; /* per option: "file:line:col" of its value (see ks_config_where) */
+  char *where;         /* "file:line:col" of the entry's name */
 } ks_config_plugin;
+
+/* plugins[].on_error (docs/plugins.md#errors) */
+#define KS_ON_ERROR_SKIP 0 /* count, log, dead-letter the event, go on */
+#define KS_ON_ERROR_STOP 1 /* stop the service; nothing from the event on is committed */
 
 typedef struct ks_config {
   char *source;
@@ -48,7 +59,8 @@ typedef struct ks_config {
   size_t n_producer;
   char **topics;
   size_t n_topics;
-  char *dead_letter_topic; /* NULL: no dead-letter topic (rejects are logged and skipped) */
+  char *dead_letter_topic;    /* NULL: no dead-letter topic (rejects are logged and skipped) */
+  ks_partitioner partitioner; /* input.partitioner: the producers' (default any: unchecked) */
   int64_t interval_ms;
   int64_t lateness_ms;
   int64_t grace_ms;
@@ -65,6 +77,12 @@ typedef struct ks_config {
   size_t n_plugins;
   int log_level;
   int64_t stats_interval_ms;
+  int64_t shutdown_timeout_ms; /* shutdown.timeout: bound on a stop's delivery (default 10s) */
+  /* Where each kafka, consumer and producer property was set: "file:line:col",
+   * or NULL for the command line (-X, -b, --group). Parallel to the lists. */
+  char **kafka_where;
+  char **consumer_where;
+  char **producer_where;
 } ks_config;
 
 /* Defaults for every field (no topics, no plugins). */
@@ -76,6 +94,10 @@ int ks_config_load_string(ks_config *cfg, const char *yaml, size_t len, const ch
 int ks_config_set_kafka(ks_config *cfg, const char *key, const char *value);
 /* Override/add a consumer-only property (e.g. group.id from --group). */
 int ks_config_set_consumer(ks_config *cfg, const char *key, const char *value);
+/* "file:line:col" where entry (a pointer into one of cfg's kafka, consumer,
+ * producer or plugin option lists) was set; NULL when it came from the
+ * command line or is not one of cfg's entries. Owned by cfg. */
+const char *ks_config_where(const ks_config *cfg, const ks_kv *entry);
 /* Value of a kafka property, searching common properties; NULL if unset. */
 const char *ks_config_kafka_get(const ks_config *cfg, const char *key);
 /* Resolve a plugin's path against plugin_dir into buf. */

@@ -8,11 +8,13 @@
 #include "decoder.h"
 
 #include "decoder_fast.h"
+#include "kpistream/plugin.h"
 
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 /* Where a refusal's reason goes (caller-owned, may be NULL). */
 typedef struct why {
@@ -234,6 +236,67 @@ static int check_body(const why *w, const Kpistream__V1__Event *ev) {
   }
 }
 
+/* Where check_strings found a string too long: the fields down to it. */
+typedef struct str_path {
+  const ProtobufCFieldDescriptor *f[4];
+  size_t index[4]; /* for repeated fields */
+  int depth;
+} str_path;
+
+/* Every string of m (and of the messages in it, down to 4 levels) is at most
+ * KS_ID_MAX bytes (plugin.h): an identifier or code that every state key and
+ * stored name can hold. `oneof_too` = 0 skips the oneof members (the Event's
+ * bodies, walked on their own). On the first one too long, fills *at and
+ * returns 1. No formatting here: it runs for every event. */
+static int long_string(const ProtobufCMessage *m, int oneof_too, str_path *at) {
+  const ProtobufCMessageDescriptor *d = m->descriptor;
+  int depth = at->depth;
+  if (depth == 4)
+    return 0;
+  for (unsigned i = 0; i < d->n_fields; i++) {
+    const ProtobufCFieldDescriptor *f = &d->fields[i];
+    if ((f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_MESSAGE) ||
+        (!oneof_too && (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)))
+      continue;
+    const char *p = (const char *)m + f->offset;
+    size_t n = 1;
+    const void *const *v = (const void *const *)(const void *)p;
+    if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+      n = *(const size_t *)(const void *)((const char *)m + f->quantifier_offset);
+      v = *(const void *const *const *)(const void *)p;
+    }
+    for (size_t k = 0; k < n; k++) {
+      if (v[k] == NULL)
+        continue;
+      at->f[depth] = f;
+      at->index[depth] = k;
+      at->depth = depth + 1;
+      if (f->type == PROTOBUF_C_TYPE_MESSAGE ? long_string(v[k], 1, at)
+                                             : strnlen(v[k], (size_t)KS_ID_MAX + 1) > KS_ID_MAX)
+        return 1;
+      at->depth = depth;
+    }
+  }
+  return 0;
+}
+
+static int check_strings(const why *w, const char *prefix, const ProtobufCMessage *m,
+                         int oneof_too) {
+  str_path at = {.depth = 0};
+  if (!long_string(m, oneof_too, &at))
+    return 0;
+  char path[160];
+  size_t off = (size_t)snprintf(path, sizeof path, "%s", prefix);
+  for (int i = 0; i < at.depth && off < sizeof path; i++) {
+    const ProtobufCFieldDescriptor *f = at.f[i];
+    off += (size_t)snprintf(path + off, sizeof path - off, "%s%s", off ? "." : "", f->name);
+    if (f->label == PROTOBUF_C_LABEL_REPEATED && off < sizeof path)
+      off += (size_t)snprintf(path + off, sizeof path - off, "[%zu]", at.index[i]);
+  }
+  return refuse(w, "%s longer than %d bytes (KS_ID_MAX, what plugin state keys hold)", path,
+                KS_ID_MAX);
+}
+
 /* The body message of ev (its oneof member), or NULL. */
 static const ProtobufCMessage *body_of(const Kpistream__V1__Event *ev) {
   const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(
@@ -263,7 +326,9 @@ const Kpistream__V1__Event *ks_decode_event(ks_arena *arena, const void *buf, si
   /* The single-pass decoder first; when it declines, protobuf-c decides.
    * Its success guarantees every enum is declared: check_enums is skipped. */
   ProtobufCMessage *m = NULL;
-  const int fast = ks_pb_decode_fast(arena, &kpistream__v1__event__descriptor, buf, len, &m);
+  size_t longest = 0;
+  const int fast =
+      ks_pb_decode_fast_ex(arena, &kpistream__v1__event__descriptor, buf, len, &m, &longest);
   Kpistream__V1__Event *ev =
       fast ? (Kpistream__V1__Event *)m : kpistream__v1__event__unpack(&arena->pb, len, buf);
   if (ev == NULL) {
@@ -284,6 +349,10 @@ const Kpistream__V1__Event *ks_decode_event(ks_arena *arena, const void *buf, si
     return NULL;
   }
   if (check_time(&w, "event_time_ms", ev->event_time_ms) ||
+      /* the single pass saw every string's length: walk only when needed */
+      ((!fast || longest > KS_ID_MAX) &&
+       (check_strings(&w, "", &ev->base, 0) ||
+        check_strings(&w, ks_body_name((uint32_t)ev->body_case), body, 1))) ||
       (!fast && (check_enums(&w, "", &ev->base) ||
                  check_enums(&w, ks_body_name((uint32_t)ev->body_case), body))) ||
       check_body(&w, ev))

@@ -34,6 +34,7 @@ typedef struct fast_ctx {
   const uint8_t *end; /* end of the whole input: no string lies past it */
   char *pool;         /* string bytes not handed out yet */
   size_t pool_left;
+  size_t longest; /* bytes of the longest string decoded */
 } fast_ctx;
 
 /* A varint of at most 10 bytes at p; returns the byte after it, or NULL. */
@@ -188,6 +189,8 @@ static int decode_message(fast_ctx *c, const ProtobufCMessageDescriptor *d, cons
       char *s = string_space(c, p, n);
       if (s == NULL)
         return 0;
+      if (n > c->longest)
+        c->longest = n;
       memcpy(s, p, n);
       s[n] = '\0';
       memcpy(member, &s, sizeof s);
@@ -212,14 +215,22 @@ static int decode_message(fast_ctx *c, const ProtobufCMessageDescriptor *d, cons
   return 1;
 }
 
-int ks_pb_decode_fast(ks_arena *arena, const ProtobufCMessageDescriptor *d, const uint8_t *buf,
-                      size_t len, ProtobufCMessage **out) {
+int ks_pb_decode_fast_ex(ks_arena *arena, const ProtobufCMessageDescriptor *d, const uint8_t *buf,
+                         size_t len, ProtobufCMessage **out, size_t *longest_string) {
   static const uint8_t nothing[1];
   if (buf == NULL) {
     if (len != 0)
       return 0;
     buf = nothing; /* no arithmetic on a null pointer */
   }
-  fast_ctx c = {arena, buf + len, NULL, 0};
-  return decode_message(&c, d, buf, buf + len, 1, out);
+  fast_ctx c = {arena, buf + len, NULL, 0, 0};
+  int rc = decode_message(&c, d, buf, buf + len, 1, out);
+  if (longest_string)
+    *longest_string = c.longest;
+  return rc;
+}
+
+int ks_pb_decode_fast(ks_arena *arena, const ProtobufCMessageDescriptor *d, const uint8_t *buf,
+                      size_t len, ProtobufCMessage **out) {
+  return ks_pb_decode_fast_ex(arena, d, buf, len, out, NULL);
 }

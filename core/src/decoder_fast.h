@@ -33,5 +33,10 @@
  * (the caller then asks protobuf-c, which decides). */
 int ks_pb_decode_fast(ks_arena *arena, const ProtobufCMessageDescriptor *d, const uint8_t *buf,
                       size_t len, ProtobufCMessage **out);
+/* The same, also storing the byte length of the longest string it decoded
+ * (0 when none) in *longest_string, so the caller's length rule costs
+ * nothing for the usual event. */
+int ks_pb_decode_fast_ex(ks_arena *arena, const ProtobufCMessageDescriptor *d, const uint8_t *buf,
+                         size_t len, ProtobufCMessage **out, size_t *longest_string);
 
 #endif

@@ -64,6 +64,8 @@ int ks_engine_new(ks_engine **out, const ks_engine_options *opts, char *errstr,
     return rc;
   }
   e->opts.topics = (const char *const *)e->topics;
+  e->own_call = (ks_plugin_call)KS_PLUGIN_CALL_NONE;
+  e->call = opts->call ? opts->call : &e->own_call;
   ks_host_api_init(&e->api);
   *out = e;
   return 0;
@@ -85,14 +87,24 @@ static void task_free(ks_task *t) {
 static void plugin_free(ks_plugin_ctx *p) {
   if (p == NULL)
     return;
-  if (p->initialized && p->desc->destroy)
+  if (p->initialized && p->desc->destroy) {
+    ks_plugin_call *c = p->engine->call, saved = *c;
+    c->plugin = p->name;
+    c->callback = "destroy";
+    p->phase = KS_PHASE_DESTROY;
     p->desc->destroy(p->data);
+    *c = saved;
+  }
   ks_loader_close(p);
   for (size_t i = 0; i < p->n_config; i++) {
     free((char *)p->config[i].key);
     free((char *)p->config[i].value);
+    if (p->config_where)
+      free(p->config_where[i]);
   }
   free(p->config);
+  free(p->config_where);
+  free(p->where);
   free(p->path);
   free(p->name);
   free(p->topic);
@@ -132,29 +144,52 @@ static void drop_tables_of(ks_engine *e, ks_plugin_ctx *p) {
 
 int ks_engine_add_plugin(ks_engine *e, const char *path, const char *output_topic,
                          const ks_kv *config, size_t n_config, char *errstr, size_t errstr_size) {
+  return ks_engine_add_plugin_at(e, path, output_topic, config, n_config, NULL, NULL, errstr,
+                                 errstr_size);
+}
+
+static int add_plugin(ks_engine *e, ks_plugin_ctx *p, const char *path, const char *output_topic,
+                      const ks_kv *config, size_t n_config, const char *const *option_where,
+                      int *located, char *errstr, size_t errstr_size);
+
+int ks_engine_add_plugin_at(ks_engine *e, const char *path, const char *output_topic,
+                            const ks_kv *config, size_t n_config, const char *where,
+                            const char *const *option_where, char *errstr, size_t errstr_size) {
   for (size_t i = 0; i < e->cap_tasks; i++)
     if (e->tasks[i]) {
       snprintf(errstr, errstr_size, "plugin %s: plugins must be added before tasks open", path);
       return KS_EINVAL;
     }
   ks_plugin_ctx *p = calloc(1, sizeof *p);
-  if (p == NULL || (p->path = dupstr(path)) == NULL) {
+  if (p == NULL || (p->path = dupstr(path)) == NULL || (where && !(p->where = dupstr(where)))) {
+    if (p)
+      free(p->path);
     free(p);
     snprintf(errstr, errstr_size, "plugin %s: out of memory", path);
     return KS_ENOMEM;
   }
   p->engine = e;
   p->index = e->n_plugins;
+  int located = 0; /* errstr names an option's own place already */
+  int rc = add_plugin(e, p, path, output_topic, config, n_config, option_where, &located, errstr,
+                      errstr_size);
+  if (rc != 0 && !located)
+    ks_errstr_prefix(errstr, errstr_size, where);
+  if (rc != 0 && !p->initialized)
+    plugin_free(p); /* else owned by the engine already */
+  return rc;
+}
+
+static int add_plugin(ks_engine *e, ks_plugin_ctx *p, const char *path, const char *output_topic,
+                      const ks_kv *config, size_t n_config, const char *const *option_where,
+                      int *located, char *errstr, size_t errstr_size) {
   int rc = ks_loader_open(p, errstr, errstr_size);
-  if (rc != 0) {
-    plugin_free(p);
+  if (rc != 0)
     return rc;
-  }
   for (size_t i = 0; i < e->n_plugins; i++)
     if (strcmp(e->plugins[i]->desc->name, p->desc->name) == 0) {
       snprintf(errstr, errstr_size, "plugin %s: a plugin named '%s' is already loaded (%s)", path,
                p->desc->name, e->plugins[i]->path);
-      plugin_free(p);
       return KS_EINVAL;
     }
   p->name = dupstr(p->desc->name);
@@ -162,8 +197,8 @@ int ks_engine_add_plugin(ks_engine *e, const char *path, const char *output_topi
   snprintf(deftopic, sizeof deftopic, "kpi.%s", p->desc->name);
   p->topic = dupstr(output_topic && output_topic[0] ? output_topic : deftopic);
   p->config = calloc(n_config ? n_config : 1, sizeof *p->config);
-  if (p->name == NULL || p->topic == NULL || p->config == NULL) {
-    plugin_free(p);
+  p->config_where = calloc(n_config ? n_config : 1, sizeof *p->config_where);
+  if (p->name == NULL || p->topic == NULL || p->config == NULL || p->config_where == NULL) {
     snprintf(errstr, errstr_size, "plugin %s: out of memory", path);
     return KS_ENOMEM;
   }
@@ -171,8 +206,9 @@ int ks_engine_add_plugin(ks_engine *e, const char *path, const char *output_topi
     p->config[i].key = dupstr(config[i].key);
     p->config[i].value = dupstr(config[i].value);
     p->n_config++;
-    if (p->config[i].key == NULL || p->config[i].value == NULL) {
-      plugin_free(p);
+    const char *w = option_where ? option_where[i] : NULL;
+    if (p->config[i].key == NULL || p->config[i].value == NULL ||
+        (w && (p->config_where[i] = dupstr(w)) == NULL)) {
       snprintf(errstr, errstr_size, "plugin %s: out of memory", path);
       return KS_ENOMEM;
     }
@@ -190,26 +226,36 @@ int ks_engine_add_plugin(ks_engine *e, const char *path, const char *output_topi
                                   o == p->desc->options ? "" : ", ", *o);
         snprintf(errstr, errstr_size, "plugin %s (%s): unknown option '%s' (accepted: %s)", path,
                  p->desc->name, config[i].key, list);
-        plugin_free(p);
+        ks_errstr_prefix(errstr, errstr_size, p->config_where[i]);
+        *located = p->config_where[i] != NULL;
         return KS_EINVAL;
       }
     }
   }
   ks_plugin_ctx **np = realloc(e->plugins, (e->n_plugins + 1) * sizeof *np);
   if (np == NULL) {
-    plugin_free(p);
     snprintf(errstr, errstr_size, "plugin %s: out of memory", path);
     return KS_ENOMEM;
   }
   e->plugins = np;
-  p->in_init = 1;
+  ks_plugin_call saved = *e->call;
+  e->call->plugin = p->desc->name;
+  e->call->callback = "init";
+  p->phase = KS_PHASE_INIT;
   rc = p->desc->init(p, &e->api, &p->data);
-  p->in_init = 0;
+  p->phase = KS_PHASE_NONE;
+  *e->call = saved;
   if (rc != 0) {
-    snprintf(errstr, errstr_size, "plugin %s (%s %s): init failed with %d (see the log above)",
-             path, p->desc->name, p->desc->version ? p->desc->version : "?", rc);
+    if (p->init_error[0]) { /* the first error it logged: a refused option value (at the
+                             * option's place when the host read it) or the plugin's own */
+      snprintf(errstr, errstr_size, "plugin %s (%s %s): init failed with %d: %s", path,
+               p->desc->name, p->desc->version ? p->desc->version : "?", rc, p->init_error);
+      ks_errstr_prefix(errstr, errstr_size, p->init_error_where);
+      *located = p->init_error_where != NULL;
+    } else
+      snprintf(errstr, errstr_size, "plugin %s (%s %s): init failed with %d (see the log above)",
+               path, p->desc->name, p->desc->version ? p->desc->version : "?", rc);
     drop_tables_of(e, p);
-    plugin_free(p);
     return rc < 0 ? rc : KS_EPLUGIN;
   }
   p->initialized = 1;
@@ -306,6 +352,28 @@ ks_store *ks_task_store(ks_task *t, const ks_table *table) {
   return s;
 }
 
+/* ---- plugin errors ------------------------------------------------------ */
+
+/* A callback of p returned rc; e->call still describes it. Counted, logged
+ * (the first 10 of the plugin, then at every power of two), reported. */
+static void plugin_failed(ks_engine *e, ks_plugin_ctx *p, int rc) {
+  const ks_plugin_call *c = e->call;
+  p->errors++;
+  e->stats.plugin_errors++;
+  if (p->errors <= 10 || (p->errors & (p->errors - 1)) == 0) {
+    if (c->topic && c->offset >= 0)
+      ks_engine_log(e, KS_LOG_ERROR, p->name,
+                    "%s failed with %d at %s [%d] offset %lld (%llu errors so far)", c->callback,
+                    rc, c->topic, c->task, (long long)c->offset, (unsigned long long)p->errors);
+    else
+      ks_engine_log(e, KS_LOG_ERROR, p->name,
+                    "%s failed with %d (task %d, interval %lld; %llu errors so far)", c->callback,
+                    rc, c->task, (long long)c->interval, (unsigned long long)p->errors);
+  }
+  if (e->opts.on_plugin_error)
+    e->opts.on_plugin_error(e->opts.on_plugin_error_ud, p->index, rc, c);
+}
+
 /* ---- results ------------------------------------------------------------ */
 
 static int emit_topic(ks_plugin_ctx *ctx, const char *topic, const ks_result *r) {
@@ -316,6 +384,8 @@ static int emit_topic(ks_plugin_ctx *ctx, const char *topic, const ks_result *r)
                   r && r->struct_size >= sizeof(uint32_t) + sizeof(char *) && r->metric ? r->metric
                                                                                         : "?");
     ctx->errors++;
+    ctx->api_refusals++;
+    e->stats.api_refusals++;
     return KS_EINVAL;
   }
   long klen = ks_result_key(ctx->name, r, &e->key_buf, &e->key_cap);
@@ -335,6 +405,8 @@ static int emit_topic(ks_plugin_ctx *ctx, const char *topic, const ks_result *r)
 }
 
 int ks_engine_emit(ks_plugin_ctx *ctx, ks_task *task, const ks_result *r) {
+  ks_result full; /* a plugin built against an older SDK passes a smaller struct */
+  r = ks_result_full(r, &full);
   int rc = emit_topic(ctx, ctx->topic, r);
   if (rc != 0 || ctx->on_result != NULL)
     return rc;
@@ -344,14 +416,16 @@ int ks_engine_emit(ks_plugin_ctx *ctx, ks_task *task, const ks_result *r) {
     ks_plugin_ctx *p = e->plugins[i];
     if (p->on_result == NULL || p == ctx)
       continue;
+    ks_plugin_call *c = e->call, saved = *c;
+    c->plugin = p->name;
+    c->callback = "on_result";
+    ks_phase was = p->phase;
+    p->phase = KS_PHASE_RESULT;
     int prc = p->on_result(p->data, task, ctx->name, r);
-    if (prc != 0) {
-      p->errors++;
-      e->stats.plugin_errors++;
-      if (p->errors <= 10)
-        ks_engine_log(e, KS_LOG_ERROR, p->name, "on_result failed with %d (%s/%s)", prc, ctx->name,
-                      r->metric);
-    }
+    p->phase = was;
+    if (prc != 0)
+      plugin_failed(e, p, prc);
+    *c = saved;
   }
   return 0;
 }
@@ -362,13 +436,16 @@ int ks_engine_emit_to(ks_plugin_ctx *ctx, ks_task *task, const char *output, con
       strspn(output, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(output)) {
     ks_engine_log(ctx->engine, KS_LOG_ERROR, ctx->name, "emit_to: output '%s' is not [a-z0-9_]+",
                   output ? output : "(null)");
+    ctx->api_refusals++;
+    ctx->engine->stats.api_refusals++;
     return KS_EINVAL;
   }
   char topic[512];
   const char *dot = strrchr(ctx->topic, '.');
   int n = dot ? (int)(dot - ctx->topic + 1) : 0;
   snprintf(topic, sizeof topic, "%.*s%s", n, ctx->topic, output);
-  return emit_topic(ctx, topic, r);
+  ks_result full;
+  return emit_topic(ctx, topic, ks_result_full(r, &full));
 }
 
 /* ---- intervals ---------------------------------------------------------- */
@@ -392,6 +469,11 @@ static int any_restatable(const ks_engine *e) {
 static void call_close(ks_engine *e, ks_task *t, int64_t start, int restating, uint32_t revision) {
   ks_interval iv = {start, start + e->opts.interval_ms};
   e->cur_revision = revision;
+  ks_plugin_call *c = e->call, saved = *c;
+  *c = (ks_plugin_call)KS_PLUGIN_CALL_NONE;
+  c->callback = "on_interval_close";
+  c->task = t->id;
+  c->interval = start;
   /* plugins that read results close after the ones that produce them */
   for (size_t k = 0; k < 2 * e->n_plugins; k++) {
     ks_plugin_ctx *p = e->plugins[k % e->n_plugins];
@@ -399,15 +481,17 @@ static void call_close(ks_engine *e, ks_task *t, int64_t start, int restating, u
       continue;
     if (restating && !p->restatable)
       continue;
+    c->plugin = p->name;
+    ks_task *was = e->cur_task;
+    e->cur_task = t;
+    p->phase = KS_PHASE_CLOSE;
     int rc = p->desc->on_interval_close(p->data, t, &iv);
-    if (rc != 0) {
-      p->errors++;
-      e->stats.plugin_errors++;
-      ks_engine_log(e, KS_LOG_ERROR, p->name,
-                    "on_interval_close failed with %d (task %d, interval %lld)", rc, t->id,
-                    (long long)start);
-    }
+    p->phase = KS_PHASE_NONE;
+    e->cur_task = was;
+    if (rc != 0)
+      plugin_failed(e, p, rc);
   }
+  *c = saved;
   e->cur_revision = 0;
 }
 
@@ -560,25 +644,26 @@ static void dispatch(ks_engine *e, ks_task *t, const ks_route *r, const Kpistrea
                  offset};
   t->cur_part = topic_index;
   t->cur_offset = offset;
+  e->cur_task = t;
   /* on time: ks_engine_process has checked and touched istart's interval */
   t->cur_istart = only_restatable ? KS_NO_TIME : istart;
+  ks_plugin_call *c = e->call;
+  *c = (ks_plugin_call){NULL, "on_event", e->topics[topic_index], t->id, offset, istart};
   for (size_t i = 0; i < r->n; i++) {
     ks_plugin_ctx *p = r->plugins[i];
     if (only_restatable && !p->restatable)
       continue;
+    c->plugin = p->name;
+    p->phase = KS_PHASE_EVENT;
     int rc = p->desc->on_event(p->data, t, &ev);
-    if (rc != 0) {
-      p->errors++;
-      e->stats.plugin_errors++;
-      if (p->errors <= 10 || (p->errors & (p->errors - 1)) == 0)
-        ks_engine_log(e, KS_LOG_ERROR, p->name,
-                      "on_event failed with %d at %s [%d] offset %lld (%llu errors so far)", rc,
-                      e->topics[topic_index], t->id, (long long)offset,
-                      (unsigned long long)p->errors);
-    }
+    p->phase = KS_PHASE_NONE;
+    if (rc != 0)
+      plugin_failed(e, p, rc);
   }
+  *c = (ks_plugin_call)KS_PLUGIN_CALL_NONE;
   t->cur_offset = -1;
   t->cur_istart = KS_NO_TIME;
+  e->cur_task = NULL;
 }
 
 /* A late event within the horizon: pass it to the restatable plugins and
@@ -627,12 +712,12 @@ static const char *time_str(char *buf, size_t size, int64_t ms) {
 
 int ks_engine_process(ks_engine *e, int32_t task, uint32_t topic_index, int64_t offset,
                       const void *buf, size_t len, char *reason, size_t reason_size) {
-  return ks_engine_process_at(e, task, topic_index, offset, -1, buf, len, reason, reason_size);
+  return ks_engine_process_from(e, task, topic_index, offset, NULL, buf, len, reason, reason_size);
 }
 
-int ks_engine_process_at(ks_engine *e, int32_t task, uint32_t topic_index, int64_t offset,
-                         int64_t record_ms, const void *buf, size_t len, char *reason,
-                         size_t reason_size) {
+int ks_engine_process_from(ks_engine *e, int32_t task, uint32_t topic_index, int64_t offset,
+                           const ks_msg_origin *origin, const void *buf, size_t len, char *reason,
+                           size_t reason_size) {
   ks_task *t = task_get(e, task);
   if (t == NULL || topic_index >= e->opts.n_topics)
     return KS_EINVAL;
@@ -646,11 +731,21 @@ int ks_engine_process_at(ks_engine *e, int32_t task, uint32_t topic_index, int64
     e->stats.events_rejected++;
     return KS_REJECTED;
   }
+  /* Another task's event (or one spread over tasks) would corrupt this
+   * task's results: refused before it moves the watermark. */
+  char why[256];
+  if (origin && ks_copartition_check(origin->partitioner, origin->n_partitions, task, origin->key,
+                                     origin->key_len, msg->tenant, reason ? reason : why,
+                                     reason ? reason_size : sizeof why) != 0) {
+    e->stats.events_misrouted++;
+    return KS_MISROUTED;
+  }
   uint32_t body = (uint32_t)msg->body_case;
   int64_t ts = msg->event_time_ms;
   int64_t istart = ks_interval_floor(ts, e->opts.interval_ms);
 
   /* Too far ahead (a wrong clock): refused before it touches the watermark. */
+  int64_t record_ms = origin ? origin->record_ms : -1;
   int64_t limit = ks_engine_time_limit(e, task, record_ms);
   if (ts > limit) {
     e->stats.events_rejected++;

@@ -14,7 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fatal.h"
 #include "kpistream/plugin.h"
+#include "partitioner.h"
 
 typedef struct ks_engine ks_engine;
 
@@ -34,6 +36,13 @@ typedef struct ks_kv {
 typedef int (*ks_sink_fn)(void *ud, const char *topic, const void *key, size_t keylen,
                           const void *value, size_t valuelen, const ks_result *r);
 
+/* Called after a plugin callback returned an error (counted and logged,
+ * rate-limited, by the engine): `plugin` is the plugin's index (the order of
+ * ks_engine_add_plugin), `rc` what it returned, `call` the callback, task,
+ * and the event's topic and offset (on_event) or the interval (others).
+ * The engine goes on with the other plugins either way. */
+typedef void (*ks_plugin_error_fn)(void *ud, size_t plugin, int rc, const ks_plugin_call *call);
+
 /* Called when the engine has finished closing one interval of one task (all
  * plugins called, all results handed to the sink). */
 typedef void (*ks_interval_closed_fn)(void *ud, int32_t task, int64_t start_ms, int64_t end_ms);
@@ -48,8 +57,12 @@ typedef struct ks_engine_options {
   void *sink_ud;
   ks_interval_closed_fn on_closed; /* optional */
   void *on_closed_ud;
-  int log_level;      /* KS_LOG_* ; default KS_LOG_INFO */
-  int64_t restate_ms; /* restatement horizon after an interval closes; 0 = none */
+  int log_level;                      /* KS_LOG_* ; default KS_LOG_INFO */
+  int64_t restate_ms;                 /* restatement horizon after an interval closes; 0 = none */
+  ks_plugin_error_fn on_plugin_error; /* optional */
+  void *on_plugin_error_ud;
+  ks_plugin_call *call; /* optional: where the engine records the plugin callback
+                           it runs (fatal.h); NULL = a record of its own */
   /* Clock-skew bound (intervals.max_future_skew); 0 = none. An event more
    * than this ahead of both its task's highest event time and its message's
    * record timestamp is refused (see ks_engine_time_limit). */
@@ -62,8 +75,11 @@ typedef enum ks_process_result {
   KS_REJECTED = 1,  /* undecodable / schema-invalid: send to the dead-letter topic */
   KS_LATE = 2,      /* its interval had closed beyond the restatement horizon:
                        counted, not dispatched (the runner dead-letters it) */
-  KS_RESTATED = 3   /* late within the horizon: dispatched to restatable plugins,
+  KS_RESTATED = 3,  /* late within the horizon: dispatched to restatable plugins,
                        whose results for its interval were published again */
+  KS_MISROUTED = 4  /* decoded, but breaks the partitioning contract (its key is not
+                       its tenant, or it is not on its partitioner's partition):
+                       counted, not dispatched (the runner dead-letters it) */
 } ks_process_result;
 
 typedef struct ks_engine_stats {
@@ -75,8 +91,11 @@ typedef struct ks_engine_stats {
   uint64_t results_out;
   uint64_t plugin_errors;
   uint64_t intervals_closed;
-  uint64_t events_restated; /* late events within the restatement horizon */
-  uint64_t restatements;    /* intervals re-closed with a higher revision */
+  uint64_t events_restated;  /* late events within the restatement horizon */
+  uint64_t restatements;     /* intervals re-closed with a higher revision */
+  uint64_t events_misrouted; /* KS_MISROUTED: partitioning contract broken */
+  uint64_t api_refusals;     /* host API calls refused: bad argument, wrong phase, a key
+                                longer than KS_KEY_MAX (each logged) */
 } ks_engine_stats;
 
 /* Create an engine. On error returns a negative code and writes a
@@ -90,6 +109,14 @@ void ks_engine_free(ks_engine *e);
  * versions in errstr. */
 int ks_engine_add_plugin(ks_engine *e, const char *path, const char *output_topic,
                          const ks_kv *config, size_t n_config, char *errstr, size_t errstr_size);
+/* The same, saying where the plugin and its options were configured: where
+ * ("file:line:col" of the plugin's entry) prefixes every refusal of the
+ * plugin, option_where[i] (may be NULL, or hold NULLs) every refusal of
+ * config[i]: an unknown key, or a value the plugin's config_get_* refused
+ * (that message then replaces "init failed"). The strings are copied. */
+int ks_engine_add_plugin_at(ks_engine *e, const char *path, const char *output_topic,
+                            const ks_kv *config, size_t n_config, const char *where,
+                            const char *const *option_where, char *errstr, size_t errstr_size);
 
 /* Tasks (= input partition numbers). A task must be opened before messages
  * of its partitions are processed; closing it drops its state (issue 3 adds
@@ -104,13 +131,6 @@ int ks_engine_task_exists(const ks_engine *e, int32_t task);
  * bytes hold every one). */
 int ks_engine_process(ks_engine *e, int32_t task, uint32_t topic_index, int64_t offset,
                       const void *buf, size_t len, char *reason, size_t reason_size);
-/* The same for a Kafka message whose record timestamp (CreateTime or
- * LogAppendTime, epoch ms) is record_ms; < 0 when it has none, as in
- * ks_engine_process. */
-int ks_engine_process_at(ks_engine *e, int32_t task, uint32_t topic_index, int64_t offset,
-                         int64_t record_ms, const void *buf, size_t len, char *reason,
-                         size_t reason_size);
-
 /* The highest event time `task` accepts now from a message with record
  * timestamp record_ms (< 0: none):
  *   max(highest event time the task has accepted, record_ms) + max_future_skew_ms.
@@ -122,6 +142,25 @@ int ks_engine_process_at(ks_engine *e, int32_t task, uint32_t topic_index, int64
  * resume after a real quiet period longer than the bound. The runner's merge
  * uses it too: an event this refuses is not ordered by its time. */
 int64_t ks_engine_time_limit(const ks_engine *e, int32_t task, int64_t record_ms);
+
+/* Where an input message came from, for the partitioning contract
+ * (partitioner.h): its Kafka key and how the producers partition. */
+typedef struct ks_msg_origin {
+  const void *key; /* NULL: the message has no key */
+  size_t key_len;
+  int32_t n_partitions;       /* partitions of each input topic */
+  ks_partitioner partitioner; /* input.partitioner */
+  int64_t record_ms;          /* its record timestamp (CreateTime or LogAppendTime); < 0: none */
+} ks_msg_origin;
+
+/* ks_engine_process for a message from Kafka: right after the decode (the
+ * only one), before the event can touch the watermark or a plugin, check
+ * ks_copartition_check(); a violation returns KS_MISROUTED with its reason.
+ * Then the clock-skew bound with origin's record time (ks_engine_time_limit).
+ * origin NULL checks no partitioning and has no record time (ks_engine_process). */
+int ks_engine_process_from(ks_engine *e, int32_t task, uint32_t topic_index, int64_t offset,
+                           const ks_msg_origin *origin, const void *buf, size_t len, char *reason,
+                           size_t reason_size);
 
 /* Mark a partition of a task idle (caught up, no data): idle partitions do
  * not hold the task's watermark back. Any message clears the mark. */

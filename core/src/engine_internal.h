@@ -28,6 +28,16 @@ struct ks_table {
   ks_plugin_ctx *owner;
 };
 
+/* The plugin callback the host is in, per plugin (ks_plugin_ctx.phase). */
+typedef enum ks_phase {
+  KS_PHASE_NONE = 0, /* between callbacks */
+  KS_PHASE_INIT,
+  KS_PHASE_EVENT,
+  KS_PHASE_CLOSE,
+  KS_PHASE_RESULT,
+  KS_PHASE_DESTROY
+} ks_phase;
+
 struct ks_plugin_ctx {
   ks_engine *engine;
   size_t index;
@@ -36,16 +46,21 @@ struct ks_plugin_ctx {
   char *topic;
   ks_kv *config; /* owned copies */
   size_t n_config;
+  char **config_where;          /* owned copies: "file:line:col" of each option, or NULL */
+  char *where;                  /* owned copy: "file:line:col" of the plugin's entry, or NULL */
+  char init_error[320];         /* the first option value refused during init, or "" */
+  const char *init_error_where; /* its config_where entry (borrowed), or NULL */
   uv_lib_t lib;
   int lib_open;
   const ks_plugin_descriptor *desc;
   void *data;
   int initialized;
-  int in_init;
+  ks_phase phase; /* the plugin callback running now (host_api.c checks it) */
   int restatable; /* KS_PLUGIN_F_RESTATABLE */
   int (*on_result)(void *plugin_data, ks_task *task, const char *family, const ks_result *r);
   uint64_t errors;
   uint64_t results;
+  uint64_t api_refusals; /* host API calls refused (bad argument, wrong phase) */
 };
 
 /* A closed interval whose restatable plugins' windowed records are kept. */
@@ -95,6 +110,9 @@ struct ks_engine {
   size_t key_cap;
   uint32_t cur_revision; /* revision stamped on results emitted now */
   ks_pages *pages;       /* large state blocks of every task's stores */
+  ks_plugin_call *call;  /* the plugin callback running now: opts.call or own_call */
+  ks_plugin_call own_call;
+  ks_task *cur_task; /* the task of the plugin callback running now, or NULL */
 };
 
 /* engine.c: the retained (closed, restatable) interval starting at start. */

@@ -21,6 +21,46 @@ rd_kafka_conf_t *ks_kafka_conf_build(const ks_kv *const *lists, const size_t *co
 int ks_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, char *errstr,
                       size_t errstr_size);
 
+/*
+ * Broker reachability of one client, told by librdkafka's error callback:
+ * when every broker is down (RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) it logs
+ * one ERROR line at once, then one every KS_BROKER_DOWN_REPEAT_MS while the
+ * errors go on, and an INFO line when the client works again (a message
+ * fetched or delivered). Other errors are logged as warnings, at most one
+ * per KS_BROKER_DOWN_REPEAT_MS (librdkafka's own log lines say more).
+ * librdkafka keeps reconnecting by itself; nothing here gives up.
+ * Used from the thread serving the client's queue (the loop thread).
+ */
+#define KS_BROKER_DOWN_REPEAT_MS 30000
+
+typedef struct ks_broker_watch {
+  const char *client; /* "consumer", "producer" (static) */
+  int log_level;
+  int down;               /* every broker unreachable, and no success since */
+  uint64_t down_since_ms; /* uv_hrtime() / 1e6 */
+  uint64_t last_said_ms;
+  uint64_t quiet; /* errors not logged since last_said_ms */
+} ks_broker_watch;
+
+void ks_broker_watch_init(ks_broker_watch *w, const char *client, int log_level);
+/* From the client's error_cb. */
+void ks_broker_watch_error(ks_broker_watch *w, int err, const char *reason);
+/* The client worked (a message fetched, a delivery acknowledged): logs
+ * that the brokers are back if they were down. Cheap when they were not. */
+void ks_broker_watch_up(ks_broker_watch *w);
+static inline void ks_broker_watch_ok(ks_broker_watch *w) {
+  if (w->down)
+    ks_broker_watch_up(w);
+}
+/* Milliseconds every broker has been unreachable, 0 when not. */
+uint64_t ks_broker_watch_down_ms(const ks_broker_watch *w);
+/* librdkafka's own checks across properties (e.g. acks with idempotence),
+ * which it makes only when a client is created: creates one of `type` from
+ * a copy of conf with no brokers (so nothing connects) and destroys it.
+ * 0, or KS_ECONFIG with "kafka <what>: <librdkafka's reason>" in errstr. */
+int ks_kafka_conf_try(rd_kafka_type_t type, const rd_kafka_conf_t *conf, char *errstr,
+                      size_t errstr_size);
+
 /* Route librdkafka's own log lines through kpistream's log format, at most
  * as verbose as level (KS_LOG_*). */
 void ks_kafka_conf_route_logs(rd_kafka_conf_t *conf, int level);

@@ -12,7 +12,6 @@
 
 #define KS_BATCH              1024
 #define KS_BATCHES_PER_WAKEUP 16
-#define KS_CLOSE_DEADLINE_MS  10000
 #define KS_CLOSE_ASSIGN_MS    5000u
 
 struct ks_consumer {
@@ -31,8 +30,11 @@ struct ks_consumer {
   int close_done;        /* under close_mu */
   uint64_t assign_since; /* under close_mu: uv_hrtime() of a close-time assign, 0 if none */
   int close_stuck;       /* librdkafka never returned: the handle is abandoned */
+  int close_timeout_ms;  /* bound of close_serve() */
+  int close_unfinished;  /* the group leave did not complete within it */
   ks_consumer_handlers h;
   void *ud;
+  ks_broker_watch watch;
   rd_kafka_message_t *msgs[KS_BATCH];
 };
 
@@ -72,6 +74,9 @@ static int drain(ks_consumer *c) {
     ssize_t n = rd_kafka_consume_batch_queue(c->q, 0, c->msgs, KS_BATCH);
     if (n <= 0)
       return 0;
+    for (ssize_t i = 0; c->watch.down && i < n; i++) /* a fetch worked: the brokers are back */
+      if (!c->msgs[i]->err || c->msgs[i]->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+        ks_broker_watch_up(&c->watch);
     c->h.on_batch(c->ud, c->msgs, (size_t)n);
     for (ssize_t i = 0; i < n; i++)
       if (c->msgs[i]) /* the handler keeps what it set to NULL */
@@ -80,6 +85,12 @@ static int drain(ks_consumer *c) {
       return 0;
   }
   return 1;
+}
+
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+  (void)rk;
+  ks_consumer *c = opaque;
+  ks_broker_watch_error(&c->watch, err, reason);
 }
 
 static void on_idle(uv_idle_t *h) {
@@ -105,17 +116,11 @@ static void on_timer(uv_timer_t *t) {
     uv_idle_start(&c->idle, on_idle);
 }
 
-int ks_consumer_new(ks_consumer **out, uv_loop_t *loop, const ks_kv *const *lists,
-                    const size_t *counts, size_t n_lists, int log_level,
-                    const ks_consumer_handlers *h, void *ud, char *errstr, size_t errstr_size) {
-  *out = NULL;
-  ks_consumer *c = calloc(1, sizeof *c);
-  if (c == NULL)
-    return KS_ENOMEM;
-  c->pipefd[0] = c->pipefd[1] = -1;
-  c->h = *h;
-  c->ud = ud;
-  c->log_level = log_level;
+rd_kafka_conf_t *ks_consumer_conf_new(const ks_kv *const *lists, const size_t *counts,
+                                      size_t n_lists, const ks_kv **bad, char *errstr,
+                                      size_t errstr_size) {
+  if (bad)
+    *bad = NULL;
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
   /* Defaults (see docs/configuration.md); the user's lists override them,
    * except the three the processing guarantees depend on, set after. */
@@ -129,12 +134,15 @@ int ks_consumer_new(ks_consumer **out, uv_loop_t *loop, const ks_kv *const *list
   static const char *const forced[][2] = {{"enable.auto.commit", "false"},
                                           {"enable.auto.offset.store", "false"},
                                           {"enable.partition.eof", "true"}};
+  const ks_kv *strategy = NULL; /* the entry that set the assignment strategy */
   for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
     if (ks_kafka_conf_set(conf, defaults[i][0], defaults[i][1], errstr, errstr_size))
       goto fail_conf;
   for (size_t l = 0; l < n_lists; l++)
     for (size_t i = 0; i < counts[l]; i++) {
       const char *k = lists[l][i].key;
+      if (bad)
+        *bad = &lists[l][i];
       for (size_t f = 0; f < sizeof forced / sizeof forced[0]; f++)
         if (strcmp(k, forced[f][0]) == 0) {
           snprintf(errstr, errstr_size,
@@ -145,7 +153,11 @@ int ks_consumer_new(ks_consumer **out, uv_loop_t *loop, const ks_kv *const *list
         }
       if (ks_kafka_conf_set(conf, k, lists[l][i].value, errstr, errstr_size))
         goto fail_conf;
+      if (strcmp(k, "partition.assignment.strategy") == 0)
+        strategy = &lists[l][i];
     }
+  if (bad)
+    *bad = NULL;
   for (size_t f = 0; f < sizeof forced / sizeof forced[0]; f++)
     if (ks_kafka_conf_set(conf, forced[f][0], forced[f][1], errstr, errstr_size))
       goto fail_conf;
@@ -157,9 +169,35 @@ int ks_consumer_new(ks_consumer **out, uv_loop_t *loop, const ks_kv *const *list
              "kafka property 'partition.assignment.strategy' = '%s': only 'range' keeps "
              "partition p of every input topic on one instance (the task contract)",
              strat);
+    if (bad)
+      *bad = strategy;
     goto fail_conf;
   }
+  return conf;
+fail_conf:
+  rd_kafka_conf_destroy(conf);
+  return NULL;
+}
+
+int ks_consumer_new(ks_consumer **out, uv_loop_t *loop, const ks_kv *const *lists,
+                    const size_t *counts, size_t n_lists, int log_level,
+                    const ks_consumer_handlers *h, void *ud, char *errstr, size_t errstr_size) {
+  *out = NULL;
+  rd_kafka_conf_t *conf = ks_consumer_conf_new(lists, counts, n_lists, NULL, errstr, errstr_size);
+  if (conf == NULL)
+    return KS_ECONFIG;
+  ks_consumer *c = calloc(1, sizeof *c);
+  if (c == NULL) {
+    rd_kafka_conf_destroy(conf);
+    return KS_ENOMEM;
+  }
+  c->pipefd[0] = c->pipefd[1] = -1;
+  c->h = *h;
+  c->ud = ud;
+  c->log_level = log_level;
   rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+  rd_kafka_conf_set_error_cb(conf, error_cb);
+  ks_broker_watch_init(&c->watch, "consumer", log_level);
   ks_kafka_conf_route_logs(conf, log_level);
   rd_kafka_conf_set_opaque(conf, c);
   char why[512];
@@ -266,7 +304,7 @@ static void stop_handles(ks_consumer *c) {
 }
 
 /* Leave the group and serve the final revoke through rebalance_cb, for at
- * most KS_CLOSE_DEADLINE_MS: a broker that is gone must not keep a stopping
+ * most close_timeout_ms: a broker that is gone must not keep a stopping
  * process alive. Runs on the close thread. */
 static void close_serve(ks_consumer *c) {
   rd_kafka_queue_t *cq = rd_kafka_queue_new(c->rk);
@@ -274,7 +312,7 @@ static void close_serve(ks_consumer *c) {
   if (err) {
     rd_kafka_error_destroy(err);
   } else {
-    uint64_t deadline = uv_hrtime() + (uint64_t)KS_CLOSE_DEADLINE_MS * 1000000u;
+    uint64_t deadline = uv_hrtime() + (uint64_t)c->close_timeout_ms * 1000000u;
     /* The event API, not rd_kafka_queue_poll_callback(): fetch results and
      * partition-EOF errors still arriving while closing come back as events
      * to drop (the callback API asserts on them); the final revoke comes
@@ -287,6 +325,7 @@ static void close_serve(ks_consumer *c) {
         rd_kafka_event_destroy(ev);
     }
   }
+  c->close_unfinished = !rd_kafka_consumer_closed(c->rk);
   rd_kafka_queue_destroy(cq);
 }
 
@@ -310,9 +349,10 @@ static void close_thread(void *arg) {
  * process): the revoke handler has already checkpointed and committed, and
  * the group drops the member after session.timeout.ms.
  */
-void ks_consumer_close(ks_consumer *c) {
+void ks_consumer_close(ks_consumer *c, int timeout_ms) {
   if (c == NULL || c->closed)
     return;
+  c->close_timeout_ms = timeout_ms > 0 ? timeout_ms : 0;
   stop_handles(c);
   if (uv_mutex_init(&c->close_mu) != 0)
     return;
@@ -354,8 +394,8 @@ void ks_consumer_free(ks_consumer *c) {
     rd_kafka_queue_io_event_enable(c->q, -1, NULL, 0);
     rd_kafka_queue_destroy(c->q);
   }
-  if (c->rk)
-    rd_kafka_destroy(c->rk);
+  if (c->rk) /* an unfinished close would be finished, unbounded, by rd_kafka_destroy() */
+    rd_kafka_destroy_flags(c->rk, c->close_unfinished ? RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE : 0);
   if (c->pipefd[0] >= 0)
     close(c->pipefd[0]);
   if (c->pipefd[1] >= 0)

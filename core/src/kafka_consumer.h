@@ -38,6 +38,17 @@ typedef struct ks_consumer_handlers {
   void (*on_revoke)(void *ud, const rd_kafka_topic_partition_list_t *parts);
 } ks_consumer_handlers;
 
+/* The consumer's configuration: kpistream's defaults, the lists (later
+ * lists win), then the three properties kpistream manages. NULL when a
+ * property is refused by librdkafka or by kpistream (one it manages:
+ * enable.auto.commit, enable.auto.offset.store, enable.partition.eof; an
+ * assignment strategy other than range), with the reason in errstr and *bad
+ * (when bad is not NULL) pointing at the list entry at fault. The conf is
+ * caller-owned (rd_kafka_conf_destroy or rd_kafka_new). */
+rd_kafka_conf_t *ks_consumer_conf_new(const ks_kv *const *lists, const size_t *counts,
+                                      size_t n_lists, const ks_kv **bad, char *errstr,
+                                      size_t errstr_size);
+
 int ks_consumer_new(ks_consumer **out, uv_loop_t *loop, const ks_kv *const *lists,
                     const size_t *counts, size_t n_lists, int log_level,
                     const ks_consumer_handlers *h, void *ud, char *errstr, size_t errstr_size);
@@ -56,8 +67,9 @@ int ks_consumer_commit(ks_consumer *c, const rd_kafka_topic_partition_list_t *of
 
 /* Stop reading (handles closed asynchronously) and leave the group: blocks
  * until librdkafka has revoked the assignment (handlers are called), at most
- * 10 s (a broker that is gone does not hold the process). */
-void ks_consumer_close(ks_consumer *c);
+ * timeout_ms (a broker that is gone does not hold the process; the handle is
+ * then destroyed without librdkafka's own, unbounded, close). */
+void ks_consumer_close(ks_consumer *c, int timeout_ms);
 void ks_consumer_free(ks_consumer *c);
 
 rd_kafka_t *ks_consumer_handle(ks_consumer *c);

@@ -24,13 +24,22 @@ struct ks_producer {
   void *dr_ud;
   topic_ref *topics;
   size_t n_topics;
+  ks_broker_watch watch;
 };
 
 static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
   (void)rk;
   ks_producer *p = opaque;
+  if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR)
+    ks_broker_watch_ok(&p->watch);
   if (p->dr)
     p->dr(p->dr_ud, m->_private, m->err, m);
+}
+
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+  (void)rk;
+  ks_producer *p = opaque;
+  ks_broker_watch_error(&p->watch, err, reason);
 }
 
 static void drain_pipe(int fd) {
@@ -47,16 +56,11 @@ static void on_readable(uv_poll_t *h, int status, int events) {
   rd_kafka_poll(p->rk, 0);
 }
 
-int ks_producer_new(ks_producer **out, uv_loop_t *loop, const ks_kv *const *lists,
-                    const size_t *counts, size_t n_lists, int log_level, ks_delivery_fn dr,
-                    void *dr_ud, char *errstr, size_t errstr_size) {
-  *out = NULL;
-  ks_producer *p = calloc(1, sizeof *p);
-  if (p == NULL)
-    return KS_ENOMEM;
-  p->pipefd[0] = p->pipefd[1] = -1;
-  p->dr = dr;
-  p->dr_ud = dr_ud;
+rd_kafka_conf_t *ks_producer_conf_new(const ks_kv *const *lists, const size_t *counts,
+                                      size_t n_lists, const ks_kv **bad, char *errstr,
+                                      size_t errstr_size) {
+  if (bad)
+    *bad = NULL;
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
   /* Defaults first, so the user's lists can override them. */
   static const char *const defaults[][2] = {{"enable.idempotence", "true"},
@@ -71,10 +75,38 @@ int ks_producer_new(ks_producer **out, uv_loop_t *loop, const ks_kv *const *list
     if (ks_kafka_conf_set(conf, defaults[i][0], defaults[i][1], errstr, errstr_size) != 0)
       goto fail_conf;
   for (size_t l = 0; l < n_lists; l++)
-    for (size_t i = 0; i < counts[l]; i++)
+    for (size_t i = 0; i < counts[l]; i++) {
+      if (bad)
+        *bad = &lists[l][i];
       if (ks_kafka_conf_set(conf, lists[l][i].key, lists[l][i].value, errstr, errstr_size))
         goto fail_conf;
+    }
+  if (bad)
+    *bad = NULL;
+  return conf;
+fail_conf:
+  rd_kafka_conf_destroy(conf);
+  return NULL;
+}
+
+int ks_producer_new(ks_producer **out, uv_loop_t *loop, const ks_kv *const *lists,
+                    const size_t *counts, size_t n_lists, int log_level, ks_delivery_fn dr,
+                    void *dr_ud, char *errstr, size_t errstr_size) {
+  *out = NULL;
+  rd_kafka_conf_t *conf = ks_producer_conf_new(lists, counts, n_lists, NULL, errstr, errstr_size);
+  if (conf == NULL)
+    return KS_ECONFIG;
+  ks_producer *p = calloc(1, sizeof *p);
+  if (p == NULL) {
+    rd_kafka_conf_destroy(conf);
+    return KS_ENOMEM;
+  }
+  p->pipefd[0] = p->pipefd[1] = -1;
+  p->dr = dr;
+  p->dr_ud = dr_ud;
   rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
+  rd_kafka_conf_set_error_cb(conf, error_cb);
+  ks_broker_watch_init(&p->watch, "producer", log_level);
   ks_kafka_conf_route_logs(conf, log_level);
   rd_kafka_conf_set_opaque(conf, p);
   char why[512];
@@ -159,7 +191,7 @@ static int produce(ks_producer *p, const char *topic, int32_t partition, const v
       rd_kafka_headers_destroy(headers);
     snprintf(errstr, errstr_size, "kafka producer: produce to '%s' failed: %s", topic,
              rd_kafka_err2str(err));
-    return KS_EKAFKA;
+    return err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ? KS_EMSGSIZE : KS_EKAFKA;
   }
 }
 
@@ -183,6 +215,14 @@ void ks_producer_poll(ks_producer *p) {
 
 int ks_producer_flush(ks_producer *p, int timeout_ms) {
   return rd_kafka_flush(p->rk, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR ? 0 : KS_EKAFKA;
+}
+
+size_t ks_producer_max_message_bytes(ks_producer *p) {
+  char buf[32];
+  size_t n = sizeof buf;
+  if (rd_kafka_conf_get(rd_kafka_conf(p->rk), "message.max.bytes", buf, &n) != RD_KAFKA_CONF_OK)
+    return 1000000; /* librdkafka's default */
+  return (size_t)strtoull(buf, NULL, 10);
 }
 
 int ks_producer_outq_len(ks_producer *p) {

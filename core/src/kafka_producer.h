@@ -19,9 +19,21 @@
 
 typedef struct ks_producer ks_producer;
 
+/* ks_producer_send's refusal of a message larger than the producer's
+ * message.max.bytes (as errno's EMSGSIZE, like KS_EINVAL and KS_ENOMEM). */
+#define KS_EMSGSIZE (-90)
+
 /* Called for each delivery report, on the loop thread. */
 typedef void (*ks_delivery_fn)(void *ud, void *msg_opaque, rd_kafka_resp_err_t err,
                                const rd_kafka_message_t *msg);
+
+/* The producer's configuration: kpistream's defaults, then the lists (later
+ * lists win). NULL on a refused property, with the reason in errstr and
+ * *bad (when bad is not NULL) pointing at the list entry at fault. The conf
+ * is caller-owned (rd_kafka_conf_destroy or rd_kafka_new). */
+rd_kafka_conf_t *ks_producer_conf_new(const ks_kv *const *lists, const size_t *counts,
+                                      size_t n_lists, const ks_kv **bad, char *errstr,
+                                      size_t errstr_size);
 
 /* Create an idempotent producer from property lists (later lists win). */
 int ks_producer_new(ks_producer **out, uv_loop_t *loop, const ks_kv *const *lists,
@@ -29,7 +41,8 @@ int ks_producer_new(ks_producer **out, uv_loop_t *loop, const ks_kv *const *list
                     void *dr_ud, char *errstr, size_t errstr_size);
 
 /* Queue one message. Blocks briefly (serving delivery reports) while the
- * local queue is full. Returns 0 or KS_EKAFKA (logged by the caller). */
+ * local queue is full. Returns 0, KS_EMSGSIZE (key, value and headers
+ * exceed message.max.bytes) or KS_EKAFKA (logged by the caller). */
 int ks_producer_send(ks_producer *p, const char *topic, const void *key, size_t keylen,
                      const void *value, size_t valuelen, rd_kafka_headers_t *headers, void *opaque,
                      char *errstr, size_t errstr_size);
@@ -45,6 +58,10 @@ void ks_producer_poll(ks_producer *p);
 /* Wait up to timeout_ms for every queued message to be delivered.
  * Returns 0, or KS_EKAFKA on timeout. */
 int ks_producer_flush(ks_producer *p, int timeout_ms);
+
+/* The producer's message.max.bytes: the largest record it accepts,
+ * framing, key, value and headers included. */
+size_t ks_producer_max_message_bytes(ks_producer *p);
 
 /* Messages queued but not yet delivered. */
 int ks_producer_outq_len(ks_producer *p);

@@ -55,3 +55,20 @@ int ks_log_level_parse(const char *s) {
     return KS_LOG_DEBUG;
   return -1;
 }
+
+void ks_errstr_prefix(char *errstr, size_t errstr_size, const char *prefix) {
+  if (prefix == NULL || errstr == NULL || errstr_size == 0)
+    return;
+  size_t pl = strlen(prefix) + 2, ml = strnlen(errstr, errstr_size - 1);
+  if (pl >= errstr_size)
+    pl = errstr_size - 1;
+  if (pl + ml >= errstr_size)
+    ml = errstr_size - 1 - pl;
+  memmove(errstr + pl, errstr, ml);
+  errstr[pl + ml] = '\0';
+  memcpy(errstr, prefix, pl >= 2 ? pl - 2 : 0);
+  if (pl >= 2) {
+    errstr[pl - 2] = ':';
+    errstr[pl - 1] = ' ';
+  }
+}

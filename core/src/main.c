@@ -1,12 +1,54 @@
 /*
  * kpistream — contact-center KPIs from Kafka event streams.
- * main() only dispatches to a subcommand (commands.h).
+ * main() dispatches to a subcommand (commands.h). For `run` it also owns the
+ * process-wide state of fatal.h: the record of the plugin callback running
+ * now, the fatal-signal handlers that name it, and an atexit check that keeps
+ * a plugin's exit() from ending the service with success.
  */
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
+#include "fatal.h"
 #include "kpistream/plugin.h"
+#include "runner.h"
+
+/* The one process-wide state of kpistream (see fatal.h): a signal handler
+ * and an atexit function take no user data. */
+static ks_plugin_call current_call = KS_PLUGIN_CALL_NONE;
+static volatile sig_atomic_t running; /* inside `run`, before its clean return */
+static char alt_stack[64 * 1024];
+
+static void on_fatal_signal(int sig) {
+  ks_fatal_write(STDERR_FILENO, "fatal signal ", ks_fatal_signame(sig), &current_call,
+                 "; re-raised (nothing after the last checkpoint is committed: a restart "
+                 "restores it)");
+  raise(sig); /* SA_RESETHAND: the default action, the process dies with the signal */
+}
+
+static void on_exit_check(void) {
+  if (current_call.plugin == NULL && !running)
+    return;
+  ks_fatal_write(STDERR_FILENO, "exit() called", "", &current_call,
+                 current_call.plugin
+                     ? "; a plugin must not end the process: exiting with status 70"
+                     : " before a clean shutdown completed: exiting with status 70");
+  _exit(KS_EXIT_PLUGIN_EXIT);
+}
+
+static int run_watched(int argc, char **argv) {
+  if (ks_fatal_install(on_fatal_signal, alt_stack, sizeof alt_stack) != 0 ||
+      atexit(on_exit_check) != 0)
+    fprintf(stderr, "kpistream: cannot install the fatal-signal and exit handlers; a plugin "
+                    "crash will not be attributed\n");
+  running = 1;
+  int rc = ks_cmd_run_watched(argc, argv, &current_call);
+  running = 0;
+  return rc;
+}
 
 static void usage(FILE *f) {
   fprintf(f, "usage: kpistream <command> [options]\n"
@@ -38,7 +80,7 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (strcmp(cmd, "run") == 0)
-    return ks_cmd_run(argc - 1, argv + 1);
+    return run_watched(argc - 1, argv + 1);
   if (strcmp(cmd, "broker") == 0)
     return ks_cmd_broker(argc - 1, argv + 1);
   if (strcmp(cmd, "simulate") == 0)

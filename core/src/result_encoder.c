@@ -21,8 +21,20 @@ const char *ks_channel_name(int channel) {
   }
 }
 
+/* The smallest ks_result a plugin may pass: the 1.0/1.1 struct, up to unit. */
+#define KS_RESULT_SIZE_1_1 (offsetof(ks_result, unit) + sizeof(const char *))
+
+const ks_result *ks_result_full(const ks_result *r, ks_result *tmp) {
+  if (r == NULL || r->struct_size < KS_RESULT_SIZE_1_1 || r->struct_size >= sizeof *r)
+    return r;
+  memset(tmp, 0, sizeof *tmp);
+  memcpy(tmp, r, r->struct_size);
+  tmp->struct_size = sizeof *tmp;
+  return tmp;
+}
+
 const char *ks_result_validate(const ks_result *r) {
-  if (r == NULL || r->struct_size < offsetof(ks_result, unit) + sizeof(const char *))
+  if (r == NULL || r->struct_size < KS_RESULT_SIZE_1_1)
     return "result struct too small (use KS_RESULT_INIT)";
   if (r->metric == NULL || r->metric[0] == '\0')
     return "result without a metric name";
@@ -40,6 +52,8 @@ const char *ks_result_validate(const ks_result *r) {
       return "result label longer than 255 bytes";
   if (r->aggregation < KS_AGG_RATIO || r->aggregation > KS_AGG_GAUGE)
     return "result with an unknown aggregation";
+  if (r->struct_size >= sizeof *r && ((unsigned)r->level > (unsigned)KS_LEVEL_EVALUATOR))
+    return "result with an unknown level";
   if (!isfinite(r->numerator) || !isfinite(r->denominator) ||
       (r->aggregation != KS_AGG_RATIO && r->has_value && !isfinite(r->value)))
     return "result with a non-finite number";
@@ -209,7 +223,8 @@ long ks_result_encode(const char *family, const char *plugin_version, const ks_r
     p = put_str(p, 2, r->labels[i].value, vl[i]);
   }
   if (r->aggregation == KS_AGG_RATIO) {
-    if (r->denominator != 0.0)
+    /* no value where the interval's own denominator is <= 0 (a correction) */
+    if (r->denominator > 0.0)
       p = put_double(p, 12, r->numerator / r->denominator, 1);
   } else if (r->has_value) {
     p = put_double(p, 12, r->value, 1);
@@ -221,5 +236,7 @@ long ks_result_encode(const char *family, const char *plugin_version, const ks_r
   p = put_str(p, 17, r->unit, l_unit);
   p = put_u64(p, 18, revision);
   p = put_str(p, 19, plugin_version, l_version);
+  if (r->struct_size >= sizeof *r) /* 1.2: level; a smaller struct has none */
+    p = put_u64(p, 20, (uint64_t)(int64_t)r->level);
   return (long)(p - *buf);
 }

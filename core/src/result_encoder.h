@@ -20,10 +20,16 @@
 /* Check a result for emit(): returns NULL if fine, else why not. */
 const char *ks_result_validate(const ks_result *r);
 
+/* r as a full-size (this SDK's) ks_result: r itself when it is one (or too
+ * small to be valid), else a zero-extended copy in *tmp (caller-owned), so
+ * fields newer than the plugin read as 0 (KS_LEVEL_UNSPECIFIED). */
+const ks_result *ks_result_full(const ks_result *r, ks_result *tmp);
+
 /* Build the key into *buf (NUL-terminated); returns its length or -1. */
 long ks_result_key(const char *family, const ks_result *r, char **buf, size_t *cap);
 
-/* Encode into *buf; returns the length or -1 (out of memory). */
+/* Encode into *buf (a RATIO has a value only when its denominator is > 0);
+ * returns the length or -1 (out of memory). */
 long ks_result_encode(const char *family, const char *plugin_version, const ks_result *r,
                       const char *key, uint32_t revision, uint8_t **buf, size_t *cap);
 

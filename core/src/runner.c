@@ -10,7 +10,9 @@
 
 #include "cli.h"
 #include "config.h"
+#include "dead_letter.h"
 #include "engine.h"
+#include "kafka_conf.h"
 #include "kafka_consumer.h"
 #include "kafka_producer.h"
 #include "log.h"
@@ -63,10 +65,16 @@ static void on_delivery(void *ud, void *opaque, rd_kafka_resp_err_t err,
   barrier *b = opaque;
   if (err) {
     r->delivery_errors++;
+    char src[512];
+    int dl = ks_dlq_describe(m, src, sizeof src);
     rlog(r, KS_LOG_ERROR,
-         "delivery to %s failed: %s; stopping without committing past it (input will be "
+         "delivery%s%s to %s failed: %s%s; stopping without committing past it (input will be "
          "re-read on restart)",
-         m->rkt ? rd_kafka_topic_name(m->rkt) : "?", rd_kafka_err2str(err));
+         dl ? " of the dead letter of " : "", dl ? src : "",
+         m->rkt ? rd_kafka_topic_name(m->rkt) : "?", rd_kafka_err2str(err),
+         dl && err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE
+             ? " (the topic's max.message.bytes is below kafka.producer.message.max.bytes)"
+             : "");
     r->exit_code = 1;
     /* Poison the barrier chain: nothing after this point may commit. */
     ks_barrier_poison(r);
@@ -106,7 +114,8 @@ static void on_interval_closed(void *ud, int32_t task, int64_t start, int64_t en
   rlog(r, KS_LOG_DEBUG, "task %d: interval %" PRId64 " closed", task, start);
 }
 
-static void dead_letter(runner *r, const rd_kafka_message_t *m, const char *reason) {
+static void dead_letter(runner *r, const rd_kafka_message_t *m, const char *reason,
+                        const char *plugin) {
   const char *topic = rd_kafka_topic_name(m->rkt);
   if (r->cfg.dead_letter_topic == NULL) {
     rlog(r, KS_LOG_WARN, "rejected %s [%d] offset %" PRId64 ": %s (no dead_letter_topic set)",
@@ -114,22 +123,16 @@ static void dead_letter(runner *r, const rd_kafka_message_t *m, const char *reas
     return;
   }
   /* the original headers (tracing, provenance) travel with the message */
-  rd_kafka_headers_t *orig = NULL, *h;
-  if (rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR && orig)
-    h = rd_kafka_headers_copy(orig);
-  else
-    h = rd_kafka_headers_new(4);
-  char part[16], off[32];
-  snprintf(part, sizeof part, "%d", m->partition);
-  snprintf(off, sizeof off, "%" PRId64, m->offset);
-  rd_kafka_header_add(h, "kpistream.reason", -1, reason, -1);
-  rd_kafka_header_add(h, "kpistream.source.topic", -1, topic, -1);
-  rd_kafka_header_add(h, "kpistream.source.partition", -1, part, -1);
-  rd_kafka_header_add(h, "kpistream.source.offset", -1, off, -1);
+  rd_kafka_headers_t *orig = NULL;
+  if (rd_kafka_message_headers(m, &orig) != RD_KAFKA_RESP_ERR_NO_ERROR)
+    orig = NULL;
+  ks_dlq_source src = {topic,      m->partition, m->offset, m->key, m->key_len,
+                       m->payload, m->len,       orig,      plugin};
+  ks_dlq_record sent;
   barrier *b = ks_barrier_open(r);
   char err[RUN_ERRSZ];
-  if (b == NULL || ks_producer_send(r->producer, r->cfg.dead_letter_topic, m->key, m->key_len,
-                                    m->payload, m->len, h, b, err, sizeof err) != 0) {
+  if (b == NULL || ks_dlq_send(r->producer, r->cfg.dead_letter_topic, &src, reason, b, &sent, err,
+                               sizeof err) != 0) {
     rlog(r, KS_LOG_ERROR, "cannot dead-letter %s [%d] offset %" PRId64 ": %s", topic, m->partition,
          m->offset, b ? err : "out of memory");
     r->exit_code = 1;
@@ -138,6 +141,17 @@ static void dead_letter(runner *r, const rd_kafka_message_t *m, const char *reas
   }
   b->pending++;
   r->dlq_sent++;
+  if (sent.bounded) {
+    r->dlq_truncated++;
+    rlog(r, KS_LOG_WARN,
+         "rejected %s [%d] offset %" PRId64
+         ": %s -> %s, cut to fit message.max.bytes %zu: value %zu"
+         " of %zu bytes, key %zu of %zu, %zu original headers left out",
+         topic, m->partition, m->offset, reason, r->cfg.dead_letter_topic,
+         ks_producer_max_message_bytes(r->producer), sent.value_len, m->len, sent.key_len,
+         m->key_len, sent.headers_dropped);
+    return;
+  }
   rlog(r, KS_LOG_WARN, "rejected %s [%d] offset %" PRId64 ": %s -> %s", topic, m->partition,
        m->offset, reason, r->cfg.dead_letter_topic);
 }
@@ -162,27 +176,56 @@ static void begin_stop(runner *r, const char *why) {
   uv_stop(&r->loop);
 }
 
-void ks_runner_process(runner *r, part_state *ps, const rd_kafka_message_t *m) {
-  char reason[256];
-  uint64_t errors = ks_engine_plugin_errors(r->engine);
-  int rc = ks_engine_process_at(r->engine, m->partition, ps->topic, m->offset,
-                                rd_kafka_message_timestamp(m, NULL), m->payload, m->len, reason,
-                                sizeof reason);
-  if (ks_engine_plugin_errors(r->engine) != errors && r->held && !r->held[m->partition]) {
-    /* Isolation: the other plugins go on, but nothing of this task is
-     * checkpointed or committed past this event, so a restart (with the
-     * plugin fixed) processes it again. */
-    r->held[m->partition] = 1;
-    rlog(r, KS_LOG_ERROR,
-         "task %d: a plugin failed on %s [%d] offset %" PRId64
-         "; its checkpoints and commits are held before this event until a restart",
-         m->partition, rd_kafka_topic_name(m->rkt), m->partition, m->offset);
+/* A plugin callback returned an error (the engine counted and logged it).
+ * on_error: skip — an event's callback: the event goes to the dead-letter
+ * topic naming the plugin and error (once per plugin), and its offset is
+ * committed as usual; other callbacks have no event to dead-letter.
+ * on_error: stop — the service stops (exit 1) and seals nothing more, so
+ * nothing from this event (or this interval's close) on is committed and a
+ * restart processes it again. */
+static void on_plugin_error(void *ud, size_t plugin, int rc, const ks_plugin_call *c) {
+  runner *r = ud;
+  if (plugin < r->cfg.n_plugins && r->cfg.plugins[plugin].on_error == KS_ON_ERROR_STOP) {
+    if (r->exit_code == 0) {
+      if (c->topic && c->offset >= 0)
+        rlog(r, KS_LOG_ERROR,
+             "plugin %s: %s failed with %d at %s [%d] offset %" PRId64
+             " (on_error: stop): stopping; nothing from this event on is committed, a restart "
+             "processes it again",
+             c->plugin, c->callback, rc, c->topic, c->task, c->offset);
+      else
+        rlog(r, KS_LOG_ERROR,
+             "plugin %s: %s failed with %d at task %d, interval %" PRId64
+             " (on_error: stop): stopping; the interval's close is not committed, a restart "
+             "closes it again",
+             c->plugin, c->callback, rc, c->task, c->interval);
+    }
+    r->exit_code = 1;
+    begin_stop(r, "a plugin failed (on_error: stop)");
+    return;
   }
-  if (rc == KS_REJECTED) {
-    dead_letter(r, m, reason);
+  rd_kafka_message_t *m = r->cur_msg;
+  if (m == NULL || c->topic == NULL || c->offset != m->offset)
+    return;
+  char reason[256];
+  snprintf(reason, sizeof reason, "plugin %s: %s failed with %d (on_error: skip)", c->plugin,
+           c->callback, rc);
+  dead_letter(r, m, reason, c->plugin); /* one per plugin that failed on it */
+}
+
+void ks_runner_process(runner *r, part_state *ps, rd_kafka_message_t *m) {
+  char reason[256];
+  ks_msg_origin from = {m->key, m->key_len, r->n_partitions, r->cfg.partitioner,
+                        rd_kafka_message_timestamp(m, NULL)};
+  r->cur_msg = m;
+  int rc = ks_engine_process_from(r->engine, m->partition, ps->topic, m->offset, &from, m->payload,
+                                  m->len, reason, sizeof reason);
+  r->cur_msg = NULL;
+  if (rc == KS_REJECTED || rc == KS_MISROUTED) {
+    dead_letter(r, m, reason, NULL);
   } else if (rc == KS_LATE) {
     /* beyond the restatement horizon: kept on the dead-letter topic */
-    dead_letter(r, m, reason);
+    dead_letter(r, m, reason, NULL);
   } else if (rc < 0) {
     rlog(r, KS_LOG_ERROR, "%s [%d] offset %" PRId64 ": processing failed (%d)",
          rd_kafka_topic_name(m->rkt), m->partition, m->offset, rc);
@@ -232,6 +275,9 @@ static void on_batch(void *ud, rd_kafka_message_t **msgs, size_t n) {
     }
   }
   ks_merge_drain_all(r);
+  /* After every consumed batch, not only on the housekeeping timer: whether
+   * the budget is noticed must not depend on how fast the host is. */
+  ks_budget_check(r);
   if (eof_seen)
     ks_engine_advance(r->engine);
   if (r->want_seal)
@@ -268,8 +314,10 @@ static void on_revoke(void *ud, const rd_kafka_topic_partition_list_t *parts) {
   if (r->exit_code == 0) {
     r->sync_commits = 1;
     ks_barrier_seal(r, parts);
-    if (ks_barrier_drain(r, 30000) != 0)
-      rlog(r, KS_LOG_WARN, "revoke: results not all delivered within 30 s; not committing");
+    int budget = ks_runner_budget_ms(r, 30000);
+    if (ks_barrier_drain(r, budget) != 0)
+      rlog(r, KS_LOG_WARN, "revoke: results not all delivered within %d ms; not committing",
+           budget);
     r->sync_commits = 0;
   }
   for (int i = 0; i < parts->cnt; i++) {
@@ -289,8 +337,6 @@ static void on_revoke(void *ud, const rd_kafka_topic_partition_list_t *parts) {
       still |= part_get(r, (uint32_t)t, p) && part_get(r, (uint32_t)t, p)->assigned;
     if (!still && ks_engine_task_exists(r->engine, p))
       ks_engine_task_close(r->engine, p);
-    if (!still && p >= 0 && p < r->n_partitions)
-      r->held[p] = 0; /* the next owner restores the last good checkpoint */
   }
   rlog(r, KS_LOG_INFO, "revoked %d partitions (%zu left)", parts->cnt, r->n_assigned);
 }
@@ -312,12 +358,13 @@ static void on_stats(uv_timer_t *t) {
        "events %" PRIu64 " (%.0f/s), rejected %" PRIu64 ", late %" PRIu64 ", restated %" PRIu64
        ", results %" PRIu64 ", intervals closed %" PRIu64 ", plugin errors %" PRIu64
        ", commits %" PRIu64 ", checkpoints %" PRIu64 ", in flight %d, buffered %zu, state %zu"
-       " bytes%s",
+       " bytes%s, misrouted %" PRIu64 ", dead-lettered %" PRIu64 " (truncated %" PRIu64 ")",
        st.events_in, secs > 0 ? (double)(st.events_in - r->last_events) / secs : 0.0,
        st.events_rejected, st.events_late, st.events_restated, st.results_out, st.intervals_closed,
        st.plugin_errors, r->commits, r->checkpoints, ks_producer_outq_len(r->producer),
        ks_merge_buffered(r), ks_engine_state_bytes(r->engine),
-       r->budget_paused ? " (over budget: partitions paused)" : "");
+       r->budget_paused ? " (over budget: partitions paused)" : "", st.events_misrouted,
+       r->dlq_sent, r->dlq_truncated);
   r->last_events = st.events_in;
   r->last_stats_ms = now;
 }
@@ -370,27 +417,29 @@ static void on_checkpoint_timer(uv_timer_t *t) {
 /* ---- start and stop ------------------------------------------------------ */
 
 static void usage(FILE *f) {
-  fprintf(f, "usage: kpistream run -c CONFIG [options]\n"
-             "\n"
-             "Consume contact-center events from Kafka, compute KPIs with the configured\n"
-             "plugins per event-time interval, publish the results to Kafka.\n"
-             "\n"
-             "options:\n"
-             "  -c, --config FILE            YAML configuration (see docs/configuration.md)\n"
-             "  -b, --bootstrap-servers LIST override kafka bootstrap.servers\n"
-             "      --bootstrap-file FILE    read bootstrap.servers from FILE (kpistream broker)\n"
-             "  -X, --property KEY=VALUE     any librdkafka property (repeatable)\n"
-             "  -g, --group ID               consumer group id (default kpistream)\n"
-             "      --plugin-dir DIR         where plugins are looked up\n"
-             "      --until-eof              stop when every assigned partition is at its end,\n"
-             "                               closing all open intervals (backfills, tests)\n"
-             "      --check-config           load config and plugins, then exit\n"
-             "      --log-level LEVEL        error, warn, info, debug\n"
-             "  -h, --help                   this help\n"
-             "  -V, --version                print the version\n"
-             "\n"
-             "Exit status: 0 on a clean stop, 1 on a runtime error, 2 on a usage or\n"
-             "configuration error.\n");
+  fprintf(f,
+          "usage: kpistream run -c CONFIG [options]\n"
+          "\n"
+          "Consume contact-center events from Kafka, compute KPIs with the configured\n"
+          "plugins per event-time interval, publish the results to Kafka.\n"
+          "\n"
+          "options:\n"
+          "  -c, --config FILE            YAML configuration (see docs/configuration.md)\n"
+          "  -b, --bootstrap-servers LIST override kafka bootstrap.servers\n"
+          "      --bootstrap-file FILE    read bootstrap.servers from FILE (kpistream broker)\n"
+          "  -X, --property KEY=VALUE     any librdkafka property (repeatable)\n"
+          "  -g, --group ID               consumer group id (default kpistream)\n"
+          "      --plugin-dir DIR         where plugins are looked up\n"
+          "      --until-eof              stop when every assigned partition is at its end,\n"
+          "                               closing all open intervals (backfills, tests)\n"
+          "      --check-config           make every check run makes before connecting (config,\n"
+          "                               plugins and their options, Kafka properties), exit\n"
+          "      --log-level LEVEL        error, warn, info, debug\n"
+          "  -h, --help                   this help\n"
+          "  -V, --version                print the version\n"
+          "\n"
+          "Exit status: 0 on a clean stop, 1 on a runtime error, 2 on a usage or\n"
+          "configuration error.\n");
 }
 
 static void close_walk(uv_handle_t *h, void *arg) {
@@ -404,14 +453,52 @@ static int load_plugins(runner *r, char *err, size_t errsz) {
     ks_config_plugin *p = &r->cfg.plugins[i];
     char path[1024];
     ks_config_plugin_path(&r->cfg, p, path, sizeof path);
-    int rc = ks_engine_add_plugin(r->engine, path, p->topic, p->options, p->n_options, err, errsz);
+    int rc = ks_engine_add_plugin_at(r->engine, path, p->topic, p->options, p->n_options, p->where,
+                                     (const char *const *)p->option_where, err, errsz);
     if (rc != 0)
       return rc;
   }
   return 0;
 }
 
-static int setup(runner *r, int check_only, char *err, size_t errsz) {
+/* A refused Kafka property: prefix err with where it was set (file:line:col,
+ * or the command line), else with the configuration file. */
+static int kafka_refused(runner *r, const ks_kv *bad, char *err, size_t errsz) {
+  const char *w = ks_config_where(&r->cfg, bad);
+  ks_errstr_prefix(err, errsz, w ? w : bad ? "command line (-X/-b/--group)" : r->cfg.source);
+  return KS_ECONFIG;
+}
+
+/* The consumer's and producer's configurations exactly as setup() builds
+ * them, with every refusal of librdkafka and kpistream, and librdkafka's
+ * checks across properties: creating a client without brokers connects to
+ * nothing. */
+static int check_kafka(runner *r, char *err, size_t errsz) {
+  const ks_kv *bad = NULL;
+  const ks_kv *clists[2] = {r->cfg.kafka, r->cfg.consumer};
+  size_t ccounts[2] = {r->cfg.n_kafka, r->cfg.n_consumer};
+  rd_kafka_conf_t *conf = ks_consumer_conf_new(clists, ccounts, 2, &bad, err, errsz);
+  if (conf == NULL)
+    return kafka_refused(r, bad, err, errsz);
+  int rc = ks_kafka_conf_try(RD_KAFKA_CONSUMER, conf, err, errsz);
+  rd_kafka_conf_destroy(conf);
+  if (rc != 0)
+    return kafka_refused(r, NULL, err, errsz);
+  const ks_kv *plists[2] = {r->cfg.kafka, r->cfg.producer};
+  size_t pcounts[2] = {r->cfg.n_kafka, r->cfg.n_producer};
+  if ((conf = ks_producer_conf_new(plists, pcounts, 2, &bad, err, errsz)) == NULL)
+    return kafka_refused(r, bad, err, errsz);
+  rc = ks_kafka_conf_try(RD_KAFKA_PRODUCER, conf, err, errsz);
+  rd_kafka_conf_destroy(conf);
+  return rc != 0 ? kafka_refused(r, NULL, err, errsz) : 0;
+}
+
+/* Every check `run` makes before it connects; `--check-config` runs exactly
+ * these: the engine, every plugin with its options (init runs), the Kafka
+ * clients' configurations. Errors name the file and line at fault. The one
+ * thing not checked here is that bootstrap.servers is set, since -b and
+ * --bootstrap-file usually supply it at start (setup() refuses it missing). */
+static int check_before_connect(runner *r, char *err, size_t errsz) {
   ks_engine_options eo = {0};
   eo.interval_ms = r->cfg.interval_ms;
   eo.lateness_ms = r->cfg.lateness_ms;
@@ -425,9 +512,19 @@ static int setup(runner *r, int check_only, char *err, size_t errsz) {
   eo.on_closed_ud = r;
   eo.log_level = r->cfg.log_level;
   eo.restate_ms = r->cfg.restate_ms;
+  eo.on_plugin_error = on_plugin_error;
+  eo.on_plugin_error_ud = r;
+  eo.call = r->call;
   int rc = ks_engine_new(&r->engine, &eo, err, errsz);
   if (rc == 0)
     rc = load_plugins(r, err, errsz);
+  if (rc == 0)
+    rc = check_kafka(r, err, errsz);
+  return rc;
+}
+
+static int setup(runner *r, int check_only, char *err, size_t errsz) {
+  int rc = check_before_connect(r, err, errsz);
   if (rc != 0 || check_only)
     return rc;
   if (ks_config_kafka_get(&r->cfg, "bootstrap.servers") == NULL) {
@@ -453,8 +550,7 @@ static int setup(runner *r, int check_only, char *err, size_t errsz) {
   if (rc != 0)
     return rc;
   r->parts = calloc((size_t)r->n_partitions * r->cfg.n_topics, sizeof *r->parts);
-  r->held = calloc((size_t)r->n_partitions, 1);
-  if (r->parts == NULL || r->held == NULL)
+  if (r->parts == NULL)
     return KS_ENOMEM;
   for (size_t t = 0; t < r->cfg.n_topics; t++)
     for (int32_t p = 0; p < r->n_partitions; p++) {
@@ -480,42 +576,83 @@ static int setup(runner *r, int check_only, char *err, size_t errsz) {
   return ks_consumer_subscribe(r->consumer, r->cfg.topics, r->cfg.n_topics, err, errsz);
 }
 
+int ks_runner_budget_ms(runner *r, int normal_ms) {
+  if (r->stop_deadline_ns == 0)
+    return normal_ms;
+  uint64_t now = uv_hrtime();
+  return now >= r->stop_deadline_ns ? 0 : (int)((r->stop_deadline_ns - now) / 1000000u);
+}
+
+/* The stop, within shutdown.timeout: deliver, checkpoint and commit what was
+ * processed, leave the group (a quarter of the time, at most 2 s, is kept
+ * for that), then say what was and was not delivered and committed. */
 static void shutdown_clean(runner *r) {
+  uint64_t t0 = uv_hrtime();
+  r->stop_deadline_ns = t0 + (uint64_t)r->cfg.shutdown_timeout_ms * 1000000u;
+  int64_t reserve = r->cfg.shutdown_timeout_ms / 4 < 2000 ? r->cfg.shutdown_timeout_ms / 4 : 2000;
+  int late = 0; /* the final results were not acknowledged in time */
   if (r->consumer && r->producer && r->exit_code == 0) {
     if (r->until_eof)
       ks_engine_flush_all(r->engine);
     r->sync_commits = 1;
-    ks_barrier_seal(r, NULL);
-    if (ks_barrier_drain(r, 30000) != 0) {
-      rlog(r, KS_LOG_ERROR, "results not delivered within 30 s; not committing");
-      r->exit_code = 1;
-    }
+    ks_barrier_seal(r, NULL); /* nothing, if flush_all met a plugin with on_error: stop */
+    if (ks_barrier_drain(r, ks_runner_budget_ms(r, 0) - (int)reserve) != 0)
+      r->exit_code = late = 1;
   }
   size_t total = r->parts ? (size_t)r->n_partitions * r->cfg.n_topics : 0;
   for (size_t i = 0; i < total; i++)
     ks_merge_drop(r, &r->parts[i]); /* buffered, never processed: not committed */
   if (r->consumer)
-    ks_consumer_close(r->consumer);
+    ks_consumer_close(r->consumer, ks_runner_budget_ms(r, 0));
+  int undelivered = 0;
   if (r->producer) {
-    ks_producer_flush(r->producer, 10000);
+    ks_producer_flush(r->producer, ks_runner_budget_ms(r, 0));
+    undelivered = ks_producer_outq_len(r->producer);
     ks_producer_close(r->producer);
   }
+  uint64_t took_ms = (uv_hrtime() - t0) / 1000000u;
+  if (undelivered > 0) {
+    rlog(r, KS_LOG_ERROR,
+         "shutdown: %d messages (results, dead letters, checkpoint chunks) not delivered within "
+         "shutdown.timeout (%" PRId64 " ms); input offsets are committed only up to the last "
+         "acknowledged checkpoint (%" PRIu64 " commits in this run): a restart re-reads from "
+         "there and publishes what was lost again",
+         undelivered, r->cfg.shutdown_timeout_ms, r->commits);
+    r->exit_code = 1;
+  } else if (r->exit_code != 0)
+    rlog(r, KS_LOG_ERROR,
+         "shutdown%s: nothing after the failure is committed (%" PRIu64
+         " commits in this run); a restart resumes from the last committed checkpoint",
+         late ? ": results not all acknowledged in time" : " after a failure", r->commits);
+  else if (r->consumer)
+    rlog(r, KS_LOG_INFO,
+         "shutdown: everything delivered, the final checkpoint and offsets committed in %" PRIu64
+         " ms",
+         took_ms);
   ks_engine_stats st = {0};
   if (r->engine)
     ks_engine_get_stats(r->engine, &st);
+  if (st.api_refusals)
+    rlog(r, KS_LOG_WARN, "plugins made %" PRIu64 " host API calls the host refused (logged above)",
+         st.api_refusals);
   if (r->engine)
     rlog(r, KS_LOG_INFO,
          "stopped: events %" PRIu64 ", dispatched %" PRIu64 ", rejected %" PRIu64
          " (dead-lettered %" PRIu64 "), late %" PRIu64 ", restated %" PRIu64 ", results %" PRIu64
          ", intervals closed %" PRIu64 ", plugin errors %" PRIu64 ", commits %" PRIu64
          ", checkpoints %" PRIu64 ", restores %" PRIu64 ", transactions %" PRIu64
-         " (aborted %" PRIu64 ")",
+         " (aborted %" PRIu64 "), misrouted %" PRIu64 ", dead letters truncated %" PRIu64,
          st.events_in, st.events_dispatched, st.events_rejected, r->dlq_sent, st.events_late,
          st.events_restated, st.results_out, st.intervals_closed, st.plugin_errors, r->commits,
-         r->checkpoints, r->restores, r->txn_commits, r->txn_aborts);
+         r->checkpoints, r->restores, r->txn_commits, r->txn_aborts, st.events_misrouted,
+         r->dlq_truncated);
 }
 
 int ks_cmd_run(int argc, char **argv) {
+  return ks_cmd_run_watched(argc, argv, NULL);
+}
+
+int ks_cmd_run_watched(int argc, char **argv, ks_plugin_call *call) {
   static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
                                            {"bootstrap-servers", required_argument, NULL, 'b'},
                                            {"bootstrap-file", required_argument, NULL, 'B'},
@@ -589,6 +726,7 @@ int ks_cmd_run(int argc, char **argv) {
   if (r == NULL)
     return 1;
   r->until_eof = until_eof;
+  r->call = call;
   char err[RUN_ERRSZ] = "";
   int rc = ks_config_load_file(&r->cfg, config_path, err, sizeof err);
   if (rc == 0 && log_level) {
@@ -670,7 +808,7 @@ int ks_cmd_run(int argc, char **argv) {
     status = r->exit_code;
   }
   if (r->consumer && status != 0)
-    ks_consumer_close(r->consumer);
+    ks_consumer_close(r->consumer, ks_runner_budget_ms(r, (int)r->cfg.shutdown_timeout_ms));
   if (r->producer)
     ks_producer_close(r->producer);
   uv_walk(&r->loop, close_walk, NULL);
@@ -684,7 +822,6 @@ int ks_cmd_run(int argc, char **argv) {
   for (size_t i = 0; r->parts && i < (size_t)r->n_partitions * r->cfg.n_topics; i++)
     free(r->parts[i].q); /* emptied by shutdown_clean() */
   free(r->parts);
-  free(r->held);
   ks_config_free(&r->cfg);
   free(r);
   return status;

@@ -12,6 +12,11 @@
 #ifndef KS_RUNNER_H
 #define KS_RUNNER_H
 
+#include "fatal.h"
+
 int ks_cmd_run(int argc, char **argv);
+/* The same, recording the plugin callback running now in *call (main's, see
+ * fatal.h; NULL = not recorded). */
+int ks_cmd_run_watched(int argc, char **argv, ks_plugin_call *call);
 
 #endif

@@ -98,9 +98,13 @@ void ks_barrier_free_all(runner *r) {
 
 int ks_barrier_drain(runner *r, int timeout_ms) {
   /* Each flush delivers one stage (results, then the checkpoint chunks that
-   * their acknowledgement released); three rounds cover a sealed chain. */
+   * their acknowledgement released); three rounds cover a sealed chain, all
+   * within timeout_ms. */
+  uint64_t deadline = uv_hrtime() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000000u;
   for (int round = 0; round < 4 && r->head && r->head->sealed; round++) {
-    if (ks_producer_flush(r->producer, timeout_ms) != 0)
+    uint64_t now = uv_hrtime();
+    int left = now < deadline ? (int)((deadline - now) / 1000000u) : 0;
+    if (ks_producer_flush(r->producer, left) != 0)
       return KS_EKAFKA;
     ks_barrier_pop_ready(r);
   }
@@ -138,6 +142,8 @@ static int add_checkpoint(runner *r, barrier *b, int32_t p) {
 }
 
 void ks_barrier_seal(runner *r, const rd_kafka_topic_partition_list_t *only) {
+  if (r->exit_code != 0)
+    return; /* after a failure (delivery, plugin with on_error: stop) nothing more commits */
   barrier *b = ks_barrier_open(r);
   if (b == NULL)
     return;
@@ -145,8 +151,6 @@ void ks_barrier_seal(runner *r, const rd_kafka_topic_partition_list_t *only) {
   for (int32_t p = 0; p < r->n_partitions; p++) {
     if (!task_assigned(r, p, only) || !ks_engine_task_exists(r->engine, p))
       continue;
-    if (r->held && r->held[p])
-      continue; /* a plugin failed in this task: keep the last good checkpoint */
     if (r->ckpt_on && add_checkpoint(r, b, p) != 0) {
       ks_runner_log(r, KS_LOG_ERROR, "task %d: checkpoint failed (out of memory); not committing",
                     p);

@@ -70,6 +70,7 @@ typedef struct runner {
   uv_loop_t loop;
   ks_config cfg;
   ks_engine *engine;
+  ks_plugin_call *call; /* main's record of the plugin callback running (fatal.h), or NULL */
   ks_producer *producer;
   ks_consumer *consumer;
   uv_signal_t sigint, sigterm;
@@ -94,15 +95,17 @@ typedef struct runner {
   rd_kafka_topic_t *rkt_cache[64];
   uint32_t rkt_index[64];
   size_t n_rkt;
+  uint64_t dlq_truncated; /* dead letters cut to fit message.max.bytes (dead_letter.c) */
   uint64_t last_events;
   uint64_t last_stats_ms;
   /* checkpoints (checkpoint.enabled) */
   int ckpt_on;
   rd_kafka_t *ckpt_reader;
-  char **ckpt_topics;  /* per plugin: <prefix>.<plugin> */
-  int32_t *ckpt_parts; /* per plugin: partitions of its changelog */
-  int64_t *ckpt_ids;   /* per task: last checkpoint id written or restored */
-  unsigned char *held; /* per task: a plugin failed; no checkpoint/commit past it */
+  char **ckpt_topics;          /* per plugin: <prefix>.<plugin> */
+  int32_t *ckpt_parts;         /* per plugin: partitions of its changelog */
+  int64_t *ckpt_ids;           /* per task: last checkpoint id written or restored */
+  rd_kafka_message_t *cur_msg; /* the input message being processed, or NULL */
+  uint64_t stop_deadline_ns;   /* uv_hrtime() bound of the stop (shutdown.timeout), 0 before */
   /* transactions (kafka.producer transactional.id) */
   int txn_on, txn_broken;
   uint64_t txn_commits, txn_aborts;
@@ -112,8 +115,10 @@ void ks_runner_log(runner *r, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 part_state *ks_runner_part(runner *r, uint32_t topic, int32_t p);
+/* Milliseconds left of shutdown.timeout once the stop began; normal_ms before. */
+int ks_runner_budget_ms(runner *r, int normal_ms);
 /* Process one input message of ps (decode, dispatch, dead-letter). */
-void ks_runner_process(runner *r, part_state *ps, const rd_kafka_message_t *m);
+void ks_runner_process(runner *r, part_state *ps, rd_kafka_message_t *m);
 
 /* runner_merge.c: per-task event-time merge of the input partitions. */
 int ks_merge_push(runner *r, part_state *ps, rd_kafka_message_t *m); /* takes m on success */
@@ -140,7 +145,7 @@ void ks_barrier_seal(runner *r, const rd_kafka_topic_partition_list_t *only);
 /* Poison the chain after a failed delivery: nothing after it commits. */
 void ks_barrier_poison(runner *r);
 void ks_barrier_free_all(runner *r);
-/* Serve deliveries until every sealed barrier has completed (or timeout). */
+/* Serve deliveries until every sealed barrier has completed, within timeout_ms in all. */
 int ks_barrier_drain(runner *r, int timeout_ms);
 /* Setup of changelog topics and the reader; 0 or an error in err. */
 int ks_ckpt_setup(runner *r, char *err, size_t errsz);

@@ -71,6 +71,8 @@ static int emit_one(void *ud, const void *key, size_t keylen, void *record) {
   res.tenant = tenant;
   res.queue = queue;
   res.channel = r->channel;
+  /* the aggregation level (SDK 1.2): a row without a queue is no total */
+  res.level = queue[0] ? KS_LEVEL_QUEUE : KS_LEVEL_UNATTRIBUTED;
   res.has_value = 1;
   res.value = res.numerator = (double)r->queued;
   res.count = r->queued;

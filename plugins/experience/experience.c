@@ -180,8 +180,10 @@ static int on_acw_ended(ex_plugin *p, ks_task *task, const ks_event *ev, const k
   if (d.agent != d.abuf)
     ex_name_set(c->agent, d.agent);
 
-  /* one handled leg per contact and agent (duplicates absorbed) */
-  const uint64_t ah = ex_fnv1a(d.agent) | 1u;
+  /* one handled leg per assignment: a redelivered wrap-up (same agent and
+   * time) is absorbed, the same agent's next leg (a1 -> a2 -> a1) counts */
+  const uint64_t ah =
+      (ex_fnv1a(d.agent) ^ ((uint64_t)ev->time_ms * UINT64_C(0x9e3779b97f4a7c15))) | 1u;
   int handled = 1;
   for (int i = 0; i < EX_LEGS; i++)
     if (c->legs[i] == ah)
@@ -212,19 +214,22 @@ static int on_acw_ended(ex_plugin *p, ks_task *task, const ks_event *ev, const k
   return 0;
 }
 
-/* ---- ContactQueued / ContactCreated: a detected reason -------------------------- */
+/* ---- ContactQueued / ContactCreated: the contact's channel and queue, a detected
+ * reason --------------------------------------------------------------------------- */
 
 static int on_detected(ex_plugin *p, ks_task *task, const ks_event *ev, const ks_key *ck) {
   const Kpistream__V1__Event *m = ev->msg;
-  if (p->cfg.reason_source == EX_REASON_WRAP_UP)
-    return 0;
+  /* Under reason_source wrap_up the reason comes from the wrap-up, but the
+   * contact's channel and queue are remembered all the same. */
   const char *reason = "";
-  if (ev->body == KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED && m->contact_queued)
-    reason = ex_nz(m->contact_queued->reason_code);
-  else if (ev->body == KPISTREAM__V1__EVENT__BODY_CONTACT_CREATED && m->contact_created)
-    reason = ex_nz(m->contact_created->subject_reason);
-  if (reason[0] == '\0')
-    return 0; /* nothing detected: no state kept */
+  if (p->cfg.reason_source != EX_REASON_WRAP_UP) {
+    if (ev->body == KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED && m->contact_queued)
+      reason = ex_nz(m->contact_queued->reason_code);
+    else if (ev->body == KPISTREAM__V1__EVENT__BODY_CONTACT_CREATED && m->contact_created)
+      reason = ex_nz(m->contact_created->subject_reason);
+  }
+  if (reason[0] == '\0' && m->channel == 0 && ex_nz(m->queue)[0] == '\0')
+    return 0; /* nothing to remember: no state kept */
   ex_contact *c = p->api->keyed_get(task, p->contacts, ck->buf, ck->len, 1);
   if (c == NULL)
     return KS_ENOMEM;
@@ -239,7 +244,7 @@ static int on_detected(ex_plugin *p, ks_task *task, const ks_event *ev, const ks
     memcpy(qbuf, c->queue, sizeof qbuf);
     queue = qbuf;
   }
-  if (c->flags & EXC_REASON)
+  if (reason[0] == '\0' || (c->flags & EXC_REASON))
     return 0;
   c->flags |= EXC_REASON;
   /* c is not used past this point */

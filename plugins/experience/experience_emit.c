@@ -42,15 +42,10 @@ static void em_sum(ex_emitter *e, const char *metric, int64_t n, const char *uni
   em_put(e, metric, unit);
 }
 
-/* value = num / den, null when den == 0 (done by the host). */
+/* value = num / den, null when den <= 0 (as the host publishes it). */
 static void em_ratio(ex_emitter *e, const char *metric, double num, double den, int64_t count,
                      const char *unit) {
-  e->r.aggregation = KS_AGG_RATIO;
-  e->r.has_value = den != 0.0;
-  e->r.value = den != 0.0 ? num / den : 0.0;
-  e->r.numerator = num;
-  e->r.denominator = den;
-  e->r.count = count;
+  ks_result_set_ratio(&e->r, num, den, count);
   em_put(e, metric, unit);
 }
 
@@ -78,6 +73,11 @@ static int read_dims(ex_emitter *e, const void *key, size_t keylen, int with_age
   e->r.channel = (unsigned char)ch[0];
   e->r.queue = e->queue;
   e->r.agent_id = with_agent ? e->agent : NULL;
+  /* feedback about an unknown contact (no channel, no queue) or a contact
+   * without a queue is in no queue row: it is unattributed, not a total */
+  e->r.level = with_agent         ? KS_LEVEL_AGENT
+               : e->queue[0] != 0 ? KS_LEVEL_QUEUE
+                                  : KS_LEVEL_UNATTRIBUTED;
   return 1;
 }
 

@@ -119,7 +119,7 @@ typedef struct ex_contact {
   int32_t channel;
   uint8_t next_leg; /* leg slot to reuse next */
   uint8_t pad[7];
-  uint64_t legs[EX_LEGS];  /* FNV-1a | 1 of agents whose leg was handled; 0 = free */
+  uint64_t legs[EX_LEGS];  /* handled legs: hash of agent and wrap-up time, | 1; 0 = free */
   char queue[EX_NAME_MAX]; /* last queue seen */
   char agent[EX_NAME_MAX]; /* last handling agent */
 } ex_contact;
@@ -223,5 +223,8 @@ int ex_on_complaint(ex_plugin *p, ks_task *task, const ks_event *ev);
 
 /* Interval close (experience_emit.c). */
 int ex_emit_interval(ex_plugin *p, ks_task *task, const ks_interval *iv);
+
+/* A stored name holds any identifier the host passes (plugin.h, KS_ID_MAX). */
+_Static_assert(EX_NAME_MAX >= KS_ID_MAX + 1, "EX_NAME_MAX must hold KS_ID_MAX bytes");
 
 #endif

@@ -80,7 +80,7 @@ static int fc_init(ks_plugin_ctx *ctx, const ks_host_api *api, void **plugin_dat
   api->log(ctx, KS_LOG_DEBUG,
            "service_level=%.4f/%lldms shrinkage=%.4f basis=%d compare=%d peak_by=%d "
            "interval=%lldms history=%u slots",
-           cfg->sl_target, (long long)cfg->sl_threshold_ms, cfg->shrinkage, (int)cfg->basis,
+           cfg->sl_target, (long long)cfg->sl_t.ms[1], cfg->shrinkage, (int)cfg->basis,
            (int)cfg->compare, (int)cfg->peak_by, (long long)cfg->interval_ms, cfg->n_slots);
   *plugin_data = p;
   return 0;
@@ -94,9 +94,10 @@ static void fc_destroy(void *data) {
 
 /* Every option key init() reads; the host refuses any other. */
 static const char *const fc_options[] = {"service_level.target",
-                                         "service_level.threshold",
-                                         "service_level.threshold_email",
-                                         "service_level.threshold_chat",
+                                         KS_SL_THRESHOLD_KEY,
+                                         KS_SL_THRESHOLD_VOICE_KEY,
+                                         KS_SL_THRESHOLD_CHAT_KEY,
+                                         KS_SL_THRESHOLD_EMAIL_KEY,
                                          "max_asa",
                                          "max_occupancy",
                                          "shrinkage",

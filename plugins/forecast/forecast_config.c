@@ -81,20 +81,8 @@ static int load_service_level(ks_plugin_ctx *ctx, const ks_host_api *api, fc_con
   if (!(cfg->sl_target > 0.0 && cfg->sl_target < 1.0))
     return refuse(ctx, api, "service_level.target",
                   "must be above 0 and below 100 % (Erlang C never reaches 100 %)");
-  if (api->config_get_duration_ms(ctx, "service_level.threshold", 20000, &cfg->sl_threshold_ms))
+  if (ks_sl_thresholds_load(ctx, api, &cfg->sl_t))
     return KS_EINVAL;
-  if (cfg->sl_threshold_ms < 0)
-    return refuse(ctx, api, "service_level.threshold", "must not be negative");
-  if (api->config_get_duration_ms(ctx, "service_level.threshold_email", 3600000,
-                                  &cfg->sl_threshold_email_ms))
-    return KS_EINVAL;
-  if (cfg->sl_threshold_email_ms < 0)
-    return refuse(ctx, api, "service_level.threshold_email", "must not be negative");
-  if (api->config_get_duration_ms(ctx, "service_level.threshold_chat", cfg->sl_threshold_ms,
-                                  &cfg->sl_threshold_chat_ms))
-    return KS_EINVAL;
-  if (cfg->sl_threshold_chat_ms < 0)
-    return refuse(ctx, api, "service_level.threshold_chat", "must not be negative");
   if (api->config_get_duration_ms(ctx, "max_asa", 0, &cfg->max_asa_ms))
     return KS_EINVAL;
   if (cfg->max_asa_ms < 0)

@@ -23,6 +23,7 @@
 #define KS_FORECAST_INTERNAL_H
 
 #include "kpistream/plugin.h"
+#include "kpistream/service_level.h"
 
 #define FC_PLUGIN_NAME    "forecast"
 #define FC_PLUGIN_VERSION "1.0.0"
@@ -39,16 +40,14 @@ typedef enum fc_compare { FC_CMP_LOGGED_IN = 0, FC_CMP_ON_QUEUE } fc_compare;
 typedef enum fc_peak { FC_PEAK_ERLANGS = 0, FC_PEAK_OFFERED } fc_peak;
 
 typedef struct fc_config {
-  double sl_target;              /* service_level.target, share (0, 1) */
-  int64_t sl_threshold_ms;       /* service_level.threshold (voice, others) */
-  int64_t sl_threshold_email_ms; /* service_level.threshold_email */
-  int64_t sl_threshold_chat_ms;  /* service_level.threshold_chat */
-  int64_t max_asa_ms;            /* max_asa, 0 = off */
-  double max_occupancy;          /* max_occupancy, share (0, 1] */
-  double shrinkage;              /* shrinkage, share [0, 1) */
-  fc_basis basis;                /* staffing_basis */
-  fc_compare compare;            /* staffing_compare */
-  fc_peak peak_by;               /* peak_by */
+  double sl_target;      /* service_level.target, share (0, 1) */
+  ks_sl_thresholds sl_t; /* service_level.threshold[.voice|.chat|.email] */
+  int64_t max_asa_ms;    /* max_asa, 0 = off */
+  double max_occupancy;  /* max_occupancy, share (0, 1] */
+  double shrinkage;      /* shrinkage, share [0, 1) */
+  fc_basis basis;        /* staffing_basis */
+  fc_compare compare;    /* staffing_compare */
+  fc_peak peak_by;       /* peak_by */
   int64_t contact_ttl_ms;
   int64_t agent_ttl_ms;
   int64_t forecast_ttl_ms;
@@ -330,5 +329,8 @@ void fc_em_staffing(fc_emitter *e, const fc_row *row, double len_s);
 void fc_queue_close(fc_emitter *e, fc_row *row, const ks_interval *iv);
 
 int fc_on_interval_close(void *data, ks_task *task, const ks_interval *iv);
+
+/* A stored name holds any identifier the host passes (plugin.h, KS_ID_MAX). */
+_Static_assert(FC_NAME_MAX >= KS_ID_MAX + 1, "FC_NAME_MAX must hold KS_ID_MAX bytes");
 
 #endif

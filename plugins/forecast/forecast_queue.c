@@ -91,12 +91,7 @@ static void emit_day(fc_emitter *e, const fc_day *d, double len_s) {
 }
 
 static double sl_threshold_s(const fc_config *cfg, int channel) {
-  int64_t ms = cfg->sl_threshold_ms;
-  if (channel == KPISTREAM__V1__CHANNEL__CHANNEL_EMAIL)
-    ms = cfg->sl_threshold_email_ms;
-  else if (channel == KPISTREAM__V1__CHANNEL__CHANNEL_CHAT)
-    ms = cfg->sl_threshold_chat_ms;
-  return (double)ms / 1000.0;
+  return (double)ks_sl_threshold_ms(&cfg->sl_t, channel) / 1000.0;
 }
 
 /* Erlang C requirement for traffic a_erl (known) at AHT aht_s; -1 unknown. */

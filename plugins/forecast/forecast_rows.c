@@ -107,6 +107,10 @@ int fc_em_dims(fc_emitter *e, const ks_key *k) {
   e->r.tenant = e->tenant;
   e->r.channel = (unsigned char)ch[0];
   e->r.queue = e->queue;
+  /* queue rows; staffing rows above them per channel or for the tenant */
+  e->r.level = e->queue[0] != 0    ? KS_LEVEL_QUEUE
+               : e->r.channel != 0 ? KS_LEVEL_CHANNEL
+                                   : KS_LEVEL_TENANT;
   return 1;
 }
 
@@ -129,15 +133,10 @@ void fc_em_sum(fc_emitter *e, const char *metric, int has, double v, int64_t cou
   put(e, metric, unit);
 }
 
-/* value = num / den, null when den == 0 (done by the host). */
+/* value = num / den, null when den <= 0 (as the host publishes it). */
 void fc_em_ratio(fc_emitter *e, const char *metric, double num, double den, int64_t count,
                  const char *unit) {
-  e->r.aggregation = KS_AGG_RATIO;
-  e->r.has_value = den != 0.0;
-  e->r.value = den != 0.0 ? num / den : 0.0;
-  e->r.numerator = num;
-  e->r.denominator = den;
-  e->r.count = count;
+  ks_result_set_ratio(&e->r, num, den, count);
   put(e, metric, unit);
 }
 

@@ -2,8 +2,9 @@
  * operations — the operations KPI family: offered, answered, handled,
  * abandoned, short abandoned, abandonment rate, ASA, longest wait, first
  * response time, AHT (talk, hold, ACW), service level, FCR, transfer and
- * escalation rates, traffic intensity and resolution time, per interval and
- * (tenant, channel, queue), and per agent where meaningful.
+ * escalation rates, traffic intensity, resolution and full resolution time,
+ * reopens, per interval and (tenant, channel, queue), and per agent where
+ * meaningful.
  *
  * Formulas, attribution rules and configuration: docs/metrics.md.
  *
@@ -11,14 +12,20 @@
  * completes it (answer for ASA and SL, abandon for abandons, end of
  * after-contact work for handle time, FCR, transfers and escalations, first
  * public human reply for FRT, first ContactResolved for resolution time).
- * When the event that *starts* a measurement (ContactQueued/ContactCreated)
- * arrives after the one that completes it, the measurement is added to the
- * completing event's interval if that interval is still open, else dropped.
+ *
+ * Any delivery order (docs/metrics.md, "Delivery order and duplicates"):
+ * what a contact counted, and where, is a function of its events' times,
+ * not of their arrival. A contact's agent events are kept as a set and its
+ * legs derived from it; when a late event changes something already
+ * counted (a leg's figures, the wrap-up FCR is counted at, the first reply
+ * or resolution, a queue's outcome or wait, the offer's interval), the old
+ * contribution is taken out where it was counted and the new one put in,
+ * while that interval is open or kept for restatement.
  *
  * Robustness: events without a contact id, or with ids too long for a state
  * key, are ignored; negative durations (clock skew, reordering) are clamped
- * to 0; duplicates are absorbed by per-contact flags; leg events after the
- * leg's AfterContactWorkEnded are ignored.
+ * to 0; duplicates are absorbed by event id (agent events) and per-contact
+ * flags (the rest).
  */
 #include <string.h>
 
@@ -30,22 +37,18 @@ _Static_assert(offsetof(op_qagg, handled) == 64 && offsetof(op_qagg, fcr_n) == 1
 /* Bump when a record layout changes (checkpoints of another version are
  * refused by the host). 2: op_contact laid out by cache line. 3: op_contact
  * cut to 320 bytes; its third and fourth queues, second and third legs in
- * contacts_more. */
-#define OP_STATE_VERSION 3
+ * contacts_more. 4: a contact's agent events kept as a set (table legs), legs
+ * derived from it; reopen episodes; reopen and full resolution sums. */
+#define OP_STATE_VERSION 4
 
-static const uint32_t op_interests[] = {KPISTREAM__V1__EVENT__BODY_CONTACT_CREATED,
-                                        KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED,
-                                        KPISTREAM__V1__EVENT__BODY_CONTACT_ANSWERED,
-                                        KPISTREAM__V1__EVENT__BODY_AGENT_RESPONSE,
-                                        KPISTREAM__V1__EVENT__BODY_HOLD_STARTED,
-                                        KPISTREAM__V1__EVENT__BODY_HOLD_ENDED,
-                                        KPISTREAM__V1__EVENT__BODY_CONTACT_TRANSFERRED,
-                                        KPISTREAM__V1__EVENT__BODY_CONTACT_ESCALATED,
-                                        KPISTREAM__V1__EVENT__BODY_CONTACT_ABANDONED,
-                                        KPISTREAM__V1__EVENT__BODY_CONTACT_ENDED,
-                                        KPISTREAM__V1__EVENT__BODY_ACW_ENDED,
-                                        KPISTREAM__V1__EVENT__BODY_CONTACT_RESOLVED,
-                                        0};
+static const uint32_t op_interests[] = {
+    KPISTREAM__V1__EVENT__BODY_CONTACT_CREATED,     KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED,
+    KPISTREAM__V1__EVENT__BODY_CONTACT_ANSWERED,    KPISTREAM__V1__EVENT__BODY_AGENT_RESPONSE,
+    KPISTREAM__V1__EVENT__BODY_HOLD_STARTED,        KPISTREAM__V1__EVENT__BODY_HOLD_ENDED,
+    KPISTREAM__V1__EVENT__BODY_CONTACT_TRANSFERRED, KPISTREAM__V1__EVENT__BODY_CONTACT_ESCALATED,
+    KPISTREAM__V1__EVENT__BODY_CONTACT_ABANDONED,   KPISTREAM__V1__EVENT__BODY_CONTACT_ENDED,
+    KPISTREAM__V1__EVENT__BODY_ACW_ENDED,           KPISTREAM__V1__EVENT__BODY_CONTACT_RESOLVED,
+    KPISTREAM__V1__EVENT__BODY_CONTACT_REOPENED,    0};
 
 /* ---- small helpers --------------------------------------------------------- */
 
@@ -96,12 +99,15 @@ static inline int64_t contact_start(const op_contact *c) {
   return (c->flags & C_CREATED) ? c->created_ms : c->first_queued_ms;
 }
 
-static inline void leg_close_hold(op_leg *l, int64_t at) {
-  if (l->flags & L_HOLD_OPEN) {
-    l->hold_ms += clamp0(at - l->hold_start_ms);
-    l->flags &= ~L_HOLD_OPEN;
-    l->flags |= L_HELD;
-  }
+/* The event's queue, else the contact's current one (copied into buf,
+ * OP_NAME_MAX bytes). */
+static inline const char *event_queue(const op_contact *c, const Kpistream__V1__Event *m,
+                                      char *buf) {
+  const char *qn = nz(m->queue);
+  if (qn[0] != '\0')
+    return qn;
+  op_name_get(c, 0, buf);
+  return buf;
 }
 
 /* Dimension key of by_agent, per the per_agent option. Returns 0 when off
@@ -127,31 +133,36 @@ typedef struct op_wait {
   int64_t iv;
 } op_wait;
 
-static void apply_wait(const op_config *cfg, op_qagg *a, const op_wait *w, int count_event) {
+/* Add (sign 1) or take out (-1) an outcome: its count when count_event,
+ * its wait when known, judged against the channel's service-level threshold.
+ * A maximum cannot be taken out: max_wait_ms keeps it. */
+static void apply_wait(const op_config *cfg, op_qagg *a, const op_wait *w, int count_event,
+                       int sign, int channel) {
+  const int64_t sl_t = ks_sl_threshold_ms(&cfg->sl_t, channel);
   if (w->kind == 1) {
     if (count_event)
-      a->answered++;
+      a->answered += sign;
     if (w->known) {
-      a->ans_known++;
-      a->wait_sum_ms += w->wait_ms;
-      a->ans_in_t += w->wait_ms <= cfg->sl_threshold_ms;
+      a->ans_known += sign;
+      a->wait_sum_ms += sign * w->wait_ms;
+      a->ans_in_t += sign * (w->wait_ms <= sl_t);
     }
   } else if (w->kind == 2) {
     if (count_event)
-      a->ab_all++;
+      a->ab_all += sign;
     if (w->known) {
       int is_short = w->wait_ms < cfg->short_abandon_ms;
-      int in_t = w->wait_ms <= cfg->sl_threshold_ms;
-      a->ab_known++;
-      a->ab_short += is_short;
-      a->ab_in_t += in_t;
-      a->ab_short_in_t += is_short && in_t;
+      int in_t = w->wait_ms <= sl_t;
+      a->ab_known += sign;
+      a->ab_short += sign * is_short;
+      a->ab_in_t += sign * in_t;
+      a->ab_short_in_t += sign * (is_short && in_t);
     }
   }
   if (w->kind && w->known) {
-    if (a->n_waits == 0 || w->wait_ms > a->max_wait_ms)
+    if (sign > 0 && (a->n_waits == 0 || w->wait_ms > a->max_wait_ms))
       a->max_wait_ms = w->wait_ms;
-    a->n_waits++;
+    a->n_waits += sign;
   }
 }
 
@@ -159,24 +170,568 @@ static inline op_qagg *qagg_get(op_plugin *p, ks_task *task, int64_t iv, const k
   return p->api->window_get(task, p->by_queue, iv, dk->buf, dk->len, 1);
 }
 
-/* A late start time completes a measurement stamped in an earlier (still
- * open) interval: add `add_ms` to a sum and 1 to its count there. */
-static int apply_late_sum(op_plugin *p, ks_task *task, int64_t iv, const ks_key *dk, int which,
-                          int64_t add_ms) {
-  op_qagg *a = qagg_get(p, task, iv, dk);
+/* The outcome a queue slot counted (kind 0 when none), as an op_wait in
+ * the interval it was counted in. */
+static op_wait slot_outcome(const op_config *cfg, const op_qslot *s) {
+  op_wait w = {0, 0, 0, 0};
+  if (!(s->flags & (QS_ANSWERED | QS_ABANDONED)))
+    return w;
+  w.kind = (s->flags & QS_ANSWERED) ? 1 : 2;
+  w.known = (s->flags & QS_START_KNOWN) && !(s->flags & QS_WAIT_PENDING);
+  w.wait_ms = w.known ? clamp0(s->done_ms - s->queued_ms) : 0;
+  w.iv = iv_of(cfg, s->done_ms);
+  return w;
+}
+
+/* Apply w (sign, count_event as apply_wait) to queue qn in channel ch of
+ * its interval; a closed interval keeps what it published. */
+static int wait_apply(op_plugin *p, ks_task *task, const ks_event *ev, const op_wait *w, int ch,
+                      const char *qn, int count_event, int sign) {
+  ks_key dk;
+  if (!w->kind || !dims_key(&dk, nz(ev->msg->tenant), ch, qn))
+    return 0;
+  op_qagg *a = qagg_get(p, task, w->iv, &dk);
   if (a == NULL)
-    return 0; /* that interval has closed: the measurement is dropped */
+    return w->iv == ev->interval_start_ms ? KS_ENOMEM : 0;
+  apply_wait(&p->cfg, a, w, count_event, sign, ch);
+  return 0;
+}
+
+/* An answer (kind 1) or abandon (2) at the event in slot s: the slot's
+ * outcome is its earliest one; one earlier than the one counted replaces it
+ * (taken out where it was counted). Returns 0 or an error. */
+static int slot_done(op_plugin *p, ks_task *task, const ks_event *ev, op_qslot *s, int kind,
+                     int channel, const char *qn) {
+  const int64_t t = ev->time_ms;
+  if (s->flags & (QS_ANSWERED | QS_ABANDONED)) {
+    if (t >= s->done_ms)
+      return 0; /* a duplicate, or a later answer/abandon: not the outcome */
+    const op_wait old = slot_outcome(&p->cfg, s);
+    int rc = wait_apply(p, task, ev, &old, s->done_channel, qn, 1, -1);
+    if (rc != 0)
+      return rc;
+    s->flags &= ~(QS_ANSWERED | QS_ABANDONED);
+  }
+  s->flags |= kind == 1 ? QS_ANSWERED : QS_ABANDONED;
+  s->done_ms = t;
+  s->done_channel = (uint8_t)channel;
+  if (!(s->flags & QS_START_KNOWN))
+    s->flags |= QS_WAIT_PENDING;
+  const op_wait w = slot_outcome(&p->cfg, s);
+  return wait_apply(p, task, ev, &w, channel, qn, 1, 1);
+}
+
+/* ---- agent events: legs, handle time, FCR ----------------------------------- */
+
+/* Hash of the event's id, 0 when it has none (then a duplicate is an event
+ * of the same body, time and agent). */
+static inline uint32_t event_idh(const Kpistream__V1__Event *m) {
+  const char *id = nz(m->event_id);
+  return id[0] ? (uint32_t)fnv1a(id) | 1u : 0;
+}
+
+/* Episode of an event at t: 0, or the latest reopen's once t reaches it. */
+static inline uint8_t episode_of(const op_contact *c, int64_t t) {
+  return c->n_reopen && t >= c->reopen_ms ? c->n_reopen : 0;
+}
+
+/* Queue slots are per queue and episode: a reopened contact queued again in
+ * the same queue is offered (and answered or abandoned) there again. */
+static inline uint64_t slot_key(const op_contact *c, uint64_t qhash, int64_t t) {
+  return qhash ^ (UINT64_C(0x9e3779b97f4a7c15) * episode_of(c, t));
+}
+
+/* What an event of the agent set `g` knows about names, to find the queue
+ * name of a wrap-up counted earlier. */
+typedef struct leg_ctx {
+  op_plugin *p;
+  ks_task *task;
+  const ks_event *ev;
+  op_cref *r;
+  const char *tenant;
+  const char *agent; /* the event's agent (every figure changed is this agent's) */
+  const char *qn;    /* the event's queue (or the contact's current one) */
+  uint64_t qnh;
+} leg_ctx;
+
+typedef struct qname_find {
+  const char *tenant;
+  int channel;
+  uint64_t nh;
+  char *out; /* KS_KEY_MAX bytes */
+  int found;
+} qname_find;
+
+static int qname_cb(void *ud, const void *key, size_t keylen, void *record) {
+  (void)record;
+  qname_find *q = ud;
+  char tenant[KS_KEY_MAX], ch[4];
+  if (ks_key_part(key, keylen, 0, tenant, sizeof tenant) < 0 || strcmp(tenant, q->tenant) != 0 ||
+      ks_key_part(key, keylen, 1, ch, sizeof ch) != 1 || (uint8_t)ch[0] != (uint8_t)q->channel ||
+      ks_key_part(key, keylen, 2, q->out, KS_KEY_MAX) < 0)
+    return 0;
+  uint64_t nh;
+  (void)fnv1a_nh(q->out, &nh);
+  if (nh != q->nh)
+    return 0;
+  q->found = 1;
+  return 1;
+}
+
+/* The name of queue hash nh counted in (iv, channel): the event's (qn,
+ * qnh), the contact's current one, else the one a record of that interval
+ * carries. NULL when none does (the interval has closed). buf: KS_KEY_MAX
+ * bytes. */
+static const char *queue_name_of(op_plugin *p, ks_task *task, const char *tenant,
+                                 const op_contact *c, const char *qn, uint64_t qnh, uint64_t nh,
+                                 int64_t iv, int channel, char *buf) {
+  if (nh == qnh)
+    return qn;
+  if (nh == 0)
+    return "";
+  if (nh == c->queue_nh) {
+    op_name_get(c, 0, buf);
+    return buf;
+  }
+  qname_find q = {tenant, channel, nh, buf, 0};
+  p->api->window_foreach(task, p->by_queue, iv, qname_cb, &q);
+  return q.found ? buf : NULL;
+}
+
+static const char *queue_name(const leg_ctx *x, uint64_t nh, int64_t iv, int channel, char *buf) {
+  return queue_name_of(x->p, x->task, x->tenant, x->r->c, x->qn, x->qnh, nh, iv, channel, buf);
+}
+
+/* ---- first response, first resolution ----------------------------------------- */
+
+/* Where a contact's first response (which 0) or first resolution (1) is. */
+typedef struct first_ref {
+  int64_t *t;
+  uint8_t *channel;
+  uint64_t *qnh;
+  uint32_t done, pending;
+} first_ref;
+
+static first_ref first_of(op_contact *c, int which) {
+  if (which == 0)
+    return (first_ref){&c->frt_ms, &c->frt_channel, &c->frt_qnh, C_FRT_DONE, C_FRT_PENDING};
+  return (first_ref){&c->res_ms, &c->res_channel, &c->res_qnh, C_RES_DONE, C_RES_PENDING};
+}
+
+/* Add (sign 1) or take out (-1) the contact's first response / resolution
+ * measured from `start` where it was counted. The first resolution is its
+ * episode's first too (full resolution time). A closed interval is left as
+ * published. */
+static int first_apply(op_plugin *p, ks_task *task, const ks_event *ev, op_contact *c, int which,
+                       int64_t start, int sign, const char *qn, uint64_t qnh) {
+  const Kpistream__V1__Event *m = ev->msg;
+  const first_ref f = first_of(c, which);
+  const int64_t iv = iv_of(&p->cfg, *f.t);
+  char buf[KS_KEY_MAX];
+  const char *name = queue_name_of(p, task, nz(m->tenant), c, qn, qnh, *f.qnh, iv, *f.channel, buf);
+  ks_key dk;
+  if (name == NULL || !dims_key(&dk, nz(m->tenant), *f.channel, name))
+    return 0;
+  op_qagg *a = qagg_get(p, task, iv, &dk);
+  if (a == NULL)
+    return iv == ev->interval_start_ms ? KS_ENOMEM : 0;
+  const int64_t v = sign * clamp0(*f.t - start);
   if (which == 0) {
-    a->frt_n++;
-    a->frt_sum_ms += add_ms;
+    a->frt_n += sign;
+    a->frt_sum_ms += v;
   } else {
-    a->res_n++;
-    a->res_sum_ms += add_ms;
+    a->res_n += sign;
+    a->res_sum_ms += v;
+    a->fres_n += sign;
+    a->fres_sum_ms += v;
   }
   return 0;
 }
 
+/* The contact's start moved from old_start (old_known: it had one) to its
+ * current one: its first response and resolution are measured again. */
+static int first_restart(op_plugin *p, ks_task *task, const ks_event *ev, op_contact *c,
+                         int old_known, int64_t old_start, const char *qn, uint64_t qnh) {
+  const int64_t start = contact_start(c);
+  for (int which = 0; which < 2; which++) {
+    const first_ref f = first_of(c, which);
+    if (!(c->flags & f.done) || (old_known && start == old_start))
+      continue;
+    int rc = 0;
+    if (c->flags & f.pending)
+      c->flags &= ~f.pending; /* measured before any start was known */
+    else if (old_known)
+      rc = first_apply(p, task, ev, c, which, old_start, -1, qn, qnh);
+    if (rc == 0)
+      rc = first_apply(p, task, ev, c, which, start, 1, qn, qnh);
+    if (rc != 0)
+      return rc;
+  }
+  return 0;
+}
+
+/* A first response / resolution candidate at the event: it is the first when
+ * none was known or it is earlier than the one counted, which it then
+ * replaces. Returns 0 or an error. */
+static int first_note(op_plugin *p, ks_task *task, const ks_event *ev, op_contact *c, int which,
+                      int channel, const char *qn, uint64_t qnh) {
+  const first_ref f = first_of(c, which);
+  const int64_t t = ev->time_ms;
+  if ((c->flags & f.done) && t >= *f.t)
+    return 0; /* only the first one counts */
+  const int counted = (c->flags & f.done) && !(c->flags & f.pending);
+  if (counted) {
+    int rc = first_apply(p, task, ev, c, which, contact_start(c), -1, qn, qnh);
+    if (rc != 0)
+      return rc;
+  }
+  c->flags |= f.done;
+  *f.t = t;
+  *f.channel = (uint8_t)channel;
+  *f.qnh = qnh;
+  if (!contact_start_known(c)) {
+    /* completed when ContactCreated/Queued arrives; the record is made now
+     * so that its queue name can be found then */
+    c->flags |= f.pending;
+    ks_key dk;
+    if (dims_key(&dk, nz(ev->msg->tenant), channel, qn) &&
+        qagg_get(p, task, ev->interval_start_ms, &dk) == NULL)
+      return KS_ENOMEM;
+    return 0;
+  }
+  return first_apply(p, task, ev, c, which, contact_start(c), 1, qn, qnh);
+}
+
+/* Add (sign 1) or take out (sign -1) a handled leg's figures in its
+ * wrap-up's interval. A closed interval (beyond restatement) is left as
+ * published. */
+static int leg_apply(const leg_ctx *x, const op_legs *g, const op_legfig *f, int sign) {
+  op_plugin *p = x->p;
+  char buf[KS_KEY_MAX];
+  const char *qn = queue_name(x, g->queue_nh[f->queue], f->iv, f->channel, buf);
+  if (qn == NULL)
+    return 0;
+  const int own = f->iv == x->ev->interval_start_ms; /* open: NULL is out of memory */
+  ks_key dk;
+  if (!dims_key(&dk, x->tenant, f->channel, qn))
+    return 0;
+  op_qagg *a = qagg_get(p, x->task, f->iv, &dk);
+  if (a == NULL)
+    return own ? KS_ENOMEM : 0;
+  const int64_t handle = f->talk_ms + f->hold_ms + f->acw_ms;
+  a->handled += sign;
+  a->handle_ms += sign * handle;
+  a->talk_ms += sign * f->talk_ms;
+  a->hold_ms += sign * f->hold_ms;
+  a->held += sign * f->held;
+  a->acw_ms += sign * f->acw_ms;
+  a->transferred += sign * f->transferred;
+  a->escalated += sign * f->escalated;
+  if (agent_key(&dk, &p->cfg, x->tenant, f->channel, qn, x->agent)) {
+    op_aagg *ag = p->api->window_get(x->task, p->by_agent, f->iv, dk.buf, dk.len, 1);
+    if (ag == NULL)
+      return own ? KS_ENOMEM : 0;
+    ag->handled += sign;
+    ag->handle_ms += sign * handle;
+    ag->hold_ms += sign * f->hold_ms;
+    ag->held += sign * f->held;
+    ag->acw_ms += sign * f->acw_ms;
+    ag->transferred += sign * f->transferred;
+  }
+  return 0;
+}
+
+/* Judge the contact's counted wrap-up for FCR against the customer's
+ * history (a reopened episode is always a repeat). Returns 1 for a repeat,
+ * 0 for none, or KS_ENOMEM. */
+static int fcr_judge(const leg_ctx *x, int64_t t, int channel, uint8_t ep) {
+  const op_config *cfg = &x->p->cfg;
+  const Kpistream__V1__Event *m = x->ev->msg;
+  ks_key uk;
+  const uint64_t cust = x->r->c->customer_hash;
+  ks_key_reset(&uk);
+  ks_key_add_str(&uk, x->tenant);
+  ks_key_add(&uk, &cust, sizeof cust);
+  if (cfg->fcr_same_channel) {
+    uint8_t ch = (uint8_t)channel;
+    ks_key_add(&uk, &ch, 1);
+  }
+  op_customer *u = x->p->api->keyed_get(x->task, x->p->customers, uk.buf, uk.len, 1);
+  if (u == NULL)
+    return KS_ENOMEM;
+  const uint64_t me = fnv1a(nz(m->contact_id));
+  int repeat = ep > 0;
+  if (u->seen && u->last_contact_hash != me) {
+    int64_t gap = t - u->last_handled_ms;
+    if (gap < 0)
+      gap = -gap; /* reordered: the later of the two is judged */
+    repeat |= gap <= cfg->fcr_window_ms;
+  }
+  if (!u->seen || t >= u->last_handled_ms) {
+    u->last_handled_ms = t;
+    u->last_contact_hash = me;
+  }
+  u->seen = 1;
+  return repeat;
+}
+
+/* fcr_n and fcr_repeats of one counted contact, in (iv of t, channel, queue). */
+static int fcr_apply(const leg_ctx *x, const op_legs *g, int64_t t, int channel, int queue,
+                     int repeat, int sign) {
+  char buf[KS_KEY_MAX];
+  const int64_t iv = iv_of(&x->p->cfg, t);
+  const char *qn = queue_name(x, g->queue_nh[queue], iv, channel, buf);
+  ks_key dk;
+  if (qn == NULL || !dims_key(&dk, x->tenant, channel, qn))
+    return 0;
+  op_qagg *a = qagg_get(x->p, x->task, iv, &dk);
+  if (a == NULL)
+    return iv == x->ev->interval_start_ms ? KS_ENOMEM : 0;
+  a->fcr_n += sign;
+  a->fcr_repeats += sign * repeat;
+  return 0;
+}
+
+/* FCR counts each episode of a contact with a customer once, at its first
+ * wrap-up (earliest in event time): after the set changed, count the latest
+ * episode's first wrap-up, or move the count to an earlier one. */
+static int fcr_update(const leg_ctx *x, const op_legs *g) {
+  op_contact *c = x->r->c;
+  if (!(c->flags & C_HAS_CUSTOMER))
+    return 0;
+  op_legfig all[OP_LEG_EVENTS];
+  const int n = op_legs_derive(g, -1, x->p->cfg.interval_ms, all, OP_LEG_EVENTS);
+  const op_legfig *best = NULL;
+  uint8_t best_ep = 0;
+  for (int i = 0; i < n; i++) {
+    const uint8_t ep = episode_of(c, all[i].acw_t);
+    if (best == NULL || ep > best_ep || (ep == best_ep && all[i].acw_t < best->acw_t)) {
+      best = &all[i];
+      best_ep = ep;
+    }
+  }
+  if (best == NULL)
+    return 0;
+  /* fcr.transfers unresolved: an episode with a transfer or escalation in any
+   * of its legs was not resolved on first contact */
+  int xfer = 0;
+  if (x->p->cfg.fcr_xfer_unresolved)
+    for (int i = 0; i < n; i++)
+      xfer |= episode_of(c, all[i].acw_t) == best_ep && (all[i].transferred || all[i].escalated);
+  const int counted = (c->flags & C_FCR_COUNTED) != 0;
+  const int was_xfer = (c->flags & C_FCR_XFER) != 0;
+  if (counted && (best_ep < c->fcr_ep || (best_ep == c->fcr_ep && best->acw_t >= c->fcr_acw_ms)) &&
+      !(best_ep == c->fcr_ep && xfer != was_xfer))
+    return 0; /* already counted at this wrap-up (or an earlier one), same verdict */
+  int repeat; /* judged against the customer's history */
+  if (counted && best_ep == c->fcr_ep) {
+    /* an earlier wrap-up of the counted episode, or a transfer found late:
+     * the count moves there / its verdict changes */
+    repeat = (c->flags & C_FCR_REPEAT) != 0;
+    int rc = fcr_apply(x, g, c->fcr_acw_ms, c->fcr_channel, c->fcr_queue, repeat || was_xfer, -1);
+    if (rc != 0)
+      return rc;
+    if (best->acw_t > c->fcr_acw_ms)
+      best = NULL; /* the verdict changed only: the count stays where it was */
+  } else {
+    repeat = fcr_judge(x, best->acw_t, best->channel, best_ep);
+    if (repeat < 0)
+      return repeat;
+  }
+  c->flags = (c->flags & ~(C_FCR_REPEAT | C_FCR_XFER)) | C_FCR_COUNTED |
+             (repeat ? C_FCR_REPEAT : 0u) | (xfer ? C_FCR_XFER : 0u);
+  c->fcr_ep = best_ep;
+  if (best != NULL) {
+    c->fcr_acw_ms = best->acw_t;
+    c->fcr_channel = best->channel;
+    c->fcr_queue = best->queue;
+  }
+  return fcr_apply(x, g, c->fcr_acw_ms, c->fcr_channel, c->fcr_queue, repeat || xfer, 1);
+}
+
+/* Index of hash h in list[0..*n), added when new; -1 when the list is full. */
+static int index_of(uint64_t *list, uint8_t *n, int max, uint64_t h) {
+  for (int i = 0; i < *n; i++)
+    if (list[i] == h)
+      return i;
+  if (*n >= max)
+    return -1;
+  list[*n] = h;
+  return (*n)++;
+}
+
+/* Is the interval of handled leg f closed (its figures final)? Its record
+ * exists while the interval is open (or kept for restatement): the leg's
+ * wrap-up made it. */
+static int leg_final(const leg_ctx *x, const op_legs *g, const op_legfig *f) {
+  char buf[KS_KEY_MAX];
+  const char *qn = queue_name(x, g->queue_nh[f->queue], f->iv, f->channel, buf);
+  ks_key dk;
+  if (qn == NULL || !dims_key(&dk, x->tenant, f->channel, qn))
+    return 1;
+  return x->p->api->window_get(x->task, x->p->by_queue, f->iv, dk.buf, dk.len, 0) == NULL;
+}
+
+/* Make room in a full set: drop the events of the oldest handled leg whose
+ * figures are final (with the agent's earlier events) and seal its agent up
+ * to its wrap-up. Returns 1 when room was made. */
+static int legs_compact(const leg_ctx *x, op_legs *g) {
+  op_legfig all[OP_LEG_EVENTS];
+  const int n = op_legs_derive(g, -1, x->p->cfg.interval_ms, all, OP_LEG_EVENTS);
+  const op_legfig *pick = NULL;
+  for (int i = 0; i < n; i++)
+    if ((pick == NULL || all[i].acw_t < pick->acw_t) && leg_final(x, g, &all[i]))
+      pick = &all[i];
+  if (pick == NULL)
+    return 0;
+  const uint8_t a = pick->agent;
+  if (pick->acw_t > g->sealed_ms[a])
+    g->sealed_ms[a] = pick->acw_t;
+  int k = 0;
+  for (int i = 0; i < g->n_ev; i++)
+    if (g->ev[i].agent != a || g->ev[i].t > g->sealed_ms[a])
+      g->ev[k++] = g->ev[i];
+  memset(&g->ev[k], 0, (size_t)(g->n_ev - k) * sizeof g->ev[0]);
+  g->n_ev = (uint8_t)k;
+  return k < OP_LEG_EVENTS;
+}
+
+/*
+ * An agent event of kind LK_* joins the contact's set (unless it is a
+ * duplicate); the agent's handled legs are derived before and after, and
+ * what changed is taken out of / put into the wrap-ups' intervals. Returns
+ * 1 when the event was new, 0 for a duplicate (or one not kept), or an error.
+ */
+static int leg_add(op_plugin *p, ks_task *task, const ks_event *ev, op_cref *r, int kind,
+                   const char *agent, const char *qn, uint64_t qnh, int channel) {
+  const Kpistream__V1__Event *m = ev->msg;
+  op_legs *g = op_legs_of(r);
+  if (g == NULL)
+    return KS_ENOMEM;
+  const uint32_t idh = event_idh(m);
+  const uint64_t ah = fnv1a(agent);
+  int ai = -1, qi = 0, handled = 0; /* handled: the agent has a wrap-up in the set */
+  for (int i = 0; i < g->n_agents; i++)
+    if (g->agent_hash[i] == ah)
+      ai = i;
+  if (ai >= 0)
+    for (int i = 0; i < g->n_ev; i++) {
+      const op_legev *e = &g->ev[i];
+      if (e->agent != ai)
+        continue;
+      if (e->t == ev->time_ms && e->kind == kind && e->idh == idh)
+        return 0; /* a duplicate */
+      handled |= e->kind == LK_ACW;
+    }
+  if (ai >= 0 && g->sealed_ms[ai] && ev->time_ms <= g->sealed_ms[ai])
+    return 0; /* a leg whose figures are final */
+  if (ai < 0)
+    ai = index_of(g->agent_hash, &g->n_agents, OP_LEG_AGENTS, ah);
+  if (kind == LK_ACW)
+    qi = index_of(g->queue_nh, &g->n_queues, OP_LEG_QUEUES, qnh);
+  leg_ctx x = {p, task, ev, r, nz(m->tenant), agent, qn, qnh};
+  if (g->n_ev >= OP_LEG_EVENTS && ai >= 0 && qi >= 0) {
+    (void)legs_compact(&x, g);
+    if (g->sealed_ms[ai] && ev->time_ms <= g->sealed_ms[ai])
+      return 0; /* its own leg was final and has been dropped */
+  }
+  if (ai < 0 || qi < 0 || g->n_ev >= OP_LEG_EVENTS) {
+    /* logged at the 1st, 10th, 100th, ... event not kept */
+    const int64_t nfull = ++p->legs_full;
+    int64_t pow10 = 1;
+    while (pow10 * 10 <= nfull)
+      pow10 *= 10;
+    if (nfull == pow10)
+      p->api->log(p->ctx, KS_LOG_WARN,
+                  "contact '%s' (tenant '%s'): more than %d agent events, %d agents or %d "
+                  "wrap-up queues in open intervals; this event (%s at %lld) is not counted "
+                  "(%lld so far; see the operations limits in docs/metrics.md)",
+                  nz(m->contact_id), nz(m->tenant), OP_LEG_EVENTS, OP_LEG_AGENTS, OP_LEG_QUEUES,
+                  nz(m->event_id)[0] ? nz(m->event_id) : "no event id", (long long)ev->time_ms,
+                  (long long)nfull);
+    return 0;
+  }
+  const int64_t ivms = p->cfg.interval_ms;
+  op_legfig before[OP_LEG_EVENTS], after[OP_LEG_EVENTS];
+  /* an agent with no wrap-up has no handled leg: nothing to take out, and
+   * nothing counted until its wrap-up arrives */
+  const int nb = handled ? op_legs_derive(g, ai, ivms, before, OP_LEG_EVENTS) : 0;
+  op_legev *e = &g->ev[g->n_ev++];
+  memset(e, 0, sizeof *e);
+  e->t = ev->time_ms;
+  e->idh = idh;
+  e->kind = (uint8_t)kind;
+  e->agent = (uint8_t)ai;
+  e->channel = (uint8_t)channel;
+  e->queue = (uint8_t)qi;
+  if (!handled && kind != LK_ACW)
+    return 1;
+  const int na = op_legs_derive(g, ai, ivms, after, OP_LEG_EVENTS);
+
+  /* the legs whose figures changed: out with the old, in with the new */
+  uint8_t matched[OP_LEG_EVENTS] = {0};
+  for (int i = 0; i < nb; i++) {
+    int same = -1;
+    for (int j = 0; j < na && same < 0; j++)
+      if (!matched[j] && memcmp(&before[i], &after[j], sizeof before[i]) == 0)
+        same = j;
+    if (same >= 0) {
+      matched[same] = 1;
+      continue;
+    }
+    int rc = leg_apply(&x, g, &before[i], -1);
+    if (rc != 0)
+      return rc;
+  }
+  for (int j = 0; j < na; j++) {
+    if (matched[j])
+      continue;
+    int rc = leg_apply(&x, g, &after[j], 1);
+    if (rc != 0)
+      return rc;
+  }
+  if (kind == LK_ACW || (kind == LK_ANSWER && handled)) {
+    int rc = fcr_update(&x, g);
+    if (rc != 0)
+      return rc;
+  }
+  return 1;
+}
+
+/* HoldStarted, HoldEnded, ContactEnded, ContactTransferred, ContactEscalated,
+ * AfterContactWorkEnded. */
+static int on_leg_event(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck, int kind) {
+  const Kpistream__V1__Event *m = ev->msg;
+  op_cref r;
+  op_contact *c = op_contact_fetch(&r, p, task, ck, m);
+  if (c == NULL)
+    return KS_ENOMEM;
+  const int channel = m->channel ? (int)m->channel : c->channel;
+  /* the acting agent: the event's, else the contact's current one */
+  char abuf[OP_NAME_MAX], qbuf[OP_NAME_MAX];
+  const char *agent = nz(m->agent_id);
+  if (agent[0] == '\0') {
+    op_name_get(c, 1, abuf);
+    agent = abuf;
+  }
+  if (agent[0] == '\0' && kind != LK_ACW)
+    return 0;
+  const char *qn = event_queue(c, m, qbuf);
+  uint64_t qnh;
+  (void)fnv1a_nh(qn, &qnh);
+  int rc = leg_add(p, task, ev, &r, kind, agent, qn, qnh, channel);
+  return rc < 0 ? rc : 0;
+}
+
 /* ---- ContactCreated / ContactQueued ---------------------------------------- */
+
+/* When the slot was offered: its earliest start event (the contact's
+ * creation when a ContactCreated named the queue, its queue entry). */
+static int64_t offer_time(const op_contact *c, const op_qslot *s) {
+  if ((s->flags2 & QS2_BY_CREATED) && c->created_ms < s->queued_ms)
+    return c->created_ms;
+  return s->queued_ms;
+}
 
 static int on_start(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck, int created) {
   const op_config *cfg = &p->cfg;
@@ -187,6 +742,8 @@ static int on_start(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck,
   if (c == NULL)
     return KS_ENOMEM;
   const int channel = m->channel ? (int)m->channel : c->channel;
+  const int old_known = contact_start_known(c);
+  const int64_t old_start = old_known ? contact_start(c) : 0;
 
   if (created) {
     if (!(c->flags & C_CREATED) || t < c->created_ms)
@@ -196,19 +753,6 @@ static int on_start(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck,
     if (!(c->flags & C_QUEUED) || t < c->first_queued_ms)
       c->first_queued_ms = t;
     c->flags |= C_QUEUED;
-  }
-
-  /* First response / resolution stamped before any start was known. */
-  int64_t frt_add = -1, frt_iv = 0, res_add = -1, res_iv = 0;
-  if (c->flags & C_FRT_PENDING) {
-    c->flags &= ~C_FRT_PENDING;
-    frt_add = clamp0(c->frt_ms - contact_start(c));
-    frt_iv = iv_of(cfg, c->frt_ms);
-  }
-  if (c->flags & C_RES_PENDING) {
-    c->flags &= ~C_RES_PENDING;
-    res_add = clamp0(c->res_ms - contact_start(c));
-    res_iv = iv_of(cfg, c->res_ms);
   }
 
   /* Which queue: the event's; a ContactQueued without one falls back to
@@ -225,50 +769,70 @@ static int on_start(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck,
   }
 
   int offer = 0, queued = 0, w_channel = channel;
-  op_wait w = {0, 0, 0, 0};
+  op_wait w = {0, 0, 0, 0}, w_old = {0, 0, 0, 0}; /* an outcome's wait, as it was and is */
   if (queue_part) {
     uint64_t qnh;
-    op_qslot *s = op_slot_get(&r, fnv1a_nh(qn, &qnh));
+    op_qslot *s = op_slot_get(&r, slot_key(c, fnv1a_nh(qn, &qnh), t));
     if (s == NULL)
       return KS_ENOMEM;
+    const int64_t offered_at = (s->flags & QS_OFFERED) ? offer_time(c, s) : 0;
     if (!(s->flags & QS_OFFERED)) {
       s->flags |= QS_OFFERED;
+      s->offer_channel = (uint8_t)channel;
       offer = 1;
     }
+    if (created)
+      s->flags2 |= QS2_BY_CREATED;
     if (!created && !(s->flags & QS_QUEUED)) {
       s->flags |= QS_QUEUED;
       queued = 1;
     }
-    const int done = (s->flags & (QS_ANSWERED | QS_ABANDONED)) != 0;
+    w_old = slot_outcome(cfg, s); /* kind 0 while the contact waits */
     if (!(s->flags & QS_START_KNOWN)) {
       s->queued_ms = t;
       s->flags |= QS_START_KNOWN;
       if (created)
         s->flags |= QS_START_CREATED;
-    } else if (!created && !done && ((s->flags & QS_START_CREATED) || t < s->queued_ms)) {
+    } else if (!created && ((s->flags & QS_START_CREATED) || t < s->queued_ms) &&
+               (!w_old.kind || t <= s->done_ms)) {
       /* the real queue entry replaces the creation time (or an earlier
-       * duplicate replaces a later one) while the contact still waits */
+       * duplicate replaces a later one), also when the answer or abandon
+       * came first (not a queueing after it): its wait is measured again */
       s->queued_ms = t;
       s->flags &= ~QS_START_CREATED;
     }
-    if (s->flags & QS_WAIT_PENDING) {
-      /* answered/abandoned before this start arrived (out of order) */
-      s->flags &= ~QS_WAIT_PENDING;
-      w.kind = (s->flags & QS_ANSWERED) ? 1 : 2;
-      w.known = 1;
-      w.wait_ms = clamp0(s->done_ms - s->queued_ms);
-      w.iv = iv_of(cfg, s->done_ms);
-      w_channel = s->done_channel;
+    if (!offer && offer_time(c, s) < offered_at) {
+      /* an earlier start event: the offer moves to its interval */
+      op_qagg *a = NULL;
+      ks_key ok;
+      if (dims_key(&ok, nz(m->tenant), s->offer_channel, qn))
+        a = qagg_get(p, task, iv_of(cfg, offered_at), &ok);
+      if (a)
+        a->offered--; /* NULL: closed, it keeps what it published */
+      s->offer_channel = (uint8_t)channel;
+      offer = 1;
     }
+    /* answered/abandoned before this start arrived (out of order) */
+    s->flags &= ~QS_WAIT_PENDING;
+    w = slot_outcome(cfg, s);
+    w_channel = s->done_channel;
+    if (w.kind && w_old.known && w_old.wait_ms == w.wait_ms)
+      w.kind = w_old.kind = 0; /* the wait did not change */
     if (op_name_set(&r, 0, qn, qnh) != 0)
       return KS_ENOMEM;
-  } else if (qn[0] == '\0' && (frt_add >= 0 || res_add >= 0)) {
-    op_name_get(c, 0, qbuf); /* dims of late FRT/resolution */
+  } else if (qn[0] == '\0') {
+    op_name_get(c, 0, qbuf);
     qn = qbuf;
   }
+  /* first response and resolution measured from the start it had before */
+  uint64_t qnh;
+  (void)fnv1a_nh(qn, &qnh);
+  int rc = first_restart(p, task, ev, c, old_known, old_start, qn, qnh);
+  if (rc != 0)
+    return rc;
   /* c is not used past this point */
 
-  if (!offer && !queued && !w.kind && frt_add < 0 && res_add < 0)
+  if (!offer && !queued && !w.kind)
     return 0;
   ks_key dk;
   if (!dims_key(&dk, nz(m->tenant), channel, qn))
@@ -282,17 +846,12 @@ static int on_start(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck,
   }
   if (w.kind) {
     /* the same record the answer/abandon was counted in */
-    ks_key wk;
-    if (dims_key(&wk, nz(m->tenant), w_channel, qn)) {
-      op_qagg *a = qagg_get(p, task, w.iv, &wk);
-      if (a)
-        apply_wait(cfg, a, &w, 0);
-    }
+    rc = wait_apply(p, task, ev, &w_old, w_channel, qn, 0, -1);
+    if (rc == 0)
+      rc = wait_apply(p, task, ev, &w, w_channel, qn, 0, 1);
+    if (rc != 0)
+      return rc;
   }
-  if (frt_add >= 0)
-    apply_late_sum(p, task, frt_iv, &dk, 0, frt_add);
-  if (res_add >= 0)
-    apply_late_sum(p, task, res_iv, &dk, 1, res_add);
   return 0;
 }
 
@@ -308,51 +867,30 @@ static int on_answered(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *
   const int channel = m->channel ? (int)m->channel : c->channel;
   const char *agent = nz(m->agent_id);
   char qbuf[OP_NAME_MAX];
-  const char *qn = nz(m->queue);
-  if (qn[0] == '\0') {
-    op_name_get(c, 0, qbuf);
-    qn = qbuf;
-  }
-  op_wait w = {0, 0, 0, ev->interval_start_ms};
+  const char *qn = event_queue(c, m, qbuf);
   uint64_t qnh;
-  op_qslot *s = op_slot_get(&r, fnv1a_nh(qn, &qnh)); /* answered without queued: a fresh slot */
+  /* answered without queued: a fresh slot */
+  op_qslot *s = op_slot_get(&r, slot_key(c, fnv1a_nh(qn, &qnh), t));
   if (s == NULL)
     return KS_ENOMEM;
-  if (!(s->flags & (QS_ANSWERED | QS_ABANDONED))) {
-    s->flags |= QS_ANSWERED;
-    s->done_ms = t;
-    s->done_channel = (uint8_t)channel;
-    w.kind = 1;
-    if (s->flags & QS_START_KNOWN) {
-      w.known = 1;
-      w.wait_ms = clamp0(t - s->queued_ms);
-    } else {
-      s->flags |= QS_WAIT_PENDING;
-    }
-  }
+  int rc = slot_done(p, task, ev, s, 1, channel, qn);
+  if (rc != 0)
+    return rc;
   if (op_name_set(&r, 0, qn, qnh) != 0)
     return KS_ENOMEM;
   int leg_answer = 0;
   if (agent[0]) {
     uint64_t anh;
-    op_leg *l = op_leg_get(&r, fnv1a_nh(agent, &anh));
-    if (l == NULL || op_name_set(&r, 1, agent, anh) != 0)
+    (void)fnv1a_nh(agent, &anh);
+    if (op_name_set(&r, 1, agent, anh) != 0)
       return KS_ENOMEM;
-    if (!(l->flags & (L_ANSWERED | L_HANDLED))) {
-      l->flags |= L_ANSWERED;
-      l->answered_ms = t;
-      leg_answer = 1;
-    }
+    leg_answer = leg_add(p, task, ev, &r, LK_ANSWER, agent, qn, qnh, channel);
+    if (leg_answer < 0)
+      return leg_answer;
   }
   /* c is not used past this point */
 
   ks_key dk;
-  if (w.kind && dims_key(&dk, nz(m->tenant), channel, qn)) {
-    op_qagg *a = qagg_get(p, task, ev->interval_start_ms, &dk);
-    if (a == NULL)
-      return KS_ENOMEM;
-    apply_wait(&p->cfg, a, &w, 1);
-  }
   if (leg_answer && agent_key(&dk, &p->cfg, nz(m->tenant), channel, qn, agent)) {
     op_aagg *g = p->api->window_get(task, p->by_agent, ev->interval_start_ms, dk.buf, dk.len, 1);
     if (g == NULL)
@@ -374,269 +912,112 @@ static int on_abandoned(op_plugin *p, ks_task *task, const ks_event *ev, ks_key 
     return KS_ENOMEM;
   const int channel = m->channel ? (int)m->channel : c->channel;
   char qbuf[OP_NAME_MAX];
-  const char *qn = nz(m->queue);
-  if (qn[0] == '\0') {
-    op_name_get(c, 0, qbuf);
-    qn = qbuf;
-  }
+  const char *qn = event_queue(c, m, qbuf);
   /* Stage unspecified and no queue known: the contact never reached a
    * queue, so it is treated as an IVR disconnect. */
   if (stage == KPISTREAM__V1__ABANDON_STAGE__ABANDON_STAGE_UNSPECIFIED && qn[0] == '\0')
     return 0;
   uint64_t qnh;
-  op_qslot *s = op_slot_get(&r, fnv1a_nh(qn, &qnh));
+  op_qslot *s = op_slot_get(&r, slot_key(c, fnv1a_nh(qn, &qnh), t));
   if (s == NULL)
     return KS_ENOMEM;
-  if (s->flags & (QS_ANSWERED | QS_ABANDONED))
-    return 0; /* duplicate, or an abandon after the answer: not an abandon */
-  s->flags |= QS_ABANDONED;
-  s->done_ms = t;
-  s->done_channel = (uint8_t)channel;
-  op_wait w = {2, 0, 0, ev->interval_start_ms};
-  if (s->flags & QS_START_KNOWN) {
-    w.known = 1;
-    w.wait_ms = clamp0(t - s->queued_ms);
-  } else {
-    s->flags |= QS_WAIT_PENDING;
-  }
-  if (op_name_set(&r, 0, qn, qnh) != 0)
-    return KS_ENOMEM;
-  /* c is not used past this point */
-
-  ks_key dk;
-  if (!dims_key(&dk, nz(m->tenant), channel, qn))
-    return 0;
-  op_qagg *a = qagg_get(p, task, ev->interval_start_ms, &dk);
-  if (a == NULL)
-    return KS_ENOMEM;
-  apply_wait(&p->cfg, a, &w, 1);
-  return 0;
+  /* an abandon after the answer (or a duplicate) is not an abandon */
+  int rc = slot_done(p, task, ev, s, 2, channel, qn);
+  if (rc != 0)
+    return rc;
+  return op_name_set(&r, 0, qn, qnh) != 0 ? KS_ENOMEM : 0;
 }
 
 /* ---- AgentResponse / ContactResolved --------------------------------------- */
 
-/* which: 0 first response (FRT), 1 first resolution. */
-static int on_first(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck, int which) {
+/* The first public human AgentResponse (email, chat). */
+static int on_response(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck) {
   const Kpistream__V1__Event *m = ev->msg;
-  const int64_t t = ev->time_ms;
-  if (which == 0) {
-    const Kpistream__V1__AgentResponse *b = m->agent_response;
-    if (b == NULL || b->is_bot || !b->is_public)
-      return 0;
-    if (m->channel == KPISTREAM__V1__CHANNEL__CHANNEL_VOICE)
-      return 0;
-  }
+  const Kpistream__V1__AgentResponse *b = m->agent_response;
+  if (b == NULL || b->is_bot || !b->is_public ||
+      m->channel == KPISTREAM__V1__CHANNEL__CHANNEL_VOICE)
+    return 0;
   op_cref r;
   op_contact *c = op_contact_fetch(&r, p, task, ck, m);
   if (c == NULL)
     return KS_ENOMEM;
   const int channel = m->channel ? (int)m->channel : c->channel;
-  if (which == 0 && channel == KPISTREAM__V1__CHANNEL__CHANNEL_VOICE)
+  if (channel == KPISTREAM__V1__CHANNEL__CHANNEL_VOICE)
     return 0;
-  const uint32_t done = which == 0 ? C_FRT_DONE : C_RES_DONE;
-  if (c->flags & done)
-    return 0; /* only the first one counts */
-  c->flags |= done;
-  if (which == 0)
-    c->frt_ms = t;
-  else
-    c->res_ms = t;
-  if (!contact_start_known(c)) {
-    c->flags |= which == 0 ? C_FRT_PENDING : C_RES_PENDING;
-    return 0; /* completed when ContactCreated/Queued arrives */
-  }
-  const int64_t v = clamp0(t - contact_start(c));
   char qbuf[OP_NAME_MAX];
-  const char *qn = nz(m->queue);
-  if (qn[0] == '\0') {
-    op_name_get(c, 0, qbuf);
-    qn = qbuf;
-  }
-  /* c is not used past this point */
-  ks_key dk;
-  if (!dims_key(&dk, nz(m->tenant), channel, qn))
-    return 0;
-  op_qagg *a = qagg_get(p, task, ev->interval_start_ms, &dk);
-  if (a == NULL)
-    return KS_ENOMEM;
-  if (which == 0) {
-    a->frt_n++;
-    a->frt_sum_ms += v;
-  } else {
-    a->res_n++;
-    a->res_sum_ms += v;
-  }
-  return 0;
+  const char *qn = event_queue(c, m, qbuf);
+  uint64_t qnh;
+  (void)fnv1a_nh(qn, &qnh);
+  return first_note(p, task, ev, c, 0, channel, qn, qnh);
 }
 
-/* ---- hold, end, transfer, escalation (one agent's leg) --------------------- */
+/* ---- ContactResolved / ContactReopened ------------------------------------- */
 
-static int on_leg_event(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck) {
+/* A resolution: resolution time counts the contact's first one; full
+ * resolution time the first of each episode (the first, and the first after
+ * each reopen), from the contact's start. */
+static int on_resolved(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck) {
   const Kpistream__V1__Event *m = ev->msg;
   const int64_t t = ev->time_ms;
-  op_cref r;
-  op_contact *c = op_contact_fetch(&r, p, task, ck, m);
-  if (c == NULL)
-    return KS_ENOMEM;
-  /* the acting agent: the event's, else the contact's current one */
-  char abuf[OP_NAME_MAX];
-  const char *agent = nz(m->agent_id);
-  if (agent[0] == '\0') {
-    op_name_get(c, 1, abuf);
-    agent = abuf;
-  }
-  if (agent[0] == '\0')
-    return 0;
-  op_leg *l = op_leg_get(&r, fnv1a(agent));
-  if (l == NULL)
-    return KS_ENOMEM;
-  if (l->flags & L_HANDLED)
-    return 0; /* after wrap-up: ignored */
-  switch (ev->body) {
-  case KPISTREAM__V1__EVENT__BODY_HOLD_STARTED:
-    if (l->flags & L_HOLD_OPEN)
-      break; /* duplicate start: keep the first */
-    if ((l->flags & L_HOLD_END_PENDING) && l->hold_end_ms >= t) {
-      l->hold_ms += l->hold_end_ms - t; /* its end arrived first */
-      l->flags = (l->flags & ~L_HOLD_END_PENDING) | L_HELD;
-    } else {
-      l->hold_start_ms = t;
-      l->flags |= L_HOLD_OPEN;
-    }
-    break;
-  case KPISTREAM__V1__EVENT__BODY_HOLD_ENDED:
-    if (l->flags & L_HOLD_OPEN) {
-      leg_close_hold(l, t);
-    } else {
-      l->hold_end_ms = t; /* out of order: wait for its start */
-      l->flags |= L_HOLD_END_PENDING;
-    }
-    break;
-  case KPISTREAM__V1__EVENT__BODY_CONTACT_ENDED:
-    if (!(l->flags & L_ENDED)) {
-      l->ended_ms = t;
-      l->flags |= L_ENDED;
-      leg_close_hold(l, t);
-    }
-    break;
-  case KPISTREAM__V1__EVENT__BODY_CONTACT_TRANSFERRED:
-    l->flags |= L_TRANSFERRED;
-    if (!(l->flags & L_ENDED)) { /* the transfer ends this agent's talk */
-      l->ended_ms = t;
-      l->flags |= L_ENDED;
-      leg_close_hold(l, t);
-    }
-    break;
-  case KPISTREAM__V1__EVENT__BODY_CONTACT_ESCALATED:
-    l->flags |= L_ESCALATED;
-    break;
-  default:
-    break;
-  }
-  return 0;
-}
-
-/* ---- AfterContactWorkEnded: the leg is handled ------------------------------ */
-
-static int on_acw_ended(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck) {
-  const op_config *cfg = &p->cfg;
-  const Kpistream__V1__Event *m = ev->msg;
-  const int64_t t = ev->time_ms;
-
   op_cref r;
   op_contact *c = op_contact_fetch(&r, p, task, ck, m);
   if (c == NULL)
     return KS_ENOMEM;
   const int channel = m->channel ? (int)m->channel : c->channel;
-  char abuf[OP_NAME_MAX], qbuf[OP_NAME_MAX];
-  const char *agent = nz(m->agent_id);
-  if (agent[0] == '\0') {
-    op_name_get(c, 1, abuf);
-    agent = abuf;
+  char qbuf[OP_NAME_MAX];
+  const char *qn = event_queue(c, m, qbuf);
+  uint64_t qnh;
+  (void)fnv1a_nh(qn, &qnh);
+  const uint8_t ep = episode_of(c, t);
+  if (ep == 0) {
+    c->flags |= C_FRES_DONE; /* episode 0's full resolution is the first resolution */
+    return first_note(p, task, ev, c, 1, channel, qn, qnh);
   }
-  const char *qn = nz(m->queue);
-  if (qn[0] == '\0') {
-    op_name_get(c, 0, qbuf);
-    qn = qbuf;
-  }
-  op_leg *l = op_leg_get(&r, fnv1a(agent));
-  if (l == NULL)
-    return KS_ENOMEM;
-  if (l->flags & L_HANDLED)
-    return 0; /* duplicate wrap-up */
-  l->flags |= L_HANDLED;
-  /* No ContactEnded: the conversation ran until wrap-up ended, no ACW. */
-  const int64_t end = (l->flags & L_ENDED) ? l->ended_ms : t;
-  leg_close_hold(l, end);
-  const int64_t hold = l->hold_ms;
-  const int64_t talk = (l->flags & L_ANSWERED) ? clamp0(end - l->answered_ms - hold) : 0;
-  const int64_t acw = clamp0(t - end);
-  const int held = (l->flags & L_HELD) || hold > 0;
-  const int transferred = (l->flags & L_TRANSFERRED) != 0;
-  const int escalated = (l->flags & L_ESCALATED) != 0;
-  int fcr = 0;
-  const uint64_t cust = c->customer_hash;
-  if ((c->flags & C_HAS_CUSTOMER) && !(c->flags & C_FCR_COUNTED)) {
-    c->flags |= C_FCR_COUNTED; /* FCR counts each contact once */
-    fcr = 1;
-  }
-  /* c and l are not used past this point */
-
-  int repeat = 0;
-  if (fcr) {
-    ks_key uk;
-    ks_key_reset(&uk);
-    ks_key_add_str(&uk, nz(m->tenant));
-    ks_key_add(&uk, &cust, sizeof cust);
-    if (cfg->fcr_same_channel) {
-      uint8_t ch = (uint8_t)channel;
-      ks_key_add(&uk, &ch, 1);
-    }
-    op_customer *u = p->api->keyed_get(task, p->customers, uk.buf, uk.len, 1);
-    if (u == NULL)
-      return KS_ENOMEM;
-    const uint64_t me = fnv1a(nz(m->contact_id));
-    if (u->seen && u->last_contact_hash != me) {
-      int64_t gap = t - u->last_handled_ms;
-      if (gap < 0)
-        gap = -gap; /* reordered: the later of the two is judged */
-      repeat = gap <= cfg->fcr_window_ms;
-    }
-    if (!u->seen || t >= u->last_handled_ms) {
-      u->last_handled_ms = t;
-      u->last_contact_hash = me;
-    }
-    u->seen = 1;
-  }
-
+  if ((c->flags & C_FRES_DONE) && ep <= c->fres_ep)
+    return 0; /* only the first of each episode */
+  c->flags |= C_FRES_DONE;
+  c->fres_ep = ep;
+  if (!contact_start_known(c))
+    return 0;
   ks_key dk;
   if (!dims_key(&dk, nz(m->tenant), channel, qn))
     return 0;
   op_qagg *a = qagg_get(p, task, ev->interval_start_ms, &dk);
   if (a == NULL)
     return KS_ENOMEM;
-  a->handled++;
-  a->handle_ms += talk + hold + acw;
-  a->talk_ms += talk;
-  a->hold_ms += hold;
-  a->held += held;
-  a->acw_ms += acw;
-  a->transferred += transferred;
-  a->escalated += escalated;
-  a->fcr_n += fcr;
-  a->fcr_repeats += repeat;
+  a->fres_n++;
+  a->fres_sum_ms += clamp0(t - contact_start(c));
+  return 0;
+}
 
-  if (agent_key(&dk, cfg, nz(m->tenant), channel, qn, agent)) {
-    op_aagg *g = p->api->window_get(task, p->by_agent, ev->interval_start_ms, dk.buf, dk.len, 1);
-    if (g == NULL)
-      return KS_ENOMEM;
-    g->handled++;
-    g->handle_ms += talk + hold + acw;
-    g->hold_ms += hold;
-    g->held += held;
-    g->acw_ms += acw;
-    g->transferred += transferred;
+/* A reopen starts the contact's next episode (counted in the reopen's
+ * interval and the contact's current queue). */
+static int on_reopened(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck) {
+  const Kpistream__V1__Event *m = ev->msg;
+  const int64_t t = ev->time_ms;
+  op_cref r;
+  op_contact *c = op_contact_fetch(&r, p, task, ck, m);
+  if (c == NULL)
+    return KS_ENOMEM;
+  const uint32_t idh = event_idh(m);
+  if (c->n_reopen && c->reopen_ms == t && c->reopen_idh == idh)
+    return 0; /* a duplicate */
+  if (c->n_reopen < UINT8_MAX)
+    c->n_reopen++;
+  if (c->n_reopen == 1 || t >= c->reopen_ms) {
+    c->reopen_ms = t;
+    c->reopen_idh = idh;
   }
+  const int channel = m->channel ? (int)m->channel : c->channel;
+  char qbuf[OP_NAME_MAX];
+  const char *qn = event_queue(c, m, qbuf);
+  ks_key dk;
+  if (!dims_key(&dk, nz(m->tenant), channel, qn))
+    return 0;
+  op_qagg *a = qagg_get(p, task, ev->interval_start_ms, &dk);
+  if (a == NULL)
+    return KS_ENOMEM;
+  a->reopened++;
   return 0;
 }
 
@@ -659,17 +1040,23 @@ static int op_on_event(void *data, ks_task *task, const ks_event *ev) {
   case KPISTREAM__V1__EVENT__BODY_CONTACT_ABANDONED:
     return on_abandoned(p, task, ev, &ck);
   case KPISTREAM__V1__EVENT__BODY_AGENT_RESPONSE:
-    return on_first(p, task, ev, &ck, 0);
+    return on_response(p, task, ev, &ck);
   case KPISTREAM__V1__EVENT__BODY_CONTACT_RESOLVED:
-    return on_first(p, task, ev, &ck, 1);
+    return on_resolved(p, task, ev, &ck);
   case KPISTREAM__V1__EVENT__BODY_HOLD_STARTED:
+    return on_leg_event(p, task, ev, &ck, LK_HOLD_START);
   case KPISTREAM__V1__EVENT__BODY_HOLD_ENDED:
+    return on_leg_event(p, task, ev, &ck, LK_HOLD_END);
   case KPISTREAM__V1__EVENT__BODY_CONTACT_ENDED:
+    return on_leg_event(p, task, ev, &ck, LK_END);
   case KPISTREAM__V1__EVENT__BODY_CONTACT_TRANSFERRED:
+    return on_leg_event(p, task, ev, &ck, LK_TRANSFER);
   case KPISTREAM__V1__EVENT__BODY_CONTACT_ESCALATED:
-    return on_leg_event(p, task, ev, &ck);
+    return on_leg_event(p, task, ev, &ck, LK_ESCALATE);
   case KPISTREAM__V1__EVENT__BODY_ACW_ENDED:
-    return on_acw_ended(p, task, ev, &ck);
+    return on_leg_event(p, task, ev, &ck, LK_ACW);
+  case KPISTREAM__V1__EVENT__BODY_CONTACT_REOPENED:
+    return on_reopened(p, task, ev, &ck);
   default:
     return 0;
   }
@@ -704,17 +1091,21 @@ static int op_init(ks_plugin_ctx *ctx, const ks_host_api *api, void **plugin_dat
   p->contacts_more =
       api->table_declare(ctx, "contacts_more", KS_TABLE_KEYED, sizeof(op_contact_more),
                          OP_STATE_VERSION, cfg->contact_ttl_ms);
-  if (!p->contacts || !p->customers || !p->by_queue || !p->by_agent || !p->contacts_more) {
+  p->legs = api->table_declare(ctx, "legs", KS_TABLE_KEYED, sizeof(op_legs), OP_STATE_VERSION,
+                               cfg->contact_ttl_ms);
+  if (!p->contacts || !p->customers || !p->by_queue || !p->by_agent || !p->contacts_more ||
+      !p->legs) {
     api->log(ctx, KS_LOG_ERROR, "could not declare the state tables");
     api->free(p);
     return KS_EINVAL;
   }
-  api->log(ctx, KS_LOG_DEBUG,
-           "short_abandon_threshold=%lldms service_level.threshold=%lldms fcr.window=%lldms "
-           "contact_ttl=%lldms interval=%lldms",
-           (long long)cfg->short_abandon_ms, (long long)cfg->sl_threshold_ms,
-           (long long)cfg->fcr_window_ms, (long long)cfg->contact_ttl_ms,
-           (long long)cfg->interval_ms);
+  api->log(
+      ctx, KS_LOG_DEBUG,
+      "short_abandon_threshold=%lldms service_level.threshold voice/email/chat=%lld/%lld/%lldms "
+      "fcr.window=%lldms contact_ttl=%lldms interval=%lldms",
+      (long long)cfg->short_abandon_ms, (long long)cfg->sl_t.ms[1], (long long)cfg->sl_t.ms[2],
+      (long long)cfg->sl_t.ms[3], (long long)cfg->fcr_window_ms, (long long)cfg->contact_ttl_ms,
+      (long long)cfg->interval_ms);
   *plugin_data = p;
   return 0;
 }
@@ -729,11 +1120,15 @@ static void op_destroy(void *data) {
 static const char *const op_options[] = {"short_abandon_threshold",
                                          "short_abandon_exclude",
                                          "abandon_rate_denominator",
-                                         "service_level.threshold",
+                                         KS_SL_THRESHOLD_KEY,
+                                         KS_SL_THRESHOLD_VOICE_KEY,
+                                         KS_SL_THRESHOLD_CHAT_KEY,
+                                         KS_SL_THRESHOLD_EMAIL_KEY,
                                          "service_level.variant",
                                          "service_level.target",
                                          "fcr.window",
                                          "fcr.scope",
+                                         "fcr.transfers",
                                          "hold_average_over",
                                          "contact_ttl",
                                          "per_agent",

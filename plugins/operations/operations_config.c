@@ -30,6 +30,10 @@ static const op_choice sl_variant_choices[] = {
 
 static const op_choice fcr_scope_choices[] = {{"any_channel", 0}, {"same_channel", 1}, {NULL, 0}};
 
+/* fcr.transfers: ignore (Genesys: only a repeat contact is unresolved) or
+ * unresolved (a transferred or escalated contact was not resolved first time) */
+static const op_choice fcr_transfers_choices[] = {{"ignore", 0}, {"unresolved", 1}, {NULL, 0}};
+
 static const op_choice per_agent_choices[] = {{"channel", OP_AGENT_CHANNEL},
                                               {"queue", OP_AGENT_QUEUE},
                                               {"agent", OP_AGENT_ALL},
@@ -82,7 +86,7 @@ int op_config_load(ks_plugin_ctx *ctx, const ks_host_api *api, op_config *cfg) {
     return KS_EINVAL;
   cfg->abandon_den = (op_abandon_den)v;
 
-  if (api->config_get_duration_ms(ctx, "service_level.threshold", 20000, &cfg->sl_threshold_ms))
+  if (ks_sl_thresholds_load(ctx, api, &cfg->sl_t))
     return KS_EINVAL;
   if (get_choice(ctx, api, "service_level.variant", sl_variant_choices,
                  OP_SL_ANSWERED_OVER_ANSWERED_PLUS_ABANDONED, &v))
@@ -98,6 +102,8 @@ int op_config_load(ks_plugin_ctx *ctx, const ks_host_api *api, op_config *cfg) {
   if (cfg->fcr_window_ms <= 0)
     return refuse(ctx, api, "fcr.window", "must be longer than 0");
   if (get_choice(ctx, api, "fcr.scope", fcr_scope_choices, 0, &cfg->fcr_same_channel))
+    return KS_EINVAL;
+  if (get_choice(ctx, api, "fcr.transfers", fcr_transfers_choices, 0, &cfg->fcr_xfer_unresolved))
     return KS_EINVAL;
 
   if (get_choice(ctx, api, "hold_average_over", hold_over_choices, 0, &cfg->hold_over_held))

@@ -11,22 +11,25 @@
  * The more-record has the contact's key and TTL and is fetched whenever the
  * contact is (for contacts flagged C_HAS_MORE), so both are touched at the
  * same event time and expire together. A more-record found missing comes
- * back zeroed (create = 1): slots and legs are zeroed when taken, so a
- * stale or empty one is never read as data.
+ * back zeroed (create = 1): slots are zeroed when taken, so a stale or
+ * empty one is never read as data. The legs record (same key and TTL) is
+ * fetched by the events that read or add agent events; it is renewed by
+ * those, the contact by every event, so it can expire first only when the
+ * contact has had no agent event for contact_ttl: a late one then starts a
+ * fresh set, as a contact does.
  */
 #include <string.h>
 
 #include "operations_internal.h"
 
 _Static_assert(sizeof(op_qslot) == 32, "op_qslot layout");
-_Static_assert(sizeof(op_leg) == 56, "op_leg layout");
 _Static_assert(offsetof(op_contact, q01) == 64, "op_contact line 1");
-_Static_assert(offsetof(op_contact, leg0) == 128, "op_contact line 2");
-_Static_assert(offsetof(op_contact, res_ms) == 184, "op_contact line 2 end");
+_Static_assert(offsetof(op_contact, res_ms) == 128, "op_contact line 2");
 _Static_assert(offsetof(op_contact, queue) == 192, "op_contact line 3");
 _Static_assert(sizeof(op_contact) == 320, "op_contact layout");
-_Static_assert(offsetof(op_contact_more, leg12) == 64, "op_contact_more line 1");
-_Static_assert(sizeof(op_contact_more) == 192, "op_contact_more layout");
+_Static_assert(sizeof(op_contact_more) == 64, "op_contact_more layout");
+_Static_assert(sizeof(op_legev) == 16, "op_legev layout");
+_Static_assert(sizeof(op_legs) == 152 + 16 * OP_LEG_EVENTS, "op_legs layout");
 
 /* Common envelope bookkeeping on the contact record. */
 static inline void contact_note(op_contact *c, const Kpistream__V1__Event *m) {
@@ -44,6 +47,7 @@ op_contact *op_contact_fetch(op_cref *r, op_plugin *p, ks_task *task, const ks_k
   r->task = task;
   r->ck = ck;
   r->more = NULL;
+  r->legs = NULL;
   r->c = p->api->keyed_get(task, p->contacts, ck->buf, ck->len, 1);
   if (r->c == NULL)
     return NULL;
@@ -67,14 +71,10 @@ static op_contact_more *more_of(op_cref *r) {
   return r->more;
 }
 
-/* Slot i / leg i. Slots past 1 and legs past 0 are used only by contacts
- * with C_HAS_MORE, whose more-record the fetch (or more_of) has set. */
+/* Slot i. Slots past 1 are used only by contacts with C_HAS_MORE, whose
+ * more-record the fetch (or more_of) has set. */
 static inline op_qslot *qslot_at(const op_cref *r, unsigned i) {
   return i < 2 ? &r->c->q01[i] : &r->more->q23[i - 2];
-}
-
-static inline op_leg *leg_at(const op_cref *r, unsigned i) {
-  return i == 0 ? &r->c->leg0 : &r->more->leg12[i - 1];
 }
 
 /* The used slot of queue hash h, or NULL. */
@@ -106,32 +106,130 @@ op_qslot *op_slot_get(op_cref *r, uint64_t h) {
   return s;
 }
 
-/* Legs are taken in index order (the first unused one is n_legs). */
-op_leg *op_leg_get(op_cref *r, uint64_t ah) {
-  op_contact *c = r->c;
-  for (unsigned i = 0; i < c->n_legs; i++) {
-    op_leg *l = leg_at(r, i);
-    if (l->agent_hash == ah)
-      return l;
+op_legs *op_legs_of(op_cref *r) {
+  if (r->legs == NULL)
+    r->legs = r->p->api->keyed_get(r->task, r->p->legs, r->ck->buf, r->ck->len, 1);
+  return r->legs;
+}
+
+static inline int64_t clamp0(int64_t v) {
+  return v < 0 ? 0 : v;
+}
+
+/* Event-time order; at equal times, kind order (an answer opens the leg
+ * first, a wrap-up closes it last). */
+static inline int legev_before(const op_legev *a, const op_legev *b) {
+  return a->t < b->t || (a->t == b->t && a->kind < b->kind);
+}
+
+/* One leg while it is walked in event-time order. */
+typedef struct leg_walk {
+  int open;     /* started (an answer, or an event before the first one) */
+  int answered; /* started by an answer */
+  int ended, hold_open, held, transferred, escalated, done;
+  int64_t ans_t, end_t, hold_t, hold_ms;
+} leg_walk;
+
+static void walk_end(leg_walk *w, int64_t t) {
+  if (!w->ended) {
+    w->ended = 1;
+    w->end_t = t;
+    if (w->hold_open) {
+      w->hold_ms += clamp0(t - w->hold_t);
+      w->hold_open = 0;
+      w->held = 1;
+    }
   }
-  int pick = c->n_legs < OP_LEGS ? (int)c->n_legs : -1;
-  for (int k = 0; k < OP_LEGS && pick < 0; k++) {
-    int i = (c->next_leg + k) % OP_LEGS;
-    if (leg_at(r, (unsigned)i)->flags & L_HANDLED)
-      pick = i;
+}
+
+int op_legs_derive(const op_legs *g, int agent, int64_t interval_ms, op_legfig *out, int max) {
+  /* the agent's events, sorted (insertion sort: at most OP_LEG_EVENTS) */
+  const op_legev *ev[OP_LEG_EVENTS];
+  int n = 0;
+  for (int i = 0; i < g->n_ev && i < OP_LEG_EVENTS; i++) {
+    const op_legev *e = &g->ev[i];
+    if (agent >= 0 && e->agent != agent)
+      continue;
+    int j = n++;
+    while (j > 0 && (ev[j - 1]->agent > e->agent ||
+                     (ev[j - 1]->agent == e->agent && legev_before(e, ev[j - 1])))) {
+      ev[j] = ev[j - 1];
+      j--;
+    }
+    ev[j] = e;
   }
-  if (pick < 0)
-    pick = c->next_leg % OP_LEGS;
-  if (pick >= 1 && more_of(r) == NULL)
-    return NULL; /* the contact is left as it was */
-  c->next_leg = (uint8_t)((pick + 1) % OP_LEGS);
-  if (pick == c->n_legs)
-    c->n_legs++;
-  op_leg *l = leg_at(r, (unsigned)pick);
-  memset(l, 0, sizeof *l);
-  l->flags = L_USED;
-  l->agent_hash = ah;
-  return l;
+  int k = 0;
+  leg_walk w;
+  memset(&w, 0, sizeof w);
+  for (int i = 0; i < n; i++) {
+    const op_legev *e = ev[i];
+    if (i > 0 && e->agent != ev[i - 1]->agent)
+      memset(&w, 0, sizeof w); /* the next agent (agent < 0 only) */
+    if (e->kind == LK_ANSWER) {
+      /* events before the agent's first answer belong to its first leg;
+       * every later answer starts a new leg */
+      if (w.open && (w.answered || w.done))
+        memset(&w, 0, sizeof w);
+      w.open = 1;
+      w.answered = 1;
+      w.ans_t = e->t;
+      continue;
+    }
+    w.open = 1;
+    if (w.done)
+      continue; /* after the leg's wrap-up: not part of it */
+    switch (e->kind) {
+    case LK_HOLD_START:
+      if (!w.ended && !w.hold_open) {
+        w.hold_open = 1;
+        w.hold_t = e->t;
+      }
+      break;
+    case LK_HOLD_END:
+      if (!w.ended && w.hold_open) {
+        w.hold_ms += clamp0(e->t - w.hold_t);
+        w.hold_open = 0;
+        w.held = 1;
+      }
+      break;
+    case LK_TRANSFER:
+      w.transferred = 1;
+      walk_end(&w, e->t); /* the transfer ends this agent's talk */
+      break;
+    case LK_END:
+      walk_end(&w, e->t);
+      break;
+    case LK_ESCALATE:
+      w.escalated = 1;
+      break;
+    case LK_ACW: {
+      walk_end(&w, e->t); /* no ContactEnded: talking until wrap-up ended */
+      w.done = 1;
+      if (k >= max)
+        break;
+      op_legfig *f = &out[k++];
+      memset(f, 0, sizeof *f);
+      int64_t r = e->t % interval_ms;
+      if (r < 0)
+        r += interval_ms;
+      f->iv = e->t - r;
+      f->acw_t = e->t;
+      f->channel = e->channel;
+      f->queue = e->queue;
+      f->agent = e->agent;
+      f->hold_ms = w.hold_ms;
+      f->talk_ms = w.answered ? clamp0(w.end_t - w.ans_t - w.hold_ms) : 0;
+      f->acw_ms = clamp0(e->t - w.end_t);
+      f->held = (uint8_t)(w.held || w.hold_ms > 0);
+      f->transferred = (uint8_t)w.transferred;
+      f->escalated = (uint8_t)w.escalated;
+      break;
+    }
+    default:
+      break;
+    }
+  }
+  return k;
 }
 
 int op_name_set(op_cref *r, int agent, const char *name, uint64_t nh) {

@@ -37,15 +37,10 @@ static void em_sum(op_emitter *e, const char *metric, int64_t n, const char *uni
   em_put(e, metric, unit);
 }
 
-/* value = num / den, null when den == 0 (done by the host). */
+/* value = num / den, null when den <= 0 (as the host publishes it). */
 static void em_ratio(op_emitter *e, const char *metric, double num, double den, int64_t count,
                      const char *unit) {
-  e->r.aggregation = KS_AGG_RATIO;
-  e->r.has_value = den != 0.0;
-  e->r.value = den != 0.0 ? num / den : 0.0;
-  e->r.numerator = num;
-  e->r.denominator = den;
-  e->r.count = count;
+  ks_result_set_ratio(&e->r, num, den, count);
   em_put(e, metric, unit);
 }
 
@@ -76,6 +71,10 @@ static int read_dims(op_emitter *e, const void *key, size_t keylen, int with_age
   e->r.channel = (unsigned char)ch[0];
   e->r.queue = e->queue;
   e->r.agent_id = with_agent ? e->agent : NULL;
+  /* a queue row without a queue holds what no queue row does */
+  e->r.level = with_agent         ? KS_LEVEL_AGENT
+               : e->queue[0] != 0 ? KS_LEVEL_QUEUE
+                                  : KS_LEVEL_UNATTRIBUTED;
   return 1;
 }
 
@@ -110,8 +109,9 @@ static int emit_queue(void *ud, const void *key, size_t keylen, void *record) {
     abd = a->handled + abandoned;
     break;
   }
-  if (abd < 0)
-    abd = 0;
+  /* Not clamped: a negative denominator is this interval's exact
+   * contribution (a short abandon of a contact queued in the previous
+   * interval); the host publishes no value for it and roll-ups stay exact. */
   em_ratio(e, "abandonment_rate", (double)abandoned, (double)abd, abd, "ratio");
 
   em_ratio(e, "asa", sec(a->wait_sum_ms), (double)a->ans_known, a->ans_known, "seconds");
@@ -145,8 +145,7 @@ static int emit_queue(void *ud, const void *key, size_t keylen, void *record) {
     sl_den = a->ans_known + a->ab_known;
     break;
   }
-  if (sl_den < 0)
-    sl_den = 0;
+  /* may be negative (abandons_ignored: abandoned here, queued before): kept */
   em_ratio(e, "service_level", (double)sl_num, (double)sl_den, sl_den, "ratio");
 
   em_ratio(e, "fcr", (double)(a->fcr_n - a->fcr_repeats), (double)a->fcr_n, a->fcr_n, "ratio");
@@ -154,6 +153,9 @@ static int emit_queue(void *ud, const void *key, size_t keylen, void *record) {
   em_ratio(e, "escalation_rate", (double)a->escalated, (double)a->handled, a->handled, "ratio");
   em_ratio(e, "traffic_erlangs", sec(a->handle_ms), sec(cfg->interval_ms), a->handled, "erlangs");
   em_ratio(e, "resolution_time", sec(a->res_sum_ms), (double)a->res_n, a->res_n, "seconds");
+  em_sum(e, "reopened", a->reopened, "contacts");
+  em_ratio(e, "reopen_rate", (double)a->reopened, (double)a->fres_n, a->fres_n, "ratio");
+  em_ratio(e, "full_resolution_time", sec(a->fres_sum_ms), (double)a->fres_n, a->fres_n, "seconds");
   return 0;
 }
 

@@ -8,9 +8,9 @@
  *   contacts       KEYED (tenant, contact_id), TTL contact_ttl
  *                  queue-side life of a contact: created/queued times, the
  *                  first two queues it visited (offered/answered/abandoned
- *                  once per queue), the first agent leg (answer, hold, end,
- *                  transfer, escalation, wrap-up), first response, first
- *                  resolution, customer, its current queue and agent names.
+ *                  once per queue and episode), reopens, the wrap-up its FCR
+ *                  was counted at, first response, first resolution,
+ *                  customer, its current queue and agent names.
  *   customers      KEYED (tenant, hash(customer_id)[, channel]), TTL fcr.window
  *                  last handled contact of the customer (FCR repeat proxy).
  *   by_queue       WINDOWED (tenant, channel, queue): interval aggregates.
@@ -18,9 +18,13 @@
  *                  aggregates; channel 0 / queue "" when per_agent rolls
  *                  them up.
  *   contacts_more  KEYED (tenant, contact_id), TTL contact_ttl
- *                  queue slots 2-3 and legs 1-2 of a contact that needed
- *                  them (C_HAS_MORE); fetched with the contact, so both TTLs
- *                  are renewed together.
+ *                  queue slots 2-3 of a contact that needed them
+ *                  (C_HAS_MORE); fetched with the contact, so both TTLs are
+ *                  renewed together.
+ *   legs           KEYED (tenant, contact_id), TTL contact_ttl
+ *                  the contact's agent events (answer, hold, end, transfer,
+ *                  escalation, wrap-up) as a deduplicated set; the legs'
+ *                  figures are derived from it (op_legs_derive).
  *
  * The host's records never move: a pointer it returns stays valid until that
  * record is removed or expires, and expiry runs only between callbacks, so a
@@ -31,6 +35,7 @@
 #define KS_OPERATIONS_INTERNAL_H
 
 #include "kpistream/plugin.h"
+#include "kpistream/service_level.h"
 
 #define OP_PLUGIN_NAME    "operations"
 #define OP_PLUGIN_VERSION "1.0.0"
@@ -63,11 +68,12 @@ typedef struct op_config {
   int64_t short_abandon_ms;   /* short_abandon_threshold */
   int short_abandon_exclude;  /* short_abandon_exclude */
   op_abandon_den abandon_den; /* abandon_rate_denominator */
-  int64_t sl_threshold_ms;    /* service_level.threshold */
+  ks_sl_thresholds sl_t;      /* service_level.threshold[.voice|.chat|.email] */
   op_sl_variant sl_variant;   /* service_level.variant */
   double sl_target;           /* service_level.target (validated, reserved) */
   int64_t fcr_window_ms;      /* fcr.window */
   int fcr_same_channel;       /* fcr.scope == same_channel */
+  int fcr_xfer_unresolved;    /* fcr.transfers == unresolved */
   int hold_over_held;         /* hold_average_over == held */
   int64_t contact_ttl_ms;     /* contact_ttl */
   op_per_agent per_agent;     /* per_agent */
@@ -83,6 +89,8 @@ typedef struct op_plugin {
   ks_table *by_queue;
   ks_table *by_agent;
   ks_table *contacts_more;
+  ks_table *legs;
+  int64_t legs_full; /* agent events not kept: the contact's set was full */
 } op_plugin;
 
 /* Parse and validate every configuration key; logs and returns KS_EINVAL on
@@ -106,40 +114,90 @@ int op_config_load(ks_plugin_ctx *ctx, const ks_host_api *api, op_config *cfg);
 #define QS_WAIT_PENDING  0x80u /* answered/abandoned before the entry time was known */
 
 /* One queue a contact visited. The interval of the answer or abandon is the
- * one done_ms falls in (intervals are aligned to the epoch). */
+ * one done_ms falls in (intervals are aligned to the epoch); the offer's is
+ * the one its earliest start event (ContactCreated, ContactQueued) falls in. */
 typedef struct op_qslot {
   uint64_t qhash;    /* FNV-1a of the queue name */
   int64_t queued_ms; /* queue entry */
   int64_t done_ms;   /* answer or abandon time */
   uint8_t flags;
-  uint8_t done_channel; /* channel it was counted under (the dims key keeps a byte) */
-  uint8_t pad[6];
+  uint8_t done_channel;  /* channel it was counted under (the dims key keeps a byte) */
+  uint8_t flags2;        /* QS2_* */
+  uint8_t offer_channel; /* channel the offer was counted under */
+  uint8_t pad[4];
 } op_qslot;
 
-/* op_leg.flags */
-#define L_USED             0x001u
-#define L_ANSWERED         0x002u
-#define L_ENDED            0x004u
-#define L_HOLD_OPEN        0x008u
-#define L_HOLD_END_PENDING 0x010u /* HoldEnded seen before its HoldStarted */
-#define L_HELD             0x020u
-#define L_TRANSFERRED      0x040u
-#define L_ESCALATED        0x080u
-#define L_HANDLED          0x100u
+/* op_qslot.flags2 */
+#define QS2_BY_CREATED 0x01u /* a ContactCreated named this queue (the offer may be its time) */
 
-/* One agent's part in a contact (a "leg"): answer, hold, end, transfer,
- * escalation, wrap-up. The first leg is kept inside the contact record, so
- * an agent event of a one-agent contact costs one state lookup. */
-typedef struct op_leg {
-  uint64_t agent_hash; /* FNV-1a of the agent id */
-  int64_t answered_ms;
-  int64_t ended_ms;
-  int64_t hold_start_ms;
-  int64_t hold_end_ms; /* with L_HOLD_END_PENDING */
-  int64_t hold_ms;     /* closed hold pairs */
-  uint32_t flags;
-  uint32_t pad;
-} op_leg;
+/* ---- legs: the contact's agent events, kept as a set ------------------------------
+ *
+ * A leg is one assignment of the contact to an agent: it starts at a
+ * ContactAnswered by that agent (a second answer by the same agent is a
+ * second leg) and runs to its first AfterContactWorkEnded. The contact keeps
+ * every agent event it received (op_legs, deduplicated by event id), and a
+ * leg's figures are a pure function of that set, computed in event-time
+ * order (op_legs_derive): so they do not depend on the order the events
+ * arrived in. When an event changes a leg whose wrap-up was already counted,
+ * the plugin takes the old figures out of the wrap-up's interval and puts
+ * the new ones in (while that interval is open or kept for restatement).
+ * When the set is full, the events of the oldest handled legs whose
+ * wrap-up interval has closed (their figures can no longer change) are
+ * dropped and their agent sealed up to that wrap-up: a later copy of such
+ * an event is ignored.
+ */
+
+/* op_legev.kind, in the order events of equal time are applied */
+#define LK_ANSWER     1
+#define LK_HOLD_START 2
+#define LK_HOLD_END   3
+#define LK_END        4
+#define LK_TRANSFER   5
+#define LK_ESCALATE   6
+#define LK_ACW        7
+
+#define OP_LEG_EVENTS 24 /* agent events kept per contact */
+#define OP_LEG_AGENTS 6  /* distinct agents per contact */
+#define OP_LEG_QUEUES 6  /* distinct wrap-up queues per contact */
+
+typedef struct op_legev {
+  int64_t t;
+  uint32_t idh;    /* hash of the event id (0 when the event has none) */
+  uint8_t kind;    /* LK_* */
+  uint8_t agent;   /* index into op_legs.agent_hash */
+  uint8_t channel; /* of the event (the contact's when it names none) */
+  uint8_t queue;   /* index into op_legs.queue_nh (LK_ACW only) */
+} op_legev;
+
+typedef struct op_legs {
+  uint64_t agent_hash[OP_LEG_AGENTS]; /* FNV-1a of the agent id ("" allowed) */
+  uint64_t queue_nh[OP_LEG_QUEUES];   /* name hashes (fnv1a_nh) of wrap-up queues */
+  int64_t sealed_ms[OP_LEG_AGENTS];   /* agent events up to this time are final */
+  uint8_t n_agents;
+  uint8_t n_queues;
+  uint8_t n_ev;
+  uint8_t pad[5];
+  op_legev ev[OP_LEG_EVENTS];
+} op_legs;
+
+/* What one handled leg adds to the interval of its wrap-up. */
+typedef struct op_legfig {
+  int64_t iv;    /* interval of the wrap-up */
+  int64_t acw_t; /* wrap-up end */
+  uint8_t channel;
+  uint8_t queue; /* index into op_legs.queue_nh */
+  uint8_t agent; /* index into op_legs.agent_hash */
+  uint8_t held;
+  uint8_t transferred;
+  uint8_t escalated;
+  uint8_t pad[2];
+  int64_t talk_ms, hold_ms, acw_ms;
+} op_legfig;
+
+/* The handled legs of agent index `agent` (every agent when agent < 0) of
+ * the set, in event-time order: fills out[] (at most max) and returns the
+ * count. interval_ms places each wrap-up in its interval. */
+int op_legs_derive(const op_legs *g, int agent, int64_t interval_ms, op_legfig *out, int max);
 
 /* op_contact.flags */
 #define C_CREATED      0x001u
@@ -151,27 +209,39 @@ typedef struct op_leg {
 #define C_RES_PENDING  0x040u
 #define C_FCR_COUNTED  0x080u
 #define C_HAS_MORE     0x100u /* the contact has an op_contact_more */
+#define C_FCR_REPEAT   0x200u /* the counted FCR contact was a repeat */
+#define C_FRES_DONE    0x400u /* a full resolution was counted (episode fres_ep) */
+#define C_FCR_XFER                                                                                 \
+  0x800u /* fcr.transfers unresolved: the counted episode was transferred or                       \
+              escalated (so counted as not resolved first time) */
 
 /*
  * The contact (320 bytes), laid out by cache line (the host starts records
  * of 128 bytes or more on a line): line 0 holds what every event reads,
- * line 1 the first two queue slots, line 2 the first leg, lines 3-4 the
- * names of the current queue and agent (copies for events that omit them;
- * their hashes in line 0 spare reading them when an event repeats the
- * stored name). Later slots and legs live in the contact's op_contact_more,
- * which exists only for contacts that needed them (C_HAS_MORE). Slots and
- * legs are used in index order (n_slots, n_legs count them), so lookups
- * never read unused ones.
+ * line 1 the first two queue slots, line 2 reopen, FCR and resolution
+ * bookkeeping, lines 3-4 the names of the current queue and agent (copies
+ * for events that omit them; their hashes in line 0 spare reading them when
+ * an event repeats the stored name). Later slots live in the contact's
+ * op_contact_more, which exists only for contacts that needed them
+ * (C_HAS_MORE); its agent events in op_legs (table `legs`). Slots are used in
+ * index order (n_slots counts them), so lookups never read unused ones.
+ *
+ * Episodes: a contact starts in episode 0; each ContactReopened starts the
+ * next. Queue slots are per queue and episode, FCR counts each episode's
+ * first wrap-up, and full resolution each episode's first ContactResolved.
  */
 typedef struct op_contact {
   /* line 0 */
   uint32_t flags;
   int32_t channel;
   uint8_t next_slot; /* queue slot to reuse next */
-  uint8_t next_leg;  /* leg slot to reuse next */
+  uint8_t n_reopen;  /* ContactReopened seen (episodes - 1) */
   uint8_t n_slots;   /* queue slots in use (0..OP_QSLOTS) */
-  uint8_t n_legs;    /* legs in use (0..OP_LEGS) */
-  uint32_t pad;
+  uint8_t fcr_ep;    /* episode of the counted FCR contact (C_FCR_COUNTED) */
+  uint8_t fres_ep;   /* episode of the last full resolution (C_FRES_DONE) */
+  uint8_t fcr_queue; /* op_legs.queue_nh index of the counted FCR wrap-up */
+  uint8_t fcr_channel;
+  uint8_t pad0;
   uint64_t customer_hash;
   int64_t created_ms;
   int64_t first_queued_ms;
@@ -181,18 +251,24 @@ typedef struct op_contact {
   /* line 1 */
   op_qslot q01[2]; /* queue slots 0 and 1 */
   /* line 2 */
-  op_leg leg0;
-  int64_t res_ms; /* first ContactResolved */
+  int64_t res_ms;      /* first ContactResolved */
+  int64_t reopen_ms;   /* latest ContactReopened */
+  int64_t fcr_acw_ms;  /* wrap-up the FCR contact was counted at */
+  uint32_t reopen_idh; /* event id hash of the latest ContactReopened */
+  uint8_t frt_channel; /* where the first response was counted */
+  uint8_t res_channel; /* where the first resolution was counted */
+  uint8_t pad1[2];
+  uint64_t frt_qnh; /* ... and in which queue (name hash) */
+  uint64_t res_qnh;
+  int64_t pad2[2];
   /* lines 3-4 */
   char queue[OP_NAME_MAX]; /* current queue, for events that omit it */
   char agent[OP_NAME_MAX]; /* current agent, for events that omit it */
 } op_contact;
 
-/* Queue slots 2-3 and legs 1-2 of a contact (same key, same TTL). */
+/* Queue slots 2-3 of a contact (same key, same TTL). */
 typedef struct op_contact_more {
   op_qslot q23[2]; /* queue slots 2 and 3 */
-  op_leg leg12[2]; /* legs 1 and 2 */
-  int64_t pad[2];
 } op_contact_more;
 
 typedef struct op_customer {
@@ -238,6 +314,9 @@ typedef struct op_qagg {
   int64_t frt_sum_ms;
   int64_t res_n;
   int64_t res_sum_ms;
+  int64_t reopened;    /* ContactReopened */
+  int64_t fres_n;      /* first resolution of each episode */
+  int64_t fres_sum_ms; /* ... its time since the contact's start */
 } op_qagg;
 
 /* Per interval and agent (dimensions per the per_agent option). */
@@ -294,6 +373,7 @@ typedef struct op_cref {
   const ks_key *ck; /* the contact's key (also the more-record's) */
   op_contact *c;
   op_contact_more *more;
+  op_legs *legs; /* NULL until op_legs_of() */
 } op_cref;
 
 /* Fetch (create when new) the contact of key ck into r, with its
@@ -306,9 +386,9 @@ op_contact *op_contact_fetch(op_cref *r, op_plugin *p, ks_task *task, const ks_k
  * NULL only when a needed more-record cannot be had (out of state memory). */
 op_qslot *op_slot_get(op_cref *r, uint64_t h);
 
-/* The leg of agent hash ah; a new one takes the first unused slot, else
- * replaces the oldest handled leg, else the oldest leg. NULL as op_slot_get. */
-op_leg *op_leg_get(op_cref *r, uint64_t ah);
+/* The contact's agent events (created empty when it has none). NULL only
+ * when out of state memory. */
+op_legs *op_legs_of(op_cref *r);
 
 /* Make name (with name hash nh from fnv1a_nh) the contact's current queue
  * (agent = 0) or agent (agent = 1): when the hash differs from the stored
@@ -323,5 +403,8 @@ void op_name_get(const op_contact *c, int agent, char *buf);
 
 /* operations_emit.c: the interval close (results). */
 int op_on_interval_close(void *data, ks_task *task, const ks_interval *iv);
+
+/* A stored name holds any identifier the host passes (plugin.h, KS_ID_MAX). */
+_Static_assert(OP_NAME_MAX >= KS_ID_MAX + 1, "OP_NAME_MAX must hold KS_ID_MAX bytes");
 
 #endif

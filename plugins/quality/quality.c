@@ -26,7 +26,7 @@ _Static_assert(sizeof(qa_seen) == 16, "qa_seen layout");
 
 /* Bump when a record layout changes (checkpoints of another version are
  * refused by the host). */
-#define QA_STATE_VERSION 1
+#define QA_STATE_VERSION 2 /* 2: qa_agg.team_ms, no team on qa_cagg */
 
 static const uint32_t qa_interests[] = {KPISTREAM__V1__EVENT__BODY_QA_EVALUATION, 0};
 
@@ -53,6 +53,11 @@ typedef struct qa_dims {
   const char *team;  /* stored on agent-level records */
 } qa_dims;
 
+/* The largest key any plugin builds (with a category appended, below):
+ * identifiers of at most KS_ID_MAX bytes always fit, so it never overflows. */
+_Static_assert(2 * 2 + 5 * (1 + KS_ID_MAX) <= sizeof(((ks_key *)0)->buf),
+               "quality's category key must hold KS_ID_MAX-byte identifiers");
+
 static inline void group_key(ks_key *k, const char *tenant, const qa_dims *d) {
   const uint8_t ch = (uint8_t)d->channel;
   ks_key_reset(k);
@@ -65,8 +70,8 @@ static inline void group_key(ks_key *k, const char *tenant, const qa_dims *d) {
 }
 
 /* Add one scored evaluation to a dimension group (and its categories). */
-static int add_group(qa_plugin *p, ks_task *task, int64_t iv, const char *tenant, const qa_dims *d,
-                     const qa_eval *e) {
+static int add_group(qa_plugin *p, ks_task *task, int64_t iv, int64_t time_ms, const char *tenant,
+                     const qa_dims *d, const qa_eval *e) {
   const qa_config *cfg = &p->cfg;
   ks_key k;
   group_key(&k, tenant, d);
@@ -84,8 +89,17 @@ static int add_group(qa_plugin *p, ks_task *task, int64_t iv, const char *tenant
   const int in_den = cfg->compliance_over_with ? e->has_compliance : 1;
   a->compliance_den += in_den;
   a->compliant += in_den && !e->compliance_failed;
-  if (d->team && d->team[0])
-    name_set(a->team, d->team);
+  /* The interval's last evaluation by event time names the agent's team, so
+   * the result does not depend on arrival order (ties: the greater name). */
+  if (d->team && d->team[0]) {
+    char cand[QA_NAME_MAX];
+    name_set(cand, d->team);
+    if (a->team[0] == '\0' || time_ms > a->team_ms ||
+        (time_ms == a->team_ms && strcmp(cand, a->team) > 0)) {
+      memcpy(a->team, cand, sizeof a->team);
+      a->team_ms = time_ms;
+    }
+  }
   /* a is not used past this point */
 
   if (!cfg->per_category || d->level == QA_LVL_EVALUATOR)
@@ -105,8 +119,6 @@ static int add_group(qa_plugin *p, ks_task *task, int64_t iv, const char *tenant
       g->n++;
       g->sum += c->score;
     }
-    if (d->team && d->team[0])
-      name_set(g->team, d->team);
   }
   return 0;
 }
@@ -161,17 +173,17 @@ static int qa_on_event(void *data, ks_task *task, const ks_event *ev) {
   int rc;
 
   qa_dims d = {QA_LVL_TENANT, 0, "", "", "", NULL};
-  if ((rc = add_group(p, task, iv, tenant, &d, &e)) != 0)
+  if ((rc = add_group(p, task, iv, ev->time_ms, tenant, &d, &e)) != 0)
     return rc;
   /* channel 0 + no queue would be the tenant's own key: tenant level only */
   if (cfg->per_queue && (channel != 0 || queue[0])) {
     qa_dims q = {QA_LVL_QUEUE, channel, queue, "", "", NULL};
-    if ((rc = add_group(p, task, iv, tenant, &q, &e)) != 0)
+    if ((rc = add_group(p, task, iv, ev->time_ms, tenant, &q, &e)) != 0)
       return rc;
   }
   if (cfg->per_team && team[0]) {
     qa_dims t = {QA_LVL_TEAM, 0, "", "", team, team};
-    if ((rc = add_group(p, task, iv, tenant, &t, &e)) != 0)
+    if ((rc = add_group(p, task, iv, ev->time_ms, tenant, &t, &e)) != 0)
       return rc;
   }
   if (cfg->per_agent != QA_AGENT_OFF && agent[0]) {
@@ -180,12 +192,12 @@ static int qa_on_event(void *data, ks_task *task, const ks_event *ev) {
       a.channel = channel;
     if (cfg->per_agent == QA_AGENT_QUEUE)
       a.queue = queue;
-    if ((rc = add_group(p, task, iv, tenant, &a, &e)) != 0)
+    if ((rc = add_group(p, task, iv, ev->time_ms, tenant, &a, &e)) != 0)
       return rc;
   }
   if (cfg->per_evaluator && evaluator[0]) {
     qa_dims v = {QA_LVL_EVALUATOR, 0, "", "", evaluator, NULL};
-    if ((rc = add_group(p, task, iv, tenant, &v, &e)) != 0)
+    if ((rc = add_group(p, task, iv, ev->time_ms, tenant, &v, &e)) != 0)
       return rc;
   }
   return 0;

@@ -6,19 +6,31 @@
  *   tenant        all      ""      ""      ""        -
  *   queue         event's  event's ""      ""        -
  *   team          all      ""      ""      team      team=<team>
- *   agent         per per_agent    agent   last seen -
+ *   agent         per per_agent    agent   last*     -   (* by event time)
  *   evaluator     all      ""      ""      ""        evaluator=<id>
  *
  * category_score adds the label category=<category> (first) to its group's
  * dimensions. The team travels in a label because the result key has no
- * team field.
+ * team field. An agent's category rows carry the team of the agent's group
+ * record (one team per agent and interval), looked up by the group's key,
+ * which is the category key without its last part.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "quality_internal.h"
 
+/* An agent group's key and team, valid while the interval is being closed. */
+typedef struct qa_team_ref {
+  const uint8_t *key;
+  size_t len;
+  const char *team; /* the record's NUL-padded team (QA_NAME_MAX bytes) */
+} qa_team_ref;
+
 typedef struct qa_emitter {
   qa_plugin *p;
+  qa_team_ref *teams; /* agent groups of the interval, sorted by key */
+  size_t n_teams, cap_teams;
   ks_task *task;
   ks_result r;
   int failed;
@@ -52,16 +64,32 @@ static void em_sum(qa_emitter *e, const char *metric, int64_t n, const char *uni
   em_put(e, metric, unit);
 }
 
-/* value = num / den, null when den == 0 (done by the host). */
+/* value = num / den, null when den <= 0 (as the host publishes it). */
 static void em_ratio(qa_emitter *e, const char *metric, double num, double den, int64_t count,
                      const char *unit) {
-  e->r.aggregation = KS_AGG_RATIO;
-  e->r.has_value = den != 0.0;
-  e->r.value = den != 0.0 ? num / den : 0.0;
-  e->r.numerator = num;
-  e->r.denominator = den;
-  e->r.count = count;
+  ks_result_set_ratio(&e->r, num, den, count);
   em_put(e, metric, unit);
+}
+
+/* The result level of a group level. A queue group without a queue (the
+ * evaluation named only a channel) is unattributed; evaluations naming
+ * neither are in the tenant group only (their queue group would have the
+ * tenant's key). */
+static ks_level qa_result_level(int level, int has_queue) {
+  switch (level) {
+  case QA_LVL_TENANT:
+    return KS_LEVEL_TENANT;
+  case QA_LVL_QUEUE:
+    return has_queue ? KS_LEVEL_QUEUE : KS_LEVEL_UNATTRIBUTED;
+  case QA_LVL_TEAM:
+    return KS_LEVEL_TEAM;
+  case QA_LVL_AGENT:
+    return KS_LEVEL_AGENT;
+  case QA_LVL_EVALUATOR:
+    return KS_LEVEL_EVALUATOR;
+  default:
+    return KS_LEVEL_UNSPECIFIED;
+  }
 }
 
 /* Read the group's dimensions back from its key and set them on e->r
@@ -81,6 +109,7 @@ static int read_dims(qa_emitter *e, const void *key, size_t keylen, size_t first
   e->r.queue = e->queue;
   e->r.agent_id = e->agent[0] ? e->agent : NULL;
   e->r.team = NULL;
+  e->r.level = qa_result_level(level, e->queue[0] != 0);
   e->r.labels = e->labels;
   e->r.n_labels = first_labels;
   if (level == QA_LVL_TEAM) {
@@ -108,12 +137,31 @@ static void set_record_team(qa_emitter *e, const char *team) {
     e->r.team = e->team;
 }
 
+static int team_ref_cmp(const void *x, const void *y) {
+  const qa_team_ref *a = x, *b = y;
+  if (a->len != b->len)
+    return a->len < b->len ? -1 : 1;
+  return memcmp(a->key, b->key, a->len);
+}
+
+static int is_agent_group(const void *key, size_t keylen) {
+  return keylen >= 2 && ((const uint8_t *)key)[0] == 1 && ((const uint8_t *)key)[1] == QA_LVL_AGENT;
+}
+
+static int count_agent_group(void *ud, const void *key, size_t keylen, void *record) {
+  (void)record;
+  ((qa_emitter *)ud)->cap_teams += (size_t)is_agent_group(key, keylen);
+  return 0;
+}
+
 static int emit_group(void *ud, const void *key, size_t keylen, void *record) {
   qa_emitter *e = ud;
   const qa_agg *a = record;
   if (!read_dims(e, key, keylen, 0))
     return 0;
   set_record_team(e, a->team);
+  if (is_agent_group(key, keylen) && e->n_teams < e->cap_teams)
+    e->teams[e->n_teams++] = (qa_team_ref){key, keylen, a->team};
   em_sum(e, "evaluations", a->evaluations, "evaluations");
   em_ratio(e, "evaluation_score", a->score_sum, (double)a->scored, a->scored, e->score_unit);
   em_sum(e, "auto_fail_count", a->auto_failed, "evaluations");
@@ -127,13 +175,19 @@ static int emit_group(void *ud, const void *key, size_t keylen, void *record) {
 static int emit_category(void *ud, const void *key, size_t keylen, void *record) {
   qa_emitter *e = ud;
   const qa_cagg *g = record;
-  if (ks_key_part(key, keylen, QA_KP_CAT, e->category, sizeof e->category) < 0)
+  const int catlen = ks_key_part(key, keylen, QA_KP_CAT, e->category, sizeof e->category);
+  if (catlen < 0)
     return 0;
   e->labels[0].key = "category";
   e->labels[0].value = e->category;
   if (!read_dims(e, key, keylen, 1))
     return 0;
-  set_record_team(e, g->team);
+  if (is_agent_group(key, keylen) && e->n_teams > 0) {
+    const qa_team_ref want = {key, keylen - 1 - (size_t)catlen, NULL};
+    const qa_team_ref *t = bsearch(&want, e->teams, e->n_teams, sizeof *e->teams, team_ref_cmp);
+    if (t != NULL)
+      set_record_team(e, t->team);
+  }
   em_ratio(e, "category_score", g->sum, (double)g->n, g->n, e->score_unit);
   return 0;
 }
@@ -150,10 +204,23 @@ int qa_emit_interval(qa_plugin *p, ks_task *task, const ks_interval *iv) {
   e->r.interval_start_ms = iv->start_ms;
   e->r.interval_end_ms = iv->end_ms;
   e->score_unit = p->cfg.scale == 1.0 ? "ratio" : "%";
-  int rc = p->api->window_foreach(task, p->by_group, iv->start_ms, emit_group, e);
-  if (rc == 0 && p->cfg.per_category)
+  int rc = 0;
+  if (p->cfg.per_category) {
+    rc = p->api->window_foreach(task, p->by_group, iv->start_ms, count_agent_group, e);
+    if (rc == 0 && e->cap_teams > 0 &&
+        (e->teams = p->api->alloc(e->cap_teams * sizeof *e->teams)) == NULL)
+      rc = KS_ENOMEM;
+  }
+  if (rc == 0)
+    rc = p->api->window_foreach(task, p->by_group, iv->start_ms, emit_group, e);
+  if (rc == 0 && p->cfg.per_category) {
+    if (e->n_teams > 1)
+      qsort(e->teams, e->n_teams, sizeof *e->teams, team_ref_cmp);
     rc = p->api->window_foreach(task, p->by_category, iv->start_ms, emit_category, e);
+  }
   const int failed = e->failed;
+  if (e->teams != NULL)
+    p->api->free(e->teams);
   p->api->free(e);
   return rc != 0 || failed ? KS_EPLUGIN : 0;
 }

@@ -139,17 +139,21 @@ typedef struct qa_agg {
   int64_t auto_failed;    /* evaluations with a failed critical item */
   int64_t compliant;      /* numerator of compliance_rate */
   int64_t compliance_den; /* denominator of compliance_rate */
-  char team[QA_NAME_MAX]; /* agent level: the agent's team (last seen) */
+  int64_t team_ms;        /* agent level: event time of the evaluation that set team */
+  char team[QA_NAME_MAX]; /* agent level: the team of the interval's last evaluation (by event
+                             time; ties: the greater name) that named one */
 } qa_agg;
 
 /* Per interval, dimension group and category. */
 typedef struct qa_cagg {
-  int64_t n;              /* evaluations scored in the category */
-  double sum;             /* Σ category scores, 0..scale each */
-  char team[QA_NAME_MAX]; /* agent and team level: the team (last seen) */
-} qa_cagg;
+  int64_t n;  /* evaluations scored in the category */
+  double sum; /* Σ category scores, 0..scale each */
+} qa_cagg;    /* agent level: the team is the agent group's (qa_agg.team) */
 
 /* Emit every result of the interval (quality_emit.c). */
 int qa_emit_interval(qa_plugin *p, ks_task *task, const ks_interval *iv);
+
+/* A stored name holds any identifier the host passes (plugin.h, KS_ID_MAX). */
+_Static_assert(QA_NAME_MAX >= KS_ID_MAX + 1, "QA_NAME_MAX must hold KS_ID_MAX bytes");
 
 #endif

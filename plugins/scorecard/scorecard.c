@@ -123,10 +123,20 @@ static int sc_on_result(void *data, ks_task *task, const char *family, const ks_
   if (strlen(tenant) >= SC_NAME || strlen(queue) >= SC_NAME || strlen(agent) >= SC_NAME ||
       strlen(team) >= SC_NAME)
     return 0;
+  /* Rows are selected by their level, never by which dimensions are empty:
+   * a row with no queue and no channel may be unattributed feedback, not
+   * the tenant's total. Channel rows (a roll-up of queue rows) and rows of
+   * other levels are not read; unspecified (SDK 1.1 producers) neither. */
+  const ks_level level = r->level;
+  if (level == KS_LEVEL_AGENT   ? !agent[0]
+      : level == KS_LEVEL_TEAM  ? !team[0]
+      : level == KS_LEVEL_QUEUE ? !queue[0]
+                                : level != KS_LEVEL_TENANT && level != KS_LEVEL_UNATTRIBUTED)
+    return 0;
   /* any agent row naming a team teaches the agent's team (workforce,
    * quality), whatever its metric: other families' agent rows lack it */
   char t[SC_NAME] = "";
-  if (agent[0] && team[0])
+  if (level == KS_LEVEL_AGENT && team[0])
     agent_team(p, task, tenant, agent, team, t);
 
   const int kpi = sc_catalog_match(family, r->metric, category);
@@ -147,7 +157,7 @@ static int sc_on_result(void *data, ks_task *task, const char *family, const ks_
   const int64_t len = r->interval_end_ms - r->interval_start_ms;
   const int interval_row = len == p->cfg.interval_ms;
 
-  if (agent[0]) {
+  if (level == KS_LEVEL_AGENT) {
     if (!team[0] && !interval_row) /* periods roll up into the team now */
       agent_team(p, task, tenant, agent, "", t);
     if (!interval_row) {
@@ -176,15 +186,15 @@ static int sc_on_result(void *data, ks_task *task, const char *family, const ks_
 
   int kind = SC_TENANT, src = SC_SRC_DIRECT, ch = 0;
   const char *name = "";
-  if (team[0]) {
+  if (level == KS_LEVEL_TEAM) {
     kind = SC_TEAM;
     name = team;
-  } else if (queue[0]) {
+  } else if (level == KS_LEVEL_QUEUE) {
     kind = SC_QUEUE;
     name = queue;
     ch = channel;
-  } else if (channel != 0)
-    src = SC_SRC_GROUPS;
+  } else if (level == KS_LEVEL_UNATTRIBUTED)
+    src = SC_SRC_GROUPS; /* in no queue: part of the tenant's queue roll-up */
 
   if (!interval_row) {
     if (kind == SC_QUEUE)

@@ -32,6 +32,9 @@ void sc_out_dims(sc_out *o, const sc_close *c, int kind, const char *tenant, int
   o->r.queue = o->queue;
   o->r.agent_id = o->agent;
   o->r.team = o->team;
+  static const ks_level scope_level[SC_NSCOPES] = {KS_LEVEL_AGENT, KS_LEVEL_QUEUE, KS_LEVEL_TEAM,
+                                                   KS_LEVEL_TENANT};
+  o->r.level = kind >= 0 && kind < SC_NSCOPES ? scope_level[kind] : KS_LEVEL_UNSPECIFIED;
   o->r.labels = o->labels;
   o->r.n_labels = 0;
   if (kind == SC_TEAM)
@@ -66,12 +69,7 @@ void sc_out_gauge(sc_close *c, sc_out *o, const char *metric, int has, double v,
 
 void sc_out_ratio(sc_close *c, sc_out *o, const char *metric, double num, double den, int64_t count,
                   const char *unit) {
-  o->r.aggregation = KS_AGG_RATIO;
-  o->r.has_value = den != 0.0;
-  o->r.value = den != 0.0 ? num / den : 0.0;
-  o->r.numerator = num;
-  o->r.denominator = den;
-  o->r.count = count;
+  ks_result_set_ratio(&o->r, num, den, count);
   put(c, o, metric, unit);
 }
 
@@ -79,7 +77,7 @@ void sc_out_ratio(sc_close *c, sc_out *o, const char *metric, double num, double
 
 static int from_acc(const sc_acc *a, sc_kval *out) {
   for (int s = 0; s < SC_NSRC; s++)
-    if (a->den[s] != 0.0) {
+    if (a->den[s] > 0.0) { /* a negative sum (corrections) has no value either */
       out->has = 1;
       out->num = a->num[s];
       out->den = a->den[s];

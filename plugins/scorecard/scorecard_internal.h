@@ -271,4 +271,7 @@ void sc_out_ratio(sc_close *c, sc_out *o, const char *metric, double num, double
  * (band: the settings' own band); *att gets the unclamped attainment. */
 double sc_score(const sc_kset *s, double target, double v, double *att);
 
+/* A stored name holds any identifier the host passes (plugin.h, KS_ID_MAX). */
+_Static_assert(SC_NAME >= KS_ID_MAX + 1, "SC_NAME must hold KS_ID_MAX bytes");
+
 #endif

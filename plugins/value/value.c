@@ -69,12 +69,7 @@ void va_em_null(va_emitter *e, const char *metric, ks_agg agg, const char *unit)
 
 void va_em_ratio(va_emitter *e, const char *metric, double num, double den, int64_t count,
                  const char *unit) {
-  e->r.aggregation = KS_AGG_RATIO;
-  e->r.has_value = den != 0.0;
-  e->r.value = den != 0.0 ? num / den : 0.0;
-  e->r.numerator = num;
-  e->r.denominator = den;
-  e->r.count = count;
+  ks_result_set_ratio(&e->r, num, den, count);
   em_put(e, metric, unit);
 }
 
@@ -236,21 +231,11 @@ static void va_destroy(void *data) {
 }
 
 /* Every option key init() reads; the host refuses any other. */
-static const char *const va_options[] = {"per_agent",
-                                         "contact_ttl",
-                                         "conversion.window",
-                                         "nba.rate_denominator",
-                                         "nba.ttl",
-                                         "cost.period",
-                                         "customer_period",
-                                         "period_settle",
-                                         "total_segment",
-                                         "clv.lifespan_years",
-                                         "clv.lifespan_source",
-                                         "clv.margin",
-                                         "clv.margin_source",
-                                         "dedupe_window",
-                                         NULL};
+static const char *const va_options[] = {
+    "per_agent",     "contact_ttl",       "conversion.window",  "nba.rate_denominator",
+    "nba.ttl",       "cost.period",       "cost.per",           "customer_period",
+    "period_settle", "total_segment",     "clv.lifespan_years", "clv.lifespan_source",
+    "clv.margin",    "clv.margin_source", "dedupe_window",      NULL};
 
 static const ks_plugin_descriptor va_descriptor = {
     .abi_major = KS_PLUGIN_ABI_MAJOR,

@@ -215,6 +215,7 @@ static int emit_up(void *ud, const void *key, size_t keylen, void *record) {
   e->r.channel = 0;
   e->r.queue = "";
   e->r.agent_id = NULL;
+  e->r.level = KS_LEVEL_TENANT; /* per segment when the label is set */
   e->r.interval_start_ms = u->start_ms;
   e->r.interval_end_ms = u->end_ms;
   if (e->lvalue[0])

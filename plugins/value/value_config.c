@@ -28,6 +28,9 @@ static const va_choice period_choices[] = {{"day", VA_PERIOD_DAY},
 static const va_choice nba_den_choices[] = {
     {"offered", 0}, {"accepted_plus_rejected", 1}, {NULL, 0}};
 
+/* cost.per: 0 = contacts (each once, at its first handled leg), 1 = legs */
+static const va_choice cost_per_choices[] = {{"contacts", 0}, {"legs", 1}, {NULL, 0}};
+
 static const va_choice lifespan_choices[] = {{"fixed", 0}, {"retention", 1}, {NULL, 0}};
 
 static const va_choice margin_choices[] = {{"order", 1}, {"fixed", 0}, {NULL, 0}};
@@ -94,6 +97,8 @@ int va_config_load(ks_plugin_ctx *ctx, const ks_host_api *api, va_config *cfg) {
   if (get_choice(ctx, api, "cost.period", period_choices, VA_PERIOD_DAY, &v))
     return KS_EINVAL;
   cfg->cost_period = (va_period)v;
+  if (get_choice(ctx, api, "cost.per", cost_per_choices, 0, &cfg->cost_per_leg))
+    return KS_EINVAL;
   if (get_choice(ctx, api, "customer_period", period_choices, VA_PERIOD_MONTH, &v))
     return KS_EINVAL;
   cfg->cust_period = (va_period)v;

@@ -218,11 +218,15 @@ int va_on_acw_ended(va_plugin *p, ks_task *task, const ks_event *ev) {
   if (c == NULL)
     return KS_ENOMEM;
   contact_note(c, m, ev->time_ms);
-  const uint64_t ah = va_hash(va_nz(m->agent_id));
+  /* A leg is one assignment: its wrap-up (agent and time) is counted once,
+   * a redelivered one is absorbed, and an agent the contact comes back to
+   * (a1 -> a2 -> a1) has a second leg with a later wrap-up. */
+  const uint64_t lh = va_leg_id(va_nz(m->agent_id), ev->time_ms);
   for (uint32_t i = 0; i < c->n_legs && i < VA_LEGS; i++)
-    if (c->legs[i] == ah)
-      return 0;                      /* this agent's leg is handled already (a repeated wrap-up) */
-  c->legs[c->n_legs % VA_LEGS] = ah; /* a fifth agent replaces the oldest */
+    if (c->legs[i] == lh)
+      return 0;                      /* a repeated wrap-up of a handled leg */
+  c->legs[c->n_legs % VA_LEGS] = lh; /* a fifth leg replaces the oldest */
+  const int first_leg = c->n_legs == 0;
   c->n_legs++;
   va_dims dm;
   memset(&dm, 0, sizeof dm);
@@ -240,7 +244,9 @@ int va_on_acw_ended(va_plugin *p, ks_task *task, const ks_event *ev) {
   d.handled = 1;
   d.flags = IA_CONV;
   int rc = credit(p, task, tenant, &dm, ev->interval_start_ms, &d);
-  if (rc == 0)
+  /* cost per contact divides by contacts (cost.per: contacts), each counted
+   * at its first handled leg; cost.per: legs counts every leg */
+  if (rc == 0 && (first_leg || p->cfg.cost_per_leg))
     rc = va_cost_handled(p, task, tenant, dm.channel, dm.queue, ev->time_ms);
   if (rc == 0 && has_cust)
     rc = customer_handled(p, task, ev, cust, va_hash(va_nz(m->contact_id)), start, &dm);
@@ -430,6 +436,8 @@ static int emit_dims(void *ud, const void *key, size_t keylen, void *record) {
   e->r.channel = (unsigned char)ch[0];
   e->r.queue = e->queue;
   e->r.agent_id = e->agent[0] ? e->agent : NULL;
+  /* a contact without a queue is in no queue row: unattributed */
+  e->r.level = e->agent[0] ? KS_LEVEL_AGENT : e->queue[0] ? KS_LEVEL_QUEUE : KS_LEVEL_UNATTRIBUTED;
   if (e->lvalue[0]) { /* one action */
     va_em_label(e, "action", e->lvalue);
     if (a->flags & IA_NBA)

@@ -20,6 +20,11 @@
 
 #include "value_internal.h"
 
+/* The cost line key (below): four identifiers, two one-byte parts, two
+ * times; KS_ID_MAX-byte identifiers always fit. */
+_Static_assert(2 * 2 + 2 * 9 + 4 * (1 + KS_ID_MAX) <= sizeof(((ks_key *)0)->buf),
+               "value's cost line key must hold KS_ID_MAX-byte identifiers");
+
 static int cp_key(ks_key *k, const char *tenant, int channel, const char *queue, char type,
                   const char *name, int64_t start) {
   uint8_t ch = (uint8_t)channel;
@@ -60,11 +65,13 @@ static void add_share(va_cperiod *c, const va_apply *a, double share) {
     c->flags |= CP_BUDGET;
     return;
   }
-  if (a->kind == KPISTREAM__V1__COST_KIND__COST_FIXED)
+  if (a->kind == KPISTREAM__V1__COST_KIND__COST_FIXED) {
     c->fixed += share;
-  else if (a->kind == KPISTREAM__V1__COST_KIND__COST_VARIABLE)
+    c->n_fixed += a->is_new;
+  } else if (a->kind == KPISTREAM__V1__COST_KIND__COST_VARIABLE) {
     c->variable += share;
-  else
+    c->n_variable += a->is_new;
+  } else
     c->other += share;
   c->n_cost += a->is_new;
   c->flags |= CP_COST;
@@ -265,6 +272,10 @@ static int emit_cp(void *ud, const void *key, size_t keylen, void *record) {
   e->r.channel = (unsigned char)ch[0];
   e->r.queue = e->queue;
   e->r.agent_id = NULL;
+  /* the scopes of va_scopes: (channel, queue), (channel, all), (all, all) */
+  e->r.level = e->queue[0]         ? KS_LEVEL_QUEUE
+               : e->r.channel != 0 ? KS_LEVEL_CHANNEL
+                                   : KS_LEVEL_TENANT;
   e->r.interval_start_ms = c->start_ms;
   e->r.interval_end_ms = c->end_ms;
   const int has_cost = (c->flags & CP_COST) != 0;
@@ -273,8 +284,8 @@ static int emit_cp(void *ud, const void *key, size_t keylen, void *record) {
   case CP_TOTAL:
     va_em_label(e, NULL, NULL);
     emit_cost(e, "operating_cost", has_cost, cost, c->n_cost);
-    emit_cost(e, "fixed_cost", has_cost, c->fixed, c->n_cost);
-    emit_cost(e, "variable_cost", has_cost, c->variable, c->n_cost);
+    emit_cost(e, "fixed_cost", has_cost, c->fixed, c->n_fixed);
+    emit_cost(e, "variable_cost", has_cost, c->variable, c->n_variable);
     emit_variance(e, c, cost);
     if (has_cost)
       va_em_ratio(e, "cost_per_contact", cost, (double)c->handled, c->handled, "currency");

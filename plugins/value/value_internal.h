@@ -41,7 +41,7 @@
 
 #define VA_PLUGIN_NAME    "value"
 #define VA_PLUGIN_VERSION "1.0.0"
-#define VA_STATE_VERSION  1
+#define VA_STATE_VERSION  2 /* 2: va_cperiod.n_fixed, n_variable */
 
 #define VA_NAME_MAX 48 /* stored queue/agent/action names */
 #define VA_LEGS     4  /* handled agent legs remembered per contact */
@@ -76,6 +76,7 @@ typedef struct va_config {
   int nba_over_responded;          /* nba.rate_denominator == accepted_plus_rejected */
   int64_t nba_ttl_ms;              /* nba.ttl */
   va_period cost_period;           /* cost.period */
+  int cost_per_leg;                /* cost.per == legs (default: contacts) */
   va_period cust_period;           /* customer_period */
   int64_t settle_ms;               /* period_settle */
   char total_segment[VA_NAME_MAX]; /* total_segment */
@@ -112,7 +113,7 @@ typedef struct va_plugin {
 typedef struct va_contact {
   int64_t start_ms;
   uint64_t customer_hash;
-  uint64_t legs[VA_LEGS]; /* agent hashes of handled legs */
+  uint64_t legs[VA_LEGS]; /* va_leg_id of handled legs (wrap-ups) */
   uint32_t flags;
   uint32_t n_legs;
   char queue[VA_NAME_MAX];
@@ -180,8 +181,10 @@ typedef struct va_cperiod {
   double other; /* cost of unspecified kind */
   double budget;
   int64_t handled;
-  int64_t n_cost;
-  int64_t n_budget;
+  int64_t n_cost;     /* cost records of every kind (count of operating_cost) */
+  int64_t n_fixed;    /* ... COST_FIXED (count of fixed_cost) */
+  int64_t n_variable; /* ... COST_VARIABLE (count of variable_cost) */
+  int64_t n_budget;   /* budget records (count of budget) */
   uint32_t flags;
   uint32_t pad;
 } va_cperiod;
@@ -239,6 +242,12 @@ static inline uint64_t va_hash(const char *s) {
     h *= UINT64_C(0x100000001b3);
   }
   return h;
+}
+
+/* Identity of a handled leg: its agent and wrap-up time (a redelivered
+ * wrap-up has both; the same agent's next leg wraps up later). Never 0. */
+static inline uint64_t va_leg_id(const char *agent, int64_t wrapup_ms) {
+  return (va_hash(agent) ^ ((uint64_t)wrapup_ms * UINT64_C(0x9e3779b97f4a7c15))) | 1u;
 }
 
 /* Copy src into a fixed name buffer, truncating. */
@@ -320,5 +329,8 @@ int va_on_snapshot(va_plugin *p, ks_task *task, const ks_event *ev);
 int va_on_registration_base(va_plugin *p, ks_task *task, const ks_event *ev);
 int va_on_order_base(va_plugin *p, ks_task *task, const ks_event *ev);
 int va_emit_cust_periods(va_emitter *e);
+
+/* A stored name holds any identifier the host passes (plugin.h, KS_ID_MAX). */
+_Static_assert(VA_NAME_MAX >= KS_ID_MAX + 1, "VA_NAME_MAX must hold KS_ID_MAX bytes");
 
 #endif

@@ -16,6 +16,7 @@ void wf_em_dims(wf_emitter *e, int64_t start, int64_t end, const char *tenant, c
   e->r.queue = "";
   e->r.agent_id = agent;
   e->r.team = team;
+  e->r.level = agent && agent[0] ? KS_LEVEL_AGENT : team_level ? KS_LEVEL_TEAM : KS_LEVEL_TENANT;
   e->r.n_labels = 0;
   e->r.labels = e->labels;
   if (team_level) {
@@ -46,12 +47,7 @@ static void em_put(wf_emitter *e, const char *metric, const char *unit) {
 
 void wf_em_ratio(wf_emitter *e, const char *metric, double num, double den, int64_t count,
                  const char *unit) {
-  e->r.aggregation = KS_AGG_RATIO;
-  e->r.has_value = den != 0.0;
-  e->r.value = den != 0.0 ? num / den : 0.0;
-  e->r.numerator = num;
-  e->r.denominator = den;
-  e->r.count = count;
+  ks_result_set_ratio(&e->r, num, den, count);
   em_put(e, metric, unit);
 }
 

@@ -37,7 +37,7 @@
 
 /* Bump when a record layout changes (checkpoints of another version are
  * refused by the host). */
-#define WF_STATE_VERSION 1
+#define WF_STATE_VERSION 2 /* 2: wf_acc.prod_paid */
 
 #define WF_DAY_MS INT64_C(86400000)
 #define WF_ID_MAX 128 /* tenant and agent ids must be shorter than this */
@@ -115,6 +115,7 @@ typedef struct wf_acc {
   int64_t adh_in;            /* in the scheduled state, outside the tolerance zones */
   int64_t onq_in_sched;      /* on queue during paid scheduled on-queue time */
   int64_t unpl_aux[WF_NAUX]; /* in aux (by reason) during paid scheduled on-queue time */
+  int64_t prod_paid;         /* productive (utilization.basis) during paid segments */
   char team[WF_TEAM];
 } wf_acc;
 
@@ -256,5 +257,8 @@ void wf_em_sum(wf_emitter *e, const char *metric, double v, int64_t count, const
 static inline double wf_sec(int64_t ms) {
   return (double)ms / 1000.0;
 }
+
+/* A stored name holds any identifier the host passes (plugin.h, KS_ID_MAX). */
+_Static_assert(WF_TEAM >= KS_ID_MAX + 1, "WF_TEAM must hold KS_ID_MAX bytes");
 
 #endif

@@ -111,6 +111,7 @@ static void acc_add(wf_acc *d, const wf_acc *s) {
   d->acw += s->acw;
   d->adh_in += s->adh_in;
   d->onq_in_sched += s->onq_in_sched;
+  d->prod_paid += s->prod_paid;
   for (int i = 0; i < WF_NAUX; i++) {
     d->aux[i] += s->aux[i];
     d->unpl_aux[i] += s->unpl_aux[i];
@@ -169,7 +170,7 @@ static int planned_activity(int act) {
   return act != ACT(ON_QUEUE) && act != ACT(UNPLANNED_ABSENCE);
 }
 
-static void parts_of(const wf_config *cfg, const wf_row *r, wf_parts *o) {
+static void parts_of(const wf_row *r, wf_parts *o) {
   const wf_acc *a = &r->acc;
   const wf_sched *s = &r->sch;
   memset(o, 0, sizeof *o);
@@ -177,8 +178,7 @@ static void parts_of(const wf_config *cfg, const wf_row *r, wf_parts *o) {
   o->handle = a->on_contact + a->acw;
   o->available = a->available;
   o->logged_in = a->logged_in;
-  o->productive =
-      cfg->util_logged_in ? a->logged_in : o->handle + a->available + a->aux[AUX(OFFLINE_WORK)];
+  o->productive = a->prod_paid; /* per utilization.basis, inside paid segments */
   o->paid = s->paid;
   o->adh_den = s->adh;
   o->adh_num = wf_min(a->adh_in + s->tol_credit, s->adh);
@@ -255,7 +255,7 @@ static void emit_rows(wf_emitter *e, wf_rows *rs) {
     const wf_row *r = &rs->v[i];
     if (r->acc.logged_in == 0 && r->sch.scheduled == 0)
       continue; /* nothing happened or was scheduled (possibly a stray record) */
-    parts_of(cfg, r, &one);
+    parts_of(r, &one);
     if (cfg->per_agent) {
       wf_em_dims(e, rs->start, rs->end, r->tenant, r->team, r->agent, 0);
       emit_parts(e, &one, 0);

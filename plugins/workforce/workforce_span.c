@@ -140,6 +140,11 @@ void wf_span_add(const wf_config *cfg, const wf_agent *ag, wf_acc *acc, int64_t 
   default:
     break;
   }
+  /* utilization's numerator: productive time inside paid time only, so it
+   * never exceeds its denominator (paid), for an agent or summed */
+  const int productive = cfg->util_logged_in ? wf_is_logged_in(state)
+                                             : wf_is_on_queue_state(state) ||
+                                                   (state == AST(AUX) && aux == AUX(OFFLINE_WORK));
   for (int i = 0; i < WF_SEGS; i++) {
     const wf_seg *g = &ag->seg[i];
     if (!g->used)
@@ -147,6 +152,8 @@ void wf_span_add(const wf_config *cfg, const wf_agent *ag, wf_acc *acc, int64_t 
     const int64_t ov = wf_overlap(a, b, g->start_ms, g->end_ms);
     if (ov == 0)
       continue;
+    if (g->paid && productive)
+      acc->prod_paid += ov;
     if (wf_adherence_relevant(g->activity) && state_matches(g->activity, state, aux)) {
       int64_t ca, cb;
       seg_core(cfg, g, &ca, &cb);

@@ -5,7 +5,9 @@
 # produced with kcat keyed by tenant; `kpistream run --until-eof` runs with only
 # that family's plugin (options from FAMILY.options, a YAML flow mapping, if
 # present); the results are read back with kcat, decoded with protoc --decode
-# and compared line for line with FAMILY.expected ("KEY VALUE", null = no value).
+# and compared line for line with FAMILY.expected ("KEY VALUE", null = no value);
+# each result's level (field 20) must be the one FAMILY.levels gives its key
+# ("ERE LEVEL" lines, first match wins).
 #
 # Optional, for families that read other plugins' results (scorecard):
 #   FAMILY.plugins  one plugin per line, "NAME" or "NAME {YAML flow mapping of
@@ -112,3 +114,7 @@ fi
 dups=$(cut -d' ' -f1 "$WORK/results.txt" | uniq -d)
 [ -z "$dups" ] || e2e_fail "duplicate result keys: $dups"
 echo "all $(wc -l < "$WORK/expected.txt") expected $FAMILY results match"
+# every result's aggregation level (protobuf field 20), per FAMILY.levels
+: > "$WORK/levels.txt"
+for t in "${out_topics[@]}"; do decode_levels "$PROTO" "$WORK/out/$t" >> "$WORK/levels.txt"; done
+check_levels "$DATA/$FAMILY.levels" "$WORK/levels.txt"

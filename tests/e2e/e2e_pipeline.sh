@@ -99,6 +99,8 @@ fi
 dups=$(cut -d' ' -f1 "$WORK/results.txt" | uniq -d)
 [ -z "$dups" ] || e2e_fail "duplicate result keys: $dups"
 echo "all $(wc -l < "$WORK/expected.txt") expected results match"
+decode_levels "$PROTO" "$WORK/out" > "$WORK/levels.txt"
+check_levels "$SRC/tests/e2e/expected_operations.levels" "$WORK/levels.txt"
 
 # 6. the garbage message is on the dead-letter topic, unchanged, with its reason
 dlq=$(kcat -C -b "$BS" -t kpistream.dlq -o beginning -e -q -f '%s|%h\n')
@@ -136,6 +138,6 @@ set +e
 out=$("$KPISTREAM" run -c "$WORK/abi.yaml" --check-config 2>&1); rc=$?
 set -e
 [ $rc -eq 2 ] || e2e_fail "ABI refusal exited $rc"
-case "$out" in *"abi_major.so: plugin ABI 2.1 is incompatible with host ABI 1.1"*) ;;
+case "$out" in *"abi_major.so: plugin ABI 2.2 is incompatible with host ABI 1.2"*) ;;
   *) e2e_fail "ABI refusal said: $out" ;; esac
 echo "co-partitioning mismatch and ABI mismatch refused with exit 2"

@@ -4,7 +4,7 @@
 # kcat keyed by tenant, interleaved with poison of every class the decoder
 # refuses (garbage, a truncated event, an unknown body field, a missing body
 # or tenant, absurd event times, undeclared enum values, out-of-range
-# numbers); `kpistream run --until-eof` with operations and every other
+# numbers, identifiers longer than KS_ID_MAX); `kpistream run --until-eof` with operations and every other
 # plugin present in the plugin dir. Checks: exit 0, the run summary, each
 # poison message on kpistream.dlq with its key and bytes unchanged and the
 # exact kpistream.reason header (docs/schema.md, "Validation"), and results
@@ -120,6 +120,13 @@ bad acme "event_time_ms 7258118400000 $RANGE" \
 ev acme 90 c1 'hold_ended {}' a1
 bad acme "channel 7 not a known Channel" \
   "$(AT 95) tenant: \"acme\" channel: 7 queue: \"sales\" contact_id: \"c2\" contact_queued {}"
+# identifiers longer than KS_ID_MAX (47 bytes): a contact id far beyond the
+# whole state key, and a queue one byte over
+IDMAX="longer than 47 bytes (KS_ID_MAX, what plugin state keys hold)"
+bad acme "contact_id $IDMAX" \
+  "$(AT 96) $ENV contact_id: \"$(printf 'c%.0s' {1..200})\" contact_queued {}"
+bad acme "queue $IDMAX" "$(AT 97) tenant: \"acme\" channel: CHANNEL_VOICE
+  queue: \"$(printf 'q%.0s' {1..48})\" contact_id: \"c2\" contact_queued {}"
 ev acme 120 c2 'contact_queued {}'
 ev acme 150 c2 'contact_answered {}' a2
 bad acme "contact_abandoned.stage 9 not a known AbandonStage" \

@@ -36,16 +36,37 @@ dump_topic() {
   echo "$n"
 }
 
-# decode_results PROTO_DIR DIR — one line per MetricResult: "<key> <value|null>"
-decode_results() {
+# decode_field PROTO_DIR DIR FIELD ABSENT — one line per MetricResult: "<key> <FIELD>" as
+# protoc --decode prints it, ABSENT when the field is not on the wire.
+decode_field() {
   local f text key value
   for f in "$2"/*.bin; do
     [ -e "$f" ] || continue
     text=$(protoc --decode=kpistream.v1.MetricResult -I "$1" kpistream/v1/result.proto < "$f")
     key=$(printf '%s\n' "$text" | sed -n 's/^key: "\(.*\)"$/\1/p')
-    value=$(printf '%s\n' "$text" | sed -n 's/^value: \(.*\)$/\1/p')
-    printf '%s %s\n' "$key" "${value:-null}"
+    value=$(printf '%s\n' "$text" | sed -n "s/^$3: \\(.*\\)\$/\\1/p")
+    printf '%s %s\n' "$key" "${value:-$4}"
   done
+}
+
+# decode_results PROTO_DIR DIR — one line per MetricResult: "<key> <value|null>"
+decode_results() { decode_field "$1" "$2" value null; }
+
+# decode_levels PROTO_DIR DIR — one line per MetricResult: "<key> <level>", the level
+# (kpistream.v1.Level) as protoc --decode names it; LEVEL_UNSPECIFIED when absent.
+decode_levels() { decode_field "$1" "$2" level LEVEL_UNSPECIFIED; }
+
+# check_levels RULES LEVELS — RULES: lines "ERE LEVEL" (# comments), the first ERE that
+# matches a result key gives the level it must carry; LEVELS: decode_levels output.
+# Fails naming every result whose level differs or that no rule covers.
+check_levels() {
+  local bad
+  bad=$(awk 'NR == FNR { if ($0 !~ /^#/ && NF == 2) { re[++n] = $1; lv[n] = $2 } next }
+    { want = ""; for (i = 1; i <= n; i++) if ($1 ~ re[i]) { want = lv[i]; break }
+      if (want != $2) printf "  %s is %s, want %s\n", $1, $2, (want == "" ? "(no rule)" : want) }' \
+    "$1" "$2")
+  [ -z "$bad" ] || { printf '%s\n' "$bad" >&2; e2e_fail "result levels differ from $1 (above)"; }
+  echo "all $(wc -l < "$2") result levels match $(basename "$1")"
 }
 
 # latest_by_key DUMPFILE — from `kpistream dump` output (KEY TAB REVISION TAB VALUE TAB

@@ -9,6 +9,7 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cmake --install "$BUILD" --prefix "$WORK/prefix" > "$WORK/install.log"
 test -f "$WORK/prefix/include/kpistream/plugin.h"
+test -f "$WORK/prefix/include/kpistream/service_level.h"
 test -f "$WORK/prefix/include/kpistream/v1/events.pb-c.h"
 # 1. CMake package
 cmake -S "$SRC/examples/hello_plugin" -B "$WORK/b" -DCMAKE_PREFIX_PATH="$WORK/prefix" \

@@ -162,3 +162,78 @@ int eb_agent_response_ex(ks_engine *e, int64_t t, int channel, const char *queue
   body.is_public = is_public ? 1 : 0;
   return eb_feed(e, 0, 0, &ev);
 }
+
+void eb_set_body(Kpistream__V1__Event *ev, eb_bodies *b, uint32_t body) {
+  kpistream__v1__contact_created__init(&b->created);
+  kpistream__v1__contact_queued__init(&b->queued);
+  kpistream__v1__contact_answered__init(&b->answered);
+  kpistream__v1__agent_response__init(&b->response);
+  kpistream__v1__hold_started__init(&b->hold_started);
+  kpistream__v1__hold_ended__init(&b->hold_ended);
+  kpistream__v1__contact_transferred__init(&b->transferred);
+  kpistream__v1__contact_escalated__init(&b->escalated);
+  kpistream__v1__contact_abandoned__init(&b->abandoned);
+  kpistream__v1__contact_ended__init(&b->ended);
+  kpistream__v1__after_contact_work_ended__init(&b->acw);
+  kpistream__v1__contact_resolved__init(&b->resolved);
+  kpistream__v1__contact_reopened__init(&b->reopened);
+  ev->body_case = (Kpistream__V1__Event__BodyCase)body;
+  switch (body) {
+  case KPISTREAM__V1__EVENT__BODY_CONTACT_CREATED:
+    ev->contact_created = &b->created;
+    break;
+  case KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED:
+    ev->contact_queued = &b->queued;
+    break;
+  case KPISTREAM__V1__EVENT__BODY_CONTACT_ANSWERED:
+    ev->contact_answered = &b->answered;
+    break;
+  case KPISTREAM__V1__EVENT__BODY_AGENT_RESPONSE:
+    ev->agent_response = &b->response;
+    break;
+  case KPISTREAM__V1__EVENT__BODY_HOLD_STARTED:
+    ev->hold_started = &b->hold_started;
+    break;
+  case KPISTREAM__V1__EVENT__BODY_HOLD_ENDED:
+    ev->hold_ended = &b->hold_ended;
+    break;
+  case KPISTREAM__V1__EVENT__BODY_CONTACT_TRANSFERRED:
+    ev->contact_transferred = &b->transferred;
+    break;
+  case KPISTREAM__V1__EVENT__BODY_CONTACT_ESCALATED:
+    ev->contact_escalated = &b->escalated;
+    break;
+  case KPISTREAM__V1__EVENT__BODY_CONTACT_ABANDONED:
+    ev->contact_abandoned = &b->abandoned;
+    break;
+  case KPISTREAM__V1__EVENT__BODY_CONTACT_ENDED:
+    ev->contact_ended = &b->ended;
+    break;
+  case KPISTREAM__V1__EVENT__BODY_ACW_ENDED:
+    ev->acw_ended = &b->acw;
+    break;
+  case KPISTREAM__V1__EVENT__BODY_CONTACT_RESOLVED:
+    ev->contact_resolved = &b->resolved;
+    break;
+  case KPISTREAM__V1__EVENT__BODY_CONTACT_REOPENED:
+    ev->contact_reopened = &b->reopened;
+    break;
+  default:
+    abort();
+  }
+}
+
+int eb_lifecycle(ks_engine *e, const char *event_id, uint32_t body, int64_t t, int channel,
+                 const char *queue, const char *contact, const char *customer, const char *agent,
+                 int arg) {
+  Kpistream__V1__Event ev = eb_event(t, EB_TENANT, channel, queue, contact, customer, agent);
+  ev.event_id = s_or_empty(event_id);
+  eb_bodies b;
+  eb_set_body(&ev, &b, body);
+  b.response.is_public = arg ? 1 : 0;
+  if (arg)
+    b.abandoned.stage = (Kpistream__V1__AbandonStage)arg;
+  else
+    b.abandoned.stage = KPISTREAM__V1__ABANDON_STAGE__ABANDON_IN_QUEUE;
+  return eb_feed(e, 0, 0, &ev);
+}

@@ -64,6 +64,37 @@ int eb_abandoned_stage(ks_engine *e, int64_t t, int channel, const char *queue, 
 int eb_agent_response_ex(ks_engine *e, int64_t t, int channel, const char *queue,
                          const char *contact, const char *agent, int is_bot, int is_public);
 
+/* Storage for one body of each contact-lifecycle kind, default fields. */
+typedef struct eb_bodies {
+  Kpistream__V1__ContactCreated created;
+  Kpistream__V1__ContactQueued queued;
+  Kpistream__V1__ContactAnswered answered;
+  Kpistream__V1__AgentResponse response;
+  Kpistream__V1__HoldStarted hold_started;
+  Kpistream__V1__HoldEnded hold_ended;
+  Kpistream__V1__ContactTransferred transferred;
+  Kpistream__V1__ContactEscalated escalated;
+  Kpistream__V1__ContactAbandoned abandoned;
+  Kpistream__V1__ContactEnded ended;
+  Kpistream__V1__AfterContactWorkEnded acw;
+  Kpistream__V1__ContactResolved resolved;
+  Kpistream__V1__ContactReopened reopened;
+} eb_bodies;
+
+/* Initialise every body of b and make ev carry the one of `body`
+ * (KPISTREAM__V1__EVENT__BODY_*, a contact-lifecycle body; aborts on any
+ * other). b must outlive the use of ev; set its fields after the call. */
+void eb_set_body(Kpistream__V1__Event *ev, eb_bodies *b, uint32_t body);
+
+/* Any contact-lifecycle body with its default fields, an event id (NULL:
+ * "") and tenant EB_TENANT, fed to task 0, topic 0. `arg` is the abandon
+ * stage for CONTACT_ABANDONED (0: in queue) and is_public for
+ * AGENT_RESPONSE (never a bot); ignored otherwise. Returns what
+ * ks_engine_process() returned. */
+int eb_lifecycle(ks_engine *e, const char *event_id, uint32_t body, int64_t t, int channel,
+                 const char *queue, const char *contact, const char *customer, const char *agent,
+                 int arg);
+
 /* Tenant used by the shorthands. */
 #define EB_TENANT "acme"
 

@@ -4,8 +4,17 @@
  * contacts seen for the first time within the TTL ("new_contacts"), using a
  * windowed and a keyed host table. Options: contact_ttl (default 1h);
  * fail_queue: on_event returns KS_EPLUGIN for events of that queue (to test
- * the host's isolation of a failing plugin).
+ * the host's isolation of a failing plugin). Wrong on purpose, for the
+ * host's fault handling (docs/plugins.md), each off by default:
+ *   fail_every N    on_event returns KS_EPLUGIN for every event whose
+ *                   offset + 1 is a multiple of N (deterministic on restart)
+ *   fail_close      on_interval_close returns KS_EPLUGIN after emitting
+ *   crash_queue Q   on_event segfaults on an event of queue Q
+ *   exit_queue Q    on_event calls exit(0) on an event of queue Q
  */
+#include <stdint.h>
+#include <stdlib.h>
+
 #include "kpistream/plugin.h"
 
 typedef struct counter_rec {
@@ -24,6 +33,10 @@ typedef struct counter {
   ks_table *per_interval;
   ks_table *contacts;
   const char *fail_queue; /* host-owned config string, or NULL */
+  int64_t fail_every;     /* 0 = never */
+  int fail_close;
+  const char *crash_queue; /* host-owned config string, or NULL */
+  const char *exit_queue;  /* host-owned config string, or NULL */
 } counter;
 
 static const uint32_t interests[] = {KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED,
@@ -40,6 +53,13 @@ static int c_init(ks_plugin_ctx *ctx, const ks_host_api *api, void **data) {
   c->api = api;
   c->ctx = ctx;
   c->fail_queue = api->config_get(ctx, "fail_queue");
+  c->crash_queue = api->config_get(ctx, "crash_queue");
+  c->exit_queue = api->config_get(ctx, "exit_queue");
+  if (api->config_get_int(ctx, "fail_every", 0, &c->fail_every) != 0 ||
+      api->config_get_bool(ctx, "fail_close", 0, &c->fail_close) != 0) {
+    api->free(c);
+    return KS_EINVAL;
+  }
   c->per_interval =
       api->table_declare(ctx, "per_interval", KS_TABLE_WINDOWED, sizeof(counter_rec), 1, 0);
   c->contacts = api->table_declare(ctx, "contacts", KS_TABLE_KEYED, sizeof(contact_rec), 1, ttl);
@@ -56,6 +76,14 @@ static int c_event(void *data, ks_task *task, const ks_event *ev) {
   const Kpistream__V1__Event *m = ev->msg;
   if (c->fail_queue && m->queue && strcmp(m->queue, c->fail_queue) == 0)
     return KS_EPLUGIN;
+  if (c->fail_every > 0 && (ev->offset + 1) % c->fail_every == 0)
+    return KS_EPLUGIN;
+  if (c->crash_queue && m->queue && strcmp(m->queue, c->crash_queue) == 0) {
+    volatile uintptr_t nowhere = 16; /* unmapped; volatile: a real fault at run time */
+    *(volatile int *)nowhere = 1;
+  }
+  if (c->exit_queue && m->queue && strcmp(m->queue, c->exit_queue) == 0)
+    exit(0);
   ks_key k;
   ks_key_reset(&k);
   ks_key_add_str(&k, m->tenant);
@@ -115,7 +143,9 @@ static int emit_one(void *ud, const void *key, size_t keylen, void *record) {
 static int c_close(void *data, ks_task *task, const ks_interval *iv) {
   counter *c = data;
   emit_ctx e = {c, task, iv};
-  return c->api->window_foreach(task, c->per_interval, iv->start_ms, emit_one, &e) ? KS_EPLUGIN : 0;
+  if (c->api->window_foreach(task, c->per_interval, iv->start_ms, emit_one, &e) != 0)
+    return KS_EPLUGIN;
+  return c->fail_close ? KS_EPLUGIN : 0;
 }
 
 static void c_destroy(void *data) {
@@ -124,7 +154,8 @@ static void c_destroy(void *data) {
     c->api->free(c);
 }
 
-static const char *const options[] = {"contact_ttl", "fail_queue", NULL};
+static const char *const options[] = {"contact_ttl", "fail_queue", "fail_every", "fail_close",
+                                      "crash_queue", "exit_queue", NULL};
 
 static const ks_plugin_descriptor desc = {
     .abi_major = KS_PLUGIN_ABI_MAJOR,

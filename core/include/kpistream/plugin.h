@@ -40,7 +40,7 @@ extern "C" {
 #endif
 
 #define KS_PLUGIN_ABI_MAJOR 1
-#define KS_PLUGIN_ABI_MINOR 1
+#define KS_PLUGIN_ABI_MINOR 2
 
 /* Name of the symbol every plugin exports. */
 #define KS_PLUGIN_ENTRY_SYMBOL "kpistream_plugin_entry"
@@ -90,6 +90,26 @@ typedef enum ks_agg {
   KS_AGG_GAUGE = 5
 } ks_agg;
 
+/* The aggregation level of a result (kpistream.v1.Level, docs/metrics.md
+ * "Levels"). Readers select rows by level, never by which dimensions are
+ * empty. The rows of one level partition a metric's measurements; what no
+ * queue or agent row could hold (feedback about an unknown contact, a
+ * contact with no queue) is in KS_LEVEL_UNATTRIBUTED rows, so the tenant
+ * total is the sum of one level's rows plus the unattributed ones. The level
+ * is not part of the result key: two rows of one metric and interval must
+ * differ in their dimensions or labels, not only in their level. */
+typedef enum ks_level {
+  KS_LEVEL_UNSPECIFIED = 0, /* not said (plugins built against 1.1) */
+  KS_LEVEL_CONTACT = 1,
+  KS_LEVEL_AGENT = 2,
+  KS_LEVEL_TEAM = 3,
+  KS_LEVEL_QUEUE = 4,
+  KS_LEVEL_CHANNEL = 5,
+  KS_LEVEL_TENANT = 6,
+  KS_LEVEL_UNATTRIBUTED = 7,
+  KS_LEVEL_EVALUATOR = 8
+} ks_level;
+
 typedef struct ks_label {
   const char *key;
   const char *value;
@@ -98,7 +118,11 @@ typedef struct ks_label {
 /*
  * One result. All strings are borrowed for the duration of emit(); the host
  * copies what it keeps. Set struct_size = sizeof(ks_result) (KS_RESULT_INIT).
- * A RATIO with denominator 0 is published without a value (null), never 0.
+ * A RATIO is published without a value (null), never 0, when its denominator
+ * is <= 0; numerator and denominator are published as they are (negative
+ * when the interval holds a correction), so roll-ups can sum them. Fields are
+ * only appended (1.2: level); the host reads a field only when struct_size
+ * covers it and treats a missing one as 0.
  */
 typedef struct ks_result {
   uint32_t struct_size;
@@ -119,10 +143,24 @@ typedef struct ks_result {
   int64_t count;
   ks_agg aggregation;
   const char *unit;
+  /* -- 1.2 ---------------------------------------------------------------- */
+  ks_level level; /* set it on every result; a 1.1 plugin's results carry 0 */
 } ks_result;
 
 #define KS_RESULT_INIT                                                                             \
   { .struct_size = sizeof(ks_result) }
+
+/* Set the value part of a RATIO result as the host publishes it: value =
+ * num / den, none (has_value 0) when den <= 0. num and den are kept as they
+ * are, negative ones included: they are the interval's exact contributions. */
+static inline void ks_result_set_ratio(ks_result *r, double num, double den, int64_t count) {
+  r->aggregation = KS_AGG_RATIO;
+  r->has_value = den > 0.0;
+  r->value = den > 0.0 ? num / den : 0.0;
+  r->numerator = num;
+  r->denominator = den;
+  r->count = count;
+}
 
 /* ---- State tables ------------------------------------------------------- */
 typedef enum ks_table_kind {
@@ -135,6 +173,20 @@ typedef enum ks_table_kind {
 } ks_table_kind;
 
 #define KS_KEY_MAX 256
+
+/*
+ * Longest identifier or code the host passes to a plugin: every string field
+ * of an Event (tenant, contact_id, customer_id, queue, agent_id, team,
+ * event_id and the ids, codes and names of the bodies). Longer ones are
+ * refused at decode (dead-lettered with the reason), never silently dropped
+ * by a plugin. It is what every state key and stored name can hold: a
+ * ks_key has 254 bytes, the largest a plugin builds (quality's category
+ * rows: two one-byte parts, tenant, queue, agent, team or evaluator, and a
+ * category, each with its length byte) takes 2*2 + 5*(1 + 47) = 244 bytes;
+ * names kept in records (a contact's queue, an agent's team) are
+ * char[KS_ID_MAX + 1]. Size your own fields from it.
+ */
+#define KS_ID_MAX 47
 
 /* Called for each record of a windowed interval, or each keyed record.
  * key/record are host-owned. Return 0 to go on, non-zero to stop. */
@@ -150,6 +202,16 @@ typedef int (*ks_record_cb)(void *ud, const void *key, size_t keylen, void *reco
  * Services the host offers. Append-only: a new minor adds members at the end
  * and raises struct_size; check api->struct_size before calling a member
  * newer than your abi_minor.
+ *
+ * Every member checks its arguments and the callback it is called from
+ * ("Phases:" below; init, on_event, on_interval_close, on_result, destroy).
+ * A call with a NULL or wrong argument (no task, another callback's task,
+ * the other kind of table, a key longer than KS_KEY_MAX, a result without
+ * KS_RESULT_INIT...) or from a phase not listed is refused: it returns a
+ * negative error (or NULL, or -1 as said), is logged with the plugin's name
+ * and counted (the engine's api_refusals), and changes nothing. Pointers
+ * that are neither NULL nor the host's own cannot be told apart: pass only
+ * what the host handed you.
  */
 typedef struct ks_host_api {
   uint32_t abi_major;
@@ -158,18 +220,21 @@ typedef struct ks_host_api {
 
   /* -- 1.0 ---------------------------------------------------------------- */
 
-  /* Log a line prefixed with the plugin's name. fmt is printf-style. */
+  /* Log a line prefixed with the plugin's name. fmt is printf-style.
+   * Phases: all. A NULL ctx or fmt logs nothing. */
   void (*log)(ks_plugin_ctx *ctx, int level, const char *fmt, ...)
       __attribute__((format(printf, 3, 4)));
 
   /* The plugin's configuration value for key, or NULL when unset. The string
-   * is host-owned and valid until destroy(). */
+   * is host-owned and valid until destroy(). Phases: all. */
   const char *(*config_get)(ks_plugin_ctx *ctx, const char *key);
 
   /* Typed configuration readers. On success store into *out and return 0;
    * when the key is unset store def. A malformed value returns KS_EINVAL and
    * logs an error naming the plugin, key and value. Durations accept
-   * "250ms", "20s", "15m", "2h", "7d" or a bare number of seconds. */
+   * "250ms", "20s", "15m", "2h", "7d" or a bare number of seconds; numbers
+   * are plain decimals (no blanks, '+', hex, inf or nan, no overflow).
+   * NULL key or out: KS_EINVAL. Phases: all (read options in init). */
   int (*config_get_int)(ks_plugin_ctx *ctx, const char *key, int64_t def, int64_t *out);
   int (*config_get_double)(ks_plugin_ctx *ctx, const char *key, double def, double *out);
   int (*config_get_bool)(ks_plugin_ctx *ctx, const char *key, int def, int *out);
@@ -179,7 +244,8 @@ typedef struct ks_host_api {
   /* Declare a state table; only from init(). record_size is the size of the
    * plugin's fixed, pointer-free record struct; version is bumped whenever
    * its layout changes (checkpoints of another version are refused).
-   * Returns a host-owned handle valid until destroy(), or NULL (logged). */
+   * Returns a host-owned handle valid until destroy(), or NULL (logged).
+   * Phases: init only. */
   ks_table *(*table_declare)(ks_plugin_ctx *ctx, const char *name, ks_table_kind kind,
                              uint32_t record_size, uint32_t version, int64_t ttl_ms);
 
@@ -187,9 +253,13 @@ typedef struct ks_host_api {
    * create == 0. A created record is zero-filled. The pointer is host-owned;
    * records never move, so it stays valid until the record is removed or
    * expires (never across callbacks: TTL expiry runs between them). Touching
-   * a record renews its TTL at the task's current event time. */
+   * a record renews its TTL at the task's current event time. task is the
+   * one the current callback received; key is not NULL and at most
+   * KS_KEY_MAX bytes (a ks_key with overflow set cannot be stored).
+   * Phases: on_event, on_interval_close, on_result (as for every table
+   * call below). */
   void *(*keyed_get)(ks_task *task, ks_table *t, const void *key, size_t keylen, int create);
-  /* Remove key; returns 0, or KS_ENOENT when absent. */
+  /* Remove key; returns 0, KS_ENOENT when absent, or KS_EINVAL (refused). */
   int (*keyed_remove)(ks_task *task, ks_table *t, const void *key, size_t keylen);
 
   /* Windowed tables: the record for key in the interval starting at
@@ -200,26 +270,33 @@ typedef struct ks_host_api {
    * anything computed at close in a keyed table. */
   void *(*window_get)(ks_task *task, ks_table *t, int64_t interval_start_ms, const void *key,
                       size_t keylen, int create);
-  /* Visit every record of the interval in insertion order. */
+  /* Visit every record of the interval in insertion order. Returns 0, the
+   * callback's stop value, or KS_EINVAL (refused, e.g. a NULL cb). */
   int (*window_foreach)(ks_task *task, ks_table *t, int64_t interval_start_ms, ks_record_cb cb,
                         void *ud);
 
   /* Publish a result to the plugin's output topic. The host copies what it
-   * needs. Returns 0 or a negative error. */
+   * needs. Returns 0 or a negative error. task is the current callback's.
+   * Phases: on_event, on_interval_close, on_result (never init or destroy:
+   * there is no task then, and no producer under --check-config). */
   int (*emit)(ks_plugin_ctx *ctx, ks_task *task, const ks_result *r);
 
-  /* The task's partition number, current watermark and interval length. */
+  /* The task's partition number (-1 for NULL), current watermark (0 for
+   * NULL) and interval length (KS_EINVAL for a NULL ctx). Phases: all
+   * (task_id and task_watermark_ms need a task: not in init or destroy). */
   int32_t (*task_id)(const ks_task *task);
   int64_t (*task_watermark_ms)(const ks_task *task);
   int64_t (*interval_length_ms)(const ks_plugin_ctx *ctx);
 
-  /* Memory for the plugin's own private, non-state data (plugin_data). */
+  /* Memory for the plugin's own private, non-state data (plugin_data).
+   * Phases: all. */
   void *(*alloc)(size_t size);
   void (*free)(void *ptr);
 
   /* Visit every live record of a keyed table of the task, in no set order (e.g.
    * contacts still waiting at interval close). The callback must not add or
-   * remove records. Returns 0 or the callback's non-zero stop value. */
+   * remove records. Returns 0, the callback's non-zero stop value, or
+   * KS_EINVAL (refused). Phases: on_event, on_interval_close, on_result. */
   int (*keyed_foreach)(ks_task *task, ks_table *t, ks_record_cb cb, void *ud);
 
   /* -- 1.1 ---------------------------------------------------------------- */
@@ -227,7 +304,8 @@ typedef struct ks_host_api {
   /* Publish a result to a secondary output of the plugin. Its topic is the
    * plugin's output topic with the last dot-separated part replaced by
    * `output` ([a-z0-9_]+): kpi.scorecard -> kpi.alerts. Otherwise as emit().
-   * Results emitted here are not passed to other plugins' on_result. */
+   * Results emitted here are not passed to other plugins' on_result.
+   * Phases: as emit(). */
   int (*emit_to)(ks_plugin_ctx *ctx, ks_task *task, const char *output, const ks_result *r);
 } ks_host_api;
 
@@ -303,7 +381,10 @@ typedef const ks_plugin_descriptor *(*ks_plugin_entry_fn)(void);
 /* ---- Key helpers (header-only) ---------------------------------------- */
 
 /* A composite key built from length-prefixed parts, so ("ab","c") and
- * ("a","bc") never collide. Parts longer than 255 bytes are truncated. */
+ * ("a","bc") never collide. Parts longer than 255 bytes are truncated; a key
+ * that does not fit in buf sets overflow (and is then unusable). Built from
+ * the host's strings (each at most KS_ID_MAX bytes) with at most five string
+ * parts and a few small fixed ones, a key always fits. */
 typedef struct ks_key {
   uint8_t len;
   uint8_t overflow;

@@ -1,0 +1,81 @@
+/*
+ * kpistream plugin SDK — service-level thresholds per channel: the one home
+ * of their option names and defaults, read the same way by every family
+ * that uses them (operations' service_level, forecast's Erlang staffing).
+ *
+ *   service_level.threshold.voice   T for voice      default 20 s
+ *   service_level.threshold.chat    T for chat       default 20 s
+ *   service_level.threshold.email   T for email      default 1 h
+ *   service_level.threshold         the default of all three (and of contacts
+ *                                   whose channel is unknown, else 20 s)
+ *
+ * A per-channel key wins over service_level.threshold, which wins over the
+ * built-in default. Email SLAs run in hours (Zendesk, Connect), so a 20 s
+ * email threshold scores every accepted email as late.
+ *
+ * Header-only; include after kpistream/plugin.h. Nothing is allocated.
+ */
+#ifndef KPISTREAM_SERVICE_LEVEL_H
+#define KPISTREAM_SERVICE_LEVEL_H
+
+#include <stdint.h>
+
+#include "kpistream/plugin.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KS_SL_THRESHOLD_KEY       "service_level.threshold"
+#define KS_SL_THRESHOLD_VOICE_KEY "service_level.threshold.voice"
+#define KS_SL_THRESHOLD_CHAT_KEY  "service_level.threshold.chat"
+#define KS_SL_THRESHOLD_EMAIL_KEY "service_level.threshold.email"
+
+/* Built-in defaults, milliseconds. */
+#define KS_SL_THRESHOLD_DEFAULT_MS INT64_C(20000)   /* voice, chat, unknown channel */
+#define KS_SL_THRESHOLD_EMAIL_MS   INT64_C(3600000) /* email */
+
+/* Thresholds indexed by Kpistream__V1__Channel (0 = unknown channel). */
+typedef struct ks_sl_thresholds {
+  int64_t ms[4];
+} ks_sl_thresholds;
+
+/* Read the four keys. Returns 0, or KS_EINVAL after the host (or this
+ * function, for a negative value) logged the key and value at fault. */
+static inline int ks_sl_thresholds_load(ks_plugin_ctx *ctx, const ks_host_api *api,
+                                        ks_sl_thresholds *out) {
+  static const char *const keys[4] = {KS_SL_THRESHOLD_KEY, KS_SL_THRESHOLD_VOICE_KEY,
+                                      KS_SL_THRESHOLD_EMAIL_KEY, KS_SL_THRESHOLD_CHAT_KEY};
+  int64_t all;
+  if (api->config_get_duration_ms(ctx, keys[0], -1, &all))
+    return KS_EINVAL;
+  const int all_set = api->config_get(ctx, keys[0]) != NULL;
+  for (int ch = 0; ch < 4; ch++) {
+    /* index = channel: 1 voice, 2 email, 3 chat */
+    const int64_t builtin = ch == KPISTREAM__V1__CHANNEL__CHANNEL_EMAIL
+                                ? KS_SL_THRESHOLD_EMAIL_MS
+                                : KS_SL_THRESHOLD_DEFAULT_MS;
+    const int64_t def = all_set ? all : builtin;
+    if (ch == 0)
+      out->ms[0] = def;
+    else if (api->config_get_duration_ms(ctx, keys[ch], def, &out->ms[ch]))
+      return KS_EINVAL;
+    if (out->ms[ch] < 0) {
+      const char *key = ch == 0 ? keys[0] : keys[ch];
+      api->log(ctx, KS_LOG_ERROR, "option '%s': '%s' must not be negative", key,
+               api->config_get(ctx, key) ? api->config_get(ctx, key) : "(default)");
+      return KS_EINVAL;
+    }
+  }
+  return 0;
+}
+
+/* T of a channel (an unknown or out-of-range channel gets the default). */
+static inline int64_t ks_sl_threshold_ms(const ks_sl_thresholds *t, int channel) {
+  return t->ms[channel > 0 && channel < 4 ? channel : 0];
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* KPISTREAM_SERVICE_LEVEL_H */
