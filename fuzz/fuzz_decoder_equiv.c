@@ -1,8 +1,10 @@
 /*
  * libFuzzer target: the fast decoder against protobuf-c. Whenever
  * ks_pb_decode_fast decodes the bytes, protobuf-c's unpack must decode them
- * too, to a message that packs to the same bytes; anything else abort()s.
- * Crashes, leaks and sanitizer reports are bugs as well.
+ * too, to a message that packs to the same bytes. Whenever the decoder
+ * accepts them (ks_decode_event), ks_peek_event_time reads the accepted
+ * event time from the bytes (the runner's merge orders by it). Anything else
+ * abort()s. Crashes, leaks and sanitizer reports are bugs as well.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -10,7 +12,9 @@
 #include <string.h>
 
 #include "arena.h"
+#include "decoder.h"
 #include "decoder_fast.h"
+#include "event_peek.h"
 #include "kpistream/v1/events.pb-c.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -39,6 +43,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (nf != nr || memcmp(pf, pr, nf) != 0)
       abort(); /* decoded to a different message */
   }
+  const Kpistream__V1__Event *ev = ks_decode_event(&arena, data, size, NULL, 0);
+  int64_t t = 0;
+  if (ev != NULL && (ks_peek_event_time(data, size, &t) != 0 || t != ev->event_time_ms))
+    abort(); /* the merge would order it by another time than the engine checks */
   ks_arena_free(&arena);
   return 0;
 }

@@ -136,6 +136,31 @@ static void fault_keys(void **state) {
                "unknown key 'grace' in shutdown");
 }
 
+/* intervals.max_future_skew: default 1 h, set, 0 (off), refused when not a duration. */
+static void max_future_skew(void **state) {
+  (void)state;
+  ks_config c;
+  char err[512] = "";
+  const char *base = "input: {topics: [a]}\nplugins: [{name: operations}]\n";
+  assert_int_equal(load(base, &c, err), 0);
+  assert_int_equal(c.max_future_skew_ms, 3600000);
+  ks_config_free(&c);
+  assert_int_equal(
+      load("input: {topics: [a]}\nplugins: [{name: o}]\nintervals: {max_future_skew: 10m}\n", &c,
+           err),
+      0);
+  assert_int_equal(c.max_future_skew_ms, 600000);
+  ks_config_free(&c);
+  assert_int_equal(
+      load("input: {topics: [a]}\nplugins: [{name: o}]\nintervals: {max_future_skew: 0s}\n", &c,
+           err),
+      0);
+  assert_int_equal(c.max_future_skew_ms, 0);
+  ks_config_free(&c);
+  expect_error("input: {topics: [a]}\nplugins: [{name: o}]\nintervals:\n  max_future_skew: 1y\n",
+               "test.yaml:4:20: 'intervals.max_future_skew': '1y' is not a duration");
+}
+
 static void errors_name_the_place(void **state) {
   (void)state;
   const char *base = "input: {topics: [a]}\nplugins: [{name: operations}]\n";
@@ -285,7 +310,7 @@ int main(void) {
       cmocka_unit_test(reliability_keys),  cmocka_unit_test(partitioner_key),
       cmocka_unit_test(fault_keys),        cmocka_unit_test(duplicate_keys_are_refused),
       cmocka_unit_test(sizes_are_checked), cmocka_unit_test(durations_are_checked),
-      cmocka_unit_test(places_are_kept),
+      cmocka_unit_test(places_are_kept),   cmocka_unit_test(max_future_skew),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -223,7 +223,7 @@ static int feed(ks_engine *e, int32_t task, int64_t offset, const char *tenant, 
                 ks_partitioner p, char *reason) {
   uint8_t buf[256];
   size_t n = queued(tenant, offset, buf, sizeof buf);
-  ks_msg_origin from = {key, key ? strlen(key) : 0, 4, p};
+  ks_msg_origin from = {key, key ? strlen(key) : 0, 4, p, -1};
   return ks_engine_process_from(e, task, 0, offset, &from, buf, n, reason, 256);
 }
 
@@ -269,7 +269,7 @@ static void engine_refuses_misrouted(void **state) {
   assert_true(ks_engine_partition_time(e, 2, 0) == EB_T0);
   /* a refusal of the decoder comes first */
   assert_int_equal(ks_engine_process_from(e, 0, 0, 3,
-                                          &(ks_msg_origin){NULL, 0, 4, KS_PARTITIONER_ANY},
+                                          &(ks_msg_origin){NULL, 0, 4, KS_PARTITIONER_ANY, -1},
                                           "garbage", 7, reason, sizeof reason),
                    KS_REJECTED);
   /* without an origin (tests, benchmarks) nothing is checked */

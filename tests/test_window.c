@@ -42,9 +42,11 @@ static int sink(void *ud, const char *topic, const void *key, size_t keylen, con
   return 0;
 }
 
-static ks_engine *engine(got *g, size_t n_topics, int64_t lateness_ms, const char *ttl) {
+static ks_engine *engine_skew(got *g, size_t n_topics, int64_t lateness_ms, const char *ttl,
+                              int64_t max_future_skew_ms) {
   static const char *const topics[] = {"events.voice", "events.chat"};
   ks_engine_options o = {0};
+  o.max_future_skew_ms = max_future_skew_ms;
   o.interval_ms = EB_MIN(15);
   o.lateness_ms = lateness_ms;
   o.topics = topics;
@@ -63,15 +65,27 @@ static ks_engine *engine(got *g, size_t n_topics, int64_t lateness_ms, const cha
   return e;
 }
 
-static int q(ks_engine *e, uint32_t topic, int64_t t, const char *contact, int64_t offset) {
+static ks_engine *engine(got *g, size_t n_topics, int64_t lateness_ms, const char *ttl) {
+  return engine_skew(g, n_topics, lateness_ms, ttl, 0);
+}
+
+/* A contact_queued at t, in a Kafka message with record timestamp rec (-1:
+ * none); the refusal's reason into reason (256 bytes). */
+static int qr(ks_engine *e, uint32_t topic, int64_t t, int64_t rec, const char *contact,
+              int64_t offset, char *reason) {
   Kpistream__V1__Event ev = eb_event(t, "acme", 1, "sales", contact, "cust", NULL);
   Kpistream__V1__ContactQueued body = KPISTREAM__V1__CONTACT_QUEUED__INIT;
   ev.body_case = KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED;
   ev.contact_queued = &body;
   uint8_t buf[512];
   size_t n = eb_pack(&ev, buf, sizeof buf);
-  char reason[128];
-  return ks_engine_process(e, 0, topic, offset, buf, n, reason, sizeof reason);
+  ks_msg_origin from = {"acme", 4, 1, KS_PARTITIONER_ANY, rec};
+  return ks_engine_process_from(e, 0, topic, offset, &from, buf, n, reason, 256);
+}
+
+static int q(ks_engine *e, uint32_t topic, int64_t t, const char *contact, int64_t offset) {
+  char reason[256];
+  return qr(e, topic, t, -1, contact, offset, reason);
 }
 
 static void closes_when_watermark_passes_end(void **state) {
@@ -217,6 +231,72 @@ static void garbage_is_rejected_not_fatal(void **state) {
   ks_engine_free(e);
 }
 
+#define Y2099 INT64_C(4070908800000) /* 2099-01-01: the decoder accepts it */
+
+/* intervals.max_future_skew: an event more than the skew ahead of both the
+ * task's highest event time and its record time is refused before it can
+ * move the watermark; the bound is inclusive. */
+static void far_future_is_refused_before_the_watermark(void **state) {
+  (void)state;
+  got g = {0};
+  ks_engine *e = engine_skew(&g, 1, 0, "1h", EB_MIN(60));
+  int64_t t10 = EB_T0 + EB_MIN(600);
+  char reason[256] = "", want[256];
+  assert_int_equal(qr(e, 0, t10 + EB_MIN(1), t10 + EB_MIN(1), "a", 0, reason), KS_PROCESSED);
+  assert_int_equal(qr(e, 0, Y2099, t10 + EB_MIN(2), "b", 1, reason), KS_REJECTED);
+  /* bound = max(10:01, 10:02) + 1 h = 11:02 */
+  snprintf(want, sizeof want,
+           "event_time_ms 4070908800000 beyond bound %lld: intervals.max_future_skew 3600000 ms "
+           "after max(highest event time %lld, record time %lld); watermark %lld",
+           (long long)(t10 + EB_MIN(62)), (long long)(t10 + EB_MIN(1)),
+           (long long)(t10 + EB_MIN(2)), (long long)(t10 + EB_MIN(1)));
+  assert_string_equal(reason, want);
+  assert_int_equal(ks_engine_watermark(e, 0), t10 + EB_MIN(1));
+  assert_int_equal(ks_engine_partition_time(e, 0, 0), t10 + EB_MIN(1));
+  assert_int_equal(g.n, 0);
+  /* the stream goes on as if the 2099 event had not been there */
+  assert_int_equal(qr(e, 0, t10 + EB_MIN(5), t10 + EB_MIN(5), "c", 2, reason), KS_PROCESSED);
+  /* 11:05:00.001 with record time 10:00: beyond max(10:05, 10:00) + 1 h */
+  assert_int_equal(qr(e, 0, t10 + EB_MIN(65) + 1, t10, "d", 3, reason), KS_REJECTED);
+  assert_int_equal(qr(e, 0, t10 + EB_MIN(65), t10, "d", 4, reason), KS_PROCESSED);
+  ks_engine_stats st;
+  ks_engine_get_stats(e, &st);
+  assert_int_equal(st.events_rejected, 2);
+  assert_int_equal(st.events_late, 0);
+  assert_int_equal(st.events_dispatched, 3);
+  /* 11:05 closed 10:00 with its two events (a, c): nothing of b or d */
+  assert_int_equal(g.n, 2);
+  assert_true(g.value[0] == 2.0);
+  ks_engine_free(e);
+}
+
+/* A real quiet period longer than the skew: the record time vouches for the
+ * jump. Without a record time, only the task's own history counts. */
+static void record_time_lets_a_task_resume_after_a_gap(void **state) {
+  (void)state;
+  got g = {0};
+  ks_engine *e = engine_skew(&g, 1, 0, "1h", EB_MIN(60));
+  int64_t t10 = EB_T0 + EB_MIN(600), day = EB_MIN(24 * 60);
+  char reason[256] = "";
+  /* a new task and no record time: nothing to compare with */
+  assert_true(ks_engine_time_limit(e, 0, -1) == INT64_MAX);
+  assert_true(ks_engine_time_limit(e, 0, t10) == t10 + EB_MIN(60));
+  assert_int_equal(qr(e, 0, t10, t10, "a", 0, reason), KS_PROCESSED);
+  assert_int_equal(qr(e, 0, t10 + 2 * day, t10 + 2 * day, "b", 1, reason), KS_PROCESSED);
+  assert_int_equal(ks_engine_watermark(e, 0), t10 + 2 * day);
+  assert_int_equal(qr(e, 0, t10 + 4 * day, -1, "c", 2, reason), KS_REJECTED);
+  assert_non_null(strstr(reason, "record time none"));
+  assert_int_equal(ks_engine_watermark(e, 0), t10 + 2 * day);
+  /* max_future_skew 0: no bound */
+  got g0 = {0};
+  ks_engine *e0 = engine(&g0, 1, 0, "1h");
+  assert_true(ks_engine_time_limit(e0, 0, t10) == INT64_MAX);
+  assert_int_equal(qr(e0, 0, t10, t10, "a", 0, reason), KS_PROCESSED);
+  assert_int_equal(qr(e0, 0, Y2099, t10, "b", 1, reason), KS_PROCESSED);
+  ks_engine_free(e0);
+  ks_engine_free(e);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(closes_when_watermark_passes_end),
@@ -226,6 +306,8 @@ int main(void) {
       cmocka_unit_test(commit_offset_is_first_offset_of_open_interval),
       cmocka_unit_test(keyed_state_expires_by_event_time),
       cmocka_unit_test(garbage_is_rejected_not_fatal),
+      cmocka_unit_test(far_future_is_refused_before_the_watermark),
+      cmocka_unit_test(record_time_lets_a_task_resume_after_a_gap),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

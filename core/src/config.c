@@ -49,6 +49,7 @@ void ks_config_init(ks_config *cfg) {
   cfg->grace_ms = 0;
   cfg->idle_timeout_ms = 30 * 1000;
   cfg->restate_ms = 60 * 60 * 1000;
+  cfg->max_future_skew_ms = 60 * 60 * 1000;
   cfg->checkpoint_interval_ms = 5000;
   cfg->checkpoint_enabled = 1;
   cfg->log_level = KS_LOG_INFO;
@@ -359,10 +360,16 @@ static int load_input(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
 }
 
 static int load_intervals(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
-  static const char *const known[] = {"length",       "allowed_lateness",    "grace",
-                                      "idle_timeout", "restatement_horizon", NULL};
+  static const char *const known[] = {"length",
+                                      "allowed_lateness",
+                                      "grace",
+                                      "idle_timeout",
+                                      "restatement_horizon",
+                                      "max_future_skew",
+                                      NULL};
   int rc = check_keys(c, m, "intervals", known,
-                      "length, allowed_lateness, grace, idle_timeout, restatement_horizon");
+                      "length, allowed_lateness, grace, idle_timeout, restatement_horizon, "
+                      "max_future_skew");
   if (rc)
     return rc;
   yaml_node_t *v;
@@ -385,6 +392,9 @@ static int load_intervals(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
     return rc;
   if ((v = map_get(c, m, "idle_timeout")) != NULL &&
       (rc = set_duration(c, v, "intervals.idle_timeout", &cfg->idle_timeout_ms)) != 0)
+    return rc;
+  if ((v = map_get(c, m, "max_future_skew")) != NULL &&
+      (rc = set_duration(c, v, "intervals.max_future_skew", &cfg->max_future_skew_ms)) != 0)
     return rc;
   return 0;
 }

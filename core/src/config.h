@@ -67,6 +67,7 @@ typedef struct ks_config {
   int64_t idle_timeout_ms;        /* wall-clock quiet time before a partition stops holding
                                      the watermark; 0 = never (default 30s) */
   int64_t restate_ms;             /* intervals.restatement_horizon (default 1h; 0 = off) */
+  int64_t max_future_skew_ms;     /* intervals.max_future_skew (default 1h; 0 = off) */
   int64_t checkpoint_interval_ms; /* 0 = only at shutdown and rebalance (default 5s) */
   char *checkpoint_prefix; /* changelog topics are <prefix>.<plugin>; NULL = <group.id>.changelog */
   int checkpoint_enabled;  /* default 1 */

@@ -46,7 +46,7 @@ const char *ks_body_name(uint32_t body_case) {
 #define TIME_RANGE "2000-01-01..2100-01-01"
 
 static int check_time(const why *w, const char *field, int64_t ms) {
-  if (ms < KS_EVENT_TIME_MIN_MS || ms >= KS_EVENT_TIME_MAX_MS)
+  if (!ks_event_time_in_range(ms))
     return refuse(w, "%s %" PRId64 " outside " TIME_RANGE, field, ms);
   return 0;
 }

@@ -20,6 +20,13 @@
 #define KS_EVENT_TIME_MIN_MS INT64_C(946684800000)
 #define KS_EVENT_TIME_MAX_MS INT64_C(4102444800000)
 
+/* The decoder's rule for every time it checks, shared with the runner's
+ * merge (runner_merge.c), which must not order a task's input by a time the
+ * decoder will refuse. */
+static inline int ks_event_time_in_range(int64_t ms) {
+  return ms >= KS_EVENT_TIME_MIN_MS && ms < KS_EVENT_TIME_MAX_MS;
+}
+
 /* Decode and validate (rules: docs/schema.md, "Validation"). Returns the
  * Event, or NULL with a one-line cause in reason that names the field and its
  * value (e.g. "protobuf decode failed (not a kpistream.v1.Event)", "missing

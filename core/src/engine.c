@@ -36,8 +36,10 @@ int ks_engine_new(ks_engine **out, const ks_engine_options *opts, char *errstr,
     snprintf(errstr, errstr_size, "engine: need at least one input topic and a result sink");
     return KS_EINVAL;
   }
-  if (opts->interval_ms < 0 || opts->lateness_ms < 0 || opts->grace_ms < 0) {
-    snprintf(errstr, errstr_size, "engine: interval, lateness and grace must not be negative");
+  if (opts->interval_ms < 0 || opts->lateness_ms < 0 || opts->grace_ms < 0 ||
+      opts->max_future_skew_ms < 0) {
+    snprintf(errstr, errstr_size,
+             "engine: interval, lateness, grace and max future skew must not be negative");
     return KS_EINVAL;
   }
   ks_engine *e = calloc(1, sizeof *e);
@@ -688,6 +690,26 @@ static int restate(ks_engine *e, ks_task *t, const Kpistream__V1__Event *msg, ui
   return KS_RESTATED;
 }
 
+int64_t ks_engine_time_limit(const ks_engine *e, int32_t task, int64_t record_ms) {
+  const ks_task *t = task_get(e, task);
+  int64_t skew = e->opts.max_future_skew_ms;
+  int64_t base = t ? t->now_ms : KS_NO_TIME;
+  if (record_ms >= 0 && record_ms > base)
+    base = record_ms;
+  if (skew <= 0 || base == KS_NO_TIME)
+    return INT64_MAX;
+  return base > INT64_MAX - skew ? INT64_MAX : base + skew;
+}
+
+/* "N" or "none" for a time that may be unknown. */
+static const char *time_str(char *buf, size_t size, int64_t ms) {
+  if (ms == KS_NO_TIME || ms < 0)
+    snprintf(buf, size, "none");
+  else
+    snprintf(buf, size, "%lld", (long long)ms);
+  return buf;
+}
+
 int ks_engine_process(ks_engine *e, int32_t task, uint32_t topic_index, int64_t offset,
                       const void *buf, size_t len, char *reason, size_t reason_size) {
   return ks_engine_process_from(e, task, topic_index, offset, NULL, buf, len, reason, reason_size);
@@ -722,6 +744,22 @@ int ks_engine_process_from(ks_engine *e, int32_t task, uint32_t topic_index, int
   int64_t ts = msg->event_time_ms;
   int64_t istart = ks_interval_floor(ts, e->opts.interval_ms);
 
+  /* Too far ahead (a wrong clock): refused before it touches the watermark. */
+  int64_t record_ms = origin ? origin->record_ms : -1;
+  int64_t limit = ks_engine_time_limit(e, task, record_ms);
+  if (ts > limit) {
+    e->stats.events_rejected++;
+    if (reason && reason_size) {
+      char hi[24], rec[24], wm[24];
+      snprintf(reason, reason_size,
+               "event_time_ms %lld beyond bound %lld: intervals.max_future_skew %lld ms after "
+               "max(highest event time %s, record time %s); watermark %s",
+               (long long)ts, (long long)limit, (long long)e->opts.max_future_skew_ms,
+               time_str(hi, sizeof hi, t->now_ms), time_str(rec, sizeof rec, record_ms),
+               time_str(wm, sizeof wm, t->wm.value));
+    }
+    return KS_REJECTED;
+  }
   /* A message is evidence about its partition's progress even when no
    * plugin wants it or it is late. */
   if (ks_clock_is_late(&t->clock, istart, t->wm.value)) {

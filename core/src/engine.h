@@ -63,6 +63,10 @@ typedef struct ks_engine_options {
   void *on_plugin_error_ud;
   ks_plugin_call *call; /* optional: where the engine records the plugin callback
                            it runs (fatal.h); NULL = a record of its own */
+  /* Clock-skew bound (intervals.max_future_skew); 0 = none. An event more
+   * than this ahead of both its task's highest event time and its message's
+   * record timestamp is refused (see ks_engine_time_limit). */
+  int64_t max_future_skew_ms;
 } ks_engine_options;
 
 /* Outcome of processing one message. */
@@ -122,10 +126,22 @@ int ks_engine_task_close(ks_engine *e, int32_t task);
 int ks_engine_task_exists(const ks_engine *e, int32_t task);
 
 /* Process one input message of topic `topic_index`, partition `task`.
- * Returns a ks_process_result (>= 0) or a negative error. On KS_REJECTED,
- * reason (if non-NULL) receives a short human-readable cause. */
+ * Returns a ks_process_result (>= 0) or a negative error. On KS_REJECTED
+ * and KS_LATE, reason (if non-NULL) receives a human-readable cause (256
+ * bytes hold every one). */
 int ks_engine_process(ks_engine *e, int32_t task, uint32_t topic_index, int64_t offset,
                       const void *buf, size_t len, char *reason, size_t reason_size);
+/* The highest event time `task` accepts now from a message with record
+ * timestamp record_ms (< 0: none):
+ *   max(highest event time the task has accepted, record_ms) + max_future_skew_ms.
+ * INT64_MAX when there is no bound (max_future_skew_ms 0, or neither time is
+ * known: a new task and a message without a record timestamp). A later event
+ * is refused (KS_REJECTED) before it can move the watermark. Both times are
+ * part of the input (the task's own history and the log), never the wall
+ * clock, so a replay decides the same way; the record timestamp lets a task
+ * resume after a real quiet period longer than the bound. The runner's merge
+ * uses it too: an event this refuses is not ordered by its time. */
+int64_t ks_engine_time_limit(const ks_engine *e, int32_t task, int64_t record_ms);
 
 /* Where an input message came from, for the partitioning contract
  * (partitioner.h): its Kafka key and how the producers partition. */
@@ -134,12 +150,14 @@ typedef struct ks_msg_origin {
   size_t key_len;
   int32_t n_partitions;       /* partitions of each input topic */
   ks_partitioner partitioner; /* input.partitioner */
+  int64_t record_ms;          /* its record timestamp (CreateTime or LogAppendTime); < 0: none */
 } ks_msg_origin;
 
 /* ks_engine_process for a message from Kafka: right after the decode (the
  * only one), before the event can touch the watermark or a plugin, check
  * ks_copartition_check(); a violation returns KS_MISROUTED with its reason.
- * origin NULL checks nothing (ks_engine_process). */
+ * Then the clock-skew bound with origin's record time (ks_engine_time_limit).
+ * origin NULL checks no partitioning and has no record time (ks_engine_process). */
 int ks_engine_process_from(ks_engine *e, int32_t task, uint32_t topic_index, int64_t offset,
                            const ks_msg_origin *origin, const void *buf, size_t len, char *reason,
                            size_t reason_size);

@@ -20,8 +20,8 @@ int ks_peek_event_time(const void *buf, size_t len, int64_t *out) {
   int found = 0;
   while (p < end) {
     uint64_t tag, v;
-    if (varint(&p, end, &tag) != 0 || (tag >> 3) == 0)
-      return -1;
+    if (varint(&p, end, &tag) != 0)
+      return -1; /* field number 0 is skipped like any unknown field, as protobuf-c does */
     switch (tag & 7) {
     case 0:
       if (varint(&p, end, &v) != 0)

@@ -215,7 +215,8 @@ static void on_plugin_error(void *ud, size_t plugin, int rc, const ks_plugin_cal
 
 void ks_runner_process(runner *r, part_state *ps, rd_kafka_message_t *m) {
   char reason[256];
-  ks_msg_origin from = {m->key, m->key_len, r->n_partitions, r->cfg.partitioner};
+  ks_msg_origin from = {m->key, m->key_len, r->n_partitions, r->cfg.partitioner,
+                        rd_kafka_message_timestamp(m, NULL)};
   r->cur_msg = m;
   int rc = ks_engine_process_from(r->engine, m->partition, ps->topic, m->offset, &from, m->payload,
                                   m->len, reason, sizeof reason);
@@ -243,16 +244,10 @@ static void on_batch(void *ud, rd_kafka_message_t **msgs, size_t n) {
       int t = m->rkt ? topic_index(r, m->rkt) : -1;
       part_state *ps = t >= 0 ? part_get(r, (uint32_t)t, m->partition) : NULL;
       if (ps) {
-        ps->eof = 1;
         /* A bounded run (--until-eof) knows a partition at its end has no
-         * more data; a live one waits intervals.idle_timeout of quiet before
-         * letting the partition stop holding the watermark, so a consumer
-         * that merely caught up does not make the producer's next events
-         * late. */
-        if (r->until_eof) {
-          ks_engine_set_idle(r->engine, m->partition, (uint32_t)t, 1);
-          eof_seen = 1;
-        }
+         * more data once its buffered messages are processed. */
+        ks_merge_eof(r, ps);
+        eof_seen |= r->until_eof;
       }
       continue;
     }
@@ -508,6 +503,7 @@ static int check_before_connect(runner *r, char *err, size_t errsz) {
   eo.interval_ms = r->cfg.interval_ms;
   eo.lateness_ms = r->cfg.lateness_ms;
   eo.grace_ms = r->cfg.grace_ms;
+  eo.max_future_skew_ms = r->cfg.max_future_skew_ms;
   eo.topics = (const char *const *)r->cfg.topics;
   eo.n_topics = r->cfg.n_topics;
   eo.sink = sink;

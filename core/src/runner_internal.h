@@ -41,10 +41,12 @@ typedef struct barrier {
   int msgs_sent;
 } barrier;
 
-/* A buffered input message and its event time (runner_merge.c). */
+/* A buffered input message, the event time it is ordered by (INT64_MIN:
+ * none the decoder accepts) and its record timestamp (-1: none). */
 typedef struct ks_qent {
   rd_kafka_message_t *m;
   int64_t t;
+  int64_t rec;
 } ks_qent;
 
 #define KS_MERGE_HIGH 100000 /* buffered messages that pause a partition */
@@ -125,6 +127,10 @@ int ks_merge_push(runner *r, part_state *ps, rd_kafka_message_t *m); /* takes m 
 void ks_merge_drain(runner *r, int32_t task);
 void ks_merge_drain_all(runner *r);
 void ks_merge_drop(runner *r, part_state *ps);
+/* ps reached its end (RD_KAFKA_RESP_ERR__PARTITION_EOF): in a bounded run it
+ * stops holding its task's watermark once its buffered messages are
+ * processed, not before. */
+void ks_merge_eof(runner *r, part_state *ps);
 size_t ks_merge_buffered(const runner *r);
 /* state.memory_budget: pause the input partitions while state is over
  * budget (buffered input is still processed); resume below 90 % of it, or

@@ -11,6 +11,16 @@
  * in the same order and publishes the same results (Kafka Streams picks the
  * least head timestamp of a task the same way).
  *
+ * Only a time the task will accept orders a message. A head whose time is
+ * unreadable, outside the decoder's range (ks_event_time_in_range) or beyond
+ * the task's clock-skew bound (ks_engine_time_limit, evaluated when it is a
+ * head, against the same task state the engine then checks) goes first: it
+ * is refused and dead-lettered at once, so it neither holds the messages
+ * behind it nor lets the task's other partitions run ahead of them.
+ *
+ * A partition at its end in a bounded run stops holding the task's watermark
+ * (ks_engine_set_idle) only once its buffered messages are processed.
+ *
  * A partition buffering more than KS_MERGE_HIGH messages is paused
  * (rd_kafka_pause_partitions) until it drains below KS_MERGE_LOW, so memory
  * stays bounded while another partition of its task lags.
@@ -22,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decoder.h"
 #include "event_peek.h"
 #include "log.h"
 #include "runner_internal.h"
@@ -129,9 +140,10 @@ int ks_merge_push(runner *r, part_state *ps, rd_kafka_message_t *m) {
     ps->q_head = 0;
   }
   int64_t t;
-  if (ks_peek_event_time(m->payload, m->len, &t) != 0)
-    t = INT64_MIN; /* unreadable: first, so it is dead-lettered at once */
-  ps->q[(ps->q_head + ps->q_len) % ps->q_cap] = (ks_qent){m, t};
+  if (ks_peek_event_time(m->payload, m->len, &t) != 0 || !ks_event_time_in_range(t))
+    t = INT64_MIN; /* unreadable or refused: first, so it is dead-lettered at once */
+  ps->q[(ps->q_head + ps->q_len) % ps->q_cap] =
+      (ks_qent){m, t, rd_kafka_message_timestamp(m, NULL)};
   ps->q_len++;
   if (ps->q_len > KS_MERGE_HIGH && !ps->paused)
     pause_part(r, ps, 1);
@@ -143,10 +155,28 @@ static int may_skip(const runner *r, const part_state *ps) {
   return (r->until_eof && ps->eof) || ps->quiet;
 }
 
+void ks_merge_eof(runner *r, part_state *ps) {
+  ps->eof = 1;
+  /* A live run waits intervals.idle_timeout of quiet instead, so a consumer
+   * that merely caught up does not make the producer's next events late. */
+  if (r->until_eof && ps->q_len == 0)
+    ks_engine_set_idle(r->engine, ps->partition, ps->topic, 1);
+}
+
+/* The time the head of ps is ordered by: INT64_MIN for one the task will
+ * refuse (see the top of this file). */
+static int64_t head_time(const runner *r, const part_state *ps) {
+  const ks_qent *q = &ps->q[ps->q_head];
+  if (q->t != INT64_MIN && q->t > ks_engine_time_limit(r->engine, ps->partition, q->rec))
+    return INT64_MIN;
+  return q->t;
+}
+
 void ks_merge_drain(runner *r, int32_t p) {
   size_t nt = r->cfg.n_topics;
   for (;;) {
     part_state *best = NULL;
+    int64_t best_t = 0;
     for (size_t t = 0; t < nt; t++) {
       part_state *ps = ks_runner_part(r, (uint32_t)t, p);
       if (!ps->assigned)
@@ -156,8 +186,11 @@ void ks_merge_drain(runner *r, int32_t p) {
           continue;
         return; /* wait for this partition */
       }
-      if (best == NULL || ps->q[ps->q_head].t < best->q[best->q_head].t)
+      int64_t ht = head_time(r, ps);
+      if (best == NULL || ht < best_t) {
         best = ps; /* ties: the lower topic index first */
+        best_t = ht;
+      }
     }
     if (best == NULL || r->stopping)
       return;
@@ -168,6 +201,8 @@ void ks_merge_drain(runner *r, int32_t p) {
     rd_kafka_message_destroy(m);
     if (best->paused && best->q_len < KS_MERGE_LOW)
       pause_part(r, best, 0);
+    if (best->eof && best->q_len == 0)
+      ks_merge_eof(r, best); /* its end was seen while it still held messages */
   }
 }
 

@@ -15,8 +15,7 @@
 set -euo pipefail
 KPISTREAM=$1 PLUGIN_DIR=$2 SRC=$3
 # KS_E2E_WRAPPER (e.g. "valgrind --error-exitcode=99 ...") wraps the runs of
-# `kpistream run`; empty by default.
-read -r -a WRAP <<< "${KS_E2E_WRAPPER:-}"
+# `kpistream run` (run_bounded, lib.sh); empty by default.
 . "$SRC/tests/e2e/lib.sh"
 PROTO=$SRC/proto
 for tool in kcat protoc od; do command -v $tool >/dev/null || e2e_fail "$tool is not installed"; done
@@ -50,7 +49,6 @@ n=0
 declare -A SEQ VALID # tenant -> space-separated files (all / valid only)
 V=0 P=0
 : > "$WORK/expected_dlq.txt"
-hex() { od -An -v -tx1 "$1" | tr -d ' \n'; }
 next_file() { n=$((n + 1)); f=$(printf '%s/msg/%03d.bin' "$WORK" $n); } # sets f
 
 ev() { # ev TENANT SECONDS CONTACT BODY [AGENT] — a valid event
@@ -226,42 +224,16 @@ for tenant in acme globex; do
 done
 
 # 4. both runs: operations and every other plugin of the plugin dir that loads
-plugins=operations
-for f in $FAMILIES; do
-  if [ "$f" = operations ] || [ ! -e "$PLUGIN_DIR/kpi_$f.so" ]; then continue; fi
-  printf 'input: {topics: [poison.events]}\nplugin_dir: %s\nplugins: [{name: %s}]\n' \
-    "$PLUGIN_DIR" "$f" > "$WORK/check_$f.yaml"
-  if "$KPISTREAM" run -c "$WORK/check_$f.yaml" --check-config > "$WORK/check_$f.log" 2>&1; then
-    plugins="$plugins $f"
-  else
-    echo "note: plugin $f does not load on its own, left out: $(tail -1 "$WORK/check_$f.log")"
-  fi
-done
+# shellcheck disable=SC2086 # one word per family
+plugins=$(loadable_plugins "$KPISTREAM" "$PLUGIN_DIR" "$WORK" $FAMILIES)
 echo "plugins: $plugins"
-
-write_config() { # write_config FILE GROUP INPUT_TOPIC OUTPUT_PREFIX
-  {
-    printf 'kafka:\n  consumer:\n    group.id: %s\n    session.timeout.ms: 6000\n' "$2"
-    printf '    fetch.wait.max.ms: 50\n'
-    printf 'input:\n  topics: [%s]\n  dead_letter_topic: kpistream.dlq\n' "$3"
-    printf 'intervals: {length: 15m, allowed_lateness: 0s}\nplugin_dir: %s\nplugins:\n' "$PLUGIN_DIR"
-    for f in $plugins; do printf '  - name: %s\n    topic: %s.%s\n' "$f" "$4" "$f"; done
-    printf 'stats_interval: 0s\n'
-  } > "$1"
-}
-write_config "$WORK/poison.yaml" e2e-poison poison.events kpi
-write_config "$WORK/clean.yaml" e2e-clean clean.events clean
-
-run() { # run CONFIG LOG — prints the run summary
-  local rc=0
-  timeout 240 "${WRAP[@]}" "$KPISTREAM" run -c "$1" --bootstrap-file "$WORK/bootstrap" \
-    --until-eof > "$2" 2>&1 || rc=$?
-  [ $rc -eq 0 ] || { cat "$2" >&2; e2e_fail "kpistream run -c $(basename "$1") exited $rc"; }
-  grep -o 'stopped: .*' "$2" || { cat "$2" >&2; e2e_fail "no run summary in $(basename "$2")"; }
-}
-s1=$(run "$WORK/poison.yaml" "$WORK/poison.log")
+# shellcheck disable=SC2086 # one word per plugin
+bounded_config "$WORK/poison.yaml" e2e-poison poison.events kpi "$PLUGIN_DIR" $plugins
+# shellcheck disable=SC2086
+bounded_config "$WORK/clean.yaml" e2e-clean clean.events clean "$PLUGIN_DIR" $plugins
+s1=$(run_bounded "$KPISTREAM" "$WORK/bootstrap" "$WORK/poison.yaml" "$WORK/poison.log")
 echo "with poison:    $s1"
-s2=$(run "$WORK/clean.yaml" "$WORK/clean.log")
+s2=$(run_bounded "$KPISTREAM" "$WORK/bootstrap" "$WORK/clean.yaml" "$WORK/clean.log")
 echo "without poison: $s2"
 dispatched() { printf '%s\n' "$1" | sed -n 's/.*dispatched \([0-9]*\),.*/\1/p'; }
 d1=$(dispatched "$s1") d2=$(dispatched "$s2")
@@ -275,31 +247,8 @@ case "$s2" in
   *) e2e_fail "unexpected summary without poison (want events $V, rejected 0): $s2" ;;
 esac
 
-# 5. every poison message is on the dead-letter topic: same key, same bytes,
-# its reason; per partition, headers and payloads (%R framing) are read in
-# offset order and paired
-nparts=$(kcat -L -b "$BS" -t kpistream.dlq | grep -c '^ *partition [0-9]')
-: > "$WORK/dlq.txt"
-for ((p = 0; p < nparts; p++)); do
-  kcat -C -b "$BS" -t kpistream.dlq -p $p -o beginning -e -q -f '%k\t%h\n' > "$WORK/dlq_h$p.txt"
-  kcat -C -b "$BS" -t kpistream.dlq -p $p -o beginning -e -q -f '%R%s' > "$WORK/dlq_raw$p"
-  pos=0 k=0 size=$(stat -c %s "$WORK/dlq_raw$p")
-  while [ "$pos" -lt "$size" ]; do
-    len=$(od -An -tu1 -N4 -j "$pos" "$WORK/dlq_raw$p" | awk '{print ($1*16777216)+($2*65536)+($3*256)+$4}')
-    tail -c +$((pos + 5)) "$WORK/dlq_raw$p" | head -c "$len" > "$WORK/dlq_msg"
-    pos=$((pos + 4 + len))
-    k=$((k + 1))
-    line=$(sed -n "${k}p" "$WORK/dlq_h$p.txt")
-    key=${line%%$'\t'*} headers=${line#*$'\t'}
-    reason=$(printf '%s\n' "$headers" | sed -n 's/^kpistream\.reason=\(.*\),kpistream\.source\.topic=.*$/\1/p')
-    case "$headers" in
-      *",kpistream.source.topic=poison.events,kpistream.source.partition="[0-9]*",kpistream.source.offset="[0-9]*) ;;
-      *) e2e_fail "dead letter without its source headers: $headers" ;;
-    esac
-    printf '%s %s %s\n' "$key" "$(hex "$WORK/dlq_msg")" "$reason" >> "$WORK/dlq.txt"
-  done
-  [ "$k" -eq "$(wc -l < "$WORK/dlq_h$p.txt")" ] || e2e_fail "dead-letter partition $p: payloads and headers do not pair"
-done
+# 5. every poison message is on the dead-letter topic: same key, same bytes, its reason
+read_dead_letters "$BS" kpistream.dlq poison.events "$WORK" "$WORK/dlq.txt"
 sort "$WORK/expected_dlq.txt" > "$WORK/expected_dlq.sorted"
 sort "$WORK/dlq.txt" > "$WORK/dlq.sorted"
 if ! diff -u "$WORK/expected_dlq.sorted" "$WORK/dlq.sorted" | cut -c1-300; then :; fi
@@ -308,19 +257,9 @@ cmp -s "$WORK/expected_dlq.sorted" "$WORK/dlq.sorted" ||
 dead=$(wc -l < "$WORK/dlq.txt")
 
 # 6. the results with poison equal the results without it, plugin by plugin
-same=0
-for f in $plugins; do
-  n1=$(dump_topic "$BS" "kpi.$f" "$WORK/out1_$f")
-  n2=$(dump_topic "$BS" "clean.$f" "$WORK/out2_$f")
-  decode_results "$PROTO" "$WORK/out1_$f" | sort > "$WORK/res1_$f.txt"
-  decode_results "$PROTO" "$WORK/out2_$f" | sort > "$WORK/res2_$f.txt"
-  if ! diff -u "$WORK/res2_$f.txt" "$WORK/res1_$f.txt"; then
-    e2e_fail "$f: results with poison (+) differ from results without (-)"
-  fi
-  [ "$n1" -eq "$n2" ] || e2e_fail "$f: $n1 results with poison, $n2 without"
-  echo "$f: $n1 results, identical"
-  same=$((same + n1))
-done
+# shellcheck disable=SC2086
+same_results "$BS" "$PROTO" "$WORK" kpi clean $plugins
+same=$(cat "$WORK"/res1_*.txt | wc -l)
 [ "$(wc -l < "$WORK/res1_operations.txt")" -gt 0 ] || e2e_fail "operations produced no results"
 grep -q '^operations/offered|acme|voice|sales|||1795428000000 4$' "$WORK/res1_operations.txt" ||
   e2e_fail "operations/offered for acme 10:00 is not 4 (poison counted?)"

@@ -119,3 +119,103 @@ check_no_conflicts() {
     END { print bad + 0 }' "$1")
   [ "$n" -eq 0 ] || e2e_fail "$n results in $1 share key and revision with different content"
 }
+
+# hex FILE — the bytes of FILE as one line of hex digits
+hex() { od -An -v -tx1 "$1" | tr -d ' \n'; }
+
+# loadable_plugins KPISTREAM PLUGIN_DIR WORKDIR FAMILY... — prints "operations" and every other
+# FAMILY whose plugin is in PLUGIN_DIR and loads on its own (`run --check-config`)
+loadable_plugins() {
+  local bin=$1 dir=$2 work=$3 f list=operations
+  shift 3
+  for f in "$@"; do
+    if [ "$f" = operations ] || [ ! -e "$dir/kpi_$f.so" ]; then continue; fi
+    printf 'input: {topics: [in]}\nplugin_dir: %s\nplugins: [{name: %s}]\n' "$dir" "$f" \
+      > "$work/check_$f.yaml"
+    if "$bin" run -c "$work/check_$f.yaml" --check-config > "$work/check_$f.log" 2>&1; then
+      list="$list $f"
+    else
+      echo "note: plugin $f does not load on its own, left out: $(tail -1 "$work/check_$f.log")" >&2
+    fi
+  done
+  echo "$list"
+}
+
+# bounded_config FILE GROUP TOPICS OUTPUT_PREFIX PLUGIN_DIR PLUGIN... — a configuration for
+# `run --until-eof`: input TOPICS ("a, b"), dead letters to kpistream.dlq, 15 min intervals
+# without allowed lateness, each PLUGIN publishing to OUTPUT_PREFIX.<plugin>
+bounded_config() {
+  local file=$1 group=$2 topics=$3 out=$4 dir=$5 f
+  shift 5
+  {
+    printf 'kafka:\n  consumer:\n    group.id: %s\n    session.timeout.ms: 6000\n' "$group"
+    printf '    fetch.wait.max.ms: 50\n'
+    printf 'input:\n  topics: [%s]\n  dead_letter_topic: kpistream.dlq\n' "$topics"
+    printf 'intervals: {length: 15m, allowed_lateness: 0s}\nplugin_dir: %s\nplugins:\n' "$dir"
+    for f in "$@"; do printf '  - name: %s\n    topic: %s.%s\n' "$f" "$out" "$f"; done
+    printf 'stats_interval: 0s\n'
+  } > "$file"
+}
+
+# run_bounded KPISTREAM BOOTSTRAP_FILE CONFIG LOG — `kpistream run --until-eof` (inside
+# KS_E2E_WRAPPER, e.g. "valgrind --error-exitcode=99 ...", when set), which must exit 0;
+# prints its summary line
+run_bounded() {
+  local rc=0 wrap
+  read -r -a wrap <<< "${KS_E2E_WRAPPER:-}"
+  timeout 240 "${wrap[@]}" "$1" run -c "$3" --bootstrap-file "$2" --until-eof > "$4" 2>&1 || rc=$?
+  [ $rc -eq 0 ] || { cat "$4" >&2; e2e_fail "kpistream run -c $(basename "$3") exited $rc"; }
+  grep -o 'stopped: .*' "$4" || { cat "$4" >&2; e2e_fail "no run summary in $(basename "$4")"; }
+}
+
+# read_dead_letters BOOTSTRAP TOPIC SOURCE WORKDIR OUT — every message of the dead-letter TOPIC as
+# a line "<key> <payload in hex> <kpistream.reason>" in OUT; fails when one lacks its
+# kpistream.source.* headers or its source topic does not match the pattern SOURCE. Per
+# partition, headers (WORKDIR/dlq_h<partition>.txt, kept) and payloads (%R framing) are read in
+# offset order and paired.
+read_dead_letters() {
+  local bs=$1 topic=$2 source=$3 work=$4 out=$5 nparts p pos k size len line key headers reason
+  nparts=$(kcat -L -b "$bs" -t "$topic" | grep -c '^ *partition [0-9]')
+  : > "$out"
+  for ((p = 0; p < nparts; p++)); do
+    kcat -C -b "$bs" -t "$topic" -p $p -o beginning -e -q -f '%k\t%h\n' > "$work/dlq_h$p.txt"
+    kcat -C -b "$bs" -t "$topic" -p $p -o beginning -e -q -f '%R%s' > "$work/dlq_raw$p"
+    pos=0 k=0 size=$(stat -c %s "$work/dlq_raw$p")
+    while [ "$pos" -lt "$size" ]; do
+      len=$(od -An -tu1 -N4 -j "$pos" "$work/dlq_raw$p" | awk '{print ($1*16777216)+($2*65536)+($3*256)+$4}')
+      tail -c +$((pos + 5)) "$work/dlq_raw$p" | head -c "$len" > "$work/dlq_msg"
+      pos=$((pos + 4 + len))
+      k=$((k + 1))
+      line=$(sed -n "${k}p" "$work/dlq_h$p.txt")
+      key=${line%%$'\t'*} headers=${line#*$'\t'}
+      reason=$(printf '%s\n' "$headers" | sed -n 's/^kpistream\.reason=\(.*\),kpistream\.source\.topic=.*$/\1/p')
+      # shellcheck disable=SC2254 # SOURCE is a pattern
+      case "$headers" in
+        *,kpistream.source.topic=$source,kpistream.source.partition=[0-9]*,kpistream.source.offset=[0-9]*) ;;
+        *) e2e_fail "dead letter without its source headers: $headers" ;;
+      esac
+      printf '%s %s %s\n' "$key" "$(hex "$work/dlq_msg")" "$reason" >> "$out"
+    done
+    [ "$k" -eq "$(wc -l < "$work/dlq_h$p.txt")" ] || e2e_fail "dead-letter partition $p: payloads and headers do not pair"
+  done
+}
+
+# same_results BOOTSTRAP PROTO_DIR WORKDIR PREFIX_A PREFIX_B PLUGIN... — for each PLUGIN, the
+# results on PREFIX_A.<plugin> (decoded into WORKDIR/res1_<plugin>.txt) are those on
+# PREFIX_B.<plugin> (WORKDIR/res2_<plugin>.txt): the same keys and values, as many; prints a line
+# per plugin
+same_results() {
+  local bs=$1 proto=$2 work=$3 a=$4 b=$5 f n1 n2
+  shift 5
+  for f in "$@"; do
+    n1=$(dump_topic "$bs" "$a.$f" "$work/out1_$f")
+    n2=$(dump_topic "$bs" "$b.$f" "$work/out2_$f")
+    decode_results "$proto" "$work/out1_$f" | sort > "$work/res1_$f.txt"
+    decode_results "$proto" "$work/out2_$f" | sort > "$work/res2_$f.txt"
+    if ! diff -u "$work/res2_$f.txt" "$work/res1_$f.txt"; then
+      e2e_fail "$f: results on $a.$f (+) differ from those on $b.$f (-)"
+    fi
+    [ "$n1" -eq "$n2" ] || e2e_fail "$f: $n1 results on $a.$f, $n2 on $b.$f"
+    echo "$f: $n1 results, identical"
+  done
+}
