@@ -141,11 +141,121 @@ static void test_retained_in_snapshot(void **state) {
   ks_engine_free(f);
 }
 
+/* ---- a retained interval changed by an event of an open one ---------------- */
+
+/* Every result as "key revision value numerator denominator" lines. */
+typedef struct all {
+  char line[256][160];
+  size_t n;
+} all;
+
+static int sink_all(void *ud, const char *topic, const void *key, size_t keylen, const void *value,
+                    size_t valuelen, const ks_result *r) {
+  (void)topic, (void)key, (void)keylen, (void)r;
+  all *a = ud;
+  Kpistream__V1__MetricResult *m = kpistream__v1__metric_result__unpack(NULL, valuelen, value);
+  assert_non_null(m);
+  assert_true(a->n < 256);
+  snprintf(a->line[a->n++], sizeof a->line[0], "%s %u %.17g %.17g %.17g", m->key, m->revision,
+           m->result_case == KPISTREAM__V1__METRIC_RESULT__RESULT_VALUE ? m->value : -1.0,
+           m->numerator, m->denominator);
+  kpistream__v1__metric_result__free_unpacked(m, NULL);
+  return 0;
+}
+
+/* The latest revision of key's result ("" when none). */
+static const char *latest(const all *a, const char *key, char *out, size_t size) {
+  int best = -1;
+  out[0] = '\0';
+  for (size_t i = 0; i < a->n; i++) {
+    char k[128];
+    int rev;
+    if (sscanf(a->line[i], "%127s %d", k, &rev) == 2 && strcmp(k, key) == 0 && rev > best) {
+      best = rev;
+      snprintf(out, size, "%s", strchr(strchr(a->line[i], ' ') + 1, ' ') + 1);
+    }
+  }
+  return out;
+}
+
+static ks_engine *engine_lat(all *a, int64_t lateness_ms) {
+  static const char *const topics[] = {"events"};
+  ks_engine_options o = {0};
+  o.interval_ms = IV;
+  o.lateness_ms = lateness_ms;
+  o.restate_ms = EB_MIN(60);
+  o.topics = topics;
+  o.n_topics = 1;
+  o.sink = sink_all;
+  o.sink_ud = a;
+  o.log_level = KS_LOG_ERROR;
+  ks_engine *e;
+  char err[512];
+  assert_int_equal(ks_engine_new(&e, &o, err, sizeof err), 0);
+  if (ks_engine_add_plugin(e, PLUGIN, NULL, NULL, 0, err, sizeof err) != 0)
+    fail_msg("%s", err);
+  assert_int_equal(ks_engine_task_open(e, 0), 0);
+  return e;
+}
+
+/*
+ * c1 queued at I(1) - 30 s, resolved at I(1) + 300 s: resolution time 330 s
+ * in I(1). Its ContactCreated at I(2) + 20 s (a clock skew between systems:
+ * created after resolved) makes the creation its start, so the resolution
+ * time is clamp0(resolved - created) = 0. With 60 s lateness, I(1) closes
+ * once an event at I(2) + 60 s or later is seen.
+ *   in order: created (I(2) + 20 s) is processed before c2 (I(2) + 61 s)
+ *             closes I(1): resolution_time 0 in revision 0;
+ *   reordered within the lateness: c2 first (I(1) closes with 330), then
+ *             created, whose own interval I(2) is open but which changes the
+ *             retained I(1): I(1) is published again, revision 1, value 0.
+ * The latest result per key is the same either way.
+ */
+static void test_retained_interval_changed_by_open_one(void **state) {
+  (void)state;
+  const char *key = "operations/resolution_time|acme|voice|sales|||";
+  char want_key[128], got[128], want[128];
+  snprintf(want_key, sizeof want_key, "%s%lld", key, (long long)I(1));
+  all *in = calloc(1, sizeof *in), *re = calloc(1, sizeof *re);
+  assert_non_null(in);
+  assert_non_null(re);
+  for (int reordered = 0; reordered < 2; reordered++) {
+    all *a = reordered ? re : in;
+    ks_engine *e = engine_lat(a, EB_SEC(60));
+    assert_int_equal(eb_queued(e, I(1) - EB_SEC(30), VOICE, "sales", "c1", "u1"), KS_PROCESSED);
+    assert_int_equal(eb_resolved(e, I(1) + EB_SEC(300), VOICE, "sales", "c1"), KS_PROCESSED);
+    if (!reordered)
+      assert_int_equal(eb_created(e, I(2) + EB_SEC(20), VOICE, "sales", "c1", "u1"), KS_PROCESSED);
+    assert_int_equal(eb_queued(e, I(2) + EB_SEC(61), VOICE, "sales", "c2", "u2"), KS_PROCESSED);
+    if (reordered) {
+      assert_non_null(strstr(latest(a, want_key, got, sizeof got), "330 "));
+      assert_int_equal(eb_created(e, I(2) + EB_SEC(20), VOICE, "sales", "c1", "u1"), KS_PROCESSED);
+    }
+    assert_int_equal(ks_engine_flush_all(e), 0);
+    ks_engine_free(e);
+  }
+  latest(in, want_key, want, sizeof want);
+  for (size_t i = 0; getenv("KS_DEBUG") && i < in->n; i++)
+    print_message("in: %s\n", in->line[i]);
+  assert_string_equal(want, "0 0 1");
+  assert_string_equal(latest(re, want_key, got, sizeof got), want);
+  /* and every other key agrees too */
+  for (size_t i = 0; i < in->n; i++) {
+    char k[128];
+    assert_int_equal(sscanf(in->line[i], "%127s", k), 1);
+    char a1[128], a2[128];
+    assert_string_equal(latest(in, k, a1, sizeof a1), latest(re, k, a2, sizeof a2));
+  }
+  free(in);
+  free(re);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_restated_with_next_revision),
       cmocka_unit_test(test_no_horizon_means_late),
       cmocka_unit_test(test_retained_in_snapshot),
+      cmocka_unit_test(test_retained_interval_changed_by_open_one),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -518,7 +518,7 @@ static void close_interval(ks_engine *e, ks_task *t, int64_t start) {
       }
     }
     if (t->n_retained < t->cap_retained)
-      t->retained[t->n_retained++] = (ks_retained){start, 0};
+      t->retained[t->n_retained++] = (ks_retained){start, 0, 0};
   }
   ks_clock_mark_closed(&t->clock, start);
   for (size_t i = 0; i < t->n_stores; i++)
@@ -666,6 +666,27 @@ static void dispatch(ks_engine *e, ks_task *t, const ks_route *r, const Kpistrea
   e->cur_task = NULL;
 }
 
+/* Publish again, with the next revision, every retained interval a
+ * restatable plugin wrote to while the event was dispatched (a late event's
+ * own interval, or an earlier one whose figures an event of an open interval
+ * corrected: e.g. a leg's wrap-up interval), oldest first. */
+static void republish_changed(ks_engine *e, ks_task *t) {
+  for (;;) {
+    size_t pick = SIZE_MAX;
+    for (size_t i = 0; i < t->n_retained; i++)
+      if (t->retained[i].changed &&
+          (pick == SIZE_MAX || t->retained[i].start < t->retained[pick].start))
+        pick = i;
+    if (pick == SIZE_MAX)
+      return;
+    t->retained[pick].changed = 0;
+    int64_t start = t->retained[pick].start;
+    uint32_t revision = ++t->retained[pick].revision; /* the list may move: copy first */
+    call_close(e, t, start, 1, revision);
+    e->stats.restatements++;
+  }
+}
+
 /* A late event within the horizon: pass it to the restatable plugins and
  * publish their results for its interval again with the next revision. */
 static int restate(ks_engine *e, ks_task *t, const Kpistream__V1__Event *msg, uint32_t topic_index,
@@ -681,12 +702,10 @@ static int restate(ks_engine *e, ks_task *t, const Kpistream__V1__Event *msg, ui
   }
   if (msg->event_time_ms > t->now_ms)
     t->now_ms = msg->event_time_ms;
+  ret->changed = 1; /* its own interval, whatever the plugins wrote */
   dispatch(e, t, r, msg, topic_index, offset, istart, 1);
-  int64_t start = ret->start;
-  uint32_t revision = ++ret->revision; /* ret may move if a plugin grows the list: copy first */
-  call_close(e, t, start, 1, revision);
   e->stats.events_restated++;
-  e->stats.restatements++;
+  republish_changed(e, t);
   return KS_RESTATED;
 }
 
@@ -789,6 +808,8 @@ int ks_engine_process_from(ks_engine *e, int32_t task, uint32_t topic_index, int
     return KS_ENOMEM;
   dispatch(e, t, r, msg, topic_index, offset, istart, 0);
   e->stats.events_dispatched++;
+  if (t->n_retained)
+    republish_changed(e, t);
   return KS_PROCESSED;
 }
 

@@ -67,6 +67,9 @@ struct ks_plugin_ctx {
 typedef struct ks_retained {
   int64_t start;
   uint32_t revision; /* revision of the results last published for it */
+  uint32_t changed;  /* a restatable plugin wrote to it during this event's dispatch: publish
+                        it again once the dispatch is done (not checkpointed: never set
+                        between events) */
 } ks_retained;
 
 struct ks_task {

@@ -291,9 +291,13 @@ static void *api_window_get(ks_task *task, ks_table *t, int64_t start, const voi
     return NULL;
   }
   int closed = ks_clock_is_late(&task->clock, start, task->wm.value);
-  /* A closed interval is writable only while it is kept for restatement. */
-  if (closed && !(t->owner->restatable && ks_task_retained(task, start)))
+  /* A closed interval is writable only while it is kept for restatement;
+   * whatever a plugin changes there is published again (engine.c). */
+  ks_retained *ret = closed && t->owner->restatable ? ks_task_retained(task, start) : NULL;
+  if (closed && ret == NULL)
     return NULL;
+  if (ret != NULL)
+    ret->changed = 1;
   ks_store *s = ks_task_store(task, t);
   if (s == NULL)
     return record_or_refuse(t, NULL, create, "window_get");

@@ -314,6 +314,7 @@ static int restore_host(ks_engine *e, ks_task *t, rbuf *r, char *err, size_t err
   for (uint32_t i = 0; i < n_ret && !r->bad; i++) {
     int64_t start = ret[i].start = get_i64(r);
     ret[i].revision = get_u32(r);
+    ret[i].changed = 0;
     if (!r->bad && !start_ok(e, start)) {
       free(ret);
       BAD("checkpoint has retained interval %lld, not an interval start (corrupt)",
