@@ -51,16 +51,18 @@ static int sink(void *ud, const char *topic, const void *key, size_t keylen, con
   return 0;
 }
 
-static ks_engine *engine(seen *s, int64_t restate_ms) {
+/* An engine with the operations plugin, results to sink(ud). */
+static ks_engine *engine_with(ks_sink_fn sink_fn, void *ud, int64_t lateness_ms,
+                              int64_t restate_ms) {
   static const char *const topics[] = {"events"};
   ks_engine_options o = {0};
   o.interval_ms = IV;
-  o.lateness_ms = 0;
+  o.lateness_ms = lateness_ms;
   o.restate_ms = restate_ms;
   o.topics = topics;
   o.n_topics = 1;
-  o.sink = sink;
-  o.sink_ud = s;
+  o.sink = sink_fn;
+  o.sink_ud = ud;
   o.log_level = KS_LOG_ERROR;
   ks_engine *e;
   char err[512];
@@ -69,6 +71,10 @@ static ks_engine *engine(seen *s, int64_t restate_ms) {
     fail_msg("%s", err);
   assert_int_equal(ks_engine_task_open(e, 0), 0);
   return e;
+}
+
+static ks_engine *engine(seen *s, int64_t restate_ms) {
+  return engine_with(sink, s, 0, restate_ms);
 }
 
 static void test_restated_with_next_revision(void **state) {
@@ -178,26 +184,6 @@ static const char *latest(const all *a, const char *key, char *out, size_t size)
   return out;
 }
 
-static ks_engine *engine_lat(all *a, int64_t lateness_ms) {
-  static const char *const topics[] = {"events"};
-  ks_engine_options o = {0};
-  o.interval_ms = IV;
-  o.lateness_ms = lateness_ms;
-  o.restate_ms = EB_MIN(60);
-  o.topics = topics;
-  o.n_topics = 1;
-  o.sink = sink_all;
-  o.sink_ud = a;
-  o.log_level = KS_LOG_ERROR;
-  ks_engine *e;
-  char err[512];
-  assert_int_equal(ks_engine_new(&e, &o, err, sizeof err), 0);
-  if (ks_engine_add_plugin(e, PLUGIN, NULL, NULL, 0, err, sizeof err) != 0)
-    fail_msg("%s", err);
-  assert_int_equal(ks_engine_task_open(e, 0), 0);
-  return e;
-}
-
 /*
  * c1 queued at I(1) - 30 s, resolved at I(1) + 300 s: resolution time 330 s
  * in I(1). Its ContactCreated at I(2) + 20 s (a clock skew between systems:
@@ -221,7 +207,7 @@ static void test_retained_interval_changed_by_open_one(void **state) {
   assert_non_null(re);
   for (int reordered = 0; reordered < 2; reordered++) {
     all *a = reordered ? re : in;
-    ks_engine *e = engine_lat(a, EB_SEC(60));
+    ks_engine *e = engine_with(sink_all, a, EB_SEC(60), EB_MIN(60));
     assert_int_equal(eb_queued(e, I(1) - EB_SEC(30), VOICE, "sales", "c1", "u1"), KS_PROCESSED);
     assert_int_equal(eb_resolved(e, I(1) + EB_SEC(300), VOICE, "sales", "c1"), KS_PROCESSED);
     if (!reordered)
