@@ -59,6 +59,7 @@
 #include "engine.h"
 #include "engine_internal.h" /* the stores' expiry counters, to cut right after an expiry */
 #include "sim_model.h"
+#include "sim_world.h"
 
 /* the scorecard last: it reads the others' results */
 static const char *const families[] = {"operations", "experience", "workforce", "quality",
@@ -77,13 +78,6 @@ static const ks_kv short_ttl[N_FAMILIES][3] = {
     {{"contact_ttl", "40m"}, {"agent_ttl", "20m"}, {"forecast_ttl", "2h"}},
     {{"state_ttl", "1d"}},
 };
-
-typedef struct msg {
-  uint32_t topic;
-  int64_t offset;
-  uint8_t *buf;
-  size_t len;
-} msg;
 
 struct out {
   uint8_t **rec; /* topic '\0' key '\0' value */
@@ -107,9 +101,10 @@ typedef struct out out;
 
 typedef struct world {
   spec sp;
-  msg *msgs;
+  sim_world *sw;       /* the stream (tests/support/sim_world.c) */
+  const sim_msg *msgs; /* sw's, for short */
   size_t n;
-  const char *topics[KS_SIM_NTOPICS];
+  const char *const *topics;
   out *ref; /* the uninterrupted run's results, once computed (world_ref) */
 } world;
 
@@ -186,42 +181,15 @@ static world *world_new(const spec *sp) {
   world *w = calloc(1, sizeof *w);
   assert_non_null(w);
   w->sp = *sp;
-  for (int t = 0; t < KS_SIM_NTOPICS; t++)
-    w->topics[t] = ks_sim_topic_name((ks_sim_topic)t);
-  ks_sim_options so;
-  ks_sim_options_default(&so);
-  so.seed = sp->seed;
-  so.tenants = sp->tenants;
-  so.duration_ms = sp->duration_ms;
-  if (sp->start)
-    assert_int_equal(ks_sim_parse_time(sp->start, &so.start_ms), 0);
-  ks_sim *s = ks_sim_new(&so);
-  assert_non_null(s);
-  size_t cap = 0;
-  int64_t next_off[KS_SIM_NTOPICS] = {0};
-  Kpistream__V1__Event *ev;
-  while (ks_sim_next(s, &ev, NULL) == 1) {
-    if (w->n == cap) {
-      cap = cap ? cap * 2 : 4096;
-      w->msgs = realloc(w->msgs, cap * sizeof *w->msgs);
-      assert_non_null(w->msgs);
-    }
-    msg *m = &w->msgs[w->n++];
-    m->topic = (uint32_t)ks_sim_current_topic(s);
-    m->offset = next_off[m->topic]++;
-    m->len = kpistream__v1__event__get_packed_size(ev);
-    m->buf = malloc(m->len ? m->len : 1);
-    assert_non_null(m->buf);
-    kpistream__v1__event__pack(ev, m->buf);
-  }
-  ks_sim_free(s);
+  w->sw = sim_world_new_at(sp->seed, sp->tenants, sp->start, sp->duration_ms);
+  w->msgs = w->sw->msgs;
+  w->n = w->sw->n;
+  w->topics = w->sw->topics;
   return w;
 }
 
 static void world_free(world *w) {
-  for (size_t i = 0; i < w->n; i++)
-    free(w->msgs[i].buf);
-  free(w->msgs);
+  sim_world_free(w->sw);
   if (w->ref) {
     out_free(w->ref);
     free(w->ref);

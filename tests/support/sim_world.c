@@ -7,6 +7,10 @@
 #include <cmocka.h>
 
 sim_world *sim_world_new(uint64_t seed, int64_t duration_ms) {
+  return sim_world_new_at(seed, 1, NULL, duration_ms);
+}
+
+sim_world *sim_world_new_at(uint64_t seed, int tenants, const char *start, int64_t duration_ms) {
   sim_world *w = calloc(1, sizeof *w);
   assert_non_null(w);
   for (int t = 0; t < KS_SIM_NTOPICS; t++)
@@ -14,8 +18,10 @@ sim_world *sim_world_new(uint64_t seed, int64_t duration_ms) {
   ks_sim_options so;
   ks_sim_options_default(&so);
   so.seed = seed;
-  so.tenants = 1;
+  so.tenants = tenants;
   so.duration_ms = duration_ms;
+  if (start)
+    assert_int_equal(ks_sim_parse_time(start, &so.start_ms), 0);
   ks_sim *s = ks_sim_new(&so);
   assert_non_null(s);
   size_t cap = 0;

@@ -30,6 +30,9 @@ typedef struct sim_world {
 
 /* One tenant's events for duration_ms, all six topics (fails the test on error). */
 sim_world *sim_world_new(uint64_t seed, int64_t duration_ms);
+/* The same for `tenants` tenants from `start` (UTC, "2026-11-23T22:00:00Z";
+ * NULL: the simulator's default). */
+sim_world *sim_world_new_at(uint64_t seed, int tenants, const char *start, int64_t duration_ms);
 void sim_world_free(sim_world *w);
 
 /* Messages [from, to) into task 0 of e; each must be accepted (rc >= 0). */
