@@ -263,7 +263,7 @@ void sim_followups(ks_sim *s, int tenant, const sim_agent *a, const sim_contact 
                         ((c->flags & SIM_CF_ESCALATED) ? SIM_FU_ESCALATED : 0) |
                         (c->transfers ? SIM_FU_TRANSFERRED : 0) | (wait_s << SIM_FU_WAIT_SHIFT) |
                         ((uint32_t)a->quality << SIM_FU_QUALITY_SHIFT);
-  if (sim_chance(r, 0.18))
+  if (sim_chance(r, s->o.survey_rate)) /* answered; the others never reply */
     sim_push(s, s->now + SIM_MIN + sim_ms(sim_exp(r, 1800.0)), SIM_K_SURVEY, tenant, c->queue,
              a->no, bits, c->customer, c->no);
   double p_complaint = 0.008 + (a->leg_resolved ? 0 : 0.04) + (wait_s > 300 ? 0.03 : 0);
@@ -327,6 +327,7 @@ void sim_on_survey(ks_sim *s, const sim_item *it) {
   sim_out *o = emit_fu(s, it, KPISTREAM__V1__EVENT__BODY_SURVEY);
   if (o == NULL)
     return;
+  s->st.surveys++;
   o->u.survey.no = ++tn->survey_no;
   o->u.survey.type = (uint8_t)type;
   if (type == KPISTREAM__V1__SURVEY_TYPE__SURVEY_CSAT) {

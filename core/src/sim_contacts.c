@@ -1,9 +1,10 @@
 /*
  * sim_contacts — the contact lifecycle: arrivals (with IVR hang-ups, chat
  * bots, e-mail auto-acknowledgements), queueing with patience, routing to the
- * longest-idle agent, ringing (accepted, missed, abandoned while ringing),
- * e-mail reopens, and the call-back list that turns abandons and unresolved
- * contacts into repeat contacts. The conversation itself is in sim_talk.c.
+ * longest-idle agent, ringing (accepted, rung out, abandoned while ringing),
+ * call-backs offered on a long estimated wait, e-mail and chat reopens, and
+ * the call-back list that turns abandons and unresolved contacts into repeat
+ * contacts. The conversation itself is in sim_talk.c.
  */
 #include "sim_internal.h"
 
@@ -217,7 +218,7 @@ static void offer(ks_sim *s, int tenant, uint32_t ag, uint32_t slot) {
   int64_t ring = c->channel == CH_VOICE ? sim_ms(2.0 + 5.0 * sim_unif(&tn->rng))
                                         : sim_ms(2.0 + 13.0 * sim_unif(&tn->rng));
   a->leg_outcome = SIM_RING_ACCEPT;
-  if (sim_chance(&tn->rng, 0.015)) {
+  if (sim_chance(&tn->rng, s->o.ring_no_answer)) { /* rings out: the ring-no-answer timeout */
     a->leg_outcome = SIM_RING_MISS;
     ring = c->channel == CH_VOICE ? 15 * SIM_SEC : 20 * SIM_SEC;
   }
@@ -225,6 +226,8 @@ static void offer(ks_sim *s, int tenant, uint32_t ag, uint32_t slot) {
     a->leg_outcome = SIM_RING_ABANDON;
     ring = c->deadline_ms - s->now;
   }
+  if (a->leg_outcome == SIM_RING_MISS)
+    s->st.ring_no_answer++;
   c->state = SIM_C_RINGING;
   sim_out *o = sim_emit_c(s, c, KPISTREAM__V1__EVENT__BODY_CONTACT_OFFERED, a);
   if (o) {
@@ -320,6 +323,22 @@ static int pick_reason(sim_rng *r, int queue) {
   return first + sim_pick(r, w, n);
 }
 
+/* The wait the ACD announces to a caller joining voice queue q now: the
+ * callers already waiting for the queue's team, plus this one, times the
+ * queue's mean handle time, spread over the team's logged-in agents; 0 when
+ * an agent is free. */
+static double expected_wait_s(const sim_tenant *tn, int q) {
+  const int team = sim_queue_team(q);
+  const sim_team *tm = &tn->team[team];
+  if (tm->idle_head != SIM_NIL)
+    return 0;
+  uint32_t ahead = 0;
+  for (int i = 0; i < KS_SIM_NQUEUES; i++)
+    if (sim_queue_team(i) == team && ks_sim_queue_channel(i) == CH_VOICE)
+      ahead += tn->q[i].n;
+  return (double)(ahead + 1) * sim_aht_s(q) / (double)(tm->logged_in ? tm->logged_in : 1);
+}
+
 void sim_on_arrival(ks_sim *s, const sim_item *it) {
   const int tenant = it->tenant, q = it->q;
   sim_tenant *tn = &s->tenants[tenant];
@@ -366,7 +385,12 @@ void sim_on_arrival(ks_sim *s, const sim_item *it) {
   c->reason = (uint8_t)reason;
   c->flags = flags;
   if (ch == CH_VOICE) {
-    int cb = q != KS_SIM_Q_VOICE_SALES && sim_chance(&tn->rng, 0.03);
+    int cb = 0;
+    if (expected_wait_s(tn, q) > s->o.callback_wait_s) { /* "press 1 to be called back" */
+      s->st.callbacks_offered++;
+      cb = sim_chance(&tn->rng, s->o.callback_accept);
+      s->st.callbacks += (uint64_t)cb;
+    }
     sim_enqueue(s, tenant, slot, sim_chance(&tn->rng, 0.6), cb);
     return;
   }
@@ -400,10 +424,20 @@ void sim_on_bot_done(ks_sim *s, const sim_item *it) {
     if (o)
       o->u.ended.party = KPISTREAM__V1__PARTY__PARTY_SYSTEM;
     sim_emit_c(s, c, KPISTREAM__V1__EVENT__BODY_CONTACT_RESOLVED, NULL);
+    sim_maybe_reopen(s, it->tenant, c);
     sim_contact_release(s, it->a);
     return;
   }
   sim_enqueue(s, it->tenant, it->a, 1, 0);
+}
+
+void sim_maybe_reopen(ks_sim *s, int tenant, const sim_contact *c) {
+  sim_tenant *tn = &s->tenants[tenant];
+  if (c->channel == CH_VOICE || !sim_chance(&tn->rng, s->o.reopen_rate))
+    return;
+  int64_t delay = c->channel == CH_EMAIL ? SIM_HOUR + sim_ms(23.0 * 3600.0 * sim_unif(&tn->rng))
+                                         : 5 * SIM_MIN + sim_ms(4.0 * 3600.0 * sim_unif(&tn->rng));
+  sim_push(s, s->now + delay, SIM_K_REOPEN, tenant, c->queue, 0, c->reason, c->customer, c->no);
 }
 
 void sim_on_reopen(ks_sim *s, const sim_item *it) {
@@ -418,6 +452,7 @@ void sim_on_reopen(ks_sim *s, const sim_item *it) {
   c->channel = (uint8_t)ks_sim_queue_channel(it->q);
   c->reason = (uint8_t)it->b;
   c->flags = SIM_CF_REOPENED | SIM_CF_REPEAT;
+  s->st.reopened++;
   sim_emit_c(s, c, KPISTREAM__V1__EVENT__BODY_CONTACT_REOPENED, NULL);
   sim_enqueue(s, it->tenant, slot, 1, 0);
 }

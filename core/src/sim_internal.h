@@ -407,6 +407,9 @@ void sim_on_patience(ks_sim *s, const sim_item *it);
 void sim_on_email_pickup(ks_sim *s, const sim_item *it);
 void sim_on_ring_end(ks_sim *s, const sim_item *it);
 void sim_on_reopen(ks_sim *s, const sim_item *it);
+/* A resolved e-mail or chat contact: the customer reopens it later with
+ * probability options.reopen_rate (e-mail 1-24 h, chat 5 min-4 h later). */
+void sim_maybe_reopen(ks_sim *s, int tenant, const sim_contact *c);
 /* An idle agent looks for work; returns 1 if it took a contact. */
 int sim_agent_take_work(ks_sim *s, int tenant, uint32_t agent);
 void sim_contacts_free(ks_sim *s);

@@ -235,6 +235,24 @@ void ks_sim_options_default(ks_sim_options *o) {
   o->duration_ms = 0;
   o->rate_scale = 1.0;
   o->tenants = 2;
+  o->reopen_rate = 0.08;
+  o->callback_wait_s = 30;
+  o->callback_accept = 0.5;
+  o->ring_no_answer = 0.03;
+  o->survey_rate = 0.18;
+}
+
+static int share_ok(double v) {
+  return v >= 0 && v <= 1; /* false for NaN */
+}
+
+static int options_ok(const ks_sim_options *o) {
+  return o->tenants >= 1 && o->tenants <= KS_SIM_MAX_TENANTS && isfinite(o->rate_scale) &&
+         o->rate_scale > 0 && o->rate_scale <= 100 && o->start_ms >= 0 &&
+         o->start_ms <= INT64_C(253402300799000) /* 9999-12-31 */
+         && share_ok(o->reopen_rate) && share_ok(o->callback_accept) &&
+         share_ok(o->ring_no_answer) && share_ok(o->survey_rate) && o->callback_wait_s >= 0 &&
+         o->callback_wait_s <= 86400;
 }
 
 static double tenant_factor(int i) {
@@ -276,9 +294,7 @@ static double organic_rate_per_hour(const ks_sim *s, int tenant) {
 }
 
 ks_sim *ks_sim_new(const ks_sim_options *o) {
-  if (o == NULL || o->tenants < 1 || o->tenants > KS_SIM_MAX_TENANTS || !isfinite(o->rate_scale) ||
-      o->rate_scale <= 0 || o->rate_scale > 100 || o->start_ms < 0 ||
-      o->start_ms > INT64_C(253402300799000)) /* 9999-12-31 */
+  if (o == NULL || !options_ok(o))
     return NULL;
   ks_sim *s = calloc(1, sizeof *s);
   if (s == NULL)

@@ -32,7 +32,19 @@
  *   - customer patience (exponential, with a short-patience minority, so
  *     there are short abandons; transferred contacts are more patient, e-mail
  *     and call-back requests never abandon), abandons in queue and while
- *     ringing, IVR hang-ups (ABANDON_IN_IVR, no queue), missed offers;
+ *     ringing, IVR hang-ups (ABANDON_IN_IVR, no queue);
+ *   - ring-no-answer: options.ring_no_answer of the voice and chat offers
+ *     ring out (15 s voice, 20 s chat: ContactOffered accepted=false); the
+ *     contact goes back to routing (the next idle agent, or its place in the
+ *     queue) and the agent is set not ready (AUX personal, missed offer) for
+ *     a minute;
+ *   - call-backs: a voice caller whose estimated wait (callers already
+ *     waiting for the team, plus one, x the queue's mean handle time / the
+ *     team's logged-in agents; 0 when an agent is free) exceeds
+ *     options.callback_wait_s is offered a call-back and takes it with
+ *     probability options.callback_accept: ContactQueued callback=true; it
+ *     keeps its place in the queue, never abandons and is answered by an
+ *     agent when its turn comes;
  *   - talk/hold/wrap times (lognormal), holds, transfers (re-queued, at most
  *     two), escalations, resolution per queue and agent quality;
  *   - customers from a finite pool (about 400,000 x tenant factor x rate
@@ -42,9 +54,18 @@
  *     customers (repeat contacts), so the arrival process stays Poisson;
  *   - email/chat: ContactCreated, bot replies (is_bot=true, agent_id "bot";
  *     the chat bot resolves some chats alone), agent responses (public,
- *     sometimes internal notes), email reopens;
+ *     sometimes internal notes);
+ *   - reopens: options.reopen_rate of the resolved e-mail and chat contacts
+ *     (bot-resolved chats included) are reopened by the customer, e-mail
+ *     1-24 h and chat 5 min-4 h after the resolution (uniform):
+ *     ContactReopened, then ContactQueued on the contact's last queue, and
+ *     the contact is routed and handled again (voice customers who come
+ *     back are new contacts: the call-back lists below);
  *   - feedback: surveys (CSAT on 1-5, 1-10 or 1-3 by tenant, NPS 0-10, CES
- *     1-7 or legacy 1-5 lower-is-better by tenant), sentiment with start/end,
+ *     1-7 or legacy 1-5 lower-is-better by tenant) answered for
+ *     options.survey_rate of the handled contacts (final legs wrapped up;
+ *     the others never reply, and no event says that a survey was sent, so a
+ *     response rate is responses / handled), sentiment with start/end,
  *     complaints, QA evaluations (weighted sections, critical and compliance
  *     items, N/A items), all delayed after the contact as in life;
  *   - business: orders (after sales contacts, accepted next-best-action
@@ -55,7 +76,7 @@
  *
  * Event sequence of one contact (envelope: tenant, channel, queue, contact,
  * customer; agent and team once an agent is involved):
- *   voice: ContactQueued -> ContactOffered -> ContactAnswered
+ *   voice: ContactQueued [callback] -> ContactOffered -> ContactAnswered
  *          [-> HoldStarted -> HoldEnded]* [-> ContactEscalated]
  *          [-> NextBestActionOffer] -> ContactEnded [-> NextBestActionReaction]
  *          -> AfterContactWorkEnded [-> ContactResolved]
@@ -64,13 +85,17 @@
  *          ContactQueued on the new queue, same contact_id -> ...
  *          or ContactQueued -> ContactAbandoned (IN_QUEUE, or RINGING after
  *          a ContactOffered with accepted=false), or just ContactAbandoned
- *          (IN_IVR) for an IVR hang-up.
+ *          (IN_IVR) for an IVR hang-up. An offer that rings out
+ *          (ContactOffered accepted=false, no abandon at its ring end) is
+ *          followed by another ContactOffered or a ContactAbandoned IN_QUEUE.
  *   email: ContactCreated [-> AgentResponse(bot)] -> ContactQueued ->
  *          ContactAnswered -> AgentResponse(s) -> ContactEnded -> ... as voice;
- *          a resolved email may later get ContactReopened -> ContactQueued.
+ *          a resolved email may later get ContactReopened -> ContactQueued
+ *          -> ... as before (a new episode of the same contact_id).
  *   chat:  ContactCreated [-> AgentResponse(bot)] -> ContactQueued (or, when
  *          the bot resolves it, ContactEnded -> ContactResolved) ->
- *          ContactOffered -> ContactAnswered -> AgentResponse(s) -> ... as voice.
+ *          ContactOffered -> ContactAnswered -> AgentResponse(s) -> ... as voice;
+ *          reopened like e-mail.
  *   Agent state events carry agent_id and team, no contact.
  *
  * Time: the simulated clock starts at options.start_ms; every event has
@@ -131,6 +156,19 @@ typedef struct ks_sim_options {
   double rate_scale;   /* multiplies every arrival rate (and so the staffing and
                           the customer pool); (0, 100] */
   int tenants;         /* 1..KS_SIM_MAX_TENANTS */
+  /* The behaviours the resolution, routing and experience KPIs read (defaults
+   * from ks_sim_options_default, chosen so that each KPI shows in the demo): */
+  double reopen_rate;     /* share of resolved e-mail and chat contacts the
+                             customer reopens (e-mail 1-24 h, chat 5 min-4 h
+                             after the resolution); [0, 1], default 0.08 */
+  double callback_wait_s; /* a voice caller whose estimated wait exceeds this
+                             is offered a call-back; [0, 86400], default 30 */
+  double callback_accept; /* share of those callers who take it; [0, 1],
+                             default 0.5 */
+  double ring_no_answer;  /* share of voice and chat offers the agent lets ring
+                             out (15 s voice, 20 s chat); [0, 1], default 0.03 */
+  double survey_rate;     /* share of handled contacts whose customer answers
+                             the survey; [0, 1], default 0.18 */
 } ks_sim_options;
 
 typedef struct ks_sim ks_sim;
@@ -150,6 +188,15 @@ typedef struct ks_sim_stats {
   uint64_t abandoned;               /* in queue or ringing */
   uint64_t short_abandons;          /* of those, within 10 s of queueing */
   uint64_t answered;                /* agent legs answered (a transferred contact counts twice) */
+  uint64_t handled;                 /* final legs wrapped up (a contact's handling; a
+                                       reopened contact is handled again) */
+  uint64_t reopened;                /* ContactReopened */
+  uint64_t callbacks_offered;       /* voice callers offered a call-back (estimated wait
+                                       above callback_wait_s) */
+  uint64_t callbacks;               /* of those, call-backs taken (ContactQueued callback) */
+  uint64_t ring_no_answer;          /* offers the agent let ring out (accepted false, the
+                                       contact routed again) */
+  uint64_t surveys;                 /* SurveyResponse */
   uint32_t waiting[KS_SIM_NQUEUES]; /* contacts waiting now, summed over tenants */
   uint32_t agents_logged_in;        /* now, over all tenants */
   uint32_t agents_total;            /* agent pool, over all tenants */
@@ -159,7 +206,8 @@ typedef struct ks_sim_stats {
                                        output queue, agents, call-back lists) */
 } ks_sim_stats;
 
-/* Defaults: seed 1, start 2026-11-23T08:00:00Z, run forever, rate 1, 2 tenants. */
+/* Defaults: seed 1, start 2026-11-23T08:00:00Z, run forever, rate 1, 2 tenants,
+ * and the behaviour rates above. */
 void ks_sim_options_default(ks_sim_options *o);
 
 /* NULL when an option is out of range or memory runs out. */

@@ -217,10 +217,10 @@ void sim_on_acw_end(ks_sim *s, const sim_item *it) {
   if (c) {
     if (a->leg_resolved)
       sim_emit_c(s, c, KPISTREAM__V1__EVENT__BODY_CONTACT_RESOLVED, a);
+    s->st.handled++;
     sim_followups(s, it->tenant, a, c);
-    if (a->leg_resolved && c->channel == CH_EMAIL && sim_chance(&tn->rng, 0.05))
-      sim_push(s, s->now + SIM_HOUR + sim_ms(82800.0 * sim_unif(&tn->rng)), SIM_K_REOPEN,
-               it->tenant, c->queue, 0, c->reason, c->customer, c->no);
+    if (a->leg_resolved)
+      sim_maybe_reopen(s, it->tenant, c);
     if (!a->leg_resolved && sim_chance(&tn->rng, 0.6))
       sim_repeat_push(s, tn, SIM_BACK_LATER, c->customer, c->reason, c->queue);
     sim_contact_release(s, a->cslot);
