@@ -83,9 +83,10 @@ static void usage(FILE *f) {
           "\n"
           "Publish a simulated contact center's events to Kafka: Poisson arrivals per\n"
           "queue and channel over a daily curve, agents on schedules, queueing with\n"
-          "patience (abandons), talk/hold/wrap-up, transfers, escalations, repeat\n"
-          "contacts, surveys, QA, sentiment, orders, costs, forecasts, HR. The same\n"
-          "options give the same events, byte for byte.\n"
+          "patience (abandons), offers that ring out, call-backs, talk/hold/wrap-up,\n"
+          "transfers, escalations, reopens, repeat contacts, surveys, QA, sentiment,\n"
+          "orders, costs, forecasts, HR. The same options give the same events, byte\n"
+          "for byte.\n"
           "\n"
           "Topics: events.voice events.email events.chat events.agent events.feedback\n"
           "        events.business (message key: the tenant)\n"
@@ -110,6 +111,23 @@ static void usage(FILE *f) {
           "  -h, --help                    this help\n"
           "  -V, --version                 print the version\n"
           "\n"
+          "Behaviour rates (shares in [0, 1]; the defaults make each KPI show in a demo):\n"
+          "      --reopen-rate X           share of resolved e-mail and chat contacts the\n"
+          "                                customer reopens (e-mail 1-24 h, chat 5 min-4 h\n"
+          "                                later; re-queued and handled again) (default 0.08)\n"
+          "      --callback-wait D         offer a voice caller a call-back when the\n"
+          "                                estimated wait exceeds D, at most 1d (default 30s)\n"
+          "      --callback-accept X       share of those callers who take it (queued with\n"
+          "                                callback=true, answered when their turn comes)\n"
+          "                                (default 0.5)\n"
+          "      --ring-no-answer X        share of voice and chat offers the agent lets ring\n"
+          "                                out (15 s, 20 s; accepted=false, the contact is\n"
+          "                                offered again) (default 0.03)\n"
+          "      --survey-rate X           share of handled contacts whose customer answers\n"
+          "                                the survey; the others never reply and no event\n"
+          "                                marks a survey sent, so the response rate is\n"
+          "                                responses / handled contacts (default 0.18)\n"
+          "\n"
           "Stops on SIGINT/SIGTERM, at the end of --duration or after --max-events,\n"
           "flushing what was produced (with a deadline) and printing events per topic.\n"
           "Exit status: 0 on a clean stop, 1 when messages were not delivered, 2 on a\n"
@@ -124,21 +142,42 @@ static int bad_option(const char *opt, const char *value, const char *what) {
 
 /* Parse argv into a; returns -1 to go on, else an exit status. */
 static int parse_args(sim_app *a, int argc, char **argv) {
-  enum { O_BFILE = 256, O_SEED, O_START, O_DURATION, O_SPEED, O_RATE, O_TENANTS, O_MAXEV, O_LOG };
-  static const struct option longopts[] = {{"bootstrap-servers", required_argument, NULL, 'b'},
-                                           {"bootstrap-file", required_argument, NULL, O_BFILE},
-                                           {"property", required_argument, NULL, 'X'},
-                                           {"seed", required_argument, NULL, O_SEED},
-                                           {"start", required_argument, NULL, O_START},
-                                           {"duration", required_argument, NULL, O_DURATION},
-                                           {"speed", required_argument, NULL, O_SPEED},
-                                           {"rate-scale", required_argument, NULL, O_RATE},
-                                           {"tenants", required_argument, NULL, O_TENANTS},
-                                           {"max-events", required_argument, NULL, O_MAXEV},
-                                           {"log-level", required_argument, NULL, O_LOG},
-                                           {"help", no_argument, NULL, 'h'},
-                                           {"version", no_argument, NULL, 'V'},
-                                           {NULL, 0, NULL, 0}};
+  enum {
+    O_BFILE = 256,
+    O_SEED,
+    O_START,
+    O_DURATION,
+    O_SPEED,
+    O_RATE,
+    O_TENANTS,
+    O_MAXEV,
+    O_LOG,
+    O_REOPEN,
+    O_CB_WAIT,
+    O_CB_ACCEPT,
+    O_RONA,
+    O_SURVEY
+  };
+  static const struct option longopts[] = {
+      {"bootstrap-servers", required_argument, NULL, 'b'},
+      {"bootstrap-file", required_argument, NULL, O_BFILE},
+      {"property", required_argument, NULL, 'X'},
+      {"seed", required_argument, NULL, O_SEED},
+      {"start", required_argument, NULL, O_START},
+      {"duration", required_argument, NULL, O_DURATION},
+      {"speed", required_argument, NULL, O_SPEED},
+      {"rate-scale", required_argument, NULL, O_RATE},
+      {"tenants", required_argument, NULL, O_TENANTS},
+      {"max-events", required_argument, NULL, O_MAXEV},
+      {"log-level", required_argument, NULL, O_LOG},
+      {"reopen-rate", required_argument, NULL, O_REOPEN},
+      {"callback-wait", required_argument, NULL, O_CB_WAIT},
+      {"callback-accept", required_argument, NULL, O_CB_ACCEPT},
+      {"ring-no-answer", required_argument, NULL, O_RONA},
+      {"survey-rate", required_argument, NULL, O_SURVEY},
+      {"help", no_argument, NULL, 'h'},
+      {"version", no_argument, NULL, 'V'},
+      {NULL, 0, NULL, 0}};
   const char *bootstrap = NULL, *bootstrap_file = NULL;
   int64_t iv;
   double dv;
@@ -207,6 +246,28 @@ static int parse_args(sim_app *a, int argc, char **argv) {
       if (ks_parse_int(optarg, &iv) != 0 || iv < 1)
         return bad_option("--max-events", optarg, "a positive integer");
       a->max_events = (uint64_t)iv;
+      break;
+    case O_REOPEN:
+    case O_CB_ACCEPT:
+    case O_RONA:
+    case O_SURVEY: {
+      double *share = c == O_REOPEN      ? &a->mo.reopen_rate
+                      : c == O_CB_ACCEPT ? &a->mo.callback_accept
+                      : c == O_RONA      ? &a->mo.ring_no_answer
+                                         : &a->mo.survey_rate;
+      const char *name = c == O_REOPEN      ? "--reopen-rate"
+                         : c == O_CB_ACCEPT ? "--callback-accept"
+                         : c == O_RONA      ? "--ring-no-answer"
+                                            : "--survey-rate";
+      if (ks_parse_double(optarg, &dv) != 0 || dv < 0 || dv > 1)
+        return bad_option(name, optarg, "a share in [0, 1]");
+      *share = dv;
+      break;
+    }
+    case O_CB_WAIT:
+      if (ks_parse_duration_ms(optarg, &iv) != 0 || iv > 86400000)
+        return bad_option("--callback-wait", optarg, "a duration of at most 1d (e.g. 30s, 2m)");
+      a->mo.callback_wait_s = (double)iv / 1000.0;
       break;
     case O_LOG:
       if ((a->log_level = ks_log_level_parse(optarg)) < 0)
@@ -390,6 +451,10 @@ static void summary(sim_app *a) {
   printf("  contacts: %" PRIu64 " arrivals (%" PRIu64 " repeats), %" PRIu64 " queued, %" PRIu64
          " answered, %" PRIu64 " abandoned (%" PRIu64 " short)\n",
          st.arrivals, st.repeats, st.offered, st.answered, st.abandoned, st.short_abandons);
+  printf("  %" PRIu64 " handled, %" PRIu64 " reopened, %" PRIu64 " call-backs (of %" PRIu64
+         " offered), %" PRIu64 " offers rung out, %" PRIu64 " surveys answered\n",
+         st.handled, st.reopened, st.callbacks, st.callbacks_offered, st.ring_no_answer,
+         st.surveys);
   fflush(stdout);
 }
 

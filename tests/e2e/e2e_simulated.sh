@@ -45,3 +45,21 @@ for tenant in $(printf '%s\n' "$keys" | cut -d'|' -f2 | sort -u); do
   [ "$n" -eq 16 ] || e2e_fail "tenant $tenant voice/support has offered for $n intervals, not 16"
 done
 echo "16 intervals of offered for every tenant's voice/support queue"
+
+# the behaviours the resolution, routing and experience KPIs read are in the
+# demo's stream (rates and lifecycles: test_sim_model), and operations counts
+# the reopens of e-mail and chat contacts
+sed -n 's/^  \([0-9]*\) handled, \([0-9]*\) reopened, \([0-9]*\) call-backs (of [0-9]* offered), \([0-9]*\) offers rung out, \([0-9]*\) surveys answered$/\1 \2 \3 \4 \5/p' \
+  "$WORK/sim.out" > "$WORK/behaviours"
+read -r handled reopened callbacks rung_out surveys < "$WORK/behaviours" ||
+  { cat "$WORK/sim.out"; e2e_fail "no behaviour line in the simulator's summary"; }
+for v in "$handled" "$reopened" "$callbacks" "$rung_out" "$surveys"; do
+  [ "$v" -gt 0 ] || { cat "$WORK/sim.out"; e2e_fail "a behaviour is missing from 4 simulated hours"; }
+done
+"$KPISTREAM" dump --bootstrap-file "$WORK/bootstrap" kpi.operations > "$WORK/ops.dump" ||
+  e2e_fail "dump of kpi.operations failed"
+counted=$(awk -F'\t' '$1 ~ /^operations\/reopened\|[^|]*\|(email|chat)\|/ { n += $3 } END { print n + 0 }' \
+  "$WORK/ops.dump")
+[ "$counted" -gt 0 ] || e2e_fail "operations counted no reopen (the simulator reopened $reopened)"
+echo "simulator: $handled handled, $reopened reopened ($counted counted by operations)," \
+  "$callbacks call-backs, $rung_out offers rung out, $surveys surveys answered"
