@@ -22,6 +22,16 @@ BROKER_PID=$!
 wait_for_file "$WORK/bootstrap" 30
 BS=$(cat "$WORK/bootstrap")
 
+# a behaviour rate out of range is a usage error naming the option and value
+for bad in "--reopen-rate 1.5" "--callback-accept -0.1" "--ring-no-answer nan" \
+  "--survey-rate x" "--callback-wait 2d" "--callback-wait -5s"; do
+  set -- $bad
+  rc=0
+  "$KPISTREAM" simulate --bootstrap-file "$WORK/bootstrap" "$1" "$2" > "$WORK/bad.out" 2>&1 || rc=$?
+  [ "$rc" -eq 2 ] && grep -qF -- "$1: '$2' is not" "$WORK/bad.out" ||
+    { cat "$WORK/bad.out"; e2e_fail "simulate $bad: exit $rc, not a usage error naming it"; }
+done
+
 "$KPISTREAM" simulate --bootstrap-file "$WORK/bootstrap" --seed 7 --speed max --duration 4h \
   > "$WORK/sim.out" 2> "$WORK/sim.log" || { cat "$WORK/sim.log"; e2e_fail "simulate failed"; }
 produced=$(kcat -C -b "$BS" -t events.voice -e -q -f '.' | wc -c)
