@@ -737,6 +737,40 @@ static void test_period_scorecards(void **state) {
 }
 
 /*
+ * Month scorecards: UTC calendar months. D(0) is 2026-11-23, D(7) is
+ * Monday 2026-11-30 (the last day of November), D(8) 2026-12-01.
+ * resolution_rate 100 %: D(0) 1/2, D(7) 3/4, D(8) 1/1. November (from
+ * 2026-11-01 = D(−22)): 4/6 -> 100 × (0.667 − 0.6) / 0.25 = 26.67, closed by
+ * the close of D(7)'s last interval; December is still open. The week of
+ * D(7) (30 Nov – 6 Dec) spans both months and is open too.
+ */
+static void test_month_scorecard(void **state) {
+  (void)state;
+  const ks_kv kv[] = {{"kpis", "resolution_rate:100"},
+                      {"scopes", "queue"},
+                      {"periods", "month,week"},
+                      {"alerts", "none"},
+                      {"peers", "false"}};
+  fx f;
+  fx_init_with(&f, &fed, kv, sizeof kv / sizeof kv[0]);
+  QROW(f.e, D(0) + EB_SEC(60), "sales", "resolution_rate", 1, 2);
+  QROW(f.e, D(7) + EB_SEC(60), "sales", "resolution_rate", 3, 4);
+  QROW(f.e, D(8) + EB_SEC(60), "sales", "resolution_rate", 1, 1);
+  flush(&f);
+  const int64_t nov = D(-22);
+  const got *g = find(&f, "kpi_value|acme|voice|sales||kpi=resolution_rate,period=month", nov);
+  assert_non_null(g);
+  assert_true(g->num == 4 && g->den == 6 && g->count == 6);
+  EXPECT(&f, "composite|acme|voice|sales||period=month", nov, 100.0 / 0.25 / 15.0);
+  NULLV(&f, "composite_change_prev|acme|voice|sales||period=month", nov); /* no October */
+  NONE(&f, "composite|acme|voice|sales||period=month", D(8));
+  /* the week of D(0) (23–29 Nov): 1/2, below the floor */
+  EXPECT(&f, "composite|acme|voice|sales||period=week", D(0), 0);
+  NONE(&f, "composite|acme|voice|sales||period=week", D(7));
+  fx_free(&f);
+}
+
+/*
  * Minimum sample. kpis csat 50 (default min_sample 5 answers), fcr 50 (1).
  *   I(0): one CSAT 5 of 5 (1/1), fcr 1/1: csat is shown (kpi_value 1) but
  *         not scored, listed in missing; the composite is fcr's 100.
@@ -971,6 +1005,7 @@ int main(void) {
       cmocka_unit_test(test_config),
       cmocka_unit_test(test_unattributed_row_is_not_the_tenant),
       cmocka_unit_test(test_period_scorecards),
+      cmocka_unit_test(test_month_scorecard),
       cmocka_unit_test(test_min_sample),
       cmocka_unit_test(test_team_and_queue_rankings),
       cmocka_unit_test(test_profiles_at_agent_level),
