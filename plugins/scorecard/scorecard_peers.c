@@ -49,7 +49,10 @@ static int by_group(const void *x, const void *y) {
   d = strcmp(gname(a), gname(b));
   if (d)
     return d;
-  return strcmp(a->cell->name, b->cell->name); /* agents, for a stable output order */
+  d = strcmp(a->cell->name, b->cell->name); /* members, for a stable output order */
+  if (d)
+    return d;
+  return (a->cell->channel > b->cell->channel) - (a->cell->channel < b->cell->channel);
 }
 
 static int cmp_double(const void *x, const void *y) {
