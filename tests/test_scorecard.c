@@ -622,11 +622,12 @@ static void test_band_and_daily_values(void **state) {
 /* One row of the feed plugin (family operations): metric at level
  * ("agent", "team", "queue", ...) with these numerator, denominator and
  * count, in the interval of t; queue rows on channel ch. */
-static void row(ks_engine *e, int64_t t, int ch, const char *queue, const char *agent,
-                const char *team, const char *metric, const char *level, double num, double den,
-                int64_t count) {
+static void row_span(ks_engine *e, int64_t t, int ch, const char *queue, const char *agent,
+                     const char *team, const char *metric, const char *level, double num,
+                     double den, int64_t count, int span) {
   char spec[160];
-  snprintf(spec, sizeof spec, "%s;%s;%.17g;%.17g;%lld", metric, level, num, den, (long long)count);
+  snprintf(spec, sizeof spec, "%s;%s;%.17g;%.17g;%lld;%d", metric, level, num, den,
+           (long long)count, span);
   Kpistream__V1__Event ev = eb_event(t, EB_TENANT, queue ? ch : 0, queue, NULL, NULL, agent);
   ev.team = (char *)team;
   Kpistream__V1__Order b = KPISTREAM__V1__ORDER__INIT;
@@ -634,6 +635,13 @@ static void row(ks_engine *e, int64_t t, int ch, const char *queue, const char *
   ev.body_case = KPISTREAM__V1__EVENT__BODY_ORDER;
   ev.order = &b;
   assert_int_equal(eb_feed(e, 0, 0, &ev), KS_PROCESSED);
+}
+
+/* A row covering its one host interval. */
+static void row(ks_engine *e, int64_t t, int ch, const char *queue, const char *agent,
+                const char *team, const char *metric, const char *level, double num, double den,
+                int64_t count) {
+  row_span(e, t, ch, queue, agent, team, metric, level, num, den, count, 1);
 }
 
 #define QROW(e, t, q, m, num, den)       row(e, t, VOICE, q, NULL, NULL, m, "queue", num, den, den)
@@ -878,6 +886,34 @@ static void test_team_and_queue_rankings(void **state) {
 }
 
 /*
+ * An agent whose rows name one queue (producers with per_agent: queue) keeps
+ * its longer-than-interval values. a1: fcr rows of voice/sales in I(0) and
+ * I(1) (the cell remembers queue sales, channel voice), and a resolution_rate
+ * 29/40 = 0.725 covering I(0) and I(1) (a "period" result, like a daily
+ * proficiency), filed under the agent. In I(1) it has no interval value and
+ * is taken from the period: score (0.725 − 0.6) / 0.25 = 50; fcr 0.8 -> 100;
+ * composite 75. The period was looked up under the agent's queue channel
+ * (voice) instead of the agent scope (channel all) it was filed under: missing.
+ */
+static void test_agent_with_one_queue_keeps_period_values(void **state) {
+  (void)state;
+  const ks_kv kv[] = {{"kpis", "fcr:50,resolution_rate:50"},
+                      {"scopes", "agent"},
+                      {"alerts", "none"},
+                      {"peers", "false"},
+                      {"periods", "none"}};
+  fx f;
+  fx_init_with(&f, &fed, kv, sizeof kv / sizeof kv[0]);
+  row(f.e, S(10), VOICE, "sales", "a1", NULL, "fcr", "agent", 4, 5, 5);
+  row_span(f.e, S(11), 0, NULL, "a1", NULL, "resolution_rate", "agent", 29, 40, 40, 2);
+  row(f.e, I(1) + EB_SEC(10), VOICE, "sales", "a1", NULL, "fcr", "agent", 8, 10, 10);
+  flush(&f);
+  EXPECT(&f, "kpi_value|acme|all||a1|kpi=resolution_rate", I(1), 0.725);
+  EXPECT(&f, "composite|acme|all||a1|", I(1), 75);
+  fx_free(&f);
+}
+
+/*
  * The scenario profiles score agents on operations' per-agent metrics
  * (issue 12; read by name). Agent a1 (team t1), one interval:
  * first_response_time 600 s / 2 = 300 (target 300: 100), resolution_time
@@ -1009,6 +1045,7 @@ int main(void) {
       cmocka_unit_test(test_min_sample),
       cmocka_unit_test(test_team_and_queue_rankings),
       cmocka_unit_test(test_profiles_at_agent_level),
+      cmocka_unit_test(test_agent_with_one_queue_keeps_period_values),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

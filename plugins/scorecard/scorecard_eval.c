@@ -274,7 +274,11 @@ void sc_eval_cell(sc_close *c, const sc_cell *cell, sc_scored *out) {
   const int alerts =
       c->period == SC_P_INTERVAL && cfg->n_rules > 0 && ((cfg->alert_scopes >> cell->kind) & 1u);
   ks_key scope;
-  if (!sc_scope_key(&scope, cell->kind, cell->tenant, cell->channel, cell->name))
+  /* the channel is part of a queue's scope only: an agent cell's channel is
+   * that of the one queue its rows named (peers), not part of its scope,
+   * under which on_result files its day/week/month values */
+  if (!sc_scope_key(&scope, cell->kind, cell->tenant, cell->kind == SC_QUEUE ? cell->channel : 0,
+                    cell->name))
     return;
   const char *team = cell->kind == SC_AGENT ? cell->team : NULL;
 

@@ -3,9 +3,10 @@
  * that a consumer of results (the scorecard, on_result) can be tested with
  * metrics whose producer is not at hand. Built as FEED_NAME (its family,
  * e.g. "operations"). Input: Order events whose order_id is
- * "METRIC;LEVEL;NUM;DEN;COUNT" (LEVEL: agent, team, queue, tenant,
- * unattributed); the envelope gives tenant, channel, queue, agent_id and
- * team. Rows of one interval with the same metric, level and dimensions are
+ * "METRIC;LEVEL;NUM;DEN;COUNT[;SPAN]" (LEVEL: agent, team, queue, tenant,
+ * unattributed; SPAN: the result covers SPAN host intervals from the event's,
+ * default 1, like a day-long result); the envelope gives tenant, channel,
+ * queue, agent_id and team. Rows of one interval with the same metric, level and dimensions are
  * summed (numerators, denominators, counts) and published when the interval
  * closes as AGG_RATIO num / den (null when den <= 0). Anything else in
  * order_id is ignored.
@@ -64,8 +65,10 @@ static int f_event(void *data, ks_task *task, const ks_event *ev) {
   char metric[64], level[16];
   double num, den;
   long long count;
-  if (sscanf(m->order->order_id, "%63[a-z0-9_];%15[a-z];%lf;%lf;%lld", metric, level, &num, &den,
-             &count) != 5)
+  int span = 1;
+  const int got = sscanf(m->order->order_id, "%63[a-z0-9_];%15[a-z];%lf;%lf;%lld;%d", metric, level,
+                         &num, &den, &count, &span);
+  if (got < 5 || span < 1 || span > 255)
     return 0;
   int li = -1;
   for (int i = 0; i < 5; i++)
@@ -74,7 +77,7 @@ static int f_event(void *data, ks_task *task, const ks_event *ev) {
   if (li < 0)
     return 0;
   ks_key k;
-  uint8_t lb = (uint8_t)li, ch = (uint8_t)m->channel;
+  uint8_t lb = (uint8_t)li, ch = (uint8_t)m->channel, sp = (uint8_t)span;
   ks_key_reset(&k);
   ks_key_add_str(&k, metric);
   ks_key_add(&k, &lb, 1);
@@ -83,6 +86,7 @@ static int f_event(void *data, ks_task *task, const ks_event *ev) {
   ks_key_add_str(&k, nz(m->queue));
   ks_key_add_str(&k, nz(m->agent_id));
   ks_key_add_str(&k, nz(m->team));
+  ks_key_add(&k, &sp, 1);
   if (k.overflow)
     return 0;
   feed_rec *r = f->api->window_get(task, f->rows, ev->interval_start_ms, k.buf, k.len, 1);
@@ -105,14 +109,15 @@ static int emit_row(void *ud, const void *key, size_t keylen, void *record) {
   emit_ctx *e = ud;
   const feed_rec *rec = record;
   char metric[64], lb[2], tenant[KS_KEY_MAX], ch[2], queue[KS_KEY_MAX], agent[KS_KEY_MAX],
-      team[KS_KEY_MAX];
+      team[KS_KEY_MAX], sp[2];
   if (ks_key_part(key, keylen, 0, metric, sizeof metric) < 0 ||
       ks_key_part(key, keylen, 1, lb, sizeof lb) != 1 ||
       ks_key_part(key, keylen, 2, tenant, sizeof tenant) < 0 ||
       ks_key_part(key, keylen, 3, ch, sizeof ch) != 1 ||
       ks_key_part(key, keylen, 4, queue, sizeof queue) < 0 ||
       ks_key_part(key, keylen, 5, agent, sizeof agent) < 0 ||
-      ks_key_part(key, keylen, 6, team, sizeof team) < 0)
+      ks_key_part(key, keylen, 6, team, sizeof team) < 0 ||
+      ks_key_part(key, keylen, 7, sp, sizeof sp) != 1)
     return 0;
   ks_result r = KS_RESULT_INIT;
   r.metric = metric;
@@ -124,7 +129,8 @@ static int emit_row(void *ud, const void *key, size_t keylen, void *record) {
   r.team = team;
   r.level = levels[(unsigned char)lb[0] % 5];
   r.interval_start_ms = e->iv->start_ms;
-  r.interval_end_ms = e->iv->end_ms;
+  r.interval_end_ms =
+      e->iv->start_ms + (int64_t)(unsigned char)sp[0] * (e->iv->end_ms - e->iv->start_ms);
   ks_result_set_ratio(&r, rec->num, rec->den, rec->count);
   if (e->f->api->emit(e->f->ctx, e->task, &r) != 0)
     e->failed = 1;
