@@ -326,8 +326,11 @@ static void test_csat(void **state) {
   g = find(&f, "csat_mean_raw", VOICE, "sales", NULL, "scale=1-10", i0);
   assert_string_equal(g->unit, "score");
   assert_int_equal(g->count, 3);
-  /* no other section had input: no NPS, CES, sentiment, complaints, reasons */
-  assert_int_equal(f.n, 5); /* csat, csat_mean, three csat_mean_raw */
+  /* no other section had input: no NPS, CES, sentiment, complaints, reasons;
+   * 10 responses (no contact id: each one), nothing handled: rate null */
+  assert_int_equal(f.n, 7); /* csat, csat_mean, three csat_mean_raw, survey_responses (+ rate) */
+  EXPECT(&f, "survey_responses", VOICE, "sales", i0, 10);
+  EXPECT_NULL(&f, "survey_response_rate", VOICE, "sales", i0);
   fx_free(&f);
 }
 
@@ -576,6 +579,75 @@ static void test_complaints(void **state) {
   fx_free(&f);
 }
 
+/* ---- survey response rate ------------------------------------------------------------ */
+
+/*
+ * A response is a handled contact's first usable survey answer of any type;
+ * a non-response is a handled leg without one (the schema has no "survey
+ * sent, not answered" event: the denominator is handled legs).
+ * I(0), voice "sales": legs c1/a1, c2/a1, c3/a2, c4/a2, c5/a2 (5).
+ *   c1: CSAT s1 and NPS n1 (one response, a1); s1 again (duplicate)
+ *   c3: CSAT naming no agent -> its handling agent a2 (one response)
+ *   c4: CSAT on 1-7 (no such scale: not a response)
+ *   s9: CSAT without contact id in sales, no agent (a response, queue only)
+ *   zz: CSAT about an unknown contact, no channel/queue (unattributed)
+ * Email "mail": e1/a3 handled, no survey.
+ * I(1): c1's second NPS (n2): already responded, nothing handled.
+ * queue sales 3 / 5 = 0.6; mail 0 / 1; unattributed 1 response, 0 handled
+ * (null); agents (per_agent channel) a1 1 / 2, a2 1 / 3, a3 (email) 0 / 1.
+ * The tenant (queue rows + unattributed) is 4 / 6.
+ */
+static void test_survey_response_rate(void **state) {
+  (void)state;
+  fx f;
+  fx_init(&f, NULL, 0);
+  const char *Q = "sales";
+  acw(&f, S(10), VOICE, Q, "c1", "a1", NULL);
+  acw(&f, S(11), VOICE, Q, "c2", "a1", NULL);
+  acw(&f, S(12), VOICE, Q, "c3", "a2", NULL);
+  acw(&f, S(13), VOICE, Q, "c4", "a2", NULL);
+  acw(&f, S(14), VOICE, Q, "c5", "a2", NULL);
+  acw(&f, S(15), EMAIL, "mail", "e1", "a3", NULL);
+  survey(&f, S(100), VOICE, Q, "c1", "a1", CSAT, 1, 5, 5, 0, "s1");
+  survey(&f, S(101), VOICE, Q, "c1", "a1", NPS, 0, 10, 9, 0, "n1");
+  survey(&f, S(102), VOICE, Q, "c1", "a1", CSAT, 1, 5, 5, 0, "s1");
+  survey(&f, S(103), VOICE, Q, "c3", NULL, CSAT, 1, 5, 2, 0, "s3");
+  survey(&f, S(104), VOICE, Q, "c4", "a2", CSAT, 1, 7, 6, 0, "s4");
+  survey(&f, S(105), VOICE, Q, NULL, NULL, CSAT, 1, 5, 4, 0, "s9");
+  survey(&f, S(106), 0, NULL, "zz", NULL, CSAT, 1, 5, 4, 0, "sz");
+  survey(&f, I(1) + EB_SEC(5), VOICE, Q, "c1", "a1", NPS, 0, 10, 3, 0, "n2");
+  flush(&f);
+  const int64_t i0 = I(0);
+  EXPECT(&f, "survey_responses", VOICE, Q, i0, 3);
+  EXPECT(&f, "survey_response_rate", VOICE, Q, i0, 0.6);
+  const got *g = find(&f, "survey_response_rate", VOICE, Q, NULL, NULL, i0);
+  assert_true(g->num == 3 && g->den == 5 && g->count == 5 &&
+              g->level == KPISTREAM__V1__LEVEL__LEVEL_QUEUE);
+  EXPECT(&f, "survey_response_rate", EMAIL, "mail", i0, 0.0);
+  EXPECT(&f, "survey_responses", 0, "", i0, 1);
+  EXPECT_NULL(&f, "survey_response_rate", 0, "", i0);
+  assert_int_equal(find(&f, "survey_response_rate", 0, "", NULL, NULL, i0)->level,
+                   KPISTREAM__V1__LEVEL__LEVEL_UNATTRIBUTED);
+  EXPECT_A(&f, "survey_response_rate", VOICE, "", "a1", i0, 0.5);
+  EXPECT_A(&f, "survey_response_rate", VOICE, "", "a2", i0, 1.0 / 3.0);
+  EXPECT_A(&f, "survey_responses", VOICE, "", "a2", i0, 1);
+  EXPECT_A(&f, "survey_response_rate", EMAIL, "", "a3", i0, 0.0);
+  g = find(&f, "survey_response_rate", VOICE, "", "a2", NULL, i0);
+  assert_int_equal(g->level, KPISTREAM__V1__LEVEL__LEVEL_AGENT);
+  /* tenant = Σ queue rows + unattributed rows: 4 / 6 */
+  double num = 0, den = 0;
+  for (size_t i = 0; i < f.n; i++)
+    if (strcmp(f.res[i].metric, "survey_response_rate") == 0 && f.res[i].start == i0 &&
+        (f.res[i].level == KPISTREAM__V1__LEVEL__LEVEL_QUEUE ||
+         f.res[i].level == KPISTREAM__V1__LEVEL__LEVEL_UNATTRIBUTED))
+      num += f.res[i].num, den += f.res[i].den;
+  assert_true(num == 4 && den == 6);
+  /* I(1): n2 is c1's second answer, nothing handled: no section */
+  assert_null(find(&f, "survey_responses", VOICE, Q, NULL, NULL, I(1)));
+  assert_non_null(find(&f, "nps", VOICE, Q, NULL, NULL, I(1)));
+  fx_free(&f);
+}
+
 /* ---- contact reasons ------------------------------------------------------------------- */
 
 /* Wrap-up reasons: sales billing x3 (c1, c2, c5), outage x2 (c3, c6),
@@ -716,8 +788,9 @@ static void test_dimensions(void **state) {
     if (cases[i].queue == NULL) {
       assert_int_equal(n_agent, 0);
     } else {
-      /* acme a1: csat, csat_mean, complaints, complaint_rate; beta a1 too */
-      assert_int_equal(n_agent, 6);
+      /* acme a1: csat, csat_mean, complaints, complaint_rate, survey_responses,
+       * survey_response_rate; beta a1: the same but complaints (nothing handled) */
+      assert_int_equal(n_agent, 10);
       EXPECT_A(&f, "csat", cases[i].ch, cases[i].queue, "a1", I(0), 1.0);
       EXPECT_A(&f, "complaint_rate", cases[i].ch, cases[i].queue, "a1", I(0), 0.0);
       assert_null(find(&f, "csat_mean_raw", cases[i].ch, cases[i].queue, "a1", "scale=1-5", I(0)));
@@ -980,6 +1053,7 @@ int main(void) {
       cmocka_unit_test(test_ces),
       cmocka_unit_test(test_sentiment),
       cmocka_unit_test(test_complaints),
+      cmocka_unit_test(test_survey_response_rate),
       cmocka_unit_test(test_legs_per_assignment),
       cmocka_unit_test(test_unknown_contact_is_unattributed),
       cmocka_unit_test(test_reasons),

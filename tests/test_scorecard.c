@@ -89,8 +89,18 @@ static int sink(void *ud, const char *topic, const void *key, size_t keylen, con
 
 static const char *const topics[] = {"events"};
 
-static int fx_try(fx *f, const ks_kv *kv, size_t n, char *err, size_t errsz) {
-  memset(f, 0, sizeof *f);
+/* The producers loaded before the scorecard: the real families, or the
+ * feed test plugin as family "operations" (metrics of producers not at hand). */
+typedef struct prods {
+  const char *const *names; /* "feed_operations" = tests/test_plugins/feed_operations.so */
+  size_t n;
+} prods;
+static const prods real = {producers, sizeof producers / sizeof producers[0]};
+static const char *const fed_names[] = {"feed_operations", "experience"};
+static const prods fed = {fed_names, 2};
+
+static void fx_engine(fx *f, const prods *pr, const ks_kv *kv, size_t n, int *rc, char *err,
+                      size_t errsz) {
   ks_engine_options o = {0};
   o.interval_ms = IV_MS;
   o.topics = topics;
@@ -99,21 +109,58 @@ static int fx_try(fx *f, const ks_kv *kv, size_t n, char *err, size_t errsz) {
   o.sink_ud = f;
   o.log_level = KS_LOG_WARN;
   assert_int_equal(ks_engine_new(&f->e, &o, err, errsz), 0);
-  for (size_t i = 0; i < sizeof producers / sizeof producers[0]; i++) {
+  for (size_t i = 0; i < pr->n; i++) {
     char path[512];
-    snprintf(path, sizeof path, "%s/kpi_%s.so", KS_TEST_PLUGIN_DIR, producers[i]);
+    if (strncmp(pr->names[i], "feed_", 5) == 0)
+      snprintf(path, sizeof path, "%s/%s.so", KS_TEST_PLUGIN_BUILD_DIR, pr->names[i]);
+    else
+      snprintf(path, sizeof path, "%s/kpi_%s.so", KS_TEST_PLUGIN_DIR, pr->names[i]);
     if (ks_engine_add_plugin(f->e, path, NULL, NULL, 0, err, errsz) != 0)
       fail_msg("add_plugin %s: %s", path, err);
   }
-  return ks_engine_add_plugin(f->e, KS_TEST_PLUGIN_DIR "/kpi_scorecard.so", NULL, kv, n, err,
-                              errsz);
+  *rc = ks_engine_add_plugin(f->e, KS_TEST_PLUGIN_DIR "/kpi_scorecard.so", NULL, kv, n, err, errsz);
+}
+
+static int fx_try(fx *f, const ks_kv *kv, size_t n, char *err, size_t errsz) {
+  memset(f, 0, sizeof *f);
+  int rc;
+  fx_engine(f, &real, kv, n, &rc, err, errsz);
+  return rc;
+}
+
+static void fx_init_with(fx *f, const prods *pr, const ks_kv *kv, size_t n) {
+  char err[512];
+  int rc;
+  memset(f, 0, sizeof *f);
+  fx_engine(f, pr, kv, n, &rc, err, sizeof err);
+  if (rc != 0)
+    fail_msg("add_plugin scorecard: %s", err);
+  assert_int_equal(ks_engine_task_open(f->e, 0), 0);
 }
 
 static void fx_init(fx *f, const ks_kv *kv, size_t n) {
+  fx_init_with(f, &real, kv, n);
+}
+
+/* A checkpoint and a restart: every plugin's state of task 0 snapshotted,
+ * the engine replaced by a new one restored from the snapshots (the results
+ * so far are kept). */
+static void fx_restart(fx *f, const prods *pr, const ks_kv *kv, size_t n) {
+  const size_t np = pr->n + 1;
+  uint8_t *snap[8];
+  size_t len[8];
+  for (size_t i = 0; i < np; i++)
+    assert_int_equal(ks_engine_snapshot(f->e, 0, i, &snap[i], &len[i]), 0);
+  ks_engine_free(f->e);
   char err[512];
-  if (fx_try(f, kv, n, err, sizeof err) != 0)
-    fail_msg("add_plugin scorecard: %s", err);
-  assert_int_equal(ks_engine_task_open(f->e, 0), 0);
+  int rc;
+  fx_engine(f, pr, kv, n, &rc, err, sizeof err);
+  assert_int_equal(rc, 0);
+  for (size_t i = 0; i < np; i++) {
+    if (ks_engine_restore(f->e, 0, i, snap[i], len[i], err, sizeof err) != 0)
+      fail_msg("restore plugin %zu: %s", i, err);
+    free(snap[i]);
+  }
 }
 
 static void fx_free(fx *f) {
@@ -251,9 +298,10 @@ static void test_composite_missing_and_rollup(void **state) {
   const ks_kv kv[] = {{"kpis", "service_level:40,aht:30,csat:30"},
                       {"scopes", "queue,tenant"},
                       {"alerts", "none"},
-                      {"trend", "false"}};
+                      {"trend", "false"},
+                      {"min_sample", "csat=1"}}; /* one answer scored (test_min_sample) */
   fx f;
-  fx_init(&f, kv, 4);
+  fx_init(&f, kv, 5);
   sl_two_thirds(f.e, I(0), "c");
   csat(f.e, S(100), "support", "s1", 5); /* 5 on 1-5: satisfied, csat 1/1 */
   flush(&f);
@@ -328,10 +376,14 @@ static void test_composite_missing_and_rollup(void **state) {
  */
 static void test_unattributed_row_is_not_the_tenant(void **state) {
   (void)state;
-  const ks_kv kv[] = {
-      {"kpis", "csat:100"}, {"scopes", "queue,tenant"}, {"alerts", "none"}, {"trend", "false"}};
+  /* min_sample 1: three answers are scored here (the default for csat is 5) */
+  const ks_kv kv[] = {{"kpis", "csat:100"},
+                      {"scopes", "queue,tenant"},
+                      {"alerts", "none"},
+                      {"trend", "false"},
+                      {"min_sample", "1"}};
   fx f;
-  fx_init(&f, kv, 4);
+  fx_init(&f, kv, 5);
   csat(f.e, S(100), "sales", "s1", 5);
   csat(f.e, S(110), "sales", "s2", 4);
   csat_on(f.e, S(120), 0, NULL, "zz", 1); /* a contact experience never saw */
@@ -563,6 +615,342 @@ static void test_band_and_daily_values(void **state) {
   fx_free(&f);
 }
 
+/* ---- results of another producer, fed by the feed test plugin ------------------------------ */
+
+#define EMAIL KPISTREAM__V1__CHANNEL__CHANNEL_EMAIL
+
+/* One row of the feed plugin (family operations): metric at level
+ * ("agent", "team", "queue", ...) with these numerator, denominator and
+ * count, in the interval of t; queue rows on channel ch. */
+static void row_span(ks_engine *e, int64_t t, int ch, const char *queue, const char *agent,
+                     const char *team, const char *metric, const char *level, double num,
+                     double den, int64_t count, int span) {
+  char spec[160];
+  snprintf(spec, sizeof spec, "%s;%s;%.17g;%.17g;%lld;%d", metric, level, num, den,
+           (long long)count, span);
+  Kpistream__V1__Event ev = eb_event(t, EB_TENANT, queue ? ch : 0, queue, NULL, NULL, agent);
+  ev.team = (char *)team;
+  Kpistream__V1__Order b = KPISTREAM__V1__ORDER__INIT;
+  b.order_id = spec;
+  ev.body_case = KPISTREAM__V1__EVENT__BODY_ORDER;
+  ev.order = &b;
+  assert_int_equal(eb_feed(e, 0, 0, &ev), KS_PROCESSED);
+}
+
+/* A row covering its one host interval. */
+static void row(ks_engine *e, int64_t t, int ch, const char *queue, const char *agent,
+                const char *team, const char *metric, const char *level, double num, double den,
+                int64_t count) {
+  row_span(e, t, ch, queue, agent, team, metric, level, num, den, count, 1);
+}
+
+#define QROW(e, t, q, m, num, den)       row(e, t, VOICE, q, NULL, NULL, m, "queue", num, den, den)
+#define AROW(e, t, a, team, m, num, den) row(e, t, 0, NULL, a, team, m, "agent", num, den, den)
+
+/* Σ numerators and denominators of a result over the interval results that
+ * start in [from, to). */
+static void sum_between(const fx *f, const char *key, int64_t from, int64_t to, double *num,
+                        double *den) {
+  *num = *den = 0;
+  for (int64_t t = from; t < to; t += IV_MS) {
+    const got *g = find(f, key, t);
+    if (g)
+      *num += g->num, *den += g->den;
+  }
+}
+
+/*
+ * Day and week scorecards rolled up from the intervals, across a checkpoint.
+ * resolution_rate (target 0.85, floor 0.6) and fcr (0.8 / 0.6), 50 % each,
+ * queue voice/sales and the tenant. D(0) = 2026-11-23 is a Monday.
+ *   D(0) I(0): resolution 3/4, fcr 1/2   -> 60, 0: composite 30
+ *   D(0) I(5): resolution 1/2, fcr 2/2   -> 0, 100: composite 50
+ *   (checkpoint and restart in D(0) I(10))
+ *   D(1) I(0): resolution 5/6, fcr 0/1
+ *   D(7) I(0): resolution 1/1, fcr 1/1 (closes the week)
+ * Day D(0), from the sums: resolution 4/6 = 0.667 -> 100 × (0.667 − 0.6) /
+ * 0.25 = 26.67; fcr 3/4 = 0.75 -> 75; composite 50.83 (the mean of the
+ * interval composites would be 40, the mean of the interval values 0.625 and
+ * 0.75). D(1): 5/6 -> 93.33, fcr 0 -> 0: composite 46.67; against D(0)
+ * −4.17 (ratio −4.17 / 50.83 = −0.08197); moving average (D(0), D(1)) 48.75.
+ * Week of D(0): resolution 9/12 = 0.75 -> 60, fcr 3/5 = 0.6 -> 0:
+ * composite 30. Interval moving average at D(0) I(5): (30 + 50) / 2 = 40.
+ */
+static void test_period_scorecards(void **state) {
+  (void)state;
+  const ks_kv kv[] = {{"kpis", "resolution_rate:50,fcr:50"},
+                      {"scopes", "queue,tenant"},
+                      {"periods", "day,week"},
+                      {"alerts", "none"},
+                      {"peers", "false"}};
+  const size_t nkv = sizeof kv / sizeof kv[0];
+  fx f;
+  fx_init_with(&f, &fed, kv, nkv);
+  QROW(f.e, I(0) + EB_SEC(60), "sales", "resolution_rate", 3, 4);
+  QROW(f.e, I(0) + EB_SEC(61), "sales", "fcr", 1, 2);
+  QROW(f.e, I(5) + EB_SEC(60), "sales", "resolution_rate", 1, 2);
+  QROW(f.e, I(5) + EB_SEC(61), "sales", "fcr", 2, 2);
+  QROW(f.e, I(10), "sales", "volume", 1, 1); /* not a KPI: closes I(0)..I(9) */
+  fx_restart(&f, &fed, kv, nkv);             /* the day's sums are in the checkpoint */
+  QROW(f.e, D(1) + EB_SEC(60), "sales", "resolution_rate", 5, 6);
+  QROW(f.e, D(1) + EB_SEC(61), "sales", "fcr", 0, 1);
+  QROW(f.e, D(7) + EB_SEC(60), "sales", "resolution_rate", 1, 1);
+  QROW(f.e, D(7) + EB_SEC(61), "sales", "fcr", 1, 1);
+  flush(&f);
+  const char *scopes[] = {"acme|voice|sales||", "acme|all|||"};
+  for (int i = 0; i < 2; i++) {
+    char k[200];
+#define K(m, lab) (snprintf(k, sizeof k, "%s|%s%s", m, scopes[i], lab), k)
+    /* intervals */
+    EXPECT(&f, K("composite", ""), I(0), 30);
+    EXPECT(&f, K("composite", ""), I(5), 50);
+    EXPECT(&f, K("composite_moving_avg", ""), I(5), 40);
+    /* the day, from Σ num / Σ den */
+    EXPECT(&f, K("kpi_value", "kpi=resolution_rate,period=day"), D(0), 4.0 / 6.0);
+    const got *g = find(&f, K("kpi_value", "kpi=resolution_rate,period=day"), D(0));
+    assert_true(g->num == 4 && g->den == 6 && g->count == 6);
+    double num, den;
+    sum_between(&f, K("kpi_value", "kpi=resolution_rate"), D(0), D(1), &num, &den);
+    assert_true(num == g->num && den == g->den); /* = the day's own intervals summed */
+    EXPECT(&f, K("kpi_value", "kpi=fcr,period=day"), D(0), 0.75);
+    sum_between(&f, K("kpi_value", "kpi=fcr"), D(0), D(1), &num, &den);
+    assert_true(num == 3 && den == 4);
+    EXPECT(&f, K("kpi_score", "kpi=resolution_rate,period=day"), D(0), 100.0 / 0.25 / 15.0);
+    EXPECT(&f, K("composite", "period=day"), D(0), (100.0 / 0.25 / 15.0 + 75.0) / 2.0);
+    NULLV(&f, K("composite_change_prev", "period=day"), D(0));
+    /* D(1): period over period, moving average */
+    const double d0 = (100.0 / 0.25 / 15.0 + 75.0) / 2.0, d1 = (0.25 / 0.75 * 280.0) / 2.0;
+    EXPECT(&f, K("kpi_score", "kpi=resolution_rate,period=day"), D(1), 0.25 / 0.75 * 280.0);
+    EXPECT(&f, K("composite", "period=day"), D(1), d1);
+    EXPECT(&f, K("composite_change_prev", "period=day"), D(1), d1 - d0);
+    EXPECT(&f, K("composite_change_prev_ratio", "period=day"), D(1), (d1 - d0) / d0);
+    EXPECT(&f, K("kpi_change_prev", "kpi=fcr,period=day"), D(1), -0.75);
+    EXPECT(&f, K("composite_moving_avg", "period=day"), D(1), (d0 + d1) / 2.0);
+    NONE(&f, K("composite_change_week", "period=day"), D(1)); /* periods: prev only */
+    /* the week: Σ of its days' (and intervals') sums */
+    EXPECT(&f, K("kpi_value", "kpi=resolution_rate,period=week"), D(0), 0.75);
+    g = find(&f, K("kpi_value", "kpi=fcr,period=week"), D(0));
+    assert_true(g->num == 3 && g->den == 5);
+    sum_between(&f, K("kpi_value", "kpi=fcr"), D(0), D(7), &num, &den);
+    assert_true(num == 3 && den == 5);
+    EXPECT(&f, K("composite", "period=week"), D(0), 30);
+    NULLV(&f, K("composite_change_prev", "period=week"), D(0));
+    /* D(7) is open: its day and week are not scored yet */
+    NONE(&f, K("composite", "period=day"), D(7));
+    NONE(&f, K("composite", "period=week"), D(7));
+#undef K
+  }
+  NONE(&f, "composite|acme|voice|sales||period=month", D(0)); /* not asked for */
+  fx_free(&f);
+}
+
+/*
+ * Month scorecards: UTC calendar months. D(0) is 2026-11-23, D(7) is
+ * Monday 2026-11-30 (the last day of November), D(8) 2026-12-01.
+ * resolution_rate 100 %: D(0) 1/2, D(7) 3/4, D(8) 1/1. November (from
+ * 2026-11-01 = D(−22)): 4/6 -> 100 × (0.667 − 0.6) / 0.25 = 26.67, closed by
+ * the close of D(7)'s last interval; December is still open. The week of
+ * D(7) (30 Nov – 6 Dec) spans both months and is open too.
+ */
+static void test_month_scorecard(void **state) {
+  (void)state;
+  const ks_kv kv[] = {{"kpis", "resolution_rate:100"},
+                      {"scopes", "queue"},
+                      {"periods", "month,week"},
+                      {"alerts", "none"},
+                      {"peers", "false"}};
+  fx f;
+  fx_init_with(&f, &fed, kv, sizeof kv / sizeof kv[0]);
+  QROW(f.e, D(0) + EB_SEC(60), "sales", "resolution_rate", 1, 2);
+  QROW(f.e, D(7) + EB_SEC(60), "sales", "resolution_rate", 3, 4);
+  QROW(f.e, D(8) + EB_SEC(60), "sales", "resolution_rate", 1, 1);
+  flush(&f);
+  const int64_t nov = D(-22);
+  const got *g = find(&f, "kpi_value|acme|voice|sales||kpi=resolution_rate,period=month", nov);
+  assert_non_null(g);
+  assert_true(g->num == 4 && g->den == 6 && g->count == 6);
+  EXPECT(&f, "composite|acme|voice|sales||period=month", nov, 100.0 / 0.25 / 15.0);
+  NULLV(&f, "composite_change_prev|acme|voice|sales||period=month", nov); /* no October */
+  NONE(&f, "composite|acme|voice|sales||period=month", D(8));
+  /* the week of D(0) (23–29 Nov): 1/2, below the floor */
+  EXPECT(&f, "composite|acme|voice|sales||period=week", D(0), 0);
+  NONE(&f, "composite|acme|voice|sales||period=week", D(7));
+  fx_free(&f);
+}
+
+/*
+ * Minimum sample. kpis csat 50 (default min_sample 5 answers), fcr 50 (1).
+ *   I(0): one CSAT 5 of 5 (1/1), fcr 1/1: csat is shown (kpi_value 1) but
+ *         not scored, listed in missing; the composite is fcr's 100.
+ *   I(2): four CSAT 5, 5, 4, 2 (3/4 satisfied): still under 5, no fcr:
+ *         the composite has no value, missing=csat,fcr.
+ *   Day D(0): CSAT 4/5 = 0.8 from 5 answers -> 100 × 0.3 / 0.35 = 85.71;
+ *         fcr 1 -> 100: composite 92.86.
+ */
+static void test_min_sample(void **state) {
+  (void)state;
+  const ks_kv kv[] = {{"kpis", "csat:50,fcr:50"}, {"scopes", "queue"}, {"periods", "day"},
+                      {"alerts", "none"},         {"peers", "false"},  {"trend", "false"}};
+  fx f;
+  fx_init_with(&f, &fed, kv, sizeof kv / sizeof kv[0]);
+  csat(f.e, S(100), "sales", "m1", 5);
+  QROW(f.e, S(101), "sales", "fcr", 1, 1);
+  const int scores[] = {5, 5, 4, 2};
+  for (int i = 0; i < 4; i++) {
+    char id[8];
+    snprintf(id, sizeof id, "n%d", i);
+    csat(f.e, I(2) + EB_SEC(10 + i), "sales", id, scores[i]);
+  }
+  QROW(f.e, D(1), "sales", "volume", 1, 1); /* closes day 0 */
+  flush(&f);
+  const char *Q = "acme|voice|sales||";
+  char k[200];
+#define K(m, lab) (snprintf(k, sizeof k, "%s|%s%s", m, Q, lab), k)
+  EXPECT(&f, K("kpi_value", "kpi=csat"), I(0), 1);
+  NONE(&f, K("kpi_score", "kpi=csat"), I(0));
+  NONE(&f, K("kpi_contribution", "kpi=csat"), I(0));
+  EXPECT(&f, K("composite", "missing=csat"), I(0), 100);
+  EXPECT(&f, K("kpi_weight", "kpi=fcr"), I(0), 100);
+  EXPECT(&f, K("kpi_value", "kpi=csat"), I(2), 0.75);
+  NULLV(&f, K("composite", "missing=csat\\,fcr"), I(2));
+  const got *g = find(&f, K("kpi_value", "kpi=csat,period=day"), D(0));
+  assert_non_null(g);
+  assert_true(g->num == 4 && g->den == 5 && g->count == 5);
+  EXPECT(&f, K("kpi_score", "kpi=csat,period=day"), D(0), 100.0 * 0.3 / 0.35);
+  EXPECT(&f, K("composite", "period=day"), D(0), (100.0 * 0.3 / 0.35 + 100.0) / 2.0);
+  fx_free(&f);
+
+  /* csat=1: the one answer is scored (1 -> 100); a plain 2 sets every other
+   * KPI: fcr from one contact is then missing too */
+  const ks_kv one[] = {{"kpis", "csat:50,fcr:50"}, {"scopes", "queue"}, {"periods", "none"},
+                       {"alerts", "none"},         {"peers", "false"},  {"min_sample", "2,csat=1"}};
+  fx_init_with(&f, &fed, one, sizeof one / sizeof one[0]);
+  csat(f.e, S(100), "sales", "m1", 5);
+  QROW(f.e, S(101), "sales", "fcr", 1, 1);
+  flush(&f);
+  EXPECT(&f, K("kpi_score", "kpi=csat"), I(0), 100);
+  EXPECT(&f, K("composite", "missing=fcr"), I(0), 100);
+  EXPECT(&f, K("kpi_value", "kpi=fcr"), I(0), 1);
+  NONE(&f, K("composite", "period=day"), D(0)); /* periods: none */
+#undef K
+  fx_free(&f);
+}
+
+/*
+ * Rankings of teams and queues within their tenant, composite included.
+ * kpis fcr 100 (target 0.8, floor 0.6). Agents: a1 (t1) 4/5, a2 (t1) 2/5,
+ * a3 (t2) 9/10, a4 (t3) 7/10 -> teams (agents summed) t1 6/10 = 0.6 -> 0,
+ * t2 0.9 -> 100, t3 0.7 -> 50. Queues: voice/sales 8/10 -> 100, voice/support
+ * 6/10 -> 0, email/billing 7/10 -> 50 (one tenant group, all channels).
+ * Ranks among 3: best 100, middle 50, worst 0; medians 0.7 and 50 points.
+ */
+static void test_team_and_queue_rankings(void **state) {
+  (void)state;
+  const ks_kv kv[] = {{"kpis", "fcr:100"},
+                      {"scopes", "agent,team,queue"},
+                      {"alerts", "none"},
+                      {"trend", "false"},
+                      {"periods", "none"}};
+  fx f;
+  fx_init_with(&f, &fed, kv, sizeof kv / sizeof kv[0]);
+  AROW(f.e, S(10), "a1", "t1", "fcr", 4, 5);
+  AROW(f.e, S(11), "a2", "t1", "fcr", 2, 5);
+  AROW(f.e, S(12), "a3", "t2", "fcr", 9, 10);
+  AROW(f.e, S(13), "a4", "t3", "fcr", 7, 10);
+  QROW(f.e, S(20), "sales", "fcr", 8, 10);
+  QROW(f.e, S(21), "support", "fcr", 6, 10);
+  row(f.e, S(22), EMAIL, "billing", NULL, NULL, "fcr", "queue", 7, 10, 10);
+  flush(&f);
+  const int64_t i0 = I(0);
+  EXPECT(&f, "composite|acme|all|||team=t1", i0, 0);
+  EXPECT(&f, "composite|acme|all|||team=t3", i0, 50);
+  EXPECT(&f, "peer_rank|acme|all|||kpi=fcr,team=t2,peers=tenant", i0, 100);
+  EXPECT(&f, "peer_rank|acme|all|||kpi=fcr,team=t3,peers=tenant", i0, 50);
+  EXPECT(&f, "peer_rank|acme|all|||kpi=fcr,team=t1,peers=tenant", i0, 0);
+  EXPECT(&f, "peer_rank|acme|all|||kpi=composite,team=t2,peers=tenant", i0, 100);
+  EXPECT(&f, "peer_rank|acme|all|||kpi=composite,team=t1,peers=tenant", i0, 0);
+  assert_int_equal(find(&f, "peer_rank|acme|all|||kpi=fcr,team=t1,peers=tenant", i0)->count, 3);
+  EXPECT(&f, "peer_median|acme|all|||kpi=fcr,ranked=team", i0, 0.7);
+  EXPECT(&f, "peer_median|acme|all|||kpi=composite,ranked=team", i0, 50);
+  EXPECT(&f, "peer_rank|acme|voice|sales||kpi=fcr,peers=tenant", i0, 100);
+  EXPECT(&f, "peer_rank|acme|email|billing||kpi=fcr,peers=tenant", i0, 50);
+  EXPECT(&f, "peer_rank|acme|voice|support||kpi=fcr,peers=tenant", i0, 0);
+  EXPECT(&f, "peer_rank|acme|voice|support||kpi=composite,peers=tenant", i0, 0);
+  EXPECT(&f, "peer_median|acme|all|||kpi=fcr,ranked=queue", i0, 0.7);
+  /* agents within their team (t1: a1 0.8 beats a2 0.4), composite too */
+  EXPECT(&f, "peer_rank|acme|all||a1|kpi=fcr,peers=team", i0, 100);
+  EXPECT(&f, "peer_rank|acme|all||a2|kpi=composite,peers=team", i0, 0);
+  EXPECT(&f, "peer_median|acme|all|||kpi=composite,team=t1", i0, 50); /* 100 and 0 */
+  NULLV(&f, "peer_rank|acme|all||a3|kpi=fcr,peers=team", i0);         /* alone in t2 */
+  fx_free(&f);
+}
+
+/*
+ * An agent whose rows name one queue (producers with per_agent: queue) keeps
+ * its longer-than-interval values. a1: fcr rows of voice/sales in I(0) and
+ * I(1) (the cell remembers queue sales, channel voice), and a resolution_rate
+ * 29/40 = 0.725 covering I(0) and I(1) (a "period" result, like a daily
+ * proficiency), filed under the agent. In I(1) it has no interval value and
+ * is taken from the period: score (0.725 − 0.6) / 0.25 = 50; fcr 0.8 -> 100;
+ * composite 75. The period was looked up under the agent's queue channel
+ * (voice) instead of the agent scope (channel all) it was filed under: missing.
+ */
+static void test_agent_with_one_queue_keeps_period_values(void **state) {
+  (void)state;
+  const ks_kv kv[] = {{"kpis", "fcr:50,resolution_rate:50"},
+                      {"scopes", "agent"},
+                      {"alerts", "none"},
+                      {"peers", "false"},
+                      {"periods", "none"}};
+  fx f;
+  fx_init_with(&f, &fed, kv, sizeof kv / sizeof kv[0]);
+  row(f.e, S(10), VOICE, "sales", "a1", NULL, "fcr", "agent", 4, 5, 5);
+  row_span(f.e, S(11), 0, NULL, "a1", NULL, "resolution_rate", "agent", 29, 40, 40, 2);
+  row(f.e, I(1) + EB_SEC(10), VOICE, "sales", "a1", NULL, "fcr", "agent", 8, 10, 10);
+  flush(&f);
+  EXPECT(&f, "kpi_value|acme|all||a1|kpi=resolution_rate", I(1), 0.725);
+  EXPECT(&f, "composite|acme|all||a1|", I(1), 75);
+  fx_free(&f);
+}
+
+/*
+ * The scenario profiles score agents on operations' per-agent metrics
+ * (issue 12; read by name). Agent a1 (team t1), one interval:
+ * first_response_time 600 s / 2 = 300 (target 300: 100), resolution_time
+ * 3600 (target: 100), fcr 7/10 (50), resolution_rate 29/40 = 0.725 (50).
+ * ecommerce: frt 25, rt 25, fcr 25 present, csat and abandonment_rate (a
+ * queue KPI) missing: (100 + 100 + 50) / 3 = 83.33.
+ * tech_support: rt 25, resolution_rate 20, fcr 15 present, proficiency,
+ * product_knowledge, csat missing: (2500 + 1000 + 750) / 60 = 70.83.
+ */
+static void test_profiles_at_agent_level(void **state) {
+  (void)state;
+  const struct {
+    const char *profile, *missing;
+    double want;
+  } cases[] = {{"ecommerce", "missing=csat\\,abandonment_rate", 250.0 / 3.0},
+               {"tech_support", "missing=proficiency\\,product_knowledge\\,csat", 4250.0 / 60.0}};
+  for (size_t i = 0; i < 2; i++) {
+    const ks_kv kv[] = {{"profile", cases[i].profile},
+                        {"scopes", "agent,team"},
+                        {"alerts", "none"},
+                        {"periods", "none"}};
+    fx f;
+    fx_init_with(&f, &fed, kv, sizeof kv / sizeof kv[0]);
+    AROW(f.e, S(10), "a1", "t1", "first_response_time", 600, 2);
+    AROW(f.e, S(11), "a1", "t1", "resolution_time", 7200, 2);
+    AROW(f.e, S(12), "a1", "t1", "fcr", 7, 10);
+    AROW(f.e, S(13), "a1", "t1", "resolution_rate", 29, 40);
+    flush(&f);
+    char k[200];
+    snprintf(k, sizeof k, "composite|acme|all||a1|%s", cases[i].missing);
+    EXPECT(&f, k, I(0), cases[i].want);
+    snprintf(k, sizeof k, "composite|acme|all|||team=t1,%s", cases[i].missing);
+    EXPECT(&f, k, I(0), cases[i].want); /* the team: its one agent rolled up */
+    fx_free(&f);
+  }
+}
+
 /* ---- configuration ------------------------------------------------------------------------ */
 
 /* Load with one option and expect a refusal whose log names `want`. */
@@ -614,6 +1002,11 @@ static void test_config(void **state) {
   refused("detail", "some", "full or compact");
   refused("history_ttl", "7d", "at least 8d");
   refused("peers", "maybe", "peers");
+  refused("min_sample", "csat=0", "whole number 1..1e9");
+  refused("min_sample", "1.5", "whole number 1..1e9");
+  refused("min_sample", "nope=3", "unknown KPI");
+  refused("periods", "day,year", "not day, week or month");
+  refused("moving_avg", "0", "1..31");
   /* every profile loads (its weights sum to 100), also overridden */
   const char *profiles[] = {"balanced", "ecommerce",       "premium",        "tech_support",
                             "growth",   "differentiation", "cost_leadership"};
@@ -647,6 +1040,12 @@ int main(void) {
       cmocka_unit_test(test_band_and_daily_values),
       cmocka_unit_test(test_config),
       cmocka_unit_test(test_unattributed_row_is_not_the_tenant),
+      cmocka_unit_test(test_period_scorecards),
+      cmocka_unit_test(test_month_scorecard),
+      cmocka_unit_test(test_min_sample),
+      cmocka_unit_test(test_team_and_queue_rankings),
+      cmocka_unit_test(test_profiles_at_agent_level),
+      cmocka_unit_test(test_agent_with_one_queue_keeps_period_values),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

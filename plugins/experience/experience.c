@@ -88,6 +88,7 @@ static void agg_add(ex_agg *a, const ex_agg *d) {
   a->sen_change_sum += d->sen_change_sum;
   a->handled += d->handled;
   a->complaints += d->complaints;
+  a->responses += d->responses;
 }
 
 /* Dimension key of by_agent, per the per_agent option. Returns 0 when off

@@ -120,6 +120,11 @@ static void emit_agg(ex_emitter *e, const ex_agg *a, int queue_level) {
     em_sum(e, "complaints", a->complaints, "count");
     em_ratio(e, "complaint_rate", (double)a->complaints, (double)a->handled, a->handled, "ratio");
   }
+  if (a->handled > 0 || a->responses > 0) {
+    em_sum(e, "survey_responses", a->responses, "count");
+    em_ratio(e, "survey_response_rate", (double)a->responses, (double)a->handled, a->handled,
+             "ratio");
+  }
 }
 
 static int emit_queue(void *ud, const void *key, size_t keylen, void *record) {

@@ -13,6 +13,7 @@
 #define SEEN_SURVEY    'S'
 #define SEEN_SENTIMENT 'M'
 #define SEEN_COMPLAINT 'C'
+#define SEEN_RESPONSE  'R'
 
 static void seen_key(ks_key *k, char kind, const char *tenant) {
   ks_key_reset(k);
@@ -116,6 +117,19 @@ int ex_on_survey(ex_plugin *p, ks_task *task, const ks_event *ev) {
     int first = ex_first_time(p, task, &k, ev->time_ms);
     if (first <= 0)
       return first < 0 ? KS_ENOMEM : 0;
+  }
+  /* a response: the contact's first usable answer, of any type (CSAT and
+   * NPS about one contact are one response); without a contact id every
+   * usable answer is one */
+  delta.responses = 1;
+  if (cid[0]) {
+    ks_key k;
+    seen_key(&k, SEEN_RESPONSE, ex_nz(m->tenant));
+    ks_key_add_str(&k, cid);
+    int first = ex_first_time(p, task, &k, ev->time_ms);
+    if (first < 0)
+      return KS_ENOMEM;
+    delta.responses = first;
   }
   ex_dims d;
   ex_dims_resolve(p, task, m, &d);

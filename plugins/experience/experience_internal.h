@@ -11,10 +11,10 @@
  *               handling agent (for feedback events that omit them).
  *   seen        KEYED (kind, tenant, id...), TTL contact_ttl
  *               at-least-once de-duplication of surveys (survey id, else
- *               contact + type), sentiment (contact + agent) and complaints
- *               (contact + category).
- *   by_queue    WINDOWED (tenant, channel, queue): survey, sentiment,
- *               complaint and handled sums (ex_agg).
+ *               contact + type), responding contacts (contact), sentiment
+ *               (contact + agent) and complaints (contact + category).
+ *   by_queue    WINDOWED (tenant, channel, queue): survey, response,
+ *               sentiment, complaint and handled sums (ex_agg).
  *   by_agent    WINDOWED (tenant, channel, queue, agent), channel 0 / queue ""
  *               when per_agent rolls them up: the same sums.
  *   by_reason   WINDOWED (tenant, channel, queue, reason) per reasons_by:
@@ -34,7 +34,7 @@
 
 /* Bump when a record layout changes (checkpoints of another version are
  * refused by the host). */
-#define EX_STATE_VERSION 1
+#define EX_STATE_VERSION 2 /* 2: ex_agg.responses */
 
 #define EX_NAME_MAX 48 /* stored queue/agent names (fallback only) */
 #define EX_LEGS     4  /* handled agent legs remembered per contact */
@@ -154,6 +154,8 @@ typedef struct ex_agg {
   /* complaints */
   int64_t handled;
   int64_t complaints;
+  /* survey response rate: contacts with a usable answer / handled */
+  int64_t responses;
 } ex_agg;
 
 typedef struct ex_count {

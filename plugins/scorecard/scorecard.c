@@ -3,13 +3,16 @@
  * per scope (agent, queue, team, tenant) and interval, each KPI of the
  * scorecard scored 0..100 between its floor and its (possibly ramping)
  * target, a weighted composite over the KPIs that have a value, trends
- * against the previous interval and the same interval a week before, agents'
- * percentile ranks within their team, and threshold alerts that fire once
- * when a condition starts and once when it clears (to kpi.alerts).
+ * against the previous interval and the same interval a week before and
+ * moving averages, percentile ranks of agents within their team and of teams
+ * and queues within their tenant, day, week and month scorecards rolled up
+ * from the intervals' numerators and denominators, a minimum sample per
+ * KPI, and threshold alerts that fire once when a condition starts and once
+ * when it clears (to kpi.alerts).
  *
  * This file: lifecycle and on_result, which files every result of interest
  * under the scopes it feeds. Scoring: scorecard_close.c, scorecard_eval.c,
- * scorecard_peers.c. Model and options: docs/scorecards.md.
+ * scorecard_peers.c, scorecard_period.c. Model and options: docs/scorecards.md.
  *
  * Which rows feed which scope (a result whose labels are anything but its
  * KPI's `category` and `team` is not read, e.g. per-reason or per-action
@@ -250,13 +253,18 @@ static int sc_init(ks_plugin_ctx *ctx, const ks_host_api *api, void **plugin_dat
                                 SC_DAY_MS);
   p->periods = api->table_declare(ctx, "periods", KS_TABLE_KEYED, sizeof(sc_period),
                                   SC_STATE_VERSION, cfg->state_ttl_ms);
+  p->rollups = api->table_declare(ctx, "rollups", KS_TABLE_KEYED, sizeof(sc_cell), SC_STATE_VERSION,
+                                  40 * SC_DAY_MS);
   p->history = api->table_declare(ctx, "history", KS_TABLE_KEYED, sizeof(sc_hist), SC_STATE_VERSION,
                                   cfg->history_ttl_ms);
+  p->phistory = api->table_declare(ctx, "phistory", KS_TABLE_KEYED, sizeof(sc_hist),
+                                   SC_STATE_VERSION, cfg->period_ttl_ms);
   p->scopes = api->table_declare(ctx, "scopes", KS_TABLE_KEYED, sizeof(sc_state), SC_STATE_VERSION,
                                  cfg->state_ttl_ms);
   p->agents = api->table_declare(ctx, "agents", KS_TABLE_KEYED, sizeof(sc_agent), SC_STATE_VERSION,
                                  cfg->history_ttl_ms);
-  if (!p->cells || !p->periods || !p->history || !p->scopes || !p->agents) {
+  if (!p->cells || !p->periods || !p->rollups || !p->history || !p->phistory || !p->scopes ||
+      !p->agents) {
     api->log(ctx, KS_LOG_ERROR, "could not declare the state tables");
     api->free(p);
     return KS_EINVAL;
@@ -274,10 +282,10 @@ static void sc_destroy(void *data) {
 }
 
 /* Every option key init() reads; the host refuses any other. */
-static const char *const sc_options[] = {"profile",      "kpis",      "targets",    "floors",
-                                         "directions",   "ramp",      "ramp_start", "scopes",
-                                         "alert_scopes", "alerts",    "peers",      "trend",
-                                         "history_ttl",  "state_ttl", "detail",     NULL};
+static const char *const sc_options[] = {
+    "profile", "kpis",         "targets", "floors",     "directions", "ramp",        "ramp_start",
+    "scopes",  "alert_scopes", "alerts",  "peers",      "trend",      "history_ttl", "state_ttl",
+    "detail",  "min_sample",   "periods", "moving_avg", NULL};
 
 static const ks_plugin_descriptor sc_descriptor = {
     .abi_major = KS_PLUGIN_ABI_MAJOR,

@@ -9,11 +9,15 @@
 #include "scorecard_internal.h"
 
 #define HI(n, fam, met, cat, unit, t, f)                                                           \
-  { n, fam, met, cat, unit, SC_HIGHER, t, f, 0, 0, 0 }
+  { n, fam, met, cat, unit, SC_HIGHER, t, f, 0, 0, 0, 0 }
 #define LO(n, fam, met, cat, unit, t, f)                                                           \
-  { n, fam, met, cat, unit, SC_LOWER, t, f, 0, 0, 0 }
+  { n, fam, met, cat, unit, SC_LOWER, t, f, 0, 0, 0, 0 }
 #define PCT(n, fam, met, cat, t, f)                                                                \
-  { n, fam, met, cat, "%", SC_HIGHER, t, f, 0, 0, 1 }
+  { n, fam, met, cat, "%", SC_HIGHER, t, f, 0, 0, 1, 0 }
+/* survey KPIs: not scored from fewer than SC_SURVEY_MIN answers */
+#define SC_SURVEY_MIN 5
+#define SURVEY(n, met, unit, t, f)                                                                 \
+  { n, "experience", met, NULL, unit, SC_HIGHER, t, f, 0, 0, 0, SC_SURVEY_MIN }
 
 static const sc_kpi_def catalog[] = {
     /* operations */
@@ -27,9 +31,9 @@ static const sc_kpi_def catalog[] = {
     LO("first_response_time", "operations", "first_response_time", NULL, "seconds", 300, 3600),
     LO("resolution_time", "operations", "resolution_time", NULL, "seconds", 3600, 28800),
     /* experience */
-    HI("csat", "experience", "csat", NULL, "ratio", 0.85, 0.5),
-    HI("nps", "experience", "nps", NULL, "score", 40, -20),
-    HI("ces", "experience", "ces_mean", NULL, "score", 6, 4),
+    SURVEY("csat", "csat", "ratio", 0.85, 0.5),
+    SURVEY("nps", "nps", "score", 40, -20),
+    SURVEY("ces", "ces_mean", "score", 6, 4),
     HI("sentiment", "experience", "sentiment_avg", NULL, "score", 0.3, -0.3),
     LO("complaint_rate", "experience", "complaint_rate", NULL, "ratio", 0.01, 0.05),
     /* quality (scores on 0..100) */
@@ -41,7 +45,7 @@ static const sc_kpi_def catalog[] = {
     PCT("process_compliance", "quality", "category_score", "process_compliance", 90, 70),
     HI("compliance_rate", "quality", "compliance_rate", NULL, "ratio", 0.98, 0.9),
     /* workforce */
-    {"occupancy", "workforce", "occupancy", NULL, "ratio", SC_BAND, 0.75, 0.45, 0.85, 0.95, 0},
+    {"occupancy", "workforce", "occupancy", NULL, "ratio", SC_BAND, 0.75, 0.45, 0.85, 0.95, 0, 0},
     HI("utilization", "workforce", "utilization", NULL, "ratio", 0.85, 0.6),
     HI("adherence", "workforce", "adherence", NULL, "ratio", 0.9, 0.7),
     LO("shrinkage", "workforce", "shrinkage", NULL, "ratio", 0.3, 0.45),
@@ -53,6 +57,19 @@ static const sc_kpi_def catalog[] = {
     HI("nba_acceptance_rate", "value", "nba_acceptance_rate", NULL, "ratio", 0.3, 0.1),
     /* forecast */
     LO("forecast_wape", "forecast", "offered_wape", NULL, "ratio", 0.1, 0.5),
+    /* issue 12: operations' resolution, per-agent and queue metrics (queue
+     * and agent rows), experience's response rate */
+    HI("resolution_rate", "operations", "resolution_rate", NULL, "ratio", 0.85, 0.6),
+    LO("reopen_rate", "operations", "reopen_rate", NULL, "ratio", 0.05, 0.2),
+    HI("one_touch_resolution_rate", "operations", "one_touch_resolution_rate", NULL, "ratio", 0.7,
+       0.4),
+    LO("ring_no_answer", "operations", "ring_no_answer", NULL, "count", 0, 3),
+    LO("ring_no_answer_rate", "operations", "ring_no_answer_rate", NULL, "ratio", 0.02, 0.1),
+    LO("avg_time_to_abandon", "operations", "avg_time_to_abandon", NULL, "seconds", 30, 120),
+    LO("callbacks", "operations", "callbacks", NULL, "count", 0, 10),
+    LO("callback_rate", "operations", "callback_rate", NULL, "ratio", 0.1, 0.3),
+    HI("first_response_sla", "operations", "first_response_sla", NULL, "ratio", 0.8, 0.5),
+    HI("survey_response_rate", "experience", "survey_response_rate", NULL, "ratio", 0.2, 0.05),
 };
 
 _Static_assert(sizeof catalog / sizeof catalog[0] <= SC_NCAT, "catalogue larger than SC_NCAT");
@@ -105,8 +122,8 @@ static const sc_profile profiles[] = {
      {WT("csat", 30, 0.9, 0.6), WT("service_attitude", 25, 95, 75),
       WT("communication_skill", 20, 92, 72), WT("compliance_rate", 15, 1.0, 0.95), W("fcr", 10)}},
     {"tech_support",
-     {W("resolution_time", 30), W("fcr", 25), W("proficiency", 20), W("product_knowledge", 15),
-      W("csat", 10)}},
+     {W("resolution_time", 25), W("resolution_rate", 20), W("fcr", 15), W("proficiency", 15),
+      W("product_knowledge", 15), W("csat", 10)}},
     /* strategies */
     {"growth",
      {W("conversion_rate", 35), W("registration_rate", 25), W("nba_acceptance_rate", 20),

@@ -1,14 +1,17 @@
 /*
  * scorecard plugin — interval close: gather the interval's cells (and drop
  * them, with any left behind by restated results of closed intervals), roll
- * agent rows up into their team and tenant, score every scope, then rank the
- * agents within their peer groups.
+ * agent rows up into their team and tenant, score every scope, rank the
+ * agents within their peer groups and teams and queues within their tenant,
+ * add the interval to its day, week and month, and score the periods that
+ * ended (scorecard_period.c).
  *
  * The cells are copied into one scratch array allocated for the call (the
  * host's keyed_foreach may not add or remove records, and roll-ups create
  * team and tenant cells that had no row of their own).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "scorecard_internal.h"
@@ -108,47 +111,76 @@ static void roll_up_agents(gather *g) {
   }
 }
 
+static int by_kind(const void *x, const void *y) {
+  const sc_scored *a = x, *b = y;
+  return (a->cell->kind > b->cell->kind) - (a->cell->kind < b->cell->kind);
+}
+
+int sc_score_cells(sc_close *c, sc_cell *cells, size_t n) {
+  const sc_config *cfg = &c->p->cfg;
+  const uint32_t wanted = cfg->scopes | (c->period == SC_P_INTERVAL ? cfg->alert_scopes : 0);
+  sc_scored *scored = c->p->api->alloc((n ? n : 1) * sizeof *scored);
+  if (scored == NULL)
+    return KS_ENOMEM;
+  size_t m = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (!(wanted & (1u << cells[i].kind)))
+      continue;
+    sc_scored *s = &scored[m];
+    memset(s, 0, sizeof *s);
+    s->cell = &cells[i];
+    sc_eval_cell(c, &cells[i], s);
+    if (cfg->scopes & (1u << cells[i].kind)) /* alert-only scopes are not ranked */
+      m++;
+  }
+  if (cfg->peers && m > 0) {
+    qsort(scored, m, sizeof *scored, by_kind);
+    for (size_t a = 0; a < m;) {
+      size_t b = a + 1;
+      while (b < m && scored[b].cell->kind == scored[a].cell->kind)
+        b++;
+      if (scored[a].cell->kind == SC_AGENT)
+        sc_peers(c, scored + a, b - a);
+      else if (scored[a].cell->kind == SC_TEAM || scored[a].cell->kind == SC_QUEUE)
+        sc_rank_groups(c, scored + a, b - a);
+      a = b;
+    }
+  }
+  c->p->api->free(scored);
+  return c->failed ? KS_EPLUGIN : 0;
+}
+
 int sc_on_close(sc_plugin *p, ks_task *task, const ks_interval *iv) {
   const ks_host_api *api = p->api;
   sc_close c = {.p = p, .task = task, .start = iv->start_ms, .end = iv->end_ms};
   size_t n = 0;
+  int rc = 0;
   api->keyed_foreach(task, p->cells, count_cb, &n);
-  if (n == 0)
-    return 0;
-  gather g = {.c = &c};
-  g.cap = 3 * n + 1; /* + a team and the tenant per agent cell */
-  g.cap_dead = n;
-  g.cells = api->alloc(g.cap * sizeof *g.cells);
-  g.dead = api->alloc(g.cap_dead * sizeof *g.dead);
-  sc_scored *scored = api->alloc(g.cap * sizeof *scored);
-  if (g.cells == NULL || g.dead == NULL || scored == NULL) {
+  if (n > 0) {
+    gather g = {.c = &c};
+    g.cap = 3 * n + 1; /* + a team and the tenant per agent cell */
+    g.cap_dead = n;
+    g.cells = api->alloc(g.cap * sizeof *g.cells);
+    g.dead = api->alloc(g.cap_dead * sizeof *g.dead);
+    if (g.cells == NULL || g.dead == NULL) {
+      api->free(g.cells);
+      api->free(g.dead);
+      return KS_ENOMEM;
+    }
+    api->keyed_foreach(task, p->cells, gather_cb, &g);
+    for (size_t i = 0; i < g.n_dead; i++)
+      api->keyed_remove(task, p->cells, g.dead[i].buf, g.dead[i].len);
+    roll_up_agents(&g);
+    rc = sc_score_cells(&c, g.cells, g.n);
+    /* the interval's sums join its day, week and month (after scoring: the
+     * peers pass reorders nothing in g.cells) */
+    const int rc2 = p->cfg.periods ? sc_periods_add(&c, g.cells, g.n) : 0;
+    if (rc == 0)
+      rc = rc2;
     api->free(g.cells);
     api->free(g.dead);
-    api->free(scored);
-    return KS_ENOMEM;
   }
-  api->keyed_foreach(task, p->cells, gather_cb, &g);
-  for (size_t i = 0; i < g.n_dead; i++)
-    api->keyed_remove(task, p->cells, g.dead[i].buf, g.dead[i].len);
-
-  roll_up_agents(&g);
-
-  const uint32_t wanted = p->cfg.scopes | p->cfg.alert_scopes;
-  size_t n_agents = 0;
-  for (size_t i = 0; i < g.n; i++) {
-    const sc_cell *cell = &g.cells[i];
-    if (!(wanted & (1u << cell->kind)))
-      continue;
-    sc_scored *s = &scored[cell->kind == SC_AGENT ? n_agents++ : g.cap - 1];
-    memset(s, 0, sizeof *s);
-    s->cell = cell;
-    sc_eval_cell(&c, cell, s);
-  }
-  if (p->cfg.peers && (p->cfg.scopes & (1u << SC_AGENT)) && n_agents > 0)
-    sc_peers(&c, scored, n_agents);
-
-  api->free(scored);
-  api->free(g.cells);
-  api->free(g.dead);
-  return c.failed ? KS_EPLUGIN : 0;
+  /* every period that ended by this interval's end, also after a gap */
+  const int rc3 = p->cfg.periods ? sc_periods_close(p, task, iv->end_ms) : 0;
+  return rc ? rc : rc3;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kpistream/calendar.h"
 #include "scorecard_internal.h"
 
 #define ENTRY_MAX 96
@@ -20,6 +21,7 @@ typedef struct cfg_ctx {
   int set_target[SC_NCAT];
   int set_floor[SC_NCAT];
   int set_dir[SC_NCAT];
+  int set_min[SC_NCAT];
 } cfg_ctx;
 
 static int bad(cfg_ctx *c, const char *key, const char *entry, const char *why) {
@@ -207,6 +209,53 @@ static int ramp_entry(cfg_ctx *c, const char *key, char *entry) {
   return 0;
 }
 
+/* ---- min_sample: N (every KPI) and KPI=N entries ----------------------------------- */
+
+static int min_entry(cfg_ctx *c, const char *key, char *entry, int pass_kpi) {
+  double n;
+  int id = -1;
+  const char *num = entry;
+  if (strpbrk(entry, ":=")) {
+    if (!pass_kpi)
+      return 0;
+    char *rest;
+    if ((id = split_kpi(c, key, entry, &rest)) < 0)
+      return KS_EINVAL;
+    num = rest;
+  } else if (pass_kpi)
+    return 0;
+  if (!parse_num(num, &n) || n != floor(n) || n < 1 || n > 1e9)
+    return bad(c, key, id >= 0 ? sc_catalog_get(id)->name : entry,
+               "': a minimum sample is a whole number 1..1e9");
+  if (id >= 0) {
+    c->cfg->kset[id].min_n = (int64_t)n;
+    c->set_min[id] = 1;
+  } else
+    for (int i = 0; i < sc_catalog_count(); i++)
+      if (!c->set_min[i])
+        c->cfg->kset[i].min_n = (int64_t)n;
+  return 0;
+}
+
+static int min_kpi_entry(cfg_ctx *c, const char *key, char *entry) {
+  return min_entry(c, key, entry, 1);
+}
+
+static int min_all_entry(cfg_ctx *c, const char *key, char *entry) {
+  return min_entry(c, key, entry, 0);
+}
+
+/* ---- periods: day, week, month ------------------------------------------------------ */
+
+static int period_entry(cfg_ctx *c, const char *key, char *entry) {
+  for (int i = SC_P_DAY; i < SC_NPKINDS; i++)
+    if (strcmp(entry, sc_pkind_name[i]) == 0) {
+      c->cfg->periods |= 1u << i;
+      return 0;
+    }
+  return bad(c, key, entry, "' is not day, week or month");
+}
+
 /* ---- scopes ------------------------------------------------------------------------ */
 
 static const char *const scope_names[SC_NSCOPES] = {"agent", "queue", "team", "tenant"};
@@ -320,13 +369,7 @@ static int parse_ramp_start(const char *v, int64_t *out) {
   if (strlen(v) != 10 || sscanf(v, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || y < 1970 || m < 1 ||
       m > 12 || d < 1 || d > 31)
     return 0;
-  /* days from civil (H. Hinnant) */
-  y -= m <= 2;
-  const int era = y / 400;
-  const int yoe = y - era * 400;
-  const int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  *out = ((int64_t)era * 146097 + doe - 719468) * SC_DAY_MS;
+  *out = ks_days_from_civil(y, m, d) * SC_DAY_MS;
   return 1;
 }
 
@@ -352,7 +395,10 @@ int sc_config_load(ks_plugin_ctx *ctx, const ks_host_api *api, sc_config *cfg) {
   snprintf(cfg->profile, sizeof cfg->profile, "%s", prof->name);
   for (int i = 0; i < sc_catalog_count(); i++) {
     const sc_kpi_def *d = sc_catalog_get(i);
-    cfg->kset[i] = (sc_kset){d->dir, d->target, d->floor, d->target_hi, d->floor_hi, 0, 0};
+    cfg->kset[i] =
+        (sc_kset){d->dir, d->target, d->floor, d->target_hi, d->floor_hi, 0, 0, d->min_n};
+    if (cfg->kset[i].min_n < 1)
+      cfg->kset[i].min_n = 1;
   }
   for (int i = 0; i < SC_MAX_KPIS && prof->items[i].kpi; i++) {
     const sc_profile_item *it = &prof->items[i];
@@ -388,6 +434,13 @@ int sc_config_load(ks_plugin_ctx *ctx, const ks_host_api *api, sc_config *cfg) {
   if (list_opt(&c, "directions", dir_entry) || list_opt(&c, "targets", target_entry) ||
       list_opt(&c, "floors", floor_entry) || list_opt(&c, "ramp", ramp_entry))
     return KS_EINVAL;
+  /* KPI=N entries first, so that a plain N sets every other KPI */
+  const char *mv = api->config_get(ctx, "min_sample");
+  if (mv) {
+    if (each_entry(&c, "min_sample", mv, min_kpi_entry) ||
+        each_entry(&c, "min_sample", mv, min_all_entry))
+      return KS_EINVAL;
+  }
   for (int i = 0; i < sc_catalog_count(); i++)
     if (c.set_dir[i] && sc_catalog_get(i)->dir != cfg->kset[i].dir &&
         !(c.set_target[i] && c.set_floor[i])) {
@@ -422,6 +475,16 @@ int sc_config_load(ks_plugin_ctx *ctx, const ks_host_api *api, sc_config *cfg) {
                  rule_entry))
     return KS_EINVAL;
 
+  const char *pv = api->config_get(ctx, "periods");
+  if (!(pv && strcmp(pv, "none") == 0) &&
+      each_entry(&c, "periods", pv ? pv : "day,week,month", period_entry))
+    return KS_EINVAL;
+  int64_t ma = 0;
+  if (api->config_get_int(ctx, "moving_avg", 7, &ma))
+    return KS_EINVAL;
+  if (ma < 1 || ma > 31)
+    return bad(&c, "moving_avg", NULL, "must be 1..31 (1: off)");
+  cfg->moving_avg = (int)ma;
   if (api->config_get_bool(ctx, "peers", 1, &cfg->peers) ||
       api->config_get_bool(ctx, "trend", 1, &cfg->trend))
     return KS_EINVAL;
@@ -437,6 +500,8 @@ int sc_config_load(ks_plugin_ctx *ctx, const ks_host_api *api, sc_config *cfg) {
     return KS_EINVAL;
   if (cfg->state_ttl_ms < SC_DAY_MS)
     return bad(&c, "state_ttl", NULL, "must be at least 1d");
+  /* the previous period and moving_avg - 1 before it, months of 31 days */
+  cfg->period_ttl_ms = (int64_t)(cfg->moving_avg + 1) * 31 * SC_DAY_MS;
 
   cfg->interval_ms = api->interval_length_ms(ctx);
   if (cfg->interval_ms <= 0 || SC_DAY_MS % cfg->interval_ms != 0) {

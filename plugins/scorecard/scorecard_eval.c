@@ -39,6 +39,17 @@ void sc_out_dims(sc_out *o, const sc_close *c, int kind, const char *tenant, int
   o->r.n_labels = 0;
   if (kind == SC_TEAM)
     sc_out_label(o, "team", o->team);
+  if (c->period != SC_P_INTERVAL)
+    sc_out_label(o, "period", sc_pkind_name[c->period]);
+}
+
+void sc_out_kpi(sc_out *o, const sc_close *c, int kind, const char *kpi) {
+  o->r.n_labels = 0;
+  sc_out_label(o, "kpi", kpi);
+  if (kind == SC_TEAM)
+    sc_out_label(o, "team", o->team);
+  if (c->period != SC_P_INTERVAL)
+    sc_out_label(o, "period", sc_pkind_name[c->period]);
 }
 
 void sc_out_label(sc_out *o, const char *key, const char *value) {
@@ -120,13 +131,46 @@ double sc_score(const sc_kset *s, double target, double v, double *att) {
 
 /* ---- trend -------------------------------------------------------------------------- */
 
+/* History key: the scope, [the period kind,] the start. */
+static ks_table *hist_key(const sc_close *c, const ks_key *scope, int64_t start, ks_key *key) {
+  *key = *scope;
+  if (c->period != SC_P_INTERVAL) {
+    uint8_t kb = (uint8_t)c->period;
+    ks_key_add(key, &kb, 1);
+  }
+  ks_key_add_i64(key, start);
+  return c->period != SC_P_INTERVAL ? c->p->phistory : c->p->history;
+}
+
 static const sc_hist *hist_at(sc_close *c, const ks_key *scope, int64_t start) {
-  ks_key key = *scope;
-  ks_key_add_i64(&key, start);
+  ks_key key;
+  ks_table *t = hist_key(c, scope, start, &key);
   if (key.overflow)
     return NULL;
-  const sc_hist *h = c->p->api->keyed_get(c->task, c->p->history, key.buf, key.len, 0);
+  const sc_hist *h = c->p->api->keyed_get(c->task, t, key.buf, key.len, 0);
   return h && h->fp == c->p->cfg.fp ? h : NULL;
+}
+
+/* The start of the interval or period `n` before c's. */
+static int64_t back(const sc_close *c, int n) {
+  return sc_period_shift(c->period, c->start, -n, c->p->cfg.interval_ms);
+}
+
+/* Moving average: the mean of v and the values of the moving_avg − 1
+ * previous intervals (periods) that had one; item < 0: the composite. */
+static void emit_moving(sc_close *c, sc_out *o, const char *metric, const ks_key *scope, double v,
+                        int item, const char *unit) {
+  const uint32_t bit = item < 0 ? SC_HIST_COMPOSITE : 1u << item;
+  double sum = v;
+  int64_t n = 1;
+  for (int j = 1; j < c->p->cfg.moving_avg; j++) {
+    const sc_hist *h = hist_at(c, scope, back(c, j));
+    if (h && (h->present & bit)) {
+      sum += item < 0 ? h->composite : h->value[item];
+      n++;
+    }
+  }
+  sc_out_ratio(c, o, metric, sum, (double)n, n, unit);
 }
 
 /* The change against a reference (known or not): the difference (SUM, a
@@ -151,6 +195,8 @@ static void emit_trend(sc_close *c, sc_out *o, const char *prefix, double v, con
   char m[40];
   snprintf(m, sizeof m, "%s_change_prev", prefix);
   emit_change(c, o, m, v, prev && (prev->present & bit), pv, unit);
+  if (c->period != SC_P_INTERVAL)
+    return; /* a period's trend is period over period */
   snprintf(m, sizeof m, "%s_change_week", prefix);
   emit_change(c, o, m, v, week && (week->present & bit), wv, unit);
 }
@@ -163,8 +209,8 @@ static void run_alerts(sc_close *c, const sc_cell *cell, const char *team, sc_st
   for (int i = 0; i < cfg->n_rules; i++) {
     const sc_rule *r = &cfg->rules[i];
     const sc_kval *kv = &vals[r->kpi];
-    if (!kv->has)
-      continue; /* no value: the state holds */
+    if (!kv->has || kv->under)
+      continue; /* no value, or too small a sample: the state holds */
     double th = r->threshold;
     if (r->ref != SC_REF_NUMBER) {
       th = r->ref == SC_REF_FLOOR ? cfg->kset[r->kpi].floor : cfg->kset[r->kpi].target;
@@ -187,10 +233,7 @@ static void run_alerts(sc_close *c, const sc_cell *cell, const char *team, sc_st
       st->alert_on &= ~(1u << i);
     sc_out o;
     sc_out_dims(&o, c, cell->kind, cell->tenant, cell->channel, cell->name, team);
-    o.r.n_labels = 0;
-    sc_out_label(&o, "kpi", sc_catalog_get(r->kpi)->name);
-    if (cell->kind == SC_TEAM)
-      sc_out_label(&o, "team", o.team);
+    sc_out_kpi(&o, c, cell->kind, sc_catalog_get(r->kpi)->name);
     sc_out_label(&o, "rule", r->text);
     sc_out_label(&o, "state", cond ? "fire" : "clear");
     o.r.metric = "alert";
@@ -228,18 +271,25 @@ static void missing_list(const sc_config *cfg, uint32_t has, char *buf, size_t c
 void sc_eval_cell(sc_close *c, const sc_cell *cell, sc_scored *out) {
   const sc_config *cfg = &c->p->cfg;
   const int card = (cfg->scopes >> cell->kind) & 1u;
-  const int alerts = cfg->n_rules > 0 && ((cfg->alert_scopes >> cell->kind) & 1u);
+  const int alerts =
+      c->period == SC_P_INTERVAL && cfg->n_rules > 0 && ((cfg->alert_scopes >> cell->kind) & 1u);
   ks_key scope;
-  if (!sc_scope_key(&scope, cell->kind, cell->tenant, cell->channel, cell->name))
+  /* the channel is part of a queue's scope only: an agent cell's channel is
+   * that of the one queue its rows named (peers), not part of its scope,
+   * under which on_result files its day/week/month values */
+  if (!sc_scope_key(&scope, cell->kind, cell->tenant, cell->kind == SC_QUEUE ? cell->channel : 0,
+                    cell->name))
     return;
   const char *team = cell->kind == SC_AGENT ? cell->team : NULL;
 
   sc_kval vals[SC_NCAT];
-  for (int k = 0; k < sc_catalog_count(); k++)
+  for (int k = 0; k < sc_catalog_count(); k++) {
     if (cfg->track & (UINT64_C(1) << k))
       kval_get(c, cell, &scope, k, &vals[k]);
     else
       vals[k].has = 0;
+    vals[k].under = vals[k].has && vals[k].count < cfg->kset[k].min_n;
+  }
 
   /* ramp day and alert state */
   const int64_t day0 = c->start - c->start % SC_DAY_MS;
@@ -261,7 +311,7 @@ void sc_eval_cell(sc_close *c, const sc_cell *cell, sc_scored *out) {
   for (int i = 0; i < cfg->n_items; i++) {
     const int k = cfg->items[i].kpi;
     target[i] = sc_target_at(&cfg->kset[k], ramp_day);
-    if (!vals[k].has)
+    if (!vals[k].has || vals[k].under)
       continue;
     has |= 1u << i;
     n_has++;
@@ -271,12 +321,15 @@ void sc_eval_cell(sc_close *c, const sc_cell *cell, sc_scored *out) {
     wscore += cfg->items[i].weight * out->score[i];
   }
   out->has = has;
+  out->has_composite = wsum > 0;
+  out->composite = wsum > 0 ? wscore / wsum : 0.0;
 
   if (card) {
     const sc_hist *prev = NULL, *week = NULL;
     if (cfg->trend) {
-      prev = hist_at(c, &scope, c->start - cfg->interval_ms);
-      week = hist_at(c, &scope, c->start - 7 * SC_DAY_MS);
+      prev = hist_at(c, &scope, back(c, 1));
+      if (c->period == SC_P_INTERVAL)
+        week = hist_at(c, &scope, c->start - 7 * SC_DAY_MS);
     }
     sc_out o;
     char missing[256];
@@ -287,21 +340,26 @@ void sc_eval_cell(sc_close *c, const sc_cell *cell, sc_scored *out) {
       sc_out_label(&o, "missing", missing);
     sc_out_ratio(c, &o, "composite", wscore, wsum, n_has, "score");
     o.r.n_labels = base;
-    if (cfg->trend && wsum > 0)
+    if (cfg->trend && wsum > 0) {
       emit_trend(c, &o, "composite", wscore / wsum, prev, week, SC_HIST_COMPOSITE,
                  prev ? prev->composite : 0, week ? week->composite : 0, "score");
+      if (cfg->moving_avg > 1)
+        emit_moving(c, &o, "composite_moving_avg", &scope, wscore / wsum, -1, "score");
+    }
 
     for (int i = 0; i < cfg->n_items; i++) {
-      if (!(has & (1u << i)))
-        continue;
       const int k = cfg->items[i].kpi;
       const sc_kpi_def *d = sc_catalog_get(k);
       const sc_kset *s = &cfg->kset[k];
       const sc_kval *kv = &vals[k];
-      o.r.n_labels = 0;
-      sc_out_label(&o, "kpi", d->name);
-      if (cell->kind == SC_TEAM)
-        sc_out_label(&o, "team", o.team);
+      if (!(has & (1u << i))) {
+        if (kv->has) { /* under min_sample: the value, no score (listed in missing) */
+          sc_out_kpi(&o, c, cell->kind, d->name);
+          sc_out_ratio(c, &o, "kpi_value", kv->num, kv->den, kv->count, d->unit);
+        }
+        continue;
+      }
+      sc_out_kpi(&o, c, cell->kind, d->name);
       const double wshare = cfg->items[i].weight / wsum * 100.0;
       sc_out_ratio(c, &o, "kpi_value", kv->num, kv->den, kv->count, d->unit);
       sc_out_gauge(c, &o, "kpi_score", 1, out->score[i], kv->count, "score");
@@ -317,16 +375,18 @@ void sc_eval_cell(sc_close *c, const sc_cell *cell, sc_scored *out) {
       }
       sc_out_gauge(c, &o, "kpi_attainment", 1, att[i], kv->count, "ratio");
       sc_out_gauge(c, &o, "kpi_weight", 1, wshare, 0, "%");
-      if (cfg->trend)
+      if (cfg->trend) {
         emit_trend(c, &o, "kpi", kv->v, prev, week, 1u << i, prev ? prev->value[i] : 0,
                    week ? week->value[i] : 0, d->unit);
+        if (cfg->moving_avg > 1)
+          emit_moving(c, &o, "kpi_moving_avg", &scope, kv->v, i, d->unit);
+      }
     }
 
     if (cfg->trend) {
-      ks_key key = scope;
-      ks_key_add_i64(&key, c->start);
-      sc_hist *h =
-          key.overflow ? NULL : c->p->api->keyed_get(c->task, c->p->history, key.buf, key.len, 1);
+      ks_key key;
+      ks_table *t = hist_key(c, &scope, c->start, &key);
+      sc_hist *h = key.overflow ? NULL : c->p->api->keyed_get(c->task, t, key.buf, key.len, 1);
       if (h) {
         memset(h, 0, sizeof *h);
         h->fp = cfg->fp;

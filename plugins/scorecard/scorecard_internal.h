@@ -17,8 +17,14 @@
  *   periods  KEYED (scope, KPI), TTL state_ttl: the latest day/week/month
  *            result of a KPI (results whose interval is longer than the
  *            host interval, e.g. proficiency, cost_per_contact).
+ *   rollups  KEYED (scope, period kind, period start), TTL 40 days: the
+ *            per-KPI sums (sc_cell) of the scope's intervals scored so far
+ *            in a day, week or month of the `periods` option; scored and
+ *            removed when an interval close reaches the period's end.
  *   history  KEYED (scope, interval start), TTL history_ttl: the values and
- *            composite scored for the interval (trend).
+ *            composite scored for the interval (trend, moving average).
+ *   phistory KEYED (scope, period kind, period start), TTL period_ttl: the
+ *            same for day, week and month scorecards.
  *   scopes   KEYED (scope), TTL state_ttl: first day scored (ramps) and the
  *            alert rules in force.
  *   agents   KEYED (tenant, agent), TTL history_ttl: the agent's last team.
@@ -32,10 +38,10 @@
 #define SC_PLUGIN_VERSION "1.0.0"
 
 /* Bump when a record layout or the catalogue order changes. */
-#define SC_STATE_VERSION 1
+#define SC_STATE_VERSION 2 /* 2: SC_NCAT 48, sc_cell.period, rollups */
 
 #define SC_NAME      48 /* stored tenant/queue/team/agent names (47 bytes + NUL) */
-#define SC_NCAT      32 /* catalogue entries, at most */
+#define SC_NCAT      48 /* catalogue entries, at most (track is 64 bits) */
 #define SC_MAX_KPIS  16 /* KPIs of one scorecard */
 #define SC_MAX_RULES 8  /* alert rules */
 #define SC_RULE_TEXT 64
@@ -55,6 +61,10 @@ typedef enum sc_src {
 
 typedef enum sc_dir { SC_HIGHER = 0, SC_LOWER, SC_BAND } sc_dir;
 
+/* What a scorecard covers: one host interval, or a period rolled up from
+ * the intervals (the `periods` option). */
+typedef enum sc_pkind { SC_P_INTERVAL = 0, SC_P_DAY, SC_P_WEEK, SC_P_MONTH, SC_NPKINDS } sc_pkind;
+
 /* ---- catalogue and profiles (scorecard_catalog.c) ------------------------------ */
 
 typedef struct sc_kpi_def {
@@ -67,6 +77,7 @@ typedef struct sc_kpi_def {
   double target, floor;       /* band: the low ends */
   double target_hi, floor_hi; /* band only */
   int pct;                    /* source may be 0..1 ("ratio" unit): scale to 0..100 */
+  int min_n;                  /* default minimum sample (count) before it is scored; 0 = 1 */
 } sc_kpi_def;
 
 typedef struct sc_profile_item {
@@ -97,6 +108,7 @@ typedef struct sc_kset { /* effective settings of one catalogue KPI */
   double target, floor, target_hi, floor_hi;
   double ramp_from; /* with ramp_days > 0 */
   int ramp_days;
+  int64_t min_n; /* a value from fewer than min_n (its count) is not scored */
 } sc_kset;
 
 typedef struct sc_item {
@@ -126,6 +138,9 @@ typedef struct sc_config {
   uint32_t alert_scopes; /* 1u << sc_scope */
   int peers;
   int trend;
+  uint32_t periods;      /* 1u << sc_pkind: day, week, month scorecards */
+  int moving_avg;        /* values averaged by *_moving_avg (this one included); < 2: off */
+  int64_t period_ttl_ms; /* phistory */
   int full;              /* detail: full (1) or compact (0) */
   int64_t ramp_start_ms; /* < 0: each scope's first day */
   int64_t history_ttl_ms;
@@ -149,7 +164,9 @@ typedef struct sc_plugin {
   sc_config cfg;
   ks_table *cells;
   ks_table *periods;
+  ks_table *rollups;
   ks_table *history;
+  ks_table *phistory;
   ks_table *scopes;
   ks_table *agents;
 } sc_plugin;
@@ -168,7 +185,8 @@ typedef struct sc_cell {
   uint8_t kind;    /* sc_scope */
   uint8_t channel; /* queue scope; agents: channel of aqueue */
   uint8_t aq;      /* agents: 0 no queue named, 1 one queue (aqueue), 2 several */
-  uint8_t pad[4];
+  uint8_t period;  /* sc_pkind: rollups; SC_P_INTERVAL in cells */
+  uint8_t pad[3];
   char tenant[SC_NAME];
   char name[SC_NAME];   /* queue, team or agent ("" for the tenant) */
   char team[SC_NAME];   /* agents: the team its rows named */
@@ -226,6 +244,7 @@ static inline int sc_name_set(char *dst, const char *src) {
 /* The value of one KPI at one scope. */
 typedef struct sc_kval {
   int has;
+  int under; /* has, but from fewer than min_sample: shown, not scored */
   double num, den, v;
   int64_t count;
 } sc_kval;
@@ -236,6 +255,8 @@ typedef struct sc_scored {
   uint32_t has; /* bit i: item i has a value */
   double v[SC_MAX_KPIS];
   double score[SC_MAX_KPIS];
+  double composite;
+  int has_composite;
   uint8_t gkind; /* peer group: SC_TEAM, SC_QUEUE or SC_TENANT */
 } sc_scored;
 
@@ -243,25 +264,46 @@ typedef struct sc_close {
   sc_plugin *p;
   ks_task *task;
   int64_t start, end;
+  int period; /* sc_pkind */
   int failed;
 } sc_close;
 
 int sc_on_close(sc_plugin *p, ks_task *task, const ks_interval *iv);
+/* Score every scope of cells[0..n) (c's interval or period): results,
+ * alerts (intervals only), peer ranks. cells is reordered. */
+int sc_score_cells(sc_close *c, sc_cell *cells, size_t n);
+
+/* ---- periods (scorecard_period.c) ----------------------------------------------------- */
+
+extern const char *const sc_pkind_name[SC_NPKINDS]; /* "interval", "day", "week", "month" */
+/* Start of the period of `kind` holding t (UTC; weeks start on Monday), and
+ * the start `n` periods after start (n < 0: before); SC_P_INTERVAL uses
+ * interval_ms. */
+int64_t sc_period_start(int kind, int64_t t, int64_t interval_ms);
+int64_t sc_period_shift(int kind, int64_t start, int n, int64_t interval_ms);
+/* Add the interval's scored cells to their open periods, then score and
+ * remove every period that ended by `upto`. */
+int sc_periods_add(sc_close *c, const sc_cell *cells, size_t n);
+int sc_periods_close(sc_plugin *p, ks_task *task, int64_t upto);
 /* Score one scope: emit its results and alerts, fill *out. */
 void sc_eval_cell(sc_close *c, const sc_cell *cell, sc_scored *out);
 /* Peer ranks and medians over the scored agents (sorted in place). */
 void sc_peers(sc_close *c, sc_scored *agents, size_t n);
+/* Rank teams (or queues) within their tenant, composite included. */
+void sc_rank_groups(sc_close *c, sc_scored *s, size_t n);
 
 /* Result helpers (scorecard_eval.c). */
 typedef struct sc_out {
   ks_result r;
-  ks_label labels[4];
+  ks_label labels[5];
   char tenant[SC_NAME], queue[SC_NAME], agent[SC_NAME], team[SC_NAME];
 } sc_out;
 
 void sc_out_dims(sc_out *o, const sc_close *c, int kind, const char *tenant, int channel,
                  const char *name, const char *team);
 void sc_out_label(sc_out *o, const char *key, const char *value);
+/* Reset the labels to: kpi, team (team scope), period (period scorecards). */
+void sc_out_kpi(sc_out *o, const sc_close *c, int kind, const char *kpi);
 void sc_out_gauge(sc_close *c, sc_out *o, const char *metric, int has, double v, int64_t count,
                   const char *unit);
 void sc_out_ratio(sc_close *c, sc_out *o, const char *metric, double num, double den, int64_t count,

@@ -1,6 +1,7 @@
 /*
- * scorecard plugin — peers: each agent's KPI value as a percentile rank
- * within its peer group, and the group's median.
+ * scorecard plugin — peers: each agent's KPI values and composite as a
+ * percentile rank within its peer group, each team's and queue's within its
+ * tenant, and the group's median.
  *
  * Peer group: the agent's team (from its rows or remembered), else the one
  * queue its rows named (per_agent: queue in the producers), else its tenant.
@@ -48,7 +49,10 @@ static int by_group(const void *x, const void *y) {
   d = strcmp(gname(a), gname(b));
   if (d)
     return d;
-  return strcmp(a->cell->name, b->cell->name); /* agents, for a stable output order */
+  d = strcmp(a->cell->name, b->cell->name); /* members, for a stable output order */
+  if (d)
+    return d;
+  return (a->cell->channel > b->cell->channel) - (a->cell->channel < b->cell->channel);
 }
 
 static int cmp_double(const void *x, const void *y) {
@@ -56,46 +60,50 @@ static int cmp_double(const void *x, const void *y) {
   return a < b ? -1 : a > b;
 }
 
-/* The value agents are compared on, oriented so that larger is better. */
-static double merit(const sc_kset *s, const sc_scored *a, int i) {
-  switch (s->dir) {
-  case SC_HIGHER:
-    return a->v[i];
-  case SC_LOWER:
-    return -a->v[i];
-  default:
-    return a->score[i];
+/* Item i of a scorecard (i == n_items: the composite): has a value, the
+ * value, and the value oriented so that larger is better. */
+static int item_value(const sc_config *cfg, const sc_scored *a, int i, double *v, double *merit) {
+  if (i == cfg->n_items) {
+    *v = *merit = a->composite;
+    return a->has_composite;
   }
+  if (!(a->has & (1u << i)))
+    return 0;
+  const sc_kset *s = &cfg->kset[cfg->items[i].kpi];
+  *v = a->v[i];
+  *merit = s->dir == SC_HIGHER ? a->v[i] : s->dir == SC_LOWER ? -a->v[i] : a->score[i];
+  return 1;
 }
 
+/* Ranks within one peer group g[0..n) and the group's median, per scorecard
+ * KPI and for the composite. */
 static void group(sc_close *c, sc_scored *g, size_t n, double *vals) {
   const sc_config *cfg = &c->p->cfg;
-  for (int i = 0; i < cfg->n_items; i++) {
-    const int k = cfg->items[i].kpi;
-    const sc_kset *s = &cfg->kset[k];
-    const char *kname = sc_catalog_get(k)->name;
-    const uint32_t bit = 1u << i;
+  for (int i = 0; i <= cfg->n_items; i++) {
+    const int comp = i == cfg->n_items;
+    const char *kname = comp ? "composite" : sc_catalog_get(cfg->items[i].kpi)->name;
+    const char *unit = comp ? "score" : sc_catalog_get(cfg->items[i].kpi)->unit;
     size_t m = 0;
+    double v, me, other;
     for (size_t a = 0; a < n; a++)
-      if (g[a].has & bit)
-        vals[m++] = g[a].v[i];
+      if (item_value(cfg, &g[a], i, &v, &me))
+        vals[m++] = v;
     if (m == 0)
       continue;
     for (size_t a = 0; a < n; a++) {
-      if (!(g[a].has & bit))
+      if (!item_value(cfg, &g[a], i, &v, &me))
         continue;
       double worse = 0, equal = 0;
-      const double me = merit(s, &g[a], i);
       for (size_t b = 0; b < n; b++) {
-        if (b == a || !(g[b].has & bit))
+        if (b == a || !item_value(cfg, &g[b], i, &v, &other))
           continue;
-        const double other = merit(s, &g[b], i);
         worse += other < me;
         equal += other == me;
       }
+      const sc_cell *x = g[a].cell;
       sc_out o;
-      sc_out_dims(&o, c, SC_AGENT, g[a].cell->tenant, 0, g[a].cell->name, g[a].cell->team);
-      sc_out_label(&o, "kpi", kname);
+      sc_out_dims(&o, c, x->kind, x->tenant, x->channel, x->name, x->team);
+      sc_out_kpi(&o, c, x->kind, kname);
       sc_out_label(&o, "peers", gkind_name[g[a].gkind]);
       sc_out_gauge(c, &o, "peer_rank", m > 1,
                    m > 1 ? 100.0 * (worse + 0.5 * equal) / (double)(m - 1) : 0, (int64_t)m,
@@ -105,20 +113,16 @@ static void group(sc_close *c, sc_scored *g, size_t n, double *vals) {
     const double median = m % 2 ? vals[m / 2] : (vals[m / 2 - 1] + vals[m / 2]) / 2.0;
     sc_out o;
     sc_out_dims(&o, c, g[0].gkind, g[0].cell->tenant, gchannel(&g[0]), gname(&g[0]), NULL);
-    o.r.n_labels = 0;
-    sc_out_label(&o, "kpi", kname);
-    if (g[0].gkind == SC_TEAM)
-      sc_out_label(&o, "team", o.team);
-    sc_out_gauge(c, &o, "peer_median", 1, median, (int64_t)m, sc_catalog_get(k)->unit);
+    sc_out_kpi(&o, c, g[0].gkind, kname);
+    if (g[0].cell->kind != SC_AGENT) /* a ranking of teams or queues, not agents */
+      sc_out_label(&o, "ranked", gkind_name[g[0].cell->kind]);
+    sc_out_gauge(c, &o, "peer_median", 1, median, (int64_t)m, unit);
   }
 }
 
-void sc_peers(sc_close *c, sc_scored *agents, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    const sc_cell *cell = agents[i].cell;
-    agents[i].gkind = cell->team[0] ? SC_TEAM : cell->aq == 1 ? SC_QUEUE : SC_TENANT;
-  }
-  qsort(agents, n, sizeof *agents, by_group);
+/* Rank g[0..n) (sorted by group) group by group. */
+static void rank_all(sc_close *c, sc_scored *g, size_t n) {
+  qsort(g, n, sizeof *g, by_group);
   double *vals = c->p->api->alloc(n * sizeof *vals);
   if (vals == NULL) {
     c->failed = 1;
@@ -126,10 +130,24 @@ void sc_peers(sc_close *c, sc_scored *agents, size_t n) {
   }
   for (size_t a = 0; a < n;) {
     size_t b = a + 1;
-    while (b < n && same_group(&agents[a], &agents[b]))
+    while (b < n && same_group(&g[a], &g[b]))
       b++;
-    group(c, agents + a, b - a, vals);
+    group(c, g + a, b - a, vals);
     a = b;
   }
   c->p->api->free(vals);
+}
+
+void sc_peers(sc_close *c, sc_scored *agents, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    const sc_cell *cell = agents[i].cell;
+    agents[i].gkind = cell->team[0] ? SC_TEAM : cell->aq == 1 ? SC_QUEUE : SC_TENANT;
+  }
+  rank_all(c, agents, n);
+}
+
+void sc_rank_groups(sc_close *c, sc_scored *s, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    s[i].gkind = SC_TENANT; /* teams and queues (all channels) of one tenant */
+  rank_all(c, s, n);
 }

@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "kpistream/calendar.h"
 #include "value_internal.h"
 
 void va_name_set(char *dst, const char *src) {
@@ -21,43 +22,18 @@ int64_t va_floor(int64_t t, int64_t len) {
   return t - r;
 }
 
-/* Days since 1970-01-01 of a civil date, and back (H. Hinnant's algorithms). */
-static int64_t days_from_civil(int64_t y, int m, int d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, int *m) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const int64_t doe = z - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-  *y = yoe + era * 400 + (*m <= 2);
-}
-
 int64_t va_period_start(va_period p, int64_t t) {
   const int64_t day = va_floor(t, VA_DAY_MS);
   const int64_t d = day / VA_DAY_MS;
   switch (p) {
-  case VA_PERIOD_WEEK: {
-    int64_t wd = (d + 3) % 7; /* 1970-01-01 was a Thursday; Monday = 0 */
-    if (wd < 0)
-      wd += 7;
-    return (d - wd) * VA_DAY_MS;
-  }
+  case VA_PERIOD_WEEK:
+    return ks_week_start(t);
   case VA_PERIOD_MONTH:
   case VA_PERIOD_YEAR: {
     int64_t y;
     int m;
-    civil_from_days(d, &y, &m);
-    return days_from_civil(y, p == VA_PERIOD_YEAR ? 1 : m, 1) * VA_DAY_MS;
+    ks_civil_from_days(d, &y, &m);
+    return ks_days_from_civil(y, p == VA_PERIOD_YEAR ? 1 : m, 1) * VA_DAY_MS;
   }
   case VA_PERIOD_DAY:
   default:
@@ -69,21 +45,13 @@ int64_t va_period_next(va_period p, int64_t start) {
   switch (p) {
   case VA_PERIOD_WEEK:
     return start + 7 * VA_DAY_MS;
-  case VA_PERIOD_MONTH: {
-    int64_t y;
-    int m;
-    civil_from_days(va_floor(start, VA_DAY_MS) / VA_DAY_MS, &y, &m);
-    if (++m > 12) {
-      m = 1;
-      y++;
-    }
-    return days_from_civil(y, m, 1) * VA_DAY_MS;
-  }
+  case VA_PERIOD_MONTH:
+    return ks_month_start(start, 1);
   case VA_PERIOD_YEAR: {
     int64_t y;
     int m;
-    civil_from_days(va_floor(start, VA_DAY_MS) / VA_DAY_MS, &y, &m);
-    return days_from_civil(y + 1, 1, 1) * VA_DAY_MS;
+    ks_civil_from_days(va_floor(start, VA_DAY_MS) / VA_DAY_MS, &y, &m);
+    return ks_days_from_civil(y + 1, 1, 1) * VA_DAY_MS;
   }
   case VA_PERIOD_DAY:
   default:
