@@ -352,13 +352,16 @@ static void test_main_scenario_per_agent(void **state) {
   EXPECT_A(&f, "avg_hold", VOICE, "", "a2", i0, 0);
   EXPECT_A(&f, "avg_acw", VOICE, "", "a2", i0, 0);
   EXPECT_A(&f, "transfer_rate", VOICE, "", "a2", i0, 0);
-  /* six metrics per agent; queue-level metrics are not repeated per agent */
+  /* thirteen metrics per voice agent row (first response is email and chat
+   * only); queue-level volumes are not repeated per agent */
   size_t n_a1 = 0;
   for (size_t i = 0; i < f.n; i++)
     n_a1 += strcmp(f.res[i].agent, "a1") == 0;
-  assert_int_equal(n_a1, 6);
+  assert_int_equal(n_a1, 13);
   assert_null(find(&f, "offered", VOICE, "", "a1", i0));
-  assert_null(find(&f, "service_level", VOICE, "", "a1", i0));
+  assert_null(find(&f, "first_response_time", VOICE, "", "a1", i0));
+  /* no ContactOffered: the agent's ring service level has no value */
+  EXPECT_NULL_A(&f, "service_level", VOICE, "", "a1", i0);
   assert_null(find(&f, "aht", VOICE, "sales", "a1", i0));
   fx_free(&f);
 }
@@ -566,7 +569,7 @@ static void test_tenants_are_separate(void **state) {
       if (strcmp(f.res[i].metric, "answered") == 0)
         assert_true(f.res[i].value == 0.0);
     }
-  assert_int_equal(n_globex, 21); /* one voice queue record, 21 metrics */
+  assert_int_equal(n_globex, 27); /* one voice queue record, 27 metrics */
   EXPECT(&f, "asa", VOICE, "sales", I(0), 10);
   fx_free(&f);
 }
@@ -1190,13 +1193,13 @@ static void test_queue_outcome_by_event_time(void **state) {
 }
 
 /*
- * A contact keeps 24 agent events. Ten legs (a1, a2 alternating), 10
+ * A contact keeps 32 agent events. Ten legs (a1, a2 alternating), 10
  * minutes apart, five events each (answer, hold 10..20, ended 60, wrap-up
  * 70): talk 50, hold 10, acw 10, handle 70 each. The intervals of the early
  * legs close as the call goes on (lateness 0), so their events make room:
- * all ten legs count. Then six legs of 5 events within one open interval:
- * the first 24 events fit, so legs 1-4 count and leg 5 (its wrap-up is the
- * 25th event) and 6 do not (logged once).
+ * all ten legs count. Then eight legs of 5 events within one open interval:
+ * the first 32 events fit, so legs 1-6 count and leg 7 (its wrap-up is the
+ * 35th event) and 8 do not (logged once).
  */
 /* A leg of five agent events from b seconds: answer, hold b+10..b+20, ended
  * b+60, wrap-up b+70 (talk 50, hold 10, acw 10). */
@@ -1216,10 +1219,10 @@ static void test_agent_event_limit(void **state) {
   eb_queued(f.e, S(0), VOICE, "q", "c1", "u1");
   for (int k = 0; k < 10; k++)
     five_event_leg(f.e, "c1", 5 + 600 * k, ag[k % 2]);
-  /* c2: six legs in I(8) = [7200, 8100) s */
+  /* c2: eight legs in I(8) = [7200, 8100) s */
   eb_queued(f.e, S(7200), VOICE, "q", "c2", "u2");
-  for (int k = 0; k < 6; k++)
-    five_event_leg(f.e, "c2", 7201 + 120 * k, ag[k % 2]);
+  for (int k = 0; k < 8; k++)
+    five_event_leg(f.e, "c2", 7201 + 100 * k, ag[k % 2]);
   flush(&f);
   int64_t handled = 0, handle_ms = 0;
   for (size_t i = 0; i < f.n; i++)
@@ -1229,7 +1232,7 @@ static void test_agent_event_limit(void **state) {
     }
   assert_int_equal(handled, 10);
   assert_int_equal(handle_ms, 10 * 70000);
-  EXPECT(&f, "handled", VOICE, "q", I(8), 4);
+  EXPECT(&f, "handled", VOICE, "q", I(8), 6);
   EXPECT(&f, "aht", VOICE, "q", I(8), 70);
   fx_free(&f);
 }
