@@ -352,12 +352,12 @@ static void test_main_scenario_per_agent(void **state) {
   EXPECT_A(&f, "avg_hold", VOICE, "", "a2", i0, 0);
   EXPECT_A(&f, "avg_acw", VOICE, "", "a2", i0, 0);
   EXPECT_A(&f, "transfer_rate", VOICE, "", "a2", i0, 0);
-  /* thirteen metrics per voice agent row (first response is email and chat
+  /* fourteen metrics per voice agent row (first response is email and chat
    * only); queue-level volumes are not repeated per agent */
   size_t n_a1 = 0;
   for (size_t i = 0; i < f.n; i++)
     n_a1 += strcmp(f.res[i].agent, "a1") == 0;
-  assert_int_equal(n_a1, 13);
+  assert_int_equal(n_a1, 14);
   assert_null(find(&f, "offered", VOICE, "", "a1", i0));
   assert_null(find(&f, "first_response_time", VOICE, "", "a1", i0));
   /* no ContactOffered: the agent's ring service level has no value */
@@ -1769,6 +1769,29 @@ static void sum_rows(const fx *f, const char *metric, int ch, const char *queue,
                (double)(n), (double)(d));                                                          \
   } while (0)
 
+/* Per-agent reopen rate: the chat scenario, then k1 and k3 reopened in
+ * I(2). k1's first resolution named a1: a1's row of I(2) has 1 reopen (over
+ * no resolution of its own: no value), so a1's day is 1 reopen / 1
+ * resolution; k3 was never resolved: charged to no agent; a2 (k2
+ * resolved, not reopened) 0 / 1. The queue counts both reopens. */
+static void test_agent_reopen_rate(void **state) {
+  (void)state;
+  fx f;
+  fx_init(&f, k_opts, 1);
+  feed_k(f.e, EB_T0, "");
+  k_ev(f.e, I(2), "", B(CONTACT_REOPENED), 10, "k1", "u1", NULL, 0);
+  k_ev(f.e, I(2), "", B(CONTACT_REOPENED), 20, "k3", "u1", NULL, 0);
+  flush(&f);
+  op_expect_nd(&f, "reopen_rate", CHAT, "", "a1", I(2), 1, 0, __FILE__, __LINE__);
+  assert_null(find(&f, "reopen_rate", CHAT, "", "a2", I(2)));
+  op_expect_nd(&f, "reopen_rate", CHAT, "", "a2", I(0), 0, 1, __FILE__, __LINE__);
+  EXPECT(&f, "reopened", CHAT, "sup", I(2), 2);
+  double n, d;
+  sum_rows(&f, "reopen_rate", CHAT, "", "a1", I(0), I(4), &n, &d);
+  assert_true(n == 1 && d == 1);
+  fx_free(&f);
+}
+
 /*
  * A day rolled up from intervals: the chat scenario three times in one UTC
  * day, the second copy 60 s before an interval ends (its contacts' parts
@@ -1955,6 +1978,7 @@ int main(void) {
       cmocka_unit_test(test_resolution_and_agent_kpis),
       cmocka_unit_test(test_agent_kpis_per_agent_options),
       cmocka_unit_test(test_day_rollup_from_intervals),
+      cmocka_unit_test(test_agent_reopen_rate),
       cmocka_unit_test(test_abandon_time_and_callbacks),
       cmocka_unit_test(test_ring_outcome_any_order),
       cmocka_unit_test(test_first_response_threshold_keys),

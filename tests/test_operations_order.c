@@ -735,6 +735,7 @@ static void test_generator_covers_metrics(void **state) {
                                             "resolution_time",
                                             "resolution_rate",
                                             "one_touch_resolution_rate",
+                                            "reopen_rate",
                                             "service_level",
                                             "ring_no_answer",
                                             "ring_no_answer_rate",

@@ -27,6 +27,7 @@
  * to 0; duplicates are absorbed by event id (agent events) and per-contact
  * flags (the rest).
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "operations_internal.h"
@@ -498,6 +499,14 @@ static int first_note(op_cref *r, const ks_event *ev, int which, int channel, co
   *f.channel = (uint8_t)channel;
   *f.qnh = qnh;
   *f.anh = agent[0] ? fnv1a(agent) : 0;
+  if (which == 1 && (agent[0] || r->legs ||
+                     p->api->keyed_get(task, p->legs, r->ck->buf, r->ck->len, 0) != NULL)) {
+    /* its agent's name, for the reopen that may come (per-agent reopen_rate) */
+    op_legs *g = op_legs_of(r);
+    if (g == NULL)
+      return KS_ENOMEM;
+    snprintf(g->res_agent, sizeof g->res_agent, "%s", agent);
+  }
   if (which == 1) {
     const op_legs *g =
         r->legs ? r->legs : p->api->keyed_get(task, p->legs, r->ck->buf, r->ck->len, 0);
@@ -1282,6 +1291,18 @@ static int on_reopened(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *
   const int channel = m->channel ? (int)m->channel : c->channel;
   char qbuf[OP_NAME_MAX];
   const char *qn = event_queue(c, m, qbuf);
+  /* the first reopen is charged to the agent of the first resolution */
+  const op_legs *g = NULL;
+  if (c->n_reopen == 1 && (c->flags & C_RES_DONE) && c->res_anh && c->res_ms <= t)
+    g = p->api->keyed_get(task, p->legs, ck->buf, ck->len, 0);
+  if (g && fnv1a(g->res_agent) == c->res_anh) {
+    op_aagg *ag = agent_rec(p, task, nz(m->tenant), ev->interval_start_ms, channel, qn, c->res_anh,
+                            g->res_agent);
+    if (ag == NULL && p->cfg.per_agent != OP_AGENT_OFF)
+      return KS_ENOMEM;
+    if (ag)
+      ag->reopened++;
+  }
   ks_key dk;
   if (!dims_key(&dk, nz(m->tenant), channel, qn))
     return 0;

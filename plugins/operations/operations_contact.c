@@ -29,7 +29,7 @@ _Static_assert(offsetof(op_contact, queue) == 192, "op_contact line 3");
 _Static_assert(sizeof(op_contact) == 320, "op_contact layout");
 _Static_assert(sizeof(op_contact_more) == 64, "op_contact_more layout");
 _Static_assert(sizeof(op_legev) == 24, "op_legev layout");
-_Static_assert(sizeof(op_legs) == 152 + 24 * OP_LEG_EVENTS, "op_legs layout");
+_Static_assert(sizeof(op_legs) == 200 + 24 * OP_LEG_EVENTS, "op_legs layout");
 
 /* Common envelope bookkeeping on the contact record. */
 static inline void contact_note(op_contact *c, const Kpistream__V1__Event *m) {

@@ -193,6 +193,7 @@ static int emit_agent(void *ud, const void *key, size_t keylen, void *record) {
   em_ratio(e, "resolution_time", sec(g->res_sum_ms), (double)g->res_n, g->res_n, "seconds");
   em_ratio(e, "resolution_rate", (double)g->res_n, (double)g->handled, g->handled, "ratio");
   em_ratio(e, "one_touch_resolution_rate", (double)g->res_ot, (double)g->res_n, g->res_n, "ratio");
+  em_ratio(e, "reopen_rate", (double)g->reopened, (double)g->res_n, g->res_n, "ratio");
   /* offers answered within T of ringing / offers (those answered with an
    * unknown ring time left out) */
   const int64_t sl_den = g->offers - g->ring_unk;

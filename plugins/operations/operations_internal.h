@@ -182,6 +182,7 @@ typedef struct op_legs {
   uint8_t n_queues;
   uint8_t n_ev;
   uint8_t pad[5];
+  char res_agent[KS_ID_MAX + 1]; /* the agent the first resolution names ("" none) */
   op_legev ev[OP_LEG_EVENTS];
 } op_legs;
 
@@ -372,6 +373,7 @@ typedef struct op_aagg {
   int64_t rna;       /* ... not followed by the agent's answer */
   int64_t ring_in_t; /* ... answered with a known ring time <= T */
   int64_t ring_unk;  /* ... answered with the ring time not known (0) */
+  int64_t reopened;  /* first reopens of contacts whose first resolution was the agent's */
 } op_aagg;
 
 #define FNV_OFFSET UINT64_C(0xcbf29ce484222325)

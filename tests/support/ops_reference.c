@@ -40,7 +40,7 @@ typedef struct arec {
   char agent[16];
   int64_t answered, handled, handle, hold, held, acw, xfer;
   int64_t fcr_n, fcr_rep, frt_n, frt_ms, frt_in_t, res_n, res_ms, res_ot;
-  int64_t offers, rna, ring_in_t, ring_unk;
+  int64_t offers, rna, ring_in_t, ring_unk, reopened;
 } arec;
 
 typedef struct ref {
@@ -386,7 +386,7 @@ static void offers(ref *r, const contact *c, const char *agent) {
 
 /* First response, first resolution, each episode's first resolution, reopens. */
 static void firsts(ref *r, const contact *c) {
-  const ops_ev *frt = NULL, *res = NULL, *fres[2] = {NULL, NULL};
+  const ops_ev *frt = NULL, *res = NULL, *fres[2] = {NULL, NULL}, *reopen = NULL;
   for (size_t i = 0; i < c->n; i++) {
     const ops_ev *e = c->ev[i];
     if (e->body == B(AGENT_RESPONSE) && e->arg && is_text(e->channel) && frt == NULL)
@@ -398,9 +398,15 @@ static void firsts(ref *r, const contact *c) {
       if (fres[ep] == NULL)
         fres[ep] = e;
     }
-    if (e->body == B(CONTACT_REOPENED))
+    if (e->body == B(CONTACT_REOPENED)) {
       qget(r, e->t, e->channel, e->queue)->reopened++;
+      if (reopen == NULL)
+        reopen = e;
+    }
   }
+  /* the first reopen, charged to the agent the first resolution named */
+  if (reopen && res && res->agent[0] && res->t <= reopen->t)
+    aget(r, reopen->t, reopen->channel, reopen->queue, res->agent)->reopened++;
   if (!c->start_known)
     return;
   if (frt) {
@@ -518,6 +524,7 @@ static void emit(const ref *r, figs *o) {
     RATIO("resolution_time", SEC(a->res_ms), a->res_n);
     RATIO("resolution_rate", a->res_n, a->handled);
     RATIO("one_touch_resolution_rate", a->res_ot, a->res_n);
+    RATIO("reopen_rate", a->reopened, a->res_n);
     RATIO("service_level", a->ring_in_t, a->offers - a->ring_unk);
     SUM("ring_no_answer", a->rna);
     RATIO("ring_no_answer_rate", a->rna, a->offers);
