@@ -1438,7 +1438,7 @@ static const ks_plugin_descriptor op_descriptor = {
     .name = OP_PLUGIN_NAME,
     .version = OP_PLUGIN_VERSION,
     .description = "operations KPIs: volumes, abandonment, speed of answer, handle time, service "
-                   "level, FCR",
+                   "level, FCR, resolution, callbacks; per agent incl. ring-no-answer",
     .interests = op_interests,
     .init = op_init,
     .on_event = op_on_event,

@@ -22,9 +22,11 @@
  *                  (C_HAS_MORE); fetched with the contact, so both TTLs are
  *                  renewed together.
  *   legs           KEYED (tenant, contact_id), TTL contact_ttl
- *                  the contact's agent events (answer, hold, end, transfer,
- *                  escalation, wrap-up) as a deduplicated set; the legs'
- *                  figures are derived from it (op_legs_derive).
+ *                  the contact's agent events (offer, answer, hold, end,
+ *                  transfer, escalation, wrap-up) as a deduplicated set; the
+ *                  legs' and offers' figures are derived from it
+ *                  (op_legs_derive, op_offers_derive); the name of the agent
+ *                  the first resolution named (per-agent reopen_rate).
  *
  * The host's records never move: a pointer it returns stays valid until that
  * record is removed or expires, and expiry runs only between callbacks, so a
