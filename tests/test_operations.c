@@ -352,13 +352,16 @@ static void test_main_scenario_per_agent(void **state) {
   EXPECT_A(&f, "avg_hold", VOICE, "", "a2", i0, 0);
   EXPECT_A(&f, "avg_acw", VOICE, "", "a2", i0, 0);
   EXPECT_A(&f, "transfer_rate", VOICE, "", "a2", i0, 0);
-  /* six metrics per agent; queue-level metrics are not repeated per agent */
+  /* fourteen metrics per voice agent row (first response is email and chat
+   * only); queue-level volumes are not repeated per agent */
   size_t n_a1 = 0;
   for (size_t i = 0; i < f.n; i++)
     n_a1 += strcmp(f.res[i].agent, "a1") == 0;
-  assert_int_equal(n_a1, 6);
+  assert_int_equal(n_a1, 14);
   assert_null(find(&f, "offered", VOICE, "", "a1", i0));
-  assert_null(find(&f, "service_level", VOICE, "", "a1", i0));
+  assert_null(find(&f, "first_response_time", VOICE, "", "a1", i0));
+  /* no ContactOffered: the agent's ring service level has no value */
+  EXPECT_NULL_A(&f, "service_level", VOICE, "", "a1", i0);
   assert_null(find(&f, "aht", VOICE, "sales", "a1", i0));
   fx_free(&f);
 }
@@ -566,7 +569,7 @@ static void test_tenants_are_separate(void **state) {
       if (strcmp(f.res[i].metric, "answered") == 0)
         assert_true(f.res[i].value == 0.0);
     }
-  assert_int_equal(n_globex, 21); /* one voice queue record, 21 metrics */
+  assert_int_equal(n_globex, 27); /* one voice queue record, 27 metrics */
   EXPECT(&f, "asa", VOICE, "sales", I(0), 10);
   fx_free(&f);
 }
@@ -1190,13 +1193,13 @@ static void test_queue_outcome_by_event_time(void **state) {
 }
 
 /*
- * A contact keeps 24 agent events. Ten legs (a1, a2 alternating), 10
+ * A contact keeps 32 agent events. Ten legs (a1, a2 alternating), 10
  * minutes apart, five events each (answer, hold 10..20, ended 60, wrap-up
  * 70): talk 50, hold 10, acw 10, handle 70 each. The intervals of the early
  * legs close as the call goes on (lateness 0), so their events make room:
- * all ten legs count. Then six legs of 5 events within one open interval:
- * the first 24 events fit, so legs 1-4 count and leg 5 (its wrap-up is the
- * 25th event) and 6 do not (logged once).
+ * all ten legs count. Then eight legs of 5 events within one open interval:
+ * the first 32 events fit, so legs 1-6 count and leg 7 (its wrap-up is the
+ * 35th event) and 8 do not (logged once).
  */
 /* A leg of five agent events from b seconds: answer, hold b+10..b+20, ended
  * b+60, wrap-up b+70 (talk 50, hold 10, acw 10). */
@@ -1216,10 +1219,10 @@ static void test_agent_event_limit(void **state) {
   eb_queued(f.e, S(0), VOICE, "q", "c1", "u1");
   for (int k = 0; k < 10; k++)
     five_event_leg(f.e, "c1", 5 + 600 * k, ag[k % 2]);
-  /* c2: six legs in I(8) = [7200, 8100) s */
+  /* c2: eight legs in I(8) = [7200, 8100) s */
   eb_queued(f.e, S(7200), VOICE, "q", "c2", "u2");
-  for (int k = 0; k < 6; k++)
-    five_event_leg(f.e, "c2", 7201 + 120 * k, ag[k % 2]);
+  for (int k = 0; k < 8; k++)
+    five_event_leg(f.e, "c2", 7201 + 100 * k, ag[k % 2]);
   flush(&f);
   int64_t handled = 0, handle_ms = 0;
   for (size_t i = 0; i < f.n; i++)
@@ -1229,7 +1232,7 @@ static void test_agent_event_limit(void **state) {
     }
   assert_int_equal(handled, 10);
   assert_int_equal(handle_ms, 10 * 70000);
-  EXPECT(&f, "handled", VOICE, "q", I(8), 4);
+  EXPECT(&f, "handled", VOICE, "q", I(8), 6);
   EXPECT(&f, "aht", VOICE, "q", I(8), 70);
   fx_free(&f);
 }
@@ -1590,6 +1593,350 @@ static void test_levels(void **state) {
   fx_free(&f);
 }
 
+/* ---- issue 12: resolution, per-agent KPIs, ring, callbacks, abandons -------------- */
+
+/* One event of the chat scenario below, times in seconds from base, ids
+ * and customers suffixed with sfx (so the scenario can be fed again). */
+static void k_ev(ks_engine *e, int64_t base, const char *sfx, uint32_t body, int t,
+                 const char *contact, const char *cust, const char *agent, int arg) {
+  static int seq;
+  char id[48], c[24], u[24];
+  snprintf(id, sizeof id, "%s%s-%d", contact, sfx, seq++);
+  snprintf(c, sizeof c, "%s%s", contact, sfx);
+  snprintf(u, sizeof u, "%s%s", cust, sfx);
+  assert_int_equal(eb_lifecycle(e, id, body, base + EB_SEC(t), CHAT, "sup", c, u, agent, arg),
+                   KS_PROCESSED);
+}
+
+/*
+ * Chat queue "sup", first_response.threshold.chat 60 s, SL T 20 s (voice
+ * and chat default). Times in seconds from base:
+ *
+ *   k1 (u1) created 0; offered to a2 at 2 ringing 10 s (a2 never answers:
+ *      ring-no-answer), to a1 at 14 ringing 6 s, answered by a1 at 20;
+ *      a1 replies 50 (FRT 50 <= 60); ended 100, wrap-up 110; resolved 120
+ *      naming a1 (resolution time 120; one handled leg before it:
+ *      one-touch)
+ *   k2 (u2) created 10; offered to a1 at 30 ringing 25 s (> T), answered
+ *      by a1 at 55; a1 replies 90 (FRT 80 > 60); a1 transfers at 100,
+ *      wrap-up 105; offered to a2 at 110 (ring not known: 0), answered
+ *      110; ended 150, wrap-up 160; resolved 170 naming a2 (160 s; two
+ *      handled legs before it: not one-touch)
+ *   k3 (u1 again) created 20; offered to a1 at 40 ringing 5 s, not
+ *      answered by a1 (ring-no-answer); offered to a2 at 50 ringing 4 s,
+ *      answered 54; ended 200, wrap-up 210 (FCR: a repeat of k1, handled
+ *      at 110); not resolved
+ *
+ * Queue: FRT (50 + 80) / 2 = 65, first_response_sla 1/2; resolution_rate
+ * 2 resolutions / 4 handled legs; one-touch 1/2; fcr (3 - 1) / 3.
+ * a1: offers 3 (k1 answered, ring 6 <= 20; k2 answered, ring 25 > 20; k3
+ * not answered): service_level 1/3, ring_no_answer 1, rate 1/3; handled 2
+ * (k1, k2; both first wrap-ups of their contacts): fcr 2/2; FRT (50 + 80)
+ * / 2, sla 1/2; resolution time 120 (k1), resolution_rate 1/2, one-touch
+ * 1/1.
+ * a2: offers 3 (k1 not answered; k2 answered, ring unknown: left out of
+ * the service level; k3 ring 4): service_level 1/(3 - 1), ring_no_answer
+ * 1, rate 1/3; handled 2 (k2, k3): fcr 0/1 (k3, the repeat; k2's first
+ * wrap-up is a1's); no reply: FRT null; resolution time 160, rate 1/2,
+ * one-touch 0/1.
+ */
+static void feed_k(ks_engine *e, int64_t base, const char *x) {
+  k_ev(e, base, x, B(CONTACT_CREATED), 0, "k1", "u1", NULL, 0);
+  k_ev(e, base, x, B(CONTACT_OFFERED), 2, "k1", "u1", "a2", 10000);
+  k_ev(e, base, x, B(CONTACT_CREATED), 10, "k2", "u2", NULL, 0);
+  k_ev(e, base, x, B(CONTACT_OFFERED), 14, "k1", "u1", "a1", 6000);
+  k_ev(e, base, x, B(CONTACT_ANSWERED), 20, "k1", "u1", "a1", 0);
+  k_ev(e, base, x, B(CONTACT_CREATED), 20, "k3", "u1", NULL, 0);
+  k_ev(e, base, x, B(CONTACT_OFFERED), 30, "k2", "u2", "a1", 25000);
+  k_ev(e, base, x, B(CONTACT_OFFERED), 40, "k3", "u1", "a1", 5000);
+  k_ev(e, base, x, B(AGENT_RESPONSE), 50, "k1", "u1", "a1", 1);
+  k_ev(e, base, x, B(CONTACT_OFFERED), 50, "k3", "u1", "a2", 4000);
+  k_ev(e, base, x, B(CONTACT_ANSWERED), 54, "k3", "u1", "a2", 0);
+  k_ev(e, base, x, B(CONTACT_ANSWERED), 55, "k2", "u2", "a1", 0);
+  k_ev(e, base, x, B(AGENT_RESPONSE), 90, "k2", "u2", "a1", 1);
+  k_ev(e, base, x, B(CONTACT_ENDED), 100, "k1", "u1", "a1", 0);
+  k_ev(e, base, x, B(CONTACT_TRANSFERRED), 100, "k2", "u2", "a1", 0);
+  k_ev(e, base, x, B(ACW_ENDED), 105, "k2", "u2", "a1", 0);
+  k_ev(e, base, x, B(ACW_ENDED), 110, "k1", "u1", "a1", 0);
+  k_ev(e, base, x, B(CONTACT_OFFERED), 110, "k2", "u2", "a2", 0);
+  k_ev(e, base, x, B(CONTACT_ANSWERED), 110, "k2", "u2", "a2", 0);
+  k_ev(e, base, x, B(CONTACT_RESOLVED), 120, "k1", "u1", "a1", 0);
+  k_ev(e, base, x, B(CONTACT_ENDED), 150, "k2", "u2", "a2", 0);
+  k_ev(e, base, x, B(ACW_ENDED), 160, "k2", "u2", "a2", 0);
+  k_ev(e, base, x, B(CONTACT_RESOLVED), 170, "k2", "u2", "a2", 0);
+  k_ev(e, base, x, B(CONTACT_ENDED), 200, "k3", "u1", "a2", 0);
+  k_ev(e, base, x, B(ACW_ENDED), 210, "k3", "u1", "a2", 0);
+}
+
+static const ks_kv k_opts[] = {{"first_response.threshold.chat", "60s"}};
+
+static void test_resolution_and_agent_kpis(void **state) {
+  (void)state;
+  fx f;
+  fx_init(&f, k_opts, 1);
+  feed_k(f.e, EB_T0, "");
+  flush(&f);
+  const int64_t i0 = I(0);
+  /* queue */
+  EXPECT(&f, "first_response_time", CHAT, "sup", i0, 65);
+  EXPECT_ND(&f, "first_response_sla", CHAT, "sup", i0, 1, 2);
+  EXPECT_ND(&f, "resolution_rate", CHAT, "sup", i0, 2, 4);
+  EXPECT_ND(&f, "one_touch_resolution_rate", CHAT, "sup", i0, 1, 2);
+  EXPECT_ND(&f, "fcr", CHAT, "sup", i0, 2, 3);
+  EXPECT(&f, "resolution_time", CHAT, "sup", i0, 140); /* (120 + 160) / 2 */
+  /* a1 */
+  EXPECT_A(&f, "service_level", CHAT, "", "a1", i0, 1.0 / 3.0);
+  EXPECT_A(&f, "ring_no_answer", CHAT, "", "a1", i0, 1);
+  EXPECT_A(&f, "ring_no_answer_rate", CHAT, "", "a1", i0, 1.0 / 3.0);
+  EXPECT_A(&f, "handled", CHAT, "", "a1", i0, 2);
+  EXPECT_A(&f, "fcr", CHAT, "", "a1", i0, 1.0);
+  EXPECT_A(&f, "first_response_time", CHAT, "", "a1", i0, 65);
+  EXPECT_A(&f, "first_response_sla", CHAT, "", "a1", i0, 0.5);
+  EXPECT_A(&f, "resolution_time", CHAT, "", "a1", i0, 120);
+  EXPECT_A(&f, "resolution_rate", CHAT, "", "a1", i0, 0.5);
+  EXPECT_A(&f, "one_touch_resolution_rate", CHAT, "", "a1", i0, 1.0);
+  /* a2 */
+  EXPECT_A(&f, "service_level", CHAT, "", "a2", i0, 0.5);
+  EXPECT_A(&f, "ring_no_answer", CHAT, "", "a2", i0, 1);
+  EXPECT_A(&f, "ring_no_answer_rate", CHAT, "", "a2", i0, 1.0 / 3.0);
+  EXPECT_A(&f, "handled", CHAT, "", "a2", i0, 2);
+  EXPECT_A(&f, "fcr", CHAT, "", "a2", i0, 0.0);
+  EXPECT_NULL_A(&f, "first_response_time", CHAT, "", "a2", i0);
+  EXPECT_A(&f, "resolution_time", CHAT, "", "a2", i0, 160);
+  EXPECT_A(&f, "resolution_rate", CHAT, "", "a2", i0, 0.5);
+  EXPECT_A(&f, "one_touch_resolution_rate", CHAT, "", "a2", i0, 0.0);
+  /* the levels: agent rows AGENT, the queue row QUEUE */
+  assert_int_equal(must_find(&f, "fcr", CHAT, "", "a1", i0, __FILE__, __LINE__)->level,
+                   KPISTREAM__V1__LEVEL__LEVEL_AGENT);
+  assert_int_equal(must_find(&f, "fcr", CHAT, "sup", NULL, i0, __FILE__, __LINE__)->level,
+                   KPISTREAM__V1__LEVEL__LEVEL_QUEUE);
+  fx_free(&f);
+}
+
+/* The same scenario with per_agent: queue (rows per queue) and agent (all
+ * channels, channel 0: first response published there too). */
+static void test_agent_kpis_per_agent_options(void **state) {
+  (void)state;
+  const ks_kv kq[] = {{"first_response.threshold.chat", "60s"}, {"per_agent", "queue"}};
+  fx f;
+  fx_init(&f, kq, 2);
+  feed_k(f.e, EB_T0, "");
+  flush(&f);
+  EXPECT_A(&f, "ring_no_answer", CHAT, "sup", "a1", I(0), 1);
+  EXPECT_A(&f, "fcr", CHAT, "sup", "a2", I(0), 0.0);
+  EXPECT_A(&f, "first_response_sla", CHAT, "sup", "a1", I(0), 0.5);
+  fx_free(&f);
+  const ks_kv ka[] = {{"first_response.threshold.chat", "60s"}, {"per_agent", "agent"}};
+  fx_init(&f, ka, 2);
+  feed_k(f.e, EB_T0, "");
+  flush(&f);
+  EXPECT_A(&f, "service_level", 0, "", "a2", I(0), 0.5);
+  EXPECT_A(&f, "first_response_time", 0, "", "a1", I(0), 65);
+  EXPECT_A(&f, "resolution_time", 0, "", "a2", I(0), 160);
+  fx_free(&f);
+  /* per_agent off: offers are not kept, no agent rows */
+  const ks_kv ko[] = {{"per_agent", "off"}};
+  fx_init(&f, ko, 1);
+  feed_k(f.e, EB_T0, "");
+  flush(&f);
+  for (size_t i = 0; i < f.n; i++)
+    assert_string_equal(f.res[i].agent, "");
+  EXPECT_ND(&f, "resolution_rate", CHAT, "sup", I(0), 2, 4);
+  fx_free(&f);
+}
+
+/* Sum of the numerators and denominators of a metric's rows (channel,
+ * queue, agent) with interval start in [from, to). */
+static void sum_rows(const fx *f, const char *metric, int ch, const char *queue, const char *agent,
+                     int64_t from, int64_t to, double *num, double *den) {
+  *num = *den = 0;
+  for (size_t i = 0; i < f->n; i++) {
+    const got *g = &f->res[i];
+    if (strcmp(g->metric, metric) == 0 && g->channel == ch && strcmp(g->queue, queue) == 0 &&
+        strcmp(g->agent, agent) == 0 && g->start >= from && g->start < to) {
+      *num += g->num;
+      *den += g->den;
+    }
+  }
+}
+
+#define ROLLUP(f, m, q, ag, n, d)                                                                  \
+  do {                                                                                             \
+    double num_, den_;                                                                             \
+    sum_rows(f, m, CHAT, q, ag, EB_T0, EB_T0 + DAY(1), &num_, &den_);                              \
+    if (fabs(num_ - (n)) > 1e-9 || fabs(den_ - (d)) > 1e-9)                                        \
+      fail_msg("day roll-up of %s %s/%s: %g / %g, want %g / %g", m, q, ag, num_, den_,             \
+               (double)(n), (double)(d));                                                          \
+  } while (0)
+
+/* Per-agent reopen rate: the chat scenario, then k1 and k3 reopened in
+ * I(2). k1's first resolution named a1: a1's row of I(2) has 1 reopen (over
+ * no resolution of its own: no value), so a1's day is 1 reopen / 1
+ * resolution; k3 was never resolved: charged to no agent; a2 (k2
+ * resolved, not reopened) 0 / 1. The queue counts both reopens. */
+static void test_agent_reopen_rate(void **state) {
+  (void)state;
+  fx f;
+  fx_init(&f, k_opts, 1);
+  feed_k(f.e, EB_T0, "");
+  k_ev(f.e, I(2), "", B(CONTACT_REOPENED), 10, "k1", "u1", NULL, 0);
+  k_ev(f.e, I(2), "", B(CONTACT_REOPENED), 20, "k3", "u1", NULL, 0);
+  flush(&f);
+  op_expect_nd(&f, "reopen_rate", CHAT, "", "a1", I(2), 1, 0, __FILE__, __LINE__);
+  assert_null(find(&f, "reopen_rate", CHAT, "", "a2", I(2)));
+  op_expect_nd(&f, "reopen_rate", CHAT, "", "a2", I(0), 0, 1, __FILE__, __LINE__);
+  EXPECT(&f, "reopened", CHAT, "sup", I(2), 2);
+  double n, d;
+  sum_rows(&f, "reopen_rate", CHAT, "", "a1", I(0), I(4), &n, &d);
+  assert_true(n == 1 && d == 1);
+  fx_free(&f);
+}
+
+/*
+ * A day rolled up from intervals: the chat scenario three times in one UTC
+ * day, the second copy 60 s before an interval ends (its contacts' parts
+ * land in two intervals: offers at their ring ends, replies, wrap-ups and
+ * resolutions where they happen). Summing the numerators and denominators
+ * of the day's interval rows gives the figures of the day's events, three
+ * times the scenario's (hand-computed above), whatever the split.
+ */
+static void test_day_rollup_from_intervals(void **state) {
+  (void)state;
+  fx f;
+  fx_init(&f, k_opts, 1);
+  feed_k(f.e, I(0), "-a");
+  feed_k(f.e, I(3) - EB_SEC(60), "-b");
+  feed_k(f.e, I(40), "-c");
+  flush(&f);
+  /* the second copy did split: a1's k1 reply (I(3) + -10 s) and resolution
+   * (+60 s) are in different intervals */
+  double n2, d2, n3, d3;
+  sum_rows(&f, "resolution_time", CHAT, "", "a1", I(2), I(3), &n2, &d2);
+  sum_rows(&f, "resolution_time", CHAT, "", "a1", I(3), I(4), &n3, &d3);
+  assert_true(d2 == 0 && d3 == 1);
+  ROLLUP(&f, "first_response_time", "sup", "", 3 * 130, 3 * 2);
+  ROLLUP(&f, "first_response_sla", "sup", "", 3 * 1, 3 * 2);
+  ROLLUP(&f, "resolution_rate", "sup", "", 3 * 2, 3 * 4);
+  ROLLUP(&f, "one_touch_resolution_rate", "sup", "", 3 * 1, 3 * 2);
+  ROLLUP(&f, "fcr", "sup", "", 3 * 2, 3 * 3);
+  ROLLUP(&f, "resolution_time", "sup", "", 3 * 280, 3 * 2);
+  ROLLUP(&f, "service_level", "", "a1", 3 * 1, 3 * 3);
+  ROLLUP(&f, "ring_no_answer_rate", "", "a2", 3 * 1, 3 * 3);
+  ROLLUP(&f, "service_level", "", "a2", 3 * 1, 3 * 2);
+  ROLLUP(&f, "fcr", "", "a1", 3 * 2, 3 * 2);
+  ROLLUP(&f, "first_response_sla", "", "a1", 3 * 1, 3 * 2);
+  ROLLUP(&f, "resolution_rate", "", "a2", 3 * 1, 3 * 2);
+  ROLLUP(&f, "one_touch_resolution_rate", "", "a1", 3 * 1, 3 * 1);
+  fx_free(&f);
+}
+
+/*
+ * Voice queue "cb": abandons and callbacks.
+ *   v1 queued 0 as a callback request, answered 30
+ *   v2 queued 10 as a callback request, abandoned 12 (wait 2: short)
+ *   v3 queued 20, abandoned 60 (wait 40)
+ *   v4 queued 30, abandoned 50 (wait 20)
+ *   v5 queued 40, answered 45
+ * offered 5, callbacks 2 (rate 2/5), callbacks answered 1 (v1);
+ * avg_time_to_abandon (40 + 20) / 2 = 30, short abandons left out as from
+ * `abandoned` (default); with short_abandon_exclude false (40 + 20 + 2) / 3.
+ */
+static void feed_cb(ks_engine *e) {
+  const char *Q = "cb";
+  assert_int_equal(eb_lifecycle(e, "v1q", B(CONTACT_QUEUED), S(0), VOICE, Q, "v1", "w1", NULL, 1),
+                   KS_PROCESSED);
+  eb_lifecycle(e, "v2q", B(CONTACT_QUEUED), S(10), VOICE, Q, "v2", "w2", NULL, 1);
+  eb_lifecycle(e, "v2q", B(CONTACT_QUEUED), S(10), VOICE, Q, "v2", "w2", NULL, 1); /* again */
+  eb_abandoned(e, S(12), VOICE, Q, "v2");
+  eb_queued(e, S(20), VOICE, Q, "v3", "w3");
+  eb_queued(e, S(30), VOICE, Q, "v4", "w4");
+  eb_answered(e, S(30), VOICE, Q, "v1", "a1");
+  eb_queued(e, S(40), VOICE, Q, "v5", "w5");
+  eb_answered(e, S(45), VOICE, Q, "v5", "a2");
+  eb_abandoned(e, S(50), VOICE, Q, "v4");
+  eb_abandoned(e, S(60), VOICE, Q, "v3");
+}
+
+static void test_abandon_time_and_callbacks(void **state) {
+  (void)state;
+  fx f;
+  fx_init(&f, NULL, 0);
+  feed_cb(f.e);
+  flush(&f);
+  EXPECT(&f, "offered", VOICE, "cb", I(0), 5);
+  EXPECT(&f, "callbacks", VOICE, "cb", I(0), 2);
+  EXPECT_ND(&f, "callback_rate", VOICE, "cb", I(0), 2, 5);
+  EXPECT(&f, "callbacks_answered", VOICE, "cb", I(0), 1);
+  EXPECT_ND(&f, "avg_time_to_abandon", VOICE, "cb", I(0), 60, 2);
+  fx_free(&f);
+  const ks_kv kv[] = {{"short_abandon_exclude", "false"}};
+  fx_init(&f, kv, 1);
+  feed_cb(f.e);
+  flush(&f);
+  EXPECT_ND(&f, "avg_time_to_abandon", VOICE, "cb", I(0), 62, 3);
+  fx_free(&f);
+  /* the callback's ContactQueued delivered after its answer (lateness
+   * 60 s): still a callback answered, with its wait (30 s) */
+  fx_init_lat(&f, NULL, 0, EB_SEC(60));
+  eb_answered(f.e, S(100), VOICE, "cb", "v6", "a1");
+  eb_lifecycle(f.e, "v6q", B(CONTACT_QUEUED), S(70), VOICE, "cb", "v6", "w6", NULL, 1);
+  flush(&f);
+  EXPECT(&f, "callbacks", VOICE, "cb", I(0), 1);
+  EXPECT(&f, "callbacks_answered", VOICE, "cb", I(0), 1);
+  EXPECT(&f, "asa", VOICE, "cb", I(0), 30);
+  fx_free(&f);
+}
+
+/* Ring-no-answer follows the answer within the ring, in any order: the
+ * answer delivered before its offer, and an offer answered only after its
+ * ring ended (not an answer of that offer). */
+static void test_ring_outcome_any_order(void **state) {
+  (void)state;
+  fx f;
+  fx_init_lat(&f, NULL, 0, EB_SEC(60));
+  /* r1: a1 answers at 20 (delivered first), offered at 12 ringing 8 s */
+  eb_lifecycle(f.e, "r1a", B(CONTACT_ANSWERED), S(20), VOICE, "q", "r1", "u1", "a1", 0);
+  eb_lifecycle(f.e, "r1o", B(CONTACT_OFFERED), S(12), VOICE, "q", "r1", "u1", "a1", 8000);
+  eb_lifecycle(f.e, "r1o", B(CONTACT_OFFERED), S(12), VOICE, "q", "r1", "u1", "a1", 8000);
+  /* r2: offered to a2 at 30 ringing 5 s; a2 answers at 40, after the ring
+   * end (35): ring-no-answer */
+  eb_lifecycle(f.e, "r2o", B(CONTACT_OFFERED), S(30), VOICE, "q", "r2", "u2", "a2", 5000);
+  eb_lifecycle(f.e, "r2a", B(CONTACT_ANSWERED), S(40), VOICE, "q", "r2", "u2", "a2", 0);
+  flush(&f);
+  EXPECT_A(&f, "ring_no_answer", VOICE, "", "a1", I(0), 0);
+  EXPECT_A(&f, "service_level", VOICE, "", "a1", I(0), 1.0);
+  EXPECT_A(&f, "ring_no_answer", VOICE, "", "a2", I(0), 1);
+  EXPECT_A(&f, "service_level", VOICE, "", "a2", I(0), 0.0);
+  fx_free(&f);
+}
+
+/* first_response.threshold keys: refused when bad, per channel otherwise. */
+static void test_first_response_threshold_keys(void **state) {
+  (void)state;
+  fx f;
+  /* email: 1 h default; set to 30 min: a reply after 40 min is late */
+  const ks_kv kv[] = {{"first_response.threshold.email", "30m"}};
+  fx_init(&f, kv, 1);
+  eb_created(f.e, S(0), EMAIL, "m", "e1", "u1");
+  eb_created(f.e, S(10), EMAIL, "m", "e2", "u2");
+  eb_agent_response(f.e, S(1810), EMAIL, "m", "e2", "a1", 0); /* 30 min: within */
+  eb_agent_response(f.e, S(2400), EMAIL, "m", "e1", "a1", 0); /* 40 min: late */
+  flush(&f);
+  EXPECT_ND(&f, "first_response_sla", EMAIL, "m", I(2), 1, 2);
+  EXPECT_A(&f, "first_response_sla", EMAIL, "", "a1", I(2), 0.5);
+  fx_free(&f);
+  /* defaults: the service-level threshold of the channel (email 1 h) */
+  fx_init(&f, NULL, 0);
+  eb_created(f.e, S(0), EMAIL, "m", "e1", "u1");
+  eb_agent_response(f.e, S(2400), EMAIL, "m", "e1", "a1", 0);
+  flush(&f);
+  EXPECT(&f, "first_response_sla", EMAIL, "m", I(2), 1.0);
+  fx_free(&f);
+  expect_refused("first_response.threshold.chat", "soon", NULL);
+  expect_refused("first_response.threshold", "-1s", NULL);
+  expect_refused("first_response.threshold.email", "-1s", NULL);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_main_scenario_queue_metrics),
@@ -1628,6 +1975,13 @@ int main(void) {
       cmocka_unit_test(test_service_level_threshold_per_channel),
       cmocka_unit_test(test_levels),
       cmocka_unit_test(test_fcr_transfers_option),
+      cmocka_unit_test(test_resolution_and_agent_kpis),
+      cmocka_unit_test(test_agent_kpis_per_agent_options),
+      cmocka_unit_test(test_day_rollup_from_intervals),
+      cmocka_unit_test(test_agent_reopen_rate),
+      cmocka_unit_test(test_abandon_time_and_callbacks),
+      cmocka_unit_test(test_ring_outcome_any_order),
+      cmocka_unit_test(test_first_response_threshold_keys),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -94,6 +94,7 @@ typedef struct gen {
   const char *customer;
   int channel;
   int n_ids;
+  const char *last_agent; /* of the latest leg written (names the resolution) */
 } gen;
 
 static void put(gen *g, uint32_t body, int64_t t, const char *queue, const char *agent, int arg) {
@@ -125,7 +126,20 @@ static const char *const AGENTS[] = {"a1", "a2", "a3"};
 static int64_t gen_leg(gen *g, int64_t ans, const char *q, const char *agent, int may_transfer,
                        int *transferred, int64_t *end_t) {
   uint64_t *r = &g->rng;
+  if (g->channel != EMAIL) {
+    /* offered (ringing) to the agent, ring time 0 (not known) to 30 s,
+     * answered at the ring end; sometimes first to another agent who let
+     * it ring out (ring-no-answer) */
+    const int64_t ring = chance(r, 10) ? 0 : between(r, EB_SEC(1), EB_SEC(30));
+    if (chance(r, 20)) {
+      const char *other = strcmp(agent, AGENTS[0]) == 0 ? AGENTS[1] : AGENTS[0];
+      const int64_t rr = between(r, EB_SEC(5), EB_SEC(20));
+      put(g, B(CONTACT_OFFERED), ans - ring - rr - EB_SEC(1), q, other, (int)rr);
+    }
+    put(g, B(CONTACT_OFFERED), ans - ring, q, agent, (int)ring);
+  }
   put(g, B(CONTACT_ANSWERED), ans, q, agent, 0);
+  g->last_agent = agent;
   const int64_t talk = between(r, EB_SEC(30), EB_SEC(400));
   const int64_t end = ans + talk;
   int holds = (int)between(r, 0, 2);
@@ -181,7 +195,7 @@ static int64_t gen_episode(gen *g, int64_t t0, int ep, const char *q0, int *hand
       put(g, B(CONTACT_QUEUED), entry, q, NULL, 0);
     }
   } else {
-    put(g, B(CONTACT_QUEUED), t0, q, NULL, 0);
+    put(g, B(CONTACT_QUEUED), t0, q, NULL, chance(r, 20)); /* sometimes a callback request */
   }
   int64_t t = entry + between(r, EB_SEC(1), EB_SEC(45));
   *handled = 0;
@@ -237,7 +251,7 @@ static int64_t gen_contact(gen *g, int64_t t0) {
   if (!handled || (g->channel == VOICE && !chance(r, 30)) || (g->channel != VOICE && chance(r, 30)))
     return last;
   const int64_t res = last + between(r, 0, EB_SEC(30));
-  put(g, B(CONTACT_RESOLVED), res, q0, NULL, 0);
+  put(g, B(CONTACT_RESOLVED), res, q0, chance(r, 80) ? g->last_agent : NULL, 0);
   last = res;
   if (g->channel == VOICE || !chance(r, 40))
     return last;
@@ -250,7 +264,7 @@ static int64_t gen_contact(gen *g, int64_t t0) {
   last = gen_episode(g, ro + LATE_MS + between(r, EB_SEC(1), EB_SEC(10)), 1, q0, &handled);
   if (handled && chance(r, 70)) {
     last += between(r, 0, EB_SEC(30));
-    put(g, B(CONTACT_RESOLVED), last, q0, NULL, 0);
+    put(g, B(CONTACT_RESOLVED), last, q0, g->last_agent, 0);
   }
   return last;
 }
@@ -698,7 +712,7 @@ static void test_generator_covers_bodies(void **state) {
                            B(AGENT_RESPONSE),      B(HOLD_STARTED),      B(HOLD_ENDED),
                            B(CONTACT_TRANSFERRED), B(CONTACT_ESCALATED), B(CONTACT_ABANDONED),
                            B(CONTACT_ENDED),       B(ACW_ENDED),         B(CONTACT_RESOLVED),
-                           B(CONTACT_REOPENED)};
+                           B(CONTACT_REOPENED),    B(CONTACT_OFFERED)};
   for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
     if (seen[want[i]] == 0)
       fail_msg("no event of body %u in 20 logs", want[i]);
@@ -706,9 +720,57 @@ static void test_generator_covers_bodies(void **state) {
   print_message("20 logs: %zu events, %zu second legs of an agent\n", events, dup_agent_legs);
 }
 
+/* The logs exercise every metric of issue 12 at every level it is
+ * published: over 20 seeds (every per_agent option), the reference has a
+ * row with a value and a numerator other than 0 for each, at queue level
+ * (agent "") and at agent level. */
+static void test_generator_covers_metrics(void **state) {
+  (void)state;
+  static const char *const QUEUE_LEVEL[] = {
+      "fcr",           "first_response_time",       "resolution_time",     "resolution_rate",
+      "reopen_rate",   "one_touch_resolution_rate", "avg_time_to_abandon", "callbacks",
+      "callback_rate", "callbacks_answered",        "first_response_sla",  "service_level"};
+  static const char *const AGENT_LEVEL[] = {"fcr",
+                                            "first_response_time",
+                                            "resolution_time",
+                                            "resolution_rate",
+                                            "one_touch_resolution_rate",
+                                            "reopen_rate",
+                                            "service_level",
+                                            "ring_no_answer",
+                                            "ring_no_answer_rate",
+                                            "first_response_sla"};
+  int qseen[sizeof QUEUE_LEVEL / sizeof QUEUE_LEVEL[0]] = {0};
+  int aseen[sizeof AGENT_LEVEL / sizeof AGENT_LEVEL[0]] = {0};
+  for (uint64_t seed = 1; seed <= 20; seed++) {
+    gen g;
+    gen_log(&g, seed);
+    ops_fig *ref;
+    size_t nref;
+    assert_int_equal(ops_reference(g.ev, g.n, IV_MS, (ops_per_agent)(seed % 3), 0, &ref, &nref), 0);
+    for (size_t i = 0; i < nref; i++) {
+      if (!ref[i].has_value || ref[i].num == 0)
+        continue;
+      for (size_t k = 0; k < sizeof QUEUE_LEVEL / sizeof QUEUE_LEVEL[0]; k++)
+        qseen[k] += ref[i].agent[0] == '\0' && strcmp(ref[i].metric, QUEUE_LEVEL[k]) == 0;
+      for (size_t k = 0; k < sizeof AGENT_LEVEL / sizeof AGENT_LEVEL[0]; k++)
+        aseen[k] += ref[i].agent[0] != '\0' && strcmp(ref[i].metric, AGENT_LEVEL[k]) == 0;
+    }
+    free(ref);
+    free(g.ev);
+  }
+  for (size_t k = 0; k < sizeof QUEUE_LEVEL / sizeof QUEUE_LEVEL[0]; k++)
+    if (qseen[k] == 0)
+      fail_msg("no queue row of %s with a value other than 0 in 20 logs", QUEUE_LEVEL[k]);
+  for (size_t k = 0; k < sizeof AGENT_LEVEL / sizeof AGENT_LEVEL[0]; k++)
+    if (aseen[k] == 0)
+      fail_msg("no agent row of %s with a value other than 0 in 20 logs", AGENT_LEVEL[k]);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_generator_covers_bodies),
+      cmocka_unit_test(test_generator_covers_metrics),
       cmocka_unit_test(test_any_delivery_order),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

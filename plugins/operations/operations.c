@@ -27,6 +27,7 @@
  * to 0; duplicates are absorbed by event id (agent events) and per-contact
  * flags (the rest).
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "operations_internal.h"
@@ -38,17 +39,27 @@ _Static_assert(offsetof(op_qagg, handled) == 64 && offsetof(op_qagg, fcr_n) == 1
  * refused by the host). 2: op_contact laid out by cache line. 3: op_contact
  * cut to 320 bytes; its third and fourth queues, second and third legs in
  * contacts_more. 4: a contact's agent events kept as a set (table legs), legs
- * derived from it; reopen episodes; reopen and full resolution sums. */
-#define OP_STATE_VERSION 4
+ * derived from it; reopen episodes; reopen and full resolution sums. 5: offers
+ * (ContactOffered) in the set, 24-byte agent events, 32 of them; the first
+ * response's and resolution's agents, the FCR agent and one-touch on the
+ * contact; callback flag on queue slots; new interval sums. */
+#define OP_STATE_VERSION 5
 
-static const uint32_t op_interests[] = {
-    KPISTREAM__V1__EVENT__BODY_CONTACT_CREATED,     KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED,
-    KPISTREAM__V1__EVENT__BODY_CONTACT_ANSWERED,    KPISTREAM__V1__EVENT__BODY_AGENT_RESPONSE,
-    KPISTREAM__V1__EVENT__BODY_HOLD_STARTED,        KPISTREAM__V1__EVENT__BODY_HOLD_ENDED,
-    KPISTREAM__V1__EVENT__BODY_CONTACT_TRANSFERRED, KPISTREAM__V1__EVENT__BODY_CONTACT_ESCALATED,
-    KPISTREAM__V1__EVENT__BODY_CONTACT_ABANDONED,   KPISTREAM__V1__EVENT__BODY_CONTACT_ENDED,
-    KPISTREAM__V1__EVENT__BODY_ACW_ENDED,           KPISTREAM__V1__EVENT__BODY_CONTACT_RESOLVED,
-    KPISTREAM__V1__EVENT__BODY_CONTACT_REOPENED,    0};
+static const uint32_t op_interests[] = {KPISTREAM__V1__EVENT__BODY_CONTACT_CREATED,
+                                        KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED,
+                                        KPISTREAM__V1__EVENT__BODY_CONTACT_ANSWERED,
+                                        KPISTREAM__V1__EVENT__BODY_AGENT_RESPONSE,
+                                        KPISTREAM__V1__EVENT__BODY_HOLD_STARTED,
+                                        KPISTREAM__V1__EVENT__BODY_HOLD_ENDED,
+                                        KPISTREAM__V1__EVENT__BODY_CONTACT_TRANSFERRED,
+                                        KPISTREAM__V1__EVENT__BODY_CONTACT_ESCALATED,
+                                        KPISTREAM__V1__EVENT__BODY_CONTACT_ABANDONED,
+                                        KPISTREAM__V1__EVENT__BODY_CONTACT_ENDED,
+                                        KPISTREAM__V1__EVENT__BODY_ACW_ENDED,
+                                        KPISTREAM__V1__EVENT__BODY_CONTACT_RESOLVED,
+                                        KPISTREAM__V1__EVENT__BODY_CONTACT_REOPENED,
+                                        KPISTREAM__V1__EVENT__BODY_CONTACT_OFFERED,
+                                        0};
 
 /* ---- small helpers --------------------------------------------------------- */
 
@@ -131,6 +142,7 @@ typedef struct op_wait {
   int known;
   int64_t wait_ms;
   int64_t iv;
+  int callback; /* the slot is a callback request (QS2_CALLBACK) */
 } op_wait;
 
 /* Add (sign 1) or take out (-1) an outcome: its count when count_event,
@@ -140,8 +152,10 @@ static void apply_wait(const op_config *cfg, op_qagg *a, const op_wait *w, int c
                        int sign, int channel) {
   const int64_t sl_t = ks_sl_threshold_ms(&cfg->sl_t, channel);
   if (w->kind == 1) {
-    if (count_event)
+    if (count_event) {
       a->answered += sign;
+      a->cb_answered += sign * (w->callback != 0);
+    }
     if (w->known) {
       a->ans_known += sign;
       a->wait_sum_ms += sign * w->wait_ms;
@@ -154,7 +168,9 @@ static void apply_wait(const op_config *cfg, op_qagg *a, const op_wait *w, int c
       int is_short = w->wait_ms < cfg->short_abandon_ms;
       int in_t = w->wait_ms <= sl_t;
       a->ab_known += sign;
+      a->ab_wait_ms += sign * w->wait_ms;
       a->ab_short += sign * is_short;
+      a->ab_short_wait_ms += sign * (is_short ? w->wait_ms : 0);
       a->ab_in_t += sign * in_t;
       a->ab_short_in_t += sign * (is_short && in_t);
     }
@@ -173,9 +189,10 @@ static inline op_qagg *qagg_get(op_plugin *p, ks_task *task, int64_t iv, const k
 /* The outcome a queue slot counted (kind 0 when none), as an op_wait in
  * the interval it was counted in. */
 static op_wait slot_outcome(const op_config *cfg, const op_qslot *s) {
-  op_wait w = {0, 0, 0, 0};
+  op_wait w = {0, 0, 0, 0, 0};
   if (!(s->flags & (QS_ANSWERED | QS_ABANDONED)))
     return w;
+  w.callback = (s->flags2 & QS2_CALLBACK) != 0;
   w.kind = (s->flags & QS_ANSWERED) ? 1 : 2;
   w.known = (s->flags & QS_START_KNOWN) && !(s->flags & QS_WAIT_PENDING);
   w.wait_ms = w.known ? clamp0(s->done_ms - s->queued_ms) : 0;
@@ -302,6 +319,50 @@ static const char *queue_name(const leg_ctx *x, uint64_t nh, int64_t iv, int cha
   return queue_name_of(x->p, x->task, x->tenant, x->r->c, x->qn, x->qnh, nh, iv, channel, buf);
 }
 
+/* ---- per-agent records found by the agent's hash -------------------------------- */
+
+typedef struct arec_find {
+  const char *tenant;
+  uint8_t channel; /* per the per_agent option */
+  const char *queue;
+  uint64_t anh; /* fnv1a of the agent id */
+  op_aagg *out;
+} arec_find;
+
+static int arec_cb(void *ud, const void *key, size_t keylen, void *record) {
+  arec_find *f = ud;
+  char part[KS_KEY_MAX], ch[4];
+  if (ks_key_part(key, keylen, 1, ch, sizeof ch) != 1 || (uint8_t)ch[0] != f->channel ||
+      ks_key_part(key, keylen, 3, part, sizeof part) < 0 || fnv1a(part) != f->anh ||
+      ks_key_part(key, keylen, 0, part, sizeof part) < 0 || strcmp(part, f->tenant) != 0 ||
+      ks_key_part(key, keylen, 2, part, sizeof part) < 0 || strcmp(part, f->queue) != 0)
+    return 0;
+  f->out = record;
+  return 1;
+}
+
+/* The by_agent record of agent hash anh in (iv, channel, queue qn), per the
+ * per_agent option: made when `name` (may be NULL) is that agent's id, else
+ * the one the interval already holds (an agent credited there before).
+ * NULL when per_agent is off, the record cannot be had or the interval has
+ * closed. */
+static op_aagg *agent_rec(op_plugin *p, ks_task *task, const char *tenant, int64_t iv, int channel,
+                          const char *qn, uint64_t anh, const char *name) {
+  const op_config *cfg = &p->cfg;
+  if (cfg->per_agent == OP_AGENT_OFF || anh == 0)
+    return NULL;
+  ks_key dk;
+  if (name && name[0] && fnv1a(name) == anh) {
+    if (!agent_key(&dk, cfg, tenant, channel, qn, name))
+      return NULL;
+    return p->api->window_get(task, p->by_agent, iv, dk.buf, dk.len, 1);
+  }
+  arec_find f = {tenant, cfg->per_agent == OP_AGENT_ALL ? 0 : (uint8_t)channel,
+                 cfg->per_agent == OP_AGENT_QUEUE ? qn : "", anh, NULL};
+  p->api->window_foreach(task, p->by_agent, iv, arec_cb, &f);
+  return f.out;
+}
+
 /* ---- first response, first resolution ----------------------------------------- */
 
 /* Where a contact's first response (which 0) or first resolution (1) is. */
@@ -309,23 +370,27 @@ typedef struct first_ref {
   int64_t *t;
   uint8_t *channel;
   uint64_t *qnh;
+  uint64_t *anh; /* its agent's hash */
   uint32_t done, pending;
 } first_ref;
 
 static first_ref first_of(op_contact *c, int which) {
   if (which == 0)
-    return (first_ref){&c->frt_ms, &c->frt_channel, &c->frt_qnh, C_FRT_DONE, C_FRT_PENDING};
-  return (first_ref){&c->res_ms, &c->res_channel, &c->res_qnh, C_RES_DONE, C_RES_PENDING};
+    return (first_ref){&c->frt_ms,  &c->frt_channel, &c->frt_qnh,
+                       &c->frt_anh, C_FRT_DONE,      C_FRT_PENDING};
+  return (first_ref){&c->res_ms,  &c->res_channel, &c->res_qnh,
+                     &c->res_anh, C_RES_DONE,      C_RES_PENDING};
 }
 
-/* Add (sign 1) or take out (-1) the contact's first response / resolution
- * measured from `start` where it was counted. The first resolution is its
- * episode's first too (full resolution time). A closed interval is left as
- * published. */
+/* Add (sign 1) or take out (-1) the contact's first response (which 0) /
+ * resolution (1) measured from `start` where it was counted, in its queue
+ * and for its agent; which 2: only its one-touch count. The first
+ * resolution is its episode's first too (full resolution time). A closed
+ * interval is left as published. agent: the event's agent id ("" when none). */
 static int first_apply(op_plugin *p, ks_task *task, const ks_event *ev, op_contact *c, int which,
-                       int64_t start, int sign, const char *qn, uint64_t qnh) {
+                       int64_t start, int sign, const char *qn, uint64_t qnh, const char *agent) {
   const Kpistream__V1__Event *m = ev->msg;
-  const first_ref f = first_of(c, which);
+  const first_ref f = first_of(c, which == 0 ? 0 : 1);
   const int64_t iv = iv_of(&p->cfg, *f.t);
   char buf[KS_KEY_MAX];
   const char *name = queue_name_of(p, task, nz(m->tenant), c, qn, qnh, *f.qnh, iv, *f.channel, buf);
@@ -335,15 +400,37 @@ static int first_apply(op_plugin *p, ks_task *task, const ks_event *ev, op_conta
   op_qagg *a = qagg_get(p, task, iv, &dk);
   if (a == NULL)
     return iv == ev->interval_start_ms ? KS_ENOMEM : 0;
-  const int64_t v = sign * clamp0(*f.t - start);
+  const int64_t d = clamp0(*f.t - start), v = sign * d;
+  const int64_t in_t = d <= ks_sl_threshold_ms(&p->cfg.frt_t, *f.channel);
+  const int64_t ot = which == 2 || (c->flags & C_ONE_TOUCH) != 0;
+  op_aagg *g = agent_rec(p, task, nz(m->tenant), iv, *f.channel, name, *f.anh, agent);
+  if (g == NULL && iv == ev->interval_start_ms && agent[0] && *f.anh == fnv1a(agent) &&
+      p->cfg.per_agent != OP_AGENT_OFF)
+    return KS_ENOMEM;
   if (which == 0) {
     a->frt_n += sign;
     a->frt_sum_ms += v;
-  } else {
+    a->frt_in_t += sign * in_t;
+    if (g) {
+      g->frt_n += sign;
+      g->frt_sum_ms += v;
+      g->frt_in_t += sign * in_t;
+    }
+  } else if (which == 1) {
     a->res_n += sign;
     a->res_sum_ms += v;
     a->fres_n += sign;
     a->fres_sum_ms += v;
+    a->res_ot += sign * ot;
+    if (g) {
+      g->res_n += sign;
+      g->res_sum_ms += v;
+      g->res_ot += sign * ot;
+    }
+  } else {
+    a->res_ot += sign;
+    if (g)
+      g->res_ot += sign;
   }
   return 0;
 }
@@ -361,27 +448,49 @@ static int first_restart(op_plugin *p, ks_task *task, const ks_event *ev, op_con
     if (c->flags & f.pending)
       c->flags &= ~f.pending; /* measured before any start was known */
     else if (old_known)
-      rc = first_apply(p, task, ev, c, which, old_start, -1, qn, qnh);
+      rc = first_apply(p, task, ev, c, which, old_start, -1, qn, qnh, "");
     if (rc == 0)
-      rc = first_apply(p, task, ev, c, which, start, 1, qn, qnh);
+      rc = first_apply(p, task, ev, c, which, start, 1, qn, qnh, "");
     if (rc != 0)
       return rc;
   }
   return 0;
 }
 
+/* Is the contact's first resolution one-touch: exactly one handled leg
+ * (of any agent) with its wrap-up at or before it? g: its agent events
+ * (NULL: none). */
+static int one_touch(const op_plugin *p, const op_contact *c, const op_legs *g) {
+  if (g == NULL)
+    return 0;
+  op_legfig all[OP_LEG_EVENTS];
+  const int n = op_legs_derive(g, -1, p->cfg.interval_ms, all, OP_LEG_EVENTS);
+  int k = 0;
+  for (int i = 0; i < n; i++)
+    k += all[i].acw_t <= c->res_ms;
+  /* legs dropped from a full set (sealed agents) were handled before: a
+   * contact with that many agent events is not one-touch */
+  for (int a = 0; a < g->n_agents; a++)
+    k += 2 * (g->sealed_ms[a] != 0 && g->sealed_ms[a] <= c->res_ms);
+  return k == 1;
+}
+
 /* A first response / resolution candidate at the event: it is the first when
  * none was known or it is earlier than the one counted, which it then
- * replaces. Returns 0 or an error. */
-static int first_note(op_plugin *p, ks_task *task, const ks_event *ev, op_contact *c, int which,
-                      int channel, const char *qn, uint64_t qnh) {
+ * replaces. Its agent: the event's (agent, may be ""). Returns 0 or an
+ * error. */
+static int first_note(op_cref *r, const ks_event *ev, int which, int channel, const char *qn,
+                      uint64_t qnh, const char *agent) {
+  op_plugin *p = r->p;
+  ks_task *task = r->task;
+  op_contact *c = r->c;
   const first_ref f = first_of(c, which);
   const int64_t t = ev->time_ms;
   if ((c->flags & f.done) && t >= *f.t)
     return 0; /* only the first one counts */
   const int counted = (c->flags & f.done) && !(c->flags & f.pending);
   if (counted) {
-    int rc = first_apply(p, task, ev, c, which, contact_start(c), -1, qn, qnh);
+    int rc = first_apply(p, task, ev, c, which, contact_start(c), -1, qn, qnh, agent);
     if (rc != 0)
       return rc;
   }
@@ -389,17 +498,35 @@ static int first_note(op_plugin *p, ks_task *task, const ks_event *ev, op_contac
   *f.t = t;
   *f.channel = (uint8_t)channel;
   *f.qnh = qnh;
+  *f.anh = agent[0] ? fnv1a(agent) : 0;
+  if (which == 1 && (agent[0] || r->legs ||
+                     p->api->keyed_get(task, p->legs, r->ck->buf, r->ck->len, 0) != NULL)) {
+    /* its agent's name, for the reopen that may come (per-agent reopen_rate) */
+    op_legs *g = op_legs_of(r);
+    if (g == NULL)
+      return KS_ENOMEM;
+    snprintf(g->res_agent, sizeof g->res_agent, "%s", agent);
+  }
+  if (which == 1) {
+    const op_legs *g =
+        r->legs ? r->legs : p->api->keyed_get(task, p->legs, r->ck->buf, r->ck->len, 0);
+    c->flags = (c->flags & ~C_ONE_TOUCH) | (one_touch(p, c, g) ? C_ONE_TOUCH : 0u);
+  }
   if (!contact_start_known(c)) {
-    /* completed when ContactCreated/Queued arrives; the record is made now
-     * so that its queue name can be found then */
+    /* completed when ContactCreated/Queued arrives; the records are made
+     * now so that its queue and agent names can be found then */
     c->flags |= f.pending;
     ks_key dk;
     if (dims_key(&dk, nz(ev->msg->tenant), channel, qn) &&
         qagg_get(p, task, ev->interval_start_ms, &dk) == NULL)
       return KS_ENOMEM;
+    if (*f.anh && p->cfg.per_agent != OP_AGENT_OFF &&
+        agent_rec(p, task, nz(ev->msg->tenant), ev->interval_start_ms, channel, qn, *f.anh,
+                  agent) == NULL)
+      return KS_ENOMEM;
     return 0;
   }
-  return first_apply(p, task, ev, c, which, contact_start(c), 1, qn, qnh);
+  return first_apply(p, task, ev, c, which, contact_start(c), 1, qn, qnh, agent);
 }
 
 /* Add (sign 1) or take out (sign -1) a handled leg's figures in its
@@ -441,6 +568,31 @@ static int leg_apply(const leg_ctx *x, const op_legs *g, const op_legfig *f, int
   return 0;
 }
 
+/* Add (sign 1) or take out (-1) what an offer adds to its agent in the
+ * interval of its ring end (docs/metrics.md, ring-no-answer). Every offer
+ * changed by an event is that event's agent's. A closed interval is left as
+ * published; an offer whose agent record cannot be had is not counted. */
+static void offer_apply(const leg_ctx *x, const op_legs *g, const op_offig *f, int sign) {
+  op_plugin *p = x->p;
+  char buf[KS_KEY_MAX];
+  const char *qn = "";
+  if (p->cfg.per_agent == OP_AGENT_QUEUE)
+    qn = queue_name(x, g->queue_nh[f->queue], f->iv, f->channel, buf);
+  if (qn == NULL)
+    return;
+  op_aagg *ag =
+      agent_rec(p, x->task, x->tenant, f->iv, f->channel, qn, g->agent_hash[f->agent], x->agent);
+  if (ag == NULL)
+    return;
+  const int64_t sl_t = ks_sl_threshold_ms(&p->cfg.sl_t, f->channel);
+  ag->offers += sign;
+  ag->rna += sign * !f->answered;
+  if (f->answered && f->ring_ms > 0)
+    ag->ring_in_t += sign * (f->ring_ms <= sl_t);
+  else if (f->answered)
+    ag->ring_unk += sign;
+}
+
 /* Judge the contact's counted wrap-up for FCR against the customer's
  * history (a reopened episode is always a repeat). Returns 1 for a repeat,
  * 0 for none, or KS_ENOMEM. */
@@ -475,9 +627,10 @@ static int fcr_judge(const leg_ctx *x, int64_t t, int channel, uint8_t ep) {
   return repeat;
 }
 
-/* fcr_n and fcr_repeats of one counted contact, in (iv of t, channel, queue). */
+/* fcr_n and fcr_repeats of one counted contact, in (iv of t, channel,
+ * queue), and for the agent (index) of that wrap-up. */
 static int fcr_apply(const leg_ctx *x, const op_legs *g, int64_t t, int channel, int queue,
-                     int repeat, int sign) {
+                     int agent, int repeat, int sign) {
   char buf[KS_KEY_MAX];
   const int64_t iv = iv_of(&x->p->cfg, t);
   const char *qn = queue_name(x, g->queue_nh[queue], iv, channel, buf);
@@ -489,6 +642,13 @@ static int fcr_apply(const leg_ctx *x, const op_legs *g, int64_t t, int channel,
     return iv == x->ev->interval_start_ms ? KS_ENOMEM : 0;
   a->fcr_n += sign;
   a->fcr_repeats += sign * repeat;
+  /* the agent's record holds the wrap-up's leg (made by leg_apply) */
+  op_aagg *ag =
+      agent_rec(x->p, x->task, x->tenant, iv, channel, qn, g->agent_hash[agent], x->agent);
+  if (ag) {
+    ag->fcr_n += sign;
+    ag->fcr_repeats += sign * repeat;
+  }
   return 0;
 }
 
@@ -528,7 +688,8 @@ static int fcr_update(const leg_ctx *x, const op_legs *g) {
     /* an earlier wrap-up of the counted episode, or a transfer found late:
      * the count moves there / its verdict changes */
     repeat = (c->flags & C_FCR_REPEAT) != 0;
-    int rc = fcr_apply(x, g, c->fcr_acw_ms, c->fcr_channel, c->fcr_queue, repeat || was_xfer, -1);
+    int rc = fcr_apply(x, g, c->fcr_acw_ms, c->fcr_channel, c->fcr_queue, c->fcr_agent,
+                       repeat || was_xfer, -1);
     if (rc != 0)
       return rc;
     if (best->acw_t > c->fcr_acw_ms)
@@ -545,8 +706,10 @@ static int fcr_update(const leg_ctx *x, const op_legs *g) {
     c->fcr_acw_ms = best->acw_t;
     c->fcr_channel = best->channel;
     c->fcr_queue = best->queue;
+    c->fcr_agent = best->agent;
   }
-  return fcr_apply(x, g, c->fcr_acw_ms, c->fcr_channel, c->fcr_queue, repeat || xfer, 1);
+  return fcr_apply(x, g, c->fcr_acw_ms, c->fcr_channel, c->fcr_queue, c->fcr_agent, repeat || xfer,
+                   1);
 }
 
 /* Index of hash h in list[0..*n), added when new; -1 when the list is full. */
@@ -572,10 +735,35 @@ static int leg_final(const leg_ctx *x, const op_legs *g, const op_legfig *f) {
   return x->p->api->window_get(x->task, x->p->by_queue, f->iv, dk.buf, dk.len, 0) == NULL;
 }
 
-/* Make room in a full set: drop the events of the oldest handled leg whose
- * figures are final (with the agent's earlier events) and seal its agent up
- * to its wrap-up. Returns 1 when room was made. */
+/* Is offer e final: its ring-end interval closed? Its agent's record there
+ * exists while it is open (the offer made it). Every event that decides its
+ * outcome is no later than its ring end, and a later copy of it would be
+ * late for the host, so dropping a final offer changes nothing. */
+static int offer_final(const leg_ctx *x, const op_legs *g, const op_legev *e) {
+  op_plugin *p = x->p;
+  const int64_t iv = iv_of(&p->cfg, e->t + e->ring_ms);
+  char buf[KS_KEY_MAX];
+  const char *qn = "";
+  if (p->cfg.per_agent == OP_AGENT_QUEUE)
+    qn = queue_name(x, g->queue_nh[e->queue], iv, e->channel, buf);
+  return qn == NULL || agent_rec(p, x->task, x->tenant, iv, e->channel, qn, g->agent_hash[e->agent],
+                                 NULL) == NULL;
+}
+
+/* Make room in a full set: drop the offers that are final; else the events
+ * of the oldest handled leg whose figures are final (with the agent's
+ * earlier events), sealing its agent up to its wrap-up. Returns 1 when room
+ * was made. */
 static int legs_compact(const leg_ctx *x, op_legs *g) {
+  int kept = 0;
+  for (int i = 0; i < g->n_ev; i++)
+    if (g->ev[i].kind != LK_OFFER || !offer_final(x, g, &g->ev[i]))
+      g->ev[kept++] = g->ev[i];
+  if (kept < g->n_ev) {
+    memset(&g->ev[kept], 0, (size_t)(g->n_ev - kept) * sizeof g->ev[0]);
+    g->n_ev = (uint8_t)kept;
+    return 1;
+  }
   op_legfig all[OP_LEG_EVENTS];
   const int n = op_legs_derive(g, -1, x->p->cfg.interval_ms, all, OP_LEG_EVENTS);
   const op_legfig *pick = NULL;
@@ -603,7 +791,7 @@ static int legs_compact(const leg_ctx *x, op_legs *g) {
  * 1 when the event was new, 0 for a duplicate (or one not kept), or an error.
  */
 static int leg_add(op_plugin *p, ks_task *task, const ks_event *ev, op_cref *r, int kind,
-                   const char *agent, const char *qn, uint64_t qnh, int channel) {
+                   const char *agent, const char *qn, uint64_t qnh, int channel, int32_t ring) {
   const Kpistream__V1__Event *m = ev->msg;
   op_legs *g = op_legs_of(r);
   if (g == NULL)
@@ -611,6 +799,7 @@ static int leg_add(op_plugin *p, ks_task *task, const ks_event *ev, op_cref *r, 
   const uint32_t idh = event_idh(m);
   const uint64_t ah = fnv1a(agent);
   int ai = -1, qi = 0, handled = 0; /* handled: the agent has a wrap-up in the set */
+  int offered = kind == LK_OFFER;   /* the agent has an offer in the set */
   for (int i = 0; i < g->n_agents; i++)
     if (g->agent_hash[i] == ah)
       ai = i;
@@ -622,12 +811,13 @@ static int leg_add(op_plugin *p, ks_task *task, const ks_event *ev, op_cref *r, 
       if (e->t == ev->time_ms && e->kind == kind && e->idh == idh)
         return 0; /* a duplicate */
       handled |= e->kind == LK_ACW;
+      offered |= e->kind == LK_OFFER;
     }
   if (ai >= 0 && g->sealed_ms[ai] && ev->time_ms <= g->sealed_ms[ai])
     return 0; /* a leg whose figures are final */
   if (ai < 0)
     ai = index_of(g->agent_hash, &g->n_agents, OP_LEG_AGENTS, ah);
-  if (kind == LK_ACW)
+  if (kind == LK_ACW || kind == LK_OFFER)
     qi = index_of(g->queue_nh, &g->n_queues, OP_LEG_QUEUES, qnh);
   leg_ctx x = {p, task, ev, r, nz(m->tenant), agent, qn, qnh};
   if (g->n_ev >= OP_LEG_EVENTS && ai >= 0 && qi >= 0) {
@@ -656,6 +846,8 @@ static int leg_add(op_plugin *p, ks_task *task, const ks_event *ev, op_cref *r, 
   /* an agent with no wrap-up has no handled leg: nothing to take out, and
    * nothing counted until its wrap-up arrives */
   const int nb = handled ? op_legs_derive(g, ai, ivms, before, OP_LEG_EVENTS) : 0;
+  op_offig obefore[OP_LEG_EVENTS], oafter[OP_LEG_EVENTS];
+  const int nob = offered ? op_offers_derive(g, ai, ivms, obefore, OP_LEG_EVENTS) : 0;
   op_legev *e = &g->ev[g->n_ev++];
   memset(e, 0, sizeof *e);
   e->t = ev->time_ms;
@@ -664,6 +856,25 @@ static int leg_add(op_plugin *p, ks_task *task, const ks_event *ev, op_cref *r, 
   e->agent = (uint8_t)ai;
   e->channel = (uint8_t)channel;
   e->queue = (uint8_t)qi;
+  e->ring_ms = kind == LK_OFFER ? ring : 0;
+  if (offered) {
+    /* the offers whose outcome changed: out with the old, in with the new */
+    const int noa = op_offers_derive(g, ai, ivms, oafter, OP_LEG_EVENTS);
+    uint8_t omatched[OP_LEG_EVENTS] = {0};
+    for (int i = 0; i < nob; i++) {
+      int same = -1;
+      for (int j = 0; j < noa && same < 0; j++)
+        if (!omatched[j] && memcmp(&obefore[i], &oafter[j], sizeof obefore[i]) == 0)
+          same = j;
+      if (same >= 0)
+        omatched[same] = 1;
+      else
+        offer_apply(&x, g, &obefore[i], -1);
+    }
+    for (int j = 0; j < noa; j++)
+      if (!omatched[j])
+        offer_apply(&x, g, &oafter[j], 1);
+  }
   if (!handled && kind != LK_ACW)
     return 1;
   const int na = op_legs_derive(g, ai, ivms, after, OP_LEG_EVENTS);
@@ -693,10 +904,22 @@ static int leg_add(op_plugin *p, ks_task *task, const ks_event *ev, op_cref *r, 
     if (rc != 0)
       return rc;
   }
+  /* one-touch follows the wrap-ups at or before the first resolution */
+  op_contact *c = r->c;
+  if (changed && (c->flags & C_RES_DONE)) {
+    const int ot = one_touch(p, c, g), was = (c->flags & C_ONE_TOUCH) != 0;
+    if (ot != was) {
+      c->flags ^= C_ONE_TOUCH;
+      if (!(c->flags & C_RES_PENDING) && contact_start_known(c)) {
+        int rc = first_apply(p, task, ev, c, 2, contact_start(c), ot ? 1 : -1, qn, qnh, agent);
+        if (rc != 0)
+          return rc;
+      }
+    }
+  }
   /* FCR follows the wrap-ups; with fcr.transfers unresolved also a leg
    * that became (or stopped being) transferred or escalated */
-  if (kind == LK_ACW || (kind == LK_ANSWER && handled) ||
-      (changed && p->cfg.fcr_xfer_unresolved)) {
+  if (kind == LK_ACW || (kind == LK_ANSWER && handled) || (changed && p->cfg.fcr_xfer_unresolved)) {
     int rc = fcr_update(&x, g);
     if (rc != 0)
       return rc;
@@ -725,7 +948,7 @@ static int on_leg_event(op_plugin *p, ks_task *task, const ks_event *ev, ks_key 
   const char *qn = event_queue(c, m, qbuf);
   uint64_t qnh;
   (void)fnv1a_nh(qn, &qnh);
-  int rc = leg_add(p, task, ev, &r, kind, agent, qn, qnh, channel);
+  int rc = leg_add(p, task, ev, &r, kind, agent, qn, qnh, channel, 0);
   return rc < 0 ? rc : 0;
 }
 
@@ -775,7 +998,8 @@ static int on_start(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck,
   }
 
   int offer = 0, queued = 0, w_channel = channel;
-  op_wait w = {0, 0, 0, 0}, w_old = {0, 0, 0, 0}; /* an outcome's wait, as it was and is */
+  op_wait w = {0, 0, 0, 0, 0}, w_old = {0, 0, 0, 0, 0}; /* an outcome's wait, as it was and is */
+  int cb_new = 0;                                       /* the slot became a callback request */
   if (queue_part) {
     uint64_t qnh;
     op_qslot *s = op_slot_get(&r, slot_key(c, fnv1a_nh(qn, &qnh), t));
@@ -793,7 +1017,23 @@ static int on_start(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck,
       s->flags |= QS_QUEUED;
       queued = 1;
     }
+    if (!created && m->contact_queued && m->contact_queued->callback &&
+        !(s->flags2 & QS2_CALLBACK)) {
+      s->flags2 |= QS2_CALLBACK;
+      cb_new = 1;
+    }
     w_old = slot_outcome(cfg, s); /* kind 0 while the contact waits */
+    if (cb_new && w_old.kind == 1) {
+      /* answered before its ContactQueued arrived: a callback answered */
+      ks_key bk;
+      op_qagg *a = NULL;
+      if (dims_key(&bk, nz(m->tenant), s->done_channel, qn))
+        a = qagg_get(p, task, w_old.iv, &bk);
+      if (a)
+        a->cb_answered++;
+      else if (w_old.iv == ev->interval_start_ms)
+        return KS_ENOMEM;
+    }
     if (!(s->flags & QS_START_KNOWN)) {
       s->queued_ms = t;
       s->flags |= QS_START_KNOWN;
@@ -838,17 +1078,18 @@ static int on_start(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck,
     return rc;
   /* c is not used past this point */
 
-  if (!offer && !queued && !w.kind)
+  if (!offer && !queued && !cb_new && !w.kind)
     return 0;
   ks_key dk;
   if (!dims_key(&dk, nz(m->tenant), channel, qn))
     return 0;
-  if (offer || queued) {
+  if (offer || queued || cb_new) {
     op_qagg *a = qagg_get(p, task, ev->interval_start_ms, &dk);
     if (a == NULL)
       return KS_ENOMEM;
     a->offered += offer;
     a->queued += queued;
+    a->callbacks += cb_new;
   }
   if (w.kind) {
     /* the same record the answer/abandon was counted in */
@@ -890,7 +1131,7 @@ static int on_answered(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *
     (void)fnv1a_nh(agent, &anh);
     if (op_name_set(&r, 1, agent, anh) != 0)
       return KS_ENOMEM;
-    leg_answer = leg_add(p, task, ev, &r, LK_ANSWER, agent, qn, qnh, channel);
+    leg_answer = leg_add(p, task, ev, &r, LK_ANSWER, agent, qn, qnh, channel, 0);
     if (leg_answer < 0)
       return leg_answer;
   }
@@ -934,6 +1175,48 @@ static int on_abandoned(op_plugin *p, ks_task *task, const ks_event *ev, ks_key 
   return op_name_set(&r, 0, qn, qnh) != 0 ? KS_ENOMEM : 0;
 }
 
+/* ---- the contact of an event, with its channel and queue ---------------------- */
+
+typedef struct op_evc {
+  op_cref r;
+  int channel;    /* the event's, else the contact's */
+  const char *qn; /* the event's queue, else the contact's current one */
+  uint64_t qnh;   /* its name hash */
+  char qbuf[OP_NAME_MAX];
+} op_evc;
+
+/* Fetch the event's contact into x (see op_contact_fetch). NULL when out of
+ * state memory. */
+static op_contact *evc_open(op_evc *x, op_plugin *p, ks_task *task, const ks_event *ev,
+                            ks_key *ck) {
+  const Kpistream__V1__Event *m = ev->msg;
+  op_contact *c = op_contact_fetch(&x->r, p, task, ck, m);
+  if (c == NULL)
+    return NULL;
+  x->channel = m->channel ? (int)m->channel : c->channel;
+  x->qn = event_queue(c, m, x->qbuf);
+  (void)fnv1a_nh(x->qn, &x->qnh);
+  return c;
+}
+
+/* ---- ContactOffered ---------------------------------------------------------- */
+
+/* An offer (ringing) to the agent joins the contact's agent events; its
+ * outcome (answered by that agent or ring-no-answer) is derived from them. */
+static int on_offered(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck) {
+  const Kpistream__V1__Event *m = ev->msg;
+  const char *agent = nz(m->agent_id);
+  if (agent[0] == '\0' || m->contact_offered == NULL || p->cfg.per_agent == OP_AGENT_OFF)
+    return 0; /* an offer to nobody (or no per-agent results): nothing to count */
+  op_evc x;
+  if (evc_open(&x, p, task, ev, ck) == NULL)
+    return KS_ENOMEM;
+  const int64_t ring = m->contact_offered->ring_ms; /* >= 0: the decoder refuses negatives */
+  const int32_t ring32 = ring > INT32_MAX ? INT32_MAX : ring < 0 ? 0 : (int32_t)ring;
+  int rc = leg_add(p, task, ev, &x.r, LK_OFFER, agent, x.qn, x.qnh, x.channel, ring32);
+  return rc < 0 ? rc : 0;
+}
+
 /* ---- AgentResponse / ContactResolved --------------------------------------- */
 
 /* The first public human AgentResponse (email, chat). */
@@ -943,18 +1226,12 @@ static int on_response(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *
   if (b == NULL || b->is_bot || !b->is_public ||
       m->channel == KPISTREAM__V1__CHANNEL__CHANNEL_VOICE)
     return 0;
-  op_cref r;
-  op_contact *c = op_contact_fetch(&r, p, task, ck, m);
-  if (c == NULL)
+  op_evc x;
+  if (evc_open(&x, p, task, ev, ck) == NULL)
     return KS_ENOMEM;
-  const int channel = m->channel ? (int)m->channel : c->channel;
-  if (channel == KPISTREAM__V1__CHANNEL__CHANNEL_VOICE)
+  if (x.channel == KPISTREAM__V1__CHANNEL__CHANNEL_VOICE)
     return 0;
-  char qbuf[OP_NAME_MAX];
-  const char *qn = event_queue(c, m, qbuf);
-  uint64_t qnh;
-  (void)fnv1a_nh(qn, &qnh);
-  return first_note(p, task, ev, c, 0, channel, qn, qnh);
+  return first_note(&x.r, ev, 0, x.channel, x.qn, x.qnh, nz(m->agent_id));
 }
 
 /* ---- ContactResolved / ContactReopened ------------------------------------- */
@@ -965,19 +1242,16 @@ static int on_response(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *
 static int on_resolved(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck) {
   const Kpistream__V1__Event *m = ev->msg;
   const int64_t t = ev->time_ms;
-  op_cref r;
-  op_contact *c = op_contact_fetch(&r, p, task, ck, m);
+  op_evc x;
+  op_contact *c = evc_open(&x, p, task, ev, ck);
   if (c == NULL)
     return KS_ENOMEM;
-  const int channel = m->channel ? (int)m->channel : c->channel;
-  char qbuf[OP_NAME_MAX];
-  const char *qn = event_queue(c, m, qbuf);
-  uint64_t qnh;
-  (void)fnv1a_nh(qn, &qnh);
+  const int channel = x.channel;
+  const char *qn = x.qn;
   const uint8_t ep = episode_of(c, t);
   if (ep == 0) {
     c->flags |= C_FRES_DONE; /* episode 0's full resolution is the first resolution */
-    return first_note(p, task, ev, c, 1, channel, qn, qnh);
+    return first_note(&x.r, ev, 1, channel, qn, x.qnh, nz(m->agent_id));
   }
   if ((c->flags & C_FRES_DONE) && ep <= c->fres_ep)
     return 0; /* only the first of each episode */
@@ -1017,6 +1291,18 @@ static int on_reopened(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *
   const int channel = m->channel ? (int)m->channel : c->channel;
   char qbuf[OP_NAME_MAX];
   const char *qn = event_queue(c, m, qbuf);
+  /* the first reopen is charged to the agent of the first resolution */
+  const op_legs *g = NULL;
+  if (c->n_reopen == 1 && (c->flags & C_RES_DONE) && c->res_anh && c->res_ms <= t)
+    g = p->api->keyed_get(task, p->legs, ck->buf, ck->len, 0);
+  if (g && fnv1a(g->res_agent) == c->res_anh) {
+    op_aagg *ag = agent_rec(p, task, nz(m->tenant), ev->interval_start_ms, channel, qn, c->res_anh,
+                            g->res_agent);
+    if (ag == NULL && p->cfg.per_agent != OP_AGENT_OFF)
+      return KS_ENOMEM;
+    if (ag)
+      ag->reopened++;
+  }
   ks_key dk;
   if (!dims_key(&dk, nz(m->tenant), channel, qn))
     return 0;
@@ -1063,6 +1349,8 @@ static int op_on_event(void *data, ks_task *task, const ks_event *ev) {
     return on_leg_event(p, task, ev, &ck, LK_ACW);
   case KPISTREAM__V1__EVENT__BODY_CONTACT_REOPENED:
     return on_reopened(p, task, ev, &ck);
+  case KPISTREAM__V1__EVENT__BODY_CONTACT_OFFERED:
+    return on_offered(p, task, ev, &ck);
   default:
     return 0;
   }
@@ -1132,6 +1420,9 @@ static const char *const op_options[] = {"short_abandon_threshold",
                                          KS_SL_THRESHOLD_EMAIL_KEY,
                                          "service_level.variant",
                                          "service_level.target",
+                                         KS_FRT_THRESHOLD_KEY,
+                                         KS_FRT_THRESHOLD_CHAT_KEY,
+                                         KS_FRT_THRESHOLD_EMAIL_KEY,
                                          "fcr.window",
                                          "fcr.scope",
                                          "fcr.transfers",
@@ -1147,7 +1438,7 @@ static const ks_plugin_descriptor op_descriptor = {
     .name = OP_PLUGIN_NAME,
     .version = OP_PLUGIN_VERSION,
     .description = "operations KPIs: volumes, abandonment, speed of answer, handle time, service "
-                   "level, FCR",
+                   "level, FCR, resolution, callbacks; per agent incl. ring-no-answer",
     .interests = op_interests,
     .init = op_init,
     .on_event = op_on_event,

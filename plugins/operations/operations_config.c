@@ -88,6 +88,8 @@ int op_config_load(ks_plugin_ctx *ctx, const ks_host_api *api, op_config *cfg) {
 
   if (ks_sl_thresholds_load(ctx, api, &cfg->sl_t))
     return KS_EINVAL;
+  if (ks_frt_thresholds_load(ctx, api, &cfg->sl_t, &cfg->frt_t))
+    return KS_EINVAL;
   if (get_choice(ctx, api, "service_level.variant", sl_variant_choices,
                  OP_SL_ANSWERED_OVER_ANSWERED_PLUS_ABANDONED, &v))
     return KS_EINVAL;

@@ -28,8 +28,8 @@ _Static_assert(offsetof(op_contact, res_ms) == 128, "op_contact line 2");
 _Static_assert(offsetof(op_contact, queue) == 192, "op_contact line 3");
 _Static_assert(sizeof(op_contact) == 320, "op_contact layout");
 _Static_assert(sizeof(op_contact_more) == 64, "op_contact_more layout");
-_Static_assert(sizeof(op_legev) == 16, "op_legev layout");
-_Static_assert(sizeof(op_legs) == 152 + 16 * OP_LEG_EVENTS, "op_legs layout");
+_Static_assert(sizeof(op_legev) == 24, "op_legev layout");
+_Static_assert(sizeof(op_legs) == 200 + 24 * OP_LEG_EVENTS, "op_legs layout");
 
 /* Common envelope bookkeeping on the contact record. */
 static inline void contact_note(op_contact *c, const Kpistream__V1__Event *m) {
@@ -116,10 +116,70 @@ static inline int64_t clamp0(int64_t v) {
   return v < 0 ? 0 : v;
 }
 
-/* Event-time order; at equal times, kind order (an answer opens the leg
- * first, a wrap-up closes it last). */
+/* Order of kinds at equal times: an offer first, then the answer that
+ * opens the leg, ..., the wrap-up that closes it last. */
+static inline int kind_rank(uint8_t kind) {
+  return kind == LK_OFFER ? 0 : kind;
+}
+
+/* Event-time order; at equal times, kind order. */
 static inline int legev_before(const op_legev *a, const op_legev *b) {
-  return a->t < b->t || (a->t == b->t && a->kind < b->kind);
+  return a->t < b->t || (a->t == b->t && kind_rank(a->kind) < kind_rank(b->kind));
+}
+
+/* The events of agent index `agent` (every agent when < 0) of the set,
+ * sorted by agent, then event time (insertion sort: at most OP_LEG_EVENTS),
+ * into ev[]; returns the count. */
+static int legs_sorted(const op_legs *g, int agent, const op_legev **ev) {
+  int n = 0;
+  for (int i = 0; i < g->n_ev && i < OP_LEG_EVENTS; i++) {
+    const op_legev *e = &g->ev[i];
+    if (agent >= 0 && e->agent != agent)
+      continue;
+    int j = n++;
+    while (j > 0 && (ev[j - 1]->agent > e->agent ||
+                     (ev[j - 1]->agent == e->agent && legev_before(e, ev[j - 1])))) {
+      ev[j] = ev[j - 1];
+      j--;
+    }
+    ev[j] = e;
+  }
+  return n;
+}
+
+static inline int64_t iv_start(int64_t t, int64_t interval_ms) {
+  int64_t r = t % interval_ms;
+  if (r < 0)
+    r += interval_ms;
+  return t - r;
+}
+
+int op_offers_derive(const op_legs *g, int agent, int64_t interval_ms, op_offig *out, int max) {
+  const op_legev *ev[OP_LEG_EVENTS];
+  const int n = legs_sorted(g, agent, ev);
+  int k = 0;
+  for (int i = 0; i < n && k < max; i++) {
+    const op_legev *e = ev[i];
+    if (e->kind != LK_OFFER)
+      continue;
+    /* answered: the agent's next offer or answer of the contact is an answer */
+    /* ... within the ring (at or before the ring end, when ring_ms is known) */
+    int answered = 0;
+    for (int j = i + 1; j < n && ev[j]->agent == e->agent; j++)
+      if (ev[j]->kind == LK_OFFER || ev[j]->kind == LK_ANSWER) {
+        answered = ev[j]->kind == LK_ANSWER && (e->ring_ms == 0 || ev[j]->t <= e->t + e->ring_ms);
+        break;
+      }
+    op_offig *f = &out[k++];
+    memset(f, 0, sizeof *f);
+    f->iv = iv_start(e->t + e->ring_ms, interval_ms);
+    f->ring_ms = e->ring_ms;
+    f->channel = e->channel;
+    f->queue = e->queue;
+    f->agent = e->agent;
+    f->answered = (uint8_t)answered;
+  }
+  return k;
 }
 
 /* One leg while it is walked in event-time order. */
@@ -143,21 +203,8 @@ static void walk_end(leg_walk *w, int64_t t) {
 }
 
 int op_legs_derive(const op_legs *g, int agent, int64_t interval_ms, op_legfig *out, int max) {
-  /* the agent's events, sorted (insertion sort: at most OP_LEG_EVENTS) */
   const op_legev *ev[OP_LEG_EVENTS];
-  int n = 0;
-  for (int i = 0; i < g->n_ev && i < OP_LEG_EVENTS; i++) {
-    const op_legev *e = &g->ev[i];
-    if (agent >= 0 && e->agent != agent)
-      continue;
-    int j = n++;
-    while (j > 0 && (ev[j - 1]->agent > e->agent ||
-                     (ev[j - 1]->agent == e->agent && legev_before(e, ev[j - 1])))) {
-      ev[j] = ev[j - 1];
-      j--;
-    }
-    ev[j] = e;
-  }
+  const int n = legs_sorted(g, agent, ev);
   int k = 0;
   leg_walk w;
   memset(&w, 0, sizeof w);
@@ -165,6 +212,8 @@ int op_legs_derive(const op_legs *g, int agent, int64_t interval_ms, op_legfig *
     const op_legev *e = ev[i];
     if (i > 0 && e->agent != ev[i - 1]->agent)
       memset(&w, 0, sizeof w); /* the next agent (agent < 0 only) */
+    if (e->kind == LK_OFFER)
+      continue; /* not part of a leg (op_offers_derive) */
     if (e->kind == LK_ANSWER) {
       /* events before the agent's first answer belong to its first leg;
        * every later answer starts a new leg */
@@ -209,10 +258,7 @@ int op_legs_derive(const op_legs *g, int agent, int64_t interval_ms, op_legfig *
         break;
       op_legfig *f = &out[k++];
       memset(f, 0, sizeof *f);
-      int64_t r = e->t % interval_ms;
-      if (r < 0)
-        r += interval_ms;
-      f->iv = e->t - r;
+      f->iv = iv_start(e->t, interval_ms);
       f->acw_t = e->t;
       f->channel = e->channel;
       f->queue = e->queue;

@@ -114,10 +114,20 @@ static int emit_queue(void *ud, const void *key, size_t keylen, void *record) {
    * interval); the host publishes no value for it and roll-ups stay exact. */
   em_ratio(e, "abandonment_rate", (double)abandoned, (double)abd, abd, "ratio");
 
+  /* the abandons `abandoned` counts, with a known wait */
+  const int64_t tta_n = a->ab_known - excl_short;
+  em_ratio(e, "avg_time_to_abandon", sec(a->ab_wait_ms - (excl_short ? a->ab_short_wait_ms : 0)),
+           (double)tta_n, tta_n, "seconds");
+  em_sum(e, "callbacks", a->callbacks, "contacts");
+  /* both stamped where the contact was queued (callback flag) / offered */
+  em_ratio(e, "callback_rate", (double)a->callbacks, (double)a->offered, a->offered, "ratio");
+  em_sum(e, "callbacks_answered", a->cb_answered, "contacts");
   em_ratio(e, "asa", sec(a->wait_sum_ms), (double)a->ans_known, a->ans_known, "seconds");
   em_max(e, "longest_wait", sec(a->max_wait_ms), a->n_waits, "seconds");
-  if (is_text_channel(e->r.channel))
+  if (is_text_channel(e->r.channel)) {
     em_ratio(e, "first_response_time", sec(a->frt_sum_ms), (double)a->frt_n, a->frt_n, "seconds");
+    em_ratio(e, "first_response_sla", (double)a->frt_in_t, (double)a->frt_n, a->frt_n, "ratio");
+  }
 
   em_ratio(e, "aht", sec(a->handle_ms), (double)a->handled, a->handled, "seconds");
   em_ratio(e, "avg_talk", sec(a->talk_ms), (double)a->handled, a->handled, "seconds");
@@ -153,6 +163,8 @@ static int emit_queue(void *ud, const void *key, size_t keylen, void *record) {
   em_ratio(e, "escalation_rate", (double)a->escalated, (double)a->handled, a->handled, "ratio");
   em_ratio(e, "traffic_erlangs", sec(a->handle_ms), sec(cfg->interval_ms), a->handled, "erlangs");
   em_ratio(e, "resolution_time", sec(a->res_sum_ms), (double)a->res_n, a->res_n, "seconds");
+  em_ratio(e, "resolution_rate", (double)a->res_n, (double)a->handled, a->handled, "ratio");
+  em_ratio(e, "one_touch_resolution_rate", (double)a->res_ot, (double)a->res_n, a->res_n, "ratio");
   em_sum(e, "reopened", a->reopened, "contacts");
   em_ratio(e, "reopen_rate", (double)a->reopened, (double)a->fres_n, a->fres_n, "ratio");
   em_ratio(e, "full_resolution_time", sec(a->fres_sum_ms), (double)a->fres_n, a->fres_n, "seconds");
@@ -172,6 +184,22 @@ static int emit_agent(void *ud, const void *key, size_t keylen, void *record) {
   em_ratio(e, "avg_hold", sec(g->hold_ms), (double)hold_den, hold_den, "seconds");
   em_ratio(e, "avg_acw", sec(g->acw_ms), (double)g->handled, g->handled, "seconds");
   em_ratio(e, "transfer_rate", (double)g->transferred, (double)g->handled, g->handled, "ratio");
+  em_ratio(e, "fcr", (double)(g->fcr_n - g->fcr_repeats), (double)g->fcr_n, g->fcr_n, "ratio");
+  /* email and chat rows, and rows of all channels (per_agent: agent) */
+  if (e->r.channel == 0 || is_text_channel(e->r.channel)) {
+    em_ratio(e, "first_response_time", sec(g->frt_sum_ms), (double)g->frt_n, g->frt_n, "seconds");
+    em_ratio(e, "first_response_sla", (double)g->frt_in_t, (double)g->frt_n, g->frt_n, "ratio");
+  }
+  em_ratio(e, "resolution_time", sec(g->res_sum_ms), (double)g->res_n, g->res_n, "seconds");
+  em_ratio(e, "resolution_rate", (double)g->res_n, (double)g->handled, g->handled, "ratio");
+  em_ratio(e, "one_touch_resolution_rate", (double)g->res_ot, (double)g->res_n, g->res_n, "ratio");
+  em_ratio(e, "reopen_rate", (double)g->reopened, (double)g->res_n, g->res_n, "ratio");
+  /* offers answered within T of ringing / offers (those answered with an
+   * unknown ring time left out) */
+  const int64_t sl_den = g->offers - g->ring_unk;
+  em_ratio(e, "service_level", (double)g->ring_in_t, (double)sl_den, sl_den, "ratio");
+  em_sum(e, "ring_no_answer", g->rna, "contacts");
+  em_ratio(e, "ring_no_answer_rate", (double)g->rna, (double)g->offers, g->offers, "ratio");
   return 0;
 }
 

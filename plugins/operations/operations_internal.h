@@ -22,9 +22,11 @@
  *                  (C_HAS_MORE); fetched with the contact, so both TTLs are
  *                  renewed together.
  *   legs           KEYED (tenant, contact_id), TTL contact_ttl
- *                  the contact's agent events (answer, hold, end, transfer,
- *                  escalation, wrap-up) as a deduplicated set; the legs'
- *                  figures are derived from it (op_legs_derive).
+ *                  the contact's agent events (offer, answer, hold, end,
+ *                  transfer, escalation, wrap-up) as a deduplicated set; the
+ *                  legs' and offers' figures are derived from it
+ *                  (op_legs_derive, op_offers_derive); the name of the agent
+ *                  the first resolution named (per-agent reopen_rate).
  *
  * The host's records never move: a pointer it returns stays valid until that
  * record is removed or expires, and expiry runs only between callbacks, so a
@@ -69,6 +71,7 @@ typedef struct op_config {
   int short_abandon_exclude;  /* short_abandon_exclude */
   op_abandon_den abandon_den; /* abandon_rate_denominator */
   ks_sl_thresholds sl_t;      /* service_level.threshold[.voice|.chat|.email] */
+  ks_sl_thresholds frt_t;     /* first_response.threshold[.chat|.email] */
   op_sl_variant sl_variant;   /* service_level.variant */
   double sl_target;           /* service_level.target (validated, reserved) */
   int64_t fcr_window_ms;      /* fcr.window */
@@ -129,6 +132,7 @@ typedef struct op_qslot {
 
 /* op_qslot.flags2 */
 #define QS2_BY_CREATED 0x01u /* a ContactCreated named this queue (the offer may be its time) */
+#define QS2_CALLBACK   0x02u /* a ContactQueued with callback set named it (counted in callbacks) */
 
 /* ---- legs: the contact's agent events, kept as a set ------------------------------
  *
@@ -155,8 +159,9 @@ typedef struct op_qslot {
 #define LK_TRANSFER   5
 #define LK_ESCALATE   6
 #define LK_ACW        7
+#define LK_OFFER      8 /* ContactOffered to the agent (ordered before an answer of equal time) */
 
-#define OP_LEG_EVENTS 24 /* agent events kept per contact */
+#define OP_LEG_EVENTS 32 /* agent events kept per contact */
 #define OP_LEG_AGENTS 6  /* distinct agents per contact */
 #define OP_LEG_QUEUES 6  /* distinct wrap-up queues per contact */
 
@@ -166,7 +171,9 @@ typedef struct op_legev {
   uint8_t kind;    /* LK_* */
   uint8_t agent;   /* index into op_legs.agent_hash */
   uint8_t channel; /* of the event (the contact's when it names none) */
-  uint8_t queue;   /* index into op_legs.queue_nh (LK_ACW only) */
+  uint8_t queue;   /* index into op_legs.queue_nh (LK_ACW, LK_OFFER) */
+  int32_t ring_ms; /* LK_OFFER: ContactOffered.ring_ms (0: not known) */
+  uint32_t pad;
 } op_legev;
 
 typedef struct op_legs {
@@ -177,6 +184,7 @@ typedef struct op_legs {
   uint8_t n_queues;
   uint8_t n_ev;
   uint8_t pad[5];
+  char res_agent[KS_ID_MAX + 1]; /* the agent the first resolution names ("" none) */
   op_legev ev[OP_LEG_EVENTS];
 } op_legs;
 
@@ -199,6 +207,21 @@ typedef struct op_legfig {
  * count. interval_ms places each wrap-up in its interval. */
 int op_legs_derive(const op_legs *g, int agent, int64_t interval_ms, op_legfig *out, int max);
 
+/* What one ContactOffered to an agent adds to the interval of its ring end
+ * (offer time + ring_ms). */
+typedef struct op_offig {
+  int64_t iv; /* interval of the ring end */
+  int32_t ring_ms;
+  uint8_t channel;
+  uint8_t queue; /* index into op_legs.queue_nh */
+  uint8_t agent;
+  uint8_t answered; /* the agent's next offer-or-answer of the contact is an answer */
+} op_offig;
+
+/* The offers of agent index `agent` (every agent when < 0), in event-time
+ * order: fills out[] (at most max) and returns the count. */
+int op_offers_derive(const op_legs *g, int agent, int64_t interval_ms, op_offig *out, int max);
+
 /* op_contact.flags */
 #define C_CREATED      0x001u
 #define C_QUEUED       0x002u
@@ -214,6 +237,9 @@ int op_legs_derive(const op_legs *g, int agent, int64_t interval_ms, op_legfig *
 #define C_FCR_XFER                                                                                 \
   0x800u /* fcr.transfers unresolved: the counted episode was transferred or                       \
               escalated (so counted as not resolved first time) */
+#define C_ONE_TOUCH                                                                                \
+  0x1000u /* the first resolution had exactly one handled leg (wrap-up) at or                      \
+               before it */
 
 /*
  * The contact (320 bytes), laid out by cache line (the host starts records
@@ -241,7 +267,7 @@ typedef struct op_contact {
   uint8_t fres_ep;   /* episode of the last full resolution (C_FRES_DONE) */
   uint8_t fcr_queue; /* op_legs.queue_nh index of the counted FCR wrap-up */
   uint8_t fcr_channel;
-  uint8_t pad0;
+  uint8_t fcr_agent; /* op_legs.agent_hash index of the counted FCR wrap-up's agent */
   uint64_t customer_hash;
   int64_t created_ms;
   int64_t first_queued_ms;
@@ -260,7 +286,8 @@ typedef struct op_contact {
   uint8_t pad1[2];
   uint64_t frt_qnh; /* ... and in which queue (name hash) */
   uint64_t res_qnh;
-  int64_t pad2[2];
+  uint64_t frt_anh; /* FNV-1a of the first response's agent (0: none) */
+  uint64_t res_anh; /* ... of the agent named on the first resolution */
   /* lines 3-4 */
   char queue[OP_NAME_MAX]; /* current queue, for events that omit it */
   char agent[OP_NAME_MAX]; /* current agent, for events that omit it */
@@ -317,6 +344,14 @@ typedef struct op_qagg {
   int64_t reopened;    /* ContactReopened */
   int64_t fres_n;      /* first resolution of each episode */
   int64_t fres_sum_ms; /* ... its time since the contact's start */
+  int64_t res_ot;      /* first resolutions that were one-touch (C_ONE_TOUCH) */
+  int64_t frt_in_t;    /* first responses within first_response.threshold */
+  /* line 4 */
+  int64_t ab_wait_ms;       /* wait of ab_known */
+  int64_t ab_short_wait_ms; /* ... of ab_short */
+  int64_t callbacks;        /* callback requests (ContactQueued.callback), once per queue */
+  int64_t cb_answered;      /* ... answered in the queue */
+  int64_t pad[4];
 } op_qagg;
 
 /* Per interval and agent (dimensions per the per_agent option). */
@@ -328,6 +363,19 @@ typedef struct op_aagg {
   int64_t held;
   int64_t acw_ms;
   int64_t transferred;
+  int64_t fcr_n; /* FCR contacts whose counted wrap-up was the agent's */
+  int64_t fcr_repeats;
+  int64_t frt_n; /* first responses the agent sent */
+  int64_t frt_sum_ms;
+  int64_t frt_in_t;
+  int64_t res_n; /* first resolutions naming the agent */
+  int64_t res_sum_ms;
+  int64_t res_ot;
+  int64_t offers;    /* ContactOffered to the agent (at the ring end) */
+  int64_t rna;       /* ... not followed by the agent's answer */
+  int64_t ring_in_t; /* ... answered with a known ring time <= T */
+  int64_t ring_unk;  /* ... answered with the ring time not known (0) */
+  int64_t reopened;  /* first reopens of contacts whose first resolution was the agent's */
 } op_aagg;
 
 #define FNV_OFFSET UINT64_C(0xcbf29ce484222325)

@@ -166,6 +166,7 @@ int eb_agent_response_ex(ks_engine *e, int64_t t, int channel, const char *queue
 void eb_set_body(Kpistream__V1__Event *ev, eb_bodies *b, uint32_t body) {
   kpistream__v1__contact_created__init(&b->created);
   kpistream__v1__contact_queued__init(&b->queued);
+  kpistream__v1__contact_offered__init(&b->offered);
   kpistream__v1__contact_answered__init(&b->answered);
   kpistream__v1__agent_response__init(&b->response);
   kpistream__v1__hold_started__init(&b->hold_started);
@@ -184,6 +185,9 @@ void eb_set_body(Kpistream__V1__Event *ev, eb_bodies *b, uint32_t body) {
     break;
   case KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED:
     ev->contact_queued = &b->queued;
+    break;
+  case KPISTREAM__V1__EVENT__BODY_CONTACT_OFFERED:
+    ev->contact_offered = &b->offered;
     break;
   case KPISTREAM__V1__EVENT__BODY_CONTACT_ANSWERED:
     ev->contact_answered = &b->answered;
@@ -231,6 +235,9 @@ int eb_lifecycle(ks_engine *e, const char *event_id, uint32_t body, int64_t t, i
   eb_bodies b;
   eb_set_body(&ev, &b, body);
   b.response.is_public = arg ? 1 : 0;
+  b.offered.ring_ms = arg;
+  b.offered.accepted = 0; /* not read: the answer tells */
+  b.queued.callback = arg ? 1 : 0;
   if (arg)
     b.abandoned.stage = (Kpistream__V1__AbandonStage)arg;
   else

@@ -68,6 +68,7 @@ int eb_agent_response_ex(ks_engine *e, int64_t t, int channel, const char *queue
 typedef struct eb_bodies {
   Kpistream__V1__ContactCreated created;
   Kpistream__V1__ContactQueued queued;
+  Kpistream__V1__ContactOffered offered;
   Kpistream__V1__ContactAnswered answered;
   Kpistream__V1__AgentResponse response;
   Kpistream__V1__HoldStarted hold_started;
@@ -88,9 +89,10 @@ void eb_set_body(Kpistream__V1__Event *ev, eb_bodies *b, uint32_t body);
 
 /* Any contact-lifecycle body with its default fields, an event id (NULL:
  * "") and tenant EB_TENANT, fed to task 0, topic 0. `arg` is the abandon
- * stage for CONTACT_ABANDONED (0: in queue) and is_public for
- * AGENT_RESPONSE (never a bot); ignored otherwise. Returns what
- * ks_engine_process() returned. */
+ * stage for CONTACT_ABANDONED (0: in queue), is_public for AGENT_RESPONSE
+ * (never a bot), ring_ms for CONTACT_OFFERED and callback (non-zero) for
+ * CONTACT_QUEUED; ignored otherwise. Returns what ks_engine_process()
+ * returned. */
 int eb_lifecycle(ks_engine *e, const char *event_id, uint32_t body, int64_t t, int channel,
                  const char *queue, const char *contact, const char *customer, const char *agent,
                  int arg);

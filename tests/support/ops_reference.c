@@ -17,8 +17,10 @@
 /* service_level.threshold.<channel> defaults (docs/metrics.md): 20 s for
  * voice and chat, 1 h for email (channel 2) */
 #define SL_T_MS(ch) ((ch) == 2 ? INT64_C(3600000) : INT64_C(20000))
-#define SHORT_MS    5000                    /* short_abandon_threshold */
-#define FCR_WINDOW  (INT64_C(7) * 86400000) /* fcr.window */
+/* first_response.threshold.<channel>: defaults to the channel's T */
+#define FRT_T_MS(ch) SL_T_MS(ch)
+#define SHORT_MS     5000                    /* short_abandon_threshold */
+#define FCR_WINDOW   (INT64_C(7) * 86400000) /* fcr.window */
 
 typedef struct qrec {
   int64_t iv;
@@ -26,8 +28,9 @@ typedef struct qrec {
   char queue[16];
   int64_t offered, answered, ans_known, ans_in_t, wait_ms, max_wait, n_waits;
   int64_t handled, handle, talk, hold, held, acw, xfer, esc, fcr_n, fcr_rep;
-  int64_t ab_all, ab_known, ab_short;
-  int64_t frt_n, frt_ms, res_n, res_ms, reopened, fres_n, fres_ms;
+  int64_t ab_all, ab_known, ab_short, ab_wait; /* ab_wait: of the abandons not short */
+  int64_t frt_n, frt_ms, frt_in_t, res_n, res_ms, res_ot, reopened, fres_n, fres_ms;
+  int64_t callbacks, cb_answered;
 } qrec;
 
 typedef struct arec {
@@ -36,6 +39,8 @@ typedef struct arec {
   char queue[16];
   char agent[16];
   int64_t answered, handled, handle, hold, held, acw, xfer;
+  int64_t fcr_n, fcr_rep, frt_n, frt_ms, frt_in_t, res_n, res_ms, res_ot;
+  int64_t offers, rna, ring_in_t, ring_unk, reopened;
 } arec;
 
 typedef struct ref {
@@ -192,6 +197,16 @@ static void queues(ref *r, const contact *c) {
     if (!first)
       continue;
     qget(r, e->t, e->channel, e->queue)->offered++;
+    /* a callback request: the first ContactQueued of the visit with callback set */
+    int callback = 0;
+    for (size_t j = 0; j < c->n && !callback; j++) {
+      const ops_ev *f = c->ev[j];
+      if (f->body == B(CONTACT_QUEUED) && f->arg && strcmp(f->queue, e->queue) == 0 &&
+          episode(c, f->t) == episode(c, e->t)) {
+        qget(r, f->t, f->channel, f->queue)->callbacks++;
+        callback = 1;
+      }
+    }
     /* entry: the ContactQueued time, else the ContactCreated time */
     int64_t entry = e->t;
     for (size_t j = 0; j < c->n; j++) {
@@ -215,10 +230,12 @@ static void queues(ref *r, const contact *c) {
         q->ans_known++;
         q->wait_ms += wait;
         q->ans_in_t += wait <= SL_T_MS(f->channel);
+        q->cb_answered += callback;
       } else {
         q->ab_all++;
         q->ab_known++;
         q->ab_short += wait < SHORT_MS;
+        q->ab_wait += wait < SHORT_MS ? 0 : wait;
       }
       if (q->n_waits == 0 || wait > q->max_wait)
         q->max_wait = wait;
@@ -307,9 +324,69 @@ static void legs(ref *r, const contact *c, const char *agent, int64_t first_acw[
   }
 }
 
+/* The contact's handled legs (of every agent) with their wrap-up at or
+ * before t: the wrap-ups that end a leg, read off each agent's events. */
+static int legs_by(const contact *c, int64_t t) {
+  int n = 0;
+  for (size_t i = 0; i < c->n; i++) {
+    const ops_ev *e = c->ev[i];
+    if (e->body != B(ACW_ENDED) || e->t > t)
+      continue;
+    /* it ends a leg unless an earlier wrap-up of the agent ended the same
+     * leg (no answer of the agent between them) */
+    int ends = 1;
+    for (size_t j = 0; j < i && ends; j++) {
+      const ops_ev *f = c->ev[j];
+      if (f->body != B(ACW_ENDED) || strcmp(f->agent, e->agent) != 0)
+        continue;
+      int answer_between = 0;
+      for (size_t k = j + 1; k < i && !answer_between; k++)
+        answer_between =
+            c->ev[k]->body == B(CONTACT_ANSWERED) && strcmp(c->ev[k]->agent, e->agent) == 0;
+      ends = answer_between;
+    }
+    n += ends;
+  }
+  return n;
+}
+
+/* The agent's ContactOffered events: answered when the agent's next offer
+ * or answer of the contact (offers before answers at equal times) is an
+ * answer, no later than the ring end when ring_ms is known; counted at the
+ * ring end (offer time + ring_ms). */
+static void offers(ref *r, const contact *c, const char *agent) {
+  for (size_t i = 0; i < c->n; i++) {
+    const ops_ev *e = c->ev[i];
+    if (e->body != B(CONTACT_OFFERED) || strcmp(e->agent, agent) != 0)
+      continue;
+    int answered = 0;
+    for (size_t j = 0; j < c->n; j++) {
+      const ops_ev *f = c->ev[j];
+      if ((f->body != B(CONTACT_OFFERED) && f->body != B(CONTACT_ANSWERED)) || f == e ||
+          strcmp(f->agent, agent) != 0)
+        continue;
+      /* after e in (time, offer-before-answer) order */
+      const int after = f->t > e->t || (f->t == e->t && f->body == B(CONTACT_ANSWERED)) ||
+                        (f->t == e->t && f->body == e->body && j > i);
+      if (!after)
+        continue;
+      /* within the ring when its length is known */
+      answered = f->body == B(CONTACT_ANSWERED) && (e->arg == 0 || f->t <= e->t + e->arg);
+      break; /* c->ev is in time order: the first after e */
+    }
+    arec *a = aget(r, e->t + e->arg, e->channel, e->queue, agent);
+    a->offers++;
+    a->rna += !answered;
+    if (answered && e->arg > 0)
+      a->ring_in_t += e->arg <= SL_T_MS(e->channel);
+    else if (answered)
+      a->ring_unk++;
+  }
+}
+
 /* First response, first resolution, each episode's first resolution, reopens. */
 static void firsts(ref *r, const contact *c) {
-  const ops_ev *frt = NULL, *res = NULL, *fres[2] = {NULL, NULL};
+  const ops_ev *frt = NULL, *res = NULL, *fres[2] = {NULL, NULL}, *reopen = NULL;
   for (size_t i = 0; i < c->n; i++) {
     const ops_ev *e = c->ev[i];
     if (e->body == B(AGENT_RESPONSE) && e->arg && is_text(e->channel) && frt == NULL)
@@ -321,20 +398,43 @@ static void firsts(ref *r, const contact *c) {
       if (fres[ep] == NULL)
         fres[ep] = e;
     }
-    if (e->body == B(CONTACT_REOPENED))
+    if (e->body == B(CONTACT_REOPENED)) {
       qget(r, e->t, e->channel, e->queue)->reopened++;
+      if (reopen == NULL)
+        reopen = e;
+    }
   }
+  /* the first reopen, charged to the agent the first resolution named */
+  if (reopen && res && res->agent[0] && res->t <= reopen->t)
+    aget(r, reopen->t, reopen->channel, reopen->queue, res->agent)->reopened++;
   if (!c->start_known)
     return;
   if (frt) {
     qrec *q = qget(r, frt->t, frt->channel, frt->queue);
+    const int64_t d = clamp0(frt->t - c->start);
     q->frt_n++;
-    q->frt_ms += clamp0(frt->t - c->start);
+    q->frt_ms += d;
+    q->frt_in_t += d <= FRT_T_MS(frt->channel);
+    if (frt->agent[0]) { /* credited to the agent who sent it */
+      arec *a = aget(r, frt->t, frt->channel, frt->queue, frt->agent);
+      a->frt_n++;
+      a->frt_ms += d;
+      a->frt_in_t += d <= FRT_T_MS(frt->channel);
+    }
   }
   if (res) {
     qrec *q = qget(r, res->t, res->channel, res->queue);
+    const int64_t d = clamp0(res->t - c->start);
+    const int ot = legs_by(c, res->t) == 1; /* one-touch: one handled leg before */
     q->res_n++;
-    q->res_ms += clamp0(res->t - c->start);
+    q->res_ms += d;
+    q->res_ot += ot;
+    if (res->agent[0]) { /* credited to the agent the resolution names */
+      arec *a = aget(r, res->t, res->channel, res->queue, res->agent);
+      a->res_n++;
+      a->res_ms += d;
+      a->res_ot += ot;
+    }
   }
   for (int ep = 0; ep < 2; ep++)
     if (fres[ep]) {
@@ -379,10 +479,16 @@ static void emit(const ref *r, figs *o) {
     SUM("abandoned", abandoned);
     SUM("short_abandoned", q->ab_short);
     RATIO("abandonment_rate", abandoned, q->offered - q->ab_short);
+    RATIO("avg_time_to_abandon", SEC(q->ab_wait), q->ab_all - q->ab_short);
+    SUM("callbacks", q->callbacks);
+    RATIO("callback_rate", q->callbacks, q->offered);
+    SUM("callbacks_answered", q->cb_answered);
     RATIO("asa", SEC(q->wait_ms), q->ans_known);
     put(o, "longest_wait", iv, ch, qn, ag, q->n_waits > 0, SEC(q->max_wait), 0);
-    if (is_text(ch))
+    if (is_text(ch)) {
       RATIO("first_response_time", SEC(q->frt_ms), q->frt_n);
+      RATIO("first_response_sla", q->frt_in_t, q->frt_n);
+    }
     RATIO("aht", SEC(q->handle), q->handled);
     RATIO("avg_talk", SEC(q->talk), q->handled);
     RATIO("avg_hold", SEC(q->hold), q->handled);
@@ -393,6 +499,8 @@ static void emit(const ref *r, figs *o) {
     RATIO("escalation_rate", q->esc, q->handled);
     RATIO("traffic_erlangs", SEC(q->handle), SEC(r->ivms));
     RATIO("resolution_time", SEC(q->res_ms), q->res_n);
+    RATIO("resolution_rate", q->res_n, q->handled);
+    RATIO("one_touch_resolution_rate", q->res_ot, q->res_n);
     SUM("reopened", q->reopened);
     RATIO("reopen_rate", q->reopened, q->fres_n);
     RATIO("full_resolution_time", SEC(q->fres_ms), q->fres_n);
@@ -408,6 +516,18 @@ static void emit(const ref *r, figs *o) {
     RATIO("avg_hold", SEC(a->hold), a->handled);
     RATIO("avg_acw", SEC(a->acw), a->handled);
     RATIO("transfer_rate", a->xfer, a->handled);
+    RATIO("fcr", a->fcr_n - a->fcr_rep, a->fcr_n);
+    if (ch == 0 || is_text(ch)) {
+      RATIO("first_response_time", SEC(a->frt_ms), a->frt_n);
+      RATIO("first_response_sla", a->frt_in_t, a->frt_n);
+    }
+    RATIO("resolution_time", SEC(a->res_ms), a->res_n);
+    RATIO("resolution_rate", a->res_n, a->handled);
+    RATIO("one_touch_resolution_rate", a->res_ot, a->res_n);
+    RATIO("reopen_rate", a->reopened, a->res_n);
+    RATIO("service_level", a->ring_in_t, a->offers - a->ring_unk);
+    SUM("ring_no_answer", a->rna);
+    RATIO("ring_no_answer_rate", a->rna, a->offers);
   }
 }
 
@@ -489,6 +609,15 @@ int ops_reference(const ops_ev *log, size_t n, int64_t interval_ms, ops_per_agen
       } else {
         queues(&r, &c);
         firsts(&r, &c);
+        /* offers, agent by agent */
+        for (size_t k = 0; k < c.n; k++) {
+          const ops_ev *e = c.ev[k];
+          int seen = e->body != B(CONTACT_OFFERED);
+          for (size_t l = 0; l < k && !seen; l++)
+            seen = c.ev[l]->body == B(CONTACT_OFFERED) && strcmp(c.ev[l]->agent, e->agent) == 0;
+          if (!seen)
+            offers(&r, &c, e->agent);
+        }
         /* FCR: each episode's first wrap-up; a reopened episode repeats,
          * else another contact of the customer handled within the window
          * before this one */
@@ -505,6 +634,11 @@ int ops_reference(const ops_ev *log, size_t n, int64_t interval_ms, ops_per_agen
           qrec *q = qget(&r, first_ev[ep]->t, first_ev[ep]->channel, first_ev[ep]->queue);
           q->fcr_n++;
           q->fcr_rep += repeat;
+          /* credited to the agent of that first wrap-up */
+          arec *a = aget(&r, first_ev[ep]->t, first_ev[ep]->channel, first_ev[ep]->queue,
+                         first_ev[ep]->agent);
+          a->fcr_n++;
+          a->fcr_rep += repeat;
         }
       }
       i = j;

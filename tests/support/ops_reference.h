@@ -9,7 +9,9 @@
  *
  * What it assumes of the log (the generator in tests/test_operations_order.c
  * keeps to it): one tenant (EB_TENANT); every event names its channel and
- * queue, agent events their agent; at most one reopen per contact.
+ * queue, agent events their agent; at most one reopen per contact. `arg`
+ * carries is_public (AgentResponse), ring_ms (ContactOffered) and callback
+ * (ContactQueued); a ContactResolved may name the agent it is credited to.
  *
  * Ownership: ops_reference() returns a malloc'd array the caller frees.
  */
@@ -29,7 +31,8 @@ typedef struct ops_ev {
   char contact[24];
   char customer[16];
   char agent[16];
-  int arg; /* eb_lifecycle()'s arg: is_public of an AgentResponse */
+  int arg; /* eb_lifecycle()'s arg: is_public (AgentResponse), ring_ms (ContactOffered), callback
+              (ContactQueued) */
 } ops_ev;
 
 /* One published figure: metric at (interval, channel, queue, agent). For

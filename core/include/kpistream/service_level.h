@@ -13,6 +13,16 @@
  * built-in default. Email SLAs run in hours (Zendesk, Connect), so a 20 s
  * email threshold scores every accepted email as late.
  *
+ * First-response SLA (email and chat: a first public reply within T):
+ *
+ *   first_response.threshold.chat   T for chat       default: the chat T above
+ *   first_response.threshold.email  T for email      default: the email T above
+ *   first_response.threshold        the default of both
+ *
+ * read with ks_frt_thresholds_load(), defaulting to the service-level
+ * thresholds so that a deployment sets one number per channel unless its
+ * reply target differs from its answer target.
+ *
  * Header-only; include after kpistream/plugin.h. Nothing is allocated.
  */
 #ifndef KPISTREAM_SERVICE_LEVEL_H
@@ -30,6 +40,10 @@ extern "C" {
 #define KS_SL_THRESHOLD_VOICE_KEY "service_level.threshold.voice"
 #define KS_SL_THRESHOLD_CHAT_KEY  "service_level.threshold.chat"
 #define KS_SL_THRESHOLD_EMAIL_KEY "service_level.threshold.email"
+
+#define KS_FRT_THRESHOLD_KEY       "first_response.threshold"
+#define KS_FRT_THRESHOLD_CHAT_KEY  "first_response.threshold.chat"
+#define KS_FRT_THRESHOLD_EMAIL_KEY "first_response.threshold.email"
 
 /* Built-in defaults, milliseconds. */
 #define KS_SL_THRESHOLD_DEFAULT_MS INT64_C(20000)   /* voice, chat, unknown channel */
@@ -62,6 +76,34 @@ static inline int ks_sl_thresholds_load(ks_plugin_ctx *ctx, const ks_host_api *a
       return KS_EINVAL;
     if (out->ms[ch] < 0) {
       const char *key = ch == 0 ? keys[0] : keys[ch];
+      api->log(ctx, KS_LOG_ERROR, "option '%s': '%s' must not be negative", key,
+               api->config_get(ctx, key) ? api->config_get(ctx, key) : "(default)");
+      return KS_EINVAL;
+    }
+  }
+  return 0;
+}
+
+/* Read the first-response keys into out (indexed by channel as
+ * ks_sl_thresholds), each defaulting to first_response.threshold, else to
+ * the channel's service-level threshold in sl. Voice (no first response)
+ * and unknown channels keep sl's. Returns 0 or KS_EINVAL (logged). */
+static inline int ks_frt_thresholds_load(ks_plugin_ctx *ctx, const ks_host_api *api,
+                                         const ks_sl_thresholds *sl, ks_sl_thresholds *out) {
+  *out = *sl;
+  const int all_set = api->config_get(ctx, KS_FRT_THRESHOLD_KEY) != NULL;
+  int64_t all = 0;
+  if (all_set && api->config_get_duration_ms(ctx, KS_FRT_THRESHOLD_KEY, 0, &all))
+    return KS_EINVAL;
+  static const int chans[2] = {KPISTREAM__V1__CHANNEL__CHANNEL_CHAT,
+                               KPISTREAM__V1__CHANNEL__CHANNEL_EMAIL};
+  static const char *const keys[2] = {KS_FRT_THRESHOLD_CHAT_KEY, KS_FRT_THRESHOLD_EMAIL_KEY};
+  for (int i = 0; i < 2; i++) {
+    const int ch = chans[i];
+    if (api->config_get_duration_ms(ctx, keys[i], all_set ? all : sl->ms[ch], &out->ms[ch]))
+      return KS_EINVAL;
+    if (out->ms[ch] < 0 || all < 0) {
+      const char *key = all < 0 ? KS_FRT_THRESHOLD_KEY : keys[i];
       api->log(ctx, KS_LOG_ERROR, "option '%s': '%s' must not be negative", key,
                api->config_get(ctx, key) ? api->config_get(ctx, key) : "(default)");
       return KS_EINVAL;
