@@ -474,7 +474,7 @@ static int topic_index(const char *name) {
 
 static int run_counter(const bk_opts *o, const char *bootstrap, pid_t broker_pid, int k, bk_run *r,
                        char *err, size_t errsz) {
-  /* The same settings kpistream's consumer uses (core/src/kafka_consumer.c). */
+  /* The same settings kpistream's consumer uses (core/runtime/kafka_consumer.c). */
   static const char *const props[][2] = {
       {"auto.offset.reset", "earliest"}, {"partition.assignment.strategy", "range"},
       {"queued.min.messages", "200000"}, {"queued.max.messages.kbytes", "262144"},

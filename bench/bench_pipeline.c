@@ -29,16 +29,17 @@
 #include "arena.h"
 #include "bench_gen.h"
 #include "bench_kafka.h"
-#include "commands.h"
+#include "broker.h"
 #include "decoder.h"
 #include "engine.h"
+#include "runner.h"
 #include "state.h"
 
 #ifndef KS_BENCH_PLUGIN_DIR
 #define KS_BENCH_PLUGIN_DIR "plugins"
 #endif
 #ifndef KS_BENCH_KPISTREAM
-#define KS_BENCH_KPISTREAM "core/kpistream"
+#define KS_BENCH_KPISTREAM "app/kpistream"
 #endif
 #ifndef KS_BENCH_BUILD_TYPE
 #define KS_BENCH_BUILD_TYPE "unknown"

@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 bash scripts/build.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
-KS=./build/core/kpistream
+KS=./build/app/kpistream
 RUN=build/demo
 rm -rf "$RUN" && mkdir -p "$RUN"
 pids=()

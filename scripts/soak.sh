@@ -10,7 +10,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 rounds=${2:-5}
-bin=$build/core/kpistream
+bin=$build/app/kpistream
 plugins=$build/plugins
 out=$build/soak
 mkdir -p "$out"

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "kpistream/plugin.h"
 
 static int load(const char *yaml, ks_config *cfg, char *err) {
   return ks_config_load_string(cfg, yaml, strlen(yaml), "test.yaml", err, 512);

@@ -1,5 +1,5 @@
-/* Unit tests for core/src/cmd_watch_table.c, cmd_watch_format.c and
- * cmd_watch_family.c (cmocka). */
+/* Unit tests for tools/watch/watch_table.c, watch_format.c and
+ * watch_family.c (cmocka). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,8 +10,8 @@
 
 #include <cmocka.h>
 
-#include "cmd_watch_family.h"
-#include "cmd_watch_table.h"
+#include "watch_family.h"
+#include "watch_table.h"
 
 /* GCC 12 mistakes the buffer open_memstream() hands back for a pointer to
  * render()'s local variable. */

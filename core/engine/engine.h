@@ -15,17 +15,13 @@
 #include <stdint.h>
 
 #include "fatal.h"
+#include "kv.h"
 #include "kpistream/plugin.h"
 #include "partitioner.h"
 
 typedef struct ks_engine ks_engine;
 
-/* A key/value option (plugin configuration). Strings are borrowed by
- * ks_engine_add_plugin(), which copies them. */
-typedef struct ks_kv {
-  const char *key;
-  const char *value;
-} ks_kv;
+/* Plugin options are ks_kv (kv.h); ks_engine_add_plugin() copies them. */
 
 /*
  * Where results go. Called once per emitted result, with the encoded

@@ -31,8 +31,8 @@
  * arrive, within WATCH_QUIET_MS; catching up: beside the interval they are
  * about, not all at once before the first table). A group with alerts only
  * is not counted as an interval shown.
- * Rendering lives in cmd_watch_family.c (a table per KPI family) and
- * cmd_watch_table.c; the command line in cmd_watch_args.c.
+ * Rendering lives in watch_family.c (a table per KPI family) and
+ * watch_table.c; the command line in watch_args.c.
  *
  * Consumption: no consumer group membership and no commits. The viewer
  * assigns itself every partition of each topic (from metadata, fetched on a
@@ -67,9 +67,9 @@
 #include <uv.h>
 
 #include "cli.h"
-#include "cmd_watch_args.h"
-#include "cmd_watch_family.h"
-#include "commands.h"
+#include "watch_args.h"
+#include "watch_family.h"
+#include "watch.h"
 #include "kpistream/v1/result.pb-c.h"
 #include "log.h"
 

@@ -27,7 +27,7 @@
 #include <uv.h>
 
 #include "cli.h"
-#include "commands.h"
+#include "simulate.h"
 #include "duration.h"
 #include "kafka_producer.h"
 #include "log.h"

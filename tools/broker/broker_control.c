@@ -10,7 +10,7 @@
  * Lines are applied one at a time, in order; a mock call waits for the mock
  * cluster's thread, so it runs on a libuv worker. librdkafka 2.0.2's mock
  * thread can lose the wake-up for an op and sleep 1 s with it queued (see
- * the kicker in cmd_broker.c): while a call waits, a 20 ms timer opens and
+ * the kicker in tools/broker/broker.c): while a call waits, a 20 ms timer opens and
  * closes a TCP connection to the first broker's listener, which wakes it.
  */
 #include "broker_control.h"

@@ -28,7 +28,7 @@
 #include <uv.h>
 
 #include "cli.h"
-#include "commands.h"
+#include "dump.h"
 #include "duration.h"
 #include "kpistream/v1/result.pb-c.h"
 

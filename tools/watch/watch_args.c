@@ -1,7 +1,7 @@
 /*
- * cmd_watch_args — see cmd_watch_args.h.
+ * watch_args — see watch_args.h.
  */
-#include "cmd_watch_args.h"
+#include "watch_args.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +14,7 @@
 
 /* ---- argument parsing ------------------------------------------------------ */
 
-/* Same conventions as in cmd_broker.c: "--lng", "--lng=V", "-s", "-sV". */
+/* Same conventions as in tools/broker/broker.c: "--lng", "--lng=V", "-s", "-sV". */
 
 static void print_help(FILE *f) {
   fprintf(f,

@@ -1,5 +1,5 @@
 /*
- * cmd_watch_table — renders one (interval, tenant) group of decoded
+ * watch_table — renders one (interval, tenant) group of decoded
  * kpistream.v1.MetricResult messages as a terminal table. Pure: no Kafka, no
  * loop, no state between calls, so it can be unit-tested with hand-built
  * results and open_memstream().
@@ -40,7 +40,7 @@
 #include "kpistream/v1/result.pb-c.h"
 
 /*
- * How one KPI family is shown (cmd_watch_family.c has the table of them).
+ * How one KPI family is shown (watch_family.c has the table of them).
  * Every list is NULL-terminated; a NULL list is empty.
  */
 typedef struct ks_watch_family {
@@ -97,7 +97,7 @@ void ks_watch_safe_text(char *dst, size_t size, const char *s);
 /* "voice", "email", "chat", "all" (unspecified), else "ch<N>". */
 void ks_watch_channel_text(char *buf, size_t size, int channel);
 
-/* ---- values and headings (cmd_watch_format.c) ------------------------------ */
+/* ---- values and headings (watch_format.c) ------------------------------ */
 
 /*
  * Human form of one result's value into buf (always NUL-terminated):

@@ -15,7 +15,8 @@
 #include <librdkafka/rdkafka.h>
 #include <uv.h>
 
-#include "engine.h"
+#include "kpistream/plugin.h"
+#include "kv.h"
 
 typedef struct ks_producer ks_producer;
 

@@ -1,9 +1,9 @@
 /*
- * cmd_watch_family — what `kpistream watch` prints for one closed (interval,
+ * watch_family — what `kpistream watch` prints for one closed (interval,
  * tenant) group of results: one compact table per KPI family, in the order
  * operations, experience, workforce, quality, value, forecast, scorecard,
  * then any other family alphabetically; and one line per alert. Pure, like
- * cmd_watch_table.c (no Kafka, no state between calls).
+ * watch_table.c (no Kafka, no state between calls).
  *
  *   acme · 2026-11-23 10:00–10:15 UTC
  *   ── operations
@@ -17,7 +17,7 @@
  *
  * The "── family" title line is printed with family_titles or when the
  * group has several families. A group of operations (or an unknown family)
- * alone without family_titles is the plain table of cmd_watch_table.h,
+ * alone without family_titles is the plain table of watch_table.h,
  * unchanged: `watch -t kpi.operations` prints exactly what it did before.
  *
  * Per family (ks_watch_family_find): default columns (the headline metrics;
@@ -40,7 +40,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "cmd_watch_table.h"
+#include "watch_table.h"
 
 typedef struct ks_watch_group_opts {
   const char *const *metrics; /* borrowed; requested columns (each family: those present) */

@@ -1,6 +1,6 @@
 /*
- * cmd_watch_args — `kpistream watch` command line: options, --help, parsing.
- * The loop and the Kafka side are in cmd_watch.c.
+ * watch_args — `kpistream watch` command line: options, --help, parsing.
+ * The loop and the Kafka side are in watch.c.
  */
 #ifndef KS_CMD_WATCH_ARGS_H
 #define KS_CMD_WATCH_ARGS_H

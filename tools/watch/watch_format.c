@@ -1,9 +1,9 @@
 /*
- * cmd_watch_format — how `kpistream watch` writes one value and one column
- * heading (declared in cmd_watch_table.h): units to "93.1%", "12.3s", "42",
+ * watch_format — how `kpistream watch` writes one value and one column
+ * heading (declared in watch_table.h): units to "93.1%", "12.3s", "42",
  * short headings for the metrics of every family. Pure functions.
  */
-#include "cmd_watch_table.h"
+#include "watch_table.h"
 
 #include <math.h>
 #include <stdint.h>

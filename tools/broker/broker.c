@@ -30,7 +30,7 @@
 
 #include "broker_control.h"
 #include "cli.h"
-#include "commands.h"
+#include "broker.h"
 #include "duration.h"
 #include "log.h"
 

@@ -1,9 +1,9 @@
 /*
- * cmd_watch_table — see cmd_watch_table.h. Everything allocated here is
+ * watch_table — see watch_table.h. Everything allocated here is
  * freed before ks_watch_table_render() returns; the results are borrowed.
- * Values and headings: cmd_watch_format.c.
+ * Values and headings: watch_format.c.
  */
-#include "cmd_watch_table.h"
+#include "watch_table.h"
 
 #include <math.h>
 #include <stdint.h>

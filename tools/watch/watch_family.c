@@ -1,8 +1,8 @@
 /*
- * cmd_watch_family — see cmd_watch_family.h. Everything allocated here is
+ * watch_family — see watch_family.h. Everything allocated here is
  * freed before each call returns; the results are borrowed.
  */
-#include "cmd_watch_family.h"
+#include "watch_family.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,6 +1,7 @@
 /*
  * kpistream — contact-center KPIs from Kafka event streams.
- * main() dispatches to a subcommand (commands.h). For `run` it also owns the
+ * main() dispatches to a subcommand: `run` (core/runtime/runner.h) or a tool
+ * (tools/<name>/<name>.h). For `run` it also owns the
  * process-wide state of fatal.h: the record of the plugin callback running
  * now, the fatal-signal handlers that name it, and an atexit check that keeps
  * a plugin's exit() from ending the service with success.
@@ -11,10 +12,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "commands.h"
+#include "broker.h"
+#include "dump.h"
 #include "fatal.h"
 #include "kpistream/plugin.h"
 #include "runner.h"
+#include "simulate.h"
+#include "watch.h"
 
 /* The one process-wide state of kpistream (see fatal.h): a signal handler
  * and an atexit function take no user data. */

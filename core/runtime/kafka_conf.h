@@ -10,7 +10,8 @@
 #include <librdkafka/rdkafka.h>
 #include <stddef.h>
 
-#include "engine.h"
+#include "kpistream/plugin.h"
+#include "kv.h"
 
 /* Apply each list in order (later ones win). Returns NULL with errstr set
  * ("kafka property 'x' = 'y': <librdkafka's reason>") on the first error. */

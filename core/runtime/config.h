@@ -32,7 +32,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine.h"
+#include "kv.h"
+#include "partitioner.h"
 
 typedef struct ks_config_plugin {
   char *name;
