@@ -1,7 +1,7 @@
 /*
- * broker — `kpistream broker`: an embedded Kafka-protocol cluster (librdkafka's mock) on loopback, with a fault-injection control channel.
- * A tool, not the service: it uses the engine and the runtime, never the
- * reverse.
+ * broker — `kpistream broker`: an embedded Kafka-protocol cluster (librdkafka's mock) on loopback,
+ * with a fault-injection control channel. A tool, not the service: it uses the engine and the
+ * runtime, never the reverse.
  */
 #ifndef KS_TOOL_BROKER_H
 #define KS_TOOL_BROKER_H
