@@ -10,7 +10,10 @@
  *     named, and the task restores the previous complete checkpoint;
  *   - a checkpoint id reused by a second instance (issue 10, defect 4): the
  *     restore never combines plugins or chunks of different checkpoints;
- *   - nothing usable at all: KS_CKPT_UNUSABLE; nothing of the task: NONE.
+ *   - nothing usable at all: KS_CKPT_UNUSABLE; nothing of the task: NONE;
+ *   - the record framing byte by byte: keys, partitions, every header field
+ *     of format 2 and format 1 at its offset, chunks tiling the snapshot,
+ *     CRC-32C against its check values, each refusal's exact text.
  * The expected state is always checked the same way: the restored task's
  * snapshots are byte-identical to the snapshots the checkpoint was built
  * from. With KS_CKPT_SEED_DIR set, it also writes the fuzzer's seed corpus
@@ -663,6 +666,220 @@ static void test_fallbacks(void **state) {
   two_free(&t);
 }
 
+/* ---- record framing, byte by byte ----------------------------------------- */
+
+static uint64_t rd64(const uint8_t *p) {
+  return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
+}
+
+/* CRC-32C bit by bit (reflected polynomial 0x82F63B78), independent of
+ * checkpoint.c's table; its check value is pinned below. */
+static uint32_t crc32c_bitwise(const uint8_t *p, size_t n) {
+  uint32_t c = ~0u;
+  while (n--) {
+    c ^= *p++;
+    for (int k = 0; k < 8; k++)
+      c = (c & 1u) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+  }
+  return ~c;
+}
+
+/* Checkpoint `ident` of `task` cut into chunks of chunk_max bytes: every
+ * record's key, partition, header field and payload as checkpoint.h lays
+ * them out, the chunks tiling each plugin's snapshot exactly. */
+static void check_layout(ks_engine *e, int32_t task, const int32_t *parts,
+                         const ks_ckpt_ident *ident, size_t chunk_max) {
+  ks_ckpt_msg *m;
+  size_t n, i = 0;
+  assert_int_equal(ks_ckpt_build(e, parts, task, ident, chunk_max, &m, &n), 0);
+  const size_t cmax = chunk_max ? chunk_max : KS_CKPT_CHUNK;
+  for (size_t p = 0; p < NP; p++) {
+    uint8_t *snap;
+    size_t len;
+    assert_int_equal(ks_engine_snapshot(e, task, p, &snap, &len), 0);
+    const uint32_t chunks = len ? (uint32_t)((len + cmax - 1) / cmax) : 1;
+    for (uint32_t c = 0; c < chunks; c++, i++) {
+      assert_true(i < n);
+      const ks_ckpt_msg *r = &m[i];
+      const uint8_t *v = r->value;
+      const size_t off = (size_t)c * cmax, clen = len - off < cmax ? len - off : cmax;
+      char key[64];
+      snprintf(key, sizeof key, "task/%d/ckpt/%d/chunk/%u", task, (int)(ident->id % 2), c);
+      assert_string_equal(r->key, key);
+      assert_int_equal(r->plugin, p);
+      assert_int_equal(r->partition, task % parts[p]);
+      assert_int_equal(r->len, HDR2 + clen);
+      assert_memory_equal(v, "SKCK", 4);
+      assert_int_equal(rd32(v + 4), 2);
+      assert_true(rd64(v + 8) == ident->epoch);
+      assert_true(rd64(v + 16) == ident->nonce);
+      assert_true(rd64(v + 24) == (uint64_t)ident->id);
+      assert_int_equal(rd32(v + 32), (uint32_t)task);
+      assert_int_equal(rd32(v + 36), c);
+      assert_int_equal(rd32(v + 40), chunks);
+      assert_true(rd64(v + 44) == off);
+      assert_true(rd64(v + 52) == len);
+      assert_int_equal(rd32(v + 60), crc32c_bitwise(snap, len));
+      if (clen)
+        assert_memory_equal(v + HDR2, snap + off, clen);
+    }
+    free(snap);
+  }
+  assert_int_equal(i, n);
+  ks_ckpt_msgs_free(m, n);
+}
+
+static void test_framing_layout(void **state) {
+  sim_world *w = *state;
+  ks_engine *e = engine_new(w, 15 * 60000);
+  assert_int_equal(ks_engine_task_open(e, 0), 0);
+  assert_int_equal(ks_engine_task_open(e, 5), 0);
+  sim_world_feed(e, w, 0, w->n / 2);
+  uint8_t *snap;
+  size_t len;
+  assert_int_equal(ks_engine_snapshot(e, 0, 0, &snap, &len), 0);
+  free(snap);
+  assert_true(len > 300);
+  const int32_t one[NP] = {1, 1}, parts[NP] = {4, 3};
+  const ks_ckpt_ident odd = {5, UINT64_C(0x1122334455667788), 7}, even = {1, 2, 8};
+  check_layout(e, 0, one, &odd, 0);       /* one chunk per plugin */
+  check_layout(e, 0, parts, &even, 100);  /* several, the last one shorter */
+  check_layout(e, 0, one, &odd, len / 3); /* plugin 0: three, or four with the remainder */
+  check_layout(e, 0, one, &odd, len);     /* plugin 0: exactly one full chunk */
+  check_layout(e, 5, parts, &odd, 16);    /* an empty task: partitions 1 and 2 */
+  check_layout(e, 5, parts, &even, 1 << 20);
+  ks_engine_free(e);
+}
+
+/* A format-2 record of task 0, one chunk holding the whole snapshot `s`. */
+static int add_whole(changelog *l, int64_t id, const char *s, uint32_t crc) {
+  uint8_t r[HDR2 + 64];
+  size_t len = strlen(s);
+  assert_true(len <= 64);
+  return log_add(l, 0, r, rec2(r, 1, 0xA, id, 0, 1, 0, len, crc, (const uint8_t *)s, len));
+}
+
+/* CRC-32C: the check value of "123456789" is 0xE3069283 (and RFC 3720's
+ * vectors); the collector computes the same and names it on a mismatch. */
+static void test_framing_crc32c(void **state) {
+  (void)state;
+  uint8_t zeros[32] = {0}, ones[32], inc[32];
+  memset(ones, 0xFF, sizeof ones);
+  for (int i = 0; i < 32; i++)
+    inc[i] = (uint8_t)i;
+  assert_int_equal(crc32c_bitwise((const uint8_t *)"123456789", 9), 0xE3069283u);
+  assert_int_equal(crc32c_bitwise(zeros, 32), 0x8A9136AAu);
+  assert_int_equal(crc32c_bitwise(ones, 32), 0x62A8AB43u);
+  assert_int_equal(crc32c_bitwise(inc, 32), 0x46DD794Eu);
+  assert_int_equal(crc32c_bitwise(NULL, 0), 0);
+  changelog l;
+  log_open(&l);
+  assert_int_equal(add_whole(&l, 1, "123456789", 0), KS_ESTATE);
+  assert_string_equal(l.last_err, "changelog g.changelog.operations [0] offset 0: checkpoint 1.1 "
+                                  "(instance 000000000000000a) of task 0 refused: checksum "
+                                  "mismatch (CRC-32C e3069283, header says 00000000)");
+  assert_int_equal(add_whole(&l, 2, "123456789", 0xE3069283u), 0);
+  assert_int_equal(add_whole(&l, 3, "123456788", 0xE3069283u), KS_ESTATE);
+  assert_non_null(strstr(l.last_err, "checksum mismatch"));
+  assert_int_equal(l.refused, 2);
+  ks_ckpt_collect_free(l.c);
+}
+
+/* The chunks of a checkpoint must tile [0, total) in index order. */
+static void test_framing_tiling(void **state) {
+  (void)state;
+  const uint8_t *b = (const uint8_t *)"abcdefghij";
+  uint8_t r[HDR2 + 16];
+  changelog l;
+  log_open(&l);
+  /* a gap: chunk 1 starts at 5, chunk 0 ended at 4 */
+  assert_int_equal(log_add(&l, 0, r, rec2(r, 1, 0xA, 1, 0, 2, 0, 10, 0, b, 4)), 0);
+  assert_int_equal(log_add(&l, 0, r, rec2(r, 1, 0xA, 1, 1, 2, 5, 10, 0, b + 5, 5)), KS_ESTATE);
+  assert_string_equal(l.last_err, "changelog g.changelog.operations [0] offset 1: checkpoint 1.1 "
+                                  "(instance 000000000000000a) of task 0 refused: chunk 1 starts "
+                                  "at byte 5, where chunk 0 ended at byte 4 (overlapping or "
+                                  "missing bytes)");
+  /* an overlap, chunks received out of order */
+  assert_int_equal(log_add(&l, 0, r, rec2(r, 1, 0xA, 2, 1, 2, 3, 10, 0, b + 3, 7)), 0);
+  assert_int_equal(log_add(&l, 0, r, rec2(r, 1, 0xA, 2, 0, 2, 0, 10, 0, b, 5)), KS_ESTATE);
+  assert_non_null(strstr(l.last_err, "checkpoint 1.2 (instance 000000000000000a) of task 0 "
+                                     "refused: chunk 1 starts at byte 3, where chunk 0 ended at "
+                                     "byte 5 (overlapping or missing bytes)"));
+  /* every chunk there, contiguous, but short of the total */
+  assert_int_equal(log_add(&l, 0, r, rec2(r, 1, 0xA, 3, 0, 2, 0, 10, 0, b, 4)), 0);
+  assert_int_equal(log_add(&l, 0, r, rec2(r, 1, 0xA, 3, 1, 2, 4, 10, 0, b + 4, 4)), KS_ESTATE);
+  assert_non_null(strstr(l.last_err, "checkpoint 1.3 (instance 000000000000000a) of task 0 "
+                                     "refused: its 2 chunks hold 8 bytes, not 10"));
+  /* records of one checkpoint disagreeing on its size */
+  assert_int_equal(log_add(&l, 0, r, rec2(r, 1, 0xA, 4, 0, 2, 0, 10, 0, b, 5)), 0);
+  assert_int_equal(log_add(&l, 0, r, rec2(r, 1, 0xA, 4, 1, 3, 5, 10, 0, b + 5, 5)), KS_ESTATE);
+  assert_non_null(strstr(l.last_err, "checkpoint 1.4 (instance 000000000000000a) of task 0 "
+                                     "refused: its records disagree on its size (2 chunks, 10 "
+                                     "bytes at offset 6; 3 chunks, 10 bytes here)"));
+  /* a chunk that does not fit: index past the count, no chunks, empty chunk */
+  assert_int_equal(log_add(&l, 0, r, rec2(r, 1, 0xA, 5, 2, 2, 0, 10, 0, b, 5)), KS_ESTATE);
+  assert_string_equal(l.last_err, "changelog g.changelog.operations [0] offset 8: checkpoint 1.5 "
+                                  "(instance 000000000000000a) of task 0: chunk 2 of 2 at byte 0 "
+                                  "with 5 bytes does not fit its 10-byte snapshot; record ignored");
+  assert_int_equal(log_add(&l, 0, r, rec2(r, 1, 0xA, 5, 0, 0, 0, 10, 0, b, 5)), KS_ESTATE);
+  assert_int_equal(log_add(&l, 0, r, rec2(r, 1, 0xA, 5, 0, 1, 0, 10, 0, b, 0)), KS_ESTATE);
+  assert_int_equal(log_add(&l, 0, r, rec2(r, 1, 0xA, 5, 0, 1, 6, 10, 0, b, 5)), KS_ESTATE);
+  /* an empty snapshot is one empty chunk (CRC-32C of nothing: 0) */
+  assert_int_equal(log_add(&l, 0, r, rec2(r, 1, 0xA, 6, 0, 1, 0, 0, 0, b, 0)), 0);
+  /* another task's record sharing the partition: not ours, no refusal */
+  size_t n = rec2(r, 9, 0xA, 7, 0, 1, 0, 10, 0, b, 10);
+  wr32(r + 32, 1);
+  assert_int_equal(log_add(&l, 0, r, n), 0);
+  assert_int_equal(ks_ckpt_collect_max_epoch(l.c), 1); /* epoch 9 was task 1's */
+  /* the header's ranges: epoch 0 in format 2, id 0, id 2^62 */
+  assert_int_equal(log_add(&l, 0, r, rec2(r, 0, 0xA, 8, 0, 1, 0, 10, 0, b, 10)), KS_ESTATE);
+  assert_non_null(strstr(l.last_err, "checkpoint record with epoch 0, id 8 (out of range)"));
+  assert_int_equal(log_add(&l, 0, r, rec2(r, 1, 0xA, 0, 0, 1, 0, 10, 0, b, 10)), KS_ESTATE);
+  assert_int_equal(
+      log_add(&l, 0, r, rec2(r, 1, 0xA, (int64_t)KS_CKPT_MAX_ORDINAL, 0, 1, 0, 10, 0, b, 10)),
+      KS_ESTATE);
+  assert_int_equal(log_add(&l, 0, r, rec2(r, KS_CKPT_MAX_ORDINAL, 0xA, 8, 0, 1, 0, 10, 0, b, 10)),
+                   KS_ESTATE);
+  /* the header cut one byte short */
+  assert_int_equal(log_add(&l, 0, r, HDR2 - 1), KS_ESTATE);
+  assert_non_null(strstr(l.last_err, "checkpoint record of 63 bytes, shorter than its 64-byte "
+                                     "header; record ignored"));
+  ks_ckpt_collect_free(l.c);
+}
+
+/* Format 1 (before epochs: no epoch, nonce or CRC) is still read, from its
+ * own offsets. */
+static void test_framing_format1(void **state) {
+  (void)state;
+  const uint8_t *b = (const uint8_t *)"123456789";
+  uint8_t r[HDR1 + 16];
+  changelog l;
+  log_open(&l);
+  /* id at 8, task 16, chunk 20, n_chunks 24, offset 28, total 36 */
+  size_t n = rec1(r, 7, 1, 3, 4, 8, b, 9);
+  assert_int_equal(log_add(&l, 0, r, n), KS_ESTATE);
+  assert_string_equal(l.last_err, "changelog g.changelog.operations [0] offset 0: checkpoint 7 "
+                                  "(format 1) of task 0: chunk 1 of 3 at byte 4 with 9 bytes "
+                                  "does not fit its 8-byte snapshot; record ignored");
+  /* no checksum to check: any bytes tile, in two chunks */
+  assert_int_equal(log_add(&l, 0, r, rec1(r, 8, 1, 2, 4, 9, b + 4, 5)), 0);
+  assert_int_equal(log_add(&l, 0, r, rec1(r, 8, 0, 2, 0, 9, b, 4)), 0);
+  assert_int_equal(ks_ckpt_collect_max_epoch(l.c), 0);
+  /* and a gap is still refused */
+  assert_int_equal(log_add(&l, 0, r, rec1(r, 9, 1, 2, 5, 9, b + 5, 4)), 0);
+  assert_int_equal(log_add(&l, 0, r, rec1(r, 9, 0, 2, 0, 9, b, 4)), KS_ESTATE);
+  assert_non_null(strstr(l.last_err, "checkpoint 9 (format 1) of task 0 refused: chunk 1 starts "
+                                     "at byte 5, where chunk 0 ended at byte 4"));
+  assert_int_equal(log_add(&l, 0, r, HDR1 - 1), KS_ESTATE);
+  assert_non_null(strstr(l.last_err, "checkpoint record of 43 bytes, shorter than its 44-byte "
+                                     "header"));
+  wr32(r + 4, 0);
+  assert_int_equal(log_add(&l, 0, r, HDR1), KS_ESTATE);
+  assert_non_null(strstr(l.last_err, "checkpoint record format 0; this build reads formats 1 and "
+                                     "2 (written by a newer kpistream?)"));
+  ks_ckpt_collect_free(l.c);
+}
+
 /* KS_CKPT_SEED_DIR=dir: the fuzzer's seeds (fuzz/fuzz_checkpoint.c framing):
  * mode byte 0 + records (u8 plugin, u32 length, value), mode byte 1 +
  * plugin byte + a raw snapshot. */
@@ -727,6 +944,8 @@ int main(void) {
       cmocka_unit_test(test_chunk_damage),   cmocka_unit_test(test_snapshot_counts),
       cmocka_unit_test(test_identity_reuse), cmocka_unit_test(test_fallbacks),
       cmocka_unit_test(test_small_chunks),   cmocka_unit_test(test_write_seeds),
+      cmocka_unit_test(test_framing_layout), cmocka_unit_test(test_framing_crc32c),
+      cmocka_unit_test(test_framing_tiling), cmocka_unit_test(test_framing_format1),
   };
   return cmocka_run_group_tests(tests, world_setup, world_teardown);
 }

@@ -8,12 +8,13 @@
  *   key   "task/<p>/ckpt/<id % 2>/chunk/<i>" (a compacted topic keeps the
  *         newest of each: the two newest checkpoints, so a damaged or partly
  *         written newest one leaves the one before it to fall back to)
- *   value "KSCK", u32 format (2), u64 epoch, u64 nonce, i64 id, u32 task,
+ *   value "SKCK", u32 format (2), u64 epoch, u64 nonce, i64 id, u32 task,
  *         u32 chunk, u32 n_chunks, u64 chunk offset, u64 total length,
- *         u32 CRC-32C of the whole snapshot, then the chunk's bytes.
- * Format 1 (no epoch, nonce or CRC: "KSCK", 1, i64 id, u32 task, u32 chunk,
- * u32 n_chunks, u64 offset, u64 total) is still read, as epoch 0; any other
- * format is refused with its number.
+ *         u32 CRC-32C of the whole snapshot, then the chunk's bytes
+ *         (integers little-endian; a 64-byte header).
+ * Format 1 (no epoch, nonce or CRC: "SKCK", 1, i64 id, u32 task, u32 chunk,
+ * u32 n_chunks, u64 offset, u64 total: 44 bytes) is still read, as epoch 0;
+ * any other format is refused with its number.
  *
  * Identity. A checkpoint is (epoch, nonce, id). An instance that takes a task
  * over writes its checkpoints with epoch = 1 + the highest epoch of any record

@@ -27,7 +27,7 @@
 
 /* ---- Erlang C ------------------------------------------------------------------- */
 
-double sim_erlang_c_agents(double a, double aht_s, double t_s, double target) {
+double ks_sim_erlang_c_agents(double a, double aht_s, double t_s, double target) {
   if (!(a > 0) || !(aht_s > 0))
     return 0;
   /* Erlang B by recursion, then C = N B / (N - A (1 - B)) */
@@ -47,7 +47,7 @@ double sim_erlang_c_agents(double a, double aht_s, double t_s, double target) {
   return n;
 }
 
-double sim_expected_arrivals(const ks_sim *s, int tenant, int queue, int64_t from, int64_t to) {
+double ks_sim_expected_arrivals(const ks_sim *s, int tenant, int queue, int64_t from, int64_t to) {
   double sum = 0;
   const int64_t step = SIM_MIN;
   for (int64_t t = from; t < to; t += step) {
@@ -62,22 +62,22 @@ static void team_need(const float fc[KS_SIM_NQUEUES][96], int team, int need[24]
   for (int h = 0; h < 24; h++) {
     double live_a = 0, live_aht_w = 0, email_a = 0;
     for (int q = 0; q < KS_SIM_NQUEUES; q++) {
-      if (sim_queue_team(q) != team)
+      if (ks_sim_queue_team(q) != team)
         continue;
       double n = 0;
       for (int k = 0; k < 4; k++)
         n += fc[q][h * 4 + k];
-      double a = n * sim_aht_s(q) / 3600.0;
+      double a = n * ks_sim_aht_s(q) / 3600.0;
       if (q == KS_SIM_Q_EMAIL_SUPPORT) {
         email_a += a;
       } else {
         live_a += a;
-        live_aht_w += a * sim_aht_s(q);
+        live_aht_w += a * ks_sim_aht_s(q);
       }
     }
     double aht = live_a > 0 ? live_aht_w / live_a : 300.0;
     double t_s = team == SIM_TEAM_DIGITAL ? 30.0 : 20.0;
-    double n = sim_erlang_c_agents(live_a, aht, t_s, 0.8) + ceil(email_a * 1.1);
+    double n = ks_sim_erlang_c_agents(live_a, aht, t_s, 0.8) + ceil(email_a * 1.1);
     int staff = (int)ceil(n / (1.0 - SHRINKAGE));
     need[h] = staff < 1 ? 1 : staff;
   }
@@ -104,16 +104,16 @@ static int cover(const int need[24], int carry[12], int starts[24]) {
 
 /* ---- pool ----------------------------------------------------------------------- */
 
-int sim_agents_init(ks_sim *s, sim_tenant *tn, int tenant) {
+int ks_sim_agents_init(ks_sim *s, ks_sim_tenant *tn, int tenant) {
   /* size each team for a Monday (the busiest day) without forecast error */
-  int64_t day = sim_day_start(s->o.start_ms);
+  int64_t day = ks_sim_day_start(s->o.start_ms);
   while ((((day / SIM_DAY) % 7) + 7 + 3) % 7 != 0)
     day += SIM_DAY;
   float fc[KS_SIM_NQUEUES][96];
   for (int q = 0; q < KS_SIM_NQUEUES; q++)
     for (int k = 0; k < 96; k++)
-      fc[q][k] = (float)sim_expected_arrivals(s, tenant, q, day + k * 15 * SIM_MIN,
-                                              day + (k + 1) * 15 * SIM_MIN);
+      fc[q][k] = (float)ks_sim_expected_arrivals(s, tenant, q, day + k * 15 * SIM_MIN,
+                                                 day + (k + 1) * 15 * SIM_MIN);
   uint32_t size[SIM_NTEAMS], total = 0;
   int starts[24];
   for (int t = 0; t < SIM_NTEAMS; t++) {
@@ -130,12 +130,12 @@ int sim_agents_init(ks_sim *s, sim_tenant *tn, int tenant) {
   tn->nagents = total;
   uint32_t first = 0;
   for (int t = 0; t < SIM_NTEAMS; t++) {
-    sim_team *tm = &tn->team[t];
+    ks_sim_team *tm = &tn->team[t];
     tm->first = first;
     tm->n = size[t];
     tm->idle_head = tm->idle_tail = SIM_NIL;
     for (uint32_t i = first; i < first + size[t]; i++) {
-      sim_agent *a = &tn->agents[i];
+      ks_sim_agent *a = &tn->agents[i];
       a->no = ++tn->agent_no;
       a->tenant = (uint8_t)tenant;
       a->team = (uint8_t)t;
@@ -143,7 +143,7 @@ int sim_agents_init(ks_sim *s, sim_tenant *tn, int tenant) {
       a->cslot = SIM_NIL;
       a->state = SIM_A_OFF;
       a->ostate = AST(LOGGED_OUT);
-      a->quality = (uint8_t)(sim_below(&tn->rng, 201));
+      a->quality = (uint8_t)(ks_sim_below(&tn->rng, 201));
       a->free_ms = INT64_MIN / 2;
     }
     first += size[t];
@@ -153,11 +153,11 @@ int sim_agents_init(ks_sim *s, sim_tenant *tn, int tenant) {
 
 /* ---- idle lists ------------------------------------------------------------------ */
 
-static void idle_append(sim_tenant *tn, uint32_t ag) {
-  sim_agent *a = &tn->agents[ag];
+static void idle_append(ks_sim_tenant *tn, uint32_t ag) {
+  ks_sim_agent *a = &tn->agents[ag];
   if (a->in_idle)
     return;
-  sim_team *tm = &tn->team[a->team];
+  ks_sim_team *tm = &tn->team[a->team];
   a->prev = tm->idle_tail;
   a->next = SIM_NIL;
   if (tm->idle_tail != SIM_NIL)
@@ -168,11 +168,11 @@ static void idle_append(sim_tenant *tn, uint32_t ag) {
   a->in_idle = 1;
 }
 
-void sim_idle_remove(sim_tenant *tn, uint32_t ag) {
-  sim_agent *a = &tn->agents[ag];
+void ks_sim_idle_remove(ks_sim_tenant *tn, uint32_t ag) {
+  ks_sim_agent *a = &tn->agents[ag];
   if (!a->in_idle)
     return;
-  sim_team *tm = &tn->team[a->team];
+  ks_sim_team *tm = &tn->team[a->team];
   if (a->prev != SIM_NIL)
     tn->agents[a->prev].next = a->next;
   else
@@ -187,11 +187,11 @@ void sim_idle_remove(sim_tenant *tn, uint32_t ag) {
 
 /* ---- state publication and the state machine -------------------------------------- */
 
-void sim_agent_state(ks_sim *s, int tenant, uint32_t ag, int state, int aux, int detail) {
-  sim_agent *a = &s->tenants[tenant].agents[ag];
+void ks_sim_agent_state(ks_sim *s, int tenant, uint32_t ag, int state, int aux, int detail) {
+  ks_sim_agent *a = &s->tenants[tenant].agents[ag];
   a->ostate = (uint8_t)state;
   a->oaux = (uint8_t)aux;
-  sim_out *o = sim_emit(s, tenant, KPISTREAM__V1__EVENT__BODY_AGENT_STATE);
+  ks_sim_out *o = ks_sim_emit(s, tenant, KPISTREAM__V1__EVENT__BODY_AGENT_STATE);
   if (o == NULL)
     return;
   o->agent_no = a->no;
@@ -205,21 +205,21 @@ static int cost_center(int team) {
   return team == SIM_TEAM_DIGITAL ? SIM_CC_DIGITAL : SIM_CC_VOICE;
 }
 
-void sim_agent_settle(ks_sim *s, int tenant, uint32_t ag) {
-  sim_tenant *tn = &s->tenants[tenant];
-  sim_agent *a = &tn->agents[ag];
+void ks_sim_agent_settle(ks_sim *s, int tenant, uint32_t ag) {
+  ks_sim_tenant *tn = &s->tenants[tenant];
+  ks_sim_agent *a = &tn->agents[ag];
   if (a->state == SIM_A_RESERVED || a->state == SIM_A_TALK || a->state == SIM_A_ACW)
     return; /* busy: settled again when the contact is done */
   if (a->want == SIM_WANT_OFF) {
     if (a->state == SIM_A_OFF)
       return;
-    sim_idle_remove(tn, ag);
+    ks_sim_idle_remove(tn, ag);
     a->state = SIM_A_OFF;
     a->unpl_until = 0;
     a->pend_unpl_ms = 0;
     tn->paid_s[cost_center(a->team)] += (double)(s->now - a->acct_ms) / 1000.0;
     tn->team[a->team].logged_in--;
-    sim_agent_state(s, tenant, ag, AST(LOGGED_OUT), 0, 0);
+    ks_sim_agent_state(s, tenant, ag, AST(LOGGED_OUT), 0, 0);
     return;
   }
   if (a->state == SIM_A_OFF) { /* logging in */
@@ -232,7 +232,7 @@ void sim_agent_settle(ks_sim *s, int tenant, uint32_t ag) {
     a->unpl_detail = a->pend_unpl_detail;
     a->unpl_until = s->now + a->pend_unpl_ms;
     a->pend_unpl_ms = 0;
-    sim_push(s, a->unpl_until, SIM_K_UNPLANNED_END, tenant, 0, ag, ++a->unpl_token, 0, 0);
+    ks_sim_push(s, a->unpl_until, SIM_K_UNPLANNED_END, tenant, 0, ag, ++a->unpl_token, 0, 0);
   }
   int aux = -1, detail = SIM_DET_NONE;
   if (a->unpl_until > s->now) {
@@ -243,27 +243,27 @@ void sim_agent_settle(ks_sim *s, int tenant, uint32_t ag) {
     detail = SIM_DET_SCHEDULED;
   }
   if (aux >= 0) {
-    sim_idle_remove(tn, ag);
+    ks_sim_idle_remove(tn, ag);
     a->state = SIM_A_AUX;
     if (a->ostate != AST(AUX) || a->oaux != aux)
-      sim_agent_state(s, tenant, ag, AST(AUX), aux, detail);
+      ks_sim_agent_state(s, tenant, ag, AST(AUX), aux, detail);
     return;
   }
   a->state = SIM_A_IDLE;
   if (a->ostate != AST(AVAILABLE))
-    sim_agent_state(s, tenant, ag, AST(AVAILABLE), 0, SIM_DET_NONE);
+    ks_sim_agent_state(s, tenant, ag, AST(AVAILABLE), 0, SIM_DET_NONE);
   if (a->in_idle)
     return;
-  if (!sim_agent_take_work(s, tenant, ag))
+  if (!ks_sim_agent_take_work(s, tenant, ag))
     idle_append(tn, ag);
 }
 
 /* ---- shifts and their segments ------------------------------------------------------ */
 
-static int shift_segments(const sim_shift *sh, sim_seg *sg) {
+static int shift_segments(const ks_sim_shift *sh, ks_sim_seg *sg) {
   const int64_t S = sh->start, b = (int64_t)sh->boff * 15 * SIM_MIN;
   int n = 0;
-#define SEG(from, to, act, pay) (sg[n++] = (sim_seg){(from), (to), (uint8_t)(act), (pay)})
+#define SEG(from, to, act, pay) (sg[n++] = (ks_sim_seg){(from), (to), (uint8_t)(act), (pay)})
   if (sh->status == SIM_SHIFT_LEAVE) {
     SEG(S, sh->end, ACT(PLANNED_LEAVE), 1);
     return n;
@@ -285,16 +285,16 @@ static int shift_segments(const sim_shift *sh, sim_seg *sg) {
   return n;
 }
 
-static sim_shift *shift_by_token(sim_agent *a, uint32_t token) {
+static ks_sim_shift *shift_by_token(ks_sim_agent *a, uint32_t token) {
   for (int i = 0; i < 2; i++)
     if (a->shift[i].start && a->shift[i].token == token)
       return &a->shift[i];
   return NULL;
 }
 
-static void publish_segment(ks_sim *s, int tenant, const sim_agent *a, const sim_seg *g,
+static void publish_segment(ks_sim *s, int tenant, const ks_sim_agent *a, const ks_sim_seg *g,
                             uint32_t day, int revision) {
-  sim_out *o = sim_emit(s, tenant, KPISTREAM__V1__EVENT__BODY_SCHEDULE);
+  ks_sim_out *o = ks_sim_emit(s, tenant, KPISTREAM__V1__EVENT__BODY_SCHEDULE);
   if (o == NULL)
     return;
   o->agent_no = a->no;
@@ -307,7 +307,7 @@ static void publish_segment(ks_sim *s, int tenant, const sim_agent *a, const sim
   o->u.sched.revision = (uint8_t)revision;
 }
 
-static int seg_at(const sim_seg *sg, int n, int64_t t) {
+static int seg_at(const ks_sim_seg *sg, int n, int64_t t) {
   int i = 0;
   while (i < n && sg[i].end <= t)
     i++;
@@ -315,9 +315,9 @@ static int seg_at(const sim_seg *sg, int n, int64_t t) {
 }
 
 static void assign_shift(ks_sim *s, int tenant, int team, int64_t start) {
-  sim_tenant *tn = &s->tenants[tenant];
-  sim_team *tm = &tn->team[team];
-  sim_rng *r = &tn->rng;
+  ks_sim_tenant *tn = &s->tenants[tenant];
+  ks_sim_team *tm = &tn->team[team];
+  ks_sim_rng *r = &tn->rng;
   const int64_t end = start + SHIFT_MS;
   tn->budget_hours[cost_center(team)] += 8.0;
   if (end <= s->now)
@@ -325,7 +325,7 @@ static void assign_shift(ks_sim *s, int tenant, int team, int64_t start) {
   /* Shifts are assigned in order of start, so agents taken round-robin are
    * taken longest-rested first: if the next one is not rested, nobody is. */
   const uint32_t best = tm->first + tm->rr;
-  sim_agent *a = &tn->agents[best];
+  ks_sim_agent *a = &tn->agents[best];
   if (a->free_ms > start)
     return; /* the shift stays open */
   /* the older of the two slots ended before the newer one began */
@@ -334,49 +334,51 @@ static void assign_shift(ks_sim *s, int tenant, int team, int64_t start) {
     return;
   tm->rr = (tm->rr + 1) % tm->n;
   a->free_ms = end + REST_MS;
-  sim_shift *sh = &a->shift[slot];
+  ks_sim_shift *sh = &a->shift[slot];
   memset(sh, 0, sizeof *sh);
   sh->start = start;
   sh->end = end;
   sh->token = ++tn->shift_token;
-  sh->boff = (uint8_t)sim_below(r, 3);
-  double u = sim_unif(r);
+  sh->boff = (uint8_t)ks_sim_below(r, 3);
+  double u = ks_sim_unif(r);
   sh->status = u < 0.03 ? SIM_SHIFT_LEAVE : u < 0.07 ? SIM_SHIFT_ABSENT : SIM_SHIFT_WORK;
-  if (sim_chance(r, 0.25)) {
+  if (ks_sim_chance(r, 0.25)) {
     static const uint8_t extra[3] = {ACT(TRAINING), ACT(MEETING), ACT(COACHING)};
-    sh->extra = extra[sim_below(r, 3)];
+    sh->extra = extra[ks_sim_below(r, 3)];
   }
-  sim_seg sg[SIM_MAX_SEGS];
+  ks_sim_seg sg[SIM_MAX_SEGS];
   int n = shift_segments(sh, sg);
-  uint32_t day = sim_yyyymmdd(tn->day_start);
+  uint32_t day = ks_sim_yyyymmdd(tn->day_start);
   for (int i = 0; i < n; i++)
     publish_segment(s, tenant, a, &sg[i], day, 1);
   if (sh->status == SIM_SHIFT_LEAVE)
     return;
   if (sh->status == SIM_SHIFT_ABSENT) {
-    sim_push(s, start - 10 * SIM_MIN - sim_ms(4800.0 * sim_unif(r)), SIM_K_ABSENCE, tenant, 0, best,
-             sh->token, 0, 0);
+    ks_sim_push(s, start - 10 * SIM_MIN - ks_sim_ms(4800.0 * ks_sim_unif(r)), SIM_K_ABSENCE, tenant,
+                0, best, sh->token, 0, 0);
     return;
   }
   int64_t login = start;
   if (start >= s->now)
-    login += sim_chance(r, 0.75) ? sim_ms(180.0 * sim_unif(r) - 120.0) : sim_ms(sim_exp(r, 240.0));
+    login += ks_sim_chance(r, 0.75) ? ks_sim_ms(180.0 * ks_sim_unif(r) - 120.0)
+                                    : ks_sim_ms(ks_sim_exp(r, 240.0));
   int idx = seg_at(sg, n, login > s->now ? login : s->now);
-  sim_push(s, login, SIM_K_SEG, tenant, 0, best, sh->token, (uint32_t)idx, 0);
+  ks_sim_push(s, login, SIM_K_SEG, tenant, 0, best, sh->token, (uint32_t)idx, 0);
   /* unplanned not-ready time somewhere in the shift */
-  if (sim_chance(r, 0.12))
-    sim_push(s, start + SIM_HOUR / 2 + sim_ms(27000.0 * sim_unif(r)), SIM_K_UNPLANNED, tenant, 0,
-             best, sh->token, AUX(TECHNICAL_OUTAGE),
-             (uint64_t)sim_ms(60.0 + sim_lognormal(r, 660.0, 0.6)) |
-                 ((uint64_t)(sim_chance(r, 0.5) ? SIM_DET_NETWORK : SIM_DET_CRM_DOWN) << 48));
-  if (sim_chance(r, 0.30))
-    sim_push(s, start + SIM_HOUR / 2 + sim_ms(27000.0 * sim_unif(r)), SIM_K_UNPLANNED, tenant, 0,
-             best, sh->token, AUX(PERSONAL),
-             (uint64_t)sim_ms(180.0 + 420.0 * sim_unif(r)) | ((uint64_t)SIM_DET_PERSONAL << 48));
+  if (ks_sim_chance(r, 0.12))
+    ks_sim_push(s, start + SIM_HOUR / 2 + ks_sim_ms(27000.0 * ks_sim_unif(r)), SIM_K_UNPLANNED,
+                tenant, 0, best, sh->token, AUX(TECHNICAL_OUTAGE),
+                (uint64_t)ks_sim_ms(60.0 + ks_sim_lognormal(r, 660.0, 0.6)) |
+                    ((uint64_t)(ks_sim_chance(r, 0.5) ? SIM_DET_NETWORK : SIM_DET_CRM_DOWN) << 48));
+  if (ks_sim_chance(r, 0.30))
+    ks_sim_push(s, start + SIM_HOUR / 2 + ks_sim_ms(27000.0 * ks_sim_unif(r)), SIM_K_UNPLANNED,
+                tenant, 0, best, sh->token, AUX(PERSONAL),
+                (uint64_t)ks_sim_ms(180.0 + 420.0 * ks_sim_unif(r)) |
+                    ((uint64_t)SIM_DET_PERSONAL << 48));
 }
 
-void sim_plan_day(ks_sim *s, int tenant) {
-  sim_tenant *tn = &s->tenants[tenant];
+void ks_sim_plan_day(ks_sim *s, int tenant) {
+  ks_sim_tenant *tn = &s->tenants[tenant];
   int starts[24];
   for (int t = 0; t < SIM_NTEAMS; t++) {
     int need[24];
@@ -409,18 +411,18 @@ static int aux_of(int activity) {
   }
 }
 
-void sim_on_seg(ks_sim *s, const sim_item *it) {
-  sim_tenant *tn = &s->tenants[it->tenant];
-  sim_agent *a = &tn->agents[it->a];
-  sim_shift *sh = shift_by_token(a, it->b);
+void ks_sim_on_seg(ks_sim *s, const ks_sim_item *it) {
+  ks_sim_tenant *tn = &s->tenants[it->tenant];
+  ks_sim_agent *a = &tn->agents[it->a];
+  ks_sim_shift *sh = shift_by_token(a, it->b);
   if (sh == NULL || sh->status != SIM_SHIFT_WORK)
     return;
-  sim_seg sg[SIM_MAX_SEGS];
+  ks_sim_seg sg[SIM_MAX_SEGS];
   int n = shift_segments(sh, sg);
   int i = (int)it->c;
   if (i >= n) {
     a->want = SIM_WANT_OFF;
-    sim_agent_settle(s, it->tenant, it->a);
+    ks_sim_agent_settle(s, it->tenant, it->a);
     return;
   }
   if (sg[i].activity == ACT(ON_QUEUE)) {
@@ -429,43 +431,43 @@ void sim_on_seg(ks_sim *s, const sim_item *it) {
     a->want = SIM_WANT_AUX;
     a->want_aux = (uint8_t)aux_of(sg[i].activity);
   }
-  sim_agent_settle(s, it->tenant, it->a);
+  ks_sim_agent_settle(s, it->tenant, it->a);
   /* the next boundary, with a little drift (late returns, early breaks) */
-  sim_rng *r = &tn->rng;
-  int64_t drift =
-      sim_chance(r, 0.7) ? sim_ms(120.0 * sim_unif(r) - 60.0) : sim_ms(sim_exp(r, 150.0));
+  ks_sim_rng *r = &tn->rng;
+  int64_t drift = ks_sim_chance(r, 0.7) ? ks_sim_ms(120.0 * ks_sim_unif(r) - 60.0)
+                                        : ks_sim_ms(ks_sim_exp(r, 150.0));
   if (i + 1 == n)
-    drift = sim_ms(180.0 * sim_unif(r)); /* log out at the end, a few minutes late at most */
-  sim_push(s, sg[i].end + drift, SIM_K_SEG, it->tenant, 0, it->a, it->b, (uint32_t)(i + 1), 0);
+    drift = ks_sim_ms(180.0 * ks_sim_unif(r)); /* log out at the end, a few minutes late at most */
+  ks_sim_push(s, sg[i].end + drift, SIM_K_SEG, it->tenant, 0, it->a, it->b, (uint32_t)(i + 1), 0);
 }
 
-void sim_on_absence(ks_sim *s, const sim_item *it) {
-  sim_tenant *tn = &s->tenants[it->tenant];
-  sim_agent *a = &tn->agents[it->a];
-  sim_shift *sh = shift_by_token(a, it->b);
+void ks_sim_on_absence(ks_sim *s, const ks_sim_item *it) {
+  ks_sim_tenant *tn = &s->tenants[it->tenant];
+  ks_sim_agent *a = &tn->agents[it->a];
+  ks_sim_shift *sh = shift_by_token(a, it->b);
   if (sh == NULL)
     return;
-  sim_seg g = {sh->start, sh->end, ACT(UNPLANNED_ABSENCE), 1};
-  publish_segment(s, it->tenant, a, &g, sim_yyyymmdd(sh->start), 2);
+  ks_sim_seg g = {sh->start, sh->end, ACT(UNPLANNED_ABSENCE), 1};
+  publish_segment(s, it->tenant, a, &g, ks_sim_yyyymmdd(sh->start), 2);
 }
 
-void sim_on_unplanned(ks_sim *s, const sim_item *it) {
-  sim_tenant *tn = &s->tenants[it->tenant];
-  sim_agent *a = &tn->agents[it->a];
-  sim_shift *sh = shift_by_token(a, it->b);
+void ks_sim_on_unplanned(ks_sim *s, const ks_sim_item *it) {
+  ks_sim_tenant *tn = &s->tenants[it->tenant];
+  ks_sim_agent *a = &tn->agents[it->a];
+  ks_sim_shift *sh = shift_by_token(a, it->b);
   if (sh == NULL || a->state == SIM_A_OFF || s->now >= sh->end)
     return;
   a->pend_unpl_aux = (uint8_t)it->c;
   a->pend_unpl_detail = (uint8_t)(it->x >> 48);
   a->pend_unpl_ms = (int64_t)(it->x & ((UINT64_C(1) << 48) - 1));
-  sim_agent_settle(s, it->tenant, it->a);
+  ks_sim_agent_settle(s, it->tenant, it->a);
 }
 
-void sim_on_unplanned_end(ks_sim *s, const sim_item *it) {
-  sim_tenant *tn = &s->tenants[it->tenant];
-  sim_agent *a = &tn->agents[it->a];
+void ks_sim_on_unplanned_end(ks_sim *s, const ks_sim_item *it) {
+  ks_sim_tenant *tn = &s->tenants[it->tenant];
+  ks_sim_agent *a = &tn->agents[it->a];
   if (a->unpl_token != it->b)
     return;
   a->unpl_until = 0;
-  sim_agent_settle(s, it->tenant, it->a);
+  ks_sim_agent_settle(s, it->tenant, it->a);
 }

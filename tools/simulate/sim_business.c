@@ -31,7 +31,7 @@ static int segment_of(uint32_t customer) {
 
 static void emit_cost(ks_sim *s, int tenant, int cc, int kind, int category, double amount,
                       int64_t from, int64_t to) {
-  sim_out *o = sim_emit(s, tenant, KPISTREAM__V1__EVENT__BODY_COST);
+  ks_sim_out *o = ks_sim_emit(s, tenant, KPISTREAM__V1__EVENT__BODY_COST);
   if (o == NULL)
     return;
   o->u.cost.amount = round(amount * 100.0) / 100.0;
@@ -42,15 +42,15 @@ static void emit_cost(ks_sim *s, int tenant, int cc, int kind, int category, dou
   o->u.cost.category = (uint8_t)category;
 }
 
-static uint32_t cc_agents(const sim_tenant *tn, int cc) {
+static uint32_t cc_agents(const ks_sim_tenant *tn, int cc) {
   return cc == SIM_CC_DIGITAL ? tn->team[SIM_TEAM_DIGITAL].n
                               : tn->team[SIM_TEAM_VOICE_SALES].n + tn->team[SIM_TEAM_VOICE_CARE].n;
 }
 
 static void day_costs(ks_sim *s, int tenant, int64_t day) {
-  sim_tenant *tn = &s->tenants[tenant];
+  ks_sim_tenant *tn = &s->tenants[tenant];
   for (uint32_t i = 0; i < tn->nagents; i++) { /* paid time of agents still logged in */
-    sim_agent *a = &tn->agents[i];
+    ks_sim_agent *a = &tn->agents[i];
     if (a->state != SIM_A_OFF) {
       tn->paid_s[a->team == SIM_TEAM_DIGITAL ? SIM_CC_DIGITAL : SIM_CC_VOICE] +=
           (double)(s->now - a->acct_ms) / 1000.0;
@@ -74,9 +74,9 @@ static void day_costs(ks_sim *s, int tenant, int64_t day) {
   tn->talk_voice_s = 0;
 }
 
-static void emit_hr(ks_sim *s, int tenant, const sim_agent *a, int team, int type, int sep,
+static void emit_hr(ks_sim *s, int tenant, const ks_sim_agent *a, int team, int type, int sep,
                     int headcount) {
-  sim_out *o = sim_emit(s, tenant, KPISTREAM__V1__EVENT__BODY_HR);
+  ks_sim_out *o = ks_sim_emit(s, tenant, KPISTREAM__V1__EVENT__BODY_HR);
   if (o == NULL)
     return;
   if (a)
@@ -88,22 +88,22 @@ static void emit_hr(ks_sim *s, int tenant, const sim_agent *a, int team, int typ
 }
 
 static void day_hr(ks_sim *s, int tenant) {
-  sim_tenant *tn = &s->tenants[tenant];
-  sim_rng *r = &tn->rng;
+  ks_sim_tenant *tn = &s->tenants[tenant];
+  ks_sim_rng *r = &tn->rng;
   for (int t = 0; t < SIM_NTEAMS; t++) {
-    sim_team *tm = &tn->team[t];
+    ks_sim_team *tm = &tn->team[t];
     for (uint32_t i = tm->first; i < tm->first + tm->n; i++) {
-      sim_agent *a = &tn->agents[i];
+      ks_sim_agent *a = &tn->agents[i];
       /* ~3.5% a month leave; only between shifts */
-      if (a->state != SIM_A_OFF || a->free_ms - 11 * SIM_HOUR > s->now || !sim_chance(r, 0.0012))
+      if (a->state != SIM_A_OFF || a->free_ms - 11 * SIM_HOUR > s->now || !ks_sim_chance(r, 0.0012))
         continue;
       emit_hr(s, tenant, a, t, KPISTREAM__V1__HR_EVENT_TYPE__HR_SEPARATION,
-              sim_chance(r, 0.8) ? KPISTREAM__V1__SEPARATION_KIND__SEPARATION_VOLUNTARY
-                                 : KPISTREAM__V1__SEPARATION_KIND__SEPARATION_INVOLUNTARY,
+              ks_sim_chance(r, 0.8) ? KPISTREAM__V1__SEPARATION_KIND__SEPARATION_VOLUNTARY
+                                    : KPISTREAM__V1__SEPARATION_KIND__SEPARATION_INVOLUNTARY,
               0);
       /* the seat is filled by a new hire (same slot, new id) */
       a->no = ++tn->agent_no;
-      a->quality = (uint8_t)sim_below(r, 121); /* new hires start below the team */
+      a->quality = (uint8_t)ks_sim_below(r, 121); /* new hires start below the team */
       memset(a->shift, 0, sizeof a->shift);
       a->pend_unpl_ms = 0;
       a->unpl_until = 0;
@@ -114,7 +114,7 @@ static void day_hr(ks_sim *s, int tenant) {
 }
 
 static void day_customers(ks_sim *s, int tenant) {
-  sim_tenant *tn = &s->tenants[tenant];
+  ks_sim_tenant *tn = &s->tenants[tenant];
   double active = (double)(tn->cust_hi - tn->cust_lo);
   double churn = active * 0.001 + tn->churn_carry; /* ~3% a month */
   uint32_t n = (uint32_t)floor(churn);
@@ -126,7 +126,7 @@ static void day_customers(ks_sim *s, int tenant) {
   int64_t business = total * 15 / 100;
   const int64_t counts[3] = {total, total - business, business};
   for (int seg = 0; seg < 3; seg++) {
-    sim_out *o = sim_emit(s, tenant, KPISTREAM__V1__EVENT__BODY_CUSTOMER_BASE);
+    ks_sim_out *o = ks_sim_emit(s, tenant, KPISTREAM__V1__EVENT__BODY_CUSTOMER_BASE);
     if (o == NULL)
       return;
     o->u.base.active = counts[seg];
@@ -135,16 +135,16 @@ static void day_customers(ks_sim *s, int tenant) {
 }
 
 static void day_forecast(ks_sim *s, int tenant, int64_t day) {
-  sim_tenant *tn = &s->tenants[tenant];
-  const uint32_t ymd = sim_yyyymmdd(day);
+  ks_sim_tenant *tn = &s->tenants[tenant];
+  const uint32_t ymd = ks_sim_yyyymmdd(day);
   for (int q = 0; q < KS_SIM_NQUEUES; q++)
     for (int k = 0; k < 96; k++) {
       int64_t from = day + (int64_t)k * 15 * SIM_MIN;
-      double exp_n = sim_expected_arrivals(s, tenant, q, from, from + 15 * SIM_MIN);
-      double f = exp_n * sim_lognormal(&tn->rng, 1.0, 0.08);
-      double aht = sim_aht_s(q) * clamp(1.0 + 0.05 * sim_normal(&tn->rng), 0.8, 1.2);
+      double exp_n = ks_sim_expected_arrivals(s, tenant, q, from, from + 15 * SIM_MIN);
+      double f = exp_n * ks_sim_lognormal(&tn->rng, 1.0, 0.08);
+      double aht = ks_sim_aht_s(q) * clamp(1.0 + 0.05 * ks_sim_normal(&tn->rng), 0.8, 1.2);
       tn->fc[q][k] = (float)f;
-      sim_out *o = sim_emit(s, tenant, KPISTREAM__V1__EVENT__BODY_FORECAST);
+      ks_sim_out *o = ks_sim_emit(s, tenant, KPISTREAM__V1__EVENT__BODY_FORECAST);
       if (o == NULL)
         return;
       o->channel = (uint8_t)ks_sim_queue_channel(q);
@@ -153,13 +153,13 @@ static void day_forecast(ks_sim *s, int tenant, int64_t day) {
       o->u.fc.len_s = 900;
       o->u.fc.offered = round(f * 100.0) / 100.0;
       o->u.fc.aht_s = round(aht * 10.0) / 10.0;
-      o->u.fc.required = sim_erlang_c_agents(f * aht / 900.0, aht,
-                                             q == KS_SIM_Q_EMAIL_SUPPORT ? 3600.0 : 20.0, 0.8);
+      o->u.fc.required = ks_sim_erlang_c_agents(f * aht / 900.0, aht,
+                                                q == KS_SIM_Q_EMAIL_SUPPORT ? 3600.0 : 20.0, 0.8);
       o->u.fc.day = ymd;
     }
 }
 
-void sim_on_day_business(ks_sim *s, int tenant, int64_t day, int first) {
+void ks_sim_on_day_business(ks_sim *s, int tenant, int64_t day, int first) {
   if (!first)
     day_costs(s, tenant, day);
   day_hr(s, tenant);
@@ -167,8 +167,8 @@ void sim_on_day_business(ks_sim *s, int tenant, int64_t day, int first) {
   day_forecast(s, tenant, day);
 }
 
-void sim_day_budget(ks_sim *s, int tenant, int64_t day) {
-  sim_tenant *tn = &s->tenants[tenant];
+void ks_sim_day_budget(ks_sim *s, int tenant, int64_t day) {
+  ks_sim_tenant *tn = &s->tenants[tenant];
   for (int cc = 0; cc < SIM_NCC; cc++) {
     double amount =
         tn->budget_hours[cc] * LABOUR_RATE + cc_agents(tn, cc) * LICENCE_DAY +
@@ -178,9 +178,9 @@ void sim_day_budget(ks_sim *s, int tenant, int64_t day) {
         double n = 0;
         for (int k = 0; k < 96; k++)
           n += tn->fc[q][k];
-        amount += n * sim_talk_mean_s(q) / 60.0 * TELEPHONY_RATE;
+        amount += n * ks_sim_talk_mean_s(q) / 60.0 * TELEPHONY_RATE;
       }
-    sim_out *o = sim_emit(s, tenant, KPISTREAM__V1__EVENT__BODY_BUDGET);
+    ks_sim_out *o = ks_sim_emit(s, tenant, KPISTREAM__V1__EVENT__BODY_BUDGET);
     if (o == NULL)
       return;
     o->u.budget.amount = round(amount * 100.0) / 100.0;
@@ -193,10 +193,10 @@ void sim_day_budget(ks_sim *s, int tenant, int64_t day) {
 
 /* ---- orders and registrations -------------------------------------------------------- */
 
-static void emit_order(ks_sim *s, int tenant, const sim_agent *a, const sim_contact *c,
+static void emit_order(ks_sim *s, int tenant, const ks_sim_agent *a, const ks_sim_contact *c,
                        uint32_t customer, double mean) {
-  sim_tenant *tn = &s->tenants[tenant];
-  sim_out *o = sim_emit(s, tenant, KPISTREAM__V1__EVENT__BODY_ORDER);
+  ks_sim_tenant *tn = &s->tenants[tenant];
+  ks_sim_out *o = ks_sim_emit(s, tenant, KPISTREAM__V1__EVENT__BODY_ORDER);
   if (o == NULL)
     return;
   if (c) {
@@ -210,14 +210,14 @@ static void emit_order(ks_sim *s, int tenant, const sim_agent *a, const sim_cont
   }
   o->customer_no = customer;
   o->u.order.no = ++tn->order_no;
-  o->u.order.amount = round(sim_lognormal(&tn->rng, mean, 0.8) * 100.0) / 100.0;
-  o->u.order.margin = round((0.25 + 0.25 * sim_unif(&tn->rng)) * 1000.0) / 1000.0;
+  o->u.order.amount = round(ks_sim_lognormal(&tn->rng, mean, 0.8) * 100.0) / 100.0;
+  o->u.order.margin = round((0.25 + 0.25 * ks_sim_unif(&tn->rng)) * 1000.0) / 1000.0;
   o->u.order.segment = (uint8_t)(1 + segment_of(customer));
 }
 
-static void emit_registration(ks_sim *s, int tenant, const sim_agent *a, const sim_contact *c,
+static void emit_registration(ks_sim *s, int tenant, const ks_sim_agent *a, const ks_sim_contact *c,
                               uint32_t customer) {
-  sim_out *o = sim_emit(s, tenant, KPISTREAM__V1__EVENT__BODY_CUSTOMER_REGISTERED);
+  ks_sim_out *o = ks_sim_emit(s, tenant, KPISTREAM__V1__EVENT__BODY_CUSTOMER_REGISTERED);
   if (o == NULL)
     return;
   if (c) {
@@ -233,27 +233,27 @@ static void emit_registration(ks_sim *s, int tenant, const sim_agent *a, const s
   o->u.reg.segment = (uint8_t)(1 + segment_of(customer));
 }
 
-void sim_on_organic(ks_sim *s, const sim_item *it) {
-  sim_tenant *tn = &s->tenants[it->tenant];
-  if (sim_chance(&tn->rng, 0.2)) {
+void ks_sim_on_organic(ks_sim *s, const ks_sim_item *it) {
+  ks_sim_tenant *tn = &s->tenants[it->tenant];
+  if (ks_sim_chance(&tn->rng, 0.2)) {
     emit_registration(s, it->tenant, NULL, NULL, tn->cust_hi++);
     return;
   }
-  uint32_t customer = tn->cust_lo + sim_below(&tn->rng, tn->cust_hi - tn->cust_lo);
+  uint32_t customer = tn->cust_lo + ks_sim_below(&tn->rng, tn->cust_hi - tn->cust_lo);
   emit_order(s, it->tenant, NULL, NULL, customer, 80.0);
 }
 
 /* ---- after a contact --------------------------------------------------------------------- */
 
-void sim_followups(ks_sim *s, int tenant, const sim_agent *a, const sim_contact *c) {
-  sim_tenant *tn = &s->tenants[tenant];
-  sim_rng *r = &tn->rng;
+void ks_sim_followups(ks_sim *s, int tenant, const ks_sim_agent *a, const ks_sim_contact *c) {
+  ks_sim_tenant *tn = &s->tenants[tenant];
+  ks_sim_rng *r = &tn->rng;
   const int sales = c->queue == KS_SIM_Q_VOICE_SALES || c->queue == KS_SIM_Q_CHAT_SALES;
   double p_order =
       sales ? (c->channel == KPISTREAM__V1__CHANNEL__CHANNEL_CHAT ? 0.18 : 0.25) : 0.02;
   if (c->flags & SIM_CF_NBA_ACCEPTED)
     p_order += 0.5;
-  if (sim_chance(r, p_order)) {
+  if (ks_sim_chance(r, p_order)) {
     if (c->flags & SIM_CF_PROSPECT)
       emit_registration(s, tenant, a, c, c->customer);
     emit_order(s, tenant, a, c, c->customer, sales ? 150.0 : 40.0);
@@ -263,24 +263,24 @@ void sim_followups(ks_sim *s, int tenant, const sim_agent *a, const sim_contact 
                         ((c->flags & SIM_CF_ESCALATED) ? SIM_FU_ESCALATED : 0) |
                         (c->transfers ? SIM_FU_TRANSFERRED : 0) | (wait_s << SIM_FU_WAIT_SHIFT) |
                         ((uint32_t)a->quality << SIM_FU_QUALITY_SHIFT);
-  if (sim_chance(r, s->o.survey_rate)) /* answered; the others never reply */
-    sim_push(s, s->now + SIM_MIN + sim_ms(sim_exp(r, 1800.0)), SIM_K_SURVEY, tenant, c->queue,
-             a->no, bits, c->customer, c->no);
+  if (ks_sim_chance(r, s->o.survey_rate)) /* answered; the others never reply */
+    ks_sim_push(s, s->now + SIM_MIN + ks_sim_ms(ks_sim_exp(r, 1800.0)), SIM_K_SURVEY, tenant,
+                c->queue, a->no, bits, c->customer, c->no);
   double p_complaint = 0.008 + (a->leg_resolved ? 0 : 0.04) + (wait_s > 300 ? 0.03 : 0);
-  if (sim_chance(r, p_complaint))
-    sim_push(s, s->now + 5 * SIM_MIN + sim_ms(sim_exp(r, 7200.0)), SIM_K_COMPLAINT, tenant,
-             c->queue, a->no, bits, c->customer, c->no);
-  if (sim_chance(r, 0.04))
-    sim_push(s, s->now + 2 * SIM_HOUR + sim_ms(86400.0 * sim_unif(r)), SIM_K_QA, tenant, c->queue,
-             a->no, bits, c->customer, c->no);
+  if (ks_sim_chance(r, p_complaint))
+    ks_sim_push(s, s->now + 5 * SIM_MIN + ks_sim_ms(ks_sim_exp(r, 7200.0)), SIM_K_COMPLAINT, tenant,
+                c->queue, a->no, bits, c->customer, c->no);
+  if (ks_sim_chance(r, 0.04))
+    ks_sim_push(s, s->now + 2 * SIM_HOUR + ks_sim_ms(86400.0 * ks_sim_unif(r)), SIM_K_QA, tenant,
+                c->queue, a->no, bits, c->customer, c->no);
 }
 
-void sim_sentiment(ks_sim *s, int tenant, const sim_agent *a, const sim_contact *c) {
-  sim_rng *r = &s->tenants[tenant].rng;
-  double start = clamp(-0.1 + 0.35 * sim_normal(r) - (double)c->wait_ms / 600000.0, -1, 1);
+void ks_sim_sentiment(ks_sim *s, int tenant, const ks_sim_agent *a, const ks_sim_contact *c) {
+  ks_sim_rng *r = &s->tenants[tenant].rng;
+  double start = clamp(-0.1 + 0.35 * ks_sim_normal(r) - (double)c->wait_ms / 600000.0, -1, 1);
   double end =
-      clamp(start + 0.25 + ((double)a->quality - 100.0) / 400.0 + 0.3 * sim_normal(r), -1, 1);
-  sim_out *o = sim_emit(s, tenant, KPISTREAM__V1__EVENT__BODY_SENTIMENT);
+      clamp(start + 0.25 + ((double)a->quality - 100.0) / 400.0 + 0.3 * ks_sim_normal(r), -1, 1);
+  ks_sim_out *o = ks_sim_emit(s, tenant, KPISTREAM__V1__EVENT__BODY_SENTIMENT);
   if (o == NULL)
     return;
   o->channel = c->channel;
@@ -290,18 +290,18 @@ void sim_sentiment(ks_sim *s, int tenant, const sim_agent *a, const sim_contact 
   o->agent_no = a->no;
   o->team = a->team;
   o->u.senti.overall = round((0.4 * start + 0.6 * end) * 1000.0) / 1000.0;
-  o->u.senti.has_se = c->channel == KPISTREAM__V1__CHANNEL__CHANNEL_VOICE || sim_chance(r, 0.5);
+  o->u.senti.has_se = c->channel == KPISTREAM__V1__CHANNEL__CHANNEL_VOICE || ks_sim_chance(r, 0.5);
   if (o->u.senti.has_se) {
     o->u.senti.start = round(start * 1000.0) / 1000.0;
     o->u.senti.end = round(end * 1000.0) / 1000.0;
   }
   o->u.senti.magnitude =
-      round((0.2 + fabs(o->u.senti.overall) + 0.3 * sim_unif(r)) * 1000.0) / 1000.0;
+      round((0.2 + fabs(o->u.senti.overall) + 0.3 * ks_sim_unif(r)) * 1000.0) / 1000.0;
 }
 
 /* The envelope of a follow-up: the contact and the agent who handled it. */
-static sim_out *emit_fu(ks_sim *s, const sim_item *it, int body) {
-  sim_out *o = sim_emit(s, it->tenant, body);
+static ks_sim_out *emit_fu(ks_sim *s, const ks_sim_item *it, int body) {
+  ks_sim_out *o = ks_sim_emit(s, it->tenant, body);
   if (o == NULL)
     return NULL;
   o->channel = (uint8_t)ks_sim_queue_channel(it->q);
@@ -309,22 +309,22 @@ static sim_out *emit_fu(ks_sim *s, const sim_item *it, int body) {
   o->contact_no = it->x;
   o->customer_no = it->c;
   o->agent_no = it->a;
-  o->team = (uint8_t)sim_queue_team(it->q);
+  o->team = (uint8_t)ks_sim_queue_team(it->q);
   return o;
 }
 
-void sim_on_survey(ks_sim *s, const sim_item *it) {
-  sim_tenant *tn = &s->tenants[it->tenant];
-  sim_rng *r = &tn->rng;
+void ks_sim_on_survey(ks_sim *s, const ks_sim_item *it) {
+  ks_sim_tenant *tn = &s->tenants[it->tenant];
+  ks_sim_rng *r = &tn->rng;
   const uint32_t b = it->b;
   double wait_s = (double)((b >> SIM_FU_WAIT_SHIFT) & 0xFFFF);
   double sat = ((b & SIM_FU_RESOLVED) ? 0.78 : 0.35) - clamp(wait_s / 900.0, 0, 0.3) -
                ((b & SIM_FU_ESCALATED) ? 0.05 : 0) - ((b & SIM_FU_TRANSFERRED) ? 0.05 : 0) +
-               ((double)(b >> SIM_FU_QUALITY_SHIFT) - 100.0) / 1000.0 + 0.15 * sim_normal(r);
+               ((double)(b >> SIM_FU_QUALITY_SHIFT) - 100.0) / 1000.0 + 0.15 * ks_sim_normal(r);
   sat = clamp(sat, 0, 1);
   static const double w[3] = {0.60, 0.25, 0.15};
-  int type = 1 + sim_pick(r, w, 3);
-  sim_out *o = emit_fu(s, it, KPISTREAM__V1__EVENT__BODY_SURVEY);
+  int type = 1 + ks_sim_pick(r, w, 3);
+  ks_sim_out *o = emit_fu(s, it, KPISTREAM__V1__EVENT__BODY_SURVEY);
   if (o == NULL)
     return;
   s->st.surveys++;
@@ -338,7 +338,7 @@ void sim_on_survey(ks_sim *s, const sim_item *it) {
   } else if (type == KPISTREAM__V1__SURVEY_TYPE__SURVEY_NPS) {
     o->u.survey.min = 0;
     o->u.survey.max = 10;
-    o->u.survey.score = (int32_t)lround(clamp(sat * 10.0 + 0.8 * sim_normal(r), 0, 10));
+    o->u.survey.score = (int32_t)lround(clamp(sat * 10.0 + 0.8 * ks_sim_normal(r), 0, 10));
   } else if (it->tenant % 2 == 0) { /* CES 2.0: 1-7 agreement that it was easy */
     o->u.survey.min = 1;
     o->u.survey.max = 7;
@@ -351,8 +351,8 @@ void sim_on_survey(ks_sim *s, const sim_item *it) {
   }
 }
 
-void sim_on_complaint(ks_sim *s, const sim_item *it) {
-  sim_rng *r = &s->tenants[it->tenant].rng;
+void ks_sim_on_complaint(ks_sim *s, const ks_sim_item *it) {
+  ks_sim_rng *r = &s->tenants[it->tenant].rng;
   /* long_wait, unresolved_issue, agent_behaviour, billing_error, product_quality */
   double w[SIM_NCOMPLAINT_CATS] = {0.5, 0.5, 0.3, 0.3, 0.4};
   if (!(it->b & SIM_FU_RESOLVED))
@@ -362,24 +362,24 @@ void sim_on_complaint(ks_sim *s, const sim_item *it) {
   if (it->q == KS_SIM_Q_VOICE_BILLING)
     w[3] += 1.5;
   static const double sev[3] = {0.6, 0.3, 0.1};
-  int cat = sim_pick(r, w, SIM_NCOMPLAINT_CATS);
-  int severity = sim_pick(r, sev, 3);
-  sim_out *o = emit_fu(s, it, KPISTREAM__V1__EVENT__BODY_COMPLAINT);
+  int cat = ks_sim_pick(r, w, SIM_NCOMPLAINT_CATS);
+  int severity = ks_sim_pick(r, sev, 3);
+  ks_sim_out *o = emit_fu(s, it, KPISTREAM__V1__EVENT__BODY_COMPLAINT);
   if (o == NULL)
     return;
   o->u.complaint.category = (uint8_t)cat;
   o->u.complaint.severity = (uint8_t)severity;
 }
 
-void sim_on_qa(ks_sim *s, const sim_item *it) {
-  sim_tenant *tn = &s->tenants[it->tenant];
-  sim_out *o = emit_fu(s, it, KPISTREAM__V1__EVENT__BODY_QA_EVALUATION);
+void ks_sim_on_qa(ks_sim *s, const ks_sim_item *it) {
+  ks_sim_tenant *tn = &s->tenants[it->tenant];
+  ks_sim_out *o = emit_fu(s, it, KPISTREAM__V1__EVENT__BODY_QA_EVALUATION);
   if (o == NULL)
     return;
   o->u.qa.no = ++tn->qa_no;
-  o->u.qa.seed = sim_rng_next(&tn->rng);
+  o->u.qa.seed = ks_sim_rng_next(&tn->rng);
   o->u.qa.form = ks_sim_queue_channel(it->q) == KPISTREAM__V1__CHANNEL__CHANNEL_VOICE ? 0 : 1;
-  o->u.qa.evaluator = (uint8_t)(1 + sim_below(&tn->rng, 6));
+  o->u.qa.evaluator = (uint8_t)(1 + ks_sim_below(&tn->rng, 6));
   o->u.qa.quality = (uint8_t)(it->b >> SIM_FU_QUALITY_SHIFT);
   o->u.qa.na_sales = it->q != KS_SIM_Q_VOICE_SALES && it->q != KS_SIM_Q_CHAT_SALES;
 }

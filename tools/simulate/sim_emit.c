@@ -1,5 +1,5 @@
 /*
- * sim_emit — turns one output record (sim_out) into a kpistream.v1.Event in
+ * ks_sim_emit — turns one output record (ks_sim_out) into a kpistream.v1.Event in
  * model-owned scratch storage: the envelope's ids and names, and the body.
  * Everything here is a pure function of the record (QA details come from a
  * generator seeded by the record), so materialising never touches the
@@ -23,7 +23,7 @@
 #define QA_NSEC  5
 #define QA_NITEM 3
 
-struct sim_scratch {
+struct ks_sim_scratch {
   Kpistream__V1__Event ev;
   Kpistream__V1__ContactQueued queued;
   Kpistream__V1__ContactOffered offered;
@@ -99,19 +99,19 @@ static const qa_sec_def qa_form[QA_NSEC] = {
 
 #define S(x) ((char *)(x))
 
-int sim_scratch_new(ks_sim *s) {
+int ks_sim_scratch_new(ks_sim *s) {
   s->scr = calloc(1, sizeof *s->scr);
   return s->scr ? 0 : KS_ENOMEM;
 }
 
-void sim_scratch_free(ks_sim *s) {
+void ks_sim_scratch_free(ks_sim *s) {
   free(s->scr);
   s->scr = NULL;
 }
 
-static void qa_fill(sim_scratch *sc, const sim_out *o) {
-  sim_rng r;
-  sim_rng_seed(&r, o->u.qa.seed);
+static void qa_fill(ks_sim_scratch *sc, const ks_sim_out *o) {
+  ks_sim_rng r;
+  ks_sim_rng_seed(&r, o->u.qa.seed);
   const double skill = 0.8 + ((double)o->u.qa.quality - 100.0) / 1000.0;
   const int voice = o->u.qa.form == 0;
   for (int i = 0; i < QA_NSEC; i++) {
@@ -129,7 +129,7 @@ static void qa_fill(sim_scratch *sc, const sim_out *o) {
       const char *id = qa_form[i].items[k];
       it->id = S(id);
       it->possible = 5;
-      double v = skill + 0.15 * sim_normal(&r);
+      double v = skill + 0.15 * ks_sim_normal(&r);
       it->points = fmin(5.0, fmax(0.0, round(v * 5.0)));
       if (i == 2 && k == 1 && o->u.qa.na_sales) {
         it->not_applicable = 1; /* no upsell expected outside sales */
@@ -137,14 +137,14 @@ static void qa_fill(sim_scratch *sc, const sim_out *o) {
       } else if (i == 4 && k == 0) {
         it->critical = 1;
         it->compliance = 1;
-        it->failed = sim_unif(&r) < 0.02;
+        it->failed = ks_sim_unif(&r) < 0.02;
       } else if (i == 4 && k == 1) {
         it->compliance = 1;
         if (!voice) {
           it->not_applicable = 1; /* no recording outside voice */
           it->points = 0;
         } else {
-          it->failed = sim_unif(&r) < 0.03;
+          it->failed = ks_sim_unif(&r) < 0.03;
         }
       }
       if (it->failed)
@@ -158,9 +158,9 @@ static void qa_fill(sim_scratch *sc, const sim_out *o) {
   sc->qa.sections = sc->secp;
 }
 
-Kpistream__V1__Event *sim_materialize(ks_sim *s, const sim_out *o) {
-  sim_scratch *sc = s->scr;
-  sim_tenant *tn = &s->tenants[o->tenant];
+Kpistream__V1__Event *ks_sim_materialize(ks_sim *s, const ks_sim_out *o) {
+  ks_sim_scratch *sc = s->scr;
+  ks_sim_tenant *tn = &s->tenants[o->tenant];
   Kpistream__V1__Event *ev = &sc->ev;
   kpistream__v1__event__init(ev);
   snprintf(sc->event_id, sizeof sc->event_id, "%s-e%" PRIu64, tn->name, o->ev_no);
@@ -185,7 +185,7 @@ Kpistream__V1__Event *sim_materialize(ks_sim *s, const sim_out *o) {
     ev->agent_id = sc->agent_id;
   }
   if (o->team != SIM_NONE8)
-    ev->team = S(sim_team_name(o->team));
+    ev->team = S(ks_sim_team_name(o->team));
   ev->body_case = (Kpistream__V1__Event__BodyCase)o->body;
 
   switch (o->body) {
@@ -193,7 +193,7 @@ Kpistream__V1__Event *sim_materialize(ks_sim *s, const sim_out *o) {
     kpistream__v1__contact_queued__init(&sc->queued);
     sc->queued.priority = o->u.queued.priority;
     if (o->u.queued.reason < SIM_NREASONS)
-      sc->queued.reason_code = S(sim_reason_codes[o->u.queued.reason]);
+      sc->queued.reason_code = S(ks_sim_reason_codes[o->u.queued.reason]);
     sc->queued.callback = o->u.queued.callback;
     ev->contact_queued = &sc->queued;
     break;
@@ -248,7 +248,7 @@ Kpistream__V1__Event *sim_materialize(ks_sim *s, const sim_out *o) {
     sc->acw.wrap_up_code = S(wrap_codes[o->u.acw.wrap % 4]);
     sc->acw.disposition = S(dispositions[o->u.acw.disp % 5]);
     if (o->u.acw.reason < SIM_NREASONS)
-      sc->acw.reason_code = S(sim_reason_codes[o->u.acw.reason]);
+      sc->acw.reason_code = S(ks_sim_reason_codes[o->u.acw.reason]);
     sc->acw.resolved = o->u.acw.resolved;
     ev->acw_ended = &sc->acw;
     break;
@@ -263,7 +263,7 @@ Kpistream__V1__Event *sim_materialize(ks_sim *s, const sim_out *o) {
   case KPISTREAM__V1__EVENT__BODY_CONTACT_CREATED:
     kpistream__v1__contact_created__init(&sc->created);
     if (o->u.created.reason < SIM_NREASONS)
-      sc->created.subject_reason = S(sim_reason_codes[o->u.created.reason]);
+      sc->created.subject_reason = S(ks_sim_reason_codes[o->u.created.reason]);
     ev->contact_created = &sc->created;
     break;
   case KPISTREAM__V1__EVENT__BODY_AGENT_STATE:

@@ -4,9 +4,9 @@
  * part of any public API.
  *
  * Structure: the model is a discrete-event simulation. Internal actions
- * (sim_item) wait in one binary min-heap ordered by (time, tenant, per-tenant
+ * (ks_sim_item) wait in one binary min-heap ordered by (time, tenant, per-tenant
  * sequence). Processing an action at time T may schedule later actions and
- * emits output records (sim_out), all stamped T, into a FIFO ring; the
+ * emits output records (ks_sim_out), all stamped T, into a FIFO ring; the
  * public ks_sim_next() drains that FIFO and turns one record at a time into
  * a kpistream.v1.Event held in model-owned scratch storage. Because actions
  * run in time order and every output carries its action's time, the output
@@ -45,21 +45,21 @@ enum { SIM_CC_VOICE = 0, SIM_CC_DIGITAL, SIM_NCC }; /* cost centers */
 
 /* ---- PRNG: xoshiro256**, seeded through splitmix64 (sim_util.c) ------------- */
 
-typedef struct sim_rng {
+typedef struct ks_sim_rng {
   uint64_t s[4];
-} sim_rng;
+} ks_sim_rng;
 
-void sim_rng_seed(sim_rng *r, uint64_t seed);
-uint64_t sim_rng_next(sim_rng *r);
-double sim_unif(sim_rng *r);                              /* [0, 1) */
-uint32_t sim_below(sim_rng *r, uint32_t n);               /* [0, n), n > 0 */
-int sim_chance(sim_rng *r, double p);                     /* 1 with probability p */
-double sim_exp(sim_rng *r, double mean);                  /* exponential */
-double sim_normal(sim_rng *r);                            /* standard normal */
-double sim_lognormal(sim_rng *r, double mean, double cv); /* mean and coefficient of variation */
-int sim_pick(sim_rng *r, const double *w, int n);         /* index by weight */
-int64_t sim_ms(double seconds);                           /* seconds -> ms, rounded */
-int64_t sim_days_from_civil(int64_t y, unsigned m, unsigned d); /* days since 1970-01-01 */
+void ks_sim_rng_seed(ks_sim_rng *r, uint64_t seed);
+uint64_t ks_sim_rng_next(ks_sim_rng *r);
+double ks_sim_unif(ks_sim_rng *r);                /* [0, 1) */
+uint32_t ks_sim_below(ks_sim_rng *r, uint32_t n); /* [0, n), n > 0 */
+int ks_sim_chance(ks_sim_rng *r, double p);       /* 1 with probability p */
+double ks_sim_exp(ks_sim_rng *r, double mean);    /* exponential */
+double ks_sim_normal(ks_sim_rng *r);              /* standard normal */
+double ks_sim_lognormal(ks_sim_rng *r, double mean,
+                        double cv);                     /* mean and coefficient of variation */
+int ks_sim_pick(ks_sim_rng *r, const double *w, int n); /* index by weight */
+int64_t ks_sim_ms(double seconds);                      /* seconds -> ms, rounded */
 
 /* ---- codes carried by output records (strings in sim_emit.c) ---------------- */
 
@@ -83,11 +83,11 @@ enum {
 #define SIM_NESC_REASONS    4
 #define SIM_NNBA_ACTIONS    5
 #define SIM_NCOMPLAINT_CATS 5
-#define SIM_NREASONS        14 /* sim_reason_codes */
+#define SIM_NREASONS        14 /* ks_sim_reason_codes */
 
 /* ---- internal actions --------------------------------------------------------- */
 
-typedef enum sim_kind {
+typedef enum ks_sim_kind {
   SIM_K_DAY = 0,       /* plan and publish a day (tenant) */
   SIM_K_ARRIVAL,       /* candidate arrival on queue q (thinning) */
   SIM_K_ORGANIC,       /* candidate organic order / registration (thinning) */
@@ -107,7 +107,7 @@ typedef enum sim_kind {
   SIM_K_REOPEN,
   SIM_K_EMAIL_PICKUP, /* a = contact slot, b = gen, c = wait token */
   SIM_NKINDS
-} sim_kind;
+} ks_sim_kind;
 
 /* Steps inside a conversation (SIM_K_TALK_STEP c). */
 enum {
@@ -126,17 +126,17 @@ enum {
 #define SIM_FU_WAIT_SHIFT    8  /* wait in seconds, capped at 0xFFFF, bits 8..23 */
 #define SIM_FU_QUALITY_SHIFT 24 /* agent quality 0..200, bits 24..31 */
 
-typedef struct sim_item {
+typedef struct ks_sim_item {
   int64_t t;
   uint64_t seq; /* per tenant */
   uint8_t kind, tenant, q, flags;
   uint32_t a, b, c;
   uint64_t x;
-} sim_item;
+} ks_sim_item;
 
 /* ---- output records ------------------------------------------------------------ */
 
-typedef struct sim_out {
+typedef struct ks_sim_out {
   int64_t t;
   uint64_t ev_no;                       /* per tenant, for event_id */
   uint64_t contact_no;                  /* 0: none */
@@ -236,7 +236,7 @@ typedef struct sim_out {
       uint8_t action, reaction;
     } nba;
   } u;
-} sim_out;
+} ks_sim_out;
 
 /* ---- contacts --------------------------------------------------------------------- */
 
@@ -249,7 +249,7 @@ enum { SIM_C_FREE = 0, SIM_C_BOT, SIM_C_WAITING, SIM_C_RINGING, SIM_C_TALKING, S
 #define SIM_CF_REOPENED     0x10u
 #define SIM_CF_NBA_ACCEPTED 0x20u
 
-typedef struct sim_contact {
+typedef struct ks_sim_contact {
   uint64_t no; /* contact number: "<tenant>-c<no>" */
   int64_t created_ms;
   int64_t queued_ms;   /* entry into the current queue */
@@ -260,7 +260,7 @@ typedef struct sim_contact {
   uint32_t prev, next; /* queue FIFO links; next links the free list */
   uint32_t wait_token; /* bumped on each queue entry */
   uint8_t tenant, queue, channel, state, reason, transfers, flags, pad;
-} sim_contact;
+} ks_sim_contact;
 
 /* ---- agents ---------------------------------------------------------------------- */
 
@@ -269,7 +269,7 @@ enum { SIM_WANT_OFF = 0, SIM_WANT_ONQ, SIM_WANT_AUX };
 enum { SIM_SHIFT_WORK = 0, SIM_SHIFT_LEAVE, SIM_SHIFT_ABSENT };
 enum { SIM_RING_ACCEPT = 0, SIM_RING_MISS, SIM_RING_ABANDON };
 
-typedef struct sim_shift {
+typedef struct ks_sim_shift {
   int64_t start; /* 0: slot unused */
   int64_t end;
   uint32_t token;
@@ -277,15 +277,15 @@ typedef struct sim_shift {
   uint8_t boff;   /* breaks shifted by boff quarter hours */
   uint8_t extra;  /* Activity of a 30-minute off-queue block, 0 none */
   uint8_t pad;
-} sim_shift;
+} ks_sim_shift;
 
-typedef struct sim_seg {
+typedef struct ks_sim_seg {
   int64_t start, end;
   uint8_t activity; /* Kpistream__V1__Activity */
   uint8_t paid;
-} sim_seg;
+} ks_sim_seg;
 
-typedef struct sim_agent {
+typedef struct ks_sim_agent {
   uint32_t no;         /* agent number: "<tenant>-a<no>" */
   uint32_t prev, next; /* idle list of the team */
   uint32_t leg_token;  /* bumped per offered leg */
@@ -299,7 +299,7 @@ typedef struct sim_agent {
   int64_t leg_start_ms; /* answered at */
   uint64_t leg_contact;
   uint64_t nba_no;
-  sim_shift shift[2];
+  ks_sim_shift shift[2];
   uint32_t leg_customer;
   uint8_t tenant, team, state, in_idle;
   uint8_t ostate, oaux; /* last state published */
@@ -309,46 +309,46 @@ typedef struct sim_agent {
   uint8_t leg_queue, leg_channel, leg_xfer_to, leg_outcome, leg_final;
   uint8_t leg_resolved, leg_reason, nba_action;
   uint8_t unpl_detail, pend_unpl_detail;
-} sim_agent;
+} ks_sim_agent;
 
-typedef struct sim_team {
+typedef struct ks_sim_team {
   uint32_t first, n; /* agents [first, first + n) of the tenant */
   uint32_t idle_head, idle_tail;
   int carry[12]; /* planned shifts carried into the next day, per hour */
   uint32_t rr;   /* next agent to get a shift (round-robin = longest rested) */
   uint32_t logged_in;
-} sim_team;
+} ks_sim_team;
 
-typedef struct sim_queue {
+typedef struct ks_sim_queue {
   uint32_t head, tail, n;
   double peak_per_hour; /* x tenant factor x rate scale */
-} sim_queue;
+} ks_sim_queue;
 
-typedef struct sim_repeat {
+typedef struct ks_sim_repeat {
   int64_t ready_ms;
   uint32_t customer;
   uint8_t reason, queue, pad[2];
-} sim_repeat;
+} ks_sim_repeat;
 
-typedef struct sim_tenant {
+typedef struct ks_sim_tenant {
   char name[24];
   char currency[4];
   double factor;
-  sim_rng rng;
+  ks_sim_rng rng;
   uint64_t seq, ev_no, contact_no, order_no, nba_no, survey_no, qa_no;
   uint32_t agent_no;
   uint32_t cust_lo, cust_hi; /* active customers: [lo, hi) */
   double churn_carry;
   int64_t day_start; /* current planned day */
   uint32_t shift_token;
-  sim_queue q[KS_SIM_NQUEUES];
-  sim_team team[SIM_NTEAMS];
-  sim_agent *agents;
+  ks_sim_queue q[KS_SIM_NQUEUES];
+  ks_sim_team team[SIM_NTEAMS];
+  ks_sim_agent *agents;
   uint32_t nagents;
   /* call-back lists (rings of SIM_REPEAT_CAP): [SIM_BACK_SOON] customers who
    * abandoned, [SIM_BACK_LATER] customers left unresolved; each has a fixed
    * delay, so each stays ordered by readiness */
-  sim_repeat *rep[2];
+  ks_sim_repeat *rep[2];
   uint32_t rep_head[2], rep_n[2];
   /* accumulated for today's cost records */
   double paid_s[SIM_NCC];
@@ -356,119 +356,121 @@ typedef struct sim_tenant {
   double budget_hours[SIM_NCC];
   /* today's published forecast: contacts per queue and 15-minute interval */
   float fc[KS_SIM_NQUEUES][96];
-} sim_tenant;
+} ks_sim_tenant;
 
 /* ---- the model --------------------------------------------------------------------- */
 
-typedef struct sim_scratch sim_scratch; /* protobuf storage (sim_emit.c) */
+typedef struct ks_sim_scratch ks_sim_scratch; /* protobuf storage (sim_emit.c) */
 
 struct ks_sim {
   ks_sim_options o;
-  sim_tenant *tenants;
+  ks_sim_tenant *tenants;
   int ntenants;
   int64_t now;
   int64_t end_ms; /* SIM_NEVER: no end */
   int done;
   /* pending actions */
-  sim_item *heap;
+  ks_sim_item *heap;
   size_t nheap, capheap;
   /* output FIFO */
-  sim_out *out;
+  ks_sim_out *out;
   size_t out_head, out_n, out_cap;
   /* contact slots */
-  sim_contact *contacts;
+  ks_sim_contact *contacts;
   uint32_t ncontacts, capcontacts, free_contact, live_contacts;
   ks_sim_topic cur_topic;
   ks_sim_stats st;
-  sim_scratch *scr;
+  ks_sim_scratch *scr;
   int oom;
 };
 
 /* sim_util.c: calendar (UTC) */
-int64_t sim_day_start(int64_t t_ms);
-uint32_t sim_yyyymmdd(int64_t t_ms);
+int64_t ks_sim_day_start(int64_t t_ms);
+uint32_t ks_sim_yyyymmdd(int64_t t_ms);
 
 /* sim_model.c */
-int sim_push(ks_sim *s, int64_t t, int kind, int tenant, int q, uint32_t a, uint32_t b, uint32_t c,
-             uint64_t x);
-sim_out *sim_emit(ks_sim *s, int tenant, int body); /* zeroed record stamped now; NULL: no memory */
-double sim_curve(int queue, int64_t t_ms);          /* intra-day x day-of-week factor */
-const char *sim_team_name(int team);
-int sim_queue_team(int queue);
-double sim_aht_s(int queue); /* mean handle time of a queue */
-double sim_talk_mean_s(int queue);
-double sim_acw_mean_s(int queue);
-double sim_hold_p(int queue);
+int ks_sim_push(ks_sim *s, int64_t t, int kind, int tenant, int q, uint32_t a, uint32_t b,
+                uint32_t c, uint64_t x);
+ks_sim_out *ks_sim_emit(ks_sim *s, int tenant,
+                        int body);            /* zeroed record stamped now; NULL: no memory */
+double ks_sim_curve(int queue, int64_t t_ms); /* intra-day x day-of-week factor */
+const char *ks_sim_team_name(int team);
+int ks_sim_queue_team(int queue);
+double ks_sim_aht_s(int queue); /* mean handle time of a queue */
+double ks_sim_talk_mean_s(int queue);
+double ks_sim_acw_mean_s(int queue);
+double ks_sim_hold_p(int queue);
 
 /* sim_contacts.c */
-void sim_on_arrival(ks_sim *s, const sim_item *it);
-void sim_on_bot_done(ks_sim *s, const sim_item *it);
-void sim_on_patience(ks_sim *s, const sim_item *it);
-void sim_on_email_pickup(ks_sim *s, const sim_item *it);
-void sim_on_ring_end(ks_sim *s, const sim_item *it);
-void sim_on_reopen(ks_sim *s, const sim_item *it);
+void ks_sim_on_arrival(ks_sim *s, const ks_sim_item *it);
+void ks_sim_on_bot_done(ks_sim *s, const ks_sim_item *it);
+void ks_sim_on_patience(ks_sim *s, const ks_sim_item *it);
+void ks_sim_on_email_pickup(ks_sim *s, const ks_sim_item *it);
+void ks_sim_on_ring_end(ks_sim *s, const ks_sim_item *it);
+void ks_sim_on_reopen(ks_sim *s, const ks_sim_item *it);
 /* A resolved e-mail or chat contact: the customer reopens it later with
  * probability options.reopen_rate (e-mail 1-24 h, chat 5 min-4 h later). */
-void sim_maybe_reopen(ks_sim *s, int tenant, const sim_contact *c);
+void ks_sim_maybe_reopen(ks_sim *s, int tenant, const ks_sim_contact *c);
 /* An idle agent looks for work; returns 1 if it took a contact. */
-int sim_agent_take_work(ks_sim *s, int tenant, uint32_t agent);
-void sim_contacts_free(ks_sim *s);
-sim_contact *sim_contact_get(ks_sim *s, uint32_t slot, uint32_t gen); /* NULL when stale */
-void sim_contact_release(ks_sim *s, uint32_t slot);
+int ks_sim_agent_take_work(ks_sim *s, int tenant, uint32_t agent);
+void ks_sim_contacts_free(ks_sim *s);
+ks_sim_contact *ks_sim_contact_get(ks_sim *s, uint32_t slot, uint32_t gen); /* NULL when stale */
+void ks_sim_contact_release(ks_sim *s, uint32_t slot);
 /* Enter the contact's current queue: ContactQueued, patience, routing. */
-void sim_enqueue(ks_sim *s, int tenant, uint32_t slot, int reason_known, int callback);
+void ks_sim_enqueue(ks_sim *s, int tenant, uint32_t slot, int reason_known, int callback);
 enum { SIM_BACK_SOON = 0, SIM_BACK_LATER };
 /* The customer will come back (list: SIM_BACK_*); dropped when the list is full. */
-void sim_repeat_push(ks_sim *s, sim_tenant *tn, int list, uint32_t customer, int reason, int queue);
+void ks_sim_repeat_push(ks_sim *s, ks_sim_tenant *tn, int list, uint32_t customer, int reason,
+                        int queue);
 /* Output records with a contact's envelope (and agent, if a), or with the
  * envelope of the agent's current leg. */
-sim_out *sim_emit_c(ks_sim *s, const sim_contact *c, int body, const sim_agent *a);
-sim_out *sim_emit_leg(ks_sim *s, int tenant, const sim_agent *a, int body);
+ks_sim_out *ks_sim_emit_c(ks_sim *s, const ks_sim_contact *c, int body, const ks_sim_agent *a);
+ks_sim_out *ks_sim_emit_leg(ks_sim *s, int tenant, const ks_sim_agent *a, int body);
 /* The agent an action is for, if its leg token and state still match. */
-sim_agent *sim_leg_agent(ks_sim *s, const sim_item *it, int state);
+ks_sim_agent *ks_sim_leg_agent(ks_sim *s, const ks_sim_item *it, int state);
 
 /* sim_talk.c */
-void sim_answer(ks_sim *s, int tenant, uint32_t agent); /* the offered contact is answered */
-void sim_on_talk_step(ks_sim *s, const sim_item *it);
-void sim_on_talk_end(ks_sim *s, const sim_item *it);
-void sim_on_acw_end(ks_sim *s, const sim_item *it);
+void ks_sim_answer(ks_sim *s, int tenant, uint32_t agent); /* the offered contact is answered */
+void ks_sim_on_talk_step(ks_sim *s, const ks_sim_item *it);
+void ks_sim_on_talk_end(ks_sim *s, const ks_sim_item *it);
+void ks_sim_on_acw_end(ks_sim *s, const ks_sim_item *it);
 
 /* sim_agents.c */
-int sim_agents_init(ks_sim *s, sim_tenant *tn, int tenant); /* size and create the pool */
-void sim_plan_day(ks_sim *s, int tenant);                   /* staffing, shifts, schedules */
-void sim_on_seg(ks_sim *s, const sim_item *it);
-void sim_on_absence(ks_sim *s, const sim_item *it);
-void sim_on_unplanned(ks_sim *s, const sim_item *it);
-void sim_on_unplanned_end(ks_sim *s, const sim_item *it);
+int ks_sim_agents_init(ks_sim *s, ks_sim_tenant *tn, int tenant); /* size and create the pool */
+void ks_sim_plan_day(ks_sim *s, int tenant);                      /* staffing, shifts, schedules */
+void ks_sim_on_seg(ks_sim *s, const ks_sim_item *it);
+void ks_sim_on_absence(ks_sim *s, const ks_sim_item *it);
+void ks_sim_on_unplanned(ks_sim *s, const ks_sim_item *it);
+void ks_sim_on_unplanned_end(ks_sim *s, const ks_sim_item *it);
 /* The agent is free (or its wish changed): publish the state it should be in
  * and, when available, look for work. */
-void sim_agent_settle(ks_sim *s, int tenant, uint32_t agent);
-void sim_agent_state(ks_sim *s, int tenant, uint32_t agent, int state, int aux, int detail);
-void sim_idle_remove(sim_tenant *tn, uint32_t agent);
-double sim_erlang_c_agents(double erlangs, double aht_s, double t_s, double target);
+void ks_sim_agent_settle(ks_sim *s, int tenant, uint32_t agent);
+void ks_sim_agent_state(ks_sim *s, int tenant, uint32_t agent, int state, int aux, int detail);
+void ks_sim_idle_remove(ks_sim_tenant *tn, uint32_t agent);
+double ks_sim_erlang_c_agents(double erlangs, double aht_s, double t_s, double target);
 
 /* sim_business.c */
 /* At a day's start, before planning: yesterday's costs, HR, customer base,
  * today's forecast (into tn->fc). After planning: today's budget. */
-void sim_on_day_business(ks_sim *s, int tenant, int64_t day, int first);
-void sim_day_budget(ks_sim *s, int tenant, int64_t day);
-void sim_on_organic(ks_sim *s, const sim_item *it);
-void sim_on_survey(ks_sim *s, const sim_item *it);
-void sim_on_complaint(ks_sim *s, const sim_item *it);
-void sim_on_qa(ks_sim *s, const sim_item *it);
+void ks_sim_on_day_business(ks_sim *s, int tenant, int64_t day, int first);
+void ks_sim_day_budget(ks_sim *s, int tenant, int64_t day);
+void ks_sim_on_organic(ks_sim *s, const ks_sim_item *it);
+void ks_sim_on_survey(ks_sim *s, const ks_sim_item *it);
+void ks_sim_on_complaint(ks_sim *s, const ks_sim_item *it);
+void ks_sim_on_qa(ks_sim *s, const ks_sim_item *it);
 /* After a final leg's wrap-up: orders, registrations, surveys, complaints, QA. */
-void sim_followups(ks_sim *s, int tenant, const sim_agent *a, const sim_contact *c);
-void sim_sentiment(ks_sim *s, int tenant, const sim_agent *a, const sim_contact *c);
+void ks_sim_followups(ks_sim *s, int tenant, const ks_sim_agent *a, const ks_sim_contact *c);
+void ks_sim_sentiment(ks_sim *s, int tenant, const ks_sim_agent *a, const ks_sim_contact *c);
 /* Forecast for one queue and 15-minute interval (noise from the tenant rng). */
-double sim_expected_arrivals(const ks_sim *s, int tenant, int queue, int64_t from, int64_t to);
+double ks_sim_expected_arrivals(const ks_sim *s, int tenant, int queue, int64_t from, int64_t to);
 
 /* sim_emit.c: record -> protobuf Event */
-int sim_scratch_new(ks_sim *s);
-void sim_scratch_free(ks_sim *s);
-Kpistream__V1__Event *sim_materialize(ks_sim *s, const sim_out *o);
+int ks_sim_scratch_new(ks_sim *s);
+void ks_sim_scratch_free(ks_sim *s);
+Kpistream__V1__Event *ks_sim_materialize(ks_sim *s, const ks_sim_out *o);
 
 /* Names used by the emitters. */
-extern const char *const sim_reason_codes[];
-int sim_queue_reason_first(int queue, int *count);
+extern const char *const ks_sim_reason_codes[];
+int ks_sim_queue_reason_first(int queue, int *count);
 
 #endif

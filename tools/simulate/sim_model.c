@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kpistream/calendar.h"
 #include "kpistream/plugin.h"
 
 /* ---- names, queues, the arrival curve ----------------------------------------- */
@@ -50,7 +51,7 @@ const char *ks_sim_queue_name(int q) {
 const char *ks_sim_queue_label(int q) {
   return q >= 0 && q < KS_SIM_NQUEUES ? queue_labels[q] : "";
 }
-const char *sim_team_name(int team) {
+const char *ks_sim_team_name(int team) {
   return team >= 0 && team < SIM_NTEAMS ? team_names[team] : "";
 }
 
@@ -62,7 +63,7 @@ Kpistream__V1__Channel ks_sim_queue_channel(int q) {
   return KPISTREAM__V1__CHANNEL__CHANNEL_VOICE;
 }
 
-int sim_queue_team(int q) {
+int ks_sim_queue_team(int q) {
   if (q == KS_SIM_Q_VOICE_SALES)
     return SIM_TEAM_VOICE_SALES;
   if (q == KS_SIM_Q_VOICE_SUPPORT || q == KS_SIM_Q_VOICE_BILLING)
@@ -70,16 +71,16 @@ int sim_queue_team(int q) {
   return SIM_TEAM_DIGITAL;
 }
 
-double sim_aht_s(int q) {
+double ks_sim_aht_s(int q) {
   return queue_talk[q] + queue_acw[q] + queue_hold_p[q] * 1.3 * 40.0;
 }
-double sim_talk_mean_s(int q) {
+double ks_sim_talk_mean_s(int q) {
   return queue_talk[q];
 }
-double sim_acw_mean_s(int q) {
+double ks_sim_acw_mean_s(int q) {
   return queue_acw[q];
 }
-double sim_hold_p(int q) {
+double ks_sim_hold_p(int q) {
   return queue_hold_p[q];
 }
 
@@ -96,8 +97,8 @@ static double hour_curve(double hours) {
   return hour_w[h0] * (1.0 - a) + hour_w[(h0 + 1) % 24] * a;
 }
 
-double sim_curve(int queue, int64_t t_ms) {
-  int64_t day = sim_day_start(t_ms);
+double ks_sim_curve(int queue, int64_t t_ms) {
+  int64_t day = ks_sim_day_start(t_ms);
   double hours = (double)(t_ms - day) / (double)SIM_HOUR;
   int dow = (int)(((day / SIM_DAY) % 7 + 7 + 3) % 7); /* 1970-01-01 was a Thursday */
   double w;
@@ -113,12 +114,12 @@ double sim_curve(int queue, int64_t t_ms) {
 double ks_sim_arrival_rate(const ks_sim *s, int tenant, int queue, int64_t t_ms) {
   if (tenant < 0 || tenant >= s->ntenants || queue < 0 || queue >= KS_SIM_NQUEUES)
     return 0;
-  return s->tenants[tenant].q[queue].peak_per_hour * sim_curve(queue, t_ms);
+  return s->tenants[tenant].q[queue].peak_per_hour * ks_sim_curve(queue, t_ms);
 }
 
 /* ---- the heap of pending actions ---------------------------------------------- */
 
-static int item_less(const sim_item *a, const sim_item *b) {
+static int item_less(const ks_sim_item *a, const ks_sim_item *b) {
   if (a->t != b->t)
     return a->t < b->t;
   if (a->tenant != b->tenant)
@@ -126,11 +127,11 @@ static int item_less(const sim_item *a, const sim_item *b) {
   return a->seq < b->seq;
 }
 
-int sim_push(ks_sim *s, int64_t t, int kind, int tenant, int q, uint32_t a, uint32_t b, uint32_t c,
-             uint64_t x) {
+int ks_sim_push(ks_sim *s, int64_t t, int kind, int tenant, int q, uint32_t a, uint32_t b,
+                uint32_t c, uint64_t x) {
   if (s->nheap == s->capheap) {
     size_t ncap = s->capheap ? s->capheap * 2 : 1024;
-    sim_item *nh = realloc(s->heap, ncap * sizeof *nh);
+    ks_sim_item *nh = realloc(s->heap, ncap * sizeof *nh);
     if (nh == NULL) {
       s->oom = 1;
       return KS_ENOMEM;
@@ -140,7 +141,7 @@ int sim_push(ks_sim *s, int64_t t, int kind, int tenant, int q, uint32_t a, uint
   }
   if (t < s->now)
     t = s->now;
-  sim_item it = {
+  ks_sim_item it = {
       t, ++s->tenants[tenant].seq, (uint8_t)kind, (uint8_t)tenant, (uint8_t)q, 0, a, b, c, x};
   size_t i = s->nheap++;
   while (i > 0) {
@@ -154,13 +155,13 @@ int sim_push(ks_sim *s, int64_t t, int kind, int tenant, int q, uint32_t a, uint
   return 0;
 }
 
-static void heap_pop(ks_sim *s, sim_item *out) {
+static void heap_pop(ks_sim *s, ks_sim_item *out) {
   *out = s->heap[0];
-  sim_item last = s->heap[--s->nheap];
+  ks_sim_item last = s->heap[--s->nheap];
   size_t i = 0, n = s->nheap;
   for (;;) {
     size_t l = 2 * i + 1, r = l + 1, m = i;
-    const sim_item *best = &last;
+    const ks_sim_item *best = &last;
     if (l < n && item_less(&s->heap[l], best)) {
       m = l;
       best = &s->heap[l];
@@ -178,10 +179,10 @@ static void heap_pop(ks_sim *s, sim_item *out) {
 
 /* ---- the output FIFO ------------------------------------------------------------ */
 
-sim_out *sim_emit(ks_sim *s, int tenant, int body) {
+ks_sim_out *ks_sim_emit(ks_sim *s, int tenant, int body) {
   if (s->out_n == s->out_cap) {
     size_t ncap = s->out_cap ? s->out_cap * 2 : 1024;
-    sim_out *no = malloc(ncap * sizeof *no);
+    ks_sim_out *no = malloc(ncap * sizeof *no);
     if (no == NULL) {
       s->oom = 1;
       return NULL;
@@ -193,7 +194,7 @@ sim_out *sim_emit(ks_sim *s, int tenant, int body) {
     s->out_cap = ncap;
     s->out_head = 0;
   }
-  sim_out *o = &s->out[(s->out_head + s->out_n++) % s->out_cap];
+  ks_sim_out *o = &s->out[(s->out_head + s->out_n++) % s->out_cap];
   memset(o, 0, sizeof *o);
   o->t = s->now;
   o->tenant = (uint8_t)tenant;
@@ -231,7 +232,7 @@ static ks_sim_topic topic_of(int body, int channel) {
 void ks_sim_options_default(ks_sim_options *o) {
   memset(o, 0, sizeof *o);
   o->seed = 1;
-  o->start_ms = sim_days_from_civil(2026, 11, 23) * SIM_DAY + 8 * SIM_HOUR;
+  o->start_ms = ks_days_from_civil(2026, 11, 23) * SIM_DAY + 8 * SIM_HOUR;
   o->duration_ms = 0;
   o->rate_scale = 1.0;
   o->tenants = 2;
@@ -263,14 +264,14 @@ static double tenant_factor(int i) {
 }
 
 static int tenant_init(ks_sim *s, int i) {
-  sim_tenant *tn = &s->tenants[i];
+  ks_sim_tenant *tn = &s->tenants[i];
   if (i < (int)(sizeof tenant_names / sizeof tenant_names[0]))
     snprintf(tn->name, sizeof tn->name, "%s", tenant_names[i]);
   else
     snprintf(tn->name, sizeof tn->name, "tenant-%02d", i + 1);
   snprintf(tn->currency, sizeof tn->currency, "%s", i % 2 ? "USD" : "EUR");
   tn->factor = tenant_factor(i);
-  sim_rng_seed(&tn->rng, s->o.seed ^ (UINT64_C(0xD1B54A32D192ED03) * (uint64_t)(i + 1)));
+  ks_sim_rng_seed(&tn->rng, s->o.seed ^ (UINT64_C(0xD1B54A32D192ED03) * (uint64_t)(i + 1)));
   for (int q = 0; q < KS_SIM_NQUEUES; q++) {
     tn->q[q].head = tn->q[q].tail = SIM_NIL;
     tn->q[q].peak_per_hour = queue_peak[q] * tn->factor * s->o.rate_scale;
@@ -282,7 +283,7 @@ static int tenant_init(ks_sim *s, int i) {
   tn->rep[1] = calloc(SIM_REPEAT_CAP, sizeof *tn->rep[1]);
   if (tn->rep[0] == NULL || tn->rep[1] == NULL)
     return KS_ENOMEM;
-  return sim_agents_init(s, tn, i);
+  return ks_sim_agents_init(s, tn, i);
 }
 
 /* Per-queue upper bound of the arrival rate (per ms) for thinning. */
@@ -307,19 +308,21 @@ ks_sim *ks_sim_new(const ks_sim_options *o) {
   s->free_contact = SIM_NIL;
   s->ntenants = o->tenants;
   s->tenants = calloc((size_t)o->tenants, sizeof *s->tenants);
-  if (s->tenants == NULL || sim_scratch_new(s) != 0)
+  if (s->tenants == NULL || ks_sim_scratch_new(s) != 0)
     goto fail;
   for (int i = 0; i < s->ntenants; i++) {
     if (tenant_init(s, i) != 0)
       goto fail;
-    sim_tenant *tn = &s->tenants[i];
-    sim_push(s, o->start_ms, SIM_K_DAY, i, 0, 1, 0, 0, 0);
+    ks_sim_tenant *tn = &s->tenants[i];
+    ks_sim_push(s, o->start_ms, SIM_K_DAY, i, 0, 1, 0, 0, 0);
     for (int q = 0; q < KS_SIM_NQUEUES; q++)
-      sim_push(s, o->start_ms + (int64_t)ceil(sim_exp(&tn->rng, 1.0 / lambda_max_per_ms(s, i, q))),
-               SIM_K_ARRIVAL, i, q, 0, 0, 0, 0);
-    sim_push(
-        s, o->start_ms + sim_ms(sim_exp(&tn->rng, 3600.0 / organic_rate_per_hour(s, i) / DOW_MAX)),
-        SIM_K_ORGANIC, i, 0, 0, 0, 0, 0);
+      ks_sim_push(
+          s, o->start_ms + (int64_t)ceil(ks_sim_exp(&tn->rng, 1.0 / lambda_max_per_ms(s, i, q))),
+          SIM_K_ARRIVAL, i, q, 0, 0, 0, 0);
+    ks_sim_push(s,
+                o->start_ms +
+                    ks_sim_ms(ks_sim_exp(&tn->rng, 3600.0 / organic_rate_per_hour(s, i) / DOW_MAX)),
+                SIM_K_ORGANIC, i, 0, 0, 0, 0, 0);
   }
   if (s->oom)
     goto fail;
@@ -341,52 +344,52 @@ void ks_sim_free(ks_sim *s) {
   free(s->tenants);
   free(s->heap);
   free(s->out);
-  sim_contacts_free(s);
-  sim_scratch_free(s);
+  ks_sim_contacts_free(s);
+  ks_sim_scratch_free(s);
   free(s);
 }
 
 /* ---- running ---------------------------------------------------------------------- */
 
-static void on_arrival_candidate(ks_sim *s, const sim_item *it) {
-  sim_tenant *tn = &s->tenants[it->tenant];
+static void on_arrival_candidate(ks_sim *s, const ks_sim_item *it) {
+  ks_sim_tenant *tn = &s->tenants[it->tenant];
   double lmax = lambda_max_per_ms(s, it->tenant, it->q);
   double rate = ks_sim_arrival_rate(s, it->tenant, it->q, it->t) / (double)SIM_HOUR;
-  if (sim_unif(&tn->rng) * lmax < rate)
-    sim_on_arrival(s, it);
-  double gap = sim_exp(&tn->rng, 1.0 / lmax);
-  sim_push(s, it->t + 1 + (int64_t)gap, SIM_K_ARRIVAL, it->tenant, it->q, 0, 0, 0, 0);
+  if (ks_sim_unif(&tn->rng) * lmax < rate)
+    ks_sim_on_arrival(s, it);
+  double gap = ks_sim_exp(&tn->rng, 1.0 / lmax);
+  ks_sim_push(s, it->t + 1 + (int64_t)gap, SIM_K_ARRIVAL, it->tenant, it->q, 0, 0, 0, 0);
 }
 
-static void on_organic_candidate(ks_sim *s, const sim_item *it) {
-  sim_tenant *tn = &s->tenants[it->tenant];
+static void on_organic_candidate(ks_sim *s, const ks_sim_item *it) {
+  ks_sim_tenant *tn = &s->tenants[it->tenant];
   double rmax = organic_rate_per_hour(s, it->tenant) * DOW_MAX;
   /* organic activity follows the web, i.e. the e-mail curve */
-  double rate = organic_rate_per_hour(s, it->tenant) * sim_curve(KS_SIM_Q_EMAIL_SUPPORT, it->t);
-  if (sim_unif(&tn->rng) * rmax < rate)
-    sim_on_organic(s, it);
-  sim_push(s, it->t + 1 + sim_ms(sim_exp(&tn->rng, 3600.0 / rmax)), SIM_K_ORGANIC, it->tenant, 0, 0,
-           0, 0, 0);
+  double rate = organic_rate_per_hour(s, it->tenant) * ks_sim_curve(KS_SIM_Q_EMAIL_SUPPORT, it->t);
+  if (ks_sim_unif(&tn->rng) * rmax < rate)
+    ks_sim_on_organic(s, it);
+  ks_sim_push(s, it->t + 1 + ks_sim_ms(ks_sim_exp(&tn->rng, 3600.0 / rmax)), SIM_K_ORGANIC,
+              it->tenant, 0, 0, 0, 0, 0);
 }
 
-static void on_day(ks_sim *s, const sim_item *it) {
-  int64_t day = sim_day_start(it->t);
+static void on_day(ks_sim *s, const ks_sim_item *it) {
+  int64_t day = ks_sim_day_start(it->t);
   int first = it->a == 1;
   s->tenants[it->tenant].day_start = day;
-  sim_on_day_business(s, it->tenant, day, first);
-  sim_plan_day(s, it->tenant);
-  sim_day_budget(s, it->tenant, day);
-  sim_push(s, day + SIM_DAY, SIM_K_DAY, it->tenant, 0, 0, 0, 0, 0);
+  ks_sim_on_day_business(s, it->tenant, day, first);
+  ks_sim_plan_day(s, it->tenant);
+  ks_sim_day_budget(s, it->tenant, day);
+  ks_sim_push(s, day + SIM_DAY, SIM_K_DAY, it->tenant, 0, 0, 0, 0, 0);
 }
 
 /* Run the next action. 0 when the run is over. */
 static int step(ks_sim *s) {
   if (s->nheap == 0 || s->heap[0].t >= s->end_ms)
     return 0;
-  sim_item it;
+  ks_sim_item it;
   heap_pop(s, &it);
   s->now = it.t;
-  switch ((sim_kind)it.kind) {
+  switch ((ks_sim_kind)it.kind) {
   case SIM_K_DAY:
     on_day(s, &it);
     break;
@@ -397,49 +400,49 @@ static int step(ks_sim *s) {
     on_organic_candidate(s, &it);
     break;
   case SIM_K_BOT_DONE:
-    sim_on_bot_done(s, &it);
+    ks_sim_on_bot_done(s, &it);
     break;
   case SIM_K_PATIENCE:
-    sim_on_patience(s, &it);
+    ks_sim_on_patience(s, &it);
     break;
   case SIM_K_RING_END:
-    sim_on_ring_end(s, &it);
+    ks_sim_on_ring_end(s, &it);
     break;
   case SIM_K_TALK_STEP:
-    sim_on_talk_step(s, &it);
+    ks_sim_on_talk_step(s, &it);
     break;
   case SIM_K_TALK_END:
-    sim_on_talk_end(s, &it);
+    ks_sim_on_talk_end(s, &it);
     break;
   case SIM_K_ACW_END:
-    sim_on_acw_end(s, &it);
+    ks_sim_on_acw_end(s, &it);
     break;
   case SIM_K_SEG:
-    sim_on_seg(s, &it);
+    ks_sim_on_seg(s, &it);
     break;
   case SIM_K_ABSENCE:
-    sim_on_absence(s, &it);
+    ks_sim_on_absence(s, &it);
     break;
   case SIM_K_UNPLANNED:
-    sim_on_unplanned(s, &it);
+    ks_sim_on_unplanned(s, &it);
     break;
   case SIM_K_UNPLANNED_END:
-    sim_on_unplanned_end(s, &it);
+    ks_sim_on_unplanned_end(s, &it);
     break;
   case SIM_K_SURVEY:
-    sim_on_survey(s, &it);
+    ks_sim_on_survey(s, &it);
     break;
   case SIM_K_COMPLAINT:
-    sim_on_complaint(s, &it);
+    ks_sim_on_complaint(s, &it);
     break;
   case SIM_K_QA:
-    sim_on_qa(s, &it);
+    ks_sim_on_qa(s, &it);
     break;
   case SIM_K_REOPEN:
-    sim_on_reopen(s, &it);
+    ks_sim_on_reopen(s, &it);
     break;
   case SIM_K_EMAIL_PICKUP:
-    sim_on_email_pickup(s, &it);
+    ks_sim_on_email_pickup(s, &it);
     break;
   default:
     break;
@@ -464,10 +467,10 @@ int ks_sim_next(ks_sim *s, Kpistream__V1__Event **out_event, const char **out_to
   int rc = fill(s);
   if (rc != 1)
     return rc;
-  sim_out o = s->out[s->out_head];
+  ks_sim_out o = s->out[s->out_head];
   s->out_head = (s->out_head + 1) % s->out_cap;
   s->out_n--;
-  Kpistream__V1__Event *ev = sim_materialize(s, &o);
+  Kpistream__V1__Event *ev = ks_sim_materialize(s, &o);
   if (ev == NULL) {
     s->oom = 1;
     return KS_ENOMEM;
@@ -497,16 +500,16 @@ void ks_sim_get_stats(const ks_sim *s, ks_sim_stats *out) {
   *out = s->st;
   memset(out->waiting, 0, sizeof out->waiting);
   out->agents_logged_in = out->agents_total = 0;
-  size_t bytes = s->capheap * sizeof(sim_item) + s->out_cap * sizeof(sim_out) +
-                 s->capcontacts * sizeof(sim_contact);
+  size_t bytes = s->capheap * sizeof(ks_sim_item) + s->out_cap * sizeof(ks_sim_out) +
+                 s->capcontacts * sizeof(ks_sim_contact);
   for (int i = 0; i < s->ntenants; i++) {
-    const sim_tenant *tn = &s->tenants[i];
+    const ks_sim_tenant *tn = &s->tenants[i];
     for (int q = 0; q < KS_SIM_NQUEUES; q++)
       out->waiting[q] += tn->q[q].n;
     for (int t = 0; t < SIM_NTEAMS; t++)
       out->agents_logged_in += tn->team[t].logged_in;
     out->agents_total += tn->nagents;
-    bytes += tn->nagents * sizeof(sim_agent) + 2 * SIM_REPEAT_CAP * sizeof(sim_repeat);
+    bytes += tn->nagents * sizeof(ks_sim_agent) + 2 * SIM_REPEAT_CAP * sizeof(ks_sim_repeat);
   }
   out->contacts_in_flight = s->live_contacts;
   out->pending = s->nheap;

@@ -6,6 +6,8 @@
  */
 #include "sim_internal.h"
 
+#include "kpistream/calendar.h"
+
 #include <math.h>
 #include <stdio.h>
 
@@ -18,7 +20,7 @@ static uint64_t splitmix64(uint64_t *x) {
   return z ^ (z >> 31);
 }
 
-void sim_rng_seed(sim_rng *r, uint64_t seed) {
+void ks_sim_rng_seed(ks_sim_rng *r, uint64_t seed) {
   uint64_t x = seed;
   for (int i = 0; i < 4; i++)
     r->s[i] = splitmix64(&x);
@@ -28,7 +30,7 @@ static inline uint64_t rotl(uint64_t x, int k) {
   return (x << k) | (x >> (64 - k));
 }
 
-uint64_t sim_rng_next(sim_rng *r) {
+uint64_t ks_sim_rng_next(ks_sim_rng *r) {
   uint64_t *s = r->s;
   const uint64_t result = rotl(s[1] * 5, 7) * 9;
   const uint64_t t = s[1] << 17;
@@ -41,38 +43,38 @@ uint64_t sim_rng_next(sim_rng *r) {
   return result;
 }
 
-double sim_unif(sim_rng *r) {
-  return (double)(sim_rng_next(r) >> 11) * 0x1.0p-53;
+double ks_sim_unif(ks_sim_rng *r) {
+  return (double)(ks_sim_rng_next(r) >> 11) * 0x1.0p-53;
 }
 
-uint32_t sim_below(sim_rng *r, uint32_t n) {
-  return (uint32_t)(((sim_rng_next(r) >> 32) * (uint64_t)n) >> 32);
+uint32_t ks_sim_below(ks_sim_rng *r, uint32_t n) {
+  return (uint32_t)(((ks_sim_rng_next(r) >> 32) * (uint64_t)n) >> 32);
 }
 
-int sim_chance(sim_rng *r, double p) {
-  return sim_unif(r) < p;
+int ks_sim_chance(ks_sim_rng *r, double p) {
+  return ks_sim_unif(r) < p;
 }
 
-double sim_exp(sim_rng *r, double mean) {
-  return -mean * log(1.0 - sim_unif(r));
+double ks_sim_exp(ks_sim_rng *r, double mean) {
+  return -mean * log(1.0 - ks_sim_unif(r));
 }
 
-double sim_normal(sim_rng *r) {
+double ks_sim_normal(ks_sim_rng *r) {
   /* Box-Muller, one value per call (no cached second value: less state). */
-  double u1 = 1.0 - sim_unif(r), u2 = sim_unif(r);
+  double u1 = 1.0 - ks_sim_unif(r), u2 = ks_sim_unif(r);
   return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
 }
 
-double sim_lognormal(sim_rng *r, double mean, double cv) {
+double ks_sim_lognormal(ks_sim_rng *r, double mean, double cv) {
   double s2 = log(1.0 + cv * cv);
-  return mean * exp(sqrt(s2) * sim_normal(r) - 0.5 * s2);
+  return mean * exp(sqrt(s2) * ks_sim_normal(r) - 0.5 * s2);
 }
 
-int sim_pick(sim_rng *r, const double *w, int n) {
+int ks_sim_pick(ks_sim_rng *r, const double *w, int n) {
   double sum = 0;
   for (int i = 0; i < n; i++)
     sum += w[i];
-  double u = sim_unif(r) * sum;
+  double u = ks_sim_unif(r) * sum;
   for (int i = 0; i < n; i++) {
     if (u < w[i])
       return i;
@@ -81,56 +83,36 @@ int sim_pick(sim_rng *r, const double *w, int n) {
   return n - 1;
 }
 
-int64_t sim_ms(double seconds) {
+int64_t ks_sim_ms(double seconds) {
   return (int64_t)llround(seconds * 1000.0);
 }
 
-/* ---- calendar ---------------------------------------------------------------- */
+/* ---- calendar (kpistream/calendar.h does the civil-date arithmetic) ---------- */
 
-int64_t sim_days_from_civil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = (unsigned)(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + (int64_t)doe - 719468;
+/* Year, month and day of day z since 1970-01-01. */
+static void civil_from_days(int64_t z, int64_t *y, int *m, int *d) {
+  ks_civil_from_days(z, y, m);
+  *d = (int)(z - ks_days_from_civil(*y, *m, 1)) + 1;
 }
 
-static void civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = (unsigned)(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  *d = doy - (153 * mp + 2) / 5 + 1;
-  *m = mp < 10 ? mp + 3 : mp - 9;
-  *y = (int)((int64_t)yoe + era * 400 + (*m <= 2));
+int64_t ks_sim_day_start(int64_t t_ms) {
+  return ks_floor_div(t_ms, KS_DAY_MS) * KS_DAY_MS;
 }
 
-static int64_t floor_div(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
-int64_t sim_day_start(int64_t t_ms) {
-  return floor_div(t_ms, SIM_DAY) * SIM_DAY;
-}
-
-uint32_t sim_yyyymmdd(int64_t t_ms) {
-  int y;
-  unsigned m, d;
-  civil_from_days(floor_div(t_ms, SIM_DAY), &y, &m, &d);
-  return (uint32_t)y * 10000u + m * 100u + d;
+uint32_t ks_sim_yyyymmdd(int64_t t_ms) {
+  int64_t y;
+  int m, d;
+  civil_from_days(ks_floor_div(t_ms, KS_DAY_MS), &y, &m, &d);
+  return (uint32_t)y * 10000u + (uint32_t)m * 100u + (uint32_t)d;
 }
 
 char *ks_sim_format_time(int64_t ms, char *buf, size_t cap) {
-  int y;
-  unsigned m, d;
-  int64_t day = floor_div(ms, SIM_DAY);
-  int64_t sod = (ms - day * SIM_DAY) / 1000;
+  int64_t y;
+  int m, d;
+  int64_t day = ks_floor_div(ms, KS_DAY_MS);
+  int64_t sod = (ms - day * KS_DAY_MS) / 1000;
   civil_from_days(day, &y, &m, &d);
-  snprintf(buf, cap, "%04d-%02u-%02uT%02d:%02d:%02dZ", y, m, d, (int)(sod / 3600),
+  snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02dZ", (int)y, m, d, (int)(sod / 3600),
            (int)(sod / 60 % 60), (int)(sod % 60));
   return buf;
 }
@@ -198,11 +180,11 @@ int ks_sim_parse_time(const char *s, int64_t *out_ms) {
   if (*p != '\0')
     return KS_EINVAL;
   /* reject 2026-02-31 and the like */
-  int64_t days = sim_days_from_civil(y, (unsigned)mo, (unsigned)d);
-  int cy;
-  unsigned cm, cd;
+  int64_t days = ks_days_from_civil(y, mo, d);
+  int64_t cy;
+  int cm, cd;
   civil_from_days(days, &cy, &cm, &cd);
-  if (cy != y || (int)cm != mo || (int)cd != d)
+  if (cy != y || cm != mo || cd != d)
     return KS_EINVAL;
   *out_ms = days * SIM_DAY + (int64_t)h * SIM_HOUR + (int64_t)mi * SIM_MIN + (int64_t)se * 1000 +
             ms - off_ms;
