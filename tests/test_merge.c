@@ -18,14 +18,14 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include "decoder.h"
-#include "testkit_engine.h"
 #include "event_peek.h"
 #include "log.h"
 #include "runner_internal.h"
+#include "testkit_engine.h"
 
-#define Y3000 INT64_C(32503680000000) /* 3000-01-01: outside the decoder's range */
-#define Y2099 INT64_C(4070908800000)  /* 2099-01-01: inside it */
-#define T10   (KS_TK_T0 + KS_TK_MIN(600))   /* 2026-11-23T10:00:00Z */
+#define Y3000 INT64_C(32503680000000)     /* 3000-01-01: outside the decoder's range */
+#define Y2099 INT64_C(4070908800000)      /* 2099-01-01: inside it */
+#define T10   (KS_TK_T0 + KS_TK_MIN(600)) /* 2026-11-23T10:00:00Z */
 #define HOUR  KS_TK_MIN(60)
 
 static const char *const topic_names[] = {"m.a", "m.b"};
@@ -280,9 +280,12 @@ static void peek_reads_the_time_the_decoder_reads(void **state) {
  * m.a while m.b ran on alone (3 events processed, not 6). */
 static void year_3000_does_not_hold_the_merge(void **state) {
   (void)state;
-  const spec s[] = {{0, Y3000, T10},           {0, T10, T10},
-                    {0, T10 + KS_TK_MIN(5), T10}, {0, T10 + KS_TK_MIN(20), T10},
-                    {1, T10 + KS_TK_MIN(1), T10}, {1, T10 + KS_TK_MIN(16), T10},
+  const spec s[] = {{0, Y3000, T10},
+                    {0, T10, T10},
+                    {0, T10 + KS_TK_MIN(5), T10},
+                    {0, T10 + KS_TK_MIN(20), T10},
+                    {1, T10 + KS_TK_MIN(1), T10},
+                    {1, T10 + KS_TK_MIN(16), T10},
                     {1, T10 + KS_TK_MIN(31), T10}};
   fixture fx;
   fixture_start(&fx, s, sizeof s / sizeof s[0]);

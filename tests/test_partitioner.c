@@ -14,8 +14,8 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
-#include "testkit_engine.h"
 #include "partitioner.h"
+#include "testkit_engine.h"
 
 static void parses_names(void **state) {
   (void)state;
@@ -212,7 +212,8 @@ static int sink(void *ud, const char *topic, const void *key, size_t keylen, con
 
 /* A contact_queued of tenant at KS_TK_T0 + minute into buf; its length. */
 static size_t queued(const char *tenant, int64_t minute, uint8_t *buf, size_t cap) {
-  Kpistream__V1__Event ev = ks_tk_event(KS_TK_T0 + KS_TK_MIN(minute), tenant, 1, "sales", "c1", NULL, NULL);
+  Kpistream__V1__Event ev =
+      ks_tk_event(KS_TK_T0 + KS_TK_MIN(minute), tenant, 1, "sales", "c1", NULL, NULL);
   Kpistream__V1__ContactQueued body = KPISTREAM__V1__CONTACT_QUEUED__INIT;
   ev.body_case = KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED;
   ev.contact_queued = &body;

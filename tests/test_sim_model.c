@@ -16,8 +16,8 @@
 
 #include <cmocka.h>
 
-#include "testkit_engine.h"
 #include "sim_model.h"
+#include "testkit_engine.h"
 
 #define HOUR_MS  INT64_C(3600000)
 #define DAY_MS   (24 * HOUR_MS)

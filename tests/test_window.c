@@ -10,8 +10,8 @@
 
 #include <cmocka.h>
 
-#include "testkit_engine.h"
 #include "kpistream/v1/result.pb-c.h"
+#include "testkit_engine.h"
 
 #define MAXR 64
 
