@@ -12,12 +12,12 @@
 
 #include "decoder.h"
 #include "engine.h"
-#include "event_builder.h"
+#include "testkit_engine.h"
 
 static const Kpistream__V1__Event *decode(ks_arena *a, const Kpistream__V1__Event *ev,
                                           char *reason) {
   uint8_t buf[1024];
-  size_t n = eb_pack(ev, buf, sizeof buf);
+  size_t n = ks_tk_pack(ev, buf, sizeof buf);
   ks_arena_reset(a);
   return ks_decode_event(a, buf, n, reason, 128);
 }
@@ -26,7 +26,7 @@ static void valid_event_round_trips(void **state) {
   (void)state;
   ks_arena a;
   ks_arena_init(&a, 0);
-  Kpistream__V1__Event ev = eb_event(EB_T0, "acme", 2, "support", "c1", "u1", "ag1");
+  Kpistream__V1__Event ev = ks_tk_event(KS_TK_T0, "acme", 2, "support", "c1", "u1", "ag1");
   Kpistream__V1__ContactQueued q = KPISTREAM__V1__CONTACT_QUEUED__INIT;
   q.reason_code = "billing";
   ev.body_case = KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED;
@@ -50,19 +50,19 @@ static void invalid_events_are_refused(void **state) {
   char reason[128];
   Kpistream__V1__ContactQueued q = KPISTREAM__V1__CONTACT_QUEUED__INIT;
 
-  Kpistream__V1__Event ev = eb_event(EB_T0, "", 1, "q", "c", "u", "");
+  Kpistream__V1__Event ev = ks_tk_event(KS_TK_T0, "", 1, "q", "c", "u", "");
   ev.body_case = KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED;
   ev.contact_queued = &q;
   assert_null(decode(&a, &ev, reason));
   assert_string_equal(reason, "missing tenant");
 
-  ev = eb_event(1000, "acme", 1, "q", "c", "u", "");
+  ev = ks_tk_event(1000, "acme", 1, "q", "c", "u", "");
   ev.body_case = KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED;
   ev.contact_queued = &q;
   assert_null(decode(&a, &ev, reason));
   assert_string_equal(reason, "event_time_ms 1000 outside 2000-01-01..2100-01-01");
 
-  ev = eb_event(EB_T0, "acme", 9, "q", "c", "u", "");
+  ev = ks_tk_event(KS_TK_T0, "acme", 9, "q", "c", "u", "");
   ev.body_case = KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED;
   ev.contact_queued = &q;
   assert_null(decode(&a, &ev, reason));
@@ -73,7 +73,7 @@ static void invalid_events_are_refused(void **state) {
   s.scale_min = 1;
   s.scale_max = 5;
   s.score = 6;
-  ev = eb_event(EB_T0, "acme", 1, "q", "c", "u", "");
+  ev = ks_tk_event(KS_TK_T0, "acme", 1, "q", "c", "u", "");
   ev.body_case = KPISTREAM__V1__EVENT__BODY_SURVEY;
   ev.survey = &s;
   assert_null(decode(&a, &ev, reason));
@@ -99,13 +99,13 @@ static void garbage_and_truncation_are_refused(void **state) {
   assert_null(ks_decode_event(&a, junk, sizeof junk - 1, reason, sizeof reason));
   assert_non_null(strstr(reason, "protobuf decode failed"));
   /* every truncation of a valid event is refused or decodes; none crashes */
-  Kpistream__V1__Event ev = eb_event(EB_T0, "acme", 1, "support", "contact-1", "u", "a");
+  Kpistream__V1__Event ev = ks_tk_event(KS_TK_T0, "acme", 1, "support", "contact-1", "u", "a");
   Kpistream__V1__AfterContactWorkEnded w = KPISTREAM__V1__AFTER_CONTACT_WORK_ENDED__INIT;
   w.reason_code = "billing";
   ev.body_case = KPISTREAM__V1__EVENT__BODY_ACW_ENDED;
   ev.acw_ended = &w;
   uint8_t buf[256];
-  size_t n = eb_pack(&ev, buf, sizeof buf);
+  size_t n = ks_tk_pack(&ev, buf, sizeof buf);
   int refused = 0;
   for (size_t cut = 1; cut < n; cut++) {
     ks_arena_reset(&a);
@@ -140,7 +140,7 @@ static void accepted(ks_arena *a, const Kpistream__V1__Event *ev) {
 
 /* An envelope every rule accepts, with no body. */
 static Kpistream__V1__Event envelope(void) {
-  return eb_event(EB_T0, "acme", 1, "sales", "c1", "u1", "a1");
+  return ks_tk_event(KS_TK_T0, "acme", 1, "sales", "c1", "u1", "a1");
 }
 
 static void envelope_rules(void **state) {
@@ -168,7 +168,7 @@ static void envelope_rules(void **state) {
   accepted(&a, &ev);
   ev.event_time_ms = KS_EVENT_TIME_MAX_MS;
   refused_as(&a, &ev, "event_time_ms 4102444800000 outside 2000-01-01..2100-01-01");
-  ev.event_time_ms = EB_T0;
+  ev.event_time_ms = KS_TK_T0;
   ev.channel = (Kpistream__V1__Channel)4;
   refused_as(&a, &ev, "channel 4 not a known Channel");
   ev.channel = (Kpistream__V1__Channel)-1;
@@ -178,7 +178,7 @@ static void envelope_rules(void **state) {
   ev.channel = KPISTREAM__V1__CHANNEL__CHANNEL_CHAT;
   accepted(&a, &ev);
   /* contact ids, queue, agent are optional in the envelope */
-  Kpistream__V1__Event bare = eb_event(EB_T0, "acme", 0, NULL, NULL, NULL, NULL);
+  Kpistream__V1__Event bare = ks_tk_event(KS_TK_T0, "acme", 0, NULL, NULL, NULL, NULL);
   bare.body_case = KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED;
   bare.contact_queued = &q;
   accepted(&a, &bare);
@@ -290,8 +290,8 @@ static void undeclared_enum_values_are_refused(void **state) {
   Kpistream__V1__ScheduleSegment sg = KPISTREAM__V1__SCHEDULE_SEGMENT__INIT;
   ev.body_case = KPISTREAM__V1__EVENT__BODY_SCHEDULE;
   ev.schedule = &sg;
-  sg.start_ms = EB_T0;
-  sg.end_ms = EB_T0 + EB_MIN(30);
+  sg.start_ms = KS_TK_T0;
+  sg.end_ms = KS_TK_T0 + KS_TK_MIN(30);
   sg.activity = KPISTREAM__V1__ACTIVITY__ACTIVITY_OFFLINE_WORK;
   accepted(&a, &ev);
   sg.activity = (Kpistream__V1__Activity)10;
@@ -331,17 +331,17 @@ static void schedule_rules(void **state) {
   ev.body_case = KPISTREAM__V1__EVENT__BODY_SCHEDULE;
   ev.schedule = &sg;
   sg.start_ms = 0;
-  sg.end_ms = EB_T0;
+  sg.end_ms = KS_TK_T0;
   refused_as(&a, &ev, "schedule.start_ms 0 outside 2000-01-01..2100-01-01");
-  sg.start_ms = EB_T0;
+  sg.start_ms = KS_TK_T0;
   sg.end_ms = KS_EVENT_TIME_MAX_MS;
   refused_as(&a, &ev, "schedule.end_ms 4102444800000 outside 2000-01-01..2100-01-01");
-  sg.end_ms = EB_T0 - 1;
+  sg.end_ms = KS_TK_T0 - 1;
   refused_as(&a, &ev, "schedule.end_ms 1795391999999 before start_ms 1795392000000");
-  sg.end_ms = EB_T0; /* empty segment */
+  sg.end_ms = KS_TK_T0; /* empty segment */
   accepted(&a, &ev);
-  sg.end_ms = EB_T0 + EB_MIN(60 * 24 * 14); /* two weeks of planned leave */
-  sg.revision = -1;                         /* revisions are the producer's business */
+  sg.end_ms = KS_TK_T0 + KS_TK_MIN(60 * 24 * 14); /* two weeks of planned leave */
+  sg.revision = -1;                               /* revisions are the producer's business */
   accepted(&a, &ev);
   ks_arena_free(&a);
 }
@@ -355,7 +355,7 @@ static void forecast_rules(void **state) {
   ev.body_case = KPISTREAM__V1__EVENT__BODY_FORECAST;
   ev.forecast = &fc;
   refused_as(&a, &ev, "forecast.interval_start_ms 0 outside 2000-01-01..2100-01-01");
-  fc.interval_start_ms = EB_T0;
+  fc.interval_start_ms = KS_TK_T0;
   accepted(&a, &ev); /* every number 0: a quiet interval */
   fc.interval_length_s = -900;
   refused_as(&a, &ev, "forecast.interval_length_s -900 negative");
@@ -413,10 +413,10 @@ static void cost_and_budget_rules(void **state) {
   co.amount = 100;
   co.period_start_ms = 1;
   refused_as(&a, &ev, "cost.period_start_ms 1 outside 2000-01-01..2100-01-01");
-  co.period_start_ms = EB_T0;
-  co.period_end_ms = EB_T0 - 1000;
+  co.period_start_ms = KS_TK_T0;
+  co.period_end_ms = KS_TK_T0 - 1000;
   refused_as(&a, &ev, "cost.period_end_ms 1795391999000 before period_start_ms 1795392000000");
-  co.period_end_ms = EB_T0; /* an instant */
+  co.period_end_ms = KS_TK_T0; /* an instant */
   accepted(&a, &ev);
   co.period_start_ms = 0; /* no period: at event time */
   co.period_end_ms = 0;
@@ -431,10 +431,10 @@ static void cost_and_budget_rules(void **state) {
   refused_as(&a, &ev, "budget.amount nan not finite");
   bu.amount = 0;
   accepted(&a, &ev);
-  bu.period_start_ms = EB_T0;
+  bu.period_start_ms = KS_TK_T0;
   bu.period_end_ms = 5000000000000; /* 2128 */
   refused_as(&a, &ev, "budget.period_end_ms 5000000000000 outside 2000-01-01..2100-01-01");
-  bu.period_end_ms = EB_T0 + EB_MIN(60 * 24);
+  bu.period_end_ms = KS_TK_T0 + KS_TK_MIN(60 * 24);
   accepted(&a, &ev);
   ks_arena_free(&a);
 }
@@ -674,7 +674,7 @@ static void other_bodies_and_reason_sizes(void **state) {
   assert_string_equal(reason, "survey.scale -2147483648-2147483647 not supported (lowest 0 or 1, "
                               "highest above it, at most 10)");
   uint8_t buf[256];
-  size_t n = eb_pack(&ev, buf, sizeof buf);
+  size_t n = ks_tk_pack(&ev, buf, sizeof buf);
   char small[8];
   ks_arena_reset(&a);
   assert_null(ks_decode_event(&a, buf, n, small, sizeof small));
@@ -700,8 +700,8 @@ static void identifiers_at_the_limit(void **state) {
   ks_arena_init(&a, 0);
   char t[300], q[300], c[300], u[300], g[300], m[300], x[300];
   Kpistream__V1__ContactQueued cq = KPISTREAM__V1__CONTACT_QUEUED__INIT;
-  Kpistream__V1__Event ev = eb_event(EB_T0, rep(t, 't', 47), 1, rep(q, 'q', 47), rep(c, 'c', 47),
-                                     rep(u, 'u', 47), rep(g, 'g', 47));
+  Kpistream__V1__Event ev = ks_tk_event(KS_TK_T0, rep(t, 't', 47), 1, rep(q, 'q', 47),
+                                        rep(c, 'c', 47), rep(u, 'u', 47), rep(g, 'g', 47));
   ev.team = rep(m, 'm', 47);
   ev.event_id = rep(x, 'e', 47);
   cq.reason_code = "billing";
@@ -750,7 +750,7 @@ static void identifiers_at_the_limit(void **state) {
   snprintf(want, sizeof want, "qa_evaluation.sections[1].category%s", why);
   refused_as(&a, &ev, want);
   /* far over: tenant + contact beyond the whole key space */
-  ev = eb_event(EB_T0, rep(t, 't', 200), 1, "q", rep(c, 'c', 100), "u", "g");
+  ev = ks_tk_event(KS_TK_T0, rep(t, 't', 200), 1, "q", rep(c, 'c', 100), "u", "g");
   ev.body_case = KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED;
   ev.contact_queued = &cq;
   snprintf(want, sizeof want, "tenant%s", why);
@@ -795,30 +795,32 @@ static void long_identifiers_are_never_dropped(void **state) {
   snprintf(path, sizeof path, "%s/kpi_operations.so", KS_TEST_PLUGIN_DIR);
   assert_int_equal(ks_engine_add_plugin(e, path, NULL, NULL, 0, err, sizeof err), 0);
   assert_int_equal(ks_engine_task_open(e, 0), 0);
+  ks_testkit *k;
+  assert_int_equal(ks_testkit_attach(&k, e), 0);
   char t[64], q[64], c[64], u[64], g[64], c2[64];
   rep(t, 't', 47), rep(q, 'q', 47), rep(c, 'c', 47), rep(u, 'u', 47), rep(g, 'g', 47);
   Kpistream__V1__ContactQueued cq = KPISTREAM__V1__CONTACT_QUEUED__INIT;
   Kpistream__V1__ContactAnswered ca = KPISTREAM__V1__CONTACT_ANSWERED__INIT;
-  Kpistream__V1__Event ev = eb_event(EB_T0, t, 1, q, c, u, g);
+  Kpistream__V1__Event ev = ks_tk_event(KS_TK_T0, t, 1, q, c, u, g);
   ev.body_case = KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED;
   ev.contact_queued = &cq;
-  assert_int_equal(eb_feed(e, 0, 0, &ev), KS_PROCESSED);
-  ev.event_time_ms = EB_T0 + EB_SEC(5);
+  assert_int_equal(ks_testkit_feed(k, &ev), KS_PROCESSED);
+  ev.event_time_ms = KS_TK_T0 + KS_TK_SEC(5);
   ev.body_case = KPISTREAM__V1__EVENT__BODY_CONTACT_ANSWERED;
   ev.contact_answered = &ca;
-  assert_int_equal(eb_feed(e, 0, 0, &ev), KS_PROCESSED);
+  assert_int_equal(ks_testkit_feed(k, &ev), KS_PROCESSED);
   /* a second contact whose id is one byte over: refused, counted */
-  ev = eb_event(EB_T0 + EB_SEC(6), t, 1, q, rep(c2, 'd', 48), u, g);
+  ev = ks_tk_event(KS_TK_T0 + KS_TK_SEC(6), t, 1, q, rep(c2, 'd', 48), u, g);
   ev.body_case = KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED;
   ev.contact_queued = &cq;
-  assert_int_equal(eb_feed(e, 0, 0, &ev), KS_REJECTED);
+  assert_int_equal(ks_testkit_feed(k, &ev), KS_REJECTED);
   /* tenant plus contact beyond the whole key space (the plugin could store
    * nothing for it: it used to be accepted and then produce nothing) */
   char t2[256], c3[128];
-  ev = eb_event(EB_T0 + EB_SEC(7), rep(t2, 't', 200), 1, q, rep(c3, 'c', 100), u, g);
+  ev = ks_tk_event(KS_TK_T0 + KS_TK_SEC(7), rep(t2, 't', 200), 1, q, rep(c3, 'c', 100), u, g);
   ev.body_case = KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED;
   ev.contact_queued = &cq;
-  assert_int_equal(eb_feed(e, 0, 0, &ev), KS_REJECTED);
+  assert_int_equal(ks_testkit_feed(k, &ev), KS_REJECTED);
   ks_engine_flush_all(e);
   ks_engine_stats st;
   ks_engine_get_stats(e, &st);
@@ -830,6 +832,7 @@ static void long_identifiers_are_never_dropped(void **state) {
   assert_int_equal(s.offered, 1); /* the accepted contact, with its identifiers whole */
   assert_string_equal(s.tenant, t);
   assert_string_equal(s.queue, q);
+  ks_testkit_free(k);
   ks_engine_free(e);
 }
 

@@ -13,7 +13,7 @@
 
 #include "decoder.h"
 #include "decoder_fast.h"
-#include "event_builder.h"
+#include "testkit_engine.h"
 
 #define EVD (&kpistream__v1__event__descriptor)
 
@@ -62,7 +62,7 @@ static void put_msg(wbuf *w, uint32_t field, const wbuf *sub) {
 static wbuf envelope(void) {
   wbuf w0 = {0}, *w = &w0;
   put_str(w, 1, "ev-1");
-  put_int(w, 2, (uint64_t)EB_T0);
+  put_int(w, 2, (uint64_t)KS_TK_T0);
   put_str(w, 3, "acme");
   put_int(w, 4, 1); /* channel VOICE */
   put_str(w, 5, "c-1");
@@ -154,8 +154,8 @@ static void every_field_type(void **state) {
   ks_arena *a = *state;
   /* schedule: int64, int64, enum, bool, string, int32 */
   wbuf s = {0}, w = envelope();
-  put_int(&s, 1, (uint64_t)EB_T0);
-  put_int(&s, 2, (uint64_t)(EB_T0 + 3600000));
+  put_int(&s, 1, (uint64_t)KS_TK_T0);
+  put_int(&s, 2, (uint64_t)(KS_TK_T0 + 3600000));
   put_int(&s, 3, 7); /* ACTIVITY_PLANNED_LEAVE */
   put_int(&s, 4, 1);
   put_str(&s, 5, "sched-9");
@@ -244,7 +244,7 @@ static void fields_out_of_order(void **state) {
   put_msg(&w, 20, &q); /* the body first */
   put_str(&w, 8, "agent-7");
   put_str(&w, 3, "acme");
-  put_int(&w, 2, (uint64_t)EB_T0);
+  put_int(&w, 2, (uint64_t)KS_TK_T0);
   put_str(&w, 1, "e");
   const Kpistream__V1__Event *ev = fast_ok(a, EVD, &w);
   assert_string_equal(ev->agent_id, "agent-7");
@@ -272,13 +272,13 @@ static void declines_what_protobuf_c_decides(void **state) {
   declined(a, &w, NULL);
   /* enums the enum does not declare, envelope and body */
   w.n = 0;
-  put_int(&w, 2, (uint64_t)EB_T0);
+  put_int(&w, 2, (uint64_t)KS_TK_T0);
   put_str(&w, 3, "acme");
   put_int(&w, 4, 9);
   put_msg(&w, 22, &b);
   declined(a, &w, "channel 9 not a known Channel");
   w.n = 0;
-  put_int(&w, 2, (uint64_t)EB_T0);
+  put_int(&w, 2, (uint64_t)KS_TK_T0);
   put_str(&w, 3, "acme");
   put_int(&w, 4, UINT64_MAX);
   put_msg(&w, 22, &b);

@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "decoder_fast.h"
-#include "event_builder.h"
+#include "testkit_engine.h"
 
 #define EVD (&kpistream__v1__event__descriptor)
 
@@ -59,7 +59,7 @@ static void fill(ks_arena *a, ProtobufCMessage *m, int salt) {
       memcpy(mem, &v, sizeof v);
     } break;
     case PROTOBUF_C_TYPE_INT64: {
-      int64_t v = EB_T0 + f->id * 1000 + salt;
+      int64_t v = KS_TK_T0 + f->id * 1000 + salt;
       memcpy(mem, &v, sizeof v);
     } break;
     case PROTOBUF_C_TYPE_ENUM: {
@@ -133,7 +133,7 @@ static void sweep_matches_protobuf_c(void **state) {
       memcpy((char *)&ev + f->offset, &body, sizeof body);
       ev.body_case = (Kpistream__V1__Event__BodyCase)f->id;
       uint8_t buf[1024];
-      size_t n = eb_pack(&ev, buf, sizeof buf);
+      size_t n = ks_tk_pack(&ev, buf, sizeof buf);
       assert_true(n > 0);
       size_t before = c.fast_ok;
       sweep_one(a, buf, n, &c);

@@ -4,8 +4,8 @@
  * bytes the sink receives (what goes on the wire), values asserted exactly.
  * Every expected number is worked out by hand in the comments.
  *
- * Times: EB_T0 is 2026-11-23T00:00:00Z, aligned to 15 minutes; I(k) is the
- * k-th 15-minute interval from there. S(s) = EB_T0 + s seconds.
+ * Times: KS_TK_T0 is 2026-11-23T00:00:00Z, aligned to 15 minutes; I(k) is the
+ * k-th 15-minute interval from there. S(s) = KS_TK_T0 + s seconds.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -19,13 +19,13 @@
 #include <cmocka.h>
 
 #include "engine.h"
-#include "event_builder.h"
 #include "kpistream/v1/result.pb-c.h"
+#include "testkit_engine.h"
 
 #define PLUGIN KS_TEST_PLUGIN_DIR "/kpi_experience.so"
-#define IV_MS  EB_MIN(15)
-#define I(k)   (EB_T0 + (int64_t)(k)*IV_MS)
-#define S(s)   (EB_T0 + EB_SEC(s))
+#define IV_MS  KS_TK_MIN(15)
+#define I(k)   (KS_TK_T0 + (int64_t)(k)*IV_MS)
+#define S(s)   (KS_TK_T0 + KS_TK_SEC(s))
 
 #define VOICE KPISTREAM__V1__CHANNEL__CHANNEL_VOICE
 #define EMAIL KPISTREAM__V1__CHANNEL__CHANNEL_EMAIL
@@ -36,112 +36,62 @@
 
 /* ---- result collection ---------------------------------------------------- */
 
-typedef struct got {
-  char key[256], metric[48], family[24], tenant[24], queue[48], agent[48], unit[16];
-  char labels[96]; /* "k=v,k=v" */
-  int channel, has_value, agg, level;
-  int64_t start, end, count;
-  double value, num, den;
-} got;
+/* Results are the kit's (kpistream/testkit.h): plain structs decoded from
+ * the protobuf bytes the sink receives. */
+typedef ks_testkit_result got;
 
 typedef struct fx {
-  ks_engine *e;
+  ks_testkit *k;
   const char *tenant; /* of the events the helpers build */
   int lax;            /* helpers accept late and refused events too */
-  got *res;
-  size_t n, cap;
 } fx;
 
-static int sink(void *ud, const char *topic, const void *key, size_t keylen, const void *value,
-                size_t valuelen, const ks_result *r) {
-  fx *f = ud;
-  assert_string_equal(topic, "kpi.experience");
-  Kpistream__V1__MetricResult *m = kpistream__v1__metric_result__unpack(NULL, valuelen, value);
-  assert_non_null(m);
-  assert_int_equal(keylen, strlen(m->key));
-  assert_memory_equal(key, m->key, keylen);
-  assert_string_equal(m->metric, r->metric);
-  if (f->n == f->cap) {
-    f->cap = f->cap ? f->cap * 2 : 256;
-    f->res = realloc(f->res, f->cap * sizeof *f->res);
-    assert_non_null(f->res);
-  }
-  got *g = &f->res[f->n++];
-  memset(g, 0, sizeof *g);
-  snprintf(g->key, sizeof g->key, "%s", m->key);
-  snprintf(g->metric, sizeof g->metric, "%s", m->metric);
-  snprintf(g->family, sizeof g->family, "%s", m->family);
-  snprintf(g->tenant, sizeof g->tenant, "%s", m->tenant);
-  g->channel = m->channel;
-  snprintf(g->queue, sizeof g->queue, "%s", m->queue);
-  snprintf(g->agent, sizeof g->agent, "%s", m->agent_id);
-  g->start = m->interval_start_ms, g->end = m->interval_end_ms;
-  g->has_value = m->result_case == KPISTREAM__V1__METRIC_RESULT__RESULT_VALUE;
-  g->value = m->value, g->num = m->numerator, g->den = m->denominator;
-  g->count = m->count, g->agg = m->aggregation, g->level = m->level;
-  snprintf(g->unit, sizeof g->unit, "%s", m->unit);
-  size_t o = 0;
-  for (size_t i = 0; i < m->n_labels && o < sizeof g->labels; i++)
-    o += (size_t)snprintf(g->labels + o, sizeof g->labels - o, "%s%s=%s", i ? "," : "",
-                          m->labels[i]->key, m->labels[i]->value);
-  kpistream__v1__metric_result__free_unpacked(m, NULL);
-  return 0;
-}
-
-static const char *const topics[] = {"events"};
-
-static void fx_init_lat(fx *f, const ks_kv *kv, size_t n, int64_t lateness_ms) {
+static void fx_init_lat(fx *f, const ks_testkit_kv *kv, size_t n, int64_t lateness_ms) {
   memset(f, 0, sizeof *f);
-  f->tenant = EB_TENANT;
-  const ks_engine_options o = {.interval_ms = IV_MS,
-                               .lateness_ms = lateness_ms,
-                               .topics = topics,
-                               .n_topics = 1,
-                               .sink = sink,
-                               .sink_ud = f,
-                               .log_level = KS_LOG_WARN};
+  f->tenant = KS_TK_TENANT;
+  ks_testkit_options o = {0};
+  o.interval_ms = IV_MS;
+  o.lateness_ms = lateness_ms;
   char err[512];
-  assert_int_equal(ks_engine_new(&f->e, &o, err, sizeof err), 0);
-  if (ks_engine_add_plugin(f->e, PLUGIN, NULL, kv, n, err, sizeof err) != 0)
+  assert_int_equal(ks_testkit_new(&f->k, &o, err, sizeof err), 0);
+  if (ks_testkit_add_plugin(f->k, PLUGIN, NULL, kv, n, err, sizeof err) != 0)
     fail_msg("add_plugin: %s", err);
-  assert_int_equal(ks_engine_task_open(f->e, 0), 0);
 }
 
-static void fx_init(fx *f, const ks_kv *kv, size_t n) {
+static void fx_init(fx *f, const ks_testkit_kv *kv, size_t n) {
   fx_init_lat(f, kv, n, 0);
 }
 
 static void flush(fx *f);
 
 /* init with options, feed a scenario, flush */
-static void run(fx *f, const ks_kv *kv, size_t n, void (*scenario)(fx *)) {
+static void run(fx *f, const ks_testkit_kv *kv, size_t n, void (*scenario)(fx *)) {
   fx_init(f, kv, n);
   scenario(f);
   flush(f);
 }
 
 static void fx_free(fx *f) {
-  ks_engine_free(f->e);
-  free(f->res);
+  ks_testkit_free(f->k);
   memset(f, 0, sizeof *f);
 }
 
 static void flush(fx *f) {
-  assert_int_equal(ks_engine_flush_all(f->e), 0);
-  ks_engine_stats st;
-  ks_engine_get_stats(f->e, &st);
-  assert_int_equal(st.plugin_errors, 0);
+  if (ks_testkit_flush(f->k) != 0)
+    fail_msg("%s", ks_testkit_error(f->k));
+  for (size_t i = 0; i < ks_testkit_result_count(f->k); i++)
+    assert_string_equal(ks_testkit_result_at(f->k, i)->topic, "kpi.experience");
 }
 
 /* The result for tenant T and these dimensions and labels, or NULL. */
 static const got *find_t(const fx *f, const char *tenant, const char *metric, int ch,
                          const char *queue, const char *agent, const char *labels, int64_t start) {
   const got *hit = NULL;
-  for (size_t i = 0; i < f->n; i++) {
-    const got *g = &f->res[i];
+  for (size_t i = 0; i < ks_testkit_result_count(f->k); i++) {
+    const got *g = ks_testkit_result_at(f->k, i);
     if (strcmp(g->metric, metric) == 0 && strcmp(g->tenant, tenant) == 0 && g->channel == ch &&
         strcmp(g->queue, queue) == 0 && strcmp(g->agent, agent ? agent : "") == 0 &&
-        strcmp(g->labels, labels ? labels : "") == 0 && g->start == start) {
+        strcmp(g->labels, labels ? labels : "") == 0 && g->start_ms == start) {
       if (hit)
         fail_msg("%s %s/%s [%s] emitted twice", metric, queue, agent ? agent : "",
                  labels ? labels : "");
@@ -153,7 +103,7 @@ static const got *find_t(const fx *f, const char *tenant, const char *metric, in
 
 static const got *find(const fx *f, const char *metric, int ch, const char *queue,
                        const char *agent, const char *labels, int64_t start) {
-  return find_t(f, EB_TENANT, metric, ch, queue, agent, labels, start);
+  return find_t(f, KS_TK_TENANT, metric, ch, queue, agent, labels, start);
 }
 
 static int close_enough(double a, double b) {
@@ -173,32 +123,32 @@ static void ex_expect(const fx *f, const char *tenant, const char *metric, int c
   if (want_null ? g->has_value : (!g->has_value || !close_enough(g->value, want))) {
     print_error("%s:%d: %s %s/%s [%s]: want %s%.9g, got %s%.9g (num %.9g den %.9g)\n", file, line,
                 metric, queue, agent ? agent : "", labels ? labels : "", want_null ? "null " : "",
-                want, g->has_value ? "" : "null ", g->value, g->num, g->den);
+                want, g->has_value ? "" : "null ", g->value, g->numerator, g->denominator);
     _fail(file, line);
   }
 }
 
 /* Queue-level (agent ""), agent-level, labelled and null shorthands. */
 #define EXPECT(f, m, ch, q, iv, v)                                                                 \
-  ex_expect(f, EB_TENANT, m, ch, q, NULL, NULL, iv, 0, v, __FILE__, __LINE__)
+  ex_expect(f, KS_TK_TENANT, m, ch, q, NULL, NULL, iv, 0, v, __FILE__, __LINE__)
 #define EXPECT_A(f, m, ch, q, ag, iv, v)                                                           \
-  ex_expect(f, EB_TENANT, m, ch, q, ag, NULL, iv, 0, v, __FILE__, __LINE__)
+  ex_expect(f, KS_TK_TENANT, m, ch, q, ag, NULL, iv, 0, v, __FILE__, __LINE__)
 #define EXPECT_L(f, m, ch, q, lab, iv, v)                                                          \
-  ex_expect(f, EB_TENANT, m, ch, q, NULL, lab, iv, 0, v, __FILE__, __LINE__)
+  ex_expect(f, KS_TK_TENANT, m, ch, q, NULL, lab, iv, 0, v, __FILE__, __LINE__)
 #define EXPECT_NULL(f, m, ch, q, iv)                                                               \
-  ex_expect(f, EB_TENANT, m, ch, q, NULL, NULL, iv, 1, 0, __FILE__, __LINE__)
+  ex_expect(f, KS_TK_TENANT, m, ch, q, NULL, NULL, iv, 1, 0, __FILE__, __LINE__)
 #define EXPECT_NULL_L(f, m, ch, q, lab, iv)                                                        \
-  ex_expect(f, EB_TENANT, m, ch, q, NULL, lab, iv, 1, 0, __FILE__, __LINE__)
+  ex_expect(f, KS_TK_TENANT, m, ch, q, NULL, lab, iv, 1, 0, __FILE__, __LINE__)
 
 /* ---- event helpers (tenant f->tenant, topic 0, task 0) ----------------------------- */
 
 static Kpistream__V1__Event env(const fx *f, int64_t t, int ch, const char *q, const char *contact,
                                 const char *agent) {
-  return eb_event(t, f->tenant, ch, q, contact, NULL, agent);
+  return ks_tk_event(t, f->tenant, ch, q, contact, NULL, agent);
 }
 
 static void feed(fx *f, Kpistream__V1__Event *ev) {
-  const int rc = eb_feed(f->e, 0, 0, ev);
+  const int rc = ks_testkit_feed(f->k, ev);
   if (f->lax) /* the host refuses bad scores, drops late events */
     assert_true(rc == KS_PROCESSED || rc == KS_LATE || rc == KS_REJECTED);
   else
@@ -315,11 +265,11 @@ static void test_csat(void **state) {
   EXPECT_L(&f, "csat_mean_raw", VOICE, "sales", "scale=1-3", i0, 2.5);
   EXPECT_L(&f, "csat_mean_raw", VOICE, "sales", "scale=1-10", i0, 9.0);
   const got *g = find(&f, "csat", VOICE, "sales", NULL, NULL, i0);
-  assert_int_equal(g->agg, KPISTREAM__V1__AGGREGATION__AGG_RATIO);
+  assert_int_equal(g->aggregation, KPISTREAM__V1__AGGREGATION__AGG_RATIO);
   assert_string_equal(g->unit, "ratio");
-  assert_true(g->num == 6 && g->den == 10 && g->count == 10);
+  assert_true(g->numerator == 6 && g->denominator == 10 && g->count == 10);
   assert_string_equal(g->family, "experience");
-  assert_int_equal(g->end, I(1));
+  assert_int_equal(g->end_ms, I(1));
   char want_key[128];
   snprintf(want_key, sizeof want_key, "experience/csat|acme|voice|sales|||%lld", (long long)i0);
   assert_string_equal(g->key, want_key);
@@ -328,7 +278,8 @@ static void test_csat(void **state) {
   assert_int_equal(g->count, 3);
   /* no other section had input: no NPS, CES, sentiment, complaints, reasons;
    * 10 responses (no contact id: each one), nothing handled: rate null */
-  assert_int_equal(f.n, 7); /* csat, csat_mean, three csat_mean_raw, survey_responses (+ rate) */
+  /* csat, csat_mean, three csat_mean_raw, survey_responses (+ rate) */
+  assert_int_equal(ks_testkit_result_count(f.k), 7);
   EXPECT(&f, "survey_responses", VOICE, "sales", i0, 10);
   EXPECT_NULL(&f, "survey_response_rate", VOICE, "sales", i0);
   fx_free(&f);
@@ -339,7 +290,7 @@ static void test_csat_cuts(void **state) {
   /* top-box on 1-5 (5 only), top-2 on 1-3 (2..3), top-3 on 1-10 (8..10):
    * 1-5: {5, 4, 3, 1, 4 flipped}: satisfied {5} = 1; 1-3: {3, 2} = 2;
    * 1-10: {10, 9, 8} = 3 -> 6 of 10; the means do not change */
-  const ks_kv kv[] = {
+  const ks_testkit_kv kv[] = {
       {"csat_satisfied_min_5", "5"}, {"csat_satisfied_min_3", "2"}, {"csat_satisfied_min_10", "8"}};
   fx f;
   run(&f, kv, 3, feed_csat);
@@ -348,7 +299,7 @@ static void test_csat_cuts(void **state) {
   fx_free(&f);
 
   /* top-box everywhere: 1-5 {5}, 1-3 {3}, 1-10 {10} -> 3 of 10 */
-  const ks_kv top[] = {{"csat_satisfied_min_5", "5"}, {"csat_satisfied_min_10", "10"}};
+  const ks_testkit_kv top[] = {{"csat_satisfied_min_5", "5"}, {"csat_satisfied_min_10", "10"}};
   run(&f, top, 2, feed_csat);
   EXPECT(&f, "csat", VOICE, "sales", I(0), 0.3);
   fx_free(&f);
@@ -374,7 +325,7 @@ static void test_nps(void **state) {
   survey(&f, S(31), CHAT, Q, NULL, NULL, NPS, 0, 10, 1, 1, "n10");
   survey(&f, S(33), CHAT, Q, NULL, NULL, NPS, 0, 10, 0, 0, "n1");
   /* I(1): one detractor only */
-  survey(&f, I(1) + EB_SEC(5), CHAT, Q, NULL, NULL, NPS, 0, 10, 3, 0, "n9");
+  survey(&f, I(1) + KS_TK_SEC(5), CHAT, Q, NULL, NULL, NPS, 0, 10, 3, 0, "n9");
   flush(&f);
   /* P = 5, passives 2, D = 2, N = 9: (5 - 2) / 9 * 100 = 100/3 */
   EXPECT(&f, "nps", CHAT, Q, I(0), 100.0 / 3.0);
@@ -382,7 +333,7 @@ static void test_nps(void **state) {
   EXPECT(&f, "nps_passives", CHAT, Q, I(0), 2);
   EXPECT(&f, "nps_detractors", CHAT, Q, I(0), 2);
   const got *g = find(&f, "nps", CHAT, Q, NULL, NULL, I(0));
-  assert_true(g->num == 300 && g->den == 9 && g->count == 9);
+  assert_true(g->numerator == 300 && g->denominator == 9 && g->count == 9);
   assert_string_equal(g->unit, "score");
   /* 0 - 1 of 1: -100 */
   EXPECT(&f, "nps", CHAT, Q, I(1), -100.0);
@@ -425,7 +376,7 @@ static void test_ces(void **state) {
 
   /* every answer high = easy: legacy 1, 2, 4 stay: easy {4} only -> 4 of 8;
    * mapped 1, 2.5, 5.5: sum 17 + 9 + 7 = 33 -> 33/8 */
-  const ks_kv hi[] = {{"ces_direction", "high_easy"}};
+  const ks_testkit_kv hi[] = {{"ces_direction", "high_easy"}};
   run(&f, hi, 1, feed_ces);
   EXPECT(&f, "ces_easy_share", EMAIL, "support", I(0), 0.5);
   EXPECT(&f, "ces_mean", EMAIL, "support", I(0), 33.0 / 8.0);
@@ -434,7 +385,7 @@ static void test_ces(void **state) {
   /* every answer low = easy: 1-7 7,5,4,1 -> 1,3,4,7: easy (>= 5) {7} = 1;
    * 1-5 1,2,4 -> 5,4,2 easy 2; 5 -> 1 not: 3 of 8.
    * mean: 15 + (7 + 5.5 + 2.5 + 1) = 31 -> 31/8 */
-  const ks_kv lo[] = {{"ces_direction", "low_easy"}};
+  const ks_testkit_kv lo[] = {{"ces_direction", "low_easy"}};
   run(&f, lo, 1, feed_ces);
   EXPECT(&f, "ces_easy_share", EMAIL, "support", I(0), 3.0 / 8.0);
   EXPECT(&f, "ces_mean", EMAIL, "support", I(0), 31.0 / 8.0);
@@ -443,7 +394,7 @@ static void test_ces(void **state) {
   /* reported on 1-5: 1-7 mapped by 1 + (s-1)*4/6: 7 -> 5, 5 -> 11/3, 4 -> 3, 1 -> 1 = 38/3;
    * 1-5: 5 + 4 + 2 + 5 = 16 -> (38/3 + 16) / 8 = 43/12. Easy with
    * ces_easy_min_7 = 7 and ces_easy_min_5 = 5: {7} + {5 flipped, 5} = 3 of 8 */
-  const ks_kv k5[] = {{"ces_scale", "5"}, {"ces_easy_min_7", "7"}, {"ces_easy_min_5", "5"}};
+  const ks_testkit_kv k5[] = {{"ces_scale", "5"}, {"ces_easy_min_7", "7"}, {"ces_easy_min_5", "5"}};
   run(&f, k5, 3, feed_ces);
   EXPECT(&f, "ces_mean", EMAIL, "support", I(0), 43.0 / 12.0);
   EXPECT(&f, "ces_easy_share", EMAIL, "support", I(0), 3.0 / 8.0);
@@ -507,9 +458,9 @@ static void test_sentiment(void **state) {
 
   /* Genesys-style half difference; positive >= 0.3, negative <= -0.15:
    * change 0.5 / 2 / 3 = 1/12; positive {c1}, negative {c2, c5}: -1/6 */
-  const ks_kv kv[] = {{"sentiment_change_method", "half_difference"},
-                      {"sentiment_positive_min", "0.3"},
-                      {"sentiment_negative_max", "-0.15"}};
+  const ks_testkit_kv kv[] = {{"sentiment_change_method", "half_difference"},
+                              {"sentiment_positive_min", "0.3"},
+                              {"sentiment_negative_max", "-0.15"}};
   run(&f, kv, 3, feed_senti);
   EXPECT(&f, "sentiment_change", VOICE, "sales", i0, 1.0 / 12.0);
   EXPECT(&f, "net_sentiment", VOICE, "sales", i0, -1.0 / 6.0);
@@ -547,13 +498,13 @@ static void test_complaints(void **state) {
   /* email "mail": handled, no complaint */
   acw(&f, S(120), EMAIL, "mail", "e1", "a4", NULL);
   /* I(1): a complaint for c2, nothing handled there */
-  complaint(&f, I(1) + EB_SEC(1), VOICE, Q, "c2", "a1", "product_quality");
+  complaint(&f, I(1) + KS_TK_SEC(1), VOICE, Q, "c2", "a1", "product_quality");
   flush(&f);
   const int64_t i0 = I(0);
   EXPECT(&f, "complaints", VOICE, Q, i0, 4);
   EXPECT(&f, "complaint_rate", VOICE, Q, i0, 0.8); /* 4 / 5 handled */
   const got *g = find(&f, "complaint_rate", VOICE, Q, NULL, NULL, i0);
-  assert_true(g->num == 4 && g->den == 5 && g->count == 5);
+  assert_true(g->numerator == 4 && g->denominator == 5 && g->count == 5);
   EXPECT_L(&f, "complaints_by_category", VOICE, Q, "category=long_wait", i0, 2);
   EXPECT_L(&f, "complaint_rate_by_category", VOICE, Q, "category=long_wait", i0, 0.4);
   EXPECT_L(&f, "complaint_rate_by_category", VOICE, Q, "category=billing_error", i0, 0.2);
@@ -615,13 +566,13 @@ static void test_survey_response_rate(void **state) {
   survey(&f, S(104), VOICE, Q, "c4", "a2", CSAT, 1, 7, 6, 0, "s4");
   survey(&f, S(105), VOICE, Q, NULL, NULL, CSAT, 1, 5, 4, 0, "s9");
   survey(&f, S(106), 0, NULL, "zz", NULL, CSAT, 1, 5, 4, 0, "sz");
-  survey(&f, I(1) + EB_SEC(5), VOICE, Q, "c1", "a1", NPS, 0, 10, 3, 0, "n2");
+  survey(&f, I(1) + KS_TK_SEC(5), VOICE, Q, "c1", "a1", NPS, 0, 10, 3, 0, "n2");
   flush(&f);
   const int64_t i0 = I(0);
   EXPECT(&f, "survey_responses", VOICE, Q, i0, 3);
   EXPECT(&f, "survey_response_rate", VOICE, Q, i0, 0.6);
   const got *g = find(&f, "survey_response_rate", VOICE, Q, NULL, NULL, i0);
-  assert_true(g->num == 3 && g->den == 5 && g->count == 5 &&
+  assert_true(g->numerator == 3 && g->denominator == 5 && g->count == 5 &&
               g->level == KPISTREAM__V1__LEVEL__LEVEL_QUEUE);
   EXPECT(&f, "survey_response_rate", EMAIL, "mail", i0, 0.0);
   EXPECT(&f, "survey_responses", 0, "", i0, 1);
@@ -636,11 +587,13 @@ static void test_survey_response_rate(void **state) {
   assert_int_equal(g->level, KPISTREAM__V1__LEVEL__LEVEL_AGENT);
   /* tenant = Σ queue rows + unattributed rows: 4 / 6 */
   double num = 0, den = 0;
-  for (size_t i = 0; i < f.n; i++)
-    if (strcmp(f.res[i].metric, "survey_response_rate") == 0 && f.res[i].start == i0 &&
-        (f.res[i].level == KPISTREAM__V1__LEVEL__LEVEL_QUEUE ||
-         f.res[i].level == KPISTREAM__V1__LEVEL__LEVEL_UNATTRIBUTED))
-      num += f.res[i].num, den += f.res[i].den;
+  for (size_t i = 0; i < ks_testkit_result_count(f.k); i++)
+    if (strcmp((*ks_testkit_result_at(f.k, i)).metric, "survey_response_rate") == 0 &&
+        (*ks_testkit_result_at(f.k, i)).start_ms == i0 &&
+        ((*ks_testkit_result_at(f.k, i)).level == KPISTREAM__V1__LEVEL__LEVEL_QUEUE ||
+         (*ks_testkit_result_at(f.k, i)).level == KPISTREAM__V1__LEVEL__LEVEL_UNATTRIBUTED))
+      num += (*ks_testkit_result_at(f.k, i)).numerator,
+          den += (*ks_testkit_result_at(f.k, i)).denominator;
   assert_true(num == 4 && den == 6);
   /* I(1): n2 is c1's second answer, nothing handled: no section */
   assert_null(find(&f, "survey_responses", VOICE, Q, NULL, NULL, I(1)));
@@ -695,11 +648,11 @@ static void test_reasons(void **state) {
   /* handled legs: 9 distinct in sales (c1..c8, c8 twice), not a reason count */
   EXPECT(&f, "complaint_rate", VOICE, "sales", i0, 0.0);
   g = find(&f, "complaint_rate", VOICE, "sales", NULL, NULL, i0);
-  assert_true(g->den == 9);
+  assert_true(g->denominator == 9);
   fx_free(&f);
 
   /* top 2 and a self-service list: sales how_to + outage = 4 of 7; mail 0 of 1 */
-  const ks_kv kv[] = {{"top_reasons", "2"}, {"self_service_reasons", " how_to, outage "}};
+  const ks_testkit_kv kv[] = {{"top_reasons", "2"}, {"self_service_reasons", " how_to, outage "}};
   run(&f, kv, 2, feed_reasons);
   assert_null(find(&f, "top_reason", VOICE, "sales", NULL, "rank=3,reason=outage", i0));
   EXPECT_L(&f, "top_reason", VOICE, "sales", "rank=2,reason=how_to", i0, 2.0 / 7.0);
@@ -708,17 +661,18 @@ static void test_reasons(void **state) {
   fx_free(&f);
 
   /* per tenant: billing 3, how_to 2, outage 2, refund 1 of 8 */
-  const ks_kv kt[] = {{"reasons_by", "tenant"}, {"top_reasons", "0"}};
+  const ks_testkit_kv kt[] = {{"reasons_by", "tenant"}, {"top_reasons", "0"}};
   run(&f, kt, 2, feed_reasons);
   EXPECT(&f, "reason_contacts", 0, "", i0, 8);
   EXPECT_L(&f, "reason_volume", 0, "", "reason=refund", i0, 1);
   assert_null(find(&f, "reason_contacts", VOICE, "sales", NULL, NULL, i0));
-  for (size_t i = 0; i < f.n; i++)
-    assert_string_not_equal(f.res[i].metric, "top_reason"); /* top_reasons: 0 */
+  for (size_t i = 0; i < ks_testkit_result_count(f.k); i++)
+    assert_string_not_equal((*ks_testkit_result_at(f.k, i)).metric,
+                            "top_reason"); /* top_reasons: 0 */
   fx_free(&f);
 
   /* per channel: voice (queue "") 7, email 1 */
-  const ks_kv kc[] = {{"reasons_by", "channel"}};
+  const ks_testkit_kv kc[] = {{"reasons_by", "channel"}};
   run(&f, kc, 1, feed_reasons);
   EXPECT(&f, "reason_contacts", VOICE, "", i0, 7);
   EXPECT(&f, "reason_contacts", EMAIL, "", i0, 1);
@@ -730,7 +684,7 @@ static void test_reason_sources(void **state) {
   fx f;
   /* detected: c1 queued "billing" (its second queued "other" is the same
    * contact), e1 created "refund"; c2's wrap-up reason is not a detected one */
-  const ks_kv kd[] = {{"reason_source", "detected"}};
+  const ks_testkit_kv kd[] = {{"reason_source", "detected"}};
   fx_init(&f, kd, 1);
   queued(&f, S(1), VOICE, "sales", "c1", "billing");
   created(&f, S(2), EMAIL, "mail", "e1", "refund");
@@ -745,7 +699,7 @@ static void test_reason_sources(void **state) {
 
   /* first: c2's wrap-up "outage" comes before its queued "billing"; c1's
    * queued "billing" before its wrap-up "refund": billing 1, outage 1 */
-  const ks_kv kf[] = {{"reason_source", "first"}};
+  const ks_testkit_kv kf[] = {{"reason_source", "first"}};
   fx_init(&f, kf, 1);
   acw(&f, S(1), VOICE, "sales", "c2", "a1", "outage");
   queued(&f, S(2), VOICE, "sales", "c2", "billing");
@@ -769,7 +723,7 @@ static void test_dimensions(void **state) {
   } cases[] = {
       {"channel", VOICE, ""}, {"queue", VOICE, "sales"}, {"agent", 0, ""}, {"off", 0, NULL}};
   for (size_t i = 0; i < 4; i++) {
-    const ks_kv kv[] = {{"per_agent", cases[i].per_agent}};
+    const ks_testkit_kv kv[] = {{"per_agent", cases[i].per_agent}};
     fx f;
     fx_init(&f, kv, 1);
     /* c1 handled by a1 in sales; its survey names neither channel, queue nor
@@ -783,8 +737,8 @@ static void test_dimensions(void **state) {
     EXPECT(&f, "csat", VOICE, "sales", I(0), 1.0);
     ex_expect(&f, "beta", "csat", VOICE, "sales", NULL, NULL, I(0), 0, 0.0, __FILE__, __LINE__);
     size_t n_agent = 0;
-    for (size_t k = 0; k < f.n; k++)
-      n_agent += f.res[k].agent[0] != '\0';
+    for (size_t k = 0; k < ks_testkit_result_count(f.k); k++)
+      n_agent += (*ks_testkit_result_at(f.k, k)).agent[0] != '\0';
     if (cases[i].queue == NULL) {
       assert_int_equal(n_agent, 0);
     } else {
@@ -812,7 +766,7 @@ static void test_contact_known_from_queue(void **state) {
   (void)state;
   const char *sources[] = {NULL, "wrap_up", "detected", "first"};
   for (size_t i = 0; i < sizeof sources / sizeof sources[0]; i++) {
-    const ks_kv kv[] = {{"reason_source", sources[i]}};
+    const ks_testkit_kv kv[] = {{"reason_source", sources[i]}};
     fx f;
     fx_init(&f, kv, sources[i] ? 1 : 0);
     queued(&f, S(0), VOICE, "q", "c1", "billing");
@@ -825,9 +779,11 @@ static void test_contact_known_from_queue(void **state) {
     EXPECT(&f, "complaints", VOICE, "q", I(0), 1.0);
     EXPECT(&f, "complaint_rate", VOICE, "q", I(0), 1.0); /* c1's complaint, c2 handled */
     EXPECT(&f, "csat", EMAIL, "m", I(0), 1.0);
-    for (size_t k = 0; k < f.n; k++)
-      if (f.res[k].agent[0] == '\0' && f.res[k].labels[0] == '\0')
-        assert_true(f.res[k].queue[0] != '\0' || f.res[k].channel == 0);
+    for (size_t k = 0; k < ks_testkit_result_count(f.k); k++)
+      if ((*ks_testkit_result_at(f.k, k)).agent[0] == '\0' &&
+          (*ks_testkit_result_at(f.k, k)).labels[0] == '\0')
+        assert_true((*ks_testkit_result_at(f.k, k)).queue[0] != '\0' ||
+                    (*ks_testkit_result_at(f.k, k)).channel == 0);
     assert_null(find(&f, "complaints", 0, "", NULL, NULL, I(0))); /* nothing unattributed */
     fx_free(&f);
   }
@@ -843,11 +799,11 @@ static void test_order_and_late(void **state) {
   complaint(&f, S(5), 0, NULL, "c1", NULL, "long_wait");
   acw(&f, S(10), VOICE, "sales", "c1", "a1", NULL);
   /* an I(1) answer moves the watermark past I(0) (lateness 0) */
-  survey(&f, I(1) + EB_SEC(1), VOICE, "sales", "c1", "a1", CSAT, 1, 5, 5, 0, "s1");
+  survey(&f, I(1) + KS_TK_SEC(1), VOICE, "sales", "c1", "a1", CSAT, 1, 5, 5, 0, "s1");
   f.lax = 1; /* a 1 for I(0), now late */
   survey(&f, S(20), VOICE, "sales", "c2", "a1", CSAT, 1, 5, 1, 0, "s2");
   ks_engine_stats st;
-  ks_engine_get_stats(f.e, &st);
+  ks_engine_get_stats(ks_testkit_engine(f.k), &st);
   assert_int_equal(st.events_late, 1);
   flush(&f);
   EXPECT(&f, "complaints", 0, "", I(0), 1);
@@ -869,15 +825,15 @@ static void test_random_input_survives(void **state) {
   (void)state;
   static const char *const qs[] = {"", "q1", "q2"}, *const ags[] = {"", "a1", "a2"};
   static const char *const codes[] = {"", "billing", "outage", "how_to"};
-  const ks_kv kv[] = {{"per_agent", "queue"},
-                      {"self_service_reasons", "how_to"},
-                      {"reason_source", "first"},
-                      {"contact_ttl", "20m"}};
+  const ks_testkit_kv kv[] = {{"per_agent", "queue"},
+                              {"self_service_reasons", "how_to"},
+                              {"reason_source", "first"},
+                              {"contact_ttl", "20m"}};
   fx f;
-  fx_init_lat(&f, kv, 4, EB_MIN(3));
+  fx_init_lat(&f, kv, 4, KS_TK_MIN(3));
   f.lax = 1;
   uint32_t st = 7;
-  int64_t t = EB_T0;
+  int64_t t = KS_TK_T0;
   for (int i = 0; i < 20000; i++) {
     t += (int64_t)(lcg(&st) % 4000);
     const int64_t et = t - (int64_t)(lcg(&st) % 240000);
@@ -910,10 +866,11 @@ static void test_random_input_survives(void **state) {
     }
   }
   flush(&f);
-  assert_true(f.n > 1000);
-  for (size_t i = 0; i < f.n; i++) {
-    const got *g = &f.res[i];
-    assert_true(isfinite(g->num) && isfinite(g->den) && isfinite(g->value) && g->count >= 0);
+  assert_true(ks_testkit_result_count(f.k) > 1000);
+  for (size_t i = 0; i < ks_testkit_result_count(f.k); i++) {
+    const got *g = ks_testkit_result_at(f.k, i);
+    assert_true(isfinite(g->numerator) && isfinite(g->denominator) && isfinite(g->value) &&
+                g->count >= 0);
     if (!g->has_value)
       continue;
     const double v = g->value;
@@ -941,20 +898,16 @@ static void test_random_input_survives(void **state) {
 /* ---- configuration --------------------------------------------------------------------- */
 
 static void expect_refused(const char *key, const char *value) {
-  ks_engine *e;
-  const ks_engine_options o = {.interval_ms = IV_MS,
-                               .topics = topics,
-                               .n_topics = 1,
-                               .sink = sink,
-                               .log_level = KS_LOG_WARN};
+  ks_testkit *e;
+  const ks_testkit_options o = {.interval_ms = IV_MS};
   char err[512];
-  assert_int_equal(ks_engine_new(&e, &o, err, sizeof err), 0);
-  const ks_kv kv[] = {{key, value}};
-  const int rc = ks_engine_add_plugin(e, PLUGIN, NULL, kv, 1, err, sizeof err);
+  assert_int_equal(ks_testkit_new(&e, &o, err, sizeof err), 0);
+  const ks_testkit_kv kv[] = {{key, value}};
+  const int rc = ks_testkit_add_plugin(e, PLUGIN, NULL, kv, 1, err, sizeof err);
   if (rc != KS_EINVAL)
     fail_msg("%s=%s: want KS_EINVAL, got %d", key, value, rc);
-  assert_int_equal(ks_engine_plugin_count(e), 0);
-  ks_engine_free(e);
+  assert_int_equal(ks_engine_plugin_count(ks_testkit_engine(e)), 0);
+  ks_testkit_free(e);
 }
 
 /* ---- issue 11: legs per assignment, the unattributed level ---------------------------- */
@@ -977,7 +930,7 @@ static void test_legs_per_assignment(void **state) {
   flush(&f);
   EXPECT(&f, "complaint_rate", VOICE, "sales", I(0), 1.0 / 3.0);
   const got *g = find(&f, "complaint_rate", VOICE, "sales", NULL, NULL, I(0));
-  assert_true(g->num == 1 && g->den == 3);
+  assert_true(g->numerator == 1 && g->denominator == 3);
   /* per agent (default per_agent: channel): a1 handled two legs */
   EXPECT_A(&f, "complaint_rate", VOICE, "", "a1", I(0), 0.5);
   fx_free(&f);
@@ -1003,8 +956,9 @@ static void test_unknown_contact_is_unattributed(void **state) {
                    KPISTREAM__V1__LEVEL__LEVEL_QUEUE);
   assert_int_equal(find(&f, "csat", 0, "", NULL, NULL, I(0))->level,
                    KPISTREAM__V1__LEVEL__LEVEL_UNATTRIBUTED);
-  for (size_t i = 0; i < f.n; i++)
-    assert_int_not_equal(f.res[i].level, KPISTREAM__V1__LEVEL__LEVEL_UNSPECIFIED);
+  for (size_t i = 0; i < ks_testkit_result_count(f.k); i++)
+    assert_int_not_equal((*ks_testkit_result_at(f.k, i)).level,
+                         KPISTREAM__V1__LEVEL__LEVEL_UNSPECIFIED);
   fx_free(&f);
 }
 
@@ -1030,7 +984,7 @@ static void test_bad_config_refused(void **state) {
 static void test_good_config_accepted(void **state) {
   (void)state;
   /* clang-format off */
-  const ks_kv kv[] = {
+  const ks_testkit_kv kv[] = {
       {"csat_satisfied_min_3", "3"}, {"csat_satisfied_min_5", "5"},
       {"csat_satisfied_min_10", "8"}, {"ces_scale", "5"}, {"ces_direction", "low_easy"},
       {"ces_easy_min_7", "6"}, {"ces_easy_min_5", "4"}, {"sentiment_positive_min", "0"},
@@ -1040,8 +994,8 @@ static void test_good_config_accepted(void **state) {
   /* clang-format on */
   fx f;
   fx_init(&f, kv, sizeof kv / sizeof kv[0]);
-  assert_int_equal(ks_engine_plugin_count(f.e), 1);
-  assert_string_equal(ks_engine_plugin_name(f.e, 0), "experience");
+  assert_int_equal(ks_engine_plugin_count(ks_testkit_engine(f.k)), 1);
+  assert_string_equal(ks_engine_plugin_name(ks_testkit_engine(f.k), 0), "experience");
   fx_free(&f);
 }
 

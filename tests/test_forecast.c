@@ -5,8 +5,8 @@
  * formulas are also checked directly against published table values (each
  * recomputed independently with exact rational arithmetic in Python).
  *
- * Times: EB_T0 is 2026-11-23T00:00:00Z (a Monday, the start of a UTC day),
- * I(k) the k-th 15-minute interval from there, S(s) = EB_T0 + s seconds.
+ * Times: KS_TK_T0 is 2026-11-23T00:00:00Z (a Monday, the start of a UTC day),
+ * I(k) the k-th 15-minute interval from there, S(s) = KS_TK_T0 + s seconds.
  * Interval length 900 s.
  */
 #include <math.h>
@@ -22,13 +22,13 @@
 
 #include "../plugins/forecast/forecast_erlang.h"
 #include "engine.h"
-#include "event_builder.h"
 #include "kpistream/v1/result.pb-c.h"
+#include "testkit_engine.h"
 
 #define PLUGIN KS_TEST_PLUGIN_DIR "/kpi_forecast.so"
-#define IV_MS  EB_MIN(15)
-#define I(k)   (EB_T0 + (int64_t)(k)*IV_MS)
-#define S(s)   (EB_T0 + EB_SEC(s))
+#define IV_MS  KS_TK_MIN(15)
+#define I(k)   (KS_TK_T0 + (int64_t)(k)*IV_MS)
+#define S(s)   (KS_TK_T0 + KS_TK_SEC(s))
 #define DAY(d) ((int64_t)(d)*86400000)
 
 #define VOICE  KPISTREAM__V1__CHANNEL__CHANNEL_VOICE
@@ -38,85 +38,53 @@
 
 /* ---- result collection ---------------------------------------------------- */
 
-/* A decoded result as it went on the wire. */
-typedef Kpistream__V1__MetricResult got;
-#define HAS_VALUE(g) ((g)->result_case == KPISTREAM__V1__METRIC_RESULT__RESULT_VALUE)
+/* A result as it went on the wire, decoded by the kit (kpistream/testkit.h). */
+typedef ks_testkit_result got;
+#define HAS_VALUE(g) ((g)->has_value)
 
 typedef struct fx {
-  ks_engine *e;
-  got **res;
-  size_t n, cap;
+  ks_testkit *k;
 } fx;
 
-static int sink(void *ud, const char *topic, const void *key, size_t keylen, const void *value,
-                size_t valuelen, const ks_result *r) {
-  fx *f = ud;
-  assert_string_equal(topic, "kpi.forecast");
-  got *m = kpistream__v1__metric_result__unpack(NULL, valuelen, value);
-  assert_non_null(m);
-  assert_int_equal(keylen, strlen(m->key)); /* the Kafka key is the upsert key */
-  assert_memory_equal(key, m->key, keylen);
-  assert_string_equal(m->metric, r->metric);
-  if (f->n == f->cap) {
-    f->cap = f->cap ? f->cap * 2 : 256;
-    f->res = realloc(f->res, f->cap * sizeof *f->res);
-    assert_non_null(f->res);
-  }
-  f->res[f->n++] = m;
-  return 0;
-}
-
-static const char *const topics[] = {"events"};
-
-static int fx_try_len(fx *f, const ks_kv *kv, size_t n, int quiet, int64_t interval_ms) {
+static int fx_try_len(fx *f, const ks_testkit_kv *kv, size_t n, int quiet, int64_t interval_ms) {
   memset(f, 0, sizeof *f);
-  ks_engine_options o = {0};
+  ks_testkit_options o = {0};
   o.interval_ms = interval_ms;
-  o.lateness_ms = 0;
-  o.topics = topics;
-  o.n_topics = 1;
-  o.sink = sink;
-  o.sink_ud = f;
   o.log_level = quiet ? 1 : KS_LOG_WARN; /* quiet: for options refused on purpose */
   char err[512];
-  assert_int_equal(ks_engine_new(&f->e, &o, err, sizeof err), 0);
-  int rc = ks_engine_add_plugin(f->e, PLUGIN, NULL, kv, n, err, sizeof err);
-  if (rc == 0)
-    assert_int_equal(ks_engine_task_open(f->e, 0), 0);
-  return rc;
+  assert_int_equal(ks_testkit_new(&f->k, &o, err, sizeof err), 0);
+  return ks_testkit_add_plugin(f->k, PLUGIN, NULL, kv, n, err, sizeof err);
 }
 
-static int fx_try(fx *f, const ks_kv *kv, size_t n, int quiet) {
+static int fx_try(fx *f, const ks_testkit_kv *kv, size_t n, int quiet) {
   return fx_try_len(f, kv, n, quiet, IV_MS);
 }
 
-static void fx_init(fx *f, const ks_kv *kv, size_t n) {
+static void fx_init(fx *f, const ks_testkit_kv *kv, size_t n) {
   if (fx_try(f, kv, n, 0) != 0)
     fail_msg("add_plugin refused the options");
 }
 
 static void fx_free(fx *f) {
-  ks_engine_free(f->e);
-  for (size_t i = 0; i < f->n; i++)
-    kpistream__v1__metric_result__free_unpacked(f->res[i], NULL);
-  free(f->res);
+  ks_testkit_free(f->k);
   memset(f, 0, sizeof *f);
 }
 
+/* Close every interval; no plugin error, every result on kpi.forecast. */
 static void flush(fx *f) {
-  assert_int_equal(ks_engine_flush_all(f->e), 0);
-  ks_engine_stats st;
-  ks_engine_get_stats(f->e, &st);
-  assert_int_equal(st.plugin_errors, 0);
+  if (ks_testkit_flush(f->k) != 0)
+    fail_msg("%s", ks_testkit_error(f->k));
+  for (size_t i = 0; i < ks_testkit_result_count(f->k); i++)
+    assert_string_equal(ks_testkit_result_at(f->k, i)->topic, "kpi.forecast");
 }
 
 static const got *find_t(const fx *f, const char *tenant, const char *metric, int ch,
                          const char *queue, int64_t start) {
   const got *hit = NULL;
-  for (size_t i = 0; i < f->n; i++) {
-    const got *g = f->res[i];
+  for (size_t i = 0; i < ks_testkit_result_count(f->k); i++) {
+    const got *g = ks_testkit_result_at(f->k, i);
     if (strcmp(g->metric, metric) == 0 && strcmp(g->tenant, tenant) == 0 && (int)g->channel == ch &&
-        strcmp(g->queue, queue) == 0 && g->interval_start_ms == start) {
+        strcmp(g->queue, queue) == 0 && g->start_ms == start) {
       if (hit)
         fail_msg("%s %s/%d/%s at %lld emitted twice", metric, tenant, ch, queue, (long long)start);
       hit = g;
@@ -126,7 +94,7 @@ static const got *find_t(const fx *f, const char *tenant, const char *metric, in
 }
 
 static const got *find(const fx *f, const char *metric, int ch, const char *queue, int64_t start) {
-  return find_t(f, EB_TENANT, metric, ch, queue, start);
+  return find_t(f, KS_TK_TENANT, metric, ch, queue, start);
 }
 
 static const got *must(const fx *f, const char *tenant, const char *metric, int ch,
@@ -156,22 +124,23 @@ static void fc_check(const fx *f, const char *tenant, const char *metric, int ch
   }
 }
 
-#define EXPECT(f, m, ch, q, iv, v)      fc_check(f, EB_TENANT, m, ch, q, iv, 0, v, __FILE__, __LINE__)
+#define EXPECT(f, m, ch, q, iv, v)      fc_check(f, KS_TK_TENANT, m, ch, q, iv, 0, v, __FILE__, __LINE__)
 #define EXPECT_T(f, t, m, ch, q, iv, v) fc_check(f, t, m, ch, q, iv, 0, v, __FILE__, __LINE__)
-#define EXPECT_NULL(f, m, ch, q, iv)    fc_check(f, EB_TENANT, m, ch, q, iv, 1, 0, __FILE__, __LINE__)
-#define ABSENT(f, m, ch, q, iv)         assert_null(find(f, m, ch, q, iv))
+#define EXPECT_NULL(f, m, ch, q, iv)                                                               \
+  fc_check(f, KS_TK_TENANT, m, ch, q, iv, 1, 0, __FILE__, __LINE__)
+#define ABSENT(f, m, ch, q, iv) assert_null(find(f, m, ch, q, iv))
 
 /* ---- event helpers (task 0, topic 0) ------------------------------------------ */
 
 static void feed(fx *f, Kpistream__V1__Event *ev) {
-  assert_int_equal(eb_feed(f->e, 0, 0, ev), KS_PROCESSED);
+  assert_int_equal(ks_testkit_feed(f->k, ev), KS_PROCESSED);
 }
 
 /* Feed an event with one body; msg is the body message (the bodies share
  * the Event's oneof union, so one pointer member sets any of them). */
 static void put(fx *f, int64_t t, const char *tenant, int ch, const char *q, const char *contact,
                 const char *agent, int body, void *msg) {
-  Kpistream__V1__Event ev = eb_event(t, tenant, ch, q, contact, NULL, agent);
+  Kpistream__V1__Event ev = ks_tk_event(t, tenant, ch, q, contact, NULL, agent);
   ev.body_case = (Kpistream__V1__Event__BodyCase)body;
   ev.contact_queued = msg;
   feed(f, &ev);
@@ -183,7 +152,7 @@ static void queued_t(fx *f, const char *tenant, int64_t t, int ch, const char *q
 }
 
 static void queued(fx *f, int64_t t, int ch, const char *q, const char *c) {
-  queued_t(f, EB_TENANT, t, ch, q, c);
+  queued_t(f, KS_TK_TENANT, t, ch, q, c);
 }
 
 static void answered_t(fx *f, const char *tenant, int64_t t, int ch, const char *q, const char *c,
@@ -207,7 +176,7 @@ static void handled_t(fx *f, const char *tenant, int64_t ta, int64_t tw, int ch,
 
 static void handled(fx *f, int64_t ta, int64_t tw, int ch, const char *q, const char *c,
                     const char *agent) {
-  handled_t(f, EB_TENANT, ta, tw, ch, q, c, agent);
+  handled_t(f, KS_TK_TENANT, ta, tw, ch, q, c, agent);
 }
 
 static void agent_t(fx *f, const char *tenant, int64_t t, int ch, const char *q, const char *agent,
@@ -218,7 +187,7 @@ static void agent_t(fx *f, const char *tenant, int64_t t, int ch, const char *q,
 }
 
 static void agent(fx *f, int64_t t, const char *a, int state) {
-  agent_t(f, EB_TENANT, t, 0, NULL, a, state);
+  agent_t(f, KS_TK_TENANT, t, 0, NULL, a, state);
 }
 
 static void forecast_t(fx *f, const char *tenant, int64_t t_pub, int ch, const char *q,
@@ -234,7 +203,7 @@ static void forecast_t(fx *f, const char *tenant, int64_t t_pub, int ch, const c
 
 static void forecast(fx *f, int64_t t_pub, int ch, const char *q, int64_t start, int len_s,
                      double offered, double aht_s, const char *fid) {
-  forecast_t(f, EB_TENANT, t_pub, ch, q, start, len_s, offered, aht_s, fid);
+  forecast_t(f, KS_TK_TENANT, t_pub, ch, q, start, len_s, offered, aht_s, fid);
 }
 
 /* An event the plugin does not consume: moves event time forward only. */
@@ -248,7 +217,7 @@ static void queue_many(fx *f, int64_t t, int ch, const char *q, const char *pref
   for (int i = 0; i < n; i++) {
     char id[32];
     snprintf(id, sizeof id, "%s%d", prefix, i);
-    queued(f, t + EB_SEC(i), ch, q, id);
+    queued(f, t + KS_TK_SEC(i), ch, q, id);
   }
 }
 
@@ -340,9 +309,9 @@ static void feed_accuracy(fx *f) {
   queue_many(f, S(10), VOICE, "sales", "c", 8);
   handled(f, S(20), S(200), VOICE, "sales", "c0", "a1");
   handled(f, S(30), S(270), VOICE, "sales", "c1", "a2");
-  queue_many(f, I(2) + EB_SEC(10), VOICE, "sales", "d", 10);
-  handled(f, I(2) + EB_SEC(20), I(2) + EB_SEC(120), VOICE, "sales", "d0", "a1");
-  tick(f, EB_T0 + DAY(1));
+  queue_many(f, I(2) + KS_TK_SEC(10), VOICE, "sales", "d", 10);
+  handled(f, I(2) + KS_TK_SEC(20), I(2) + KS_TK_SEC(120), VOICE, "sales", "d0", "a1");
+  tick(f, KS_TK_T0 + DAY(1));
 }
 
 static void test_accuracy_interval_and_day(void **state) {
@@ -404,7 +373,7 @@ static void test_accuracy_interval_and_day(void **state) {
    *   MAPE = mean over intervals with A > 0 = 0.25 (I(1) has A = 0)
    *   bias = ((10 − 8) + (5 − 0)) / 8 = 7/8
    *   AHT: only I(0) has both: 10/210, bias −10/210 */
-  const int64_t d0 = EB_T0;
+  const int64_t d0 = KS_TK_T0;
   EXPECT(&f, "day_offered_wape", VOICE, Q, d0, 7.0 / 8);
   EXPECT(&f, "day_offered_mape", VOICE, Q, d0, 0.25);
   EXPECT(&f, "day_offered_bias", VOICE, Q, d0, 7.0 / 8);
@@ -429,12 +398,12 @@ static void test_accuracy_interval_and_day(void **state) {
   g = find(&f, "offered", VOICE, Q, I(0));
   assert_int_equal(g->aggregation, KPISTREAM__V1__AGGREGATION__AGG_SUM);
   assert_string_equal(g->unit, "contacts");
-  assert_int_equal(g->interval_end_ms, I(1));
+  assert_int_equal(g->end_ms, I(1));
   g = find(&f, "required_agents", VOICE, Q, I(0));
   assert_string_equal(g->unit, "agents");
   assert_true(close_enough(g->numerator, 4 * 900.0) && close_enough(g->denominator, 900));
   g = find(&f, "day_offered_wape", VOICE, Q, d0);
-  assert_int_equal(g->interval_end_ms, EB_T0 + DAY(1));
+  assert_int_equal(g->end_ms, KS_TK_T0 + DAY(1));
   assert_int_equal(g->count, 2); /* two forecast intervals */
   g = find(&f, "day_peak_interval_start", VOICE, Q, d0);
   assert_int_equal(g->aggregation, KPISTREAM__V1__AGGREGATION__AGG_GAUGE);
@@ -450,24 +419,24 @@ static void test_accuracy_interval_and_day(void **state) {
 /* peak_by: offered picks I(2) (10 contacts, 1.111 E) over I(0) (8, 1.867 E). */
 static void test_peak_by_offered(void **state) {
   (void)state;
-  const ks_kv kv[] = {{"peak_by", "offered"}};
+  const ks_testkit_kv kv[] = {{"peak_by", "offered"}};
   fx f;
   fx_init(&f, kv, 1);
   feed_accuracy(&f);
   flush(&f);
-  EXPECT(&f, "day_peak_offered", VOICE, "sales", EB_T0, 10);
-  EXPECT(&f, "day_peak_traffic_erlangs", VOICE, "sales", EB_T0, 1000.0 / 900);
-  EXPECT(&f, "day_peak_interval_start", VOICE, "sales", EB_T0, (double)I(2));
+  EXPECT(&f, "day_peak_offered", VOICE, "sales", KS_TK_T0, 10);
+  EXPECT(&f, "day_peak_traffic_erlangs", VOICE, "sales", KS_TK_T0, 1000.0 / 900);
+  EXPECT(&f, "day_peak_interval_start", VOICE, "sales", KS_TK_T0, (double)I(2));
   fx_free(&f);
   /* a tie keeps the earliest interval: 5 contacts in I(1) and in I(3) */
   fx_init(&f, kv, 1);
   queue_many(&f, I(1), VOICE, "care", "a", 5);
   queue_many(&f, I(3), VOICE, "care", "b", 5);
-  tick(&f, EB_T0 + DAY(1));
+  tick(&f, KS_TK_T0 + DAY(1));
   flush(&f);
-  EXPECT(&f, "day_peak_interval_start", VOICE, "care", EB_T0, (double)I(1));
-  EXPECT_NULL(&f, "day_peak_traffic_erlangs", VOICE, "care", EB_T0); /* no AHT known */
-  ABSENT(&f, "day_offered_wape", VOICE, "care", EB_T0);              /* no forecast all day */
+  EXPECT(&f, "day_peak_interval_start", VOICE, "care", KS_TK_T0, (double)I(1));
+  EXPECT_NULL(&f, "day_peak_traffic_erlangs", VOICE, "care", KS_TK_T0); /* no AHT known */
+  ABSENT(&f, "day_offered_wape", VOICE, "care", KS_TK_T0);              /* no forecast all day */
   fx_free(&f);
 }
 
@@ -492,7 +461,7 @@ static void feed_staffing(fx *f) {
   handled(f, S(70), S(250), VOICE, "sales", "c1", "x2");
   agent(f, S(450), "a2", AST(AVAILABLE));
   agent(f, S(600), "a2", AST(LOGGED_OUT));
-  agent(f, I(1) + EB_SEC(450), "a3", AST(LOGGED_OUT));
+  agent(f, I(1) + KS_TK_SEC(450), "a3", AST(LOGGED_OUT));
 }
 
 static void test_staffing_tenant_level(void **state) {
@@ -525,7 +494,7 @@ static void test_staffing_tenant_level(void **state) {
 }
 
 /* The staffing options on the same traffic (A = 10 E, AHT 180 s). */
-static void staffing_with(const ks_kv *kv, size_t n, double want_n, double want_staff,
+static void staffing_with(const ks_testkit_kv *kv, size_t n, double want_n, double want_staff,
                           double want_gap) {
   fx f;
   fx_init(&f, kv, n);
@@ -560,7 +529,7 @@ static void test_staffing_options(void **state) {
   /* clang-format on */
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     const scase *c = &cases[i];
-    const ks_kv kv[2] = {{c->k[0], c->v[0]}, {c->k[1], c->v[1]}};
+    const ks_testkit_kv kv[2] = {{c->k[0], c->v[0]}, {c->k[1], c->v[1]}};
     staffing_with(kv, c->k[1] ? 2 : 1, c->n, c->staff, c->onq ? onq - c->n : logged - c->staff);
   }
 }
@@ -578,7 +547,8 @@ static void feed_channels(fx *f) {
     char id[32];
     snprintf(id, sizeof id, "e%d", i);
     Kpistream__V1__ContactCreated b = KPISTREAM__V1__CONTACT_CREATED__INIT;
-    put(f, S(i), EB_TENANT, EMAIL, "q", id, NULL, KPISTREAM__V1__EVENT__BODY_CONTACT_CREATED, &b);
+    put(f, S(i), KS_TK_TENANT, EMAIL, "q", id, NULL, KPISTREAM__V1__EVENT__BODY_CONTACT_CREATED,
+        &b);
   }
   handled(f, S(60), S(240), VOICE, "q", "v0", "x");
   handled(f, S(60), S(240), CHAT, "q", "c0", "x");
@@ -596,8 +566,8 @@ static void test_channel_thresholds(void **state) {
   EXPECT(&f, "required_agents", CHAT, "q", I(0), 14);
   EXPECT(&f, "required_agents", EMAIL, "q", I(0), 11);
   fx_free(&f);
-  const ks_kv kv[] = {{"service_level.threshold.chat", "60s"},
-                      {"service_level.threshold.email", "20s"}};
+  const ks_testkit_kv kv[] = {{"service_level.threshold.chat", "60s"},
+                              {"service_level.threshold.email", "20s"}};
   fx_init(&f, kv, 2);
   feed_channels(&f);
   flush(&f);
@@ -611,7 +581,7 @@ static void test_channel_thresholds(void **state) {
  * (SL(13) = 0.8535), whatever was actually offered. */
 static void test_staffing_basis_forecast(void **state) {
   (void)state;
-  const ks_kv kv[] = {{"staffing_basis", "forecast"}};
+  const ks_testkit_kv kv[] = {{"staffing_basis", "forecast"}};
   fx f;
   fx_init(&f, kv, 1);
   forecast(&f, S(0), VOICE, "sales", I(0), 900, 100, 90, "f1");
@@ -636,16 +606,16 @@ static void test_staffing_levels_and_tenants(void **state) {
   (void)state;
   fx f;
   fx_init(&f, NULL, 0);
-  agent_t(&f, EB_TENANT, S(0), VOICE, "sales", "q1", AST(AVAILABLE));
-  agent_t(&f, EB_TENANT, S(0), VOICE, NULL, "v1", AST(AVAILABLE));
-  agent_t(&f, EB_TENANT, S(0), CHAT, NULL, "c1", AST(AVAILABLE));
-  agent_t(&f, EB_TENANT, S(0), 0, "sales", "t1", AST(AVAILABLE)); /* queue without channel */
+  agent_t(&f, KS_TK_TENANT, S(0), VOICE, "sales", "q1", AST(AVAILABLE));
+  agent_t(&f, KS_TK_TENANT, S(0), VOICE, NULL, "v1", AST(AVAILABLE));
+  agent_t(&f, KS_TK_TENANT, S(0), CHAT, NULL, "c1", AST(AVAILABLE));
+  agent_t(&f, KS_TK_TENANT, S(0), 0, "sales", "t1", AST(AVAILABLE)); /* queue without channel */
   agent_t(&f, "beta", S(0), 0, NULL, "b1", AST(AVAILABLE));
   queue_many(&f, S(1), VOICE, "sales", "c", 50);
   handled(&f, S(60), S(240), VOICE, "sales", "c0", "x1");
   handled(&f, S(70), S(250), VOICE, "sales", "c1", "x2");
   queued_t(&f, "beta", S(5), VOICE, "sales", "b-c1");
-  agent_t(&f, EB_TENANT, I(1) - 1, 0, NULL, "t1", AST(AUX)); /* 1 ms before the end */
+  agent_t(&f, KS_TK_TENANT, I(1) - 1, 0, NULL, "t1", AST(AUX)); /* 1 ms before the end */
   flush(&f);
   const int64_t i0 = I(0);
   /* queue row: q1 only */
@@ -668,10 +638,8 @@ static void test_staffing_levels_and_tenants(void **state) {
   /* beta: its own queue (1 contact, AHT unknown → requirement unknown) */
   EXPECT_T(&f, "beta", "offered", VOICE, "sales", i0, 1);
   EXPECT_T(&f, "beta", "logged_in_agents", 0, "", i0, 1);
-  assert_false(must(&f, "beta", "required_agents", 0, "", i0, __FILE__, __LINE__)->result_case ==
-               KPISTREAM__V1__METRIC_RESULT__RESULT_VALUE);
-  assert_false(must(&f, "beta", "staffing_gap", 0, "", i0, __FILE__, __LINE__)->result_case ==
-               KPISTREAM__V1__METRIC_RESULT__RESULT_VALUE);
+  assert_false(must(&f, "beta", "required_agents", 0, "", i0, __FILE__, __LINE__)->has_value);
+  assert_false(must(&f, "beta", "staffing_gap", 0, "", i0, __FILE__, __LINE__)->has_value);
   fx_free(&f);
 }
 
@@ -729,8 +697,8 @@ static void test_forecast_mapping(void **state) {
   fx_init(&f, NULL, 0);
   forecast(&f, S(0), VOICE, "sales", I(0), 1800, 40, 100, "f1");
   forecast(&f, S(0), VOICE, "sales", I(2), 300, 2, 60, "f1");
-  forecast(&f, S(0), VOICE, "sales", I(2) + EB_MIN(5), 300, 3, 120, "f1");
-  forecast(&f, S(0), VOICE, "sales", I(2) + EB_MIN(10), 300, 4, 90, "f1");
+  forecast(&f, S(0), VOICE, "sales", I(2) + KS_TK_MIN(5), 300, 3, 120, "f1");
+  forecast(&f, S(0), VOICE, "sales", I(2) + KS_TK_MIN(10), 300, 4, 90, "f1");
   forecast(&f, S(0), VOICE, "sales", I(3), 900, 7, 100, "f1");
   forecast(&f, S(0), VOICE, "sales", I(4), 900, 5, 100, "f1");
   forecast(&f, S(0), CHAT, "sales", I(0), 900, 3, 100, "f1");
@@ -817,13 +785,13 @@ static void test_out_of_order_and_duplicates(void **state) {
   queued(&f, S(2), VOICE, NULL, "c1");
   queued(&f, S(3), VOICE, "support", "c1");
   queued(&f, S(4), VOICE, "sales", "c2");
-  acw_t(&f, EB_TENANT, S(200), VOICE, "sales", "c2", "z2");
-  answered_t(&f, EB_TENANT, S(50), VOICE, "sales", "c2", "z2");
+  acw_t(&f, KS_TK_TENANT, S(200), VOICE, "sales", "c2", "z2");
+  answered_t(&f, KS_TK_TENANT, S(50), VOICE, "sales", "c2", "z2");
   queued(&f, S(5), VOICE, "sales", "c3");
-  answered_t(&f, EB_TENANT, S(10), VOICE, "sales", "c3", "z1");
-  acw_t(&f, EB_TENANT, S(100), VOICE, "sales", "c3", NULL);
-  acw_t(&f, EB_TENANT, S(100), VOICE, "sales", "c3", "z1");
-  acw_t(&f, EB_TENANT, S(100), VOICE, "sales", "c4", "z3");
+  answered_t(&f, KS_TK_TENANT, S(10), VOICE, "sales", "c3", "z1");
+  acw_t(&f, KS_TK_TENANT, S(100), VOICE, "sales", "c3", NULL);
+  acw_t(&f, KS_TK_TENANT, S(100), VOICE, "sales", "c3", "z1");
+  acw_t(&f, KS_TK_TENANT, S(100), VOICE, "sales", "c4", "z3");
   queued(&f, S(6), VOICE, "sales", NULL);
   agent(&f, S(100), "a1", AST(AVAILABLE));
   agent(&f, S(50), "a1", AST(LOGGED_OUT));
@@ -845,9 +813,9 @@ static void test_late_answer_dropped(void **state) {
   fx f;
   fx_init(&f, NULL, 0);
   queued(&f, S(1), VOICE, "sales", "c1");
-  acw_t(&f, EB_TENANT, S(100), VOICE, "sales", "c1", "z1");
-  queued(&f, I(1) + EB_SEC(1), VOICE, "sales", "c2"); /* closes I(0) */
-  answered_t(&f, EB_TENANT, I(1) + EB_SEC(2), VOICE, "sales", "c1", "z1");
+  acw_t(&f, KS_TK_TENANT, S(100), VOICE, "sales", "c1", "z1");
+  queued(&f, I(1) + KS_TK_SEC(1), VOICE, "sales", "c2"); /* closes I(0) */
+  answered_t(&f, KS_TK_TENANT, I(1) + KS_TK_SEC(2), VOICE, "sales", "c1", "z1");
   flush(&f);
   EXPECT_NULL(&f, "aht", VOICE, "sales", I(0));
   EXPECT_NULL(&f, "aht", VOICE, "sales", I(1));
@@ -872,7 +840,7 @@ static void test_bad_config_refused(void **state) {
     snprintf(key, sizeof key, "%s", bad[i]);
     char *eq = strchr(key, '=');
     *eq = '\0';
-    const ks_kv kv = {key, eq + 1};
+    const ks_testkit_kv kv = {key, eq + 1};
     fx f;
     if (fx_try(&f, &kv, 1, 1) == 0)
       fail_msg("option %s: '%s' was accepted", key, eq + 1);
@@ -883,7 +851,7 @@ static void test_bad_config_refused(void **state) {
 static void test_good_config_accepted(void **state) {
   (void)state;
   /* clang-format off */
-  const ks_kv kv[] = {
+  const ks_testkit_kv kv[] = {
       {"service_level.target", "0.9"}, {"service_level.threshold", "30s"},
       {"service_level.threshold.email", "4h"}, {"service_level.threshold.chat", "60s"},
       {"max_asa", "15s"}, {"max_occupancy", "0.85"}, {"shrinkage", "35"},
@@ -892,8 +860,8 @@ static void test_good_config_accepted(void **state) {
   /* clang-format on */
   fx f;
   fx_init(&f, kv, sizeof kv / sizeof kv[0]);
-  assert_int_equal(ks_engine_plugin_count(f.e), 1);
-  assert_string_equal(ks_engine_plugin_name(f.e, 0), "forecast");
+  assert_int_equal(ks_engine_plugin_count(ks_testkit_engine(f.k)), 1);
+  assert_string_equal(ks_engine_plugin_name(ks_testkit_engine(f.k), 0), "forecast");
   fx_free(&f);
 }
 
@@ -901,9 +869,9 @@ static void test_good_config_accepted(void **state) {
 static void test_odd_interval_refused(void **state) {
   (void)state;
   fx f;
-  assert_int_not_equal(fx_try_len(&f, NULL, 0, 1, EB_MIN(7)), 0);
+  assert_int_not_equal(fx_try_len(&f, NULL, 0, 1, KS_TK_MIN(7)), 0);
   fx_free(&f);
-  assert_int_equal(fx_try_len(&f, NULL, 0, 0, EB_MIN(5)), 0); /* 8 days of 5 minutes fit */
+  assert_int_equal(fx_try_len(&f, NULL, 0, 0, KS_TK_MIN(5)), 0); /* 8 days of 5 minutes fit */
   fx_free(&f);
 }
 

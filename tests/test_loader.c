@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "engine.h"
-#include "event_builder.h"
 #include "fatal.h"
+#include "testkit_engine.h"
 
 static int null_sink(void *ud, const char *topic, const void *key, size_t keylen, const void *value,
                      size_t valuelen, const ks_result *r) {
@@ -170,11 +170,13 @@ static void errors_are_reported_with_the_call(void **state) {
   assert_int_equal(ks_engine_add_plugin(e, path, NULL, opts, 2, err, sizeof err), 0);
   assert_null(call.plugin); /* init ran and was cleared */
   assert_int_equal(ks_engine_task_open(e, 0), 0);
-  int64_t t = EB_T0 + EB_MIN(1);
-  assert_int_equal(eb_queued(e, t, 1, "sales", "c1", NULL), KS_PROCESSED);
+  ks_testkit *k;
+  assert_int_equal(ks_testkit_attach(&k, e), 0);
+  int64_t t = KS_TK_T0 + KS_TK_MIN(1);
+  assert_int_equal(ks_tk_queued(k, t, 1, "sales", "c1", NULL), KS_PROCESSED);
   assert_int_equal(s.n, 0);
-  /* on_event: topic, task and the offset (eb_feed uses the event time) */
-  assert_int_equal(eb_queued(e, t + 1000, 1, "bad", "c2", NULL), KS_PROCESSED);
+  /* on_event: topic, task and the offset (the kit feeds the event time as the offset) */
+  assert_int_equal(ks_tk_queued(k, t + 1000, 1, "bad", "c2", NULL), KS_PROCESSED);
   assert_int_equal(s.n, 1);
   assert_int_equal(s.plugin, 0);
   assert_int_equal(s.rc, KS_EPLUGIN);
@@ -184,20 +186,21 @@ static void errors_are_reported_with_the_call(void **state) {
   assert_string_equal(s.call.topic, "events");
   assert_int_equal(s.call.task, 0);
   assert_int_equal(s.call.offset, t + 1000);
-  assert_int_equal(s.call.interval, EB_T0);
+  assert_int_equal(s.call.interval, KS_TK_T0);
   assert_null(call.plugin); /* cleared after the dispatch */
   /* on_interval_close: no topic or offset, the interval */
-  assert_int_equal(eb_queued(e, EB_T0 + EB_MIN(20), 1, "sales", "c3", NULL), KS_PROCESSED);
+  assert_int_equal(ks_tk_queued(k, KS_TK_T0 + KS_TK_MIN(20), 1, "sales", "c3", NULL), KS_PROCESSED);
   assert_int_equal(s.n, 2);
   assert_string_equal(s.call.callback, "on_interval_close");
   assert_null(s.call.topic);
   assert_int_equal(s.call.offset, -1);
   assert_int_equal(s.call.task, 0);
-  assert_int_equal(s.call.interval, EB_T0);
+  assert_int_equal(s.call.interval, KS_TK_T0);
   assert_null(call.plugin);
   ks_engine_stats st;
   ks_engine_get_stats(e, &st);
   assert_int_equal(st.plugin_errors, 2);
+  ks_testkit_free(k);
   ks_engine_free(e);
   assert_null(call.plugin); /* destroy ran and was cleared */
 }
@@ -248,7 +251,10 @@ static void api_misuse_in_callbacks_is_refused(void **state) {
   ks_engine *e = new_engine();
   assert_int_equal(ks_engine_add_plugin(e, path, NULL, NULL, 0, err, sizeof err), 0);
   assert_int_equal(ks_engine_task_open(e, 0), 0);
-  assert_int_equal(eb_queued(e, EB_T0, 1, "q", "c1", "cu"), KS_PROCESSED);
+  ks_testkit *k;
+  assert_int_equal(ks_testkit_attach(&k, e), 0);
+  assert_int_equal(ks_tk_queued(k, KS_TK_T0, 1, "q", "c1", "cu"), KS_PROCESSED);
+  ks_testkit_free(k);
   ks_engine_stats st;
   ks_engine_get_stats(e, &st);
   assert_int_equal(st.plugin_errors, 0); /* no misuse accepted, the right calls worked */

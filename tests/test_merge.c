@@ -18,15 +18,15 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include "decoder.h"
-#include "event_builder.h"
 #include "event_peek.h"
 #include "log.h"
 #include "runner_internal.h"
+#include "testkit_engine.h"
 
-#define Y3000 INT64_C(32503680000000) /* 3000-01-01: outside the decoder's range */
-#define Y2099 INT64_C(4070908800000)  /* 2099-01-01: inside it */
-#define T10   (EB_T0 + EB_MIN(600))   /* 2026-11-23T10:00:00Z */
-#define HOUR  EB_MIN(60)
+#define Y3000 INT64_C(32503680000000)     /* 3000-01-01: outside the decoder's range */
+#define Y2099 INT64_C(4070908800000)      /* 2099-01-01: inside it */
+#define T10   (KS_TK_T0 + KS_TK_MIN(600)) /* 2026-11-23T10:00:00Z */
+#define HOUR  KS_TK_MIN(60)
 
 static const char *const topic_names[] = {"m.a", "m.b"};
 
@@ -39,11 +39,11 @@ typedef struct spec {
 } spec;
 
 static size_t encode(int64_t t, uint8_t *buf, size_t cap) {
-  Kpistream__V1__Event ev = eb_event(t, "acme", 1, "sales", "c1", "cust", NULL);
+  Kpistream__V1__Event ev = ks_tk_event(t, "acme", 1, "sales", "c1", "cust", NULL);
   Kpistream__V1__ContactQueued body = KPISTREAM__V1__CONTACT_QUEUED__INIT;
   ev.body_case = KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED;
   ev.contact_queued = &body;
-  size_t n = eb_pack(&ev, buf, cap);
+  size_t n = ks_tk_pack(&ev, buf, cap);
   assert_true(n > 0);
   return n;
 }
@@ -168,7 +168,7 @@ static runner *runner_new(results *g) {
   for (uint32_t t = 0; t < 2; t++)
     r->parts[t] = (part_state){.partition = 0, .topic = t, .assigned = 1};
   ks_engine_options o = {0};
-  o.interval_ms = EB_MIN(15);
+  o.interval_ms = KS_TK_MIN(15);
   o.topics = topic_names;
   o.n_topics = 2;
   o.sink = sink;
@@ -280,10 +280,13 @@ static void peek_reads_the_time_the_decoder_reads(void **state) {
  * m.a while m.b ran on alone (3 events processed, not 6). */
 static void year_3000_does_not_hold_the_merge(void **state) {
   (void)state;
-  const spec s[] = {{0, Y3000, T10},           {0, T10, T10},
-                    {0, T10 + EB_MIN(5), T10}, {0, T10 + EB_MIN(20), T10},
-                    {1, T10 + EB_MIN(1), T10}, {1, T10 + EB_MIN(16), T10},
-                    {1, T10 + EB_MIN(31), T10}};
+  const spec s[] = {{0, Y3000, T10},
+                    {0, T10, T10},
+                    {0, T10 + KS_TK_MIN(5), T10},
+                    {0, T10 + KS_TK_MIN(20), T10},
+                    {1, T10 + KS_TK_MIN(1), T10},
+                    {1, T10 + KS_TK_MIN(16), T10},
+                    {1, T10 + KS_TK_MIN(31), T10}};
   fixture fx;
   fixture_start(&fx, s, sizeof s / sizeof s[0]);
   runner *r = fx.r;
@@ -291,16 +294,16 @@ static void year_3000_does_not_hold_the_merge(void **state) {
   /* Y3000 (refused), 10:00 a, 10:01 b, 10:05 a, 10:16 b, 10:20 a; then m.a
    * is empty and not at its end: 10:31 b waits */
   expect_counts(&fx, 6, 1, 0);
-  assert_true(ks_engine_partition_time(r->engine, 0, 0) == T10 + EB_MIN(20));
-  assert_true(ks_engine_partition_time(r->engine, 0, 1) == T10 + EB_MIN(16));
-  assert_true(ks_engine_watermark(r->engine, 0) == T10 + EB_MIN(16));
+  assert_true(ks_engine_partition_time(r->engine, 0, 0) == T10 + KS_TK_MIN(20));
+  assert_true(ks_engine_partition_time(r->engine, 0, 1) == T10 + KS_TK_MIN(16));
+  assert_true(ks_engine_watermark(r->engine, 0) == T10 + KS_TK_MIN(16));
   assert_int_equal(r->parts[1].q_len, 1);
   /* the ends: 10:31 b, then everything closes */
   fixture_end(&fx);
   expect_counts(&fx, 7, 1, 0);
   assert_true(events_in(&fx.g, T10) == 3.0);
-  assert_true(events_in(&fx.g, T10 + EB_MIN(15)) == 2.0);
-  assert_true(events_in(&fx.g, T10 + EB_MIN(30)) == 1.0);
+  assert_true(events_in(&fx.g, T10 + KS_TK_MIN(15)) == 2.0);
+  assert_true(events_in(&fx.g, T10 + KS_TK_MIN(30)) == 1.0);
   fixture_free(&fx);
 }
 
@@ -312,19 +315,19 @@ static void year_3000_does_not_hold_the_merge(void **state) {
 static void far_future_is_refused_in_place(void **state) {
   (void)state;
   const spec s[] = {{0, T10, T10},
-                    {0, Y2099, T10 + EB_MIN(1)},
-                    {0, T10 + EB_MIN(10), T10 + EB_MIN(10)},
-                    {1, T10 + EB_MIN(2), T10 + EB_MIN(2)},
-                    {1, T10 + EB_MIN(12), T10 + EB_MIN(12)},
-                    {1, T10 + EB_MIN(14), T10 + EB_MIN(14)}};
+                    {0, Y2099, T10 + KS_TK_MIN(1)},
+                    {0, T10 + KS_TK_MIN(10), T10 + KS_TK_MIN(10)},
+                    {1, T10 + KS_TK_MIN(2), T10 + KS_TK_MIN(2)},
+                    {1, T10 + KS_TK_MIN(12), T10 + KS_TK_MIN(12)},
+                    {1, T10 + KS_TK_MIN(14), T10 + KS_TK_MIN(14)}};
   fixture fx;
   fixture_start(&fx, s, sizeof s / sizeof s[0]);
   runner *r = fx.r;
   ks_merge_drain(r, 0);
   /* 10:00 a, 2099 a (refused), 10:02 b, 10:10 a; m.a empty: wait */
   expect_counts(&fx, 4, 1, 0);
-  assert_true(ks_engine_partition_time(r->engine, 0, 0) == T10 + EB_MIN(10));
-  assert_true(ks_engine_watermark(r->engine, 0) == T10 + EB_MIN(2));
+  assert_true(ks_engine_partition_time(r->engine, 0, 0) == T10 + KS_TK_MIN(10));
+  assert_true(ks_engine_watermark(r->engine, 0) == T10 + KS_TK_MIN(2));
   fixture_end(&fx);
   expect_counts(&fx, 6, 1, 0);
   ks_engine_stats st;
@@ -341,10 +344,10 @@ static void far_future_is_refused_in_place(void **state) {
 static void the_bound_follows_the_task(void **state) {
   (void)state;
   const spec s[] = {{0, T10, T10},
-                    {0, T10 + EB_MIN(50), T10},
-                    {0, T10 + EB_MIN(130), T10 + EB_MIN(40)},
-                    {1, T10 + EB_MIN(5), T10},
-                    {1, T10 + EB_MIN(55), T10}};
+                    {0, T10 + KS_TK_MIN(50), T10},
+                    {0, T10 + KS_TK_MIN(130), T10 + KS_TK_MIN(40)},
+                    {1, T10 + KS_TK_MIN(5), T10},
+                    {1, T10 + KS_TK_MIN(55), T10}};
   fixture fx;
   fixture_start(&fx, s, sizeof s / sizeof s[0]);
   runner *r = fx.r;
@@ -354,11 +357,11 @@ static void the_bound_follows_the_task(void **state) {
    * max(10:50, record time 10:40) + 1 h = 11:50: refused before 10:55 b,
    * which then waits for m.a */
   expect_counts(&fx, 4, 1, 0);
-  assert_true(ks_engine_partition_time(r->engine, 0, 0) == T10 + EB_MIN(50));
-  assert_true(ks_engine_partition_time(r->engine, 0, 1) == T10 + EB_MIN(5));
+  assert_true(ks_engine_partition_time(r->engine, 0, 0) == T10 + KS_TK_MIN(50));
+  assert_true(ks_engine_partition_time(r->engine, 0, 1) == T10 + KS_TK_MIN(5));
   assert_int_equal(r->parts[1].q_len, 1);
-  assert_true(ks_engine_time_limit(r->engine, 0, T10) == T10 + EB_MIN(110));
-  assert_true(ks_engine_time_limit(r->engine, 0, T10 + EB_MIN(70)) == T10 + EB_MIN(130));
+  assert_true(ks_engine_time_limit(r->engine, 0, T10) == T10 + KS_TK_MIN(110));
+  assert_true(ks_engine_time_limit(r->engine, 0, T10 + KS_TK_MIN(70)) == T10 + KS_TK_MIN(130));
   fixture_free(&fx);
 }
 
@@ -369,9 +372,9 @@ static void the_bound_follows_the_task(void **state) {
 static void end_of_partition_counts_after_its_buffer(void **state) {
   (void)state;
   const spec s[] = {{0, T10, T10},
-                    {0, T10 + EB_MIN(20), T10},
-                    {0, T10 + EB_MIN(40), T10},
-                    {1, T10 + EB_MIN(1), T10}};
+                    {0, T10 + KS_TK_MIN(20), T10},
+                    {0, T10 + KS_TK_MIN(40), T10},
+                    {1, T10 + KS_TK_MIN(1), T10}};
   fixture fx;
   fixture_start(&fx, s, sizeof s / sizeof s[0]);
   runner *r = fx.r;
@@ -381,12 +384,12 @@ static void end_of_partition_counts_after_its_buffer(void **state) {
   /* 10:00 a, 10:01 b (m.b now drained at its end: idle), 10:20 a, 10:40 a:
    * the watermark follows m.a alone and closes 10:00 and 10:15 */
   expect_counts(&fx, 4, 0, 0);
-  assert_true(ks_engine_watermark(r->engine, 0) == T10 + EB_MIN(40));
+  assert_true(ks_engine_watermark(r->engine, 0) == T10 + KS_TK_MIN(40));
   ks_engine_stats st;
   ks_engine_get_stats(r->engine, &st);
   assert_int_equal(st.intervals_closed, 2);
   assert_true(events_in(&fx.g, T10) == 2.0);
-  assert_true(events_in(&fx.g, T10 + EB_MIN(15)) == 1.0);
+  assert_true(events_in(&fx.g, T10 + KS_TK_MIN(15)) == 1.0);
   fixture_free(&fx);
 }
 

@@ -4,8 +4,8 @@
  * bytes the sink receives (what goes on the wire), values asserted exactly.
  * Every expected number is worked out by hand in the comments.
  *
- * Times: EB_T0 is 2026-11-23T00:00:00Z, aligned to 15 minutes; I(k) is the
- * k-th 15-minute interval from there. S(s) = EB_T0 + s seconds.
+ * Times: KS_TK_T0 is 2026-11-23T00:00:00Z, aligned to 15 minutes; I(k) is the
+ * k-th 15-minute interval from there. S(s) = KS_TK_T0 + s seconds.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -19,13 +19,13 @@
 #include <cmocka.h>
 
 #include "engine.h"
-#include "event_builder.h"
 #include "kpistream/v1/result.pb-c.h"
+#include "testkit_engine.h"
 
 #define PLUGIN KS_TEST_PLUGIN_DIR "/kpi_operations.so"
-#define IV_MS  EB_MIN(15)
-#define I(k)   (EB_T0 + (int64_t)(k)*IV_MS)
-#define S(s)   (EB_T0 + EB_SEC(s))
+#define IV_MS  KS_TK_MIN(15)
+#define I(k)   (KS_TK_T0 + (int64_t)(k)*IV_MS)
+#define S(s)   (KS_TK_T0 + KS_TK_SEC(s))
 #define DAY(d) ((int64_t)(d)*86400000)
 
 #define VOICE KPISTREAM__V1__CHANNEL__CHANNEL_VOICE
@@ -34,119 +34,53 @@
 
 /* ---- result collection ---------------------------------------------------- */
 
-typedef struct got {
-  char key[192];
-  char metric[48];
-  char family[24];
-  char tenant[24];
-  int channel;
-  char queue[48];
-  char agent[48];
-  int64_t start, end;
-  int has_value;
-  double value, num, den;
-  int64_t count;
-  int agg;
-  char unit[16];
-  size_t n_labels;
-  char label[64]; /* "key=value" of the first label */
-  int level;      /* kpistream.v1.Level */
-} got;
+/* Results are the kit's (kpistream/testkit.h): plain structs decoded from
+ * the protobuf bytes the sink receives. */
+typedef ks_testkit_result got;
 
 typedef struct fx {
-  ks_engine *e;
-  got *res;
-  size_t n, cap;
+  ks_testkit *k;
 } fx;
 
-static int sink(void *ud, const char *topic, const void *key, size_t keylen, const void *value,
-                size_t valuelen, const ks_result *r) {
-  fx *f = ud;
-  assert_string_equal(topic, "kpi.operations");
-  Kpistream__V1__MetricResult *m = kpistream__v1__metric_result__unpack(NULL, valuelen, value);
-  assert_non_null(m);
-  /* the Kafka key is the record's upsert key */
-  assert_int_equal(keylen, strlen(m->key));
-  assert_memory_equal(key, m->key, keylen);
-  assert_string_equal(m->metric, r->metric);
-  if (f->n == f->cap) {
-    f->cap = f->cap ? f->cap * 2 : 256;
-    f->res = realloc(f->res, f->cap * sizeof *f->res);
-    assert_non_null(f->res);
-  }
-  got *g = &f->res[f->n++];
-  memset(g, 0, sizeof *g);
-  snprintf(g->key, sizeof g->key, "%s", m->key);
-  snprintf(g->metric, sizeof g->metric, "%s", m->metric);
-  snprintf(g->family, sizeof g->family, "%s", m->family);
-  snprintf(g->tenant, sizeof g->tenant, "%s", m->tenant);
-  g->channel = m->channel;
-  snprintf(g->queue, sizeof g->queue, "%s", m->queue);
-  snprintf(g->agent, sizeof g->agent, "%s", m->agent_id);
-  g->start = m->interval_start_ms;
-  g->end = m->interval_end_ms;
-  g->has_value = m->result_case == KPISTREAM__V1__METRIC_RESULT__RESULT_VALUE;
-  g->value = m->value;
-  g->num = m->numerator;
-  g->den = m->denominator;
-  g->count = m->count;
-  g->agg = m->aggregation;
-  snprintf(g->unit, sizeof g->unit, "%s", m->unit);
-  g->n_labels = m->n_labels;
-  g->level = m->level;
-  if (m->n_labels)
-    snprintf(g->label, sizeof g->label, "%s=%s", m->labels[0]->key, m->labels[0]->value);
-  kpistream__v1__metric_result__free_unpacked(m, NULL);
-  return 0;
-}
-
-static const char *const topics[] = {"events"};
-
-/* An engine with the operations plugin (15-minute intervals), task 0 open. */
-static void fx_init_lat(fx *f, const ks_kv *kv, size_t n, int64_t lateness_ms) {
+/* A kit with the operations plugin (15-minute intervals). */
+static void fx_init_lat(fx *f, const ks_testkit_kv *kv, size_t n, int64_t lateness_ms) {
   memset(f, 0, sizeof *f);
-  ks_engine_options o = {0};
+  ks_testkit_options o = {0};
   o.interval_ms = IV_MS;
   o.lateness_ms = lateness_ms;
-  o.topics = topics;
-  o.n_topics = 1;
-  o.sink = sink;
-  o.sink_ud = f;
-  o.log_level = KS_LOG_WARN;
   char err[512];
-  assert_int_equal(ks_engine_new(&f->e, &o, err, sizeof err), 0);
-  int rc = ks_engine_add_plugin(f->e, PLUGIN, NULL, kv, n, err, sizeof err);
+  assert_int_equal(ks_testkit_new(&f->k, &o, err, sizeof err), 0);
+  int rc = ks_testkit_add_plugin(f->k, PLUGIN, NULL, kv, n, err, sizeof err);
   if (rc != 0)
     fail_msg("add_plugin: %s", err);
-  assert_int_equal(ks_engine_task_open(f->e, 0), 0);
 }
 
-static void fx_init(fx *f, const ks_kv *kv, size_t n) {
+static void fx_init(fx *f, const ks_testkit_kv *kv, size_t n) {
   fx_init_lat(f, kv, n, 0);
 }
 
 static void fx_free(fx *f) {
-  ks_engine_free(f->e);
-  free(f->res);
+  ks_testkit_free(f->k);
   memset(f, 0, sizeof *f);
 }
 
+/* Close every interval; no plugin error, every result on kpi.operations. */
 static void flush(fx *f) {
-  assert_int_equal(ks_engine_flush_all(f->e), 0);
-  ks_engine_stats st;
-  ks_engine_get_stats(f->e, &st);
-  assert_int_equal(st.plugin_errors, 0);
+  if (ks_testkit_flush(f->k) != 0)
+    fail_msg("%s", ks_testkit_error(f->k));
+  for (size_t i = 0; i < ks_testkit_result_count(f->k); i++)
+    assert_string_equal(ks_testkit_result_at(f->k, i)->topic, "kpi.operations");
 }
 
-/* The result for tenant EB_TENANT and these dimensions, or NULL. */
+/* The result for tenant KS_TK_TENANT and these dimensions, or NULL. */
 static const got *find(const fx *f, const char *metric, int ch, const char *queue,
                        const char *agent, int64_t start) {
   const got *hit = NULL;
-  for (size_t i = 0; i < f->n; i++) {
-    const got *g = &f->res[i];
-    if (strcmp(g->metric, metric) == 0 && strcmp(g->tenant, EB_TENANT) == 0 && g->channel == ch &&
-        strcmp(g->queue, queue) == 0 && strcmp(g->agent, agent ? agent : "") == 0 &&
-        g->start == start) {
+  for (size_t i = 0; i < ks_testkit_result_count(f->k); i++) {
+    const got *g = ks_testkit_result_at(f->k, i);
+    if (strcmp(g->metric, metric) == 0 && strcmp(g->tenant, KS_TK_TENANT) == 0 &&
+        g->channel == ch && strcmp(g->queue, queue) == 0 &&
+        strcmp(g->agent, agent ? agent : "") == 0 && g->start_ms == start) {
       if (hit)
         fail_msg("%s %s/%s at %lld emitted twice", metric, queue, agent ? agent : "",
                  (long long)start);
@@ -177,8 +111,8 @@ static void op_expect_value(const fx *f, const char *metric, int ch, const char 
   const got *g = must_find(f, metric, ch, queue, agent, start, file, line);
   if (!g->has_value || !close_enough(g->value, want)) {
     print_error("%s:%d: %s %s/%s: want %.9g, got %s%.9g (num %.9g den %.9g)\n", file, line, metric,
-                queue, agent ? agent : "", want, g->has_value ? "" : "null ", g->value, g->num,
-                g->den);
+                queue, agent ? agent : "", want, g->has_value ? "" : "null ", g->value,
+                g->numerator, g->denominator);
     _fail(file, line);
   }
 }
@@ -188,7 +122,7 @@ static void op_expect_null(const fx *f, const char *metric, int ch, const char *
   const got *g = must_find(f, metric, ch, queue, agent, start, file, line);
   if (g->has_value) {
     print_error("%s:%d: %s %s/%s: want null, got %.9g (num %.9g den %.9g)\n", file, line, metric,
-                queue, agent ? agent : "", g->value, g->num, g->den);
+                queue, agent ? agent : "", g->value, g->numerator, g->denominator);
     _fail(file, line);
   }
 }
@@ -197,9 +131,9 @@ static void op_expect_nd(const fx *f, const char *metric, int ch, const char *qu
                          const char *agent, int64_t start, double num, double den, const char *file,
                          int line) {
   const got *g = must_find(f, metric, ch, queue, agent, start, file, line);
-  if (!close_enough(g->num, num) || !close_enough(g->den, den)) {
+  if (!close_enough(g->numerator, num) || !close_enough(g->denominator, den)) {
     print_error("%s:%d: %s %s/%s: want %.9g/%.9g, got %.9g/%.9g\n", file, line, metric, queue,
-                agent ? agent : "", num, den, g->num, g->den);
+                agent ? agent : "", num, den, g->numerator, g->denominator);
     _fail(file, line);
   }
 }
@@ -214,12 +148,13 @@ static void op_expect_nd(const fx *f, const char *metric, int ch, const char *qu
 
 /* A whole voice call (seconds from `base`): queued, answered by agent,
  * ended, wrap-up ended. */
-static void call(ks_engine *e, int64_t base, int ch, const char *queue, const char *id,
+static void call(ks_testkit *e, int64_t base, int ch, const char *queue, const char *id,
                  const char *customer, const char *agent, int q, int a, int end, int w) {
-  assert_int_equal(eb_queued(e, base + EB_SEC(q), ch, queue, id, customer), KS_PROCESSED);
-  assert_int_equal(eb_answered(e, base + EB_SEC(a), ch, queue, id, agent), KS_PROCESSED);
-  assert_int_equal(eb_ended(e, base + EB_SEC(end), ch, queue, id, agent), KS_PROCESSED);
-  assert_int_equal(eb_acw_ended(e, base + EB_SEC(w), ch, queue, id, agent, "", 0), KS_PROCESSED);
+  assert_int_equal(ks_tk_queued(e, base + KS_TK_SEC(q), ch, queue, id, customer), KS_PROCESSED);
+  assert_int_equal(ks_tk_answered(e, base + KS_TK_SEC(a), ch, queue, id, agent), KS_PROCESSED);
+  assert_int_equal(ks_tk_ended(e, base + KS_TK_SEC(end), ch, queue, id, agent), KS_PROCESSED);
+  assert_int_equal(ks_tk_acw_ended(e, base + KS_TK_SEC(w), ch, queue, id, agent, "", 0),
+                   KS_PROCESSED);
 }
 
 /* ---- the main voice scenario ------------------------------------------------ */
@@ -241,39 +176,39 @@ static void call(ks_engine *e, int64_t base, int ch, const char *queue, const ch
  * offered 9; answered 3 (waits 10, 30, 4: 2 within T); abandons: 3 (1 short,
  * 2 within T of which 1 short); handled 3.
  */
-static void feed_main(ks_engine *e) {
+static void feed_main(ks_testkit *e) {
   const char *Q = "sales";
-  assert_int_equal(eb_queued(e, S(0), VOICE, Q, "c1", "u1"), KS_PROCESSED);
-  eb_queued(e, S(5), VOICE, Q, "c2", "u2");
-  eb_answered(e, S(10), VOICE, Q, "c1", "a1");
-  eb_queued(e, S(10), VOICE, Q, "c3", "u3");
-  eb_abandoned(e, S(13), VOICE, Q, "c3");
-  eb_hold(e, S(20), VOICE, Q, "c1", "a1", 1);
-  eb_queued(e, S(20), VOICE, Q, "c4", "u4");
-  eb_hold(e, S(30), VOICE, Q, "c1", "a1", 0);
-  eb_queued(e, S(30), VOICE, Q, "c5", "u5");
-  eb_answered(e, S(35), VOICE, Q, "c2", "a2");
-  eb_abandoned(e, S(40), VOICE, Q, "c5");
-  eb_queued(e, S(40), VOICE, Q, "c6", "u6");
-  eb_answered(e, S(44), VOICE, Q, "c6", "a1");
-  eb_abandoned(e, S(45), VOICE, Q, "c4");
-  eb_escalated(e, S(50), VOICE, Q, "c2", "a2");
-  eb_queued(e, S(50), VOICE, Q, "c7", "u7");
-  eb_queued(e, S(60), VOICE, Q, "c8", "u8");
-  eb_ended(e, S(70), VOICE, Q, "c1", "a1");
-  eb_queued(e, S(70), VOICE, Q, "c9", "u9");
-  eb_ended(e, S(95), VOICE, Q, "c2", "a2");
-  eb_acw_ended(e, S(95), VOICE, Q, "c2", "a2", "billing", 1);
-  eb_acw_ended(e, S(100), VOICE, Q, "c1", "a1", "billing", 1);
-  eb_transferred(e, S(104), VOICE, Q, "c6", "a1", "support");
-  eb_acw_ended(e, S(110), VOICE, Q, "c6", "a1", "", 0);
+  assert_int_equal(ks_tk_queued(e, S(0), VOICE, Q, "c1", "u1"), KS_PROCESSED);
+  ks_tk_queued(e, S(5), VOICE, Q, "c2", "u2");
+  ks_tk_answered(e, S(10), VOICE, Q, "c1", "a1");
+  ks_tk_queued(e, S(10), VOICE, Q, "c3", "u3");
+  ks_tk_abandoned(e, S(13), VOICE, Q, "c3");
+  ks_tk_hold(e, S(20), VOICE, Q, "c1", "a1", 1);
+  ks_tk_queued(e, S(20), VOICE, Q, "c4", "u4");
+  ks_tk_hold(e, S(30), VOICE, Q, "c1", "a1", 0);
+  ks_tk_queued(e, S(30), VOICE, Q, "c5", "u5");
+  ks_tk_answered(e, S(35), VOICE, Q, "c2", "a2");
+  ks_tk_abandoned(e, S(40), VOICE, Q, "c5");
+  ks_tk_queued(e, S(40), VOICE, Q, "c6", "u6");
+  ks_tk_answered(e, S(44), VOICE, Q, "c6", "a1");
+  ks_tk_abandoned(e, S(45), VOICE, Q, "c4");
+  ks_tk_escalated(e, S(50), VOICE, Q, "c2", "a2");
+  ks_tk_queued(e, S(50), VOICE, Q, "c7", "u7");
+  ks_tk_queued(e, S(60), VOICE, Q, "c8", "u8");
+  ks_tk_ended(e, S(70), VOICE, Q, "c1", "a1");
+  ks_tk_queued(e, S(70), VOICE, Q, "c9", "u9");
+  ks_tk_ended(e, S(95), VOICE, Q, "c2", "a2");
+  ks_tk_acw_ended(e, S(95), VOICE, Q, "c2", "a2", "billing", 1);
+  ks_tk_acw_ended(e, S(100), VOICE, Q, "c1", "a1", "billing", 1);
+  ks_tk_transferred(e, S(104), VOICE, Q, "c6", "a1", "support");
+  ks_tk_acw_ended(e, S(110), VOICE, Q, "c6", "a1", "", 0);
 }
 
 static void test_main_scenario_queue_metrics(void **state) {
   (void)state;
   fx f;
   fx_init(&f, NULL, 0);
-  feed_main(f.e);
+  feed_main(f.k);
   flush(&f);
   const int64_t i0 = I(0);
   EXPECT(&f, "offered", VOICE, "sales", i0, 9);
@@ -304,16 +239,16 @@ static void test_main_scenario_queue_metrics(void **state) {
 
   /* result shape: aggregation kinds, units, label, tenant, family */
   const got *g = find(&f, "offered", VOICE, "sales", NULL, i0);
-  assert_int_equal(g->agg, KPISTREAM__V1__AGGREGATION__AGG_SUM);
+  assert_int_equal(g->aggregation, KPISTREAM__V1__AGGREGATION__AGG_SUM);
   assert_string_equal(g->unit, "contacts");
-  assert_string_equal(g->tenant, EB_TENANT);
+  assert_string_equal(g->tenant, KS_TK_TENANT);
   assert_string_equal(g->family, "operations");
-  assert_int_equal(g->end, I(1));
+  assert_int_equal(g->end_ms, I(1));
   g = find(&f, "longest_wait", VOICE, "sales", NULL, i0);
-  assert_int_equal(g->agg, KPISTREAM__V1__AGGREGATION__AGG_MAX);
+  assert_int_equal(g->aggregation, KPISTREAM__V1__AGGREGATION__AGG_MAX);
   assert_int_equal(g->count, 6); /* six known waits */
   g = find(&f, "service_level", VOICE, "sales", NULL, i0);
-  assert_int_equal(g->agg, KPISTREAM__V1__AGGREGATION__AGG_RATIO);
+  assert_int_equal(g->aggregation, KPISTREAM__V1__AGGREGATION__AGG_RATIO);
   assert_string_equal(g->unit, "ratio");
   assert_int_equal(g->n_labels, 0);
   char want_key[96];
@@ -334,7 +269,7 @@ static void test_main_scenario_per_agent(void **state) {
   (void)state;
   fx f;
   fx_init(&f, NULL, 0);
-  feed_main(f.e);
+  feed_main(f.k);
   flush(&f);
   const int64_t i0 = I(0);
   /* default per_agent = channel: tenant x channel x agent, queue "" */
@@ -355,8 +290,8 @@ static void test_main_scenario_per_agent(void **state) {
   /* fourteen metrics per voice agent row (first response is email and chat
    * only); queue-level volumes are not repeated per agent */
   size_t n_a1 = 0;
-  for (size_t i = 0; i < f.n; i++)
-    n_a1 += strcmp(f.res[i].agent, "a1") == 0;
+  for (size_t i = 0; i < ks_testkit_result_count(f.k); i++)
+    n_a1 += strcmp((*ks_testkit_result_at(f.k, i)).agent, "a1") == 0;
   assert_int_equal(n_a1, 14);
   assert_null(find(&f, "offered", VOICE, "", "a1", i0));
   assert_null(find(&f, "first_response_time", VOICE, "", "a1", i0));
@@ -370,9 +305,9 @@ static void test_per_agent_dimensions(void **state) {
   (void)state;
   fx f;
   /* per_agent = queue: tenant x channel x queue x agent */
-  const ks_kv kq[] = {{"per_agent", "queue"}};
+  const ks_testkit_kv kq[] = {{"per_agent", "queue"}};
   fx_init(&f, kq, 1);
-  feed_main(f.e);
+  feed_main(f.k);
   flush(&f);
   EXPECT_A(&f, "aht", VOICE, "sales", "a1", I(0), 78);
   assert_null(find(&f, "aht", VOICE, "", "a1", I(0)));
@@ -380,10 +315,10 @@ static void test_per_agent_dimensions(void **state) {
 
   /* per_agent = agent: all channels (0) and queues: a1 answers a voice
    * call (handle 60) and an email (handle 120) */
-  const ks_kv ka[] = {{"per_agent", "agent"}};
+  const ks_testkit_kv ka[] = {{"per_agent", "agent"}};
   fx_init(&f, ka, 1);
-  call(f.e, EB_T0, VOICE, "sales", "c1", "u1", "a1", 0, 10, 60, 70);
-  call(f.e, EB_T0, EMAIL, "mail", "e1", "u2", "a1", 0, 100, 200, 220);
+  call(f.k, KS_TK_T0, VOICE, "sales", "c1", "u1", "a1", 0, 10, 60, 70);
+  call(f.k, KS_TK_T0, EMAIL, "mail", "e1", "u2", "a1", 0, 100, 200, 220);
   flush(&f);
   EXPECT_A(&f, "handled", 0, "", "a1", I(0), 2);
   EXPECT_A(&f, "aht", 0, "", "a1", I(0), 90); /* (60 + 120) / 2 */
@@ -393,13 +328,13 @@ static void test_per_agent_dimensions(void **state) {
 
 static void test_per_agent_off(void **state) {
   (void)state;
-  const ks_kv kv[] = {{"per_agent", "off"}};
+  const ks_testkit_kv kv[] = {{"per_agent", "off"}};
   fx f;
   fx_init(&f, kv, 1);
-  feed_main(f.e);
+  feed_main(f.k);
   flush(&f);
-  for (size_t i = 0; i < f.n; i++)
-    assert_string_equal(f.res[i].agent, "");
+  for (size_t i = 0; i < ks_testkit_result_count(f.k); i++)
+    assert_string_equal((*ks_testkit_result_at(f.k, i)).agent, "");
   EXPECT(&f, "handled", VOICE, "sales", I(0), 3);
   fx_free(&f);
 }
@@ -425,10 +360,10 @@ static void test_service_level_variants(void **state) {
       {"abandons_positive", 4.0 / 6.0, 4, 6},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    const ks_kv kv[] = {{"service_level.variant", cases[i].variant}};
+    const ks_testkit_kv kv[] = {{"service_level.variant", cases[i].variant}};
     fx f;
     fx_init(&f, kv, 1);
-    feed_main(f.e);
+    feed_main(f.k);
     flush(&f);
     EXPECT(&f, "service_level", VOICE, "sales", I(0), cases[i].want);
     EXPECT_ND(&f, "service_level", VOICE, "sales", I(0), cases[i].num, cases[i].den);
@@ -440,18 +375,18 @@ static void test_service_level_threshold(void **state) {
   (void)state;
   /* T = 30 s: answered waits 10, 30, 4 all within (<= 30); abandons 3, 25,
    * 10 all within. Textbook: 3 / 6. */
-  const ks_kv kv[] = {{"service_level.threshold", "30s"}};
+  const ks_testkit_kv kv[] = {{"service_level.threshold", "30s"}};
   fx f;
   fx_init(&f, kv, 1);
-  feed_main(f.e);
+  feed_main(f.k);
   flush(&f);
   EXPECT(&f, "service_level", VOICE, "sales", I(0), 0.5);
   fx_free(&f);
 
   /* T = 2500 ms: nothing answered within. 0 / 6 = 0 (a value, not null). */
-  const ks_kv kv2[] = {{"service_level.threshold", "2500ms"}};
+  const ks_testkit_kv kv2[] = {{"service_level.threshold", "2500ms"}};
   fx_init(&f, kv2, 1);
-  feed_main(f.e);
+  feed_main(f.k);
   flush(&f);
   EXPECT(&f, "service_level", VOICE, "sales", I(0), 0);
   fx_free(&f);
@@ -461,9 +396,9 @@ static void test_short_abandon_threshold(void **state) {
   (void)state;
   fx f;
   /* threshold 12 s: c3 (3 s) and c5 (10 s) are short, c4 (25 s) is not */
-  const ks_kv kv[] = {{"short_abandon_threshold", "12s"}};
+  const ks_testkit_kv kv[] = {{"short_abandon_threshold", "12s"}};
   fx_init(&f, kv, 1);
-  feed_main(f.e);
+  feed_main(f.k);
   flush(&f);
   EXPECT(&f, "short_abandoned", VOICE, "sales", I(0), 2);
   EXPECT(&f, "abandoned", VOICE, "sales", I(0), 1);
@@ -471,18 +406,18 @@ static void test_short_abandon_threshold(void **state) {
   fx_free(&f);
 
   /* threshold 10 s: short means wait < 10 s, so c5 (exactly 10 s) is not */
-  const ks_kv kv10[] = {{"short_abandon_threshold", "10s"}};
+  const ks_testkit_kv kv10[] = {{"short_abandon_threshold", "10s"}};
   fx_init(&f, kv10, 1);
-  feed_main(f.e);
+  feed_main(f.k);
   flush(&f);
   EXPECT(&f, "short_abandoned", VOICE, "sales", I(0), 1);
   EXPECT(&f, "abandoned", VOICE, "sales", I(0), 2);
   fx_free(&f);
 
   /* threshold 2 s: no abandon is short */
-  const ks_kv kv2[] = {{"short_abandon_threshold", "2"}};
+  const ks_testkit_kv kv2[] = {{"short_abandon_threshold", "2"}};
   fx_init(&f, kv2, 1);
-  feed_main(f.e);
+  feed_main(f.k);
   flush(&f);
   EXPECT(&f, "short_abandoned", VOICE, "sales", I(0), 0);
   EXPECT(&f, "abandoned", VOICE, "sales", I(0), 3);
@@ -491,9 +426,9 @@ static void test_short_abandon_threshold(void **state) {
   fx_free(&f);
 
   /* default threshold, short abandons kept in abandoned */
-  const ks_kv kv3[] = {{"short_abandon_exclude", "false"}};
+  const ks_testkit_kv kv3[] = {{"short_abandon_exclude", "false"}};
   fx_init(&f, kv3, 1);
-  feed_main(f.e);
+  feed_main(f.k);
   flush(&f);
   EXPECT(&f, "short_abandoned", VOICE, "sales", I(0), 1);
   EXPECT(&f, "abandoned", VOICE, "sales", I(0), 3);
@@ -513,10 +448,10 @@ static void test_abandon_rate_denominators(void **state) {
       {"handled_plus_abandoned", 2.0 / 5.0},  /* 2 / (3 + 2) */
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    const ks_kv kv[] = {{"abandon_rate_denominator", cases[i].den}};
+    const ks_testkit_kv kv[] = {{"abandon_rate_denominator", cases[i].den}};
     fx f;
     fx_init(&f, kv, 1);
-    feed_main(f.e);
+    feed_main(f.k);
     flush(&f);
     EXPECT(&f, "abandonment_rate", VOICE, "sales", I(0), cases[i].want);
     fx_free(&f);
@@ -532,13 +467,13 @@ static void test_abandon_rate_queued_email(void **state) {
   const char *dens[] = {"offered", "queued"};
   const double want[] = {0.5, 1.0};
   for (int i = 0; i < 2; i++) {
-    const ks_kv kv[] = {{"abandon_rate_denominator", dens[i]}};
+    const ks_testkit_kv kv[] = {{"abandon_rate_denominator", dens[i]}};
     fx f;
     fx_init(&f, kv, 1);
-    eb_created(f.e, S(0), EMAIL, "mail", "e1", "u1");
-    eb_queued(f.e, S(10), EMAIL, "mail", "e2", "u2");
-    eb_abandoned(f.e, S(40), EMAIL, "mail", "e2");
-    eb_answered(f.e, S(50), EMAIL, "mail", "e1", "a1");
+    ks_tk_created(f.k, S(0), EMAIL, "mail", "e1", "u1");
+    ks_tk_queued(f.k, S(10), EMAIL, "mail", "e2", "u2");
+    ks_tk_abandoned(f.k, S(40), EMAIL, "mail", "e2");
+    ks_tk_answered(f.k, S(50), EMAIL, "mail", "e1", "a1");
     flush(&f);
     EXPECT(&f, "offered", EMAIL, "mail", I(0), 2);
     EXPECT(&f, "abandonment_rate", EMAIL, "mail", I(0), want[i]);
@@ -552,22 +487,22 @@ static void test_tenants_are_separate(void **state) {
   (void)state;
   fx f;
   fx_init(&f, NULL, 0);
-  Kpistream__V1__Event ev = eb_event(S(0), "globex", VOICE, "sales", "c1", "u1", NULL);
+  Kpistream__V1__Event ev = ks_tk_event(S(0), "globex", VOICE, "sales", "c1", "u1", NULL);
   Kpistream__V1__ContactQueued q = KPISTREAM__V1__CONTACT_QUEUED__INIT;
   ev.body_case = KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED;
   ev.contact_queued = &q;
-  assert_int_equal(eb_feed(f.e, 0, 0, &ev), KS_PROCESSED);
-  eb_queued(f.e, S(5), VOICE, "sales", "c1", "u1");    /* acme */
-  eb_answered(f.e, S(15), VOICE, "sales", "c1", "a1"); /* acme: wait 10 */
+  assert_int_equal(ks_testkit_feed(f.k, &ev), KS_PROCESSED);
+  ks_tk_queued(f.k, S(5), VOICE, "sales", "c1", "u1");    /* acme */
+  ks_tk_answered(f.k, S(15), VOICE, "sales", "c1", "a1"); /* acme: wait 10 */
   flush(&f);
   size_t n_globex = 0;
-  for (size_t i = 0; i < f.n; i++)
-    if (strcmp(f.res[i].tenant, "globex") == 0) {
+  for (size_t i = 0; i < ks_testkit_result_count(f.k); i++)
+    if (strcmp((*ks_testkit_result_at(f.k, i)).tenant, "globex") == 0) {
       n_globex++;
-      if (strcmp(f.res[i].metric, "offered") == 0)
-        assert_true(f.res[i].value == 1.0);
-      if (strcmp(f.res[i].metric, "answered") == 0)
-        assert_true(f.res[i].value == 0.0);
+      if (strcmp((*ks_testkit_result_at(f.k, i)).metric, "offered") == 0)
+        assert_true((*ks_testkit_result_at(f.k, i)).value == 1.0);
+      if (strcmp((*ks_testkit_result_at(f.k, i)).metric, "answered") == 0)
+        assert_true((*ks_testkit_result_at(f.k, i)).value == 0.0);
     }
   assert_int_equal(n_globex, 27); /* one voice queue record, 27 metrics */
   EXPECT(&f, "asa", VOICE, "sales", I(0), 10);
@@ -576,10 +511,10 @@ static void test_tenants_are_separate(void **state) {
 
 static void test_hold_average_over_held(void **state) {
   (void)state;
-  const ks_kv kv[] = {{"hold_average_over", "held"}};
+  const ks_testkit_kv kv[] = {{"hold_average_over", "held"}};
   fx f;
   fx_init(&f, kv, 1);
-  feed_main(f.e);
+  feed_main(f.k);
   flush(&f);
   /* only c1 was held (10 s): 10 / 1 */
   EXPECT(&f, "avg_hold", VOICE, "sales", I(0), 10);
@@ -596,7 +531,7 @@ static void test_zero_denominators(void **state) {
   fx f;
   fx_init(&f, NULL, 0);
   /* one contact queued and still waiting at the end of I(0) */
-  eb_queued(f.e, S(100), VOICE, "q", "c1", "u1");
+  ks_tk_queued(f.k, S(100), VOICE, "q", "c1", "u1");
   flush(&f);
   const int64_t i0 = I(0);
   EXPECT(&f, "offered", VOICE, "q", i0, 1);
@@ -620,9 +555,9 @@ static void test_zero_denominators(void **state) {
   fx_free(&f);
 
   /* abandons_negative: 0 answered within T / 1 offered = 0, a value */
-  const ks_kv kv[] = {{"service_level.variant", "abandons_negative"}};
+  const ks_testkit_kv kv[] = {{"service_level.variant", "abandons_negative"}};
   fx_init(&f, kv, 1);
-  eb_queued(f.e, S(100), VOICE, "q", "c1", "u1");
+  ks_tk_queued(f.k, S(100), VOICE, "q", "c1", "u1");
   flush(&f);
   EXPECT(&f, "service_level", VOICE, "q", I(0), 0);
   fx_free(&f);
@@ -639,21 +574,21 @@ static void test_out_of_order(void **state) {
    * stamped on the answer's interval once the queued event arrives.
    * Hold end (60) arrives before hold start (50): hold 10.
    * ended 80, ACW to 90: talk (80-30) - 10 = 40, hold 10, acw 10, handle 60 */
-  eb_answered(f.e, S(30), VOICE, Q, "c1", "a1");
-  eb_queued(f.e, S(10), VOICE, Q, "c1", "u1");
-  eb_hold(f.e, S(60), VOICE, Q, "c1", "a1", 0);
-  eb_hold(f.e, S(50), VOICE, Q, "c1", "a1", 1);
-  eb_ended(f.e, S(80), VOICE, Q, "c1", "a1");
-  eb_acw_ended(f.e, S(90), VOICE, Q, "c1", "a1", "", 0);
+  ks_tk_answered(f.k, S(30), VOICE, Q, "c1", "a1");
+  ks_tk_queued(f.k, S(10), VOICE, Q, "c1", "u1");
+  ks_tk_hold(f.k, S(60), VOICE, Q, "c1", "a1", 0);
+  ks_tk_hold(f.k, S(50), VOICE, Q, "c1", "a1", 1);
+  ks_tk_ended(f.k, S(80), VOICE, Q, "c1", "a1");
+  ks_tk_acw_ended(f.k, S(90), VOICE, Q, "c1", "a1", "", 0);
   /* c2: abandon (8) before its queued (5): wait 3 -> short */
-  eb_abandoned(f.e, S(8), VOICE, Q, "c2");
-  eb_queued(f.e, S(5), VOICE, Q, "c2", "u2");
+  ks_tk_abandoned(f.k, S(8), VOICE, Q, "c2");
+  ks_tk_queued(f.k, S(5), VOICE, Q, "c2", "u2");
   /* c3: skewed clocks: answered (90) before queued (100): wait clamped to 0;
    * ended (85) before answered: talk clamped to 0; ACW 85..95 = 10 */
-  eb_queued(f.e, S(100), VOICE, Q, "c3", "u3");
-  eb_answered(f.e, S(90), VOICE, Q, "c3", "a2");
-  eb_ended(f.e, S(85), VOICE, Q, "c3", "a2");
-  eb_acw_ended(f.e, S(95), VOICE, Q, "c3", "a2", "", 0);
+  ks_tk_queued(f.k, S(100), VOICE, Q, "c3", "u3");
+  ks_tk_answered(f.k, S(90), VOICE, Q, "c3", "a2");
+  ks_tk_ended(f.k, S(85), VOICE, Q, "c3", "a2");
+  ks_tk_acw_ended(f.k, S(95), VOICE, Q, "c3", "a2", "", 0);
   flush(&f);
   const int64_t i0 = I(0);
   EXPECT(&f, "offered", VOICE, Q, i0, 3);
@@ -682,10 +617,10 @@ static void test_contact_spans_intervals(void **state) {
   /* queued 14:50 in I(0), answered 15:10 in I(1): wait 20 s lands in I(1).
    * ended 29:00 (I(1)), ACW to 30:05 (I(2)): handled in I(2) with
    * talk 29:00 - 15:10 = 830 s, acw 65 s, handle 895 s. */
-  eb_queued(f.e, S(890), VOICE, Q, "c1", "u1");
-  eb_answered(f.e, S(910), VOICE, Q, "c1", "a1");
-  eb_ended(f.e, S(1740), VOICE, Q, "c1", "a1");
-  eb_acw_ended(f.e, S(1805), VOICE, Q, "c1", "a1", "", 0);
+  ks_tk_queued(f.k, S(890), VOICE, Q, "c1", "u1");
+  ks_tk_answered(f.k, S(910), VOICE, Q, "c1", "a1");
+  ks_tk_ended(f.k, S(1740), VOICE, Q, "c1", "a1");
+  ks_tk_acw_ended(f.k, S(1805), VOICE, Q, "c1", "a1", "", 0);
   flush(&f);
   EXPECT(&f, "offered", VOICE, Q, I(0), 1);
   EXPECT(&f, "answered", VOICE, Q, I(0), 0);
@@ -714,9 +649,9 @@ static void test_contact_spans_intervals(void **state) {
 static void test_late_start_across_intervals(void **state) {
   (void)state;
   fx f;
-  fx_init_lat(&f, NULL, 0, EB_MIN(10));
-  eb_answered(f.e, S(960), VOICE, "q", "c1", "a1");                /* 16:00, I(1) */
-  assert_int_equal(eb_queued(f.e, S(840), VOICE, "q", "c1", "u1"), /* 14:00, I(0) */
+  fx_init_lat(&f, NULL, 0, KS_TK_MIN(10));
+  ks_tk_answered(f.k, S(960), VOICE, "q", "c1", "a1");                /* 16:00, I(1) */
+  assert_int_equal(ks_tk_queued(f.k, S(840), VOICE, "q", "c1", "u1"), /* 14:00, I(0) */
                    KS_PROCESSED);
   flush(&f);
   EXPECT(&f, "offered", VOICE, "q", I(0), 1);
@@ -740,29 +675,29 @@ static void test_email_chat(void **state) {
    *     answered 120 -> wait 60. Bot reply 100 and internal note 110 do not
    *     count; human public reply 300 -> FRT 300 (from creation).
    *     Resolved 600 -> resolution 600 (from creation). */
-  eb_created(f.e, S(0), EMAIL, Q, "e1", "u1");
-  eb_queued(f.e, S(60), EMAIL, Q, "e1", "u1");
-  eb_agent_response(f.e, S(100), EMAIL, Q, "e1", "bot", 1);
-  eb_agent_response_ex(f.e, S(110), EMAIL, Q, "e1", "a1", 0, 0);
-  eb_answered(f.e, S(120), EMAIL, Q, "e1", "a1");
-  eb_agent_response(f.e, S(300), EMAIL, Q, "e1", "a1", 0);
-  eb_agent_response(f.e, S(400), EMAIL, Q, "e1", "a1", 0); /* not the first */
-  eb_resolved(f.e, S(600), EMAIL, Q, "e1");
+  ks_tk_created(f.k, S(0), EMAIL, Q, "e1", "u1");
+  ks_tk_queued(f.k, S(60), EMAIL, Q, "e1", "u1");
+  ks_tk_agent_response(f.k, S(100), EMAIL, Q, "e1", "bot", 1);
+  ks_tk_agent_response_ex(f.k, S(110), EMAIL, Q, "e1", "a1", 0, 0);
+  ks_tk_answered(f.k, S(120), EMAIL, Q, "e1", "a1");
+  ks_tk_agent_response(f.k, S(300), EMAIL, Q, "e1", "a1", 0);
+  ks_tk_agent_response(f.k, S(400), EMAIL, Q, "e1", "a1", 0); /* not the first */
+  ks_tk_resolved(f.k, S(600), EMAIL, Q, "e1");
   /* e2: queued 30 (no created), reply 90 -> FRT 60; resolved 800 -> 770;
    *     resolved again 850: only the first counts */
-  eb_queued(f.e, S(30), EMAIL, Q, "e2", "u2");
-  eb_agent_response(f.e, S(90), EMAIL, Q, "e2", "a2", 0);
-  eb_resolved(f.e, S(800), EMAIL, Q, "e2");
-  eb_resolved(f.e, S(850), EMAIL, Q, "e2");
+  ks_tk_queued(f.k, S(30), EMAIL, Q, "e2", "u2");
+  ks_tk_agent_response(f.k, S(90), EMAIL, Q, "e2", "a2", 0);
+  ks_tk_resolved(f.k, S(800), EMAIL, Q, "e2");
+  ks_tk_resolved(f.k, S(850), EMAIL, Q, "e2");
   /* e3: the reply (200) arrives before the creation (50): FRT 150 is
    *     stamped on the reply's interval when the creation arrives */
-  eb_agent_response(f.e, S(200), EMAIL, Q, "e3", "a1", 0);
-  eb_created(f.e, S(50), EMAIL, Q, "e3", "u3");
+  ks_tk_agent_response(f.k, S(200), EMAIL, Q, "e3", "a1", 0);
+  ks_tk_created(f.k, S(50), EMAIL, Q, "e3", "u3");
   /* chat: created without a queue (not offered), then queued in "chatq" */
-  eb_created(f.e, S(10), CHAT, "", "h1", "u4");
-  eb_queued(f.e, S(20), CHAT, "chatq", "h1", "u4");
-  eb_answered(f.e, S(25), CHAT, "chatq", "h1", "a3");
-  eb_agent_response(f.e, S(40), CHAT, "chatq", "h1", "a3", 0); /* FRT 30 from creation */
+  ks_tk_created(f.k, S(10), CHAT, "", "h1", "u4");
+  ks_tk_queued(f.k, S(20), CHAT, "chatq", "h1", "u4");
+  ks_tk_answered(f.k, S(25), CHAT, "chatq", "h1", "a3");
+  ks_tk_agent_response(f.k, S(40), CHAT, "chatq", "h1", "a3", 0); /* FRT 30 from creation */
   flush(&f);
   const int64_t i0 = I(0);
   EXPECT(&f, "offered", EMAIL, Q, i0, 3);
@@ -781,7 +716,7 @@ static void test_email_chat(void **state) {
 /* ---- first-contact resolution ---------------------------------------------------------- */
 
 /*
- * Customer u1 (times in days from EB_T0, each contact handled in the
+ * Customer u1 (times in days from KS_TK_T0, each contact handled in the
  * interval of its wrap-up):
  *   c1 voice day 0   (+ a second leg by a2 after a transfer: one contact)
  *   c2 chat  day 3
@@ -794,23 +729,23 @@ static void test_email_chat(void **state) {
  * same_channel: c1 first voice; c2 first chat; c5 repeat (5 d after c1);
  *              c3 not (8 d after c5).
  */
-static void feed_fcr(ks_engine *e) {
-  call(e, EB_T0, VOICE, "q", "c1", "u1", "a1", 0, 10, 100, 110);
-  eb_transferred(e, S(105), VOICE, "q", "c1", "a1", "q");
-  eb_answered(e, S(120), VOICE, "q", "c1", "a2");
-  eb_ended(e, S(150), VOICE, "q", "c1", "a2");
-  eb_acw_ended(e, S(160), VOICE, "q", "c1", "a2", "", 1);
-  call(e, EB_T0, VOICE, "q", "c4", NULL, "a1", 200, 210, 300, 310);
-  call(e, EB_T0 + DAY(3), CHAT, "q", "c2", "u1", "a1", 0, 10, 100, 110);
-  call(e, EB_T0 + DAY(5), VOICE, "q", "c5", "u1", "a1", 0, 10, 100, 110);
-  call(e, EB_T0 + DAY(13), VOICE, "q", "c3", "u1", "a1", 0, 10, 100, 110);
+static void feed_fcr(ks_testkit *e) {
+  call(e, KS_TK_T0, VOICE, "q", "c1", "u1", "a1", 0, 10, 100, 110);
+  ks_tk_transferred(e, S(105), VOICE, "q", "c1", "a1", "q");
+  ks_tk_answered(e, S(120), VOICE, "q", "c1", "a2");
+  ks_tk_ended(e, S(150), VOICE, "q", "c1", "a2");
+  ks_tk_acw_ended(e, S(160), VOICE, "q", "c1", "a2", "", 1);
+  call(e, KS_TK_T0, VOICE, "q", "c4", NULL, "a1", 200, 210, 300, 310);
+  call(e, KS_TK_T0 + DAY(3), CHAT, "q", "c2", "u1", "a1", 0, 10, 100, 110);
+  call(e, KS_TK_T0 + DAY(5), VOICE, "q", "c5", "u1", "a1", 0, 10, 100, 110);
+  call(e, KS_TK_T0 + DAY(13), VOICE, "q", "c3", "u1", "a1", 0, 10, 100, 110);
 }
 
 static void test_fcr_any_channel(void **state) {
   (void)state;
   fx f;
   fx_init(&f, NULL, 0);
-  feed_fcr(f.e);
+  feed_fcr(f.k);
   flush(&f);
   const int64_t d3 = I(0) + DAY(3), d5 = I(0) + DAY(5), d13 = I(0) + DAY(13);
   EXPECT(&f, "handled", VOICE, "q", I(0), 3);   /* c1 twice (two agents), c4 */
@@ -824,10 +759,10 @@ static void test_fcr_any_channel(void **state) {
 
 static void test_fcr_same_channel_and_window(void **state) {
   (void)state;
-  const ks_kv kv[] = {{"fcr.scope", "same_channel"}};
+  const ks_testkit_kv kv[] = {{"fcr.scope", "same_channel"}};
   fx f;
   fx_init(&f, kv, 1);
-  feed_fcr(f.e);
+  feed_fcr(f.k);
   flush(&f);
   const int64_t d3 = I(0) + DAY(3), d5 = I(0) + DAY(5), d13 = I(0) + DAY(13);
   EXPECT(&f, "fcr", VOICE, "q", I(0), 1);
@@ -838,9 +773,9 @@ static void test_fcr_same_channel_and_window(void **state) {
 
   /* a 2-day window: c2 (3 d after c1) and c5 (2 d after c2, inclusive)
    * -> c2 not a repeat, c5 a repeat */
-  const ks_kv kv2[] = {{"fcr.window", "2d"}};
+  const ks_testkit_kv kv2[] = {{"fcr.window", "2d"}};
   fx_init(&f, kv2, 1);
-  feed_fcr(f.e);
+  feed_fcr(f.k);
   flush(&f);
   EXPECT(&f, "fcr", CHAT, "q", d3, 1);
   EXPECT(&f, "fcr", VOICE, "q", d5, 0);
@@ -857,15 +792,15 @@ static void test_transfer_between_queues(void **state) {
    * at 65 (a1 talk 60), queued in support 66, answered by a2 at 76 (wait
    * 10); a1 finishes wrap-up at 80 (acw 15) while a2 talks; a2 ends at 136
    * (talk 60), wrap-up to 146 (acw 10). */
-  eb_queued(f.e, S(0), VOICE, "sales", "c1", "u1");
-  eb_answered(f.e, S(5), VOICE, "sales", "c1", "a1");
-  eb_transferred(f.e, S(65), VOICE, "sales", "c1", "a1", "support");
-  eb_queued(f.e, S(66), VOICE, "support", "c1", "u1");
-  eb_answered(f.e, S(76), VOICE, "support", "c1", "a2");
-  eb_acw_ended(f.e, S(80), VOICE, "sales", "c1", "a1", "", 0);
+  ks_tk_queued(f.k, S(0), VOICE, "sales", "c1", "u1");
+  ks_tk_answered(f.k, S(5), VOICE, "sales", "c1", "a1");
+  ks_tk_transferred(f.k, S(65), VOICE, "sales", "c1", "a1", "support");
+  ks_tk_queued(f.k, S(66), VOICE, "support", "c1", "u1");
+  ks_tk_answered(f.k, S(76), VOICE, "support", "c1", "a2");
+  ks_tk_acw_ended(f.k, S(80), VOICE, "sales", "c1", "a1", "", 0);
   /* ContactEnded without agent or queue: the contact's current agent (a2) */
-  eb_ended(f.e, S(136), VOICE, NULL, "c1", NULL);
-  eb_acw_ended(f.e, S(146), VOICE, "support", "c1", "a2", "", 1);
+  ks_tk_ended(f.k, S(136), VOICE, NULL, "c1", NULL);
+  ks_tk_acw_ended(f.k, S(146), VOICE, "support", "c1", "a2", "", 1);
   flush(&f);
   const int64_t i0 = I(0);
   EXPECT(&f, "offered", VOICE, "sales", i0, 1);
@@ -910,11 +845,11 @@ static void test_many_queues_and_agents(void **state) {
   const char *a[] = {"a1", "a2", "a3", "a4", "a5", "a1"};
   const int tq[] = {0, 20, 30, 50, 60, 70}, ta[] = {10, 25, 40, 52, 61, 75};
   for (int i = 0; i < 6; i++) {
-    assert_int_equal(eb_queued(f.e, S(tq[i]), VOICE, q[i], "c1", "u1"), KS_PROCESSED);
-    assert_int_equal(eb_answered(f.e, S(ta[i]), VOICE, q[i], "c1", a[i]), KS_PROCESSED);
+    assert_int_equal(ks_tk_queued(f.k, S(tq[i]), VOICE, q[i], "c1", "u1"), KS_PROCESSED);
+    assert_int_equal(ks_tk_answered(f.k, S(ta[i]), VOICE, q[i], "c1", a[i]), KS_PROCESSED);
   }
-  eb_ended(f.e, S(80), VOICE, NULL, "c1", NULL);
-  eb_acw_ended(f.e, S(90), VOICE, NULL, "c1", NULL, "", 0);
+  ks_tk_ended(f.k, S(80), VOICE, NULL, "c1", NULL);
+  ks_tk_acw_ended(f.k, S(90), VOICE, NULL, "c1", NULL, "", 0);
   flush(&f);
   const int64_t i0 = I(0);
   EXPECT(&f, "offered", VOICE, "q1", i0, 2);
@@ -944,9 +879,10 @@ static void test_many_queues_and_agents(void **state) {
 static const got *find_in_key(const fx *f, const char *metric, const char *q) {
   char part[160];
   snprintf(part, sizeof part, "|%s||", q);
-  for (size_t i = 0; i < f->n; i++)
-    if (strcmp(f->res[i].metric, metric) == 0 && strstr(f->res[i].key, part))
-      return &f->res[i];
+  for (size_t i = 0; i < ks_testkit_result_count(f->k); i++)
+    if (strcmp((*ks_testkit_result_at(f->k, i)).metric, metric) == 0 &&
+        strstr((*ks_testkit_result_at(f->k, i)).key, part))
+      return ks_testkit_result_at(f->k, i);
   return NULL;
 }
 
@@ -969,16 +905,16 @@ static void test_long_names(void **state) {
   memset(over, 'x', KS_ID_MAX + 1);
   over[KS_ID_MAX + 1] = '\0';
   /* c1: in l1, wrap-up without a queue */
-  assert_int_equal(eb_queued(f.e, S(0), VOICE, l1, "c1", "u1"), KS_PROCESSED);
-  assert_int_equal(eb_answered(f.e, S(10), VOICE, l1, "c1", "a1"), KS_PROCESSED);
-  eb_ended(f.e, S(20), VOICE, NULL, "c1", NULL);
-  eb_acw_ended(f.e, S(30), VOICE, NULL, "c1", NULL, "", 0);
+  assert_int_equal(ks_tk_queued(f.k, S(0), VOICE, l1, "c1", "u1"), KS_PROCESSED);
+  assert_int_equal(ks_tk_answered(f.k, S(10), VOICE, l1, "c1", "a1"), KS_PROCESSED);
+  ks_tk_ended(f.k, S(20), VOICE, NULL, "c1", NULL);
+  ks_tk_acw_ended(f.k, S(30), VOICE, NULL, "c1", NULL, "", 0);
   /* c2: in l1 then l3, wrap-up without a queue */
-  eb_queued(f.e, S(40), VOICE, l1, "c2", "u2");
-  eb_answered(f.e, S(45), VOICE, l3, "c2", "a2");
-  eb_acw_ended(f.e, S(60), VOICE, NULL, "c2", NULL, "", 0);
+  ks_tk_queued(f.k, S(40), VOICE, l1, "c2", "u2");
+  ks_tk_answered(f.k, S(45), VOICE, l3, "c2", "a2");
+  ks_tk_acw_ended(f.k, S(60), VOICE, NULL, "c2", NULL, "", 0);
   /* one byte longer: refused before the plugin */
-  assert_int_equal(eb_queued(f.e, S(70), VOICE, over, "c3", "u3"), KS_REJECTED);
+  assert_int_equal(ks_tk_queued(f.k, S(70), VOICE, over, "c3", "u3"), KS_REJECTED);
   flush(&f);
   const got *g;
   assert_non_null(g = find_in_key(&f, "offered", l1));
@@ -1001,7 +937,8 @@ static void test_long_names(void **state) {
 
 /* One lifecycle event of contact c1, tenant acme, voice, queue q, with an id. */
 static void ev1(fx *f, const char *id, uint32_t body, int64_t t, const char *agent) {
-  assert_int_equal(eb_lifecycle(f->e, id, body, t, VOICE, "q", "c1", "u1", agent, 0), KS_PROCESSED);
+  assert_int_equal(ks_tk_lifecycle(f->k, id, body, t, VOICE, "q", "c1", "u1", agent, 0),
+                   KS_PROCESSED);
 }
 
 /*
@@ -1012,7 +949,7 @@ static void ev1(fx *f, const char *id, uint32_t body, int64_t t, const char *age
 static void test_duplicate_hold_pair(void **state) {
   (void)state;
   fx f;
-  fx_init_lat(&f, NULL, 0, EB_SEC(60));
+  fx_init_lat(&f, NULL, 0, KS_TK_SEC(60));
   ev1(&f, "e1", B(CONTACT_QUEUED), S(0), NULL);
   ev1(&f, "e2", B(CONTACT_ANSWERED), S(2), "a1");
   ev1(&f, "e3", B(HOLD_STARTED), S(60), "a1");
@@ -1043,7 +980,7 @@ static void test_hold_end_after_contact_end(void **state) {
   (void)state;
   for (int acw_first = 0; acw_first < 2; acw_first++) {
     fx f;
-    fx_init_lat(&f, NULL, 0, EB_SEC(60));
+    fx_init_lat(&f, NULL, 0, KS_TK_SEC(60));
     ev1(&f, "e1", B(CONTACT_QUEUED), S(0), NULL);
     ev1(&f, "e2", B(CONTACT_ANSWERED), S(0), "a1");
     ev1(&f, "e3", B(HOLD_STARTED), S(60), "a1");
@@ -1070,7 +1007,7 @@ static void test_hold_end_after_contact_end(void **state) {
 static void test_two_hold_ends_first(void **state) {
   (void)state;
   fx f;
-  fx_init_lat(&f, NULL, 0, EB_SEC(60));
+  fx_init_lat(&f, NULL, 0, KS_TK_SEC(60));
   ev1(&f, "e1", B(CONTACT_QUEUED), S(0), NULL);
   ev1(&f, "e2", B(CONTACT_ANSWERED), S(0), "a1");
   ev1(&f, "e4", B(HOLD_ENDED), S(40), "a1");
@@ -1133,7 +1070,7 @@ static void test_reopened_email(void **state) {
   fx f;
   fx_init(&f, NULL, 0);
   const char *Q = "mail";
-#define EM(id, b, t, ag) eb_lifecycle(f.e, id, B(b), S(t), EMAIL, Q, "m1", "u1", ag, 0)
+#define EM(id, b, t, ag) ks_tk_lifecycle(f.k, id, B(b), S(t), EMAIL, Q, "m1", "u1", ag, 0)
   EM("e1", CONTACT_CREATED, 0, NULL);
   EM("e2", CONTACT_ANSWERED, 100, "a1");
   EM("e3", CONTACT_ENDED, 400, "a1");
@@ -1175,13 +1112,13 @@ static void test_reopened_email(void **state) {
 static void test_queue_outcome_by_event_time(void **state) {
   (void)state;
   fx f;
-  fx_init_lat(&f, NULL, 0, EB_SEC(60));
-  eb_queued(f.e, S(0), VOICE, "q", "c1", "u1");
-  eb_answered(f.e, S(50), VOICE, "q", "c1", "a2");
-  eb_answered(f.e, S(10), VOICE, "q", "c1", "a1");
-  eb_created(f.e, S(0), EMAIL, "q", "m1", "u2");
-  eb_answered(f.e, S(100), EMAIL, "q", "m1", "a3");
-  eb_queued(f.e, S(30), EMAIL, "q", "m1", "u2");
+  fx_init_lat(&f, NULL, 0, KS_TK_SEC(60));
+  ks_tk_queued(f.k, S(0), VOICE, "q", "c1", "u1");
+  ks_tk_answered(f.k, S(50), VOICE, "q", "c1", "a2");
+  ks_tk_answered(f.k, S(10), VOICE, "q", "c1", "a1");
+  ks_tk_created(f.k, S(0), EMAIL, "q", "m1", "u2");
+  ks_tk_answered(f.k, S(100), EMAIL, "q", "m1", "a3");
+  ks_tk_queued(f.k, S(30), EMAIL, "q", "m1", "u2");
   flush(&f);
   EXPECT(&f, "answered", VOICE, "q", I(0), 1);
   EXPECT(&f, "asa", VOICE, "q", I(0), 10);
@@ -1203,12 +1140,12 @@ static void test_queue_outcome_by_event_time(void **state) {
  */
 /* A leg of five agent events from b seconds: answer, hold b+10..b+20, ended
  * b+60, wrap-up b+70 (talk 50, hold 10, acw 10). */
-static void five_event_leg(ks_engine *e, const char *contact, int b, const char *agent) {
-  eb_answered(e, S(b), VOICE, "q", contact, agent);
-  eb_hold(e, S(b + 10), VOICE, "q", contact, agent, 1);
-  eb_hold(e, S(b + 20), VOICE, "q", contact, agent, 0);
-  eb_ended(e, S(b + 60), VOICE, "q", contact, agent);
-  eb_acw_ended(e, S(b + 70), VOICE, "q", contact, agent, "", 0);
+static void five_event_leg(ks_testkit *e, const char *contact, int b, const char *agent) {
+  ks_tk_answered(e, S(b), VOICE, "q", contact, agent);
+  ks_tk_hold(e, S(b + 10), VOICE, "q", contact, agent, 1);
+  ks_tk_hold(e, S(b + 20), VOICE, "q", contact, agent, 0);
+  ks_tk_ended(e, S(b + 60), VOICE, "q", contact, agent);
+  ks_tk_acw_ended(e, S(b + 70), VOICE, "q", contact, agent, "", 0);
 }
 
 static void test_agent_event_limit(void **state) {
@@ -1216,19 +1153,21 @@ static void test_agent_event_limit(void **state) {
   fx f;
   fx_init(&f, NULL, 0);
   const char *ag[] = {"a1", "a2"};
-  eb_queued(f.e, S(0), VOICE, "q", "c1", "u1");
+  ks_tk_queued(f.k, S(0), VOICE, "q", "c1", "u1");
   for (int k = 0; k < 10; k++)
-    five_event_leg(f.e, "c1", 5 + 600 * k, ag[k % 2]);
+    five_event_leg(f.k, "c1", 5 + 600 * k, ag[k % 2]);
   /* c2: eight legs in I(8) = [7200, 8100) s */
-  eb_queued(f.e, S(7200), VOICE, "q", "c2", "u2");
+  ks_tk_queued(f.k, S(7200), VOICE, "q", "c2", "u2");
   for (int k = 0; k < 8; k++)
-    five_event_leg(f.e, "c2", 7201 + 100 * k, ag[k % 2]);
+    five_event_leg(f.k, "c2", 7201 + 100 * k, ag[k % 2]);
   flush(&f);
   int64_t handled = 0, handle_ms = 0;
-  for (size_t i = 0; i < f.n; i++)
-    if (strcmp(f.res[i].metric, "aht") == 0 && f.res[i].agent[0] == '\0' && f.res[i].start < I(8)) {
-      handled += (int64_t)f.res[i].den;
-      handle_ms += (int64_t)llround(f.res[i].num * 1000.0);
+  for (size_t i = 0; i < ks_testkit_result_count(f.k); i++)
+    if (strcmp((*ks_testkit_result_at(f.k, i)).metric, "aht") == 0 &&
+        (*ks_testkit_result_at(f.k, i)).agent[0] == '\0' &&
+        (*ks_testkit_result_at(f.k, i)).start_ms < I(8)) {
+      handled += (int64_t)(*ks_testkit_result_at(f.k, i)).denominator;
+      handle_ms += (int64_t)llround((*ks_testkit_result_at(f.k, i)).numerator * 1000.0);
     }
   assert_int_equal(handled, 10);
   assert_int_equal(handle_ms, 10 * 70000);
@@ -1245,34 +1184,34 @@ static void test_odd_input(void **state) {
   fx_init(&f, NULL, 0);
   const char *Q = "q";
   /* IVR abandons never count, even with a queue */
-  eb_abandoned_stage(f.e, S(1), VOICE, Q, "i1", KPISTREAM__V1__ABANDON_STAGE__ABANDON_IN_IVR);
+  ks_tk_abandoned_stage(f.k, S(1), VOICE, Q, "i1", KPISTREAM__V1__ABANDON_STAGE__ABANDON_IN_IVR);
   /* stage unspecified and no queue known: an IVR disconnect too */
-  eb_abandoned_stage(f.e, S(2), VOICE, NULL, "i2",
-                     KPISTREAM__V1__ABANDON_STAGE__ABANDON_STAGE_UNSPECIFIED);
+  ks_tk_abandoned_stage(f.k, S(2), VOICE, NULL, "i2",
+                        KPISTREAM__V1__ABANDON_STAGE__ABANDON_STAGE_UNSPECIFIED);
   /* ringing abandon counts: queued 10, abandoned ringing 40 (wait 30) */
-  eb_queued(f.e, S(10), VOICE, Q, "r1", "u1");
-  eb_abandoned_stage(f.e, S(40), VOICE, Q, "r1", KPISTREAM__V1__ABANDON_STAGE__ABANDON_RINGING);
+  ks_tk_queued(f.k, S(10), VOICE, Q, "r1", "u1");
+  ks_tk_abandoned_stage(f.k, S(40), VOICE, Q, "r1", KPISTREAM__V1__ABANDON_STAGE__ABANDON_RINGING);
   /* duplicates: queued, answered, ended, ACW twice each: counted once */
-  eb_queued(f.e, S(100), VOICE, Q, "d1", "u2");
-  eb_queued(f.e, S(100), VOICE, Q, "d1", "u2");
-  eb_answered(f.e, S(110), VOICE, Q, "d1", "a1");
-  eb_answered(f.e, S(110), VOICE, Q, "d1", "a1");
-  eb_ended(f.e, S(150), VOICE, Q, "d1", "a1");
-  eb_ended(f.e, S(150), VOICE, Q, "d1", "a1");
-  eb_acw_ended(f.e, S(160), VOICE, Q, "d1", "a1", "", 0);
-  eb_acw_ended(f.e, S(160), VOICE, Q, "d1", "a1", "", 0);
+  ks_tk_queued(f.k, S(100), VOICE, Q, "d1", "u2");
+  ks_tk_queued(f.k, S(100), VOICE, Q, "d1", "u2");
+  ks_tk_answered(f.k, S(110), VOICE, Q, "d1", "a1");
+  ks_tk_answered(f.k, S(110), VOICE, Q, "d1", "a1");
+  ks_tk_ended(f.k, S(150), VOICE, Q, "d1", "a1");
+  ks_tk_ended(f.k, S(150), VOICE, Q, "d1", "a1");
+  ks_tk_acw_ended(f.k, S(160), VOICE, Q, "d1", "a1", "", 0);
+  ks_tk_acw_ended(f.k, S(160), VOICE, Q, "d1", "a1", "", 0);
   /* events after wrap-up are ignored */
-  eb_hold(f.e, S(170), VOICE, Q, "d1", "a1", 1);
+  ks_tk_hold(f.k, S(170), VOICE, Q, "d1", "a1", 1);
   /* answer without any queue: counted under queue "", no wait known */
-  eb_answered(f.e, S(200), VOICE, NULL, "n1", "a2");
+  ks_tk_answered(f.k, S(200), VOICE, NULL, "n1", "a2");
   /* no contact id, or an event for a contact never seen: no crash */
-  eb_answered(f.e, S(210), VOICE, Q, NULL, "a2");
-  eb_ended(f.e, S(220), VOICE, Q, "ghost", NULL);
-  eb_hold(f.e, S(221), VOICE, Q, "ghost", NULL, 0);
-  eb_transferred(f.e, S(222), VOICE, Q, "ghost", NULL, "x");
-  eb_resolved(f.e, S(223), VOICE, Q, "ghost2"); /* no start: never completed */
+  ks_tk_answered(f.k, S(210), VOICE, Q, NULL, "a2");
+  ks_tk_ended(f.k, S(220), VOICE, Q, "ghost", NULL);
+  ks_tk_hold(f.k, S(221), VOICE, Q, "ghost", NULL, 0);
+  ks_tk_transferred(f.k, S(222), VOICE, Q, "ghost", NULL, "x");
+  ks_tk_resolved(f.k, S(223), VOICE, Q, "ghost2"); /* no start: never completed */
   /* wrap-up for a contact never answered: handled with talk 0, acw 0 */
-  eb_acw_ended(f.e, S(230), VOICE, Q, "w1", "a3", "", 0);
+  ks_tk_acw_ended(f.k, S(230), VOICE, Q, "w1", "a3", "", 0);
   flush(&f);
   const int64_t i0 = I(0);
   EXPECT(&f, "offered", VOICE, Q, i0, 2);   /* r1, d1 */
@@ -1318,50 +1257,51 @@ static void random_run(uint32_t seed) {
       KPISTREAM__V1__EVENT__BODY_CONTACT_TRANSFERRED, KPISTREAM__V1__EVENT__BODY_CONTACT_ESCALATED,
       KPISTREAM__V1__EVENT__BODY_CONTACT_ABANDONED,   KPISTREAM__V1__EVENT__BODY_CONTACT_ENDED,
       KPISTREAM__V1__EVENT__BODY_ACW_ENDED,           KPISTREAM__V1__EVENT__BODY_CONTACT_RESOLVED};
-  const ks_kv kv[] = {{"per_agent", "queue"}, {"contact_ttl", "20m"}};
+  const ks_testkit_kv kv[] = {{"per_agent", "queue"}, {"contact_ttl", "20m"}};
   fx f;
-  fx_init_lat(&f, kv, 2, EB_MIN(3));
+  fx_init_lat(&f, kv, 2, KS_TK_MIN(3));
   uint32_t st = seed;
-  int64_t t = EB_T0;
+  int64_t t = KS_TK_T0;
   for (int i = 0; i < 20000; i++) {
     t += (int64_t)(lcg(&st) % 4000);               /* forward ... */
     int64_t et = t - (int64_t)(lcg(&st) % 240000); /* ... with up to 4 min jitter */
     /* a rolling population: 12 contacts per 5 minutes, some without id */
     char contact[32] = "";
     if (lcg(&st) % 16)
-      snprintf(contact, sizeof contact, "c%lld-%u", (long long)((t - EB_T0) / 300000),
+      snprintf(contact, sizeof contact, "c%lld-%u", (long long)((t - KS_TK_T0) / 300000),
                lcg(&st) % 12);
-    Kpistream__V1__Event ev = eb_event(et, EB_TENANT, (int)(lcg(&st) % 4), queues[lcg(&st) % 4],
-                                       contact, customers[lcg(&st) % 4], agents[lcg(&st) % 4]);
-    eb_bodies bb;
+    Kpistream__V1__Event ev =
+        ks_tk_event(et, KS_TK_TENANT, (int)(lcg(&st) % 4), queues[lcg(&st) % 4], contact,
+                    customers[lcg(&st) % 4], agents[lcg(&st) % 4]);
+    ks_tk_bodies bb;
     const int is_bot = lcg(&st) % 4 == 0, is_public = lcg(&st) % 4 != 0;
     const int stage = (int)(lcg(&st) % 4);
-    eb_set_body(&ev, &bb, bodies[lcg(&st) % 12]);
+    ks_tk_set_body(&ev, &bb, bodies[lcg(&st) % 12]);
     bb.response.is_bot = is_bot;
     bb.response.is_public = is_public;
     bb.abandoned.stage = (Kpistream__V1__AbandonStage)stage;
-    int rc = eb_feed(f.e, 0, 0, &ev);
+    int rc = ks_testkit_feed(f.k, &ev);
     assert_true(rc == KS_PROCESSED || rc == KS_LATE);
   }
   flush(&f);
   ks_engine_stats rs;
-  ks_engine_get_stats(f.e, &rs);
+  ks_engine_get_stats(ks_testkit_engine(f.k), &rs);
   assert_int_equal(rs.plugin_errors, 0);
   assert_true(rs.events_late < 200); /* jitter beyond the 3-minute lateness */
-  assert_true(f.n > 1000);
-  for (size_t i = 0; i < f.n; i++) {
-    const got *g = &f.res[i];
-    assert_true(isfinite(g->num) && isfinite(g->den) && isfinite(g->value));
+  assert_true(ks_testkit_result_count(f.k) > 1000);
+  for (size_t i = 0; i < ks_testkit_result_count(f.k); i++) {
+    const got *g = ks_testkit_result_at(f.k, i);
+    assert_true(isfinite(g->numerator) && isfinite(g->denominator) && isfinite(g->value));
     /* a negative denominator is an interval's exact share of a correction
      * (abandonment rate, service level: queue-entry and completion stamps
      * in different intervals); it never has a value */
     const int mixed =
         strcmp(g->metric, "abandonment_rate") == 0 || strcmp(g->metric, "service_level") == 0;
-    if (mixed && g->den <= 0 && g->has_value)
-      fail_msg("%s with denominator %g has a value", g->metric, g->den);
-    if (!(g->num >= 0 && (g->den >= 0 || mixed) && (g->count >= 0 || mixed)))
+    if (mixed && g->denominator <= 0 && g->has_value)
+      fail_msg("%s with denominator %g has a value", g->metric, g->denominator);
+    if (!(g->numerator >= 0 && (g->denominator >= 0 || mixed) && (g->count >= 0 || mixed)))
       fail_msg("%s %d/%s/%s: num %g den %g count %lld", g->metric, g->channel, g->queue, g->agent,
-               g->num, g->den, (long long)g->count);
+               g->numerator, g->denominator, (long long)g->count);
     if (g->has_value)
       assert_true(g->value >= 0);
     /* ratios whose parts come from the same contacts stay <= 1 (service
@@ -1377,23 +1317,19 @@ static void random_run(uint32_t seed) {
 /* ---- configuration ------------------------------------------------------------------------- */
 
 static void expect_refused(const char *key, const char *value, const char *needle) {
-  ks_engine *e;
-  ks_engine_options o = {0};
+  ks_testkit *k;
+  ks_testkit_options o = {0};
   o.interval_ms = IV_MS;
-  o.topics = topics;
-  o.n_topics = 1;
-  o.sink = sink;
-  o.log_level = KS_LOG_WARN;
   char err[512];
-  assert_int_equal(ks_engine_new(&e, &o, err, sizeof err), 0);
-  const ks_kv kv[] = {{key, value}};
-  int rc = ks_engine_add_plugin(e, PLUGIN, NULL, kv, 1, err, sizeof err);
+  assert_int_equal(ks_testkit_new(&k, &o, err, sizeof err), 0);
+  const ks_testkit_kv kv[] = {{key, value}};
+  int rc = ks_testkit_add_plugin(k, PLUGIN, NULL, kv, 1, err, sizeof err);
   if (rc != KS_EINVAL)
     fail_msg("%s=%s: want KS_EINVAL, got %d", key, value, rc);
   if (needle && strstr(err, needle) == NULL)
     fail_msg("%s=%s: error '%s' lacks '%s'", key, value, err, needle);
-  assert_int_equal(ks_engine_plugin_count(e), 0);
-  ks_engine_free(e);
+  assert_int_equal(ks_engine_plugin_count(ks_testkit_engine(k)), 0);
+  ks_testkit_free(k);
 }
 
 static void test_bad_config_refused(void **state) {
@@ -1416,21 +1352,21 @@ static void test_bad_config_refused(void **state) {
 
 static void test_good_config_accepted(void **state) {
   (void)state;
-  const ks_kv kv[] = {{"short_abandon_threshold", "6s"},
-                      {"short_abandon_exclude", "true"},
-                      {"abandon_rate_denominator", "answered_plus_abandoned"},
-                      {"service_level.threshold", "60"},
-                      {"service_level.variant", "abandons_positive"},
-                      {"service_level.target", "0.9"},
-                      {"fcr.window", "2d"},
-                      {"fcr.scope", "same_channel"},
-                      {"hold_average_over", "held"},
-                      {"contact_ttl", "12h"},
-                      {"per_agent", "queue"}};
+  const ks_testkit_kv kv[] = {{"short_abandon_threshold", "6s"},
+                              {"short_abandon_exclude", "true"},
+                              {"abandon_rate_denominator", "answered_plus_abandoned"},
+                              {"service_level.threshold", "60"},
+                              {"service_level.variant", "abandons_positive"},
+                              {"service_level.target", "0.9"},
+                              {"fcr.window", "2d"},
+                              {"fcr.scope", "same_channel"},
+                              {"hold_average_over", "held"},
+                              {"contact_ttl", "12h"},
+                              {"per_agent", "queue"}};
   fx f;
   fx_init(&f, kv, sizeof kv / sizeof kv[0]);
-  assert_int_equal(ks_engine_plugin_count(f.e), 1);
-  assert_string_equal(ks_engine_plugin_name(f.e, 0), "operations");
+  assert_int_equal(ks_engine_plugin_count(ks_testkit_engine(f.k)), 1);
+  assert_string_equal(ks_engine_plugin_name(ks_testkit_engine(f.k), 0), "operations");
   fx_free(&f);
 }
 
@@ -1447,11 +1383,11 @@ static void test_good_config_accepted(void **state) {
  */
 static void test_negative_denominators_are_kept(void **state) {
   (void)state;
-  const ks_kv kv[] = {{"service_level.variant", "abandons_ignored"}};
+  const ks_testkit_kv kv[] = {{"service_level.variant", "abandons_ignored"}};
   fx f;
   fx_init(&f, kv, 1);
-  eb_queued(f.e, I(1) - EB_SEC(2), VOICE, "q", "c1", "u1");
-  eb_abandoned(f.e, I(1) + EB_SEC(1), VOICE, "q", "c1");
+  ks_tk_queued(f.k, I(1) - KS_TK_SEC(2), VOICE, "q", "c1", "u1");
+  ks_tk_abandoned(f.k, I(1) + KS_TK_SEC(1), VOICE, "q", "c1");
   flush(&f);
   EXPECT_ND(&f, "abandonment_rate", VOICE, "q", I(0), 0, 1);
   EXPECT(&f, "abandonment_rate", VOICE, "q", I(0), 0);
@@ -1462,9 +1398,9 @@ static void test_negative_denominators_are_kept(void **state) {
   EXPECT_NULL(&f, "service_level", VOICE, "q", I(1));
   /* the roll-up the docs promise: sum numerators, sum denominators */
   double den = 0;
-  for (size_t i = 0; i < f.n; i++)
-    if (strcmp(f.res[i].metric, "abandonment_rate") == 0)
-      den += f.res[i].den;
+  for (size_t i = 0; i < ks_testkit_result_count(f.k); i++)
+    if (strcmp((*ks_testkit_result_at(f.k, i)).metric, "abandonment_rate") == 0)
+      den += (*ks_testkit_result_at(f.k, i)).denominator;
   assert_true(den == 0.0);
   fx_free(&f);
 }
@@ -1478,40 +1414,40 @@ static void test_negative_denominators_are_kept(void **state) {
  *   threshold 10s + threshold.chat 45s + threshold.email 30s:
  *                     email 0 (60 > 30), chat 1 (30 <= 45), voice 0 (15 > 10)
  */
-static void feed_three_channels(ks_engine *e) {
-  eb_created(e, S(0), EMAIL, "mail", "e1", "u1");
-  eb_answered(e, S(60), EMAIL, "mail", "e1", "a1");
-  eb_queued(e, S(0), CHAT, "web", "h1", "u2");
-  eb_answered(e, S(30), CHAT, "web", "h1", "a2");
-  eb_queued(e, S(0), VOICE, "sales", "v1", "u3");
-  eb_answered(e, S(15), VOICE, "sales", "v1", "a3");
+static void feed_three_channels(ks_testkit *e) {
+  ks_tk_created(e, S(0), EMAIL, "mail", "e1", "u1");
+  ks_tk_answered(e, S(60), EMAIL, "mail", "e1", "a1");
+  ks_tk_queued(e, S(0), CHAT, "web", "h1", "u2");
+  ks_tk_answered(e, S(30), CHAT, "web", "h1", "a2");
+  ks_tk_queued(e, S(0), VOICE, "sales", "v1", "u3");
+  ks_tk_answered(e, S(15), VOICE, "sales", "v1", "a3");
 }
 
 static void test_service_level_threshold_per_channel(void **state) {
   (void)state;
   fx f;
   fx_init(&f, NULL, 0);
-  feed_three_channels(f.e);
+  feed_three_channels(f.k);
   flush(&f);
   EXPECT(&f, "service_level", EMAIL, "mail", I(0), 1);
   EXPECT(&f, "service_level", CHAT, "web", I(0), 0);
   EXPECT(&f, "service_level", VOICE, "sales", I(0), 1);
   fx_free(&f);
 
-  const ks_kv kv[] = {{"service_level.threshold", "10s"}};
+  const ks_testkit_kv kv[] = {{"service_level.threshold", "10s"}};
   fx_init(&f, kv, 1);
-  feed_three_channels(f.e);
+  feed_three_channels(f.k);
   flush(&f);
   EXPECT(&f, "service_level", EMAIL, "mail", I(0), 0);
   EXPECT(&f, "service_level", CHAT, "web", I(0), 0);
   EXPECT(&f, "service_level", VOICE, "sales", I(0), 0);
   fx_free(&f);
 
-  const ks_kv kv2[] = {{"service_level.threshold", "10s"},
-                       {"service_level.threshold.chat", "45s"},
-                       {"service_level.threshold.email", "30s"}};
+  const ks_testkit_kv kv2[] = {{"service_level.threshold", "10s"},
+                               {"service_level.threshold.chat", "45s"},
+                               {"service_level.threshold.email", "30s"}};
   fx_init(&f, kv2, 3);
-  feed_three_channels(f.e);
+  feed_three_channels(f.k);
   flush(&f);
   EXPECT(&f, "service_level", EMAIL, "mail", I(0), 0);
   EXPECT(&f, "service_level", CHAT, "web", I(0), 1);
@@ -1532,34 +1468,34 @@ static void test_service_level_threshold_per_channel(void **state) {
  * ignore (default, Genesys): no repeats -> fcr 3 / 3 = 1.
  * unresolved: x1 transferred, x2 escalated -> (3 - 2) / 3.
  */
-static void feed_fcr_transfers(ks_engine *e) {
-  eb_queued(e, S(0), VOICE, "q", "x1", "u7");
-  eb_answered(e, S(10), VOICE, "q", "x1", "a1");
-  eb_transferred(e, S(50), VOICE, "q", "x1", "a1", "q");
-  eb_acw_ended(e, S(60), VOICE, "q", "x1", "a1", "", 0);
-  eb_answered(e, S(70), VOICE, "q", "x1", "a2");
-  eb_ended(e, S(100), VOICE, "q", "x1", "a2");
-  eb_acw_ended(e, S(110), VOICE, "q", "x1", "a2", "", 1);
-  eb_queued(e, S(0), VOICE, "q", "x2", "u8");
-  eb_answered(e, S(10), VOICE, "q", "x2", "a3");
-  eb_escalated(e, S(30), VOICE, "q", "x2", "a3");
-  eb_ended(e, S(40), VOICE, "q", "x2", "a3");
-  eb_acw_ended(e, S(60), VOICE, "q", "x2", "a3", "", 0);
-  call(e, EB_T0, VOICE, "q", "x3", "u9", "a4", 0, 10, 50, 60);
+static void feed_fcr_transfers(ks_testkit *e) {
+  ks_tk_queued(e, S(0), VOICE, "q", "x1", "u7");
+  ks_tk_answered(e, S(10), VOICE, "q", "x1", "a1");
+  ks_tk_transferred(e, S(50), VOICE, "q", "x1", "a1", "q");
+  ks_tk_acw_ended(e, S(60), VOICE, "q", "x1", "a1", "", 0);
+  ks_tk_answered(e, S(70), VOICE, "q", "x1", "a2");
+  ks_tk_ended(e, S(100), VOICE, "q", "x1", "a2");
+  ks_tk_acw_ended(e, S(110), VOICE, "q", "x1", "a2", "", 1);
+  ks_tk_queued(e, S(0), VOICE, "q", "x2", "u8");
+  ks_tk_answered(e, S(10), VOICE, "q", "x2", "a3");
+  ks_tk_escalated(e, S(30), VOICE, "q", "x2", "a3");
+  ks_tk_ended(e, S(40), VOICE, "q", "x2", "a3");
+  ks_tk_acw_ended(e, S(60), VOICE, "q", "x2", "a3", "", 0);
+  call(e, KS_TK_T0, VOICE, "q", "x3", "u9", "a4", 0, 10, 50, 60);
 }
 
 static void test_fcr_transfers_option(void **state) {
   (void)state;
   fx f;
   fx_init(&f, NULL, 0);
-  feed_fcr_transfers(f.e);
+  feed_fcr_transfers(f.k);
   flush(&f);
   EXPECT_ND(&f, "fcr", VOICE, "q", I(0), 3, 3);
   fx_free(&f);
 
-  const ks_kv kv[] = {{"fcr.transfers", "unresolved"}};
+  const ks_testkit_kv kv[] = {{"fcr.transfers", "unresolved"}};
   fx_init(&f, kv, 1);
-  feed_fcr_transfers(f.e);
+  feed_fcr_transfers(f.k);
   flush(&f);
   EXPECT_ND(&f, "fcr", VOICE, "q", I(0), 1, 3);
   EXPECT(&f, "fcr", VOICE, "q", I(0), 1.0 / 3.0);
@@ -1574,11 +1510,11 @@ static void test_levels(void **state) {
   (void)state;
   fx f;
   fx_init(&f, NULL, 0);
-  feed_main(f.e);
-  eb_answered(f.e, S(200), VOICE, "", "d1", "a9"); /* direct to an agent */
+  feed_main(f.k);
+  ks_tk_answered(f.k, S(200), VOICE, "", "d1", "a9"); /* direct to an agent */
   flush(&f);
-  for (size_t i = 0; i < f.n; i++) {
-    const got *g = &f.res[i];
+  for (size_t i = 0; i < ks_testkit_result_count(f.k); i++) {
+    const got *g = ks_testkit_result_at(f.k, i);
     const int want = g->agent[0]   ? KPISTREAM__V1__LEVEL__LEVEL_AGENT
                      : g->queue[0] ? KPISTREAM__V1__LEVEL__LEVEL_QUEUE
                                    : KPISTREAM__V1__LEVEL__LEVEL_UNATTRIBUTED;
@@ -1597,14 +1533,14 @@ static void test_levels(void **state) {
 
 /* One event of the chat scenario below, times in seconds from base, ids
  * and customers suffixed with sfx (so the scenario can be fed again). */
-static void k_ev(ks_engine *e, int64_t base, const char *sfx, uint32_t body, int t,
+static void k_ev(ks_testkit *e, int64_t base, const char *sfx, uint32_t body, int t,
                  const char *contact, const char *cust, const char *agent, int arg) {
   static int seq;
   char id[48], c[24], u[24];
   snprintf(id, sizeof id, "%s%s-%d", contact, sfx, seq++);
   snprintf(c, sizeof c, "%s%s", contact, sfx);
   snprintf(u, sizeof u, "%s%s", cust, sfx);
-  assert_int_equal(eb_lifecycle(e, id, body, base + EB_SEC(t), CHAT, "sup", c, u, agent, arg),
+  assert_int_equal(ks_tk_lifecycle(e, id, body, base + KS_TK_SEC(t), CHAT, "sup", c, u, agent, arg),
                    KS_PROCESSED);
 }
 
@@ -1640,7 +1576,7 @@ static void k_ev(ks_engine *e, int64_t base, const char *sfx, uint32_t body, int
  * wrap-up is a1's); no reply: FRT null; resolution time 160, rate 1/2,
  * one-touch 0/1.
  */
-static void feed_k(ks_engine *e, int64_t base, const char *x) {
+static void feed_k(ks_testkit *e, int64_t base, const char *x) {
   k_ev(e, base, x, B(CONTACT_CREATED), 0, "k1", "u1", NULL, 0);
   k_ev(e, base, x, B(CONTACT_OFFERED), 2, "k1", "u1", "a2", 10000);
   k_ev(e, base, x, B(CONTACT_CREATED), 10, "k2", "u2", NULL, 0);
@@ -1668,13 +1604,13 @@ static void feed_k(ks_engine *e, int64_t base, const char *x) {
   k_ev(e, base, x, B(ACW_ENDED), 210, "k3", "u1", "a2", 0);
 }
 
-static const ks_kv k_opts[] = {{"first_response.threshold.chat", "60s"}};
+static const ks_testkit_kv k_opts[] = {{"first_response.threshold.chat", "60s"}};
 
 static void test_resolution_and_agent_kpis(void **state) {
   (void)state;
   fx f;
   fx_init(&f, k_opts, 1);
-  feed_k(f.e, EB_T0, "");
+  feed_k(f.k, KS_TK_T0, "");
   flush(&f);
   const int64_t i0 = I(0);
   /* queue */
@@ -1717,30 +1653,30 @@ static void test_resolution_and_agent_kpis(void **state) {
  * channels, channel 0: first response published there too). */
 static void test_agent_kpis_per_agent_options(void **state) {
   (void)state;
-  const ks_kv kq[] = {{"first_response.threshold.chat", "60s"}, {"per_agent", "queue"}};
+  const ks_testkit_kv kq[] = {{"first_response.threshold.chat", "60s"}, {"per_agent", "queue"}};
   fx f;
   fx_init(&f, kq, 2);
-  feed_k(f.e, EB_T0, "");
+  feed_k(f.k, KS_TK_T0, "");
   flush(&f);
   EXPECT_A(&f, "ring_no_answer", CHAT, "sup", "a1", I(0), 1);
   EXPECT_A(&f, "fcr", CHAT, "sup", "a2", I(0), 0.0);
   EXPECT_A(&f, "first_response_sla", CHAT, "sup", "a1", I(0), 0.5);
   fx_free(&f);
-  const ks_kv ka[] = {{"first_response.threshold.chat", "60s"}, {"per_agent", "agent"}};
+  const ks_testkit_kv ka[] = {{"first_response.threshold.chat", "60s"}, {"per_agent", "agent"}};
   fx_init(&f, ka, 2);
-  feed_k(f.e, EB_T0, "");
+  feed_k(f.k, KS_TK_T0, "");
   flush(&f);
   EXPECT_A(&f, "service_level", 0, "", "a2", I(0), 0.5);
   EXPECT_A(&f, "first_response_time", 0, "", "a1", I(0), 65);
   EXPECT_A(&f, "resolution_time", 0, "", "a2", I(0), 160);
   fx_free(&f);
   /* per_agent off: offers are not kept, no agent rows */
-  const ks_kv ko[] = {{"per_agent", "off"}};
+  const ks_testkit_kv ko[] = {{"per_agent", "off"}};
   fx_init(&f, ko, 1);
-  feed_k(f.e, EB_T0, "");
+  feed_k(f.k, KS_TK_T0, "");
   flush(&f);
-  for (size_t i = 0; i < f.n; i++)
-    assert_string_equal(f.res[i].agent, "");
+  for (size_t i = 0; i < ks_testkit_result_count(f.k); i++)
+    assert_string_equal((*ks_testkit_result_at(f.k, i)).agent, "");
   EXPECT_ND(&f, "resolution_rate", CHAT, "sup", I(0), 2, 4);
   fx_free(&f);
 }
@@ -1750,12 +1686,12 @@ static void test_agent_kpis_per_agent_options(void **state) {
 static void sum_rows(const fx *f, const char *metric, int ch, const char *queue, const char *agent,
                      int64_t from, int64_t to, double *num, double *den) {
   *num = *den = 0;
-  for (size_t i = 0; i < f->n; i++) {
-    const got *g = &f->res[i];
+  for (size_t i = 0; i < ks_testkit_result_count(f->k); i++) {
+    const got *g = ks_testkit_result_at(f->k, i);
     if (strcmp(g->metric, metric) == 0 && g->channel == ch && strcmp(g->queue, queue) == 0 &&
-        strcmp(g->agent, agent) == 0 && g->start >= from && g->start < to) {
-      *num += g->num;
-      *den += g->den;
+        strcmp(g->agent, agent) == 0 && g->start_ms >= from && g->start_ms < to) {
+      *num += g->numerator;
+      *den += g->denominator;
     }
   }
 }
@@ -1763,7 +1699,7 @@ static void sum_rows(const fx *f, const char *metric, int ch, const char *queue,
 #define ROLLUP(f, m, q, ag, n, d)                                                                  \
   do {                                                                                             \
     double num_, den_;                                                                             \
-    sum_rows(f, m, CHAT, q, ag, EB_T0, EB_T0 + DAY(1), &num_, &den_);                              \
+    sum_rows(f, m, CHAT, q, ag, KS_TK_T0, KS_TK_T0 + DAY(1), &num_, &den_);                        \
     if (fabs(num_ - (n)) > 1e-9 || fabs(den_ - (d)) > 1e-9)                                        \
       fail_msg("day roll-up of %s %s/%s: %g / %g, want %g / %g", m, q, ag, num_, den_,             \
                (double)(n), (double)(d));                                                          \
@@ -1778,9 +1714,9 @@ static void test_agent_reopen_rate(void **state) {
   (void)state;
   fx f;
   fx_init(&f, k_opts, 1);
-  feed_k(f.e, EB_T0, "");
-  k_ev(f.e, I(2), "", B(CONTACT_REOPENED), 10, "k1", "u1", NULL, 0);
-  k_ev(f.e, I(2), "", B(CONTACT_REOPENED), 20, "k3", "u1", NULL, 0);
+  feed_k(f.k, KS_TK_T0, "");
+  k_ev(f.k, I(2), "", B(CONTACT_REOPENED), 10, "k1", "u1", NULL, 0);
+  k_ev(f.k, I(2), "", B(CONTACT_REOPENED), 20, "k3", "u1", NULL, 0);
   flush(&f);
   op_expect_nd(&f, "reopen_rate", CHAT, "", "a1", I(2), 1, 0, __FILE__, __LINE__);
   assert_null(find(&f, "reopen_rate", CHAT, "", "a2", I(2)));
@@ -1804,9 +1740,9 @@ static void test_day_rollup_from_intervals(void **state) {
   (void)state;
   fx f;
   fx_init(&f, k_opts, 1);
-  feed_k(f.e, I(0), "-a");
-  feed_k(f.e, I(3) - EB_SEC(60), "-b");
-  feed_k(f.e, I(40), "-c");
+  feed_k(f.k, I(0), "-a");
+  feed_k(f.k, I(3) - KS_TK_SEC(60), "-b");
+  feed_k(f.k, I(40), "-c");
   flush(&f);
   /* the second copy did split: a1's k1 reply (I(3) + -10 s) and resolution
    * (+60 s) are in different intervals */
@@ -1841,27 +1777,28 @@ static void test_day_rollup_from_intervals(void **state) {
  * avg_time_to_abandon (40 + 20) / 2 = 30, short abandons left out as from
  * `abandoned` (default); with short_abandon_exclude false (40 + 20 + 2) / 3.
  */
-static void feed_cb(ks_engine *e) {
+static void feed_cb(ks_testkit *e) {
   const char *Q = "cb";
-  assert_int_equal(eb_lifecycle(e, "v1q", B(CONTACT_QUEUED), S(0), VOICE, Q, "v1", "w1", NULL, 1),
-                   KS_PROCESSED);
-  eb_lifecycle(e, "v2q", B(CONTACT_QUEUED), S(10), VOICE, Q, "v2", "w2", NULL, 1);
-  eb_lifecycle(e, "v2q", B(CONTACT_QUEUED), S(10), VOICE, Q, "v2", "w2", NULL, 1); /* again */
-  eb_abandoned(e, S(12), VOICE, Q, "v2");
-  eb_queued(e, S(20), VOICE, Q, "v3", "w3");
-  eb_queued(e, S(30), VOICE, Q, "v4", "w4");
-  eb_answered(e, S(30), VOICE, Q, "v1", "a1");
-  eb_queued(e, S(40), VOICE, Q, "v5", "w5");
-  eb_answered(e, S(45), VOICE, Q, "v5", "a2");
-  eb_abandoned(e, S(50), VOICE, Q, "v4");
-  eb_abandoned(e, S(60), VOICE, Q, "v3");
+  assert_int_equal(
+      ks_tk_lifecycle(e, "v1q", B(CONTACT_QUEUED), S(0), VOICE, Q, "v1", "w1", NULL, 1),
+      KS_PROCESSED);
+  ks_tk_lifecycle(e, "v2q", B(CONTACT_QUEUED), S(10), VOICE, Q, "v2", "w2", NULL, 1);
+  ks_tk_lifecycle(e, "v2q", B(CONTACT_QUEUED), S(10), VOICE, Q, "v2", "w2", NULL, 1); /* again */
+  ks_tk_abandoned(e, S(12), VOICE, Q, "v2");
+  ks_tk_queued(e, S(20), VOICE, Q, "v3", "w3");
+  ks_tk_queued(e, S(30), VOICE, Q, "v4", "w4");
+  ks_tk_answered(e, S(30), VOICE, Q, "v1", "a1");
+  ks_tk_queued(e, S(40), VOICE, Q, "v5", "w5");
+  ks_tk_answered(e, S(45), VOICE, Q, "v5", "a2");
+  ks_tk_abandoned(e, S(50), VOICE, Q, "v4");
+  ks_tk_abandoned(e, S(60), VOICE, Q, "v3");
 }
 
 static void test_abandon_time_and_callbacks(void **state) {
   (void)state;
   fx f;
   fx_init(&f, NULL, 0);
-  feed_cb(f.e);
+  feed_cb(f.k);
   flush(&f);
   EXPECT(&f, "offered", VOICE, "cb", I(0), 5);
   EXPECT(&f, "callbacks", VOICE, "cb", I(0), 2);
@@ -1869,17 +1806,17 @@ static void test_abandon_time_and_callbacks(void **state) {
   EXPECT(&f, "callbacks_answered", VOICE, "cb", I(0), 1);
   EXPECT_ND(&f, "avg_time_to_abandon", VOICE, "cb", I(0), 60, 2);
   fx_free(&f);
-  const ks_kv kv[] = {{"short_abandon_exclude", "false"}};
+  const ks_testkit_kv kv[] = {{"short_abandon_exclude", "false"}};
   fx_init(&f, kv, 1);
-  feed_cb(f.e);
+  feed_cb(f.k);
   flush(&f);
   EXPECT_ND(&f, "avg_time_to_abandon", VOICE, "cb", I(0), 62, 3);
   fx_free(&f);
   /* the callback's ContactQueued delivered after its answer (lateness
    * 60 s): still a callback answered, with its wait (30 s) */
-  fx_init_lat(&f, NULL, 0, EB_SEC(60));
-  eb_answered(f.e, S(100), VOICE, "cb", "v6", "a1");
-  eb_lifecycle(f.e, "v6q", B(CONTACT_QUEUED), S(70), VOICE, "cb", "v6", "w6", NULL, 1);
+  fx_init_lat(&f, NULL, 0, KS_TK_SEC(60));
+  ks_tk_answered(f.k, S(100), VOICE, "cb", "v6", "a1");
+  ks_tk_lifecycle(f.k, "v6q", B(CONTACT_QUEUED), S(70), VOICE, "cb", "v6", "w6", NULL, 1);
   flush(&f);
   EXPECT(&f, "callbacks", VOICE, "cb", I(0), 1);
   EXPECT(&f, "callbacks_answered", VOICE, "cb", I(0), 1);
@@ -1893,15 +1830,15 @@ static void test_abandon_time_and_callbacks(void **state) {
 static void test_ring_outcome_any_order(void **state) {
   (void)state;
   fx f;
-  fx_init_lat(&f, NULL, 0, EB_SEC(60));
+  fx_init_lat(&f, NULL, 0, KS_TK_SEC(60));
   /* r1: a1 answers at 20 (delivered first), offered at 12 ringing 8 s */
-  eb_lifecycle(f.e, "r1a", B(CONTACT_ANSWERED), S(20), VOICE, "q", "r1", "u1", "a1", 0);
-  eb_lifecycle(f.e, "r1o", B(CONTACT_OFFERED), S(12), VOICE, "q", "r1", "u1", "a1", 8000);
-  eb_lifecycle(f.e, "r1o", B(CONTACT_OFFERED), S(12), VOICE, "q", "r1", "u1", "a1", 8000);
+  ks_tk_lifecycle(f.k, "r1a", B(CONTACT_ANSWERED), S(20), VOICE, "q", "r1", "u1", "a1", 0);
+  ks_tk_lifecycle(f.k, "r1o", B(CONTACT_OFFERED), S(12), VOICE, "q", "r1", "u1", "a1", 8000);
+  ks_tk_lifecycle(f.k, "r1o", B(CONTACT_OFFERED), S(12), VOICE, "q", "r1", "u1", "a1", 8000);
   /* r2: offered to a2 at 30 ringing 5 s; a2 answers at 40, after the ring
    * end (35): ring-no-answer */
-  eb_lifecycle(f.e, "r2o", B(CONTACT_OFFERED), S(30), VOICE, "q", "r2", "u2", "a2", 5000);
-  eb_lifecycle(f.e, "r2a", B(CONTACT_ANSWERED), S(40), VOICE, "q", "r2", "u2", "a2", 0);
+  ks_tk_lifecycle(f.k, "r2o", B(CONTACT_OFFERED), S(30), VOICE, "q", "r2", "u2", "a2", 5000);
+  ks_tk_lifecycle(f.k, "r2a", B(CONTACT_ANSWERED), S(40), VOICE, "q", "r2", "u2", "a2", 0);
   flush(&f);
   EXPECT_A(&f, "ring_no_answer", VOICE, "", "a1", I(0), 0);
   EXPECT_A(&f, "service_level", VOICE, "", "a1", I(0), 1.0);
@@ -1915,20 +1852,20 @@ static void test_first_response_threshold_keys(void **state) {
   (void)state;
   fx f;
   /* email: 1 h default; set to 30 min: a reply after 40 min is late */
-  const ks_kv kv[] = {{"first_response.threshold.email", "30m"}};
+  const ks_testkit_kv kv[] = {{"first_response.threshold.email", "30m"}};
   fx_init(&f, kv, 1);
-  eb_created(f.e, S(0), EMAIL, "m", "e1", "u1");
-  eb_created(f.e, S(10), EMAIL, "m", "e2", "u2");
-  eb_agent_response(f.e, S(1810), EMAIL, "m", "e2", "a1", 0); /* 30 min: within */
-  eb_agent_response(f.e, S(2400), EMAIL, "m", "e1", "a1", 0); /* 40 min: late */
+  ks_tk_created(f.k, S(0), EMAIL, "m", "e1", "u1");
+  ks_tk_created(f.k, S(10), EMAIL, "m", "e2", "u2");
+  ks_tk_agent_response(f.k, S(1810), EMAIL, "m", "e2", "a1", 0); /* 30 min: within */
+  ks_tk_agent_response(f.k, S(2400), EMAIL, "m", "e1", "a1", 0); /* 40 min: late */
   flush(&f);
   EXPECT_ND(&f, "first_response_sla", EMAIL, "m", I(2), 1, 2);
   EXPECT_A(&f, "first_response_sla", EMAIL, "", "a1", I(2), 0.5);
   fx_free(&f);
   /* defaults: the service-level threshold of the channel (email 1 h) */
   fx_init(&f, NULL, 0);
-  eb_created(f.e, S(0), EMAIL, "m", "e1", "u1");
-  eb_agent_response(f.e, S(2400), EMAIL, "m", "e1", "a1", 0);
+  ks_tk_created(f.k, S(0), EMAIL, "m", "e1", "u1");
+  ks_tk_agent_response(f.k, S(2400), EMAIL, "m", "e1", "a1", 0);
   flush(&f);
   EXPECT(&f, "first_response_sla", EMAIL, "m", I(2), 1.0);
   fx_free(&f);

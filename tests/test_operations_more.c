@@ -6,8 +6,8 @@
  * test_operations.c; every expected number is worked out by hand in the
  * comments.
  *
- * Times: EB_T0 is 2026-11-23T00:00:00Z, aligned to 15 minutes; I(k) is the
- * k-th 15-minute interval from there. S(s) = EB_T0 + s seconds.
+ * Times: KS_TK_T0 is 2026-11-23T00:00:00Z, aligned to 15 minutes; I(k) is the
+ * k-th 15-minute interval from there. S(s) = KS_TK_T0 + s seconds.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -21,107 +21,55 @@
 #include <cmocka.h>
 
 #include "engine.h"
-#include "event_builder.h"
 #include "kpistream/v1/result.pb-c.h"
+#include "testkit_engine.h"
 
 #define PLUGIN KS_TEST_PLUGIN_DIR "/kpi_operations.so"
-#define IV_MS  EB_MIN(15)
-#define I(k)   (EB_T0 + (int64_t)(k)*IV_MS)
-#define S(s)   (EB_T0 + EB_SEC(s))
+#define IV_MS  KS_TK_MIN(15)
+#define I(k)   (KS_TK_T0 + (int64_t)(k)*IV_MS)
+#define S(s)   (KS_TK_T0 + KS_TK_SEC(s))
 #define VOICE  KPISTREAM__V1__CHANNEL__CHANNEL_VOICE
 
 /* ---- result collection ------------------------------------------------------ */
 
-typedef struct got {
-  char key[256];
-  char metric[48];
-  int channel;
-  char queue[80];
-  char agent[80];
-  int64_t start;
-  int has_value;
-  double value, num, den;
-  int64_t count;
-} got;
+/* Results are the kit's (kpistream/testkit.h): plain structs decoded from
+ * the protobuf bytes the sink receives. */
+typedef ks_testkit_result got;
 
 typedef struct fx {
-  ks_engine *e;
-  got *res;
-  size_t n, cap;
+  ks_testkit *k;
 } fx;
 
-static int sink(void *ud, const char *topic, const void *key, size_t keylen, const void *value,
-                size_t valuelen, const ks_result *r) {
-  (void)r;
-  (void)key;
-  (void)keylen;
-  fx *f = ud;
-  assert_string_equal(topic, "kpi.operations");
-  Kpistream__V1__MetricResult *m = kpistream__v1__metric_result__unpack(NULL, valuelen, value);
-  assert_non_null(m);
-  if (f->n == f->cap) {
-    f->cap = f->cap ? f->cap * 2 : 256;
-    f->res = realloc(f->res, f->cap * sizeof *f->res);
-    assert_non_null(f->res);
-  }
-  got *g = &f->res[f->n++];
-  memset(g, 0, sizeof *g);
-  snprintf(g->key, sizeof g->key, "%s", m->key);
-  snprintf(g->metric, sizeof g->metric, "%s", m->metric);
-  g->channel = m->channel;
-  snprintf(g->queue, sizeof g->queue, "%s", m->queue);
-  snprintf(g->agent, sizeof g->agent, "%s", m->agent_id);
-  g->start = m->interval_start_ms;
-  g->has_value = m->result_case == KPISTREAM__V1__METRIC_RESULT__RESULT_VALUE;
-  g->value = m->value;
-  g->num = m->numerator;
-  g->den = m->denominator;
-  g->count = m->count;
-  kpistream__v1__metric_result__free_unpacked(m, NULL);
-  return 0;
-}
-
-static const char *const topics[] = {"events"};
-
-/* An engine with the operations plugin (15-minute intervals); task 0 is
- * opened unless the caller restores it from a snapshot. */
-static void fx_init(fx *f, const ks_kv *kv, size_t n, int open_task) {
+/* A kit with the operations plugin (15-minute intervals). */
+static void fx_init(fx *f, const ks_testkit_kv *kv, size_t n) {
   memset(f, 0, sizeof *f);
-  ks_engine_options o = {0};
-  o.interval_ms = IV_MS;
-  o.topics = topics;
-  o.n_topics = 1;
-  o.sink = sink;
-  o.sink_ud = f;
-  o.log_level = KS_LOG_WARN;
+  const ks_testkit_options o = {.interval_ms = IV_MS};
   char err[512];
-  assert_int_equal(ks_engine_new(&f->e, &o, err, sizeof err), 0);
-  if (ks_engine_add_plugin(f->e, PLUGIN, NULL, kv, n, err, sizeof err) != 0)
+  assert_int_equal(ks_testkit_new(&f->k, &o, err, sizeof err), 0);
+  if (ks_testkit_add_plugin(f->k, PLUGIN, NULL, kv, n, err, sizeof err) != 0)
     fail_msg("add_plugin: %s", err);
-  if (open_task)
-    assert_int_equal(ks_engine_task_open(f->e, 0), 0);
 }
 
 static void fx_free(fx *f) {
-  ks_engine_free(f->e);
-  free(f->res);
+  ks_testkit_free(f->k);
   memset(f, 0, sizeof *f);
 }
 
+/* Close every interval; no plugin error, every result on kpi.operations. */
 static void flush(fx *f) {
-  assert_int_equal(ks_engine_flush_all(f->e), 0);
-  ks_engine_stats st;
-  ks_engine_get_stats(f->e, &st);
-  assert_int_equal(st.plugin_errors, 0);
+  if (ks_testkit_flush(f->k) != 0)
+    fail_msg("%s", ks_testkit_error(f->k));
+  for (size_t i = 0; i < ks_testkit_result_count(f->k); i++)
+    assert_string_equal(ks_testkit_result_at(f->k, i)->topic, "kpi.operations");
 }
 
 static const got *find(const fx *f, const char *metric, const char *queue, const char *agent,
                        int64_t start) {
   const got *hit = NULL;
-  for (size_t i = 0; i < f->n; i++) {
-    const got *g = &f->res[i];
+  for (size_t i = 0; i < ks_testkit_result_count(f->k); i++) {
+    const got *g = ks_testkit_result_at(f->k, i);
     if (strcmp(g->metric, metric) == 0 && strcmp(g->queue, queue) == 0 &&
-        strcmp(g->agent, agent ? agent : "") == 0 && g->start == start) {
+        strcmp(g->agent, agent ? agent : "") == 0 && g->start_ms == start) {
       if (hit)
         fail_msg("%s %s/%s emitted twice", metric, queue, agent ? agent : "");
       hit = g;
@@ -173,27 +121,27 @@ static void expect_at(const fx *f, const char *metric, const char *queue, const 
  * A duplicate of a2's wrap-up (naming q2, a2) at 235 finds a2's handled leg
  * and is ignored.
  */
-static void feed_four_queues_head(ks_engine *e) {
-  assert_int_equal(eb_queued(e, S(0), VOICE, "q1", "c1", "u1"), KS_PROCESSED);
-  assert_int_equal(eb_answered(e, S(10), VOICE, "q1", "c1", "a1"), KS_PROCESSED);
-  assert_int_equal(eb_transferred(e, S(40), VOICE, "q1", "c1", "a1", "q2"), KS_PROCESSED);
-  assert_int_equal(eb_queued(e, S(41), VOICE, "q2", "c1", "u1"), KS_PROCESSED);
-  assert_int_equal(eb_answered(e, S(50), VOICE, "q2", "c1", "a2"), KS_PROCESSED);
-  assert_int_equal(eb_acw_ended(e, S(60), VOICE, "q1", "c1", "a1", "", 0), KS_PROCESSED);
-  assert_int_equal(eb_transferred(e, S(100), VOICE, "q2", "c1", "a2", "q3"), KS_PROCESSED);
-  assert_int_equal(eb_queued(e, S(101), VOICE, "q3", "c1", "u1"), KS_PROCESSED);
-  assert_int_equal(eb_acw_ended(e, S(110), VOICE, "q2", "c1", "a2", "", 0), KS_PROCESSED);
-  assert_int_equal(eb_queued(e, S(131), VOICE, "q4", "c1", "u1"), KS_PROCESSED);
-  assert_int_equal(eb_answered(e, S(141), VOICE, "q3", "c1", "a3"), KS_PROCESSED);
+static void feed_four_queues_head(ks_testkit *e) {
+  assert_int_equal(ks_tk_queued(e, S(0), VOICE, "q1", "c1", "u1"), KS_PROCESSED);
+  assert_int_equal(ks_tk_answered(e, S(10), VOICE, "q1", "c1", "a1"), KS_PROCESSED);
+  assert_int_equal(ks_tk_transferred(e, S(40), VOICE, "q1", "c1", "a1", "q2"), KS_PROCESSED);
+  assert_int_equal(ks_tk_queued(e, S(41), VOICE, "q2", "c1", "u1"), KS_PROCESSED);
+  assert_int_equal(ks_tk_answered(e, S(50), VOICE, "q2", "c1", "a2"), KS_PROCESSED);
+  assert_int_equal(ks_tk_acw_ended(e, S(60), VOICE, "q1", "c1", "a1", "", 0), KS_PROCESSED);
+  assert_int_equal(ks_tk_transferred(e, S(100), VOICE, "q2", "c1", "a2", "q3"), KS_PROCESSED);
+  assert_int_equal(ks_tk_queued(e, S(101), VOICE, "q3", "c1", "u1"), KS_PROCESSED);
+  assert_int_equal(ks_tk_acw_ended(e, S(110), VOICE, "q2", "c1", "a2", "", 0), KS_PROCESSED);
+  assert_int_equal(ks_tk_queued(e, S(131), VOICE, "q4", "c1", "u1"), KS_PROCESSED);
+  assert_int_equal(ks_tk_answered(e, S(141), VOICE, "q3", "c1", "a3"), KS_PROCESSED);
 }
 
-static void feed_four_queues_tail(ks_engine *e) {
-  assert_int_equal(eb_hold(e, S(150), VOICE, NULL, "c1", NULL, 1), KS_PROCESSED);
-  assert_int_equal(eb_hold(e, S(170), VOICE, NULL, "c1", NULL, 0), KS_PROCESSED);
-  assert_int_equal(eb_escalated(e, S(180), VOICE, NULL, "c1", NULL), KS_PROCESSED);
-  assert_int_equal(eb_ended(e, S(200), VOICE, NULL, "c1", NULL), KS_PROCESSED);
-  assert_int_equal(eb_acw_ended(e, S(230), VOICE, NULL, "c1", NULL, "", 0), KS_PROCESSED);
-  assert_int_equal(eb_acw_ended(e, S(235), VOICE, "q2", "c1", "a2", "", 0), KS_PROCESSED);
+static void feed_four_queues_tail(ks_testkit *e) {
+  assert_int_equal(ks_tk_hold(e, S(150), VOICE, NULL, "c1", NULL, 1), KS_PROCESSED);
+  assert_int_equal(ks_tk_hold(e, S(170), VOICE, NULL, "c1", NULL, 0), KS_PROCESSED);
+  assert_int_equal(ks_tk_escalated(e, S(180), VOICE, NULL, "c1", NULL), KS_PROCESSED);
+  assert_int_equal(ks_tk_ended(e, S(200), VOICE, NULL, "c1", NULL), KS_PROCESSED);
+  assert_int_equal(ks_tk_acw_ended(e, S(230), VOICE, NULL, "c1", NULL, "", 0), KS_PROCESSED);
+  assert_int_equal(ks_tk_acw_ended(e, S(235), VOICE, "q2", "c1", "a2", "", 0), KS_PROCESSED);
 }
 
 static void check_four_queues(const fx *f) {
@@ -238,9 +186,9 @@ static void check_four_queues(const fx *f) {
 static void test_four_queues_three_legs_omitted_names(void **state) {
   (void)state;
   fx f;
-  fx_init(&f, NULL, 0, 1);
-  feed_four_queues_head(f.e);
-  feed_four_queues_tail(f.e);
+  fx_init(&f, NULL, 0);
+  feed_four_queues_head(f.k);
+  feed_four_queues_tail(f.k);
   flush(&f);
   check_four_queues(&f);
   fx_free(&f);
@@ -251,34 +199,32 @@ static void test_four_queues_three_legs_omitted_names(void **state) {
  * the same results as the uninterrupted run, value for value. */
 static void test_four_queues_checkpoint(void **state) {
   (void)state;
-  fx ref, a, b;
-  fx_init(&ref, NULL, 0, 1);
-  feed_four_queues_head(ref.e);
-  feed_four_queues_tail(ref.e);
+  fx ref, b;
+  fx_init(&ref, NULL, 0);
+  feed_four_queues_head(ref.k);
+  feed_four_queues_tail(ref.k);
   flush(&ref);
 
-  fx_init(&a, NULL, 0, 1);
-  feed_four_queues_head(a.e);
-  uint8_t *snap = NULL;
-  size_t len = 0;
-  assert_int_equal(ks_engine_snapshot(a.e, 0, 0, &snap, &len), 0);
-  assert_int_equal(a.n, 0); /* I(0) is still open */
-  fx_free(&a);
-
-  fx_init(&b, NULL, 0, 0);
+  fx_init(&b, NULL, 0);
+  feed_four_queues_head(b.k);
+  assert_int_equal(ks_testkit_result_count(b.k), 0); /* I(0) is still open */
   char err[512];
-  if (ks_engine_restore(b.e, 0, 0, snap, len, err, sizeof err) != 0)
-    fail_msg("restore: %s", err);
-  free(snap);
-  feed_four_queues_tail(b.e);
+  if (ks_testkit_restart(b.k, err, sizeof err) != 0)
+    fail_msg("restart: %s", err);
+  feed_four_queues_tail(b.k);
   flush(&b);
   check_four_queues(&b);
-  assert_int_equal(b.n, ref.n);
-  for (size_t i = 0; i < ref.n; i++) {
-    assert_string_equal(b.res[i].key, ref.res[i].key);
-    assert_int_equal(b.res[i].has_value, ref.res[i].has_value);
-    assert_true(b.res[i].num == ref.res[i].num && b.res[i].den == ref.res[i].den);
-    assert_int_equal(b.res[i].count, ref.res[i].count);
+  assert_int_equal(ks_testkit_result_count(b.k), ks_testkit_result_count(ref.k));
+  for (size_t i = 0; i < ks_testkit_result_count(ref.k); i++) {
+    assert_string_equal((*ks_testkit_result_at(b.k, i)).key, (*ks_testkit_result_at(ref.k, i)).key);
+    assert_int_equal((*ks_testkit_result_at(b.k, i)).has_value,
+                     (*ks_testkit_result_at(ref.k, i)).has_value);
+    assert_true((*ks_testkit_result_at(b.k, i)).numerator ==
+                    (*ks_testkit_result_at(ref.k, i)).numerator &&
+                (*ks_testkit_result_at(b.k, i)).denominator ==
+                    (*ks_testkit_result_at(ref.k, i)).denominator);
+    assert_int_equal((*ks_testkit_result_at(b.k, i)).count,
+                     (*ks_testkit_result_at(ref.k, i)).count);
   }
   fx_free(&b);
   fx_free(&ref);
@@ -309,19 +255,19 @@ static void test_long_names_omitted(void **state) {
   memset(over, 'a', KS_ID_MAX + 1);
   over[KS_ID_MAX + 1] = '\0';
   fx f;
-  const ks_kv kv[] = {{"per_agent", "queue"}};
-  fx_init(&f, kv, 1, 1);
-  eb_queued(f.e, S(0), VOICE, lq, "c1", "u1");
-  eb_answered(f.e, S(10), VOICE, lq, "c1", la);
-  eb_answered(f.e, S(20), VOICE, lq, "c1", "a2");
-  eb_ended(f.e, S(70), VOICE, NULL, "c1", NULL);
-  eb_acw_ended(f.e, S(100), VOICE, NULL, "c1", NULL, "", 0);
-  eb_queued(f.e, S(200), VOICE, lq, "c2", "u2");
-  eb_answered(f.e, S(210), VOICE, lq, "c2", la);
-  eb_ended(f.e, S(270), VOICE, NULL, "c2", NULL);
-  eb_acw_ended(f.e, S(300), VOICE, NULL, "c2", NULL, "", 0);
+  const ks_testkit_kv kv[] = {{"per_agent", "queue"}};
+  fx_init(&f, kv, 1);
+  ks_tk_queued(f.k, S(0), VOICE, lq, "c1", "u1");
+  ks_tk_answered(f.k, S(10), VOICE, lq, "c1", la);
+  ks_tk_answered(f.k, S(20), VOICE, lq, "c1", "a2");
+  ks_tk_ended(f.k, S(70), VOICE, NULL, "c1", NULL);
+  ks_tk_acw_ended(f.k, S(100), VOICE, NULL, "c1", NULL, "", 0);
+  ks_tk_queued(f.k, S(200), VOICE, lq, "c2", "u2");
+  ks_tk_answered(f.k, S(210), VOICE, lq, "c2", la);
+  ks_tk_ended(f.k, S(270), VOICE, NULL, "c2", NULL);
+  ks_tk_acw_ended(f.k, S(300), VOICE, NULL, "c2", NULL, "", 0);
   /* one byte longer: refused before the plugin, counted nowhere in it */
-  assert_int_equal(eb_answered(f.e, S(280), VOICE, lq, "c2", over), KS_REJECTED);
+  assert_int_equal(ks_tk_answered(f.k, S(280), VOICE, lq, "c2", over), KS_REJECTED);
   flush(&f);
   const int64_t i0 = I(0);
   EXPECT(&f, "offered", lq, i0, 2);
@@ -358,23 +304,23 @@ static void test_long_names_omitted(void **state) {
 static void test_more_record_kept_with_contact(void **state) {
   (void)state;
   fx f;
-  const ks_kv kv[] = {{"contact_ttl", "10m"}};
-  fx_init(&f, kv, 1, 1);
-  eb_queued(f.e, S(0), VOICE, "q1", "c1", "u1");
-  eb_queued(f.e, S(0), VOICE, "r1", "c2", "u2");
-  eb_queued(f.e, S(5), VOICE, "r2", "c2", "u2");
-  eb_queued(f.e, S(10), VOICE, "r3", "c2", "u2");
-  eb_answered(f.e, S(10), VOICE, "q1", "c1", "a1");
-  eb_transferred(f.e, S(60), VOICE, "q1", "c1", "a1", "q2");
-  eb_queued(f.e, S(61), VOICE, "q2", "c1", "u1");
-  eb_acw_ended(f.e, S(90), VOICE, "q1", "c1", "a1", "", 0);
-  eb_queued(f.e, S(120), VOICE, "q3", "c1", "u1");
+  const ks_testkit_kv kv[] = {{"contact_ttl", "10m"}};
+  fx_init(&f, kv, 1);
+  ks_tk_queued(f.k, S(0), VOICE, "q1", "c1", "u1");
+  ks_tk_queued(f.k, S(0), VOICE, "r1", "c2", "u2");
+  ks_tk_queued(f.k, S(5), VOICE, "r2", "c2", "u2");
+  ks_tk_queued(f.k, S(10), VOICE, "r3", "c2", "u2");
+  ks_tk_answered(f.k, S(10), VOICE, "q1", "c1", "a1");
+  ks_tk_transferred(f.k, S(60), VOICE, "q1", "c1", "a1", "q2");
+  ks_tk_queued(f.k, S(61), VOICE, "q2", "c1", "u1");
+  ks_tk_acw_ended(f.k, S(90), VOICE, "q1", "c1", "a1", "", 0);
+  ks_tk_queued(f.k, S(120), VOICE, "q3", "c1", "u1");
   for (int t = 480; t <= 1440; t += 480)
-    assert_int_equal(eb_hold(f.e, S(t), VOICE, NULL, "c1", "a1", 1), KS_PROCESSED);
-  eb_answered(f.e, S(1500), VOICE, "q3", "c1", "a2");
-  eb_answered(f.e, S(1500), VOICE, "r3", "c2", "a3");
-  eb_ended(f.e, S(1560), VOICE, NULL, "c1", NULL);
-  eb_acw_ended(f.e, S(1600), VOICE, NULL, "c1", NULL, "", 0);
+    assert_int_equal(ks_tk_hold(f.k, S(t), VOICE, NULL, "c1", "a1", 1), KS_PROCESSED);
+  ks_tk_answered(f.k, S(1500), VOICE, "q3", "c1", "a2");
+  ks_tk_answered(f.k, S(1500), VOICE, "r3", "c2", "a3");
+  ks_tk_ended(f.k, S(1560), VOICE, NULL, "c1", NULL);
+  ks_tk_acw_ended(f.k, S(1600), VOICE, NULL, "c1", NULL, "", 0);
   flush(&f);
   EXPECT(&f, "offered", "q3", I(0), 1);
   EXPECT(&f, "aht", "q1", I(0), 80);

@@ -53,12 +53,12 @@
 #endif
 
 #include "engine.h"
-#include "event_builder.h"
 #include "kpistream/v1/result.pb-c.h"
 #include "ops_reference.h"
+#include "testkit_engine.h"
 
-#define IV_MS   EB_MIN(15)
-#define LATE_MS EB_SEC(60) /* allowed lateness L */
+#define IV_MS   KS_TK_MIN(15)
+#define LATE_MS KS_TK_SEC(60) /* allowed lateness L */
 
 #define B(x)  KPISTREAM__V1__EVENT__BODY_##x
 #define VOICE KPISTREAM__V1__CHANNEL__CHANNEL_VOICE
@@ -130,35 +130,35 @@ static int64_t gen_leg(gen *g, int64_t ans, const char *q, const char *agent, in
     /* offered (ringing) to the agent, ring time 0 (not known) to 30 s,
      * answered at the ring end; sometimes first to another agent who let
      * it ring out (ring-no-answer) */
-    const int64_t ring = chance(r, 10) ? 0 : between(r, EB_SEC(1), EB_SEC(30));
+    const int64_t ring = chance(r, 10) ? 0 : between(r, KS_TK_SEC(1), KS_TK_SEC(30));
     if (chance(r, 20)) {
       const char *other = strcmp(agent, AGENTS[0]) == 0 ? AGENTS[1] : AGENTS[0];
-      const int64_t rr = between(r, EB_SEC(5), EB_SEC(20));
-      put(g, B(CONTACT_OFFERED), ans - ring - rr - EB_SEC(1), q, other, (int)rr);
+      const int64_t rr = between(r, KS_TK_SEC(5), KS_TK_SEC(20));
+      put(g, B(CONTACT_OFFERED), ans - ring - rr - KS_TK_SEC(1), q, other, (int)rr);
     }
     put(g, B(CONTACT_OFFERED), ans - ring, q, agent, (int)ring);
   }
   put(g, B(CONTACT_ANSWERED), ans, q, agent, 0);
   g->last_agent = agent;
-  const int64_t talk = between(r, EB_SEC(30), EB_SEC(400));
+  const int64_t talk = between(r, KS_TK_SEC(30), KS_TK_SEC(400));
   const int64_t end = ans + talk;
   int holds = (int)between(r, 0, 2);
-  int64_t cur = ans + EB_SEC(2);
+  int64_t cur = ans + KS_TK_SEC(2);
   for (int h = 0; h < holds; h++) {
-    const int64_t left = end - cur - EB_SEC(2);
-    if (left < EB_SEC(4))
+    const int64_t left = end - cur - KS_TK_SEC(2);
+    if (left < KS_TK_SEC(4))
       break;
     const int64_t hs = cur + between(r, 0, left / 3);
-    int64_t he = hs + between(r, EB_SEC(1), (end - hs) / 2);
+    int64_t he = hs + between(r, KS_TK_SEC(1), (end - hs) / 2);
     if (h == holds - 1 && chance(r, 30))
-      he = end - between(r, 1, EB_SEC(5)); /* its end lands next to ContactEnded */
+      he = end - between(r, 1, KS_TK_SEC(5)); /* its end lands next to ContactEnded */
     if (he <= hs)
       he = hs + 1;
     put(g, B(HOLD_STARTED), hs, q, agent, 0);
     if (h == holds - 1 && chance(r, 10))
       break; /* left open: closed at the end */
     put(g, B(HOLD_ENDED), he, q, agent, 0);
-    cur = he + EB_SEC(1);
+    cur = he + KS_TK_SEC(1);
   }
   if (g->channel != VOICE) {
     if (chance(r, 30))
@@ -169,7 +169,7 @@ static int64_t gen_leg(gen *g, int64_t ans, const char *q, const char *agent, in
     put(g, B(CONTACT_ESCALATED), ans + between(r, 1, talk - 1), q, agent, 0);
   *transferred = may_transfer && chance(r, 40);
   put(g, *transferred ? B(CONTACT_TRANSFERRED) : B(CONTACT_ENDED), end, q, agent, 0);
-  const int64_t acw = chance(r, 25) ? end : end + between(r, EB_SEC(1), EB_SEC(90));
+  const int64_t acw = chance(r, 25) ? end : end + between(r, KS_TK_SEC(1), KS_TK_SEC(90));
   put(g, B(ACW_ENDED), acw, q, agent, 0);
   *end_t = end;
   return acw;
@@ -191,13 +191,13 @@ static int64_t gen_episode(gen *g, int64_t t0, int ep, const char *q0, int *hand
     /* created, and mostly queued too, at once or up to 20 s later */
     put(g, B(CONTACT_CREATED), t0, q, NULL, 0);
     if (chance(r, 70)) {
-      entry = t0 + (chance(r, 50) ? 0 : between(r, 1, EB_SEC(20)));
+      entry = t0 + (chance(r, 50) ? 0 : between(r, 1, KS_TK_SEC(20)));
       put(g, B(CONTACT_QUEUED), entry, q, NULL, 0);
     }
   } else {
     put(g, B(CONTACT_QUEUED), t0, q, NULL, chance(r, 20)); /* sometimes a callback request */
   }
-  int64_t t = entry + between(r, EB_SEC(1), EB_SEC(45));
+  int64_t t = entry + between(r, KS_TK_SEC(1), KS_TK_SEC(45));
   *handled = 0;
   if (chance(r, 20)) {
     put(g, B(CONTACT_ABANDONED), t, q, NULL, 0);
@@ -212,7 +212,7 @@ static int64_t gen_episode(gen *g, int64_t t0, int ep, const char *q0, int *hand
       a = (a + 1) % 3;
     last_agent = a;
     if (t <= free_at[a])
-      t = free_at[a] + between(r, EB_SEC(1), EB_SEC(20));
+      t = free_at[a] + between(r, KS_TK_SEC(1), KS_TK_SEC(20));
     int transferred;
     int64_t end;
     const int64_t acw = gen_leg(g, t, q, AGENTS[a], leg < 2, &transferred, &end);
@@ -225,7 +225,7 @@ static int64_t gen_episode(gen *g, int64_t t0, int ep, const char *q0, int *hand
     if (chance(r, 40)) {
       /* straight to another agent in the same queue: a second answer
        * there, which is not the queue's answer */
-      t = end + between(r, EB_SEC(1), EB_SEC(20));
+      t = end + between(r, KS_TK_SEC(1), KS_TK_SEC(20));
       continue;
     }
     /* on to a queue not visited yet in this episode, queued right after
@@ -235,9 +235,9 @@ static int64_t gen_episode(gen *g, int64_t t0, int ep, const char *q0, int *hand
       next = (next + 1) % 4;
     visited |= 1 << next;
     q = QUEUES[next];
-    const int64_t tq = end + between(r, 1, EB_SEC(2));
+    const int64_t tq = end + between(r, 1, KS_TK_SEC(2));
     put(g, B(CONTACT_QUEUED), tq, q, NULL, 0);
-    t = tq + between(r, EB_SEC(1), EB_SEC(45));
+    t = tq + between(r, KS_TK_SEC(1), KS_TK_SEC(45));
   }
   return last;
 }
@@ -250,7 +250,7 @@ static int64_t gen_contact(gen *g, int64_t t0) {
   int64_t last = gen_episode(g, t0, 0, q0, &handled);
   if (!handled || (g->channel == VOICE && !chance(r, 30)) || (g->channel != VOICE && chance(r, 30)))
     return last;
-  const int64_t res = last + between(r, 0, EB_SEC(30));
+  const int64_t res = last + between(r, 0, KS_TK_SEC(30));
   put(g, B(CONTACT_RESOLVED), res, q0, chance(r, 80) ? g->last_agent : NULL, 0);
   last = res;
   if (g->channel == VOICE || !chance(r, 40))
@@ -259,11 +259,11 @@ static int64_t gen_contact(gen *g, int64_t t0) {
    * keeps 24 agent events of open intervals, and an episode has at most
    * 3 legs of 8); its new episode starts more than L after the reopen (the
    * plugin takes the reopen's episode from its time, once seen) */
-  const int64_t ro = res + between(r, IV_MS + 2 * LATE_MS, EB_MIN(60));
+  const int64_t ro = res + between(r, IV_MS + 2 * LATE_MS, KS_TK_MIN(60));
   put(g, B(CONTACT_REOPENED), ro, q0, NULL, 0);
-  last = gen_episode(g, ro + LATE_MS + between(r, EB_SEC(1), EB_SEC(10)), 1, q0, &handled);
+  last = gen_episode(g, ro + LATE_MS + between(r, KS_TK_SEC(1), KS_TK_SEC(10)), 1, q0, &handled);
   if (handled && chance(r, 70)) {
-    last += between(r, 0, EB_SEC(30));
+    last += between(r, 0, KS_TK_SEC(30));
     put(g, B(CONTACT_RESOLVED), last, q0, g->last_agent, 0);
   }
   return last;
@@ -281,7 +281,7 @@ static void gen_log(gen *g, uint64_t seed) {
   char contact[24];
   const int chains = 8;
   for (int c = 0; c < chains; c++) {
-    int64_t t = EB_T0 + between(&g->rng, 0, EB_MIN(30));
+    int64_t t = KS_TK_T0 + between(&g->rng, 0, KS_TK_MIN(30));
     const int n = (int)between(&g->rng, 1, 3);
     for (int k = 0; k < n; k++) {
       snprintf(contact, sizeof contact, "c%d-%d", c, k);
@@ -290,7 +290,7 @@ static void gen_log(gen *g, uint64_t seed) {
       const int64_t p = between(&g->rng, 0, 99);
       g->channel = p < 50 ? VOICE : p < 75 ? EMAIL : CHAT;
       g->n_ids = 0;
-      t = gen_contact(g, t) + 2 * LATE_MS + between(&g->rng, 0, EB_MIN(20));
+      t = gen_contact(g, t) + 2 * LATE_MS + between(&g->rng, 0, KS_TK_MIN(20));
     }
   }
 }
@@ -493,13 +493,16 @@ static ks_engine *engine(coll *out, ops_per_agent per_agent, int fcr_xfer) {
 }
 
 static void deliver(ks_engine *e, const arrival *a, size_t from, size_t to) {
+  ks_testkit *k;
+  assert_int_equal(ks_testkit_attach(&k, e), 0);
   for (size_t i = from; i < to; i++) {
     const ops_ev *v = a[i].e;
-    int rc = eb_lifecycle(e, v->id, v->body, v->t, v->channel, v->queue, v->contact, v->customer,
-                          v->agent, v->arg);
+    int rc = ks_tk_lifecycle(k, v->id, v->body, v->t, v->channel, v->queue, v->contact, v->customer,
+                             v->agent, v->arg);
     if (rc != KS_PROCESSED)
       fail_msg("event %s (body %u at %lld) not processed: %d", v->id, v->body, (long long)v->t, rc);
   }
+  ks_testkit_free(k);
 }
 
 static void finish(ks_engine *e) {
@@ -662,7 +665,7 @@ static void dump(uint64_t seed) {
   for (size_t i = 0; i < g.n; i++) {
     const ops_ev *e = &g.ev[i];
     print_message("%s %s t=+%.3f ch=%d q=%s cust=%s agent=%s body=%u arg=%d\n", e->id, e->contact,
-                  (double)(e->t - EB_T0) / 1000.0, e->channel, e->queue, e->customer, e->agent,
+                  (double)(e->t - KS_TK_T0) / 1000.0, e->channel, e->queue, e->customer, e->agent,
                   e->body, e->arg);
   }
   free(g.ev);

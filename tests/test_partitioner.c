@@ -14,8 +14,8 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
-#include "event_builder.h"
 #include "partitioner.h"
+#include "testkit_engine.h"
 
 static void parses_names(void **state) {
   (void)state;
@@ -210,13 +210,14 @@ static int sink(void *ud, const char *topic, const void *key, size_t keylen, con
   return 0;
 }
 
-/* A contact_queued of tenant at EB_T0 + minute into buf; its length. */
+/* A contact_queued of tenant at KS_TK_T0 + minute into buf; its length. */
 static size_t queued(const char *tenant, int64_t minute, uint8_t *buf, size_t cap) {
-  Kpistream__V1__Event ev = eb_event(EB_T0 + EB_MIN(minute), tenant, 1, "sales", "c1", NULL, NULL);
+  Kpistream__V1__Event ev =
+      ks_tk_event(KS_TK_T0 + KS_TK_MIN(minute), tenant, 1, "sales", "c1", NULL, NULL);
   Kpistream__V1__ContactQueued body = KPISTREAM__V1__CONTACT_QUEUED__INIT;
   ev.body_case = KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED;
   ev.contact_queued = &body;
-  return eb_pack(&ev, buf, cap);
+  return ks_tk_pack(&ev, buf, cap);
 }
 
 static int feed(ks_engine *e, int32_t task, int64_t offset, const char *tenant, const char *key,
@@ -231,7 +232,7 @@ static void engine_refuses_misrouted(void **state) {
   (void)state;
   static const char *const topics[] = {"events.voice"};
   ks_engine_options o = {0};
-  o.interval_ms = EB_MIN(15);
+  o.interval_ms = KS_TK_MIN(15);
   o.topics = topics;
   o.n_topics = 1;
   o.sink = sink;
@@ -266,7 +267,7 @@ static void engine_refuses_misrouted(void **state) {
   assert_int_equal(feed(e, 2, 0, "acme", "acme", KS_PARTITIONER_CRC32, reason), KS_PROCESSED);
   assert_int_equal(feed(e, 0, 2, "acme", "acme", KS_PARTITIONER_MURMUR2, reason), KS_PROCESSED);
   assert_int_equal(feed(e, 3, 0, "acme", "acme", KS_PARTITIONER_ANY, reason), KS_PROCESSED);
-  assert_true(ks_engine_partition_time(e, 2, 0) == EB_T0);
+  assert_true(ks_engine_partition_time(e, 2, 0) == KS_TK_T0);
   /* a refusal of the decoder comes first */
   assert_int_equal(ks_engine_process_from(e, 0, 0, 3,
                                           &(ks_msg_origin){NULL, 0, 4, KS_PARTITIONER_ANY, -1},

@@ -4,8 +4,8 @@
  * sink receives, values asserted exactly. Every expected number is worked
  * out by hand in the comments.
  *
- * Times: EB_T0 is 2026-11-23T00:00:00Z, aligned to 15 minutes; I(k) is the
- * k-th 15-minute interval from there. M(m) = EB_T0 + m minutes.
+ * Times: KS_TK_T0 is 2026-11-23T00:00:00Z, aligned to 15 minutes; I(k) is the
+ * k-th 15-minute interval from there. M(m) = KS_TK_T0 + m minutes.
  *
  * The standard form F used below (weights 1,2,1,2,2; every item out of 5):
  *   service_attitude   w1: greeting, empathy
@@ -28,13 +28,13 @@
 #include <cmocka.h>
 
 #include "engine.h"
-#include "event_builder.h"
 #include "kpistream/v1/result.pb-c.h"
+#include "testkit_engine.h"
 
 #define PLUGIN KS_TEST_PLUGIN_DIR "/kpi_quality.so"
-#define IV_MS  EB_MIN(15)
-#define I(k)   (EB_T0 + (int64_t)(k)*IV_MS)
-#define M(m)   (EB_T0 + EB_MIN(m))
+#define IV_MS  KS_TK_MIN(15)
+#define I(k)   (KS_TK_T0 + (int64_t)(k)*IV_MS)
+#define M(m)   (KS_TK_T0 + KS_TK_MIN(m))
 
 #define VOICE KPISTREAM__V1__CHANNEL__CHANNEL_VOICE
 #define EMAIL KPISTREAM__V1__CHANNEL__CHANNEL_EMAIL
@@ -42,106 +42,40 @@
 
 /* ---- result collection ---------------------------------------------------- */
 
-typedef struct got {
-  char key[192];
-  char metric[48];
-  char family[24];
-  char tenant[24];
-  int channel;
-  char queue[48];
-  char agent[48];
-  char team[48];
-  char labels[128]; /* "k=v,k=v" */
-  int64_t start, end;
-  int has_value;
-  double value, num, den;
-  int64_t count;
-  int agg;
-  char unit[16];
-} got;
+/* Results are the kit's (kpistream/testkit.h): plain structs decoded from
+ * the protobuf bytes the sink receives. */
+typedef ks_testkit_result got;
 
 typedef struct fx {
-  ks_engine *e;
-  got *res;
-  size_t n, cap;
+  ks_testkit *k;
 } fx;
 
-static int sink(void *ud, const char *topic, const void *key, size_t keylen, const void *value,
-                size_t valuelen, const ks_result *r) {
-  fx *f = ud;
-  assert_string_equal(topic, "kpi.quality");
-  Kpistream__V1__MetricResult *m = kpistream__v1__metric_result__unpack(NULL, valuelen, value);
-  assert_non_null(m);
-  assert_int_equal(keylen, strlen(m->key));
-  assert_memory_equal(key, m->key, keylen);
-  assert_string_equal(m->metric, r->metric);
-  if (f->n == f->cap) {
-    f->cap = f->cap ? f->cap * 2 : 256;
-    f->res = realloc(f->res, f->cap * sizeof *f->res);
-    assert_non_null(f->res);
-  }
-  got *g = &f->res[f->n++];
-  memset(g, 0, sizeof *g);
-  snprintf(g->key, sizeof g->key, "%s", m->key);
-  snprintf(g->metric, sizeof g->metric, "%s", m->metric);
-  snprintf(g->family, sizeof g->family, "%s", m->family);
-  snprintf(g->tenant, sizeof g->tenant, "%s", m->tenant);
-  g->channel = m->channel;
-  snprintf(g->queue, sizeof g->queue, "%s", m->queue);
-  snprintf(g->agent, sizeof g->agent, "%s", m->agent_id);
-  snprintf(g->team, sizeof g->team, "%s", m->team);
-  size_t off = 0;
-  for (size_t i = 0; i < m->n_labels && off < sizeof g->labels; i++)
-    off += (size_t)snprintf(g->labels + off, sizeof g->labels - off, "%s%s=%s", i ? "," : "",
-                            m->labels[i]->key, m->labels[i]->value);
-  g->start = m->interval_start_ms;
-  g->end = m->interval_end_ms;
-  g->has_value = m->result_case == KPISTREAM__V1__METRIC_RESULT__RESULT_VALUE;
-  g->value = m->value;
-  g->num = m->numerator;
-  g->den = m->denominator;
-  g->count = m->count;
-  g->agg = m->aggregation;
-  snprintf(g->unit, sizeof g->unit, "%s", m->unit);
-  kpistream__v1__metric_result__free_unpacked(m, NULL);
-  return 0;
-}
-
-static const char *const topics[] = {"events"};
-
-static void fx_init_lat(fx *f, const ks_kv *kv, size_t n, int64_t lateness_ms) {
+static void fx_init_lat(fx *f, const ks_testkit_kv *kv, size_t n, int64_t lateness_ms) {
   memset(f, 0, sizeof *f);
-  ks_engine_options o = {0};
+  ks_testkit_options o = {0};
   o.interval_ms = IV_MS;
   o.lateness_ms = lateness_ms;
-  o.topics = topics;
-  o.n_topics = 1;
-  o.sink = sink;
-  o.sink_ud = f;
-  o.log_level = KS_LOG_WARN;
   char err[512];
-  assert_int_equal(ks_engine_new(&f->e, &o, err, sizeof err), 0);
-  int rc = ks_engine_add_plugin(f->e, PLUGIN, NULL, kv, n, err, sizeof err);
+  assert_int_equal(ks_testkit_new(&f->k, &o, err, sizeof err), 0);
+  int rc = ks_testkit_add_plugin(f->k, PLUGIN, NULL, kv, n, err, sizeof err);
   if (rc != 0)
     fail_msg("add_plugin: %s", err);
-  assert_int_equal(ks_engine_task_open(f->e, 0), 0);
 }
 
-static void fx_init(fx *f, const ks_kv *kv, size_t n) {
+static void fx_init(fx *f, const ks_testkit_kv *kv, size_t n) {
   fx_init_lat(f, kv, n, 0);
 }
 
 static void fx_free(fx *f) {
-  ks_engine_free(f->e);
-  free(f->res);
+  ks_testkit_free(f->k);
   memset(f, 0, sizeof *f);
 }
 
 static void flush(fx *f) {
-  assert_int_equal(ks_engine_flush_all(f->e), 0);
-  ks_engine_stats st;
-  ks_engine_get_stats(f->e, &st);
-  assert_int_equal(st.plugin_errors, 0);
+  if (ks_testkit_flush(f->k) != 0)
+    fail_msg("%s", ks_testkit_error(f->k));
+  for (size_t i = 0; i < ks_testkit_result_count(f->k); i++)
+    assert_string_equal(ks_testkit_result_at(f->k, i)->topic, "kpi.quality");
 }
 
 /* Dimensions of a result. */
@@ -153,19 +87,19 @@ typedef struct dm {
   const char *labels;
 } dm;
 #define TEN(t)     ((dm){t, 0, "", "", ""})
-#define ACME       TEN(EB_TENANT)
-#define QUE(ch, q) ((dm){EB_TENANT, ch, q, "", ""})
-#define TEAM(t)    ((dm){EB_TENANT, 0, "", "", "team=" t})
-#define AGT(a)     ((dm){EB_TENANT, 0, "", a, ""})
-#define CAT(c)     ((dm){EB_TENANT, 0, "", "", "category=" c})
+#define ACME       TEN(KS_TK_TENANT)
+#define QUE(ch, q) ((dm){KS_TK_TENANT, ch, q, "", ""})
+#define TEAM(t)    ((dm){KS_TK_TENANT, 0, "", "", "team=" t})
+#define AGT(a)     ((dm){KS_TK_TENANT, 0, "", a, ""})
+#define CAT(c)     ((dm){KS_TK_TENANT, 0, "", "", "category=" c})
 
 static const got *find(const fx *f, const char *metric, dm d, int64_t start) {
   const got *hit = NULL;
-  for (size_t i = 0; i < f->n; i++) {
-    const got *g = &f->res[i];
+  for (size_t i = 0; i < ks_testkit_result_count(f->k); i++) {
+    const got *g = ks_testkit_result_at(f->k, i);
     if (strcmp(g->metric, metric) == 0 && strcmp(g->tenant, d.tenant) == 0 && g->channel == d.ch &&
         strcmp(g->queue, d.queue) == 0 && strcmp(g->agent, d.agent) == 0 &&
-        strcmp(g->labels, d.labels) == 0 && g->start == start) {
+        strcmp(g->labels, d.labels) == 0 && g->start_ms == start) {
       if (hit)
         fail_msg("%s %s emitted twice", metric, g->key);
       hit = g;
@@ -194,7 +128,7 @@ static void qa_expect_value(const fx *f, const char *metric, dm d, int64_t start
   const got *g = must_find(f, metric, d, start, file, line);
   if (!g->has_value || !close_enough(g->value, want)) {
     print_error("%s:%d: %s: want %.12g, got %s%.12g (num %.12g den %.12g)\n", file, line, g->key,
-                want, g->has_value ? "" : "null ", g->value, g->num, g->den);
+                want, g->has_value ? "" : "null ", g->value, g->numerator, g->denominator);
     _fail(file, line);
   }
 }
@@ -241,7 +175,7 @@ typedef struct who {
 } who;
 
 #define MAX_SEC 20
-static int feed_qa(ks_engine *e, int64_t t, who w, const char *eval_id, const char *event_id,
+static int feed_qa(ks_testkit *e, int64_t t, who w, const char *eval_id, const char *event_id,
                    const sec_s *secs, int nsec) {
   Kpistream__V1__QaItem items[MAX_SEC][4];
   Kpistream__V1__QaItem *itemp[MAX_SEC][4];
@@ -276,12 +210,12 @@ static int feed_qa(ks_engine *e, int64_t t, who w, const char *eval_id, const ch
   qa.n_sections = (size_t)nsec;
   qa.sections = secp;
   Kpistream__V1__Event ev =
-      eb_event(t, w.tenant ? w.tenant : EB_TENANT, w.ch, w.queue, "c", "u", w.agent);
+      ks_tk_event(t, w.tenant ? w.tenant : KS_TK_TENANT, w.ch, w.queue, "c", "u", w.agent);
   ev.event_id = (char *)(event_id ? event_id : "");
   ev.team = (char *)(w.team ? w.team : "");
   ev.body_case = KPISTREAM__V1__EVENT__BODY_QA_EVALUATION;
   ev.qa_evaluation = &qa;
-  return eb_feed(e, 0, 0, &ev);
+  return ks_testkit_feed(e, &ev);
 }
 
 /* Form F with the twelve items' points in order; `ident` and `disc` are the
@@ -299,10 +233,10 @@ static void form_f(sec_s s[5], const double p[12], unsigned upsell, unsigned ide
   memcpy(s, f, sizeof f);
 }
 
-static const who W1 = {EB_TENANT, VOICE, "sales", "t1", "a1", "q1"};
-static const who W2 = {EB_TENANT, VOICE, "sales", "t1", "a1", "q2"};
-static const who W3 = {EB_TENANT, CHAT, "support", "t2", "a2", "q1"};
-static const who W4 = {EB_TENANT, VOICE, "billing", "t2", "a3", "q1"};
+static const who W1 = {KS_TK_TENANT, VOICE, "sales", "t1", "a1", "q1"};
+static const who W2 = {KS_TK_TENANT, VOICE, "sales", "t1", "a1", "q2"};
+static const who W3 = {KS_TK_TENANT, CHAT, "support", "t2", "a2", "q1"};
+static const who W4 = {KS_TK_TENANT, VOICE, "billing", "t2", "a3", "q1"};
 
 /*
  * The main scenario, all in I(0):
@@ -318,7 +252,7 @@ static const who W4 = {EB_TENANT, VOICE, "billing", "t2", "a3", "q1"};
  *      (raw 5/10 = 50); non-compliant (identity is a compliance item)
  *   E4 (W4): all 5 -> 100, every category 100
  */
-static void feed_main(ks_engine *e) {
+static void feed_main(ks_testkit *e) {
   sec_s s[5];
   form_f(s, (const double[12]){5, 4, 4, 5, 3, 5, 3, 4, 4, 5, 5, 4}, 0, 0, 0);
   assert_int_equal(feed_qa(e, M(1), W1, "e1", "x1", s, 5), KS_PROCESSED);
@@ -338,7 +272,7 @@ static void test_main_scenario(void **state) {
   (void)state;
   fx f;
   fx_init(&f, NULL, 0);
-  feed_main(f.e);
+  feed_main(f.k);
   flush(&f);
   const int64_t i0 = I(0);
   /* tenant: scores 85, 82.105, 0 (auto-fail), 100 */
@@ -374,27 +308,27 @@ static void test_main_scenario(void **state) {
   EXPECT(&f, "category_score", CAT("product_knowledge"), i0, 85);  /* (80+80+80+100)/4 */
   EXPECT(&f, "category_score", CAT("process_compliance"), i0, 65); /* (93.3+66.7+0+100)/4 */
   /* categories per team and agent */
-  const dm t2pc = {EB_TENANT, 0, "", "", "category=process_compliance,team=t2"};
+  const dm t2pc = {KS_TK_TENANT, 0, "", "", "category=process_compliance,team=t2"};
   EXPECT(&f, "category_score", t2pc, i0, 50); /* (0 + 100) / 2 */
-  const dm a1pc = {EB_TENANT, 0, "", "a1", "category=process_compliance"};
+  const dm a1pc = {KS_TK_TENANT, 0, "", "a1", "category=process_compliance"};
   EXPECT(&f, "category_score", a1pc, i0, 80); /* (14/15 + 10/15) / 2 = 0.8 */
-  const dm qcat = {EB_TENANT, VOICE, "sales", "", "category=brand"};
+  const dm qcat = {KS_TK_TENANT, VOICE, "sales", "", "category=brand"};
   EXPECT(&f, "category_score", qcat, i0, 80); /* 8/10, 4/5 */
 
   /* result shape */
   const got *g = find(&f, "evaluation_score", ACME, i0);
-  assert_int_equal(g->agg, KPISTREAM__V1__AGGREGATION__AGG_RATIO);
+  assert_int_equal(g->aggregation, KPISTREAM__V1__AGGREGATION__AGG_RATIO);
   assert_string_equal(g->unit, "%");
   assert_string_equal(g->family, "quality");
-  assert_true(close_enough(g->num, 85 + E2 + 100));
-  assert_true(close_enough(g->den, 4));
+  assert_true(close_enough(g->numerator, 85 + E2 + 100));
+  assert_true(close_enough(g->denominator, 4));
   assert_int_equal(g->count, 4);
-  assert_int_equal(g->end, I(1));
+  assert_int_equal(g->end_ms, I(1));
   char want[160];
   snprintf(want, sizeof want, "quality/evaluation_score|acme|all||||%lld", (long long)i0);
   assert_string_equal(g->key, want);
   g = find(&f, "evaluations", ACME, i0);
-  assert_int_equal(g->agg, KPISTREAM__V1__AGGREGATION__AGG_SUM);
+  assert_int_equal(g->aggregation, KPISTREAM__V1__AGGREGATION__AGG_SUM);
   assert_string_equal(g->unit, "evaluations");
   g = find(&f, "auto_fail_rate", ACME, i0);
   assert_string_equal(g->unit, "ratio");
@@ -413,9 +347,9 @@ static void test_main_scenario(void **state) {
   assert_int_equal(g->count, 4);
   /* 5 group levels: tenant 1 + queues 3 + teams 2 + agents 3 = 9 groups x 5 metrics,
    * 9 groups x 5 categories = 45 category results */
-  assert_int_equal(f.n, 9 * 5 + 9 * 5);
+  assert_int_equal(ks_testkit_result_count(f.k), 9 * 5 + 9 * 5);
   /* no per-evaluator results by default, nothing in I(1) */
-  assert_null(find(&f, "evaluations", ((dm){EB_TENANT, 0, "", "", "evaluator=q1"}), i0));
+  assert_null(find(&f, "evaluations", ((dm){KS_TK_TENANT, 0, "", "", "evaluator=q1"}), i0));
   assert_null(find(&f, "evaluations", ACME, I(1)));
   fx_free(&f);
 }
@@ -424,10 +358,10 @@ static void test_main_scenario(void **state) {
 
 static void test_auto_fail_score(void **state) {
   (void)state;
-  const ks_kv kv[] = {{"auto_fail_scoring", "score"}};
+  const ks_testkit_kv kv[] = {{"auto_fail_scoring", "score"}};
   fx f;
   fx_init(&f, kv, 1);
-  feed_main(f.e);
+  feed_main(f.k);
   flush(&f);
   const int64_t i0 = I(0);
   /* E3 keeps its points score 70/90 */
@@ -442,10 +376,10 @@ static void test_auto_fail_score(void **state) {
 
 static void test_auto_fail_exclude(void **state) {
   (void)state;
-  const ks_kv kv[] = {{"auto_fail_scoring", "exclude"}};
+  const ks_testkit_kv kv[] = {{"auto_fail_scoring", "exclude"}};
   fx f;
   fx_init(&f, kv, 1);
-  feed_main(f.e);
+  feed_main(f.k);
   flush(&f);
   const int64_t i0 = I(0);
   EXPECT(&f, "evaluations", ACME, i0, 4);
@@ -458,8 +392,8 @@ static void test_auto_fail_exclude(void **state) {
   /* E3 leaves only its failing category: (93.33 + 66.67 + 100) / 3 */
   EXPECT(&f, "category_score", CAT("process_compliance"), i0, 260.0 / 3);
   EXPECT(&f, "category_score", CAT("service_attitude"), i0, 92.5); /* all four */
-  EXPECT_NULL(&f, "category_score", ((dm){EB_TENANT, 0, "", "a2", "category=process_compliance"}),
-              i0);
+  EXPECT_NULL(&f, "category_score",
+              ((dm){KS_TK_TENANT, 0, "", "a2", "category=process_compliance"}), i0);
   fx_free(&f);
 }
 
@@ -467,10 +401,10 @@ static void test_auto_fail_exclude(void **state) {
 
 static void test_score_scale_one(void **state) {
   (void)state;
-  const ks_kv kv[] = {{"score_scale", "1"}};
+  const ks_testkit_kv kv[] = {{"score_scale", "1"}};
   fx f;
   fx_init(&f, kv, 1);
-  feed_main(f.e);
+  feed_main(f.k);
   flush(&f);
   const int64_t i0 = I(0);
   EXPECT(&f, "evaluation_score", ACME, i0, (0.85 + E2 / 100 + 0 + 1) / 4);
@@ -483,22 +417,22 @@ static void test_score_scale_one(void **state) {
 
 static void test_weighting_section_share(void **state) {
   (void)state;
-  const ks_kv kv[] = {{"weighting", "section_share"}};
+  const ks_testkit_kv kv[] = {{"weighting", "section_share"}};
   fx f;
   fx_init(&f, kv, 1);
   sec_s s[5];
   /* E1: section shares .9 .8 .8 .8 14/15, weights 1 2 1 2 2 (Σ 8):
    * (0.9 + 1.6 + 0.8 + 1.6 + 28/15) / 8 = 84.583 (points weighting: 85) */
   form_f(s, (const double[12]){5, 4, 4, 5, 3, 5, 3, 4, 4, 5, 5, 4}, 0, 0, 0);
-  feed_qa(f.e, M(1), W1, "e1", NULL, s, 5);
+  feed_qa(f.k, M(1), W1, "e1", NULL, s, 5);
   /* E2 in I(1): brand 4/5 with upsell N/A; sections .8 1 .8 .8 10/15:
    * (0.8 + 2 + 0.8 + 1.6 + 20/15) / 8 = 81.667 (points: 82.105) */
   form_f(s, (const double[12]){4, 4, 5, 5, 5, 4, 0, 5, 3, 5, 0, 5}, NA, 0, FAIL);
-  feed_qa(f.e, M(16), W1, "e2", NULL, s, 5);
+  feed_qa(f.k, M(16), W1, "e2", NULL, s, 5);
   /* a section with nothing applicable is left out with its weight:
    * S1 3/5 w1, S2 all N/A w3 -> 0.6 */
   const sec_s t[2] = {{"a", 1, 1, {{3, 5, 0}}}, {"b", 3, 1, {{5, 5, NA}}}};
-  feed_qa(f.e, M(31), W1, "e3", NULL, t, 2);
+  feed_qa(f.k, M(31), W1, "e3", NULL, t, 2);
   flush(&f);
   EXPECT(&f, "evaluation_score", ACME, I(0), (0.9 + 1.6 + 0.8 + 1.6 + 28.0 / 15) / 8 * 100);
   EXPECT(&f, "evaluation_score", ACME, I(1), (0.8 + 2 + 0.8 + 1.6 + 20.0 / 15) / 8 * 100);
@@ -517,13 +451,14 @@ static void test_compliance_denominator(void **state) {
   const sec_s eb[1] = {{"x", 1, 1, {{4, 5, 0}}}};
   const sec_s ec[1] = {{"x", 1, 2, {{0, 5, COMP | NA | FAIL}, {4, 5, 0}}}};
   for (int v = 0; v < 2; v++) {
-    const ks_kv kv[] = {{"compliance_denominator", v ? "with_compliance_items" : "evaluations"}};
+    const ks_testkit_kv kv[] = {
+        {"compliance_denominator", v ? "with_compliance_items" : "evaluations"}};
     fx f;
     fx_init(&f, kv, 1);
-    feed_qa(f.e, M(1), W1, "ea", NULL, ea, 1);
-    feed_qa(f.e, M(2), W1, "eb", NULL, eb, 1);
-    feed_qa(f.e, M(3), W1, "ec", NULL, ec, 1);
-    feed_qa(f.e, M(16), W1, "ed", NULL, eb, 1);
+    feed_qa(f.k, M(1), W1, "ea", NULL, ea, 1);
+    feed_qa(f.k, M(2), W1, "eb", NULL, eb, 1);
+    feed_qa(f.k, M(3), W1, "ec", NULL, ec, 1);
+    feed_qa(f.k, M(16), W1, "ed", NULL, eb, 1);
     flush(&f);
     if (v == 0) {
       EXPECT(&f, "compliance_rate", ACME, I(0), 1); /* 3 / 3: none failed */
@@ -546,15 +481,15 @@ static void test_items_and_weights(void **state) {
   (void)state;
   fx f;
   fx_init(&f, NULL, 0);
-  const who w = {EB_TENANT, EMAIL, "mail", "", "", ""};
+  const who w = {KS_TK_TENANT, EMAIL, "mail", "", "", ""};
   /* I(0): no section weighted -> unweighted: (3 + 5) / (5 + 5) = 80 */
   const sec_s a[2] = {{"Service Attitude", 0, 1, {{3, 5, 0}}}, {"", 0, 1, {{5, 5, 0}}}};
-  feed_qa(f.e, M(1), w, "a", NULL, a, 2);
+  feed_qa(f.k, M(1), w, "a", NULL, a, 2);
   /* I(1): a zero weight beside a positive one -> only S2 (w 1): (5 + 0) / (5 + 0) = 100;
    * an item worth 0 of 0 counts nothing */
   const sec_s b[2] = {{"process-compliance", 0, 1, {{0, 5, 0}}},
                       {"Process Compliance", 1, 2, {{5, 5, 0}, {0, 0, 0}}}};
-  assert_int_equal(feed_qa(f.e, M(16), w, "b", NULL, b, 2), KS_PROCESSED);
+  assert_int_equal(feed_qa(f.k, M(16), w, "b", NULL, b, 2), KS_PROCESSED);
   /* the host refuses what cannot be scored (docs/schema.md): a negative or
    * non-finite weight, points or possible, points above possible; none of
    * these reach the plugin or count */
@@ -564,14 +499,14 @@ static void test_items_and_weights(void **state) {
                            {{"x", 1, 1, {{7, 5, 0}}}},
                            {{"x", 1, 1, {{1, -5, 0}}}}};
   for (int i = 0; i < 5; i++)
-    assert_int_equal(feed_qa(f.e, M(17), w, "bad", NULL, bad[i], 1), KS_REJECTED);
+    assert_int_equal(feed_qa(f.k, M(17), w, "bad", NULL, bad[i], 1), KS_REJECTED);
   /* I(2): weight 2 and 1: (2 x 4 + 1 x 1) / (2 x 5 + 1 x 5) = 9 / 15 = 60;
    * an item worth 0 points counts nothing; an unknown category keeps its name */
   const sec_s c[2] = {{"empathy_plus", 2, 2, {{4, 5, 0}, {0, 0, 0}}}, {"brand", 1, 1, {{1, 5, 0}}}};
-  feed_qa(f.e, M(31), w, "c", NULL, c, 2);
+  feed_qa(f.k, M(31), w, "c", NULL, c, 2);
   /* I(3): a critical item failed with no points at all still auto-fails */
   const sec_s d[2] = {{"brand", 1, 1, {{5, 5, 0}}}, {"legal", 0, 1, {{0, 0, CRIT | FAIL}}}};
-  feed_qa(f.e, M(46), w, "d", NULL, d, 2);
+  feed_qa(f.k, M(46), w, "d", NULL, d, 2);
   flush(&f);
   EXPECT(&f, "evaluation_score", ACME, I(0), 80);
   EXPECT(&f, "category_score", CAT("service_attitude"), I(0), 60); /* normalised name */
@@ -590,8 +525,9 @@ static void test_items_and_weights(void **state) {
   EXPECT(&f, "category_score", CAT("brand"), I(3), 100);
   /* queue level carries the channel; no team, no agent: no such results */
   EXPECT(&f, "evaluations", QUE(EMAIL, "mail"), I(0), 1);
-  for (size_t i = 0; i < f.n; i++)
-    assert_true(f.res[i].agent[0] == '\0' && strstr(f.res[i].labels, "team=") == NULL);
+  for (size_t i = 0; i < ks_testkit_result_count(f.k); i++)
+    assert_true((*ks_testkit_result_at(f.k, i)).agent[0] == '\0' &&
+                strstr((*ks_testkit_result_at(f.k, i)).labels, "team=") == NULL);
   fx_free(&f);
 }
 
@@ -601,9 +537,9 @@ static void test_zero_denominators(void **state) {
   fx_init(&f, NULL, 0);
   /* every item N/A: counted, no score */
   const sec_s a[2] = {{"brand", 1, 1, {{5, 5, NA}}}, {"communication", 1, 1, {{0, 5, NA}}}};
-  feed_qa(f.e, M(1), W1, "a", NULL, a, 2);
+  feed_qa(f.k, M(1), W1, "a", NULL, a, 2);
   /* no sections at all */
-  feed_qa(f.e, M(2), W1, "b", NULL, NULL, 0);
+  feed_qa(f.k, M(2), W1, "b", NULL, NULL, 0);
   flush(&f);
   EXPECT(&f, "evaluations", ACME, I(0), 2);
   EXPECT_NULL(&f, "evaluation_score", ACME, I(0));
@@ -627,7 +563,7 @@ static void test_too_many_categories(void **state) {
     snprintf(names[i], sizeof names[i], "c%d", i);
     s[i] = (sec_s){names[i], 1, 1, {{i == 17 ? 5 : 1, 5, 0}}};
   }
-  feed_qa(f.e, M(1), W1, "a", NULL, s, 18);
+  feed_qa(f.k, M(1), W1, "a", NULL, s, 18);
   flush(&f);
   EXPECT(&f, "evaluation_score", ACME, I(0), 2200.0 / 90);
   EXPECT(&f, "category_score", CAT("c15"), I(0), 20);
@@ -644,17 +580,17 @@ static void test_dedupe(void **state) {
   const sec_s s40[1] = {{"x", 1, 1, {{2, 5, 0}}}};
   const who beta = {"beta", VOICE, "sales", "", "", ""};
   for (int off = 0; off < 2; off++) {
-    const ks_kv kv[] = {{"dedupe_window", off ? "0" : "2d"}};
+    const ks_testkit_kv kv[] = {{"dedupe_window", off ? "0" : "2d"}};
     fx f;
     fx_init(&f, kv, 1);
-    feed_qa(f.e, M(1), W1, "e1", "x1", s80, 1);
-    feed_qa(f.e, M(2), W1, "e1", "x9", s40, 1); /* same evaluation id: a copy */
-    feed_qa(f.e, M(3), W1, "", "x2", s40, 1);   /* no evaluation id: event id */
-    feed_qa(f.e, M(4), W1, "", "x2", s40, 1);   /* same event id: a copy */
-    feed_qa(f.e, M(5), W1, "", "", s80, 1);     /* no id at all: always counted */
-    feed_qa(f.e, M(6), W1, "", "", s80, 1);
-    feed_qa(f.e, M(7), beta, "e1", "x1", s40, 1); /* another tenant's e1 */
-    feed_qa(f.e, M(20), W1, "e1", "x1", s40, 1);  /* e1 again, next interval */
+    feed_qa(f.k, M(1), W1, "e1", "x1", s80, 1);
+    feed_qa(f.k, M(2), W1, "e1", "x9", s40, 1); /* same evaluation id: a copy */
+    feed_qa(f.k, M(3), W1, "", "x2", s40, 1);   /* no evaluation id: event id */
+    feed_qa(f.k, M(4), W1, "", "x2", s40, 1);   /* same event id: a copy */
+    feed_qa(f.k, M(5), W1, "", "", s80, 1);     /* no id at all: always counted */
+    feed_qa(f.k, M(6), W1, "", "", s80, 1);
+    feed_qa(f.k, M(7), beta, "e1", "x1", s40, 1); /* another tenant's e1 */
+    feed_qa(f.k, M(20), W1, "e1", "x1", s40, 1);  /* e1 again, next interval */
     flush(&f);
     if (!off) {
       /* acme I(0): e1 (80), x2 (40), two id-less (80, 80) = 280 / 4 */
@@ -678,19 +614,19 @@ static void test_dedupe(void **state) {
 static void test_intervals_and_order(void **state) {
   (void)state;
   fx f;
-  fx_init_lat(&f, NULL, 0, EB_MIN(5));
+  fx_init_lat(&f, NULL, 0, KS_TK_MIN(5));
   const sec_s s100[1] = {{"x", 1, 1, {{5, 5, 0}}}};
   const sec_s s60[1] = {{"x", 1, 1, {{3, 5, 0}}}};
   const who wb = {"beta", VOICE, "sales", "t1", "a1", ""};
-  feed_qa(f.e, M(14), W1, "e1", NULL, s100, 1);
-  feed_qa(f.e, M(16), W1, "e2", NULL, s60, 1);
+  feed_qa(f.k, M(14), W1, "e1", NULL, s100, 1);
+  feed_qa(f.k, M(16), W1, "e2", NULL, s60, 1);
   /* out of order, within the 5-minute lateness: counted in I(0) */
-  assert_int_equal(feed_qa(f.e, M(12), W1, "e3", NULL, s60, 1), KS_PROCESSED);
-  feed_qa(f.e, M(17), wb, "e1", NULL, s60, 1);
+  assert_int_equal(feed_qa(f.k, M(12), W1, "e3", NULL, s60, 1), KS_PROCESSED);
+  feed_qa(f.k, M(17), wb, "e1", NULL, s60, 1);
   /* 25 minutes: the watermark (25 - 5 = 20) passes the end of I(0) ... */
-  feed_qa(f.e, M(25), W1, "e4", NULL, s100, 1);
+  feed_qa(f.k, M(25), W1, "e4", NULL, s100, 1);
   /* ... so an evaluation stamped in I(0) is late and never counted */
-  assert_int_equal(feed_qa(f.e, M(13), W1, "e5", NULL, s60, 1), KS_LATE);
+  assert_int_equal(feed_qa(f.k, M(13), W1, "e5", NULL, s60, 1), KS_LATE);
   flush(&f);
   EXPECT(&f, "evaluations", ACME, I(0), 2);
   EXPECT(&f, "evaluation_score", ACME, I(0), 80); /* (100 + 60) / 2 */
@@ -712,17 +648,17 @@ static void test_intervals_and_order(void **state) {
  * every a1 row of I(88) (22:00) has team t2, in either arrival order. */
 static void check_agent_team(int reversed) {
   fx f;
-  fx_init_lat(&f, NULL, 0, EB_MIN(10));
+  fx_init_lat(&f, NULL, 0, KS_TK_MIN(10));
   const who w1 = {"r", VOICE, "sales", "t1", "a1", ""};
   const who w2 = {"r", VOICE, "sales", "t2", "a1", ""};
   const sec_s brand[1] = {{"brand", 1, 1, {{4, 5, 0}}}};
   const sec_s comm[1] = {{"communication", 1, 1, {{3, 5, 0}}}};
   if (!reversed) {
-    assert_int_equal(feed_qa(f.e, M(22 * 60 + 3), w1, "e1", NULL, brand, 1), KS_PROCESSED);
-    assert_int_equal(feed_qa(f.e, M(22 * 60 + 7), w2, "e2", NULL, comm, 1), KS_PROCESSED);
+    assert_int_equal(feed_qa(f.k, M(22 * 60 + 3), w1, "e1", NULL, brand, 1), KS_PROCESSED);
+    assert_int_equal(feed_qa(f.k, M(22 * 60 + 7), w2, "e2", NULL, comm, 1), KS_PROCESSED);
   } else {
-    assert_int_equal(feed_qa(f.e, M(22 * 60 + 7), w2, "e2", NULL, comm, 1), KS_PROCESSED);
-    assert_int_equal(feed_qa(f.e, M(22 * 60 + 3), w1, "e1", NULL, brand, 1), KS_PROCESSED);
+    assert_int_equal(feed_qa(f.k, M(22 * 60 + 7), w2, "e2", NULL, comm, 1), KS_PROCESSED);
+    assert_int_equal(feed_qa(f.k, M(22 * 60 + 3), w1, "e1", NULL, brand, 1), KS_PROCESSED);
   }
   flush(&f);
   const int64_t iv = I(88);
@@ -734,9 +670,10 @@ static void check_agent_team(int reversed) {
   EXPECT(&f, "category_score", a1brand, iv, 80);
   EXPECT(&f, "category_score", a1comm, iv, 60);
   size_t rows = 0;
-  for (size_t i = 0; i < f.n; i++)
-    if (strcmp(f.res[i].tenant, "r") == 0 && strcmp(f.res[i].agent, "a1") == 0) {
-      assert_string_equal(f.res[i].team, "t2");
+  for (size_t i = 0; i < ks_testkit_result_count(f.k); i++)
+    if (strcmp((*ks_testkit_result_at(f.k, i)).tenant, "r") == 0 &&
+        strcmp((*ks_testkit_result_at(f.k, i)).agent, "a1") == 0) {
+      assert_string_equal((*ks_testkit_result_at(f.k, i)).team, "t2");
       rows++;
     }
   assert_int_equal(rows, 5 + 2); /* 5 group metrics + 2 categories */
@@ -753,8 +690,8 @@ static void test_agent_team_one_per_interval(void **state) {
 
 static size_t count_metric(const fx *f, const char *metric) {
   size_t n = 0;
-  for (size_t i = 0; i < f->n; i++)
-    n += strcmp(f->res[i].metric, metric) == 0;
+  for (size_t i = 0; i < ks_testkit_result_count(f->k); i++)
+    n += strcmp((*ks_testkit_result_at(f->k, i)).metric, metric) == 0;
   return n;
 }
 
@@ -762,19 +699,21 @@ static void test_dimension_options(void **state) {
   (void)state;
   {
     /* per-agent by channel and queue, evaluators on, categories off */
-    const ks_kv kv[] = {{"per_agent", "queue"}, {"per_evaluator", "true"}, {"per_category", "0"}};
+    const ks_testkit_kv kv[] = {
+        {"per_agent", "queue"}, {"per_evaluator", "true"}, {"per_category", "0"}};
     fx f;
     fx_init(&f, kv, 3);
-    feed_main(f.e);
+    feed_main(f.k);
     flush(&f);
     const int64_t i0 = I(0);
-    EXPECT(&f, "evaluation_score", ((dm){EB_TENANT, VOICE, "sales", "a1", ""}), i0, (85 + E2) / 2);
-    EXPECT(&f, "evaluation_score", ((dm){EB_TENANT, CHAT, "support", "a2", ""}), i0, 0);
+    EXPECT(&f, "evaluation_score", ((dm){KS_TK_TENANT, VOICE, "sales", "a1", ""}), i0,
+           (85 + E2) / 2);
+    EXPECT(&f, "evaluation_score", ((dm){KS_TK_TENANT, CHAT, "support", "a2", ""}), i0, 0);
     assert_null(find(&f, "evaluation_score", AGT("a1"), i0));
     /* evaluator q1 scored E1, E3, E4: (85 + 0 + 100) / 3; q2 scored E2 */
-    EXPECT(&f, "evaluation_score", ((dm){EB_TENANT, 0, "", "", "evaluator=q1"}), i0, 185.0 / 3);
-    EXPECT(&f, "evaluation_score", ((dm){EB_TENANT, 0, "", "", "evaluator=q2"}), i0, E2);
-    EXPECT(&f, "auto_fail_count", ((dm){EB_TENANT, 0, "", "", "evaluator=q1"}), i0, 1);
+    EXPECT(&f, "evaluation_score", ((dm){KS_TK_TENANT, 0, "", "", "evaluator=q1"}), i0, 185.0 / 3);
+    EXPECT(&f, "evaluation_score", ((dm){KS_TK_TENANT, 0, "", "", "evaluator=q2"}), i0, E2);
+    EXPECT(&f, "auto_fail_count", ((dm){KS_TK_TENANT, 0, "", "", "evaluator=q1"}), i0, 1);
     assert_int_equal(count_metric(&f, "category_score"), 0);
     /* tenant 1 + queues 3 + teams 2 + agents 3 + evaluators 2 = 11 groups */
     assert_int_equal(count_metric(&f, "evaluations"), 11);
@@ -782,12 +721,13 @@ static void test_dimension_options(void **state) {
   }
   {
     /* per-agent by channel; no teams, no queues */
-    const ks_kv kv[] = {{"per_agent", "channel"}, {"per_team", "false"}, {"per_queue", "false"}};
+    const ks_testkit_kv kv[] = {
+        {"per_agent", "channel"}, {"per_team", "false"}, {"per_queue", "false"}};
     fx f;
     fx_init(&f, kv, 3);
-    feed_main(f.e);
+    feed_main(f.k);
     flush(&f);
-    EXPECT(&f, "evaluation_score", ((dm){EB_TENANT, VOICE, "", "a1", ""}), I(0), (85 + E2) / 2);
+    EXPECT(&f, "evaluation_score", ((dm){KS_TK_TENANT, VOICE, "", "a1", ""}), I(0), (85 + E2) / 2);
     EXPECT(&f, "evaluation_score", ACME, I(0), (85 + E2 + 0 + 100) / 4);
     /* tenant 1 + agents 3 = 4 groups */
     assert_int_equal(count_metric(&f, "evaluations"), 4);
@@ -795,13 +735,13 @@ static void test_dimension_options(void **state) {
     fx_free(&f);
   }
   {
-    const ks_kv kv[] = {{"per_agent", "off"}};
+    const ks_testkit_kv kv[] = {{"per_agent", "off"}};
     fx f;
     fx_init(&f, kv, 1);
-    feed_main(f.e);
+    feed_main(f.k);
     flush(&f);
-    for (size_t i = 0; i < f.n; i++)
-      assert_string_equal(f.res[i].agent, "");
+    for (size_t i = 0; i < ks_testkit_result_count(f.k); i++)
+      assert_string_equal((*ks_testkit_result_at(f.k, i)).agent, "");
     assert_int_equal(count_metric(&f, "evaluations"), 6); /* tenant, 3 queues, 2 teams */
     fx_free(&f);
   }
@@ -819,11 +759,11 @@ static void test_random_input_survives(void **state) {
   static const char *const cats[] = {"brand", "Communication", "", "x-y", "process_compliance"};
   static const char *const names[] = {"", "a", "b", "c"};
   static const double vals[] = {0, 1, 2.5, 5, 4, 10, 0.5, 3, 1e300, NAN}; /* NaN: refused */
-  const ks_kv kv[] = {{"per_agent", "queue"}, {"per_evaluator", "true"}};
+  const ks_testkit_kv kv[] = {{"per_agent", "queue"}, {"per_evaluator", "true"}};
   fx f;
-  fx_init_lat(&f, kv, 2, EB_MIN(3));
+  fx_init_lat(&f, kv, 2, KS_TK_MIN(3));
   uint32_t st = 12345;
-  int64_t t = EB_T0;
+  int64_t t = KS_TK_T0;
   int processed = 0;
   for (int i = 0; i < 3000; i++) {
     t += (int64_t)(lcg(&st) % 20000);
@@ -844,17 +784,17 @@ static void test_random_input_survives(void **state) {
     snprintf(id, sizeof id, "e%u", lcg(&st) % 2000);
     const who w = {names[1 + lcg(&st) % 3], (int)(lcg(&st) % 4), names[lcg(&st) % 4],
                    names[lcg(&st) % 4],     names[lcg(&st) % 4], names[lcg(&st) % 4]};
-    int rc = feed_qa(f.e, et, w, lcg(&st) % 4 ? id : "", NULL, s, nsec);
+    int rc = feed_qa(f.k, et, w, lcg(&st) % 4 ? id : "", NULL, s, nsec);
     assert_true(rc == KS_PROCESSED || rc == KS_LATE || rc == KS_REJECTED);
     processed += rc == KS_PROCESSED;
   }
   assert_true(processed > 500);
   flush(&f);
-  assert_true(f.n > 1000);
-  for (size_t i = 0; i < f.n; i++) {
-    const got *g = &f.res[i];
-    assert_true(isfinite(g->num) && isfinite(g->den) && isfinite(g->value));
-    assert_true(g->num >= 0 && g->den >= 0 && g->count >= 0);
+  assert_true(ks_testkit_result_count(f.k) > 1000);
+  for (size_t i = 0; i < ks_testkit_result_count(f.k); i++) {
+    const got *g = ks_testkit_result_at(f.k, i);
+    assert_true(isfinite(g->numerator) && isfinite(g->denominator) && isfinite(g->value));
+    assert_true(g->numerator >= 0 && g->denominator >= 0 && g->count >= 0);
     if (!g->has_value)
       continue;
     const double cap = strcmp(g->unit, "evaluations") == 0 ? 1e9 : (g->unit[0] == '%' ? 100 : 1);
@@ -867,23 +807,18 @@ static void test_random_input_survives(void **state) {
 /* ---- configuration ------------------------------------------------------------------ */
 
 static void expect_refused(const char *key, const char *value, const char *needle) {
-  ks_engine *e;
-  ks_engine_options o = {0};
-  o.interval_ms = IV_MS;
-  o.topics = topics;
-  o.n_topics = 1;
-  o.sink = sink;
-  o.log_level = KS_LOG_WARN;
+  ks_testkit *e;
+  const ks_testkit_options o = {.interval_ms = IV_MS};
   char err[512];
-  assert_int_equal(ks_engine_new(&e, &o, err, sizeof err), 0);
-  const ks_kv kv[] = {{key, value}};
-  int rc = ks_engine_add_plugin(e, PLUGIN, NULL, kv, 1, err, sizeof err);
+  assert_int_equal(ks_testkit_new(&e, &o, err, sizeof err), 0);
+  const ks_testkit_kv kv[] = {{key, value}};
+  int rc = ks_testkit_add_plugin(e, PLUGIN, NULL, kv, 1, err, sizeof err);
   if (rc >= 0)
     fail_msg("%s=%s: want an error, got %d", key, value, rc);
   if (needle && strstr(err, needle) == NULL)
     fail_msg("%s=%s: error '%s' lacks '%s'", key, value, err, needle);
-  assert_int_equal(ks_engine_plugin_count(e), 0);
-  ks_engine_free(e);
+  assert_int_equal(ks_engine_plugin_count(ks_testkit_engine(e)), 0);
+  ks_testkit_free(e);
 }
 
 static void test_bad_config_refused(void **state) {
@@ -905,15 +840,15 @@ static void test_bad_config_refused(void **state) {
 
 static void test_good_config_accepted(void **state) {
   (void)state;
-  const ks_kv kv[] = {{"score_scale", "100"},   {"auto_fail_scoring", "zero"},
-                      {"weighting", "points"},  {"compliance_denominator", "evaluations"},
-                      {"per_agent", "agent"},   {"per_queue", "true"},
-                      {"per_team", "true"},     {"per_evaluator", "false"},
-                      {"per_category", "true"}, {"dedupe_window", "7d"}};
+  const ks_testkit_kv kv[] = {{"score_scale", "100"},   {"auto_fail_scoring", "zero"},
+                              {"weighting", "points"},  {"compliance_denominator", "evaluations"},
+                              {"per_agent", "agent"},   {"per_queue", "true"},
+                              {"per_team", "true"},     {"per_evaluator", "false"},
+                              {"per_category", "true"}, {"dedupe_window", "7d"}};
   fx f;
   fx_init(&f, kv, sizeof kv / sizeof kv[0]);
-  assert_int_equal(ks_engine_plugin_count(f.e), 1);
-  assert_string_equal(ks_engine_plugin_name(f.e, 0), "quality");
+  assert_int_equal(ks_engine_plugin_count(ks_testkit_engine(f.k)), 1);
+  assert_string_equal(ks_engine_plugin_name(ks_testkit_engine(f.k), 0), "quality");
   fx_free(&f);
 }
 

@@ -4,7 +4,7 @@
  * published again with the next revision; beyond the horizon it is refused
  * as late (the runner dead-letters it). Driven through the real engine.
  *
- * Times: I(k) is the k-th 15-minute interval from EB_T0; lateness 0, so an
+ * Times: I(k) is the k-th 15-minute interval from KS_TK_T0; lateness 0, so an
  * interval closes as soon as an event of a later interval is seen.
  */
 #include <setjmp.h>
@@ -18,12 +18,12 @@
 #include <cmocka.h>
 
 #include "engine.h"
-#include "event_builder.h"
 #include "kpistream/v1/result.pb-c.h"
+#include "testkit_engine.h"
 
 #define PLUGIN KS_TEST_PLUGIN_DIR "/kpi_operations.so"
-#define IV     EB_MIN(15)
-#define I(k)   (EB_T0 + (int64_t)(k)*IV)
+#define IV     KS_TK_MIN(15)
+#define I(k)   (KS_TK_T0 + (int64_t)(k)*IV)
 #define VOICE  KPISTREAM__V1__CHANNEL__CHANNEL_VOICE
 
 typedef struct seen {
@@ -80,29 +80,35 @@ static ks_engine *engine(seen *s, int64_t restate_ms) {
 static void test_restated_with_next_revision(void **state) {
   (void)state;
   seen s = {0};
-  ks_engine *e = engine(&s, EB_MIN(60));
+  ks_engine *e = engine(&s, KS_TK_MIN(60));
+  ks_testkit *ke;
+  assert_int_equal(ks_testkit_attach(&ke, e), 0);
   /* I(0): c1 queued and answered. */
-  assert_int_equal(eb_queued(e, I(0) + EB_SEC(10), VOICE, "sales", "c1", "u1"), KS_PROCESSED);
-  assert_int_equal(eb_answered(e, I(0) + EB_SEC(20), VOICE, "sales", "c1", "a1"), KS_PROCESSED);
+  assert_int_equal(ks_tk_queued(ke, I(0) + KS_TK_SEC(10), VOICE, "sales", "c1", "u1"),
+                   KS_PROCESSED);
+  assert_int_equal(ks_tk_answered(ke, I(0) + KS_TK_SEC(20), VOICE, "sales", "c1", "a1"),
+                   KS_PROCESSED);
   /* An event of I(1) closes I(0): offered = 1, revision 0. */
-  assert_int_equal(eb_queued(e, I(1) + EB_SEC(5), VOICE, "sales", "c2", "u2"), KS_PROCESSED);
+  assert_int_equal(ks_tk_queued(ke, I(1) + KS_TK_SEC(5), VOICE, "sales", "c2", "u2"), KS_PROCESSED);
   assert_int_equal(s.n_offered, 1);
   assert_int_equal(s.offered_rev[0], 0);
   assert_true(s.offered_val[0] == 1.0);
   /* c3 queued in I(0) arrives late, within the hour: offered = 2, revision 1. */
-  assert_int_equal(eb_queued(e, I(0) + EB_SEC(600), VOICE, "sales", "c3", "u3"), KS_RESTATED);
+  assert_int_equal(ks_tk_queued(ke, I(0) + KS_TK_SEC(600), VOICE, "sales", "c3", "u3"),
+                   KS_RESTATED);
   assert_int_equal(s.n_offered, 2);
   assert_int_equal(s.offered_rev[1], 1);
   assert_true(s.offered_val[1] == 2.0);
   /* Another late one: offered = 3, revision 2. */
-  assert_int_equal(eb_queued(e, I(0) + EB_SEC(700), VOICE, "sales", "c4", "u4"), KS_RESTATED);
+  assert_int_equal(ks_tk_queued(ke, I(0) + KS_TK_SEC(700), VOICE, "sales", "c4", "u4"),
+                   KS_RESTATED);
   assert_int_equal(s.n_offered, 3);
   assert_int_equal(s.offered_rev[2], 2);
   assert_true(s.offered_val[2] == 3.0);
   /* The watermark passes I(0)'s end + 1 h (an event at I(5) + 1 s): I(0) is
    * no longer kept, so a late event for it is refused as late. */
-  assert_int_equal(eb_queued(e, I(5) + EB_SEC(1), VOICE, "sales", "c5", "u5"), KS_PROCESSED);
-  assert_int_equal(eb_queued(e, I(0) + EB_SEC(800), VOICE, "sales", "c6", "u6"), KS_LATE);
+  assert_int_equal(ks_tk_queued(ke, I(5) + KS_TK_SEC(1), VOICE, "sales", "c5", "u5"), KS_PROCESSED);
+  assert_int_equal(ks_tk_queued(ke, I(0) + KS_TK_SEC(800), VOICE, "sales", "c6", "u6"), KS_LATE);
   assert_int_equal(s.n_offered, 3);
   ks_engine_stats st;
   ks_engine_get_stats(e, &st);
@@ -110,6 +116,7 @@ static void test_restated_with_next_revision(void **state) {
   assert_int_equal(st.restatements, 2);
   assert_int_equal(st.events_late, 1);
   assert_int_equal(st.plugin_errors, 0);
+  ks_testkit_free(ke);
   ks_engine_free(e);
 }
 
@@ -117,10 +124,14 @@ static void test_no_horizon_means_late(void **state) {
   (void)state;
   seen s = {0};
   ks_engine *e = engine(&s, 0);
-  assert_int_equal(eb_queued(e, I(0) + EB_SEC(10), VOICE, "sales", "c1", "u1"), KS_PROCESSED);
-  assert_int_equal(eb_queued(e, I(1) + EB_SEC(5), VOICE, "sales", "c2", "u2"), KS_PROCESSED);
-  assert_int_equal(eb_queued(e, I(0) + EB_SEC(600), VOICE, "sales", "c3", "u3"), KS_LATE);
+  ks_testkit *ke;
+  assert_int_equal(ks_testkit_attach(&ke, e), 0);
+  assert_int_equal(ks_tk_queued(ke, I(0) + KS_TK_SEC(10), VOICE, "sales", "c1", "u1"),
+                   KS_PROCESSED);
+  assert_int_equal(ks_tk_queued(ke, I(1) + KS_TK_SEC(5), VOICE, "sales", "c2", "u2"), KS_PROCESSED);
+  assert_int_equal(ks_tk_queued(ke, I(0) + KS_TK_SEC(600), VOICE, "sales", "c3", "u3"), KS_LATE);
   assert_int_equal(s.n_offered, 1);
+  ks_testkit_free(ke);
   ks_engine_free(e);
 }
 
@@ -128,22 +139,31 @@ static void test_no_horizon_means_late(void **state) {
 static void test_retained_in_snapshot(void **state) {
   (void)state;
   seen s = {0};
-  ks_engine *e = engine(&s, EB_MIN(60));
-  assert_int_equal(eb_queued(e, I(0) + EB_SEC(10), VOICE, "sales", "c1", "u1"), KS_PROCESSED);
-  assert_int_equal(eb_queued(e, I(1) + EB_SEC(5), VOICE, "sales", "c2", "u2"), KS_PROCESSED);
-  assert_int_equal(eb_queued(e, I(0) + EB_SEC(600), VOICE, "sales", "c3", "u3"), KS_RESTATED);
+  ks_engine *e = engine(&s, KS_TK_MIN(60));
+  ks_testkit *ke;
+  assert_int_equal(ks_testkit_attach(&ke, e), 0);
+  assert_int_equal(ks_tk_queued(ke, I(0) + KS_TK_SEC(10), VOICE, "sales", "c1", "u1"),
+                   KS_PROCESSED);
+  assert_int_equal(ks_tk_queued(ke, I(1) + KS_TK_SEC(5), VOICE, "sales", "c2", "u2"), KS_PROCESSED);
+  assert_int_equal(ks_tk_queued(ke, I(0) + KS_TK_SEC(600), VOICE, "sales", "c3", "u3"),
+                   KS_RESTATED);
   uint8_t *snap;
   size_t len;
   assert_int_equal(ks_engine_snapshot(e, 0, 0, &snap, &len), 0);
+  ks_testkit_free(ke);
   ks_engine_free(e);
-  ks_engine *f = engine(&s, EB_MIN(60));
+  ks_engine *f = engine(&s, KS_TK_MIN(60));
+  ks_testkit *kf;
+  assert_int_equal(ks_testkit_attach(&kf, f), 0);
   char err[256];
   assert_int_equal(ks_engine_restore(f, 0, 0, snap, len, err, sizeof err), 0);
   free(snap);
-  assert_int_equal(eb_queued(f, I(0) + EB_SEC(700), VOICE, "sales", "c4", "u4"), KS_RESTATED);
+  assert_int_equal(ks_tk_queued(kf, I(0) + KS_TK_SEC(700), VOICE, "sales", "c4", "u4"),
+                   KS_RESTATED);
   assert_int_equal(s.n_offered, 3);
   assert_int_equal(s.offered_rev[2], 2); /* revision 0, 1, then 2 after the restore */
   assert_true(s.offered_val[2] == 3.0);  /* c1, c3 (restored records) and c4 */
+  ks_testkit_free(kf);
   ks_engine_free(f);
 }
 
@@ -207,17 +227,24 @@ static void test_retained_interval_changed_by_open_one(void **state) {
   assert_non_null(re);
   for (int reordered = 0; reordered < 2; reordered++) {
     all *a = reordered ? re : in;
-    ks_engine *e = engine_with(sink_all, a, EB_SEC(60), EB_MIN(60));
-    assert_int_equal(eb_queued(e, I(1) - EB_SEC(30), VOICE, "sales", "c1", "u1"), KS_PROCESSED);
-    assert_int_equal(eb_resolved(e, I(1) + EB_SEC(300), VOICE, "sales", "c1"), KS_PROCESSED);
+    ks_engine *e = engine_with(sink_all, a, KS_TK_SEC(60), KS_TK_MIN(60));
+    ks_testkit *ke;
+    assert_int_equal(ks_testkit_attach(&ke, e), 0);
+    assert_int_equal(ks_tk_queued(ke, I(1) - KS_TK_SEC(30), VOICE, "sales", "c1", "u1"),
+                     KS_PROCESSED);
+    assert_int_equal(ks_tk_resolved(ke, I(1) + KS_TK_SEC(300), VOICE, "sales", "c1"), KS_PROCESSED);
     if (!reordered)
-      assert_int_equal(eb_created(e, I(2) + EB_SEC(20), VOICE, "sales", "c1", "u1"), KS_PROCESSED);
-    assert_int_equal(eb_queued(e, I(2) + EB_SEC(61), VOICE, "sales", "c2", "u2"), KS_PROCESSED);
+      assert_int_equal(ks_tk_created(ke, I(2) + KS_TK_SEC(20), VOICE, "sales", "c1", "u1"),
+                       KS_PROCESSED);
+    assert_int_equal(ks_tk_queued(ke, I(2) + KS_TK_SEC(61), VOICE, "sales", "c2", "u2"),
+                     KS_PROCESSED);
     if (reordered) {
       assert_non_null(strstr(latest(a, want_key, got, sizeof got), "330 "));
-      assert_int_equal(eb_created(e, I(2) + EB_SEC(20), VOICE, "sales", "c1", "u1"), KS_PROCESSED);
+      assert_int_equal(ks_tk_created(ke, I(2) + KS_TK_SEC(20), VOICE, "sales", "c1", "u1"),
+                       KS_PROCESSED);
     }
     assert_int_equal(ks_engine_flush_all(e), 0);
+    ks_testkit_free(ke);
     ks_engine_free(e);
   }
   latest(in, want_key, want, sizeof want);

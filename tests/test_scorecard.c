@@ -5,8 +5,8 @@
  * scorecard, its results decoded from the protobuf bytes the sink receives.
  * Every expected number is worked out by hand in the comments.
  *
- * Times: EB_T0 is 2026-11-23T00:00:00Z; I(k) is the k-th 15-minute interval
- * from there, S(s) = EB_T0 + s seconds, D(d) = the start of day d.
+ * Times: KS_TK_T0 is 2026-11-23T00:00:00Z; I(k) is the k-th 15-minute interval
+ * from there, S(s) = KS_TK_T0 + s seconds, D(d) = the start of day d.
  *
  * Default catalogue levels used below: service_level target 0.8 floor 0.5
  * (higher is better), aht 300 / 600 s (lower), abandonment_rate 0.05 / 0.15
@@ -26,13 +26,13 @@
 #include <cmocka.h>
 
 #include "engine.h"
-#include "event_builder.h"
 #include "kpistream/v1/result.pb-c.h"
+#include "testkit_engine.h"
 
-#define IV_MS  EB_MIN(15)
-#define I(k)   (EB_T0 + (int64_t)(k)*IV_MS)
-#define S(s)   (EB_T0 + EB_SEC(s))
-#define D(d)   (EB_T0 + (int64_t)(d)*86400000)
+#define IV_MS  KS_TK_MIN(15)
+#define I(k)   (KS_TK_T0 + (int64_t)(k)*IV_MS)
+#define S(s)   (KS_TK_T0 + KS_TK_SEC(s))
+#define D(d)   (KS_TK_T0 + (int64_t)(d)*86400000)
 #define VOICE  KPISTREAM__V1__CHANNEL__CHANNEL_VOICE
 #define AST(x) KPISTREAM__V1__AGENT_STATE__AGENT_##x
 
@@ -40,54 +40,13 @@ static const char *const producers[] = {"operations", "experience", "workforce"}
 
 /* ---- result collection ---------------------------------------------------- */
 
-typedef struct got {
-  char topic[24];
-  char key[256];
-  char team[24];
-  int has_value;
-  double value, num, den;
-  int64_t count;
-  char unit[16];
-} got;
+/* Results are the kit's (kpistream/testkit.h), the producers' own too; the
+ * helpers below read those on kpi.scorecard and kpi.alerts. */
+typedef ks_testkit_result got;
 
 typedef struct fx {
-  ks_engine *e;
-  got *res;
-  size_t n, cap;
+  ks_testkit *k;
 } fx;
-
-static int sink(void *ud, const char *topic, const void *key, size_t keylen, const void *value,
-                size_t valuelen, const ks_result *r) {
-  (void)key;
-  (void)keylen;
-  (void)r;
-  fx *f = ud;
-  if (strcmp(topic, "kpi.scorecard") != 0 && strcmp(topic, "kpi.alerts") != 0)
-    return 0; /* the producers' own results */
-  Kpistream__V1__MetricResult *m = kpistream__v1__metric_result__unpack(NULL, valuelen, value);
-  assert_non_null(m);
-  assert_string_equal(m->family, "scorecard");
-  if (f->n == f->cap) {
-    f->cap = f->cap ? f->cap * 2 : 1024;
-    f->res = realloc(f->res, f->cap * sizeof *f->res);
-    assert_non_null(f->res);
-  }
-  got *g = &f->res[f->n++];
-  memset(g, 0, sizeof *g);
-  snprintf(g->topic, sizeof g->topic, "%s", topic);
-  snprintf(g->key, sizeof g->key, "%s", m->key);
-  snprintf(g->team, sizeof g->team, "%s", m->team);
-  g->has_value = m->result_case == KPISTREAM__V1__METRIC_RESULT__RESULT_VALUE;
-  g->value = m->value;
-  g->num = m->numerator;
-  g->den = m->denominator;
-  g->count = m->count;
-  snprintf(g->unit, sizeof g->unit, "%s", m->unit);
-  kpistream__v1__metric_result__free_unpacked(m, NULL);
-  return 0;
-}
-
-static const char *const topics[] = {"events"};
 
 /* The producers loaded before the scorecard: the real families, or the
  * feed test plugin as family "operations" (metrics of producers not at hand). */
@@ -99,81 +58,68 @@ static const prods real = {producers, sizeof producers / sizeof producers[0]};
 static const char *const fed_names[] = {"feed_operations", "experience"};
 static const prods fed = {fed_names, 2};
 
-static void fx_engine(fx *f, const prods *pr, const ks_kv *kv, size_t n, int *rc, char *err,
+static void fx_engine(fx *f, const prods *pr, const ks_testkit_kv *kv, size_t n, int *rc, char *err,
                       size_t errsz) {
-  ks_engine_options o = {0};
-  o.interval_ms = IV_MS;
-  o.topics = topics;
-  o.n_topics = 1;
-  o.sink = sink;
-  o.sink_ud = f;
-  o.log_level = KS_LOG_WARN;
-  assert_int_equal(ks_engine_new(&f->e, &o, err, errsz), 0);
+  const ks_testkit_options o = {.interval_ms = IV_MS};
+  assert_int_equal(ks_testkit_new(&f->k, &o, err, errsz), 0);
   for (size_t i = 0; i < pr->n; i++) {
     char path[512];
     if (strncmp(pr->names[i], "feed_", 5) == 0)
       snprintf(path, sizeof path, "%s/%s.so", KS_TEST_PLUGIN_BUILD_DIR, pr->names[i]);
     else
       snprintf(path, sizeof path, "%s/kpi_%s.so", KS_TEST_PLUGIN_DIR, pr->names[i]);
-    if (ks_engine_add_plugin(f->e, path, NULL, NULL, 0, err, errsz) != 0)
+    if (ks_testkit_add_plugin(f->k, path, NULL, NULL, 0, err, errsz) != 0)
       fail_msg("add_plugin %s: %s", path, err);
   }
-  *rc = ks_engine_add_plugin(f->e, KS_TEST_PLUGIN_DIR "/kpi_scorecard.so", NULL, kv, n, err, errsz);
+  *rc =
+      ks_testkit_add_plugin(f->k, KS_TEST_PLUGIN_DIR "/kpi_scorecard.so", NULL, kv, n, err, errsz);
 }
 
-static int fx_try(fx *f, const ks_kv *kv, size_t n, char *err, size_t errsz) {
+static int fx_try(fx *f, const ks_testkit_kv *kv, size_t n, char *err, size_t errsz) {
   memset(f, 0, sizeof *f);
   int rc;
   fx_engine(f, &real, kv, n, &rc, err, errsz);
   return rc;
 }
 
-static void fx_init_with(fx *f, const prods *pr, const ks_kv *kv, size_t n) {
+static void fx_init_with(fx *f, const prods *pr, const ks_testkit_kv *kv, size_t n) {
   char err[512];
   int rc;
   memset(f, 0, sizeof *f);
   fx_engine(f, pr, kv, n, &rc, err, sizeof err);
   if (rc != 0)
     fail_msg("add_plugin scorecard: %s", err);
-  assert_int_equal(ks_engine_task_open(f->e, 0), 0);
 }
 
-static void fx_init(fx *f, const ks_kv *kv, size_t n) {
+static void fx_init(fx *f, const ks_testkit_kv *kv, size_t n) {
   fx_init_with(f, &real, kv, n);
 }
 
-/* A checkpoint and a restart: every plugin's state of task 0 snapshotted,
- * the engine replaced by a new one restored from the snapshots (the results
- * so far are kept). */
-static void fx_restart(fx *f, const prods *pr, const ks_kv *kv, size_t n) {
-  const size_t np = pr->n + 1;
-  uint8_t *snap[8];
-  size_t len[8];
-  for (size_t i = 0; i < np; i++)
-    assert_int_equal(ks_engine_snapshot(f->e, 0, i, &snap[i], &len[i]), 0);
-  ks_engine_free(f->e);
+/* A checkpoint and a restart: every plugin's state snapshotted, the engine
+ * replaced by a new one restored from the snapshots (the results so far are
+ * kept). */
+static void fx_restart(fx *f) {
   char err[512];
-  int rc;
-  fx_engine(f, pr, kv, n, &rc, err, sizeof err);
-  assert_int_equal(rc, 0);
-  for (size_t i = 0; i < np; i++) {
-    if (ks_engine_restore(f->e, 0, i, snap[i], len[i], err, sizeof err) != 0)
-      fail_msg("restore plugin %zu: %s", i, err);
-    free(snap[i]);
-  }
+  if (ks_testkit_restart(f->k, err, sizeof err) != 0)
+    fail_msg("restart: %s", err);
 }
 
 static void fx_free(fx *f) {
-  ks_engine_free(f->e);
-  free(f->res);
+  ks_testkit_free(f->k);
   memset(f, 0, sizeof *f);
 }
 
+static int scorecard_topic(const char *topic) {
+  return strcmp(topic, "kpi.scorecard") == 0 || strcmp(topic, "kpi.alerts") == 0;
+}
+
+/* Close every interval; no plugin error, the scorecard's family on its topics. */
 static void flush(fx *f) {
-  assert_int_equal(ks_engine_flush_all(f->e), 0);
-  ks_engine_stats st;
-  ks_engine_get_stats(f->e, &st);
-  assert_int_equal(st.plugin_errors, 0);
+  if (ks_testkit_flush(f->k) != 0)
+    fail_msg("%s", ks_testkit_error(f->k));
+  for (size_t i = 0; i < ks_testkit_result_count(f->k); i++)
+    if (scorecard_topic(ks_testkit_result_at(f->k, i)->topic))
+      assert_string_equal(ks_testkit_result_at(f->k, i)->family, "scorecard");
 }
 
 /* The result "scorecard/<key>|<start>", or NULL. */
@@ -181,11 +127,11 @@ static const got *find(const fx *f, const char *key, int64_t start) {
   char k[256];
   snprintf(k, sizeof k, "scorecard/%s|%lld", key, (long long)start);
   const got *hit = NULL;
-  for (size_t i = 0; i < f->n; i++)
-    if (strcmp(f->res[i].key, k) == 0) {
+  for (size_t i = 0; i < ks_testkit_result_count(f->k); i++)
+    if (strcmp((*ks_testkit_result_at(f->k, i)).key, k) == 0) {
       if (hit)
         fail_msg("%s emitted twice", k);
-      hit = &f->res[i];
+      hit = ks_testkit_result_at(f->k, i);
     }
   return hit;
 }
@@ -194,8 +140,9 @@ static const got *must(const fx *f, const char *key, int64_t start, const char *
   const got *g = find(f, key, start);
   if (g == NULL) {
     print_error("%s:%d: no result %s at %lld\n", file, line, key, (long long)start);
-    for (size_t i = 0; i < f->n && i < 400; i++)
-      print_error("  have %s\n", f->res[i].key);
+    for (size_t i = 0; i < ks_testkit_result_count(f->k) && i < 400; i++)
+      if (scorecard_topic(ks_testkit_result_at(f->k, i)->topic))
+        print_error("  have %s\n", ks_testkit_result_at(f->k, i)->key);
     _fail(file, line);
   }
   return g;
@@ -225,8 +172,9 @@ static void expect_null(const fx *f, const char *key, int64_t start, const char 
 
 static size_t count_prefix(const fx *f, const char *topic, const char *prefix) {
   size_t n = 0;
-  for (size_t i = 0; i < f->n; i++)
-    n += strcmp(f->res[i].topic, topic) == 0 && strncmp(f->res[i].key, prefix, strlen(prefix)) == 0;
+  for (size_t i = 0; i < ks_testkit_result_count(f->k); i++)
+    n += strcmp((*ks_testkit_result_at(f->k, i)).topic, topic) == 0 &&
+         strncmp((*ks_testkit_result_at(f->k, i)).key, prefix, strlen(prefix)) == 0;
   return n;
 }
 
@@ -234,23 +182,24 @@ static size_t count_prefix(const fx *f, const char *topic, const char *prefix) {
 
 /* A voice call in `queue`, seconds from base: queued q, answered a by agent,
  * ended e, wrap-up ended w (handle = w − a). */
-static void call(ks_engine *e, int64_t base, const char *queue, const char *id, const char *agent,
+static void call(ks_testkit *e, int64_t base, const char *queue, const char *id, const char *agent,
                  int q, int a, int end, int w) {
-  assert_int_equal(eb_queued(e, base + EB_SEC(q), VOICE, queue, id, id), KS_PROCESSED);
-  assert_int_equal(eb_answered(e, base + EB_SEC(a), VOICE, queue, id, agent), KS_PROCESSED);
-  assert_int_equal(eb_ended(e, base + EB_SEC(end), VOICE, queue, id, agent), KS_PROCESSED);
-  assert_int_equal(eb_acw_ended(e, base + EB_SEC(w), VOICE, queue, id, agent, "", 1), KS_PROCESSED);
+  assert_int_equal(ks_tk_queued(e, base + KS_TK_SEC(q), VOICE, queue, id, id), KS_PROCESSED);
+  assert_int_equal(ks_tk_answered(e, base + KS_TK_SEC(a), VOICE, queue, id, agent), KS_PROCESSED);
+  assert_int_equal(ks_tk_ended(e, base + KS_TK_SEC(end), VOICE, queue, id, agent), KS_PROCESSED);
+  assert_int_equal(ks_tk_acw_ended(e, base + KS_TK_SEC(w), VOICE, queue, id, agent, "", 1),
+                   KS_PROCESSED);
 }
 
-static void abandon(ks_engine *e, int64_t base, const char *queue, const char *id, int q, int ab) {
-  assert_int_equal(eb_queued(e, base + EB_SEC(q), VOICE, queue, id, id), KS_PROCESSED);
-  assert_int_equal(eb_abandoned(e, base + EB_SEC(ab), VOICE, queue, id), KS_PROCESSED);
+static void abandon(ks_testkit *e, int64_t base, const char *queue, const char *id, int q, int ab) {
+  assert_int_equal(ks_tk_queued(e, base + KS_TK_SEC(q), VOICE, queue, id, id), KS_PROCESSED);
+  assert_int_equal(ks_tk_abandoned(e, base + KS_TK_SEC(ab), VOICE, queue, id), KS_PROCESSED);
 }
 
 /* CSAT on 1-5 about contact id (channel 0 and queue NULL: nothing known). */
-static void csat_on(ks_engine *e, int64_t t, int channel, const char *queue, const char *id,
+static void csat_on(ks_testkit *e, int64_t t, int channel, const char *queue, const char *id,
                     int score) {
-  Kpistream__V1__Event ev = eb_event(t, EB_TENANT, channel, queue, id, NULL, NULL);
+  Kpistream__V1__Event ev = ks_tk_event(t, KS_TK_TENANT, channel, queue, id, NULL, NULL);
   Kpistream__V1__SurveyResponse b = KPISTREAM__V1__SURVEY_RESPONSE__INIT;
   b.type = KPISTREAM__V1__SURVEY_TYPE__SURVEY_CSAT;
   b.scale_min = 1;
@@ -259,21 +208,21 @@ static void csat_on(ks_engine *e, int64_t t, int channel, const char *queue, con
   b.survey_id = (char *)id;
   ev.body_case = KPISTREAM__V1__EVENT__BODY_SURVEY;
   ev.survey = &b;
-  assert_int_equal(eb_feed(e, 0, 0, &ev), KS_PROCESSED);
+  assert_int_equal(ks_testkit_feed(e, &ev), KS_PROCESSED);
 }
 
-static void csat(ks_engine *e, int64_t t, const char *queue, const char *id, int score) {
+static void csat(ks_testkit *e, int64_t t, const char *queue, const char *id, int score) {
   csat_on(e, t, VOICE, queue, id, score);
 }
 
-static void agent_state(ks_engine *e, int64_t t, const char *agent, const char *team, int st) {
-  Kpistream__V1__Event ev = eb_event(t, EB_TENANT, 0, NULL, NULL, NULL, agent);
+static void agent_state(ks_testkit *e, int64_t t, const char *agent, const char *team, int st) {
+  Kpistream__V1__Event ev = ks_tk_event(t, KS_TK_TENANT, 0, NULL, NULL, NULL, agent);
   ev.team = (char *)team;
   Kpistream__V1__AgentStateChanged b = KPISTREAM__V1__AGENT_STATE_CHANGED__INIT;
   b.state = (Kpistream__V1__AgentState)st;
   ev.body_case = KPISTREAM__V1__EVENT__BODY_AGENT_STATE;
   ev.agent_state = &b;
-  assert_int_equal(eb_feed(e, 0, 0, &ev), KS_PROCESSED);
+  assert_int_equal(ks_testkit_feed(e, &ev), KS_PROCESSED);
 }
 
 /* Service level 2/3 in queue "sales" of the interval at base, AHT 420:
@@ -282,7 +231,7 @@ static void agent_state(ks_engine *e, int64_t t, const char *agent, const char *
  *   x3 queued 5, abandoned 60 (wait 55: counted, not short)
  * SL = 2 / (2 answered + 1 abandoned); AHT = (300 + 540) / 2 = 420;
  * abandonment = 1 / 3 offered. */
-static void sl_two_thirds(ks_engine *e, int64_t base, const char *p) {
+static void sl_two_thirds(ks_testkit *e, int64_t base, const char *p) {
   char id[3][16];
   for (int i = 0; i < 3; i++)
     snprintf(id[i], sizeof id[i], "%s%d", p, i + 1);
@@ -295,15 +244,15 @@ static void sl_two_thirds(ks_engine *e, int64_t base, const char *p) {
 
 static void test_composite_missing_and_rollup(void **state) {
   (void)state;
-  const ks_kv kv[] = {{"kpis", "service_level:40,aht:30,csat:30"},
-                      {"scopes", "queue,tenant"},
-                      {"alerts", "none"},
-                      {"trend", "false"},
-                      {"min_sample", "csat=1"}}; /* one answer scored (test_min_sample) */
+  const ks_testkit_kv kv[] = {{"kpis", "service_level:40,aht:30,csat:30"},
+                              {"scopes", "queue,tenant"},
+                              {"alerts", "none"},
+                              {"trend", "false"},
+                              {"min_sample", "csat=1"}}; /* one answer scored (test_min_sample) */
   fx f;
   fx_init(&f, kv, 5);
-  sl_two_thirds(f.e, I(0), "c");
-  csat(f.e, S(100), "support", "s1", 5); /* 5 on 1-5: satisfied, csat 1/1 */
+  sl_two_thirds(f.k, I(0), "c");
+  csat(f.k, S(100), "support", "s1", 5); /* 5 on 1-5: satisfied, csat 1/1 */
   flush(&f);
   const int64_t i0 = I(0);
   /* sales: SL 2/3 -> score 100 × (2/3 − 0.5) / 0.3 = 500/9 = 55.56;
@@ -314,11 +263,12 @@ static void test_composite_missing_and_rollup(void **state) {
   snprintf(k, sizeof k, "composite|%smissing=csat", q);
   EXPECT(&f, k, i0, 36200.0 / 630.0);
   const got *g = find(&f, k, i0);
-  assert_true(fabs(g->num - (20000.0 / 9.0 + 1800.0)) < 1e-9 && g->den == 70 && g->count == 2);
+  assert_true(fabs(g->numerator - (20000.0 / 9.0 + 1800.0)) < 1e-9 && g->denominator == 70 &&
+              g->count == 2);
   assert_string_equal(g->unit, "score");
   EXPECT(&f, "kpi_value|acme|voice|sales||kpi=service_level", i0, 2.0 / 3.0);
   g = find(&f, "kpi_value|acme|voice|sales||kpi=service_level", i0);
-  assert_true(g->num == 2 && g->den == 3 && g->count == 3);
+  assert_true(g->numerator == 2 && g->denominator == 3 && g->count == 3);
   EXPECT(&f, "kpi_target|acme|voice|sales||kpi=service_level", i0, 0.8);
   EXPECT(&f, "kpi_floor|acme|voice|sales||kpi=service_level", i0, 0.5);
   EXPECT(&f, "kpi_attainment|acme|voice|sales||kpi=service_level", i0, 5.0 / 9.0);
@@ -348,12 +298,12 @@ static void test_composite_missing_and_rollup(void **state) {
   fx_free(&f);
 
   /* detail: compact keeps value, score and contribution only */
-  const ks_kv compact[] = {{"kpis", "service_level:40,aht:30,csat:30"},
-                           {"scopes", "queue"},
-                           {"detail", "compact"},
-                           {"alerts", "none"}};
+  const ks_testkit_kv compact[] = {{"kpis", "service_level:40,aht:30,csat:30"},
+                                   {"scopes", "queue"},
+                                   {"detail", "compact"},
+                                   {"alerts", "none"}};
   fx_init(&f, compact, 4);
-  sl_two_thirds(f.e, I(0), "c");
+  sl_two_thirds(f.k, I(0), "c");
   flush(&f);
   EXPECT(&f, "kpi_score|acme|voice|sales||kpi=aht", i0, 60);
   EXPECT(&f, "kpi_contribution|acme|voice|sales||kpi=aht", i0, 3000.0 / 70 * 0.6);
@@ -377,21 +327,21 @@ static void test_composite_missing_and_rollup(void **state) {
 static void test_unattributed_row_is_not_the_tenant(void **state) {
   (void)state;
   /* min_sample 1: three answers are scored here (the default for csat is 5) */
-  const ks_kv kv[] = {{"kpis", "csat:100"},
-                      {"scopes", "queue,tenant"},
-                      {"alerts", "none"},
-                      {"trend", "false"},
-                      {"min_sample", "1"}};
+  const ks_testkit_kv kv[] = {{"kpis", "csat:100"},
+                              {"scopes", "queue,tenant"},
+                              {"alerts", "none"},
+                              {"trend", "false"},
+                              {"min_sample", "1"}};
   fx f;
   fx_init(&f, kv, 5);
-  csat(f.e, S(100), "sales", "s1", 5);
-  csat(f.e, S(110), "sales", "s2", 4);
-  csat_on(f.e, S(120), 0, NULL, "zz", 1); /* a contact experience never saw */
+  csat(f.k, S(100), "sales", "s1", 5);
+  csat(f.k, S(110), "sales", "s2", 4);
+  csat_on(f.k, S(120), 0, NULL, "zz", 1); /* a contact experience never saw */
   flush(&f);
   const int64_t i0 = I(0);
   EXPECT(&f, "kpi_value|acme|all|||kpi=csat", i0, 2.0 / 3.0);
   const got *g = find(&f, "kpi_value|acme|all|||kpi=csat", i0);
-  assert_true(g->num == 2 && g->den == 3);
+  assert_true(g->numerator == 2 && g->denominator == 3);
   EXPECT(&f, "kpi_score|acme|all|||kpi=csat", i0, 100.0 * (2.0 / 3.0 - 0.5) / 0.35);
   EXPECT(&f, "composite|acme|all|||", i0, 100.0 * (2.0 / 3.0 - 0.5) / 0.35);
   /* the queue keeps its own rows; there is no queue scope for "no queue" */
@@ -406,17 +356,17 @@ static void test_trend_and_ramp(void **state) {
   (void)state;
   /* service level alone, ramping 0.6 -> 0.8 over 4 days from the queue's
    * first day: target day 0 = 0.6, day 2 = 0.7, day >= 4 = 0.8 */
-  const ks_kv kv[] = {{"kpis", "service_level:100"},
-                      {"ramp", "service_level=0.6..0.8/4"},
-                      {"scopes", "queue"},
-                      {"alerts", "none"}};
+  const ks_testkit_kv kv[] = {{"kpis", "service_level:100"},
+                              {"ramp", "service_level=0.6..0.8/4"},
+                              {"scopes", "queue"},
+                              {"alerts", "none"}};
   fx f;
   fx_init(&f, kv, 4);
-  sl_two_thirds(f.e, I(0), "c");                       /* SL 2/3 */
-  call(f.e, I(1), "sales", "d1", "a1", 0, 10, 60, 60); /* SL 1/2 in I(1) */
-  abandon(f.e, I(1), "sales", "d2", 0, 30);
-  sl_two_thirds(f.e, D(2), "e");                       /* day 2: SL 2/3 */
-  call(f.e, D(7), "sales", "g1", "a1", 0, 10, 60, 60); /* I(0) + 7 days: SL 1 */
+  sl_two_thirds(f.k, I(0), "c");                       /* SL 2/3 */
+  call(f.k, I(1), "sales", "d1", "a1", 0, 10, 60, 60); /* SL 1/2 in I(1) */
+  abandon(f.k, I(1), "sales", "d2", 0, 30);
+  sl_two_thirds(f.k, D(2), "e");                       /* day 2: SL 2/3 */
+  call(f.k, D(7), "sales", "g1", "a1", 0, 10, 60, 60); /* I(0) + 7 days: SL 1 */
   flush(&f);
   const char *Q = "acme|voice|sales||";
   char k[160];
@@ -452,13 +402,13 @@ static void test_trend_and_ramp(void **state) {
   fx_free(&f);
 
   /* a fixed ramp start two days before I(0): I(0) is day 2, target 0.7 */
-  const ks_kv fixed[] = {{"kpis", "service_level:100"},
-                         {"ramp", "service_level=0.6..0.8/4"},
-                         {"ramp_start", "2026-11-21"},
-                         {"scopes", "queue"},
-                         {"alerts", "none"}};
+  const ks_testkit_kv fixed[] = {{"kpis", "service_level:100"},
+                                 {"ramp", "service_level=0.6..0.8/4"},
+                                 {"ramp_start", "2026-11-21"},
+                                 {"scopes", "queue"},
+                                 {"alerts", "none"}};
   fx_init(&f, fixed, 5);
-  sl_two_thirds(f.e, I(0), "c");
+  sl_two_thirds(f.k, I(0), "c");
   flush(&f);
   EXPECT(&f, K("kpi_target", "kpi=service_level"), I(0), 0.7);
   EXPECT(&f, K("composite", ""), I(0), 250.0 / 3.0);
@@ -470,18 +420,18 @@ static void test_trend_and_ramp(void **state) {
 
 static void test_alerts_fire_and_clear_once(void **state) {
   (void)state;
-  const ks_kv kv[] = {{"kpis", "service_level:50,abandonment_rate:50"},
-                      {"scopes", "queue"},
-                      {"alert_scopes", "queue,tenant"},
-                      {"alerts", "service_level < target, abandonment_rate>0.05"}};
+  const ks_testkit_kv kv[] = {{"kpis", "service_level:50,abandonment_rate:50"},
+                              {"scopes", "queue"},
+                              {"alert_scopes", "queue,tenant"},
+                              {"alerts", "service_level < target, abandonment_rate>0.05"}};
   fx f;
   fx_init(&f, kv, 4);
-  sl_two_thirds(f.e, I(0), "c");                       /* SL 2/3 < 0.8: fire; abandons 1/3: fire */
-  call(f.e, I(1), "sales", "d1", "a1", 0, 10, 60, 60); /* SL 1/2, abandons 1/2: still on */
-  abandon(f.e, I(1), "sales", "d2", 0, 30);
+  sl_two_thirds(f.k, I(0), "c");                       /* SL 2/3 < 0.8: fire; abandons 1/3: fire */
+  call(f.k, I(1), "sales", "d1", "a1", 0, 10, 60, 60); /* SL 1/2, abandons 1/2: still on */
+  abandon(f.k, I(1), "sales", "d2", 0, 30);
   /* I(2): no data: no change */
-  call(f.e, I(3), "sales", "e1", "a1", 0, 10, 60, 60); /* SL 1, abandons 0/1: both clear */
-  call(f.e, I(4), "sales", "h1", "a1", 0, 10, 60, 60); /* still clear: nothing */
+  call(f.k, I(3), "sales", "e1", "a1", 0, 10, 60, 60); /* SL 1, abandons 0/1: both clear */
+  call(f.k, I(4), "sales", "h1", "a1", 0, 10, 60, 60); /* still clear: nothing */
   flush(&f);
   const char *sl = "kpi=service_level,rule=service_level<target,state=";
   const char *ab = "kpi=abandonment_rate,rule=abandonment_rate>0.05,state=";
@@ -492,7 +442,7 @@ static void test_alerts_fire_and_clear_once(void **state) {
     EXPECT(&f, k, I(0), 2.0 / 3.0);
     const got *g = find(&f, k, I(0));
     assert_string_equal(g->topic, "kpi.alerts");
-    assert_true(g->num == 2 && g->den == 3 && g->count == 3);
+    assert_true(g->numerator == 2 && g->denominator == 3 && g->count == 3);
     snprintf(k, sizeof k, "alert|%s%sclear", dims, sl);
     EXPECT(&f, k, I(3), 1);
     snprintf(k, sizeof k, "alert|%s%sfire", dims, ab);
@@ -512,20 +462,20 @@ static void test_alerts_fire_and_clear_once(void **state) {
 
 static void test_peers_and_teams(void **state) {
   (void)state;
-  const ks_kv kv[] = {{"kpis", "aht:100"}, {"scopes", "agent,team"}, {"alerts", "none"}};
+  const ks_testkit_kv kv[] = {{"kpis", "aht:100"}, {"scopes", "agent,team"}, {"alerts", "none"}};
   fx f;
   fx_init(&f, kv, 3);
   /* teams come from the workforce rows of the agents' state events */
   const char *agents[] = {"a1", "a2", "a3", "a5", "a4", "a6"};
   const char *teams[] = {"t1", "t1", "t1", "t1", "t2", "t2"};
   for (int i = 0; i < 6; i++)
-    agent_state(f.e, S(1), agents[i], teams[i], AST(AVAILABLE));
+    agent_state(f.k, S(1), agents[i], teams[i], AST(AVAILABLE));
   /* handle times (w − a): a1 300, a2 420, a3 540, a5 420 | a4 600, a6 500 */
   const int wrap[] = {310, 430, 550, 430, 610, 510};
   for (int i = 0; i < 6; i++) {
     char id[8];
     snprintf(id, sizeof id, "p%d", i);
-    call(f.e, I(0), "sales", id, agents[i], 2, 10, wrap[i] - 60, wrap[i]);
+    call(f.k, I(0), "sales", id, agents[i], 2, 10, wrap[i] - 60, wrap[i]);
   }
   flush(&f);
   const int64_t i0 = I(0);
@@ -556,9 +506,9 @@ static void test_peers_and_teams(void **state) {
   fx_free(&f);
 
   /* alone in its group: no rank */
-  const ks_kv one[] = {{"kpis", "aht:100"}, {"scopes", "agent"}, {"alerts", "none"}};
+  const ks_testkit_kv one[] = {{"kpis", "aht:100"}, {"scopes", "agent"}, {"alerts", "none"}};
   fx_init(&f, one, 3);
-  call(f.e, I(0), "sales", "q1", "z9", 2, 10, 200, 250);
+  call(f.k, I(0), "sales", "q1", "z9", 2, 10, 200, 250);
   flush(&f);
   NULLV(&f, "peer_rank|acme|all||z9|kpi=aht,peers=tenant", I(0));
   EXPECT(&f, "peer_median|acme|all|||kpi=aht", I(0), 240);
@@ -569,22 +519,22 @@ static void test_peers_and_teams(void **state) {
 
 static void test_band_and_daily_values(void **state) {
   (void)state;
-  const ks_kv kv[] = {{"kpis", "occupancy:50,proficiency:50"},
-                      {"scopes", "agent"},
-                      {"alerts", "none"},
-                      {"peers", "false"},
-                      {"trend", "no"}};
+  const ks_testkit_kv kv[] = {{"kpis", "occupancy:50,proficiency:50"},
+                              {"scopes", "agent"},
+                              {"alerts", "none"},
+                              {"peers", "false"},
+                              {"trend", "no"}};
   fx f;
   fx_init(&f, kv, 5);
   /* I(0): available 0-30, on contact 30-800, ACW 800-840, available after:
    * handle 810 s, available 90 s -> occupancy 0.9, above the 0.85 band top */
-  agent_state(f.e, S(0), "a1", "t1", AST(AVAILABLE));
-  agent_state(f.e, S(30), "a1", "t1", AST(ON_CONTACT));
-  agent_state(f.e, S(800), "a1", "t1", AST(AFTER_CONTACT_WORK));
-  assert_int_equal(eb_acw_ended(f.e, S(840), VOICE, "sales", "k1", "a1", "", 1), KS_PROCESSED);
-  agent_state(f.e, S(840), "a1", "t1", AST(AVAILABLE));
+  agent_state(f.k, S(0), "a1", "t1", AST(AVAILABLE));
+  agent_state(f.k, S(30), "a1", "t1", AST(ON_CONTACT));
+  agent_state(f.k, S(800), "a1", "t1", AST(AFTER_CONTACT_WORK));
+  assert_int_equal(ks_tk_acw_ended(f.k, S(840), VOICE, "sales", "k1", "a1", "", 1), KS_PROCESSED);
+  agent_state(f.k, S(840), "a1", "t1", AST(AVAILABLE));
   for (int d = 1; d <= 3; d++) /* the agent stays logged in */
-    agent_state(f.e, D(d) + EB_SEC(60), "a1", "t1", AST(AVAILABLE));
+    agent_state(f.k, D(d) + KS_TK_SEC(60), "a1", "t1", AST(AVAILABLE));
   flush(&f);
   const char *A = "acme|all||a1|";
   char k[160];
@@ -622,23 +572,23 @@ static void test_band_and_daily_values(void **state) {
 /* One row of the feed plugin (family operations): metric at level
  * ("agent", "team", "queue", ...) with these numerator, denominator and
  * count, in the interval of t; queue rows on channel ch. */
-static void row_span(ks_engine *e, int64_t t, int ch, const char *queue, const char *agent,
+static void row_span(ks_testkit *e, int64_t t, int ch, const char *queue, const char *agent,
                      const char *team, const char *metric, const char *level, double num,
                      double den, int64_t count, int span) {
   char spec[160];
   snprintf(spec, sizeof spec, "%s;%s;%.17g;%.17g;%lld;%d", metric, level, num, den,
            (long long)count, span);
-  Kpistream__V1__Event ev = eb_event(t, EB_TENANT, queue ? ch : 0, queue, NULL, NULL, agent);
+  Kpistream__V1__Event ev = ks_tk_event(t, KS_TK_TENANT, queue ? ch : 0, queue, NULL, NULL, agent);
   ev.team = (char *)team;
   Kpistream__V1__Order b = KPISTREAM__V1__ORDER__INIT;
   b.order_id = spec;
   ev.body_case = KPISTREAM__V1__EVENT__BODY_ORDER;
   ev.order = &b;
-  assert_int_equal(eb_feed(e, 0, 0, &ev), KS_PROCESSED);
+  assert_int_equal(ks_testkit_feed(e, &ev), KS_PROCESSED);
 }
 
 /* A row covering its one host interval. */
-static void row(ks_engine *e, int64_t t, int ch, const char *queue, const char *agent,
+static void row(ks_testkit *e, int64_t t, int ch, const char *queue, const char *agent,
                 const char *team, const char *metric, const char *level, double num, double den,
                 int64_t count) {
   row_span(e, t, ch, queue, agent, team, metric, level, num, den, count, 1);
@@ -655,7 +605,7 @@ static void sum_between(const fx *f, const char *key, int64_t from, int64_t to, 
   for (int64_t t = from; t < to; t += IV_MS) {
     const got *g = find(f, key, t);
     if (g)
-      *num += g->num, *den += g->den;
+      *num += g->numerator, *den += g->denominator;
   }
 }
 
@@ -678,24 +628,24 @@ static void sum_between(const fx *f, const char *key, int64_t from, int64_t to, 
  */
 static void test_period_scorecards(void **state) {
   (void)state;
-  const ks_kv kv[] = {{"kpis", "resolution_rate:50,fcr:50"},
-                      {"scopes", "queue,tenant"},
-                      {"periods", "day,week"},
-                      {"alerts", "none"},
-                      {"peers", "false"}};
+  const ks_testkit_kv kv[] = {{"kpis", "resolution_rate:50,fcr:50"},
+                              {"scopes", "queue,tenant"},
+                              {"periods", "day,week"},
+                              {"alerts", "none"},
+                              {"peers", "false"}};
   const size_t nkv = sizeof kv / sizeof kv[0];
   fx f;
   fx_init_with(&f, &fed, kv, nkv);
-  QROW(f.e, I(0) + EB_SEC(60), "sales", "resolution_rate", 3, 4);
-  QROW(f.e, I(0) + EB_SEC(61), "sales", "fcr", 1, 2);
-  QROW(f.e, I(5) + EB_SEC(60), "sales", "resolution_rate", 1, 2);
-  QROW(f.e, I(5) + EB_SEC(61), "sales", "fcr", 2, 2);
-  QROW(f.e, I(10), "sales", "volume", 1, 1); /* not a KPI: closes I(0)..I(9) */
-  fx_restart(&f, &fed, kv, nkv);             /* the day's sums are in the checkpoint */
-  QROW(f.e, D(1) + EB_SEC(60), "sales", "resolution_rate", 5, 6);
-  QROW(f.e, D(1) + EB_SEC(61), "sales", "fcr", 0, 1);
-  QROW(f.e, D(7) + EB_SEC(60), "sales", "resolution_rate", 1, 1);
-  QROW(f.e, D(7) + EB_SEC(61), "sales", "fcr", 1, 1);
+  QROW(f.k, I(0) + KS_TK_SEC(60), "sales", "resolution_rate", 3, 4);
+  QROW(f.k, I(0) + KS_TK_SEC(61), "sales", "fcr", 1, 2);
+  QROW(f.k, I(5) + KS_TK_SEC(60), "sales", "resolution_rate", 1, 2);
+  QROW(f.k, I(5) + KS_TK_SEC(61), "sales", "fcr", 2, 2);
+  QROW(f.k, I(10), "sales", "volume", 1, 1); /* not a KPI: closes I(0)..I(9) */
+  fx_restart(&f);                            /* the day's sums are in the checkpoint */
+  QROW(f.k, D(1) + KS_TK_SEC(60), "sales", "resolution_rate", 5, 6);
+  QROW(f.k, D(1) + KS_TK_SEC(61), "sales", "fcr", 0, 1);
+  QROW(f.k, D(7) + KS_TK_SEC(60), "sales", "resolution_rate", 1, 1);
+  QROW(f.k, D(7) + KS_TK_SEC(61), "sales", "fcr", 1, 1);
   flush(&f);
   const char *scopes[] = {"acme|voice|sales||", "acme|all|||"};
   for (int i = 0; i < 2; i++) {
@@ -708,10 +658,11 @@ static void test_period_scorecards(void **state) {
     /* the day, from Σ num / Σ den */
     EXPECT(&f, K("kpi_value", "kpi=resolution_rate,period=day"), D(0), 4.0 / 6.0);
     const got *g = find(&f, K("kpi_value", "kpi=resolution_rate,period=day"), D(0));
-    assert_true(g->num == 4 && g->den == 6 && g->count == 6);
+    assert_true(g->numerator == 4 && g->denominator == 6 && g->count == 6);
     double num, den;
     sum_between(&f, K("kpi_value", "kpi=resolution_rate"), D(0), D(1), &num, &den);
-    assert_true(num == g->num && den == g->den); /* = the day's own intervals summed */
+    assert_true(num == g->numerator &&
+                den == g->denominator); /* = the day's own intervals summed */
     EXPECT(&f, K("kpi_value", "kpi=fcr,period=day"), D(0), 0.75);
     sum_between(&f, K("kpi_value", "kpi=fcr"), D(0), D(1), &num, &den);
     assert_true(num == 3 && den == 4);
@@ -730,7 +681,7 @@ static void test_period_scorecards(void **state) {
     /* the week: Σ of its days' (and intervals') sums */
     EXPECT(&f, K("kpi_value", "kpi=resolution_rate,period=week"), D(0), 0.75);
     g = find(&f, K("kpi_value", "kpi=fcr,period=week"), D(0));
-    assert_true(g->num == 3 && g->den == 5);
+    assert_true(g->numerator == 3 && g->denominator == 5);
     sum_between(&f, K("kpi_value", "kpi=fcr"), D(0), D(7), &num, &den);
     assert_true(num == 3 && den == 5);
     EXPECT(&f, K("composite", "period=week"), D(0), 30);
@@ -754,21 +705,21 @@ static void test_period_scorecards(void **state) {
  */
 static void test_month_scorecard(void **state) {
   (void)state;
-  const ks_kv kv[] = {{"kpis", "resolution_rate:100"},
-                      {"scopes", "queue"},
-                      {"periods", "month,week"},
-                      {"alerts", "none"},
-                      {"peers", "false"}};
+  const ks_testkit_kv kv[] = {{"kpis", "resolution_rate:100"},
+                              {"scopes", "queue"},
+                              {"periods", "month,week"},
+                              {"alerts", "none"},
+                              {"peers", "false"}};
   fx f;
   fx_init_with(&f, &fed, kv, sizeof kv / sizeof kv[0]);
-  QROW(f.e, D(0) + EB_SEC(60), "sales", "resolution_rate", 1, 2);
-  QROW(f.e, D(7) + EB_SEC(60), "sales", "resolution_rate", 3, 4);
-  QROW(f.e, D(8) + EB_SEC(60), "sales", "resolution_rate", 1, 1);
+  QROW(f.k, D(0) + KS_TK_SEC(60), "sales", "resolution_rate", 1, 2);
+  QROW(f.k, D(7) + KS_TK_SEC(60), "sales", "resolution_rate", 3, 4);
+  QROW(f.k, D(8) + KS_TK_SEC(60), "sales", "resolution_rate", 1, 1);
   flush(&f);
   const int64_t nov = D(-22);
   const got *g = find(&f, "kpi_value|acme|voice|sales||kpi=resolution_rate,period=month", nov);
   assert_non_null(g);
-  assert_true(g->num == 4 && g->den == 6 && g->count == 6);
+  assert_true(g->numerator == 4 && g->denominator == 6 && g->count == 6);
   EXPECT(&f, "composite|acme|voice|sales||period=month", nov, 100.0 / 0.25 / 15.0);
   NULLV(&f, "composite_change_prev|acme|voice|sales||period=month", nov); /* no October */
   NONE(&f, "composite|acme|voice|sales||period=month", D(8));
@@ -789,19 +740,19 @@ static void test_month_scorecard(void **state) {
  */
 static void test_min_sample(void **state) {
   (void)state;
-  const ks_kv kv[] = {{"kpis", "csat:50,fcr:50"}, {"scopes", "queue"}, {"periods", "day"},
-                      {"alerts", "none"},         {"peers", "false"},  {"trend", "false"}};
+  const ks_testkit_kv kv[] = {{"kpis", "csat:50,fcr:50"}, {"scopes", "queue"}, {"periods", "day"},
+                              {"alerts", "none"},         {"peers", "false"},  {"trend", "false"}};
   fx f;
   fx_init_with(&f, &fed, kv, sizeof kv / sizeof kv[0]);
-  csat(f.e, S(100), "sales", "m1", 5);
-  QROW(f.e, S(101), "sales", "fcr", 1, 1);
+  csat(f.k, S(100), "sales", "m1", 5);
+  QROW(f.k, S(101), "sales", "fcr", 1, 1);
   const int scores[] = {5, 5, 4, 2};
   for (int i = 0; i < 4; i++) {
     char id[8];
     snprintf(id, sizeof id, "n%d", i);
-    csat(f.e, I(2) + EB_SEC(10 + i), "sales", id, scores[i]);
+    csat(f.k, I(2) + KS_TK_SEC(10 + i), "sales", id, scores[i]);
   }
-  QROW(f.e, D(1), "sales", "volume", 1, 1); /* closes day 0 */
+  QROW(f.k, D(1), "sales", "volume", 1, 1); /* closes day 0 */
   flush(&f);
   const char *Q = "acme|voice|sales||";
   char k[200];
@@ -815,18 +766,19 @@ static void test_min_sample(void **state) {
   NULLV(&f, K("composite", "missing=csat\\,fcr"), I(2));
   const got *g = find(&f, K("kpi_value", "kpi=csat,period=day"), D(0));
   assert_non_null(g);
-  assert_true(g->num == 4 && g->den == 5 && g->count == 5);
+  assert_true(g->numerator == 4 && g->denominator == 5 && g->count == 5);
   EXPECT(&f, K("kpi_score", "kpi=csat,period=day"), D(0), 100.0 * 0.3 / 0.35);
   EXPECT(&f, K("composite", "period=day"), D(0), (100.0 * 0.3 / 0.35 + 100.0) / 2.0);
   fx_free(&f);
 
   /* csat=1: the one answer is scored (1 -> 100); a plain 2 sets every other
    * KPI: fcr from one contact is then missing too */
-  const ks_kv one[] = {{"kpis", "csat:50,fcr:50"}, {"scopes", "queue"}, {"periods", "none"},
-                       {"alerts", "none"},         {"peers", "false"},  {"min_sample", "2,csat=1"}};
+  const ks_testkit_kv one[] = {{"kpis", "csat:50,fcr:50"}, {"scopes", "queue"},
+                               {"periods", "none"},        {"alerts", "none"},
+                               {"peers", "false"},         {"min_sample", "2,csat=1"}};
   fx_init_with(&f, &fed, one, sizeof one / sizeof one[0]);
-  csat(f.e, S(100), "sales", "m1", 5);
-  QROW(f.e, S(101), "sales", "fcr", 1, 1);
+  csat(f.k, S(100), "sales", "m1", 5);
+  QROW(f.k, S(101), "sales", "fcr", 1, 1);
   flush(&f);
   EXPECT(&f, K("kpi_score", "kpi=csat"), I(0), 100);
   EXPECT(&f, K("composite", "missing=fcr"), I(0), 100);
@@ -846,20 +798,20 @@ static void test_min_sample(void **state) {
  */
 static void test_team_and_queue_rankings(void **state) {
   (void)state;
-  const ks_kv kv[] = {{"kpis", "fcr:100"},
-                      {"scopes", "agent,team,queue"},
-                      {"alerts", "none"},
-                      {"trend", "false"},
-                      {"periods", "none"}};
+  const ks_testkit_kv kv[] = {{"kpis", "fcr:100"},
+                              {"scopes", "agent,team,queue"},
+                              {"alerts", "none"},
+                              {"trend", "false"},
+                              {"periods", "none"}};
   fx f;
   fx_init_with(&f, &fed, kv, sizeof kv / sizeof kv[0]);
-  AROW(f.e, S(10), "a1", "t1", "fcr", 4, 5);
-  AROW(f.e, S(11), "a2", "t1", "fcr", 2, 5);
-  AROW(f.e, S(12), "a3", "t2", "fcr", 9, 10);
-  AROW(f.e, S(13), "a4", "t3", "fcr", 7, 10);
-  QROW(f.e, S(20), "sales", "fcr", 8, 10);
-  QROW(f.e, S(21), "support", "fcr", 6, 10);
-  row(f.e, S(22), EMAIL, "billing", NULL, NULL, "fcr", "queue", 7, 10, 10);
+  AROW(f.k, S(10), "a1", "t1", "fcr", 4, 5);
+  AROW(f.k, S(11), "a2", "t1", "fcr", 2, 5);
+  AROW(f.k, S(12), "a3", "t2", "fcr", 9, 10);
+  AROW(f.k, S(13), "a4", "t3", "fcr", 7, 10);
+  QROW(f.k, S(20), "sales", "fcr", 8, 10);
+  QROW(f.k, S(21), "support", "fcr", 6, 10);
+  row(f.k, S(22), EMAIL, "billing", NULL, NULL, "fcr", "queue", 7, 10, 10);
   flush(&f);
   const int64_t i0 = I(0);
   EXPECT(&f, "composite|acme|all|||team=t1", i0, 0);
@@ -897,16 +849,16 @@ static void test_team_and_queue_rankings(void **state) {
  */
 static void test_agent_with_one_queue_keeps_period_values(void **state) {
   (void)state;
-  const ks_kv kv[] = {{"kpis", "fcr:50,resolution_rate:50"},
-                      {"scopes", "agent"},
-                      {"alerts", "none"},
-                      {"peers", "false"},
-                      {"periods", "none"}};
+  const ks_testkit_kv kv[] = {{"kpis", "fcr:50,resolution_rate:50"},
+                              {"scopes", "agent"},
+                              {"alerts", "none"},
+                              {"peers", "false"},
+                              {"periods", "none"}};
   fx f;
   fx_init_with(&f, &fed, kv, sizeof kv / sizeof kv[0]);
-  row(f.e, S(10), VOICE, "sales", "a1", NULL, "fcr", "agent", 4, 5, 5);
-  row_span(f.e, S(11), 0, NULL, "a1", NULL, "resolution_rate", "agent", 29, 40, 40, 2);
-  row(f.e, I(1) + EB_SEC(10), VOICE, "sales", "a1", NULL, "fcr", "agent", 8, 10, 10);
+  row(f.k, S(10), VOICE, "sales", "a1", NULL, "fcr", "agent", 4, 5, 5);
+  row_span(f.k, S(11), 0, NULL, "a1", NULL, "resolution_rate", "agent", 29, 40, 40, 2);
+  row(f.k, I(1) + KS_TK_SEC(10), VOICE, "sales", "a1", NULL, "fcr", "agent", 8, 10, 10);
   flush(&f);
   EXPECT(&f, "kpi_value|acme|all||a1|kpi=resolution_rate", I(1), 0.725);
   EXPECT(&f, "composite|acme|all||a1|", I(1), 75);
@@ -931,16 +883,16 @@ static void test_profiles_at_agent_level(void **state) {
   } cases[] = {{"ecommerce", "missing=csat\\,abandonment_rate", 250.0 / 3.0},
                {"tech_support", "missing=proficiency\\,product_knowledge\\,csat", 4250.0 / 60.0}};
   for (size_t i = 0; i < 2; i++) {
-    const ks_kv kv[] = {{"profile", cases[i].profile},
-                        {"scopes", "agent,team"},
-                        {"alerts", "none"},
-                        {"periods", "none"}};
+    const ks_testkit_kv kv[] = {{"profile", cases[i].profile},
+                                {"scopes", "agent,team"},
+                                {"alerts", "none"},
+                                {"periods", "none"}};
     fx f;
     fx_init_with(&f, &fed, kv, sizeof kv / sizeof kv[0]);
-    AROW(f.e, S(10), "a1", "t1", "first_response_time", 600, 2);
-    AROW(f.e, S(11), "a1", "t1", "resolution_time", 7200, 2);
-    AROW(f.e, S(12), "a1", "t1", "fcr", 7, 10);
-    AROW(f.e, S(13), "a1", "t1", "resolution_rate", 29, 40);
+    AROW(f.k, S(10), "a1", "t1", "first_response_time", 600, 2);
+    AROW(f.k, S(11), "a1", "t1", "resolution_time", 7200, 2);
+    AROW(f.k, S(12), "a1", "t1", "fcr", 7, 10);
+    AROW(f.k, S(13), "a1", "t1", "resolution_rate", 29, 40);
     flush(&f);
     char k[200];
     snprintf(k, sizeof k, "composite|acme|all||a1|%s", cases[i].missing);
@@ -955,7 +907,7 @@ static void test_profiles_at_agent_level(void **state) {
 
 /* Load with one option and expect a refusal whose log names `want`. */
 static void refused(const char *key, const char *value, const char *want) {
-  const ks_kv kv[] = {{key, value}};
+  const ks_testkit_kv kv[] = {{key, value}};
   fx f;
   char err[512], log[4096] = "";
   fflush(stderr);
@@ -1011,21 +963,21 @@ static void test_config(void **state) {
   const char *profiles[] = {"balanced", "ecommerce",       "premium",        "tech_support",
                             "growth",   "differentiation", "cost_leadership"};
   for (size_t i = 0; i < sizeof profiles / sizeof profiles[0]; i++) {
-    const ks_kv kv[] = {{"profile", profiles[i]}};
+    const ks_testkit_kv kv[] = {{"profile", profiles[i]}};
     fx f;
     fx_init(&f, kv, 1);
     fx_free(&f);
   }
-  const ks_kv ok[] = {{"profile", "premium"},
-                      {"kpis", "csat=60, fcr=40"},
-                      {"targets", "csat=0.9,occupancy=0.7..0.8"},
-                      {"floors", "fcr=0.4"},
-                      {"directions", "fcr=higher"},
-                      {"ramp", "csat=0.7/10"},
-                      {"ramp_start", "1795392000000"},
-                      {"alerts", "occupancy>=0.9,fcr<=floor"},
-                      {"alert_scopes", "none"},
-                      {"history_ttl", "10d"}};
+  const ks_testkit_kv ok[] = {{"profile", "premium"},
+                              {"kpis", "csat=60, fcr=40"},
+                              {"targets", "csat=0.9,occupancy=0.7..0.8"},
+                              {"floors", "fcr=0.4"},
+                              {"directions", "fcr=higher"},
+                              {"ramp", "csat=0.7/10"},
+                              {"ramp_start", "1795392000000"},
+                              {"alerts", "occupancy>=0.9,fcr<=floor"},
+                              {"alert_scopes", "none"},
+                              {"history_ttl", "10d"}};
   fx f;
   fx_init(&f, ok, sizeof ok / sizeof ok[0]);
   fx_free(&f);

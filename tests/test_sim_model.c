@@ -16,12 +16,12 @@
 
 #include <cmocka.h>
 
-#include "event_builder.h"
 #include "sim_model.h"
+#include "testkit_engine.h"
 
 #define HOUR_MS  INT64_C(3600000)
 #define DAY_MS   (24 * HOUR_MS)
-#define START_MS (EB_T0 + 8 * HOUR_MS) /* 2026-11-23T08:00:00Z, the default */
+#define START_MS (KS_TK_T0 + 8 * HOUR_MS) /* 2026-11-23T08:00:00Z, the default */
 
 #define VOICE   KPISTREAM__V1__CHANNEL__CHANNEL_VOICE
 #define BODY(x) KPISTREAM__V1__EVENT__BODY_##x
@@ -151,7 +151,7 @@ static void test_parse_time(void **st) {
   assert_int_equal(ks_sim_parse_time("2026-11-23T08:00:00Z", &t), 0);
   assert_int_equal(t, START_MS);
   assert_int_equal(ks_sim_parse_time("2026-11-23", &t), 0);
-  assert_int_equal(t, EB_T0);
+  assert_int_equal(t, KS_TK_T0);
   assert_int_equal(ks_sim_parse_time("2026-11-23T09:00:00+01:00", &t), 0);
   assert_int_equal(t, START_MS);
   assert_int_equal(ks_sim_parse_time("2026-11-23T08:00:00.250Z", &t), 0);

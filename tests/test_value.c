@@ -4,8 +4,8 @@
  * bytes the sink receives, values asserted exactly. Every expected number is
  * worked out by hand in the comments.
  *
- * Times: EB_T0 is Monday 2026-11-23T00:00:00Z; I(k) is the k-th 15-minute
- * interval from there, S(s) = EB_T0 + s seconds, D(d) = EB_T0 + d days.
+ * Times: KS_TK_T0 is Monday 2026-11-23T00:00:00Z; I(k) is the k-th 15-minute
+ * interval from there, S(s) = KS_TK_T0 + s seconds, D(d) = KS_TK_T0 + d days.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -19,15 +19,15 @@
 #include <cmocka.h>
 
 #include "engine.h"
-#include "event_builder.h"
 #include "kpistream/v1/result.pb-c.h"
+#include "testkit_engine.h"
 
 #define PLUGIN KS_TEST_PLUGIN_DIR "/kpi_value.so"
-#define IV_MS  EB_MIN(15)
-#define I(k)   (EB_T0 + (int64_t)(k)*IV_MS)
-#define S(s)   (EB_T0 + EB_SEC(s))
-#define H(h)   (EB_T0 + (int64_t)(h)*3600000)
-#define D(d)   (EB_T0 + (int64_t)(d)*86400000)
+#define IV_MS  KS_TK_MIN(15)
+#define I(k)   (KS_TK_T0 + (int64_t)(k)*IV_MS)
+#define S(s)   (KS_TK_T0 + KS_TK_SEC(s))
+#define H(h)   (KS_TK_T0 + (int64_t)(h)*3600000)
+#define D(d)   (KS_TK_T0 + (int64_t)(d)*86400000)
 #define NOV1   INT64_C(1793491200000)
 #define DEC1   INT64_C(1796083200000)
 #define Y2026  INT64_C(1767225600000)
@@ -43,107 +43,49 @@
 
 /* ---- result collection ---------------------------------------------------- */
 
-typedef struct got {
-  char key[256];
-  char metric[48];
-  char tenant[24];
-  int channel;
-  char queue[48];
-  char agent[48];
-  char label[96]; /* "key=value" of the one label, or "" */
-  int64_t start, end;
-  int has_value;
-  double value, num, den;
-  int64_t count;
-  int agg;
-  char unit[16];
-} got;
+/* Results are the kit's (kpistream/testkit.h): plain structs decoded from
+ * the protobuf bytes the sink receives. */
+typedef ks_testkit_result got;
 
 typedef struct fx {
-  ks_engine *e;
-  got *res;
-  size_t n, cap;
+  ks_testkit *k;
 } fx;
 
-static int sink(void *ud, const char *topic, const void *key, size_t keylen, const void *value,
-                size_t valuelen, const ks_result *r) {
-  fx *f = ud;
-  assert_string_equal(topic, "kpi.value");
-  Kpistream__V1__MetricResult *m = kpistream__v1__metric_result__unpack(NULL, valuelen, value);
-  assert_non_null(m);
-  assert_int_equal(keylen, strlen(m->key));
-  assert_memory_equal(key, m->key, keylen);
-  assert_string_equal(m->metric, r->metric);
-  assert_string_equal(m->family, "value");
-  assert_true(m->n_labels <= 1);
-  if (f->n == f->cap) {
-    f->cap = f->cap ? f->cap * 2 : 256;
-    f->res = realloc(f->res, f->cap * sizeof *f->res);
-    assert_non_null(f->res);
-  }
-  got *g = &f->res[f->n++];
-  memset(g, 0, sizeof *g);
-  snprintf(g->key, sizeof g->key, "%s", m->key);
-  snprintf(g->metric, sizeof g->metric, "%s", m->metric);
-  snprintf(g->tenant, sizeof g->tenant, "%s", m->tenant);
-  g->channel = m->channel;
-  snprintf(g->queue, sizeof g->queue, "%s", m->queue);
-  snprintf(g->agent, sizeof g->agent, "%s", m->agent_id);
-  if (m->n_labels)
-    snprintf(g->label, sizeof g->label, "%s=%s", m->labels[0]->key, m->labels[0]->value);
-  g->start = m->interval_start_ms;
-  g->end = m->interval_end_ms;
-  g->has_value = m->result_case == KPISTREAM__V1__METRIC_RESULT__RESULT_VALUE;
-  g->value = m->value;
-  g->num = m->numerator;
-  g->den = m->denominator;
-  g->count = m->count;
-  g->agg = m->aggregation;
-  snprintf(g->unit, sizeof g->unit, "%s", m->unit);
-  kpistream__v1__metric_result__free_unpacked(m, NULL);
-  return 0;
-}
-
-static const char *const topics[] = {"events"};
-
-static void fx_init(fx *f, const ks_kv *kv, size_t n) {
+static void fx_init(fx *f, const ks_testkit_kv *kv, size_t n) {
   memset(f, 0, sizeof *f);
-  ks_engine_options o = {0};
+  ks_testkit_options o = {0};
   o.interval_ms = IV_MS;
-  o.topics = topics;
-  o.n_topics = 1;
-  o.sink = sink;
-  o.sink_ud = f;
-  o.log_level = KS_LOG_WARN;
   char err[512];
-  assert_int_equal(ks_engine_new(&f->e, &o, err, sizeof err), 0);
-  if (ks_engine_add_plugin(f->e, PLUGIN, NULL, kv, n, err, sizeof err) != 0)
+  assert_int_equal(ks_testkit_new(&f->k, &o, err, sizeof err), 0);
+  if (ks_testkit_add_plugin(f->k, PLUGIN, NULL, kv, n, err, sizeof err) != 0)
     fail_msg("add_plugin: %s", err);
-  assert_int_equal(ks_engine_task_open(f->e, 0), 0);
 }
 
 static void fx_free(fx *f) {
-  ks_engine_free(f->e);
-  free(f->res);
+  ks_testkit_free(f->k);
   memset(f, 0, sizeof *f);
 }
 
 static void flush(fx *f) {
-  assert_int_equal(ks_engine_flush_all(f->e), 0);
-  ks_engine_stats st;
-  ks_engine_get_stats(f->e, &st);
-  assert_int_equal(st.plugin_errors, 0);
+  if (ks_testkit_flush(f->k) != 0)
+    fail_msg("%s", ks_testkit_error(f->k));
+  for (size_t i = 0; i < ks_testkit_result_count(f->k); i++) {
+    const got *g = ks_testkit_result_at(f->k, i);
+    assert_string_equal(g->topic, "kpi.value");
+    assert_string_equal(g->family, "value");
+    assert_true(g->n_labels <= 1); /* the helpers compare the one label */
+  }
 }
 
 /* The result for these dimensions (label "" = none), or NULL. */
 static const got *find_t(const fx *f, const char *tenant, const char *metric, int ch,
                          const char *queue, const char *agent, const char *label, int64_t start) {
   const got *hit = NULL;
-  for (size_t i = 0; i < f->n; i++) {
-    const got *g = &f->res[i];
+  for (size_t i = 0; i < ks_testkit_result_count(f->k); i++) {
+    const got *g = ks_testkit_result_at(f->k, i);
     if (strcmp(g->metric, metric) == 0 && strcmp(g->tenant, tenant) == 0 && g->channel == ch &&
         strcmp(g->queue, queue) == 0 && strcmp(g->agent, agent) == 0 &&
-        strcmp(g->label, label) == 0 && g->start == start) {
+        strcmp(g->labels, label) == 0 && g->start_ms == start) {
       if (hit)
         fail_msg("%s %s/%s/%s at %lld emitted twice", metric, queue, agent, label,
                  (long long)start);
@@ -169,8 +111,8 @@ static void expect_v(const fx *f, const char *tenant, const char *metric, int ch
                      : g->has_value && fabs(g->value - want) <= 1e-9 * fmax(1.0, fabs(want));
   if (!ok) {
     print_error("%s:%d: %s %s/%s/%s: want %.12g, got %s%.12g (num %.12g den %.12g)\n", file, line,
-                metric, q, agent, label, want, g->has_value ? "" : "null ", g->value, g->num,
-                g->den);
+                metric, q, agent, label, want, g->has_value ? "" : "null ", g->value, g->numerator,
+                g->denominator);
     _fail(file, line);
   }
 }
@@ -194,21 +136,21 @@ static void expect_v(const fx *f, const char *tenant, const char *metric, int ch
   ev.body_case = KPISTREAM__V1__EVENT__BODY_##CASE;                                                \
   ev.field = &b
 
-static void feed(ks_engine *e, Kpistream__V1__Event *ev) {
-  assert_int_equal(eb_feed(e, 0, 0, ev), KS_PROCESSED);
+static void feed(ks_testkit *e, Kpistream__V1__Event *ev) {
+  assert_int_equal(ks_testkit_feed(e, ev), KS_PROCESSED);
 }
 
-static void acw(ks_engine *e, int64_t t, int ch, const char *q, const char *contact,
+static void acw(ks_testkit *e, int64_t t, int ch, const char *q, const char *contact,
                 const char *cust, const char *agent) {
-  Kpistream__V1__Event ev = eb_event(t, EB_TENANT, ch, q, contact, cust, agent);
+  Kpistream__V1__Event ev = ks_tk_event(t, KS_TK_TENANT, ch, q, contact, cust, agent);
   BODY(ACW_ENDED, acw_ended, Kpistream__V1__AfterContactWorkEnded,
        KPISTREAM__V1__AFTER_CONTACT_WORK_ENDED__INIT);
   feed(e, &ev);
 }
 
-static void order(ks_engine *e, const char *tenant, int64_t t, const char *cust, const char *id,
+static void order(ks_testkit *e, const char *tenant, int64_t t, const char *cust, const char *id,
                   double amount, double margin, const char *segment) {
-  Kpistream__V1__Event ev = eb_event(t, tenant, 0, NULL, NULL, cust, NULL);
+  Kpistream__V1__Event ev = ks_tk_event(t, tenant, 0, NULL, NULL, cust, NULL);
   BODY(ORDER, order, Kpistream__V1__Order, KPISTREAM__V1__ORDER__INIT);
   b.order_id = (char *)id;
   b.amount = amount;
@@ -217,17 +159,18 @@ static void order(ks_engine *e, const char *tenant, int64_t t, const char *cust,
   feed(e, &ev);
 }
 
-static void reg(ks_engine *e, const char *tenant, int64_t t, const char *cust,
+static void reg(ks_testkit *e, const char *tenant, int64_t t, const char *cust,
                 const char *segment) {
-  Kpistream__V1__Event ev = eb_event(t, tenant, 0, NULL, NULL, cust, NULL);
+  Kpistream__V1__Event ev = ks_tk_event(t, tenant, 0, NULL, NULL, cust, NULL);
   BODY(CUSTOMER_REGISTERED, customer_registered, Kpistream__V1__CustomerRegistered,
        KPISTREAM__V1__CUSTOMER_REGISTERED__INIT);
   b.segment = (char *)segment;
   feed(e, &ev);
 }
 
-static void base(ks_engine *e, const char *tenant, int64_t t, int64_t active, const char *segment) {
-  Kpistream__V1__Event ev = eb_event(t, tenant, 0, NULL, NULL, NULL, NULL);
+static void base(ks_testkit *e, const char *tenant, int64_t t, int64_t active,
+                 const char *segment) {
+  Kpistream__V1__Event ev = ks_tk_event(t, tenant, 0, NULL, NULL, NULL, NULL);
   BODY(CUSTOMER_BASE, customer_base, Kpistream__V1__CustomerBaseSnapshot,
        KPISTREAM__V1__CUSTOMER_BASE_SNAPSHOT__INIT);
   b.active_customers = active;
@@ -235,8 +178,8 @@ static void base(ks_engine *e, const char *tenant, int64_t t, int64_t active, co
   feed(e, &ev);
 }
 
-static void offer(ks_engine *e, int64_t t, const char *agent, const char *id, const char *action) {
-  Kpistream__V1__Event ev = eb_event(t, EB_TENANT, VOICE, "sales", "cx", "ux", agent);
+static void offer(ks_testkit *e, int64_t t, const char *agent, const char *id, const char *action) {
+  Kpistream__V1__Event ev = ks_tk_event(t, KS_TK_TENANT, VOICE, "sales", "cx", "ux", agent);
   BODY(NBA_OFFER, nba_offer, Kpistream__V1__NextBestActionOffer,
        KPISTREAM__V1__NEXT_BEST_ACTION_OFFER__INIT);
   b.offer_id = (char *)id;
@@ -244,9 +187,9 @@ static void offer(ks_engine *e, int64_t t, const char *agent, const char *id, co
   feed(e, &ev);
 }
 
-static void react(ks_engine *e, int64_t t, const char *id, int reaction) {
+static void react(ks_testkit *e, int64_t t, const char *id, int reaction) {
   /* the reaction's own envelope is deliberately different: the offer's counts */
-  Kpistream__V1__Event ev = eb_event(t, EB_TENANT, CHAT, "other", "cx", "ux", "zz");
+  Kpistream__V1__Event ev = ks_tk_event(t, KS_TK_TENANT, CHAT, "other", "cx", "ux", "zz");
   BODY(NBA_REACTION, nba_reaction, Kpistream__V1__NextBestActionReaction,
        KPISTREAM__V1__NEXT_BEST_ACTION_REACTION__INIT);
   b.offer_id = (char *)id;
@@ -254,10 +197,10 @@ static void react(ks_engine *e, int64_t t, const char *id, int reaction) {
   feed(e, &ev);
 }
 
-static void cost(ks_engine *e, const char *tenant, int64_t t, int ch, const char *q,
+static void cost(ks_testkit *e, const char *tenant, int64_t t, int ch, const char *q,
                  const char *center, int kind, const char *category, double amount, int64_t ps,
                  int64_t pe) {
-  Kpistream__V1__Event ev = eb_event(t, tenant, ch, q, NULL, NULL, NULL);
+  Kpistream__V1__Event ev = ks_tk_event(t, tenant, ch, q, NULL, NULL, NULL);
   BODY(COST, cost, Kpistream__V1__CostRecord, KPISTREAM__V1__COST_RECORD__INIT);
   b.cost_center = (char *)center;
   b.kind = (Kpistream__V1__CostKind)kind;
@@ -268,9 +211,9 @@ static void cost(ks_engine *e, const char *tenant, int64_t t, int ch, const char
   feed(e, &ev);
 }
 
-static void budget(ks_engine *e, const char *tenant, int64_t t, const char *center, double amount,
+static void budget(ks_testkit *e, const char *tenant, int64_t t, const char *center, double amount,
                    int64_t ps, int64_t pe) {
-  Kpistream__V1__Event ev = eb_event(t, tenant, 0, NULL, NULL, NULL, NULL);
+  Kpistream__V1__Event ev = ks_tk_event(t, tenant, 0, NULL, NULL, NULL, NULL);
   BODY(BUDGET, budget, Kpistream__V1__BudgetRecord, KPISTREAM__V1__BUDGET_RECORD__INIT);
   b.cost_center = (char *)center;
   b.amount = amount;
@@ -280,8 +223,8 @@ static void budget(ks_engine *e, const char *tenant, int64_t t, const char *cent
 }
 
 /* An event the plugin does not consume: moves the watermark to t. */
-static void tick(ks_engine *e, int64_t t) {
-  assert_int_equal(eb_answered(e, t, VOICE, "x", "tick", "a"), KS_PROCESSED);
+static void tick(ks_testkit *e, int64_t t) {
+  assert_int_equal(ks_tk_answered(e, t, VOICE, "x", "tick", "a"), KS_PROCESSED);
 }
 
 /* ---- conversions ----------------------------------------------------------------- */
@@ -301,40 +244,40 @@ static void tick(ks_engine *e, int64_t t) {
  *      16 min -> credited at the wrap-up, I1 voice
  *   orders without a customer or by a never-contacted customer: no credit
  */
-static void feed_conv(ks_engine *e) {
-  assert_int_equal(eb_queued(e, S(0), VOICE, "sales", "c1", "u1"), KS_PROCESSED);
-  eb_queued(e, S(5), VOICE, "sales", "c8", "u8");
-  eb_queued(e, S(10), VOICE, "sales", "c2", "u2");
-  eb_queued(e, S(20), VOICE, "sales", "c3", "u3");
-  eb_created(e, S(30), CHAT, "support", "c4", "u4");
-  eb_created(e, S(100), CHAT, "support", "c7", "u7");
+static void feed_conv(ks_testkit *e) {
+  assert_int_equal(ks_tk_queued(e, S(0), VOICE, "sales", "c1", "u1"), KS_PROCESSED);
+  ks_tk_queued(e, S(5), VOICE, "sales", "c8", "u8");
+  ks_tk_queued(e, S(10), VOICE, "sales", "c2", "u2");
+  ks_tk_queued(e, S(20), VOICE, "sales", "c3", "u3");
+  ks_tk_created(e, S(30), CHAT, "support", "c4", "u4");
+  ks_tk_created(e, S(100), CHAT, "support", "c7", "u7");
   acw(e, S(100), VOICE, "sales", "c1", NULL, "a1"); /* customer from ContactQueued */
   acw(e, S(110), VOICE, "sales", "c8", "u8", "a1");
-  order(e, EB_TENANT, S(200), "u1", "o1", 100, 0, "");
+  order(e, KS_TK_TENANT, S(200), "u1", "o1", 100, 0, "");
   acw(e, S(200), CHAT, "support", "c7", "u7", "a3");
   acw(e, S(210), VOICE, "sales", "c8", "u8", "a2");
-  order(e, EB_TENANT, S(250), "u8", "o8", 40, 0, "");
-  order(e, EB_TENANT, S(260), NULL, "o-anon", 999, 0, "");
-  order(e, EB_TENANT, S(270), "u9", "o9", 999, 0, "");
+  order(e, KS_TK_TENANT, S(250), "u8", "o8", 40, 0, "");
+  order(e, KS_TK_TENANT, S(260), NULL, "o-anon", 999, 0, "");
+  order(e, KS_TK_TENANT, S(270), "u9", "o9", 999, 0, "");
   acw(e, S(300), VOICE, "sales", "c2", "u2", "a2");
-  reg(e, EB_TENANT, S(300), "u7", "consumer");
+  reg(e, KS_TK_TENANT, S(300), "u7", "consumer");
   acw(e, S(400), VOICE, "sales", "c3", "u3", "a1");
   acw(e, S(500), CHAT, "support", "c4", "u4", "a3");
-  eb_queued(e, S(600), VOICE, "sales", "c5", "u5");
-  order(e, EB_TENANT, S(650), "u5", "o5", 80, 0, "");
-  eb_created(e, S(700), CHAT, "support", "c6", "u6");
-  order(e, EB_TENANT, S(850), "u6", "o6", 60, 0, "");
+  ks_tk_queued(e, S(600), VOICE, "sales", "c5", "u5");
+  order(e, KS_TK_TENANT, S(650), "u5", "o5", 80, 0, "");
+  ks_tk_created(e, S(700), CHAT, "support", "c6", "u6");
+  order(e, KS_TK_TENANT, S(850), "u6", "o6", 60, 0, "");
   acw(e, S(800), CHAT, "support", "c6", "u6", "a3");
   acw(e, S(960), VOICE, "sales", "c5", "u5", "a2");
-  order(e, EB_TENANT, S(1200), "u2", "o2a", 50, 0, "");
-  order(e, EB_TENANT, S(1500), "u2", "o2b", 30, 0, "");
-  order(e, EB_TENANT, D(2), "u4", "o4", 70, 0, "");
+  order(e, KS_TK_TENANT, S(1200), "u2", "o2a", 50, 0, "");
+  order(e, KS_TK_TENANT, S(1500), "u2", "o2b", 30, 0, "");
+  order(e, KS_TK_TENANT, D(2), "u4", "o4", 70, 0, "");
 }
 
 static void test_conversion(void **state) {
   fx f;
   fx_init(&f, NULL, 0);
-  feed_conv(f.e);
+  feed_conv(f.k);
   flush(&f);
   /* I0 voice sales: handled legs c1, c8 (a1), c8 (a2), c2, c3 = 5; c1, c8 converted */
   EXPECT(&f, "conversions", VOICE, "sales", I(0), 2);
@@ -362,19 +305,19 @@ static void test_conversion(void **state) {
   EXPECT_A(&f, "contact_registrations", CHAT, "", "a3", I(0), 1);
   assert_null(FIND(&f, "conversions", VOICE, "sales", "a1", "", I(0)));
   /* the late order after two days credits nothing anywhere */
-  for (size_t i = 0; i < f.n; i++)
-    assert_true(f.res[i].start < I(2));
+  for (size_t i = 0; i < ks_testkit_result_count(f.k); i++)
+    assert_true((*ks_testkit_result_at(f.k, i)).start_ms < I(2));
   /* shape */
   const got *g = FIND(&f, "conversion_rate", VOICE, "sales", "", "", I(0));
-  assert_int_equal(g->agg, KPISTREAM__V1__AGGREGATION__AGG_RATIO);
+  assert_int_equal(g->aggregation, KPISTREAM__V1__AGGREGATION__AGG_RATIO);
   assert_string_equal(g->unit, "ratio");
-  assert_true(g->num == 2 && g->den == 5 && g->count == 5);
-  assert_int_equal(g->end, I(1));
+  assert_true(g->numerator == 2 && g->denominator == 5 && g->count == 5);
+  assert_int_equal(g->end_ms, I(1));
   char want[96];
   snprintf(want, sizeof want, "value/conversion_rate|acme|voice|sales|||%lld", (long long)I(0));
   assert_string_equal(g->key, want);
   g = FIND(&f, "attributed_revenue", VOICE, "sales", "", "", I(1));
-  assert_int_equal(g->agg, KPISTREAM__V1__AGGREGATION__AGG_SUM);
+  assert_int_equal(g->aggregation, KPISTREAM__V1__AGGREGATION__AGG_SUM);
   assert_string_equal(g->unit, "currency");
   assert_int_equal(g->count, 3); /* three orders */
   fx_free(&f);
@@ -386,11 +329,11 @@ static void test_conversion_window_and_agents(void **state) {
     double want;
   } cases[] = {{"1h", 0}, {"2h", 1}, {"24h", 1}}; /* the order comes exactly 2 h later */
   for (size_t i = 0; i < 3; i++) {
-    const ks_kv kv[] = {{"conversion.window", cases[i].window}};
+    const ks_testkit_kv kv[] = {{"conversion.window", cases[i].window}};
     fx f;
     fx_init(&f, kv, 1);
-    acw(f.e, S(100), VOICE, "sales", "c1", "u1", "a1");
-    order(f.e, EB_TENANT, S(100) + H(2) - EB_T0, "u1", "o1", 10, 0, "");
+    acw(f.k, S(100), VOICE, "sales", "c1", "u1", "a1");
+    order(f.k, KS_TK_TENANT, S(100) + H(2) - KS_TK_T0, "u1", "o1", 10, 0, "");
     flush(&f);
     EXPECT(&f, "conversions", VOICE, "sales", I(0), 0); /* stamped where it completes */
     if (cases[i].want > 0)
@@ -402,10 +345,10 @@ static void test_conversion_window_and_agents(void **state) {
   /* per_agent: queue (tenant x channel x queue x agent), agent (all channels), off */
   const char *modes[] = {"queue", "agent", "off"};
   for (size_t i = 0; i < 3; i++) {
-    const ks_kv kv[] = {{"per_agent", modes[i]}};
+    const ks_testkit_kv kv[] = {{"per_agent", modes[i]}};
     fx f;
     fx_init(&f, kv, 1);
-    feed_conv(f.e);
+    feed_conv(f.k);
     flush(&f);
     if (i == 0) {
       EXPECT_A(&f, "conversion_rate", VOICE, "sales", "a1", I(0), 1.0 / 3.0);
@@ -415,8 +358,8 @@ static void test_conversion_window_and_agents(void **state) {
       EXPECT_A(&f, "conversion_rate", 0, "", "a2", I(0), 0.5);
       EXPECT_A(&f, "conversion_rate", 0, "", "a3", I(0), 1.0 / 3.0);
     } else {
-      for (size_t k = 0; k < f.n; k++)
-        assert_string_equal(f.res[k].agent, "");
+      for (size_t k = 0; k < ks_testkit_result_count(f.k); k++)
+        assert_string_equal((*ks_testkit_result_at(f.k, k)).agent, "");
     }
     EXPECT(&f, "conversion_rate", VOICE, "sales", I(0), 2.0 / 5.0); /* queue level unchanged */
     fx_free(&f);
@@ -432,7 +375,7 @@ static void test_conversion_window_and_agents(void **state) {
  * Repeats: o1 offered again at 150, o1 rejected at 210 (ignored: the first
  * reaction counts), an unspecified reaction to o2 (ignored).
  */
-static void feed_nba(ks_engine *e) {
+static void feed_nba(ks_testkit *e) {
   offer(e, S(100), "a1", "o1", "upgrade");
   offer(e, S(120), "a1", "o2", "upgrade");
   offer(e, S(130), "a2", "o3", "insurance");
@@ -449,7 +392,7 @@ static void feed_nba(ks_engine *e) {
 static void test_nba(void **state) {
   fx f;
   fx_init(&f, NULL, 0);
-  feed_nba(f.e);
+  feed_nba(f.k);
   flush(&f);
   /* I0: offered o1..o4 = 4, accepted o1, o4 = 2 (o3's reaction is in I1) */
   EXPECT(&f, "nba_offered", VOICE, "sales", I(0), 4);
@@ -471,9 +414,9 @@ static void test_nba(void **state) {
   fx_free(&f);
 
   /* accepted / (accepted + rejected): I0 2 / (2 + 1); I1: 0 / 0 -> null */
-  const ks_kv kv[] = {{"nba.rate_denominator", "accepted_plus_rejected"}};
+  const ks_testkit_kv kv[] = {{"nba.rate_denominator", "accepted_plus_rejected"}};
   fx_init(&f, kv, 1);
-  feed_nba(f.e);
+  feed_nba(f.k);
   flush(&f);
   EXPECT(&f, "nba_acceptance_rate", VOICE, "sales", I(0), 2.0 / 3.0);
   EXPECT_L(&f, "nba_acceptance_rate", VOICE, "sales", "action=upgrade", I(0), 0.5);
@@ -494,28 +437,28 @@ static void test_nba(void **state) {
  * 00:10 labour is restated as 520 (+20). At D1 01:00 D0 is emitted; a labour
  * line of 600 at 01:05 is late and dropped.
  */
-static void feed_costs(ks_engine *e) {
+static void feed_costs(ks_testkit *e) {
   acw(e, S(100), VOICE, "sales", "c1", "u1", "a1");
   acw(e, S(200), VOICE, "sales", "c2", "u2", "a2");
   acw(e, S(300), CHAT, "support", "c3", "u3", "a3");
   acw(e, S(400), CHAT, "support", "c4", "u4", "a3");
-  budget(e, EB_TENANT, S(1), "cc-voice", 1000, D(0), D(1));
-  budget(e, EB_TENANT, S(1), "cc-digital", 700, D(0), D(7));
-  cost(e, EB_TENANT, D(1), 0, NULL, "cc-voice", VAR, "labour", 500, D(0), D(1));
-  cost(e, EB_TENANT, D(1), 0, NULL, "cc-voice", VAR, "telephony", 20, D(0), D(1));
-  cost(e, EB_TENANT, D(1), 0, NULL, "cc-voice", FIXED, "licences", 35, D(0), D(1));
-  cost(e, EB_TENANT, D(1), 0, NULL, "cc-voice", 0, "misc", 5, D(0), D(1));
-  cost(e, EB_TENANT, D(1), 0, NULL, "cc-digital", FIXED, "facilities", 540, D(0), D(1));
-  cost(e, EB_TENANT, D(1), 0, NULL, "cc-digital", FIXED, "rent", 3000, NOV1, DEC1);
-  cost(e, EB_TENANT, D(1) + EB_MIN(10), 0, NULL, "cc-voice", VAR, "labour", 520, D(0), D(1));
-  tick(e, D(1) + EB_MIN(60));
-  cost(e, EB_TENANT, D(1) + EB_MIN(65), 0, NULL, "cc-voice", VAR, "labour", 600, D(0), D(1));
+  budget(e, KS_TK_TENANT, S(1), "cc-voice", 1000, D(0), D(1));
+  budget(e, KS_TK_TENANT, S(1), "cc-digital", 700, D(0), D(7));
+  cost(e, KS_TK_TENANT, D(1), 0, NULL, "cc-voice", VAR, "labour", 500, D(0), D(1));
+  cost(e, KS_TK_TENANT, D(1), 0, NULL, "cc-voice", VAR, "telephony", 20, D(0), D(1));
+  cost(e, KS_TK_TENANT, D(1), 0, NULL, "cc-voice", FIXED, "licences", 35, D(0), D(1));
+  cost(e, KS_TK_TENANT, D(1), 0, NULL, "cc-voice", 0, "misc", 5, D(0), D(1));
+  cost(e, KS_TK_TENANT, D(1), 0, NULL, "cc-digital", FIXED, "facilities", 540, D(0), D(1));
+  cost(e, KS_TK_TENANT, D(1), 0, NULL, "cc-digital", FIXED, "rent", 3000, NOV1, DEC1);
+  cost(e, KS_TK_TENANT, D(1) + KS_TK_MIN(10), 0, NULL, "cc-voice", VAR, "labour", 520, D(0), D(1));
+  tick(e, D(1) + KS_TK_MIN(60));
+  cost(e, KS_TK_TENANT, D(1) + KS_TK_MIN(65), 0, NULL, "cc-voice", VAR, "labour", 600, D(0), D(1));
 }
 
 static void test_costs_day(void **state) {
   fx f;
   fx_init(&f, NULL, 0);
-  feed_costs(f.e);
+  feed_costs(f.k);
   flush(&f);
   const int64_t d0 = D(0);
   /* fixed 35 + 540 + 100 = 675; variable 520 + 20 = 540; misc 5 */
@@ -537,8 +480,8 @@ static void test_costs_day(void **state) {
   EXPECT_L(&f, "budget", 0, "", "cost_center=cc-digital", d0, 100);
   EXPECT_L(&f, "budget_variance_ratio", 0, "", "cost_center=cc-digital", d0, 5.4);
   const got *g = FIND(&f, "operating_cost", 0, "", "", "", d0);
-  assert_int_equal(g->end, D(1)); /* the day's bounds */
-  assert_int_equal(g->count, 6);  /* six cost lines (the restatement is not a new one) */
+  assert_int_equal(g->end_ms, D(1)); /* the day's bounds */
+  assert_int_equal(g->count, 6);     /* six cost lines (the restatement is not a new one) */
   assert_string_equal(g->unit, "currency");
   /* count = the records behind the value: fixed licences, facilities, rent;
    * variable labour, telephony; budget + variance: 2 budget lines (+ 6 costs) */
@@ -547,13 +490,16 @@ static void test_costs_day(void **state) {
   assert_int_equal(FIND(&f, "budget", 0, "", "", "", d0)->count, 2);
   assert_int_equal(FIND(&f, "budget_variance", 0, "", "", "", d0)->count, 8);
   g = FIND(&f, "cost_per_contact", 0, "", "", "", d0);
-  assert_true(g->num == 1220 && g->den == 4 && g->agg == KPISTREAM__V1__AGGREGATION__AGG_RATIO);
+  assert_true(g->numerator == 1220 && g->denominator == 4 &&
+              g->aggregation == KPISTREAM__V1__AGGREGATION__AGG_RATIO);
   /* costs were recorded for the tenant only: no channel-level cost results,
    * and only D0 is due (the later days of the rent and the weekly budget
    * are not) */
   assert_null(FIND(&f, "operating_cost", VOICE, "", "", "", d0));
-  for (size_t i = 0; i < f.n; i++)
-    assert_true(f.res[i].start == d0 || f.res[i].end - f.res[i].start == IV_MS);
+  for (size_t i = 0; i < ks_testkit_result_count(f.k); i++)
+    assert_true((*ks_testkit_result_at(f.k, i)).start_ms == d0 ||
+                (*ks_testkit_result_at(f.k, i)).end_ms - (*ks_testkit_result_at(f.k, i)).start_ms ==
+                    IV_MS);
   fx_free(&f);
 }
 
@@ -565,15 +511,15 @@ static void test_costs_day(void **state) {
 static void test_cost_scopes_and_nulls(void **state) {
   fx f;
   fx_init(&f, NULL, 0);
-  acw(f.e, S(100), VOICE, "sales", "c1", "u1", "a1");
-  acw(f.e, S(200), VOICE, "billing", "c2", "u2", "a1");
-  acw(f.e, S(300), CHAT, "support", "c3", "u3", "a2");
-  budget(f.e, "gamma", S(400), "cc", 500, D(0), D(1));
-  cost(f.e, "beta", S(500), 0, NULL, "cc", FIXED, "facilities", 50, 0, 0); /* no period: D0 */
-  cost(f.e, EB_TENANT, D(1), VOICE, "sales", "cc", VAR, "labour", 300, D(0), D(1));
-  cost(f.e, EB_TENANT, D(1), VOICE, NULL, "cc", FIXED, "telephony", 60, D(0), D(1));
-  cost(f.e, EB_TENANT, D(1), 0, NULL, "cc", FIXED, "facilities", 100, D(0), D(1));
-  tick(f.e, D(1) + H(1) - EB_T0);
+  acw(f.k, S(100), VOICE, "sales", "c1", "u1", "a1");
+  acw(f.k, S(200), VOICE, "billing", "c2", "u2", "a1");
+  acw(f.k, S(300), CHAT, "support", "c3", "u3", "a2");
+  budget(f.k, "gamma", S(400), "cc", 500, D(0), D(1));
+  cost(f.k, "beta", S(500), 0, NULL, "cc", FIXED, "facilities", 50, 0, 0); /* no period: D0 */
+  cost(f.k, KS_TK_TENANT, D(1), VOICE, "sales", "cc", VAR, "labour", 300, D(0), D(1));
+  cost(f.k, KS_TK_TENANT, D(1), VOICE, NULL, "cc", FIXED, "telephony", 60, D(0), D(1));
+  cost(f.k, KS_TK_TENANT, D(1), 0, NULL, "cc", FIXED, "facilities", 100, D(0), D(1));
+  tick(f.k, D(1) + H(1) - KS_TK_T0);
   flush(&f);
   const int64_t d0 = D(0);
   EXPECT(&f, "operating_cost", VOICE, "sales", d0, 300);
@@ -598,41 +544,41 @@ static void test_cost_scopes_and_nulls(void **state) {
 
 static void test_cost_month_and_week(void **state) {
   /* month: November's rent 3000 arrives on Dec 1; one contact on Nov 23 */
-  const ks_kv km[] = {{"cost.period", "month"}};
+  const ks_testkit_kv km[] = {{"cost.period", "month"}};
   fx f;
   fx_init(&f, km, 1);
-  acw(f.e, S(100), VOICE, "sales", "c1", "u1", "a1");
-  cost(f.e, EB_TENANT, DEC1, 0, NULL, "cc", FIXED, "rent", 3000, NOV1, DEC1);
-  tick(f.e, DEC1 + 3600000);
+  acw(f.k, S(100), VOICE, "sales", "c1", "u1", "a1");
+  cost(f.k, KS_TK_TENANT, DEC1, 0, NULL, "cc", FIXED, "rent", 3000, NOV1, DEC1);
+  tick(f.k, DEC1 + 3600000);
   flush(&f);
   EXPECT(&f, "operating_cost", 0, "", NOV1, 3000);
   EXPECT(&f, "cost_per_contact", 0, "", NOV1, 3000); /* 3000 / 1 */
-  assert_int_equal(FIND(&f, "operating_cost", 0, "", "", "", NOV1)->end, DEC1);
+  assert_int_equal(FIND(&f, "operating_cost", 0, "", "", "", NOV1)->end_ms, DEC1);
   fx_free(&f);
 
   /* ISO week from Monday Nov 23: budget 3000 for November, received on the
    * 23rd: 7 of its 30 days = 700; cost 700 for the week; variance 0 */
-  const ks_kv kw[] = {{"cost.period", "week"}, {"period_settle", "0s"}};
+  const ks_testkit_kv kw[] = {{"cost.period", "week"}, {"period_settle", "0s"}};
   fx_init(&f, kw, 2);
-  budget(f.e, EB_TENANT, S(10), "cc", 3000, NOV1, DEC1);
-  cost(f.e, EB_TENANT, D(6) + H(23) - EB_T0, 0, NULL, "cc", VAR, "labour", 700, D(0), D(7));
-  tick(f.e, D(7));
+  budget(f.k, KS_TK_TENANT, S(10), "cc", 3000, NOV1, DEC1);
+  cost(f.k, KS_TK_TENANT, D(6) + H(23) - KS_TK_T0, 0, NULL, "cc", VAR, "labour", 700, D(0), D(7));
+  tick(f.k, D(7));
   flush(&f);
   EXPECT(&f, "budget", 0, "", D(0), 700);
   EXPECT(&f, "budget_variance", 0, "", D(0), 0);
   EXPECT(&f, "budget_variance_ratio", 0, "", D(0), 0);
   EXPECT_NULL(&f, "cost_per_contact", 0, "", "", D(0)); /* nothing handled */
-  assert_int_equal(FIND(&f, "budget", 0, "", "", "", D(0))->end, D(7));
+  assert_int_equal(FIND(&f, "budget", 0, "", "", "", D(0))->end_ms, D(7));
   fx_free(&f);
 
   /* year: a budget for 2026 received in November counts whole for 2026 */
-  const ks_kv ky[] = {{"cost.period", "year"}};
+  const ks_testkit_kv ky[] = {{"cost.period", "year"}};
   fx_init(&f, ky, 1);
-  budget(f.e, EB_TENANT, S(10), "cc", 3650, Y2026, Y2027);
-  tick(f.e, Y2027 + 3600000);
+  budget(f.k, KS_TK_TENANT, S(10), "cc", 3650, Y2026, Y2027);
+  tick(f.k, Y2027 + 3600000);
   flush(&f);
   EXPECT(&f, "budget", 0, "", Y2026, 3650);
-  assert_int_equal(FIND(&f, "budget", 0, "", "", "", Y2026)->end, Y2027);
+  assert_int_equal(FIND(&f, "budget", 0, "", "", "", Y2026)->end_ms, Y2027);
   fx_free(&f);
 }
 
@@ -645,32 +591,32 @@ static void test_cost_month_and_week(void **state) {
  * unknown -> clv.margin 1 -> 50), u2 business 200 (0.5 -> 100), no customer
  * consumer 30, and a repeat of o1. D1 00:00 snapshots: 990, 840, 148.
  */
-static void feed_base(ks_engine *e) {
-  base(e, EB_TENANT, D(0), 1000, "all");
-  base(e, EB_TENANT, D(0), 850, "consumer");
-  base(e, EB_TENANT, D(0), 150, "business");
-  order(e, EB_TENANT, S(1000), "u1", "o1", 100, 0.4, "consumer");
-  order(e, EB_TENANT, S(2000), "u1", "o2", 50, 0, "consumer");
-  order(e, EB_TENANT, S(3000), "u2", "o3", 200, 0.5, "business");
-  reg(e, EB_TENANT, S(3600), "r1", "consumer");
-  order(e, EB_TENANT, S(4000), NULL, "o4", 30, 0.2, "consumer");
-  order(e, EB_TENANT, S(4100), "u1", "o1", 100, 0.4, "consumer");
-  reg(e, EB_TENANT, S(7200), "r2", "consumer");
-  reg(e, EB_TENANT, S(7300), "r3", "consumer");
-  reg(e, EB_TENANT, S(8000), "r4", "business");
-  reg(e, EB_TENANT, S(9000), "r5", "");
-  reg(e, EB_TENANT, S(9100), "r1", "consumer");
-  base(e, EB_TENANT, D(1), 990, "all");
-  base(e, EB_TENANT, D(1), 840, "consumer");
-  base(e, EB_TENANT, D(1), 148, "business");
+static void feed_base(ks_testkit *e) {
+  base(e, KS_TK_TENANT, D(0), 1000, "all");
+  base(e, KS_TK_TENANT, D(0), 850, "consumer");
+  base(e, KS_TK_TENANT, D(0), 150, "business");
+  order(e, KS_TK_TENANT, S(1000), "u1", "o1", 100, 0.4, "consumer");
+  order(e, KS_TK_TENANT, S(2000), "u1", "o2", 50, 0, "consumer");
+  order(e, KS_TK_TENANT, S(3000), "u2", "o3", 200, 0.5, "business");
+  reg(e, KS_TK_TENANT, S(3600), "r1", "consumer");
+  order(e, KS_TK_TENANT, S(4000), NULL, "o4", 30, 0.2, "consumer");
+  order(e, KS_TK_TENANT, S(4100), "u1", "o1", 100, 0.4, "consumer");
+  reg(e, KS_TK_TENANT, S(7200), "r2", "consumer");
+  reg(e, KS_TK_TENANT, S(7300), "r3", "consumer");
+  reg(e, KS_TK_TENANT, S(8000), "r4", "business");
+  reg(e, KS_TK_TENANT, S(9000), "r5", "");
+  reg(e, KS_TK_TENANT, S(9100), "r1", "consumer");
+  base(e, KS_TK_TENANT, D(1), 990, "all");
+  base(e, KS_TK_TENANT, D(1), 840, "consumer");
+  base(e, KS_TK_TENANT, D(1), 148, "business");
   tick(e, D(1) + 3600000);
 }
 
 static void test_retention_clv(void **state) {
-  const ks_kv kv[] = {{"customer_period", "day"}};
+  const ks_testkit_kv kv[] = {{"customer_period", "day"}};
   fx f;
   fx_init(&f, kv, 1);
-  feed_base(f.e);
+  feed_base(f.k);
   flush(&f);
   const int64_t d0 = D(0);
   EXPECT_T(&f, "acme", "customers_start", "", d0, 1000);
@@ -691,19 +637,19 @@ static void test_retention_clv(void **state) {
   EXPECT_T(&f, "acme", "clv", "segment=consumer", d0, 90.0 * 1095.0);
   EXPECT_T(&f, "acme", "clv", "segment=business", d0, 100.0 * 1095.0);
   const got *g = find_t(&f, "acme", "customers_end", 0, "", "", "", d0);
-  assert_int_equal(g->agg, KPISTREAM__V1__AGGREGATION__AGG_GAUGE);
-  assert_int_equal(g->end, D(1));
+  assert_int_equal(g->aggregation, KPISTREAM__V1__AGGREGATION__AGG_GAUGE);
+  assert_int_equal(g->end_ms, D(1));
   g = find_t(&f, "acme", "retention_rate", 0, "", "", "", d0);
-  assert_true(g->num == 985 && g->den == 1000);
+  assert_true(g->numerator == 985 && g->denominator == 1000);
   /* D1 is not due yet; "all" is the total, not a segment */
   assert_null(find_t(&f, "acme", "customers_start", 0, "", "", "", D(1)));
   assert_null(find_t(&f, "acme", "orders", 0, "", "", "segment=all", d0));
   fx_free(&f);
 
   /* lifespan from retention: 1 / (1 - r) days */
-  const ks_kv kr[] = {{"customer_period", "day"}, {"clv.lifespan_source", "retention"}};
+  const ks_testkit_kv kr[] = {{"customer_period", "day"}, {"clv.lifespan_source", "retention"}};
   fx_init(&f, kr, 2);
-  feed_base(f.e);
+  feed_base(f.k);
   flush(&f);
   EXPECT_T(&f, "acme", "clv", "", d0, 190.0 / 0.015 / 2.0);
   EXPECT_T(&f, "acme", "clv", "segment=consumer", d0, 90.0 * 850.0 / 13.0);
@@ -711,12 +657,12 @@ static void test_retention_clv(void **state) {
   fx_free(&f);
 
   /* fixed margin 0.5 for every order, 2 years: 0.5 x 350 x 730 / 2 */
-  const ks_kv km[] = {{"customer_period", "day"},
-                      {"clv.margin_source", "fixed"},
-                      {"clv.margin", "0.5"},
-                      {"clv.lifespan_years", "2"}};
+  const ks_testkit_kv km[] = {{"customer_period", "day"},
+                              {"clv.margin_source", "fixed"},
+                              {"clv.margin", "0.5"},
+                              {"clv.lifespan_years", "2"}};
   fx_init(&f, km, 4);
-  feed_base(f.e);
+  feed_base(f.k);
   flush(&f);
   EXPECT_T(&f, "acme", "clv", "", d0, 175.0 * 730.0 / 2.0);
   fx_free(&f);
@@ -729,19 +675,19 @@ static void test_retention_clv(void **state) {
  * first one (08:00, 500) and the registration before it is not in N.
  */
 static void test_retention_settle_and_fallback(void **state) {
-  const ks_kv kv[] = {{"customer_period", "day"}, {"period_settle", "0"}};
+  const ks_testkit_kv kv[] = {{"customer_period", "day"}, {"period_settle", "0"}};
   fx f;
   fx_init(&f, kv, 2);
-  reg(f.e, EB_TENANT, S(50), "n0", ""); /* before the opening snapshot is seen */
-  base(f.e, EB_TENANT, D(0), 1000, "");
-  reg(f.e, EB_TENANT, S(100), "n1", "");
-  reg(f.e, "beta", H(7), "b1", "");
-  base(f.e, "beta", H(8), 500, "");
-  reg(f.e, "beta", H(9), "b2", "");
-  reg(f.e, "beta", H(9) + 1000, "b9", "vip");
-  reg(f.e, "beta", H(10), "b3", "");
-  base(f.e, "beta", H(20), 505, "");
-  base(f.e, EB_TENANT, D(1), 990, "");
+  reg(f.k, KS_TK_TENANT, S(50), "n0", ""); /* before the opening snapshot is seen */
+  base(f.k, KS_TK_TENANT, D(0), 1000, "");
+  reg(f.k, KS_TK_TENANT, S(100), "n1", "");
+  reg(f.k, "beta", H(7), "b1", "");
+  base(f.k, "beta", H(8), 500, "");
+  reg(f.k, "beta", H(9), "b2", "");
+  reg(f.k, "beta", H(9) + 1000, "b9", "vip");
+  reg(f.k, "beta", H(10), "b3", "");
+  base(f.k, "beta", H(20), 505, "");
+  base(f.k, KS_TK_TENANT, D(1), 990, "");
   flush(&f);
   EXPECT_T(&f, "acme", "customers_end", "", D(0), 1000);
   /* the snapshot at the period start is exact: n0 counts, (1000 - 2) / 1000 */
@@ -769,34 +715,34 @@ static void test_retention_settle_and_fallback(void **state) {
  *   operations unit; before: 300 / 3 = 100, a transferred contact counted
  *   once per distinct agent).
  */
-static void feed_three_legs(ks_engine *e) {
+static void feed_three_legs(ks_testkit *e) {
   acw(e, S(100), VOICE, "sales", "c1", "u1", "a1");
   acw(e, S(200), VOICE, "sales", "c1", "u1", "a2");
   acw(e, S(300), VOICE, "sales", "c1", "u1", "a1");
   acw(e, S(300), VOICE, "sales", "c1", "u1", "a1"); /* redelivered */
   acw(e, S(400), VOICE, "sales", "c2", "u2", "a2");
-  order(e, EB_TENANT, S(500), "u1", "o1", 10, 0, "");
-  cost(e, EB_TENANT, D(1), 0, NULL, "cc", VAR, "labour", 300, D(0), D(1));
-  tick(e, D(1) + EB_MIN(60));
+  order(e, KS_TK_TENANT, S(500), "u1", "o1", 10, 0, "");
+  cost(e, KS_TK_TENANT, D(1), 0, NULL, "cc", VAR, "labour", 300, D(0), D(1));
+  tick(e, D(1) + KS_TK_MIN(60));
 }
 
 static void test_legs_and_cost_per_contact(void **state) {
   (void)state;
   fx f;
   fx_init(&f, NULL, 0);
-  feed_three_legs(f.e);
+  feed_three_legs(f.k);
   flush(&f);
   const got *g = FIND(&f, "conversion_rate", VOICE, "sales", "", "", I(0));
   assert_non_null(g);
-  assert_true(g->num == 1 && g->den == 4);
+  assert_true(g->numerator == 1 && g->denominator == 4);
   EXPECT(&f, "cost_per_contact", 0, "", D(0), 150);
   g = FIND(&f, "cost_per_contact", 0, "", "", "", D(0));
-  assert_true(g->num == 300 && g->den == 2);
+  assert_true(g->numerator == 300 && g->denominator == 2);
   fx_free(&f);
 
-  const ks_kv kv[] = {{"cost.per", "legs"}};
+  const ks_testkit_kv kv[] = {{"cost.per", "legs"}};
   fx_init(&f, kv, 1);
-  feed_three_legs(f.e);
+  feed_three_legs(f.k);
   flush(&f);
   EXPECT(&f, "cost_per_contact", 0, "", D(0), 75);
   fx_free(&f);
@@ -806,14 +752,14 @@ static void test_legs_and_cost_per_contact(void **state) {
 
 static void test_duplicates(void **state) {
   for (int off = 0; off < 2; off++) {
-    const ks_kv kv[] = {{"customer_period", "day"}, {"dedupe_window", off ? "0" : "1d"}};
+    const ks_testkit_kv kv[] = {{"customer_period", "day"}, {"dedupe_window", off ? "0" : "1d"}};
     fx f;
     fx_init(&f, kv, 2);
-    acw(f.e, S(100), VOICE, "sales", "c1", "u1", "a1");
-    acw(f.e, S(100), VOICE, "sales", "c1", "u1", "a1"); /* the wrap-up delivered again */
-    order(f.e, EB_TENANT, S(200), "u1", "o1", 10, 0, "");
-    order(f.e, EB_TENANT, S(201), "u1", "o1", 10, 0, ""); /* repeated order id */
-    tick(f.e, D(1) + 3600000);
+    acw(f.k, S(100), VOICE, "sales", "c1", "u1", "a1");
+    acw(f.k, S(100), VOICE, "sales", "c1", "u1", "a1"); /* the wrap-up delivered again */
+    order(f.k, KS_TK_TENANT, S(200), "u1", "o1", 10, 0, "");
+    order(f.k, KS_TK_TENANT, S(201), "u1", "o1", 10, 0, ""); /* repeated order id */
+    tick(f.k, D(1) + 3600000);
     flush(&f);
     EXPECT(&f, "conversion_rate", VOICE, "sales", I(0), 1.0); /* 1 / 1 handled, both ways */
     EXPECT(&f, "attributed_revenue", VOICE, "sales", I(0), off ? 20 : 10);
@@ -824,11 +770,12 @@ static void test_duplicates(void **state) {
 
 /* Random events of every body: no plugin error, every ratio consistent. */
 static void test_random_input_survives(void **state) {
-  const ks_kv kv[] = {{"customer_period", "week"}, {"contact_ttl", "20m"}, {"per_agent", "queue"}};
+  const ks_testkit_kv kv[] = {
+      {"customer_period", "week"}, {"contact_ttl", "20m"}, {"per_agent", "queue"}};
   fx f;
   fx_init(&f, kv, 3);
   uint64_t x = 42;
-  int64_t t = EB_T0;
+  int64_t t = KS_TK_T0;
   char id[4][16];
   for (int i = 0; i < 6000; i++) {
     x = x * 6364136223846793005u + 1442695040888963407u;
@@ -840,68 +787,64 @@ static void test_random_input_survives(void **state) {
     const int ch = 1 + (int)((r >> 3) % 3);
     switch ((r >> 20) % 9) {
     case 0:
-      eb_queued(f.e, t, ch, (r & 2) ? "q1" : "", id[0], id[1]);
+      ks_tk_queued(f.k, t, ch, (r & 2) ? "q1" : "", id[0], id[1]);
       break;
     case 1:
-      acw(f.e, t, ch, (r & 4) ? "q1" : "", id[0], (r & 8) ? id[1] : NULL, id[3]);
+      acw(f.k, t, ch, (r & 4) ? "q1" : "", id[0], (r & 8) ? id[1] : NULL, id[3]);
       break;
     case 2:
-      order(f.e, tn, t, (r & 16) ? id[1] : NULL, id[2], (double)(r % 500), 0.1 * (r % 11), "s1");
+      order(f.k, tn, t, (r & 16) ? id[1] : NULL, id[2], (double)(r % 500), 0.1 * (r % 11), "s1");
       break;
     case 3:
-      reg(f.e, tn, t, id[1], (r & 2) ? "s1" : "");
+      reg(f.k, tn, t, id[1], (r & 2) ? "s1" : "");
       break;
     case 4:
-      offer(f.e, t, id[3], id[2], (r & 2) ? "x" : "");
+      offer(f.k, t, id[3], id[2], (r & 2) ? "x" : "");
       break;
     case 5:
-      react(f.e, t, id[2], (int)(r % 4));
+      react(f.k, t, id[2], (int)(r % 4));
       break;
     case 6:
-      cost(f.e, tn, t, (r & 2) ? ch : 0, (r & 4) ? "q1" : NULL, id[1], (int)(r % 3), id[2],
+      cost(f.k, tn, t, (r & 2) ? ch : 0, (r & 4) ? "q1" : NULL, id[1], (int)(r % 3), id[2],
            (double)(r % 1000) - 100, t - (int64_t)(r % 3) * 86400000,
            t + (int64_t)(r % 5) * 3600000);
       break;
     case 7:
-      budget(f.e, tn, t, id[1], (double)(r % 1000), (r & 2) ? 0 : t - 86400000, (r & 2) ? 0 : t);
+      budget(f.k, tn, t, id[1], (double)(r % 1000), (r & 2) ? 0 : t - 86400000, (r & 2) ? 0 : t);
       break;
     default:
-      base(f.e, tn, t, (int64_t)(r % 10000), (r & 2) ? "s1" : "all");
+      base(f.k, tn, t, (int64_t)(r % 10000), (r & 2) ? "s1" : "all");
       break;
     }
   }
   flush(&f);
   size_t periods = 0;
-  for (size_t i = 0; i < f.n; i++) {
-    const got *g = &f.res[i];
-    assert_true(g->end > g->start);
-    if (g->agg == KPISTREAM__V1__AGGREGATION__AGG_RATIO) {
-      assert_int_equal(g->has_value, g->den != 0);
+  for (size_t i = 0; i < ks_testkit_result_count(f.k); i++) {
+    const got *g = ks_testkit_result_at(f.k, i);
+    assert_true(g->end_ms > g->start_ms);
+    if (g->aggregation == KPISTREAM__V1__AGGREGATION__AGG_RATIO) {
+      assert_int_equal(g->has_value, g->denominator != 0);
       if (g->has_value)
-        assert_true(fabs(g->value - g->num / g->den) <= 1e-9 * fmax(1.0, fabs(g->value)));
+        assert_true(fabs(g->value - g->numerator / g->denominator) <=
+                    1e-9 * fmax(1.0, fabs(g->value)));
     }
-    periods += g->end - g->start > IV_MS;
+    periods += g->end_ms - g->start_ms > IV_MS;
   }
   assert_true(periods > 0); /* some days and weeks were emitted too */
   fx_free(&f);
 }
 
 static void expect_refused(const char *key, const char *value) {
-  ks_engine *e;
-  ks_engine_options o = {0};
-  o.interval_ms = IV_MS;
-  o.topics = topics;
-  o.n_topics = 1;
-  o.sink = sink;
-  o.log_level = KS_LOG_WARN;
+  ks_testkit *e;
+  const ks_testkit_options o = {.interval_ms = IV_MS};
   char err[512];
-  assert_int_equal(ks_engine_new(&e, &o, err, sizeof err), 0);
-  const ks_kv kv[] = {{key, value}};
-  int rc = ks_engine_add_plugin(e, PLUGIN, NULL, kv, 1, err, sizeof err);
+  assert_int_equal(ks_testkit_new(&e, &o, err, sizeof err), 0);
+  const ks_testkit_kv kv[] = {{key, value}};
+  int rc = ks_testkit_add_plugin(e, PLUGIN, NULL, kv, 1, err, sizeof err);
   if (rc != KS_EINVAL)
     fail_msg("%s=%s: want KS_EINVAL, got %d", key, value, rc);
-  assert_int_equal(ks_engine_plugin_count(e), 0);
-  ks_engine_free(e);
+  assert_int_equal(ks_engine_plugin_count(ks_testkit_engine(e)), 0);
+  ks_testkit_free(e);
 }
 
 static void test_bad_config_refused(void **state) {
@@ -924,24 +867,24 @@ static void test_bad_config_refused(void **state) {
 }
 
 static void test_good_config_accepted(void **state) {
-  const ks_kv kv[] = {{"per_agent", "agent"},
-                      {"contact_ttl", "12h"},
-                      {"conversion.window", "7d"},
-                      {"nba.rate_denominator", "offered"},
-                      {"nba.ttl", "2h"},
-                      {"cost.period", "month"},
-                      {"customer_period", "week"},
-                      {"period_settle", "6h"},
-                      {"total_segment", ""},
-                      {"clv.lifespan_years", "2.5"},
-                      {"clv.lifespan_source", "fixed"},
-                      {"clv.margin", "0.3"},
-                      {"clv.margin_source", "order"},
-                      {"dedupe_window", "0"}};
+  const ks_testkit_kv kv[] = {{"per_agent", "agent"},
+                              {"contact_ttl", "12h"},
+                              {"conversion.window", "7d"},
+                              {"nba.rate_denominator", "offered"},
+                              {"nba.ttl", "2h"},
+                              {"cost.period", "month"},
+                              {"customer_period", "week"},
+                              {"period_settle", "6h"},
+                              {"total_segment", ""},
+                              {"clv.lifespan_years", "2.5"},
+                              {"clv.lifespan_source", "fixed"},
+                              {"clv.margin", "0.3"},
+                              {"clv.margin_source", "order"},
+                              {"dedupe_window", "0"}};
   fx f;
   fx_init(&f, kv, sizeof kv / sizeof kv[0]);
-  assert_int_equal(ks_engine_plugin_count(f.e), 1);
-  assert_string_equal(ks_engine_plugin_name(f.e, 0), "value");
+  assert_int_equal(ks_engine_plugin_count(ks_testkit_engine(f.k)), 1);
+  assert_string_equal(ks_engine_plugin_name(ks_testkit_engine(f.k), 0), "value");
   fx_free(&f);
 }
 

@@ -10,8 +10,8 @@
 
 #include <cmocka.h>
 
-#include "event_builder.h"
 #include "kpistream/v1/result.pb-c.h"
+#include "testkit_engine.h"
 
 #define MAXR 64
 
@@ -47,7 +47,7 @@ static ks_engine *engine_skew(got *g, size_t n_topics, int64_t lateness_ms, cons
   static const char *const topics[] = {"events.voice", "events.chat"};
   ks_engine_options o = {0};
   o.max_future_skew_ms = max_future_skew_ms;
-  o.interval_ms = EB_MIN(15);
+  o.interval_ms = KS_TK_MIN(15);
   o.lateness_ms = lateness_ms;
   o.topics = topics;
   o.n_topics = n_topics;
@@ -73,12 +73,12 @@ static ks_engine *engine(got *g, size_t n_topics, int64_t lateness_ms, const cha
  * none); the refusal's reason into reason (256 bytes). */
 static int qr(ks_engine *e, uint32_t topic, int64_t t, int64_t rec, const char *contact,
               int64_t offset, char *reason) {
-  Kpistream__V1__Event ev = eb_event(t, "acme", 1, "sales", contact, "cust", NULL);
+  Kpistream__V1__Event ev = ks_tk_event(t, "acme", 1, "sales", contact, "cust", NULL);
   Kpistream__V1__ContactQueued body = KPISTREAM__V1__CONTACT_QUEUED__INIT;
   ev.body_case = KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED;
   ev.contact_queued = &body;
   uint8_t buf[512];
-  size_t n = eb_pack(&ev, buf, sizeof buf);
+  size_t n = ks_tk_pack(&ev, buf, sizeof buf);
   ks_msg_origin from = {"acme", 4, 1, KS_PARTITIONER_ANY, rec};
   return ks_engine_process_from(e, 0, topic, offset, &from, buf, n, reason, 256);
 }
@@ -92,12 +92,12 @@ static void closes_when_watermark_passes_end(void **state) {
   (void)state;
   got g = {0};
   ks_engine *e = engine(&g, 1, 0, "1h");
-  int64_t t10 = EB_T0 + EB_MIN(600); /* 10:00 */
-  assert_int_equal(q(e, 0, t10 + EB_MIN(1), "c1", 0), KS_PROCESSED);
-  assert_int_equal(q(e, 0, t10 + EB_MIN(5), "c2", 1), KS_PROCESSED);
-  assert_int_equal(q(e, 0, t10 + EB_MIN(14) + EB_SEC(59), "c2", 2), KS_PROCESSED);
+  int64_t t10 = KS_TK_T0 + KS_TK_MIN(600); /* 10:00 */
+  assert_int_equal(q(e, 0, t10 + KS_TK_MIN(1), "c1", 0), KS_PROCESSED);
+  assert_int_equal(q(e, 0, t10 + KS_TK_MIN(5), "c2", 1), KS_PROCESSED);
+  assert_int_equal(q(e, 0, t10 + KS_TK_MIN(14) + KS_TK_SEC(59), "c2", 2), KS_PROCESSED);
   assert_int_equal(g.n, 0); /* watermark 10:14:59 < 10:15 */
-  assert_int_equal(q(e, 0, t10 + EB_MIN(15), "c3", 3), KS_PROCESSED);
+  assert_int_equal(q(e, 0, t10 + KS_TK_MIN(15), "c3", 3), KS_PROCESSED);
   assert_int_equal(g.n, 2); /* 10:00 closed: 3 events, 2 new contacts */
   assert_string_equal(g.metric[0], "events");
   assert_true(g.value[0] == 3.0);
@@ -107,7 +107,7 @@ static void closes_when_watermark_passes_end(void **state) {
   snprintf(want, sizeof want, "counter/events|acme|voice|sales|||%lld", (long long)t10);
   assert_string_equal(g.key[0], want);
   /* late: 10:07 after 10:00 closed */
-  assert_int_equal(q(e, 0, t10 + EB_MIN(7), "c9", 4), KS_LATE);
+  assert_int_equal(q(e, 0, t10 + KS_TK_MIN(7), "c9", 4), KS_LATE);
   ks_engine_stats st;
   ks_engine_get_stats(e, &st);
   assert_int_equal(st.events_late, 1);
@@ -117,24 +117,24 @@ static void closes_when_watermark_passes_end(void **state) {
   ks_engine_flush_all(e);
   assert_int_equal(g.n, 4);
   assert_true(g.value[2] == 1.0 && g.value[3] == 1.0);
-  assert_true(g.start[2] == t10 + EB_MIN(15));
+  assert_true(g.start[2] == t10 + KS_TK_MIN(15));
   ks_engine_free(e);
 }
 
 static void lateness_delays_closing(void **state) {
   (void)state;
   got g = {0};
-  ks_engine *e = engine(&g, 1, EB_MIN(5), "1h");
-  int64_t t10 = EB_T0 + EB_MIN(600);
-  q(e, 0, t10 + EB_MIN(1), "a", 0);
-  q(e, 0, t10 + EB_MIN(16), "b", 1); /* watermark 10:11 */
+  ks_engine *e = engine(&g, 1, KS_TK_MIN(5), "1h");
+  int64_t t10 = KS_TK_T0 + KS_TK_MIN(600);
+  q(e, 0, t10 + KS_TK_MIN(1), "a", 0);
+  q(e, 0, t10 + KS_TK_MIN(16), "b", 1); /* watermark 10:11 */
   assert_int_equal(g.n, 0);
   /* out of order but within lateness: still counted in 10:00 */
-  assert_int_equal(q(e, 0, t10 + EB_MIN(12), "c", 2), KS_PROCESSED);
-  q(e, 0, t10 + EB_MIN(20), "d", 3); /* watermark 10:15: closes 10:00 */
+  assert_int_equal(q(e, 0, t10 + KS_TK_MIN(12), "c", 2), KS_PROCESSED);
+  q(e, 0, t10 + KS_TK_MIN(20), "d", 3); /* watermark 10:15: closes 10:00 */
   assert_int_equal(g.n, 2);
   assert_true(g.value[0] == 2.0);
-  assert_int_equal(ks_engine_watermark(e, 0), t10 + EB_MIN(15));
+  assert_int_equal(ks_engine_watermark(e, 0), t10 + KS_TK_MIN(15));
   ks_engine_free(e);
 }
 
@@ -142,17 +142,17 @@ static void unseen_partition_holds_watermark_until_idle(void **state) {
   (void)state;
   got g = {0};
   ks_engine *e = engine(&g, 2, 0, "1h");
-  int64_t t10 = EB_T0 + EB_MIN(600);
-  q(e, 0, t10 + EB_MIN(1), "a", 0);
-  q(e, 0, t10 + EB_MIN(40), "b", 1);
+  int64_t t10 = KS_TK_T0 + KS_TK_MIN(600);
+  q(e, 0, t10 + KS_TK_MIN(1), "a", 0);
+  q(e, 0, t10 + KS_TK_MIN(40), "b", 1);
   assert_int_equal(g.n, 0); /* events.chat has told us nothing yet */
   assert_int_equal(ks_engine_watermark(e, 0), INT64_MIN);
-  q(e, 1, t10 + EB_MIN(20), "c", 0); /* min(10:40, 10:20) = 10:20 */
-  assert_int_equal(ks_engine_watermark(e, 0), t10 + EB_MIN(20));
+  q(e, 1, t10 + KS_TK_MIN(20), "c", 0); /* min(10:40, 10:20) = 10:20 */
+  assert_int_equal(ks_engine_watermark(e, 0), t10 + KS_TK_MIN(20));
   assert_int_equal(g.n, 2);       /* 10:00 closed */
   ks_engine_set_idle(e, 0, 1, 1); /* chat caught up: only voice counts */
   ks_engine_advance(e);
-  assert_int_equal(ks_engine_watermark(e, 0), t10 + EB_MIN(40));
+  assert_int_equal(ks_engine_watermark(e, 0), t10 + KS_TK_MIN(40));
   assert_int_equal(g.n, 4); /* 10:15 closed (chat's event); 10:30 ends after 10:40 */
   ks_engine_stats st;
   ks_engine_get_stats(e, &st);
@@ -164,9 +164,9 @@ static void quiet_intervals_close_in_order(void **state) {
   (void)state;
   got g = {0};
   ks_engine *e = engine(&g, 1, 0, "1h");
-  int64_t t10 = EB_T0 + EB_MIN(600);
-  q(e, 0, t10 + EB_MIN(1), "a", 0);
-  q(e, 0, t10 + EB_MIN(61), "b", 1);
+  int64_t t10 = KS_TK_T0 + KS_TK_MIN(600);
+  q(e, 0, t10 + KS_TK_MIN(1), "a", 0);
+  q(e, 0, t10 + KS_TK_MIN(61), "b", 1);
   ks_engine_stats st;
   ks_engine_get_stats(e, &st);
   assert_int_equal(st.intervals_closed, 4); /* 10:00 10:15 10:30 10:45 */
@@ -178,12 +178,12 @@ static void commit_offset_is_first_offset_of_open_interval(void **state) {
   (void)state;
   got g = {0};
   ks_engine *e = engine(&g, 1, 0, "1h");
-  int64_t t10 = EB_T0 + EB_MIN(600);
+  int64_t t10 = KS_TK_T0 + KS_TK_MIN(600);
   assert_int_equal(ks_engine_commit_offset(e, 0, 0), -1);
-  q(e, 0, t10 + EB_MIN(1), "a", 100);
-  q(e, 0, t10 + EB_MIN(2), "b", 101);
+  q(e, 0, t10 + KS_TK_MIN(1), "a", 100);
+  q(e, 0, t10 + KS_TK_MIN(2), "b", 101);
   assert_int_equal(ks_engine_commit_offset(e, 0, 0), 100); /* 10:00 still open */
-  q(e, 0, t10 + EB_MIN(16), "c", 102);
+  q(e, 0, t10 + KS_TK_MIN(16), "c", 102);
   assert_int_equal(ks_engine_commit_offset(e, 0, 0), 102); /* 10:00 closed, 10:15 open */
   ks_engine_flush_all(e);
   assert_int_equal(ks_engine_commit_offset(e, 0, 0), 103); /* all closed: next unread */
@@ -194,11 +194,11 @@ static void keyed_state_expires_by_event_time(void **state) {
   (void)state;
   got g = {0};
   ks_engine *e = engine(&g, 1, 0, "30m");
-  int64_t t10 = EB_T0 + EB_MIN(600);
-  q(e, 0, t10 + EB_MIN(1), "same", 0);  /* new */
-  q(e, 0, t10 + EB_MIN(20), "same", 1); /* seen 19 min ago: not new */
-  q(e, 0, t10 + EB_MIN(55), "x", 2);    /* closes 10:15, 10:30; sweep: "same" idle 35 min */
-  q(e, 0, t10 + EB_MIN(58), "same", 3); /* expired, so new again */
+  int64_t t10 = KS_TK_T0 + KS_TK_MIN(600);
+  q(e, 0, t10 + KS_TK_MIN(1), "same", 0);  /* new */
+  q(e, 0, t10 + KS_TK_MIN(20), "same", 1); /* seen 19 min ago: not new */
+  q(e, 0, t10 + KS_TK_MIN(55), "x", 2);    /* closes 10:15, 10:30; sweep: "same" idle 35 min */
+  q(e, 0, t10 + KS_TK_MIN(58), "same", 3); /* expired, so new again */
   ks_engine_flush_all(e);
   /* results: 10:00 (1 event, 1 new), 10:15 (1, 0), 10:45 (2, 2) */
   assert_int_equal(g.n, 6);
@@ -218,9 +218,9 @@ static void garbage_is_rejected_not_fatal(void **state) {
                    KS_REJECTED);
   assert_non_null(strstr(reason, "protobuf decode failed"));
   /* a valid envelope with no body */
-  Kpistream__V1__Event ev = eb_event(EB_T0, "acme", 1, "q", "c", "", "");
+  Kpistream__V1__Event ev = ks_tk_event(KS_TK_T0, "acme", 1, "q", "c", "", "");
   uint8_t buf[256];
-  size_t n = eb_pack(&ev, buf, sizeof buf);
+  size_t n = ks_tk_pack(&ev, buf, sizeof buf);
   assert_int_equal(ks_engine_process(e, 0, 0, 1, buf, n, reason, sizeof reason), KS_REJECTED);
   assert_string_equal(reason, "missing body");
   /* unknown task */
@@ -239,26 +239,26 @@ static void garbage_is_rejected_not_fatal(void **state) {
 static void far_future_is_refused_before_the_watermark(void **state) {
   (void)state;
   got g = {0};
-  ks_engine *e = engine_skew(&g, 1, 0, "1h", EB_MIN(60));
-  int64_t t10 = EB_T0 + EB_MIN(600);
+  ks_engine *e = engine_skew(&g, 1, 0, "1h", KS_TK_MIN(60));
+  int64_t t10 = KS_TK_T0 + KS_TK_MIN(600);
   char reason[256] = "", want[256];
-  assert_int_equal(qr(e, 0, t10 + EB_MIN(1), t10 + EB_MIN(1), "a", 0, reason), KS_PROCESSED);
-  assert_int_equal(qr(e, 0, Y2099, t10 + EB_MIN(2), "b", 1, reason), KS_REJECTED);
+  assert_int_equal(qr(e, 0, t10 + KS_TK_MIN(1), t10 + KS_TK_MIN(1), "a", 0, reason), KS_PROCESSED);
+  assert_int_equal(qr(e, 0, Y2099, t10 + KS_TK_MIN(2), "b", 1, reason), KS_REJECTED);
   /* bound = max(10:01, 10:02) + 1 h = 11:02 */
   snprintf(want, sizeof want,
            "event_time_ms 4070908800000 beyond bound %lld: intervals.max_future_skew 3600000 ms "
            "after max(highest event time %lld, record time %lld); watermark %lld",
-           (long long)(t10 + EB_MIN(62)), (long long)(t10 + EB_MIN(1)),
-           (long long)(t10 + EB_MIN(2)), (long long)(t10 + EB_MIN(1)));
+           (long long)(t10 + KS_TK_MIN(62)), (long long)(t10 + KS_TK_MIN(1)),
+           (long long)(t10 + KS_TK_MIN(2)), (long long)(t10 + KS_TK_MIN(1)));
   assert_string_equal(reason, want);
-  assert_int_equal(ks_engine_watermark(e, 0), t10 + EB_MIN(1));
-  assert_int_equal(ks_engine_partition_time(e, 0, 0), t10 + EB_MIN(1));
+  assert_int_equal(ks_engine_watermark(e, 0), t10 + KS_TK_MIN(1));
+  assert_int_equal(ks_engine_partition_time(e, 0, 0), t10 + KS_TK_MIN(1));
   assert_int_equal(g.n, 0);
   /* the stream goes on as if the 2099 event had not been there */
-  assert_int_equal(qr(e, 0, t10 + EB_MIN(5), t10 + EB_MIN(5), "c", 2, reason), KS_PROCESSED);
+  assert_int_equal(qr(e, 0, t10 + KS_TK_MIN(5), t10 + KS_TK_MIN(5), "c", 2, reason), KS_PROCESSED);
   /* 11:05:00.001 with record time 10:00: beyond max(10:05, 10:00) + 1 h */
-  assert_int_equal(qr(e, 0, t10 + EB_MIN(65) + 1, t10, "d", 3, reason), KS_REJECTED);
-  assert_int_equal(qr(e, 0, t10 + EB_MIN(65), t10, "d", 4, reason), KS_PROCESSED);
+  assert_int_equal(qr(e, 0, t10 + KS_TK_MIN(65) + 1, t10, "d", 3, reason), KS_REJECTED);
+  assert_int_equal(qr(e, 0, t10 + KS_TK_MIN(65), t10, "d", 4, reason), KS_PROCESSED);
   ks_engine_stats st;
   ks_engine_get_stats(e, &st);
   assert_int_equal(st.events_rejected, 2);
@@ -275,12 +275,12 @@ static void far_future_is_refused_before_the_watermark(void **state) {
 static void record_time_lets_a_task_resume_after_a_gap(void **state) {
   (void)state;
   got g = {0};
-  ks_engine *e = engine_skew(&g, 1, 0, "1h", EB_MIN(60));
-  int64_t t10 = EB_T0 + EB_MIN(600), day = EB_MIN(24 * 60);
+  ks_engine *e = engine_skew(&g, 1, 0, "1h", KS_TK_MIN(60));
+  int64_t t10 = KS_TK_T0 + KS_TK_MIN(600), day = KS_TK_MIN(24 * 60);
   char reason[256] = "";
   /* a new task and no record time: nothing to compare with */
   assert_true(ks_engine_time_limit(e, 0, -1) == INT64_MAX);
-  assert_true(ks_engine_time_limit(e, 0, t10) == t10 + EB_MIN(60));
+  assert_true(ks_engine_time_limit(e, 0, t10) == t10 + KS_TK_MIN(60));
   assert_int_equal(qr(e, 0, t10, t10, "a", 0, reason), KS_PROCESSED);
   assert_int_equal(qr(e, 0, t10 + 2 * day, t10 + 2 * day, "b", 1, reason), KS_PROCESSED);
   assert_int_equal(ks_engine_watermark(e, 0), t10 + 2 * day);

@@ -6,8 +6,8 @@
  * comments, in minutes where the events are (ratios are the same in
  * seconds; num/den checks are in seconds).
  *
- * Times: M(m) = EB_T0 + m minutes (EB_T0 = 2026-11-23T00:00:00Z, a Monday);
- * I(k) is the k-th 15-minute interval from EB_T0.
+ * Times: M(m) = KS_TK_T0 + m minutes (KS_TK_T0 = 2026-11-23T00:00:00Z, a Monday);
+ * I(k) is the k-th 15-minute interval from KS_TK_T0.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -21,13 +21,13 @@
 #include <cmocka.h>
 
 #include "engine.h"
-#include "event_builder.h"
 #include "kpistream/v1/result.pb-c.h"
+#include "testkit_engine.h"
 
 #define PLUGIN KS_TEST_PLUGIN_DIR "/kpi_workforce.so"
-#define IV_MS  EB_MIN(15)
-#define I(k)   (EB_T0 + (int64_t)(k)*IV_MS)
-#define M(m)   (EB_T0 + EB_MIN(m))
+#define IV_MS  KS_TK_MIN(15)
+#define I(k)   (KS_TK_T0 + (int64_t)(k)*IV_MS)
+#define M(m)   (KS_TK_T0 + KS_TK_MIN(m))
 #define DAY(d) ((int64_t)(d)*86400000)
 
 #define AST(x) KPISTREAM__V1__AGENT_STATE__AGENT_##x
@@ -38,112 +38,49 @@
 
 /* ---- result collection ---------------------------------------------------- */
 
-typedef struct got {
-  char key[192];
-  char metric[48];
-  char family[24];
-  char tenant[24];
-  char team[24];
-  char agent[24];
-  char labels[64]; /* "k=v,k=v" */
-  int64_t start, end;
-  int has_value;
-  double value, num, den;
-  int64_t count;
-  int agg;
-  char unit[16];
-} got;
+/* Results are the kit's (kpistream/testkit.h): plain structs decoded from
+ * the protobuf bytes the sink receives. */
+typedef ks_testkit_result got;
 
 typedef struct fx {
-  ks_engine *e;
-  got *res;
-  size_t n, cap;
+  ks_testkit *k;
 } fx;
 
-static int sink(void *ud, const char *topic, const void *key, size_t keylen, const void *value,
-                size_t valuelen, const ks_result *r) {
-  fx *f = ud;
-  assert_string_equal(topic, "kpi.workforce");
-  Kpistream__V1__MetricResult *m = kpistream__v1__metric_result__unpack(NULL, valuelen, value);
-  assert_non_null(m);
-  assert_int_equal(keylen, strlen(m->key));
-  assert_memory_equal(key, m->key, keylen);
-  assert_string_equal(m->metric, r->metric);
-  if (f->n == f->cap) {
-    f->cap = f->cap ? f->cap * 2 : 256;
-    f->res = realloc(f->res, f->cap * sizeof *f->res);
-    assert_non_null(f->res);
-  }
-  got *g = &f->res[f->n++];
-  memset(g, 0, sizeof *g);
-  snprintf(g->key, sizeof g->key, "%s", m->key);
-  snprintf(g->metric, sizeof g->metric, "%s", m->metric);
-  snprintf(g->family, sizeof g->family, "%s", m->family);
-  snprintf(g->tenant, sizeof g->tenant, "%s", m->tenant);
-  snprintf(g->team, sizeof g->team, "%s", m->team);
-  snprintf(g->agent, sizeof g->agent, "%s", m->agent_id);
-  for (size_t i = 0; i < m->n_labels; i++) {
-    size_t l = strlen(g->labels);
-    snprintf(g->labels + l, sizeof g->labels - l, "%s%s=%s", i ? "," : "", m->labels[i]->key,
-             m->labels[i]->value);
-  }
-  g->start = m->interval_start_ms;
-  g->end = m->interval_end_ms;
-  g->has_value = m->result_case == KPISTREAM__V1__METRIC_RESULT__RESULT_VALUE;
-  g->value = m->value;
-  g->num = m->numerator;
-  g->den = m->denominator;
-  g->count = m->count;
-  g->agg = m->aggregation;
-  snprintf(g->unit, sizeof g->unit, "%s", m->unit);
-  kpistream__v1__metric_result__free_unpacked(m, NULL);
-  return 0;
-}
-
-static const char *const topics[] = {"events"};
-
-static void fx_init_lat(fx *f, const ks_kv *kv, size_t n, int64_t lateness_ms) {
+static void fx_init_lat(fx *f, const ks_testkit_kv *kv, size_t n, int64_t lateness_ms) {
   memset(f, 0, sizeof *f);
-  ks_engine_options o = {0};
+  ks_testkit_options o = {0};
   o.interval_ms = IV_MS;
   o.lateness_ms = lateness_ms;
-  o.topics = topics;
-  o.n_topics = 1;
-  o.sink = sink;
-  o.sink_ud = f;
-  o.log_level = KS_LOG_WARN;
   char err[512];
-  assert_int_equal(ks_engine_new(&f->e, &o, err, sizeof err), 0);
-  if (ks_engine_add_plugin(f->e, PLUGIN, NULL, kv, n, err, sizeof err) != 0)
+  assert_int_equal(ks_testkit_new(&f->k, &o, err, sizeof err), 0);
+  if (ks_testkit_add_plugin(f->k, PLUGIN, NULL, kv, n, err, sizeof err) != 0)
     fail_msg("add_plugin: %s", err);
-  assert_int_equal(ks_engine_task_open(f->e, 0), 0);
 }
 
-static void fx_init(fx *f, const ks_kv *kv, size_t n) {
+static void fx_init(fx *f, const ks_testkit_kv *kv, size_t n) {
   fx_init_lat(f, kv, n, 0);
 }
 
 static void fx_free(fx *f) {
-  ks_engine_free(f->e);
-  free(f->res);
+  ks_testkit_free(f->k);
   memset(f, 0, sizeof *f);
 }
 
 static void flush(fx *f) {
-  assert_int_equal(ks_engine_flush_all(f->e), 0);
-  ks_engine_stats st;
-  ks_engine_get_stats(f->e, &st);
-  assert_int_equal(st.plugin_errors, 0);
+  if (ks_testkit_flush(f->k) != 0)
+    fail_msg("%s", ks_testkit_error(f->k));
+  for (size_t i = 0; i < ks_testkit_result_count(f->k); i++)
+    assert_string_equal(ks_testkit_result_at(f->k, i)->topic, "kpi.workforce");
 }
 
 /* The result for these dimensions ("" = none), or NULL; fails on a repeat. */
 static const got *find(const fx *f, const char *metric, const char *tenant, const char *agent,
                        const char *labels, int64_t start) {
   const got *hit = NULL;
-  for (size_t i = 0; i < f->n; i++) {
-    const got *g = &f->res[i];
+  for (size_t i = 0; i < ks_testkit_result_count(f->k); i++) {
+    const got *g = ks_testkit_result_at(f->k, i);
     if (strcmp(g->metric, metric) == 0 && strcmp(g->tenant, tenant) == 0 &&
-        strcmp(g->agent, agent) == 0 && strcmp(g->labels, labels) == 0 && g->start == start) {
+        strcmp(g->agent, agent) == 0 && strcmp(g->labels, labels) == 0 && g->start_ms == start) {
       if (hit)
         fail_msg("%s %s/%s/%s at %lld emitted twice", metric, tenant, agent, labels,
                  (long long)start);
@@ -168,28 +105,31 @@ static void check(const fx *f, const char *metric, const char *tenant, const cha
     _fail(file, line);
   } else if ((mode == 'v' && (!g->has_value || !close_enough(g->value, a))) ||
              (mode == 'n' && g->has_value) ||
-             (mode == 'd' && (!close_enough(g->num, a) || !close_enough(g->den, b)))) {
+             (mode == 'd' &&
+              (!close_enough(g->numerator, a) || !close_enough(g->denominator, b)))) {
     print_error("%s:%d: %s %s/%s/%s: want %c %.9g %.9g, got %s%.9g (num %.9g den %.9g)\n", file,
                 line, metric, tenant, agent, labels, mode, a, b, g->has_value ? "" : "null ",
-                g->value, g->num, g->den);
+                g->value, g->numerator, g->denominator);
     _fail(file, line);
   }
 }
 
 /* Agent-level (A), team-level (T), tenant-level (N) shorthands for "acme". */
-#define EXP(f, m, ag, lab, iv, v)       check(f, m, EB_TENANT, ag, lab, iv, 'v', v, 0, __FILE__, __LINE__)
+#define EXP(f, m, ag, lab, iv, v)                                                                  \
+  check(f, m, KS_TK_TENANT, ag, lab, iv, 'v', v, 0, __FILE__, __LINE__)
 #define EXP_T(f, m, tn, ag, lab, iv, v) check(f, m, tn, ag, lab, iv, 'v', v, 0, __FILE__, __LINE__)
 #define EXP_NULL(f, m, ag, lab, iv)                                                                \
-  check(f, m, EB_TENANT, ag, lab, iv, 'n', 0, 0, __FILE__, __LINE__)
+  check(f, m, KS_TK_TENANT, ag, lab, iv, 'n', 0, 0, __FILE__, __LINE__)
 #define EXP_NULL_T(f, m, tn, ag, lab, iv)                                                          \
   check(f, m, tn, ag, lab, iv, 'n', 0, 0, __FILE__, __LINE__)
 #define EXP_ND(f, m, ag, lab, iv, n, d)                                                            \
-  check(f, m, EB_TENANT, ag, lab, iv, 'd', n, d, __FILE__, __LINE__)
+  check(f, m, KS_TK_TENANT, ag, lab, iv, 'd', n, d, __FILE__, __LINE__)
 
 static size_t count_where(const fx *f, const char *agent, int64_t start) {
   size_t n = 0;
-  for (size_t i = 0; i < f->n; i++)
-    n += strcmp(f->res[i].agent, agent) == 0 && f->res[i].start == start;
+  for (size_t i = 0; i < ks_testkit_result_count(f->k); i++)
+    n += strcmp((*ks_testkit_result_at(f->k, i)).agent, agent) == 0 &&
+         (*ks_testkit_result_at(f->k, i)).start_ms == start;
   return n;
 }
 
@@ -197,17 +137,17 @@ static size_t count_where(const fx *f, const char *agent, int64_t start) {
 
 static Kpistream__V1__Event envelope(int64_t t, const char *tenant, const char *agent,
                                      const char *team, const char *event_id) {
-  Kpistream__V1__Event ev = eb_event(t, tenant, 0, NULL, NULL, NULL, agent);
+  Kpistream__V1__Event ev = ks_tk_event(t, tenant, 0, NULL, NULL, NULL, agent);
   ev.team = (char *)(team ? team : "");
   ev.event_id = (char *)(event_id ? event_id : "");
   return ev;
 }
 
-static void feed(ks_engine *e, const Kpistream__V1__Event *ev) {
-  assert_int_equal(eb_feed(e, 0, 0, ev), KS_PROCESSED);
+static void feed(ks_testkit *e, const Kpistream__V1__Event *ev) {
+  assert_int_equal(ks_testkit_feed(e, ev), KS_PROCESSED);
 }
 
-static void state_tn(ks_engine *e, int64_t t, const char *tenant, const char *agent,
+static void state_tn(ks_testkit *e, int64_t t, const char *tenant, const char *agent,
                      const char *team, int state, int aux) {
   Kpistream__V1__Event ev = envelope(t, tenant, agent, team, NULL);
   Kpistream__V1__AgentStateChanged b = KPISTREAM__V1__AGENT_STATE_CHANGED__INIT;
@@ -218,14 +158,15 @@ static void state_tn(ks_engine *e, int64_t t, const char *tenant, const char *ag
   feed(e, &ev);
 }
 
-static void state(ks_engine *e, int64_t t, const char *agent, const char *team, int st, int aux) {
-  state_tn(e, t, EB_TENANT, agent, team, st, aux);
+/* The same for tenant KS_TK_TENANT: the kit's builder. */
+static void state(ks_testkit *e, int64_t t, const char *agent, const char *team, int st, int aux) {
+  assert_int_equal(ks_tk_agent_state(e, t, agent, team, st, aux), KS_PROCESSED);
 }
 
 /* A segment [from, to) minutes of schedule `id`, published at t. */
-static void seg(ks_engine *e, int64_t t, const char *agent, const char *team, int from, int to,
+static void seg(ks_testkit *e, int64_t t, const char *agent, const char *team, int from, int to,
                 int activity, int paid, const char *id, int rev) {
-  Kpistream__V1__Event ev = envelope(t, EB_TENANT, agent, team, NULL);
+  Kpistream__V1__Event ev = envelope(t, KS_TK_TENANT, agent, team, NULL);
   Kpistream__V1__ScheduleSegment b = KPISTREAM__V1__SCHEDULE_SEGMENT__INIT;
   b.start_ms = M(from);
   b.end_ms = M(to);
@@ -238,7 +179,7 @@ static void seg(ks_engine *e, int64_t t, const char *agent, const char *team, in
   feed(e, &ev);
 }
 
-static void hr(ks_engine *e, int64_t t, const char *tenant, const char *team, int type, int sep,
+static void hr(ks_testkit *e, int64_t t, const char *tenant, const char *team, int type, int sep,
                int headcount, const char *eid) {
   Kpistream__V1__Event ev = envelope(t, tenant, type == HR(HEADCOUNT) ? NULL : "x", team, eid);
   Kpistream__V1__HrEvent b = KPISTREAM__V1__HR_EVENT__INIT;
@@ -250,9 +191,9 @@ static void hr(ks_engine *e, int64_t t, const char *tenant, const char *team, in
   feed(e, &ev);
 }
 
-static void acw(ks_engine *e, int64_t t, const char *agent, const char *team, int resolved,
+static void acw(ks_testkit *e, int64_t t, const char *agent, const char *team, int resolved,
                 const char *eid) {
-  Kpistream__V1__Event ev = envelope(t, EB_TENANT, agent, team, eid);
+  Kpistream__V1__Event ev = envelope(t, KS_TK_TENANT, agent, team, eid);
   ev.channel = KPISTREAM__V1__CHANNEL__CHANNEL_VOICE;
   ev.contact_id = (char *)"c";
   Kpistream__V1__AfterContactWorkEnded b = KPISTREAM__V1__AFTER_CONTACT_WORK_ENDED__INIT;
@@ -264,9 +205,9 @@ static void acw(ks_engine *e, int64_t t, const char *agent, const char *team, in
 
 /* A one-section evaluation scoring points / possible; with crit_failed a
  * critical item (possible 0) failed. */
-static void qa(ks_engine *e, int64_t t, const char *agent, const char *team, double points,
+static void qa(ks_testkit *e, int64_t t, const char *agent, const char *team, double points,
                double possible, int crit_failed) {
-  Kpistream__V1__Event ev = envelope(t, EB_TENANT, agent, team, NULL);
+  Kpistream__V1__Event ev = envelope(t, KS_TK_TENANT, agent, team, NULL);
   Kpistream__V1__QaItem it[2] = {KPISTREAM__V1__QA_ITEM__INIT, KPISTREAM__V1__QA_ITEM__INIT};
   Kpistream__V1__QaItem *itp[2] = {&it[0], &it[1]};
   it[0].points = points;
@@ -294,7 +235,7 @@ static void qa(ks_engine *e, int64_t t, const char *agent, const char *team, dou
  * 12, aux break 18 (early), available 31 (late), aux technical outage 36,
  * available 40 and still available when I(2) closes (open span).
  */
-static void feed_main(ks_engine *e) {
+static void feed_main(ks_testkit *e) {
   seg(e, M(0), "a1", "t1", 0, 20, ACT(ON_QUEUE), 1, "s1", 1);
   seg(e, M(0), "a1", "t1", 20, 30, ACT(BREAK), 1, "s1", 1);
   seg(e, M(0), "a1", "t1", 30, 45, ACT(ON_QUEUE), 1, "s1", 1);
@@ -312,7 +253,7 @@ static void test_main_interval_metrics(void **st) {
   (void)st;
   fx f;
   fx_init(&f, NULL, 0);
-  feed_main(f.e);
+  feed_main(f.k);
   flush(&f);
   const char *lv[3][2] = {{"a1", ""}, {"", "team=t1"}, {"", ""}}; /* agent, team, tenant */
   for (int l = 0; l < 3; l++) {
@@ -362,41 +303,41 @@ static void test_main_interval_metrics(void **st) {
   EXP(&f, "shrinkage_unplanned", "", "team=t1,reason=aux_break", I(1), 2.0 / 15.0);
   EXP(&f, "shrinkage_unplanned", "", "reason=aux_break", I(2), 1.0 / 15.0);
   EXP(&f, "shrinkage_unplanned", "", "reason=aux_technical_outage", I(2), 4.0 / 15.0);
-  assert_null(find(&f, "shrinkage_planned", EB_TENANT, "", "reason=break", I(0)));
-  assert_null(find(&f, "shrinkage_unplanned", EB_TENANT, "", "reason=not_logged_in", I(1)));
+  assert_null(find(&f, "shrinkage_planned", KS_TK_TENANT, "", "reason=break", I(0)));
+  assert_null(find(&f, "shrinkage_unplanned", KS_TK_TENANT, "", "reason=not_logged_in", I(1)));
   /* ten metrics per agent and interval, nothing after I(2) */
   assert_int_equal(count_where(&f, "a1", I(0)), 10);
   assert_int_equal(count_where(&f, "a1", I(2)), 10);
   assert_int_equal(count_where(&f, "", I(3)) + count_where(&f, "a1", I(3)), 0);
 
   /* result shape */
-  const got *g = find(&f, "occupancy", EB_TENANT, "a1", "", I(0));
+  const got *g = find(&f, "occupancy", KS_TK_TENANT, "a1", "", I(0));
   assert_string_equal(g->family, "workforce");
   assert_string_equal(g->team, "t1");
   assert_string_equal(g->unit, "ratio");
-  assert_int_equal(g->agg, KPISTREAM__V1__AGGREGATION__AGG_RATIO);
+  assert_int_equal(g->aggregation, KPISTREAM__V1__AGGREGATION__AGG_RATIO);
   assert_int_equal(g->count, 1);
-  assert_int_equal(g->end, I(1));
+  assert_int_equal(g->end_ms, I(1));
   char want[128];
   snprintf(want, sizeof want, "workforce/occupancy|acme|all||a1||%lld", (long long)I(0));
   assert_string_equal(g->key, want);
-  g = find(&f, "occupancy", EB_TENANT, "", "team=t1", I(0));
+  g = find(&f, "occupancy", KS_TK_TENANT, "", "team=t1", I(0));
   assert_string_equal(g->team, "t1");
   snprintf(want, sizeof want, "workforce/occupancy|acme|all|||team=t1|%lld", (long long)I(0));
   assert_string_equal(g->key, want);
-  g = find(&f, "technical_downtime", EB_TENANT, "", "", I(2));
+  g = find(&f, "technical_downtime", KS_TK_TENANT, "", "", I(2));
   assert_string_equal(g->unit, "h");
   assert_string_equal(g->team, "");
-  assert_int_equal(g->agg, KPISTREAM__V1__AGGREGATION__AGG_SUM);
+  assert_int_equal(g->aggregation, KPISTREAM__V1__AGGREGATION__AGG_SUM);
   fx_free(&f);
 }
 
 static void test_utilization_basis_and_per_agent_off(void **st) {
   (void)st;
-  const ks_kv kv[] = {{"utilization.basis", "logged_in"}, {"per_agent", "false"}};
+  const ks_testkit_kv kv[] = {{"utilization.basis", "logged_in"}, {"per_agent", "false"}};
   fx f;
   fx_init(&f, kv, 2);
-  feed_main(f.e);
+  feed_main(f.k);
   flush(&f);
   /* I(1): logged in 15 (available 3 + aux break 12) / paid 15 */
   EXP(&f, "utilization", "", "team=t1", I(1), 1.0);
@@ -418,11 +359,11 @@ static void test_state_from_closed_interval(void **st) {
   (void)st;
   fx f;
   fx_init(&f, NULL, 0);
-  state(f.e, M(5), "a2", "", AST(AVAILABLE), 0);
-  state(f.e, M(20), "a3", "t9", AST(AVAILABLE), 0);
-  state(f.e, M(35), "a3", "t9", AST(AVAILABLE), 0); /* same state again: no change */
-  state(f.e, M(50), "a2", "", AST(ON_CONTACT), 0);
-  state(f.e, M(55), "a2", "", AST(LOGGED_OUT), 0);
+  state(f.k, M(5), "a2", "", AST(AVAILABLE), 0);
+  state(f.k, M(20), "a3", "t9", AST(AVAILABLE), 0);
+  state(f.k, M(35), "a3", "t9", AST(AVAILABLE), 0); /* same state again: no change */
+  state(f.k, M(50), "a2", "", AST(ON_CONTACT), 0);
+  state(f.k, M(55), "a2", "", AST(LOGGED_OUT), 0);
   flush(&f);
   EXP_ND(&f, "occupancy", "a2", "", I(0), 0, 600); /* available [5,15) */
   EXP_ND(&f, "occupancy", "a2", "", I(1), 0, 900);
@@ -445,8 +386,8 @@ static void test_state_from_closed_interval(void **st) {
   EXP(&f, "occupancy", "", "team=t9", I(3), 0);
   /* a2 has no team: in the tenant's sums, no team-level result of its own */
   EXP_ND(&f, "occupancy", "", "", I(0), 0, 600);
-  assert_null(find(&f, "occupancy", EB_TENANT, "", "team=", I(0)));
-  assert_null(find(&f, "occupancy", EB_TENANT, "", "team=t9", I(0)));
+  assert_null(find(&f, "occupancy", KS_TK_TENANT, "", "team=", I(0)));
+  assert_null(find(&f, "occupancy", KS_TK_TENANT, "", "team=t9", I(0)));
   fx_free(&f);
 }
 
@@ -454,13 +395,13 @@ static void test_state_from_closed_interval(void **st) {
 static void test_out_of_order_and_odd_input(void **st) {
   (void)st;
   fx f;
-  fx_init_lat(&f, NULL, 0, EB_MIN(20));
-  state(f.e, M(0), "a1", "t1", AST(AVAILABLE), 0);
-  state(f.e, M(10), "a1", "t1", AST(ON_CONTACT), 0);
-  state(f.e, M(5), "a1", "t1", AST(AUX), AUX(BREAK)); /* older than the state of 10: ignored */
-  state(f.e, M(20), "a1", "t1", AST(LOGGED_OUT), 0);  /* accrues [10,20) over I(0) and I(1) */
-  state(f.e, M(21), "a1", "t1", 0, 0);                /* unspecified: no information */
-  state(f.e, M(22), "", "t1", AST(AVAILABLE), 0);     /* no agent: ignored */
+  fx_init_lat(&f, NULL, 0, KS_TK_MIN(20));
+  state(f.k, M(0), "a1", "t1", AST(AVAILABLE), 0);
+  state(f.k, M(10), "a1", "t1", AST(ON_CONTACT), 0);
+  state(f.k, M(5), "a1", "t1", AST(AUX), AUX(BREAK)); /* older than the state of 10: ignored */
+  state(f.k, M(20), "a1", "t1", AST(LOGGED_OUT), 0);  /* accrues [10,20) over I(0) and I(1) */
+  state(f.k, M(21), "a1", "t1", 0, 0);                /* unspecified: no information */
+  state(f.k, M(22), "", "t1", AST(AVAILABLE), 0);     /* no agent: ignored */
   flush(&f);
   /* I(0): available [0,10) 10, on contact [10,15) 5 */
   EXP(&f, "occupancy", "a1", "", I(0), 5.0 / 15.0);
@@ -486,7 +427,7 @@ static void test_out_of_order_and_odd_input(void **st) {
  * b3 shrinkage: aux lunch in on-queue time [8,10) = 2, not logged in [0,1)
  * = 1; paid 10 (the lunch is unpaid).
  */
-static void feed_t2(ks_engine *e) {
+static void feed_t2(ks_testkit *e) {
   seg(e, M(0), "b1", "t2", 0, 15, ACT(ON_QUEUE), 1, "d1", 1);
   seg(e, M(0), "b1", "t2", 0, 15, ACT(UNPLANNED_ABSENCE), 1, "d1", 2);
   seg(e, M(0), "b1", "t2", 0, 15, ACT(ON_QUEUE), 1, "d1", 1); /* stale */
@@ -510,12 +451,12 @@ static void test_utilization_within_paid_time(void **st) {
   (void)st;
   fx f;
   fx_init(&f, NULL, 0);
-  seg(f.e, M(0), "w1", "t3", 0, 10, ACT(ON_QUEUE), 1, "u1", 1);
-  seg(f.e, M(0), "w1", "t3", 10, 15, ACT(LUNCH), 0, "u1", 1);
-  state(f.e, M(0), "w1", "t3", AST(AVAILABLE), 0);
-  state(f.e, M(0), "w2", "t3", AST(AVAILABLE), 0);
-  state(f.e, M(20), "w1", "t3", AST(LOGGED_OUT), 0);
-  state(f.e, M(20), "w2", "t3", AST(LOGGED_OUT), 0);
+  seg(f.k, M(0), "w1", "t3", 0, 10, ACT(ON_QUEUE), 1, "u1", 1);
+  seg(f.k, M(0), "w1", "t3", 10, 15, ACT(LUNCH), 0, "u1", 1);
+  state(f.k, M(0), "w1", "t3", AST(AVAILABLE), 0);
+  state(f.k, M(0), "w2", "t3", AST(AVAILABLE), 0);
+  state(f.k, M(20), "w1", "t3", AST(LOGGED_OUT), 0);
+  state(f.k, M(20), "w2", "t3", AST(LOGGED_OUT), 0);
   flush(&f);
   EXP_ND(&f, "utilization", "w1", "", I(0), 600, 600);
   EXP_ND(&f, "utilization", "w2", "", I(0), 0, 0);
@@ -527,10 +468,11 @@ static void test_utilization_within_paid_time(void **st) {
 
 static void test_tolerance_absence_leave(void **st) {
   (void)st;
-  const ks_kv kv[] = {{"adherence.start_tolerance", "2m"}, {"adherence.end_tolerance", "60s"}};
+  const ks_testkit_kv kv[] = {{"adherence.start_tolerance", "2m"},
+                              {"adherence.end_tolerance", "60s"}};
   fx f;
   fx_init(&f, kv, 2);
-  feed_t2(f.e);
+  feed_t2(f.k);
   flush(&f);
   const int64_t i0 = I(0);
   EXP(&f, "adherence", "b3", "", i0, 14.0 / 15.0);
@@ -567,11 +509,11 @@ static void test_tolerance_absence_leave(void **st) {
   EXP(&f, "shrinkage_unplanned", "", "team=t2,reason=absence", i0, 15.0 / 40.0);
   EXP(&f, "shrinkage_unplanned", "", "team=t2,reason=not_logged_in", i0, 1.0 / 40.0);
   EXP(&f, "shrinkage_unplanned", "", "team=t2,reason=aux_lunch", i0, 2.0 / 40.0);
-  assert_int_equal(find(&f, "adherence", EB_TENANT, "", T, i0)->count, 3);
+  assert_int_equal(find(&f, "adherence", KS_TK_TENANT, "", T, i0)->count, 3);
   fx_free(&f);
 
   fx_init(&f, NULL, 0); /* no tolerance */
-  feed_t2(f.e);
+  feed_t2(f.k);
   flush(&f);
   EXP(&f, "adherence", "b3", "", i0, 12.0 / 15.0);
   fx_free(&f);
@@ -593,14 +535,14 @@ static void test_adherence_tolerance_example(void **st) {
     double i1;
   } cases[] = {{"0s", "0s", 0}, {"5m", "0s", 0}, {"0s", "5m", 300}, {"5m", "5m", 300}};
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    const ks_kv kv[] = {{"adherence.start_tolerance", cases[i].start},
-                        {"adherence.end_tolerance", cases[i].end}};
+    const ks_testkit_kv kv[] = {{"adherence.start_tolerance", cases[i].start},
+                                {"adherence.end_tolerance", cases[i].end}};
     fx f;
     fx_init(&f, kv, 2);
-    seg(f.e, M(0), "c1", "t3", 0, 30, ACT(ON_QUEUE), 1, "d9", 1);
-    state(f.e, M(0), "c1", "t3", AST(AVAILABLE), 0);
-    state(f.e, M(10), "c1", "t3", AST(LOGGED_OUT), 0);
-    state(f.e, M(31), "z9", "t9", AST(AVAILABLE), 0); /* event time reaches I(2) */
+    seg(f.k, M(0), "c1", "t3", 0, 30, ACT(ON_QUEUE), 1, "d9", 1);
+    state(f.k, M(0), "c1", "t3", AST(AVAILABLE), 0);
+    state(f.k, M(10), "c1", "t3", AST(LOGGED_OUT), 0);
+    state(f.k, M(31), "z9", "t9", AST(AVAILABLE), 0); /* event time reaches I(2) */
     flush(&f);
     EXP_ND(&f, "adherence", "c1", "", I(0), 600, 900);
     EXP_ND(&f, "adherence", "c1", "", I(1), cases[i].i1, 900);
@@ -616,10 +558,10 @@ static void test_schedule_capacity(void **st) {
   fx f;
   fx_init(&f, NULL, 0);
   for (int k = 0; k <= 32; k++) {
-    seg(f.e, M(0), "f1", "t3", k, k + 1, ACT(ON_QUEUE), 1, "c1", 1);
-    seg(f.e, M(0), "f2", "t3", 32 - k, 33 - k, ACT(ON_QUEUE), 1, "c2", 1);
+    seg(f.k, M(0), "f1", "t3", k, k + 1, ACT(ON_QUEUE), 1, "c1", 1);
+    seg(f.k, M(0), "f2", "t3", 32 - k, 33 - k, ACT(ON_QUEUE), 1, "c2", 1);
   }
-  state(f.e, M(40), "x", "t0", AST(LOGGED_OUT), 0); /* moves time to I(2) */
+  state(f.k, M(40), "x", "t0", AST(LOGGED_OUT), 0); /* moves time to I(2) */
   flush(&f);
   EXP_ND(&f, "utilization", "f1", "", I(0), 0, 900); /* [0,15) */
   EXP_ND(&f, "utilization", "f1", "", I(2), 0, 120); /* [30,32): [32,33) was refused */
@@ -641,8 +583,8 @@ static void test_schedule_capacity(void **st) {
  *       section of weight 0 do not count
  * Team: AHT 960 / 4 = 240, FCR 3 / 4 = 0.75, QA (0.9 + 0.6 + 0 + 0.5) / 4 = 0.5
  */
-static void qa_weighted(ks_engine *e, int64_t t, const char *agent, const char *team) {
-  Kpistream__V1__Event ev = envelope(t, EB_TENANT, agent, team, NULL);
+static void qa_weighted(ks_testkit *e, int64_t t, const char *agent, const char *team) {
+  Kpistream__V1__Event ev = envelope(t, KS_TK_TENANT, agent, team, NULL);
   Kpistream__V1__QaItem it[4] = {KPISTREAM__V1__QA_ITEM__INIT, KPISTREAM__V1__QA_ITEM__INIT,
                                  KPISTREAM__V1__QA_ITEM__INIT, KPISTREAM__V1__QA_ITEM__INIT};
   Kpistream__V1__QaItem *a[1] = {&it[0]}, *b[2] = {&it[1], &it[2]}, *c[1] = {&it[3]};
@@ -665,7 +607,7 @@ static void qa_weighted(ks_engine *e, int64_t t, const char *agent, const char *
   feed(e, &ev);
 }
 
-static void feed_day(ks_engine *e) {
+static void feed_day(ks_testkit *e) {
   state(e, M(0), "p1", "t1", AST(ON_CONTACT), 0);
   state(e, M(4), "p1", "t1", AST(AFTER_CONTACT_WORK), 0);
   acw(e, M(5), "p1", "t1", 1, "e1");
@@ -689,9 +631,9 @@ static void test_proficiency(void **st) {
   (void)st;
   fx f;
   fx_init(&f, NULL, 0);
-  feed_day(f.e);
+  feed_day(f.k);
   flush(&f);
-  const int64_t d0 = EB_T0;
+  const int64_t d0 = KS_TK_T0;
   /* p1: (240/180 + 1/0.75 + 0.9/0.5) / 3 = (4/3 + 4/3 + 9/5) / 3 = 67/45 */
   EXP(&f, "proficiency", "p1", "", d0, 67.0 / 45.0);
   EXP(&f, "proficiency_aht_index", "p1", "", d0, 4.0 / 3.0);
@@ -708,22 +650,22 @@ static void test_proficiency(void **st) {
   EXP_NULL(&f, "proficiency_aht_index", "p3", "", d0);
   EXP_NULL(&f, "proficiency_fcr_index", "p3", "", d0);
   EXP(&f, "proficiency_qa_index", "p3", "", d0, 1.0);
-  const got *g = find(&f, "proficiency", EB_TENANT, "p1", "", d0);
-  assert_int_equal(g->end, d0 + DAY(1));
+  const got *g = find(&f, "proficiency", KS_TK_TENANT, "p1", "", d0);
+  assert_int_equal(g->end_ms, d0 + DAY(1));
   assert_string_equal(g->unit, "score");
   assert_string_equal(g->team, "t1");
   assert_int_equal(g->count, 3); /* 2 handled + 1 evaluation */
-  assert_null(find(&f, "proficiency", EB_TENANT, "z", "", d0));
-  assert_null(find(&f, "proficiency", EB_TENANT, "", "team=t1", d0));
+  assert_null(find(&f, "proficiency", KS_TK_TENANT, "z", "", d0));
+  assert_null(find(&f, "proficiency", KS_TK_TENANT, "", "team=t1", d0));
   fx_free(&f);
 
   /* weights 2/1/0 and no auto-fail: QA team (0.9 + 0.6 + 1 + 0.5) / 4 = 0.75 */
-  const ks_kv kv[] = {{"proficiency.weight.aht", "2"},
-                      {"proficiency.weight.fcr", "1"},
-                      {"proficiency.weight.qa", "0"},
-                      {"proficiency.qa_auto_fail", "false"}};
+  const ks_testkit_kv kv[] = {{"proficiency.weight.aht", "2"},
+                              {"proficiency.weight.fcr", "1"},
+                              {"proficiency.weight.qa", "0"},
+                              {"proficiency.qa_auto_fail", "false"}};
   fx_init(&f, kv, 4);
-  feed_day(f.e);
+  feed_day(f.k);
   flush(&f);
   EXP(&f, "proficiency", "p1", "", d0, 4.0 / 3.0);            /* (2×4/3 + 4/3) / 3 */
   EXP(&f, "proficiency", "p2", "", d0, 34.0 / 45.0);          /* (2×4/5 + 2/3) / 3 */
@@ -744,8 +686,8 @@ static void test_proficiency(void **st) {
  *   no team: a separation (tenant sums only, no headcount)
  *   tenant beta, team x: a separation, no headcount → no value
  */
-static void feed_month(ks_engine *e) {
-  const int64_t d7 = EB_T0 + DAY(7), h = EB_MIN(60);
+static void feed_month(ks_testkit *e) {
+  const int64_t d7 = KS_TK_T0 + DAY(7), h = KS_TK_MIN(60);
   hr(e, d7, "acme", "v", HR(HEADCOUNT), 0, 10, "h1");
   hr(e, d7 + 9 * h, "acme", "d", HR(HIRE), 0, 0, "h2");
   hr(e, d7 + 10 * h, "acme", "v", HR(SEPARATION), SEP(VOLUNTARY), 0, "h3");
@@ -755,16 +697,16 @@ static void feed_month(ks_engine *e) {
   hr(e, d7 + 12 * h, "acme", "v", HR(HIRE), 0, 0, "h6");
   hr(e, d7 + 13 * h, "acme", "", HR(SEPARATION), 0, 0, "h7");
   hr(e, d7 + 13 * h, "beta", "x", HR(SEPARATION), SEP(VOLUNTARY), 0, "h8");
-  state(e, EB_T0 + DAY(8) + EB_MIN(5), "z", "t0", AST(LOGGED_OUT), 0);
+  state(e, KS_TK_T0 + DAY(8) + KS_TK_MIN(5), "z", "t0", AST(LOGGED_OUT), 0);
 }
 
 static void test_attrition(void **st) {
   (void)st;
   fx f;
   fx_init(&f, NULL, 0);
-  feed_month(f.e);
+  feed_month(f.k);
   flush(&f);
-  const int64_t nov = EB_T0 - DAY(22); /* 2026-11-01T00:00:00Z */
+  const int64_t nov = KS_TK_T0 - DAY(22); /* 2026-11-01T00:00:00Z */
   EXP(&f, "attrition", "", "team=v", nov, 2.0 / 9.5);
   EXP_ND(&f, "attrition", "", "team=v", nov, 2, 9.5);
   EXP(&f, "attrition_voluntary", "", "team=v", nov, 1.0 / 9.5);
@@ -778,19 +720,19 @@ static void test_attrition(void **st) {
   EXP(&f, "attrition", "", "", nov, 2.0 / 14.0);
   EXP(&f, "separations", "", "", nov, 3); /* every separation */
   EXP(&f, "hires", "", "", nov, 2);
-  assert_null(find(&f, "attrition", EB_TENANT, "", "team=", nov));
+  assert_null(find(&f, "attrition", KS_TK_TENANT, "", "team=", nov));
   EXP_T(&f, "separations", "beta", "", "team=x", nov, 1);
   EXP_NULL_T(&f, "attrition", "beta", "", "team=x", nov);
   EXP_NULL_T(&f, "attrition", "beta", "", "", nov);
-  const got *g = find(&f, "attrition", EB_TENANT, "", "team=v", nov);
-  assert_int_equal(g->end, EB_T0 + DAY(8));
+  const got *g = find(&f, "attrition", KS_TK_TENANT, "", "team=v", nov);
+  assert_int_equal(g->end_ms, KS_TK_T0 + DAY(8));
   assert_string_equal(g->team, "v");
   fx_free(&f);
 
   /* daily mean: team v sampled once (9 at the close of Nov 30), d 5 */
-  const ks_kv kv[] = {{"attrition.headcount", "daily_mean"}};
+  const ks_testkit_kv kv[] = {{"attrition.headcount", "daily_mean"}};
   fx_init(&f, kv, 1);
-  feed_month(f.e);
+  feed_month(f.k);
   flush(&f);
   EXP(&f, "attrition", "", "team=v", nov, 2.0 / 9.0);
   EXP_ND(&f, "attrition", "", "team=d", nov, 0, 5);
@@ -804,10 +746,10 @@ static void test_tenants_and_teams(void **st) {
   (void)st;
   fx f;
   fx_init(&f, NULL, 0);
-  state_tn(f.e, M(0), "acme", "a1", "t1", AST(AVAILABLE), 0);
-  state_tn(f.e, M(0), "acme", "a2", "t2", AST(ON_CONTACT), 0);
-  state_tn(f.e, M(0), "acme", "a3", "", AST(AVAILABLE), 0);
-  state_tn(f.e, M(0), "beta", "a1", "t1", AST(AVAILABLE), 0);
+  state_tn(f.k, M(0), "acme", "a1", "t1", AST(AVAILABLE), 0);
+  state_tn(f.k, M(0), "acme", "a2", "t2", AST(ON_CONTACT), 0);
+  state_tn(f.k, M(0), "acme", "a3", "", AST(AVAILABLE), 0);
+  state_tn(f.k, M(0), "beta", "a1", "t1", AST(AVAILABLE), 0);
   flush(&f);
   EXP(&f, "occupancy", "", "", I(0), 1.0 / 3.0); /* acme: 15 / (15 + 15 + 15) */
   EXP(&f, "occupancy", "", "team=t1", I(0), 0);
@@ -815,7 +757,7 @@ static void test_tenants_and_teams(void **st) {
   EXP(&f, "occupancy", "a2", "", I(0), 1.0);
   EXP_T(&f, "occupancy", "beta", "", "", I(0), 0);
   EXP_T(&f, "occupancy", "beta", "a1", "", I(0), 0);
-  assert_int_equal(find(&f, "occupancy", EB_TENANT, "", "", I(0))->count, 3);
+  assert_int_equal(find(&f, "occupancy", KS_TK_TENANT, "", "", I(0))->count, 3);
   fx_free(&f);
 }
 
@@ -825,7 +767,7 @@ static void test_random_input_survives(void **st) {
   (void)st;
   static const char *const ags[] = {"r1", "r2", "r3", "r4", ""}, *const teams[] = {"u", "v", ""};
   fx f;
-  fx_init_lat(&f, NULL, 0, EB_MIN(10));
+  fx_init_lat(&f, NULL, 0, KS_TK_MIN(10));
   uint64_t x = UINT64_C(88172645463325252);
   for (int i = 0; i < 4000; i++) {
     x ^= x << 13, x ^= x >> 7, x ^= x << 17;
@@ -835,45 +777,45 @@ static void test_random_input_survives(void **st) {
     switch ((x >> 40) % 6) {
     case 0:
     case 1: {
-      Kpistream__V1__Event ev = envelope(t, EB_TENANT, ag, tm, NULL);
+      Kpistream__V1__Event ev = envelope(t, KS_TK_TENANT, ag, tm, NULL);
       Kpistream__V1__AgentStateChanged b = KPISTREAM__V1__AGENT_STATE_CHANGED__INIT;
       b.state = (Kpistream__V1__AgentState)((x >> 44) % 6);
       b.aux_reason = (Kpistream__V1__AuxReason)((x >> 48) % 9);
       ev.body_case = KPISTREAM__V1__EVENT__BODY_AGENT_STATE;
       ev.agent_state = &b;
-      eb_feed(f.e, 0, 0, &ev);
+      ks_testkit_feed(f.k, &ev);
       break;
     }
     case 2:
       if (ag[0] && t > M(0))
-        seg(f.e, t, ag, tm, from, from + len, (int)((x >> 44) % 10), (int)((x >> 50) & 1),
+        seg(f.k, t, ag, tm, from, from + len, (int)((x >> 44) % 10), (int)((x >> 50) & 1),
             (x >> 52) & 1 ? "a" : "b", (int)((x >> 54) % 3));
       break;
     case 3: {
-      Kpistream__V1__Event ev = envelope(t, EB_TENANT, "x", tm, (x >> 44) & 1 ? "dup" : NULL);
+      Kpistream__V1__Event ev = envelope(t, KS_TK_TENANT, "x", tm, (x >> 44) & 1 ? "dup" : NULL);
       Kpistream__V1__HrEvent b = KPISTREAM__V1__HR_EVENT__INIT;
       b.type = (Kpistream__V1__HrEventType)((x >> 46) % 4);
       b.separation = (Kpistream__V1__SeparationKind)((x >> 50) % 3);
       b.headcount = (int32_t)((x >> 52) % 50);
       ev.body_case = KPISTREAM__V1__EVENT__BODY_HR;
       ev.hr = &b;
-      eb_feed(f.e, 0, 0, &ev);
+      ks_testkit_feed(f.k, &ev);
       break;
     }
     case 4:
       if (ag[0] && t > M(0))
-        acw(f.e, t, ag, tm, (int)((x >> 44) & 1), NULL);
+        acw(f.k, t, ag, tm, (int)((x >> 44) & 1), NULL);
       break;
     default:
       if (ag[0] && t > M(0))
-        qa(f.e, t, ag, tm, (double)((x >> 44) % 11), 10, (int)((x >> 50) % 7 == 0));
+        qa(f.k, t, ag, tm, (double)((x >> 44) % 11), 10, (int)((x >> 50) % 7 == 0));
       break;
     }
   }
   flush(&f);
-  assert_true(f.n > 0);
-  for (size_t i = 0; i < f.n; i++) {
-    const got *g = &f.res[i];
+  assert_true(ks_testkit_result_count(f.k) > 0);
+  for (size_t i = 0; i < ks_testkit_result_count(f.k); i++) {
+    const got *g = ks_testkit_result_at(f.k, i);
     if (!g->has_value)
       continue;
     if (!isfinite(g->value) || g->value < 0)
@@ -890,25 +832,20 @@ static void test_random_input_survives(void **st) {
 /* ---- configuration ---------------------------------------------------------------- */
 
 /* The plugin refuses this configuration. */
-static void expect_refused_kv(const ks_kv *kv, size_t n) {
-  ks_engine *e;
-  ks_engine_options o = {0};
-  o.interval_ms = IV_MS;
-  o.topics = topics;
-  o.n_topics = 1;
-  o.sink = sink;
-  o.log_level = KS_LOG_ERROR - 1; /* quiet: these refusals are expected */
+static void expect_refused_kv(const ks_testkit_kv *kv, size_t n) {
+  ks_testkit *e;
+  const ks_testkit_options o = {.interval_ms = IV_MS};
   char err[512];
-  assert_int_equal(ks_engine_new(&e, &o, err, sizeof err), 0);
-  int rc = ks_engine_add_plugin(e, PLUGIN, NULL, kv, n, err, sizeof err);
+  assert_int_equal(ks_testkit_new(&e, &o, err, sizeof err), 0);
+  int rc = ks_testkit_add_plugin(e, PLUGIN, NULL, kv, n, err, sizeof err);
   if (rc != KS_EINVAL)
     fail_msg("%s=%s: want KS_EINVAL, got %d", kv[0].key, kv[0].value, rc);
-  assert_int_equal(ks_engine_plugin_count(e), 0);
-  ks_engine_free(e);
+  assert_int_equal(ks_engine_plugin_count(ks_testkit_engine(e)), 0);
+  ks_testkit_free(e);
 }
 
 static void expect_refused(const char *key, const char *value) {
-  const ks_kv kv[] = {{key, value}};
+  const ks_testkit_kv kv[] = {{key, value}};
   expect_refused_kv(kv, 1);
 }
 
@@ -925,28 +862,28 @@ static void test_bad_config_refused(void **st) {
   expect_refused("proficiency.qa_auto_fail", "perhaps");
   expect_refused("attrition.headcount", "average");
   expect_refused("attrition.annualise", "simple"); /* not an option */
-  const ks_kv zero[] = {{"proficiency.weight.aht", "0"},
-                        {"proficiency.weight.fcr", "0"},
-                        {"proficiency.weight.qa", "0"}};
+  const ks_testkit_kv zero[] = {{"proficiency.weight.aht", "0"},
+                                {"proficiency.weight.fcr", "0"},
+                                {"proficiency.weight.qa", "0"}};
   expect_refused_kv(zero, 3);
 }
 
 static void test_good_config_accepted(void **st) {
   (void)st;
-  const ks_kv kv[] = {{"per_agent", "true"},
-                      {"agent_ttl", "12h"},
-                      {"utilization.basis", "productive"},
-                      {"adherence.start_tolerance", "1m"},
-                      {"adherence.end_tolerance", "30s"},
-                      {"proficiency.weight.aht", "0.5"},
-                      {"proficiency.weight.fcr", "0.25"},
-                      {"proficiency.weight.qa", "0.25"},
-                      {"proficiency.qa_auto_fail", "true"},
-                      {"attrition.headcount", "start_end"}};
+  const ks_testkit_kv kv[] = {{"per_agent", "true"},
+                              {"agent_ttl", "12h"},
+                              {"utilization.basis", "productive"},
+                              {"adherence.start_tolerance", "1m"},
+                              {"adherence.end_tolerance", "30s"},
+                              {"proficiency.weight.aht", "0.5"},
+                              {"proficiency.weight.fcr", "0.25"},
+                              {"proficiency.weight.qa", "0.25"},
+                              {"proficiency.qa_auto_fail", "true"},
+                              {"attrition.headcount", "start_end"}};
   fx f;
   fx_init(&f, kv, sizeof kv / sizeof kv[0]);
-  assert_int_equal(ks_engine_plugin_count(f.e), 1);
-  assert_string_equal(ks_engine_plugin_name(f.e, 0), "workforce");
+  assert_int_equal(ks_engine_plugin_count(ks_testkit_engine(f.k)), 1);
+  assert_string_equal(ks_engine_plugin_name(ks_testkit_engine(f.k), 0), "workforce");
   fx_free(&f);
 }
 

@@ -1,7 +1,8 @@
 /*
  * hello — the smallest useful kpistream plugin, for third-party authors.
- * It counts queued contacts per tenant and queue in each interval and emits
- * one result "queued" per group. Build it out of tree (CMakeLists.txt here,
+ * It counts queued contacts per tenant, queue and channel in each interval
+ * and emits one result "queued" per group. test_hello.c tests it with the
+ * plugin test kit (kpistream/testkit.h). Build it out of tree (CMakeLists.txt here,
  * or: cc -shared -fPIC $(pkg-config --cflags kpistream-plugin) hello.c).
  *
  * Rules a plugin follows (docs/plugins.md): no mutable globals; state lives
@@ -12,7 +13,7 @@
 
 typedef struct queued_rec {
   int64_t queued;
-  int32_t channel;
+  int32_t channel; /* the key's channel, kept whole for the result */
 } queued_rec;
 
 typedef struct hello {
@@ -44,11 +45,12 @@ static int hello_event(void *data, ks_task *task, const ks_event *ev) {
   ks_key_reset(&k);
   ks_key_add_str(&k, ev->msg->tenant);
   ks_key_add_str(&k, ev->msg->queue);
+  ks_key_add_i64(&k, ev->msg->channel); /* voice and chat of one queue are two groups */
   queued_rec *r = h->api->window_get(task, h->counts, ev->interval_start_ms, k.buf, k.len, 1);
   if (r == NULL)
     return KS_ENOMEM;
   r->queued++;
-  r->channel = ev->msg->channel;
+  r->channel = ev->msg->channel; /* the same for every event of this key */
   return 0;
 }
 
@@ -99,7 +101,7 @@ static const ks_plugin_descriptor descriptor = {
     .struct_size = sizeof(ks_plugin_descriptor),
     .name = "hello",
     .version = "1.0.0",
-    .description = "queued contacts per tenant and queue",
+    .description = "queued contacts per tenant, queue and channel",
     .interests = interests,
     .init = hello_init,
     .on_event = hello_event,

@@ -8,7 +8,7 @@
  * default options otherwise.
  *
  * What it assumes of the log (the generator in tests/test_operations_order.c
- * keeps to it): one tenant (EB_TENANT); every event names its channel and
+ * keeps to it): one tenant (KS_TK_TENANT); every event names its channel and
  * queue, agent events their agent; at most one reopen per contact. `arg`
  * carries is_public (AgentResponse), ring_ms (ContactOffered) and callback
  * (ContactQueued); a ContactResolved may name the agent it is credited to.
@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* One input event (a contact-lifecycle body, see eb_lifecycle()). */
+/* One input event (a contact-lifecycle body, see ks_tk_lifecycle()). */
 typedef struct ops_ev {
   char id[32];
   uint32_t body; /* KPISTREAM__V1__EVENT__BODY_* */
@@ -31,7 +31,7 @@ typedef struct ops_ev {
   char contact[24];
   char customer[16];
   char agent[16];
-  int arg; /* eb_lifecycle()'s arg: is_public (AgentResponse), ring_ms (ContactOffered), callback
+  int arg; /* ks_tk_lifecycle()'s arg: is_public (AgentResponse), ring_ms (ContactOffered), callback
               (ContactQueued) */
 } ops_ev;
 
