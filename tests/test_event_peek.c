@@ -26,8 +26,8 @@
 #include <cmocka.h>
 
 #include "decoder.h"
-#include "event_builder.h"
 #include "event_peek.h"
+#include "kpistream/testkit.h"
 #include "sim_world.h"
 
 typedef struct peek_case {
@@ -41,7 +41,7 @@ typedef struct peek_case {
 #define C(what, rc, want, ...)                                                                     \
   { what, {__VA_ARGS__}, sizeof((uint8_t[]){__VA_ARGS__}), rc, want }
 
-/* 1795392000000 = 2026-11-23T00:00:00Z (EB_T0) as a varint. */
+/* 1795392000000 = 2026-11-23T00:00:00Z (KS_TK_T0) as a varint. */
 #define T0 0x80, 0xA0, 0xCF, 0xAD, 0xA0, 0x34
 /* -1 as an int64 varint: ten bytes. */
 #define MINUS1 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01
@@ -50,7 +50,7 @@ static const peek_case cases[] = {
     /* well-formed */
     C("time 1", 0, 1, 0x10, 0x01),
     C("time 300 (two-byte varint)", 0, 300, 0x10, 0xAC, 0x02),
-    C("time EB_T0", 0, EB_T0, 0x10, T0),
+    C("time KS_TK_T0", 0, KS_TK_T0, 0x10, T0),
     C("time 0", 0, 0, 0x10, 0x00),
     C("time -1 (ten-byte varint)", 0, -1, 0x10, MINUS1),
     C("time INT64_MAX", 0, INT64_MAX, 0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F),
@@ -130,7 +130,7 @@ static void varints_are_what_they_say(void **state) {
   uint64_t v = 0;
   for (size_t i = 0; i < sizeof t0; i++)
     v |= (uint64_t)(t0[i] & 0x7F) << (7 * i);
-  assert_true(v == (uint64_t)EB_T0);
+  assert_true(v == (uint64_t)KS_TK_T0);
   v = 0;
   for (size_t i = 0; i < sizeof m1; i++)
     v |= (uint64_t)(m1[i] & 0x7F) << (7 * i);
