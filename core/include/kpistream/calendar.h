@@ -6,6 +6,8 @@
  * Days are counted from 1970-01-01 (day 0, a Thursday), dates are proleptic
  * Gregorian (H. Hinnant's algorithms, valid for any int64 day).
  *
+ * Also the interval floor (ks_interval_floor) the host aligns intervals with.
+ *
  * Header-only; nothing is allocated.
  */
 #ifndef KPISTREAM_CALENDAR_H
@@ -22,6 +24,17 @@ extern "C" {
 /* floor(a / b) for b > 0, also for negative a. */
 static inline int64_t ks_floor_div(int64_t a, int64_t b) {
   return a / b - (a % b != 0 && a < 0);
+}
+
+/* Start of the interval of length len_ms (> 0) holding t_ms: intervals are
+ * aligned to the epoch, so this is the host's ev->interval_start_ms. Exact
+ * for negative t too (floor, not truncation). The one home of the interval
+ * floor, for the host and the plugins. */
+static inline int64_t ks_interval_floor(int64_t t_ms, int64_t len_ms) {
+  int64_t r = t_ms % len_ms;
+  if (r < 0)
+    r += len_ms;
+  return t_ms - r;
 }
 
 /* Days since 1970-01-01 of year y, month m (1..12), day d (1..31). */
