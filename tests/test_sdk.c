@@ -146,6 +146,11 @@ static void test_interval_floor_and_calendar(void **state) {
   assert_true(y == 2024 && m == 2);
   ks_civil_from_days(-1, &y, &m);
   assert_true(y == 1969 && m == 12);
+  int d;
+  ks_civil_date(20780, &y, &m, &d);
+  assert_true(y == 2026 && m == 11 && d == 23);
+  ks_civil_date(-1, &y, &m, &d);
+  assert_true(y == 1969 && m == 12 && d == 31);
   /* 2026-11-23 is a Monday; the month of 2024-02-29 12:00 starts 2024-02-01 */
   assert_true(ks_week_start(20780 * KS_DAY_MS + 5) == 20780 * KS_DAY_MS);
   assert_true(ks_month_start(19782 * KS_DAY_MS + 43200000, 0) == 19754 * KS_DAY_MS);

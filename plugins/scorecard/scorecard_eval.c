@@ -228,12 +228,9 @@ static void run_alerts(sc_close *c, const sc_cell *cell, const char *team, sc_st
     sc_out_label(&o, "state", cond ? "fire" : "clear");
     o.r.metric = "alert";
     o.r.unit = sc_catalog_get(r->kpi)->unit;
-    o.r.aggregation = KS_AGG_GAUGE;
-    o.r.has_value = 1;
-    o.r.value = v;
-    o.r.numerator = kv->num;
+    ks_result_set_value(&o.r, KS_AGG_GAUGE, 1, v, kv->count);
+    o.r.numerator = kv->num; /* the alert carries the KPI's own sums */
     o.r.denominator = kv->den;
-    o.r.count = kv->count;
     if (c->p->api->emit_to(c->p->ctx, c->task, "alerts", &o.r) != 0)
       c->failed = 1;
   }

@@ -59,7 +59,6 @@ double sim_normal(sim_rng *r);                            /* standard normal */
 double sim_lognormal(sim_rng *r, double mean, double cv); /* mean and coefficient of variation */
 int sim_pick(sim_rng *r, const double *w, int n);         /* index by weight */
 int64_t sim_ms(double seconds);                           /* seconds -> ms, rounded */
-int64_t sim_days_from_civil(int64_t y, unsigned m, unsigned d); /* days since 1970-01-01 */
 
 /* ---- codes carried by output records (strings in sim_emit.c) ---------------- */
 

@@ -231,7 +231,7 @@ static ks_sim_topic topic_of(int body, int channel) {
 void ks_sim_options_default(ks_sim_options *o) {
   memset(o, 0, sizeof *o);
   o->seed = 1;
-  o->start_ms = sim_days_from_civil(2026, 11, 23) * SIM_DAY + 8 * SIM_HOUR;
+  o->start_ms = ks_days_from_civil(2026, 11, 23) * SIM_DAY + 8 * SIM_HOUR;
   o->duration_ms = 0;
   o->rate_scale = 1.0;
   o->tenants = 2;

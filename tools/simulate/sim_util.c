@@ -87,50 +87,24 @@ int64_t sim_ms(double seconds) {
 
 /* ---- calendar ---------------------------------------------------------------- */
 
-int64_t sim_days_from_civil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = (unsigned)(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + (int64_t)doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = (unsigned)(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  *d = doy - (153 * mp + 2) / 5 + 1;
-  *m = mp < 10 ? mp + 3 : mp - 9;
-  *y = (int)((int64_t)yoe + era * 400 + (*m <= 2));
-}
-
-static int64_t floor_div(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
 int64_t sim_day_start(int64_t t_ms) {
-  return floor_div(t_ms, SIM_DAY) * SIM_DAY;
+  return ks_interval_floor(t_ms, SIM_DAY);
 }
 
 uint32_t sim_yyyymmdd(int64_t t_ms) {
-  int y;
-  unsigned m, d;
-  civil_from_days(floor_div(t_ms, SIM_DAY), &y, &m, &d);
-  return (uint32_t)y * 10000u + m * 100u + d;
+  int64_t y;
+  int m, d;
+  ks_civil_date(ks_floor_div(t_ms, SIM_DAY), &y, &m, &d);
+  return (uint32_t)y * 10000u + (uint32_t)m * 100u + (uint32_t)d;
 }
 
 char *ks_sim_format_time(int64_t ms, char *buf, size_t cap) {
-  int y;
-  unsigned m, d;
-  int64_t day = floor_div(ms, SIM_DAY);
+  int64_t y;
+  int m, d;
+  int64_t day = ks_floor_div(ms, SIM_DAY);
   int64_t sod = (ms - day * SIM_DAY) / 1000;
-  civil_from_days(day, &y, &m, &d);
-  snprintf(buf, cap, "%04d-%02u-%02uT%02d:%02d:%02dZ", y, m, d, (int)(sod / 3600),
+  ks_civil_date(day, &y, &m, &d);
+  snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02dZ", (int)y, m, d, (int)(sod / 3600),
            (int)(sod / 60 % 60), (int)(sod % 60));
   return buf;
 }
@@ -198,11 +172,11 @@ int ks_sim_parse_time(const char *s, int64_t *out_ms) {
   if (*p != '\0')
     return KS_EINVAL;
   /* reject 2026-02-31 and the like */
-  int64_t days = sim_days_from_civil(y, (unsigned)mo, (unsigned)d);
-  int cy;
-  unsigned cm, cd;
-  civil_from_days(days, &cy, &cm, &cd);
-  if (cy != y || (int)cm != mo || (int)cd != d)
+  int64_t days = ks_days_from_civil(y, mo, d);
+  int64_t cy;
+  int cm, cd;
+  ks_civil_date(days, &cy, &cm, &cd);
+  if (cy != y || cm != mo || cd != d)
     return KS_EINVAL;
   *out_ms = days * SIM_DAY + (int64_t)h * SIM_HOUR + (int64_t)mi * SIM_MIN + (int64_t)se * 1000 +
             ms - off_ms;

@@ -47,16 +47,24 @@ static inline int64_t ks_days_from_civil(int64_t y, int m, int d) {
   return era * 146097 + doe - 719468;
 }
 
-/* Year and month (1..12) of day z since 1970-01-01. */
-static inline void ks_civil_from_days(int64_t z, int64_t *y, int *m) {
+/* Year, month (1..12) and day of the month (1..31) of day z since
+ * 1970-01-01. */
+static inline void ks_civil_date(int64_t z, int64_t *y, int *m, int *d) {
   z += 719468;
   const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
   const int64_t doe = z - era * 146097;
   const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
   const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
   const int64_t mp = (5 * doy + 2) / 153;
+  *d = (int)(doy - (153 * mp + 2) / 5 + 1);
   *m = (int)(mp < 10 ? mp + 3 : mp - 9);
   *y = yoe + era * 400 + (*m <= 2);
+}
+
+/* Year and month (1..12) of day z since 1970-01-01. */
+static inline void ks_civil_from_days(int64_t z, int64_t *y, int *m) {
+  int d;
+  ks_civil_date(z, y, m, &d);
 }
 
 /* Start (ms) of the ISO week (Monday 00:00 UTC) holding t. */
