@@ -128,6 +128,33 @@ static void test_nz_fnv1a(void **state) {
   assert_true(ks_fnv1a(NULL) == ks_fnv1a(""));
 }
 
+static void test_name_copy_and_contact_key(void **state) {
+  (void)state;
+  char name[4];
+  assert_int_equal(ks_name_copy(name, sizeof name, "abc"), 3);
+  assert_string_equal(name, "abc");
+  assert_int_equal(ks_name_copy(name, sizeof name, "abcdef"), 6); /* cut */
+  assert_string_equal(name, "abc");
+  assert_int_equal(ks_name_copy(name, sizeof name, NULL), 0);
+  assert_string_equal(name, "");
+  char buf[8] = "xyz";
+  ks_name_copy(buf, 3, buf + 1); /* overlapping: "yz" cut to 2 bytes */
+  assert_string_equal(buf, "yz");
+
+  Kpistream__V1__Event m = KPISTREAM__V1__EVENT__INIT;
+  ks_key k;
+  m.tenant = "t";
+  m.contact_id = "";
+  assert_int_equal(ks_contact_key(&k, &m), 0); /* no contact */
+  m.contact_id = NULL;
+  assert_int_equal(ks_contact_key(&k, &m), 0);
+  m.contact_id = "c9";
+  assert_int_equal(ks_contact_key(&k, &m), 1);
+  const uint8_t want[] = {1, 't', 2, 'c', '9'};
+  assert_int_equal(k.len, sizeof want);
+  assert_memory_equal(k.buf, want, sizeof want);
+}
+
 static void test_interval_floor_and_calendar(void **state) {
   (void)state;
   const int64_t len = 900000; /* 15 minutes */
@@ -270,6 +297,7 @@ int main(void) {
       cmocka_unit_test(test_key_int64_part),
       cmocka_unit_test(test_dims_key_bytes),
       cmocka_unit_test(test_nz_fnv1a),
+      cmocka_unit_test(test_name_copy_and_contact_key),
       cmocka_unit_test(test_interval_floor_and_calendar),
       cmocka_unit_test(test_api_has),
       cmocka_unit_test(test_setters_and_emitter),

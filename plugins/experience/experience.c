@@ -29,17 +29,6 @@ static const uint32_t ex_interests[] = {KPISTREAM__V1__EVENT__BODY_CONTACT_CREAT
 
 /* ---- shared helpers ---------------------------------------------------------- */
 
-/* Key of the contact: (tenant, contact_id). Returns 0 when unusable. */
-static int contact_key(ks_key *k, const Kpistream__V1__Event *m) {
-  const char *cid = ks_nz(m->contact_id);
-  if (cid[0] == '\0')
-    return 0;
-  ks_key_reset(k);
-  ks_key_add_str(k, ks_nz(m->tenant));
-  ks_key_add_str(k, cid);
-  return !k->overflow;
-}
-
 void ex_dims_resolve(ex_plugin *p, ks_task *task, const Kpistream__V1__Event *m, ex_dims *d) {
   d->tenant = ks_nz(m->tenant);
   d->channel = (int)m->channel;
@@ -49,7 +38,7 @@ void ex_dims_resolve(ex_plugin *p, ks_task *task, const Kpistream__V1__Event *m,
   if (d->channel != 0 && d->queue[0] && d->agent[0])
     return;
   ks_key ck;
-  if (!contact_key(&ck, m))
+  if (!ks_contact_key(&ck, m))
     return;
   const ex_contact *c = p->api->keyed_get(task, p->contacts, ck.buf, ck.len, 0);
   if (c == NULL)
@@ -177,9 +166,9 @@ static int on_acw_ended(ex_plugin *p, ks_task *task, const ks_event *ev, const k
   if (m->channel)
     c->channel = (int32_t)m->channel;
   if (d.queue != d.qbuf)
-    ex_name_set(c->queue, d.queue);
+    ks_name_copy(c->queue, EX_NAME_MAX, d.queue);
   if (d.agent != d.abuf)
-    ex_name_set(c->agent, d.agent);
+    ks_name_copy(c->agent, EX_NAME_MAX, d.agent);
 
   /* one handled leg per assignment: a redelivered wrap-up (same agent and
    * time) is absorbed, the same agent's next leg (a1 -> a2 -> a1) counts */
@@ -240,7 +229,7 @@ static int on_detected(ex_plugin *p, ks_task *task, const ks_event *ev, const ks
   if (m->channel)
     c->channel = (int32_t)m->channel;
   if (queue[0]) {
-    ex_name_set(c->queue, queue);
+    ks_name_copy(c->queue, EX_NAME_MAX, queue);
   } else {
     memcpy(qbuf, c->queue, sizeof qbuf);
     queue = qbuf;
@@ -267,12 +256,12 @@ static int ex_on_event(void *data, ks_task *task, const ks_event *ev) {
   case KPISTREAM__V1__EVENT__BODY_COMPLAINT:
     return ex_on_complaint(p, task, ev);
   case KPISTREAM__V1__EVENT__BODY_ACW_ENDED:
-    if (!contact_key(&ck, ev->msg))
+    if (!ks_contact_key(&ck, ev->msg))
       return 0; /* no contact id: a leg that cannot be de-duplicated */
     return on_acw_ended(p, task, ev, &ck);
   case KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED:
   case KPISTREAM__V1__EVENT__BODY_CONTACT_CREATED:
-    if (!contact_key(&ck, ev->msg))
+    if (!ks_contact_key(&ck, ev->msg))
       return 0;
     return on_detected(p, task, ev, &ck);
   default:

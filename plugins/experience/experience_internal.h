@@ -164,15 +164,6 @@ typedef struct ex_count {
 
 /* ---- shared helpers ------------------------------------------------------- */
 
-/* Copy src into a fixed name buffer (truncating). */
-static inline void ex_name_set(char *dst, const char *src) {
-  size_t n = strlen(src);
-  if (n > EX_NAME_MAX - 1)
-    n = EX_NAME_MAX - 1;
-  memcpy(dst, src, n);
-  dst[n] = '\0';
-}
-
 /* The dimensions of one event: the envelope's, completed from the contact. */
 typedef struct ex_dims {
   const char *tenant;

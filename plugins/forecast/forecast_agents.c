@@ -94,7 +94,7 @@ int fc_on_agent_state(fc_plugin *p, ks_task *task, const ks_event *ev) {
   a->state = state;
   a->since_ms = t;
   a->channel = (int32_t)m->channel;
-  fc_name_set(a->queue, ks_nz(m->queue));
+  ks_name_copy(a->queue, FC_NAME_MAX, ks_nz(m->queue));
   a->flags |= A_SEEN;
   return 0;
 }

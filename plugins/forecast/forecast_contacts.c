@@ -28,14 +28,8 @@ static inline int64_t clamp0(int64_t v) {
 /* The contact's record, created when new; channel noted. */
 static fc_contact *contact_fetch(fc_plugin *p, ks_task *task, const ks_event *ev) {
   const Kpistream__V1__Event *m = ev->msg;
-  const char *cid = ks_nz(m->contact_id);
-  if (cid[0] == '\0')
-    return NULL;
   ks_key ck;
-  ks_key_reset(&ck);
-  ks_key_add_str(&ck, ks_nz(m->tenant));
-  ks_key_add_str(&ck, cid);
-  if (ck.overflow)
+  if (!ks_contact_key(&ck, m))
     return NULL;
   fc_contact *c = p->api->keyed_get(task, p->contacts, ck.buf, ck.len, 1);
   if (c && m->channel != 0)
@@ -104,7 +98,7 @@ static int on_offered(fc_plugin *p, ks_task *task, const ks_event *ev, int creat
   for (int i = 0; i < FC_QSLOTS; i++)
     seen |= c->qhash[i] == h;
   if (qn != qbuf)
-    fc_name_set(c->queue, qn);
+    ks_name_copy(c->queue, FC_NAME_MAX, qn);
   if (seen)
     return 0; /* offered once per contact and queue */
   c->qhash[c->next_q % FC_QSLOTS] = h;
@@ -127,7 +121,7 @@ static int on_answered(fc_plugin *p, ks_task *task, const ks_event *ev) {
   if (c == NULL)
     return 0;
   if (m->queue && m->queue[0])
-    fc_name_set(c->queue, m->queue);
+    ks_name_copy(c->queue, FC_NAME_MAX, m->queue);
   if (agent[0] == '\0')
     return 0;
   const uint64_t ah = ks_fnv1a(agent);
@@ -165,7 +159,7 @@ static int on_acw_ended(fc_plugin *p, ks_task *task, const ks_event *ev) {
   else
     return 0; /* no agent: no leg to close */
   if (m->queue && m->queue[0])
-    fc_name_set(c->queue, m->queue);
+    ks_name_copy(c->queue, FC_NAME_MAX, m->queue);
   fc_leg *l = leg_get(c, ah);
   if (l->flags & (L_HANDLED | L_PENDING))
     return 0; /* duplicate wrap-up */

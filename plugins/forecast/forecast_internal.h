@@ -202,15 +202,6 @@ typedef struct fc_plugin {
 
 /* ---- helpers ---------------------------------------------------------------- */
 
-/* Copy src into a fixed name buffer, truncating. */
-static inline void fc_name_set(char *dst, const char *src) {
-  size_t n = strlen(src);
-  if (n > FC_NAME_MAX - 1)
-    n = FC_NAME_MAX - 1;
-  memmove(dst, src, n);
-  dst[n] = '\0';
-}
-
 /* The interval's by_dims record (created), or NULL when closed / no memory. */
 static inline fc_win *fc_win_get(fc_plugin *p, ks_task *task, int64_t iv, const ks_key *dk) {
   return p->api->window_get(task, p->by_dims, iv, dk->buf, dk->len, 1);

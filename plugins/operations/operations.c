@@ -67,17 +67,6 @@ static inline int64_t clamp0(int64_t v) {
   return v < 0 ? 0 : v;
 }
 
-/* Key of the contact: (tenant, contact_id). Returns 0 when unusable. */
-static inline int contact_key(ks_key *k, const Kpistream__V1__Event *m) {
-  const char *cid = ks_nz(m->contact_id);
-  if (cid[0] == '\0')
-    return 0;
-  ks_key_reset(k);
-  ks_key_add_str(k, ks_nz(m->tenant));
-  ks_key_add_str(k, cid);
-  return !k->overflow;
-}
-
 static inline int contact_start_known(const op_contact *c) {
   return (c->flags & (C_CREATED | C_QUEUED)) != 0;
 }
@@ -1298,7 +1287,7 @@ static int op_on_event(void *data, ks_task *task, const ks_event *ev) {
   if (p == NULL || ev == NULL || ev->msg == NULL)
     return 0;
   ks_key ck;
-  if (!contact_key(&ck, ev->msg))
+  if (!ks_contact_key(&ck, ev->msg))
     return 0; /* no contact id (or an oversized key): nothing to correlate */
   switch (ev->body) {
   case KPISTREAM__V1__EVENT__BODY_CONTACT_CREATED:

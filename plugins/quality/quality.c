@@ -30,15 +30,6 @@ _Static_assert(sizeof(qa_seen) == 16, "qa_seen layout");
 
 static const uint32_t qa_interests[] = {KPISTREAM__V1__EVENT__BODY_QA_EVALUATION, 0};
 
-/* Copy src into a fixed name buffer (truncating). */
-static inline void name_set(char *dst, const char *src) {
-  size_t n = strlen(src);
-  if (n > QA_NAME_MAX - 1)
-    n = QA_NAME_MAX - 1;
-  memcpy(dst, src, n);
-  dst[n] = '\0';
-}
-
 /* Dimensions of one group: what goes into its key. */
 typedef struct qa_dims {
   uint8_t level;
@@ -89,7 +80,7 @@ static int add_group(qa_plugin *p, ks_task *task, int64_t iv, int64_t time_ms, c
    * the result does not depend on arrival order (ties: the greater name). */
   if (d->team && d->team[0]) {
     char cand[QA_NAME_MAX];
-    name_set(cand, d->team);
+    ks_name_copy(cand, QA_NAME_MAX, d->team);
     if (a->team[0] == '\0' || time_ms > a->team_ms ||
         (time_ms == a->team_ms && strcmp(cand, a->team) > 0)) {
       memcpy(a->team, cand, sizeof a->team);

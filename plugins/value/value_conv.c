@@ -16,16 +16,6 @@
 
 /* ---- keys and interval records ------------------------------------------------ */
 
-static int contact_key(ks_key *k, const Kpistream__V1__Event *m) {
-  const char *cid = ks_nz(m->contact_id);
-  if (cid[0] == '\0')
-    return 0;
-  ks_key_reset(k);
-  ks_key_add_str(k, ks_nz(m->tenant));
-  ks_key_add_str(k, cid);
-  return !k->overflow;
-}
-
 static void customer_key(ks_key *k, const char *tenant, uint64_t h) {
   ks_key_reset(k);
   ks_key_add_str(k, tenant);
@@ -129,12 +119,12 @@ static void contact_note(va_contact *c, const Kpistream__V1__Event *m, int64_t t
     c->flags |= VC_CUSTOMER;
   }
   if (m->queue && m->queue[0])
-    va_name_set(c->queue, m->queue);
+    ks_name_copy(c->queue, VA_NAME_MAX, m->queue);
 }
 
 int va_on_contact_start(va_plugin *p, ks_task *task, const ks_event *ev) {
   ks_key ck;
-  if (!contact_key(&ck, ev->msg))
+  if (!ks_contact_key(&ck, ev->msg))
     return 0;
   va_contact *c = p->api->keyed_get(task, p->contacts, ck.buf, ck.len, 1);
   if (c == NULL)
@@ -168,8 +158,8 @@ static int customer_handled(va_plugin *p, ks_task *task, const ks_event *ev, uin
   u->handled_ms = t;
   u->contact_hash = chash;
   u->channel = dm->channel;
-  va_name_set(u->queue, dm->queue);
-  va_name_set(u->agent, dm->agent);
+  ks_name_copy(u->queue, VA_NAME_MAX, dm->queue);
+  ks_name_copy(u->agent, VA_NAME_MAX, dm->agent);
   va_iagg d;
   memset(&d, 0, sizeof d);
   int64_t at = t;
@@ -208,7 +198,7 @@ static int customer_handled(va_plugin *p, ks_task *task, const ks_event *ev, uin
 int va_on_acw_ended(va_plugin *p, ks_task *task, const ks_event *ev) {
   const Kpistream__V1__Event *m = ev->msg;
   ks_key ck;
-  if (!contact_key(&ck, m))
+  if (!ks_contact_key(&ck, m))
     return 0;
   va_contact *c = p->api->keyed_get(task, p->contacts, ck.buf, ck.len, 1);
   if (c == NULL)
@@ -227,8 +217,8 @@ int va_on_acw_ended(va_plugin *p, ks_task *task, const ks_event *ev) {
   va_dims dm;
   memset(&dm, 0, sizeof dm);
   dm.channel = (int)m->channel;
-  va_name_set(dm.queue, m->queue && m->queue[0] ? m->queue : c->queue);
-  va_name_set(dm.agent, ks_nz(m->agent_id));
+  ks_name_copy(dm.queue, VA_NAME_MAX, m->queue && m->queue[0] ? m->queue : c->queue);
+  ks_name_copy(dm.agent, VA_NAME_MAX, ks_nz(m->agent_id));
   const int has_cust = (c->flags & VC_CUSTOMER) != 0;
   const uint64_t cust = c->customer_hash;
   const int64_t start = c->start_ms;
@@ -356,9 +346,9 @@ int va_on_nba_offer(va_plugin *p, ks_task *task, const ks_event *ev) {
   o->flags |= OF_OFFERED;
   o->offer_ms = ev->time_ms;
   o->channel = (int32_t)m->channel;
-  va_name_set(o->queue, ks_nz(m->queue));
-  va_name_set(o->agent, ks_nz(m->agent_id));
-  va_name_set(o->action, ks_nz(m->nba_offer->action));
+  ks_name_copy(o->queue, VA_NAME_MAX, ks_nz(m->queue));
+  ks_name_copy(o->agent, VA_NAME_MAX, ks_nz(m->agent_id));
+  ks_name_copy(o->action, VA_NAME_MAX, ks_nz(m->nba_offer->action));
   va_dims dm;
   offer_dims(&dm, o);
   const int reacted = (o->flags & OF_REACTED) != 0;

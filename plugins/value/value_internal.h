@@ -237,9 +237,6 @@ static inline uint64_t va_leg_id(const char *agent, int64_t wrapup_ms) {
   return (ks_fnv1a(agent) ^ ((uint64_t)wrapup_ms * UINT64_C(0x9e3779b97f4a7c15))) | 1u;
 }
 
-/* Copy src into a fixed name buffer, truncating. */
-void va_name_set(char *dst, const char *src);
-
 /* Start of the UTC calendar period holding t, and the start of the next. */
 int64_t va_period_start(va_period p, int64_t t);
 int64_t va_period_next(va_period p, int64_t start);

@@ -7,14 +7,6 @@
 #include "kpistream/calendar.h"
 #include "value_internal.h"
 
-void va_name_set(char *dst, const char *src) {
-  size_t n = strlen(src);
-  if (n > VA_NAME_MAX - 1)
-    n = VA_NAME_MAX - 1;
-  memcpy(dst, src, n);
-  dst[n] = '\0';
-}
-
 int64_t va_period_start(va_period p, int64_t t) {
   const int64_t day = ks_interval_floor(t, VA_DAY_MS);
   const int64_t d = day / VA_DAY_MS;

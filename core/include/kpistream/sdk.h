@@ -3,8 +3,9 @@
  * writes its own: composite keys (ks_key_*), the host-API member check
  * (KS_API_HAS), result setters and an emitter that fill value, numerator,
  * denominator, count and aggregation consistently (ks_result_set_*,
- * ks_emit_*), the (tenant, channel, queue) dimension key (ks_dims_key),
- * ks_nz and FNV-1a (ks_fnv1a). Time: the interval floor and the UTC calendar
+ * ks_emit_*), the (tenant, channel, queue) dimension key (ks_dims_key) and
+ * the contact key (ks_contact_key), ks_nz, ks_name_copy and FNV-1a
+ * (ks_fnv1a). Time: the interval floor and the UTC calendar
  * are in kpistream/calendar.h, included here.
  *
  * kpistream/plugin.h includes this header at its end, so a plugin still
@@ -44,6 +45,18 @@ extern "C" {
 /* s, or "" for NULL (protobuf-c leaves unset strings NULL or ""). */
 static inline const char *ks_nz(const char *s) {
   return s ? s : "";
+}
+
+/* Copy src (NULL as "") into dst of dstsz (> 0) bytes, cut to dstsz - 1
+ * bytes and NUL-terminated: names kept in fixed record fields. src may
+ * overlap dst. Returns the length of src (> dstsz - 1: it was cut). */
+static inline size_t ks_name_copy(char *dst, size_t dstsz, const char *src) {
+  src = ks_nz(src);
+  const size_t len = strlen(src);
+  const size_t n = len < dstsz - 1 ? len : dstsz - 1;
+  memmove(dst, src, n);
+  dst[n] = '\0';
+  return len;
 }
 
 #define KS_FNV1A_OFFSET UINT64_C(0xcbf29ce484222325)
@@ -170,6 +183,18 @@ static inline int ks_dims_key(ks_key *k, const char *tenant, int channel, const 
   ks_key_add_str(k, tenant);
   ks_key_add(k, &ch, 1);
   ks_key_add_str(k, queue);
+  return !k->overflow;
+}
+
+/* The key of the event's contact: (tenant, contact_id). Returns 1, or 0 when
+ * the event names no contact (or the key overflowed). */
+static inline int ks_contact_key(ks_key *k, const Kpistream__V1__Event *m) {
+  const char *cid = ks_nz(m->contact_id);
+  if (cid[0] == '\0')
+    return 0;
+  ks_key_reset(k);
+  ks_key_add_str(k, ks_nz(m->tenant));
+  ks_key_add_str(k, cid);
   return !k->overflow;
 }
 
