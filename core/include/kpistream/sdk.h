@@ -258,12 +258,11 @@ typedef struct ks_emitter {
 
 static inline void ks_emitter_init(ks_emitter *e, const ks_host_api *api, ks_plugin_ctx *ctx,
                                    ks_task *task) {
-  const ks_result r0 = KS_RESULT_INIT;
+  memset(e, 0, sizeof *e);
   e->api = api;
   e->ctx = ctx;
   e->task = task;
-  e->r = r0;
-  e->failed = 0;
+  e->r.struct_size = sizeof(ks_result); /* as KS_RESULT_INIT */
 }
 
 /* Set e->r's tenant, channel and queue from a key built with ks_dims_key,
