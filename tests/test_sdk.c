@@ -241,8 +241,10 @@ static void test_setters_and_emitter(void **state) {
   api.struct_size = sizeof api;
   api.emit = fake_emit;
   ks_emitter e;
-  ks_emitter_init(&e, &api, (ks_plugin_ctx *)(void *)&s, NULL);
+  const ks_interval iv = {900000, 1800000};
+  ks_emitter_init(&e, &api, (ks_plugin_ctx *)(void *)&s, NULL, &iv);
   assert_int_equal(e.r.struct_size, sizeof(ks_result));
+  assert_true(e.r.interval_start_ms == 900000 && e.r.interval_end_ms == 1800000);
   e.r.tenant = "t1";
   assert_int_equal(ks_emit_count(&e, "offered", 4, "contacts"), 0);
   assert_string_equal(s.last.metric, "offered");
@@ -269,7 +271,8 @@ static void test_setters_and_emitter(void **state) {
 static void test_emitter_dims(void **state) {
   (void)state;
   ks_emitter e;
-  ks_emitter_init(&e, NULL, NULL, NULL);
+  ks_emitter_init(&e, NULL, NULL, NULL, NULL);
+  assert_true(e.r.interval_start_ms == 0 && e.r.interval_end_ms == 0);
   ks_key k;
   ks_dims_key(&k, "t1", 2, "");
   ks_key_add_str(&k, "a1");

@@ -267,9 +267,7 @@ int ex_emit_interval(ex_plugin *p, ks_task *task, const ks_interval *iv) {
     return KS_ENOMEM;
   memset(e, 0, sizeof *e);
   e->p = p;
-  ks_emitter_init(&e->em, p->api, p->ctx, task);
-  e->em.r.interval_start_ms = iv->start_ms;
-  e->em.r.interval_end_ms = iv->end_ms;
+  ks_emitter_init(&e->em, p->api, p->ctx, task, iv);
   int rc = p->api->window_foreach(task, p->by_queue, iv->start_ms, emit_queue, e);
   if (rc == 0 && p->cfg.per_agent != EX_AGENT_OFF)
     rc = p->api->window_foreach(task, p->by_agent, iv->start_ms, emit_agent, e);

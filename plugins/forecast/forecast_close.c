@@ -154,7 +154,7 @@ int fc_on_interval_close(void *data, ks_task *task, const ks_interval *iv) {
     return KS_ENOMEM;
   memset(e, 0, sizeof *e);
   e->p = p;
-  ks_emitter_init(&e->em, p->api, p->ctx, task);
+  ks_emitter_init(&e->em, p->api, p->ctx, task, NULL);
   close_ctx c = {p, task, iv, {p->api, NULL, 0, 0, 0}};
   int rc = gather(&c);
   const double len_s = (double)p->cfg.interval_ms / 1000.0;

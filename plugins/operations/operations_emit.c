@@ -170,9 +170,7 @@ int op_on_interval_close(void *data, ks_task *task, const ks_interval *iv) {
   if (e == NULL)
     return KS_ENOMEM;
   e->p = p;
-  ks_emitter_init(&e->em, p->api, p->ctx, task);
-  e->em.r.interval_start_ms = iv->start_ms;
-  e->em.r.interval_end_ms = iv->end_ms;
+  ks_emitter_init(&e->em, p->api, p->ctx, task, iv);
   int rc = p->api->window_foreach(task, p->by_queue, iv->start_ms, emit_queue, e);
   if (rc == 0 && p->cfg.per_agent != OP_AGENT_OFF)
     rc = p->api->window_foreach(task, p->by_agent, iv->start_ms, emit_agent, e);

@@ -172,9 +172,7 @@ int qa_emit_interval(qa_plugin *p, ks_task *task, const ks_interval *iv) {
     return KS_ENOMEM;
   memset(e, 0, sizeof *e);
   e->p = p;
-  ks_emitter_init(&e->em, p->api, p->ctx, task);
-  e->em.r.interval_start_ms = iv->start_ms;
-  e->em.r.interval_end_ms = iv->end_ms;
+  ks_emitter_init(&e->em, p->api, p->ctx, task, iv);
   e->score_unit = p->cfg.scale == 1.0 ? "ratio" : "%";
   int rc = 0;
   if (p->cfg.per_category) {

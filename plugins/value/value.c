@@ -115,7 +115,7 @@ static int va_on_interval_close(void *data, ks_task *task, const ks_interval *iv
   if (e == NULL)
     return KS_ENOMEM;
   e->p = p;
-  ks_emitter_init(&e->em, p->api, p->ctx, task);
+  ks_emitter_init(&e->em, p->api, p->ctx, task, NULL);
   e->iv_end = iv->end_ms;
   int rc = va_emit_interval(e, iv->start_ms);
   if (rc == 0 && va_period_boundary_near(&p->cfg, p->cfg.cost_period, iv->end_ms))

@@ -307,7 +307,7 @@ int wf_close_interval(wf_plugin *p, ks_task *task, const ks_interval *iv) {
       failed = 1;
     } else {
       e->p = p;
-      ks_emitter_init(&e->em, p->api, p->ctx, task);
+      ks_emitter_init(&e->em, p->api, p->ctx, task, NULL);
       emit_rows(e, &rs);
       failed = e->em.failed;
       p->api->free(e);

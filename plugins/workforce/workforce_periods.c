@@ -63,7 +63,7 @@ static wf_emitter *emitter_new(wf_plugin *p, ks_task *task) {
   wf_emitter *e = p->api->alloc(sizeof *e);
   if (e) {
     e->p = p;
-    ks_emitter_init(&e->em, p->api, p->ctx, task);
+    ks_emitter_init(&e->em, p->api, p->ctx, task, NULL);
   }
   return e;
 }

@@ -256,13 +256,19 @@ typedef struct ks_emitter {
   char agent[KS_KEY_MAX];
 } ks_emitter;
 
+/* Start an emitter for task: r is KS_RESULT_INIT with the bounds of iv (when
+ * not NULL; else set r's interval before emitting). */
 static inline void ks_emitter_init(ks_emitter *e, const ks_host_api *api, ks_plugin_ctx *ctx,
-                                   ks_task *task) {
+                                   ks_task *task, const ks_interval *iv) {
   memset(e, 0, sizeof *e);
   e->api = api;
   e->ctx = ctx;
   e->task = task;
   e->r.struct_size = sizeof(ks_result); /* as KS_RESULT_INIT */
+  if (iv != NULL) {
+    e->r.interval_start_ms = iv->start_ms;
+    e->r.interval_end_ms = iv->end_ms;
+  }
 }
 
 /* Set e->r's tenant, channel and queue from a key built with ks_dims_key,
