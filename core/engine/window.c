@@ -5,13 +5,6 @@
 
 #include "kpistream/plugin.h"
 
-int64_t ks_interval_floor(int64_t t, int64_t len) {
-  int64_t r = t % len;
-  if (r < 0)
-    r += len;
-  return t - r;
-}
-
 int ks_watermark_init(ks_watermark *w, size_t n_parts, int64_t lateness_ms) {
   memset(w, 0, sizeof *w);
   w->n_parts = n_parts;

@@ -20,12 +20,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kpistream/calendar.h" /* ks_interval_floor: the SDK's, one home */
+
 #define KS_NO_TIME INT64_MIN
 
 /* Largest run of empty intervals closed one by one before skipping ahead. */
 #define KS_MAX_EMPTY_CLOSES 2880
-
-int64_t ks_interval_floor(int64_t t_ms, int64_t len_ms);
 
 typedef struct ks_watermark {
   size_t n_parts;

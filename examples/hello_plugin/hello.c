@@ -25,6 +25,10 @@ typedef struct hello {
 static const uint32_t interests[] = {KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED, 0};
 
 static int hello_init(ks_plugin_ctx *ctx, const ks_host_api *api, void **data) {
+  /* the host's service table has every member this plugin calls (free is
+   * the last of them in ks_host_api) */
+  if (api == NULL || api->abi_major != KS_PLUGIN_ABI_MAJOR || !KS_API_HAS(api, free))
+    return KS_EABI;
   hello *h = api->alloc(sizeof *h);
   if (h == NULL)
     return KS_ENOMEM;
@@ -75,10 +79,7 @@ static int emit_one(void *ud, const void *key, size_t keylen, void *record) {
   res.channel = r->channel;
   /* the aggregation level (SDK 1.2): a row without a queue is no total */
   res.level = queue[0] ? KS_LEVEL_QUEUE : KS_LEVEL_UNATTRIBUTED;
-  res.has_value = 1;
-  res.value = res.numerator = (double)r->queued;
-  res.count = r->queued;
-  res.aggregation = KS_AGG_SUM;
+  ks_result_set_sum(&res, (double)r->queued, r->queued); /* value = numerator */
   res.unit = "contacts";
   return e->h->api->emit(e->h->ctx, e->task, &res) != 0;
 }

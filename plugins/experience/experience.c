@@ -29,27 +29,16 @@ static const uint32_t ex_interests[] = {KPISTREAM__V1__EVENT__BODY_CONTACT_CREAT
 
 /* ---- shared helpers ---------------------------------------------------------- */
 
-/* Key of the contact: (tenant, contact_id). Returns 0 when unusable. */
-static int contact_key(ks_key *k, const Kpistream__V1__Event *m) {
-  const char *cid = ex_nz(m->contact_id);
-  if (cid[0] == '\0')
-    return 0;
-  ks_key_reset(k);
-  ks_key_add_str(k, ex_nz(m->tenant));
-  ks_key_add_str(k, cid);
-  return !k->overflow;
-}
-
 void ex_dims_resolve(ex_plugin *p, ks_task *task, const Kpistream__V1__Event *m, ex_dims *d) {
-  d->tenant = ex_nz(m->tenant);
+  d->tenant = ks_nz(m->tenant);
   d->channel = (int)m->channel;
-  d->queue = ex_nz(m->queue);
-  d->agent = ex_nz(m->agent_id);
+  d->queue = ks_nz(m->queue);
+  d->agent = ks_nz(m->agent_id);
   d->qbuf[0] = d->abuf[0] = '\0';
   if (d->channel != 0 && d->queue[0] && d->agent[0])
     return;
   ks_key ck;
-  if (!contact_key(&ck, m))
+  if (!ks_contact_key(&ck, m))
     return;
   const ex_contact *c = p->api->keyed_get(task, p->contacts, ck.buf, ck.len, 0);
   if (c == NULL)
@@ -107,7 +96,7 @@ static int agent_key(ks_key *k, const ex_config *cfg, const ex_dims *d) {
 
 int ex_apply(ex_plugin *p, ks_task *task, int64_t iv, const ex_dims *d, const ex_agg *delta) {
   ks_key k;
-  if (!ex_dims_key(&k, d->tenant, d->channel, d->queue))
+  if (!ks_dims_key(&k, d->tenant, d->channel, d->queue))
     return 0;
   ex_agg *a = p->api->window_get(task, p->by_queue, iv, k.buf, k.len, 1);
   if (a == NULL)
@@ -140,7 +129,7 @@ static int count_reason(ex_plugin *p, ks_task *task, int64_t iv, const char *ten
                         const char *queue, const char *reason) {
   const ex_config *cfg = &p->cfg;
   ks_key k;
-  if (!ex_dims_key(&k, tenant, cfg->reasons_by == EX_RBY_TENANT ? 0 : channel,
+  if (!ks_dims_key(&k, tenant, cfg->reasons_by == EX_RBY_TENANT ? 0 : channel,
                    cfg->reasons_by == EX_RBY_QUEUE ? queue : ""))
     return 0;
   ks_key_add_str(&k, reason);
@@ -162,10 +151,10 @@ static int on_acw_ended(ex_plugin *p, ks_task *task, const ks_event *ev, const k
   if (c == NULL)
     return KS_ENOMEM;
   ex_dims d;
-  d.tenant = ex_nz(m->tenant);
+  d.tenant = ks_nz(m->tenant);
   d.channel = m->channel ? (int)m->channel : c->channel;
-  d.queue = ex_nz(m->queue);
-  d.agent = ex_nz(m->agent_id);
+  d.queue = ks_nz(m->queue);
+  d.agent = ks_nz(m->agent_id);
   if (d.queue[0] == '\0') {
     memcpy(d.qbuf, c->queue, sizeof d.qbuf);
     d.queue = d.qbuf;
@@ -177,14 +166,14 @@ static int on_acw_ended(ex_plugin *p, ks_task *task, const ks_event *ev, const k
   if (m->channel)
     c->channel = (int32_t)m->channel;
   if (d.queue != d.qbuf)
-    ex_name_set(c->queue, d.queue);
+    ks_name_copy(c->queue, EX_NAME_MAX, d.queue);
   if (d.agent != d.abuf)
-    ex_name_set(c->agent, d.agent);
+    ks_name_copy(c->agent, EX_NAME_MAX, d.agent);
 
   /* one handled leg per assignment: a redelivered wrap-up (same agent and
    * time) is absorbed, the same agent's next leg (a1 -> a2 -> a1) counts */
   const uint64_t ah =
-      (ex_fnv1a(d.agent) ^ ((uint64_t)ev->time_ms * UINT64_C(0x9e3779b97f4a7c15))) | 1u;
+      (ks_fnv1a(d.agent) ^ ((uint64_t)ev->time_ms * UINT64_C(0x9e3779b97f4a7c15))) | 1u;
   int handled = 1;
   for (int i = 0; i < EX_LEGS; i++)
     if (c->legs[i] == ah)
@@ -194,7 +183,7 @@ static int on_acw_ended(ex_plugin *p, ks_task *task, const ks_event *ev, const k
     c->legs[i] = ah;
     c->next_leg = (uint8_t)((i + 1) % EX_LEGS);
   }
-  const char *reason = b ? ex_nz(b->reason_code) : "";
+  const char *reason = b ? ks_nz(b->reason_code) : "";
   int count = 0;
   if (p->cfg.reason_source != EX_REASON_DETECTED && reason[0] && !(c->flags & EXC_REASON)) {
     c->flags |= EXC_REASON;
@@ -225,22 +214,22 @@ static int on_detected(ex_plugin *p, ks_task *task, const ks_event *ev, const ks
   const char *reason = "";
   if (p->cfg.reason_source != EX_REASON_WRAP_UP) {
     if (ev->body == KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED && m->contact_queued)
-      reason = ex_nz(m->contact_queued->reason_code);
+      reason = ks_nz(m->contact_queued->reason_code);
     else if (ev->body == KPISTREAM__V1__EVENT__BODY_CONTACT_CREATED && m->contact_created)
-      reason = ex_nz(m->contact_created->subject_reason);
+      reason = ks_nz(m->contact_created->subject_reason);
   }
-  if (reason[0] == '\0' && m->channel == 0 && ex_nz(m->queue)[0] == '\0')
+  if (reason[0] == '\0' && m->channel == 0 && ks_nz(m->queue)[0] == '\0')
     return 0; /* nothing to remember: no state kept */
   ex_contact *c = p->api->keyed_get(task, p->contacts, ck->buf, ck->len, 1);
   if (c == NULL)
     return KS_ENOMEM;
   char qbuf[EX_NAME_MAX];
   const int channel = m->channel ? (int)m->channel : c->channel;
-  const char *queue = ex_nz(m->queue);
+  const char *queue = ks_nz(m->queue);
   if (m->channel)
     c->channel = (int32_t)m->channel;
   if (queue[0]) {
-    ex_name_set(c->queue, queue);
+    ks_name_copy(c->queue, EX_NAME_MAX, queue);
   } else {
     memcpy(qbuf, c->queue, sizeof qbuf);
     queue = qbuf;
@@ -249,7 +238,7 @@ static int on_detected(ex_plugin *p, ks_task *task, const ks_event *ev, const ks
     return 0;
   c->flags |= EXC_REASON;
   /* c is not used past this point */
-  return count_reason(p, task, ev->interval_start_ms, ex_nz(m->tenant), channel, queue, reason);
+  return count_reason(p, task, ev->interval_start_ms, ks_nz(m->tenant), channel, queue, reason);
 }
 
 /* ---- dispatch ------------------------------------------------------------------- */
@@ -267,12 +256,12 @@ static int ex_on_event(void *data, ks_task *task, const ks_event *ev) {
   case KPISTREAM__V1__EVENT__BODY_COMPLAINT:
     return ex_on_complaint(p, task, ev);
   case KPISTREAM__V1__EVENT__BODY_ACW_ENDED:
-    if (!contact_key(&ck, ev->msg))
+    if (!ks_contact_key(&ck, ev->msg))
       return 0; /* no contact id: a leg that cannot be de-duplicated */
     return on_acw_ended(p, task, ev, &ck);
   case KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED:
   case KPISTREAM__V1__EVENT__BODY_CONTACT_CREATED:
-    if (!contact_key(&ck, ev->msg))
+    if (!ks_contact_key(&ck, ev->msg))
       return 0;
     return on_detected(p, task, ev, &ck);
   default:
@@ -287,8 +276,7 @@ static int ex_on_interval_close(void *data, ks_task *task, const ks_interval *iv
 /* ---- lifecycle ------------------------------------------------------------------ */
 
 static int ex_init(ks_plugin_ctx *ctx, const ks_host_api *api, void **plugin_data) {
-  if (api == NULL || api->abi_major != KS_PLUGIN_ABI_MAJOR ||
-      api->struct_size < offsetof(ks_host_api, free) + sizeof api->free)
+  if (api == NULL || api->abi_major != KS_PLUGIN_ABI_MAJOR || !KS_API_HAS(api, free))
     return KS_EABI;
   ex_plugin *p = api->alloc(sizeof *p);
   if (p == NULL)

@@ -14,40 +14,10 @@
 
 typedef struct ex_emitter {
   ex_plugin *p;
-  ks_task *task;
-  ks_result r;
-  int failed;
-  char tenant[KS_KEY_MAX];
-  char queue[KS_KEY_MAX];
-  char agent[KS_KEY_MAX];
+  ks_emitter em; /* task, the result's dimensions */
   char lval[2][KS_KEY_MAX];
   ks_label labels[2];
 } ex_emitter;
-
-static void em_put(ex_emitter *e, const char *metric, const char *unit) {
-  e->r.metric = metric;
-  e->r.unit = unit;
-  if (e->p->api->emit(e->p->ctx, e->task, &e->r) != 0)
-    e->failed = 1;
-}
-
-/* A count: value = numerator. */
-static void em_sum(ex_emitter *e, const char *metric, int64_t n, const char *unit) {
-  e->r.aggregation = KS_AGG_SUM;
-  e->r.has_value = 1;
-  e->r.value = (double)n;
-  e->r.numerator = (double)n;
-  e->r.denominator = 0;
-  e->r.count = n;
-  em_put(e, metric, unit);
-}
-
-/* value = num / den, null when den <= 0 (as the host publishes it). */
-static void em_ratio(ex_emitter *e, const char *metric, double num, double den, int64_t count,
-                     const char *unit) {
-  ks_result_set_ratio(&e->r, num, den, count);
-  em_put(e, metric, unit);
-}
 
 /* Labels for the next results (0, 1 or 2 of them). */
 static void em_labels(ex_emitter *e, size_t n, const char *k0, const char *k1) {
@@ -55,30 +25,8 @@ static void em_labels(ex_emitter *e, size_t n, const char *k0, const char *k1) {
   e->labels[0].value = e->lval[0];
   e->labels[1].key = k1;
   e->labels[1].value = e->lval[1];
-  e->r.labels = n ? e->labels : NULL;
-  e->r.n_labels = n;
-}
-
-/* tenant, channel, queue [, agent] from a dimension key. */
-static int read_dims(ex_emitter *e, const void *key, size_t keylen, int with_agent) {
-  char ch[4];
-  if (ks_key_part(key, keylen, 0, e->tenant, sizeof e->tenant) < 0 ||
-      ks_key_part(key, keylen, 1, ch, sizeof ch) != 1 ||
-      ks_key_part(key, keylen, 2, e->queue, sizeof e->queue) < 0)
-    return 0;
-  e->agent[0] = '\0';
-  if (with_agent && ks_key_part(key, keylen, 3, e->agent, sizeof e->agent) < 0)
-    return 0;
-  e->r.tenant = e->tenant;
-  e->r.channel = (unsigned char)ch[0];
-  e->r.queue = e->queue;
-  e->r.agent_id = with_agent ? e->agent : NULL;
-  /* feedback about an unknown contact (no channel, no queue) or a contact
-   * without a queue is in no queue row: it is unattributed, not a total */
-  e->r.level = with_agent         ? KS_LEVEL_AGENT
-               : e->queue[0] != 0 ? KS_LEVEL_QUEUE
-                                  : KS_LEVEL_UNATTRIBUTED;
-  return 1;
+  e->em.r.labels = n ? e->labels : NULL;
+  e->em.r.n_labels = n;
 }
 
 static const char *const scale_names[EX_CSAT_NSCALES] = {"1-3", "1-5", "1-10"};
@@ -87,56 +35,60 @@ static const char *const scale_names[EX_CSAT_NSCALES] = {"1-3", "1-5", "1-10"};
 static void emit_agg(ex_emitter *e, const ex_agg *a, int queue_level) {
   em_labels(e, 0, NULL, NULL);
   if (a->csat_n > 0) {
-    em_ratio(e, "csat", (double)a->csat_sat, (double)a->csat_n, a->csat_n, "ratio");
-    em_ratio(e, "csat_mean", a->csat_norm_sum, (double)a->csat_n, a->csat_n, "score");
+    ks_emit_ratio(&e->em, "csat", (double)a->csat_sat, (double)a->csat_n, a->csat_n, "ratio");
+    ks_emit_ratio(&e->em, "csat_mean", a->csat_norm_sum, (double)a->csat_n, a->csat_n, "score");
     for (int i = 0; queue_level && i < EX_CSAT_NSCALES; i++) {
       if (a->csat_scale_n[i] == 0)
         continue;
       snprintf(e->lval[0], sizeof e->lval[0], "%s", scale_names[i]);
       em_labels(e, 1, "scale", NULL);
-      em_ratio(e, "csat_mean_raw", (double)a->csat_scale_sum[i], (double)a->csat_scale_n[i],
-               a->csat_scale_n[i], "score");
+      ks_emit_ratio(&e->em, "csat_mean_raw", (double)a->csat_scale_sum[i],
+                    (double)a->csat_scale_n[i], a->csat_scale_n[i], "score");
       em_labels(e, 0, NULL, NULL);
     }
   }
   const int64_t nps_n = a->nps_pro + a->nps_pas + a->nps_det;
   if (nps_n > 0) {
-    em_ratio(e, "nps", 100.0 * (double)(a->nps_pro - a->nps_det), (double)nps_n, nps_n, "score");
-    em_sum(e, "nps_promoters", a->nps_pro, "count");
-    em_sum(e, "nps_passives", a->nps_pas, "count");
-    em_sum(e, "nps_detractors", a->nps_det, "count");
+    ks_emit_ratio(&e->em, "nps", 100.0 * (double)(a->nps_pro - a->nps_det), (double)nps_n, nps_n,
+                  "score");
+    ks_emit_count(&e->em, "nps_promoters", a->nps_pro, "count");
+    ks_emit_count(&e->em, "nps_passives", a->nps_pas, "count");
+    ks_emit_count(&e->em, "nps_detractors", a->nps_det, "count");
   }
   if (a->ces_n > 0) {
-    em_ratio(e, "ces_mean", a->ces_sum, (double)a->ces_n, a->ces_n, "score");
-    em_ratio(e, "ces_easy_share", (double)a->ces_easy, (double)a->ces_n, a->ces_n, "ratio");
+    ks_emit_ratio(&e->em, "ces_mean", a->ces_sum, (double)a->ces_n, a->ces_n, "score");
+    ks_emit_ratio(&e->em, "ces_easy_share", (double)a->ces_easy, (double)a->ces_n, a->ces_n,
+                  "ratio");
   }
   if (a->sen_n > 0) {
-    em_ratio(e, "sentiment_avg", a->sen_sum, (double)a->sen_n, a->sen_n, "score");
-    em_ratio(e, "net_sentiment", (double)(a->sen_pos - a->sen_neg), (double)a->sen_n, a->sen_n,
-             "ratio");
-    em_ratio(e, "sentiment_change", a->sen_change_sum, (double)a->sen_se_n, a->sen_se_n, "score");
+    ks_emit_ratio(&e->em, "sentiment_avg", a->sen_sum, (double)a->sen_n, a->sen_n, "score");
+    ks_emit_ratio(&e->em, "net_sentiment", (double)(a->sen_pos - a->sen_neg), (double)a->sen_n,
+                  a->sen_n, "ratio");
+    ks_emit_ratio(&e->em, "sentiment_change", a->sen_change_sum, (double)a->sen_se_n, a->sen_se_n,
+                  "score");
   }
   if (a->handled > 0 || a->complaints > 0) {
-    em_sum(e, "complaints", a->complaints, "count");
-    em_ratio(e, "complaint_rate", (double)a->complaints, (double)a->handled, a->handled, "ratio");
+    ks_emit_count(&e->em, "complaints", a->complaints, "count");
+    ks_emit_ratio(&e->em, "complaint_rate", (double)a->complaints, (double)a->handled, a->handled,
+                  "ratio");
   }
   if (a->handled > 0 || a->responses > 0) {
-    em_sum(e, "survey_responses", a->responses, "count");
-    em_ratio(e, "survey_response_rate", (double)a->responses, (double)a->handled, a->handled,
-             "ratio");
+    ks_emit_count(&e->em, "survey_responses", a->responses, "count");
+    ks_emit_ratio(&e->em, "survey_response_rate", (double)a->responses, (double)a->handled,
+                  a->handled, "ratio");
   }
 }
 
 static int emit_queue(void *ud, const void *key, size_t keylen, void *record) {
   ex_emitter *e = ud;
-  if (read_dims(e, key, keylen, 0))
+  if (ks_emitter_dims(&e->em, key, keylen, 0) == 0)
     emit_agg(e, record, 1);
   return 0;
 }
 
 static int emit_agent(void *ud, const void *key, size_t keylen, void *record) {
   ex_emitter *e = ud;
-  if (read_dims(e, key, keylen, 1))
+  if (ks_emitter_dims(&e->em, key, keylen, 1) == 0)
     emit_agg(e, record, 0);
   return 0;
 }
@@ -228,17 +180,17 @@ static int cmp_reason(const void *x, const void *y) {
 static int emit_categories(ex_emitter *e, int64_t iv) {
   ex_plugin *p = e->p;
   ex_refs cats, queues;
-  int rc = gather(p, e->task, p->by_category, iv, &cats);
+  int rc = gather(p, e->em.task, p->by_category, iv, &cats);
   if (rc != 0 || cats.n == 0) {
     p->api->free(cats.v);
     return rc;
   }
-  rc = gather(p, e->task, p->by_queue, iv, &queues);
+  rc = gather(p, e->em.task, p->by_queue, iv, &queues);
   if (rc == 0 && queues.n > 1)
     qsort(queues.v, queues.n, sizeof *queues.v, cmp_key);
   for (size_t i = 0; rc == 0 && i < cats.n; i++) {
     const ex_ref *c = &cats.v[i];
-    if (!read_dims(e, c->key, c->keylen, 0) ||
+    if (ks_emitter_dims(&e->em, c->key, c->keylen, 0) != 0 ||
         ks_key_part(c->key, c->keylen, 3, e->lval[0], sizeof e->lval[0]) < 0)
       continue;
     const ex_ref want = {c->key, c->glen, c->glen, NULL};
@@ -246,8 +198,9 @@ static int emit_categories(ex_emitter *e, int64_t iv) {
     const int64_t handled = q ? ((const ex_agg *)q->rec)->handled : 0;
     const int64_t n = ((const ex_count *)c->rec)->n;
     em_labels(e, 1, "category", NULL);
-    em_sum(e, "complaints_by_category", n, "count");
-    em_ratio(e, "complaint_rate_by_category", (double)n, (double)handled, handled, "ratio");
+    ks_emit_count(&e->em, "complaints_by_category", n, "count");
+    ks_emit_ratio(&e->em, "complaint_rate_by_category", (double)n, (double)handled, handled,
+                  "ratio");
   }
   em_labels(e, 0, NULL, NULL);
   p->api->free(queues.v);
@@ -259,7 +212,7 @@ static int emit_categories(ex_emitter *e, int64_t iv) {
 
 static void emit_reason_group(ex_emitter *e, const ex_ref *g, size_t n) {
   const ex_config *cfg = &e->p->cfg;
-  if (!read_dims(e, g[0].key, g[0].keylen, 0))
+  if (ks_emitter_dims(&e->em, g[0].key, g[0].keylen, 0) != 0)
     return;
   int64_t total = 0, self = 0;
   for (size_t i = 0; i < n; i++)
@@ -272,25 +225,25 @@ static void emit_reason_group(ex_emitter *e, const ex_ref *g, size_t n) {
     if (cfg->n_self && ex_is_self_service(cfg, e->lval[0], (size_t)len))
       self += v;
     em_labels(e, 1, "reason", NULL);
-    em_sum(e, "reason_volume", v, "contacts");
+    ks_emit_count(&e->em, "reason_volume", v, "contacts");
     if (i < (size_t)cfg->top_reasons) {
       /* labels rank, reason: the key stays "rank=1,reason=..." */
       snprintf(e->lval[1], sizeof e->lval[1], "%s", e->lval[0]);
       snprintf(e->lval[0], sizeof e->lval[0], "%zu", i + 1);
       em_labels(e, 2, "rank", "reason");
-      em_ratio(e, "top_reason", (double)v, (double)total, total, "ratio");
+      ks_emit_ratio(&e->em, "top_reason", (double)v, (double)total, total, "ratio");
     }
   }
   em_labels(e, 0, NULL, NULL);
-  em_sum(e, "reason_contacts", total, "contacts");
+  ks_emit_count(&e->em, "reason_contacts", total, "contacts");
   if (cfg->n_self)
-    em_ratio(e, "self_service_share", (double)self, (double)total, total, "ratio");
+    ks_emit_ratio(&e->em, "self_service_share", (double)self, (double)total, total, "ratio");
 }
 
 static int emit_reasons(ex_emitter *e, int64_t iv) {
   ex_plugin *p = e->p;
   ex_refs rs;
-  int rc = gather(p, e->task, p->by_reason, iv, &rs);
+  int rc = gather(p, e->em.task, p->by_reason, iv, &rs);
   if (rc == 0 && rs.n > 0) {
     qsort(rs.v, rs.n, sizeof *rs.v, cmp_reason);
     size_t i = 0;
@@ -313,12 +266,8 @@ int ex_emit_interval(ex_plugin *p, ks_task *task, const ks_interval *iv) {
   if (e == NULL)
     return KS_ENOMEM;
   memset(e, 0, sizeof *e);
-  const ks_result init = KS_RESULT_INIT;
   e->p = p;
-  e->task = task;
-  e->r = init;
-  e->r.interval_start_ms = iv->start_ms;
-  e->r.interval_end_ms = iv->end_ms;
+  ks_emitter_init(&e->em, p->api, p->ctx, task, iv);
   int rc = p->api->window_foreach(task, p->by_queue, iv->start_ms, emit_queue, e);
   if (rc == 0 && p->cfg.per_agent != EX_AGENT_OFF)
     rc = p->api->window_foreach(task, p->by_agent, iv->start_ms, emit_agent, e);
@@ -326,7 +275,7 @@ int ex_emit_interval(ex_plugin *p, ks_task *task, const ks_interval *iv) {
     rc = emit_categories(e, iv->start_ms);
   if (rc == 0)
     rc = emit_reasons(e, iv->start_ms);
-  const int failed = e->failed;
+  const int failed = e->em.failed;
   p->api->free(e);
   return rc != 0 || failed ? KS_EPLUGIN : 0;
 }

@@ -103,10 +103,10 @@ int ex_on_survey(ex_plugin *p, ks_task *task, const ks_event *ev) {
     return 0;
 
   /* one answer per survey id, else per contact and survey type */
-  const char *sid = ex_nz(b->survey_id), *cid = ex_nz(m->contact_id);
+  const char *sid = ks_nz(b->survey_id), *cid = ks_nz(m->contact_id);
   if (sid[0] || cid[0]) {
     ks_key k;
-    seen_key(&k, SEEN_SURVEY, ex_nz(m->tenant));
+    seen_key(&k, SEEN_SURVEY, ks_nz(m->tenant));
     if (sid[0]) {
       ks_key_add_str(&k, sid);
     } else {
@@ -124,7 +124,7 @@ int ex_on_survey(ex_plugin *p, ks_task *task, const ks_event *ev) {
   delta.responses = 1;
   if (cid[0]) {
     ks_key k;
-    seen_key(&k, SEEN_RESPONSE, ex_nz(m->tenant));
+    seen_key(&k, SEEN_RESPONSE, ks_nz(m->tenant));
     ks_key_add_str(&k, cid);
     int first = ex_first_time(p, task, &k, ev->time_ms);
     if (first < 0)
@@ -159,12 +159,12 @@ int ex_on_sentiment(ex_plugin *p, ks_task *task, const ks_event *ev) {
     delta.sen_change_sum = cfg->sen_change_half ? (b->end - b->start) / 2.0 : b->end - b->start;
   }
   /* one score per contact and agent */
-  const char *cid = ex_nz(m->contact_id);
+  const char *cid = ks_nz(m->contact_id);
   if (cid[0]) {
     ks_key k;
-    seen_key(&k, SEEN_SENTIMENT, ex_nz(m->tenant));
+    seen_key(&k, SEEN_SENTIMENT, ks_nz(m->tenant));
     ks_key_add_str(&k, cid);
-    ks_key_add_str(&k, ex_nz(m->agent_id));
+    ks_key_add_str(&k, ks_nz(m->agent_id));
     int first = ex_first_time(p, task, &k, ev->time_ms);
     if (first <= 0)
       return first < 0 ? KS_ENOMEM : 0;
@@ -181,14 +181,14 @@ int ex_on_complaint(ex_plugin *p, ks_task *task, const ks_event *ev) {
   const Kpistream__V1__Complaint *b = m->complaint;
   if (b == NULL)
     return 0;
-  const char *category = ex_nz(b->category);
+  const char *category = ks_nz(b->category);
   if (category[0] == '\0')
     category = "unspecified";
   /* one complaint per contact and category */
-  const char *cid = ex_nz(m->contact_id);
+  const char *cid = ks_nz(m->contact_id);
   if (cid[0]) {
     ks_key k;
-    seen_key(&k, SEEN_COMPLAINT, ex_nz(m->tenant));
+    seen_key(&k, SEEN_COMPLAINT, ks_nz(m->tenant));
     ks_key_add_str(&k, cid);
     ks_key_add_str(&k, category);
     int first = ex_first_time(p, task, &k, ev->time_ms);
@@ -204,7 +204,7 @@ int ex_on_complaint(ex_plugin *p, ks_task *task, const ks_event *ev) {
   if (rc)
     return rc;
   ks_key k;
-  if (!ex_dims_key(&k, d.tenant, d.channel, d.queue))
+  if (!ks_dims_key(&k, d.tenant, d.channel, d.queue))
     return 0;
   ks_key_add_str(&k, category);
   if (k.overflow)

@@ -164,38 +164,6 @@ typedef struct ex_count {
 
 /* ---- shared helpers ------------------------------------------------------- */
 
-static inline const char *ex_nz(const char *s) {
-  return s ? s : "";
-}
-
-static inline uint64_t ex_fnv1a(const char *s) {
-  uint64_t h = UINT64_C(0xcbf29ce484222325);
-  for (const unsigned char *q = (const unsigned char *)s; *q; q++) {
-    h ^= *q;
-    h *= UINT64_C(0x100000001b3);
-  }
-  return h;
-}
-
-/* Copy src into a fixed name buffer (truncating). */
-static inline void ex_name_set(char *dst, const char *src) {
-  size_t n = strlen(src);
-  if (n > EX_NAME_MAX - 1)
-    n = EX_NAME_MAX - 1;
-  memcpy(dst, src, n);
-  dst[n] = '\0';
-}
-
-/* Key of a (tenant, channel byte, queue) group. Returns 0 on overflow. */
-static inline int ex_dims_key(ks_key *k, const char *tenant, int channel, const char *queue) {
-  uint8_t ch = (uint8_t)channel;
-  ks_key_reset(k);
-  ks_key_add_str(k, tenant);
-  ks_key_add(k, &ch, 1);
-  ks_key_add_str(k, queue);
-  return !k->overflow;
-}
-
 /* The dimensions of one event: the envelope's, completed from the contact. */
 typedef struct ex_dims {
   const char *tenant;

@@ -45,8 +45,7 @@ static int fc_on_event(void *data, ks_task *task, const ks_event *ev) {
 }
 
 static int fc_init(ks_plugin_ctx *ctx, const ks_host_api *api, void **plugin_data) {
-  if (api == NULL || api->abi_major != KS_PLUGIN_ABI_MAJOR ||
-      api->struct_size < offsetof(ks_host_api, keyed_foreach) + sizeof api->keyed_foreach)
+  if (api == NULL || api->abi_major != KS_PLUGIN_ABI_MAJOR || !KS_API_HAS(api, keyed_foreach))
     return KS_EABI;
   fc_plugin *p = api->alloc(sizeof *p);
   if (p == NULL)

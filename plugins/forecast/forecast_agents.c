@@ -35,7 +35,7 @@ static inline int on_queue(int st) {
 static int agent_dims(ks_key *k, const char *tenant, int channel, const char *queue) {
   if (channel == 0)
     queue = ""; /* a queue without its channel cannot match a queue's demand */
-  return fc_dims_key(k, tenant, channel, queue);
+  return ks_dims_key(k, tenant, channel, queue);
 }
 
 /* Credit [from, to) of a logged-in state to the open intervals it covers. */
@@ -44,7 +44,7 @@ static int credit_span(fc_plugin *p, ks_task *task, const ks_key *dk, int64_t fr
   const int64_t len = p->cfg.interval_ms;
   if (to - from > FC_MAX_SPAN_INTERVALS * len)
     from = to - FC_MAX_SPAN_INTERVALS * len;
-  for (int64_t iv = fc_floor(from, len); iv < to; iv += len) {
+  for (int64_t iv = ks_interval_floor(from, len); iv < to; iv += len) {
     const int64_t lo = from > iv ? from : iv;
     const int64_t hi = to < iv + len ? to : iv + len;
     if (hi <= lo)
@@ -67,10 +67,10 @@ int fc_on_agent_state(fc_plugin *p, ks_task *task, const ks_event *ev) {
   const int state = (int)m->agent_state->state;
   if (state == AST(STATE_UNSPECIFIED))
     return 0;
-  const char *agent = fc_nz(m->agent_id);
+  const char *agent = ks_nz(m->agent_id);
   if (agent[0] == '\0')
     return 0;
-  const char *tenant = fc_nz(m->tenant);
+  const char *tenant = ks_nz(m->tenant);
   ks_key ak;
   ks_key_reset(&ak);
   ks_key_add_str(&ak, tenant);
@@ -94,7 +94,7 @@ int fc_on_agent_state(fc_plugin *p, ks_task *task, const ks_event *ev) {
   a->state = state;
   a->since_ms = t;
   a->channel = (int32_t)m->channel;
-  fc_name_set(a->queue, fc_nz(m->queue));
+  ks_name_copy(a->queue, FC_NAME_MAX, ks_nz(m->queue));
   a->flags |= A_SEEN;
   return 0;
 }

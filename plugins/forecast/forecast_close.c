@@ -79,7 +79,7 @@ static void propagate_presence(close_ctx *c) {
       if ((level == 0 && (!has_queue || channel == 0)) || (level == 1 && channel == 0))
         continue; /* not a level above this row */
       ks_key pk;
-      if (!fc_dims_key(&pk, tenant, ch, ""))
+      if (!ks_dims_key(&pk, tenant, ch, ""))
         continue;
       const fc_row src = c->rows.v[i]; /* rows may move when one is added */
       fc_row *r = fc_rows_add(&c->rows, pk.buf, pk.len);
@@ -103,7 +103,7 @@ static void rollup_required(close_ctx *c, const fc_row *row) {
     if (level == 0 && channel == 0)
       continue;
     ks_key pk;
-    if (!fc_dims_key(&pk, tenant, level == 0 ? channel : 0, ""))
+    if (!ks_dims_key(&pk, tenant, level == 0 ? channel : 0, ""))
       continue;
     fc_row *r = fc_rows_find(&c->rows, pk.buf, pk.len);
     if (r == NULL || (r->flags & R_QUEUE))
@@ -153,10 +153,8 @@ int fc_on_interval_close(void *data, ks_task *task, const ks_interval *iv) {
   if (e == NULL)
     return KS_ENOMEM;
   memset(e, 0, sizeof *e);
-  const ks_result init = KS_RESULT_INIT;
   e->p = p;
-  e->task = task;
-  e->r = init;
+  ks_emitter_init(&e->em, p->api, p->ctx, task, NULL);
   close_ctx c = {p, task, iv, {p->api, NULL, 0, 0, 0}};
   int rc = gather(&c);
   const double len_s = (double)p->cfg.interval_ms / 1000.0;
@@ -171,12 +169,12 @@ int fc_on_interval_close(void *data, ks_task *task, const ks_interval *iv) {
       const fc_row *r = &c.rows.v[i];
       if ((r->flags & R_QUEUE) || !(r->flags & R_PRESENCE) || !fc_em_dims(e, &r->key))
         continue;
-      e->r.interval_start_ms = iv->start_ms;
-      e->r.interval_end_ms = iv->end_ms;
+      e->em.r.interval_start_ms = iv->start_ms;
+      e->em.r.interval_end_ms = iv->end_ms;
       fc_em_staffing(e, r, len_s);
     }
   }
-  const int failed = e->failed;
+  const int failed = e->em.failed;
   fc_rows_free(&c.rows);
   p->api->free(e);
   return rc != 0 || failed ? KS_EPLUGIN : 0;

@@ -28,14 +28,8 @@ static inline int64_t clamp0(int64_t v) {
 /* The contact's record, created when new; channel noted. */
 static fc_contact *contact_fetch(fc_plugin *p, ks_task *task, const ks_event *ev) {
   const Kpistream__V1__Event *m = ev->msg;
-  const char *cid = fc_nz(m->contact_id);
-  if (cid[0] == '\0')
-    return NULL;
   ks_key ck;
-  ks_key_reset(&ck);
-  ks_key_add_str(&ck, fc_nz(m->tenant));
-  ks_key_add_str(&ck, cid);
-  if (ck.overflow)
+  if (!ks_contact_key(&ck, m))
     return NULL;
   fc_contact *c = p->api->keyed_get(task, p->contacts, ck.buf, ck.len, 1);
   if (c && m->channel != 0)
@@ -72,7 +66,7 @@ static fc_leg *leg_get(fc_contact *c, uint64_t ah) {
 static int add_handled(fc_plugin *p, ks_task *task, int64_t iv, const char *tenant, int channel,
                        const char *queue, int64_t handle_ms) {
   ks_key dk;
-  if (queue[0] == '\0' || !fc_dims_key(&dk, tenant, channel, queue))
+  if (queue[0] == '\0' || !ks_dims_key(&dk, tenant, channel, queue))
     return 0; /* no queue known: not comparable with a queue's forecast */
   fc_win *w = fc_win_get(p, task, iv, &dk);
   if (w == NULL)
@@ -90,7 +84,7 @@ static int on_offered(fc_plugin *p, ks_task *task, const ks_event *ev, int creat
     return 0;
   const int channel = m->channel ? (int)m->channel : c->channel;
   char qbuf[FC_NAME_MAX];
-  const char *qn = fc_nz(m->queue);
+  const char *qn = ks_nz(m->queue);
   if (created && (qn[0] == '\0' || !is_text_channel(channel)))
     return 0;
   if (qn[0] == '\0') { /* a ContactQueued without a queue: the current one */
@@ -99,19 +93,19 @@ static int on_offered(fc_plugin *p, ks_task *task, const ks_event *ev, int creat
   }
   if (qn[0] == '\0')
     return 0;
-  const uint64_t h = fc_hash(qn);
+  const uint64_t h = ks_fnv1a(qn);
   int seen = 0;
   for (int i = 0; i < FC_QSLOTS; i++)
     seen |= c->qhash[i] == h;
   if (qn != qbuf)
-    fc_name_set(c->queue, qn);
+    ks_name_copy(c->queue, FC_NAME_MAX, qn);
   if (seen)
     return 0; /* offered once per contact and queue */
   c->qhash[c->next_q % FC_QSLOTS] = h;
   c->next_q = (uint8_t)((c->next_q + 1) % FC_QSLOTS);
   /* c is not used past this point */
   ks_key dk;
-  if (!fc_dims_key(&dk, fc_nz(m->tenant), channel, qn))
+  if (!ks_dims_key(&dk, ks_nz(m->tenant), channel, qn))
     return 0;
   fc_win *w = fc_win_get(p, task, ev->interval_start_ms, &dk);
   if (w == NULL)
@@ -122,15 +116,15 @@ static int on_offered(fc_plugin *p, ks_task *task, const ks_event *ev, int creat
 
 static int on_answered(fc_plugin *p, ks_task *task, const ks_event *ev) {
   const Kpistream__V1__Event *m = ev->msg;
-  const char *agent = fc_nz(m->agent_id);
+  const char *agent = ks_nz(m->agent_id);
   fc_contact *c = contact_fetch(p, task, ev);
   if (c == NULL)
     return 0;
   if (m->queue && m->queue[0])
-    fc_name_set(c->queue, m->queue);
+    ks_name_copy(c->queue, FC_NAME_MAX, m->queue);
   if (agent[0] == '\0')
     return 0;
-  const uint64_t ah = fc_hash(agent);
+  const uint64_t ah = ks_fnv1a(agent);
   c->last_agent = ah;
   c->flags |= C_HAS_AGENT;
   fc_leg *l = leg_get(c, ah);
@@ -148,7 +142,7 @@ static int on_answered(fc_plugin *p, ks_task *task, const ks_event *ev) {
   memcpy(qbuf, c->queue, sizeof qbuf);
   const int channel = c->channel;
   /* c and l are not used past this point */
-  return add_handled(p, task, iv, fc_nz(m->tenant), channel, qbuf, handle);
+  return add_handled(p, task, iv, ks_nz(m->tenant), channel, qbuf, handle);
 }
 
 static int on_acw_ended(fc_plugin *p, ks_task *task, const ks_event *ev) {
@@ -156,16 +150,16 @@ static int on_acw_ended(fc_plugin *p, ks_task *task, const ks_event *ev) {
   fc_contact *c = contact_fetch(p, task, ev);
   if (c == NULL)
     return 0;
-  const char *agent = fc_nz(m->agent_id);
+  const char *agent = ks_nz(m->agent_id);
   uint64_t ah;
   if (agent[0])
-    ah = fc_hash(agent);
+    ah = ks_fnv1a(agent);
   else if (c->flags & C_HAS_AGENT)
     ah = c->last_agent;
   else
     return 0; /* no agent: no leg to close */
   if (m->queue && m->queue[0])
-    fc_name_set(c->queue, m->queue);
+    ks_name_copy(c->queue, FC_NAME_MAX, m->queue);
   fc_leg *l = leg_get(c, ah);
   if (l->flags & (L_HANDLED | L_PENDING))
     return 0; /* duplicate wrap-up */
@@ -181,7 +175,7 @@ static int on_acw_ended(fc_plugin *p, ks_task *task, const ks_event *ev) {
   char qbuf[FC_NAME_MAX];
   memcpy(qbuf, c->queue, sizeof qbuf);
   /* c and l are not used past this point */
-  return add_handled(p, task, ev->interval_start_ms, fc_nz(m->tenant), channel, qbuf, handle);
+  return add_handled(p, task, ev->interval_start_ms, ks_nz(m->tenant), channel, qbuf, handle);
 }
 
 int fc_on_contact(fc_plugin *p, ks_task *task, const ks_event *ev) {

@@ -202,45 +202,6 @@ typedef struct fc_plugin {
 
 /* ---- helpers ---------------------------------------------------------------- */
 
-static inline const char *fc_nz(const char *s) {
-  return s ? s : "";
-}
-
-static inline uint64_t fc_hash(const char *s) {
-  uint64_t h = UINT64_C(0xcbf29ce484222325);
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    h ^= *p;
-    h *= UINT64_C(0x100000001b3);
-  }
-  return h;
-}
-
-static inline int64_t fc_floor(int64_t t, int64_t len) {
-  int64_t q = t / len;
-  if (t % len != 0 && t < 0)
-    q--;
-  return q * len;
-}
-
-/* Copy src into a fixed name buffer, truncating. */
-static inline void fc_name_set(char *dst, const char *src) {
-  size_t n = strlen(src);
-  if (n > FC_NAME_MAX - 1)
-    n = FC_NAME_MAX - 1;
-  memmove(dst, src, n);
-  dst[n] = '\0';
-}
-
-/* Dimension key (tenant, channel byte, queue). Returns 0 when unusable. */
-static inline int fc_dims_key(ks_key *k, const char *tenant, int channel, const char *queue) {
-  uint8_t ch = (uint8_t)channel;
-  ks_key_reset(k);
-  ks_key_add_str(k, tenant);
-  ks_key_add(k, &ch, 1);
-  ks_key_add_str(k, queue);
-  return !k->overflow;
-}
-
 /* The interval's by_dims record (created), or NULL when closed / no memory. */
 static inline fc_win *fc_win_get(fc_plugin *p, ks_task *task, int64_t iv, const ks_key *dk) {
   return p->api->window_get(task, p->by_dims, iv, dk->buf, dk->len, 1);
@@ -304,23 +265,11 @@ int fc_agents_close(fc_plugin *p, ks_task *task, const ks_interval *iv, fc_rows 
 
 typedef struct fc_emitter {
   fc_plugin *p;
-  ks_task *task;
-  ks_result r;
-  int failed;
-  char tenant[KS_KEY_MAX];
-  char queue[KS_KEY_MAX];
+  ks_emitter em; /* task, the result's dimensions */
 } fc_emitter;
 
 /* Set tenant, channel and queue of the results from a dims key. */
 int fc_em_dims(fc_emitter *e, const ks_key *k);
-void fc_em_sum(fc_emitter *e, const char *metric, int has, double v, int64_t count,
-               const char *unit);
-void fc_em_ratio(fc_emitter *e, const char *metric, double num, double den, int64_t count,
-                 const char *unit);
-void fc_em_max(fc_emitter *e, const char *metric, int has, double v, int64_t count,
-               const char *unit);
-void fc_em_gauge(fc_emitter *e, const char *metric, int has, double v, int64_t count,
-                 const char *unit);
 /* required_agents, required_staff, logged_in/on_queue agents and the gap. */
 void fc_em_staffing(fc_emitter *e, const fc_row *row, double len_s);
 

@@ -51,7 +51,7 @@ int fc_on_forecast(fc_plugin *p, ks_task *task, const ks_event *ev) {
   const Kpistream__V1__ForecastPublished *b = m->forecast;
   if (b == NULL)
     return 0;
-  const char *queue = fc_nz(m->queue);
+  const char *queue = ks_nz(m->queue);
   if (queue[0] == '\0')
     return 0; /* a forecast is per queue */
   const int64_t len = p->cfg.interval_ms;
@@ -61,7 +61,7 @@ int fc_on_forecast(fc_plugin *p, ks_task *task, const ks_event *ev) {
       flen > 31 * FC_DAY_MS || fstart > INT64_MAX - flen)
     return 0; /* unusable figures */
   ks_key dk;
-  if (!fc_dims_key(&dk, fc_nz(m->tenant), (int)m->channel, queue))
+  if (!ks_dims_key(&dk, ks_nz(m->tenant), (int)m->channel, queue))
     return 0;
   /* the queue's registry record: created, or renewed, by each forecast */
   fc_queue *q = p->api->keyed_get(task, p->queues, dk.buf, dk.len, 1);
@@ -69,9 +69,9 @@ int fc_on_forecast(fc_plugin *p, ks_task *task, const ks_event *ev) {
     return KS_ENOMEM;
   const int closed = (q->flags & Q_CLOSED) != 0;
   const int64_t closed_iv = q->closed_iv;
-  const uint64_t fid = fc_hash(fc_nz(b->forecast_id));
+  const uint64_t fid = ks_fnv1a(ks_nz(b->forecast_id));
   const int64_t fend = fstart + flen;
-  for (int64_t iv = fc_floor(fstart, len); iv < fend; iv += len) {
+  for (int64_t iv = ks_interval_floor(fstart, len); iv < fend; iv += len) {
     if (closed && iv <= closed_iv)
       continue; /* that interval has been reported */
     const int64_t lo = fstart > iv ? fstart : iv;

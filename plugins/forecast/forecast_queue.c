@@ -31,8 +31,8 @@ static void emit_trend(fc_emitter *e, fc_queue *q, int64_t iv_no, int64_t offere
     const fc_slot *s = slot_at(cfg, q, iv_no - back[i]);
     const double prev = s ? (double)s->offered : 0.0;
     const double delta = (double)offered - prev;
-    fc_em_sum(e, names[i][0], s != NULL, delta, s ? 1 : 0, "contacts");
-    fc_em_ratio(e, names[i][1], s ? delta : 0.0, prev, s ? s->offered : 0, "ratio");
+    ks_emit_value(&e->em, names[i][0], KS_AGG_SUM, s != NULL, delta, s ? 1 : 0, "contacts");
+    ks_emit_ratio(&e->em, names[i][1], s ? delta : 0.0, prev, s ? s->offered : 0, "ratio");
   }
 }
 
@@ -40,11 +40,11 @@ static void emit_trend(fc_emitter *e, fc_queue *q, int64_t iv_no, int64_t offere
 static void emit_accuracy(fc_emitter *e, fc_day *d, double A, double F, int n_parts, double F_work,
                           int has_a, double a) {
   const double err = fabs(A - F);
-  fc_em_sum(e, "forecast_offered", 1, F, n_parts, "contacts");
-  fc_em_ratio(e, "forecast_aht", F_work, F, n_parts, "seconds");
-  fc_em_ratio(e, "offered_wape", err, A, 1, "ratio");
-  fc_em_ratio(e, "offered_mape", A > 0.0 ? err / A : 0.0, A > 0.0 ? 1.0 : 0.0, 1, "ratio");
-  fc_em_ratio(e, "offered_bias", F - A, A, 1, "ratio");
+  ks_emit_value(&e->em, "forecast_offered", KS_AGG_SUM, 1, F, n_parts, "contacts");
+  ks_emit_ratio(&e->em, "forecast_aht", F_work, F, n_parts, "seconds");
+  ks_emit_ratio(&e->em, "offered_wape", err, A, 1, "ratio");
+  ks_emit_ratio(&e->em, "offered_mape", A > 0.0 ? err / A : 0.0, A > 0.0 ? 1.0 : 0.0, 1, "ratio");
+  ks_emit_ratio(&e->em, "offered_bias", F - A, A, 1, "ratio");
   d->n_fc++;
   d->vol_abs += err;
   d->vol_act += A;
@@ -57,9 +57,10 @@ static void emit_accuracy(fc_emitter *e, fc_day *d, double A, double F, int n_pa
   const double f = F > 0.0 ? F_work / F : 0.0;
   const double aerr = both ? fabs(a - f) : 0.0;
   const double aden = both ? a : 0.0;
-  fc_em_ratio(e, "aht_wape", aerr, aden, both, "ratio");
-  fc_em_ratio(e, "aht_mape", aden > 0.0 ? aerr / aden : 0.0, aden > 0.0 ? 1.0 : 0.0, both, "ratio");
-  fc_em_ratio(e, "aht_bias", both ? f - a : 0.0, aden, both, "ratio");
+  ks_emit_ratio(&e->em, "aht_wape", aerr, aden, both, "ratio");
+  ks_emit_ratio(&e->em, "aht_mape", aden > 0.0 ? aerr / aden : 0.0, aden > 0.0 ? 1.0 : 0.0, both,
+                "ratio");
+  ks_emit_ratio(&e->em, "aht_bias", both ? f - a : 0.0, aden, both, "ratio");
   if (both) {
     d->aht_n++;
     d->aht_abs += aerr;
@@ -74,19 +75,21 @@ static void emit_accuracy(fc_emitter *e, fc_day *d, double A, double F, int n_pa
 
 static void emit_day(fc_emitter *e, const fc_day *d, double len_s) {
   if (d->n_fc > 0) {
-    fc_em_ratio(e, "day_offered_wape", d->vol_abs, d->vol_act, d->n_fc, "ratio");
-    fc_em_ratio(e, "day_offered_mape", d->vol_ape, (double)d->vol_ape_n, d->vol_ape_n, "ratio");
-    fc_em_ratio(e, "day_offered_bias", d->vol_signed, d->vol_act, d->n_fc, "ratio");
-    fc_em_ratio(e, "day_aht_wape", d->aht_abs, d->aht_act, d->aht_n, "ratio");
-    fc_em_ratio(e, "day_aht_mape", d->aht_ape, (double)d->aht_ape_n, d->aht_ape_n, "ratio");
-    fc_em_ratio(e, "day_aht_bias", d->aht_signed, d->aht_act, d->aht_n, "ratio");
+    ks_emit_ratio(&e->em, "day_offered_wape", d->vol_abs, d->vol_act, d->n_fc, "ratio");
+    ks_emit_ratio(&e->em, "day_offered_mape", d->vol_ape, (double)d->vol_ape_n, d->vol_ape_n,
+                  "ratio");
+    ks_emit_ratio(&e->em, "day_offered_bias", d->vol_signed, d->vol_act, d->n_fc, "ratio");
+    ks_emit_ratio(&e->em, "day_aht_wape", d->aht_abs, d->aht_act, d->aht_n, "ratio");
+    ks_emit_ratio(&e->em, "day_aht_mape", d->aht_ape, (double)d->aht_ape_n, d->aht_ape_n, "ratio");
+    ks_emit_ratio(&e->em, "day_aht_bias", d->aht_signed, d->aht_act, d->aht_n, "ratio");
   }
   if (d->flags & D_PEAK) {
     const int64_t n = (int64_t)llround(d->peak_offered);
-    fc_em_max(e, "day_peak_offered", 1, d->peak_offered, n, "contacts");
-    fc_em_max(e, "day_peak_traffic_erlangs", (d->flags & D_PEAK_WORK) != 0, d->peak_work_s / len_s,
-              n, "erlangs");
-    fc_em_gauge(e, "day_peak_interval_start", 1, (double)d->peak_iv, n, "epoch_ms");
+    ks_emit_value(&e->em, "day_peak_offered", KS_AGG_MAX, 1, d->peak_offered, n, "contacts");
+    ks_emit_value(&e->em, "day_peak_traffic_erlangs", KS_AGG_MAX, (d->flags & D_PEAK_WORK) != 0,
+                  d->peak_work_s / len_s, n, "erlangs");
+    ks_emit_value(&e->em, "day_peak_interval_start", KS_AGG_GAUGE, 1, (double)d->peak_iv, n,
+                  "epoch_ms");
   }
 }
 
@@ -108,26 +111,26 @@ void fc_queue_close(fc_emitter *e, fc_row *row, const ks_interval *iv) {
   fc_queue *q = row->reg;
   const double len_s = (double)cfg->interval_ms / 1000.0;
   const int64_t iv_no = iv->start_ms / cfg->interval_ms;
-  const int64_t day = fc_floor(iv->start_ms, FC_DAY_MS);
+  const int64_t day = ks_interval_floor(iv->start_ms, FC_DAY_MS);
   if (q->day_start != day) { /* a new day (or a day whose end was skipped) */
     memset(&q->day, 0, sizeof q->day);
     q->day_start = day;
   }
   double F = 0.0, F_work = 0.0;
-  const int n_parts = fc_forecast_take(p, e->task, &row->key, iv->start_ms, &F, &F_work);
+  const int n_parts = fc_forecast_take(p, e->em.task, &row->key, iv->start_ms, &F, &F_work);
   const int has_fc = n_parts > 0;
   const int has_a = row->handled > 0;
   const double A = (double)row->offered;
   const double a = has_a ? (double)row->handle_ms / 1000.0 / (double)row->handled : 0.0;
   const int emit = row->offered > 0 || row->handled > 0 || has_fc || (row->flags & R_PRESENCE);
   const int ok = fc_em_dims(e, &row->key);
-  e->r.interval_start_ms = iv->start_ms;
-  e->r.interval_end_ms = iv->end_ms;
+  e->em.r.interval_start_ms = iv->start_ms;
+  e->em.r.interval_end_ms = iv->end_ms;
 
   if (emit && ok) {
-    fc_em_sum(e, "offered", 1, A, row->offered, "contacts");
-    fc_em_ratio(e, "aht", (double)row->handle_ms / 1000.0, (double)row->handled, row->handled,
-                "seconds");
+    ks_emit_value(&e->em, "offered", KS_AGG_SUM, 1, A, row->offered, "contacts");
+    ks_emit_ratio(&e->em, "aht", (double)row->handle_ms / 1000.0, (double)row->handled,
+                  row->handled, "seconds");
     if (has_fc)
       emit_accuracy(e, &q->day, A, F, n_parts, F_work, has_a, a);
     emit_trend(e, q, iv_no, row->offered);
@@ -137,14 +140,15 @@ void fc_queue_close(fc_emitter *e, fc_row *row, const ks_interval *iv) {
     const double aht_used = has_a ? a : has_f ? F_work / F : 0.0;
     const int traffic_known = row->offered == 0 || has_a || has_f;
     const double work_s = traffic_known ? A * aht_used : 0.0;
-    fc_em_ratio(e, "traffic_erlangs", work_s, traffic_known ? len_s : 0.0, row->offered, "erlangs");
+    ks_emit_ratio(&e->em, "traffic_erlangs", work_s, traffic_known ? len_s : 0.0, row->offered,
+                  "erlangs");
 
     /* Erlang C requirement on the staffing basis */
     int n = -1;
     if (cfg->basis == FC_BASIS_ACTUAL && traffic_known)
-      n = required(cfg, e->r.channel, work_s / len_s, aht_used);
+      n = required(cfg, e->em.r.channel, work_s / len_s, aht_used);
     else if (cfg->basis == FC_BASIS_FORECAST && has_fc)
-      n = required(cfg, e->r.channel, F_work / len_s, has_f ? F_work / F : 0.0);
+      n = required(cfg, e->em.r.channel, F_work / len_s, has_f ? F_work / F : 0.0);
     row->req_unknown = n < 0;
     row->req_agents = n < 0 ? 0.0 : (double)n;
     row->req_staff = row->req_agents / (1.0 - cfg->shrinkage);
@@ -172,8 +176,8 @@ void fc_queue_close(fc_emitter *e, fc_row *row, const ks_interval *iv) {
 
   if (iv->end_ms % FC_DAY_MS == 0) {
     if (ok) {
-      e->r.interval_start_ms = iv->end_ms - FC_DAY_MS;
-      e->r.interval_end_ms = iv->end_ms;
+      e->em.r.interval_start_ms = iv->end_ms - FC_DAY_MS;
+      e->em.r.interval_end_ms = iv->end_ms;
       emit_day(e, &q->day, len_s);
     }
     memset(&q->day, 0, sizeof q->day);

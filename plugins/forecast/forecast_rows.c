@@ -99,66 +99,13 @@ void fc_rows_free(fc_rows *r) {
 /* ---- emitters ---------------------------------------------------------------------- */
 
 int fc_em_dims(fc_emitter *e, const ks_key *k) {
-  char ch[4];
-  if (ks_key_part(k->buf, k->len, 0, e->tenant, sizeof e->tenant) < 0 ||
-      ks_key_part(k->buf, k->len, 1, ch, sizeof ch) != 1 ||
-      ks_key_part(k->buf, k->len, 2, e->queue, sizeof e->queue) < 0)
+  if (ks_emitter_dims(&e->em, k->buf, k->len, 0) != 0)
     return 0;
-  e->r.tenant = e->tenant;
-  e->r.channel = (unsigned char)ch[0];
-  e->r.queue = e->queue;
   /* queue rows; staffing rows above them per channel or for the tenant */
-  e->r.level = e->queue[0] != 0    ? KS_LEVEL_QUEUE
-               : e->r.channel != 0 ? KS_LEVEL_CHANNEL
-                                   : KS_LEVEL_TENANT;
+  e->em.r.level = e->em.queue[0] != 0    ? KS_LEVEL_QUEUE
+                  : e->em.r.channel != 0 ? KS_LEVEL_CHANNEL
+                                         : KS_LEVEL_TENANT;
   return 1;
-}
-
-static void put(fc_emitter *e, const char *metric, const char *unit) {
-  e->r.metric = metric;
-  e->r.unit = unit;
-  if (e->p->api->emit(e->p->ctx, e->task, &e->r) != 0)
-    e->failed = 1;
-}
-
-/* A count or total (value = numerator); has = 0 publishes no value. */
-void fc_em_sum(fc_emitter *e, const char *metric, int has, double v, int64_t count,
-               const char *unit) {
-  e->r.aggregation = KS_AGG_SUM;
-  e->r.has_value = has;
-  e->r.value = has ? v : 0.0;
-  e->r.numerator = has ? v : 0.0;
-  e->r.denominator = 0;
-  e->r.count = count;
-  put(e, metric, unit);
-}
-
-/* value = num / den, null when den <= 0 (as the host publishes it). */
-void fc_em_ratio(fc_emitter *e, const char *metric, double num, double den, int64_t count,
-                 const char *unit) {
-  ks_result_set_ratio(&e->r, num, den, count);
-  put(e, metric, unit);
-}
-
-static void em_plain(fc_emitter *e, ks_agg agg, const char *metric, int has, double v,
-                     int64_t count, const char *unit) {
-  e->r.aggregation = agg;
-  e->r.has_value = has;
-  e->r.value = has ? v : 0.0;
-  e->r.numerator = has ? v : 0.0;
-  e->r.denominator = 0;
-  e->r.count = count;
-  put(e, metric, unit);
-}
-
-void fc_em_max(fc_emitter *e, const char *metric, int has, double v, int64_t count,
-               const char *unit) {
-  em_plain(e, KS_AGG_MAX, metric, has, v, count, unit);
-}
-
-void fc_em_gauge(fc_emitter *e, const char *metric, int has, double v, int64_t count,
-                 const char *unit) {
-  em_plain(e, KS_AGG_GAUGE, metric, has, v, count, unit);
 }
 
 /*
@@ -170,16 +117,17 @@ void fc_em_staffing(fc_emitter *e, const fc_row *row, double len_s) {
   const fc_config *cfg = &e->p->cfg;
   const int known = !row->req_unknown;
   const double den = known ? len_s : 0.0;
-  fc_em_ratio(e, "required_agents", row->req_agents * len_s, den, (int64_t)row->req_agents,
-              "agents");
-  fc_em_ratio(e, "required_staff", row->req_staff * len_s, den, (int64_t)row->req_agents, "agents");
+  ks_emit_ratio(&e->em, "required_agents", row->req_agents * len_s, den, (int64_t)row->req_agents,
+                "agents");
+  ks_emit_ratio(&e->em, "required_staff", row->req_staff * len_s, den, (int64_t)row->req_agents,
+                "agents");
   if (!(row->flags & R_PRESENCE))
     return;
   const double logged_s = (double)row->logged_ms / 1000.0;
   const double onq_s = (double)row->onq_ms / 1000.0;
-  fc_em_ratio(e, "logged_in_agents", logged_s, len_s, row->agents_now, "agents");
-  fc_em_ratio(e, "on_queue_agents", onq_s, len_s, row->agents_now, "agents");
+  ks_emit_ratio(&e->em, "logged_in_agents", logged_s, len_s, row->agents_now, "agents");
+  ks_emit_ratio(&e->em, "on_queue_agents", onq_s, len_s, row->agents_now, "agents");
   const double gap_s = cfg->compare == FC_CMP_ON_QUEUE ? onq_s - row->req_agents * len_s
                                                        : logged_s - row->req_staff * len_s;
-  fc_em_ratio(e, "staffing_gap", known ? gap_s : 0.0, den, row->agents_now, "agents");
+  ks_emit_ratio(&e->em, "staffing_gap", known ? gap_s : 0.0, den, row->agents_now, "agents");
 }

@@ -63,42 +63,8 @@ static const uint32_t op_interests[] = {KPISTREAM__V1__EVENT__BODY_CONTACT_CREAT
 
 /* ---- small helpers --------------------------------------------------------- */
 
-static inline const char *nz(const char *s) {
-  return s ? s : "";
-}
-
 static inline int64_t clamp0(int64_t v) {
   return v < 0 ? 0 : v;
-}
-
-/* Start of the interval t falls in (intervals are aligned to the epoch, as
- * the host's ev->interval_start_ms). */
-static inline int64_t iv_of(const op_config *cfg, int64_t t) {
-  int64_t r = t % cfg->interval_ms;
-  if (r < 0)
-    r += cfg->interval_ms;
-  return t - r;
-}
-
-/* Key of the contact: (tenant, contact_id). Returns 0 when unusable. */
-static inline int contact_key(ks_key *k, const Kpistream__V1__Event *m) {
-  const char *cid = nz(m->contact_id);
-  if (cid[0] == '\0')
-    return 0;
-  ks_key_reset(k);
-  ks_key_add_str(k, nz(m->tenant));
-  ks_key_add_str(k, cid);
-  return !k->overflow;
-}
-
-/* Dimension key of the by_queue table: (tenant, channel byte, queue). */
-static inline int dims_key(ks_key *k, const char *tenant, int channel, const char *queue) {
-  uint8_t ch = (uint8_t)channel;
-  ks_key_reset(k);
-  ks_key_add_str(k, tenant);
-  ks_key_add(k, &ch, 1);
-  ks_key_add_str(k, queue);
-  return !k->overflow;
 }
 
 static inline int contact_start_known(const op_contact *c) {
@@ -114,7 +80,7 @@ static inline int64_t contact_start(const op_contact *c) {
  * OP_NAME_MAX bytes). */
 static inline const char *event_queue(const op_contact *c, const Kpistream__V1__Event *m,
                                       char *buf) {
-  const char *qn = nz(m->queue);
+  const char *qn = ks_nz(m->queue);
   if (qn[0] != '\0')
     return qn;
   op_name_get(c, 0, buf);
@@ -196,7 +162,7 @@ static op_wait slot_outcome(const op_config *cfg, const op_qslot *s) {
   w.kind = (s->flags & QS_ANSWERED) ? 1 : 2;
   w.known = (s->flags & QS_START_KNOWN) && !(s->flags & QS_WAIT_PENDING);
   w.wait_ms = w.known ? clamp0(s->done_ms - s->queued_ms) : 0;
-  w.iv = iv_of(cfg, s->done_ms);
+  w.iv = ks_interval_floor(s->done_ms, cfg->interval_ms);
   return w;
 }
 
@@ -205,7 +171,7 @@ static op_wait slot_outcome(const op_config *cfg, const op_qslot *s) {
 static int wait_apply(op_plugin *p, ks_task *task, const ks_event *ev, const op_wait *w, int ch,
                       const char *qn, int count_event, int sign) {
   ks_key dk;
-  if (!w->kind || !dims_key(&dk, nz(ev->msg->tenant), ch, qn))
+  if (!w->kind || !ks_dims_key(&dk, ks_nz(ev->msg->tenant), ch, qn))
     return 0;
   op_qagg *a = qagg_get(p, task, w->iv, &dk);
   if (a == NULL)
@@ -243,8 +209,8 @@ static int slot_done(op_plugin *p, ks_task *task, const ks_event *ev, op_qslot *
 /* Hash of the event's id, 0 when it has none (then a duplicate is an event
  * of the same body, time and agent). */
 static inline uint32_t event_idh(const Kpistream__V1__Event *m) {
-  const char *id = nz(m->event_id);
-  return id[0] ? (uint32_t)fnv1a(id) | 1u : 0;
+  const char *id = ks_nz(m->event_id);
+  return id[0] ? (uint32_t)ks_fnv1a(id) | 1u : 0;
 }
 
 /* Episode of an event at t: 0, or the latest reopen's once t reaches it. */
@@ -333,7 +299,7 @@ static int arec_cb(void *ud, const void *key, size_t keylen, void *record) {
   arec_find *f = ud;
   char part[KS_KEY_MAX], ch[4];
   if (ks_key_part(key, keylen, 1, ch, sizeof ch) != 1 || (uint8_t)ch[0] != f->channel ||
-      ks_key_part(key, keylen, 3, part, sizeof part) < 0 || fnv1a(part) != f->anh ||
+      ks_key_part(key, keylen, 3, part, sizeof part) < 0 || ks_fnv1a(part) != f->anh ||
       ks_key_part(key, keylen, 0, part, sizeof part) < 0 || strcmp(part, f->tenant) != 0 ||
       ks_key_part(key, keylen, 2, part, sizeof part) < 0 || strcmp(part, f->queue) != 0)
     return 0;
@@ -352,7 +318,7 @@ static op_aagg *agent_rec(op_plugin *p, ks_task *task, const char *tenant, int64
   if (cfg->per_agent == OP_AGENT_OFF || anh == 0)
     return NULL;
   ks_key dk;
-  if (name && name[0] && fnv1a(name) == anh) {
+  if (name && name[0] && ks_fnv1a(name) == anh) {
     if (!agent_key(&dk, cfg, tenant, channel, qn, name))
       return NULL;
     return p->api->window_get(task, p->by_agent, iv, dk.buf, dk.len, 1);
@@ -391,11 +357,12 @@ static int first_apply(op_plugin *p, ks_task *task, const ks_event *ev, op_conta
                        int64_t start, int sign, const char *qn, uint64_t qnh, const char *agent) {
   const Kpistream__V1__Event *m = ev->msg;
   const first_ref f = first_of(c, which == 0 ? 0 : 1);
-  const int64_t iv = iv_of(&p->cfg, *f.t);
+  const int64_t iv = ks_interval_floor(*f.t, p->cfg.interval_ms);
   char buf[KS_KEY_MAX];
-  const char *name = queue_name_of(p, task, nz(m->tenant), c, qn, qnh, *f.qnh, iv, *f.channel, buf);
+  const char *name =
+      queue_name_of(p, task, ks_nz(m->tenant), c, qn, qnh, *f.qnh, iv, *f.channel, buf);
   ks_key dk;
-  if (name == NULL || !dims_key(&dk, nz(m->tenant), *f.channel, name))
+  if (name == NULL || !ks_dims_key(&dk, ks_nz(m->tenant), *f.channel, name))
     return 0;
   op_qagg *a = qagg_get(p, task, iv, &dk);
   if (a == NULL)
@@ -403,8 +370,8 @@ static int first_apply(op_plugin *p, ks_task *task, const ks_event *ev, op_conta
   const int64_t d = clamp0(*f.t - start), v = sign * d;
   const int64_t in_t = d <= ks_sl_threshold_ms(&p->cfg.frt_t, *f.channel);
   const int64_t ot = which == 2 || (c->flags & C_ONE_TOUCH) != 0;
-  op_aagg *g = agent_rec(p, task, nz(m->tenant), iv, *f.channel, name, *f.anh, agent);
-  if (g == NULL && iv == ev->interval_start_ms && agent[0] && *f.anh == fnv1a(agent) &&
+  op_aagg *g = agent_rec(p, task, ks_nz(m->tenant), iv, *f.channel, name, *f.anh, agent);
+  if (g == NULL && iv == ev->interval_start_ms && agent[0] && *f.anh == ks_fnv1a(agent) &&
       p->cfg.per_agent != OP_AGENT_OFF)
     return KS_ENOMEM;
   if (which == 0) {
@@ -498,7 +465,7 @@ static int first_note(op_cref *r, const ks_event *ev, int which, int channel, co
   *f.t = t;
   *f.channel = (uint8_t)channel;
   *f.qnh = qnh;
-  *f.anh = agent[0] ? fnv1a(agent) : 0;
+  *f.anh = agent[0] ? ks_fnv1a(agent) : 0;
   if (which == 1 && (agent[0] || r->legs ||
                      p->api->keyed_get(task, p->legs, r->ck->buf, r->ck->len, 0) != NULL)) {
     /* its agent's name, for the reopen that may come (per-agent reopen_rate) */
@@ -517,11 +484,11 @@ static int first_note(op_cref *r, const ks_event *ev, int which, int channel, co
      * now so that its queue and agent names can be found then */
     c->flags |= f.pending;
     ks_key dk;
-    if (dims_key(&dk, nz(ev->msg->tenant), channel, qn) &&
+    if (ks_dims_key(&dk, ks_nz(ev->msg->tenant), channel, qn) &&
         qagg_get(p, task, ev->interval_start_ms, &dk) == NULL)
       return KS_ENOMEM;
     if (*f.anh && p->cfg.per_agent != OP_AGENT_OFF &&
-        agent_rec(p, task, nz(ev->msg->tenant), ev->interval_start_ms, channel, qn, *f.anh,
+        agent_rec(p, task, ks_nz(ev->msg->tenant), ev->interval_start_ms, channel, qn, *f.anh,
                   agent) == NULL)
       return KS_ENOMEM;
     return 0;
@@ -540,7 +507,7 @@ static int leg_apply(const leg_ctx *x, const op_legs *g, const op_legfig *f, int
     return 0;
   const int own = f->iv == x->ev->interval_start_ms; /* open: NULL is out of memory */
   ks_key dk;
-  if (!dims_key(&dk, x->tenant, f->channel, qn))
+  if (!ks_dims_key(&dk, x->tenant, f->channel, qn))
     return 0;
   op_qagg *a = qagg_get(p, x->task, f->iv, &dk);
   if (a == NULL)
@@ -611,7 +578,7 @@ static int fcr_judge(const leg_ctx *x, int64_t t, int channel, uint8_t ep) {
   op_customer *u = x->p->api->keyed_get(x->task, x->p->customers, uk.buf, uk.len, 1);
   if (u == NULL)
     return KS_ENOMEM;
-  const uint64_t me = fnv1a(nz(m->contact_id));
+  const uint64_t me = ks_fnv1a(ks_nz(m->contact_id));
   int repeat = ep > 0;
   if (u->seen && u->last_contact_hash != me) {
     int64_t gap = t - u->last_handled_ms;
@@ -632,10 +599,10 @@ static int fcr_judge(const leg_ctx *x, int64_t t, int channel, uint8_t ep) {
 static int fcr_apply(const leg_ctx *x, const op_legs *g, int64_t t, int channel, int queue,
                      int agent, int repeat, int sign) {
   char buf[KS_KEY_MAX];
-  const int64_t iv = iv_of(&x->p->cfg, t);
+  const int64_t iv = ks_interval_floor(t, x->p->cfg.interval_ms);
   const char *qn = queue_name(x, g->queue_nh[queue], iv, channel, buf);
   ks_key dk;
-  if (qn == NULL || !dims_key(&dk, x->tenant, channel, qn))
+  if (qn == NULL || !ks_dims_key(&dk, x->tenant, channel, qn))
     return 0;
   op_qagg *a = qagg_get(x->p, x->task, iv, &dk);
   if (a == NULL)
@@ -730,7 +697,7 @@ static int leg_final(const leg_ctx *x, const op_legs *g, const op_legfig *f) {
   char buf[KS_KEY_MAX];
   const char *qn = queue_name(x, g->queue_nh[f->queue], f->iv, f->channel, buf);
   ks_key dk;
-  if (qn == NULL || !dims_key(&dk, x->tenant, f->channel, qn))
+  if (qn == NULL || !ks_dims_key(&dk, x->tenant, f->channel, qn))
     return 1;
   return x->p->api->window_get(x->task, x->p->by_queue, f->iv, dk.buf, dk.len, 0) == NULL;
 }
@@ -741,7 +708,7 @@ static int leg_final(const leg_ctx *x, const op_legs *g, const op_legfig *f) {
  * late for the host, so dropping a final offer changes nothing. */
 static int offer_final(const leg_ctx *x, const op_legs *g, const op_legev *e) {
   op_plugin *p = x->p;
-  const int64_t iv = iv_of(&p->cfg, e->t + e->ring_ms);
+  const int64_t iv = ks_interval_floor(e->t + e->ring_ms, p->cfg.interval_ms);
   char buf[KS_KEY_MAX];
   const char *qn = "";
   if (p->cfg.per_agent == OP_AGENT_QUEUE)
@@ -797,7 +764,7 @@ static int leg_add(op_plugin *p, ks_task *task, const ks_event *ev, op_cref *r, 
   if (g == NULL)
     return KS_ENOMEM;
   const uint32_t idh = event_idh(m);
-  const uint64_t ah = fnv1a(agent);
+  const uint64_t ah = ks_fnv1a(agent);
   int ai = -1, qi = 0, handled = 0; /* handled: the agent has a wrap-up in the set */
   int offered = kind == LK_OFFER;   /* the agent has an offer in the set */
   for (int i = 0; i < g->n_agents; i++)
@@ -819,7 +786,7 @@ static int leg_add(op_plugin *p, ks_task *task, const ks_event *ev, op_cref *r, 
     ai = index_of(g->agent_hash, &g->n_agents, OP_LEG_AGENTS, ah);
   if (kind == LK_ACW || kind == LK_OFFER)
     qi = index_of(g->queue_nh, &g->n_queues, OP_LEG_QUEUES, qnh);
-  leg_ctx x = {p, task, ev, r, nz(m->tenant), agent, qn, qnh};
+  leg_ctx x = {p, task, ev, r, ks_nz(m->tenant), agent, qn, qnh};
   if (g->n_ev >= OP_LEG_EVENTS && ai >= 0 && qi >= 0) {
     (void)legs_compact(&x, g);
     if (g->sealed_ms[ai] && ev->time_ms <= g->sealed_ms[ai])
@@ -836,9 +803,9 @@ static int leg_add(op_plugin *p, ks_task *task, const ks_event *ev, op_cref *r, 
                   "contact '%s' (tenant '%s'): more than %d agent events, %d agents or %d "
                   "wrap-up queues in open intervals; this event (%s at %lld) is not counted "
                   "(%lld so far; see the operations limits in docs/metrics.md)",
-                  nz(m->contact_id), nz(m->tenant), OP_LEG_EVENTS, OP_LEG_AGENTS, OP_LEG_QUEUES,
-                  nz(m->event_id)[0] ? nz(m->event_id) : "no event id", (long long)ev->time_ms,
-                  (long long)nfull);
+                  ks_nz(m->contact_id), ks_nz(m->tenant), OP_LEG_EVENTS, OP_LEG_AGENTS,
+                  OP_LEG_QUEUES, ks_nz(m->event_id)[0] ? ks_nz(m->event_id) : "no event id",
+                  (long long)ev->time_ms, (long long)nfull);
     return 0;
   }
   const int64_t ivms = p->cfg.interval_ms;
@@ -938,7 +905,7 @@ static int on_leg_event(op_plugin *p, ks_task *task, const ks_event *ev, ks_key 
   const int channel = m->channel ? (int)m->channel : c->channel;
   /* the acting agent: the event's, else the contact's current one */
   char abuf[OP_NAME_MAX], qbuf[OP_NAME_MAX];
-  const char *agent = nz(m->agent_id);
+  const char *agent = ks_nz(m->agent_id);
   if (agent[0] == '\0') {
     op_name_get(c, 1, abuf);
     agent = abuf;
@@ -988,7 +955,7 @@ static int on_start(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck,
    * the contact's current queue. ContactCreated offers only email and chat
    * contacts that name a queue. */
   char qbuf[OP_NAME_MAX];
-  const char *qn = nz(m->queue);
+  const char *qn = ks_nz(m->queue);
   int queue_part = 1;
   if (created && (qn[0] == '\0' || !is_text_channel(channel)))
     queue_part = 0;
@@ -1027,7 +994,7 @@ static int on_start(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck,
       /* answered before its ContactQueued arrived: a callback answered */
       ks_key bk;
       op_qagg *a = NULL;
-      if (dims_key(&bk, nz(m->tenant), s->done_channel, qn))
+      if (ks_dims_key(&bk, ks_nz(m->tenant), s->done_channel, qn))
         a = qagg_get(p, task, w_old.iv, &bk);
       if (a)
         a->cb_answered++;
@@ -1051,8 +1018,8 @@ static int on_start(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck,
       /* an earlier start event: the offer moves to its interval */
       op_qagg *a = NULL;
       ks_key ok;
-      if (dims_key(&ok, nz(m->tenant), s->offer_channel, qn))
-        a = qagg_get(p, task, iv_of(cfg, offered_at), &ok);
+      if (ks_dims_key(&ok, ks_nz(m->tenant), s->offer_channel, qn))
+        a = qagg_get(p, task, ks_interval_floor(offered_at, cfg->interval_ms), &ok);
       if (a)
         a->offered--; /* NULL: closed, it keeps what it published */
       s->offer_channel = (uint8_t)channel;
@@ -1081,7 +1048,7 @@ static int on_start(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck,
   if (!offer && !queued && !cb_new && !w.kind)
     return 0;
   ks_key dk;
-  if (!dims_key(&dk, nz(m->tenant), channel, qn))
+  if (!ks_dims_key(&dk, ks_nz(m->tenant), channel, qn))
     return 0;
   if (offer || queued || cb_new) {
     op_qagg *a = qagg_get(p, task, ev->interval_start_ms, &dk);
@@ -1112,7 +1079,7 @@ static int on_answered(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *
   if (c == NULL)
     return KS_ENOMEM;
   const int channel = m->channel ? (int)m->channel : c->channel;
-  const char *agent = nz(m->agent_id);
+  const char *agent = ks_nz(m->agent_id);
   char qbuf[OP_NAME_MAX];
   const char *qn = event_queue(c, m, qbuf);
   uint64_t qnh;
@@ -1138,7 +1105,7 @@ static int on_answered(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *
   /* c is not used past this point */
 
   ks_key dk;
-  if (leg_answer && agent_key(&dk, &p->cfg, nz(m->tenant), channel, qn, agent)) {
+  if (leg_answer && agent_key(&dk, &p->cfg, ks_nz(m->tenant), channel, qn, agent)) {
     op_aagg *g = p->api->window_get(task, p->by_agent, ev->interval_start_ms, dk.buf, dk.len, 1);
     if (g == NULL)
       return KS_ENOMEM;
@@ -1205,7 +1172,7 @@ static op_contact *evc_open(op_evc *x, op_plugin *p, ks_task *task, const ks_eve
  * outcome (answered by that agent or ring-no-answer) is derived from them. */
 static int on_offered(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *ck) {
   const Kpistream__V1__Event *m = ev->msg;
-  const char *agent = nz(m->agent_id);
+  const char *agent = ks_nz(m->agent_id);
   if (agent[0] == '\0' || m->contact_offered == NULL || p->cfg.per_agent == OP_AGENT_OFF)
     return 0; /* an offer to nobody (or no per-agent results): nothing to count */
   op_evc x;
@@ -1231,7 +1198,7 @@ static int on_response(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *
     return KS_ENOMEM;
   if (x.channel == KPISTREAM__V1__CHANNEL__CHANNEL_VOICE)
     return 0;
-  return first_note(&x.r, ev, 0, x.channel, x.qn, x.qnh, nz(m->agent_id));
+  return first_note(&x.r, ev, 0, x.channel, x.qn, x.qnh, ks_nz(m->agent_id));
 }
 
 /* ---- ContactResolved / ContactReopened ------------------------------------- */
@@ -1251,7 +1218,7 @@ static int on_resolved(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *
   const uint8_t ep = episode_of(c, t);
   if (ep == 0) {
     c->flags |= C_FRES_DONE; /* episode 0's full resolution is the first resolution */
-    return first_note(&x.r, ev, 1, channel, qn, x.qnh, nz(m->agent_id));
+    return first_note(&x.r, ev, 1, channel, qn, x.qnh, ks_nz(m->agent_id));
   }
   if ((c->flags & C_FRES_DONE) && ep <= c->fres_ep)
     return 0; /* only the first of each episode */
@@ -1260,7 +1227,7 @@ static int on_resolved(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *
   if (!contact_start_known(c))
     return 0;
   ks_key dk;
-  if (!dims_key(&dk, nz(m->tenant), channel, qn))
+  if (!ks_dims_key(&dk, ks_nz(m->tenant), channel, qn))
     return 0;
   op_qagg *a = qagg_get(p, task, ev->interval_start_ms, &dk);
   if (a == NULL)
@@ -1295,16 +1262,16 @@ static int on_reopened(op_plugin *p, ks_task *task, const ks_event *ev, ks_key *
   const op_legs *g = NULL;
   if (c->n_reopen == 1 && (c->flags & C_RES_DONE) && c->res_anh && c->res_ms <= t)
     g = p->api->keyed_get(task, p->legs, ck->buf, ck->len, 0);
-  if (g && fnv1a(g->res_agent) == c->res_anh) {
-    op_aagg *ag = agent_rec(p, task, nz(m->tenant), ev->interval_start_ms, channel, qn, c->res_anh,
-                            g->res_agent);
+  if (g && ks_fnv1a(g->res_agent) == c->res_anh) {
+    op_aagg *ag = agent_rec(p, task, ks_nz(m->tenant), ev->interval_start_ms, channel, qn,
+                            c->res_anh, g->res_agent);
     if (ag == NULL && p->cfg.per_agent != OP_AGENT_OFF)
       return KS_ENOMEM;
     if (ag)
       ag->reopened++;
   }
   ks_key dk;
-  if (!dims_key(&dk, nz(m->tenant), channel, qn))
+  if (!ks_dims_key(&dk, ks_nz(m->tenant), channel, qn))
     return 0;
   op_qagg *a = qagg_get(p, task, ev->interval_start_ms, &dk);
   if (a == NULL)
@@ -1320,7 +1287,7 @@ static int op_on_event(void *data, ks_task *task, const ks_event *ev) {
   if (p == NULL || ev == NULL || ev->msg == NULL)
     return 0;
   ks_key ck;
-  if (!contact_key(&ck, ev->msg))
+  if (!ks_contact_key(&ck, ev->msg))
     return 0; /* no contact id (or an oversized key): nothing to correlate */
   switch (ev->body) {
   case KPISTREAM__V1__EVENT__BODY_CONTACT_CREATED:
@@ -1359,8 +1326,7 @@ static int op_on_event(void *data, ks_task *task, const ks_event *ev) {
 /* ---- lifecycle ------------------------------------------------------------------ */
 
 static int op_init(ks_plugin_ctx *ctx, const ks_host_api *api, void **plugin_data) {
-  if (api == NULL || api->abi_major != KS_PLUGIN_ABI_MAJOR ||
-      api->struct_size < offsetof(ks_host_api, free) + sizeof api->free)
+  if (api == NULL || api->abi_major != KS_PLUGIN_ABI_MAJOR || !KS_API_HAS(api, free))
     return KS_EABI;
   op_plugin *p = api->alloc(sizeof *p);
   if (p == NULL)

@@ -36,7 +36,7 @@ static inline void contact_note(op_contact *c, const Kpistream__V1__Event *m) {
   if (m->channel != 0 && c->channel != (int32_t)m->channel)
     c->channel = (int32_t)m->channel;
   if (!(c->flags & C_HAS_CUSTOMER) && m->customer_id && m->customer_id[0]) {
-    c->customer_hash = fnv1a(m->customer_id);
+    c->customer_hash = ks_fnv1a(m->customer_id);
     c->flags |= C_HAS_CUSTOMER;
   }
 }

@@ -378,30 +378,18 @@ typedef struct op_aagg {
   int64_t reopened;  /* first reopens of contacts whose first resolution was the agent's */
 } op_aagg;
 
-#define FNV_OFFSET UINT64_C(0xcbf29ce484222325)
-#define FNV_PRIME  UINT64_C(0x100000001b3)
-
-static inline uint64_t fnv1a(const char *s) {
-  uint64_t h = FNV_OFFSET;
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    h ^= *p;
-    h *= FNV_PRIME;
-  }
-  return h;
-}
-
 /* FNV-1a of s; *nh gets its name hash: the FNV-1a of the part a name record
  * keeps (OP_NAME_MAX - 1 bytes) xor that of "", so "" (a zeroed record) is 0. */
 static inline uint64_t fnv1a_nh(const char *s, uint64_t *nh) {
-  uint64_t h = FNV_OFFSET, kept = 0;
+  uint64_t h = KS_FNV1A_OFFSET, kept = 0;
   size_t n = 0;
   for (const unsigned char *p = (const unsigned char *)s; *p; p++, n++) {
     if (n == OP_NAME_MAX - 1)
       kept = h;
     h ^= *p;
-    h *= FNV_PRIME;
+    h *= KS_FNV1A_PRIME;
   }
-  *nh = (n < OP_NAME_MAX ? h : kept) ^ FNV_OFFSET;
+  *nh = (n < OP_NAME_MAX ? h : kept) ^ KS_FNV1A_OFFSET;
   return h;
 }
 

@@ -30,19 +30,6 @@ _Static_assert(sizeof(qa_seen) == 16, "qa_seen layout");
 
 static const uint32_t qa_interests[] = {KPISTREAM__V1__EVENT__BODY_QA_EVALUATION, 0};
 
-static inline const char *nz(const char *s) {
-  return s ? s : "";
-}
-
-/* Copy src into a fixed name buffer (truncating). */
-static inline void name_set(char *dst, const char *src) {
-  size_t n = strlen(src);
-  if (n > QA_NAME_MAX - 1)
-    n = QA_NAME_MAX - 1;
-  memcpy(dst, src, n);
-  dst[n] = '\0';
-}
-
 /* Dimensions of one group: what goes into its key. */
 typedef struct qa_dims {
   uint8_t level;
@@ -93,7 +80,7 @@ static int add_group(qa_plugin *p, ks_task *task, int64_t iv, int64_t time_ms, c
    * the result does not depend on arrival order (ties: the greater name). */
   if (d->team && d->team[0]) {
     char cand[QA_NAME_MAX];
-    name_set(cand, d->team);
+    ks_name_copy(cand, QA_NAME_MAX, d->team);
     if (a->team[0] == '\0' || time_ms > a->team_ms ||
         (time_ms == a->team_ms && strcmp(cand, a->team) > 0)) {
       memcpy(a->team, cand, sizeof a->team);
@@ -126,14 +113,14 @@ static int add_group(qa_plugin *p, ks_task *task, int64_t iv, int64_t time_ms, c
 /* 1 when the evaluation was counted before (and records it as seen). */
 static int seen_before(qa_plugin *p, ks_task *task, const ks_event *ev, int *err) {
   const Kpistream__V1__Event *m = ev->msg;
-  const char *id = nz(m->qa_evaluation->evaluation_id);
+  const char *id = ks_nz(m->qa_evaluation->evaluation_id);
   if (id[0] == '\0')
-    id = nz(m->event_id);
+    id = ks_nz(m->event_id);
   if (p->seen == NULL || id[0] == '\0')
     return 0;
   ks_key k;
   ks_key_reset(&k);
-  ks_key_add_str(&k, nz(m->tenant));
+  ks_key_add_str(&k, ks_nz(m->tenant));
   ks_key_add_str(&k, id);
   if (k.overflow)
     return 0;
@@ -163,11 +150,11 @@ static int qa_on_event(void *data, ks_task *task, const ks_event *ev) {
   qa_eval e;
   qa_score(cfg, m->qa_evaluation, &e);
 
-  const char *tenant = nz(m->tenant);
-  const char *queue = nz(m->queue);
-  const char *agent = nz(m->agent_id);
-  const char *team = nz(m->team);
-  const char *evaluator = nz(m->qa_evaluation->evaluator_id);
+  const char *tenant = ks_nz(m->tenant);
+  const char *queue = ks_nz(m->queue);
+  const char *agent = ks_nz(m->agent_id);
+  const char *team = ks_nz(m->team);
+  const char *evaluator = ks_nz(m->qa_evaluation->evaluator_id);
   const int channel = (int)m->channel;
   const int64_t iv = ev->interval_start_ms;
   int rc;
@@ -210,8 +197,7 @@ static int qa_on_interval_close(void *data, ks_task *task, const ks_interval *iv
 /* ---- lifecycle ------------------------------------------------------------------ */
 
 static int qa_init(ks_plugin_ctx *ctx, const ks_host_api *api, void **plugin_data) {
-  if (api == NULL || api->abi_major != KS_PLUGIN_ABI_MAJOR ||
-      api->struct_size < offsetof(ks_host_api, free) + sizeof api->free)
+  if (api == NULL || api->abi_major != KS_PLUGIN_ABI_MAJOR || !KS_API_HAS(api, free))
     return KS_EABI;
   qa_plugin *p = api->alloc(sizeof *p);
   if (p == NULL)

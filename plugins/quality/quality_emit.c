@@ -31,9 +31,7 @@ typedef struct qa_emitter {
   qa_plugin *p;
   qa_team_ref *teams; /* agent groups of the interval, sorted by key */
   size_t n_teams, cap_teams;
-  ks_task *task;
-  ks_result r;
-  int failed;
+  ks_emitter em; /* task, the result's dimensions */
   const char *score_unit;
   ks_label labels[2];
   char level[4];
@@ -45,31 +43,6 @@ typedef struct qa_emitter {
   char category[KS_KEY_MAX];
   char team[QA_NAME_MAX];
 } qa_emitter;
-
-static void em_put(qa_emitter *e, const char *metric, const char *unit) {
-  e->r.metric = metric;
-  e->r.unit = unit;
-  if (e->p->api->emit(e->p->ctx, e->task, &e->r) != 0)
-    e->failed = 1;
-}
-
-/* A count: value = numerator. */
-static void em_sum(qa_emitter *e, const char *metric, int64_t n, const char *unit) {
-  e->r.aggregation = KS_AGG_SUM;
-  e->r.has_value = 1;
-  e->r.value = (double)n;
-  e->r.numerator = (double)n;
-  e->r.denominator = 0;
-  e->r.count = n;
-  em_put(e, metric, unit);
-}
-
-/* value = num / den, null when den <= 0 (as the host publishes it). */
-static void em_ratio(qa_emitter *e, const char *metric, double num, double den, int64_t count,
-                     const char *unit) {
-  ks_result_set_ratio(&e->r, num, den, count);
-  em_put(e, metric, unit);
-}
 
 /* The result level of a group level. A queue group without a queue (the
  * evaluation named only a channel) is unattributed; evaluations naming
@@ -92,7 +65,7 @@ static ks_level qa_result_level(int level, int has_queue) {
   }
 }
 
-/* Read the group's dimensions back from its key and set them on e->r
+/* Read the group's dimensions back from its key and set them on e->em.r
  * (labels after `first_labels` already placed ones). Returns 0 when the key
  * is malformed. */
 static int read_dims(qa_emitter *e, const void *key, size_t keylen, size_t first_labels) {
@@ -104,37 +77,37 @@ static int read_dims(qa_emitter *e, const void *key, size_t keylen, size_t first
       ks_key_part(key, keylen, QA_KP_EXTRA, e->extra, sizeof e->extra) < 0)
     return 0;
   const int level = (unsigned char)e->level[0];
-  e->r.tenant = e->tenant;
-  e->r.channel = (unsigned char)e->channel[0];
-  e->r.queue = e->queue;
-  e->r.agent_id = e->agent[0] ? e->agent : NULL;
-  e->r.team = NULL;
-  e->r.level = qa_result_level(level, e->queue[0] != 0);
-  e->r.labels = e->labels;
-  e->r.n_labels = first_labels;
+  e->em.r.tenant = e->tenant;
+  e->em.r.channel = (unsigned char)e->channel[0];
+  e->em.r.queue = e->queue;
+  e->em.r.agent_id = e->agent[0] ? e->agent : NULL;
+  e->em.r.team = NULL;
+  e->em.r.level = qa_result_level(level, e->queue[0] != 0);
+  e->em.r.labels = e->labels;
+  e->em.r.n_labels = first_labels;
   if (level == QA_LVL_TEAM) {
-    e->labels[e->r.n_labels].key = "team";
-    e->labels[e->r.n_labels].value = e->extra;
-    e->r.n_labels++;
-    e->r.team = e->extra;
+    e->labels[e->em.r.n_labels].key = "team";
+    e->labels[e->em.r.n_labels].value = e->extra;
+    e->em.r.n_labels++;
+    e->em.r.team = e->extra;
   } else if (level == QA_LVL_EVALUATOR) {
-    e->labels[e->r.n_labels].key = "evaluator";
-    e->labels[e->r.n_labels].value = e->extra;
-    e->r.n_labels++;
+    e->labels[e->em.r.n_labels].key = "evaluator";
+    e->labels[e->em.r.n_labels].value = e->extra;
+    e->em.r.n_labels++;
   }
-  if (e->r.n_labels == 0)
-    e->r.labels = NULL;
+  if (e->em.r.n_labels == 0)
+    e->em.r.labels = NULL;
   return 1;
 }
 
 /* The agent-level team stored on the record (NUL-terminated copy). */
 static void set_record_team(qa_emitter *e, const char *team) {
-  if (e->r.team != NULL || (unsigned char)e->level[0] != QA_LVL_AGENT)
+  if (e->em.r.team != NULL || (unsigned char)e->level[0] != QA_LVL_AGENT)
     return;
   memcpy(e->team, team, QA_NAME_MAX);
   e->team[QA_NAME_MAX - 1] = '\0';
   if (e->team[0])
-    e->r.team = e->team;
+    e->em.r.team = e->team;
 }
 
 static int team_ref_cmp(const void *x, const void *y) {
@@ -162,13 +135,14 @@ static int emit_group(void *ud, const void *key, size_t keylen, void *record) {
   set_record_team(e, a->team);
   if (is_agent_group(key, keylen) && e->n_teams < e->cap_teams)
     e->teams[e->n_teams++] = (qa_team_ref){key, keylen, a->team};
-  em_sum(e, "evaluations", a->evaluations, "evaluations");
-  em_ratio(e, "evaluation_score", a->score_sum, (double)a->scored, a->scored, e->score_unit);
-  em_sum(e, "auto_fail_count", a->auto_failed, "evaluations");
-  em_ratio(e, "auto_fail_rate", (double)a->auto_failed, (double)a->evaluations, a->evaluations,
-           "ratio");
-  em_ratio(e, "compliance_rate", (double)a->compliant, (double)a->compliance_den, a->compliance_den,
-           "ratio");
+  ks_emit_count(&e->em, "evaluations", a->evaluations, "evaluations");
+  ks_emit_ratio(&e->em, "evaluation_score", a->score_sum, (double)a->scored, a->scored,
+                e->score_unit);
+  ks_emit_count(&e->em, "auto_fail_count", a->auto_failed, "evaluations");
+  ks_emit_ratio(&e->em, "auto_fail_rate", (double)a->auto_failed, (double)a->evaluations,
+                a->evaluations, "ratio");
+  ks_emit_ratio(&e->em, "compliance_rate", (double)a->compliant, (double)a->compliance_den,
+                a->compliance_den, "ratio");
   return 0;
 }
 
@@ -188,7 +162,7 @@ static int emit_category(void *ud, const void *key, size_t keylen, void *record)
     if (t != NULL)
       set_record_team(e, t->team);
   }
-  em_ratio(e, "category_score", g->sum, (double)g->n, g->n, e->score_unit);
+  ks_emit_ratio(&e->em, "category_score", g->sum, (double)g->n, g->n, e->score_unit);
   return 0;
 }
 
@@ -197,12 +171,8 @@ int qa_emit_interval(qa_plugin *p, ks_task *task, const ks_interval *iv) {
   if (e == NULL)
     return KS_ENOMEM;
   memset(e, 0, sizeof *e);
-  const ks_result init = KS_RESULT_INIT;
   e->p = p;
-  e->task = task;
-  e->r = init;
-  e->r.interval_start_ms = iv->start_ms;
-  e->r.interval_end_ms = iv->end_ms;
+  ks_emitter_init(&e->em, p->api, p->ctx, task, iv);
   e->score_unit = p->cfg.scale == 1.0 ? "ratio" : "%";
   int rc = 0;
   if (p->cfg.per_category) {
@@ -218,7 +188,7 @@ int qa_emit_interval(qa_plugin *p, ks_task *task, const ks_interval *iv) {
       qsort(e->teams, e->n_teams, sizeof *e->teams, team_ref_cmp);
     rc = p->api->window_foreach(task, p->by_category, iv->start_ms, emit_category, e);
   }
-  const int failed = e->failed;
+  const int failed = e->em.failed;
   if (e->teams != NULL)
     p->api->free(e->teams);
   p->api->free(e);

@@ -37,10 +37,6 @@ _Static_assert(sizeof(sc_hist) % 8 == 0, "sc_hist layout");
 
 static const uint32_t sc_interests[] = {0}; /* no events: results only */
 
-static inline const char *nz(const char *s) {
-  return s ? s : "";
-}
-
 static void acc_add(sc_acc *a, int src, double num, double den, int64_t count) {
   a->num[src] += num;
   a->den[src] += den;
@@ -113,16 +109,16 @@ static int sc_on_result(void *data, ks_task *task, const char *family, const ks_
   sc_plugin *p = data;
   const char *category = NULL, *team_label = NULL;
   for (size_t i = 0; i < r->n_labels; i++) {
-    const char *key = nz(r->labels[i].key);
+    const char *key = ks_nz(r->labels[i].key);
     if (strcmp(key, "category") == 0 && category == NULL)
-      category = nz(r->labels[i].value);
+      category = ks_nz(r->labels[i].value);
     else if (strcmp(key, "team") == 0 && team_label == NULL)
-      team_label = nz(r->labels[i].value);
+      team_label = ks_nz(r->labels[i].value);
     else
       return 0; /* per-reason, per-action, per-evaluator ... rows */
   }
-  const char *tenant = r->tenant, *queue = nz(r->queue), *agent = nz(r->agent_id);
-  const char *team = r->team && r->team[0] ? r->team : nz(team_label);
+  const char *tenant = r->tenant, *queue = ks_nz(r->queue), *agent = ks_nz(r->agent_id);
+  const char *team = r->team && r->team[0] ? r->team : ks_nz(team_label);
   if (strlen(tenant) >= SC_NAME || strlen(queue) >= SC_NAME || strlen(agent) >= SC_NAME ||
       strlen(team) >= SC_NAME)
     return 0;
@@ -235,8 +231,7 @@ static int sc_on_interval_close(void *data, ks_task *task, const ks_interval *iv
 /* ---- lifecycle ------------------------------------------------------------------ */
 
 static int sc_init(ks_plugin_ctx *ctx, const ks_host_api *api, void **plugin_data) {
-  if (api == NULL || api->abi_major != KS_PLUGIN_ABI_MAJOR ||
-      api->struct_size < offsetof(ks_host_api, emit_to) + sizeof api->emit_to)
+  if (api == NULL || api->abi_major != KS_PLUGIN_ABI_MAJOR || !KS_API_HAS(api, emit_to))
     return KS_EABI;
   sc_plugin *p = api->alloc(sizeof *p);
   if (p == NULL)

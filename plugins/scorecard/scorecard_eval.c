@@ -69,12 +69,7 @@ static void put(sc_close *c, sc_out *o, const char *metric, const char *unit) {
 
 void sc_out_gauge(sc_close *c, sc_out *o, const char *metric, int has, double v, int64_t count,
                   const char *unit) {
-  o->r.aggregation = KS_AGG_GAUGE;
-  o->r.has_value = has;
-  o->r.value = has ? v : 0.0;
-  o->r.numerator = has ? v : 0.0;
-  o->r.denominator = 0;
-  o->r.count = count;
+  ks_result_set_value(&o->r, KS_AGG_GAUGE, has, v, count);
   put(c, o, metric, unit);
 }
 
@@ -179,12 +174,7 @@ static void emit_change(sc_close *c, sc_out *o, const char *base, double v, int 
                         const char *unit) {
   char m[48];
   snprintf(m, sizeof m, "%s", base);
-  o->r.aggregation = KS_AGG_SUM;
-  o->r.has_value = known;
-  o->r.value = known ? v - ref : 0.0;
-  o->r.numerator = o->r.value;
-  o->r.denominator = 0;
-  o->r.count = known;
+  ks_result_set_value(&o->r, KS_AGG_SUM, known, v - ref, known);
   put(c, o, m, unit);
   snprintf(m, sizeof m, "%s_ratio", base);
   sc_out_ratio(c, o, m, known ? v - ref : 0.0, known ? fabs(ref) : 0.0, known, "ratio");
@@ -238,12 +228,9 @@ static void run_alerts(sc_close *c, const sc_cell *cell, const char *team, sc_st
     sc_out_label(&o, "state", cond ? "fire" : "clear");
     o.r.metric = "alert";
     o.r.unit = sc_catalog_get(r->kpi)->unit;
-    o.r.aggregation = KS_AGG_GAUGE;
-    o.r.has_value = 1;
-    o.r.value = v;
-    o.r.numerator = kv->num;
+    ks_result_set_value(&o.r, KS_AGG_GAUGE, 1, v, kv->count);
+    o.r.numerator = kv->num; /* the alert carries the KPI's own sums */
     o.r.denominator = kv->den;
-    o.r.count = kv->count;
     if (c->p->api->emit_to(c->p->ctx, c->task, "alerts", &o.r) != 0)
       c->failed = 1;
   }

@@ -25,13 +25,13 @@ const char *const sc_pkind_name[SC_NPKINDS] = {"interval", "day", "week", "month
 int64_t sc_period_start(int kind, int64_t t, int64_t interval_ms) {
   switch (kind) {
   case SC_P_DAY:
-    return ks_floor_div(t, SC_DAY_MS) * SC_DAY_MS;
+    return ks_interval_floor(t, SC_DAY_MS);
   case SC_P_WEEK:
     return ks_week_start(t);
   case SC_P_MONTH:
     return ks_month_start(t, 0);
   default:
-    return ks_floor_div(t, interval_ms) * interval_ms;
+    return ks_interval_floor(t, interval_ms);
   }
 }
 

@@ -40,53 +40,10 @@ static const uint32_t va_interests[] = {KPISTREAM__V1__EVENT__BODY_CONTACT_CREAT
 
 /* ---- emitting ------------------------------------------------------------------ */
 
-static void em_put(va_emitter *e, const char *metric, const char *unit) {
-  e->r.metric = metric;
-  e->r.unit = unit;
-  if (e->p->api->emit(e->p->ctx, e->task, &e->r) != 0)
-    e->failed = 1;
-}
-
-void va_em_sum(va_emitter *e, const char *metric, double v, int64_t count, const char *unit) {
-  e->r.aggregation = KS_AGG_SUM;
-  e->r.has_value = 1;
-  e->r.value = v;
-  e->r.numerator = v;
-  e->r.denominator = 0;
-  e->r.count = count;
-  em_put(e, metric, unit);
-}
-
-void va_em_null(va_emitter *e, const char *metric, ks_agg agg, const char *unit) {
-  e->r.aggregation = agg;
-  e->r.has_value = 0;
-  e->r.value = 0;
-  e->r.numerator = 0;
-  e->r.denominator = 0;
-  e->r.count = 0;
-  em_put(e, metric, unit);
-}
-
-void va_em_ratio(va_emitter *e, const char *metric, double num, double den, int64_t count,
-                 const char *unit) {
-  ks_result_set_ratio(&e->r, num, den, count);
-  em_put(e, metric, unit);
-}
-
-void va_em_gauge(va_emitter *e, const char *metric, int known, double v, const char *unit) {
-  e->r.aggregation = KS_AGG_GAUGE;
-  e->r.has_value = known;
-  e->r.value = known ? v : 0.0;
-  e->r.numerator = known ? v : 0.0;
-  e->r.denominator = 0;
-  e->r.count = known ? 1 : 0;
-  em_put(e, metric, unit);
-}
-
 void va_em_label(va_emitter *e, const char *key, const char *value) {
   if (key == NULL) {
-    e->r.labels = NULL;
-    e->r.n_labels = 0;
+    e->em.r.labels = NULL;
+    e->em.r.n_labels = 0;
     return;
   }
   size_t n = strlen(key);
@@ -103,8 +60,8 @@ void va_em_label(va_emitter *e, const char *key, const char *value) {
   }
   e->label.key = e->lkey;
   e->label.value = e->lvalue;
-  e->r.labels = &e->label;
-  e->r.n_labels = 1;
+  e->em.r.labels = &e->label;
+  e->em.r.n_labels = 1;
 }
 
 /* ---- dispatch ------------------------------------------------------------------- */
@@ -124,13 +81,13 @@ static int va_on_event(void *data, ks_task *task, const ks_event *ev) {
   case KPISTREAM__V1__EVENT__BODY_ORDER:
     if (m->order == NULL)
       return 0;
-    rc = va_first_seen(p, task, 'O', va_nz(m->tenant), va_nz(m->order->order_id), ev->time_ms);
+    rc = va_first_seen(p, task, 'O', ks_nz(m->tenant), ks_nz(m->order->order_id), ev->time_ms);
     if (rc <= 0)
       return rc; /* a repeated order id (at-least-once delivery) */
     rc = va_on_order_base(p, task, ev);
     return rc ? rc : va_on_order_conv(p, task, ev);
   case KPISTREAM__V1__EVENT__BODY_CUSTOMER_REGISTERED:
-    rc = va_first_seen(p, task, 'R', va_nz(m->tenant), va_nz(m->customer_id), ev->time_ms);
+    rc = va_first_seen(p, task, 'R', ks_nz(m->tenant), ks_nz(m->customer_id), ev->time_ms);
     if (rc <= 0)
       return rc; /* the customer registered already */
     rc = va_on_registration_base(p, task, ev);
@@ -157,17 +114,15 @@ static int va_on_interval_close(void *data, ks_task *task, const ks_interval *iv
   va_emitter *e = p->api->alloc(sizeof *e); /* once per interval, not per event */
   if (e == NULL)
     return KS_ENOMEM;
-  const ks_result init = KS_RESULT_INIT;
   e->p = p;
-  e->task = task;
-  e->r = init;
+  ks_emitter_init(&e->em, p->api, p->ctx, task, NULL);
   e->iv_end = iv->end_ms;
   int rc = va_emit_interval(e, iv->start_ms);
   if (rc == 0 && va_period_boundary_near(&p->cfg, p->cfg.cost_period, iv->end_ms))
     rc = va_emit_cost_periods(e);
   if (rc == 0 && va_period_boundary_near(&p->cfg, p->cfg.cust_period, iv->end_ms))
     rc = va_emit_cust_periods(e);
-  const int failed = e->failed;
+  const int failed = e->em.failed;
   p->api->free(e);
   return rc != 0 || failed ? KS_EPLUGIN : 0;
 }
@@ -175,8 +130,7 @@ static int va_on_interval_close(void *data, ks_task *task, const ks_interval *iv
 /* ---- lifecycle ------------------------------------------------------------------ */
 
 static int va_init(ks_plugin_ctx *ctx, const ks_host_api *api, void **plugin_data) {
-  if (api == NULL || api->abi_major != KS_PLUGIN_ABI_MAJOR ||
-      api->struct_size < offsetof(ks_host_api, keyed_foreach) + sizeof api->keyed_foreach)
+  if (api == NULL || api->abi_major != KS_PLUGIN_ABI_MAJOR || !KS_API_HAS(api, keyed_foreach))
     return KS_EABI;
   va_plugin *p = api->alloc(sizeof *p);
   if (p == NULL)

@@ -114,7 +114,7 @@ int va_on_snapshot(va_plugin *p, ks_task *task, const ks_event *ev) {
   const Kpistream__V1__CustomerBaseSnapshot *b = ev->msg->customer_base;
   if (b == NULL)
     return 0;
-  return snapshot_seg(p, task, va_nz(ev->msg->tenant), va_segment(&p->cfg, b->segment), ev->time_ms,
+  return snapshot_seg(p, task, ks_nz(ev->msg->tenant), va_segment(&p->cfg, b->segment), ev->time_ms,
                       b->active_customers);
 }
 
@@ -132,7 +132,7 @@ static int registration_seg(va_plugin *p, ks_task *task, const char *tenant, con
 
 int va_on_registration_base(va_plugin *p, ks_task *task, const ks_event *ev) {
   const Kpistream__V1__CustomerRegistered *b = ev->msg->customer_registered;
-  const char *tenant = va_nz(ev->msg->tenant);
+  const char *tenant = ks_nz(ev->msg->tenant);
   int rc = registration_seg(p, task, tenant, "", ev->time_ms);
   const char *seg = b ? va_segment(&p->cfg, b->segment) : "";
   if (rc == 0 && seg[0])
@@ -161,12 +161,12 @@ static int buyer_new(va_plugin *p, ks_task *task, const char *tenant, const char
 static int order_seg(va_plugin *p, ks_task *task, const ks_event *ev, const char *seg,
                      double amount, double gross) {
   const Kpistream__V1__Event *m = ev->msg;
-  const char *tenant = va_nz(m->tenant);
+  const char *tenant = ks_nz(m->tenant);
   const int64_t P = va_period_start(p->cfg.cust_period, ev->time_ms);
   const int has_cust = m->customer_id && m->customer_id[0];
   int fresh = 0;
   if (has_cust) {
-    fresh = buyer_new(p, task, tenant, seg, P, va_hash(m->customer_id));
+    fresh = buyer_new(p, task, tenant, seg, P, ks_fnv1a(m->customer_id));
     if (fresh < 0)
       return fresh;
   }
@@ -208,16 +208,16 @@ static int emit_up(void *ud, const void *key, size_t keylen, void *record) {
       va_due_end(cfg, u->end_ms) > e->iv_end)
     return 0;
   u->flags |= UP_EMITTED;
-  if (ks_key_part(key, keylen, 0, e->tenant, sizeof e->tenant) < 0 ||
+  if (ks_key_part(key, keylen, 0, e->em.tenant, sizeof e->em.tenant) < 0 ||
       ks_key_part(key, keylen, 1, e->lvalue, sizeof e->lvalue) < 0)
     return 0;
-  e->r.tenant = e->tenant;
-  e->r.channel = 0;
-  e->r.queue = "";
-  e->r.agent_id = NULL;
-  e->r.level = KS_LEVEL_TENANT; /* per segment when the label is set */
-  e->r.interval_start_ms = u->start_ms;
-  e->r.interval_end_ms = u->end_ms;
+  e->em.r.tenant = e->em.tenant;
+  e->em.r.channel = 0;
+  e->em.r.queue = "";
+  e->em.r.agent_id = NULL;
+  e->em.r.level = KS_LEVEL_TENANT; /* per segment when the label is set */
+  e->em.r.interval_start_ms = u->start_ms;
+  e->em.r.interval_end_ms = u->end_ms;
   if (e->lvalue[0])
     va_em_label(e, "segment", e->lvalue);
   else
@@ -228,21 +228,24 @@ static int emit_up(void *ud, const void *key, size_t keylen, void *record) {
   const int ret_known = s_known && e_known && u->s_value != 0;
   const double retention = ret_known ? (double)(u->e_value - n) / (double)u->s_value : 0.0;
   if (u->flags & UP_BASE) {
-    va_em_gauge(e, "customers_start", s_known, (double)u->s_value, "customers");
-    va_em_gauge(e, "customers_end", e_known, (double)u->e_value, "customers");
-    va_em_sum(e, "new_customers", (double)n, n, "customers");
+    ks_emit_value(&e->em, "customers_start", KS_AGG_GAUGE, s_known, (double)u->s_value,
+                  s_known ? 1 : 0, "customers");
+    ks_emit_value(&e->em, "customers_end", KS_AGG_GAUGE, e_known, (double)u->e_value,
+                  e_known ? 1 : 0, "customers");
+    ks_emit_sum(&e->em, "new_customers", (double)n, n, "customers");
     if (s_known && e_known)
-      va_em_ratio(e, "retention_rate", (double)(u->e_value - n), (double)u->s_value, u->s_value,
-                  "ratio");
+      ks_emit_ratio(&e->em, "retention_rate", (double)(u->e_value - n), (double)u->s_value,
+                    u->s_value, "ratio");
     else
-      va_em_null(e, "retention_rate", KS_AGG_RATIO, "ratio");
+      ks_emit_null(&e->em, "retention_rate", KS_AGG_RATIO, "ratio");
   }
   if (u->flags & UP_ORDERS) {
-    va_em_sum(e, "orders", (double)u->orders, u->orders, "orders");
-    va_em_sum(e, "revenue", u->revenue, u->orders, "currency");
-    va_em_ratio(e, "average_order_value", u->revenue, (double)u->orders, u->orders, "currency");
-    va_em_ratio(e, "purchase_frequency", (double)u->orders_cust, (double)u->customers, u->customers,
-                "orders");
+    ks_emit_sum(&e->em, "orders", (double)u->orders, u->orders, "orders");
+    ks_emit_sum(&e->em, "revenue", u->revenue, u->orders, "currency");
+    ks_emit_ratio(&e->em, "average_order_value", u->revenue, (double)u->orders, u->orders,
+                  "currency");
+    ks_emit_ratio(&e->em, "purchase_frequency", (double)u->orders_cust, (double)u->customers,
+                  u->customers, "orders");
     double lifespan = cfg->lifespan_years * va_periods_per_year(cfg->cust_period);
     int known = 1;
     if (cfg->lifespan_from_retention) {
@@ -250,15 +253,15 @@ static int emit_up(void *ud, const void *key, size_t keylen, void *record) {
       lifespan = known ? 1.0 / (1.0 - retention) : 0.0;
     }
     if (known)
-      va_em_ratio(e, "clv", u->gross_cust * lifespan, (double)u->customers, u->customers,
-                  "currency");
+      ks_emit_ratio(&e->em, "clv", u->gross_cust * lifespan, (double)u->customers, u->customers,
+                    "currency");
     else
-      va_em_null(e, "clv", KS_AGG_RATIO, "currency");
+      ks_emit_null(&e->em, "clv", KS_AGG_RATIO, "currency");
   }
   va_em_label(e, NULL, NULL);
   return 0;
 }
 
 int va_emit_cust_periods(va_emitter *e) {
-  return e->p->api->keyed_foreach(e->task, e->p->cust_periods, emit_up, e);
+  return e->p->api->keyed_foreach(e->em.task, e->p->cust_periods, emit_up, e);
 }

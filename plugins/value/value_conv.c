@@ -16,16 +16,6 @@
 
 /* ---- keys and interval records ------------------------------------------------ */
 
-static int contact_key(ks_key *k, const Kpistream__V1__Event *m) {
-  const char *cid = va_nz(m->contact_id);
-  if (cid[0] == '\0')
-    return 0;
-  ks_key_reset(k);
-  ks_key_add_str(k, va_nz(m->tenant));
-  ks_key_add_str(k, cid);
-  return !k->overflow;
-}
-
 static void customer_key(ks_key *k, const char *tenant, uint64_t h) {
   ks_key_reset(k);
   ks_key_add_str(k, tenant);
@@ -34,11 +24,7 @@ static void customer_key(ks_key *k, const char *tenant, uint64_t h) {
 
 static int dims_key(ks_key *k, const char *tenant, int channel, const char *queue,
                     const char *agent, const char *action) {
-  uint8_t ch = (uint8_t)channel;
-  ks_key_reset(k);
-  ks_key_add_str(k, tenant);
-  ks_key_add(k, &ch, 1);
-  ks_key_add_str(k, queue);
+  ks_dims_key(k, tenant, channel, queue);
   ks_key_add_str(k, agent);
   ks_key_add_str(k, action);
   return !k->overflow;
@@ -129,16 +115,16 @@ static void contact_note(va_contact *c, const Kpistream__V1__Event *m, int64_t t
     c->start_ms = t;
   c->flags |= VC_START;
   if (m->customer_id && m->customer_id[0] && !(c->flags & VC_CUSTOMER)) {
-    c->customer_hash = va_hash(m->customer_id);
+    c->customer_hash = ks_fnv1a(m->customer_id);
     c->flags |= VC_CUSTOMER;
   }
   if (m->queue && m->queue[0])
-    va_name_set(c->queue, m->queue);
+    ks_name_copy(c->queue, VA_NAME_MAX, m->queue);
 }
 
 int va_on_contact_start(va_plugin *p, ks_task *task, const ks_event *ev) {
   ks_key ck;
-  if (!contact_key(&ck, ev->msg))
+  if (!ks_contact_key(&ck, ev->msg))
     return 0;
   va_contact *c = p->api->keyed_get(task, p->contacts, ck.buf, ck.len, 1);
   if (c == NULL)
@@ -152,7 +138,7 @@ int va_on_contact_start(va_plugin *p, ks_task *task, const ks_event *ev) {
 static int customer_handled(va_plugin *p, ks_task *task, const ks_event *ev, uint64_t cust,
                             uint64_t chash, int64_t start, const va_dims *dm) {
   const va_config *cfg = &p->cfg;
-  const char *tenant = va_nz(ev->msg->tenant);
+  const char *tenant = ks_nz(ev->msg->tenant);
   const int64_t t = ev->time_ms;
   ks_key uk;
   customer_key(&uk, tenant, cust);
@@ -172,8 +158,8 @@ static int customer_handled(va_plugin *p, ks_task *task, const ks_event *ev, uin
   u->handled_ms = t;
   u->contact_hash = chash;
   u->channel = dm->channel;
-  va_name_set(u->queue, dm->queue);
-  va_name_set(u->agent, dm->agent);
+  ks_name_copy(u->queue, VA_NAME_MAX, dm->queue);
+  ks_name_copy(u->agent, VA_NAME_MAX, dm->agent);
   va_iagg d;
   memset(&d, 0, sizeof d);
   int64_t at = t;
@@ -199,12 +185,12 @@ static int customer_handled(va_plugin *p, ks_task *task, const ks_event *ev, uin
   /* u is not used past this point */
   int rc = 0;
   if (d.flags)
-    rc = credit(p, task, tenant, dm, va_floor(at, cfg->interval_ms), &d);
+    rc = credit(p, task, tenant, dm, ks_interval_floor(at, cfg->interval_ms), &d);
   if (rc == 0 && reg) {
     memset(&d, 0, sizeof d);
     d.registrations = 1;
     d.flags = IA_CONV;
-    rc = credit(p, task, tenant, dm, va_floor(reg_at, cfg->interval_ms), &d);
+    rc = credit(p, task, tenant, dm, ks_interval_floor(reg_at, cfg->interval_ms), &d);
   }
   return rc;
 }
@@ -212,7 +198,7 @@ static int customer_handled(va_plugin *p, ks_task *task, const ks_event *ev, uin
 int va_on_acw_ended(va_plugin *p, ks_task *task, const ks_event *ev) {
   const Kpistream__V1__Event *m = ev->msg;
   ks_key ck;
-  if (!contact_key(&ck, m))
+  if (!ks_contact_key(&ck, m))
     return 0;
   va_contact *c = p->api->keyed_get(task, p->contacts, ck.buf, ck.len, 1);
   if (c == NULL)
@@ -221,7 +207,7 @@ int va_on_acw_ended(va_plugin *p, ks_task *task, const ks_event *ev) {
   /* A leg is one assignment: its wrap-up (agent and time) is counted once,
    * a redelivered one is absorbed, and an agent the contact comes back to
    * (a1 -> a2 -> a1) has a second leg with a later wrap-up. */
-  const uint64_t lh = va_leg_id(va_nz(m->agent_id), ev->time_ms);
+  const uint64_t lh = va_leg_id(ks_nz(m->agent_id), ev->time_ms);
   for (uint32_t i = 0; i < c->n_legs && i < VA_LEGS; i++)
     if (c->legs[i] == lh)
       return 0;                      /* a repeated wrap-up of a handled leg */
@@ -231,14 +217,14 @@ int va_on_acw_ended(va_plugin *p, ks_task *task, const ks_event *ev) {
   va_dims dm;
   memset(&dm, 0, sizeof dm);
   dm.channel = (int)m->channel;
-  va_name_set(dm.queue, m->queue && m->queue[0] ? m->queue : c->queue);
-  va_name_set(dm.agent, va_nz(m->agent_id));
+  ks_name_copy(dm.queue, VA_NAME_MAX, m->queue && m->queue[0] ? m->queue : c->queue);
+  ks_name_copy(dm.agent, VA_NAME_MAX, ks_nz(m->agent_id));
   const int has_cust = (c->flags & VC_CUSTOMER) != 0;
   const uint64_t cust = c->customer_hash;
   const int64_t start = c->start_ms;
   /* c is not used past this point */
 
-  const char *tenant = va_nz(m->tenant);
+  const char *tenant = ks_nz(m->tenant);
   va_iagg d;
   memset(&d, 0, sizeof d);
   d.handled = 1;
@@ -249,7 +235,7 @@ int va_on_acw_ended(va_plugin *p, ks_task *task, const ks_event *ev) {
   if (rc == 0 && (first_leg || p->cfg.cost_per_leg))
     rc = va_cost_handled(p, task, tenant, dm.channel, dm.queue, ev->time_ms);
   if (rc == 0 && has_cust)
-    rc = customer_handled(p, task, ev, cust, va_hash(va_nz(m->contact_id)), start, &dm);
+    rc = customer_handled(p, task, ev, cust, ks_fnv1a(ks_nz(m->contact_id)), start, &dm);
   return rc;
 }
 
@@ -264,10 +250,10 @@ static int outcome(va_plugin *p, ks_task *task, const ks_event *ev, int is_order
   const Kpistream__V1__Event *m = ev->msg;
   if (m->customer_id == NULL || m->customer_id[0] == '\0')
     return 0; /* no customer: nothing to attribute it to */
-  const char *tenant = va_nz(m->tenant);
+  const char *tenant = ks_nz(m->tenant);
   const int64_t t = ev->time_ms;
   ks_key uk;
-  customer_key(&uk, tenant, va_hash(m->customer_id));
+  customer_key(&uk, tenant, ks_fnv1a(m->customer_id));
   va_customer *u = p->api->keyed_get(task, p->customers, uk.buf, uk.len, 1);
   if (u == NULL)
     return KS_ENOMEM;
@@ -307,7 +293,7 @@ static int outcome(va_plugin *p, ks_task *task, const ks_event *ev, int is_order
   /* u is not used past this point */
   if (!is_order && !first)
     return 0;
-  return credit(p, task, tenant, &dm, va_floor(at, cfg->interval_ms), &d);
+  return credit(p, task, tenant, &dm, ks_interval_floor(at, cfg->interval_ms), &d);
 }
 
 int va_on_order_conv(va_plugin *p, ks_task *task, const ks_event *ev) {
@@ -348,9 +334,9 @@ int va_on_nba_offer(va_plugin *p, ks_task *task, const ks_event *ev) {
   const Kpistream__V1__Event *m = ev->msg;
   if (m->nba_offer == NULL)
     return 0;
-  const char *tenant = va_nz(m->tenant);
+  const char *tenant = ks_nz(m->tenant);
   ks_key k;
-  if (!offer_key(&k, tenant, va_nz(m->nba_offer->offer_id)))
+  if (!offer_key(&k, tenant, ks_nz(m->nba_offer->offer_id)))
     return 0;
   va_offer *o = p->api->keyed_get(task, p->offers, k.buf, k.len, 1);
   if (o == NULL)
@@ -360,9 +346,9 @@ int va_on_nba_offer(va_plugin *p, ks_task *task, const ks_event *ev) {
   o->flags |= OF_OFFERED;
   o->offer_ms = ev->time_ms;
   o->channel = (int32_t)m->channel;
-  va_name_set(o->queue, va_nz(m->queue));
-  va_name_set(o->agent, va_nz(m->agent_id));
-  va_name_set(o->action, va_nz(m->nba_offer->action));
+  ks_name_copy(o->queue, VA_NAME_MAX, ks_nz(m->queue));
+  ks_name_copy(o->agent, VA_NAME_MAX, ks_nz(m->agent_id));
+  ks_name_copy(o->action, VA_NAME_MAX, ks_nz(m->nba_offer->action));
   va_dims dm;
   offer_dims(&dm, o);
   const int reacted = (o->flags & OF_REACTED) != 0;
@@ -377,8 +363,8 @@ int va_on_nba_offer(va_plugin *p, ks_task *task, const ks_event *ev) {
   if (rc == 0 && reacted) { /* the reaction arrived first */
     memset(&d, 0, sizeof d);
     reaction_add(&d, reaction);
-    rc = credit(p, task, tenant, &dm, va_floor(later(ev->time_ms, react_ms), p->cfg.interval_ms),
-                &d);
+    rc = credit(p, task, tenant, &dm,
+                ks_interval_floor(later(ev->time_ms, react_ms), p->cfg.interval_ms), &d);
   }
   return rc;
 }
@@ -388,9 +374,9 @@ int va_on_nba_reaction(va_plugin *p, ks_task *task, const ks_event *ev) {
   const Kpistream__V1__NextBestActionReaction *b = m->nba_reaction;
   if (b == NULL || b->reaction == KPISTREAM__V1__REACTION__REACTION_UNSPECIFIED)
     return 0;
-  const char *tenant = va_nz(m->tenant);
+  const char *tenant = ks_nz(m->tenant);
   ks_key k;
-  if (!offer_key(&k, tenant, va_nz(b->offer_id)))
+  if (!offer_key(&k, tenant, ks_nz(b->offer_id)))
     return 0;
   va_offer *o = p->api->keyed_get(task, p->offers, k.buf, k.len, 1);
   if (o == NULL)
@@ -409,35 +395,30 @@ int va_on_nba_reaction(va_plugin *p, ks_task *task, const ks_event *ev) {
   va_iagg d;
   memset(&d, 0, sizeof d);
   reaction_add(&d, (int)b->reaction);
-  return credit(p, task, tenant, &dm, va_floor(at, p->cfg.interval_ms), &d);
+  return credit(p, task, tenant, &dm, ks_interval_floor(at, p->cfg.interval_ms), &d);
 }
 
 /* ---- interval results ------------------------------------------------------------------ */
 
 static void emit_nba(va_emitter *e, const va_iagg *a) {
-  va_em_sum(e, "nba_offered", (double)a->nba_offered, a->nba_offered, "offers");
-  va_em_sum(e, "nba_accepted", (double)a->nba_accepted, a->nba_accepted, "offers");
+  ks_emit_sum(&e->em, "nba_offered", (double)a->nba_offered, a->nba_offered, "offers");
+  ks_emit_sum(&e->em, "nba_accepted", (double)a->nba_accepted, a->nba_accepted, "offers");
   const int64_t den =
       e->p->cfg.nba_over_responded ? a->nba_accepted + a->nba_rejected : a->nba_offered;
-  va_em_ratio(e, "nba_acceptance_rate", (double)a->nba_accepted, (double)den, den, "ratio");
+  ks_emit_ratio(&e->em, "nba_acceptance_rate", (double)a->nba_accepted, (double)den, den, "ratio");
 }
 
 static int emit_dims(void *ud, const void *key, size_t keylen, void *record) {
   va_emitter *e = ud;
   const va_iagg *a = record;
-  char ch[4];
-  if (ks_key_part(key, keylen, 0, e->tenant, sizeof e->tenant) < 0 ||
-      ks_key_part(key, keylen, 1, ch, sizeof ch) != 1 ||
-      ks_key_part(key, keylen, 2, e->queue, sizeof e->queue) < 0 ||
-      ks_key_part(key, keylen, 3, e->agent, sizeof e->agent) < 0 ||
+  if (ks_emitter_dims(&e->em, key, keylen, 1) != 0 ||
       ks_key_part(key, keylen, 4, e->lvalue, sizeof e->lvalue) < 0)
     return 0;
-  e->r.tenant = e->tenant;
-  e->r.channel = (unsigned char)ch[0];
-  e->r.queue = e->queue;
-  e->r.agent_id = e->agent[0] ? e->agent : NULL;
-  /* a contact without a queue is in no queue row: unattributed */
-  e->r.level = e->agent[0] ? KS_LEVEL_AGENT : e->queue[0] ? KS_LEVEL_QUEUE : KS_LEVEL_UNATTRIBUTED;
+  if (e->em.agent[0] == '\0') { /* a queue (or unattributed) row */
+    e->em.r.agent_id = NULL;
+    /* a contact without a queue is in no queue row: unattributed */
+    e->em.r.level = e->em.queue[0] ? KS_LEVEL_QUEUE : KS_LEVEL_UNATTRIBUTED;
+  }
   if (e->lvalue[0]) { /* one action */
     va_em_label(e, "action", e->lvalue);
     if (a->flags & IA_NBA)
@@ -448,11 +429,12 @@ static int emit_dims(void *ud, const void *key, size_t keylen, void *record) {
   va_em_label(e, NULL, NULL);
   if (a->flags & IA_CONV) {
     const double h = (double)a->handled;
-    va_em_sum(e, "conversions", (double)a->converted, a->converted, "contacts");
-    va_em_ratio(e, "conversion_rate", (double)a->converted, h, a->handled, "ratio");
-    va_em_sum(e, "attributed_revenue", a->revenue, a->orders, "currency");
-    va_em_sum(e, "contact_registrations", (double)a->registrations, a->registrations, "customers");
-    va_em_ratio(e, "registration_rate", (double)a->registrations, h, a->handled, "ratio");
+    ks_emit_sum(&e->em, "conversions", (double)a->converted, a->converted, "contacts");
+    ks_emit_ratio(&e->em, "conversion_rate", (double)a->converted, h, a->handled, "ratio");
+    ks_emit_sum(&e->em, "attributed_revenue", a->revenue, a->orders, "currency");
+    ks_emit_sum(&e->em, "contact_registrations", (double)a->registrations, a->registrations,
+                "customers");
+    ks_emit_ratio(&e->em, "registration_rate", (double)a->registrations, h, a->handled, "ratio");
   }
   if (a->flags & IA_NBA)
     emit_nba(e, a);
@@ -460,7 +442,7 @@ static int emit_dims(void *ud, const void *key, size_t keylen, void *record) {
 }
 
 int va_emit_interval(va_emitter *e, int64_t iv_start) {
-  e->r.interval_start_ms = iv_start;
-  e->r.interval_end_ms = iv_start + e->p->cfg.interval_ms;
-  return e->p->api->window_foreach(e->task, e->p->by_dims, iv_start, emit_dims, e);
+  e->em.r.interval_start_ms = iv_start;
+  e->em.r.interval_end_ms = iv_start + e->p->cfg.interval_ms;
+  return e->p->api->window_foreach(e->em.task, e->p->by_dims, iv_start, emit_dims, e);
 }

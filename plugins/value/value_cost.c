@@ -27,11 +27,7 @@ _Static_assert(2 * 2 + 2 * 9 + 4 * (1 + KS_ID_MAX) <= sizeof(((ks_key *)0)->buf)
 
 static int cp_key(ks_key *k, const char *tenant, int channel, const char *queue, char type,
                   const char *name, int64_t start) {
-  uint8_t ch = (uint8_t)channel;
-  ks_key_reset(k);
-  ks_key_add_str(k, tenant);
-  ks_key_add(k, &ch, 1);
-  ks_key_add_str(k, queue);
+  ks_dims_key(k, tenant, channel, queue);
   ks_key_add(k, &type, 1);
   ks_key_add_str(k, name);
   ks_key_add_i64(k, start);
@@ -80,9 +76,9 @@ static void add_share(va_cperiod *c, const va_apply *a, double share) {
 static int apply(va_plugin *p, ks_task *task, const ks_event *ev, const va_apply *a) {
   const va_config *cfg = &p->cfg;
   const Kpistream__V1__Event *m = ev->msg;
-  const char *tenant = va_nz(m->tenant);
+  const char *tenant = ks_nz(m->tenant);
   va_scope sc[3];
-  const int ns = va_scopes((int)m->channel, va_nz(m->queue), sc);
+  const int ns = va_scopes((int)m->channel, ks_nz(m->queue), sc);
   const double span = (double)(a->pe - a->ps);
   /* periods ending before this are emitted already: start past them */
   const int64_t past = ev->interval_start_ms - cfg->settle_ms - cfg->interval_ms;
@@ -155,9 +151,9 @@ static int line_update(va_plugin *p, ks_task *task, const ks_event *ev, va_apply
   const char kind = a->kind < 0 ? 'B' : (char)('0' + a->kind);
   ks_key k;
   ks_key_reset(&k);
-  ks_key_add_str(&k, va_nz(m->tenant));
+  ks_key_add_str(&k, ks_nz(m->tenant));
   ks_key_add(&k, &(uint8_t){(uint8_t)m->channel}, 1);
-  ks_key_add_str(&k, va_nz(m->queue));
+  ks_key_add_str(&k, ks_nz(m->queue));
   ks_key_add(&k, &kind, 1);
   ks_key_add_str(&k, a->center);
   ks_key_add_str(&k, a->category);
@@ -185,8 +181,8 @@ int va_on_cost(va_plugin *p, ks_task *task, const ks_event *ev) {
   va_apply a;
   memset(&a, 0, sizeof a);
   a.kind = (int)b->kind;
-  a.center = va_nz(b->cost_center);
-  a.category = va_nz(b->category);
+  a.center = ks_nz(b->cost_center);
+  a.category = ks_nz(b->category);
   covered(&p->cfg, b->period_start_ms, b->period_end_ms, ev->time_ms, &a.ps, &a.pe);
   int rc = line_update(p, task, ev, &a, b->amount);
   if (rc != 0)
@@ -201,7 +197,7 @@ int va_on_budget(va_plugin *p, ks_task *task, const ks_event *ev) {
   va_apply a;
   memset(&a, 0, sizeof a);
   a.kind = -1;
-  a.center = va_nz(b->cost_center);
+  a.center = ks_nz(b->cost_center);
   a.category = "";
   covered(&p->cfg, b->period_start_ms, b->period_end_ms, ev->time_ms, &a.ps, &a.pe);
   int rc = line_update(p, task, ev, &a, b->amount);
@@ -234,24 +230,24 @@ int va_cost_handled(va_plugin *p, ks_task *task, const char *tenant, int channel
 static void emit_variance(va_emitter *e, const va_cperiod *c, double cost) {
   const int has_cost = (c->flags & CP_COST) != 0, has_budget = (c->flags & CP_BUDGET) != 0;
   if (has_budget)
-    va_em_sum(e, "budget", c->budget, c->n_budget, "currency");
+    ks_emit_sum(&e->em, "budget", c->budget, c->n_budget, "currency");
   else
-    va_em_null(e, "budget", KS_AGG_SUM, "currency");
+    ks_emit_null(&e->em, "budget", KS_AGG_SUM, "currency");
   if (has_cost && has_budget) {
-    va_em_sum(e, "budget_variance", cost - c->budget, c->n_cost + c->n_budget, "currency");
-    va_em_ratio(e, "budget_variance_ratio", cost - c->budget, c->budget, c->n_cost + c->n_budget,
-                "ratio");
+    ks_emit_sum(&e->em, "budget_variance", cost - c->budget, c->n_cost + c->n_budget, "currency");
+    ks_emit_ratio(&e->em, "budget_variance_ratio", cost - c->budget, c->budget,
+                  c->n_cost + c->n_budget, "ratio");
   } else {
-    va_em_null(e, "budget_variance", KS_AGG_SUM, "currency");
-    va_em_null(e, "budget_variance_ratio", KS_AGG_RATIO, "ratio");
+    ks_emit_null(&e->em, "budget_variance", KS_AGG_SUM, "currency");
+    ks_emit_null(&e->em, "budget_variance_ratio", KS_AGG_RATIO, "ratio");
   }
 }
 
 static void emit_cost(va_emitter *e, const char *metric, int known, double v, int64_t n) {
   if (known)
-    va_em_sum(e, metric, v, n, "currency");
+    ks_emit_sum(&e->em, metric, v, n, "currency");
   else
-    va_em_null(e, metric, KS_AGG_SUM, "currency");
+    ks_emit_null(&e->em, metric, KS_AGG_SUM, "currency");
 }
 
 static int emit_cp(void *ud, const void *key, size_t keylen, void *record) {
@@ -261,23 +257,17 @@ static int emit_cp(void *ud, const void *key, size_t keylen, void *record) {
       va_due_end(&e->p->cfg, c->end_ms) > e->iv_end)
     return 0;
   c->flags |= CP_EMITTED;
-  char ch[4], type[4];
-  if (ks_key_part(key, keylen, 0, e->tenant, sizeof e->tenant) < 0 ||
-      ks_key_part(key, keylen, 1, ch, sizeof ch) != 1 ||
-      ks_key_part(key, keylen, 2, e->queue, sizeof e->queue) < 0 ||
+  char type[4];
+  if (ks_emitter_dims(&e->em, key, keylen, 0) != 0 ||
       ks_key_part(key, keylen, 3, type, sizeof type) != 1 ||
       ks_key_part(key, keylen, 4, e->lvalue, sizeof e->lvalue) < 0)
     return 0;
-  e->r.tenant = e->tenant;
-  e->r.channel = (unsigned char)ch[0];
-  e->r.queue = e->queue;
-  e->r.agent_id = NULL;
   /* the scopes of va_scopes: (channel, queue), (channel, all), (all, all) */
-  e->r.level = e->queue[0]         ? KS_LEVEL_QUEUE
-               : e->r.channel != 0 ? KS_LEVEL_CHANNEL
-                                   : KS_LEVEL_TENANT;
-  e->r.interval_start_ms = c->start_ms;
-  e->r.interval_end_ms = c->end_ms;
+  e->em.r.level = e->em.queue[0]         ? KS_LEVEL_QUEUE
+                  : e->em.r.channel != 0 ? KS_LEVEL_CHANNEL
+                                         : KS_LEVEL_TENANT;
+  e->em.r.interval_start_ms = c->start_ms;
+  e->em.r.interval_end_ms = c->end_ms;
   const int has_cost = (c->flags & CP_COST) != 0;
   const double cost = c->fixed + c->variable + c->other;
   switch (type[0]) {
@@ -288,9 +278,9 @@ static int emit_cp(void *ud, const void *key, size_t keylen, void *record) {
     emit_cost(e, "variable_cost", has_cost, c->variable, c->n_variable);
     emit_variance(e, c, cost);
     if (has_cost)
-      va_em_ratio(e, "cost_per_contact", cost, (double)c->handled, c->handled, "currency");
+      ks_emit_ratio(&e->em, "cost_per_contact", cost, (double)c->handled, c->handled, "currency");
     else
-      va_em_null(e, "cost_per_contact", KS_AGG_RATIO, "currency");
+      ks_emit_null(&e->em, "cost_per_contact", KS_AGG_RATIO, "currency");
     break;
   case CP_CATEGORY:
     va_em_label(e, "category", e->lvalue);
@@ -309,5 +299,5 @@ static int emit_cp(void *ud, const void *key, size_t keylen, void *record) {
 }
 
 int va_emit_cost_periods(va_emitter *e) {
-  return e->p->api->keyed_foreach(e->task, e->p->cost_periods, emit_cp, e);
+  return e->p->api->keyed_foreach(e->em.task, e->p->cost_periods, emit_cp, e);
 }

@@ -231,30 +231,12 @@ typedef struct va_iagg {
 
 /* ---- helpers (value_time.c) ---------------------------------------------- */
 
-static inline const char *va_nz(const char *s) {
-  return s ? s : "";
-}
-
-static inline uint64_t va_hash(const char *s) {
-  uint64_t h = UINT64_C(0xcbf29ce484222325);
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    h ^= *p;
-    h *= UINT64_C(0x100000001b3);
-  }
-  return h;
-}
-
 /* Identity of a handled leg: its agent and wrap-up time (a redelivered
  * wrap-up has both; the same agent's next leg wraps up later). Never 0. */
 static inline uint64_t va_leg_id(const char *agent, int64_t wrapup_ms) {
-  return (va_hash(agent) ^ ((uint64_t)wrapup_ms * UINT64_C(0x9e3779b97f4a7c15))) | 1u;
+  return (ks_fnv1a(agent) ^ ((uint64_t)wrapup_ms * UINT64_C(0x9e3779b97f4a7c15))) | 1u;
 }
 
-/* Copy src into a fixed name buffer, truncating. */
-void va_name_set(char *dst, const char *src);
-
-/* Floor of t to a multiple of len (epoch-aligned, also for t < 0). */
-int64_t va_floor(int64_t t, int64_t len);
 /* Start of the UTC calendar period holding t, and the start of the next. */
 int64_t va_period_start(va_period p, int64_t t);
 int64_t va_period_next(va_period p, int64_t start);
@@ -282,23 +264,13 @@ const char *va_segment(const va_config *cfg, const char *seg);
 
 typedef struct va_emitter {
   va_plugin *p;
-  ks_task *task;
-  ks_result r;
+  ks_emitter em; /* task, the result's dimensions */
   ks_label label;
   int64_t iv_end; /* end of the interval being closed */
-  int failed;
-  char tenant[KS_KEY_MAX];
-  char queue[KS_KEY_MAX];
-  char agent[KS_KEY_MAX];
   char lkey[32];
   char lvalue[KS_KEY_MAX];
 } va_emitter;
 
-void va_em_sum(va_emitter *e, const char *metric, double v, int64_t count, const char *unit);
-void va_em_null(va_emitter *e, const char *metric, ks_agg agg, const char *unit);
-void va_em_ratio(va_emitter *e, const char *metric, double num, double den, int64_t count,
-                 const char *unit);
-void va_em_gauge(va_emitter *e, const char *metric, int known, double v, const char *unit);
 /* Set (or with key NULL clear) the one label of the next results. */
 void va_em_label(va_emitter *e, const char *key, const char *value);
 

@@ -7,23 +7,8 @@
 #include "kpistream/calendar.h"
 #include "value_internal.h"
 
-void va_name_set(char *dst, const char *src) {
-  size_t n = strlen(src);
-  if (n > VA_NAME_MAX - 1)
-    n = VA_NAME_MAX - 1;
-  memcpy(dst, src, n);
-  dst[n] = '\0';
-}
-
-int64_t va_floor(int64_t t, int64_t len) {
-  int64_t r = t % len;
-  if (r < 0)
-    r += len;
-  return t - r;
-}
-
 int64_t va_period_start(va_period p, int64_t t) {
-  const int64_t day = va_floor(t, VA_DAY_MS);
+  const int64_t day = ks_interval_floor(t, VA_DAY_MS);
   const int64_t d = day / VA_DAY_MS;
   switch (p) {
   case VA_PERIOD_WEEK:
@@ -50,7 +35,7 @@ int64_t va_period_next(va_period p, int64_t start) {
   case VA_PERIOD_YEAR: {
     int64_t y;
     int m;
-    ks_civil_from_days(va_floor(start, VA_DAY_MS) / VA_DAY_MS, &y, &m);
+    ks_civil_from_days(ks_interval_floor(start, VA_DAY_MS) / VA_DAY_MS, &y, &m);
     return ks_days_from_civil(y + 1, 1, 1) * VA_DAY_MS;
   }
   case VA_PERIOD_DAY:
@@ -61,7 +46,7 @@ int64_t va_period_next(va_period p, int64_t start) {
 
 int64_t va_due_end(const va_config *cfg, int64_t end_ms) {
   const int64_t x = end_ms + cfg->settle_ms;
-  const int64_t f = va_floor(x, cfg->interval_ms);
+  const int64_t f = ks_interval_floor(x, cfg->interval_ms);
   return f == x ? x : f + cfg->interval_ms;
 }
 
@@ -105,7 +90,7 @@ int va_scopes(int channel, const char *queue, va_scope out[3]) {
 }
 
 const char *va_segment(const va_config *cfg, const char *seg) {
-  seg = va_nz(seg);
+  seg = ks_nz(seg);
   if (seg[0] == '\0' || strcmp(seg, cfg->total_segment) == 0)
     return "";
   return seg;

@@ -37,19 +37,6 @@ static const uint32_t wf_interests[] = {KPISTREAM__V1__EVENT__BODY_AGENT_STATE,
 
 /* ---- small helpers --------------------------------------------------------- */
 
-static inline const char *nz(const char *s) {
-  return s ? s : "";
-}
-
-static inline uint64_t fnv1a(const char *s) {
-  uint64_t h = UINT64_C(0xcbf29ce484222325);
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    h ^= *p;
-    h *= UINT64_C(0x100000001b3);
-  }
-  return h;
-}
-
 /* Remember the last team named for the agent (cut at WF_TEAM - 1 bytes). */
 static void team_note(wf_agent *ag, const char *team) {
   if (team == NULL || team[0] == '\0' || strncmp(ag->team, team, WF_TEAM - 1) == 0)
@@ -66,7 +53,7 @@ static void team_note(wf_agent *ag, const char *team) {
 static int seen_before(uint64_t *ring, uint32_t *next, uint32_t n, const char *id) {
   if (id == NULL || id[0] == '\0')
     return 0;
-  uint64_t h = fnv1a(id);
+  uint64_t h = ks_fnv1a(id);
   if (h == 0)
     h = 1;
   for (uint32_t i = 0; i < n; i++)
@@ -101,7 +88,7 @@ static void accrue(wf_plugin *p, ks_task *task, wf_agent *ag, const ks_key *k, i
   if (to - from > p->cfg.agent_ttl_ms)
     from = to - p->cfg.agent_ttl_ms; /* never more than the TTL back */
   for (int64_t t = from; t < to;) {
-    const int64_t ivs = wf_floor(t, len);
+    const int64_t ivs = ks_interval_floor(t, len);
     const int64_t end = wf_min(to, ivs + len);
     /* NULL only for an interval that has closed (time before the last
      * close is accrued there already) or out of memory */
@@ -111,7 +98,7 @@ static void accrue(wf_plugin *p, ks_task *task, wf_agent *ag, const ks_key *k, i
       memcpy(acc->team, ag->team, sizeof acc->team);
     }
     if (is_handling(ag->state)) {
-      wf_day *d = wf_day_slot(ag, wf_floor(t, WF_DAY_MS), 1);
+      wf_day *d = wf_day_slot(ag, ks_interval_floor(t, WF_DAY_MS), 1);
       if (d)
         d->handle_ms += end - t;
     }
@@ -167,13 +154,13 @@ static int on_schedule(wf_plugin *p, ks_task *task, const ks_event *ev, const ks
   memset(&g, 0, sizeof g);
   g.start_ms = b->start_ms;
   g.end_ms = b->end_ms;
-  g.sched_hash = fnv1a(nz(b->schedule_id));
+  g.sched_hash = ks_fnv1a(ks_nz(b->schedule_id));
   g.revision = b->revision;
   g.activity = (uint8_t)((int)b->activity >= 0 && (int)b->activity < WF_NACT ? b->activity : 0);
   g.paid = b->paid ? 1 : 0;
   if (wf_sched_put(ag, &g) == 2)
     p->api->log(p->ctx, KS_LOG_DEBUG, "agent %s: %d schedule segments ahead, one dropped",
-                nz(ev->msg->agent_id), WF_SEGS);
+                ks_nz(ev->msg->agent_id), WF_SEGS);
   return 0;
 }
 
@@ -189,7 +176,7 @@ static int on_acw(wf_plugin *p, ks_task *task, const ks_event *ev, const ks_key 
   team_note(ag, ev->msg->team);
   if (seen_before(ag->recent, &ag->recent_next, WF_RECENT, ev->msg->event_id))
     return 0;
-  wf_day *d = wf_day_slot(ag, wf_floor(ev->time_ms, WF_DAY_MS), 1);
+  wf_day *d = wf_day_slot(ag, ks_interval_floor(ev->time_ms, WF_DAY_MS), 1);
   if (d) {
     d->handled++;
     d->resolved += b->resolved ? 1 : 0;
@@ -245,7 +232,7 @@ static int on_qa(wf_plugin *p, ks_task *task, const ks_event *ev, const ks_key *
   team_note(ag, ev->msg->team);
   if (seen_before(ag->recent, &ag->recent_next, WF_RECENT, ev->msg->event_id))
     return 0;
-  wf_day *d = wf_day_slot(ag, wf_floor(ev->time_ms, WF_DAY_MS), 1);
+  wf_day *d = wf_day_slot(ag, ks_interval_floor(ev->time_ms, WF_DAY_MS), 1);
   if (d) {
     d->qa_sum += score;
     d->qa_n++;
@@ -261,12 +248,12 @@ static int on_hr(wf_plugin *p, ks_task *task, const ks_event *ev) {
     return 0;
   ks_key k;
   char team[WF_TEAM];
-  size_t n = strlen(nz(ev->msg->team));
+  size_t n = strlen(ks_nz(ev->msg->team));
   if (n > WF_TEAM - 1)
     n = WF_TEAM - 1;
-  memcpy(team, nz(ev->msg->team), n);
+  memcpy(team, ks_nz(ev->msg->team), n);
   team[n] = '\0';
-  if (!pair_key(&k, nz(ev->msg->tenant), team, 0))
+  if (!pair_key(&k, ks_nz(ev->msg->tenant), team, 0))
     return 0;
   const int type = (int)b->type;
   if (type != KPISTREAM__V1__HR_EVENT_TYPE__HR_HIRE &&
@@ -279,7 +266,7 @@ static int on_hr(wf_plugin *p, ks_task *task, const ks_event *ev) {
   if (seen_before(h->recent, &h->recent_next, WF_HR_RECENT, ev->msg->event_id))
     return 0;
   /* the slot opens with the headcount before this event */
-  wf_month *m = wf_month_slot(h, wf_month_start(ev->time_ms), 1);
+  wf_month *m = wf_month_slot(h, ks_month_start(ev->time_ms, 0), 1);
   switch (type) {
   case KPISTREAM__V1__HR_EVENT_TYPE__HR_HIRE:
     h->hc++;
@@ -315,7 +302,7 @@ static int wf_on_event(void *data, ks_task *task, const ks_event *ev) {
   if (ev->body == KPISTREAM__V1__EVENT__BODY_HR)
     return on_hr(p, task, ev);
   ks_key k;
-  if (!pair_key(&k, nz(ev->msg->tenant), nz(ev->msg->agent_id), 1))
+  if (!pair_key(&k, ks_nz(ev->msg->tenant), ks_nz(ev->msg->agent_id), 1))
     return 0; /* no agent (or an oversized id): nothing to attribute */
   switch (ev->body) {
   case KPISTREAM__V1__EVENT__BODY_AGENT_STATE:
@@ -340,8 +327,8 @@ static int wf_on_interval_close(void *data, ks_task *task, const ks_interval *iv
       rc = KS_EPLUGIN;
     if (wf_sample_headcount(p, task, day) != 0)
       rc = KS_EPLUGIN;
-    if (wf_month_start(iv->end_ms) == iv->end_ms &&
-        wf_close_month(p, task, wf_month_start(day)) != 0)
+    if (ks_month_start(iv->end_ms, 0) == iv->end_ms &&
+        wf_close_month(p, task, ks_month_start(day, 0)) != 0)
       rc = KS_EPLUGIN;
   }
   return rc;
@@ -350,8 +337,7 @@ static int wf_on_interval_close(void *data, ks_task *task, const ks_interval *iv
 /* ---- lifecycle ------------------------------------------------------------------ */
 
 static int wf_init(ks_plugin_ctx *ctx, const ks_host_api *api, void **plugin_data) {
-  if (api == NULL || api->abi_major != KS_PLUGIN_ABI_MAJOR ||
-      api->struct_size < offsetof(ks_host_api, keyed_foreach) + sizeof api->keyed_foreach)
+  if (api == NULL || api->abi_major != KS_PLUGIN_ABI_MAJOR || !KS_API_HAS(api, keyed_foreach))
     return KS_EABI;
   wf_plugin *p = api->alloc(sizeof *p);
   if (p == NULL)

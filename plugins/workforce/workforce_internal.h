@@ -162,13 +162,6 @@ typedef struct wf_plugin {
 
 /* ---- helpers (workforce_span.c) ------------------------------------------ */
 
-static inline int64_t wf_floor(int64_t t, int64_t len) {
-  int64_t q = t / len;
-  if (t % len != 0 && t < 0)
-    q--;
-  return q * len;
-}
-
 static inline int64_t wf_min(int64_t a, int64_t b) {
   return a < b ? a : b;
 }
@@ -181,10 +174,6 @@ static inline int64_t wf_overlap(int64_t a1, int64_t b1, int64_t a2, int64_t b2)
   int64_t d = wf_min(b1, b2) - wf_max(a1, a2);
   return d > 0 ? d : 0;
 }
-
-/* First millisecond of the UTC month holding t, and of the next month. */
-int64_t wf_month_start(int64_t t);
-int64_t wf_next_month(int64_t month_start);
 
 static inline int wf_is_on_queue_state(int state) {
   return state == KPISTREAM__V1__AGENT_STATE__AGENT_AVAILABLE ||
@@ -237,10 +226,8 @@ int wf_close_month(wf_plugin *p, ks_task *task, int64_t month_start);
 
 typedef struct wf_emitter {
   wf_plugin *p;
-  ks_task *task;
-  ks_result r;
+  ks_emitter em; /* task, the result's dimensions */
   ks_label labels[2];
-  int failed;
 } wf_emitter;
 
 /* Start results for [start, end) and dimensions tenant / team / agent
@@ -250,9 +237,6 @@ void wf_em_dims(wf_emitter *e, int64_t start, int64_t end, const char *tenant, c
                 const char *agent, int team_level);
 /* Add a reason=<reason> label to the next results (NULL removes it). */
 void wf_em_reason(wf_emitter *e, const char *reason);
-void wf_em_ratio(wf_emitter *e, const char *metric, double num, double den, int64_t count,
-                 const char *unit);
-void wf_em_sum(wf_emitter *e, const char *metric, double v, int64_t count, const char *unit);
 
 static inline double wf_sec(int64_t ms) {
   return (double)ms / 1000.0;

@@ -133,7 +133,7 @@ static int collect_agent(void *ud, const void *key, size_t keylen, void *record)
       wf_span_add(cfg, ag, &extra, from, rs->end, ag->state, ag->aux);
       if (ag->state == KPISTREAM__V1__AGENT_STATE__AGENT_ON_CONTACT ||
           ag->state == KPISTREAM__V1__AGENT_STATE__AGENT_AFTER_CONTACT_WORK) {
-        wf_day *d = wf_day_slot(ag, wf_floor(from, WF_DAY_MS), 1);
+        wf_day *d = wf_day_slot(ag, ks_interval_floor(from, WF_DAY_MS), 1);
         if (d)
           d->handle_ms += rs->end - from;
       }
@@ -213,35 +213,37 @@ static void emit_parts(wf_emitter *e, const wf_parts *o, int by_reason) {
   for (int i = 0; i < WF_NAUX; i++)
     unplanned += o->unpl_aux[i];
   const double paid = wf_sec(o->paid);
-  wf_em_ratio(e, "occupancy", wf_sec(o->handle), wf_sec(o->handle + o->available), n, "ratio");
-  wf_em_ratio(e, "utilization", wf_sec(o->productive), paid, n, "ratio");
-  wf_em_ratio(e, "adherence", wf_sec(o->adh_num), wf_sec(o->adh_den), n, "ratio");
-  wf_em_ratio(e, "conformance", wf_sec(o->onq_actual), wf_sec(o->onq_sched), n, "ratio");
-  wf_em_ratio(e, "shrinkage", wf_sec(planned + unplanned), paid, n, "ratio");
-  wf_em_ratio(e, "shrinkage_planned", wf_sec(planned), paid, n, "ratio");
-  wf_em_ratio(e, "shrinkage_unplanned", wf_sec(unplanned), paid, n, "ratio");
-  wf_em_ratio(e, "absenteeism", wf_sec(o->absence), wf_sec(o->paid - o->leave), n, "ratio");
-  wf_em_sum(e, "technical_downtime", (double)o->tech / 3600000.0, n, "h");
-  wf_em_ratio(e, "technical_downtime_share", wf_sec(o->tech), wf_sec(o->logged_in), n, "ratio");
+  ks_emit_ratio(&e->em, "occupancy", wf_sec(o->handle), wf_sec(o->handle + o->available), n,
+                "ratio");
+  ks_emit_ratio(&e->em, "utilization", wf_sec(o->productive), paid, n, "ratio");
+  ks_emit_ratio(&e->em, "adherence", wf_sec(o->adh_num), wf_sec(o->adh_den), n, "ratio");
+  ks_emit_ratio(&e->em, "conformance", wf_sec(o->onq_actual), wf_sec(o->onq_sched), n, "ratio");
+  ks_emit_ratio(&e->em, "shrinkage", wf_sec(planned + unplanned), paid, n, "ratio");
+  ks_emit_ratio(&e->em, "shrinkage_planned", wf_sec(planned), paid, n, "ratio");
+  ks_emit_ratio(&e->em, "shrinkage_unplanned", wf_sec(unplanned), paid, n, "ratio");
+  ks_emit_ratio(&e->em, "absenteeism", wf_sec(o->absence), wf_sec(o->paid - o->leave), n, "ratio");
+  ks_emit_sum(&e->em, "technical_downtime", (double)o->tech / 3600000.0, n, "h");
+  ks_emit_ratio(&e->em, "technical_downtime_share", wf_sec(o->tech), wf_sec(o->logged_in), n,
+                "ratio");
   if (!by_reason || o->paid == 0)
     return;
   for (int i = 0; i < WF_NACT; i++)
     if (o->planned[i] > 0) {
       wf_em_reason(e, wf_activity_name(i));
-      wf_em_ratio(e, "shrinkage_planned", wf_sec(o->planned[i]), paid, n, "ratio");
+      ks_emit_ratio(&e->em, "shrinkage_planned", wf_sec(o->planned[i]), paid, n, "ratio");
     }
   if (o->absence > 0) {
     wf_em_reason(e, "absence");
-    wf_em_ratio(e, "shrinkage_unplanned", wf_sec(o->absence), paid, n, "ratio");
+    ks_emit_ratio(&e->em, "shrinkage_unplanned", wf_sec(o->absence), paid, n, "ratio");
   }
   if (o->not_logged_in > 0) {
     wf_em_reason(e, "not_logged_in");
-    wf_em_ratio(e, "shrinkage_unplanned", wf_sec(o->not_logged_in), paid, n, "ratio");
+    ks_emit_ratio(&e->em, "shrinkage_unplanned", wf_sec(o->not_logged_in), paid, n, "ratio");
   }
   for (int i = 0; i < WF_NAUX; i++)
     if (o->unpl_aux[i] > 0) {
       wf_em_reason(e, wf_aux_label(i));
-      wf_em_ratio(e, "shrinkage_unplanned", wf_sec(o->unpl_aux[i]), paid, n, "ratio");
+      ks_emit_ratio(&e->em, "shrinkage_unplanned", wf_sec(o->unpl_aux[i]), paid, n, "ratio");
     }
   wf_em_reason(e, NULL);
 }
@@ -304,12 +306,10 @@ int wf_close_interval(wf_plugin *p, ks_task *task, const ks_interval *iv) {
     if (e == NULL) {
       failed = 1;
     } else {
-      const ks_result init = KS_RESULT_INIT;
       e->p = p;
-      e->task = task;
-      e->r = init;
+      ks_emitter_init(&e->em, p->api, p->ctx, task, NULL);
       emit_rows(e, &rs);
-      failed = e->failed;
+      failed = e->em.failed;
       p->api->free(e);
     }
   }

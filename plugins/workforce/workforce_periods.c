@@ -62,10 +62,8 @@ static int prow_cmp(const void *a, const void *b) {
 static wf_emitter *emitter_new(wf_plugin *p, ks_task *task) {
   wf_emitter *e = p->api->alloc(sizeof *e);
   if (e) {
-    const ks_result init = KS_RESULT_INIT;
     e->p = p;
-    e->task = task;
-    e->r = init;
+    ks_emitter_init(&e->em, p->api, p->ctx, task, NULL);
   }
   return e;
 }
@@ -81,7 +79,7 @@ static int prows_finish(wf_prows *rs, ks_task *task, int rc,
       failed = 1;
     } else {
       fn(e, rs);
-      failed = e->failed;
+      failed = e->em.failed;
       rs->p->api->free(e);
     }
   }
@@ -147,10 +145,12 @@ static void emit_agent_day(wf_emitter *e, const wf_day *a, const wf_day *t) {
     num += cfg->w_qa * (aq / tq);
     den += cfg->w_qa;
   }
-  wf_em_ratio(e, "proficiency", num, den, a->handled + a->qa_n, "score");
-  wf_em_ratio(e, "proficiency_aht_index", has_aht ? ta : 0, has_aht ? aa : 0, a->handled, "ratio");
-  wf_em_ratio(e, "proficiency_fcr_index", has_fcr ? af : 0, has_fcr ? tf : 0, a->handled, "ratio");
-  wf_em_ratio(e, "proficiency_qa_index", has_qa ? aq : 0, has_qa ? tq : 0, a->qa_n, "ratio");
+  ks_emit_ratio(&e->em, "proficiency", num, den, a->handled + a->qa_n, "score");
+  ks_emit_ratio(&e->em, "proficiency_aht_index", has_aht ? ta : 0, has_aht ? aa : 0, a->handled,
+                "ratio");
+  ks_emit_ratio(&e->em, "proficiency_fcr_index", has_fcr ? af : 0, has_fcr ? tf : 0, a->handled,
+                "ratio");
+  ks_emit_ratio(&e->em, "proficiency_qa_index", has_qa ? aq : 0, has_qa ? tq : 0, a->qa_n, "ratio");
 }
 
 static void day_add(wf_day *d, const wf_day *s) {
@@ -208,7 +208,7 @@ static int sample_one(void *ud, const void *key, size_t keylen, void *record) {
 }
 
 int wf_sample_headcount(wf_plugin *p, ks_task *task, int64_t day_start) {
-  int64_t month = wf_month_start(day_start);
+  int64_t month = ks_month_start(day_start, 0);
   return p->api->keyed_foreach(task, p->hr, sample_one, &month) != 0 ? KS_EPLUGIN : 0;
 }
 
@@ -255,16 +255,16 @@ typedef struct wf_attr {
 } wf_attr;
 
 static void emit_attr(wf_emitter *e, const wf_attr *a) {
-  wf_em_ratio(e, "attrition", a->seps, a->hc, (int64_t)a->seps, "ratio");
-  wf_em_ratio(e, "attrition_voluntary", a->vol, a->hc, (int64_t)a->vol, "ratio");
-  wf_em_ratio(e, "attrition_involuntary", a->invol, a->hc, (int64_t)a->invol, "ratio");
-  wf_em_ratio(e, "attrition_annualised", 12.0 * a->seps, a->hc, (int64_t)a->seps, "ratio");
-  wf_em_sum(e, "separations", (double)a->all_seps, a->all_seps, "agents");
-  wf_em_sum(e, "hires", (double)a->hires, a->hires, "agents");
+  ks_emit_ratio(&e->em, "attrition", a->seps, a->hc, (int64_t)a->seps, "ratio");
+  ks_emit_ratio(&e->em, "attrition_voluntary", a->vol, a->hc, (int64_t)a->vol, "ratio");
+  ks_emit_ratio(&e->em, "attrition_involuntary", a->invol, a->hc, (int64_t)a->invol, "ratio");
+  ks_emit_ratio(&e->em, "attrition_annualised", 12.0 * a->seps, a->hc, (int64_t)a->seps, "ratio");
+  ks_emit_sum(&e->em, "separations", (double)a->all_seps, a->all_seps, "agents");
+  ks_emit_sum(&e->em, "hires", (double)a->hires, a->hires, "agents");
 }
 
 static void emit_months(wf_emitter *e, const wf_prows *rs) {
-  const int64_t end = wf_next_month(rs->period);
+  const int64_t end = ks_month_start(rs->period, 1);
   wf_attr tenant;
   memset(&tenant, 0, sizeof tenant);
   for (size_t i = 0; i < rs->n; i++) {

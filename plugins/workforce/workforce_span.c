@@ -1,7 +1,7 @@
 /*
  * workforce plugin — time arithmetic: what a state span and what the
  * published schedule contribute to one interval, the schedule segment store
- * with its revision rule, the day and month slots, UTC months.
+ * with its revision rule, the day and month slots (UTC months: kpistream/calendar.h).
  *
  * A segment [s, e) of an adherence-relevant activity has a start tolerance
  * zone [s, s + start_tolerance) and an end tolerance zone
@@ -17,48 +17,6 @@
 #define AST(x) KPISTREAM__V1__AGENT_STATE__AGENT_##x
 #define AUX(x) KPISTREAM__V1__AUX_REASON__AUX_##x
 #define ACT(x) KPISTREAM__V1__ACTIVITY__ACTIVITY_##x
-
-/* ---- UTC months (H. Hinnant's civil calendar algorithms) ------------------ */
-
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = (unsigned)(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + (int64_t)doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = (unsigned)(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  *m = mp < 10 ? mp + 3 : mp - 9;
-  *y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
-int64_t wf_month_start(int64_t t) {
-  int64_t y;
-  unsigned m;
-  civil_from_days(wf_floor(t, WF_DAY_MS) / WF_DAY_MS, &y, &m);
-  return days_from_civil(y, m, 1) * WF_DAY_MS;
-}
-
-int64_t wf_next_month(int64_t month_start) {
-  int64_t y;
-  unsigned m;
-  civil_from_days(wf_floor(month_start, WF_DAY_MS) / WF_DAY_MS, &y, &m);
-  if (m == 12) {
-    y++;
-    m = 1;
-  } else {
-    m++;
-  }
-  return days_from_civil(y, m, 1) * WF_DAY_MS;
-}
 
 /* ---- activities and states ------------------------------------------------- */
 
@@ -262,7 +220,7 @@ wf_month *wf_month_slot(wf_hr *h, int64_t month_start, int create) {
       return &h->m[i];
   if (!create)
     return NULL;
-  const int64_t prev = wf_month_start(month_start - 1);
+  const int64_t prev = ks_month_start(month_start - 1, 0);
   for (int i = 0; i < 2; i++)
     if (!h->m[i].used || h->m[i].month_start < prev) { /* free, or stale (its close was skipped) */
       wf_month *m = &h->m[i];

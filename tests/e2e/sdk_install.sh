@@ -12,6 +12,10 @@ trap 'rm -rf "$WORK"' EXIT
 cmake --install "$BUILD" --prefix "$WORK/prefix" > "$WORK/install.log"
 test -f "$WORK/prefix/include/kpistream/plugin.h"
 test -f "$WORK/prefix/include/kpistream/service_level.h"
+# the SDK helpers plugin.h includes (keys, KS_API_HAS, result setters) and
+# the calendar they include
+test -f "$WORK/prefix/include/kpistream/sdk.h"
+test -f "$WORK/prefix/include/kpistream/calendar.h"
 test -f "$WORK/prefix/include/kpistream/v1/events.pb-c.h"
 test -f "$WORK/prefix/include/kpistream/testkit.h"
 LIBDIR=$(dirname "$(find "$WORK/prefix" -name libkpistream_testkit.a)")

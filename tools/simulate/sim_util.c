@@ -89,29 +89,23 @@ int64_t ks_sim_ms(double seconds) {
 
 /* ---- calendar (kpistream/calendar.h does the civil-date arithmetic) ---------- */
 
-/* Year, month and day of day z since 1970-01-01. */
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d) {
-  ks_civil_from_days(z, y, m);
-  *d = (int)(z - ks_days_from_civil(*y, *m, 1)) + 1;
-}
-
 int64_t ks_sim_day_start(int64_t t_ms) {
-  return ks_floor_div(t_ms, KS_DAY_MS) * KS_DAY_MS;
+  return ks_interval_floor(t_ms, SIM_DAY);
 }
 
 uint32_t ks_sim_yyyymmdd(int64_t t_ms) {
   int64_t y;
   int m, d;
-  civil_from_days(ks_floor_div(t_ms, KS_DAY_MS), &y, &m, &d);
+  ks_civil_date(ks_floor_div(t_ms, SIM_DAY), &y, &m, &d);
   return (uint32_t)y * 10000u + (uint32_t)m * 100u + (uint32_t)d;
 }
 
 char *ks_sim_format_time(int64_t ms, char *buf, size_t cap) {
   int64_t y;
   int m, d;
-  int64_t day = ks_floor_div(ms, KS_DAY_MS);
-  int64_t sod = (ms - day * KS_DAY_MS) / 1000;
-  civil_from_days(day, &y, &m, &d);
+  int64_t day = ks_floor_div(ms, SIM_DAY);
+  int64_t sod = (ms - day * SIM_DAY) / 1000;
+  ks_civil_date(day, &y, &m, &d);
   snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02dZ", (int)y, m, d, (int)(sod / 3600),
            (int)(sod / 60 % 60), (int)(sod % 60));
   return buf;
@@ -183,7 +177,7 @@ int ks_sim_parse_time(const char *s, int64_t *out_ms) {
   int64_t days = ks_days_from_civil(y, mo, d);
   int64_t cy;
   int cm, cd;
-  civil_from_days(days, &cy, &cm, &cd);
+  ks_civil_date(days, &cy, &cm, &cd);
   if (cy != y || cm != mo || cd != d)
     return KS_EINVAL;
   *out_ms = days * SIM_DAY + (int64_t)h * SIM_HOUR + (int64_t)mi * SIM_MIN + (int64_t)se * 1000 +

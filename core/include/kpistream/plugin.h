@@ -380,71 +380,14 @@ typedef struct ks_plugin_descriptor {
 
 typedef const ks_plugin_descriptor *(*ks_plugin_entry_fn)(void);
 
-/* ---- Key helpers (header-only) ---------------------------------------- */
-
-/* A composite key built from length-prefixed parts, so ("ab","c") and
- * ("a","bc") never collide. Parts longer than 255 bytes are truncated; a key
- * that does not fit in buf sets overflow (and is then unusable). Built from
- * the host's strings (each at most KS_ID_MAX bytes) with at most five string
- * parts and a few small fixed ones, a key always fits. */
-typedef struct ks_key {
-  uint8_t len;
-  uint8_t overflow;
-  uint8_t buf[KS_KEY_MAX - 2];
-} ks_key;
-
-static inline void ks_key_reset(ks_key *k) {
-  k->len = 0;
-  k->overflow = 0;
-}
-
-static inline void ks_key_add(ks_key *k, const void *data, size_t n) {
-  if (n > 255)
-    n = 255;
-  if ((size_t)k->len + 1 + n > sizeof(k->buf)) {
-    k->overflow = 1;
-    return;
-  }
-  k->buf[k->len++] = (uint8_t)n;
-  memcpy(k->buf + k->len, data, n);
-  k->len = (uint8_t)(k->len + n);
-}
-
-static inline void ks_key_add_str(ks_key *k, const char *s) {
-  ks_key_add(k, s ? s : "", s ? strlen(s) : 0);
-}
-
-static inline void ks_key_add_i64(ks_key *k, int64_t v) {
-  ks_key_add(k, &v, sizeof v);
-}
-
-/* Read back part `index` (0-based) of a key built with ks_key_add*; copies it
- * NUL-terminated into out (at most outsz-1 bytes). Returns the part length or
- * -1 when there is no such part. */
-static inline int ks_key_part(const void *key, size_t keylen, int index, char *out, size_t outsz) {
-  const uint8_t *p = (const uint8_t *)key;
-  if (out == NULL || outsz == 0)
-    return -1;
-  size_t off = 0;
-  for (int i = 0; off < keylen; i++) {
-    size_t n = p[off];
-    if (off + 1 + n > keylen)
-      return -1;
-    if (i == index) {
-      size_t c = n < outsz - 1 ? n : outsz - 1;
-      memcpy(out, p + off + 1, c);
-      out[c] = '\0';
-      return (int)n;
-    }
-    off += 1 + n;
-  }
-  return -1;
-}
-
 /* The well-known entry point a plugin defines. */
 KS_PLUGIN_EXPORT const ks_plugin_descriptor *kpistream_plugin_entry(void);
 
 #ifdef __cplusplus
 }
 #endif
+
+/* The SDK helpers (keys, KS_API_HAS, result setters, emitter): sdk.h. */
+#include "kpistream/sdk.h"
+
 #endif /* KPISTREAM_PLUGIN_H */
