@@ -24,6 +24,12 @@ const char *ks_channel_name(int channel) {
 /* The smallest ks_result a plugin may pass: the 1.0/1.1 struct, up to unit. */
 #define KS_RESULT_SIZE_1_1 (offsetof(ks_result, unit) + sizeof(const char *))
 
+const char *ks_result_metric(const ks_result *r) {
+  if (r == NULL || r->struct_size < offsetof(ks_result, metric) + sizeof r->metric)
+    return NULL;
+  return r->metric;
+}
+
 const ks_result *ks_result_full(const ks_result *r, ks_result *tmp) {
   if (r == NULL || r->struct_size < KS_RESULT_SIZE_1_1 || r->struct_size >= sizeof *r)
     return r;

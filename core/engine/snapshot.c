@@ -391,8 +391,8 @@ int ks_engine_restore(ks_engine *e, int32_t task, size_t plugin, const uint8_t *
         break;
       if (!(tb->kind == KS_TABLE_KEYED ? interval == KS_STORE_NO_INTERVAL
                                        : start_ok(e, interval)) ||
-          touched == KS_NO_TIME || !time_ok(touched) || listed == KS_NO_TIME ||
-          !time_ok(listed) || keylen > KS_KEY_MAX)
+          touched == KS_NO_TIME || !time_ok(touched) || listed == KS_NO_TIME || !time_ok(listed) ||
+          keylen > KS_KEY_MAX)
         BAD("plugin %s table '%s': record %lld has interval %lld, touched at %lld, listed at "
             "%lld, a %u-byte key (corrupt)",
             p->name, tname, (long long)k, (long long)interval, (long long)touched,

@@ -68,14 +68,14 @@ refused missing_plugin "@F@:3:11: plugin $PLUGIN_DIR/kpi_nosuch.so: cannot load"
 printf 'input: {topics: [events]}\nplugins:\n  - name: operations\n    options:\n      service_level.threshold: soon\n' \
   > "$WORK/bad_option.yaml"
 refused bad_option "@F@:5:32: plugin $PLUGIN_DIR/kpi_operations.so (operations"
-grep -q "init failed with -22: option 'service_level.threshold': 'soon' is not a duration" \
+grep -q "init failed with -22 (invalid argument): option 'service_level.threshold': 'soon' is not a duration" \
   <("$KPISTREAM" run -c "$WORK/bad_option.yaml" --plugin-dir "$PLUGIN_DIR" --check-config 2>&1) ||
   e2e_fail "bad_option: the refused value is not named"
 
 # a value the plugin itself refuses (out of its range): named at the plugin's entry
 printf 'input: {topics: [events]}\nplugins:\n  - name: operations\n    options:\n      service_level.target: 5\n' \
   > "$WORK/range_option.yaml"
-refused range_option "@F@:3:11: plugin $PLUGIN_DIR/kpi_operations.so (operations 1.0.0): init failed with -22: option 'service_level.target': '5' is not a share between 0 and 1"
+refused range_option "@F@:3:11: plugin $PLUGIN_DIR/kpi_operations.so (operations 1.0.0): init failed with -22 (invalid argument): option 'service_level.target': '5' is not a share between 0 and 1"
 
 printf 'input: {topics: [events]}\nplugins:\n  - name: operations\n    options:\n      service_level.treshold: 20s\n' \
   > "$WORK/unknown_option.yaml"
