@@ -458,7 +458,7 @@ static void option_map_refusals_name_the_value(void **state) {
        "'window': 'soon' is not a duration (e.g. 250ms, 20s, 15m, 2h, 7d)"},
       {"mode", "medium",
        "cfg.yaml:4:7: plugin %s (mapped 1.3.0): init failed with -22 (invalid argument): option "
-       "'mode': 'medium' is not one of: fast, slow, off"},
+       "'mode': 'medium' is not one of: fast, slow or off"},
   };
   char path[512];
   snprintf(path, sizeof path, "%s/mapped.so", KS_TEST_PLUGIN_BUILD_DIR);

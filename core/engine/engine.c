@@ -230,12 +230,30 @@ static int check_options(ks_plugin_ctx *p, int *located, char *errstr, size_t er
       snprintf(errstr, errstr_size, "%s: init failed with %d (%s): %s", label, rc, ks_strerror(rc),
                why);
     if (rc != 0) {
+      /* logged as the readers log a refused value, and returned */
+      ks_engine_log(p->engine, KS_LOG_ERROR, p->name, "%s%s%s",
+                    p->config_where[i] ? p->config_where[i] : "", p->config_where[i] ? ": " : "",
+                    why);
       ks_errstr_prefix(errstr, errstr_size, p->config_where[i]);
       *located = p->config_where[i] != NULL;
       return rc;
     }
   }
   return 0;
+}
+
+/* Where the option a plugin's message starts with ("option 'KEY'...", as
+ * ks_option_refuse writes) was configured, or NULL. */
+static const char *option_place(const ks_plugin_ctx *p, const char *msg) {
+  static const char pre[] = "option '";
+  if (msg == NULL || strncmp(msg, pre, sizeof pre - 1) != 0)
+    return NULL;
+  const char *key = msg + sizeof pre - 1, *end = strchr(key, '\'');
+  for (size_t i = 0; end && i < p->n_config; i++)
+    if (strlen(p->config[i].key) == (size_t)(end - key) &&
+        strncmp(p->config[i].key, key, (size_t)(end - key)) == 0)
+      return p->config_where[i];
+  return NULL;
 }
 
 /* The instance name: [a-z0-9_]+ (it names topics), at most 64 bytes. */
@@ -322,15 +340,19 @@ static int add_plugin(ks_engine *e, ks_plugin_ctx *p, const ks_plugin_spec *spec
     /* the plugin's own message (init_ex), else the first error it logged (a
      * value a config_get_* reader refused: at that option's place) */
     const char *msg = why[0] ? why : p->init_error[0] ? p->init_error : NULL;
+    if (why[0]) /* init_ex's message: logged as the plugin's own log lines are */
+      ks_engine_log(e, KS_LOG_ERROR, p->name, "init failed with %d (%s): %s", rc, ks_strerror(err),
+                    why);
     if (msg)
       snprintf(errstr, errstr_size, "%s: init failed with %d (%s): %s", label, rc, ks_strerror(err),
                msg);
     else
       snprintf(errstr, errstr_size, "%s: init failed with %d (%s; see the log above)", label, rc,
                ks_strerror(err));
-    if (!why[0] && p->init_error[0]) {
-      ks_errstr_prefix(errstr, errstr_size, p->init_error_where);
-      *located = p->init_error_where != NULL;
+    const char *at = !why[0] && p->init_error_where ? p->init_error_where : option_place(p, msg);
+    if (at) {
+      ks_errstr_prefix(errstr, errstr_size, at);
+      *located = 1;
     }
     drop_tables_of(e, p);
     return err;

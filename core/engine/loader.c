@@ -128,7 +128,10 @@ int ks_option_check(const ks_option *o, const char *value, char *errstr, size_t 
                                     "option '%s': '%s' is not one of: ", o->name, value);
       for (const char *const *c = o->choices; c && *c && off < errstr_size; c++)
         off += (size_t)snprintf(errstr + off, errstr_size - off, "%s%s",
-                                c == o->choices ? "" : ", ", *c);
+                                c == o->choices ? ""
+                                : c[1]          ? ", "
+                                                : " or ",
+                                *c);
     }
     return KS_EINVAL;
   default:

@@ -72,10 +72,10 @@ grep -q "init failed with -22 (invalid argument): option 'service_level.threshol
   <("$KPISTREAM" run -c "$WORK/bad_option.yaml" --plugin-dir "$PLUGIN_DIR" --check-config 2>&1) ||
   e2e_fail "bad_option: the refused value is not named"
 
-# a value the plugin itself refuses (out of its range): named at the plugin's entry
+# a value the plugin itself refuses (out of its range, with ks_option_refuse): named at the value
 printf 'input: {topics: [events]}\nplugins:\n  - name: operations\n    options:\n      service_level.target: 5\n' \
   > "$WORK/range_option.yaml"
-refused range_option "@F@:3:11: plugin $PLUGIN_DIR/kpi_operations.so (operations 1.0.0): init failed with -22 (invalid argument): option 'service_level.target': '5' is not a share between 0 and 1"
+refused range_option "@F@:5:29: plugin $PLUGIN_DIR/kpi_operations.so (operations 1.0.0): init failed with -22 (invalid argument): option 'service_level.target': '5' is not a share between 0 and 1"
 
 printf 'input: {topics: [events]}\nplugins:\n  - name: operations\n    options:\n      service_level.treshold: 20s\n' \
   > "$WORK/unknown_option.yaml"

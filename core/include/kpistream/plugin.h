@@ -33,6 +33,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "kpistream/v1/events.pb-c.h"
@@ -438,6 +439,19 @@ typedef struct ks_option {
   const char *description;    /* one line, for `plugins describe` */
   const char *const *choices; /* KS_OPT_CHOICE: the accepted values, NULL-terminated */
 } ks_option;
+
+/* Refuse an option's value from init_ex, after the host's type checks (a
+ * range, a relation between options): writes "option 'KEY': 'VALUE' WHY"
+ * (VALUE "(default)" when unset) into errstr and returns KS_EINVAL. The
+ * host names the option's place in the configuration when errstr starts
+ * with "option 'KEY'" for a configured KEY, else the plugin's entry. */
+static inline int ks_option_refuse(ks_plugin_ctx *ctx, const ks_host_api *api, const char *key,
+                                   const char *why, char *errstr, size_t errstr_size) {
+  const char *v = ctx != NULL && api != NULL ? api->config_get(ctx, key) : NULL;
+  if (errstr != NULL && errstr_size > 0)
+    snprintf(errstr, errstr_size, "option '%s': '%s' %s", key, v ? v : "(default)", why);
+  return KS_EINVAL;
+}
 
 /* ---- Interval passed to on_interval_close ------------------------------ */
 typedef struct ks_interval {
