@@ -89,6 +89,26 @@ out=$("$KPISTREAM" run -c "$WORK/api_abuse.yaml" --plugin-dir "$PLUGIN_DIR" --ch
 case "$out" in *"emit refused: called from init"*) ;;
   *) e2e_fail "api_abuse: the emit refusal is not logged: $out" ;; esac
 
+# `kpistream plugins`: every plugin of the directory with its ABI, and one's
+# option map as the plugin declares it (operations_config.c)
+"$KPISTREAM" plugins list --plugin-dir "$PLUGIN_DIR" > "$WORK/list.txt"
+for p in experience forecast operations quality scorecard value workforce; do
+  grep -qE "^$p +1\.0\.0 +1\.3 " "$WORK/list.txt" || { cat "$WORK/list.txt"; e2e_fail "plugins list: no $p 1.0.0, ABI 1.3"; }
+done
+"$KPISTREAM" plugins describe operations --plugin-dir "$PLUGIN_DIR" > "$WORK/describe.txt"
+grep -qE '^  fcr\.scope +choice +any_channel +which earlier contacts make a repeat$' "$WORK/describe.txt" &&
+  grep -qE '^ +choices: any_channel, same_channel$' "$WORK/describe.txt" &&
+  grep -qE '^  contact_ttl +duration +3d ' "$WORK/describe.txt" ||
+  { cat "$WORK/describe.txt"; e2e_fail "plugins describe operations: fcr.scope or contact_ttl missing"; }
+set +e
+out=$("$KPISTREAM" plugins describe nosuch --plugin-dir "$PLUGIN_DIR" 2>&1); rc=$?
+set -e
+[ $rc -eq 1 ] && case "$out" in *"kpi_nosuch.so: cannot load"*) true ;; *) false ;; esac ||
+  e2e_fail "plugins describe nosuch: exit $rc, '$out'"
+# a plugin built against the 1.2 layout: described, with its untyped option list
+"$KPISTREAM" plugins describe "$TEST_PLUGIN_DIR/legacy12.so" | grep -q "^legacy12 1.2.0 (ABI 1.2)" ||
+  e2e_fail "plugins describe: the 1.2 plugin"
+
 # and a good configuration still passes
 printf '%s\n' "$head" > "$WORK/good.yaml"
 "$KPISTREAM" run -c "$WORK/good.yaml" --plugin-dir "$PLUGIN_DIR" --check-config > /dev/null ||
