@@ -228,10 +228,10 @@ int64_t ks_engine_commit_offset(const ks_engine *e, int32_t task, uint32_t topic
  * `plugin`'s tables for that task into a malloc'd buffer the caller frees.
  * ks_engine_restore() opens the task if needed and loads such a buffer;
  * mismatches (interval length, table layout or version, truncation) return
- * KS_ESTATE with the reason in err. */
+ * KS_ESTATE with the reason in errstr. */
 int ks_engine_snapshot(ks_engine *e, int32_t task, size_t plugin, uint8_t **out, size_t *outlen);
 int ks_engine_restore(ks_engine *e, int32_t task, size_t plugin, const uint8_t *buf, size_t len,
-                      char *err, size_t errsz);
+                      char *errstr, size_t errstr_size);
 /* Next unread offset of (task, topic) as processed: last offset + 1, or -1. */
 int64_t ks_engine_next_offset(const ks_engine *e, int32_t task, uint32_t topic_index);
 

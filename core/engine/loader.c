@@ -6,16 +6,16 @@
 #include "engine_internal.h"
 #include "loader.h"
 
-static int refuse(ks_plugin_ctx *ctx, char *errstr, size_t n, const char *fmt, ...)
+static int refuse(ks_plugin_ctx *ctx, char *errstr, size_t errstr_size, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-static int refuse(ks_plugin_ctx *ctx, char *errstr, size_t n, const char *fmt, ...) {
+static int refuse(ks_plugin_ctx *ctx, char *errstr, size_t errstr_size, const char *fmt, ...) {
   char why[512];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(why, sizeof why, fmt, ap);
   va_end(ap);
-  snprintf(errstr, n, "plugin %s: %s", ctx->path, why);
+  snprintf(errstr, errstr_size, "plugin %s: %s", ctx->path, why);
   return KS_EABI;
 }
 
