@@ -63,9 +63,9 @@ static int m_init(ks_plugin_ctx *ctx, const ks_host_api *api, void **data, char 
     return KS_EPLUGIN;
   }
   if (fail) {
-    api->free(m);
     snprintf(errstr, errstr_size, "fail_init is set: refusing on purpose (count %lld)",
              (long long)m->count);
+    api->free(m);
     return KS_EINVAL;
   }
   m->seen = api->table_declare(ctx, "seen", KS_TABLE_WINDOWED, sizeof(seen_rec), 1, 0);
