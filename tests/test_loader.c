@@ -476,6 +476,16 @@ static void option_map_refusals_name_the_value(void **state) {
   }
 }
 
+/* A map whose own default its type refuses: the loader refuses the plugin
+ * (a default is never checked against a user's value, so it must be right). */
+static void option_map_bad_default_is_refused(void **state) {
+  (void)state;
+  char err[512] = "";
+  assert_int_equal(load("mapped_bad_default.so", err, sizeof err), KS_EABI);
+  assert_non_null(strstr(err, "mapped_bad_default.so: descriptor 'mapped': option map entry "
+                              "'count' has a default its own type refuses"));
+}
+
 /* init_ex's errstr reaches the refusal, at the plugin's entry. */
 static void init_ex_message_is_reported(void **state) {
   (void)state;
@@ -577,6 +587,7 @@ int main(void) {
       cmocka_unit_test(older_layouts_still_load),
       cmocka_unit_test(option_map_gives_typed_values),
       cmocka_unit_test(option_map_refusals_name_the_value),
+      cmocka_unit_test(option_map_bad_default_is_refused),
       cmocka_unit_test(init_ex_message_is_reported),
       cmocka_unit_test(one_plugin_two_instances),
       cmocka_unit_test(probe_reads_the_descriptor),

@@ -8,6 +8,8 @@
  *   label STRING (default "none"), count INT (3), ratio DOUBLE (0.5),
  *   enabled BOOL (true), window DURATION (15m), mode CHOICE fast|slow|off
  *   (fast), fail_init BOOL (false): init_ex fails with a message.
+ * Built with MAPPED_BAD_DEFAULT, the map gives count the default "three",
+ * which its own type refuses: the loader refuses the plugin.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -18,7 +20,11 @@ static const char *const modes[] = {"fast", "slow", "off", NULL};
 
 static const ks_option option_map[] = {
     {"label", KS_OPT_STRING, "none", "a label copied to every result", NULL},
+#ifdef MAPPED_BAD_DEFAULT
+    {"count", KS_OPT_INT, "three", "an integer", NULL},
+#else
     {"count", KS_OPT_INT, "3", "an integer", NULL},
+#endif
     {"ratio", KS_OPT_DOUBLE, "0.5", "a number", NULL},
     {"enabled", KS_OPT_BOOL, "true", "a boolean", NULL},
     {"window", KS_OPT_DURATION, "15m", "a duration", NULL},

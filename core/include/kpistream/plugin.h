@@ -491,7 +491,7 @@ typedef struct ks_plugin_descriptor {
 
   /* Option keys the plugin accepts, NULL-terminated; the host refuses any
    * other key in the plugin's configuration (typos fail at start). NULL:
-   * the host does not check. */
+   * the host does not check. Ignored when option_map (1.3) is set. */
   const char *const *options;
 
   /* -- 1.1 ---------------------------------------------------------------- */
