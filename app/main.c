@@ -16,6 +16,7 @@
 #include "dump.h"
 #include "fatal.h"
 #include "kpistream/plugin.h"
+#include "plugins.h"
 #include "runner.h"
 #include "simulate.h"
 #include "watch.h"
@@ -63,6 +64,8 @@ static void usage(FILE *f) {
              "  simulate   publish a simulated contact center's events\n"
              "  watch      show result topics as tables on the terminal\n"
              "  dump       print every result of result topics, one line each (for tests)\n"
+             "  plugins    list the plugins of a plugin directory (version, ABI), or\n"
+             "             describe one plugin's options (plugins describe NAME)\n"
              "\n"
              "  kpistream <command> --help   options of a command\n"
              "  kpistream --version          print the version\n");
@@ -93,6 +96,8 @@ int main(int argc, char **argv) {
     return ks_cmd_watch(argc - 1, argv + 1);
   if (strcmp(cmd, "dump") == 0)
     return ks_cmd_dump(argc - 1, argv + 1);
+  if (strcmp(cmd, "plugins") == 0)
+    return ks_cmd_plugins(argc - 1, argv + 1);
   fprintf(stderr, "kpistream: unknown command '%s'\n\n", cmd);
   usage(stderr);
   return 2;

@@ -305,6 +305,37 @@ static void places_are_kept(void **state) {
   ks_config_free(&c);
 }
 
+/* plugins[].instance: one plugin listed twice under two instance names;
+ * the instance defaults to the name; a repeated or bad one is refused. */
+static void plugin_instances(void **state) {
+  (void)state;
+  ks_config c;
+  char err[512] = "";
+  assert_int_equal(load("input: {topics: [a]}\nplugins:\n"
+                        "  - {name: operations, instance: ops_fast, options: {k: '1'}}\n"
+                        "  - {name: operations, instance: ops_slow, options: {k: '2'}}\n"
+                        "  - {name: quality}\n",
+                        &c, err),
+                   0);
+  assert_int_equal(c.n_plugins, 3);
+  assert_string_equal(c.plugins[0].name, "operations");
+  assert_string_equal(ks_config_plugin_instance(&c.plugins[0]), "ops_fast");
+  assert_string_equal(ks_config_plugin_instance(&c.plugins[1]), "ops_slow");
+  assert_string_equal(c.plugins[1].options[0].value, "2");
+  assert_null(c.plugins[2].instance);
+  assert_string_equal(ks_config_plugin_instance(&c.plugins[2]), "quality");
+  ks_config_free(&c);
+  expect_error("input: {topics: [a]}\nplugins:\n  - {name: operations}\n"
+               "  - {name: operations, topic: kpi.b}\n",
+               "test.yaml:4:12: plugin instance 'operations' is listed twice; give each entry of "
+               "one plugin its own 'instance:'");
+  expect_error("input: {topics: [a]}\nplugins:\n  - {name: operations, instance: x}\n"
+               "  - {name: quality, instance: x}\n",
+               "test.yaml:4:31: plugin instance 'x' is listed twice");
+  expect_error("input: {topics: [a]}\nplugins: [{name: operations, instance: Ops.Fast}]\n",
+               "test.yaml:2:40: 'plugins[].instance': 'Ops.Fast' must match [a-z0-9_]+");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(full_config_loads), cmocka_unit_test(errors_name_the_place),
@@ -312,6 +343,7 @@ int main(void) {
       cmocka_unit_test(fault_keys),        cmocka_unit_test(duplicate_keys_are_refused),
       cmocka_unit_test(sizes_are_checked), cmocka_unit_test(durations_are_checked),
       cmocka_unit_test(places_are_kept),   cmocka_unit_test(max_future_skew),
+      cmocka_unit_test(plugin_instances),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

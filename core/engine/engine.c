@@ -148,20 +148,27 @@ int ks_engine_add_plugin(ks_engine *e, const char *path, const char *output_topi
                                  errstr_size);
 }
 
-static int add_plugin(ks_engine *e, ks_plugin_ctx *p, const char *path, const char *output_topic,
-                      const ks_kv *config, size_t n_config, const char *const *option_where,
-                      int *located, char *errstr, size_t errstr_size);
-
 int ks_engine_add_plugin_at(ks_engine *e, const char *path, const char *output_topic,
                             const ks_kv *config, size_t n_config, const char *where,
                             const char *const *option_where, char *errstr, size_t errstr_size) {
+  ks_plugin_spec spec = {path, NULL, output_topic, config, n_config, where, option_where};
+  return ks_engine_load_plugin(e, &spec, errstr, errstr_size);
+}
+
+static int add_plugin(ks_engine *e, ks_plugin_ctx *p, const ks_plugin_spec *spec, int *located,
+                      char *errstr, size_t errstr_size);
+
+int ks_engine_load_plugin(ks_engine *e, const ks_plugin_spec *spec, char *errstr,
+                          size_t errstr_size) {
+  const char *path = spec->path;
   for (size_t i = 0; i < e->cap_tasks; i++)
     if (e->tasks[i]) {
       snprintf(errstr, errstr_size, "plugin %s: plugins must be added before tasks open", path);
       return KS_EINVAL;
     }
   ks_plugin_ctx *p = calloc(1, sizeof *p);
-  if (p == NULL || (p->path = dupstr(path)) == NULL || (where && !(p->where = dupstr(where)))) {
+  if (p == NULL || (p->path = dupstr(path)) == NULL ||
+      (spec->where && !(p->where = dupstr(spec->where)))) {
     if (p)
       free(p->path);
     free(p);
@@ -171,67 +178,143 @@ int ks_engine_add_plugin_at(ks_engine *e, const char *path, const char *output_t
   p->engine = e;
   p->index = e->n_plugins;
   int located = 0; /* errstr names an option's own place already */
-  int rc = add_plugin(e, p, path, output_topic, config, n_config, option_where, &located, errstr,
-                      errstr_size);
+  int rc = add_plugin(e, p, spec, &located, errstr, errstr_size);
   if (rc != 0 && !located)
-    ks_errstr_prefix(errstr, errstr_size, where);
+    ks_errstr_prefix(errstr, errstr_size, spec->where);
   if (rc != 0 && !p->initialized)
     plugin_free(p); /* else owned by the engine already */
   return rc;
 }
 
-static int add_plugin(ks_engine *e, ks_plugin_ctx *p, const char *path, const char *output_topic,
-                      const ks_kv *config, size_t n_config, const char *const *option_where,
-                      int *located, char *errstr, size_t errstr_size) {
+/* "plugin PATH (NAME VERSION[, instance I])": how refusals name a plugin. */
+static void plugin_label(const ks_plugin_ctx *p, char *buf, size_t size) {
+  const ks_plugin_descriptor *d = p->desc;
+  int other = p->name && strcmp(p->name, d->name) != 0;
+  snprintf(buf, size, "plugin %s (%s %s%s%s)", p->path, d->name, d->version ? d->version : "?",
+           other ? ", instance " : "", other ? p->name : "");
+}
+
+/* The configured options against the plugin's option map (1.3) or its
+ * list of keys (1.0-1.2): an unknown key, a value its type refuses, a
+ * choice not among the choices. The refusal is prefixed with the value's
+ * place when known (*located). */
+static int check_options(ks_plugin_ctx *p, int *located, char *errstr, size_t errstr_size) {
+  const ks_plugin_descriptor *d = p->desc;
+  if (p->option_map == NULL && d->options == NULL)
+    return 0; /* a plugin that does not say: not checked */
+  char label[512];
+  plugin_label(p, label, sizeof label);
+  for (size_t i = 0; i < p->n_config; i++) {
+    const char *key = p->config[i].key;
+    const ks_option *o = ks_option_find(p->option_map, key);
+    int known = o != NULL;
+    for (const char *const *k = p->option_map ? NULL : d->options; k && *k && !known; k++)
+      known = strcmp(*k, key) == 0;
+    char why[600];
+    int rc = 0;
+    if (!known) {
+      char list[512] = "";
+      size_t off = 0;
+      if (p->option_map)
+        for (const ks_option *m = p->option_map; m->name && off < sizeof list; m++)
+          off += (size_t)snprintf(list + off, sizeof list - off, "%s%s",
+                                  m == p->option_map ? "" : ", ", m->name);
+      else
+        for (const char *const *k = d->options; *k && off < sizeof list; k++)
+          off += (size_t)snprintf(list + off, sizeof list - off, "%s%s",
+                                  k == d->options ? "" : ", ", *k);
+      snprintf(why, sizeof why, "unknown option '%s' (accepted: %s)", key, list);
+      rc = KS_EINVAL;
+      snprintf(errstr, errstr_size, "plugin %s (%s): %s", p->path, p->name, why);
+    } else if (o && (rc = ks_option_check(o, p->config[i].value, why, sizeof why)) != 0)
+      snprintf(errstr, errstr_size, "%s: init failed with %d (%s): %s", label, rc, ks_strerror(rc),
+               why);
+    if (rc != 0) {
+      /* logged as the readers log a refused value, and returned */
+      ks_engine_log(p->engine, KS_LOG_ERROR, p->name, "%s%s%s",
+                    p->config_where[i] ? p->config_where[i] : "", p->config_where[i] ? ": " : "",
+                    why);
+      ks_errstr_prefix(errstr, errstr_size, p->config_where[i]);
+      *located = p->config_where[i] != NULL;
+      return rc;
+    }
+  }
+  return 0;
+}
+
+/* Where the option a plugin's message starts with ("option 'KEY'...", as
+ * ks_option_refuse writes) was configured, or NULL. */
+static const char *option_place(const ks_plugin_ctx *p, const char *msg) {
+  static const char pre[] = "option '";
+  if (msg == NULL || strncmp(msg, pre, sizeof pre - 1) != 0)
+    return NULL;
+  const char *key = msg + sizeof pre - 1, *end = strchr(key, '\'');
+  for (size_t i = 0; end && i < p->n_config; i++)
+    if (strlen(p->config[i].key) == (size_t)(end - key) &&
+        strncmp(p->config[i].key, key, (size_t)(end - key)) == 0)
+      return p->config_where[i];
+  return NULL;
+}
+
+/* The instance name: [a-z0-9_]+ (it names topics), at most 64 bytes. */
+static int instance_ok(const char *s) {
+  size_t n = strlen(s);
+  return n > 0 && n <= 64 && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
+}
+
+static int add_plugin(ks_engine *e, ks_plugin_ctx *p, const ks_plugin_spec *spec, int *located,
+                      char *errstr, size_t errstr_size) {
+  const char *path = spec->path;
   int rc = ks_loader_open(p, errstr, errstr_size);
   if (rc != 0)
     return rc;
+  const char *inst = spec->instance && spec->instance[0] ? spec->instance : p->desc->name;
+  if (!instance_ok(inst)) {
+    snprintf(errstr, errstr_size,
+             "plugin %s: instance name '%s' must match [a-z0-9_]+ (at most 64)", path, inst);
+    return KS_EINVAL;
+  }
   for (size_t i = 0; i < e->n_plugins; i++)
-    if (strcmp(e->plugins[i]->desc->name, p->desc->name) == 0) {
-      snprintf(errstr, errstr_size, "plugin %s: a plugin named '%s' is already loaded (%s)", path,
-               p->desc->name, e->plugins[i]->path);
+    if (strcmp(e->plugins[i]->name, inst) == 0) {
+      snprintf(errstr, errstr_size,
+               "plugin %s: a plugin named '%s' is already loaded (%s); load it again under "
+               "another instance name",
+               path, inst, e->plugins[i]->path);
       return KS_EINVAL;
     }
-  p->name = dupstr(p->desc->name);
+  p->name = dupstr(inst);
   char deftopic[160];
-  snprintf(deftopic, sizeof deftopic, "kpi.%s", p->desc->name);
-  p->topic = dupstr(output_topic && output_topic[0] ? output_topic : deftopic);
+  snprintf(deftopic, sizeof deftopic, "kpi.%s", inst);
+  p->topic = dupstr(spec->output_topic && spec->output_topic[0] ? spec->output_topic : deftopic);
+  size_t n_config = spec->n_config;
   p->config = calloc(n_config ? n_config : 1, sizeof *p->config);
   p->config_where = calloc(n_config ? n_config : 1, sizeof *p->config_where);
   if (p->name == NULL || p->topic == NULL || p->config == NULL || p->config_where == NULL) {
     snprintf(errstr, errstr_size, "plugin %s: out of memory", path);
     return KS_ENOMEM;
   }
+  for (size_t i = 0; i < e->n_plugins; i++)
+    if (strcmp(e->plugins[i]->desc->name, p->desc->name) == 0 &&
+        strcmp(e->plugins[i]->topic, p->topic) == 0) {
+      snprintf(errstr, errstr_size,
+               "plugin %s: instances '%s' and '%s' of plugin '%s' both write to topic %s (their "
+               "result keys would collide); give each its own topic",
+               path, e->plugins[i]->name, inst, p->desc->name, p->topic);
+      return KS_EINVAL;
+    }
   for (size_t i = 0; i < n_config; i++) {
-    p->config[i].key = dupstr(config[i].key);
-    p->config[i].value = dupstr(config[i].value);
+    p->config[i].key = dupstr(spec->config[i].key);
+    p->config[i].value = dupstr(spec->config[i].value);
     p->n_config++;
-    const char *w = option_where ? option_where[i] : NULL;
+    const char *w = spec->option_where ? spec->option_where[i] : NULL;
     if (p->config[i].key == NULL || p->config[i].value == NULL ||
         (w && (p->config_where[i] = dupstr(w)) == NULL)) {
       snprintf(errstr, errstr_size, "plugin %s: out of memory", path);
       return KS_ENOMEM;
     }
   }
-  if (p->desc->options) {
-    for (size_t i = 0; i < n_config; i++) {
-      int known = 0;
-      for (const char *const *o = p->desc->options; *o && !known; o++)
-        known = strcmp(*o, config[i].key) == 0;
-      if (!known) {
-        char list[512] = "";
-        size_t off = 0;
-        for (const char *const *o = p->desc->options; *o && off < sizeof list; o++)
-          off += (size_t)snprintf(list + off, sizeof list - off, "%s%s",
-                                  o == p->desc->options ? "" : ", ", *o);
-        snprintf(errstr, errstr_size, "plugin %s (%s): unknown option '%s' (accepted: %s)", path,
-                 p->desc->name, config[i].key, list);
-        ks_errstr_prefix(errstr, errstr_size, p->config_where[i]);
-        *located = p->config_where[i] != NULL;
-        return KS_EINVAL;
-      }
-    }
-  }
+  if ((rc = check_options(p, located, errstr, errstr_size)) != 0)
+    return rc;
   ks_plugin_ctx **np = realloc(e->plugins, (e->n_plugins + 1) * sizeof *np);
   if (np == NULL) {
     snprintf(errstr, errstr_size, "plugin %s: out of memory", path);
@@ -239,24 +322,40 @@ static int add_plugin(ks_engine *e, ks_plugin_ctx *p, const char *path, const ch
   }
   e->plugins = np;
   ks_plugin_call saved = *e->call;
-  e->call->plugin = p->desc->name;
+  e->call->plugin = p->name;
   e->call->callback = "init";
   p->phase = KS_PHASE_INIT;
-  rc = p->desc->init(p, &e->api, &p->data);
+  char why[512] = "";
+  if (p->init_ex)
+    rc = p->init_ex(p, &e->api, &p->data, why, sizeof why);
+  else
+    rc = p->desc->init(p, &e->api, &p->data);
+  why[sizeof why - 1] = '\0'; /* whatever the plugin wrote */
   p->phase = KS_PHASE_NONE;
   *e->call = saved;
   if (rc != 0) {
-    if (p->init_error[0]) { /* the first error it logged: a refused option value (at the
-                             * option's place when the host read it) or the plugin's own */
-      snprintf(errstr, errstr_size, "plugin %s (%s %s): init failed with %d: %s", path,
-               p->desc->name, p->desc->version ? p->desc->version : "?", rc, p->init_error);
-      ks_errstr_prefix(errstr, errstr_size, p->init_error_where);
-      *located = p->init_error_where != NULL;
-    } else
-      snprintf(errstr, errstr_size, "plugin %s (%s %s): init failed with %d (see the log above)",
-               path, p->desc->name, p->desc->version ? p->desc->version : "?", rc);
+    char label[512];
+    plugin_label(p, label, sizeof label);
+    int err = rc < 0 ? rc : KS_EPLUGIN;
+    /* the plugin's own message (init_ex), else the first error it logged (a
+     * value a config_get_* reader refused: at that option's place) */
+    const char *msg = why[0] ? why : p->init_error[0] ? p->init_error : NULL;
+    if (why[0]) /* init_ex's message: logged as the plugin's own log lines are */
+      ks_engine_log(e, KS_LOG_ERROR, p->name, "init failed with %d (%s): %s", rc, ks_strerror(err),
+                    why);
+    if (msg)
+      snprintf(errstr, errstr_size, "%s: init failed with %d (%s): %s", label, rc, ks_strerror(err),
+               msg);
+    else
+      snprintf(errstr, errstr_size, "%s: init failed with %d (%s; see the log above)", label, rc,
+               ks_strerror(err));
+    const char *at = !why[0] && p->init_error_where ? p->init_error_where : option_place(p, msg);
+    if (at) {
+      ks_errstr_prefix(errstr, errstr_size, at);
+      *located = 1;
+    }
     drop_tables_of(e, p);
-    return rc < 0 ? rc : KS_EPLUGIN;
+    return err;
   }
   p->initialized = 1;
   e->plugins[e->n_plugins++] = p; /* owned by the engine from here on */
@@ -275,10 +374,44 @@ static int add_plugin(ks_engine *e, ks_plugin_ctx *p, const char *path, const ch
     r->plugins = rp;
     r->plugins[r->n++] = p;
   }
-  ks_engine_log(e, KS_LOG_INFO, "loader", "loaded plugin %s %s (ABI %u.%u) from %s -> topic %s",
-                p->desc->name, p->desc->version ? p->desc->version : "?", p->desc->abi_major,
-                p->desc->abi_minor, path, p->topic);
+  ks_engine_log(e, KS_LOG_INFO, "loader",
+                "loaded plugin %s %s (ABI %u.%u) from %s as instance %s -> topic %s", p->desc->name,
+                p->desc->version ? p->desc->version : "?", p->desc->abi_major, p->desc->abi_minor,
+                path, p->name, p->topic);
   return 0;
+}
+
+int ks_plugin_probe(const char *path, ks_plugin_ctx **out, char *errstr, size_t errstr_size) {
+  *out = NULL;
+  ks_plugin_ctx *p = calloc(1, sizeof *p);
+  if (p == NULL || (p->path = dupstr(path)) == NULL) {
+    free(p);
+    snprintf(errstr, errstr_size, "plugin %s: out of memory", path);
+    return KS_ENOMEM;
+  }
+  int rc = ks_loader_open(p, errstr, errstr_size);
+  if (rc != 0) {
+    ks_plugin_probe_close(p);
+    return rc;
+  }
+  *out = p;
+  return 0;
+}
+
+const ks_plugin_descriptor *ks_plugin_probe_descriptor(const ks_plugin_ctx *p) {
+  return p->desc;
+}
+
+const ks_option *ks_plugin_probe_options(const ks_plugin_ctx *p) {
+  return p->option_map;
+}
+
+void ks_plugin_probe_close(ks_plugin_ctx *p) {
+  if (p == NULL)
+    return;
+  ks_loader_close(p);
+  free(p->path);
+  free(p);
 }
 
 /* ---- tasks ------------------------------------------------------------ */
@@ -363,12 +496,14 @@ static void plugin_failed(ks_engine *e, ks_plugin_ctx *p, int rc) {
   if (p->errors <= 10 || (p->errors & (p->errors - 1)) == 0) {
     if (c->topic && c->offset >= 0)
       ks_engine_log(e, KS_LOG_ERROR, p->name,
-                    "%s failed with %d at %s [%d] offset %lld (%llu errors so far)", c->callback,
-                    rc, c->topic, c->task, (long long)c->offset, (unsigned long long)p->errors);
+                    "%s failed with %d at %s [%d] offset %lld (%s; %llu errors so far)",
+                    c->callback, rc, c->topic, c->task, (long long)c->offset, ks_strerror(rc),
+                    (unsigned long long)p->errors);
     else
       ks_engine_log(e, KS_LOG_ERROR, p->name,
-                    "%s failed with %d (task %d, interval %lld; %llu errors so far)", c->callback,
-                    rc, c->task, (long long)c->interval, (unsigned long long)p->errors);
+                    "%s failed with %d (task %d, interval %lld; %s; %llu errors so far)",
+                    c->callback, rc, c->task, (long long)c->interval, ks_strerror(rc),
+                    (unsigned long long)p->errors);
   }
   if (e->opts.on_plugin_error)
     e->opts.on_plugin_error(e->opts.on_plugin_error_ud, p->index, rc, c);
@@ -380,18 +515,18 @@ static int emit_topic(ks_plugin_ctx *ctx, const char *topic, const ks_result *r)
   ks_engine *e = ctx->engine;
   const char *bad = ks_result_validate(r);
   if (bad) {
+    const char *metric = ks_result_metric(r);
     ks_engine_log(e, KS_LOG_ERROR, ctx->name, "emit refused: %s (metric %s)", bad,
-                  r && r->struct_size >= sizeof(uint32_t) + sizeof(char *) && r->metric ? r->metric
-                                                                                        : "?");
+                  metric ? metric : "?");
     ctx->errors++;
     ctx->api_refusals++;
     e->stats.api_refusals++;
     return KS_EINVAL;
   }
-  long klen = ks_result_key(ctx->name, r, &e->key_buf, &e->key_cap);
+  long klen = ks_result_key(ctx->desc->name, r, &e->key_buf, &e->key_cap);
   if (klen < 0)
     return KS_ENOMEM;
-  long vlen = ks_result_encode(ctx->name, ctx->desc->version, r, e->key_buf, e->cur_revision,
+  long vlen = ks_result_encode(ctx->desc->name, ctx->desc->version, r, e->key_buf, e->cur_revision,
                                &e->encode_buf, &e->encode_cap);
   if (vlen < 0)
     return KS_ENOMEM;
@@ -421,7 +556,7 @@ int ks_engine_emit(ks_plugin_ctx *ctx, ks_task *task, const ks_result *r) {
     c->callback = "on_result";
     ks_phase was = p->phase;
     p->phase = KS_PHASE_RESULT;
-    int prc = p->on_result(p->data, task, ctx->name, r);
+    int prc = p->on_result(p->data, task, ctx->desc->name, r);
     p->phase = was;
     if (prc != 0)
       plugin_failed(e, p, prc);

@@ -15,8 +15,8 @@
 #include <stdint.h>
 
 #include "fatal.h"
-#include "kv.h"
 #include "kpistream/plugin.h"
+#include "kv.h"
 #include "partitioner.h"
 
 typedef struct ks_engine ks_engine;
@@ -114,6 +114,52 @@ int ks_engine_add_plugin_at(ks_engine *e, const char *path, const char *output_t
                             const ks_kv *config, size_t n_config, const char *where,
                             const char *const *option_where, char *errstr, size_t errstr_size);
 
+/* A plugin to load, everything the configuration says of it. Only path is
+ * required; the strings are copied. */
+typedef struct ks_plugin_spec {
+  const char *path;
+  /* The instance name ([a-z0-9_]+, default the plugin's own name): one
+   * plugin may be loaded several times under different instance names with
+   * different options. It names the plugin in logs, call records, the
+   * dead-letter header kpistream.plugin, the changelog topic
+   * (<prefix>.<instance>) and the default output topic (kpi.<instance>);
+   * results keep the plugin's name as their family. */
+  const char *instance;
+  const char *output_topic; /* NULL: "kpi.<instance>" */
+  const ks_kv *config;
+  size_t n_config;
+  const char *where;               /* "file:line:col" of the plugin's entry, or NULL */
+  const char *const *option_where; /* per config[i], or NULL */
+} ks_plugin_spec;
+
+/* Load and init the plugin of spec (ks_engine_add_plugin_at with an
+ * instance name). Refused besides what ks_engine_add_plugin_at refuses:
+ * an instance name already loaded or not [a-z0-9_]+, and two instances of
+ * one plugin writing to the same output topic (their result keys would
+ * collide). */
+int ks_engine_load_plugin(ks_engine *e, const ks_plugin_spec *spec, char *errstr,
+                          size_t errstr_size);
+
+/* ---- Inspecting a plugin without running it (tools: `plugins list`) ---- */
+
+/* Open the plugin at path with the loader's checks (ABI, descriptor), call
+ * nothing in it. *out is owned by the caller: ks_plugin_probe_close(). */
+int ks_plugin_probe(const char *path, ks_plugin_ctx **out, char *errstr, size_t errstr_size);
+/* The probed plugin's descriptor (valid until ks_plugin_probe_close), and
+ * its option map when it has one (1.3), else NULL. */
+const ks_plugin_descriptor *ks_plugin_probe_descriptor(const ks_plugin_ctx *p);
+const ks_option *ks_plugin_probe_options(const ks_plugin_ctx *p);
+void ks_plugin_probe_close(ks_plugin_ctx *p);
+
+/* Option map helpers (loader.c). ks_option_check: 0 when value is valid
+ * for option o's type (and choices), else KS_EINVAL with "option 'k': 'v'
+ * is not ..." in errstr (may be NULL). */
+int ks_option_check(const ks_option *o, const char *value, char *errstr, size_t errstr_size);
+/* The entry of key in a NULL-name-terminated map, or NULL. */
+const ks_option *ks_option_find(const ks_option *map, const char *key);
+/* "string", "int", "double", "bool", "duration", "choice". */
+const char *ks_option_type_name(ks_option_type t);
+
 /* Tasks (= input partition numbers). A task must be opened before messages
  * of its partitions are processed; closing it drops its state (issue 3 adds
  * checkpoints). */
@@ -182,10 +228,10 @@ int64_t ks_engine_commit_offset(const ks_engine *e, int32_t task, uint32_t topic
  * `plugin`'s tables for that task into a malloc'd buffer the caller frees.
  * ks_engine_restore() opens the task if needed and loads such a buffer;
  * mismatches (interval length, table layout or version, truncation) return
- * KS_ESTATE with the reason in err. */
+ * KS_ESTATE with the reason in errstr. */
 int ks_engine_snapshot(ks_engine *e, int32_t task, size_t plugin, uint8_t **out, size_t *outlen);
 int ks_engine_restore(ks_engine *e, int32_t task, size_t plugin, const uint8_t *buf, size_t len,
-                      char *err, size_t errsz);
+                      char *errstr, size_t errstr_size);
 /* Next unread offset of (task, topic) as processed: last offset + 1, or -1. */
 int64_t ks_engine_next_offset(const ks_engine *e, int32_t task, uint32_t topic_index);
 

@@ -42,7 +42,7 @@ struct ks_plugin_ctx {
   ks_engine *engine;
   size_t index;
   char *path;
-  char *name;
+  char *name; /* the instance name: logs, changelog, dead-letter header, call records */
   char *topic;
   ks_kv *config; /* owned copies */
   size_t n_config;
@@ -58,6 +58,9 @@ struct ks_plugin_ctx {
   ks_phase phase; /* the plugin callback running now (host_api.c checks it) */
   int restatable; /* KS_PLUGIN_F_RESTATABLE */
   int (*on_result)(void *plugin_data, ks_task *task, const char *family, const ks_result *r);
+  const ks_option *option_map; /* 1.3: the plugin's typed options, or NULL */
+  int (*init_ex)(ks_plugin_ctx *ctx, const ks_host_api *api, void **plugin_data, char *errstr,
+                 size_t errstr_size); /* 1.3, or NULL */
   uint64_t errors;
   uint64_t results;
   uint64_t api_refusals; /* host API calls refused (bad argument, wrong phase) */

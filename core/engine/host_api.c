@@ -91,6 +91,8 @@ static int task_ok(ks_plugin_ctx *ctx, const ks_task *task, const char *fn) {
   return 0;
 }
 
+/* The configured value of key, else (1.3) its option map default, else
+ * NULL. The readers below take their `def` argument only for NULL. */
 static const char *api_config_get(ks_plugin_ctx *ctx, const char *key) {
   if (ctx == NULL)
     return NULL;
@@ -101,7 +103,8 @@ static const char *api_config_get(ks_plugin_ctx *ctx, const char *key) {
   for (size_t i = 0; i < ctx->n_config; i++)
     if (strcmp(ctx->config[i].key, key) == 0)
       return ctx->config[i].value;
-  return NULL;
+  const ks_option *o = ks_option_find(ctx->option_map, key);
+  return o ? o->def : NULL;
 }
 
 /* The arguments of a typed configuration reader. */
@@ -176,6 +179,26 @@ static int api_config_get_duration_ms(ks_plugin_ctx *ctx, const char *key, int64
   return ks_parse_duration_ms(v, out) == 0
              ? 0
              : bad_value(ctx, key, v, "a duration (e.g. 250ms, 20s, 15m, 2h, 7d)");
+}
+
+static int api_config_get_choice(ks_plugin_ctx *ctx, const char *key, int *index) {
+  if (!getter_ok(ctx, key, index, "config_get_choice"))
+    return KS_EINVAL;
+  const ks_option *o = ks_option_find(ctx->option_map, key);
+  if (o == NULL || o->type != KS_OPT_CHOICE) {
+    api_refuse(ctx, "config_get_choice", "'%s' is not a choice option of the plugin's option map",
+               key);
+    return KS_EINVAL;
+  }
+  const char *v = api_config_get(ctx, key);
+  for (int i = 0; v && o->choices[i]; i++)
+    if (strcmp(o->choices[i], v) == 0) {
+      *index = i;
+      return 0;
+    }
+  /* unset without a default (checked values are always among the choices) */
+  api_refuse(ctx, "config_get_choice", "'%s' is unset and has no default", key);
+  return KS_EINVAL;
 }
 
 static ks_table *api_table_declare(ks_plugin_ctx *ctx, const char *name, ks_table_kind kind,
@@ -389,4 +412,5 @@ void ks_host_api_init(ks_host_api *api) {
   api->free = api_free;
   api->keyed_foreach = api_keyed_foreach;
   api->emit_to = api_emit_to;
+  api->config_get_choice = api_config_get_choice;
 }

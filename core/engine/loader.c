@@ -2,19 +2,20 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "duration.h"
 #include "engine_internal.h"
 #include "loader.h"
 
-static int refuse(ks_plugin_ctx *ctx, char *errstr, size_t n, const char *fmt, ...)
+static int refuse(ks_plugin_ctx *ctx, char *errstr, size_t errstr_size, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-static int refuse(ks_plugin_ctx *ctx, char *errstr, size_t n, const char *fmt, ...) {
+static int refuse(ks_plugin_ctx *ctx, char *errstr, size_t errstr_size, const char *fmt, ...) {
   char why[512];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(why, sizeof why, fmt, ap);
   va_end(ap);
-  snprintf(errstr, n, "plugin %s: %s", ctx->path, why);
+  snprintf(errstr, errstr_size, "plugin %s: %s", ctx->path, why);
   return KS_EABI;
 }
 
@@ -60,9 +61,11 @@ int ks_loader_open(ks_plugin_ctx *ctx, char *errstr, size_t errstr_size) {
   for (const char *p = d->name; *p; p++)
     if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
       return refuse(ctx, errstr, errstr_size, "name '%s' must match [a-z0-9_]+", d->name);
-  if (d->init == NULL || d->on_event == NULL || d->on_interval_close == NULL)
+  int (*init_ex)(ks_plugin_ctx *, const ks_host_api *, void **, char *, size_t) =
+      KS_DESC_HAS(d, 3, init_ex) ? d->init_ex : NULL;
+  if ((d->init == NULL && init_ex == NULL) || d->on_event == NULL || d->on_interval_close == NULL)
     return refuse(ctx, errstr, errstr_size,
-                  "descriptor '%s' lacks init, on_event or "
+                  "descriptor '%s' lacks init (or init_ex), on_event or "
                   "on_interval_close",
                   d->name);
   if (d->interests == NULL)
@@ -72,15 +75,85 @@ int ks_loader_open(ks_plugin_ctx *ctx, char *errstr, size_t errstr_size) {
       return refuse(ctx, errstr, errstr_size,
                     "descriptor '%s' is interested in body %u, unknown to this host's schema",
                     d->name, *i);
+  const ks_option *map = KS_DESC_HAS(d, 3, option_map) ? d->option_map : NULL;
+  for (const ks_option *o = map; o && o->name; o++) {
+    const char *bad = o->type < KS_OPT_STRING || o->type > KS_OPT_CHOICE ? "has an unknown type"
+                      : o->type == KS_OPT_CHOICE && (o->choices == NULL || o->choices[0] == NULL)
+                          ? "is a choice without choices"
+                      : o->def && ks_option_check(o, o->def, NULL, 0) != 0
+                          ? "has a default its own type refuses"
+                          : NULL;
+    if (bad)
+      return refuse(ctx, errstr, errstr_size, "descriptor '%s': option map entry '%s' %s", d->name,
+                    o->name, bad);
+  }
   ctx->desc = d;
-  /* 1.1: flags, read only when the plugin's descriptor has them. */
-  if (d->abi_minor >= 1 &&
-      d->struct_size >= offsetof(ks_plugin_descriptor, flags) + sizeof(uint32_t))
+  /* 1.1 and later fields, read only when the plugin's descriptor has them. */
+  if (KS_DESC_HAS(d, 1, flags))
     ctx->restatable = (d->flags & KS_PLUGIN_F_RESTATABLE) != 0;
-  if (d->abi_minor >= 1 &&
-      d->struct_size >= offsetof(ks_plugin_descriptor, on_result) + sizeof d->on_result)
+  if (KS_DESC_HAS(d, 1, on_result))
     ctx->on_result = d->on_result;
+  ctx->option_map = map;
+  ctx->init_ex = init_ex;
   return 0;
+}
+
+int ks_option_check(const ks_option *o, const char *value, char *errstr, size_t errstr_size) {
+  int64_t i;
+  double x;
+  int b;
+  const char *want = NULL;
+  switch (o->type) {
+  case KS_OPT_STRING:
+    return 0;
+  case KS_OPT_INT:
+    want = ks_parse_int(value, &i) == 0 ? NULL : "an integer";
+    break;
+  case KS_OPT_DOUBLE:
+    want = ks_parse_double(value, &x) == 0 ? NULL : "a number";
+    break;
+  case KS_OPT_BOOL:
+    want = ks_parse_bool(value, &b) == 0 ? NULL : "a boolean (true/false)";
+    break;
+  case KS_OPT_DURATION:
+    want =
+        ks_parse_duration_ms(value, &i) == 0 ? NULL : "a duration (e.g. 250ms, 20s, 15m, 2h, 7d)";
+    break;
+  case KS_OPT_CHOICE:
+    for (const char *const *c = o->choices; c && *c; c++)
+      if (strcmp(*c, value) == 0)
+        return 0;
+    if (errstr && errstr_size) {
+      size_t off = (size_t)snprintf(errstr, errstr_size,
+                                    "option '%s': '%s' is not one of: ", o->name, value);
+      for (const char *const *c = o->choices; c && *c && off < errstr_size; c++)
+        off += (size_t)snprintf(errstr + off, errstr_size - off, "%s%s",
+                                c == o->choices ? ""
+                                : c[1]          ? ", "
+                                                : " or ",
+                                *c);
+    }
+    return KS_EINVAL;
+  default:
+    want = "of a known type";
+  }
+  if (want == NULL)
+    return 0;
+  if (errstr && errstr_size)
+    snprintf(errstr, errstr_size, "option '%s': '%s' is not %s", o->name, value, want);
+  return KS_EINVAL;
+}
+
+const ks_option *ks_option_find(const ks_option *map, const char *key) {
+  for (const ks_option *o = map; o && o->name && key; o++)
+    if (strcmp(o->name, key) == 0)
+      return o;
+  return NULL;
+}
+
+const char *ks_option_type_name(ks_option_type t) {
+  static const char *const names[] = {"?", "string", "int", "double", "bool", "duration", "choice"};
+  return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
 }
 
 void ks_loader_close(ks_plugin_ctx *ctx) {

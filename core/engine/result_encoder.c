@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "kpistream/v1/result.pb-c.h"
+#include "loader.h"
 
 const char *ks_channel_name(int channel) {
   switch (channel) {
@@ -22,7 +23,13 @@ const char *ks_channel_name(int channel) {
 }
 
 /* The smallest ks_result a plugin may pass: the 1.0/1.1 struct, up to unit. */
-#define KS_RESULT_SIZE_1_1 (offsetof(ks_result, unit) + sizeof(const char *))
+#define KS_RESULT_SIZE_1_1 KS_SIZE_THROUGH(ks_result, unit)
+
+const char *ks_result_metric(const ks_result *r) {
+  if (r == NULL || r->struct_size < KS_SIZE_THROUGH(ks_result, metric))
+    return NULL;
+  return r->metric;
+}
 
 const ks_result *ks_result_full(const ks_result *r, ks_result *tmp) {
   if (r == NULL || r->struct_size < KS_RESULT_SIZE_1_1 || r->struct_size >= sizeof *r)
@@ -52,7 +59,8 @@ const char *ks_result_validate(const ks_result *r) {
       return "result label longer than 255 bytes";
   if (r->aggregation < KS_AGG_RATIO || r->aggregation > KS_AGG_GAUGE)
     return "result with an unknown aggregation";
-  if (r->struct_size >= sizeof *r && ((unsigned)r->level > (unsigned)KS_LEVEL_EVALUATOR))
+  if (r->struct_size >= KS_SIZE_THROUGH(ks_result, level) &&
+      ((unsigned)r->level > (unsigned)KS_LEVEL_EVALUATOR))
     return "result with an unknown level";
   if (!isfinite(r->numerator) || !isfinite(r->denominator) ||
       (r->aggregation != KS_AGG_RATIO && r->has_value && !isfinite(r->value)))
@@ -236,7 +244,8 @@ long ks_result_encode(const char *family, const char *plugin_version, const ks_r
   p = put_str(p, 17, r->unit, l_unit);
   p = put_u64(p, 18, revision);
   p = put_str(p, 19, plugin_version, l_version);
-  if (r->struct_size >= sizeof *r) /* 1.2: level; a smaller struct has none */
+  if (r->struct_size >=
+      KS_SIZE_THROUGH(ks_result, level)) /* 1.2: level; a smaller struct has none */
     p = put_u64(p, 20, (uint64_t)(int64_t)r->level);
   return (long)(p - *buf);
 }

@@ -17,6 +17,11 @@
 
 #include "kpistream/plugin.h"
 
+/* The result's metric name when its struct_size covers the field (for a
+ * refusal's message: a struct too small to be valid may still name it),
+ * else NULL. */
+const char *ks_result_metric(const ks_result *r);
+
 /* Check a result for emit(): returns NULL if fine, else why not. */
 const char *ks_result_validate(const ks_result *r);
 

@@ -226,17 +226,17 @@ static ks_table *table_by_name(ks_engine *e, ks_plugin_ctx *p, const char *name)
  * (KS_ECONFIG: an older one would not do either). */
 #define BAD(...)                                                                                   \
   do {                                                                                             \
-    snprintf(err, errsz, __VA_ARGS__);                                                             \
+    snprintf(errstr, errstr_size, __VA_ARGS__);                                                    \
     return KS_ESTATE;                                                                              \
   } while (0)
 #define NOMEM()                                                                                    \
   do {                                                                                             \
-    snprintf(err, errsz, "out of memory while restoring a checkpoint of task %d", t->id);          \
+    snprintf(errstr, errstr_size, "out of memory while restoring a checkpoint of task %d", t->id); \
     return KS_ENOMEM;                                                                              \
   } while (0)
 #define INCOMPATIBLE(...)                                                                          \
   do {                                                                                             \
-    snprintf(err, errsz, __VA_ARGS__);                                                             \
+    snprintf(errstr, errstr_size, __VA_ARGS__);                                                    \
     return KS_ECONFIG;                                                                             \
   } while (0)
 
@@ -258,7 +258,7 @@ static size_t left(const rbuf *r) {
   return r->bad ? 0 : r->n - r->off;
 }
 
-static int restore_host(ks_engine *e, ks_task *t, rbuf *r, char *err, size_t errsz) {
+static int restore_host(ks_engine *e, ks_task *t, rbuf *r, char *errstr, size_t errstr_size) {
   int64_t interval_ms = get_i64(r);
   if (interval_ms != e->opts.interval_ms)
     INCOMPATIBLE("checkpoint was taken with %lld ms intervals, this run uses %lld ms",
@@ -328,14 +328,14 @@ static int restore_host(ks_engine *e, ks_task *t, rbuf *r, char *err, size_t err
 }
 
 int ks_engine_restore(ks_engine *e, int32_t task, size_t plugin, const uint8_t *buf, size_t len,
-                      char *err, size_t errsz) {
+                      char *errstr, size_t errstr_size) {
   if (plugin >= e->n_plugins)
     return KS_ENOENT;
   ks_plugin_ctx *p = e->plugins[plugin];
-  if (errsz)
-    err[0] = '\0';
+  if (errstr_size)
+    errstr[0] = '\0';
   if (ks_engine_task_open(e, task) != 0) {
-    snprintf(err, errsz, "task %d: cannot open it (out of memory)", task);
+    snprintf(errstr, errstr_size, "task %d: cannot open it (out of memory)", task);
     return KS_ENOMEM;
   }
   ks_task *t = e->tasks[task];
@@ -348,10 +348,10 @@ int ks_engine_restore(ks_engine *e, int32_t task, size_t plugin, const uint8_t *
   uint32_t stask = get_u32(&r);
   if (stask != (uint32_t)task)
     BAD("checkpoint is of task %u, not task %d", stask, task);
-  int rc = restore_host(e, t, &r, err, errsz);
+  int rc = restore_host(e, t, &r, errstr, errstr_size);
   if (rc != 0) {
-    if (!err[0])
-      snprintf(err, errsz, "checkpoint header is truncated");
+    if (!errstr[0])
+      snprintf(errstr, errstr_size, "checkpoint header is truncated");
     return rc;
   }
   char name[256];
@@ -391,8 +391,8 @@ int ks_engine_restore(ks_engine *e, int32_t task, size_t plugin, const uint8_t *
         break;
       if (!(tb->kind == KS_TABLE_KEYED ? interval == KS_STORE_NO_INTERVAL
                                        : start_ok(e, interval)) ||
-          touched == KS_NO_TIME || !time_ok(touched) || listed == KS_NO_TIME ||
-          !time_ok(listed) || keylen > KS_KEY_MAX)
+          touched == KS_NO_TIME || !time_ok(touched) || listed == KS_NO_TIME || !time_ok(listed) ||
+          keylen > KS_KEY_MAX)
         BAD("plugin %s table '%s': record %lld has interval %lld, touched at %lld, listed at "
             "%lld, a %u-byte key (corrupt)",
             p->name, tname, (long long)k, (long long)interval, (long long)touched,

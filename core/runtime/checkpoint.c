@@ -440,12 +440,12 @@ static int asm_finish(assembly *a) {
 
 #define REFUSE(...)                                                                                \
   do {                                                                                             \
-    snprintf(errstr, errsz, "changelog %s [%d] offset %" PRId64 ": " __VA_ARGS__);                 \
+    snprintf(errstr, errstr_size, "changelog %s [%d] offset %" PRId64 ": " __VA_ARGS__);           \
     return KS_ESTATE;                                                                              \
   } while (0)
 
 int ks_ckpt_collect_add(ks_ckpt_collect *c, size_t plugin, int64_t offset, const void *value,
-                        size_t len, char *errstr, size_t errsz) {
+                        size_t len, char *errstr, size_t errstr_size) {
   if (plugin >= c->n_plugins)
     return KS_ENOENT;
   const char *topic = c->topics[plugin];
@@ -551,10 +551,10 @@ static const char *missing_why(ks_ckpt_collect *c, size_t plugin, const ks_ckpt_
 }
 
 int ks_ckpt_collect_restore(ks_ckpt_collect *c, ks_engine *e, int log_level, ks_ckpt_ident *ident,
-                            char *errstr, size_t errsz) {
+                            char *errstr, size_t errstr_size) {
   if (ks_engine_plugin_count(e) != c->n_plugins) {
-    snprintf(errstr, errsz, "task %d: %zu changelogs read for %zu plugins", c->task, c->n_plugins,
-             ks_engine_plugin_count(e));
+    snprintf(errstr, errstr_size, "task %d: %zu changelogs read for %zu plugins", c->task,
+             c->n_plugins, ks_engine_plugin_count(e));
     return KS_EINVAL;
   }
   /* Candidates: every checkpoint complete in some plugin's changelog,
@@ -602,14 +602,14 @@ int ks_ckpt_collect_restore(ks_ckpt_collect *c, ks_engine *e, int log_level, ks_
     }
     ks_engine_task_close(e, c->task);
     if (rc != KS_ESTATE) { /* another configuration, or out of memory */
-      snprintf(errstr, errsz, "%s", last);
+      snprintf(errstr, errstr_size, "%s", last);
       return rc;
     }
     ks_log(log_level, KS_LOG_ERROR, CK_LOG, "%s; refused, trying an older checkpoint", last);
   }
   if (c->records == 0)
     return KS_CKPT_NONE;
-  snprintf(errstr, errsz,
+  snprintf(errstr, errstr_size,
            "changelog of task %d holds %zu checkpoint records but no checkpoint complete and "
            "valid in every plugin's changelog%s%s",
            c->task, c->records, last[0] ? "; newest refused: " : "", last);
@@ -620,7 +620,7 @@ int ks_ckpt_collect_restore(ks_ckpt_collect *c, ks_engine *e, int log_level, ks_
 
 /* Read every message of the assigned partitions up to their high watermarks. */
 static int read_all(rd_kafka_t *reader, rd_kafka_topic_partition_list_t *l, ks_ckpt_collect *c,
-                    int timeout_ms, int log_level, char *errstr, size_t errsz) {
+                    int timeout_ms, int log_level, char *errstr, size_t errstr_size) {
   int64_t *high = calloc((size_t)l->cnt, sizeof *high);
   int64_t *pos = calloc((size_t)l->cnt, sizeof *pos);
   int rc = 0;
@@ -632,8 +632,8 @@ static int read_all(rd_kafka_t *reader, rd_kafka_topic_partition_list_t *l, ks_c
     rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
         reader, l->elems[i].topic, l->elems[i].partition, &lo, &hi, timeout_ms);
     if (err) {
-      snprintf(errstr, errsz, "changelog %s [%d]: cannot read its offsets: %s", l->elems[i].topic,
-               l->elems[i].partition, rd_kafka_err2str(err));
+      snprintf(errstr, errstr_size, "changelog %s [%d]: cannot read its offsets: %s",
+               l->elems[i].topic, l->elems[i].partition, rd_kafka_err2str(err));
       rc = KS_EKAFKA;
       break;
     }
@@ -650,8 +650,8 @@ static int read_all(rd_kafka_t *reader, rd_kafka_topic_partition_list_t *l, ks_c
     rd_kafka_message_t *m = rd_kafka_consumer_poll(reader, CK_POLL_MS);
     if (m == NULL) {
       if ((waited += CK_POLL_MS) > timeout_ms) {
-        snprintf(errstr, errsz, "changelog of task %d: not read to its end within %d ms", c->task,
-                 timeout_ms);
+        snprintf(errstr, errstr_size, "changelog of task %d: not read to its end within %d ms",
+                 c->task, timeout_ms);
         rc = KS_EKAFKA;
       }
       continue;
@@ -672,7 +672,8 @@ static int read_all(rd_kafka_t *reader, rd_kafka_topic_partition_list_t *l, ks_c
             pending--;
         }
     } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      snprintf(errstr, errsz, "changelog of task %d: %s", c->task, rd_kafka_message_errstr(m));
+      snprintf(errstr, errstr_size, "changelog of task %d: %s", c->task,
+               rd_kafka_message_errstr(m));
       rc = KS_EKAFKA;
     }
     rd_kafka_message_destroy(m);
@@ -684,13 +685,13 @@ static int read_all(rd_kafka_t *reader, rd_kafka_topic_partition_list_t *l, ks_c
   free(high);
   free(pos);
   if (rc == KS_ENOMEM)
-    snprintf(errstr, errsz, "changelog of task %d: out of memory while reading it", c->task);
+    snprintf(errstr, errstr_size, "changelog of task %d: out of memory while reading it", c->task);
   return rc;
 }
 
 int ks_ckpt_restore(rd_kafka_t *reader, ks_engine *e, char *const *topics, const int32_t *parts,
                     int32_t task, int timeout_ms, int log_level, ks_ckpt_ident *ident,
-                    uint64_t *max_epoch, char *errstr, size_t errsz) {
+                    uint64_t *max_epoch, char *errstr, size_t errstr_size) {
   size_t np = ks_engine_plugin_count(e);
   rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)np);
   int32_t *part_of = calloc(np ? np : 1, sizeof *part_of);
@@ -704,12 +705,12 @@ int ks_ckpt_restore(rd_kafka_t *reader, ks_engine *e, char *const *topics, const
     c = ks_ckpt_collect_new(np, topics, part_of, task);
   }
   if (c != NULL)
-    rc = read_all(reader, l, c, timeout_ms, log_level, errstr, errsz);
+    rc = read_all(reader, l, c, timeout_ms, log_level, errstr, errstr_size);
   else
-    snprintf(errstr, errsz, "task %d: out of memory", task);
+    snprintf(errstr, errstr_size, "task %d: out of memory", task);
   if (rc == 0) {
     *max_epoch = c->max_epoch;
-    rc = ks_ckpt_collect_restore(c, e, log_level, ident, errstr, errsz);
+    rc = ks_ckpt_collect_restore(c, e, log_level, ident, errstr, errstr_size);
   }
   ks_ckpt_collect_free(c);
   free(part_of);

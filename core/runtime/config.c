@@ -82,6 +82,7 @@ void ks_config_free(ks_config *cfg) {
   for (size_t i = 0; i < cfg->n_plugins; i++) {
     ks_config_plugin *p = &cfg->plugins[i];
     free(p->name);
+    free(p->instance);
     free(p->path);
     free(p->topic);
     free(p->where);
@@ -165,6 +166,10 @@ const char *ks_config_kafka_get(const ks_config *cfg, const char *key) {
     if (strcmp(cfg->kafka[i].key, key) == 0)
       return cfg->kafka[i].value;
   return NULL;
+}
+
+const char *ks_config_plugin_instance(const ks_config_plugin *p) {
+  return p->instance ? p->instance : p->name;
 }
 
 void ks_config_plugin_path(const ks_config *cfg, const ks_config_plugin *p, char *buf,
@@ -447,12 +452,14 @@ static int load_checkpoint(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
 }
 
 static int load_plugins(parse_ctx *c, ks_config *cfg, yaml_node_t *s) {
-  static const char *const known[] = {"name", "path", "topic", "options", "on_error", NULL};
+  static const char *const known[] = {"name",    "instance", "path", "topic",
+                                      "options", "on_error", NULL};
   if (s->type != YAML_SEQUENCE_NODE)
-    return fail(c, s, "'plugins' must be a list of {name, path, topic, options, on_error}");
+    return fail(c, s,
+                "'plugins' must be a list of {name, instance, path, topic, options, on_error}");
   for (yaml_node_item_t *i = s->data.sequence.items.start; i < s->data.sequence.items.top; i++) {
     yaml_node_t *m = node(c, *i);
-    int rc = check_keys(c, m, "plugins[]", known, "name, path, topic, options, on_error");
+    int rc = check_keys(c, m, "plugins[]", known, "name, instance, path, topic, options, on_error");
     if (rc)
       return rc;
     ks_config_plugin *np = realloc(cfg->plugins, (cfg->n_plugins + 1) * sizeof *np);
@@ -469,9 +476,18 @@ static int load_plugins(parse_ctx *c, ks_config *cfg, yaml_node_t *s) {
     char w[320];
     if ((p->where = dupstr(where(c, v, w, sizeof w))) == NULL)
       return KS_ENOMEM;
+    yaml_node_t *in = map_get(c, m, "instance");
+    if (in && (rc = set_str(c, in, "plugins[].instance", &p->instance)) != 0)
+      return rc;
+    if (in && strspn(p->instance, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(p->instance))
+      return fail(c, in, "'plugins[].instance': '%s' must match [a-z0-9_]+ (it names topics)",
+                  p->instance);
     for (size_t j = 0; j + 1 < cfg->n_plugins; j++)
-      if (strcmp(cfg->plugins[j].name, p->name) == 0)
-        return fail(c, v, "plugin '%s' is listed twice", p->name);
+      if (strcmp(ks_config_plugin_instance(&cfg->plugins[j]), ks_config_plugin_instance(p)) == 0)
+        return fail(c, in ? in : v,
+                    "plugin instance '%s' is listed twice; give each entry of one plugin its own "
+                    "'instance:'",
+                    ks_config_plugin_instance(p));
     if ((v = map_get(c, m, "path")) != NULL && (rc = set_str(c, v, "plugins[].path", &p->path)))
       return rc;
     if ((v = map_get(c, m, "topic")) != NULL && (rc = set_str(c, v, "plugins[].topic", &p->topic)))

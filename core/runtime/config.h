@@ -13,7 +13,8 @@
  *   plugin_dir: /usr/lib/x86_64-linux-gnu/kpistream/plugins
  *   plugins:
  *     - name: operations              # loads <plugin_dir>/kpi_operations.so
- *       topic: kpi.operations         # default kpi.<name>
+ *       instance: ops_fast            # default the name; names topics, changelog, logs
+ *       topic: kpi.ops_fast           # default kpi.<instance>
  *       options: {service_level.threshold: 20s}
  *       on_error: skip                # or stop
  *   log_level: info
@@ -37,7 +38,8 @@
 
 typedef struct ks_config_plugin {
   char *name;
-  char *path; /* absolute or relative to plugin_dir; default kpi_<name>.so */
+  char *instance; /* NULL: the name; one plugin listed twice needs two instance names */
+  char *path;     /* absolute or relative to plugin_dir; default kpi_<name>.so */
   char *topic;
   ks_kv *options;
   size_t n_options;
@@ -101,6 +103,8 @@ int ks_config_set_consumer(ks_config *cfg, const char *key, const char *value);
 const char *ks_config_where(const ks_config *cfg, const ks_kv *entry);
 /* Value of a kafka property, searching common properties; NULL if unset. */
 const char *ks_config_kafka_get(const ks_config *cfg, const char *key);
+/* The entry's instance name: `instance`, else `name`. */
+const char *ks_config_plugin_instance(const ks_config_plugin *p);
 /* Resolve a plugin's path against plugin_dir into buf. */
 void ks_config_plugin_path(const ks_config *cfg, const ks_config_plugin *p, char *buf, size_t size);
 void ks_config_free(ks_config *cfg);

@@ -44,7 +44,7 @@ static size_t str_cost(const char *name, const char *value) {
 }
 
 int ks_dlq_record_build(ks_dlq_record *out, const ks_dlq_source *src, const char *reason,
-                        size_t max_bytes, char *err, size_t errsz) {
+                        size_t max_bytes, char *errstr, size_t errstr_size) {
   memset(out, 0, sizeof *out);
   char part[16], off[32], vsize[32], ksize[32], dropped[32];
   snprintf(part, sizeof part, "%" PRId32, src->partition);
@@ -61,7 +61,7 @@ int ks_dlq_record_build(ks_dlq_record *out, const ks_dlq_source *src, const char
     own += HDR_COST(sizeof NS "truncated" - 1, 20) + HDR_COST(sizeof NS "truncated.key" - 1, 20) +
            HDR_COST(sizeof NS "truncated.headers" - 1, 20);
     if (max_bytes < RECORD_OVERHEAD + own) {
-      snprintf(err, errsz,
+      snprintf(errstr, errstr_size,
                "dead letter of %s [%" PRId32 "] offset %" PRId64
                ": message.max.bytes %zu leaves no room for its %zu bytes of kpistream.* headers",
                src->topic, src->partition, src->offset, max_bytes, own);
@@ -113,7 +113,7 @@ int ks_dlq_record_build(ks_dlq_record *out, const ks_dlq_source *src, const char
   return 0;
 nomem:
   ks_dlq_record_free(out);
-  snprintf(err, errsz, "dead letter of %s [%" PRId32 "] offset %" PRId64 ": out of memory",
+  snprintf(errstr, errstr_size, "dead letter of %s [%" PRId32 "] offset %" PRId64 ": out of memory",
            src->topic, src->partition, src->offset);
   return KS_ENOMEM;
 }
@@ -125,25 +125,26 @@ void ks_dlq_record_free(ks_dlq_record *rec) {
 }
 
 static int send_record(ks_producer *p, const char *topic, ks_dlq_record *rec, void *opaque,
-                       ks_dlq_record *sent, char *err, size_t errsz) {
+                       ks_dlq_record *sent, char *errstr, size_t errstr_size) {
   *sent = *rec;
   sent->headers = NULL; /* the producer's from here on, sent or not */
   return ks_producer_send(p, topic, rec->key, rec->key_len, rec->value, rec->value_len,
-                          rec->headers, opaque, err, errsz);
+                          rec->headers, opaque, errstr, errstr_size);
 }
 
 int ks_dlq_send(ks_producer *p, const char *topic, const ks_dlq_source *src, const char *reason,
-                void *opaque, ks_dlq_record *sent, char *err, size_t errsz) {
+                void *opaque, ks_dlq_record *sent, char *errstr, size_t errstr_size) {
   ks_dlq_record rec;
-  int rc = ks_dlq_record_build(&rec, src, reason, 0, err, errsz);
+  int rc = ks_dlq_record_build(&rec, src, reason, 0, errstr, errstr_size);
   if (rc == 0)
-    rc = send_record(p, topic, &rec, opaque, sent, err, errsz);
+    rc = send_record(p, topic, &rec, opaque, sent, errstr, errstr_size);
   if (rc != KS_EMSGSIZE)
     return rc;
   /* larger than message.max.bytes: never a reason to stop the service */
-  rc = ks_dlq_record_build(&rec, src, reason, ks_producer_max_message_bytes(p), err, errsz);
+  rc =
+      ks_dlq_record_build(&rec, src, reason, ks_producer_max_message_bytes(p), errstr, errstr_size);
   if (rc == 0)
-    rc = send_record(p, topic, &rec, opaque, sent, err, errsz);
+    rc = send_record(p, topic, &rec, opaque, sent, errstr, errstr_size);
   return rc;
 }
 

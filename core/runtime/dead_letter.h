@@ -54,17 +54,17 @@ typedef struct ks_dlq_record {
 /* Build the dead letter of src refused with reason: the whole record when
  * max_bytes is 0, else the bounded record, which librdkafka accepts under
  * message.max.bytes = max_bytes. 0, or KS_EINVAL (max_bytes too small for
- * the kpistream.* headers alone) / KS_ENOMEM with err. */
+ * the kpistream.* headers alone) / KS_ENOMEM with errstr. */
 int ks_dlq_record_build(ks_dlq_record *out, const ks_dlq_source *src, const char *reason,
-                        size_t max_bytes, char *err, size_t errsz);
+                        size_t max_bytes, char *errstr, size_t errstr_size);
 void ks_dlq_record_free(ks_dlq_record *rec);
 
 /* Produce the dead letter of src to topic (delivery report with opaque):
  * the whole record or, when the producer refuses it as too large, the
  * bounded record (described in *sent: key, value sizes and what was left
- * out; its headers are the producer's). 0, or a negative error with err. */
+ * out; its headers are the producer's). 0, or a negative error with errstr. */
 int ks_dlq_send(ks_producer *p, const char *topic, const ks_dlq_source *src, const char *reason,
-                void *opaque, ks_dlq_record *sent, char *err, size_t errsz);
+                void *opaque, ks_dlq_record *sent, char *errstr, size_t errstr_size);
 
 /* For the delivery report of a dead letter: "events.voice [0] offset 3"
  * from its kpistream.source.* headers into buf, and 1; 0 for any other

@@ -453,8 +453,14 @@ static int load_plugins(runner *r, char *err, size_t errsz) {
     ks_config_plugin *p = &r->cfg.plugins[i];
     char path[1024];
     ks_config_plugin_path(&r->cfg, p, path, sizeof path);
-    int rc = ks_engine_add_plugin_at(r->engine, path, p->topic, p->options, p->n_options, p->where,
-                                     (const char *const *)p->option_where, err, errsz);
+    ks_plugin_spec spec = {path,
+                           p->instance,
+                           p->topic,
+                           p->options,
+                           p->n_options,
+                           p->where,
+                           (const char *const *)p->option_where};
+    int rc = ks_engine_load_plugin(r->engine, &spec, err, errsz);
     if (rc != 0)
       return rc;
   }

@@ -275,8 +275,9 @@ static int ex_on_interval_close(void *data, ks_task *task, const ks_interval *iv
 
 /* ---- lifecycle ------------------------------------------------------------------ */
 
-static int ex_init(ks_plugin_ctx *ctx, const ks_host_api *api, void **plugin_data) {
-  if (api == NULL || api->abi_major != KS_PLUGIN_ABI_MAJOR || !KS_API_HAS(api, free))
+static int ex_init(ks_plugin_ctx *ctx, const ks_host_api *api, void **plugin_data, char *errstr,
+                   size_t errstr_size) {
+  if (api == NULL || api->abi_major != KS_PLUGIN_ABI_MAJOR || !KS_API_HAS(api, config_get_choice))
     return KS_EABI;
   ex_plugin *p = api->alloc(sizeof *p);
   if (p == NULL)
@@ -284,7 +285,7 @@ static int ex_init(ks_plugin_ctx *ctx, const ks_host_api *api, void **plugin_dat
   memset(p, 0, sizeof *p);
   p->api = api;
   p->ctx = ctx;
-  if (ex_config_load(ctx, api, &p->cfg) != 0) {
+  if (ex_config_load(ctx, api, &p->cfg, errstr, errstr_size) != 0) {
     api->free(p);
     return KS_EINVAL;
   }
@@ -318,25 +319,6 @@ static void ex_destroy(void *data) {
     p->api->free(p);
 }
 
-/* Every option key init() reads; the host refuses any other. */
-static const char *const ex_options[] = {"csat_satisfied_min_3",
-                                         "csat_satisfied_min_5",
-                                         "csat_satisfied_min_10",
-                                         "ces_scale",
-                                         "ces_direction",
-                                         "ces_easy_min_7",
-                                         "ces_easy_min_5",
-                                         "sentiment_positive_min",
-                                         "sentiment_negative_max",
-                                         "sentiment_change_method",
-                                         "reason_source",
-                                         "reasons_by",
-                                         "top_reasons",
-                                         "self_service_reasons",
-                                         "per_agent",
-                                         "contact_ttl",
-                                         NULL};
-
 /* Designated initializers: members the SDK appends later stay zero. */
 static const ks_plugin_descriptor ex_descriptor = {
     .abi_major = KS_PLUGIN_ABI_MAJOR,
@@ -346,11 +328,11 @@ static const ks_plugin_descriptor ex_descriptor = {
     .version = EX_PLUGIN_VERSION,
     .description = "experience KPIs: CSAT, NPS, CES, sentiment, contact reasons, complaints",
     .interests = ex_interests,
-    .init = ex_init,
+    .init_ex = ex_init,
     .on_event = ex_on_event,
     .on_interval_close = ex_on_interval_close,
     .destroy = ex_destroy,
-    .options = ex_options};
+    .option_map = ex_option_map /* experience_config.c */};
 
 KS_PLUGIN_EXPORT const ks_plugin_descriptor *kpistream_plugin_entry(void) {
   return &ex_descriptor;

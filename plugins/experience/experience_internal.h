@@ -104,7 +104,12 @@ typedef struct ex_plugin {
 
 /* Parse and validate every configuration key; logs and returns KS_EINVAL on
  * the first bad value. */
-int ex_config_load(ks_plugin_ctx *ctx, const ks_host_api *api, ex_config *cfg);
+/* Every option the plugin accepts (the descriptor's option_map). */
+extern const ks_option ex_option_map[];
+/* Read and validate every option; KS_EINVAL with the first bad value in
+ * errstr (or logged by the host's reader). */
+int ex_config_load(ks_plugin_ctx *ctx, const ks_host_api *api, ex_config *cfg, char *errstr,
+                   size_t errstr_size);
 
 /* 1 when code is one of the self_service_reasons. */
 int ex_is_self_service(const ex_config *cfg, const char *code, size_t len);

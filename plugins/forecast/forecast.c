@@ -44,8 +44,9 @@ static int fc_on_event(void *data, ks_task *task, const ks_event *ev) {
   }
 }
 
-static int fc_init(ks_plugin_ctx *ctx, const ks_host_api *api, void **plugin_data) {
-  if (api == NULL || api->abi_major != KS_PLUGIN_ABI_MAJOR || !KS_API_HAS(api, keyed_foreach))
+static int fc_init(ks_plugin_ctx *ctx, const ks_host_api *api, void **plugin_data, char *errstr,
+                   size_t errstr_size) {
+  if (api == NULL || api->abi_major != KS_PLUGIN_ABI_MAJOR || !KS_API_HAS(api, config_get_choice))
     return KS_EABI;
   fc_plugin *p = api->alloc(sizeof *p);
   if (p == NULL)
@@ -53,7 +54,7 @@ static int fc_init(ks_plugin_ctx *ctx, const ks_host_api *api, void **plugin_dat
   memset(p, 0, sizeof *p);
   p->api = api;
   p->ctx = ctx;
-  if (fc_config_load(ctx, api, &p->cfg) != 0) {
+  if (fc_config_load(ctx, api, &p->cfg, errstr, errstr_size) != 0) {
     api->free(p);
     return KS_EINVAL;
   }
@@ -91,24 +92,6 @@ static void fc_destroy(void *data) {
     p->api->free(p);
 }
 
-/* Every option key init() reads; the host refuses any other. */
-static const char *const fc_options[] = {"service_level.target",
-                                         KS_SL_THRESHOLD_KEY,
-                                         KS_SL_THRESHOLD_VOICE_KEY,
-                                         KS_SL_THRESHOLD_CHAT_KEY,
-                                         KS_SL_THRESHOLD_EMAIL_KEY,
-                                         "max_asa",
-                                         "max_occupancy",
-                                         "shrinkage",
-                                         "staffing_basis",
-                                         "staffing_compare",
-                                         "peak_by",
-                                         "contact_ttl",
-                                         "agent_ttl",
-                                         "forecast_ttl",
-                                         "history_ttl",
-                                         NULL};
-
 static const ks_plugin_descriptor fc_descriptor = {
     .abi_major = KS_PLUGIN_ABI_MAJOR,
     .abi_minor = KS_PLUGIN_ABI_MINOR,
@@ -118,11 +101,11 @@ static const ks_plugin_descriptor fc_descriptor = {
     .description = "forecast & staffing KPIs: forecast accuracy, peak traffic, volume trend, "
                    "Erlang C staffing",
     .interests = fc_interests,
-    .init = fc_init,
+    .init_ex = fc_init,
     .on_event = fc_on_event,
     .on_interval_close = fc_on_interval_close,
     .destroy = fc_destroy,
-    .options = fc_options,
+    .option_map = fc_option_map /* forecast_config.c */,
     .flags = 0,
 };
 

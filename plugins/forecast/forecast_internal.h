@@ -57,7 +57,12 @@ typedef struct fc_config {
   uint32_t slots_per_day; /* intervals per day */
 } fc_config;
 
-int fc_config_load(ks_plugin_ctx *ctx, const ks_host_api *api, fc_config *cfg);
+/* Every option the plugin accepts (the descriptor's option_map). */
+extern const ks_option fc_option_map[];
+/* Read and validate every option; KS_EINVAL with the first bad value in
+ * errstr (or logged by the host's reader). */
+int fc_config_load(ks_plugin_ctx *ctx, const ks_host_api *api, fc_config *cfg, char *errstr,
+                   size_t errstr_size);
 
 /* ---- state records -------------------------------------------------------- */
 

@@ -1325,8 +1325,9 @@ static int op_on_event(void *data, ks_task *task, const ks_event *ev) {
 
 /* ---- lifecycle ------------------------------------------------------------------ */
 
-static int op_init(ks_plugin_ctx *ctx, const ks_host_api *api, void **plugin_data) {
-  if (api == NULL || api->abi_major != KS_PLUGIN_ABI_MAJOR || !KS_API_HAS(api, free))
+static int op_init(ks_plugin_ctx *ctx, const ks_host_api *api, void **plugin_data, char *errstr,
+                   size_t errstr_size) {
+  if (api == NULL || api->abi_major != KS_PLUGIN_ABI_MAJOR || !KS_API_HAS(api, config_get_choice))
     return KS_EABI;
   op_plugin *p = api->alloc(sizeof *p);
   if (p == NULL)
@@ -1334,7 +1335,7 @@ static int op_init(ks_plugin_ctx *ctx, const ks_host_api *api, void **plugin_dat
   memset(p, 0, sizeof *p);
   p->api = api;
   p->ctx = ctx;
-  if (op_config_load(ctx, api, &p->cfg) != 0) {
+  if (op_config_load(ctx, api, &p->cfg, errstr, errstr_size) != 0) {
     api->free(p);
     return KS_EINVAL;
   }
@@ -1376,27 +1377,6 @@ static void op_destroy(void *data) {
     p->api->free(p);
 }
 
-/* Every option key init() reads; the host refuses any other. */
-static const char *const op_options[] = {"short_abandon_threshold",
-                                         "short_abandon_exclude",
-                                         "abandon_rate_denominator",
-                                         KS_SL_THRESHOLD_KEY,
-                                         KS_SL_THRESHOLD_VOICE_KEY,
-                                         KS_SL_THRESHOLD_CHAT_KEY,
-                                         KS_SL_THRESHOLD_EMAIL_KEY,
-                                         "service_level.variant",
-                                         "service_level.target",
-                                         KS_FRT_THRESHOLD_KEY,
-                                         KS_FRT_THRESHOLD_CHAT_KEY,
-                                         KS_FRT_THRESHOLD_EMAIL_KEY,
-                                         "fcr.window",
-                                         "fcr.scope",
-                                         "fcr.transfers",
-                                         "hold_average_over",
-                                         "contact_ttl",
-                                         "per_agent",
-                                         NULL};
-
 static const ks_plugin_descriptor op_descriptor = {
     .abi_major = KS_PLUGIN_ABI_MAJOR,
     .abi_minor = KS_PLUGIN_ABI_MINOR,
@@ -1406,11 +1386,11 @@ static const ks_plugin_descriptor op_descriptor = {
     .description = "operations KPIs: volumes, abandonment, speed of answer, handle time, service "
                    "level, FCR, resolution, callbacks; per agent incl. ring-no-answer",
     .interests = op_interests,
-    .init = op_init,
+    .init_ex = op_init,
     .on_event = op_on_event,
     .on_interval_close = op_on_interval_close,
     .destroy = op_destroy,
-    .options = op_options,
+    .option_map = op_option_map, /* operations_config.c */
     /* on_interval_close only reads state and emits: late events restate */
     .flags = KS_PLUGIN_F_RESTATABLE,
 };

@@ -1,6 +1,7 @@
 /*
- * operations plugin — configuration. Every key is read here, once, in
- * init(); a bad value is logged with its key and refused with KS_EINVAL.
+ * operations plugin — configuration. Every key is declared once in
+ * op_option_map (the host checks types and choices before init) and read
+ * here, once, in init_ex(); a value out of range is refused into errstr.
  * Keys and defaults are documented in docs/metrics.md ("Operations").
  */
 #include <stdio.h>
@@ -8,73 +9,50 @@
 
 #include "operations_internal.h"
 
-typedef struct op_choice {
-  const char *name;
-  int value;
-} op_choice;
-
-static const op_choice abandon_den_choices[] = {
-    {"offered", OP_ABD_OFFERED},
-    {"queued", OP_ABD_QUEUED},
-    {"answered_plus_abandoned", OP_ABD_ANSWERED_PLUS_ABANDONED},
-    {"handled_plus_abandoned", OP_ABD_HANDLED_PLUS_ABANDONED},
-    {NULL, 0}};
-
-static const op_choice sl_variant_choices[] = {
-    {"answered_over_answered_plus_abandoned", OP_SL_ANSWERED_OVER_ANSWERED_PLUS_ABANDONED},
-    {"abandons_ignored", OP_SL_ABANDONS_IGNORED},
-    {"abandons_negative", OP_SL_ABANDONS_NEGATIVE},
-    {"short_abandons_excluded", OP_SL_SHORT_ABANDONS_EXCLUDED},
-    {"abandons_positive", OP_SL_ABANDONS_POSITIVE},
-    {NULL, 0}};
-
-static const op_choice fcr_scope_choices[] = {{"any_channel", 0}, {"same_channel", 1}, {NULL, 0}};
-
+/* Choices in the order of their enum values: config_get_choice's index is
+ * the value. */
+static const char *const abandon_den_choices[] = {"offered", "queued", "answered_plus_abandoned",
+                                                  "handled_plus_abandoned", NULL};
+static const char *const sl_variant_choices[] = {"answered_over_answered_plus_abandoned",
+                                                 "abandons_ignored",
+                                                 "abandons_negative",
+                                                 "short_abandons_excluded",
+                                                 "abandons_positive",
+                                                 NULL};
+static const char *const fcr_scope_choices[] = {"any_channel", "same_channel", NULL};
 /* fcr.transfers: ignore (Genesys: only a repeat contact is unresolved) or
  * unresolved (a transferred or escalated contact was not resolved first time) */
-static const op_choice fcr_transfers_choices[] = {{"ignore", 0}, {"unresolved", 1}, {NULL, 0}};
+static const char *const fcr_transfers_choices[] = {"ignore", "unresolved", NULL};
+static const char *const per_agent_choices[] = {"off", "agent", "channel", "queue", NULL};
+static const char *const hold_over_choices[] = {"all", "held", NULL};
 
-static const op_choice per_agent_choices[] = {{"channel", OP_AGENT_CHANNEL},
-                                              {"queue", OP_AGENT_QUEUE},
-                                              {"agent", OP_AGENT_ALL},
-                                              {"off", OP_AGENT_OFF},
-                                              {NULL, 0}};
+const ks_option op_option_map[] = {
+    {"short_abandon_threshold", KS_OPT_DURATION, "5s",
+     "an abandon after less waiting than this is a short abandon", NULL},
+    {"short_abandon_exclude", KS_OPT_BOOL, "true",
+     "leave short abandons out of the abandonment rate", NULL},
+    {"abandon_rate_denominator", KS_OPT_CHOICE, "offered", "what abandons are divided by",
+     abandon_den_choices},
+    KS_SL_THRESHOLD_OPTIONS,
+    {"service_level.variant", KS_OPT_CHOICE, "answered_over_answered_plus_abandoned",
+     "how abandons count in the service level", sl_variant_choices},
+    {"service_level.target", KS_OPT_DOUBLE, "0.8", "the service-level goal, a share 0..1", NULL},
+    KS_FRT_THRESHOLD_OPTIONS,
+    {"fcr.window", KS_OPT_DURATION, "7d", "a repeat contact within this is not a first resolution",
+     NULL},
+    {"fcr.scope", KS_OPT_CHOICE, "any_channel", "which earlier contacts make a repeat",
+     fcr_scope_choices},
+    {"fcr.transfers", KS_OPT_CHOICE, "ignore", "whether a transferred contact is unresolved",
+     fcr_transfers_choices},
+    {"hold_average_over", KS_OPT_CHOICE, "all", "average hold time over all or held contacts",
+     hold_over_choices},
+    {"contact_ttl", KS_OPT_DURATION, "3d", "how long an idle contact's state is kept", NULL},
+    {"per_agent", KS_OPT_CHOICE, "channel", "the dimensions of per-agent results",
+     per_agent_choices},
+    {NULL, 0, NULL, NULL, NULL}};
 
-static const op_choice hold_over_choices[] = {{"all", 0}, {"held", 1}, {NULL, 0}};
-
-/* Read a string option that must be one of `choices`. */
-static int get_choice(ks_plugin_ctx *ctx, const ks_host_api *api, const char *key,
-                      const op_choice *choices, int def, int *out) {
-  const char *v = api->config_get(ctx, key);
-  if (v == NULL) {
-    *out = def;
-    return 0;
-  }
-  for (const op_choice *c = choices; c->name; c++)
-    if (strcmp(v, c->name) == 0) {
-      *out = c->value;
-      return 0;
-    }
-  char valid[256];
-  size_t n = 0;
-  valid[0] = '\0';
-  for (const op_choice *c = choices; c->name && n < sizeof valid; c++) {
-    int w = snprintf(valid + n, sizeof valid - n, "%s%s", c == choices ? "" : ", ", c->name);
-    if (w < 0)
-      break;
-    n += (size_t)w;
-  }
-  api->log(ctx, KS_LOG_ERROR, "option '%s': unknown value '%s' (valid: %s)", key, v, valid);
-  return KS_EINVAL;
-}
-
-static int refuse(ks_plugin_ctx *ctx, const ks_host_api *api, const char *key, const char *why) {
-  const char *v = api->config_get(ctx, key);
-  api->log(ctx, KS_LOG_ERROR, "option '%s': '%s' %s", key, v ? v : "(default)", why);
-  return KS_EINVAL;
-}
-
-int op_config_load(ks_plugin_ctx *ctx, const ks_host_api *api, op_config *cfg) {
+int op_config_load(ks_plugin_ctx *ctx, const ks_host_api *api, op_config *cfg, char *errstr,
+                   size_t errstr_size) {
   memset(cfg, 0, sizeof *cfg);
   int v;
 
@@ -82,7 +60,7 @@ int op_config_load(ks_plugin_ctx *ctx, const ks_host_api *api, op_config *cfg) {
     return KS_EINVAL;
   if (api->config_get_bool(ctx, "short_abandon_exclude", 1, &cfg->short_abandon_exclude))
     return KS_EINVAL;
-  if (get_choice(ctx, api, "abandon_rate_denominator", abandon_den_choices, OP_ABD_OFFERED, &v))
+  if (api->config_get_choice(ctx, "abandon_rate_denominator", &v))
     return KS_EINVAL;
   cfg->abandon_den = (op_abandon_den)v;
 
@@ -90,39 +68,39 @@ int op_config_load(ks_plugin_ctx *ctx, const ks_host_api *api, op_config *cfg) {
     return KS_EINVAL;
   if (ks_frt_thresholds_load(ctx, api, &cfg->sl_t, &cfg->frt_t))
     return KS_EINVAL;
-  if (get_choice(ctx, api, "service_level.variant", sl_variant_choices,
-                 OP_SL_ANSWERED_OVER_ANSWERED_PLUS_ABANDONED, &v))
+  if (api->config_get_choice(ctx, "service_level.variant", &v))
     return KS_EINVAL;
   cfg->sl_variant = (op_sl_variant)v;
   if (api->config_get_double(ctx, "service_level.target", 0.8, &cfg->sl_target))
     return KS_EINVAL;
   if (!(cfg->sl_target >= 0.0 && cfg->sl_target <= 1.0))
-    return refuse(ctx, api, "service_level.target", "is not a share between 0 and 1");
+    return ks_option_refuse(ctx, api, "service_level.target", "is not a share between 0 and 1",
+                            errstr, errstr_size);
 
   if (api->config_get_duration_ms(ctx, "fcr.window", INT64_C(7) * 86400000, &cfg->fcr_window_ms))
     return KS_EINVAL;
   if (cfg->fcr_window_ms <= 0)
-    return refuse(ctx, api, "fcr.window", "must be longer than 0");
-  if (get_choice(ctx, api, "fcr.scope", fcr_scope_choices, 0, &cfg->fcr_same_channel))
+    return ks_option_refuse(ctx, api, "fcr.window", "must be longer than 0", errstr, errstr_size);
+  if (api->config_get_choice(ctx, "fcr.scope", &cfg->fcr_same_channel))
     return KS_EINVAL;
-  if (get_choice(ctx, api, "fcr.transfers", fcr_transfers_choices, 0, &cfg->fcr_xfer_unresolved))
+  if (api->config_get_choice(ctx, "fcr.transfers", &cfg->fcr_xfer_unresolved))
     return KS_EINVAL;
 
-  if (get_choice(ctx, api, "hold_average_over", hold_over_choices, 0, &cfg->hold_over_held))
+  if (api->config_get_choice(ctx, "hold_average_over", &cfg->hold_over_held))
     return KS_EINVAL;
 
   if (api->config_get_duration_ms(ctx, "contact_ttl", INT64_C(3) * 86400000, &cfg->contact_ttl_ms))
     return KS_EINVAL;
   if (cfg->contact_ttl_ms <= 0)
-    return refuse(ctx, api, "contact_ttl", "must be longer than 0");
+    return ks_option_refuse(ctx, api, "contact_ttl", "must be longer than 0", errstr, errstr_size);
 
-  if (get_choice(ctx, api, "per_agent", per_agent_choices, OP_AGENT_CHANNEL, &v))
+  if (api->config_get_choice(ctx, "per_agent", &v))
     return KS_EINVAL;
   cfg->per_agent = (op_per_agent)v;
 
   cfg->interval_ms = api->interval_length_ms(ctx);
   if (cfg->interval_ms <= 0) {
-    api->log(ctx, KS_LOG_ERROR, "host interval length %lld ms is not usable",
+    snprintf(errstr, errstr_size, "host interval length %lld ms is not usable",
              (long long)cfg->interval_ms);
     return KS_EINVAL;
   }

@@ -96,9 +96,13 @@ typedef struct op_plugin {
   int64_t legs_full; /* agent events not kept: the contact's set was full */
 } op_plugin;
 
-/* Parse and validate every configuration key; logs and returns KS_EINVAL on
- * the first bad value. */
-int op_config_load(ks_plugin_ctx *ctx, const ks_host_api *api, op_config *cfg);
+/* Every option the plugin accepts (the descriptor's option_map). */
+extern const ks_option op_option_map[];
+
+/* Read and validate every option; returns KS_EINVAL with the first bad
+ * value in errstr (or logged by the host's reader). */
+int op_config_load(ks_plugin_ctx *ctx, const ks_host_api *api, op_config *cfg, char *errstr,
+                   size_t errstr_size);
 
 /* ---- state records -------------------------------------------------------- */
 

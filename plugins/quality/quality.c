@@ -196,8 +196,9 @@ static int qa_on_interval_close(void *data, ks_task *task, const ks_interval *iv
 
 /* ---- lifecycle ------------------------------------------------------------------ */
 
-static int qa_init(ks_plugin_ctx *ctx, const ks_host_api *api, void **plugin_data) {
-  if (api == NULL || api->abi_major != KS_PLUGIN_ABI_MAJOR || !KS_API_HAS(api, free))
+static int qa_init(ks_plugin_ctx *ctx, const ks_host_api *api, void **plugin_data, char *errstr,
+                   size_t errstr_size) {
+  if (api == NULL || api->abi_major != KS_PLUGIN_ABI_MAJOR || !KS_API_HAS(api, config_get_choice))
     return KS_EABI;
   qa_plugin *p = api->alloc(sizeof *p);
   if (p == NULL)
@@ -205,7 +206,7 @@ static int qa_init(ks_plugin_ctx *ctx, const ks_host_api *api, void **plugin_dat
   memset(p, 0, sizeof *p);
   p->api = api;
   p->ctx = ctx;
-  if (qa_config_load(ctx, api, &p->cfg) != 0) {
+  if (qa_config_load(ctx, api, &p->cfg, errstr, errstr_size) != 0) {
     api->free(p);
     return KS_EINVAL;
   }
@@ -234,12 +235,6 @@ static void qa_destroy(void *data) {
     p->api->free(p);
 }
 
-/* Every option key init() reads; the host refuses any other. */
-static const char *const qa_options[] = {
-    "score_scale",  "auto_fail_scoring", "weighting", "compliance_denominator",
-    "per_agent",    "per_queue",         "per_team",  "per_evaluator",
-    "per_category", "dedupe_window",     NULL};
-
 static const ks_plugin_descriptor qa_descriptor = {
     .abi_major = KS_PLUGIN_ABI_MAJOR,
     .abi_minor = KS_PLUGIN_ABI_MINOR,
@@ -249,11 +244,11 @@ static const ks_plugin_descriptor qa_descriptor = {
     .description = "quality & compliance KPIs: weighted QA score, category scores, auto-fail and "
                    "compliance rates",
     .interests = qa_interests,
-    .init = qa_init,
+    .init_ex = qa_init,
     .on_event = qa_on_event,
     .on_interval_close = qa_on_interval_close,
     .destroy = qa_destroy,
-    .options = qa_options,
+    .option_map = qa_option_map /* quality_config.c */,
     .flags = 0,
 };
 

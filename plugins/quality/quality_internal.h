@@ -60,7 +60,12 @@ typedef struct qa_config {
 
 /* Parse and validate every configuration key; logs and returns KS_EINVAL on
  * the first bad value. */
-int qa_config_load(ks_plugin_ctx *ctx, const ks_host_api *api, qa_config *cfg);
+/* Every option the plugin accepts (the descriptor's option_map). */
+extern const ks_option qa_option_map[];
+/* Read and validate every option; KS_EINVAL with the first bad value in
+ * errstr (or logged by the host's reader). */
+int qa_config_load(ks_plugin_ctx *ctx, const ks_host_api *api, qa_config *cfg, char *errstr,
+                   size_t errstr_size);
 
 /* ---- one evaluation, scored (quality_score.c) ----------------------------- */
 

@@ -230,8 +230,9 @@ static int sc_on_interval_close(void *data, ks_task *task, const ks_interval *iv
 
 /* ---- lifecycle ------------------------------------------------------------------ */
 
-static int sc_init(ks_plugin_ctx *ctx, const ks_host_api *api, void **plugin_data) {
-  if (api == NULL || api->abi_major != KS_PLUGIN_ABI_MAJOR || !KS_API_HAS(api, emit_to))
+static int sc_init(ks_plugin_ctx *ctx, const ks_host_api *api, void **plugin_data, char *errstr,
+                   size_t errstr_size) {
+  if (api == NULL || api->abi_major != KS_PLUGIN_ABI_MAJOR || !KS_API_HAS(api, config_get_choice))
     return KS_EABI;
   sc_plugin *p = api->alloc(sizeof *p);
   if (p == NULL)
@@ -239,7 +240,7 @@ static int sc_init(ks_plugin_ctx *ctx, const ks_host_api *api, void **plugin_dat
   memset(p, 0, sizeof *p);
   p->api = api;
   p->ctx = ctx;
-  if (sc_config_load(ctx, api, &p->cfg) != 0) {
+  if (sc_config_load(ctx, api, &p->cfg, errstr, errstr_size) != 0) {
     api->free(p);
     return KS_EINVAL;
   }
@@ -276,12 +277,6 @@ static void sc_destroy(void *data) {
     p->api->free(p);
 }
 
-/* Every option key init() reads; the host refuses any other. */
-static const char *const sc_options[] = {
-    "profile", "kpis",         "targets", "floors",     "directions", "ramp",        "ramp_start",
-    "scopes",  "alert_scopes", "alerts",  "peers",      "trend",      "history_ttl", "state_ttl",
-    "detail",  "min_sample",   "periods", "moving_avg", NULL};
-
 static const ks_plugin_descriptor sc_descriptor = {
     .abi_major = KS_PLUGIN_ABI_MAJOR,
     .abi_minor = KS_PLUGIN_ABI_MINOR,
@@ -291,11 +286,11 @@ static const ks_plugin_descriptor sc_descriptor = {
     .description = "balanced scorecards over the other families' results: KPI scores, weighted "
                    "composites, ramped targets, trends, peer ranks and threshold alerts",
     .interests = sc_interests,
-    .init = sc_init,
+    .init_ex = sc_init,
     .on_event = sc_on_event,
     .on_interval_close = sc_on_interval_close,
     .destroy = sc_destroy,
-    .options = sc_options,
+    .option_map = sc_option_map /* scorecard_config.c */,
     /* closing moves trend, ramp and alert state: not restatable */
     .flags = 0,
     .on_result = sc_on_result,

@@ -1,6 +1,8 @@
 /*
- * scorecard plugin — configuration. Every key is read here, once, in init();
- * a bad value is logged with its key and value and refused with KS_EINVAL.
+ * scorecard plugin — configuration. Every key is declared once in
+ * sc_option_map (the host checks types and choices before init) and read
+ * here, once, in init_ex(); a bad value is refused into errstr with its key
+ * and value.
  * Syntax and defaults: docs/scorecards.md ("Options").
  */
 #include <ctype.h>
@@ -18,6 +20,8 @@ typedef struct cfg_ctx {
   ks_plugin_ctx *ctx;
   const ks_host_api *api;
   sc_config *cfg;
+  char *errstr; /* init_ex's: the first refusal */
+  size_t errstr_size;
   int set_target[SC_NCAT];
   int set_floor[SC_NCAT];
   int set_dir[SC_NCAT];
@@ -26,8 +30,8 @@ typedef struct cfg_ctx {
 
 static int bad(cfg_ctx *c, const char *key, const char *entry, const char *why) {
   const char *v = c->api->config_get(c->ctx, key);
-  c->api->log(c->ctx, KS_LOG_ERROR, "option '%s': '%s': %s%s%s", key, v ? v : "(default)",
-              entry ? "'" : "", entry ? entry : "", why);
+  snprintf(c->errstr, c->errstr_size, "option '%s': '%s': %s%s%s", key, v ? v : "(default)",
+           entry ? "'" : "", entry ? entry : "", why);
   return KS_EINVAL;
 }
 
@@ -348,7 +352,7 @@ static int check_levels(cfg_ctx *c, int id) {
     break;
   }
   if (!ok) {
-    c->api->log(c->ctx, KS_LOG_ERROR, "options 'targets'/'floors'/'ramp': %s", why);
+    snprintf(c->errstr, c->errstr_size, "options 'targets'/'floors'/'ramp': %s", why);
     return KS_EINVAL;
   }
   return 0;
@@ -378,9 +382,42 @@ static int list_opt(cfg_ctx *c, const char *key, entry_fn fn) {
   return v ? each_entry(c, key, v, fn) : 0;
 }
 
-int sc_config_load(ks_plugin_ctx *ctx, const ks_host_api *api, sc_config *cfg) {
+static const char *const detail_choices[] = {"full", "compact", NULL};
+
+const ks_option sc_option_map[] = {
+    {"profile", KS_OPT_STRING, "balanced", "the named set of KPIs and weights to start from", NULL},
+    {"kpis", KS_OPT_STRING, NULL, "KPI:WEIGHT,... replacing the profile's (weights sum to 100)",
+     NULL},
+    {"targets", KS_OPT_STRING, NULL, "KPI=TARGET or KPI=LO..HI (band), comma-separated", NULL},
+    {"floors", KS_OPT_STRING, NULL, "KPI=FLOOR or KPI=LO..HI (band), comma-separated", NULL},
+    {"directions", KS_OPT_STRING, NULL, "KPI=higher|lower|band, comma-separated", NULL},
+    {"ramp", KS_OPT_STRING, NULL, "KPI=FROM/DAYS or KPI=FROM..FINAL/DAYS, comma-separated", NULL},
+    {"ramp_start", KS_OPT_STRING, "first_seen",
+     "when ramps start: first_seen, YYYY-MM-DD or epoch milliseconds", NULL},
+    {"scopes", KS_OPT_STRING, "agent,queue,team,tenant", "the scopes scored (comma-separated)",
+     NULL},
+    {"alert_scopes", KS_OPT_STRING, "queue,team,tenant",
+     "the scopes alerted on (comma-separated, or none)", NULL},
+    {"alerts", KS_OPT_STRING, "service_level<0.8,abandonment_rate>0.05,occupancy>0.85",
+     "alert rules KPI<VALUE, KPI>=target, ... (or none)", NULL},
+    {"peers", KS_OPT_BOOL, "true", "publish peer ranks", NULL},
+    {"trend", KS_OPT_BOOL, "true", "publish trends (day and week ago)", NULL},
+    {"history_ttl", KS_OPT_DURATION, "8d", "how long daily history is kept (at least 8d)", NULL},
+    {"state_ttl", KS_OPT_DURATION, "35d", "how long an idle period's state is kept (at least 1d)",
+     NULL},
+    {"detail", KS_OPT_CHOICE, "full", "publish every KPI score (full) or only composites",
+     detail_choices},
+    {"min_sample", KS_OPT_STRING, NULL, "N for every KPI and KPI=N entries: fewest samples scored",
+     NULL},
+    {"periods", KS_OPT_STRING, "day,week,month", "period scorecards (comma-separated, or none)",
+     NULL},
+    {"moving_avg", KS_OPT_INT, "7", "periods in the moving average, 1..31 (1: off)", NULL},
+    {NULL, 0, NULL, NULL, NULL}};
+
+int sc_config_load(ks_plugin_ctx *ctx, const ks_host_api *api, sc_config *cfg, char *errstr,
+                   size_t errstr_size) {
   memset(cfg, 0, sizeof *cfg);
-  cfg_ctx c = {.ctx = ctx, .api = api, .cfg = cfg};
+  cfg_ctx c = {.ctx = ctx, .api = api, .cfg = cfg, .errstr = errstr, .errstr_size = errstr_size};
 
   const char *pn = api->config_get(ctx, "profile");
   const sc_profile *prof = sc_profile_find(pn ? pn : "balanced");
@@ -389,7 +426,7 @@ int sc_config_load(ks_plugin_ctx *ctx, const ks_host_api *api, sc_config *cfg) {
     for (int i = 0; sc_profile_at(i); i++)
       snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "",
                sc_profile_at(i)->name);
-    api->log(ctx, KS_LOG_ERROR, "option 'profile': unknown profile '%s' (valid: %s)", pn, names);
+    snprintf(errstr, errstr_size, "option 'profile': unknown profile '%s' (valid: %s)", pn, names);
     return KS_EINVAL;
   }
   snprintf(cfg->profile, sizeof cfg->profile, "%s", prof->name);
@@ -426,7 +463,7 @@ int sc_config_load(ks_plugin_ctx *ctx, const ks_host_api *api, sc_config *cfg) {
   for (int i = 0; i < cfg->n_items; i++)
     sum += cfg->items[i].weight;
   if (fabs(sum - 100.0) > 1e-6) {
-    api->log(ctx, KS_LOG_ERROR, "%s%s%s: weights sum to %g%%, they must sum to 100%%",
+    snprintf(errstr, errstr_size, "%s%s%s: weights sum to %g%%, they must sum to 100%%",
              kv ? "option 'kpis'" : "profile '", kv ? "" : cfg->profile, kv ? "" : "'", sum);
     return KS_EINVAL;
   }
@@ -444,7 +481,7 @@ int sc_config_load(ks_plugin_ctx *ctx, const ks_host_api *api, sc_config *cfg) {
   for (int i = 0; i < sc_catalog_count(); i++)
     if (c.set_dir[i] && sc_catalog_get(i)->dir != cfg->kset[i].dir &&
         !(c.set_target[i] && c.set_floor[i])) {
-      api->log(ctx, KS_LOG_ERROR,
+      snprintf(errstr, errstr_size,
                "option 'directions': KPI '%s' changes direction: give its target in 'targets' "
                "and its floor in 'floors' too",
                sc_catalog_get(i)->name);
@@ -488,10 +525,10 @@ int sc_config_load(ks_plugin_ctx *ctx, const ks_host_api *api, sc_config *cfg) {
   if (api->config_get_bool(ctx, "peers", 1, &cfg->peers) ||
       api->config_get_bool(ctx, "trend", 1, &cfg->trend))
     return KS_EINVAL;
-  const char *dv = api->config_get(ctx, "detail");
-  if (dv && strcmp(dv, "full") != 0 && strcmp(dv, "compact") != 0)
-    return bad(&c, "detail", NULL, "is not full or compact");
-  cfg->full = dv == NULL || strcmp(dv, "full") == 0;
+  int detail = 0;
+  if (api->config_get_choice(ctx, "detail", &detail))
+    return KS_EINVAL;
+  cfg->full = detail == 0;
   if (api->config_get_duration_ms(ctx, "history_ttl", 8 * SC_DAY_MS, &cfg->history_ttl_ms))
     return KS_EINVAL;
   if (cfg->history_ttl_ms < 8 * SC_DAY_MS)
@@ -505,7 +542,7 @@ int sc_config_load(ks_plugin_ctx *ctx, const ks_host_api *api, sc_config *cfg) {
 
   cfg->interval_ms = api->interval_length_ms(ctx);
   if (cfg->interval_ms <= 0 || SC_DAY_MS % cfg->interval_ms != 0) {
-    api->log(ctx, KS_LOG_ERROR, "host interval length %lld ms does not divide a day",
+    snprintf(errstr, errstr_size, "host interval length %lld ms does not divide a day",
              (long long)cfg->interval_ms);
     return KS_EINVAL;
   }

@@ -151,7 +151,12 @@ typedef struct sc_config {
   int any_ramp;
 } sc_config;
 
-int sc_config_load(ks_plugin_ctx *ctx, const ks_host_api *api, sc_config *cfg);
+/* Every option the plugin accepts (the descriptor's option_map). */
+extern const ks_option sc_option_map[];
+/* Read and validate every option; KS_EINVAL with the first bad value in
+ * errstr (or logged by the host's reader). */
+int sc_config_load(ks_plugin_ctx *ctx, const ks_host_api *api, sc_config *cfg, char *errstr,
+                   size_t errstr_size);
 
 /* Target in force `day` days into the ramp (no ramp: the target). */
 double sc_target_at(const sc_kset *s, int64_t day);

@@ -129,8 +129,9 @@ static int va_on_interval_close(void *data, ks_task *task, const ks_interval *iv
 
 /* ---- lifecycle ------------------------------------------------------------------ */
 
-static int va_init(ks_plugin_ctx *ctx, const ks_host_api *api, void **plugin_data) {
-  if (api == NULL || api->abi_major != KS_PLUGIN_ABI_MAJOR || !KS_API_HAS(api, keyed_foreach))
+static int va_init(ks_plugin_ctx *ctx, const ks_host_api *api, void **plugin_data, char *errstr,
+                   size_t errstr_size) {
+  if (api == NULL || api->abi_major != KS_PLUGIN_ABI_MAJOR || !KS_API_HAS(api, config_get_choice))
     return KS_EABI;
   va_plugin *p = api->alloc(sizeof *p);
   if (p == NULL)
@@ -138,7 +139,7 @@ static int va_init(ks_plugin_ctx *ctx, const ks_host_api *api, void **plugin_dat
   memset(p, 0, sizeof *p);
   p->api = api;
   p->ctx = ctx;
-  if (va_config_load(ctx, api, &p->cfg) != 0) {
+  if (va_config_load(ctx, api, &p->cfg, errstr, errstr_size) != 0) {
     api->free(p);
     return KS_EINVAL;
   }
@@ -184,13 +185,6 @@ static void va_destroy(void *data) {
     p->api->free(p);
 }
 
-/* Every option key init() reads; the host refuses any other. */
-static const char *const va_options[] = {
-    "per_agent",     "contact_ttl",       "conversion.window",  "nba.rate_denominator",
-    "nba.ttl",       "cost.period",       "cost.per",           "customer_period",
-    "period_settle", "total_segment",     "clv.lifespan_years", "clv.lifespan_source",
-    "clv.margin",    "clv.margin_source", "dedupe_window",      NULL};
-
 static const ks_plugin_descriptor va_descriptor = {
     .abi_major = KS_PLUGIN_ABI_MAJOR,
     .abi_minor = KS_PLUGIN_ABI_MINOR,
@@ -201,11 +195,11 @@ static const ks_plugin_descriptor va_descriptor = {
         "cost and value KPIs: operating cost, budget variance, cost per contact, retention, CLV, "
         "conversion, next-best-action acceptance",
     .interests = va_interests,
-    .init = va_init,
+    .init_ex = va_init,
     .on_event = va_on_event,
     .on_interval_close = va_on_interval_close,
     .destroy = va_destroy,
-    .options = va_options,
+    .option_map = va_option_map /* value_config.c */,
     .flags = 0,
 };
 

@@ -88,7 +88,12 @@ typedef struct va_config {
   int64_t interval_ms;             /* host interval length */
 } va_config;
 
-int va_config_load(ks_plugin_ctx *ctx, const ks_host_api *api, va_config *cfg);
+/* Every option the plugin accepts (the descriptor's option_map). */
+extern const ks_option va_option_map[];
+/* Read and validate every option; KS_EINVAL with the first bad value in
+ * errstr (or logged by the host's reader). */
+int va_config_load(ks_plugin_ctx *ctx, const ks_host_api *api, va_config *cfg, char *errstr,
+                   size_t errstr_size);
 
 typedef struct va_plugin {
   const ks_host_api *api;

@@ -336,8 +336,9 @@ static int wf_on_interval_close(void *data, ks_task *task, const ks_interval *iv
 
 /* ---- lifecycle ------------------------------------------------------------------ */
 
-static int wf_init(ks_plugin_ctx *ctx, const ks_host_api *api, void **plugin_data) {
-  if (api == NULL || api->abi_major != KS_PLUGIN_ABI_MAJOR || !KS_API_HAS(api, keyed_foreach))
+static int wf_init(ks_plugin_ctx *ctx, const ks_host_api *api, void **plugin_data, char *errstr,
+                   size_t errstr_size) {
+  if (api == NULL || api->abi_major != KS_PLUGIN_ABI_MAJOR || !KS_API_HAS(api, config_get_choice))
     return KS_EABI;
   wf_plugin *p = api->alloc(sizeof *p);
   if (p == NULL)
@@ -345,7 +346,7 @@ static int wf_init(ks_plugin_ctx *ctx, const ks_host_api *api, void **plugin_dat
   memset(p, 0, sizeof *p);
   p->api = api;
   p->ctx = ctx;
-  if (wf_config_load(ctx, api, &p->cfg) != 0) {
+  if (wf_config_load(ctx, api, &p->cfg, errstr, errstr_size) != 0) {
     api->free(p);
     return KS_EINVAL;
   }
@@ -378,19 +379,6 @@ static void wf_destroy(void *data) {
     p->api->free(p);
 }
 
-/* Every option key init() reads; the host refuses any other. */
-static const char *const wf_options[] = {"per_agent",
-                                         "agent_ttl",
-                                         "utilization.basis",
-                                         "adherence.start_tolerance",
-                                         "adherence.end_tolerance",
-                                         "proficiency.weight.aht",
-                                         "proficiency.weight.fcr",
-                                         "proficiency.weight.qa",
-                                         "proficiency.qa_auto_fail",
-                                         "attrition.headcount",
-                                         NULL};
-
 static const ks_plugin_descriptor wf_descriptor = {
     .abi_major = KS_PLUGIN_ABI_MAJOR,
     .abi_minor = KS_PLUGIN_ABI_MINOR,
@@ -401,11 +389,11 @@ static const ks_plugin_descriptor wf_descriptor = {
         "workforce KPIs: occupancy, utilization, adherence, conformance, shrinkage, absenteeism, "
         "technical downtime, proficiency, attrition",
     .interests = wf_interests,
-    .init = wf_init,
+    .init_ex = wf_init,
     .on_event = wf_on_event,
     .on_interval_close = wf_on_interval_close,
     .destroy = wf_destroy,
-    .options = wf_options,
+    .option_map = wf_option_map /* workforce_config.c */,
     .flags = 0,
 };
 

@@ -62,7 +62,12 @@ typedef struct wf_config {
   int64_t interval_ms;       /* host interval length */
 } wf_config;
 
-int wf_config_load(ks_plugin_ctx *ctx, const ks_host_api *api, wf_config *cfg);
+/* Every option the plugin accepts (the descriptor's option_map). */
+extern const ks_option wf_option_map[];
+/* Read and validate every option; KS_EINVAL with the first bad value in
+ * errstr (or logged by the host's reader). */
+int wf_config_load(ks_plugin_ctx *ctx, const ks_host_api *api, wf_config *cfg, char *errstr,
+                   size_t errstr_size);
 
 /* ---- state records ------------------------------------------------------- */
 

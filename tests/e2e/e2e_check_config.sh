@@ -68,14 +68,14 @@ refused missing_plugin "@F@:3:11: plugin $PLUGIN_DIR/kpi_nosuch.so: cannot load"
 printf 'input: {topics: [events]}\nplugins:\n  - name: operations\n    options:\n      service_level.threshold: soon\n' \
   > "$WORK/bad_option.yaml"
 refused bad_option "@F@:5:32: plugin $PLUGIN_DIR/kpi_operations.so (operations"
-grep -q "init failed with -22: option 'service_level.threshold': 'soon' is not a duration" \
+grep -q "init failed with -22 (invalid argument): option 'service_level.threshold': 'soon' is not a duration" \
   <("$KPISTREAM" run -c "$WORK/bad_option.yaml" --plugin-dir "$PLUGIN_DIR" --check-config 2>&1) ||
   e2e_fail "bad_option: the refused value is not named"
 
-# a value the plugin itself refuses (out of its range): named at the plugin's entry
+# a value the plugin itself refuses (out of its range, with ks_option_refuse): named at the value
 printf 'input: {topics: [events]}\nplugins:\n  - name: operations\n    options:\n      service_level.target: 5\n' \
   > "$WORK/range_option.yaml"
-refused range_option "@F@:3:11: plugin $PLUGIN_DIR/kpi_operations.so (operations 1.0.0): init failed with -22: option 'service_level.target': '5' is not a share between 0 and 1"
+refused range_option "@F@:5:29: plugin $PLUGIN_DIR/kpi_operations.so (operations 1.0.0): init failed with -22 (invalid argument): option 'service_level.target': '5' is not a share between 0 and 1"
 
 printf 'input: {topics: [events]}\nplugins:\n  - name: operations\n    options:\n      service_level.treshold: 20s\n' \
   > "$WORK/unknown_option.yaml"
@@ -88,6 +88,26 @@ refused api_abuse "@F@:3:11: plugin $TEST_PLUGIN_DIR/api_abuse.so (api_abuse 0.0
 out=$("$KPISTREAM" run -c "$WORK/api_abuse.yaml" --plugin-dir "$PLUGIN_DIR" --check-config 2>&1 || true)
 case "$out" in *"emit refused: called from init"*) ;;
   *) e2e_fail "api_abuse: the emit refusal is not logged: $out" ;; esac
+
+# `kpistream plugins`: every plugin of the directory with its ABI, and one's
+# option map as the plugin declares it (operations_config.c)
+"$KPISTREAM" plugins list --plugin-dir "$PLUGIN_DIR" > "$WORK/list.txt"
+for p in experience forecast operations quality scorecard value workforce; do
+  grep -qE "^$p +1\.0\.0 +1\.3 " "$WORK/list.txt" || { cat "$WORK/list.txt"; e2e_fail "plugins list: no $p 1.0.0, ABI 1.3"; }
+done
+"$KPISTREAM" plugins describe operations --plugin-dir "$PLUGIN_DIR" > "$WORK/describe.txt"
+grep -qE '^  fcr\.scope +choice +any_channel +which earlier contacts make a repeat$' "$WORK/describe.txt" &&
+  grep -qE '^ +choices: any_channel, same_channel$' "$WORK/describe.txt" &&
+  grep -qE '^  contact_ttl +duration +3d ' "$WORK/describe.txt" ||
+  { cat "$WORK/describe.txt"; e2e_fail "plugins describe operations: fcr.scope or contact_ttl missing"; }
+set +e
+out=$("$KPISTREAM" plugins describe nosuch --plugin-dir "$PLUGIN_DIR" 2>&1); rc=$?
+set -e
+[ $rc -eq 1 ] && case "$out" in *"kpi_nosuch.so: cannot load"*) true ;; *) false ;; esac ||
+  e2e_fail "plugins describe nosuch: exit $rc, '$out'"
+# a plugin built against the 1.2 layout: described, with its untyped option list
+"$KPISTREAM" plugins describe "$TEST_PLUGIN_DIR/legacy12.so" | grep -q "^legacy12 1.2.0 (ABI 1.2)" ||
+  e2e_fail "plugins describe: the 1.2 plugin"
 
 # and a good configuration still passes
 printf '%s\n' "$head" > "$WORK/good.yaml"

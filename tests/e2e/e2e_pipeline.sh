@@ -138,6 +138,6 @@ set +e
 out=$("$KPISTREAM" run -c "$WORK/abi.yaml" --check-config 2>&1); rc=$?
 set -e
 [ $rc -eq 2 ] || e2e_fail "ABI refusal exited $rc"
-case "$out" in *"abi_major.so: plugin ABI 2.2 is incompatible with host ABI 1.2"*) ;;
+case "$out" in *"abi_major.so: plugin ABI 2.3 is incompatible with host ABI 1.3"*) ;;
   *) e2e_fail "ABI refusal said: $out" ;; esac
 echo "co-partitioning mismatch and ABI mismatch refused with exit 2"

@@ -57,7 +57,8 @@ dump_topic() {
   size=$(stat -c %s "$raw")
   while [ "$pos" -lt "$size" ]; do
     len=$(od -An -tu1 -N4 -j "$pos" "$raw" | awk '{print ($1*16777216)+($2*65536)+($3*256)+$4}')
-    tail -c +$((pos + 5)) "$raw" | head -c "$len" > "$(printf '%s/%04d.bin' "$out" "$n")"
+    # head may exit before tail is done writing: tail's SIGPIPE is not a failure
+    { tail -c +$((pos + 5)) "$raw" || true; } | head -c "$len" > "$(printf '%s/%04d.bin' "$out" "$n")"
     pos=$((pos + 4 + len))
     n=$((n + 1))
   done

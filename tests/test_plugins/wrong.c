@@ -10,7 +10,11 @@
  *                it accepted one; 2: init() is fine, on_event() and
  *                on_interval_close() misuse the API the same way (wrong
  *                phase, task, kind, key) and fail when a call is accepted,
- *                destroy() calls the API too (aborts if accepted).
+ *                destroy() calls the API too (aborts if accepted); 3:
+ *                on_event() emits a result whose struct_size (12) ends
+ *                inside the padding before `metric`, from a 12-byte heap
+ *                block: the host must refuse it without reading past it
+ *                (valgrind and ASan see a read of `metric`).
  */
 #include "kpistream/plugin.h"
 
@@ -31,6 +35,7 @@
 #endif
 
 #include <stdlib.h>
+#include <string.h>
 
 /* One misuse: the host must refuse it (not_ok true), else count it. */
 #define MUST_REFUSE(bad, not_ok)                                                                   \
@@ -120,10 +125,27 @@ static int p_init(ks_plugin_ctx *ctx, const ks_host_api *api, void **data) {
   return accepted ? KS_EPLUGIN : 0;
 }
 
+/* A result of 12 bytes: struct_size covers what precedes `metric` but
+ * not the pointer itself (at offset 8 on LP64, after 4 bytes of padding). */
+static int short_result(wrong_data *d, ks_task *t) {
+  unsigned char *b = malloc(12);
+  if (b == NULL)
+    return KS_ENOMEM;
+  uint32_t size = 12;
+  memset(b, 0, 12);
+  memcpy(b, &size, sizeof size);
+  void *r = b;
+  int rc = d->api->emit(d->ctx, t, (const ks_result *)r);
+  free(b);
+  return rc < 0 ? 0 : KS_EPLUGIN; /* accepted: wrong */
+}
+
 static int p_event(void *data, ks_task *t, const ks_event *e) {
   wrong_data *d = data;
   if (WRONG_API == 0)
     return 0;
+  if (WRONG_API == 3)
+    return short_result(d, t);
   ks_plugin_ctx *ctx = d->ctx;
   const ks_host_api *api = d->api;
   int n = 0, *accepted = &n;
@@ -142,7 +164,7 @@ static int p_event(void *data, ks_task *t, const ks_event *e) {
 static int p_close(void *data, ks_task *t, const ks_interval *iv) {
   (void)iv;
   wrong_data *d = data;
-  if (WRONG_API == 0)
+  if (WRONG_API == 0 || WRONG_API == 3)
     return 0;
   int n = 0;
   misuse_everywhere(d->ctx, d->api, t, d, &n);
@@ -153,6 +175,10 @@ static void p_destroy(void *data) {
   wrong_data *d = data;
   if (d == NULL)
     return;
+  if (WRONG_API == 3) {
+    d->api->free(d);
+    return;
+  }
   ks_result r = KS_RESULT_INIT;
   r.metric = "m";
   r.tenant = "t";

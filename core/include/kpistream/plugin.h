@@ -15,6 +15,8 @@
  *   - abi_minor must be <= the host's minor (a plugin built against a newer
  *     SDK may call services this host does not have);
  *   - struct_size must be >= the size of the 1.0 descriptor.
+ * The host reads a field newer than 1.0 only when abi_minor and struct_size
+ * both say the plugin has it, so 1.0-1.2 plugins load unchanged.
  *
  * Ownership, in librdkafka's manner, is written on every call below. In
  * short: the host owns every pointer it hands to a plugin, and those pointers
@@ -31,6 +33,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "kpistream/v1/events.pb-c.h"
@@ -40,7 +43,7 @@ extern "C" {
 #endif
 
 #define KS_PLUGIN_ABI_MAJOR 1
-#define KS_PLUGIN_ABI_MINOR 2
+#define KS_PLUGIN_ABI_MINOR 3
 
 /* Name of the symbol every plugin exports. */
 #define KS_PLUGIN_ENTRY_SYMBOL "kpistream_plugin_entry"
@@ -63,6 +66,89 @@ extern "C" {
 #define KS_EKAFKA  (-1005) /* a Kafka client error */
 #define KS_ECONFIG (-1006) /* bad configuration */
 #define KS_ESTATE  (-1007) /* state table misuse (wrong size, wrong kind) */
+
+/* Longest text ks_strerror() writes, NUL included. */
+#define KS_STRERROR_SIZE 48
+
+/* The text of an error code (1.3), into buf (size bytes, KS_STRERROR_SIZE
+ * hold every one): "invalid argument" for KS_EINVAL and one text for each
+ * KS_E* above,
+ * "success" for KS_OK, and "unknown error N" for any other N, so a message
+ * always names the number it was given. Returns buf. Header-only: nothing
+ * is called in the host. */
+static inline const char *ks_strerror_r(int err, char *buf, size_t size) {
+  const char *s;
+  switch (err) {
+  case KS_OK:
+    s = "success";
+    break;
+  case KS_EINVAL:
+    s = "invalid argument";
+    break;
+  case KS_ENOMEM:
+    s = "out of memory";
+    break;
+  case KS_ENOENT:
+    s = "not found";
+    break;
+  case KS_EABI:
+    s = "plugin ABI mismatch";
+    break;
+  case KS_EDECODE:
+    s = "undecodable input";
+    break;
+  case KS_ELATE:
+    s = "event after its interval closed";
+    break;
+  case KS_EPLUGIN:
+    s = "plugin callback failed";
+    break;
+  case KS_EKAFKA:
+    s = "Kafka client error";
+    break;
+  case KS_ECONFIG:
+    s = "bad configuration";
+    break;
+  case KS_ESTATE:
+    s = "state table misuse";
+    break;
+  default:
+    s = NULL;
+    break;
+  }
+  if (buf == NULL || size == 0)
+    return "";
+  size_t i = 0;
+  if (s != NULL) {
+    for (; s[i] && i + 1 < size; i++)
+      buf[i] = s[i];
+    buf[i] = '\0';
+    return buf;
+  }
+  /* "unknown error N", without stdio */
+  static const char pre[] = "unknown error ";
+  char num[16];
+  size_t n = 0;
+  unsigned long long u = err < 0 ? 0ULL - (unsigned long long)err : (unsigned long long)err;
+  do
+    num[n++] = (char)('0' + u % 10);
+  while ((u /= 10) != 0 && n < sizeof num);
+  for (; pre[i] && i + 1 < size; i++)
+    buf[i] = pre[i];
+  if (err < 0 && i + 1 < size)
+    buf[i++] = '-';
+  while (n > 0 && i + 1 < size)
+    buf[i++] = num[--n];
+  buf[i] = '\0';
+  return buf;
+}
+
+/* ks_strerror(err): the same text, in a buffer that lives until the end of
+ * the enclosing block (a C99 compound literal), e.g.
+ *     api->log(ctx, KS_LOG_ERROR, "read failed: %s", ks_strerror(rc));  */
+#ifndef __cplusplus /* C++ has no compound literals: use ks_strerror_r */
+#define ks_strerror(err) ks_strerror_r((err), (char[KS_STRERROR_SIZE]){0}, KS_STRERROR_SIZE)
+#endif
 
 /* ---- Opaque host objects ------------------------------------------------ */
 typedef struct ks_plugin_ctx ks_plugin_ctx; /* one per loaded plugin; host-owned */
@@ -309,7 +395,63 @@ typedef struct ks_host_api {
    * Results emitted here are not passed to other plugins' on_result.
    * Phases: as emit(). */
   int (*emit_to)(ks_plugin_ctx *ctx, ks_task *task, const char *output, const ks_result *r);
+
+  /* -- 1.3 ---------------------------------------------------------------- */
+
+  /* A KS_OPT_CHOICE option of the plugin's option map (below): stores into
+   * *index the position of its value (or of the map's default when unset)
+   * in the option's choices. The host checked the value before init, so it
+   * is always one of them. KS_EINVAL (logged) when key is not a choice
+   * option of the map, or unset without a default. Phases: all. */
+  int (*config_get_choice)(ks_plugin_ctx *ctx, const char *key, int *index);
 } ks_host_api;
+
+/* ---- The option map (1.3) ------------------------------------------------
+ *
+ * Every option a plugin accepts, declared once (Fluent Bit's config_map):
+ *
+ *   static const char *const scope_choices[] = {"any_channel", "same_channel", NULL};
+ *   static const ks_option options[] = {
+ *       {"fcr.window", KS_OPT_DURATION, "7d", "how far back a repeat contact counts"},
+ *       {"fcr.scope", KS_OPT_CHOICE, "any_channel", "what a repeat is", scope_choices},
+ *       {NULL}};
+ *   ... .option_map = options, ...
+ *
+ * From it the host, before init(): refuses a key not in the map, a value
+ * that does not parse as the option's type, and a choice not among its
+ * choices, naming the file:line:col of the value; and answers the
+ * config_get* readers: an unset option reads as the map's default (the
+ * reader's own default argument is used only when the map gives none).
+ * `kpistream plugins describe NAME` prints the map. */
+typedef enum ks_option_type {
+  KS_OPT_STRING = 1,   /* any text */
+  KS_OPT_INT = 2,      /* a plain decimal integer (config_get_int) */
+  KS_OPT_DOUBLE = 3,   /* a plain decimal number (config_get_double) */
+  KS_OPT_BOOL = 4,     /* true/false, yes/no, on/off, 1/0 (config_get_bool) */
+  KS_OPT_DURATION = 5, /* 250ms, 20s, 15m, 2h, 7d or seconds (config_get_duration_ms) */
+  KS_OPT_CHOICE = 6    /* one of `choices` (config_get_choice) */
+} ks_option_type;
+
+typedef struct ks_option {
+  const char *name; /* the key; NULL ends the map */
+  ks_option_type type;
+  const char *def;            /* the default as it would be written, or NULL: none */
+  const char *description;    /* one line, for `plugins describe` */
+  const char *const *choices; /* KS_OPT_CHOICE: the accepted values, NULL-terminated */
+} ks_option;
+
+/* Refuse an option's value from init_ex, after the host's type checks (a
+ * range, a relation between options): writes "option 'KEY': 'VALUE' WHY"
+ * (VALUE "(default)" when unset) into errstr and returns KS_EINVAL. The
+ * host names the option's place in the configuration when errstr starts
+ * with "option 'KEY'" for a configured KEY, else the plugin's entry. */
+static inline int ks_option_refuse(ks_plugin_ctx *ctx, const ks_host_api *api, const char *key,
+                                   const char *why, char *errstr, size_t errstr_size) {
+  const char *v = ctx != NULL && api != NULL ? api->config_get(ctx, key) : NULL;
+  if (errstr != NULL && errstr_size > 0)
+    snprintf(errstr, errstr_size, "option '%s': '%s' %s", key, v ? v : "(default)", why);
+  return KS_EINVAL;
+}
 
 /* ---- Interval passed to on_interval_close ------------------------------ */
 typedef struct ks_interval {
@@ -331,7 +473,8 @@ typedef struct ks_plugin_descriptor {
 
   /* Called once after loading. Declare tables and read configuration here;
    * store private data in *plugin_data (owned by the plugin). Return 0, or a
-   * negative error after logging why: the host then refuses to start. */
+   * negative error after logging why: the host then refuses to start.
+   * May be NULL when init_ex (1.3) is set. */
   int (*init)(ks_plugin_ctx *ctx, const ks_host_api *api, void **plugin_data);
 
   /* Called for every event of an interesting body whose interval is still
@@ -348,7 +491,7 @@ typedef struct ks_plugin_descriptor {
 
   /* Option keys the plugin accepts, NULL-terminated; the host refuses any
    * other key in the plugin's configuration (typos fail at start). NULL:
-   * the host does not check. */
+   * the host does not check. Ignored when option_map (1.3) is set. */
   const char *const *options;
 
   /* -- 1.1 ---------------------------------------------------------------- */
@@ -364,6 +507,22 @@ typedef struct ks_plugin_descriptor {
    * is the emitting plugin's name; r and its strings are valid for the call
    * only; state goes in host tables as usual. NULL: not interested. */
   int (*on_result)(void *plugin_data, ks_task *task, const char *family, const ks_result *r);
+
+  /* -- 1.3 ---------------------------------------------------------------- */
+
+  /* The options the plugin accepts, typed (see ks_option), ended by an
+   * entry with a NULL name. When set, it replaces `options`: the host
+   * validates every configured option against it before init. NULL: as in
+   * 1.2 (the `options` list, or no check). */
+  const ks_option *option_map;
+
+  /* init with an error message: called instead of init when set. On
+   * failure write why into errstr (errstr_size bytes, NUL-terminated;
+   * librdkafka's convention) and return a negative error: the host refuses
+   * to start with "<config file:line>: plugin <path> (<name> <version>):
+   * init failed with <rc> (<ks_strerror(rc)>): <errstr>". */
+  int (*init_ex)(ks_plugin_ctx *ctx, const ks_host_api *api, void **plugin_data, char *errstr,
+                 size_t errstr_size);
 } ks_plugin_descriptor;
 
 /*

@@ -45,6 +45,29 @@ extern "C" {
 #define KS_FRT_THRESHOLD_CHAT_KEY  "first_response.threshold.chat"
 #define KS_FRT_THRESHOLD_EMAIL_KEY "first_response.threshold.email"
 
+/* Their entries of a plugin's option map (1.3), in one place: no map
+ * default, as "unset" means "the more general key's value". */
+#define KS_SL_THRESHOLD_OPTIONS                                                                    \
+  {KS_SL_THRESHOLD_KEY, KS_OPT_DURATION, NULL,                                                     \
+   "service-level threshold of every channel (default 20s; email 1h)", NULL},                      \
+      {KS_SL_THRESHOLD_VOICE_KEY, KS_OPT_DURATION, NULL,                                           \
+       "service-level threshold of voice (default service_level.threshold, else 20s)", NULL},      \
+      {KS_SL_THRESHOLD_CHAT_KEY, KS_OPT_DURATION, NULL,                                            \
+       "service-level threshold of chat (default service_level.threshold, else 20s)", NULL},       \
+  {                                                                                                \
+    KS_SL_THRESHOLD_EMAIL_KEY, KS_OPT_DURATION, NULL,                                              \
+        "service-level threshold of email (default service_level.threshold, else 1h)", NULL        \
+  }
+#define KS_FRT_THRESHOLD_OPTIONS                                                                   \
+  {KS_FRT_THRESHOLD_KEY, KS_OPT_DURATION, NULL,                                                    \
+   "first-response threshold of chat and email (default: their service-level threshold)", NULL},   \
+      {KS_FRT_THRESHOLD_CHAT_KEY, KS_OPT_DURATION, NULL,                                           \
+       "first-response threshold of chat (default first_response.threshold)", NULL},               \
+  {                                                                                                \
+    KS_FRT_THRESHOLD_EMAIL_KEY, KS_OPT_DURATION, NULL,                                             \
+        "first-response threshold of email (default first_response.threshold)", NULL               \
+  }
+
 /* Built-in defaults, milliseconds. */
 #define KS_SL_THRESHOLD_DEFAULT_MS INT64_C(20000)   /* voice, chat, unknown channel */
 #define KS_SL_THRESHOLD_EMAIL_MS   INT64_C(3600000) /* email */
