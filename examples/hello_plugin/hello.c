@@ -1,7 +1,8 @@
 /*
  * hello — the smallest useful kpistream plugin, for third-party authors.
  * It counts queued contacts per tenant, queue and channel in each interval
- * and emits one result "queued" per group. test_hello.c tests it with the
+ * and emits one result "queued" per group that reached the option
+ * `min_count` (default 1). test_hello.c tests it with the
  * plugin test kit (kpistream/testkit.h). Build it out of tree (CMakeLists.txt here,
  * or: cc -shared -fPIC $(pkg-config --cflags kpistream-plugin) hello.c).
  *
@@ -13,27 +14,42 @@
 
 typedef struct queued_rec {
   int64_t queued;
-  int32_t channel; /* the key's channel, kept whole for the result */
 } queued_rec;
 
 typedef struct hello {
   const ks_host_api *api;
   ks_plugin_ctx *ctx;
   ks_table *counts;
+  int64_t min_count;
 } hello;
+
+/* The options, typed: the host refuses a wrong type before init_ex runs, and
+ * `kpistream plugins describe hello` prints this table. */
+static const ks_option options[] = {
+    {"min_count", KS_OPT_INT, "1", "publish a group only when at least this many contacts queued",
+     NULL},
+    {0},
+};
 
 static const uint32_t interests[] = {KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED, 0};
 
-static int hello_init(ks_plugin_ctx *ctx, const ks_host_api *api, void **data) {
+static int hello_init(ks_plugin_ctx *ctx, const ks_host_api *api, void **data, char *errstr,
+                      size_t errstr_size) {
   /* the host's service table has every member this plugin calls (free is
    * the last of them in ks_host_api) */
   if (api == NULL || api->abi_major != KS_PLUGIN_ABI_MAJOR || !KS_API_HAS(api, free))
     return KS_EABI;
+  int64_t min_count;
+  if (api->config_get_int(ctx, "min_count", 1, &min_count) != 0)
+    return KS_EINVAL; /* the host has said why */
+  if (min_count < 1)
+    return ks_option_refuse(ctx, api, "min_count", "must be at least 1", errstr, errstr_size);
   hello *h = api->alloc(sizeof *h);
   if (h == NULL)
     return KS_ENOMEM;
   h->api = api;
   h->ctx = ctx;
+  h->min_count = min_count;
   h->counts = api->table_declare(ctx, "queued", KS_TABLE_WINDOWED, sizeof(queued_rec), 1, 0);
   if (h->counts == NULL) {
     api->free(h);
@@ -54,7 +70,6 @@ static int hello_event(void *data, ks_task *task, const ks_event *ev) {
   if (r == NULL)
     return KS_ENOMEM;
   r->queued++;
-  r->channel = ev->msg->channel; /* the same for every event of this key */
   return 0;
 }
 
@@ -67,16 +82,21 @@ typedef struct emit_ctx {
 static int emit_one(void *ud, const void *key, size_t keylen, void *record) {
   emit_ctx *e = ud;
   const queued_rec *r = record;
+  if (r->queued < e->h->min_count)
+    return 0;
   char tenant[128], queue[128];
-  ks_key_part(key, keylen, 0, tenant, sizeof tenant);
-  ks_key_part(key, keylen, 1, queue, sizeof queue);
+  int64_t channel;
+  if (ks_key_part(key, keylen, 0, tenant, sizeof tenant) < 0 ||
+      ks_key_part(key, keylen, 1, queue, sizeof queue) < 0 ||
+      ks_key_part_i64(key, keylen, 2, &channel) != 0)
+    return 1; /* not a key this plugin wrote */
   ks_result res = KS_RESULT_INIT;
   res.metric = "queued";
   res.interval_start_ms = e->iv->start_ms;
   res.interval_end_ms = e->iv->end_ms;
   res.tenant = tenant;
   res.queue = queue;
-  res.channel = r->channel;
+  res.channel = (int32_t)channel;
   /* the aggregation level (SDK 1.2): a row without a queue is no total */
   res.level = queue[0] ? KS_LEVEL_QUEUE : KS_LEVEL_UNATTRIBUTED;
   ks_result_set_sum(&res, (double)r->queued, r->queued); /* value = numerator */
@@ -104,11 +124,11 @@ static const ks_plugin_descriptor descriptor = {
     .version = "1.0.0",
     .description = "queued contacts per tenant, queue and channel",
     .interests = interests,
-    .init = hello_init,
+    .init_ex = hello_init, /* 1.3: init with an error message; .init stays NULL */
     .on_event = hello_event,
     .on_interval_close = hello_close,
     .destroy = hello_destroy,
-    .options = NULL, /* no options: nothing to check */
+    .option_map = options,
 };
 
 KS_PLUGIN_EXPORT const ks_plugin_descriptor *kpistream_plugin_entry(void) {

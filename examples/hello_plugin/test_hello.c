@@ -36,14 +36,24 @@ static const ks_testkit_result *queued(const ks_testkit *tk, const char *q, int 
   return hit;
 }
 
-static ks_testkit *kit(void) {
+/* A kit with the plugin loaded with `opts` (n of them); NULL on refusal,
+ * with the message in err. */
+static ks_testkit *kit_with(const ks_testkit_kv *opts, size_t n, char *err, size_t errsz) {
   ks_testkit *tk;
-  char err[512];
-  if (ks_testkit_new(&tk, NULL, err, sizeof err) != 0 ||
-      ks_testkit_add_plugin(tk, HELLO_PLUGIN, NULL, NULL, 0, err, sizeof err) != 0) {
-    fprintf(stderr, "kit: %s\n", err);
+  if (ks_testkit_new(&tk, NULL, err, errsz) != 0)
+    return NULL;
+  if (ks_testkit_add_plugin(tk, HELLO_PLUGIN, NULL, opts, n, err, errsz) != 0) {
+    ks_testkit_free(tk);
     return NULL;
   }
+  return tk;
+}
+
+static ks_testkit *kit(void) {
+  char err[512];
+  ks_testkit *tk = kit_with(NULL, 0, err, sizeof err);
+  if (tk == NULL)
+    fprintf(stderr, "kit: %s\n", err);
   return tk;
 }
 
@@ -105,9 +115,39 @@ static void test_restart(void) {
   ks_testkit_free(tk);
 }
 
+/* min_count: 2 publishes only the group that queued two contacts; the host
+ * refuses a value that is no integer (the option map) and the plugin one
+ * below 1 (init_ex), each naming the option. */
+static void test_min_count(void) {
+  char err[512];
+  const ks_testkit_kv two[] = {{"min_count", "2"}};
+  ks_testkit *tk = kit_with(two, 1, err, sizeof err);
+  if (tk == NULL) {
+    fprintf(stderr, "kit: %s\n", err);
+    failures++;
+    return;
+  }
+  CHECK(ks_tk_queued(tk, KS_TK_T0 + KS_TK_SEC(10), VOICE, "sales", "c1", "u1") == 0);
+  CHECK(ks_tk_queued(tk, KS_TK_T0 + KS_TK_SEC(20), VOICE, "sales", "c2", "u2") == 0);
+  CHECK(ks_tk_queued(tk, KS_TK_T0 + KS_TK_SEC(30), CHAT, "sales", "c3", "u3") == 0);
+  CHECK(ks_testkit_flush(tk) == 0);
+  CHECK(ks_testkit_result_count(tk) == 1);
+  const ks_testkit_result *v = queued(tk, "sales", VOICE, KS_TK_T0);
+  CHECK(v && v->value == 2.0);
+  ks_testkit_free(tk);
+
+  const ks_testkit_kv word[] = {{"min_count", "two"}};
+  CHECK(kit_with(word, 1, err, sizeof err) == NULL && strstr(err, "min_count") != NULL);
+  const ks_testkit_kv zero[] = {{"min_count", "0"}};
+  CHECK(kit_with(zero, 1, err, sizeof err) == NULL && strstr(err, "must be at least 1") != NULL);
+  const ks_testkit_kv typo[] = {{"min_cuont", "2"}};
+  CHECK(kit_with(typo, 1, err, sizeof err) == NULL && strstr(err, "min_cuont") != NULL);
+}
+
 int main(void) {
   test_keyed_by_channel();
   test_restart();
+  test_min_count();
   if (failures)
     fprintf(stderr, "%d check(s) failed\n", failures);
   else
