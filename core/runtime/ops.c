@@ -351,15 +351,16 @@ static void render_metrics(runner *r, ks_metrics *m) {
     if (l == NULL)
       break;
     rd_kafka_topic_partition_list_add(l, topic, ps->partition);
-    int64_t lo = -1, hi = -1;
-    if (rd_kafka_position(rk, l) == RD_KAFKA_RESP_ERR_NO_ERROR && l->elems[0].offset >= 0 &&
-        rd_kafka_get_watermark_offsets(rk, topic, ps->partition, &lo, &hi) ==
+    int64_t lo = -1, hi = -1, pos = -1;
+    if (rd_kafka_position(rk, l) == RD_KAFKA_RESP_ERR_NO_ERROR)
+      pos = l->elems[0].offset;
+    if (rd_kafka_get_watermark_offsets(rk, topic, ps->partition, &lo, &hi) ==
             RD_KAFKA_RESP_ERR_NO_ERROR &&
-        hi >= 0) {
+        hi >= 0 && (pos >= 0 || hi == lo)) { /* no position yet: known only when empty */
       char pbuf[16];
       snprintf(pbuf, sizeof pbuf, "%d", ps->partition);
       const char *lab[] = {"topic", topic, "partition", pbuf, NULL};
-      int64_t lag = hi - l->elems[0].offset;
+      int64_t lag = pos >= 0 ? hi - pos : 0;
       ks_metrics_u64(m, "kpistream_consumer_lag_messages", lab, lag > 0 ? (uint64_t)lag : 0);
     }
     rd_kafka_topic_partition_list_destroy(l);
