@@ -23,7 +23,7 @@ BROKER_PID= RUN_PID= NOTIFY_PID=
 cleanup() {
   for p in $RUN_PID $NOTIFY_PID $BROKER_PID; do kill -9 "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  [ -n "${KEEP:-}" ] || rm -rf "$WORK"; echo "work: $WORK"
+  rm -rf "$WORK"
 }
 trap cleanup EXIT
 
