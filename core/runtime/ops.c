@@ -247,6 +247,7 @@ typedef struct ks_ops {
   double start_unix_s;
   uint64_t last_commits, last_checkpoints;
   uint64_t last_commit_ms, last_checkpoint_ms; /* loop time of the last seen change */
+  uint64_t last_lag_log_ms;                    /* loop time of the last lag line */
 } ks_ops;
 
 #define OPS(r) ((ks_ops *)(r)->ops)
@@ -270,6 +271,84 @@ static int is_ready(runner *r, const char **why) {
 
 static void u64(ks_metrics *m, const char *name, const char *type, const char *help, uint64_t v) {
   ks_metrics_one_u64(m, name, type, help, v);
+}
+
+/* Consumer lag of an assigned partition: librdkafka's last known high
+ * watermark (from fetch responses) minus the consumer's position; before a
+ * position exists, known only for an empty partition (0). 1 when known. */
+static int part_lag(runner *r, const part_state *ps, int64_t *lag) {
+  rd_kafka_t *rk = r->consumer ? ks_consumer_handle(r->consumer) : NULL;
+  if (rk == NULL || !ps->assigned)
+    return 0;
+  const char *topic = r->cfg.topics[ps->topic];
+  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+  if (l == NULL)
+    return 0;
+  rd_kafka_topic_partition_list_add(l, topic, ps->partition);
+  int64_t lo = -1, hi = -1, pos = -1;
+  if (rd_kafka_position(rk, l) == RD_KAFKA_RESP_ERR_NO_ERROR)
+    pos = l->elems[0].offset;
+  rd_kafka_topic_partition_list_destroy(l);
+  if (rd_kafka_get_watermark_offsets(rk, topic, ps->partition, &lo, &hi) !=
+          RD_KAFKA_RESP_ERR_NO_ERROR ||
+      hi < 0 || (pos < 0 && hi != lo))
+    return 0;
+  *lag = pos >= 0 && hi > pos ? hi - pos : 0;
+  return 1;
+}
+
+static double wall_now_ms(void) {
+  struct timeval tv;
+  gettimeofday(&tv, NULL);
+  return (double)tv.tv_sec * 1000.0 + (double)tv.tv_usec / 1000.0;
+}
+
+/* Wall clock minus the task's event-time watermark, in seconds; 1 when the
+ * task exists and has a watermark. */
+static int task_watermark_lag(runner *r, int32_t task, double wall_ms, double *lag_s) {
+  if (r->engine == NULL || !ks_engine_task_exists(r->engine, task))
+    return 0;
+  int64_t wm = ks_engine_watermark(r->engine, task);
+  if (wm <= 0 || wm == INT64_MAX)
+    return 0;
+  *lag_s = (wall_ms - (double)wm) / 1000.0;
+  return 1;
+}
+
+/* Every stats_interval, next to the runner's stats line: the consumer lag
+ * (total, and the partition furthest behind) and the largest watermark lag. */
+static void log_lag(runner *r) {
+  int64_t total = 0, worst = -1;
+  const part_state *at = NULL;
+  size_t n = r->parts ? (size_t)r->n_partitions * r->cfg.n_topics : 0;
+  for (size_t i = 0; i < n; i++) {
+    int64_t lag;
+    if (part_lag(r, &r->parts[i], &lag)) {
+      total += lag;
+      if (lag > worst) {
+        worst = lag;
+        at = &r->parts[i];
+      }
+    }
+  }
+  double wall_ms = wall_now_ms(), wm_worst = -1;
+  int32_t wm_task = -1;
+  for (int32_t p = 0; p < r->n_partitions; p++) {
+    double s;
+    if (task_watermark_lag(r, p, wall_ms, &s) && s > wm_worst) {
+      wm_worst = s;
+      wm_task = p;
+    }
+  }
+  char wm[64] = "no watermark yet";
+  if (wm_task >= 0)
+    snprintf(wm, sizeof wm, "%.0f s (task %d)", wm_worst, wm_task);
+  if (at)
+    olog(r, KS_LOG_INFO,
+         "consumer lag %" PRId64 " messages (most: %" PRId64 " on %s [%d]), watermark lag %s",
+         total, worst, r->cfg.topics[at->topic], at->partition, wm);
+  else
+    olog(r, KS_LOG_INFO, "consumer lag unknown (nothing fetched yet), watermark lag %s", wm);
 }
 
 static void render_metrics(runner *r, ks_metrics *m) {
@@ -337,50 +416,28 @@ static void render_metrics(runner *r, ks_metrics *m) {
       r->engine ? ks_engine_state_bytes(r->engine) : 0);
   u64(m, "kpistream_producer_queue_messages", G, "Messages produced, not yet acknowledged.",
       r->producer ? (uint64_t)ks_producer_outq_len(r->producer) : 0);
-  /* consumer lag: librdkafka's last known high watermark (from fetch
-   * responses) minus the consumer's position, per assigned partition */
-  rd_kafka_t *rk = r->consumer ? ks_consumer_handle(r->consumer) : NULL;
   ks_metrics_family(m, "kpistream_consumer_lag_messages", G,
                     "High watermark minus position, per assigned input partition.");
-  for (size_t i = 0; rk && i < total; i++) {
-    part_state *ps = &r->parts[i];
-    if (!ps->assigned)
+  for (size_t i = 0; i < total; i++) {
+    int64_t lag;
+    if (!part_lag(r, &r->parts[i], &lag))
       continue;
-    const char *topic = r->cfg.topics[ps->topic];
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-    if (l == NULL)
-      break;
-    rd_kafka_topic_partition_list_add(l, topic, ps->partition);
-    int64_t lo = -1, hi = -1, pos = -1;
-    if (rd_kafka_position(rk, l) == RD_KAFKA_RESP_ERR_NO_ERROR)
-      pos = l->elems[0].offset;
-    if (rd_kafka_get_watermark_offsets(rk, topic, ps->partition, &lo, &hi) ==
-            RD_KAFKA_RESP_ERR_NO_ERROR &&
-        hi >= 0 && (pos >= 0 || hi == lo)) { /* no position yet: known only when empty */
-      char pbuf[16];
-      snprintf(pbuf, sizeof pbuf, "%d", ps->partition);
-      const char *lab[] = {"topic", topic, "partition", pbuf, NULL};
-      int64_t lag = pos >= 0 ? hi - pos : 0;
-      ks_metrics_u64(m, "kpistream_consumer_lag_messages", lab, lag > 0 ? (uint64_t)lag : 0);
-    }
-    rd_kafka_topic_partition_list_destroy(l);
+    char pbuf[16];
+    snprintf(pbuf, sizeof pbuf, "%d", r->parts[i].partition);
+    const char *lab[] = {"topic", r->cfg.topics[r->parts[i].topic], "partition", pbuf, NULL};
+    ks_metrics_u64(m, "kpistream_consumer_lag_messages", lab, (uint64_t)lag);
   }
-  /* watermark lag: wall clock minus the task's watermark (event time) */
   ks_metrics_family(m, "kpistream_watermark_lag_seconds", G,
                     "Wall clock minus the task's event-time watermark, per assigned task.");
-  struct timeval tv;
-  gettimeofday(&tv, NULL);
-  double wall_ms = (double)tv.tv_sec * 1000.0 + (double)tv.tv_usec / 1000.0;
-  for (int32_t p = 0; r->engine && p < r->n_partitions; p++) {
-    if (!ks_engine_task_exists(r->engine, p))
-      continue;
-    int64_t wm = ks_engine_watermark(r->engine, p);
-    if (wm <= 0 || wm == INT64_MAX)
+  double wall_ms = wall_now_ms();
+  for (int32_t p = 0; p < r->n_partitions; p++) {
+    double lag_s;
+    if (!task_watermark_lag(r, p, wall_ms, &lag_s))
       continue;
     char tbuf[16];
     snprintf(tbuf, sizeof tbuf, "%d", p);
     const char *lab[] = {"task", tbuf, NULL};
-    ks_metrics_f64(m, "kpistream_watermark_lag_seconds", lab, (wall_ms - (double)wm) / 1000.0);
+    ks_metrics_f64(m, "kpistream_watermark_lag_seconds", lab, lag_s);
   }
   /* the process */
   struct rusage ru;
@@ -434,6 +491,11 @@ static void on_tick(uv_timer_t *t) {
   if (r->checkpoints != o->last_checkpoints) {
     o->last_checkpoints = r->checkpoints;
     o->last_checkpoint_ms = now;
+  }
+  if (r->cfg.stats_interval_ms > 0 && r->n_assigned &&
+      now - o->last_lag_log_ms >= (uint64_t)r->cfg.stats_interval_ms) {
+    o->last_lag_log_ms = now;
+    log_lag(r);
   }
   ks_http_heartbeat(o->http, ks_http_now_ms());
   if (o->notify.watchdog_usec)
@@ -580,7 +642,7 @@ int ks_ops_start(runner *r, const char *config_path, int check_only, char *err, 
   struct timeval tv;
   gettimeofday(&tv, NULL);
   o->start_unix_s = (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
-  o->last_commit_ms = o->last_checkpoint_ms = uv_now(&r->loop);
+  o->last_commit_ms = o->last_checkpoint_ms = o->last_lag_log_ms = uv_now(&r->loop);
   size_t len = 0;
   char *text = slurp(config_path, &len, err, errsz);
   o->flat = text ? ks_ops_flatten_yaml(text, len, err, errsz) : NULL;
