@@ -148,6 +148,12 @@ static void serves_published_pages(void **state) {
                            "Content-Length: 5\r\n\r\nhello",
                            buf, sizeof buf),
                    413);
+  /* an empty body announced is no body */
+  assert_int_equal(request(port,
+                           "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                           "Content-Length: 0\r\n\r\n",
+                           buf, sizeof buf),
+                   200);
   /* garbage request line: libmicrohttpd answers 400 */
   assert_int_equal(request(port, "\x01\x02 nonsense\r\n\r\n", buf, sizeof buf), 400);
   ks_http_stop(h);

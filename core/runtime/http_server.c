@@ -121,7 +121,9 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     int n = snprintf(buf, sizeof buf, "{\"error\":\"method not allowed: use GET\"}\n");
     return respond(c, MHD_HTTP_METHOD_NOT_ALLOWED, JSON, buf, (size_t)n);
   }
-  if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH) ||
+  const char *clen =
+      MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+  if ((clen && strcmp(clen, "0") != 0) ||
       MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
     int n = snprintf(buf, sizeof buf, "{\"error\":\"a GET request takes no body\"}\n");
     return respond(c, MHD_HTTP_CONTENT_TOO_LARGE, JSON, buf, (size_t)n);
@@ -173,7 +175,7 @@ int ks_http_start(ks_http **out, const char *listen_at, const ks_http_limits *li
   int rc = ks_http_parse_listen(listen_at, &addr, &alen, errstr, errstr_size);
   if (rc != 0)
     return rc;
-  ks_http_limits l = {10, 32, 8192, 10000};
+  ks_http_limits l = {10, 32, 8192, 60000};
   if (lim) {
     l.timeout_s = lim->timeout_s ? lim->timeout_s : l.timeout_s;
     l.max_connections = lim->max_connections ? lim->max_connections : l.max_connections;

@@ -35,7 +35,8 @@ typedef struct ks_http_limits {
   unsigned timeout_s;       /* idle connection timeout (default 10) */
   unsigned max_connections; /* concurrent connections (default 32) */
   size_t max_request_bytes; /* request line + headers (default 8192) */
-  uint64_t stall_ms;        /* /healthz fails when the heartbeat is older (default 10000) */
+  uint64_t stall_ms;        /* /healthz fails when the heartbeat is older (default 60000:
+                               a revoke may hold the loop for up to 30 s) */
 } ks_http_limits;
 
 /* Parse "HOST:PORT" or "[IPV6]:PORT" (numeric host, or "localhost"; PORT
