@@ -32,6 +32,8 @@ for lib in librdkafka1 libuv1 libyaml-0-2 libprotobuf-c1 libmicrohttpd12 libc6; 
 done
 grep -qx /etc/kpistream/kpistream.yaml <(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles) ||
   e2e_fail "/etc/kpistream/kpistream.yaml is not a conffile"
+ctrl=$(dpkg-deb --ctrl-tarfile "$deb" | tar -tv)
+grep -qE '^-rwxr-xr-x .* \./postinst$' <<< "$ctrl" || { echo "$ctrl"; e2e_fail "no executable postinst"; }
 dpkg-deb -x "$deb" "$WORK/root"
 grep -qF "ExecStart=/usr/bin/kpistream run -c /etc/kpistream/kpistream.yaml" \
   "$WORK/root/usr/lib/systemd/system/kpistream.service" || e2e_fail "the unit's paths are not /usr, /etc"
