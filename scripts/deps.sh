@@ -4,6 +4,7 @@
 set -euo pipefail
 KS_PACKAGES=(build-essential cmake pkg-config
   librdkafka-dev libprotobuf-c-dev protobuf-c-compiler libuv1-dev libyaml-dev libcmocka-dev
+  libmicrohttpd-dev python3-yaml curl man-db # i14: HTTP endpoint; tests of deploy/, endpoint, man page
   kcat protobuf-compiler valgrind clang libclang-rt-14-dev)
 missing=()
 for p in "${KS_PACKAGES[@]}"; do

@@ -137,6 +137,28 @@ static void fault_keys(void **state) {
                "unknown key 'grace' in shutdown");
 }
 
+/* http.listen: off by default, set, refused where it is wrong (i14). */
+static void http_listen(void **state) {
+  (void)state;
+  ks_config c;
+  char err[512] = "";
+  assert_int_equal(load("input: {topics: [a]}\nplugins: [{name: a}]\n", &c, err), 0);
+  assert_null(c.http_listen);
+  ks_config_free(&c);
+  assert_int_equal(
+      load("input: {topics: [a]}\nplugins: [{name: a}]\nhttp: {listen: \"127.0.0.1:9464\"}\n", &c,
+           err),
+      0);
+  assert_string_equal(c.http_listen, "127.0.0.1:9464");
+  ks_config_free(&c);
+  expect_error("input: {topics: [a]}\nplugins: [{name: a}]\nhttp: {listen: 9464}\n",
+               "test.yaml:3:16: http.listen '9464': expected HOST:PORT (e.g. 127.0.0.1:9464)");
+  expect_error("input: {topics: [a]}\nplugins: [{name: a}]\nhttp: {listen: \"h:99999\"}\n",
+               "test.yaml:3:16: http.listen 'h:99999': port '99999' is not a number in 0..65535");
+  expect_error("input: {topics: [a]}\nplugins: [{name: a}]\nhttp: {port: 9464}\n",
+               "test.yaml:3:8: unknown key 'port' in http (expected one of: listen)");
+}
+
 /* intervals.max_future_skew: default 1 h, set, 0 (off), refused when not a duration. */
 static void max_future_skew(void **state) {
   (void)state;
@@ -338,11 +360,17 @@ static void plugin_instances(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(full_config_loads), cmocka_unit_test(errors_name_the_place),
-      cmocka_unit_test(reliability_keys),  cmocka_unit_test(partitioner_key),
-      cmocka_unit_test(fault_keys),        cmocka_unit_test(duplicate_keys_are_refused),
-      cmocka_unit_test(sizes_are_checked), cmocka_unit_test(durations_are_checked),
-      cmocka_unit_test(places_are_kept),   cmocka_unit_test(max_future_skew),
+      cmocka_unit_test(full_config_loads),
+      cmocka_unit_test(errors_name_the_place),
+      cmocka_unit_test(reliability_keys),
+      cmocka_unit_test(partitioner_key),
+      cmocka_unit_test(fault_keys),
+      cmocka_unit_test(http_listen),
+      cmocka_unit_test(duplicate_keys_are_refused),
+      cmocka_unit_test(sizes_are_checked),
+      cmocka_unit_test(durations_are_checked),
+      cmocka_unit_test(places_are_kept),
+      cmocka_unit_test(max_future_skew),
       cmocka_unit_test(plugin_instances),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -952,6 +952,11 @@ uint64_t ks_engine_plugin_errors(const ks_engine *e) {
   return e->stats.plugin_errors;
 }
 
+void ks_engine_set_log_level(ks_engine *e, int level) {
+  if (e && level >= KS_LOG_ERROR && level <= KS_LOG_DEBUG)
+    e->opts.log_level = level;
+}
+
 void ks_engine_get_stats(const ks_engine *e, ks_engine_stats *out) {
   *out = e->stats;
 }

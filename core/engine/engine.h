@@ -244,6 +244,8 @@ int64_t ks_engine_partition_time(const ks_engine *e, int32_t task, uint32_t topi
 int64_t ks_engine_watermark(const ks_engine *e, int32_t task);
 
 void ks_engine_get_stats(const ks_engine *e, ks_engine_stats *out);
+/* The engine's and its plugins' log level from now on (SIGHUP reload, ops.h). */
+void ks_engine_set_log_level(ks_engine *e, int level);
 /* Plugin errors so far (cheap: for a check after every message). */
 uint64_t ks_engine_plugin_errors(const ks_engine *e);
 

@@ -8,6 +8,7 @@
 #include <yaml.h>
 
 #include "duration.h"
+#include "http_server.h"
 #include "log.h"
 
 typedef struct parse_ctx {
@@ -78,6 +79,7 @@ void ks_config_free(ks_config *cfg) {
   free(cfg->topics);
   free(cfg->dead_letter_topic);
   free(cfg->plugin_dir);
+  free(cfg->http_listen);
   free(cfg->checkpoint_prefix);
   for (size_t i = 0; i < cfg->n_plugins; i++) {
     ks_config_plugin *p = &cfg->plugins[i];
@@ -521,16 +523,33 @@ static int load_shutdown(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
   return 0;
 }
 
+/* http: {listen: HOST:PORT} — the operator's endpoint (ops.h, http_server.h) */
+static int load_http(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
+  static const char *const known[] = {"listen", NULL};
+  int rc = check_keys(c, m, "http", known, "listen");
+  if (rc)
+    return rc;
+  yaml_node_t *v = map_get(c, m, "listen");
+  if (v == NULL || (rc = set_str(c, v, "http.listen", &cfg->http_listen)) != 0)
+    return rc;
+  struct sockaddr_storage addr;
+  socklen_t alen;
+  char why[256];
+  if (ks_http_parse_listen(cfg->http_listen, &addr, &alen, why, sizeof why) != 0)
+    return fail(c, v, "%s", why);
+  return 0;
+}
+
 static int load_root(parse_ctx *c, ks_config *cfg) {
   static const char *const known[] = {"kafka",          "input",      "intervals", "checkpoint",
                                       "state",          "plugin_dir", "plugins",   "log_level",
-                                      "stats_interval", "shutdown",   NULL};
+                                      "stats_interval", "shutdown",   "http",      NULL};
   yaml_node_t *root = yaml_document_get_root_node(c->doc);
   if (root == NULL)
     return fail(c, NULL, "empty configuration");
   int rc = check_keys(c, root, "the top level", known,
                       "kafka, input, intervals, checkpoint, state, plugin_dir, plugins, log_level, "
-                      "stats_interval, shutdown");
+                      "stats_interval, shutdown, http");
   if (rc)
     return rc;
   yaml_node_t *v;
@@ -549,6 +568,8 @@ static int load_root(parse_ctx *c, ks_config *cfg) {
   if ((v = map_get(c, root, "plugins")) && (rc = load_plugins(c, cfg, v)))
     return rc;
   if ((v = map_get(c, root, "shutdown")) && (rc = load_shutdown(c, cfg, v)))
+    return rc;
+  if ((v = map_get(c, root, "http")) && (rc = load_http(c, cfg, v)))
     return rc;
   if ((v = map_get(c, root, "stats_interval")) &&
       (rc = set_duration(c, v, "stats_interval", &cfg->stats_interval_ms)))

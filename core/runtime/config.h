@@ -81,6 +81,7 @@ typedef struct ks_config {
   int log_level;
   int64_t stats_interval_ms;
   int64_t shutdown_timeout_ms; /* shutdown.timeout: bound on a stop's delivery (default 10s) */
+  char *http_listen;           /* http.listen "HOST:PORT" (http_server.h); NULL = off (default) */
   /* Where each kafka, consumer and producer property was set: "file:line:col",
    * or NULL for the command line (-X, -b, --group). Parallel to the lists. */
   char **kafka_where;

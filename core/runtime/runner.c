@@ -16,6 +16,7 @@
 #include "kafka_consumer.h"
 #include "kafka_producer.h"
 #include "log.h"
+#include "ops.h" /* i14: the operator's side (ops.h) */
 #include "runner_internal.h"
 
 static void rlog(runner *r, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -305,6 +306,8 @@ static void on_assign(void *ud, rd_kafka_topic_partition_list_t *parts) {
     r->n_assigned++;
   }
   rlog(r, KS_LOG_INFO, "assigned %d partitions (%zu now)", parts->cnt, r->n_assigned);
+  if (r->exit_code == 0)
+    ks_ops_assigned(r); /* i14: ready (/readyz, systemd READY=1) */
 }
 
 static void on_revoke(void *ud, const rd_kafka_topic_partition_list_t *parts) {
@@ -769,7 +772,7 @@ int ks_cmd_run_watched(int argc, char **argv, ks_plugin_call *call) {
     r->cfg.plugin_dir = strdup(plugin_dir);
   }
   if (rc == 0 && r->cfg.plugin_dir == NULL)
-    r->cfg.plugin_dir = strdup(KS_PLUGIN_DIR_INSTALL);
+    r->cfg.plugin_dir = ks_ops_default_plugin_dir(); /* i14: relative to the binary */
   if (rc != 0) {
     fprintf(stderr, "kpistream: %s\n", err[0] ? err : "configuration error");
     ks_config_free(&r->cfg);
@@ -777,7 +780,10 @@ int ks_cmd_run_watched(int argc, char **argv, ks_plugin_call *call) {
     return 2;
   }
   uv_loop_init(&r->loop);
-  rc = setup(r, check_only, err, sizeof err);
+  /* i14 (ops.h): HTTP endpoint, systemd notify, SIGHUP; a bind error fails here */
+  rc = ks_ops_start(r, config_path, check_only, err, sizeof err);
+  if (rc == 0)
+    rc = setup(r, check_only, err, sizeof err);
   int status;
   if (rc != 0) {
     fprintf(stderr, "kpistream: %s\n", err);
@@ -810,6 +816,7 @@ int ks_cmd_run_watched(int argc, char **argv, ks_plugin_call *call) {
       uv_timer_start(&r->ckpt_timer, on_checkpoint_timer, (uint64_t)r->cfg.checkpoint_interval_ms,
                      (uint64_t)r->cfg.checkpoint_interval_ms);
     uv_run(&r->loop, UV_RUN_DEFAULT);
+    ks_ops_stopping(r); /* i14: STOPPING=1; a second SIGINT/SIGTERM exits at once */
     shutdown_clean(r);
     status = r->exit_code;
   }
@@ -819,6 +826,7 @@ int ks_cmd_run_watched(int argc, char **argv, ks_plugin_call *call) {
     ks_producer_close(r->producer);
   uv_walk(&r->loop, close_walk, NULL);
   uv_run(&r->loop, UV_RUN_DEFAULT);
+  ks_ops_free(r); /* i14 */
   ks_consumer_free(r->consumer);
   ks_producer_free(r->producer);
   ks_barrier_free_all(r);

@@ -111,6 +111,7 @@ typedef struct runner {
   /* transactions (kafka.producer transactional.id) */
   int txn_on, txn_broken;
   uint64_t txn_commits, txn_aborts;
+  struct ks_ops *ops; /* i14: HTTP endpoint, systemd notify, SIGHUP (ops.h); NULL = none */
 } runner;
 
 void ks_runner_log(runner *r, int level, const char *fmt, ...)
