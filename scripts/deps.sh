@@ -3,8 +3,8 @@
 # Sourced by scripts/demo.sh and scripts/test.sh; safe to run on its own.
 set -euo pipefail
 KS_PACKAGES=(build-essential cmake pkg-config
-  librdkafka-dev libprotobuf-c-dev protobuf-c-compiler libuv1-dev libyaml-dev libcmocka-dev
-  kcat protobuf-compiler valgrind clang libclang-rt-14-dev)
+  librdkafka-dev libprotobuf-c-dev protobuf-c-compiler libuv1-dev libyaml-dev libjansson-dev
+  libcmocka-dev kcat protobuf-compiler jq python3 valgrind clang libclang-rt-14-dev)
 missing=()
 for p in "${KS_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

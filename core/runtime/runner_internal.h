@@ -111,6 +111,8 @@ typedef struct runner {
   /* transactions (kafka.producer transactional.id) */
   int txn_on, txn_broken;
   uint64_t txn_commits, txn_aborts;
+  uint8_t *out_buf; /* results in a non-protobuf output.format (result_format.h) */
+  size_t out_cap;
 } runner;
 
 void ks_runner_log(runner *r, int level, const char *fmt, ...)
