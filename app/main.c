@@ -18,6 +18,7 @@
 #include "kpistream/plugin.h"
 #include "runner.h"
 #include "simulate.h"
+#include "sink.h"
 #include "watch.h"
 
 /* The one process-wide state of kpistream (see fatal.h): a signal handler
@@ -63,6 +64,7 @@ static void usage(FILE *f) {
              "  simulate   publish a simulated contact center's events\n"
              "  watch      show result topics as tables on the terminal\n"
              "  dump       print every result of result topics, one line each (for tests)\n"
+             "  sink       keep a PostgreSQL table of result topics, exactly once (sink postgres)\n"
              "\n"
              "  kpistream <command> --help   options of a command\n"
              "  kpistream --version          print the version\n");
@@ -93,6 +95,8 @@ int main(int argc, char **argv) {
     return ks_cmd_watch(argc - 1, argv + 1);
   if (strcmp(cmd, "dump") == 0)
     return ks_cmd_dump(argc - 1, argv + 1);
+  if (strcmp(cmd, "sink") == 0)
+    return ks_cmd_sink(argc - 1, argv + 1);
   fprintf(stderr, "kpistream: unknown command '%s'\n\n", cmd);
   usage(stderr);
   return 2;

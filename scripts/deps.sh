@@ -4,7 +4,8 @@
 set -euo pipefail
 KS_PACKAGES=(build-essential cmake pkg-config
   librdkafka-dev libprotobuf-c-dev protobuf-c-compiler libuv1-dev libyaml-dev libjansson-dev
-  libcmocka-dev kcat protobuf-compiler jq python3 valgrind clang libclang-rt-14-dev)
+  libpq-dev libcmocka-dev kcat protobuf-compiler jq python3 postgresql valgrind clang
+  libclang-rt-14-dev)
 missing=()
 for p in "${KS_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

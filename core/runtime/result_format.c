@@ -80,8 +80,7 @@ static json_t *enum_json(const ProtobufCEnumDescriptor *d, int v) {
   return ev ? json_string(ev->name) : json_integer(v);
 }
 
-/* "2026-11-01T08:15:00.000Z" */
-static json_t *rfc3339_json(int64_t ms) {
+size_t ks_format_rfc3339(int64_t ms, char *buf, size_t size) {
   int64_t s = ms / 1000, frac = ms % 1000;
   if (frac < 0) {
     frac += 1000;
@@ -89,12 +88,16 @@ static json_t *rfc3339_json(int64_t ms) {
   }
   time_t t = (time_t)s;
   struct tm tm;
+  size_t n;
+  if (size < 32 || gmtime_r(&t, &tm) == NULL ||
+      (n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm)) == 0)
+    return 0;
+  return n + (size_t)snprintf(buf + n, size - n, ".%03dZ", (int)frac);
+}
+
+static json_t *rfc3339_json(int64_t ms) {
   char buf[64];
-  if (gmtime_r(&t, &tm) == NULL)
-    return json_null();
-  size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(buf + n, sizeof buf - n, ".%03dZ", (int)frac);
-  return json_string(buf);
+  return ks_format_rfc3339(ms, buf, sizeof buf) ? json_string(buf) : json_null();
 }
 
 /* Adds name: v to o; a NULL v (a string that is not UTF-8, out of memory)

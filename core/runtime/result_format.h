@@ -74,6 +74,11 @@ long ks_format_encode(ks_format f, uint32_t schema_id, const void *pb, size_t le
 long ks_format_decode(ks_format f, const void *value, size_t len, uint8_t **buf, size_t *cap,
                       uint32_t *schema_id, char *errstr, size_t errstr_size);
 
+/* Epoch milliseconds as RFC 3339 UTC with milliseconds,
+ * "2026-11-23T10:00:00.000Z", into buf (at least 32 bytes); returns the
+ * length, 0 when it cannot be written. */
+size_t ks_format_rfc3339(int64_t ms, char *buf, size_t size);
+
 /* Send one result (pb: its protobuf bytes) to topic in format f, with the
  * content-type header and timestamp_ms (the interval end) as its Kafka
  * timestamp (CreateTime). buf and cap: the caller's scratch buffer. Returns

@@ -1,0 +1,250 @@
+#!/usr/bin/env bash
+# `kpistream sink postgres` against a real PostgreSQL (Debian's server, started
+# here: initdb into a temporary directory owned by an unprivileged user,
+# listening only on a Unix socket in that directory, stopped by the trap).
+#
+# A simulated stream runs through the operations plugin twice, to a protobuf
+# and a json topic. Then:
+#   1. the protobuf topic is sunk into database kpi_pb by a sink killed with
+#      SIGKILL at random points (KS_SINK_KILLS, default 3; seed printed, set
+#      KS_KILL_SEED to replay) and restarted, one run losing its database
+#      connection mid-stream (pg_terminate_backend), then a last run to the end;
+#      the json topic is sunk into kpi_json in one run;
+#   2. each table equals `kpistream dump`'s upsert view of the protobuf topic
+#      (key -> highest revision: same keys, revisions, values, numerators,
+#      denominators, counts; doubles compared as doubles);
+#   3. a second sink group replaying the topic from the beginning changes no
+#      row (older and equal revisions are ignored);
+#   4. the day roll-up view equals roll-ups computed here from the raw rows;
+#   5. clear errors: a missing database, a database without the schema, a
+#      wrong schema version, a second sink of the same group.
+#
+# usage: e2e_sink_postgres.sh KPISTREAM_BINARY PLUGIN_DIR SOURCE_DIR
+set -euo pipefail
+export LC_ALL=C
+KPISTREAM=$1 PLUGIN_DIR=$2 SRC=$3
+. "$SRC/tests/e2e/lib.sh"
+SEED=${KS_KILL_SEED:-$(date +%s)}
+RANDOM=$SEED
+KILLS=${KS_SINK_KILLS:-3}
+echo "kill seed $SEED ($KILLS kills)"
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+[ -x "$PGBIN/initdb" ] || e2e_fail "PostgreSQL server binaries not found (scripts/deps.sh installs postgresql)"
+for tool in kcat psql python3; do command -v $tool >/dev/null || e2e_fail "$tool is not installed"; done
+
+WORK=$(mktemp -d)
+PGD=$(mktemp -d) # the server's: data and socket
+BROKER_PID= SINK_PID= PG_UP=
+# The server refuses to run as root: as root, run it as an unprivileged user.
+if [ "$(id -u)" -eq 0 ]; then
+  PGUSER_OS=nobody
+  if ! id "$PGUSER_OS" > /dev/null 2>&1; then
+    PGUSER_OS=kpistream-pg
+    id "$PGUSER_OS" > /dev/null 2>&1 || useradd --system --no-create-home "$PGUSER_OS"
+  fi
+  chown "$PGUSER_OS" "$PGD"
+  as_pg() { runuser -u "$PGUSER_OS" -- "$@"; }
+else
+  as_pg() { "$@"; }
+fi
+cleanup() {
+  [ -n "$SINK_PID" ] && kill -9 "$SINK_PID" 2>/dev/null
+  [ -n "$PG_UP" ] && as_pg "$PGBIN/pg_ctl" -D "$PGD/data" -m immediate -w stop > /dev/null 2>&1
+  [ -n "$BROKER_PID" ] && kill "$BROKER_PID" 2>/dev/null && wait "$BROKER_PID" 2>/dev/null
+  rm -rf "$WORK" "$PGD"
+}
+trap cleanup EXIT
+chmod 700 "$PGD"
+
+as_pg "$PGBIN/initdb" -D "$PGD/data" -U kpistream --auth=trust -E UTF8 --locale=C > "$WORK/initdb.log" 2>&1 ||
+  { cat "$WORK/initdb.log"; e2e_fail "initdb failed"; }
+as_pg "$PGBIN/pg_ctl" -D "$PGD/data" -l "$PGD/server.log" -w -t 60 \
+  -o "-c listen_addresses='' -c unix_socket_directories='$PGD' -c fsync=off -c max_connections=20" \
+  start > /dev/null || { cat "$PGD/server.log"; e2e_fail "the PostgreSQL server did not start"; }
+PG_UP=1
+export PGHOST=$PGD PGUSER=kpistream PGPORT=5432
+unset PGPASSWORD PGSERVICE
+psql -X -q -d postgres -c 'CREATE DATABASE kpi_pb' -c 'CREATE DATABASE kpi_json' -c 'CREATE DATABASE kpi_bad'
+echo "PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') on $PGD (Unix socket only)"
+q() { psql -X -q -At -F $'\t' -d "$1" -c "$2"; } # q DB SQL
+
+"$KPISTREAM" broker --partitions 2 --bootstrap-file "$WORK/bootstrap" --exit-after 600 \
+  > "$WORK/broker.log" 2>&1 &
+BROKER_PID=$!
+wait_for_file "$WORK/bootstrap" 30
+BS=$(cat "$WORK/bootstrap")
+"$KPISTREAM" simulate --bootstrap-file "$WORK/bootstrap" --seed 7 --tenants 2 --duration 4h \
+  --speed max --log-level warn > "$WORK/sim.log" 2>&1 || { cat "$WORK/sim.log"; e2e_fail "simulate failed"; }
+for f in pb json; do
+  bounded_config "$WORK/$f.yaml" "g-$f" "events.voice, events.email, events.chat" "kpi-$f" \
+    "$PLUGIN_DIR" operations
+  # restatements: a late event within the horizon publishes its interval again, next revision
+  sed -i 's/allowed_lateness: 0s/allowed_lateness: 0s, restatement_horizon: 2h/' "$WORK/$f.yaml"
+done
+printf 'output: {format: json}\n' >> "$WORK/json.yaml"
+for f in pb json; do run_bounded "$KPISTREAM" "$WORK/bootstrap" "$WORK/$f.yaml" "$WORK/$f.log"; done
+# Two rounds of late events into the last hour's queue intervals: restated results, revisions 1 and 2.
+"$KPISTREAM" dump --bootstrap-file "$WORK/bootstrap" kpi-pb.operations 2> /dev/null |
+  grep -o '^operations/offered|acme|voice|[^|]*|||[0-9]*' | sort -t '|' -k7,7n | tail -1 > "$WORK/late_key"
+LATE_Q=$(cut -d'|' -f4 "$WORK/late_key") LATE_T=$(cut -d'|' -f7 "$WORK/late_key")
+[ -n "$LATE_Q" ] || e2e_fail "no voice queue result of acme to restate"
+for round in 1 2; do
+  for j in 1 2 3; do
+    encode_event "$SRC/proto" "event_id: \"late$round-$j\" event_time_ms: $((LATE_T - 900000 * j + 60000)) tenant: \"acme\"
+      channel: CHANNEL_VOICE contact_id: \"late$round-$j\" queue: \"$LATE_Q\" contact_queued {}" "$WORK/late$round-$j-a.bin"
+    encode_event "$SRC/proto" "event_id: \"late$round-$j-x\" event_time_ms: $((LATE_T - 900000 * j + 65000)) tenant: \"acme\"
+      channel: CHANNEL_VOICE contact_id: \"late$round-$j\" queue: \"$LATE_Q\" contact_abandoned { stage: ABANDON_IN_QUEUE }" "$WORK/late$round-$j-b.bin"
+  done
+  kcat -P -b "$BS" -t events.voice -k acme "$WORK"/late$round-*.bin
+  for f in pb json; do run_bounded "$KPISTREAM" "$WORK/bootstrap" "$WORK/$f.yaml" "$WORK/$f-late$round.log" > /dev/null; done
+done
+grep -o 'restated [0-9]*' "$WORK/pb-late2.log"
+"$KPISTREAM" dump --bootstrap-file "$WORK/bootstrap" kpi-pb.operations > "$WORK/dump.txt" 2> "$WORK/dump.log" ||
+  { cat "$WORK/dump.log"; e2e_fail "dump failed"; }
+latest_by_key "$WORK/dump.txt" > "$WORK/expected.txt"
+N=$(wc -l < "$WORK/dump.txt")
+echo "$N results on kpi-pb.operations, $(wc -l < "$WORK/expected.txt") keys, $(awk -F'\t' '$2 > 0' "$WORK/dump.txt" | wc -l) restatements"
+
+SINK=("$KPISTREAM" sink postgres --bootstrap-file "$WORK/bootstrap")
+"${SINK[@]}" --init -d kpi_pb 2> "$WORK/init.log" || { cat "$WORK/init.log"; e2e_fail "--init failed"; }
+"${SINK[@]}" --init -d kpi_pb 2>> "$WORK/init.log" || { cat "$WORK/init.log"; e2e_fail "a second --init failed"; }
+"${SINK[@]}" --init -d kpi_json 2>> "$WORK/init.log" || { cat "$WORK/init.log"; e2e_fail "--init failed"; }
+
+# 1. kill -9 at random points, one lost connection, then to the end
+offsets_sum() { q kpi_pb "SELECT coalesce(sum(next_offset), 0) FROM kpistream.sink_offsets WHERE sink_group = 'g'"; }
+for ((k = 1; k <= KILLS; k++)); do
+  target=$(( (N * k / (KILLS + 1)) + RANDOM % (N / (KILLS + 1) / 2 + 1) ))
+  "${SINK[@]}" -d kpi_pb -g g --batch 97 --batch-time 50ms -t kpi-pb.operations \
+    > /dev/null 2> "$WORK/sink$k.log" &
+  SINK_PID=$!
+  if [ "$k" -eq 1 ]; then # its connection dies under it: it reconnects and goes on
+    wait_until 60 "the sink to commit" bash -c "[ \$(psql -X -At -d kpi_pb -c \"SELECT count(*) FROM kpistream.sink_offsets\") -gt 0 ]"
+    q kpi_pb "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'kpistream-sink'" > /dev/null
+    wait_until 60 "the sink to reconnect" grep -q "reconnected to database kpi_pb" "$WORK/sink$k.log"
+  fi
+  deadline=$((SECONDS + 120))
+  while [ "$(offsets_sum)" -lt "$target" ] && kill -0 $SINK_PID 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.02; done
+  kill -9 $SINK_PID 2>/dev/null || { cat "$WORK/sink$k.log"; e2e_fail "the sink was gone before kill $k"; }
+  wait $SINK_PID 2>/dev/null || true
+  SINK_PID=
+  echo "kill -9 $k at $(offsets_sum) of $N offsets stored (target $target)"
+done
+"${SINK[@]}" -d kpi_pb -g g --batch 97 --until-eof -t kpi-pb.operations 2> "$WORK/sink_last.log" ||
+  { cat "$WORK/sink_last.log"; e2e_fail "the last sink run failed"; }
+grep -o 'stopped: .*' "$WORK/sink_last.log"
+"${SINK[@]}" -d kpi_json -g g --until-eof -t kpi-json.operations 2> "$WORK/sink_json.log" ||
+  { cat "$WORK/sink_json.log"; e2e_fail "the json sink failed"; }
+echo "json: $(grep -o 'stopped: .*' "$WORK/sink_json.log")"
+
+# 2. the tables equal dump's upsert view
+table_view() { # table_view DB OUT
+  q "$1" "SELECT key, revision, coalesce(value::text, 'null'), numerator, denominator, count FROM kpistream.results" |
+    sort -t $'\t' -k1,1 > "$2"
+}
+same_view() { # same_view WANT GOT WHAT
+  python3 - "$1" "$2" "$3" <<'PY' || e2e_fail "$3 differs from dump's upsert view (above)"
+import sys
+def rows(path):
+    out = {}
+    for line in open(path):
+        k, rev, v, n, d, c = line.rstrip("\n").split("\t")
+        out[k] = (int(rev), None if v == "null" else float(v), float(n), float(d), int(c))
+    return out
+want, got = rows(sys.argv[1]), rows(sys.argv[2])
+bad = [k for k in sorted(set(want) | set(got)) if want.get(k) != got.get(k)]
+for k in bad[:10]:
+    print("  %s: dump %s, table %s" % (k, want.get(k), got.get(k)), file=sys.stderr)
+if bad:
+    sys.exit(1)
+print("%s: %d rows equal dump's upsert view (key, revision, value, numerator, denominator, count)"
+      % (sys.argv[3], len(got)))
+PY
+}
+table_view kpi_pb "$WORK/table_pb.txt"
+same_view "$WORK/expected.txt" "$WORK/table_pb.txt" "kpi_pb (after $KILLS kills and a lost connection)"
+table_view kpi_json "$WORK/table_json.txt"
+same_view "$WORK/expected.txt" "$WORK/table_json.txt" "kpi_json (from the json topic)"
+[ "$(q kpi_pb "SELECT sum(next_offset) FROM kpistream.sink_offsets WHERE sink_group = 'g'")" -eq "$N" ] ||
+  e2e_fail "stored offsets do not add up to the $N records"
+
+# 3. a replay by another group changes nothing
+q kpi_pb "SELECT key, revision, updated_at FROM kpistream.results" | sort > "$WORK/before.txt"
+"${SINK[@]}" -d kpi_pb -g replay --until-eof -t kpi-pb.operations 2> "$WORK/sink_replay.log" ||
+  { cat "$WORK/sink_replay.log"; e2e_fail "the replay failed"; }
+q kpi_pb "SELECT key, revision, updated_at FROM kpistream.results" | sort > "$WORK/after.txt"
+cmp -s "$WORK/before.txt" "$WORK/after.txt" || e2e_fail "a replay of older or equal revisions changed rows"
+echo "replay by a second group: $(grep -o 'stopped: [0-9]* rows' "$WORK/sink_replay.log" | cut -d' ' -f2) rows read, no row changed"
+
+# 4. the day roll-up view against roll-ups computed from the raw rows
+q kpi_pb "SELECT family, metric, level, tenant, channel, queue, agent_id, team, labels::text,
+            to_char(interval_start AT TIME ZONE 'UTC', 'YYYY-MM-DD'), aggregation,
+            coalesce(value::text, 'null'), numerator, denominator, count, interval_start
+          FROM kpistream.results" > "$WORK/raw.txt"
+q kpi_pb "SELECT family, metric, level, tenant, channel, queue, agent_id, team, labels::text,
+            to_char(period_start AT TIME ZONE 'UTC', 'YYYY-MM-DD'), aggregation,
+            coalesce(value::text, 'null'), numerator, denominator, count FROM kpistream.results_day" \
+  > "$WORK/day.txt"
+python3 - "$WORK/raw.txt" "$WORK/day.txt" <<'PY' || e2e_fail "the day roll-up view differs (above)"
+import sys
+groups = {}
+for line in open(sys.argv[1]):
+    f = line.rstrip("\n").split("\t")
+    groups.setdefault(tuple(f[:11]), []).append(
+        (f[15], None if f[11] == "null" else float(f[11]), float(f[12]), float(f[13]), int(f[14])))
+want = {}
+for g, rows in groups.items():
+    num = sum(r[2] for r in rows); den = sum(r[3] for r in rows); cnt = sum(r[4] for r in rows)
+    vals = [r[1] for r in rows if r[1] is not None]
+    agg = g[10]
+    if agg == "AGG_RATIO":
+        v = num / den if den > 0 else None
+    elif agg == "AGG_SUM":
+        v = num
+    elif agg == "AGG_MAX":
+        v = max(vals) if vals else None
+    elif agg == "AGG_MIN":
+        v = min(vals) if vals else None
+    else:  # AGG_GAUGE: the last interval's
+        v = sorted(rows)[-1][1]
+    want[g] = (v, num, den, cnt)
+got = {}
+for line in open(sys.argv[2]):
+    f = line.rstrip("\n").split("\t")
+    got[tuple(f[:11])] = (None if f[11] == "null" else float(f[11]), float(f[12]), float(f[13]), int(f[14]))
+def close(a, b):
+    if a is None or b is None:
+        return a is b
+    return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+bad = [g for g in set(want) | set(got)
+       if g not in want or g not in got or not all(close(x, y) for x, y in zip(want[g], got[g]))]
+for g in sorted(bad)[:10]:
+    print("  %s: computed %s, view %s" % (g, want.get(g), got.get(g)), file=sys.stderr)
+if bad:
+    sys.exit(1)
+print("results_day: %d rows equal the roll-ups computed from %d raw rows" % (len(got), sum(map(len, groups.values()))))
+PY
+
+# 5. errors a human can act on
+expect_err() { # expect_err WHAT PATTERN CMD...
+  local what=$1 pat=$2 out rc=0
+  shift 2
+  out=$("$@" 2>&1 >/dev/null) || rc=$?
+  [ $rc -eq 1 ] || e2e_fail "$what: exit $rc ($out)"
+  case "$out" in *$pat*) ;; *) e2e_fail "$what said: $out" ;; esac
+}
+expect_err "missing database" 'database "nope" does not exist' "${SINK[@]}" -d nope -t kpi-pb.operations
+expect_err "no schema" "database kpi_bad has no kpistream schema; create it with \`kpistream sink postgres --init\`" \
+  "${SINK[@]}" -d kpi_bad -t kpi-pb.operations
+"${SINK[@]}" --init -d kpi_bad 2> /dev/null
+q kpi_bad "UPDATE kpistream.schema_version SET version = 2"
+expect_err "wrong schema version" "database kpi_bad: kpistream schema version 2, this sink writes version 1" \
+  "${SINK[@]}" -d kpi_bad -t kpi-pb.operations
+"${SINK[@]}" -d kpi_pb -g g -t kpi-pb.operations 2> "$WORK/sink_live.log" &
+SINK_PID=$!
+wait_until 60 "the live sink to start" bash -c "psql -X -At -d kpi_pb -c \"SELECT count(*) FROM pg_stat_activity WHERE application_name = 'kpistream-sink'\" | grep -qx 1"
+sleep 0.5
+expect_err "second sink of a group" "another sink of group 'g' is running" "${SINK[@]}" -d kpi_pb -g g -t kpi-pb.operations
+kill -TERM $SINK_PID
+wait $SINK_PID || { cat "$WORK/sink_live.log"; e2e_fail "the sink did not stop cleanly on SIGTERM"; }
+SINK_PID=
+echo "missing database, missing schema, wrong version, second sink of a group: refused with the reason; SIGTERM: exit 0"
