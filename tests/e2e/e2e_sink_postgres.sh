@@ -243,7 +243,8 @@ expect_err "wrong schema version" "database kpi_bad: kpistream schema version 2,
 SINK_PID=$!
 wait_until 60 "the live sink to start" bash -c "psql -X -At -d kpi_pb -c \"SELECT count(*) FROM pg_stat_activity WHERE application_name = 'kpistream-sink'\" | grep -qx 1"
 sleep 0.5
-expect_err "second sink of a group" "another sink of group 'g' is running" "${SINK[@]}" -d kpi_pb -g g -t kpi-pb.operations
+expect_err "second sink of a group" "another sink of group 'g' is running (its advisory lock is held; waited 1.0 s" \
+  "${SINK[@]}" -d kpi_pb -g g --retry-for 1s -t kpi-pb.operations
 kill -TERM $SINK_PID
 wait $SINK_PID || { cat "$WORK/sink_live.log"; e2e_fail "the sink did not stop cleanly on SIGTERM"; }
 SINK_PID=

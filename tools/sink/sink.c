@@ -433,20 +433,39 @@ static int db_prepare(sink_app *app) {
   PQclear(r);
   if (rc)
     return rc;
-  const char *params[1] = {app->group};
-  r = PQexecParams(app->db, "SELECT pg_try_advisory_lock(hashtextextended($1, 15))", 1, NULL,
-                   params, NULL, NULL, 0);
-  if (PQresultStatus(r) != PGRES_TUPLES_OK || strcmp(PQgetvalue(r, 0, 0), "t") != 0) {
-    fprintf(stderr,
-            "kpistream sink: database %s: another sink of group '%s' is running (advisory "
-            "lock held)%s%s",
-            db_name(app->db), app->group, PQresultStatus(r) == PGRES_TUPLES_OK ? "\n" : ": ",
-            PQresultStatus(r) == PGRES_TUPLES_OK ? "" : PQresultErrorMessage(r));
-    rc = -1;
+  /* a sink killed a moment ago may still hold it: its backend ends once it
+   * notices the closed connection */
+  uint64_t deadline = now_ms() + (uint64_t)app->retry_ms;
+  int64_t wait = 100;
+  for (int said = 0;; said = 1) {
+    const char *params[1] = {app->group};
+    r = PQexecParams(app->db, "SELECT pg_try_advisory_lock(hashtextextended($1, 15))", 1, NULL,
+                     params, NULL, NULL, 0);
+    int ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+    int got = ok && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    if (!ok)
+      fprintf(stderr, "kpistream sink: database %s: taking the lock of group '%s': %s",
+              db_name(app->db), app->group, PQresultErrorMessage(r));
+    PQclear(r);
+    if (!ok)
+      return -1;
+    if (got)
+      break;
+    if (now_ms() >= deadline) {
+      fprintf(stderr,
+              "kpistream sink: database %s: another sink of group '%s' is running (its advisory "
+              "lock is held; waited %.1f s, --retry-for)\n",
+              db_name(app->db), app->group, (double)app->retry_ms / 1000.0);
+      return -1;
+    }
+    if (!said)
+      fprintf(stderr,
+              "kpistream sink: waiting for the lock of group '%s' (another sink, or one "
+              "that just died, holds it)\n",
+              app->group);
+    usleep((useconds_t)wait * 1000);
+    wait = wait * 2 > 2000 ? 2000 : wait * 2;
   }
-  PQclear(r);
-  if (rc)
-    return rc;
   return db_exec(app,
                  "CREATE TEMP TABLE sink_staging (LIKE kpistream.results INCLUDING DEFAULTS) "
                  "ON COMMIT DELETE ROWS",
