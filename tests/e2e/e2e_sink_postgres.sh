@@ -28,44 +28,19 @@ SEED=${KS_KILL_SEED:-$(date +%s)}
 RANDOM=$SEED
 KILLS=${KS_SINK_KILLS:-3}
 echo "kill seed $SEED ($KILLS kills)"
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-[ -x "$PGBIN/initdb" ] || e2e_fail "PostgreSQL server binaries not found (scripts/deps.sh installs postgresql)"
 for tool in kcat psql python3; do command -v $tool >/dev/null || e2e_fail "$tool is not installed"; done
 
 WORK=$(mktemp -d)
-PGD=$(mktemp -d) # the server's: data and socket
-BROKER_PID= SINK_PID= PG_UP=
-# The server refuses to run as root: as root, run it as an unprivileged user.
-if [ "$(id -u)" -eq 0 ]; then
-  PGUSER_OS=nobody
-  if ! id "$PGUSER_OS" > /dev/null 2>&1; then
-    PGUSER_OS=kpistream-pg
-    id "$PGUSER_OS" > /dev/null 2>&1 || useradd --system --no-create-home "$PGUSER_OS"
-  fi
-  chown "$PGUSER_OS" "$PGD"
-  as_pg() { runuser -u "$PGUSER_OS" -- "$@"; }
-else
-  as_pg() { "$@"; }
-fi
+BROKER_PID= SINK_PID=
 cleanup() {
   [ -n "$SINK_PID" ] && kill -9 "$SINK_PID" 2>/dev/null
-  [ -n "$PG_UP" ] && as_pg "$PGBIN/pg_ctl" -D "$PGD/data" -m immediate -w stop > /dev/null 2>&1
+  pg_stop
   [ -n "$BROKER_PID" ] && kill "$BROKER_PID" 2>/dev/null && wait "$BROKER_PID" 2>/dev/null
-  rm -rf "$WORK" "$PGD"
+  rm -rf "$WORK"
 }
 trap cleanup EXIT
-chmod 700 "$PGD"
-
-as_pg "$PGBIN/initdb" -D "$PGD/data" -U kpistream --auth=trust -E UTF8 --locale=C > "$WORK/initdb.log" 2>&1 ||
-  { cat "$WORK/initdb.log"; e2e_fail "initdb failed"; }
-as_pg "$PGBIN/pg_ctl" -D "$PGD/data" -l "$PGD/server.log" -w -t 60 \
-  -o "-c listen_addresses='' -c unix_socket_directories='$PGD' -c fsync=off -c max_connections=20" \
-  start > /dev/null || { cat "$PGD/server.log"; e2e_fail "the PostgreSQL server did not start"; }
-PG_UP=1
-export PGHOST=$PGD PGUSER=kpistream PGPORT=5432
-unset PGPASSWORD PGSERVICE
+pg_start
 psql -X -q -d postgres -c 'CREATE DATABASE kpi_pb' -c 'CREATE DATABASE kpi_json' -c 'CREATE DATABASE kpi_bad'
-echo "PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') on $PGD (Unix socket only)"
 q() { psql -X -q -At -F $'\t' -d "$1" -c "$2"; } # q DB SQL
 
 "$KPISTREAM" broker --partitions 2 --bootstrap-file "$WORK/bootstrap" --exit-after 600 \
