@@ -29,10 +29,10 @@ rd_kafka_conf_t *ks_kafka_conf_build(const ks_kv *const *lists, const size_t *co
   return conf;
 }
 
-rd_kafka_conf_t *ks_kafka_conf_build_cli(const ks_kv *defaults, size_t n_defaults,
-                                         const char *const *props, size_t n_props, char *errstr,
-                                         size_t errstr_size) {
-  rd_kafka_conf_t *conf = ks_kafka_conf_build(&defaults, &n_defaults, 1, errstr, errstr_size);
+rd_kafka_conf_t *ks_kafka_conf_build_cli(const ks_kv *const *lists, const size_t *counts,
+                                         size_t n_lists, const char *const *props, size_t n_props,
+                                         char *errstr, size_t errstr_size) {
+  rd_kafka_conf_t *conf = ks_kafka_conf_build(lists, counts, n_lists, errstr, errstr_size);
   for (size_t i = 0; conf && i < n_props; i++) {
     const char *eq = strchr(props[i], '=');
     char key[256];

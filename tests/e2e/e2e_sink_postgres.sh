@@ -107,7 +107,8 @@ done
 "${SINK[@]}" -d kpi_pb -g g --batch 97 --until-eof -t kpi-pb.operations 2> "$WORK/sink_last.log" ||
   { cat "$WORK/sink_last.log"; e2e_fail "the last sink run failed"; }
 grep -o 'stopped: .*' "$WORK/sink_last.log"
-"${SINK[@]}" -d kpi_json -g g --until-eof -t kpi-json.operations 2> "$WORK/sink_json.log" ||
+# (the topics from the pipeline's own configuration, -c)
+"${SINK[@]}" -d kpi_json -g g --until-eof -c "$WORK/json.yaml" 2> "$WORK/sink_json.log" ||
   { cat "$WORK/sink_json.log"; e2e_fail "the json sink failed"; }
 echo "json: $(grep -o 'stopped: .*' "$WORK/sink_json.log")"
 

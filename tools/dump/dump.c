@@ -209,8 +209,10 @@ static int create_consumer(dump_app *app) {
       {"log.connection.close", "false"},
   };
   char why[512];
-  rd_kafka_conf_t *conf = ks_kafka_conf_build_cli(defaults, sizeof defaults / sizeof defaults[0],
-                                                  app->props, app->n_props, why, sizeof why);
+  const ks_kv *lists[] = {defaults};
+  const size_t counts[] = {sizeof defaults / sizeof defaults[0]};
+  rd_kafka_conf_t *conf =
+      ks_kafka_conf_build_cli(lists, counts, 1, app->props, app->n_props, why, sizeof why);
   if (conf == NULL) {
     fprintf(stderr, "kpistream dump: %s\n", why);
     return EXIT_USAGE;

@@ -38,6 +38,7 @@
 #include <uv.h>
 
 #include "cli.h"
+#include "config.h"
 #include "duration.h"
 #include "kafka_conf.h"
 #include "kpistream/v1/result.pb-c.h"
@@ -68,7 +69,9 @@ typedef struct sink_topic {
 } sink_topic;
 
 typedef struct sink_app {
-  const char *bootstrap_file, *bootstrap, *conninfo, *group;
+  const char *bootstrap_file, *bootstrap, *conninfo, *group, *config_path;
+  ks_config cfg; /* -c: its kafka properties and plugins' topics (owned) */
+  int has_cfg;
   char bs_buf[4096];
   const char **props; /* owned array, strings borrowed from argv */
   size_t n_props;
@@ -100,7 +103,8 @@ static uint64_t now_ms(void) {
 static void print_help(FILE *f) {
   fprintf(
       f,
-      "Usage: kpistream sink postgres (-b SERVERS | --bootstrap-file PATH) [OPTIONS] -t TOPIC...\n"
+      "Usage: kpistream sink postgres (-b SERVERS | --bootstrap-file PATH | -c FILE) [OPTIONS]\n"
+      "                               [-t TOPIC...]\n"
       "\n"
       "Keeps a PostgreSQL table of the results of result topics (any output format:\n"
       "protobuf, json, confluent_protobuf), exactly once: a row per result key holding\n"
@@ -114,6 +118,9 @@ static void print_help(FILE *f) {
       "Options:\n"
       "  -b, --bootstrap-servers LIST  Kafka bootstrap servers (host:port,...)\n"
       "      --bootstrap-file PATH     read them from the first line of PATH\n"
+      "  -c, --config FILE             a `kpistream run` configuration: its kafka and\n"
+      "                                kafka.consumer properties, and by default every\n"
+      "                                plugin's topic\n"
       "  -t, --topic NAME              result topic (repeatable, or as arguments)\n"
       "  -X KEY=VALUE                  librdkafka consumer property (repeatable)\n"
       "  -d, --dbname CONNINFO         libpq connection string (default: the environment)\n"
@@ -197,6 +204,10 @@ static int parse_args(sink_app *app, int argc, char **argv) {
         return 1;
       app->props = grown;
       grown[app->n_props++] = v;
+    } else if ((m = ks_cli_arg_match("sink", argc, argv, &i, "config", 'c', 1, &v))) {
+      if (m < 0)
+        return EXIT_USAGE;
+      app->config_path = v;
     } else if ((m = ks_cli_arg_match("sink", argc, argv, &i, "dbname", 'd', 1, &v))) {
       if (m < 0)
         return EXIT_USAGE;
@@ -241,13 +252,36 @@ static int parse_args(sink_app *app, int argc, char **argv) {
   }
   if (app->init)
     return -1; /* the schema only: no Kafka */
-  if (!app->bootstrap == !app->bootstrap_file || (app->bootstrap && !*app->bootstrap)) {
-    fprintf(stderr, "kpistream sink: give exactly one of --bootstrap-servers (-b) and "
-                    "--bootstrap-file (see --help)\n");
+  if (app->config_path) {
+    char err[1024];
+    if (ks_config_load_file(&app->cfg, app->config_path, err, sizeof err) != 0) {
+      fprintf(stderr, "kpistream sink: %s\n", err);
+      return EXIT_USAGE;
+    }
+    app->has_cfg = 1;
+  }
+  const char *cfg_bs = app->has_cfg ? ks_config_kafka_get(&app->cfg, "bootstrap.servers") : NULL;
+  if ((app->bootstrap && app->bootstrap_file) || (app->bootstrap && !*app->bootstrap) ||
+      (!app->bootstrap && !app->bootstrap_file && !cfg_bs)) {
+    fprintf(stderr, "kpistream sink: give one of --bootstrap-servers (-b) and --bootstrap-file, "
+                    "or -c with kafka.bootstrap.servers (see --help)\n");
     return EXIT_USAGE;
   }
+  if (!app->bootstrap && !app->bootstrap_file)
+    app->bootstrap = cfg_bs;
+  for (size_t i = 0, given = app->n_topics; app->has_cfg && !given && i < app->cfg.n_plugins; i++) {
+    ks_config_plugin *p = &app->cfg.plugins[i];
+    if (p->topic == NULL) { /* the default, kpi.<name>; freed with cfg */
+      size_t n = strlen(p->name) + sizeof "kpi.";
+      if ((p->topic = malloc(n)) == NULL)
+        return 1;
+      snprintf(p->topic, n, "kpi.%s", p->name);
+    }
+    if (add_topic(app, p->topic))
+      return 1;
+  }
   if (app->n_topics == 0) {
-    fprintf(stderr, "kpistream sink: no result topic (-t TOPIC)\n");
+    fprintf(stderr, "kpistream sink: no result topic (-t TOPIC, or -c FILE)\n");
     return EXIT_USAGE;
   }
   if (app->bootstrap_file) {
@@ -513,18 +547,19 @@ static int create_consumer(sink_app *app) {
   /* never joined, never committed to Kafka: the database holds the offsets */
   snprintf(group, sizeof group, "kpistream-sink-%s", app->group);
   const ks_kv defaults[] = {
-      {"bootstrap.servers", app->bootstrap},
-      {"client.id", "kpistream-sink"},
-      {"group.id", group},
-      {"enable.auto.commit", "false"},
-      {"enable.auto.offset.store", "false"},
-      {"enable.partition.eof", "false"},
-      {"fetch.wait.max.ms", "50"},
-      {"log.connection.close", "false"},
+      {"client.id", "kpistream-sink"},       {"enable.auto.commit", "false"},
+      {"enable.auto.offset.store", "false"}, {"enable.partition.eof", "false"},
+      {"fetch.wait.max.ms", "50"},           {"log.connection.close", "false"},
   };
   char why[512];
-  rd_kafka_conf_t *conf = ks_kafka_conf_build_cli(defaults, sizeof defaults / sizeof defaults[0],
-                                                  app->props, app->n_props, why, sizeof why);
+  /* defaults, the configuration file's, the command line's servers and the
+   * sink's own group id (a file's group.id is the service's), then -X */
+  const ks_kv own[] = {{"bootstrap.servers", app->bootstrap}, {"group.id", group}};
+  const ks_kv *lists[] = {defaults, app->cfg.kafka, app->cfg.consumer, own};
+  const size_t counts[] = {sizeof defaults / sizeof defaults[0], app->cfg.n_kafka,
+                           app->cfg.n_consumer, 2};
+  rd_kafka_conf_t *conf =
+      ks_kafka_conf_build_cli(lists, counts, 4, app->props, app->n_props, why, sizeof why);
   if (conf == NULL) {
     fprintf(stderr, "kpistream sink: %s\n", why);
     return EXIT_USAGE;
@@ -929,5 +964,7 @@ int ks_cmd_sink(int argc, char **argv) {
     free(app.topics[t].parts);
   free(app.topics);
   free(app.props);
+  if (app.has_cfg)
+    ks_config_free(&app.cfg);
   return status;
 }
