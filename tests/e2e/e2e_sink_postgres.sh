@@ -51,8 +51,8 @@ BS=$(cat "$WORK/bootstrap")
 "$KPISTREAM" simulate --bootstrap-file "$WORK/bootstrap" --seed 7 --tenants 2 --duration 4h \
   --speed max --log-level warn > "$WORK/sim.log" 2>&1 || { cat "$WORK/sim.log"; e2e_fail "simulate failed"; }
 for f in pb json; do
-  bounded_config "$WORK/$f.yaml" "g-$f" "events.voice, events.email, events.chat" "kpi-$f" \
-    "$PLUGIN_DIR" operations
+  bounded_config "$WORK/$f.yaml" "g-$f" "events.voice, events.email, events.chat, events.feedback" \
+    "kpi-$f" "$PLUGIN_DIR" operations experience
   # restatements: a late event within the horizon publishes its interval again, next revision
   sed -i 's/allowed_lateness: 0s/allowed_lateness: 0s, restatement_horizon: 2h/' "$WORK/$f.yaml"
 done
@@ -70,15 +70,23 @@ for round in 1 2; do
     encode_event "$SRC/proto" "event_id: \"late$round-$j-x\" event_time_ms: $((LATE_T - 900000 * j + 65000)) tenant: \"acme\"
       channel: CHANNEL_VOICE contact_id: \"late$round-$j\" queue: \"$LATE_Q\" contact_abandoned { stage: ABANDON_IN_QUEUE }" "$WORK/late$round-$j-b.bin"
   done
+  if [ $round -eq 1 ]; then # a queue name with the key's escape characters and UTF-8
+    encode_event "$SRC/proto" "event_id: \"odd-a\" event_time_ms: $((LATE_T - 840000)) tenant: \"acme\"
+      channel: CHANNEL_VOICE contact_id: \"odd\" queue: \"q\\\\x|\303\251,=\" contact_queued {}" "$WORK/late1-odd-a.bin"
+    encode_event "$SRC/proto" "event_id: \"odd-b\" event_time_ms: $((LATE_T - 830000)) tenant: \"acme\"
+      channel: CHANNEL_VOICE contact_id: \"odd\" queue: \"q\\\\x|\303\251,=\" contact_abandoned { stage: ABANDON_IN_QUEUE }" "$WORK/late1-odd-b.bin"
+  fi
   kcat -P -b "$BS" -t events.voice -k acme "$WORK"/late$round-*.bin
   for f in pb json; do run_bounded "$KPISTREAM" "$WORK/bootstrap" "$WORK/$f.yaml" "$WORK/$f-late$round.log" > /dev/null; done
 done
 grep -o 'restated [0-9]*' "$WORK/pb-late2.log"
-"$KPISTREAM" dump --bootstrap-file "$WORK/bootstrap" kpi-pb.operations > "$WORK/dump.txt" 2> "$WORK/dump.log" ||
+TOPICS=(-t kpi-pb.operations -t kpi-pb.experience)
+"$KPISTREAM" dump --bootstrap-file "$WORK/bootstrap" "${TOPICS[@]}" > "$WORK/dump.txt" 2> "$WORK/dump.log" ||
   { cat "$WORK/dump.log"; e2e_fail "dump failed"; }
 latest_by_key "$WORK/dump.txt" > "$WORK/expected.txt"
 N=$(wc -l < "$WORK/dump.txt")
-echo "$N results on kpi-pb.operations, $(wc -l < "$WORK/expected.txt") keys, $(awk -F'\t' '$2 > 0' "$WORK/dump.txt" | wc -l) restatements"
+grep -q '^operations/offered|acme|voice|q\\\\x\\|é\\,\\=|||' "$WORK/dump.txt" || e2e_fail "no result of the odd queue"
+echo "$N results on kpi-pb.operations and kpi-pb.experience, $(grep -c '|[a-z_]*=' "$WORK/dump.txt") with labels, $(wc -l < "$WORK/expected.txt") keys, $(awk -F'\t' '$2 > 0' "$WORK/dump.txt" | wc -l) restatements"
 
 SINK=("$KPISTREAM" sink postgres --bootstrap-file "$WORK/bootstrap")
 "${SINK[@]}" --init -d kpi_pb 2> "$WORK/init.log" || { cat "$WORK/init.log"; e2e_fail "--init failed"; }
@@ -89,7 +97,7 @@ SINK=("$KPISTREAM" sink postgres --bootstrap-file "$WORK/bootstrap")
 offsets_sum() { q kpi_pb "SELECT coalesce(sum(next_offset), 0) FROM kpistream.sink_offsets WHERE sink_group = 'g'"; }
 for ((k = 1; k <= KILLS; k++)); do
   target=$(( (N * k / (KILLS + 1)) + RANDOM % (N / (KILLS + 1) / 2 + 1) ))
-  "${SINK[@]}" -d kpi_pb -g g --batch 97 --batch-time 50ms -t kpi-pb.operations \
+  "${SINK[@]}" -d kpi_pb -g g --batch 97 --batch-time 50ms "${TOPICS[@]}" \
     > /dev/null 2> "$WORK/sink$k.log" &
   SINK_PID=$!
   if [ "$k" -eq 1 ]; then # its connection dies under it: it reconnects and goes on
@@ -104,7 +112,7 @@ for ((k = 1; k <= KILLS; k++)); do
   SINK_PID=
   echo "kill -9 $k at $(offsets_sum) of $N offsets stored (target $target)"
 done
-"${SINK[@]}" -d kpi_pb -g g --batch 97 --until-eof -t kpi-pb.operations 2> "$WORK/sink_last.log" ||
+"${SINK[@]}" -d kpi_pb -g g --batch 97 --until-eof "${TOPICS[@]}" 2> "$WORK/sink_last.log" ||
   { cat "$WORK/sink_last.log"; e2e_fail "the last sink run failed"; }
 grep -o 'stopped: .*' "$WORK/sink_last.log"
 # (the topics from the pipeline's own configuration, -c)
@@ -140,12 +148,60 @@ table_view kpi_pb "$WORK/table_pb.txt"
 same_view "$WORK/expected.txt" "$WORK/table_pb.txt" "kpi_pb (after $KILLS kills and a lost connection)"
 table_view kpi_json "$WORK/table_json.txt"
 same_view "$WORK/expected.txt" "$WORK/table_json.txt" "kpi_json (from the json topic)"
+# labels (jsonb) and dimensions against the key, parsed here (docs/schema.md: '|', ',', '=', '\'
+# escaped by '\')
+q kpi_pb "SELECT key, labels::text, family, metric, tenant, queue, agent_id,
+            (extract(epoch FROM interval_start) * 1000)::bigint FROM kpistream.results" > "$WORK/keys.txt"
+python3 - "$WORK/keys.txt" <<'PY' || e2e_fail "labels or dimensions differ from the key (above)"
+import json, sys
+def split(s, sep):
+    parts, cur, esc = [], "", False
+    for ch in s:
+        if esc:
+            cur += ch; esc = False
+        elif ch == "\\":
+            esc = True
+        elif ch == sep:
+            parts.append(cur); cur = ""
+        else:
+            cur += ch
+    return parts + [cur]
+def raw_split(s, sep):  # split on unescaped sep, keeping escapes
+    parts, cur, esc = [], "", False
+    for ch in s:
+        if esc:
+            cur += ch; esc = False
+        elif ch == "\\":
+            cur += ch; esc = True
+        elif ch == sep:
+            parts.append(cur); cur = ""
+        else:
+            cur += ch
+    return parts + [cur]
+n = labelled = 0
+for line in open(sys.argv[1], encoding="utf-8"):
+    key, labels, family, metric, tenant, queue, agent, start = line.rstrip("\n").split("\t")
+    f = raw_split(key, "|")
+    want = {}
+    if f[5]:
+        for kv in raw_split(f[5], ","):
+            k, v = raw_split(kv, "=")
+            want[split(k, "")[0]] = split(v, "")[0]
+    got = (json.loads(labels), f[0], split(f[1], "")[0], split(f[3], "")[0], split(f[4], "")[0], int(f[6]))
+    exp = (want, family + "/" + metric, tenant, queue, agent, int(start))
+    if got != exp:
+        print("  %s: table %s, key says %s" % (key, exp, got), file=sys.stderr)
+        sys.exit(1)
+    n += 1
+    labelled += bool(want)
+print("labels, family/metric, tenant, queue, agent and interval start of all %d rows (%d with labels) match their keys" % (n, labelled))
+PY
 [ "$(q kpi_pb "SELECT sum(next_offset) FROM kpistream.sink_offsets WHERE sink_group = 'g'")" -eq "$N" ] ||
   e2e_fail "stored offsets do not add up to the $N records"
 
 # 3. a replay by another group changes nothing
 q kpi_pb "SELECT key, revision, updated_at FROM kpistream.results" | sort > "$WORK/before.txt"
-"${SINK[@]}" -d kpi_pb -g replay --until-eof -t kpi-pb.operations 2> "$WORK/sink_replay.log" ||
+"${SINK[@]}" -d kpi_pb -g replay --until-eof "${TOPICS[@]}" 2> "$WORK/sink_replay.log" ||
   { cat "$WORK/sink_replay.log"; e2e_fail "the replay failed"; }
 q kpi_pb "SELECT key, revision, updated_at FROM kpistream.results" | sort > "$WORK/after.txt"
 cmp -s "$WORK/before.txt" "$WORK/after.txt" || e2e_fail "a replay of older or equal revisions changed rows"
