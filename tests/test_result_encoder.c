@@ -389,12 +389,50 @@ static void format_names_and_refusals(void **state) {
   free(buf);
 }
 
+/* ks_format_non_utf8_field: well-formed UTF-8 only (RFC 3629). */
+static void utf8_fields(void **state) {
+  (void)state;
+  Kpistream__V1__MetricResult m = KPISTREAM__V1__METRIC_RESULT__INIT;
+  assert_null(ks_format_non_utf8_field(&m));
+  static const char *const good[] = {
+      "acme", "caf\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf", "\x7f"};
+  static const char *const bad[] = {"\xc0\x80",         /* overlong NUL */
+                                    "\xe0\x80\xaf",     /* overlong '/' */
+                                    "\xed\xa0\x80",     /* a surrogate */
+                                    "\xf4\x90\x80\x80", /* above U+10FFFF */
+                                    "\xe2\x82",         /* cut short */
+                                    "\x80",             /* a lone continuation */
+                                    "ab\xff"};
+  for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+    m.queue = (char *)good[i];
+    assert_null(ks_format_non_utf8_field(&m));
+  }
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    m.queue = (char *)bad[i];
+    const char *f = ks_format_non_utf8_field(&m);
+    assert_non_null(f);
+    assert_string_equal(f, "queue");
+  }
+  m.queue = "";
+  Kpistream__V1__Label l = KPISTREAM__V1__LABEL__INIT, *lp = &l;
+  l.key = "reason";
+  l.value = "\xff";
+  m.labels = &lp;
+  m.n_labels = 1;
+  assert_string_equal(ks_format_non_utf8_field(&m), "labels");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(bytes_match_protobuf_c),    cmocka_unit_test(level_and_negative_denominator),
-      cmocka_unit_test(result_of_an_older_plugin), cmocka_unit_test(key_escapes_separators),
-      cmocka_unit_test(bad_results_are_refused),   cmocka_unit_test(json_format_exact),
-      cmocka_unit_test(confluent_format_exact),    cmocka_unit_test(format_names_and_refusals),
+      cmocka_unit_test(bytes_match_protobuf_c),
+      cmocka_unit_test(level_and_negative_denominator),
+      cmocka_unit_test(result_of_an_older_plugin),
+      cmocka_unit_test(key_escapes_separators),
+      cmocka_unit_test(bad_results_are_refused),
+      cmocka_unit_test(json_format_exact),
+      cmocka_unit_test(confluent_format_exact),
+      cmocka_unit_test(format_names_and_refusals),
+      cmocka_unit_test(utf8_fields),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "kafka_producer.h"
+#include "kpistream/v1/result.pb-c.h"
 
 typedef enum ks_format {
   KS_FORMAT_PROTOBUF = 0,
@@ -73,6 +74,11 @@ long ks_format_encode(ks_format f, uint32_t schema_id, const void *pb, size_t le
  * errstr. */
 long ks_format_decode(ks_format f, const void *value, size_t len, uint8_t **buf, size_t *cap,
                       uint32_t *schema_id, char *errstr, size_t errstr_size);
+
+/* The first string field of m that is not well-formed UTF-8 ("key",
+ * "queue", ..., "labels"), or NULL when all are: proto3 requires UTF-8, and
+ * JSON and PostgreSQL's text refuse anything else. */
+const char *ks_format_non_utf8_field(const Kpistream__V1__MetricResult *m);
 
 /* Epoch milliseconds as RFC 3339 UTC with milliseconds,
  * "2026-11-23T10:00:00.000Z", into buf (at least 32 bytes); returns the

@@ -271,6 +271,31 @@ expect_err "no schema" "database kpi_bad has no kpistream schema; create it with
 q kpi_bad "UPDATE kpistream.schema_version SET version = 2"
 expect_err "wrong schema version" "database kpi_bad: kpistream schema version 2, this sink writes version 1" \
   "${SINK[@]}" -d kpi_bad -t kpi-pb.operations
+# a record that is not a result, and one whose strings are not UTF-8 (PostgreSQL's text and
+# jsonb refuse them): the sink commits what came before and stops naming the record, or skips
+# them with --skip-undecodable; it never retries such a batch for ever
+res() { # res KEY_BYTES_IN_TEXT_FORMAT OUT
+  printf 'key: "%s" family: "operations" metric: "offered" interval_start_ms: 1795428000000 interval_end_ms: 1795428900000 tenant: "acme" numerator: 1 aggregation: AGG_SUM revision: 0\n' "$1" |
+    protoc --encode=kpistream.v1.MetricResult -I "$SRC/proto" kpistream/v1/result.proto > "$2" 2> /dev/null
+}
+res 'operations/offered|acme|all||||1' "$WORK/p0.bin"
+res 'operations/offered|acme|all|q\377|||1' "$WORK/p1.bin"
+printf 'not a result' > "$WORK/p2.bin"
+res 'operations/offered|acme|all|z|||1' "$WORK/p3.bin"
+for i in 0 1 2 3; do kcat -P -b "$BS" -t kpi-poison -p 0 "$WORK/p$i.bin"; done
+q postgres "CREATE DATABASE kpi_poison" > /dev/null
+"${SINK[@]}" --init -d kpi_poison 2> /dev/null
+expect_err "a result that is not UTF-8" "offset 1: a string is not UTF-8 (key)" \
+  timeout 60 "${SINK[@]}" -d kpi_poison -g p --until-eof -t kpi-poison
+[ "$(q kpi_poison "SELECT string_agg(key, ' ') FROM kpistream.results")" = 'operations/offered|acme|all||||1' ] ||
+  e2e_fail "the row before the refused record is not committed"
+"${SINK[@]}" -d kpi_poison -g p --until-eof --skip-undecodable -t kpi-poison 2> "$WORK/sink_skip.log" ||
+  { cat "$WORK/sink_skip.log"; e2e_fail "--skip-undecodable did not go on"; }
+grep -q "kpi-poison \[0\] offset 2: not a kpistream.v1.MetricResult.*skipped" "$WORK/sink_skip.log" ||
+  { cat "$WORK/sink_skip.log"; e2e_fail "the skipped record is not named"; }
+[ "$(q kpi_poison "SELECT count(*) FROM kpistream.results")" -eq 2 ] || e2e_fail "--skip-undecodable: not 2 rows"
+echo "records that are not results or not UTF-8: stop after committing what came before, or skipped and named"
+
 "${SINK[@]}" -d kpi_pb -g g -t kpi-pb.operations 2> "$WORK/sink_live.log" &
 SINK_PID=$!
 wait_until 60 "the live sink to start" bash -c "psql -X -At -d kpi_pb -c \"SELECT count(*) FROM pg_stat_activity WHERE application_name = 'kpistream-sink'\" | grep -qx 1"

@@ -51,6 +51,7 @@
 #define SINK_DEFAULT_RETRY_MS 60000
 #define SINK_POLL_MS          100
 #define SINK_BAD_LOG_MAX      20
+#define SINK_MAX_FAILURES     5 /* a batch failing this often in a row stops the sink */
 #define EXIT_USAGE            2
 
 typedef Kpistream__V1__MetricResult metric_result;
@@ -674,7 +675,8 @@ static void copy_time(FILE *f, int64_t ms) {
     fputs("\\N", f); /* refused by NOT NULL: the batch fails loudly */
 }
 
-/* One result as a COPY line. -1 when a label is not UTF-8 (jsonb). */
+/* One result as a COPY line (its strings checked for UTF-8 before). -1 on
+ * out of memory. */
 static int batch_add(sink_app *app, const metric_result *m, const rd_kafka_message_t *msg) {
   json_t *labels = json_object();
   for (size_t i = 0; labels && i < m->n_labels; i++)
@@ -835,6 +837,25 @@ static int recover(sink_app *app) {
   return seek_to_stored(app);
 }
 
+/* Commit the batch; when that fails, recover (reconnect, re-seek: the
+ * batch is read again). A batch that fails SINK_MAX_FAILURES times in a row
+ * although the database is reachable (a row the server refuses, say) stops
+ * the sink with the server's error rather than retrying for ever. */
+static int commit_or_recover(sink_app *app, int *failures) {
+  if (batch_commit(app) == 0) {
+    *failures = 0;
+    return 0;
+  }
+  if (++*failures >= SINK_MAX_FAILURES) {
+    fprintf(stderr,
+            "kpistream sink: a batch failed %d times in a row (the database's error is "
+            "above); stopping, nothing of it applied\n",
+            *failures);
+    return -1;
+  }
+  return recover(app);
+}
+
 /* A record: decoded (any format) and batched, or refused. 0, or -1 to stop. */
 static int handle(sink_app *app, const rd_kafka_message_t *msg) {
   const char *topic = rd_kafka_topic_name(msg->rkt);
@@ -856,17 +877,20 @@ static int handle(sink_app *app, const rd_kafka_message_t *msg) {
                     : KS_EINVAL;
   metric_result *m = n >= 0 ? kpistream__v1__metric_result__unpack(NULL, (size_t)n, app->pb) : NULL;
   int rc = 0;
-  if (m == NULL || m->key[0] == '\0' || batch_add(app, m, msg) != 0) {
+  const char *bad_field = m ? ks_format_non_utf8_field(m) : NULL;
+  if (m == NULL || m->key[0] == '\0' || bad_field || batch_add(app, m, msg) != 0) {
     app->bad++;
+    char what[128];
+    if (bad_field)
+      snprintf(what, sizeof what, "a string is not UTF-8 (%s)", bad_field);
+    else
+      snprintf(what, sizeof what, "%s",
+               m == NULL ? "not a kpistream.v1.MetricResult" : "MetricResult without a key");
     if (!app->skip_bad || app->bad <= SINK_BAD_LOG_MAX)
       fprintf(stderr, "kpistream sink: %s [%d] offset %" PRId64 ": %s (%s, %zu bytes)%s\n", topic,
-              (int)msg->partition, msg->offset,
-              m == NULL   ? "not a kpistream.v1.MetricResult"
-              : m->key[0] ? "a label is not UTF-8"
-                          : "MetricResult without a key",
-              why[0] ? why : ks_format_name(f), msg->len,
+              (int)msg->partition, msg->offset, what, why[0] ? why : ks_format_name(f), msg->len,
               app->skip_bad ? "; skipped (--skip-undecodable)"
-                            : "; stopping, nothing committed past it "
+                            : "; stopping after committing what came before it "
                               "(--skip-undecodable to skip such records)");
     rc = app->skip_bad ? 0 : -1;
   }
@@ -897,7 +921,7 @@ static int run(sink_app *app) {
     return 1;
   batch_reset(app);
   uint64_t t0 = now_ms();
-  int status = 0;
+  int status = 0, bad_record = 0, failures = 0;
   while (!stop_requested(app) && !(app->until_eof && app->n_pending == 0)) {
     rd_kafka_message_t *msg = rd_kafka_consumer_poll(app->rk, SINK_POLL_MS);
     if (msg && msg->err) {
@@ -906,7 +930,7 @@ static int run(sink_app *app) {
                 msg->rkt ? " on " : "", msg->rkt ? rd_kafka_topic_name(msg->rkt) : "");
     } else if (msg && handle(app, msg) != 0) {
       rd_kafka_message_destroy(msg);
-      status = 1;
+      bad_record = 1; /* the batch holds what came before it: commit that */
       break;
     }
     if (msg)
@@ -915,15 +939,17 @@ static int run(sink_app *app) {
         app->batch_rows >= app->batch_max ||
         (app->batch_started_ms && now_ms() - app->batch_started_ms >= (uint64_t)app->batch_ms) ||
         (!msg && batch_dirty(app));
-    if (due && batch_commit(app) != 0 && recover(app) != 0) {
+    if (due && commit_or_recover(app, &failures) != 0) {
       status = 1;
       break;
     }
   }
-  /* the rows in hand: commit them (a stop, the end) */
-  while (status == 0 && batch_commit(app) != 0)
-    if (recover(app) != 0)
+  /* the rows in hand: commit them (a stop, the end, a refused record) */
+  while (status == 0 && batch_dirty(app))
+    if (commit_or_recover(app, &failures) != 0)
       status = 1;
+  if (bad_record)
+    status = 1;
   double secs = (double)(now_ms() - t0) / 1000.0;
   fprintf(stderr,
           "kpistream sink: %s: %" PRIu64 " rows in %" PRIu64 " transactions, %.1f s (%.0f rows/s), "
