@@ -19,6 +19,7 @@
 #include "plugins.h"
 #include "runner.h"
 #include "simulate.h"
+#include "sink.h"
 #include "watch.h"
 
 /* The one process-wide state of kpistream (see fatal.h): a signal handler
@@ -66,6 +67,7 @@ static void usage(FILE *f) {
              "  dump       print every result of result topics, one line each (for tests)\n"
              "  plugins    list the plugins of a plugin directory (version, ABI), or\n"
              "             describe one plugin's options (plugins describe NAME)\n"
+             "  sink       keep a PostgreSQL table of result topics, exactly once (sink postgres)\n"
              "\n"
              "  kpistream <command> --help   options of a command\n"
              "  kpistream --version          print the version\n");
@@ -98,6 +100,8 @@ int main(int argc, char **argv) {
     return ks_cmd_dump(argc - 1, argv + 1);
   if (strcmp(cmd, "plugins") == 0)
     return ks_cmd_plugins(argc - 1, argv + 1);
+  if (strcmp(cmd, "sink") == 0)
+    return ks_cmd_sink(argc - 1, argv + 1);
   fprintf(stderr, "kpistream: unknown command '%s'\n\n", cmd);
   usage(stderr);
   return 2;

@@ -4,8 +4,8 @@
 set -euo pipefail
 KS_PACKAGES=(build-essential cmake pkg-config
   librdkafka-dev libprotobuf-c-dev protobuf-c-compiler libuv1-dev libyaml-dev libcmocka-dev
-  libmicrohttpd-dev python3-yaml curl man-db # i14: HTTP endpoint; tests of deploy/, endpoint, man page
-  kcat protobuf-compiler valgrind clang libclang-rt-14-dev)
+  libmicrohttpd-dev libjansson-dev libpq-dev postgresql
+  python3 python3-yaml curl man-db jq kcat protobuf-compiler valgrind clang libclang-rt-14-dev)
 missing=()
 for p in "${KS_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

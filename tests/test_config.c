@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "kpistream/plugin.h"
+#include "result_format.h"
 
 static int load(const char *yaml, ks_config *cfg, char *err) {
   return ks_config_load_string(cfg, yaml, strlen(yaml), "test.yaml", err, 512);
@@ -157,6 +158,49 @@ static void http_listen(void **state) {
                "test.yaml:3:16: http.listen 'h:99999': port '99999' is not a number in 0..65535");
   expect_error("input: {topics: [a]}\nplugins: [{name: a}]\nhttp: {port: 9464}\n",
                "test.yaml:3:8: unknown key 'port' in http (expected one of: listen)");
+}
+
+/* output: the default format, per-topic overrides inheriting schema_id, refusals. */
+static void output_formats(void **state) {
+  (void)state;
+  ks_config c;
+  char err[512] = "";
+  assert_int_equal(load("input: {topics: [a]}\nplugins: [{name: o}]\n", &c, err), 0);
+  assert_int_equal(ks_config_output_for(&c, "kpi.o")->format, KS_FORMAT_PROTOBUF);
+  assert_int_equal(ks_config_output_for(&c, "kpi.o")->schema_id, 0);
+  ks_config_free(&c);
+  const char *y = "input: {topics: [a]}\nplugins: [{name: o}]\n"
+                  "output:\n  format: json\n  schema_id: 7\n  topics:\n"
+                  "    kpi.cf: {format: confluent_protobuf}\n"
+                  "    kpi.pb: {format: protobuf, schema_id: 2147483647}\n";
+  assert_int_equal(load(y, &c, err), 0);
+  assert_int_equal(ks_config_output_for(&c, "kpi.o")->format, KS_FORMAT_JSON);
+  assert_int_equal(ks_config_output_for(&c, "kpi.cf")->format, KS_FORMAT_CONFLUENT_PROTOBUF);
+  assert_int_equal(ks_config_output_for(&c, "kpi.cf")->schema_id, 7); /* inherited */
+  assert_int_equal(ks_config_output_for(&c, "kpi.pb")->format, KS_FORMAT_PROTOBUF);
+  assert_int_equal(ks_config_output_for(&c, "kpi.pb")->schema_id, 2147483647u);
+  ks_config_free(&c);
+  const char *base = "input: {topics: [a]}\nplugins: [{name: o}]\n";
+  static const char *const bad[][2] = {
+      {"output: {format: avro}",
+       "test.yaml:3:18: 'output.format': 'avro' is not protobuf, json or confluent_protobuf"},
+      {"output: {format: confluent_protobuf}",
+       "test.yaml:3:18: 'output.format' confluent_protobuf needs a schema_id"},
+      {"output: {schema_id: 0}", "'output.schema_id': '0' is not a Schema Registry id"},
+      {"output: {schema_id: 2147483648}",
+       "'output.schema_id': '2147483648' is not a Schema Registry id"},
+      {"output: {schema_id: 12x}", "'output.schema_id': '12x' is not a Schema Registry id"},
+      {"output: {topics: {kpi.a: {format: confluent_protobuf}}}",
+       "'output.topics.kpi.a.format' confluent_protobuf needs a schema_id"},
+      {"output: {topics: {kpi.a: {topics: {}}}}", "unknown key 'topics' in output.topics.kpi.a"},
+      {"output: {topics: [kpi.a]}", "'output.topics' must be a mapping of topic"},
+      {"output: {fmt: json}", "unknown key 'fmt' in output"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char y2[512];
+    snprintf(y2, sizeof y2, "%s%s\n", base, bad[i][0]);
+    expect_error(y2, bad[i][1]);
+  }
 }
 
 /* intervals.max_future_skew: default 1 h, set, 0 (off), refused when not a duration. */
@@ -372,6 +416,7 @@ int main(void) {
       cmocka_unit_test(places_are_kept),
       cmocka_unit_test(max_future_skew),
       cmocka_unit_test(plugin_instances),
+      cmocka_unit_test(output_formats),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
 #include "duration.h"
 #include "http_server.h"
 #include "log.h"
+#include "result_format.h"
 
 typedef struct parse_ctx {
   yaml_document_t *doc;
@@ -91,6 +92,9 @@ void ks_config_free(ks_config *cfg) {
     kv_free(p->options, p->option_where, p->n_options);
   }
   free(cfg->plugins);
+  for (size_t i = 0; i < cfg->n_output_topics; i++)
+    free(cfg->output_topics[i].topic);
+  free(cfg->output_topics);
   ks_config_init(cfg);
 }
 
@@ -540,16 +544,95 @@ static int load_http(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
   return 0;
 }
 
+/* ---- output: result topics' formats ---------------------------------------- */
+
+const ks_config_output *ks_config_output_for(const ks_config *cfg, const char *topic) {
+  for (size_t i = 0; topic && i < cfg->n_output_topics; i++)
+    if (strcmp(cfg->output_topics[i].topic, topic) == 0)
+      return &cfg->output_topics[i];
+  return &cfg->output;
+}
+
+/* {format, schema_id} of `section` into o (which holds the inherited values). */
+static int load_output_format(parse_ctx *c, yaml_node_t *m, const char *section,
+                              ks_config_output *o, int allow_topics) {
+  static const char *const known[] = {"format", "schema_id", "topics", NULL};
+  static const char *const known_topic[] = {"format", "schema_id", NULL};
+  int rc = check_keys(c, m, section, allow_topics ? known : known_topic,
+                      allow_topics ? "format, schema_id, topics" : "format, schema_id");
+  if (rc)
+    return rc;
+  yaml_node_t *f = map_get(c, m, "format"), *v = map_get(c, m, "schema_id");
+  if (f) {
+    const char *s = scalar(c, f, "output.format");
+    ks_format fmt;
+    if (s == NULL)
+      return KS_ECONFIG;
+    if (ks_format_parse(s, &fmt) != 0)
+      return fail(c, f, "'%s.format': '%s' is not protobuf, json or confluent_protobuf", section,
+                  s);
+    o->format = (int)fmt;
+  }
+  if (v) {
+    const char *s = scalar(c, v, "output.schema_id");
+    char *end = NULL;
+    if (s == NULL)
+      return KS_ECONFIG;
+    errno = 0;
+    long long id = strtoll(s, &end, 10);
+    if (errno || end == s || *end || id < 1 || id > INT32_MAX)
+      return fail(c, v, "'%s.schema_id': '%s' is not a Schema Registry id (1..2147483647)", section,
+                  s);
+    o->schema_id = (uint32_t)id;
+  }
+  if (o->format == KS_FORMAT_CONFLUENT_PROTOBUF && o->schema_id == 0)
+    return fail(c, f ? f : m,
+                "'%s.format' confluent_protobuf needs a schema_id (the id the Schema Registry "
+                "gave kpistream/v1/result.proto)",
+                section);
+  return 0;
+}
+
+static int load_output(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
+  int rc = load_output_format(c, m, "output", &cfg->output, 1);
+  yaml_node_t *t = rc == 0 ? map_get(c, m, "topics") : NULL;
+  if (t && t->type != YAML_MAPPING_NODE)
+    return fail(c, t, "'output.topics' must be a mapping of topic: {format, schema_id}");
+  if (t && (rc = check_unique(c, t, "output.topics")) != 0)
+    return rc;
+  for (yaml_node_pair_t *p = t ? t->data.mapping.pairs.start : NULL;
+       p && p < t->data.mapping.pairs.top; p++) {
+    const char *name = scalar(c, node(c, p->key), "output.topics");
+    if (name == NULL)
+      return KS_ECONFIG;
+    ks_config_output *no = realloc(cfg->output_topics, (cfg->n_output_topics + 1) * sizeof *no);
+    if (no == NULL)
+      return KS_ENOMEM;
+    cfg->output_topics = no;
+    ks_config_output *o = &no[cfg->n_output_topics];
+    *o = cfg->output; /* a topic inherits what it does not set */
+    if ((o->topic = dupstr(name)) == NULL)
+      return KS_ENOMEM;
+    cfg->n_output_topics++;
+    char section[320];
+    snprintf(section, sizeof section, "output.topics.%s", name);
+    if ((rc = load_output_format(c, node(c, p->value), section, o, 0)) != 0)
+      return rc;
+  }
+  return rc;
+}
+
 static int load_root(parse_ctx *c, ks_config *cfg) {
   static const char *const known[] = {"kafka",          "input",      "intervals", "checkpoint",
                                       "state",          "plugin_dir", "plugins",   "log_level",
-                                      "stats_interval", "shutdown",   "http",      NULL};
+                                      "stats_interval", "shutdown",   "http",      "output",
+                                      NULL};
   yaml_node_t *root = yaml_document_get_root_node(c->doc);
   if (root == NULL)
     return fail(c, NULL, "empty configuration");
   int rc = check_keys(c, root, "the top level", known,
                       "kafka, input, intervals, checkpoint, state, plugin_dir, plugins, log_level, "
-                      "stats_interval, shutdown, http");
+                      "stats_interval, shutdown, http, output");
   if (rc)
     return rc;
   yaml_node_t *v;
@@ -570,6 +653,8 @@ static int load_root(parse_ctx *c, ks_config *cfg) {
   if ((v = map_get(c, root, "shutdown")) && (rc = load_shutdown(c, cfg, v)))
     return rc;
   if ((v = map_get(c, root, "http")) && (rc = load_http(c, cfg, v)))
+    return rc;
+  if ((v = map_get(c, root, "output")) && (rc = load_output(c, cfg, v)))
     return rc;
   if ((v = map_get(c, root, "stats_interval")) &&
       (rc = set_duration(c, v, "stats_interval", &cfg->stats_interval_ms)))

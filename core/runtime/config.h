@@ -17,6 +17,10 @@
  *       topic: kpi.ops_fast           # default kpi.<instance>
  *       options: {service_level.threshold: 20s}
  *       on_error: skip                # or stop
+ *   output:                     # result topics' wire format (docs/warehouses.md)
+ *     format: json              # protobuf (default), json, confluent_protobuf
+ *     schema_id: 42             # confluent_protobuf: the Schema Registry id
+ *     topics: {kpi.value: {format: confluent_protobuf, schema_id: 7}}
  *   log_level: info
  *   stats_interval: 30s
  *   shutdown: {timeout: 10s}
@@ -48,6 +52,13 @@ typedef struct ks_config_plugin {
   char *where;         /* "file:line:col" of the entry's name */
 } ks_config_plugin;
 
+/* output: the wire format of one result topic, or of all (topic NULL) */
+typedef struct ks_config_output {
+  char *topic;        /* output.topics key; NULL for output.format itself */
+  int format;         /* ks_format (result_format.h); default KS_FORMAT_PROTOBUF */
+  uint32_t schema_id; /* confluent_protobuf's Schema Registry id (1..2^31-1); 0 = none */
+} ks_config_output;
+
 /* plugins[].on_error (docs/plugins.md#errors) */
 #define KS_ON_ERROR_SKIP 0 /* count, log, dead-letter the event, go on */
 #define KS_ON_ERROR_STOP 1 /* stop the service; nothing from the event on is committed */
@@ -78,6 +89,9 @@ typedef struct ks_config {
   char *plugin_dir;
   ks_config_plugin *plugins;
   size_t n_plugins;
+  ks_config_output output;         /* output.format / output.schema_id: every result topic */
+  ks_config_output *output_topics; /* output.topics: per topic, overriding `output` */
+  size_t n_output_topics;
   int log_level;
   int64_t stats_interval_ms;
   int64_t shutdown_timeout_ms; /* shutdown.timeout: bound on a stop's delivery (default 10s) */
@@ -106,6 +120,9 @@ const char *ks_config_where(const ks_config *cfg, const ks_kv *entry);
 const char *ks_config_kafka_get(const ks_config *cfg, const char *key);
 /* The entry's instance name: `instance`, else `name`. */
 const char *ks_config_plugin_instance(const ks_config_plugin *p);
+/* The output format of a result topic: its output.topics entry, else the
+ * default. Owned by cfg. */
+const ks_config_output *ks_config_output_for(const ks_config *cfg, const char *topic);
 /* Resolve a plugin's path against plugin_dir into buf. */
 void ks_config_plugin_path(const ks_config *cfg, const ks_config_plugin *p, char *buf, size_t size);
 void ks_config_free(ks_config *cfg);

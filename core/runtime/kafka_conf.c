@@ -29,6 +29,27 @@ rd_kafka_conf_t *ks_kafka_conf_build(const ks_kv *const *lists, const size_t *co
   return conf;
 }
 
+rd_kafka_conf_t *ks_kafka_conf_build_cli(const ks_kv *const *lists, const size_t *counts,
+                                         size_t n_lists, const char *const *props, size_t n_props,
+                                         char *errstr, size_t errstr_size) {
+  rd_kafka_conf_t *conf = ks_kafka_conf_build(lists, counts, n_lists, errstr, errstr_size);
+  for (size_t i = 0; conf && i < n_props; i++) {
+    const char *eq = strchr(props[i], '=');
+    char key[256];
+    if (eq == NULL || eq == props[i] || (size_t)(eq - props[i]) >= sizeof key) {
+      snprintf(errstr, errstr_size, "kafka property '%s': expected KEY=VALUE", props[i]);
+      rd_kafka_conf_destroy(conf);
+      return NULL;
+    }
+    snprintf(key, sizeof key, "%.*s", (int)(eq - props[i]), props[i]);
+    if (ks_kafka_conf_set(conf, key, eq + 1, errstr, errstr_size) != 0) {
+      rd_kafka_conf_destroy(conf);
+      return NULL;
+    }
+  }
+  return conf;
+}
+
 int ks_kafka_conf_try(rd_kafka_type_t type, const rd_kafka_conf_t *conf, char *errstr,
                       size_t errstr_size) {
   rd_kafka_conf_t *copy = rd_kafka_conf_dup(conf);

@@ -18,6 +18,13 @@
 rd_kafka_conf_t *ks_kafka_conf_build(const ks_kv *const *lists, const size_t *counts,
                                      size_t n_lists, char *errstr, size_t errstr_size);
 
+/* A tool's conf: the lists (its defaults, a configuration file's), then the
+ * command line's -X "key=value" strings (later ones win), with the same
+ * error format. */
+rd_kafka_conf_t *ks_kafka_conf_build_cli(const ks_kv *const *lists, const size_t *counts,
+                                         size_t n_lists, const char *const *props, size_t n_props,
+                                         char *errstr, size_t errstr_size);
+
 /* Set one property on an existing conf, with the same error format. */
 int ks_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, char *errstr,
                       size_t errstr_size);

@@ -48,6 +48,12 @@ int ks_producer_send(ks_producer *p, const char *topic, const void *key, size_t 
                      const void *value, size_t valuelen, rd_kafka_headers_t *headers, void *opaque,
                      char *errstr, size_t errstr_size);
 
+/* The same with the record's Kafka timestamp (CreateTime) set to
+ * timestamp_ms (0: the time of the call, as ks_producer_send). */
+int ks_producer_send_at(ks_producer *p, const char *topic, const void *key, size_t keylen,
+                        const void *value, size_t valuelen, rd_kafka_headers_t *headers,
+                        int64_t timestamp_ms, void *opaque, char *errstr, size_t errstr_size);
+
 /* The same, to an explicit partition (checkpoint chunks). */
 int ks_producer_send_to(ks_producer *p, const char *topic, int32_t partition, const void *key,
                         size_t keylen, const void *value, size_t valuelen, void *opaque,

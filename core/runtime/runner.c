@@ -17,6 +17,7 @@
 #include "kafka_producer.h"
 #include "log.h"
 #include "ops.h" /* i14: the operator's side (ops.h) */
+#include "result_format.h"
 #include "runner_internal.h"
 
 static void rlog(runner *r, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -91,14 +92,15 @@ static void on_delivery(void *ud, void *opaque, rd_kafka_resp_err_t err,
 
 static int sink(void *ud, const char *topic, const void *key, size_t keylen, const void *value,
                 size_t valuelen, const ks_result *res) {
-  (void)res;
   runner *r = ud;
   barrier *b = ks_barrier_open(r);
   if (b == NULL)
     return KS_ENOMEM;
   char err[RUN_ERRSZ];
+  const ks_config_output *o = ks_config_output_for(&r->cfg, topic);
   int rc =
-      ks_producer_send(r->producer, topic, key, keylen, value, valuelen, NULL, b, err, sizeof err);
+      ks_result_send(r->producer, topic, (ks_format)o->format, o->schema_id, key, keylen, value,
+                     valuelen, res->interval_end_ms, &r->out_buf, &r->out_cap, b, err, sizeof err);
   if (rc != 0) {
     rlog(r, KS_LOG_ERROR, "%s", err);
     return rc;
@@ -836,6 +838,7 @@ int ks_cmd_run_watched(int argc, char **argv, ks_plugin_call *call) {
   for (size_t i = 0; r->parts && i < (size_t)r->n_partitions * r->cfg.n_topics; i++)
     free(r->parts[i].q); /* emptied by shutdown_clean() */
   free(r->parts);
+  free(r->out_buf);
   ks_config_free(&r->cfg);
   free(r);
   return status;

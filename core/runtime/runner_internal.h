@@ -112,6 +112,8 @@ typedef struct runner {
   int txn_on, txn_broken;
   uint64_t txn_commits, txn_aborts;
   struct ks_ops *ops; /* i14: HTTP endpoint, systemd notify, SIGHUP (ops.h); NULL = none */
+  uint8_t *out_buf; /* results in a non-protobuf output.format (result_format.h) */
+  size_t out_cap;
 } runner;
 
 void ks_runner_log(runner *r, int level, const char *fmt, ...)

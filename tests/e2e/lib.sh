@@ -220,3 +220,40 @@ same_results() {
     echo "$f: $n1 results, identical"
   done
 }
+
+# pg_start — a PostgreSQL server of Debian's packages for this script alone: initdb into a
+# new temporary directory PGD (owned by an unprivileged user when run as root: nobody, or
+# kpistream-pg made with useradd), listening only on a Unix socket in PGD; exports PGHOST,
+# PGPORT and PGUSER (superuser kpistream, trust auth) for psql and libpq. Call pg_stop from
+# the script's trap (it removes PGD).
+PGD= PG_UP=
+pg_start() {
+  PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+  [ -x "$PGBIN/initdb" ] || e2e_fail "PostgreSQL server binaries not found (scripts/deps.sh installs postgresql)"
+  PGD=$(mktemp -d)
+  chmod 700 "$PGD"
+  PG_AS=()
+  if [ "$(id -u)" -eq 0 ]; then # the server refuses to run as root
+    local u=nobody
+    if ! id "$u" > /dev/null 2>&1; then
+      u=kpistream-pg
+      id "$u" > /dev/null 2>&1 || useradd --system --no-create-home "$u"
+    fi
+    chown "$u" "$PGD"
+    PG_AS=(runuser -u "$u" --)
+  fi
+  "${PG_AS[@]}" "$PGBIN/initdb" -D "$PGD/data" -U kpistream --auth=trust -E UTF8 --locale=C \
+    > "$PGD/initdb.log" 2>&1 || { cat "$PGD/initdb.log"; e2e_fail "initdb failed"; }
+  "${PG_AS[@]}" "$PGBIN/pg_ctl" -D "$PGD/data" -l "$PGD/server.log" -w -t 60 \
+    -o "-c listen_addresses='' -c unix_socket_directories='$PGD' -c fsync=off -c max_connections=20" \
+    start > /dev/null || { cat "$PGD/server.log"; e2e_fail "the PostgreSQL server did not start"; }
+  PG_UP=1
+  export PGHOST=$PGD PGUSER=kpistream PGPORT=5432
+  unset PGPASSWORD PGSERVICE PGDATABASE
+  echo "PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') on $PGD (Unix socket only)"
+}
+pg_stop() {
+  [ -n "$PG_UP" ] && "${PG_AS[@]}" "$PGBIN/pg_ctl" -D "$PGD/data" -m immediate -w stop > /dev/null 2>&1
+  PG_UP=
+  [ -z "$PGD" ] || rm -rf "$PGD"
+}

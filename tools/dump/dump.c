@@ -30,6 +30,7 @@
 #include "cli.h"
 #include "dump.h"
 #include "duration.h"
+#include "kafka_conf.h"
 #include "kpistream/v1/result.pb-c.h"
 
 #define DUMP_DEFAULT_TIMEOUT_MS 60000
@@ -196,7 +197,7 @@ static int create_consumer(dump_app *app) {
   /* Never joined, never committed: the consumer API just needs a group.id. */
   snprintf(group, sizeof group, "kpistream-dump-%ld-%llx", (long)getpid(),
            (unsigned long long)uv_hrtime());
-  const char *defaults[][2] = {
+  const ks_kv defaults[] = {
       {"bootstrap.servers", app->bootstrap},
       {"client.id", "kpistream-dump"},
       {"group.id", group},
@@ -207,25 +208,14 @@ static int create_consumer(dump_app *app) {
       {"fetch.wait.max.ms", "50"}, /* the mock waits this long on an empty partition */
       {"log.connection.close", "false"},
   };
-  rd_kafka_conf_t *conf = rd_kafka_conf_new();
-  for (size_t i = 0; i < sizeof defaults / sizeof defaults[0] + app->n_props; i++) {
-    char key[256];
-    const char *k, *val;
-    if (i < sizeof defaults / sizeof defaults[0]) {
-      k = defaults[i][0];
-      val = defaults[i][1];
-    } else {
-      const char *kv = app->props[i - sizeof defaults / sizeof defaults[0]];
-      size_t klen = (size_t)(strchr(kv, '=') - kv);
-      snprintf(key, sizeof key, "%.*s", (int)(klen < sizeof key ? klen : sizeof key - 1), kv);
-      k = key;
-      val = kv + klen + 1;
-    }
-    if (rd_kafka_conf_set(conf, k, val, errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
-      fprintf(stderr, "kpistream dump: librdkafka %s: %s\n", k, errstr);
-      rd_kafka_conf_destroy(conf);
-      return EXIT_USAGE;
-    }
+  char why[512];
+  const ks_kv *lists[] = {defaults};
+  const size_t counts[] = {sizeof defaults / sizeof defaults[0]};
+  rd_kafka_conf_t *conf =
+      ks_kafka_conf_build_cli(lists, counts, 1, app->props, app->n_props, why, sizeof why);
+  if (conf == NULL) {
+    fprintf(stderr, "kpistream dump: %s\n", why);
+    return EXIT_USAGE;
   }
   app->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
   if (!app->rk) {

@@ -1,0 +1,446 @@
+#include "result_format.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "kpistream/v1/result.pb-c.h"
+
+typedef Kpistream__V1__MetricResult metric_result;
+
+static const struct {
+  const char *name, *content_type;
+} formats[] = {
+    [KS_FORMAT_PROTOBUF] = {"protobuf",
+                            "application/x-protobuf; message=kpistream.v1.MetricResult"},
+    [KS_FORMAT_JSON] = {"json", "application/json; message=kpistream.v1.MetricResult"},
+    [KS_FORMAT_CONFLUENT_PROTOBUF] = {"confluent_protobuf", "application/vnd.confluent.protobuf; "
+                                                            "message=kpistream.v1.MetricResult"},
+};
+#define N_FORMATS (sizeof formats / sizeof formats[0])
+
+int ks_format_parse(const char *name, ks_format *out) {
+  for (size_t i = 0; name && i < N_FORMATS; i++)
+    if (strcmp(name, formats[i].name) == 0) {
+      *out = (ks_format)i;
+      return 0;
+    }
+  return KS_EINVAL;
+}
+
+const char *ks_format_name(ks_format f) {
+  return (unsigned)f < N_FORMATS ? formats[f].name : "?";
+}
+
+const char *ks_format_content_type(ks_format f) {
+  return (unsigned)f < N_FORMATS ? formats[f].content_type : "application/octet-stream";
+}
+
+int ks_format_from_content_type(const void *value, size_t n, ks_format *out) {
+  for (size_t i = 0; value && i < N_FORMATS; i++)
+    if (strlen(formats[i].content_type) == n && memcmp(formats[i].content_type, value, n) == 0) {
+      *out = (ks_format)i;
+      return 0;
+    }
+  return KS_EINVAL;
+}
+
+ks_format ks_format_sniff(const void *value, size_t len) {
+  const unsigned char *b = value;
+  if (len > 0 && b[0] == '{')
+    return KS_FORMAT_JSON;
+  if (len > 0 && b[0] == 0x00)
+    return KS_FORMAT_CONFLUENT_PROTOBUF;
+  return KS_FORMAT_PROTOBUF;
+}
+
+static int reserve(uint8_t **buf, size_t *cap, size_t need) {
+  if (need <= *cap)
+    return 0;
+  size_t nc = *cap ? *cap : 256;
+  while (nc < need)
+    nc *= 2;
+  uint8_t *nb = realloc(*buf, nc);
+  if (nb == NULL)
+    return KS_ENOMEM;
+  *buf = nb;
+  *cap = nc;
+  return 0;
+}
+
+/* ---- JSON ---------------------------------------------------------------- */
+
+/* An enum value by its name in the .proto, or its number when this build
+ * does not know it (a newer plugin). */
+static json_t *enum_json(const ProtobufCEnumDescriptor *d, int v) {
+  const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(d, v);
+  return ev ? json_string(ev->name) : json_integer(v);
+}
+
+size_t ks_format_rfc3339(int64_t ms, char *buf, size_t size) {
+  int64_t s = ms / 1000, frac = ms % 1000;
+  if (frac < 0) {
+    frac += 1000;
+    s--;
+  }
+  time_t t = (time_t)s;
+  struct tm tm;
+  size_t n;
+  if (size < 32 || gmtime_r(&t, &tm) == NULL ||
+      (n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm)) == 0)
+    return 0;
+  return n + (size_t)snprintf(buf + n, size - n, ".%03dZ", (int)frac);
+}
+
+static json_t *rfc3339_json(int64_t ms) {
+  char buf[64];
+  return ks_format_rfc3339(ms, buf, sizeof buf) ? json_string(buf) : json_null();
+}
+
+/* Adds name: v to o; a NULL v (a string that is not UTF-8, out of memory)
+ * fails naming the field. */
+static int put(json_t *o, const char *name, json_t *v, char *errstr, size_t errstr_size) {
+  if (v == NULL || json_object_set_new(o, name, v) != 0) {
+    snprintf(errstr, errstr_size,
+             "result field '%s' cannot be written as JSON (not UTF-8, or out of memory)", name);
+    return KS_EINVAL;
+  }
+  return 0;
+}
+
+static json_t *str_json(const char *s) {
+  return json_string(s ? s : "");
+}
+
+static json_t *result_json(const metric_result *m, char *errstr, size_t errstr_size) {
+  json_t *o = json_object();
+  if (o == NULL)
+    return NULL;
+  json_t *labels = json_array();
+  for (size_t i = 0; labels && i < m->n_labels; i++) {
+    json_t *l = json_object();
+    if (l == NULL || json_array_append_new(labels, l) != 0 ||
+        put(l, "key", str_json(m->labels[i]->key), errstr, errstr_size) ||
+        put(l, "value", str_json(m->labels[i]->value), errstr, errstr_size)) {
+      json_decref(labels);
+      labels = NULL;
+    }
+  }
+  int has_value = m->result_case == KPISTREAM__V1__METRIC_RESULT__RESULT_VALUE;
+  if (put(o, "key", str_json(m->key), errstr, errstr_size) ||
+      put(o, "family", str_json(m->family), errstr, errstr_size) ||
+      put(o, "metric", str_json(m->metric), errstr, errstr_size) ||
+      put(o, "level", enum_json(&kpistream__v1__level__descriptor, m->level), errstr,
+          errstr_size) ||
+      put(o, "tenant", str_json(m->tenant), errstr, errstr_size) ||
+      put(o, "channel", enum_json(&kpistream__v1__channel__descriptor, m->channel), errstr,
+          errstr_size) ||
+      put(o, "queue", str_json(m->queue), errstr, errstr_size) ||
+      put(o, "agent_id", str_json(m->agent_id), errstr, errstr_size) ||
+      put(o, "team", str_json(m->team), errstr, errstr_size) ||
+      put(o, "labels", labels, errstr, errstr_size) ||
+      put(o, "interval_start_ms", json_integer(m->interval_start_ms), errstr, errstr_size) ||
+      put(o, "interval_end_ms", json_integer(m->interval_end_ms), errstr, errstr_size) ||
+      put(o, "interval_start", rfc3339_json(m->interval_start_ms), errstr, errstr_size) ||
+      put(o, "interval_end", rfc3339_json(m->interval_end_ms), errstr, errstr_size) ||
+      put(o, "value", has_value ? json_real(m->value) : json_null(), errstr, errstr_size) ||
+      put(o, "numerator", json_real(m->numerator), errstr, errstr_size) ||
+      put(o, "denominator", json_real(m->denominator), errstr, errstr_size) ||
+      put(o, "count", json_integer(m->count), errstr, errstr_size) ||
+      put(o, "aggregation", enum_json(&kpistream__v1__aggregation__descriptor, m->aggregation),
+          errstr, errstr_size) ||
+      put(o, "unit", str_json(m->unit), errstr, errstr_size) ||
+      put(o, "revision", json_integer(m->revision), errstr, errstr_size) ||
+      put(o, "plugin_version", str_json(m->plugin_version), errstr, errstr_size)) {
+    if (labels && json_object_get(o, "labels") != labels) /* not handed over yet */
+      json_decref(labels);
+    json_decref(o);
+    return NULL;
+  }
+  return o;
+}
+
+static long encode_json(const void *pb, size_t len, uint8_t **buf, size_t *cap, char *errstr,
+                        size_t errstr_size) {
+  metric_result *m = kpistream__v1__metric_result__unpack(NULL, len, pb);
+  if (m == NULL) {
+    snprintf(errstr, errstr_size, "not a kpistream.v1.MetricResult (%zu bytes)", len);
+    return KS_EINVAL;
+  }
+  snprintf(errstr, errstr_size, "out of memory");
+  json_t *o = result_json(m, errstr, errstr_size);
+  kpistream__v1__metric_result__free_unpacked(m, NULL);
+  if (o == NULL)
+    return KS_EINVAL;
+  /* compact, keys in insertion order, doubles with 17 significant digits:
+   * the same result gives the same bytes on every run */
+  size_t n = json_dumpb(o, NULL, 0, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+  long rc = KS_ENOMEM;
+  if (n > 0 && reserve(buf, cap, n) == 0 &&
+      json_dumpb(o, (char *)*buf, n,
+                 JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17)) == n)
+    rc = (long)n;
+  json_decref(o);
+  return rc;
+}
+
+/* ---- JSON back to protobuf ------------------------------------------------ */
+
+static int bad(char *errstr, size_t errstr_size, const char *field, const char *what) {
+  snprintf(errstr, errstr_size, "JSON result: '%s' %s", field, what);
+  return KS_EINVAL;
+}
+
+static int get_str(json_t *o, const char *name, char **out, char *errstr, size_t errstr_size) {
+  json_t *v = json_object_get(o, name);
+  if (v == NULL || json_is_null(v))
+    return 0; /* absent: the proto3 default, "" */
+  if (!json_is_string(v))
+    return bad(errstr, errstr_size, name, "is not a string");
+  *out = (char *)json_string_value(v);
+  return 0;
+}
+
+static int get_int(json_t *o, const char *name, int64_t *out, char *errstr, size_t errstr_size) {
+  json_t *v = json_object_get(o, name);
+  if (v == NULL || json_is_null(v))
+    return 0;
+  if (!json_is_integer(v))
+    return bad(errstr, errstr_size, name, "is not an integer");
+  *out = (int64_t)json_integer_value(v);
+  return 0;
+}
+
+static int get_num(json_t *o, const char *name, double *out, int *present, char *errstr,
+                   size_t errstr_size) {
+  json_t *v = json_object_get(o, name);
+  if (v == NULL || json_is_null(v))
+    return 0;
+  if (!json_is_number(v))
+    return bad(errstr, errstr_size, name, "is not a number");
+  *out = json_number_value(v);
+  if (present)
+    *present = 1;
+  return 0;
+}
+
+static int get_enum(json_t *o, const char *name, const ProtobufCEnumDescriptor *d, int *out,
+                    char *errstr, size_t errstr_size) {
+  json_t *v = json_object_get(o, name);
+  if (v == NULL || json_is_null(v))
+    return 0;
+  if (json_is_integer(v)) {
+    *out = (int)json_integer_value(v);
+    return 0;
+  }
+  const ProtobufCEnumValue *ev =
+      json_is_string(v) ? protobuf_c_enum_descriptor_get_value_by_name(d, json_string_value(v))
+                        : NULL;
+  if (ev == NULL)
+    return bad(errstr, errstr_size, name, "is not a value of its enum");
+  *out = ev->value;
+  return 0;
+}
+
+static long decode_json(const void *value, size_t len, uint8_t **buf, size_t *cap, char *errstr,
+                        size_t errstr_size) {
+  json_error_t jerr;
+  json_t *o = json_loadb(value, len, JSON_REJECT_DUPLICATES, &jerr);
+  if (o == NULL || !json_is_object(o)) {
+    if (o)
+      snprintf(errstr, errstr_size, "JSON result: not an object");
+    else
+      snprintf(errstr, errstr_size, "JSON result: line %d column %d: %s", jerr.line, jerr.column,
+               jerr.text);
+    json_decref(o);
+    return KS_EINVAL;
+  }
+  metric_result m = KPISTREAM__V1__METRIC_RESULT__INIT;
+  Kpistream__V1__Label lab[16], *labp[16];
+  int64_t count = 0, revision = 0;
+  int level = 0, channel = 0, aggregation = 0, has_value = 0;
+  long rc = 0;
+  json_t *labels = json_object_get(o, "labels");
+  if (get_str(o, "key", &m.key, errstr, errstr_size) ||
+      get_str(o, "family", &m.family, errstr, errstr_size) ||
+      get_str(o, "metric", &m.metric, errstr, errstr_size) ||
+      get_enum(o, "level", &kpistream__v1__level__descriptor, &level, errstr, errstr_size) ||
+      get_str(o, "tenant", &m.tenant, errstr, errstr_size) ||
+      get_enum(o, "channel", &kpistream__v1__channel__descriptor, &channel, errstr, errstr_size) ||
+      get_str(o, "queue", &m.queue, errstr, errstr_size) ||
+      get_str(o, "agent_id", &m.agent_id, errstr, errstr_size) ||
+      get_str(o, "team", &m.team, errstr, errstr_size) ||
+      get_int(o, "interval_start_ms", &m.interval_start_ms, errstr, errstr_size) ||
+      get_int(o, "interval_end_ms", &m.interval_end_ms, errstr, errstr_size) ||
+      get_num(o, "value", &m.value, &has_value, errstr, errstr_size) ||
+      get_num(o, "numerator", &m.numerator, NULL, errstr, errstr_size) ||
+      get_num(o, "denominator", &m.denominator, NULL, errstr, errstr_size) ||
+      get_int(o, "count", &count, errstr, errstr_size) ||
+      get_enum(o, "aggregation", &kpistream__v1__aggregation__descriptor, &aggregation, errstr,
+               errstr_size) ||
+      get_str(o, "unit", &m.unit, errstr, errstr_size) ||
+      get_int(o, "revision", &revision, errstr, errstr_size) ||
+      get_str(o, "plugin_version", &m.plugin_version, errstr, errstr_size))
+    rc = KS_EINVAL;
+  else if (revision < 0 || revision > UINT32_MAX)
+    rc = bad(errstr, errstr_size, "revision", "is outside 0..4294967295");
+  else if (labels && !json_is_null(labels) &&
+           (!json_is_array(labels) || json_array_size(labels) > 16))
+    rc = bad(errstr, errstr_size, "labels", "is not an array of at most 16 {key, value}");
+  for (size_t i = 0; rc == 0 && labels && i < json_array_size(labels); i++) {
+    json_t *l = json_array_get(labels, i);
+    kpistream__v1__label__init(&lab[i]);
+    labp[i] = &lab[i];
+    if (!json_is_object(l) || get_str(l, "key", &lab[i].key, errstr, errstr_size) ||
+        get_str(l, "value", &lab[i].value, errstr, errstr_size))
+      rc = bad(errstr, errstr_size, "labels", "holds an entry that is not {key, value} strings");
+    m.n_labels = i + 1;
+  }
+  if (rc == 0) {
+    m.labels = m.n_labels ? labp : NULL;
+    m.level = (Kpistream__V1__Level)level;
+    m.channel = (Kpistream__V1__Channel)channel;
+    m.aggregation = (Kpistream__V1__Aggregation)aggregation;
+    m.count = count;
+    m.revision = (uint32_t)revision;
+    m.result_case = has_value ? KPISTREAM__V1__METRIC_RESULT__RESULT_VALUE
+                              : KPISTREAM__V1__METRIC_RESULT__RESULT__NOT_SET;
+    size_t n = kpistream__v1__metric_result__get_packed_size(&m);
+    if (reserve(buf, cap, n ? n : 1) != 0)
+      rc = KS_ENOMEM;
+    else
+      rc = (long)kpistream__v1__metric_result__pack(&m, *buf);
+  }
+  json_decref(o);
+  return rc;
+}
+
+/* ---- UTF-8 ------------------------------------------------------------------ */
+
+/* Well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, at most
+ * U+10FFFF). */
+static int utf8_ok(const char *str) {
+  const unsigned char *s = (const unsigned char *)(str ? str : "");
+  while (*s) {
+    unsigned c = *s++, n, min, cp;
+    if (c < 0x80)
+      continue;
+    if (c >= 0xc2 && c <= 0xdf)
+      n = 1, min = 0x80, cp = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef)
+      n = 2, min = 0x800, cp = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4)
+      n = 3, min = 0x10000, cp = c & 0x07;
+    else
+      return 0;
+    for (unsigned i = 0; i < n; i++, s++) {
+      if ((*s & 0xc0) != 0x80)
+        return 0;
+      cp = cp << 6 | (*s & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+      return 0;
+  }
+  return 1;
+}
+
+const char *ks_format_non_utf8_field(const Kpistream__V1__MetricResult *m) {
+  const struct {
+    const char *name, *value;
+  } f[] = {{"key", m->key},       {"family", m->family}, {"metric", m->metric},
+           {"tenant", m->tenant}, {"queue", m->queue},   {"agent_id", m->agent_id},
+           {"team", m->team},     {"unit", m->unit},     {"plugin_version", m->plugin_version}};
+  for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+    if (!utf8_ok(f[i].value))
+      return f[i].name;
+  for (size_t i = 0; i < m->n_labels; i++)
+    if (!utf8_ok(m->labels[i]->key) || !utf8_ok(m->labels[i]->value))
+      return "labels";
+  return NULL;
+}
+
+/* ---- the formats ---------------------------------------------------------- */
+
+long ks_format_encode(ks_format f, uint32_t schema_id, const void *pb, size_t len, uint8_t **buf,
+                      size_t *cap, char *errstr, size_t errstr_size) {
+  switch (f) {
+  case KS_FORMAT_PROTOBUF:
+    if (reserve(buf, cap, len ? len : 1) != 0)
+      return KS_ENOMEM;
+    memcpy(*buf, pb, len);
+    return (long)len;
+  case KS_FORMAT_JSON:
+    return encode_json(pb, len, buf, cap, errstr, errstr_size);
+  case KS_FORMAT_CONFLUENT_PROTOBUF: {
+    if (reserve(buf, cap, KS_CONFLUENT_PREFIX_LEN + len) != 0)
+      return KS_ENOMEM;
+    uint8_t *p = *buf;
+    p[0] = 0x00; /* magic byte */
+    p[1] = (uint8_t)(schema_id >> 24);
+    p[2] = (uint8_t)(schema_id >> 16);
+    p[3] = (uint8_t)(schema_id >> 8);
+    p[4] = (uint8_t)schema_id;
+    p[5] = 2;                              /* one index (zigzag varint 1 = 2) */
+    p[6] = 2 * KS_CONFLUENT_MESSAGE_INDEX; /* MetricResult, zigzag */
+    memcpy(p + KS_CONFLUENT_PREFIX_LEN, pb, len);
+    return (long)(KS_CONFLUENT_PREFIX_LEN + len);
+  }
+  }
+  snprintf(errstr, errstr_size, "unknown output format %d", (int)f);
+  return KS_EINVAL;
+}
+
+long ks_format_decode(ks_format f, const void *value, size_t len, uint8_t **buf, size_t *cap,
+                      uint32_t *schema_id, char *errstr, size_t errstr_size) {
+  const uint8_t *b = value;
+  switch (f) {
+  case KS_FORMAT_JSON:
+    return decode_json(value, len, buf, cap, errstr, errstr_size);
+  case KS_FORMAT_CONFLUENT_PROTOBUF:
+    if (len < KS_CONFLUENT_PREFIX_LEN || b[0] != 0x00 || b[5] != 2 ||
+        b[6] != 2 * KS_CONFLUENT_MESSAGE_INDEX) {
+      snprintf(errstr, errstr_size,
+               "not a Confluent-framed MetricResult (expected 00, a 4-byte schema id, then "
+               "message indexes 02 02; %zu bytes)",
+               len);
+      return KS_EINVAL;
+    }
+    if (schema_id)
+      *schema_id = (uint32_t)b[1] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 8 | b[4];
+    return ks_format_encode(KS_FORMAT_PROTOBUF, 0, b + KS_CONFLUENT_PREFIX_LEN,
+                            len - KS_CONFLUENT_PREFIX_LEN, buf, cap, errstr, errstr_size);
+  case KS_FORMAT_PROTOBUF:
+    return ks_format_encode(KS_FORMAT_PROTOBUF, 0, value, len, buf, cap, errstr, errstr_size);
+  }
+  snprintf(errstr, errstr_size, "unknown format %d", (int)f);
+  return KS_EINVAL;
+}
+
+int ks_result_send(ks_producer *p, const char *topic, ks_format f, uint32_t schema_id,
+                   const void *key, size_t keylen, const void *pb, size_t len, int64_t timestamp_ms,
+                   uint8_t **buf, size_t *cap, void *opaque, char *errstr, size_t errstr_size) {
+  const void *value = pb;
+  size_t vlen = len;
+  if (f != KS_FORMAT_PROTOBUF) {
+    long n = ks_format_encode(f, schema_id, pb, len, buf, cap, errstr, errstr_size);
+    if (n < 0) {
+      char why[256];
+      snprintf(why, sizeof why, "%s", errstr);
+      snprintf(errstr, errstr_size, "result %.*s for %s as %s: %s", (int)keylen, (const char *)key,
+               topic, ks_format_name(f), why);
+      return (int)n;
+    }
+    value = *buf;
+    vlen = (size_t)n;
+  }
+  rd_kafka_headers_t *h = rd_kafka_headers_new(1);
+  if (h == NULL)
+    return KS_ENOMEM;
+  const char *ct = ks_format_content_type(f);
+  rd_kafka_header_add(h, KS_CONTENT_TYPE_HEADER, -1, ct, (ssize_t)strlen(ct));
+  return ks_producer_send_at(p, topic, key, keylen, value, vlen, h, timestamp_ms, opaque, errstr,
+                             errstr_size);
+}
