@@ -180,6 +180,27 @@ static void output_formats(void **state) {
   assert_int_equal(ks_config_output_for(&c, "kpi.pb")->format, KS_FORMAT_PROTOBUF);
   assert_int_equal(ks_config_output_for(&c, "kpi.pb")->schema_id, 2147483647u);
   ks_config_free(&c);
+  /* plugins[].format: the plugin's topic (its `topic`, else kpi.<instance>),
+   * inheriting output's schema_id; both places for one topic is refused */
+  y = "input: {topics: [a]}\noutput: {schema_id: 9}\nplugins:\n"
+      "  - {name: o, format: json}\n"
+      "  - {name: o, instance: o2, topic: kpi.x, format: confluent_protobuf}\n"
+      "  - {name: q}\n";
+  assert_int_equal(load(y, &c, err), 0);
+  assert_int_equal(ks_config_output_for(&c, "kpi.o")->format, KS_FORMAT_JSON);
+  assert_int_equal(ks_config_output_for(&c, "kpi.x")->format, KS_FORMAT_CONFLUENT_PROTOBUF);
+  assert_int_equal(ks_config_output_for(&c, "kpi.x")->schema_id, 9);
+  assert_int_equal(ks_config_output_for(&c, "kpi.q")->format, KS_FORMAT_PROTOBUF);
+  ks_config_free(&c);
+  expect_error("input: {topics: [a]}\noutput: {topics: {kpi.o: {format: json}}}\n"
+               "plugins: [{name: o, format: protobuf}]\n",
+               "test.yaml:3:29: the format of topic 'kpi.o' is set twice: in plugins[] ('o') and "
+               "in output.topics; keep one");
+  expect_error("input: {topics: [a]}\nplugins: [{name: o, format: avro}]\n",
+               "test.yaml:2:29: 'plugins[].format': 'avro' is not protobuf, json or "
+               "confluent_protobuf");
+  expect_error("input: {topics: [a]}\nplugins: [{name: o, format: confluent_protobuf}]\n",
+               "test.yaml:2:29: 'plugins[].format' confluent_protobuf needs a schema_id");
   const char *base = "input: {topics: [a]}\nplugins: [{name: o}]\n";
   static const char *const bad[][2] = {
       {"output: {format: avro}",

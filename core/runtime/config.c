@@ -457,15 +457,51 @@ static int load_checkpoint(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
   return 0;
 }
 
+static int load_output_format(parse_ctx *c, yaml_node_t *m, const char *section,
+                              ks_config_output *o, int allow_topics);
+
+/* plugins[].format / .schema_id: the format of the plugin's output topic
+ * (`topic`, default kpi.<instance>), the same as an output.topics entry for
+ * it; setting both for one topic is refused. Needs `output` loaded. */
+static int load_plugin_format(parse_ctx *c, ks_config *cfg, const ks_config_plugin *p,
+                              yaml_node_t *m) {
+  yaml_node_t *f = map_get(c, m, "format"), *v = map_get(c, m, "schema_id");
+  if (f == NULL && v == NULL)
+    return 0;
+  char topic[320];
+  if (p->topic)
+    snprintf(topic, sizeof topic, "%s", p->topic);
+  else
+    snprintf(topic, sizeof topic, "kpi.%s", ks_config_plugin_instance(p));
+  for (size_t i = 0; i < cfg->n_output_topics; i++)
+    if (strcmp(cfg->output_topics[i].topic, topic) == 0)
+      return fail(c, f ? f : v,
+                  "the format of topic '%s' is set twice: in plugins[] ('%s') and in "
+                  "output.topics; keep one",
+                  topic, ks_config_plugin_instance(p));
+  ks_config_output *no = realloc(cfg->output_topics, (cfg->n_output_topics + 1) * sizeof *no);
+  if (no == NULL)
+    return KS_ENOMEM;
+  cfg->output_topics = no;
+  ks_config_output *o = &no[cfg->n_output_topics];
+  *o = cfg->output; /* what the entry does not set comes from `output` */
+  if ((o->topic = dupstr(topic)) == NULL)
+    return KS_ENOMEM;
+  cfg->n_output_topics++;
+  return load_output_format(c, m, "plugins[]", o, -1);
+}
+
 static int load_plugins(parse_ctx *c, ks_config *cfg, yaml_node_t *s) {
-  static const char *const known[] = {"name",    "instance", "path", "topic",
-                                      "options", "on_error", NULL};
+  static const char *const known[] = {"name",     "instance", "path",      "topic", "options",
+                                      "on_error", "format",   "schema_id", NULL};
   if (s->type != YAML_SEQUENCE_NODE)
     return fail(c, s,
-                "'plugins' must be a list of {name, instance, path, topic, options, on_error}");
+                "'plugins' must be a list of {name, instance, path, topic, options, on_error, "
+                "format, schema_id}");
   for (yaml_node_item_t *i = s->data.sequence.items.start; i < s->data.sequence.items.top; i++) {
     yaml_node_t *m = node(c, *i);
-    int rc = check_keys(c, m, "plugins[]", known, "name, instance, path, topic, options, on_error");
+    int rc = check_keys(c, m, "plugins[]", known,
+                        "name, instance, path, topic, options, on_error, format, schema_id");
     if (rc)
       return rc;
     ks_config_plugin *np = realloc(cfg->plugins, (cfg->n_plugins + 1) * sizeof *np);
@@ -510,6 +546,8 @@ static int load_plugins(parse_ctx *c, ks_config *cfg, yaml_node_t *s) {
         return fail(c, v, "'plugins[].on_error' of '%s': '%s' is not skip or stop", p->name, e);
       p->on_error = strcmp(e, "stop") == 0 ? KS_ON_ERROR_STOP : KS_ON_ERROR_SKIP;
     }
+    if ((rc = load_plugin_format(c, cfg, p, m)) != 0)
+      return rc;
   }
   return 0;
 }
@@ -554,12 +592,16 @@ const ks_config_output *ks_config_output_for(const ks_config *cfg, const char *t
 }
 
 /* {format, schema_id} of `section` into o (which holds the inherited values). */
+/* allow_topics: 1 = output (may hold topics), 0 = output.topics.<t>, -1 = a
+ * plugins[] entry (whose other keys load_plugins checks). */
 static int load_output_format(parse_ctx *c, yaml_node_t *m, const char *section,
                               ks_config_output *o, int allow_topics) {
   static const char *const known[] = {"format", "schema_id", "topics", NULL};
   static const char *const known_topic[] = {"format", "schema_id", NULL};
-  int rc = check_keys(c, m, section, allow_topics ? known : known_topic,
-                      allow_topics ? "format, schema_id, topics" : "format, schema_id");
+  int rc = allow_topics < 0
+               ? 0
+               : check_keys(c, m, section, allow_topics ? known : known_topic,
+                            allow_topics ? "format, schema_id, topics" : "format, schema_id");
   if (rc)
     return rc;
   yaml_node_t *f = map_get(c, m, "format"), *v = map_get(c, m, "schema_id");
@@ -623,10 +665,9 @@ static int load_output(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
 }
 
 static int load_root(parse_ctx *c, ks_config *cfg) {
-  static const char *const known[] = {"kafka",          "input",      "intervals", "checkpoint",
-                                      "state",          "plugin_dir", "plugins",   "log_level",
-                                      "stats_interval", "shutdown",   "http",      "output",
-                                      NULL};
+  static const char *const known[] = {
+      "kafka",     "input",          "intervals", "checkpoint", "state",  "plugin_dir", "plugins",
+      "log_level", "stats_interval", "shutdown",  "http",       "output", NULL};
   yaml_node_t *root = yaml_document_get_root_node(c->doc);
   if (root == NULL)
     return fail(c, NULL, "empty configuration");
@@ -648,13 +689,14 @@ static int load_root(parse_ctx *c, ks_config *cfg) {
     return rc;
   if ((v = map_get(c, root, "plugin_dir")) && (rc = set_str(c, v, "plugin_dir", &cfg->plugin_dir)))
     return rc;
+  /* output before plugins: a plugin's format inherits output's */
+  if ((v = map_get(c, root, "output")) && (rc = load_output(c, cfg, v)))
+    return rc;
   if ((v = map_get(c, root, "plugins")) && (rc = load_plugins(c, cfg, v)))
     return rc;
   if ((v = map_get(c, root, "shutdown")) && (rc = load_shutdown(c, cfg, v)))
     return rc;
   if ((v = map_get(c, root, "http")) && (rc = load_http(c, cfg, v)))
-    return rc;
-  if ((v = map_get(c, root, "output")) && (rc = load_output(c, cfg, v)))
     return rc;
   if ((v = map_get(c, root, "stats_interval")) &&
       (rc = set_duration(c, v, "stats_interval", &cfg->stats_interval_ms)))
