@@ -66,20 +66,18 @@ WATCH=("$KPISTREAM" watch --bootstrap-file "$WORK/bootstrap" -t kpi.operations -
   --from-beginning)
 ESC=$'\e'
 
-# check_screen OUT COLS — the escape sequences, and no line wider than COLS
-check_screen() {
-  local out=$1 cols=$2 seq
-  for seq in "$ESC[?1049h" "$ESC[?25l" "$ESC[H" "$ESC[K" "$ESC[J" "$ESC[?25h" "$ESC[?1049l"; do
-    grep -qaF -- "$seq" "$out" || e2e_fail "$out: no ${seq#"$ESC"} sequence"
-  done
-  # leaving (cursor shown, normal screen) comes after the last frame drawn
-  python3 - "$out" "$cols" <<'PY' || e2e_fail "$out: see above"
+# check_width OUT COLS [FROM] — no line wider than COLS (from the frame where
+# the text FROM first appears, when given)
+check_width() {
+  python3 - "$@" <<'PY' || e2e_fail "$1: see above"
 import re, sys
 data = open(sys.argv[1], "rb").read().decode("utf-8")
 cols = int(sys.argv[2])
-leave = data.rfind("\x1b[?1049l")
-if leave < data.rfind("\x1b[H"):
-    sys.exit("the last frame was drawn after leaving the alternate screen")
+if len(sys.argv) > 3:
+    at = data.find(sys.argv[3])
+    if at < 0:
+        sys.exit("%r never appears" % sys.argv[3])
+    data = data[data.rfind("\x1b[H", 0, at):]
 # cursor home (a new frame) and leaving the alternate screen (the cursor
 # back where it was on the normal screen) start a line again
 data = data.replace("\x1b[H", "\n").replace("\x1b[?1049l", "\n")
@@ -88,6 +86,22 @@ for line in re.split(r"\r?\n|\r", text):
     if len(line) > cols:
         sys.exit("line of %d columns on a %d-column terminal: %r" % (len(line), cols, line))
 PY
+}
+
+# check_screen OUT COLS — the escape sequences, no line wider than COLS, the tables
+check_screen() {
+  local out=$1 cols=$2 seq
+  for seq in "$ESC[?1049h" "$ESC[?25l" "$ESC[H" "$ESC[K" "$ESC[J" "$ESC[?25h" "$ESC[?1049l"; do
+    grep -qaF -- "$seq" "$out" || e2e_fail "$out: no ${seq#"$ESC"} sequence"
+  done
+  # leaving (cursor shown, normal screen) comes after the last frame drawn
+  python3 - "$out" <<'PY' || e2e_fail "$out: see above"
+import sys
+data = open(sys.argv[1], "rb").read()
+if data.rfind(b"\x1b[?1049l") < data.rfind(b"\x1b[H"):
+    sys.exit("the last frame was drawn after leaving the alternate screen")
+PY
+  check_width "$out" "$cols"
   grep -qaF "── operations" "$out" || e2e_fail "$out: no operations table"
   grep -qaF "voice    billing      120" "$out" || e2e_fail "$out: no voice/billing row"
   grep -qaF "ALERT fired   acme voice/support service_level 72.0% < 80.0%" "$out" ||
@@ -113,6 +127,21 @@ python3 "$SRC/tests/e2e/pty_run.py" 132 40 "$WORK/screen132.out" --term-on "10:1
 check_screen "$WORK/screen132.out" 132
 grep -qaF "max wait     SL     AHT    FCR  xfer%" "$WORK/screen132.out" ||
   e2e_fail "132 columns: not every operations column"
+
+# resized from 132 to 80 columns (SIGWINCH): the next frame fits 80 columns
+rc=0
+python3 "$SRC/tests/e2e/pty_run.py" 132 40 "$WORK/resize.out" --resize-on "xfer%" 80 \
+  --term-on "max wait     SL$ESC[K" -- "${WATCH[@]}" 2> "$WORK/resize.log" || rc=$?
+[ "$rc" -eq 0 ] || { cat "$WORK/resize.log"; e2e_fail "resized watch exited $rc"; }
+[ -s "$WORK/resize.out.resized" ] || e2e_fail "never resized (no full-width frame at 132)"
+check_width "$WORK/resize.out" 132
+check_width "$WORK/resize.out" 80 "max wait     SL$ESC[K" # the first frame at 80, and after
+
+# a mode that does not exist is a usage error naming it
+rc=0
+"${WATCH[@]}" --mode=fancy > "$WORK/bad.out" 2>&1 || rc=$?
+[ "$rc" -eq 2 ] && grep -qF "kpistream watch: --mode: 'fancy' is not auto, screen or lines" \
+  "$WORK/bad.out" || { cat "$WORK/bad.out"; e2e_fail "--mode=fancy: exit $rc"; }
 
 # piped: the line output, no escape sequence, every column, both intervals
 "${WATCH[@]}" --exit-after-intervals 2 --exit-after 60s > "$WORK/lines.out" 2> "$WORK/lines.log" ||

@@ -2,8 +2,12 @@
 """Runs a command with its stdout on a pseudo-terminal of a given size and
 records everything it writes there (stdin and stderr are left as they are).
 
-usage: pty_run.py COLS ROWS OUT [--term-on TEXT] -- COMMAND...
-  --term-on TEXT  send SIGTERM once TEXT has appeared in the output
+usage: pty_run.py COLS ROWS OUT [--resize-on TEXT COLS2] [--term-on TEXT] -- COMMAND...
+  --resize-on TEXT COLS2  once TEXT has appeared, make the terminal COLS2
+                          wide (the kernel sends SIGWINCH) and write the
+                          output's offset at that moment to OUT.resized
+  --term-on TEXT          send SIGTERM once TEXT has appeared (after the
+                          resize, when there is one)
 Exits with the command's status (128+N when killed by signal N); 124 when
 it did not end within 120 s."""
 import fcntl
@@ -22,6 +26,10 @@ def main():
     opts, cmd = args[:sep], args[sep + 1:]
     cols, rows, out = int(opts[0]), int(opts[1]), opts[2]
     term_on = opts[opts.index("--term-on") + 1].encode() if "--term-on" in opts else None
+    resize_on = None
+    if "--resize-on" in opts:
+        k = opts.index("--resize-on")
+        resize_on, cols2 = opts[k + 1].encode(), int(opts[k + 2])
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
     pid = os.fork()
@@ -36,6 +44,7 @@ def main():
     os.close(slave)
     data = bytearray()
     sent = False
+    resized_at = 0
     deadline = time.monotonic() + 120
     status = None
     while time.monotonic() < deadline:
@@ -49,7 +58,14 @@ def main():
             if not chunk and status is None:
                 _, status = os.waitpid(pid, 0)
                 break
-        if term_on is not None and not sent and term_on in data:
+        if resize_on is not None and resize_on in data:
+            fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols2, 0, 0))
+            with open(out + ".resized", "w") as f:
+                f.write(str(len(data)))
+            resize_on = None
+            resized_at = len(data)
+        if (term_on is not None and not sent and resize_on is None
+                and term_on in data[resized_at:]):
             os.kill(pid, signal.SIGTERM)
             sent = True
         done, st = os.waitpid(pid, os.WNOHANG)
