@@ -32,7 +32,9 @@
  * about, not all at once before the first table). A group with alerts only
  * is not counted as an interval shown.
  * Rendering lives in watch_family.c (a table per KPI family) and
- * watch_table.c; the command line in watch_args.c.
+ * watch_table.c; the command line in watch_args.c. On a terminal (--mode,
+ * default auto: stdout a tty) closed groups go into a screen model instead
+ * (watch_screen.c), redrawn in place; see "Terminal" below.
  *
  * Consumption: no consumer group membership and no commits. The viewer
  * assigns itself every partition of each topic (from metadata, fetched on a
@@ -61,17 +63,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <librdkafka/rdkafka.h>
 #include <uv.h>
 
 #include "cli.h"
-#include "watch_args.h"
-#include "watch_family.h"
-#include "watch.h"
 #include "kpistream/v1/result.pb-c.h"
 #include "log.h"
+#include "watch.h"
+#include "watch_args.h"
+#include "watch_family.h"
+#include "watch_screen.h"
 
 /* Timings in ms. Quiet: a group with no new result for QUIET is complete
  * once no partition is behind it; for QUIET_MAX, whatever the partitions. */
@@ -84,6 +88,7 @@
 #define WATCH_CLOSE_DEADLINE_MS   5000
 #define WATCH_METADATA_TIMEOUT_MS 2000
 #define WATCH_ERR_REPEAT_MS       10000 /* same client error again within this: not logged */
+#define WATCH_REDRAW_MS           100   /* screen mode: at most one frame per this */
 #define WATCH_BATCH               512
 #define WATCH_MAX_OPEN_GROUPS     256 /* beyond this the oldest group is printed as is */
 #define WATCH_BAD_LOG_FIRST       10  /* undecodable: log the first ones, then 1 in 1000 */
@@ -142,6 +147,14 @@ typedef struct watch_app {
   uv_timer_t close_timer; /* serving the queue while the consumer closes */
   uv_poll_t poll;         /* on efd */
   int poll_started;
+  uv_signal_t sig_winch;   /* screen mode: the terminal was resized */
+  uv_timer_t redraw_timer; /* screen mode: the next frame */
+
+  /* Screen mode (see "Terminal" below): scr holds what the frame shows. */
+  int screen;         /* redraw a frame in place instead of printing lines */
+  int screen_entered; /* the alternate screen is on: leave it before exiting */
+  ks_watch_screen scr;
+  int width, height; /* the terminal's, re-read on SIGWINCH */
   int handles_closed;
 
   char *bootstrap;        /* owned: from -b or the file */
@@ -323,6 +336,103 @@ static int group_cmp(const void *pa, const void *pb) {
   return strcmp(a->tenant, b->tenant);
 }
 
+/* ---- terminal ---------------------------------------------------------------- */
+
+/*
+ * Screen mode (--mode=screen, or auto with stdout a terminal): closed groups
+ * go into app->scr instead of being printed, and a frame (watch_screen.h) is
+ * drawn over the previous one at most every WATCH_REDRAW_MS: cursor home,
+ * the lines, erase to the end of each and below the last; no full clear, so
+ * no flicker. The frame is one line shorter than the terminal, leaving a
+ * line for a log message on stderr (the next frame overwrites it). The
+ * alternate screen buffer is entered at start and left (cursor shown again)
+ * when stopping (SIGINT, SIGTERM, --exit-after*, errors), after which the
+ * last frame is printed once on the normal screen. The size comes from
+ * ioctl(TIOCGWINSZ) on stdout, re-read on SIGWINCH (a uv_signal_t); not
+ * uv_tty_t, which puts the descriptor it is given in non-blocking mode when
+ * it cannot reopen the terminal, and stdio writes to stdout would then fail
+ * with EAGAIN. The size is also re-read every WATCH_TICK_MS: SIGWINCH only
+ * reaches the terminal's foreground process group, and scripts/demo.sh runs
+ * watch in a session of its own. Without a size (not a terminal): $COLUMNS,
+ * else 80 columns, and no height limit.
+ */
+static void screen_size(watch_app *app) {
+  struct winsize ws;
+  int cols = 0, rows = 0;
+  if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0) {
+    cols = ws.ws_col;
+    rows = ws.ws_row;
+  }
+  app->width = ks_watch_screen_width(cols, getenv("COLUMNS"));
+  app->height = rows > 1 ? rows - 1 : 0;
+}
+
+/* Draws the frame now (final: plain, for the normal screen). */
+static void screen_draw(watch_app *app, int final) {
+  char *frame = NULL, *paint = NULL;
+  size_t len = 0, plen = 0;
+  if (ks_watch_screen_frame(&app->scr, app->width, final ? 0 : app->height, &frame, &len) != 0 ||
+      (!final && ks_watch_screen_paint(frame, len, app->width, &paint, &plen) != 0)) {
+    ks_log(KS_LOG_INFO, KS_LOG_ERROR, WATCH_LOG, "out of memory drawing the screen");
+  } else if (final) {
+    fwrite(frame, 1, len, stdout);
+  } else {
+    fwrite(paint, 1, plen, stdout);
+  }
+  fflush(stdout);
+  free(paint);
+  free(frame);
+}
+
+static void on_redraw_timer(uv_timer_t *t) {
+  watch_app *app = t->data;
+  if (app->screen_entered)
+    screen_draw(app, 0);
+}
+
+static void on_winch(uv_signal_t *h, int signum) {
+  watch_app *app = h->data;
+  (void)signum;
+  screen_size(app);
+  if (app->screen_entered)
+    screen_draw(app, 0);
+}
+
+static void screen_enter(watch_app *app) {
+  screen_size(app);
+  fputs(KS_WATCH_SCREEN_ENTER, stdout);
+  app->screen_entered = 1;
+  screen_draw(app, 0);
+  uv_signal_start(&app->sig_winch, on_winch, SIGWINCH);
+}
+
+/* Back to the normal screen, where the last frame is printed once. */
+static void screen_leave(watch_app *app) {
+  if (!app->screen_entered)
+    return;
+  app->screen_entered = 0;
+  if (!app->handles_closed) {
+    uv_timer_stop(&app->redraw_timer);
+    uv_signal_stop(&app->sig_winch);
+  }
+  fputs(KS_WATCH_SCREEN_LEAVE, stdout);
+  screen_draw(app, 1);
+}
+
+/* A closed group into the screen model (its results move there). */
+static void screen_take(watch_app *app, watch_group *g) {
+  int failed = 0;
+  for (size_t i = 0; i < g->n; i++)
+    failed |= ks_watch_screen_add(&app->scr, g->results[i]) != 0;
+  g->n = 0; /* owned by the screen now, or freed */
+  for (size_t i = 0; i < g->n_alerts; i++)
+    failed |= ks_watch_screen_alert(&app->scr, g->alerts[i]) != 0;
+  if (failed)
+    ks_log(KS_LOG_INFO, KS_LOG_ERROR, WATCH_LOG, "out of memory keeping results for the screen");
+  if (app->screen_entered && !uv_is_active((uv_handle_t *)&app->redraw_timer))
+    uv_timer_start(&app->redraw_timer, on_redraw_timer, WATCH_REDRAW_MS, 0);
+}
+
 static void print_group(watch_app *app, watch_group *g) {
   ks_watch_group_opts gopts = {
       .metrics = (const char *const *)app->opts.metrics,
@@ -332,15 +442,20 @@ static void print_group(watch_app *app, watch_group *g) {
       .note = g->late ? "late results for an interval already shown" : NULL,
       .family_titles = app->opts.n_topics > 1,
   };
-  if (g->n > 0 &&
-      ks_watch_group_render(stdout, (const metric_result *const *)g->results, g->n, &gopts) < 0)
-    ks_log(KS_LOG_INFO, KS_LOG_ERROR, WATCH_LOG, "out of memory rendering a table");
-  for (size_t i = 0; i < g->n_alerts; i++)
-    ks_watch_alert_print(stdout, g->alerts[i]);
-  if (g->n_alerts > 0)
-    fputc('\n', stdout);
-  fflush(stdout);
-  if (g->rollup || g->n == 0)
+  const int interval_shown = !g->rollup && g->n > 0;
+  if (app->screen) {
+    screen_take(app, g);
+  } else {
+    if (g->n > 0 &&
+        ks_watch_group_render(stdout, (const metric_result *const *)g->results, g->n, &gopts) < 0)
+      ks_log(KS_LOG_INFO, KS_LOG_ERROR, WATCH_LOG, "out of memory rendering a table");
+    for (size_t i = 0; i < g->n_alerts; i++)
+      ks_watch_alert_print(stdout, g->alerts[i]);
+    if (g->n_alerts > 0)
+      fputc('\n', stdout);
+    fflush(stdout);
+  }
+  if (!interval_shown)
     return; /* not an interval shown: neither printed_through nor counted */
   watch_tenant *t = tenant_get(app, g->tenant);
   if (t && (!t->has_printed || g->start_ms > t->printed_through)) {
@@ -711,7 +826,13 @@ static void request_metadata(watch_app *app) {
 
 static void on_tick(uv_timer_t *t) {
   watch_app *app = t->data;
-  drain(app); /* safety net: see the file comment */
+  drain(app);                /* safety net: see the file comment */
+  if (app->screen_entered) { /* resized without a SIGWINCH (another session: demo.sh) */
+    int w = app->width, h = app->height;
+    screen_size(app);
+    if (w != app->width || h != app->height)
+      screen_draw(app, 0);
+  }
   request_metadata(app);
 }
 
@@ -796,10 +917,11 @@ static void close_handles(watch_app *app) {
     return;
   app->handles_closed = 1;
   uv_handle_t *hs[] = {
-      (uv_handle_t *)&app->sig_int,     (uv_handle_t *)&app->sig_term,
-      (uv_handle_t *)&app->file_timer,  (uv_handle_t *)&app->tick,
-      (uv_handle_t *)&app->quiet_timer, (uv_handle_t *)&app->exit_timer,
-      (uv_handle_t *)&app->close_timer,
+      (uv_handle_t *)&app->sig_int,      (uv_handle_t *)&app->sig_term,
+      (uv_handle_t *)&app->file_timer,   (uv_handle_t *)&app->tick,
+      (uv_handle_t *)&app->quiet_timer,  (uv_handle_t *)&app->exit_timer,
+      (uv_handle_t *)&app->close_timer,  (uv_handle_t *)&app->sig_winch,
+      (uv_handle_t *)&app->redraw_timer,
   };
   for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++)
     uv_close(hs[i], on_close_noop);
@@ -825,6 +947,7 @@ static void shutdown_app(watch_app *app, int status) {
     return;
   app->stopping = 1;
   app->exit_status = status;
+  screen_leave(app); /* the terminal back to the user at once */
   uv_timer_stop(&app->file_timer);
   uv_timer_stop(&app->tick);
   uv_timer_stop(&app->quiet_timer);
@@ -904,11 +1027,26 @@ int ks_cmd_watch(int argc, char **argv) {
   uv_timer_init(&app.loop, &app.quiet_timer);
   uv_timer_init(&app.loop, &app.exit_timer);
   uv_timer_init(&app.loop, &app.close_timer);
+  uv_signal_init(&app.loop, &app.sig_winch);
+  uv_timer_init(&app.loop, &app.redraw_timer);
+  app.sig_winch.data = app.redraw_timer.data = &app;
   app.sig_int.data = app.sig_term.data = &app;
   app.file_timer.data = app.tick.data = app.quiet_timer.data = &app;
   app.exit_timer.data = app.close_timer.data = &app;
   uv_signal_start(&app.sig_int, on_signal, SIGINT);
   uv_signal_start(&app.sig_term, on_signal, SIGTERM);
+  app.screen = app.opts.mode == KS_WATCH_MODE_SCREEN ||
+               (app.opts.mode == KS_WATCH_MODE_AUTO && isatty(STDOUT_FILENO));
+  if (app.screen) {
+    ks_watch_group_opts sopts = {
+        .metrics = (const char *const *)app.opts.metrics,
+        .n_metrics = app.opts.n_metrics,
+        .all_metrics = app.opts.all_metrics,
+        .show_agents = app.opts.agents,
+    };
+    ks_watch_screen_init(&app.scr, &sopts);
+    screen_enter(&app);
+  }
   if (app.opts.exit_after_ms > 0)
     uv_timer_start(&app.exit_timer, on_exit_timer, (uint64_t)app.opts.exit_after_ms, 0);
 
@@ -922,6 +1060,7 @@ int ks_cmd_watch(int argc, char **argv) {
   }
 
   uv_run(&app.loop, UV_RUN_DEFAULT);
+  screen_leave(&app); /* when the loop ended without shutdown_app */
 
   /* The loop is over: no callback can run any more. */
   if (app.queue) {
@@ -943,6 +1082,8 @@ int ks_cmd_watch(int argc, char **argv) {
   for (size_t i = 0; i < app.n_groups; i++)
     group_free(app.groups[i]);
   free(app.groups);
+  if (app.screen)
+    ks_watch_screen_free(&app.scr);
   for (size_t i = 0; i < app.n_tenants; i++)
     free(app.tenants[i].tenant);
   free(app.tenants);

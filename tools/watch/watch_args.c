@@ -67,6 +67,9 @@ static void print_help(FILE *f) {
           "                                tables and late results do not count)\n"
           "      --exit-after DUR          stop after DUR (\"90\", \"30s\", \"5m\"); exits 1\n"
           "                                if --exit-after-intervals was not reached\n"
+          "      --mode auto|screen|lines  screen: one frame redrawn in place, fitted to\n"
+          "                                the terminal; lines: each interval as it\n"
+          "                                closes; auto (default): screen on a terminal\n"
           "  -h, --help                    this help\n"
           "  -V, --version                 print the version\n"
           "\n"
@@ -212,6 +215,17 @@ int ks_watch_parse_args(watch_opts *o, int argc, char **argv) {
     } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "exit-after", 0, 1, &v)) != 0) {
       if (m < 0 || parse_duration_opt("--exit-after", v, &o->exit_after_ms))
         return KS_WATCH_EXIT_USAGE;
+    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "mode", 0, 1, &v)) != 0) {
+      static const char *const modes[] = {"auto", "screen", "lines"};
+      o->mode = -1;
+      for (int k = 0; m > 0 && k < 3; k++)
+        if (strcmp(v, modes[k]) == 0)
+          o->mode = k;
+      if (o->mode < 0) {
+        if (m > 0)
+          fprintf(stderr, "kpistream watch: --mode: '%s' is not auto, screen or lines\n", v);
+        return KS_WATCH_EXIT_USAGE;
+      }
     } else {
       fprintf(stderr, "kpistream watch: unknown %s '%s' (see --help)\n",
               argv[i][0] == '-' ? "option" : "argument", argv[i]);

@@ -28,7 +28,10 @@ typedef struct watch_opts {
   int no_rollups;               /* --no-rollups: day/week/month results not shown */
   int64_t exit_after_intervals; /* 0: none */
   int64_t exit_after_ms;        /* 0: none */
+  int mode;                     /* --mode: KS_WATCH_MODE_* (auto: screen when stdout is a tty) */
 } watch_opts;
+
+enum { KS_WATCH_MODE_AUTO = 0, KS_WATCH_MODE_SCREEN, KS_WATCH_MODE_LINES };
 
 /* Fills o (zeroed by the caller) from argv. Returns -1 to go on, else the
  * exit status (0 after --help or --version, KS_WATCH_EXIT_USAGE for a bad

@@ -164,6 +164,35 @@ static ks_watch_table_opts family_opts(const ks_watch_group_opts *g, const char 
   return o;
 }
 
+/*
+ * One family's table, its columns cut to fit `width` display columns: the
+ * last (lowest-priority) default column is dropped, then the next, until
+ * every line fits or one metric column is left. Rendered into memory first.
+ * Returns the rows, or -1 when out of memory.
+ */
+static int render_fitted(FILE *out, const Kpistream__V1__MetricResult *const *rs, size_t n,
+                         ks_watch_table_opts o, size_t width) {
+  for (size_t cap = o.max_columns;; cap--) {
+    o.max_columns = cap;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    if (!mem)
+      return -1;
+    int rows = ks_watch_table_render(mem, rs, n, &o);
+    if (fclose(mem) != 0 || rows < 0) {
+      free(buf);
+      return -1;
+    }
+    if (cap <= 1 || ks_watch_text_max_width(buf, len) <= width) {
+      fwrite(buf, 1, len, out);
+      free(buf);
+      return rows;
+    }
+    free(buf);
+  }
+}
+
 /* The results of one family, in arrival order, into sub; returns how many. */
 static size_t pick(const Kpistream__V1__MetricResult **sub,
                    const Kpistream__V1__MetricResult *const *results, size_t n,
@@ -219,7 +248,8 @@ int ks_watch_group_render(FILE *out, const Kpistream__V1__MetricResult *const *r
     rc = 0;
     goto out;
   }
-  ks_watch_heading(out, results[0], opts->note);
+  if (!opts->no_heading)
+    ks_watch_heading(out, results[0], opts->note);
   if (total == 0)
     fprintf(out, "  (no rows)\n\n");
   for (size_t k = 0; k < nf; k++) {
@@ -231,7 +261,9 @@ int ks_watch_group_render(FILE *out, const Kpistream__V1__MetricResult *const *r
       fprintf(out, "── %s\n", name);
     }
     ks_watch_table_opts o = family_opts(opts, fams[k], rollup);
-    if (ks_watch_table_render(out, sub, pick(sub, results, n, fams[k]), &o) < 0)
+    size_t m = pick(sub, results, n, fams[k]);
+    if ((opts->width > 0 ? render_fitted(out, sub, m, o, (size_t)opts->width)
+                         : ks_watch_table_render(out, sub, m, &o)) < 0)
       goto out;
   }
   rc = total;

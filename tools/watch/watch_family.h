@@ -49,6 +49,12 @@ typedef struct ks_watch_group_opts {
   int show_agents;   /* per-agent rows */
   const char *note;  /* borrowed; in the heading, may be NULL */
   int family_titles; /* a "── family" line before each table even when there is one */
+  /* Screen mode (all zero: unchanged). width > 0: each family table drops its
+   * lowest-priority columns (the last of its default columns: the order of
+   * the family's metrics is its priority) until every line fits in width
+   * display columns, keeping at least one metric column. */
+  int width;
+  int no_heading; /* leave the tenant/interval heading out */
 } ks_watch_group_opts;
 
 /* The family's display rules; NULL for operations (the plain table) and for

@@ -249,3 +249,38 @@ void ks_watch_format_value(const Kpistream__V1__MetricResult *r, char *buf, size
     break;
   }
 }
+
+/* ---- display width ----------------------------------------------------------- */
+
+size_t ks_watch_text_width(const char *s, size_t len) {
+  size_t w = 0;
+  for (size_t i = 0; i < len; i++)
+    w += ((unsigned char)s[i] & 0xC0) != 0x80; /* continuation bytes take no column */
+  return w;
+}
+
+size_t ks_watch_text_fit(const char *s, size_t len, size_t width) {
+  size_t w = 0, i = 0;
+  while (i < len) {
+    size_t next = i + 1;
+    while (next < len && ((unsigned char)s[next] & 0xC0) == 0x80)
+      next++;
+    if (w + 1 > width)
+      break;
+    w++;
+    i = next;
+  }
+  return i;
+}
+
+size_t ks_watch_text_max_width(const char *s, size_t len) {
+  size_t widest = 0, start = 0;
+  for (size_t i = 0; i <= len; i++)
+    if (i == len || s[i] == '\n') {
+      size_t w = ks_watch_text_width(s + start, i - start);
+      if (w > widest)
+        widest = w;
+      start = i + 1;
+    }
+  return widest;
+}

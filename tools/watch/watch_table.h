@@ -112,6 +112,17 @@ void ks_watch_channel_text(char *buf, size_t size, int channel);
  */
 void ks_watch_format_value(const Kpistream__V1__MetricResult *r, char *buf, size_t size);
 
+/* Display columns of the UTF-8 text s[0..len) (one per code point: the
+ * table's "·", "—", "…", "─" are one column each). */
+size_t ks_watch_text_width(const char *s, size_t len);
+
+/* Bytes of s[0..len) that fit in width display columns (never splits a
+ * UTF-8 sequence). */
+size_t ks_watch_text_fit(const char *s, size_t len, size_t width);
+
+/* Widest line (display columns) of the text s[0..len). */
+size_t ks_watch_text_max_width(const char *s, size_t len);
+
 /* Short column heading for a metric ("abandonment_rate" -> "aband%"); the
  * name itself when it has none. */
 const char *ks_watch_metric_heading(const char *metric);
