@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "kpistream/plugin.h"
+#include "log.h"
 #include "result_format.h"
 
 static int load(const char *yaml, ks_config *cfg, char *err) {
@@ -136,6 +137,30 @@ static void fault_keys(void **state) {
                "test.yaml:3:21: 'shutdown.timeout' must be at least 1s");
   expect_error("input: {topics: [a]}\nplugins: [{name: a}]\nshutdown: {grace: 1s}\n",
                "unknown key 'grace' in shutdown");
+}
+
+/* log.format: text by default, json or'd into log_level, refused when unknown. */
+static void log_format(void **state) {
+  (void)state;
+  ks_config c;
+  char err[512] = "";
+  assert_int_equal(load("input: {topics: [a]}\nplugins: [{name: a}]\n", &c, err), 0);
+  assert_int_equal(c.log_level, KS_LOG_INFO);
+  ks_config_free(&c);
+  assert_int_equal(load("input: {topics: [a]}\nplugins: [{name: a}]\nlog: {format: json}\n"
+                        "log_level: warn\n",
+                        &c, err),
+                   0);
+  assert_int_equal(c.log_level, KS_LOG_WARN | KS_LOG_JSON);
+  ks_config_free(&c);
+  assert_int_equal(
+      load("input: {topics: [a]}\nplugins: [{name: a}]\nlog: {format: text}\n", &c, err), 0);
+  assert_int_equal(c.log_level, KS_LOG_INFO);
+  ks_config_free(&c);
+  expect_error("input: {topics: [a]}\nplugins: [{name: a}]\nlog: {format: logfmt}\n",
+               "test.yaml:3:15: 'log.format': 'logfmt' is not one of text, json");
+  expect_error("input: {topics: [a]}\nplugins: [{name: a}]\nlog: {level: info}\n",
+               "unknown key 'level' in log");
 }
 
 /* http.listen: off by default, set, refused where it is wrong (i14). */
@@ -425,19 +450,13 @@ static void plugin_instances(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(full_config_loads),
-      cmocka_unit_test(errors_name_the_place),
-      cmocka_unit_test(reliability_keys),
-      cmocka_unit_test(partitioner_key),
-      cmocka_unit_test(fault_keys),
-      cmocka_unit_test(http_listen),
-      cmocka_unit_test(duplicate_keys_are_refused),
-      cmocka_unit_test(sizes_are_checked),
-      cmocka_unit_test(durations_are_checked),
-      cmocka_unit_test(places_are_kept),
-      cmocka_unit_test(max_future_skew),
-      cmocka_unit_test(plugin_instances),
-      cmocka_unit_test(output_formats),
+      cmocka_unit_test(full_config_loads), cmocka_unit_test(errors_name_the_place),
+      cmocka_unit_test(reliability_keys),  cmocka_unit_test(partitioner_key),
+      cmocka_unit_test(fault_keys),        cmocka_unit_test(http_listen),
+      cmocka_unit_test(log_format),        cmocka_unit_test(duplicate_keys_are_refused),
+      cmocka_unit_test(sizes_are_checked), cmocka_unit_test(durations_are_checked),
+      cmocka_unit_test(places_are_kept),   cmocka_unit_test(max_future_skew),
+      cmocka_unit_test(plugin_instances),  cmocka_unit_test(output_formats),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

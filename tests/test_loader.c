@@ -206,6 +206,16 @@ static void errors_are_reported_with_the_call(void **state) {
   ks_engine_stats st;
   ks_engine_get_stats(e, &st);
   assert_int_equal(st.plugin_errors, 2);
+  /* the same, per plugin and per topic (/metrics' labelled families) */
+  assert_int_equal(ks_engine_plugin_failures(e, 0), 2);
+  assert_int_equal(ks_engine_plugin_failures(e, 1), 0);
+  assert_int_equal(ks_engine_topic_events(e, 0), 3);
+  assert_int_equal(ks_engine_topic_events(e, 1), 0);
+  uint64_t res = 0;
+  assert_int_equal(st.results_out, 2); /* emitted before its close failed */
+  assert_string_equal(ks_engine_output_topic(e, 0, &res), "kpi.counter");
+  assert_int_equal(res, 2);
+  assert_null(ks_engine_output_topic(e, 1, &res));
   ks_testkit_free(k);
   ks_engine_free(e);
   assert_null(call.plugin); /* destroy ran and was cleared */
@@ -269,6 +279,24 @@ static ks_engine *one_event_through(const char *file, ks_engine_stats *st) {
   ks_testkit_free(k);
   ks_engine_get_stats(e, st);
   return e;
+}
+
+/* Results per output topic: the plugin's topic (kpi.<name>), counted as
+ * they reach the sink. */
+static void results_per_output_topic(void **state) {
+  (void)state;
+  ks_engine_stats st;
+  ks_engine *e = one_event_through("counter.so", &st);
+  uint64_t res = 99;
+  assert_null(ks_engine_output_topic(e, 0, &res)); /* nothing emitted before the close */
+  ks_engine_flush_all(e);
+  ks_engine_get_stats(e, &st);
+  assert_true(st.results_out > 0);
+  assert_string_equal(ks_engine_output_topic(e, 0, &res), "kpi.counter");
+  assert_int_equal(res, st.results_out);
+  assert_null(ks_engine_output_topic(e, 1, &res));
+  assert_int_equal(ks_engine_topic_events(e, 0), 1);
+  ks_engine_free(e);
 }
 
 /* In on_event and on_interval_close: the wrong phase (table_declare), no or
@@ -598,6 +626,7 @@ int main(void) {
       cmocka_unit_test(fatal_line_names_the_call),
       cmocka_unit_test(api_misuse_in_init_is_refused),
       cmocka_unit_test(api_misuse_in_callbacks_is_refused),
+      cmocka_unit_test(results_per_output_topic),
       cmocka_unit_test(result_smaller_than_its_metric_is_refused),
       cmocka_unit_test(strerror_names_every_code),
       cmocka_unit_test(older_layouts_still_load),

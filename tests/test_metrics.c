@@ -42,6 +42,35 @@ static void counter_and_gauge_with_labels(void **state) {
   ks_metrics_free(&m);
 }
 
+/* One family, one label, a sample per value in the given order (per topic,
+ * plugin or reason: issue 14). */
+static void family_by_label(void **state) {
+  (void)state;
+  ks_metrics m;
+  ks_metrics_init(&m);
+  const char *topics[] = {"events.voice", "events.\"odd\""};
+  const uint64_t counts[] = {18, 0};
+  ks_metrics_u64_by(&m, "kpistream_events_consumed_total", KS_METRIC_COUNTER,
+                    "Input events read from Kafka, per input topic.", "topic", topics, counts, 2);
+  ks_metrics_u64_by(&m, "kpistream_plugin_errors_total", KS_METRIC_COUNTER, "Errors.", "plugin",
+                    NULL, NULL, 0);
+  assert_int_equal(ks_metrics_error(&m, NULL), 0);
+  assert_string_equal(
+      m.buf,
+      "# HELP kpistream_events_consumed_total Input events read from Kafka, per input topic.\n"
+      "# TYPE kpistream_events_consumed_total counter\n"
+      "kpistream_events_consumed_total{topic=\"events.voice\"} 18\n"
+      "kpistream_events_consumed_total{topic=\"events.\\\"odd\\\"\"} 0\n"
+      "# HELP kpistream_plugin_errors_total Errors.\n"
+      "# TYPE kpistream_plugin_errors_total counter\n");
+  const char *bad[] = {"x"};
+  ks_metrics_u64_by(&m, "kpistream_x_total", KS_METRIC_COUNTER, "X.", "bad-label", bad, counts, 1);
+  const char *name;
+  assert_int_equal(ks_metrics_error(&m, &name), KS_EINVAL);
+  assert_string_equal(name, "bad-label");
+  ks_metrics_free(&m);
+}
+
 static void floats(void **state) {
   (void)state;
   ks_metrics m;
@@ -116,6 +145,7 @@ static void grows(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(counter_and_gauge_with_labels),
+      cmocka_unit_test(family_by_label),
       cmocka_unit_test(floats),
       cmocka_unit_test(refused_names),
       cmocka_unit_test(grows),

@@ -53,8 +53,9 @@ int ks_engine_new(ks_engine **out, const ks_engine_options *opts, char *errstr,
   if (e->opts.log_level == 0)
     e->opts.log_level = KS_LOG_INFO;
   e->topics = calloc(opts->n_topics, sizeof *e->topics);
+  e->topic_events = calloc(opts->n_topics ? opts->n_topics : 1, sizeof *e->topic_events);
   e->pages = ks_pages_new();
-  int rc = e->topics && e->pages ? ks_arena_init(&e->arena, 0) : KS_ENOMEM;
+  int rc = e->topics && e->topic_events && e->pages ? ks_arena_init(&e->arena, 0) : KS_ENOMEM;
   for (size_t i = 0; rc == 0 && i < opts->n_topics; i++)
     if ((e->topics[i] = dupstr(opts->topics[i])) == NULL)
       rc = KS_ENOMEM;
@@ -129,6 +130,10 @@ void ks_engine_free(ks_engine *e) {
     for (size_t i = 0; i < e->opts.n_topics; i++)
       free(e->topics[i]);
   free(e->topics);
+  free(e->topic_events);
+  for (size_t i = 0; i < e->n_out_topics; i++)
+    free(e->out_topics[i].topic);
+  free(e->out_topics);
   ks_arena_free(&e->arena);
   ks_pages_free(e->pages); /* after every task's stores */
   free(e->encode_buf);
@@ -492,6 +497,7 @@ ks_store *ks_task_store(ks_task *t, const ks_table *table) {
 static void plugin_failed(ks_engine *e, ks_plugin_ctx *p, int rc) {
   const ks_plugin_call *c = e->call;
   p->errors++;
+  p->failures++;
   e->stats.plugin_errors++;
   if (p->errors <= 10 || (p->errors & (p->errors - 1)) == 0) {
     if (c->topic && c->offset >= 0)
@@ -510,6 +516,30 @@ static void plugin_failed(ks_engine *e, ks_plugin_ctx *p, int rc) {
 }
 
 /* ---- results ------------------------------------------------------------ */
+
+/* One more result on topic. The topics are the plugins' (from the
+ * configuration) and their emit_to siblings (named in the plugins' code), so
+ * the list stays short; a topic that cannot be added (out of memory) is
+ * counted in stats.results_out only. */
+static void count_output(ks_engine *e, const char *topic) {
+  for (size_t i = 0; i < e->n_out_topics; i++)
+    if (strcmp(e->out_topics[i].topic, topic) == 0) {
+      e->out_topics[i].results++;
+      return;
+    }
+  if (e->n_out_topics == e->cap_out_topics) {
+    size_t cap = e->cap_out_topics ? 2 * e->cap_out_topics : 8;
+    ks_topic_count *n = realloc(e->out_topics, cap * sizeof *n);
+    if (n == NULL)
+      return;
+    e->out_topics = n;
+    e->cap_out_topics = cap;
+  }
+  char *copy = dupstr(topic);
+  if (copy == NULL)
+    return;
+  e->out_topics[e->n_out_topics++] = (ks_topic_count){.topic = copy, .results = 1};
+}
 
 static int emit_topic(ks_plugin_ctx *ctx, const char *topic, const ks_result *r) {
   ks_engine *e = ctx->engine;
@@ -535,6 +565,7 @@ static int emit_topic(ks_plugin_ctx *ctx, const char *topic, const ks_result *r)
   if (rc == 0) {
     ctx->results++;
     e->stats.results_out++;
+    count_output(e, topic);
   }
   return rc;
 }
@@ -876,6 +907,7 @@ int ks_engine_process_from(ks_engine *e, int32_t task, uint32_t topic_index, int
   if (t == NULL || topic_index >= e->opts.n_topics)
     return KS_EINVAL;
   e->stats.events_in++;
+  e->topic_events[topic_index]++;
   if (offset >= 0 && offset + 1 > t->next_offset[topic_index])
     t->next_offset[topic_index] = offset + 1;
 
@@ -903,6 +935,7 @@ int ks_engine_process_from(ks_engine *e, int32_t task, uint32_t topic_index, int
   int64_t limit = ks_engine_time_limit(e, task, record_ms);
   if (ts > limit) {
     e->stats.events_rejected++;
+    e->stats.events_future++;
     if (reason && reason_size) {
       char hi[24], rec[24], wm[24];
       snprintf(reason, reason_size,
@@ -969,4 +1002,16 @@ const char *ks_engine_plugin_topic(const ks_engine *e, size_t i) {
 }
 const char *ks_engine_plugin_name(const ks_engine *e, size_t i) {
   return i < e->n_plugins ? e->plugins[i]->name : NULL;
+}
+uint64_t ks_engine_plugin_failures(const ks_engine *e, size_t i) {
+  return i < e->n_plugins ? e->plugins[i]->failures : 0;
+}
+uint64_t ks_engine_topic_events(const ks_engine *e, uint32_t topic_index) {
+  return topic_index < e->opts.n_topics ? e->topic_events[topic_index] : 0;
+}
+const char *ks_engine_output_topic(const ks_engine *e, size_t i, uint64_t *results) {
+  if (i >= e->n_out_topics)
+    return NULL;
+  *results = e->out_topics[i].results;
+  return e->out_topics[i].topic;
 }

@@ -81,7 +81,8 @@ typedef enum ks_process_result {
 typedef struct ks_engine_stats {
   uint64_t events_in;
   uint64_t events_dispatched; /* events passed to at least one plugin */
-  uint64_t events_rejected;
+  uint64_t events_rejected;   /* undecodable, schema-invalid, or events_future */
+  uint64_t events_future;     /* of events_rejected: event time beyond intervals.max_future_skew */
   uint64_t events_late;
   uint64_t events_unrouted; /* decoded fine, no plugin interested */
   uint64_t results_out;
@@ -253,5 +254,15 @@ uint64_t ks_engine_plugin_errors(const ks_engine *e);
 size_t ks_engine_plugin_count(const ks_engine *e);
 const char *ks_engine_plugin_topic(const ks_engine *e, size_t i);
 const char *ks_engine_plugin_name(const ks_engine *e, size_t i);
+/* Callbacks of plugin i that returned an error (its part of
+ * stats.plugin_errors); 0 past the end. */
+uint64_t ks_engine_plugin_failures(const ks_engine *e, size_t i);
+/* Events counted in stats.events_in that came from input topic topic_index
+ * (opts.topics' order); 0 past the end. */
+uint64_t ks_engine_topic_events(const ks_engine *e, uint32_t topic_index);
+/* The i-th output topic results went to (in the order of their first
+ * result; the string is the engine's), with its count of results in
+ * *results; NULL past the end. */
+const char *ks_engine_output_topic(const ks_engine *e, size_t i, uint64_t *results);
 
 #endif

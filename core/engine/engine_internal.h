@@ -64,7 +64,14 @@ struct ks_plugin_ctx {
   uint64_t errors;
   uint64_t results;
   uint64_t api_refusals; /* host API calls refused (bad argument, wrong phase) */
+  uint64_t failures;     /* callbacks that returned an error (stats.plugin_errors) */
 };
+
+/* Results emitted to one output topic (ks_engine_output_topic). */
+typedef struct ks_topic_count {
+  char *topic; /* owned */
+  uint64_t results;
+} ks_topic_count;
 
 /* A closed interval whose restatable plugins' windowed records are kept. */
 typedef struct ks_retained {
@@ -99,7 +106,10 @@ typedef struct ks_route {
 
 struct ks_engine {
   ks_engine_options opts;
-  char **topics; /* owned copies of opts.topics */
+  char **topics;              /* owned copies of opts.topics */
+  uint64_t *topic_events;     /* per input topic: the events counted in stats.events_in */
+  ks_topic_count *out_topics; /* output topics in first-emit order (owned) */
+  size_t n_out_topics, cap_out_topics;
   ks_arena arena;
   ks_plugin_ctx **plugins;
   size_t n_plugins;

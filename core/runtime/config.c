@@ -565,6 +565,25 @@ static int load_shutdown(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
   return 0;
 }
 
+/* log: {format: text | json} — or'd into log_level (log.h) */
+static int load_log(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
+  static const char *const known[] = {"format", NULL};
+  int rc = check_keys(c, m, "log", known, "format");
+  if (rc)
+    return rc;
+  yaml_node_t *v = map_get(c, m, "format");
+  if (v == NULL)
+    return 0;
+  const char *s = scalar(c, v, "log.format");
+  if (s == NULL)
+    return KS_ECONFIG;
+  int f = ks_log_format_parse(s);
+  if (f < 0)
+    return fail(c, v, "'log.format': '%s' is not one of text, json", s);
+  cfg->log_level |= f;
+  return 0;
+}
+
 /* http: {listen: HOST:PORT} — the operator's endpoint (ops.h, http_server.h) */
 static int load_http(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
   static const char *const known[] = {"listen", NULL};
@@ -667,13 +686,13 @@ static int load_output(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
 static int load_root(parse_ctx *c, ks_config *cfg) {
   static const char *const known[] = {
       "kafka",     "input",          "intervals", "checkpoint", "state",  "plugin_dir", "plugins",
-      "log_level", "stats_interval", "shutdown",  "http",       "output", NULL};
+      "log_level", "stats_interval", "shutdown",  "http",       "output", "log",        NULL};
   yaml_node_t *root = yaml_document_get_root_node(c->doc);
   if (root == NULL)
     return fail(c, NULL, "empty configuration");
   int rc = check_keys(c, root, "the top level", known,
                       "kafka, input, intervals, checkpoint, state, plugin_dir, plugins, log_level, "
-                      "stats_interval, shutdown, http, output");
+                      "stats_interval, shutdown, http, output, log");
   if (rc)
     return rc;
   yaml_node_t *v;
@@ -708,6 +727,8 @@ static int load_root(parse_ctx *c, ks_config *cfg) {
     if ((cfg->log_level = ks_log_level_parse(s)) < 0)
       return fail(c, v, "'log_level': '%s' is not one of error, warn, info, debug", s);
   }
+  if ((v = map_get(c, root, "log")) && (rc = load_log(c, cfg, v)))
+    return rc;
   if (cfg->n_topics == 0)
     return fail(c, NULL, "'input.topics' must list at least one topic");
   if (cfg->n_plugins == 0)

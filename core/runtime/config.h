@@ -22,6 +22,7 @@
  *     schema_id: 42             # confluent_protobuf: the Schema Registry id
  *     topics: {kpi.value: {format: confluent_protobuf, schema_id: 7}}
  *   log_level: info
+ *   log: {format: text}         # or json: one JSON object a line (log.h)
  *   stats_interval: 30s
  *   shutdown: {timeout: 10s}
  *
@@ -92,7 +93,7 @@ typedef struct ks_config {
   ks_config_output output;         /* output.format / output.schema_id: every result topic */
   ks_config_output *output_topics; /* output.topics: per topic, overriding `output` */
   size_t n_output_topics;
-  int log_level;
+  int log_level; /* KS_LOG_* (log_level), or'd with KS_LOG_JSON (log.format: json); log.h */
   int64_t stats_interval_ms;
   int64_t shutdown_timeout_ms; /* shutdown.timeout: bound on a stop's delivery (default 10s) */
   char *http_listen;           /* http.listen "HOST:PORT" (http_server.h); NULL = off (default) */

@@ -73,16 +73,27 @@ int ks_kafka_conf_try(rd_kafka_type_t type, const rd_kafka_conf_t *conf, char *e
 
 /* Called on librdkafka's threads: ks_log formats into a stack buffer and
  * writes one line, which is safe from any thread. */
-static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
-  ks_log(KS_LOG_DEBUG, level > KS_LOG_DEBUG ? KS_LOG_DEBUG : level, "kafka", "%s %s: %s",
+static void log_with(int settings, const rd_kafka_t *rk, int level, const char *fac,
+                     const char *buf) {
+  ks_log(KS_LOG_DEBUG | settings, level > KS_LOG_DEBUG ? KS_LOG_DEBUG : level, "kafka", "%s %s: %s",
          rd_kafka_name(rk), fac, buf);
+}
+
+/* librdkafka's log callback has no opaque of its own: one callback per
+ * format. */
+static void log_cb_text(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
+  log_with(0, rk, level, fac, buf);
+}
+
+static void log_cb_json(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
+  log_with(KS_LOG_JSON, rk, level, fac, buf);
 }
 
 void ks_kafka_conf_route_logs(rd_kafka_conf_t *conf, int level) {
   char lv[4];
-  snprintf(lv, sizeof lv, "%d", level);
+  snprintf(lv, sizeof lv, "%d", level & KS_LOG_LEVEL_MASK);
   rd_kafka_conf_set(conf, "log_level", lv, NULL, 0);
-  rd_kafka_conf_set_log_cb(conf, log_cb);
+  rd_kafka_conf_set_log_cb(conf, (level & KS_LOG_JSON) ? log_cb_json : log_cb_text);
 }
 
 /* ---- broker reachability ---------------------------------------------------- */

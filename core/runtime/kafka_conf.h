@@ -70,7 +70,7 @@ int ks_kafka_conf_try(rd_kafka_type_t type, const rd_kafka_conf_t *conf, char *e
                       size_t errstr_size);
 
 /* Route librdkafka's own log lines through kpistream's log format, at most
- * as verbose as level (KS_LOG_*). */
+ * as verbose as level (KS_LOG_*, or'd with KS_LOG_JSON for JSON lines). */
 void ks_kafka_conf_route_logs(rd_kafka_conf_t *conf, int level);
 
 #endif

@@ -406,3 +406,7 @@ void ks_consumer_free(ks_consumer *c) {
 rd_kafka_t *ks_consumer_handle(ks_consumer *c) {
   return c->rk;
 }
+
+int ks_consumer_brokers_down(const ks_consumer *c) {
+  return c->watch.down;
+}

@@ -74,5 +74,8 @@ void ks_consumer_close(ks_consumer *c, int timeout_ms);
 void ks_consumer_free(ks_consumer *c);
 
 rd_kafka_t *ks_consumer_handle(ks_consumer *c);
+/* 1 while every broker is unreachable (librdkafka's error callback said so)
+ * and nothing was fetched since; 0 otherwise (kafka_conf.h's watch). */
+int ks_consumer_brokers_down(const ks_consumer *c);
 
 #endif

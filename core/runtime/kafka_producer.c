@@ -237,6 +237,10 @@ int ks_producer_outq_len(ks_producer *p) {
   return rd_kafka_outq_len(p->rk);
 }
 
+int ks_producer_brokers_down(const ks_producer *p) {
+  return p->watch.down;
+}
+
 rd_kafka_t *ks_producer_handle(ks_producer *p) {
   return p->rk;
 }

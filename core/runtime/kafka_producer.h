@@ -72,6 +72,9 @@ size_t ks_producer_max_message_bytes(ks_producer *p);
 
 /* Messages queued but not yet delivered. */
 int ks_producer_outq_len(ks_producer *p);
+/* 1 while every broker is unreachable (librdkafka's error callback said so)
+ * and no delivery was acknowledged since; 0 otherwise (kafka_conf.h). */
+int ks_producer_brokers_down(const ks_producer *p);
 
 rd_kafka_t *ks_producer_handle(ks_producer *p);
 

@@ -169,6 +169,16 @@ void ks_metrics_one_f64(ks_metrics *m, const char *name, const char *type, const
   ks_metrics_f64(m, name, NULL, v);
 }
 
+void ks_metrics_u64_by(ks_metrics *m, const char *name, const char *type, const char *help,
+                       const char *label, const char *const *values, const uint64_t *counts,
+                       size_t n) {
+  ks_metrics_family(m, name, type, help);
+  for (size_t i = 0; i < n; i++) {
+    const char *lab[] = {label, values[i], NULL};
+    ks_metrics_u64(m, name, lab, counts[i]);
+  }
+}
+
 int ks_metrics_error(const ks_metrics *m, const char **name) {
   if (name)
     *name = m->error_name;

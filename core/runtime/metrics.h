@@ -41,6 +41,12 @@ void ks_metrics_one_u64(ks_metrics *m, const char *name, const char *type, const
                         uint64_t v);
 void ks_metrics_one_f64(ks_metrics *m, const char *name, const char *type, const char *help,
                         double v);
+/* A family of one label: "name{label=\"values[i]\"} counts[i]" for each
+ * i < n, in that order (the caller keeps the values few: topics and
+ * plugins of the configuration, a fixed set of reasons). */
+void ks_metrics_u64_by(ks_metrics *m, const char *name, const char *type, const char *help,
+                       const char *label, const char *const *values, const uint64_t *counts,
+                       size_t n);
 /* 0, or the first error with the offending name. */
 int ks_metrics_error(const ks_metrics *m, const char **name);
 

@@ -264,8 +264,12 @@ static int is_ready(runner *r, const char **why) {
   ks_ops *o = OPS(r);
   *why = o->stopping || r->stopping ? "stopping"
          : r->exit_code != 0        ? "failed: stopping with an error"
-         : !o->assigned             ? "waiting for the consumer group's assignment and restore"
-                                    : NULL;
+         : r->consumer && ks_consumer_brokers_down(r->consumer)
+             ? "broker unreachable: the consumer reaches no broker"
+         : r->producer && ks_producer_brokers_down(r->producer)
+             ? "broker unreachable: the producer reaches no broker"
+         : !o->assigned ? "waiting for the consumer group's assignment and restore"
+                        : NULL;
   return *why == NULL;
 }
 
@@ -351,6 +355,66 @@ static void log_lag(runner *r) {
     olog(r, KS_LOG_INFO, "consumer lag unknown (nothing fetched yet), watermark lag %s", wm);
 }
 
+/* kpistream_events_consumed_total{topic}: every input topic of the
+ * configuration, 0 before the engine exists. */
+static void by_input_topic(runner *r, ks_metrics *m) {
+  size_t n = r->cfg.n_topics;
+  uint64_t *counts = calloc(n ? n : 1, sizeof *counts);
+  if (counts == NULL) {
+    m->error = KS_ENOMEM;
+    return;
+  }
+  for (size_t i = 0; r->engine && i < n; i++)
+    counts[i] = ks_engine_topic_events(r->engine, (uint32_t)i);
+  ks_metrics_u64_by(m, "kpistream_events_consumed_total", KS_METRIC_COUNTER,
+                    "Input events read from Kafka, per input topic.", "topic",
+                    (const char *const *)r->cfg.topics, counts, n);
+  free(counts);
+}
+
+/* kpistream_plugin_errors_total{plugin} (instance names) and
+ * kpistream_results_produced_total{topic}: each plugin's topic (0 until its
+ * first result), then the emit_to topics results went to. */
+static void by_plugin_and_output(runner *r, ks_metrics *m) {
+  size_t np = r->engine ? ks_engine_plugin_count(r->engine) : 0, no = 0;
+  uint64_t res;
+  while (r->engine && ks_engine_output_topic(r->engine, no, &res))
+    no++;
+  const char **names = calloc(np + no + 1, sizeof *names);
+  uint64_t *counts = calloc(np + no + 1, sizeof *counts);
+  if (names == NULL || counts == NULL) {
+    free(names);
+    free(counts);
+    m->error = KS_ENOMEM;
+    return;
+  }
+  for (size_t i = 0; i < np; i++) {
+    names[i] = ks_engine_plugin_name(r->engine, i);
+    counts[i] = ks_engine_plugin_failures(r->engine, i);
+  }
+  ks_metrics_u64_by(m, "kpistream_plugin_errors_total", KS_METRIC_COUNTER,
+                    "Plugin callbacks that returned an error, per plugin instance.", "plugin",
+                    names, counts, np);
+  size_t n = 0;
+  for (size_t i = 0; i < np + no; i++) {
+    const char *t = i < np ? ks_engine_plugin_topic(r->engine, i)
+                           : ks_engine_output_topic(r->engine, i - np, &res);
+    size_t k = 0;
+    while (k < n && strcmp(names[k], t) != 0)
+      k++;
+    if (k == n) {
+      names[n] = t;
+      counts[n++] = 0;
+    }
+    if (i >= np)
+      counts[k] = res;
+  }
+  ks_metrics_u64_by(m, "kpistream_results_produced_total", KS_METRIC_COUNTER,
+                    "Results produced, per output topic.", "topic", names, counts, n);
+  free(names);
+  free(counts);
+}
+
 static void render_metrics(runner *r, ks_metrics *m) {
   ks_ops *o = OPS(r);
   ks_engine_stats st = {0};
@@ -362,11 +426,15 @@ static void render_metrics(runner *r, ks_metrics *m) {
   ks_metrics_u64(m, "kpistream_build_info", ver, 1);
   const char *why;
   u64(m, "kpistream_ready", G, "1 when /readyz answers 200.", (uint64_t)is_ready(r, &why));
-  u64(m, "kpistream_events_consumed_total", C, "Input events read from Kafka.", st.events_in);
+  by_input_topic(r, m);
   u64(m, "kpistream_events_dispatched_total", C, "Input events passed to at least one plugin.",
       st.events_dispatched);
-  u64(m, "kpistream_events_rejected_total", C,
-      "Input messages refused (undecodable, schema-invalid, clock skew).", st.events_rejected);
+  const char *reasons[] = {"invalid", "future_time"};
+  uint64_t refused[] = {st.events_rejected - st.events_future, st.events_future};
+  ks_metrics_u64_by(m, "kpistream_events_rejected_total", C,
+                    "Input messages refused, by reason: invalid (undecodable, schema-invalid), "
+                    "future_time (beyond intervals.max_future_skew).",
+                    "reason", reasons, refused, 2);
   u64(m, "kpistream_events_late_total", C,
       "Events beyond the restatement horizon (to the dead-letter topic).", st.events_late);
   u64(m, "kpistream_events_restated_total", C,
@@ -377,10 +445,7 @@ static void render_metrics(runner *r, ks_metrics *m) {
       r->dlq_sent);
   u64(m, "kpistream_dead_letters_truncated_total", C, "Dead letters cut to fit message.max.bytes.",
       r->dlq_truncated);
-  u64(m, "kpistream_plugin_errors_total", C, "Plugin callbacks that returned an error.",
-      st.plugin_errors);
-  u64(m, "kpistream_results_produced_total", C, "Results produced to the family topics.",
-      st.results_out);
+  by_plugin_and_output(r, m);
   u64(m, "kpistream_delivery_failures_total", C,
       "Messages the broker did not acknowledge (the run stops without committing past them).",
       r->delivery_errors);

@@ -747,7 +747,7 @@ int ks_cmd_run_watched(int argc, char **argv, ks_plugin_call *call) {
                log_level);
       rc = KS_ECONFIG;
     } else
-      r->cfg.log_level = lv;
+      r->cfg.log_level = lv | (r->cfg.log_level & ~KS_LOG_LEVEL_MASK); /* keeps log.format */
   }
   char bsbuf[512];
   if (rc == 0 && bootstrap_file) {

@@ -10,6 +10,9 @@
 #  3. SIGHUP: a valid change of log_level is applied; a change of
 #     intervals.length is refused naming the key; a broken file is refused
 #     with its line; the service keeps serving throughout.
+#  3b. The broker goes down (control FIFO): /readyz turns 503 with a JSON
+#     reason naming the unreachable broker, and 200 again once it is back
+#     and a message is fetched.
 #  4. A port in use fails the start with exit 2 naming http.listen.
 #  5. With the broker gone the stop waits for shutdown.timeout (30 s); a
 #     second SIGTERM ends it at once with status 1 and one line.
@@ -28,16 +31,21 @@ cleanup() {
 trap cleanup EXIT
 
 "$KPISTREAM" broker --partitions 2 --bootstrap-file "$WORK/bootstrap" --exit-after 240 \
-  > "$WORK/broker.log" 2>&1 &
+  --control "$WORK/ctl" --control-ack "$WORK/ack" > "$WORK/broker.log" 2>&1 &
 BROKER_PID=$!
 wait_for_file "$WORK/bootstrap" 30
 BS=$(cat "$WORK/bootstrap")
 "$KPISTREAM" simulate --bootstrap-file "$WORK/bootstrap" --seed 5 --speed max --duration 1h \
   --tenants 1 > "$WORK/sim.out" 2> "$WORK/sim.log" || { cat "$WORK/sim.log"; e2e_fail "simulate failed"; }
+# one message that is not an event: kpistream_events_rejected_total{reason="invalid"} 1
+printf 'not an event' | kcat -P -b "$BS" -t events.voice -k acme
 TOPICS="events.voice events.email events.chat events.agent events.feedback events.business"
 produced=0
+: > "$WORK/per_topic"
 for t in $TOPICS; do
-  produced=$((produced + $(kcat -C -b "$BS" -t "$t" -e -q -f '.' | wc -c)))
+  n=$(kcat -C -b "$BS" -t "$t" -e -q -f '.' | wc -c)
+  echo "kpistream_events_consumed_total{topic=\"$t\"} $n" >> "$WORK/per_topic"
+  produced=$((produced + n))
 done
 [ "$produced" -gt 100 ] || e2e_fail "the simulator produced only $produced events"
 
@@ -54,13 +62,17 @@ NOTIFY_PID=$!
 wait_until 10 "the notify socket" test -S "$WORK/notify"
 
 cat > "$WORK/k.yaml" <<YAML
-kafka: {consumer: {group.id: ops, session.timeout.ms: 6000, fetch.wait.max.ms: 50}}
+kafka:
+  consumer: {group.id: ops, session.timeout.ms: 6000, fetch.wait.max.ms: 50}
+  # records wait 4 s in the producer: step 5 kills the broker while one is
+  # still there, so the stop has something to wait for
+  producer: {linger.ms: 4000}
 input: {topics: [events.voice, events.email, events.chat, events.agent, events.feedback, events.business]}
 intervals: {length: 15m, allowed_lateness: 30s}
 checkpoint: {interval: 500ms}
 shutdown: {timeout: 30s}
 plugin_dir: $PLUGIN_DIR
-plugins: [{name: operations}]
+plugins: [{name: operations}, {name: operations, instance: ops_b}]
 http: {listen: "127.0.0.1:0"}
 stats_interval: 1s
 log_level: info
@@ -84,7 +96,8 @@ grep -q '"status":"ok"' "$WORK/body" || e2e_fail "/healthz body"
 grep -q "READY=1" "$WORK/notify.log" || e2e_fail "no READY=1 on the notify socket"
 caught_up() {
   curl -s --max-time 5 "$U/metrics" > "$WORK/metrics.txt" &&
-    grep -qx "kpistream_events_consumed_total $produced" "$WORK/metrics.txt" &&
+    [ "$(grep -c '^kpistream_events_consumed_total{' "$WORK/metrics.txt")" = 6 ] &&
+    grep -Fxf "$WORK/per_topic" "$WORK/metrics.txt" | [ "$(wc -l)" = 6 ] &&
     [ "$(grep -c '^kpistream_consumer_lag_messages{' "$WORK/metrics.txt")" = 12 ] &&
     ! grep '^kpistream_consumer_lag_messages{' "$WORK/metrics.txt" | grep -qv ' 0$'
 }
@@ -126,6 +139,26 @@ if set(types) != documented:
 print("/metrics: %d families, %d samples, all documented" % (len(types), len(text.splitlines()) - 2 * len(types)))
 PY
 grep -qx "kpistream_assigned_partitions 12" "$WORK/metrics.txt" || e2e_fail "assigned partitions"
+# per reason, per plugin instance, per output topic (issue 14)
+for want in 'kpistream_events_rejected_total{reason="invalid"} 1' \
+  'kpistream_events_rejected_total{reason="future_time"} 0' \
+  'kpistream_plugin_errors_total{plugin="operations"} 0' 'kpistream_plugin_errors_total{plugin="ops_b"} 0'; do
+  grep -qxF "$want" "$WORK/metrics.txt" || e2e_fail "/metrics lacks: $want"
+done
+[ "$(grep -c '^kpistream_plugin_errors_total{' "$WORK/metrics.txt")" = 2 ] || e2e_fail "plugin errors: not 2 samples"
+# results per topic: what kcat reads on each topic (both instances compute the same)
+results_match() {
+  local a b
+  a=$(kcat -C -b "$BS" -t kpi.operations -e -q -f '.' 2> /dev/null | wc -c)
+  b=$(kcat -C -b "$BS" -t kpi.ops_b -e -q -f '.' 2> /dev/null | wc -c)
+  curl -s --max-time 5 "$U/metrics" > "$WORK/metrics2.txt"
+  [ "$a" -gt 0 ] && [ "$a" = "$b" ] &&
+    grep -qxF "kpistream_results_produced_total{topic=\"kpi.operations\"} $a" "$WORK/metrics2.txt" &&
+    grep -qxF "kpistream_results_produced_total{topic=\"kpi.ops_b\"} $b" "$WORK/metrics2.txt" &&
+    [ "$(grep -c '^kpistream_results_produced_total{' "$WORK/metrics2.txt")" = 2 ]
+}
+wait_until 60 "results per topic = what kcat reads on kpi.operations and kpi.ops_b" results_match
+grep -E '^kpistream_(events_consumed|events_rejected|plugin_errors|results_produced)_total\{' "$WORK/metrics2.txt"
 grep -qx "kpistream_ready 1" "$WORK/metrics.txt" || e2e_fail "kpistream_ready"
 grep -q '^kpistream_watermark_lag_seconds{task="0"} ' "$WORK/metrics.txt" || e2e_fail "no watermark lag of task 0"
 lag_line() { grep -q "ops: consumer lag 0 messages (most: 0 on events\.[a-z]* \[[01]\]), watermark lag [0-9]* s (task [01])" "$WORK/run.log"; }
@@ -155,6 +188,20 @@ kill -0 "$RUN_PID" || e2e_fail "the service died on a reload"
 [ "$(code /healthz)" = 200 ] || e2e_fail "/healthz after reloads"
 grep -E "ops: reload" "$WORK/run.log" | sed 's/^[^ ]* //'
 
+# 3b. broker reachability in /readyz
+ctl_sync "down 1"
+unready() { [ "$(code /readyz)" = 503 ] && grep -q '"reason":"broker unreachable: ' "$WORK/body"; }
+wait_until 60 "/readyz 503 with the broker down" unready
+echo "broker down: /readyz 503 $(cat "$WORK/body")"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["status"]=="not ready" and d["reason"].startswith("broker unreachable")' "$WORK/body" ||
+  e2e_fail "/readyz body is not the expected JSON: $(cat "$WORK/body")"
+grep -qx "kpistream_ready 0" <(curl -s --max-time 5 "$U/metrics") || e2e_fail "kpistream_ready is not 0 with the broker down"
+ctl_sync "up 1"
+# the consumer's watch clears when a fetch works: one (undecodable) message to fetch
+printf 'after the outage' | kcat -P -b "$BS" -t events.voice -k acme
+wait_until 90 "/readyz 200 with the broker back" ready
+echo "broker back: /readyz 200 $(cat "$WORK/body")"
+
 # 4. the port in use: exit 2 at start
 sed -i '$d' "$WORK/k.yaml"
 sed "s/127.0.0.1:0/127.0.0.1:$PORT/" "$WORK/k.yaml" > "$WORK/k2.yaml"
@@ -165,11 +212,17 @@ grep -q "http.listen 127.0.0.1:$PORT: cannot listen: Address already in use" "$W
   { cat "$WORK/run2.log"; e2e_fail "the bind error does not name http.listen"; }
 echo "port in use: $(cat "$WORK/run2.log")"
 
-# 5. the broker dies: the stop would wait shutdown.timeout; a second signal ends it
+# 5. the broker dies with a record still to deliver (the dead letter of one
+# more message, lingering 4 s in the producer): the stop would wait
+# shutdown.timeout; a second signal ends it
+invalid() { curl -s --max-time 5 "$U/metrics" | sed -n 's/^kpistream_events_rejected_total{reason="invalid"} //p'; }
+before=$(invalid)
+printf 'one more' | kcat -P -b "$BS" -t events.voice -k acme
+one_more() { [ "$(invalid)" = $((before + 1)) ]; }
+wait_until 30 "the last message's dead letter" one_more
 kill -9 "$BROKER_PID"
 wait "$BROKER_PID" 2>/dev/null || true
 BROKER_PID=
-sleep 1
 kill -TERM "$RUN_PID"
 stopping() { grep -q "^STOPPING=1" "$WORK/notify.log"; }
 wait_until 10 "STOPPING=1" stopping
