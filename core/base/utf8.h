@@ -12,6 +12,8 @@
 #define KS_UTF8_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 /* Returns 1 when the n bytes at s (NUL bytes included, as any other code
  * point) are well-formed UTF-8, else 0 and, when bad_at is not NULL, stores
@@ -21,5 +23,22 @@ int ks_utf8_valid(const void *s, size_t n, size_t *bad_at);
 
 /* The same for a NUL-terminated string; NULL counts as "" (valid). */
 int ks_utf8_valid_str(const char *s);
+
+/* 1 when none of the n bytes at s has its high bit set (ASCII, so UTF-8):
+ * inline, for the decoder's fast path to test every string without a call;
+ * only strings that are not ASCII need ks_utf8_valid. */
+static inline int ks_utf8_is_ascii(const void *s, size_t n) {
+  const unsigned char *p = (const unsigned char *)s;
+  uint64_t any = 0;
+  size_t i = 0;
+  for (; n - i >= 8; i += 8) {
+    uint64_t w;
+    memcpy(&w, p + i, sizeof w);
+    any |= w;
+  }
+  for (; i < n; i++)
+    any |= p[i];
+  return (any & UINT64_C(0x8080808080808080)) == 0;
+}
 
 #endif

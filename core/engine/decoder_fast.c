@@ -189,7 +189,8 @@ static int decode_message(fast_ctx *c, const ProtobufCMessageDescriptor *d, cons
     }
     case PROTOBUF_C_TYPE_STRING: {
       size_t n;
-      if (wt != WT_LEN || (p = get_length(p, end, &n)) == NULL || !ks_utf8_valid(p, n, NULL))
+      if (wt != WT_LEN || (p = get_length(p, end, &n)) == NULL ||
+          (!ks_utf8_is_ascii(p, n) && !ks_utf8_valid(p, n, NULL)))
         return 0;
       char *s = string_space(c, p, n);
       if (s == NULL)
