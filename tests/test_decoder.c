@@ -693,6 +693,31 @@ static char *rep(char *buf, char c, size_t n) {
   return buf;
 }
 
+/* The envelope's strings, by name and place. */
+static const struct {
+  const char *name;
+  size_t off;
+} envelope_strings[] = {{"tenant", offsetof(Kpistream__V1__Event, tenant)},
+                        {"contact_id", offsetof(Kpistream__V1__Event, contact_id)},
+                        {"customer_id", offsetof(Kpistream__V1__Event, customer_id)},
+                        {"queue", offsetof(Kpistream__V1__Event, queue)},
+                        {"agent_id", offsetof(Kpistream__V1__Event, agent_id)},
+                        {"team", offsetof(Kpistream__V1__Event, team)},
+                        {"event_id", offsetof(Kpistream__V1__Event, event_id)}};
+
+/* A QA evaluation of two empty sections sec[0], sec[1] (secs: their list). */
+static Kpistream__V1__QaEvaluation two_sections(Kpistream__V1__QaSection sec[2],
+                                                Kpistream__V1__QaSection *secs[2]) {
+  Kpistream__V1__QaEvaluation qa = KPISTREAM__V1__QA_EVALUATION__INIT;
+  for (int i = 0; i < 2; i++) {
+    sec[i] = (Kpistream__V1__QaSection)KPISTREAM__V1__QA_SECTION__INIT;
+    secs[i] = &sec[i];
+  }
+  qa.n_sections = 2;
+  qa.sections = secs;
+  return qa;
+}
+
 static void identifiers_at_the_limit(void **state) {
   (void)state;
   assert_int_equal(KS_ID_MAX, 47);
@@ -710,23 +735,13 @@ static void identifiers_at_the_limit(void **state) {
   accepted(&a, &ev); /* every identifier at the limit */
   const char *const why = " longer than 47 bytes (KS_ID_MAX, what plugin state keys hold)";
   char want[160];
-  static const struct {
-    const char *name;
-    size_t off;
-  } fields[] = {{"tenant", offsetof(Kpistream__V1__Event, tenant)},
-                {"contact_id", offsetof(Kpistream__V1__Event, contact_id)},
-                {"customer_id", offsetof(Kpistream__V1__Event, customer_id)},
-                {"queue", offsetof(Kpistream__V1__Event, queue)},
-                {"agent_id", offsetof(Kpistream__V1__Event, agent_id)},
-                {"team", offsetof(Kpistream__V1__Event, team)},
-                {"event_id", offsetof(Kpistream__V1__Event, event_id)}};
   char over[300];
   rep(over, 'o', 48);
-  for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-    char **f = (char **)(void *)((char *)&ev + fields[i].off);
+  for (size_t i = 0; i < sizeof envelope_strings / sizeof envelope_strings[0]; i++) {
+    char **f = (char **)(void *)((char *)&ev + envelope_strings[i].off);
     char *was = *f;
     *f = over; /* one byte over */
-    snprintf(want, sizeof want, "%s%s", fields[i].name, why);
+    snprintf(want, sizeof want, "%s%s", envelope_strings[i].name, why);
     refused_as(&a, &ev, want);
     *f = was;
   }
@@ -736,12 +751,8 @@ static void identifiers_at_the_limit(void **state) {
   snprintf(want, sizeof want, "contact_queued.reason_code%s", why);
   refused_as(&a, &ev, want);
   cq.reason_code = "";
-  Kpistream__V1__QaSection sec[2] = {KPISTREAM__V1__QA_SECTION__INIT,
-                                     KPISTREAM__V1__QA_SECTION__INIT};
-  Kpistream__V1__QaSection *secs[2] = {&sec[0], &sec[1]};
-  Kpistream__V1__QaEvaluation qa = KPISTREAM__V1__QA_EVALUATION__INIT;
-  qa.n_sections = 2;
-  qa.sections = secs;
+  Kpistream__V1__QaSection sec[2], *secs[2];
+  Kpistream__V1__QaEvaluation qa = two_sections(sec, secs);
   sec[1].category = rep(x, 'k', 47);
   ev.body_case = KPISTREAM__V1__EVENT__BODY_QA_EVALUATION;
   ev.qa_evaluation = &qa;
@@ -755,6 +766,68 @@ static void identifiers_at_the_limit(void **state) {
   ev.contact_queued = &cq;
   snprintf(want, sizeof want, "tenant%s", why);
   refused_as(&a, &ev, want);
+  ks_arena_free(&a);
+}
+
+/* ---- strings: well-formed UTF-8 (proto3; RFC 3629) ------------------------ */
+
+/* Ill-formed sequences, each with the offset of its first bad byte. */
+static const struct {
+  const char *s;
+  size_t at;
+  unsigned byte;
+} bad_utf8[] = {
+    {"q\xff", 1, 0xff},                    /* never in UTF-8 */
+    {"\x80q", 0, 0x80},                    /* a lone continuation byte */
+    {"ab\xc0\xaf", 2, 0xc0},               /* overlong '/' */
+    {"\xe0\x80\xaf", 0, 0xe0},             /* overlong, 3 bytes */
+    {"x\xed\xa0\x80", 1, 0xed},            /* surrogate U+D800 */
+    {"\xe6\x97", 0, 0xe6},                 /* truncated 3-byte sequence */
+    {"\xe6\x97x", 0, 0xe6},                /* ... followed by ASCII */
+    {"abcdefgh\xf4\x90\x80\x80", 8, 0xf4}, /* U+110000, above U+10FFFF */
+    {"\xf5\x80\x80\x80", 0, 0xf5},         /* never in UTF-8 */
+};
+
+static void strings_must_be_utf8(void **state) {
+  (void)state;
+  ks_arena a;
+  ks_arena_init(&a, 0);
+  Kpistream__V1__ContactQueued cq = KPISTREAM__V1__CONTACT_QUEUED__INIT;
+  Kpistream__V1__Event ev = envelope();
+  ev.body_case = KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED;
+  ev.contact_queued = &cq;
+  /* multi-byte characters are fine: é, 日本, an emoji, U+10FFFF */
+  ev.queue = "caf\xc3\xa9";
+  ev.agent_id = "\xe6\x97\xa5\xe6\x9c\xac";
+  ev.contact_id = "c-\xf0\x9f\x98\x80";
+  cq.reason_code = "\xf4\x8f\xbf\xbf\xed\x9f\xbf\xee\x80\x80"; /* U+10FFFF U+D7FF U+E000 */
+  accepted(&a, &ev);
+  char want[160];
+  for (size_t i = 0; i < sizeof envelope_strings / sizeof envelope_strings[0]; i++) {
+    char **f = (char **)(void *)((char *)&ev + envelope_strings[i].off);
+    char *was = *f;
+    for (size_t k = 0; k < sizeof bad_utf8 / sizeof bad_utf8[0]; k++) {
+      *f = (char *)bad_utf8[k].s;
+      snprintf(want, sizeof want, "%s not UTF-8 at byte %zu (0x%02x)", envelope_strings[i].name,
+               bad_utf8[k].at, bad_utf8[k].byte);
+      refused_as(&a, &ev, want);
+    }
+    *f = was;
+  }
+  accepted(&a, &ev);
+  /* a body string */
+  cq.reason_code = "\xff";
+  refused_as(&a, &ev, "contact_queued.reason_code not UTF-8 at byte 0 (0xff)");
+  cq.reason_code = "";
+  /* a nested one in a repeated field (protobuf-c's path: the fast one declines repeated fields) */
+  Kpistream__V1__QaSection sec[2], *secs[2];
+  Kpistream__V1__QaEvaluation qa = two_sections(sec, secs);
+  sec[1].category = "\xe6\x97\xa5";
+  ev.body_case = KPISTREAM__V1__EVENT__BODY_QA_EVALUATION;
+  ev.qa_evaluation = &qa;
+  accepted(&a, &ev);
+  sec[1].category = "ok\xed\xa0\x80";
+  refused_as(&a, &ev, "qa_evaluation.sections[1].category not UTF-8 at byte 2 (0xed)");
   ks_arena_free(&a);
 }
 
@@ -856,6 +929,7 @@ int main(void) {
       cmocka_unit_test(other_bodies_and_reason_sizes),
       cmocka_unit_test(identifiers_at_the_limit),
       cmocka_unit_test(long_identifiers_are_never_dropped),
+      cmocka_unit_test(strings_must_be_utf8),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

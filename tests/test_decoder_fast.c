@@ -371,6 +371,50 @@ static void declines_malformed_input(void **state) {
   assert_int_equal(ks_pb_decode_fast(a, EVD, zero, sizeof zero, &m), 0);
 }
 
+/* Strings that are not well-formed UTF-8 (RFC 3629) are declined, so that
+ * ks_decode_event refuses them on protobuf-c's path with the field named;
+ * multi-byte characters decode here. */
+static void declines_strings_not_utf8(void **state) {
+  ks_arena *a = *state;
+  static const char *const good[] = {"caf\xc3\xa9", "\xe6\x97\xa5\xe6\x9c\xac",
+                                     "\xf0\x9f\x98\x80 ok", "\xf4\x8f\xbf\xbf",
+                                     "long ascii run, then \xc3\xa9"};
+  for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+    wbuf body = {0}, w = envelope();
+    put_str(&w, 7, good[i]);    /* queue */
+    put_str(&body, 2, good[i]); /* reason_code */
+    put_msg(&w, 20, &body);     /* contact_queued */
+    const Kpistream__V1__Event *ev = fast_ok(a, EVD, &w);
+    assert_string_equal(ev->queue, good[i]);
+    assert_string_equal(ev->contact_queued->reason_code, good[i]);
+  }
+  static const struct {
+    const char *s, *why;
+  } bad[] = {
+      {"q\xff", "at byte 1 (0xff)"},    {"\x80", "at byte 0 (0x80)"},
+      {"\xc0\xaf", "at byte 0 (0xc0)"}, {"\xed\xa0\x80", "at byte 0 (0xed)"},
+      {"\xe6\x97", "at byte 0 (0xe6)"}, {"twelve bytes\xf4\x90\x80\x80", "at byte 12 (0xf4)"},
+  };
+  char want[128];
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    wbuf body = {0}, w = envelope();
+    put_str(&w, 7, bad[i].s); /* queue */
+    put_msg(&w, 20, &body);
+    snprintf(want, sizeof want, "queue not UTF-8 %s", bad[i].why);
+    declined(a, &w, want);
+    w = envelope();
+    put_str(&w, 8, bad[i].s); /* agent_id */
+    put_msg(&w, 20, &body);
+    snprintf(want, sizeof want, "agent_id not UTF-8 %s", bad[i].why);
+    declined(a, &w, want);
+    w = envelope();
+    put_str(&body, 2, bad[i].s); /* reason_code, in the body */
+    put_msg(&w, 20, &body);
+    snprintf(want, sizeof want, "contact_queued.reason_code not UTF-8 %s", bad[i].why);
+    declined(a, &w, want);
+  }
+}
+
 /* A self-nesting message with a uint32 field, described by hand: the depth
  * cap and a type the fast decoder does not handle. */
 typedef struct node {
@@ -452,6 +496,7 @@ int main(void) {
       T(declines_what_protobuf_c_decides),
       T(declines_malformed_input),
       T(depth_cap_and_other_types),
+      T(declines_strings_not_utf8),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -158,7 +158,10 @@ static void sweep_matches_protobuf_c(void **state) {
   assert_int_equal(originals_fast, 2 * n_bodies - 1);
   assert_int_equal(c.inputs, c.fast_ok + c.declined);
   assert_true(c.pbc_ok >= c.fast_ok);
-  assert_true(c.fast_ok > c.inputs / 3);       /* most truncations at a field edge, many flips */
+  /* most truncations at a field edge, many flips; a string byte flipped by
+   * 0x80 or 0xff is no longer UTF-8, which it declines (14881 of 26542 were
+   * fast before it checked UTF-8, 5904 since) */
+  assert_true(c.fast_ok > c.inputs / 5);
   assert_true(c.declined > c.inputs / 10);     /* malformed, unknown fields, unknown enums */
   assert_true(c.pbc_only > 100);               /* inputs only protobuf-c takes */
   assert_true(c.declined - c.pbc_only > 1000); /* inputs nobody takes */

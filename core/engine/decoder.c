@@ -3,12 +3,16 @@
  * protobuf-c's unpack where that declines), then the schema checks of
  * docs/schema.md ("Validation"). Every refusal writes a reason that names the
  * field and its value ("survey.score 7 outside scale 1-5"); the runner puts
- * it in the dead-letter header kpistream.reason.
+ * it in the dead-letter header kpistream.reason. Strings must be well-formed
+ * UTF-8 (proto3; utf8.h), which protobuf-c's unpack does not check: the
+ * string walk does, and the single pass declines such strings so that the
+ * walk names the field.
  */
 #include "decoder.h"
 
 #include "decoder_fast.h"
 #include "kpistream/plugin.h"
+#include "utf8.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -236,23 +240,41 @@ static int check_body(const why *w, const Kpistream__V1__Event *ev) {
   }
 }
 
-/* Where check_strings found a string too long: the fields down to it. */
+/* Where check_strings found a bad string: the fields down to it, and what
+ * is wrong with it. */
 typedef struct str_path {
   const ProtobufCFieldDescriptor *f[4];
   size_t index[4]; /* for repeated fields */
   int depth;
+  size_t bad_at;     /* not UTF-8: offset of the first ill-formed byte */
+  unsigned bad_byte; /* ... and that byte */
 } str_path;
 
+enum { STR_OK, STR_LONG, STR_NOT_UTF8 };
+
+/* Whether s breaks a string rule: longer than KS_ID_MAX, or not UTF-8. */
+static int bad_string(const char *s, str_path *at) {
+  size_t n = strnlen(s, (size_t)KS_ID_MAX + 1);
+  if (n > KS_ID_MAX)
+    return STR_LONG;
+  if (!ks_utf8_valid(s, n, &at->bad_at)) {
+    at->bad_byte = (unsigned char)s[at->bad_at];
+    return STR_NOT_UTF8;
+  }
+  return STR_OK;
+}
+
 /* Every string of m (and of the messages in it, down to 4 levels) is at most
- * KS_ID_MAX bytes (plugin.h): an identifier or code that every state key and
- * stored name can hold. `oneof_too` = 0 skips the oneof members (the Event's
- * bodies, walked on their own). On the first one too long, fills *at and
- * returns 1. No formatting here: it runs for every event. */
-static int long_string(const ProtobufCMessage *m, int oneof_too, str_path *at) {
+ * KS_ID_MAX bytes (plugin.h), an identifier or code that every state key and
+ * stored name can hold, and well-formed UTF-8 (utf8.h), as proto3 requires.
+ * `oneof_too` = 0 skips the oneof members (the Event's bodies, walked on
+ * their own). On the first bad one, fills *at and returns what is wrong
+ * (STR_*). No formatting here: it runs for every event protobuf-c decodes. */
+static int find_bad_string(const ProtobufCMessage *m, int oneof_too, str_path *at) {
   const ProtobufCMessageDescriptor *d = m->descriptor;
   int depth = at->depth;
   if (depth == 4)
-    return 0;
+    return STR_OK;
   for (unsigned i = 0; i < d->n_fields; i++) {
     const ProtobufCFieldDescriptor *f = &d->fields[i];
     if ((f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_MESSAGE) ||
@@ -271,19 +293,21 @@ static int long_string(const ProtobufCMessage *m, int oneof_too, str_path *at) {
       at->f[depth] = f;
       at->index[depth] = k;
       at->depth = depth + 1;
-      if (f->type == PROTOBUF_C_TYPE_MESSAGE ? long_string(v[k], 1, at)
-                                             : strnlen(v[k], (size_t)KS_ID_MAX + 1) > KS_ID_MAX)
-        return 1;
+      int bad =
+          f->type == PROTOBUF_C_TYPE_MESSAGE ? find_bad_string(v[k], 1, at) : bad_string(v[k], at);
+      if (bad != STR_OK)
+        return bad;
       at->depth = depth;
     }
   }
-  return 0;
+  return STR_OK;
 }
 
 static int check_strings(const why *w, const char *prefix, const ProtobufCMessage *m,
                          int oneof_too) {
   str_path at = {.depth = 0};
-  if (!long_string(m, oneof_too, &at))
+  int bad = find_bad_string(m, oneof_too, &at);
+  if (bad == STR_OK)
     return 0;
   char path[160];
   size_t off = (size_t)snprintf(path, sizeof path, "%s", prefix);
@@ -293,6 +317,8 @@ static int check_strings(const why *w, const char *prefix, const ProtobufCMessag
     if (f->label == PROTOBUF_C_LABEL_REPEATED && off < sizeof path)
       off += (size_t)snprintf(path + off, sizeof path - off, "[%zu]", at.index[i]);
   }
+  if (bad == STR_NOT_UTF8)
+    return refuse(w, "%s not UTF-8 at byte %zu (0x%02x)", path, at.bad_at, at.bad_byte);
   return refuse(w, "%s longer than %d bytes (KS_ID_MAX, what plugin state keys hold)", path,
                 KS_ID_MAX);
 }
@@ -349,7 +375,8 @@ const Kpistream__V1__Event *ks_decode_event(ks_arena *arena, const void *buf, si
     return NULL;
   }
   if (check_time(&w, "event_time_ms", ev->event_time_ms) ||
-      /* the single pass saw every string's length: walk only when needed */
+      /* the single pass saw every string's length and declined strings
+       * that are not UTF-8: walk only when needed */
       ((!fast || longest > KS_ID_MAX) &&
        (check_strings(&w, "", &ev->base, 0) ||
         check_strings(&w, ks_body_name((uint32_t)ev->body_case), body, 1))) ||

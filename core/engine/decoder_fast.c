@@ -18,11 +18,16 @@
  *   bool           true iff some byte of the varint has a nonzero low 7 bits
  *   double         8 bytes, little-endian
  *   length prefix  a varint of at most 5 bytes, not past the end
- *   string         the bytes copied and NUL-terminated (no UTF-8 check)
+ *   string         the bytes copied and NUL-terminated; protobuf-c does
+ *                  not check UTF-8, this decoder declines a string that is
+ *                  not UTF-8 (utf8.h) so that decoder.c's walk, which checks
+ *                  protobuf-c's strings, refuses it naming the field
  */
 #include "decoder_fast.h"
 
 #include <string.h>
+
+#include "utf8.h"
 
 /* Size of the seen-fields bitmap: messages with more fields are declined. */
 #define MAX_FIELDS 256
@@ -184,7 +189,8 @@ static int decode_message(fast_ctx *c, const ProtobufCMessageDescriptor *d, cons
     }
     case PROTOBUF_C_TYPE_STRING: {
       size_t n;
-      if (wt != WT_LEN || (p = get_length(p, end, &n)) == NULL)
+      if (wt != WT_LEN || (p = get_length(p, end, &n)) == NULL ||
+          (!ks_utf8_is_ascii(p, n) && !ks_utf8_valid(p, n, NULL)))
         return 0;
       char *s = string_space(c, p, n);
       if (s == NULL)

@@ -8,9 +8,9 @@
  * on anything else: an unknown field number, a field seen twice, a second
  * member of a oneof, a wire type that does not match the field, a repeated
  * or proto2-labelled field, any other field type, an enum value the enum
- * does not declare, malformed or truncated input, nesting deeper than
- * KS_PB_FAST_MAX_DEPTH. When it decodes (returns 1), the message equals what
- * protobuf-c 1.4.1's unpack gives for the same bytes (same values, same
+ * does not declare, a string that is not well-formed UTF-8 (utf8.h),
+ * malformed or truncated input, nesting deeper than KS_PB_FAST_MAX_DEPTH. When it decodes (returns
+ * 1), the message equals what protobuf-c 1.4.1's unpack gives for the same bytes (same values, same
  * packed bytes), with no unknown fields and every enum known.
  *
  * Ownership: everything it returns lives in the caller's arena, valid until

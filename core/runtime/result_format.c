@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "kpistream/v1/result.pb-c.h"
+#include "utf8.h"
 
 typedef Kpistream__V1__MetricResult metric_result;
 
@@ -320,33 +321,6 @@ static long decode_json(const void *value, size_t len, uint8_t **buf, size_t *ca
 
 /* ---- UTF-8 ------------------------------------------------------------------ */
 
-/* Well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, at most
- * U+10FFFF). */
-static int utf8_ok(const char *str) {
-  const unsigned char *s = (const unsigned char *)(str ? str : "");
-  while (*s) {
-    unsigned c = *s++, n, min, cp;
-    if (c < 0x80)
-      continue;
-    if (c >= 0xc2 && c <= 0xdf)
-      n = 1, min = 0x80, cp = c & 0x1f;
-    else if (c >= 0xe0 && c <= 0xef)
-      n = 2, min = 0x800, cp = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4)
-      n = 3, min = 0x10000, cp = c & 0x07;
-    else
-      return 0;
-    for (unsigned i = 0; i < n; i++, s++) {
-      if ((*s & 0xc0) != 0x80)
-        return 0;
-      cp = cp << 6 | (*s & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-      return 0;
-  }
-  return 1;
-}
-
 const char *ks_format_non_utf8_field(const Kpistream__V1__MetricResult *m) {
   const struct {
     const char *name, *value;
@@ -354,10 +328,10 @@ const char *ks_format_non_utf8_field(const Kpistream__V1__MetricResult *m) {
            {"tenant", m->tenant}, {"queue", m->queue},   {"agent_id", m->agent_id},
            {"team", m->team},     {"unit", m->unit},     {"plugin_version", m->plugin_version}};
   for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
-    if (!utf8_ok(f[i].value))
+    if (!ks_utf8_valid_str(f[i].value))
       return f[i].name;
   for (size_t i = 0; i < m->n_labels; i++)
-    if (!utf8_ok(m->labels[i]->key) || !utf8_ok(m->labels[i]->value))
+    if (!ks_utf8_valid_str(m->labels[i]->key) || !ks_utf8_valid_str(m->labels[i]->value))
       return "labels";
   return NULL;
 }

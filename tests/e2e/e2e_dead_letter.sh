@@ -19,6 +19,11 @@
 #    through --control): the run stops with exit 1 and a message naming the
 #    input topic, partition and offset, commits nothing, and the next run
 #    dead-letters the message: nothing is lost.
+# 4. An event whose queue holds a byte 0xff (not UTF-8, which proto3 strings
+#    must be) among valid ones, with output.format json: it is dead-lettered
+#    with a reason naming the field and the byte, and the interval's results
+#    are all published, byte for byte the JSON of a run over the valid
+#    events alone.
 #
 # usage: e2e_dead_letter.sh KPISTREAM_BINARY PLUGIN_DIR SOURCE_DIR
 set -euo pipefail
@@ -41,7 +46,8 @@ trap cleanup EXIT
 # broker: one partition per topic, so the dead-letter topic keeps produce order
 "$KPISTREAM" broker --partitions 1 --no-default-topics --topic events.voice --topic events.email \
   --topic events.chat --topic perm.events --topic kpistream.dlq --topic kpi.operations \
-  --topic clean.operations --control "$WORK/ctl" --control-ack "$WORK/ack" \
+  --topic clean.operations --topic utf8.events --topic utf8.operations \
+  --topic utf8clean.operations --control "$WORK/ctl" --control-ack "$WORK/ack" \
   --bootstrap-file "$WORK/bootstrap" --exit-after 300 > "$WORK/broker.log" 2>&1 &
 BROKER_PID=$!
 wait_for_file "$WORK/bootstrap" 30
@@ -194,3 +200,37 @@ grep -q "stopped: events 1, dispatched 0, rejected 1 (dead-lettered 1)" "$WORK/r
 [ "$(dlq_lines | grep -c 'kpistream.source.topic=perm.events,kpistream.source.partition=0,kpistream.source.offset=0')" -eq 1 ] ||
   e2e_fail "the message the broker refused is not on the dead-letter topic once"
 echo "dead letter refused by the broker: stopped naming perm.events [0] offset 0; dead-lettered by the next run"
+
+# -- 4. a string that is not UTF-8 is dead-lettered; the JSON results stay whole
+# protoc encodes the queue "sa!es"; its '!' becomes 0xff (same length)
+encode_event "$PROTO" "event_id: \"bad-1\" event_time_ms: $((T + 20000)) tenant: \"acme\"
+  channel: CHANNEL_VOICE contact_id: \"c3\" queue: \"sa!es\" contact_queued {}" "$WORK/utf8.bin"
+python3 -c 'import sys; p = sys.argv[1]; d = open(p, "rb").read()
+assert d.count(b"sa!es") == 1
+open(p, "wb").write(d.replace(b"sa!es", b"sa\xffes"))' "$WORK/utf8.bin"
+kcat -P -b "$BS" -t utf8.events -k acme "$WORK/ev_01.bin" "$WORK/ev_02.bin" # offsets 0, 1
+kcat -P -b "$BS" -t utf8.events -k acme "$WORK/utf8.bin"                    # offset 2
+kcat -P -b "$BS" -t utf8.events -k acme "$WORK"/ev_0[3-6].bin               # offsets 3..6
+write_config "$WORK/run4.yaml" dl-4 utf8.events utf8.operations "" "output: {format: json}
+"
+write_config "$WORK/clean4.yaml" dl-4c events.email utf8clean.operations "" "output: {format: json}
+"
+run "$WORK/run4.yaml" "$WORK/run4.log" 0
+run "$WORK/clean4.yaml" "$WORK/clean4.log" 0
+case "$(summary "$WORK/run4.log")" in
+  "stopped: events 7, dispatched "*", rejected 1 (dead-lettered 1),"*) ;;
+  *) e2e_fail "run 4 summary: want 7 events, 1 rejected and dead-lettered: $(summary "$WORK/run4.log")" ;;
+esac
+grep -q "callback\|cannot be written as JSON" "$WORK/run4.log" &&
+  { cat "$WORK/run4.log" >&2; e2e_fail "run 4: a plugin's results could not be written"; }
+want="kpistream.reason=queue not UTF-8 at byte 2 (0xff),kpistream.source.topic=utf8.events"
+want+=",kpistream.source.partition=0,kpistream.source.offset=2"
+got=$(dlq_lines | awk -F'\t' '$4 ~ /source.topic=utf8.events/ { print $4 }')
+[ "$got" = "$want" ] || e2e_fail "the event with a 0xff byte: dead letter headers '$got', want '$want'"
+for t in utf8 utf8clean; do
+  kcat -C -b "$BS" -t $t.operations -o beginning -e -q -f '%k\t%s\n' | sort > "$WORK/$t.json"
+done
+[ -s "$WORK/utf8clean.json" ] || e2e_fail "the clean json run published no results"
+diff -u "$WORK/utf8clean.json" "$WORK/utf8.json" ||
+  e2e_fail "json results with the 0xff event (+) differ from without (-)"
+echo "queue with a 0xff byte dead-lettered ($want); $(wc -l < "$WORK/utf8.json") json results, all published"
