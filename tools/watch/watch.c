@@ -67,11 +67,11 @@
 #include <uv.h>
 
 #include "cli.h"
-#include "watch_args.h"
-#include "watch_family.h"
-#include "watch.h"
 #include "kpistream/v1/result.pb-c.h"
 #include "log.h"
+#include "watch.h"
+#include "watch_args.h"
+#include "watch_family.h"
 
 /* Timings in ms. Quiet: a group with no new result for QUIET is complete
  * once no partition is behind it; for QUIET_MAX, whatever the partitions. */
@@ -87,8 +87,6 @@
 #define WATCH_BATCH               512
 #define WATCH_MAX_OPEN_GROUPS     256 /* beyond this the oldest group is printed as is */
 #define WATCH_BAD_LOG_FIRST       10  /* undecodable: log the first ones, then 1 in 1000 */
-
-#define EXIT_USAGE KS_WATCH_EXIT_USAGE
 
 typedef Kpistream__V1__MetricResult metric_result;
 
@@ -264,13 +262,13 @@ static int build_conf(watch_app *app) {
     size_t klen = (size_t)(eq - kv);
     if (klen >= sizeof key) {
       fprintf(stderr, "kpistream watch: -X %s: key too long\n", kv);
-      return EXIT_USAGE;
+      return KS_EXIT_USAGE;
     }
     memcpy(key, kv, klen);
     key[klen] = '\0';
     if (rd_kafka_conf_set(app->conf, key, eq + 1, errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
       fprintf(stderr, "kpistream watch: -X %s: %s\n", kv, errstr);
-      return EXIT_USAGE;
+      return KS_EXIT_USAGE;
     }
   }
   return 0;
