@@ -1,10 +1,11 @@
-/* The event-time merge of a task's input partitions (runner_merge.c) and the
- * peek of an encoded event's time (event_peek.c). The messages are real
- * librdkafka messages, produced to and fetched from librdkafka's in-process
- * mock cluster with the record timestamps the tests choose; the runner state
- * around the merge is built here (no consumer, no producer: refused messages
- * are logged, not dead-lettered), and the real engine with the `counter` test
- * plugin processes what the merge hands it. */
+/* The event-time merge of a task's input partitions (merge.c) and the peek
+ * of an encoded event's time (event_peek.c).
+ *
+ * Part one drives the merge alone, with hand-made callbacks: the order it
+ * hands messages over in, what the end of a partition, quiet and the
+ * buffered limits do. Part two puts the real engine with the `counter` test
+ * plugin behind it, as the runner does (refused messages are only counted:
+ * no dead-letter topic), with the record timestamps the tests choose. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,23 +15,23 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <librdkafka/rdkafka.h>
-#include <librdkafka/rdkafka_mock.h>
 
+#include "config.h"
 #include "decoder.h"
 #include "event_peek.h"
 #include "log.h"
-#include "runner_internal.h"
+#include "merge.h"
 #include "testkit_engine.h"
 
 #define Y3000 INT64_C(32503680000000)     /* 3000-01-01: outside the decoder's range */
 #define Y2099 INT64_C(4070908800000)      /* 2099-01-01: inside it */
 #define T10   (KS_TK_T0 + KS_TK_MIN(600)) /* 2026-11-23T10:00:00Z */
 #define HOUR  KS_TK_MIN(60)
+#define NMSG  16
 
-static const char *const topic_names[] = {"m.a", "m.b"};
+static const char *const topic_names[] = {"m.a", "m.b", "m.c"};
 
-/* ---- messages through the mock cluster ----------------------------------- */
+/* ---- messages and the merge's callbacks ---------------------------------- */
 
 typedef struct spec {
   uint32_t topic; /* index into topic_names */
@@ -48,90 +49,15 @@ static size_t encode(int64_t t, uint8_t *buf, size_t cap) {
   return n;
 }
 
-typedef struct kafka {
-  rd_kafka_t *producer; /* hosts the mock cluster */
-  rd_kafka_t *consumer;
-} kafka;
-
-static rd_kafka_t *client(rd_kafka_type_t type, const char *const *kv) {
-  char err[512];
-  rd_kafka_conf_t *conf = rd_kafka_conf_new();
-  for (; *kv; kv += 2)
-    assert_int_equal(rd_kafka_conf_set(conf, kv[0], kv[1], err, sizeof err), RD_KAFKA_CONF_OK);
-  rd_kafka_t *rk = rd_kafka_new(type, conf, err, sizeof err);
-  if (rk == NULL)
-    fail_msg("rd_kafka_new: %s", err);
-  return rk;
-}
-
-/* Produce the specs (each topic has one partition, 0) and fetch them back:
- * out[i] is the message of specs[i] (per topic, offsets follow the order). */
-static void roundtrip(kafka *k, const spec *s, size_t n, rd_kafka_message_t **out) {
-  static const char *const pconf[] = {"test.mock.num.brokers", "1", "log_level", "3", NULL};
-  k->producer = client(RD_KAFKA_PRODUCER, pconf);
-  rd_kafka_mock_cluster_t *mc = rd_kafka_handle_mock_cluster(k->producer);
-  assert_non_null(mc);
-  for (size_t t = 0; t < 2; t++)
-    assert_int_equal(rd_kafka_mock_topic_create(mc, topic_names[t], 1, 1), 0);
-  for (size_t i = 0; i < n; i++) {
-    uint8_t buf[512];
-    size_t len = encode(s[i].event_ms, buf, sizeof buf);
-    assert_int_equal(rd_kafka_producev(k->producer, RD_KAFKA_V_TOPIC(topic_names[s[i].topic]),
-                                       RD_KAFKA_V_PARTITION(0), RD_KAFKA_V_KEY("acme", 4),
-                                       RD_KAFKA_V_VALUE(buf, len),
-                                       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                       RD_KAFKA_V_TIMESTAMP(s[i].record_ms), RD_KAFKA_V_END),
-                     RD_KAFKA_RESP_ERR_NO_ERROR);
-  }
-  assert_int_equal(rd_kafka_flush(k->producer, 30000), RD_KAFKA_RESP_ERR_NO_ERROR);
-
-  const char *cconf[] = {"bootstrap.servers",
-                         rd_kafka_mock_cluster_bootstraps(mc),
-                         "group.id",
-                         "test-merge",
-                         "enable.auto.commit",
-                         "false",
-                         "log_level",
-                         "3",
-                         NULL};
-  k->consumer = client(RD_KAFKA_CONSUMER, cconf);
-  rd_kafka_poll_set_consumer(k->consumer);
-  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(2);
-  for (size_t t = 0; t < 2; t++)
-    rd_kafka_topic_partition_list_add(l, topic_names[t], 0)->offset = RD_KAFKA_OFFSET_BEGINNING;
-  assert_int_equal(rd_kafka_assign(k->consumer, l), RD_KAFKA_RESP_ERR_NO_ERROR);
-  rd_kafka_topic_partition_list_destroy(l);
-  memset(out, 0, n * sizeof *out);
-  size_t got = 0;
-  for (int polls = 0; got < n && polls < 600; polls++) {
-    rd_kafka_message_t *m = rd_kafka_consumer_poll(k->consumer, 100);
-    if (m == NULL)
-      continue;
-    if (m->err) {
-      rd_kafka_message_destroy(m);
-      continue;
-    }
-    uint32_t t = strcmp(rd_kafka_topic_name(m->rkt), topic_names[0]) == 0 ? 0 : 1;
-    /* the offset-th message of topic t among the specs */
-    int64_t k_th = -1;
-    size_t i = 0;
-    for (; i < n; i++)
-      if (s[i].topic == t && ++k_th == m->offset)
-        break;
-    assert_true(i < n && out[i] == NULL);
-    out[i] = m;
-    got++;
-  }
-  assert_int_equal(got, n);
-}
-
-static void kafka_close(kafka *k) {
-  rd_kafka_consumer_close(k->consumer);
-  rd_kafka_destroy(k->consumer);
-  rd_kafka_destroy(k->producer);
-}
-
-/* ---- the runner around the merge ----------------------------------------- */
+/* A message as the merge sees it: an opaque pointer (here into the
+ * fixture), its bytes and its record timestamp. */
+typedef struct tmsg {
+  uint32_t topic;
+  int64_t offset; /* per topic, in push order */
+  int64_t rec;
+  size_t len;
+  uint8_t buf[256];
+} tmsg;
 
 typedef struct results {
   int n;
@@ -139,6 +65,114 @@ typedef struct results {
   double value[64];
   char metric[64][32];
 } results;
+
+/* What the callbacks saw. */
+typedef struct fixture {
+  ks_merge m;
+  tmsg msg[NMSG];
+  size_t n_msg;
+  int order[NMSG]; /* index into msg[] of each message processed, in order */
+  int n_order;
+  int dropped;
+  int stop_after;          /* process asks to stop after this many (0: never) */
+  int64_t limit;           /* time_limit's answer without an engine */
+  int idle[3];             /* set_idle calls per topic (task 0) */
+  int pause_calls;         /* pause callbacks */
+  int paused_seen[NMSG];   /* p->paused at each pause callback */
+  size_t q_len_seen[NMSG]; /* p->q_len at each pause callback */
+  /* part two */
+  ks_engine *e;
+  ks_partitioner partitioner;
+  results g;
+} fixture;
+
+static int fx_process(void *ud, ks_merge_part *p, void *msg) {
+  fixture *fx = ud;
+  tmsg *m = msg;
+  assert_int_equal(p->topic, m->topic);
+  assert_true(fx->n_order < NMSG);
+  fx->order[fx->n_order++] = (int)(m - fx->msg);
+  if (fx->e) {
+    char reason[256];
+    ks_msg_origin from = {"acme", 4, 1, fx->partitioner, m->rec};
+    ks_engine_process_from(fx->e, p->partition, p->topic, m->offset, &from, m->buf, m->len, reason,
+                           sizeof reason);
+  }
+  return fx->stop_after && fx->n_order >= fx->stop_after;
+}
+
+static void fx_drop(void *ud, void *msg) {
+  (void)msg;
+  ((fixture *)ud)->dropped++;
+}
+
+static int64_t fx_time_limit(void *ud, int32_t task, int64_t rec) {
+  fixture *fx = ud;
+  return fx->e ? ks_engine_time_limit(fx->e, task, rec) : fx->limit;
+}
+
+static void fx_set_idle(void *ud, int32_t task, uint32_t topic) {
+  fixture *fx = ud;
+  assert_int_equal(task, 0);
+  fx->idle[topic]++;
+  if (fx->e)
+    ks_engine_set_idle(fx->e, task, topic, 1);
+}
+
+static void fx_pause(void *ud, ks_merge_part *p) {
+  fixture *fx = ud;
+  assert_true(fx->pause_calls < NMSG);
+  fx->paused_seen[fx->pause_calls] = p->paused;
+  fx->q_len_seen[fx->pause_calls++] = p->q_len;
+}
+
+/* A merge of n_topics topics with one partition (task 0) each, all assigned,
+ * time limit far away (no engine). */
+static void fixture_init(fixture *fx, size_t n_topics, int bounded) {
+  memset(fx, 0, sizeof *fx);
+  fx->limit = INT64_MAX;
+  ks_merge_ops ops = {fx_process, fx_drop, fx_time_limit, fx_set_idle, fx_pause, fx};
+  assert_int_equal(ks_merge_init(&fx->m, n_topics, 1, bounded, &ops), 0);
+  for (uint32_t t = 0; t < n_topics; t++)
+    ks_merge_assign(&fx->m, ks_merge_part_get(&fx->m, t, 0));
+}
+
+static ks_merge_part *part(fixture *fx, uint32_t topic) {
+  return ks_merge_part_get(&fx->m, topic, 0);
+}
+
+/* Push one message of topic with event time t (INT64_MIN: bytes that are no
+ * event) and record timestamp rec; returns its index in fx->msg. */
+static int push(fixture *fx, uint32_t topic, int64_t t, int64_t rec) {
+  assert_true(fx->n_msg < NMSG);
+  tmsg *m = &fx->msg[fx->n_msg];
+  m->topic = topic;
+  m->rec = rec;
+  m->offset = 0;
+  for (size_t i = 0; i < fx->n_msg; i++)
+    m->offset += fx->msg[i].topic == topic;
+  if (t == INT64_MIN) {
+    static const uint8_t junk[] = {0xff, 0xff, 0xff};
+    memcpy(m->buf, junk, sizeof junk);
+    m->len = sizeof junk;
+  } else
+    m->len = encode(t, m->buf, sizeof m->buf);
+  assert_int_equal(ks_merge_push(&fx->m, part(fx, topic), m, m->buf, m->len, rec), 0);
+  return (int)fx->n_msg++;
+}
+
+static void expect_order(const fixture *fx, const int *want, int n) {
+  assert_int_equal(fx->n_order, n);
+  for (int i = 0; i < n; i++)
+    assert_int_equal(fx->order[i], want[i]);
+}
+
+static void fixture_free(fixture *fx) {
+  ks_merge_free(&fx->m);
+  ks_engine_free(fx->e);
+}
+
+/* ---- the engine behind the merge (part two) ------------------------------- */
 
 static int sink(void *ud, const char *topic, const void *key, size_t keylen, const void *value,
                 size_t valuelen, const ks_result *r) {
@@ -153,85 +187,46 @@ static int sink(void *ud, const char *topic, const void *key, size_t keylen, con
 }
 
 /* One task (partition 0) of two topics, bounded (--until-eof), lateness 0,
- * intervals 15 min, intervals.max_future_skew 1 h. */
-static runner *runner_new(results *g) {
-  runner *r = calloc(1, sizeof *r);
-  assert_non_null(r);
-  ks_config_init(&r->cfg);
-  r->cfg.log_level = KS_LOG_ERROR;
-  r->cfg.topics = (char **)topic_names;
-  r->cfg.n_topics = 2;
-  r->until_eof = 1;
-  r->n_partitions = 1;
-  r->parts = calloc(2, sizeof *r->parts);
-  assert_non_null(r->parts);
-  for (uint32_t t = 0; t < 2; t++)
-    r->parts[t] = (part_state){.partition = 0, .topic = t, .assigned = 1};
+ * intervals 15 min, intervals.max_future_skew 1 h, the engine with the
+ * counter plugin behind the merge, which holds the specs' messages; nothing
+ * processed yet. */
+static void fixture_start(fixture *fx, const spec *s, size_t n) {
+  fixture_init(fx, 2, 1);
+  ks_config cfg;
+  ks_config_init(&cfg);
+  fx->partitioner = cfg.partitioner;
   ks_engine_options o = {0};
   o.interval_ms = KS_TK_MIN(15);
   o.topics = topic_names;
   o.n_topics = 2;
   o.sink = sink;
-  o.sink_ud = g;
+  o.sink_ud = &fx->g;
   o.log_level = KS_LOG_ERROR;
   o.max_future_skew_ms = HOUR;
   char err[256];
-  assert_int_equal(ks_engine_new(&r->engine, &o, err, sizeof err), 0);
-  assert_int_equal(ks_engine_add_plugin(r->engine, KS_TEST_PLUGIN_BUILD_DIR "/counter.so", NULL,
-                                        NULL, 0, err, sizeof err),
+  assert_int_equal(ks_engine_new(&fx->e, &o, err, sizeof err), 0);
+  assert_int_equal(ks_engine_add_plugin(fx->e, KS_TEST_PLUGIN_BUILD_DIR "/counter.so", NULL, NULL,
+                                        0, err, sizeof err),
                    0);
-  assert_int_equal(ks_engine_task_open(r->engine, 0), 0);
-  return r;
-}
-
-static void runner_free(runner *r) {
-  for (uint32_t t = 0; t < 2; t++) {
-    ks_merge_drop(r, &r->parts[t]);
-    free(r->parts[t].q);
-  }
-  free(r->parts);
-  ks_engine_free(r->engine);
-  free(r);
-}
-
-/* A runner whose merge holds the specs' messages, fetched through Kafka;
- * nothing processed yet. The fixture stays where it is (the engine's sink
- * writes to g). */
-typedef struct fixture {
-  kafka k;
-  results g;
-  runner *r;
-} fixture;
-
-static void fixture_start(fixture *fx, const spec *s, size_t n) {
-  rd_kafka_message_t *m[16];
-  assert_true(n <= 16);
-  roundtrip(&fx->k, s, n, m);
-  memset(&fx->g, 0, sizeof fx->g);
-  fx->r = runner_new(&fx->g);
+  assert_int_equal(ks_engine_task_open(fx->e, 0), 0);
   for (size_t i = 0; i < n; i++)
-    assert_int_equal(ks_merge_push(fx->r, &fx->r->parts[s[i].topic], m[i]), 0); /* owns it */
+    push(fx, s[i].topic, s[i].event_ms, s[i].record_ms);
 }
 
 /* Both partitions reach their end (m.a first), then the end of the input
  * closes every open interval. */
 static void fixture_end(fixture *fx) {
   for (uint32_t t = 0; t < 2; t++) {
-    ks_merge_eof(fx->r, &fx->r->parts[t]);
-    ks_merge_drain(fx->r, 0);
+    ks_merge_eof(&fx->m, part(fx, t));
+    ks_merge_drain(&fx->m, 0);
   }
-  ks_engine_flush_all(fx->r->engine);
-}
-
-static void fixture_free(fixture *fx) {
-  runner_free(fx->r);
-  kafka_close(&fx->k);
+  ks_engine_flush_all(fx->e);
 }
 
 /* The engine's counts so far: events in, rejected, late. */
 static void expect_counts(const fixture *fx, uint64_t in, uint64_t rejected, uint64_t late) {
   ks_engine_stats st;
-  ks_engine_get_stats(fx->r->engine, &st);
+  ks_engine_get_stats(fx->e, &st);
   assert_int_equal(st.events_in, in);
   assert_int_equal(st.events_rejected, rejected);
   assert_int_equal(st.events_late, late);
@@ -244,6 +239,165 @@ static double events_in(const results *g, int64_t start) {
       return g->value[i];
   return -1;
 }
+
+/* ---- part one: the merge alone --------------------------------------------- */
+
+/* Three partitions of one task in a live run: the least event time first,
+ * ties to the lower topic index; an empty partition holds the task until it
+ * delivers or is quiet; its end alone does not let the task go on. */
+static void orders_by_event_time_across_partitions(void **state) {
+  (void)state;
+  fixture fx;
+  fixture_init(&fx, 3, 0);
+  push(&fx, 0, T10, -1);                 /* 0 */
+  push(&fx, 0, T10 + KS_TK_MIN(5), -1);  /* 1 */
+  push(&fx, 0, T10 + KS_TK_MIN(20), -1); /* 2 */
+  push(&fx, 1, T10 + KS_TK_MIN(1), -1);  /* 3 */
+  push(&fx, 1, T10 + KS_TK_MIN(5), -1);  /* 4 */
+  push(&fx, 2, T10 + KS_TK_MIN(3), -1);  /* 5 */
+  assert_int_equal(ks_merge_drain(&fx.m, 0), 0);
+  /* 10:00 a, 10:01 b, 10:03 c; then m.c is empty: wait */
+  expect_order(&fx, (const int[]){0, 3, 5}, 3);
+  assert_int_equal(ks_merge_buffered(&fx.m), 3);
+  push(&fx, 2, T10 + KS_TK_MIN(30), -1); /* 6 */
+  ks_merge_drain(&fx.m, 0);
+  /* 10:05 a and 10:05 b tie: m.a first; then 10:05 b; m.b empty: wait */
+  expect_order(&fx, (const int[]){0, 3, 5, 1, 4}, 5);
+  ks_merge_quiet(&fx.m, part(&fx, 1)); /* m.b is quiet: the task goes on without it */
+  assert_int_equal(fx.idle[1], 1);
+  ks_merge_drain(&fx.m, 0);
+  expect_order(&fx, (const int[]){0, 3, 5, 1, 4, 2}, 6); /* 10:20 a; m.a empty: wait */
+  ks_merge_eof(&fx.m, part(&fx, 0)); /* a live run waits for quiet, not for the end */
+  ks_merge_drain(&fx.m, 0);
+  assert_int_equal(fx.n_order, 6);
+  assert_int_equal(fx.idle[0], 0);
+  ks_merge_quiet(&fx.m, part(&fx, 0));
+  ks_merge_drain(&fx.m, 0);
+  expect_order(&fx, (const int[]){0, 3, 5, 1, 4, 2, 6}, 7); /* 10:30 c */
+  assert_int_equal(ks_merge_buffered(&fx.m), 0);
+  /* a message makes a quiet partition hold the task again */
+  push(&fx, 1, T10 + KS_TK_MIN(40), -1); /* 7 */
+  assert_int_equal(part(&fx, 1)->quiet, 0);
+  ks_merge_drain(&fx.m, 0); /* m.c (not quiet, empty) holds it */
+  assert_int_equal(fx.n_order, 7);
+  assert_int_equal(fx.dropped, 0);
+  fixture_free(&fx);
+}
+
+/* A bounded run: a partition at its end with nothing buffered stops holding
+ * the task (and the watermark: set_idle) at once; one that still buffers
+ * messages only once they are processed; a message after its end makes it
+ * active again. */
+static void end_of_input_in_a_bounded_run(void **state) {
+  (void)state;
+  fixture fx;
+  fixture_init(&fx, 2, 1);
+  push(&fx, 0, T10, -1);                 /* 0 */
+  push(&fx, 0, T10 + KS_TK_MIN(10), -1); /* 1 */
+  ks_merge_drain(&fx.m, 0);
+  assert_int_equal(fx.n_order, 0); /* m.b: empty, not at its end */
+  ks_merge_eof(&fx.m, part(&fx, 1));
+  assert_int_equal(fx.idle[1], 1);
+  ks_merge_drain(&fx.m, 0);
+  expect_order(&fx, (const int[]){0, 1}, 2);
+  ks_merge_eof(&fx.m, part(&fx, 0));
+  assert_int_equal(fx.idle[0], 1);
+  push(&fx, 1, T10 + KS_TK_MIN(20), -1); /* 2: m.b active again */
+  assert_int_equal(part(&fx, 1)->eof, 0);
+  ks_merge_eof(&fx.m, part(&fx, 1));     /* its end seen while it holds 10:20 */
+  assert_int_equal(fx.idle[1], 1);       /* not yet */
+  push(&fx, 0, T10 + KS_TK_MIN(30), -1); /* 3 */
+  ks_merge_drain(&fx.m, 0);
+  /* 10:20 b (then m.b is drained at its end: idle), 10:30 a; m.a empty and
+   * no longer at its end: wait */
+  expect_order(&fx, (const int[]){0, 1, 2, 3}, 4);
+  assert_int_equal(fx.idle[1], 2);
+  assert_int_equal(fx.idle[0], 1);
+  fixture_free(&fx);
+}
+
+/* A partition buffering more than `high` messages asks to be paused once,
+ * and to be resumed once it drains below `low`; a revoke drops what it
+ * buffers and resumes it. */
+static void buffered_limits_pause_and_resume(void **state) {
+  (void)state;
+  fixture fx;
+  fixture_init(&fx, 2, 0);
+  fx.m.high = 3;
+  fx.m.low = 2;
+  for (int i = 0; i < 3; i++)
+    push(&fx, 0, T10 + KS_TK_MIN(i), -1); /* 0, 1, 2 */
+  assert_int_equal(fx.pause_calls, 0);
+  push(&fx, 0, T10 + KS_TK_MIN(3), -1); /* 3: 4 buffered > 3 */
+  assert_int_equal(fx.pause_calls, 1);
+  assert_int_equal(fx.paused_seen[0], 1);
+  assert_int_equal(fx.q_len_seen[0], 4);
+  push(&fx, 0, T10 + KS_TK_MIN(4), -1); /* 4: paused already, no second call */
+  assert_int_equal(fx.pause_calls, 1);
+  push(&fx, 1, T10 + KS_TK_MIN(10), -1); /* 5 */
+  ks_merge_drain(&fx.m, 0);
+  /* m.a's five, then m.a is empty: wait; it asked to resume when 1 (< 2)
+   * was left */
+  expect_order(&fx, (const int[]){0, 1, 2, 3, 4}, 5);
+  assert_int_equal(fx.pause_calls, 2);
+  assert_int_equal(fx.paused_seen[1], 0);
+  assert_int_equal(fx.q_len_seen[1], 1);
+  assert_int_equal(part(&fx, 0)->paused, 0);
+  ks_merge_revoke(&fx.m, part(&fx, 1));
+  assert_int_equal(fx.dropped, 1);
+  assert_int_equal(fx.pause_calls, 3);
+  assert_int_equal(fx.paused_seen[2], 0);
+  assert_int_equal(part(&fx, 1)->assigned, 0);
+  assert_int_equal(ks_merge_buffered(&fx.m), 0);
+  /* m.b no longer takes part: nothing holds m.a */
+  push(&fx, 0, T10 + KS_TK_MIN(20), -1); /* 6 */
+  ks_merge_drain(&fx.m, 0);
+  expect_order(&fx, (const int[]){0, 1, 2, 3, 4, 6}, 6);
+  fixture_free(&fx);
+}
+
+/* Bytes that are no event, and an event beyond the task's time limit, go
+ * first where they stand, before any ordered head. */
+static void unreadable_and_too_far_go_first(void **state) {
+  (void)state;
+  fixture fx;
+  fixture_init(&fx, 2, 0);
+  fx.limit = T10 + KS_TK_MIN(30);
+  push(&fx, 0, T10, -1);                 /* 0 */
+  push(&fx, 0, T10 + KS_TK_MIN(50), -1); /* 1: beyond the limit */
+  push(&fx, 1, INT64_MIN, -1);           /* 2: no event */
+  push(&fx, 1, T10 + KS_TK_MIN(5), -1);  /* 3 */
+  push(&fx, 1, Y3000, -1);               /* 4: outside the decoder's range */
+  ks_merge_drain(&fx.m, 0);
+  /* junk b; 10:00 a; then a's head (10:50) is beyond the limit: first;
+   * m.a empty: wait (10:05 b and year 3000 stay) */
+  expect_order(&fx, (const int[]){2, 0, 1}, 3);
+  push(&fx, 0, T10 + KS_TK_MIN(10), -1); /* 5 */
+  fx.limit = INT64_MAX;                  /* no bound: only the decoder's range refuses year 3000 */
+  ks_merge_drain(&fx.m, 0);
+  /* 10:05 b, then year 3000 b ahead of 10:10 a; m.b empty: wait */
+  expect_order(&fx, (const int[]){2, 0, 1, 3, 4}, 5);
+  fixture_free(&fx);
+}
+
+/* process asks to stop (the run is stopping): the drain stops after that
+ * message, and ks_merge_free() drops what is left. */
+static void process_stops_the_drain(void **state) {
+  (void)state;
+  fixture fx;
+  fixture_init(&fx, 1, 0);
+  for (int i = 0; i < 3; i++)
+    push(&fx, 0, T10 + KS_TK_MIN(i), -1);
+  fx.stop_after = 2;
+  assert_int_equal(ks_merge_drain_all(&fx.m), 1);
+  expect_order(&fx, (const int[]){0, 1}, 2);
+  assert_int_equal(ks_merge_buffered(&fx.m), 1);
+  ks_merge_free(&fx.m);
+  assert_int_equal(fx.dropped, 1);
+  fixture_free(&fx);
+}
+
+/* ---- part two: the engine behind the merge ------------------------------ */
 
 /* ---- tests ---------------------------------------------------------------- */
 
@@ -289,15 +443,14 @@ static void year_3000_does_not_hold_the_merge(void **state) {
                     {1, T10 + KS_TK_MIN(31), T10}};
   fixture fx;
   fixture_start(&fx, s, sizeof s / sizeof s[0]);
-  runner *r = fx.r;
-  ks_merge_drain(r, 0);
+  ks_merge_drain(&fx.m, 0);
   /* Y3000 (refused), 10:00 a, 10:01 b, 10:05 a, 10:16 b, 10:20 a; then m.a
    * is empty and not at its end: 10:31 b waits */
   expect_counts(&fx, 6, 1, 0);
-  assert_true(ks_engine_partition_time(r->engine, 0, 0) == T10 + KS_TK_MIN(20));
-  assert_true(ks_engine_partition_time(r->engine, 0, 1) == T10 + KS_TK_MIN(16));
-  assert_true(ks_engine_watermark(r->engine, 0) == T10 + KS_TK_MIN(16));
-  assert_int_equal(r->parts[1].q_len, 1);
+  assert_true(ks_engine_partition_time(fx.e, 0, 0) == T10 + KS_TK_MIN(20));
+  assert_true(ks_engine_partition_time(fx.e, 0, 1) == T10 + KS_TK_MIN(16));
+  assert_true(ks_engine_watermark(fx.e, 0) == T10 + KS_TK_MIN(16));
+  assert_int_equal(part(&fx, 1)->q_len, 1);
   /* the ends: 10:31 b, then everything closes */
   fixture_end(&fx);
   expect_counts(&fx, 7, 1, 0);
@@ -322,16 +475,15 @@ static void far_future_is_refused_in_place(void **state) {
                     {1, T10 + KS_TK_MIN(14), T10 + KS_TK_MIN(14)}};
   fixture fx;
   fixture_start(&fx, s, sizeof s / sizeof s[0]);
-  runner *r = fx.r;
-  ks_merge_drain(r, 0);
+  ks_merge_drain(&fx.m, 0);
   /* 10:00 a, 2099 a (refused), 10:02 b, 10:10 a; m.a empty: wait */
   expect_counts(&fx, 4, 1, 0);
-  assert_true(ks_engine_partition_time(r->engine, 0, 0) == T10 + KS_TK_MIN(10));
-  assert_true(ks_engine_watermark(r->engine, 0) == T10 + KS_TK_MIN(2));
+  assert_true(ks_engine_partition_time(fx.e, 0, 0) == T10 + KS_TK_MIN(10));
+  assert_true(ks_engine_watermark(fx.e, 0) == T10 + KS_TK_MIN(2));
   fixture_end(&fx);
   expect_counts(&fx, 6, 1, 0);
   ks_engine_stats st;
-  ks_engine_get_stats(r->engine, &st);
+  ks_engine_get_stats(fx.e, &st);
   assert_int_equal(st.intervals_closed, 1);
   assert_true(events_in(&fx.g, T10) == 5.0);
   fixture_free(&fx);
@@ -350,18 +502,17 @@ static void the_bound_follows_the_task(void **state) {
                     {1, T10 + KS_TK_MIN(55), T10}};
   fixture fx;
   fixture_start(&fx, s, sizeof s / sizeof s[0]);
-  runner *r = fx.r;
-  ks_merge_drain(r, 0);
+  ks_merge_drain(&fx.m, 0);
   /* 10:00 a, 10:05 b, 10:50 a (within max(10:05, 10:00) + 1 h: ordered by
    * its time, after 10:05 b); then the head of m.a is 12:10, beyond
    * max(10:50, record time 10:40) + 1 h = 11:50: refused before 10:55 b,
    * which then waits for m.a */
   expect_counts(&fx, 4, 1, 0);
-  assert_true(ks_engine_partition_time(r->engine, 0, 0) == T10 + KS_TK_MIN(50));
-  assert_true(ks_engine_partition_time(r->engine, 0, 1) == T10 + KS_TK_MIN(5));
-  assert_int_equal(r->parts[1].q_len, 1);
-  assert_true(ks_engine_time_limit(r->engine, 0, T10) == T10 + KS_TK_MIN(110));
-  assert_true(ks_engine_time_limit(r->engine, 0, T10 + KS_TK_MIN(70)) == T10 + KS_TK_MIN(130));
+  assert_true(ks_engine_partition_time(fx.e, 0, 0) == T10 + KS_TK_MIN(50));
+  assert_true(ks_engine_partition_time(fx.e, 0, 1) == T10 + KS_TK_MIN(5));
+  assert_int_equal(part(&fx, 1)->q_len, 1);
+  assert_true(ks_engine_time_limit(fx.e, 0, T10) == T10 + KS_TK_MIN(110));
+  assert_true(ks_engine_time_limit(fx.e, 0, T10 + KS_TK_MIN(70)) == T10 + KS_TK_MIN(130));
   fixture_free(&fx);
 }
 
@@ -377,16 +528,15 @@ static void end_of_partition_counts_after_its_buffer(void **state) {
                     {1, T10 + KS_TK_MIN(1), T10}};
   fixture fx;
   fixture_start(&fx, s, sizeof s / sizeof s[0]);
-  runner *r = fx.r;
-  ks_merge_eof(r, &r->parts[1]); /* m.b at its end, 10:01 still buffered */
-  assert_true(ks_engine_watermark(r->engine, 0) == INT64_MIN);
-  ks_merge_drain(r, 0);
+  ks_merge_eof(&fx.m, part(&fx, 1)); /* m.b at its end, 10:01 still buffered */
+  assert_true(ks_engine_watermark(fx.e, 0) == INT64_MIN);
+  ks_merge_drain(&fx.m, 0);
   /* 10:00 a, 10:01 b (m.b now drained at its end: idle), 10:20 a, 10:40 a:
    * the watermark follows m.a alone and closes 10:00 and 10:15 */
   expect_counts(&fx, 4, 0, 0);
-  assert_true(ks_engine_watermark(r->engine, 0) == T10 + KS_TK_MIN(40));
+  assert_true(ks_engine_watermark(fx.e, 0) == T10 + KS_TK_MIN(40));
   ks_engine_stats st;
-  ks_engine_get_stats(r->engine, &st);
+  ks_engine_get_stats(fx.e, &st);
   assert_int_equal(st.intervals_closed, 2);
   assert_true(events_in(&fx.g, T10) == 2.0);
   assert_true(events_in(&fx.g, T10 + KS_TK_MIN(15)) == 1.0);
@@ -395,6 +545,11 @@ static void end_of_partition_counts_after_its_buffer(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(orders_by_event_time_across_partitions),
+      cmocka_unit_test(end_of_input_in_a_bounded_run),
+      cmocka_unit_test(buffered_limits_pause_and_resume),
+      cmocka_unit_test(unreadable_and_too_far_go_first),
+      cmocka_unit_test(process_stops_the_drain),
       cmocka_unit_test(peek_reads_the_time_the_decoder_reads),
       cmocka_unit_test(year_3000_does_not_hold_the_merge),
       cmocka_unit_test(far_future_is_refused_in_place),

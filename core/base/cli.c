@@ -3,43 +3,72 @@
 #include <stdio.h>
 #include <string.h>
 
-int ks_cli_arg_match(const char *prog, int argc, char **argv, int *i, const char *lng, char shrt,
-                     int has_value, const char **val) {
-  const char *a = argv[*i];
-  const char *inline_val = NULL;
-  int matched = 0;
-  if (a[0] == '-' && a[1] == '-') {
-    size_t n = strlen(lng);
-    if (strncmp(a + 2, lng, n) == 0) {
-      if (a[2 + n] == '\0')
-        matched = 1;
-      else if (a[2 + n] == '=' && has_value) {
-        matched = 1;
-        inline_val = a + 3 + n;
-      }
-    }
-  } else if (shrt && a[0] == '-' && a[1] == shrt) {
-    if (a[2] == '\0')
-      matched = 1;
-    else if (has_value) {
-      matched = 1;
-      inline_val = a + 2;
-    }
+void ks_cli_init(ks_cli *c, const char *prog, int argc, char **argv, const char *shortopts,
+                 const struct option *longopts) {
+  c->prog = prog;
+  c->argc = argc;
+  c->argv = argv;
+  c->longopts = longopts;
+  c->rest = 0;
+  /* '-': options and arguments in command-line order (whatever
+   * POSIXLY_CORRECT says); ':': no messages of getopt's own, a missing value
+   * returns ':' */
+  snprintf(c->optstring, sizeof c->optstring, "-:%s", shortopts);
+  optind = 0; /* getopt's full reinitialisation */
+  opterr = 0;
+}
+
+/* The long name of the option whose val is v, or NULL. */
+static const char *long_name(const ks_cli *c, int v) {
+  for (const struct option *o = c->longopts; o && o->name; o++)
+    if (o->flag == NULL && o->val == v)
+      return o->name;
+  return NULL;
+}
+
+int ks_cli_next(ks_cli *c, const char **arg) {
+  *arg = NULL;
+  if (c->rest) {
+    if (optind >= c->argc)
+      return KS_CLI_END;
+    *arg = c->argv[optind++];
+    return KS_CLI_ARG;
   }
-  if (!matched)
-    return 0;
-  if (!has_value)
-    return 1;
-  if (inline_val) {
-    *val = inline_val;
-    return 1;
+  int before = optind > 0 ? optind : 1;
+  int o = getopt_long(c->argc, c->argv, c->optstring, c->longopts, NULL);
+  if (o == -1) { /* the end, or "--" */
+    c->rest = 1;
+    return ks_cli_next(c, arg);
   }
-  if (*i + 1 >= argc) {
-    fprintf(stderr, "kpistream %s: option --%s needs a value (see --help)\n", prog, lng);
-    return -1;
+  if (o == 1) {
+    *arg = optarg;
+    return KS_CLI_ARG;
   }
-  *val = argv[++*i];
-  return 1;
+  if (o == ':') {
+    const char *name = long_name(c, optopt);
+    if (name)
+      fprintf(stderr, "kpistream %s: option --%s needs a value (see --help)\n", c->prog, name);
+    else
+      fprintf(stderr, "kpistream %s: option -%c needs a value (see --help)\n", c->prog, optopt);
+    return KS_CLI_BAD;
+  }
+  if (o == '?') {
+    /* the element getopt stopped at: it moved past it unless it stopped
+     * inside a cluster of short options */
+    const char *at = optind > before ? c->argv[optind - 1] : c->argv[optind];
+    if (strncmp(at, "--", 2) == 0 || optopt <= 0 || optopt > 255)
+      fprintf(stderr, "kpistream %s: unknown option '%s' (see --help)\n", c->prog, at);
+    else
+      fprintf(stderr, "kpistream %s: unknown option '-%c' (see --help)\n", c->prog, optopt);
+    return KS_CLI_BAD;
+  }
+  *arg = optarg;
+  return o;
+}
+
+int ks_cli_version(void) {
+  printf("kpistream %s\n", KS_VERSION);
+  return 0;
 }
 
 int ks_cli_read_bootstrap(const char *path, char *buf, size_t size) {

@@ -11,6 +11,7 @@
 #include "http_server.h"
 #include "log.h"
 #include "result_format.h"
+#include "str.h"
 
 typedef struct parse_ctx {
   yaml_document_t *doc;
@@ -34,14 +35,6 @@ static int fail(parse_ctx *c, const yaml_node_t *n, const char *fmt, ...) {
   else
     snprintf(c->errstr, c->errsize, "%s: %s", c->name, msg);
   return KS_ECONFIG;
-}
-
-static char *dupstr(const char *s) {
-  size_t n = strlen(s) + 1;
-  char *d = malloc(n);
-  if (d)
-    memcpy(d, s, n);
-  return d;
 }
 
 void ks_config_init(ks_config *cfg) {
@@ -103,7 +96,7 @@ void ks_config_free(ks_config *cfg) {
  * from ("file:line:col"), NULL for the command line. */
 static int kv_set(ks_kv **kv, char ***where, size_t *n, const char *key, const char *value,
                   const char *w) {
-  char *v = dupstr(value), *wc = w ? dupstr(w) : NULL;
+  char *v = ks_strdup(value), *wc = w ? ks_strdup(w) : NULL;
   if (v == NULL || (w && wc == NULL)) {
     free(v);
     free(wc);
@@ -123,7 +116,7 @@ static int kv_set(ks_kv **kv, char ***where, size_t *n, const char *key, const c
   char **nw = nk ? realloc(*where, (*n + 1) * sizeof *nw) : NULL;
   if (nw)
     *where = nw;
-  char *k = dupstr(key);
+  char *k = ks_strdup(key);
   if (nk == NULL || nw == NULL || k == NULL) {
     free(k);
     free(v);
@@ -219,7 +212,7 @@ static int set_str(parse_ctx *c, yaml_node_t *v, const char *key, char **out) {
   if (s[0] == '\0')
     return fail(c, v, "'%s' must not be empty", key);
   free(*out);
-  *out = dupstr(s);
+  *out = ks_strdup(s);
   return *out ? 0 : KS_ENOMEM;
 }
 
@@ -351,7 +344,7 @@ static int load_input(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
       if (nt == NULL)
         return KS_ENOMEM;
       cfg->topics = nt;
-      if ((nt[cfg->n_topics] = dupstr(s)) == NULL)
+      if ((nt[cfg->n_topics] = ks_strdup(s)) == NULL)
         return KS_ENOMEM;
       cfg->n_topics++;
     }
@@ -485,7 +478,7 @@ static int load_plugin_format(parse_ctx *c, ks_config *cfg, const ks_config_plug
   cfg->output_topics = no;
   ks_config_output *o = &no[cfg->n_output_topics];
   *o = cfg->output; /* what the entry does not set comes from `output` */
-  if ((o->topic = dupstr(topic)) == NULL)
+  if ((o->topic = ks_strdup(topic)) == NULL)
     return KS_ENOMEM;
   cfg->n_output_topics++;
   return load_output_format(c, m, "plugins[]", o, -1);
@@ -516,7 +509,7 @@ static int load_plugins(parse_ctx *c, ks_config *cfg, yaml_node_t *s) {
     if ((rc = set_str(c, v, "plugins[].name", &p->name)) != 0)
       return rc;
     char w[320];
-    if ((p->where = dupstr(where(c, v, w, sizeof w))) == NULL)
+    if ((p->where = ks_strdup(where(c, v, w, sizeof w))) == NULL)
       return KS_ENOMEM;
     yaml_node_t *in = map_get(c, m, "instance");
     if (in && (rc = set_str(c, in, "plugins[].instance", &p->instance)) != 0)
@@ -672,7 +665,7 @@ static int load_output(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
     cfg->output_topics = no;
     ks_config_output *o = &no[cfg->n_output_topics];
     *o = cfg->output; /* a topic inherits what it does not set */
-    if ((o->topic = dupstr(name)) == NULL)
+    if ((o->topic = ks_strdup(name)) == NULL)
       return KS_ENOMEM;
     cfg->n_output_topics++;
     char section[320];
@@ -760,7 +753,7 @@ int ks_config_load_string(ks_config *cfg, const char *yaml, size_t len, const ch
     snprintf(errstr, errstr_size, "%s: out of memory", name);
   yaml_document_delete(&doc);
   yaml_parser_delete(&parser);
-  if (rc == 0 && (cfg->source = dupstr(name)) == NULL)
+  if (rc == 0 && (cfg->source = ks_strdup(name)) == NULL)
     rc = KS_ENOMEM;
   if (rc != 0)
     ks_config_free(cfg);

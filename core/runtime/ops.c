@@ -280,7 +280,7 @@ static void u64(ks_metrics *m, const char *name, const char *type, const char *h
 /* Consumer lag of an assigned partition: librdkafka's last known high
  * watermark (from fetch responses) minus the consumer's position; before a
  * position exists, known only for an empty partition (0). 1 when known. */
-static int part_lag(runner *r, const part_state *ps, int64_t *lag) {
+static int part_lag(runner *r, const ks_merge_part *ps, int64_t *lag) {
   rd_kafka_t *rk = r->consumer ? ks_consumer_handle(r->consumer) : NULL;
   if (rk == NULL || !ps->assigned)
     return 0;
@@ -323,15 +323,15 @@ static int task_watermark_lag(runner *r, int32_t task, double wall_ms, double *l
  * (total, and the partition furthest behind) and the largest watermark lag. */
 static void log_lag(runner *r) {
   int64_t total = 0, worst = -1;
-  const part_state *at = NULL;
-  size_t n = r->parts ? (size_t)r->n_partitions * r->cfg.n_topics : 0;
+  const ks_merge_part *at = NULL;
+  size_t n = r->io ? (size_t)r->n_partitions * r->cfg.n_topics : 0;
   for (size_t i = 0; i < n; i++) {
     int64_t lag;
-    if (part_lag(r, &r->parts[i], &lag)) {
+    if (part_lag(r, &r->merge.parts[i], &lag)) {
       total += lag;
       if (lag > worst) {
         worst = lag;
-        at = &r->parts[i];
+        at = &r->merge.parts[i];
       }
     }
   }
@@ -459,7 +459,7 @@ static void render_metrics(runner *r, ks_metrics *m) {
   u64(m, "kpistream_transactions_total", C, "Kafka transactions committed.", r->txn_commits);
   u64(m, "kpistream_transactions_aborted_total", C, "Kafka transactions aborted.", r->txn_aborts);
   u64(m, "kpistream_budget_pauses_total", C, "Times state.memory_budget paused the input.",
-      r->budget_pauses);
+      r->budget.pauses);
   uint64_t now = uv_now(&r->loop);
   ks_metrics_one_f64(m, "kpistream_last_commit_age_seconds", G,
                      "Seconds since the commit count last grew (since start before the first).",
@@ -470,13 +470,13 @@ static void render_metrics(runner *r, ks_metrics *m) {
   u64(m, "kpistream_assigned_partitions", G, "Input partitions assigned to this instance.",
       r->n_assigned);
   uint64_t paused = 0;
-  size_t total = r->parts ? (size_t)r->n_partitions * r->cfg.n_topics : 0;
+  size_t total = r->io ? (size_t)r->n_partitions * r->cfg.n_topics : 0;
   for (size_t i = 0; i < total; i++)
-    paused += r->parts[i].assigned && r->parts[i].kafka_paused;
+    paused += r->merge.parts[i].assigned && r->io[i].kafka_paused;
   u64(m, "kpistream_paused_partitions", G, "Assigned input partitions paused (buffer or budget).",
       paused);
   u64(m, "kpistream_buffered_messages", G, "Input messages buffered for the event-time merge.",
-      r->parts ? ks_merge_buffered(r) : 0);
+      ks_merge_buffered(&r->merge));
   u64(m, "kpistream_state_bytes", G, "Bytes of plugin state (all tasks and plugins).",
       r->engine ? ks_engine_state_bytes(r->engine) : 0);
   u64(m, "kpistream_producer_queue_messages", G, "Messages produced, not yet acknowledged.",
@@ -485,11 +485,11 @@ static void render_metrics(runner *r, ks_metrics *m) {
                     "High watermark minus position, per assigned input partition.");
   for (size_t i = 0; i < total; i++) {
     int64_t lag;
-    if (!part_lag(r, &r->parts[i], &lag))
+    if (!part_lag(r, &r->merge.parts[i], &lag))
       continue;
     char pbuf[16];
-    snprintf(pbuf, sizeof pbuf, "%d", r->parts[i].partition);
-    const char *lab[] = {"topic", r->cfg.topics[r->parts[i].topic], "partition", pbuf, NULL};
+    snprintf(pbuf, sizeof pbuf, "%d", r->merge.parts[i].partition);
+    const char *lab[] = {"topic", r->cfg.topics[r->merge.parts[i].topic], "partition", pbuf, NULL};
     ks_metrics_u64(m, "kpistream_consumer_lag_messages", lab, (uint64_t)lag);
   }
   ks_metrics_family(m, "kpistream_watermark_lag_seconds", G,

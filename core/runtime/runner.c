@@ -1,6 +1,11 @@
+/*
+ * runner — `kpistream run`: setup, the loop's callbacks, teardown. See
+ * runner.h; the event-time merge is merge.c, the commit barriers barrier.c
+ * (with runner_checkpoint.c for what they carry), the memory budget
+ * budget.c, the command line run_args.c.
+ */
 #include "runner.h"
 
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,15 +23,10 @@
 #include "log.h"
 #include "ops.h" /* i14: the operator's side (ops.h) */
 #include "result_format.h"
+#include "run_args.h"
 #include "runner_internal.h"
 
-static void rlog(runner *r, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void rlog(runner *r, int level, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  ks_logv(r->cfg.log_level, level, "runner", fmt, ap);
-  va_end(ap);
-}
+#define rlog ks_runner_log
 
 void ks_runner_log(runner *r, int level, const char *fmt, ...) {
   va_list ap;
@@ -35,12 +35,21 @@ void ks_runner_log(runner *r, int level, const char *fmt, ...) {
   va_end(ap);
 }
 
-part_state *ks_runner_part(runner *r, uint32_t topic, int32_t p) {
-  if (p < 0 || p >= r->n_partitions || topic >= r->cfg.n_topics)
-    return NULL;
-  return &r->parts[(size_t)topic * (size_t)r->n_partitions + (size_t)p];
+static ks_merge_part *part_get(runner *r, uint32_t topic, int32_t p) {
+  return ks_merge_part_get(&r->merge, topic, p);
 }
-#define part_get ks_runner_part
+
+static part_io *io_of(runner *r, const ks_merge_part *mp) {
+  return &r->io[mp - r->merge.parts];
+}
+
+/* Milliseconds left of shutdown.timeout once the stop began; normal_ms before. */
+static int stop_budget_ms(runner *r, int normal_ms) {
+  if (r->stop_deadline_ns == 0)
+    return normal_ms;
+  uint64_t now = uv_hrtime();
+  return now >= r->stop_deadline_ns ? 0 : (int)((r->stop_deadline_ns - now) / 1000000u);
+}
 
 static int topic_index_by_name(runner *r, const char *name) {
   for (size_t i = 0; i < r->cfg.n_topics; i++)
@@ -64,7 +73,6 @@ static int topic_index(runner *r, rd_kafka_topic_t *rkt) {
 static void on_delivery(void *ud, void *opaque, rd_kafka_resp_err_t err,
                         const rd_kafka_message_t *m) {
   runner *r = ud;
-  barrier *b = opaque;
   if (err) {
     r->delivery_errors++;
     char src[512];
@@ -78,14 +86,11 @@ static void on_delivery(void *ud, void *opaque, rd_kafka_resp_err_t err,
              ? " (the topic's max.message.bytes is below kafka.producer.message.max.bytes)"
              : "");
     r->exit_code = 1;
-    /* Poison the barrier chain: nothing after this point may commit. */
-    ks_barrier_poison(r);
     if (!r->stopping)
       uv_stop(&r->loop);
   }
-  if (b && b->pending)
-    b->pending--;
-  ks_barrier_pop_ready(r);
+  /* A failure poisons the barrier chain: nothing after this point may commit. */
+  ks_barrier_delivered(&r->chain, opaque, err != 0);
 }
 
 /* ---- results and dead letters -------------------------------------------- */
@@ -93,7 +98,7 @@ static void on_delivery(void *ud, void *opaque, rd_kafka_resp_err_t err,
 static int sink(void *ud, const char *topic, const void *key, size_t keylen, const void *value,
                 size_t valuelen, const ks_result *res) {
   runner *r = ud;
-  barrier *b = ks_barrier_open(r);
+  ks_barrier *b = ks_barrier_open(&r->chain);
   if (b == NULL)
     return KS_ENOMEM;
   char err[RUN_ERRSZ];
@@ -105,7 +110,7 @@ static int sink(void *ud, const char *topic, const void *key, size_t keylen, con
     rlog(r, KS_LOG_ERROR, "%s", err);
     return rc;
   }
-  b->pending++;
+  ks_barrier_produced(b);
   return 0;
 }
 
@@ -132,7 +137,7 @@ static void dead_letter(runner *r, const rd_kafka_message_t *m, const char *reas
   ks_dlq_source src = {topic,      m->partition, m->offset, m->key, m->key_len,
                        m->payload, m->len,       orig,      plugin};
   ks_dlq_record sent;
-  barrier *b = ks_barrier_open(r);
+  ks_barrier *b = ks_barrier_open(&r->chain);
   char err[RUN_ERRSZ];
   if (b == NULL || ks_dlq_send(r->producer, r->cfg.dead_letter_topic, &src, reason, b, &sent, err,
                                sizeof err) != 0) {
@@ -142,7 +147,7 @@ static void dead_letter(runner *r, const rd_kafka_message_t *m, const char *reas
     uv_stop(&r->loop);
     return;
   }
-  b->pending++;
+  ks_barrier_produced(b);
   r->dlq_sent++;
   if (sent.bounded) {
     r->dlq_truncated++;
@@ -161,12 +166,15 @@ static void dead_letter(runner *r, const rd_kafka_message_t *m, const char *reas
 
 /* ---- consuming ----------------------------------------------------------- */
 
+static size_t n_parts(const runner *r) {
+  return r->io ? (size_t)r->n_partitions * r->cfg.n_topics : 0;
+}
+
 static int all_eof(runner *r) {
   if (r->n_assigned == 0)
     return 0;
-  size_t n = (size_t)r->n_partitions * r->cfg.n_topics;
-  for (size_t i = 0; i < n; i++)
-    if (r->parts[i].assigned && !r->parts[i].eof)
+  for (size_t i = 0; i < n_parts(r); i++)
+    if (r->merge.parts[i].assigned && !r->merge.parts[i].eof)
       return 0;
   return 1;
 }
@@ -216,12 +224,13 @@ static void on_plugin_error(void *ud, size_t plugin, int rc, const ks_plugin_cal
   dead_letter(r, m, reason, c->plugin); /* one per plugin that failed on it */
 }
 
-void ks_runner_process(runner *r, part_state *ps, rd_kafka_message_t *m) {
+/* Process one input message of topic (decode, dispatch, dead-letter). */
+static void process(runner *r, uint32_t topic, rd_kafka_message_t *m) {
   char reason[256];
   ks_msg_origin from = {m->key, m->key_len, r->n_partitions, r->cfg.partitioner,
                         rd_kafka_message_timestamp(m, NULL)};
   r->cur_msg = m;
-  int rc = ks_engine_process_from(r->engine, m->partition, ps->topic, m->offset, &from, m->payload,
+  int rc = ks_engine_process_from(r->engine, m->partition, topic, m->offset, &from, m->payload,
                                   m->len, reason, sizeof reason);
   r->cur_msg = NULL;
   if (rc == KS_REJECTED || rc == KS_MISROUTED) {
@@ -237,6 +246,102 @@ void ks_runner_process(runner *r, part_state *ps, rd_kafka_message_t *m) {
   }
 }
 
+/* ---- the merge's and the budget's callbacks -------------------------------- */
+
+/* Pause or resume mp in Kafka to match its two reasons to be paused: the
+ * merge's (too much buffered) and the memory budget's. */
+static void apply_pause(runner *r, ks_merge_part *mp) {
+  part_io *io = io_of(r, mp);
+  int want = mp->paused || io->budget_paused;
+  if (want == io->kafka_paused || r->consumer == NULL)
+    return;
+  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(l, r->cfg.topics[mp->topic], mp->partition);
+  rd_kafka_t *rk = ks_consumer_handle(r->consumer);
+  rd_kafka_resp_err_t err =
+      want ? rd_kafka_pause_partitions(rk, l) : rd_kafka_resume_partitions(rk, l);
+  rd_kafka_topic_partition_list_destroy(l);
+  if (err) {
+    rlog(r, KS_LOG_WARN, "%s %s [%d]: %s", want ? "pause" : "resume", r->cfg.topics[mp->topic],
+         mp->partition, rd_kafka_err2str(err));
+    return;
+  }
+  io->kafka_paused = want;
+  if (!want)
+    io->last_msg_ms = uv_now(&r->loop); /* quiet is counted from the resume */
+  r->pauses += want;
+  rlog(r, KS_LOG_DEBUG, "%s %s [%d] (%zu buffered)", want ? "paused" : "resumed",
+       r->cfg.topics[mp->topic], mp->partition, mp->q_len);
+}
+
+static int merge_process(void *ud, ks_merge_part *mp, void *msg) {
+  runner *r = ud;
+  process(r, mp->topic, msg);
+  rd_kafka_message_destroy(msg);
+  return r->stopping;
+}
+
+static void merge_drop(void *ud, void *msg) {
+  (void)ud;
+  rd_kafka_message_destroy(msg);
+}
+
+static int64_t merge_time_limit(void *ud, int32_t task, int64_t rec) {
+  runner *r = ud;
+  return ks_engine_time_limit(r->engine, task, rec);
+}
+
+static void merge_set_idle(void *ud, int32_t task, uint32_t topic) {
+  runner *r = ud;
+  ks_engine_set_idle(r->engine, task, topic, 1);
+}
+
+static void merge_pause(void *ud, ks_merge_part *mp) {
+  apply_pause(ud, mp);
+}
+
+/* Pause every assigned input partition for the memory budget, or resume
+ * those it paused; returns how many it paused. */
+static int budget_pause(void *ud, int pause) {
+  runner *r = ud;
+  int n = 0;
+  for (size_t i = 0; i < n_parts(r); i++) {
+    ks_merge_part *mp = &r->merge.parts[i];
+    if (pause ? !mp->assigned : !r->io[i].budget_paused)
+      continue;
+    r->io[i].budget_paused = pause;
+    apply_pause(r, mp);
+    n++;
+  }
+  return n;
+}
+
+static void budget_check(runner *r) {
+  if (r->budget.limit == 0 || r->engine == NULL)
+    return;
+  size_t bytes = ks_engine_state_bytes(r->engine);
+  ks_engine_stats st;
+  ks_engine_get_stats(r->engine, &st);
+  ks_budget_check(&r->budget, bytes, st.events_in);
+}
+
+/* Drop a partition's buffered messages (never processed, not committed) and
+ * resume it. */
+static void drop_part(runner *r, ks_merge_part *mp, int revoke) {
+  io_of(r, mp)->budget_paused = 0;
+  if (revoke)
+    ks_merge_revoke(&r->merge, mp);
+  else
+    ks_merge_drop(&r->merge, mp);
+}
+
+static void drain_all(runner *r) {
+  if (!r->stopping)
+    ks_merge_drain_all(&r->merge);
+}
+
+/* ---- consuming (the consumer's callbacks) -------------------------------- */
+
 static void on_batch(void *ud, rd_kafka_message_t **msgs, size_t n) {
   runner *r = ud;
   int eof_seen = 0;
@@ -245,11 +350,11 @@ static void on_batch(void *ud, rd_kafka_message_t **msgs, size_t n) {
     rd_kafka_message_t *m = msgs[i];
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       int t = m->rkt ? topic_index(r, m->rkt) : -1;
-      part_state *ps = t >= 0 ? part_get(r, (uint32_t)t, m->partition) : NULL;
-      if (ps) {
+      ks_merge_part *mp = t >= 0 ? part_get(r, (uint32_t)t, m->partition) : NULL;
+      if (mp) {
         /* A bounded run (--until-eof) knows a partition at its end has no
          * more data once its buffered messages are processed. */
-        ks_merge_eof(r, ps);
+        ks_merge_eof(&r->merge, mp);
         eof_seen |= r->until_eof;
       }
       continue;
@@ -264,28 +369,27 @@ static void on_batch(void *ud, rd_kafka_message_t **msgs, size_t n) {
       continue;
     }
     int t = topic_index(r, m->rkt);
-    part_state *ps = t >= 0 ? part_get(r, (uint32_t)t, m->partition) : NULL;
-    if (ps == NULL || !ps->assigned)
+    ks_merge_part *mp = t >= 0 ? part_get(r, (uint32_t)t, m->partition) : NULL;
+    if (mp == NULL || !mp->assigned)
       continue;
-    ps->eof = 0;
-    ps->quiet = 0;
-    ps->last_msg_ms = now;
-    if (ks_merge_push(r, ps, m) == 0)
+    io_of(r, mp)->last_msg_ms = now;
+    if (ks_merge_push(&r->merge, mp, m, m->payload, m->len, rd_kafka_message_timestamp(m, NULL)) ==
+        0)
       msgs[i] = NULL; /* buffered: processed in event-time order below */
     else {
       r->exit_code = 1;
       begin_stop(r, "out of memory buffering input");
     }
   }
-  ks_merge_drain_all(r);
+  drain_all(r);
   /* After every consumed batch, not only on the housekeeping timer: whether
    * the budget is noticed must not depend on how fast the host is. */
-  ks_budget_check(r);
+  budget_check(r);
   if (eof_seen)
     ks_engine_advance(r->engine);
   if (r->want_seal)
-    ks_barrier_seal(r, NULL);
-  if (r->until_eof && !r->stopping && all_eof(r) && ks_merge_buffered(r) == 0)
+    ks_runner_seal(r, NULL);
+  if (r->until_eof && !r->stopping && all_eof(r) && ks_merge_buffered(&r->merge) == 0)
     begin_stop(r, "all assigned partitions reached their end (--until-eof)");
 }
 
@@ -297,14 +401,13 @@ static void on_assign(void *ud, rd_kafka_topic_partition_list_t *parts) {
   }
   for (int i = 0; i < parts->cnt; i++) {
     int t = topic_index_by_name(r, parts->elems[i].topic);
-    part_state *ps = t >= 0 ? part_get(r, (uint32_t)t, parts->elems[i].partition) : NULL;
-    if (ps == NULL)
+    ks_merge_part *mp = t >= 0 ? part_get(r, (uint32_t)t, parts->elems[i].partition) : NULL;
+    if (mp == NULL)
       continue;
-    if (!ks_engine_task_exists(r->engine, ps->partition))
-      ks_engine_task_open(r->engine, ps->partition);
-    ps->assigned = 1;
-    ps->last_msg_ms = uv_now(&r->loop);
-    ps->eof = 0;
+    if (!ks_engine_task_exists(r->engine, mp->partition))
+      ks_engine_task_open(r->engine, mp->partition);
+    ks_merge_assign(&r->merge, mp);
+    io_of(r, mp)->last_msg_ms = uv_now(&r->loop);
     r->n_assigned++;
   }
   rlog(r, KS_LOG_INFO, "assigned %d partitions (%zu now)", parts->cnt, r->n_assigned);
@@ -318,20 +421,18 @@ static void on_revoke(void *ud, const rd_kafka_topic_partition_list_t *parts) {
    * then drop their state: the next owner restores the checkpoint. */
   if (r->exit_code == 0) {
     r->sync_commits = 1;
-    ks_barrier_seal(r, parts);
-    int budget = ks_runner_budget_ms(r, 30000);
-    if (ks_barrier_drain(r, budget) != 0)
+    ks_runner_seal(r, parts);
+    int budget = stop_budget_ms(r, 30000);
+    if (ks_barrier_drain(&r->chain, budget) != 0)
       rlog(r, KS_LOG_WARN, "revoke: results not all delivered within %d ms; not committing",
            budget);
     r->sync_commits = 0;
   }
   for (int i = 0; i < parts->cnt; i++) {
     int t = topic_index_by_name(r, parts->elems[i].topic);
-    part_state *ps = t >= 0 ? part_get(r, (uint32_t)t, parts->elems[i].partition) : NULL;
-    if (ps && ps->assigned) {
-      ks_merge_drop(r, ps); /* unprocessed: the next owner reads them again */
-      ps->assigned = 0;
-      ps->eof = ps->quiet = 0;
+    ks_merge_part *mp = t >= 0 ? part_get(r, (uint32_t)t, parts->elems[i].partition) : NULL;
+    if (mp && mp->assigned) {
+      drop_part(r, mp, 1); /* unprocessed: the next owner reads them again */
       r->n_assigned--;
     }
   }
@@ -367,8 +468,8 @@ static void on_stats(uv_timer_t *t) {
        st.events_in, secs > 0 ? (double)(st.events_in - r->last_events) / secs : 0.0,
        st.events_rejected, st.events_late, st.events_restated, st.results_out, st.intervals_closed,
        st.plugin_errors, r->commits, r->checkpoints, ks_producer_outq_len(r->producer),
-       ks_merge_buffered(r), ks_engine_state_bytes(r->engine),
-       r->budget_paused ? " (over budget: partitions paused)" : "", st.events_misrouted,
+       ks_merge_buffered(&r->merge), ks_engine_state_bytes(r->engine),
+       r->budget.paused ? " (over budget: partitions paused)" : "", st.events_misrouted,
        r->dlq_sent, r->dlq_truncated);
   r->last_events = st.events_in;
   r->last_stats_ms = now;
@@ -379,7 +480,7 @@ static void on_stats(uv_timer_t *t) {
  * with the wall clock, so night shifts and quiet queues still close. */
 static void on_idle_timer(uv_timer_t *tm) {
   runner *r = tm->data;
-  ks_budget_check(r);
+  budget_check(r);
   if (r->cfg.idle_timeout_ms <= 0)
     return;
   uint64_t now = uv_now(&r->loop);
@@ -388,17 +489,17 @@ static void on_idle_timer(uv_timer_t *tm) {
     int any = 0, all_quiet = 1;
     uint64_t last = 0;
     for (size_t t = 0; t < r->cfg.n_topics; t++) {
-      part_state *ps = part_get(r, (uint32_t)t, p);
-      if (!ps->assigned)
+      ks_merge_part *mp = part_get(r, (uint32_t)t, p);
+      if (!mp->assigned)
         continue;
+      const part_io *io = io_of(r, mp);
       any = 1;
-      if (ps->last_msg_ms > last)
-        last = ps->last_msg_ms;
+      if (io->last_msg_ms > last)
+        last = io->last_msg_ms;
       /* a paused partition is silent because we asked it to be */
-      if (!ps->kafka_paused && now - ps->last_msg_ms >= limit && ps->q_len == 0) {
-        ps->quiet = 1;
-        ks_engine_set_idle(r->engine, p, (uint32_t)t, 1);
-      } else
+      if (!io->kafka_paused && now - io->last_msg_ms >= limit && mp->q_len == 0)
+        ks_merge_quiet(&r->merge, mp);
+      else
         all_quiet = 0;
     }
     if (any && all_quiet && ks_engine_task_exists(r->engine, p)) {
@@ -409,43 +510,17 @@ static void on_idle_timer(uv_timer_t *tm) {
              now - last, wm);
     }
   }
-  ks_merge_drain_all(r);
+  drain_all(r);
   ks_engine_advance(r->engine);
 }
 
 static void on_checkpoint_timer(uv_timer_t *t) {
   runner *r = t->data;
   if (!r->stopping && r->n_assigned)
-    ks_barrier_seal(r, NULL);
+    ks_runner_seal(r, NULL);
 }
 
 /* ---- start and stop ------------------------------------------------------ */
-
-static void usage(FILE *f) {
-  fprintf(f,
-          "usage: kpistream run -c CONFIG [options]\n"
-          "\n"
-          "Consume contact-center events from Kafka, compute KPIs with the configured\n"
-          "plugins per event-time interval, publish the results to Kafka.\n"
-          "\n"
-          "options:\n"
-          "  -c, --config FILE            YAML configuration (see docs/configuration.md)\n"
-          "  -b, --bootstrap-servers LIST override kafka bootstrap.servers\n"
-          "      --bootstrap-file FILE    read bootstrap.servers from FILE (kpistream broker)\n"
-          "  -X, --property KEY=VALUE     any librdkafka property (repeatable)\n"
-          "  -g, --group ID               consumer group id (default kpistream)\n"
-          "      --plugin-dir DIR         where plugins are looked up\n"
-          "      --until-eof              stop when every assigned partition is at its end,\n"
-          "                               closing all open intervals (backfills, tests)\n"
-          "      --check-config           make every check run makes before connecting (config,\n"
-          "                               plugins and their options, Kafka properties), exit\n"
-          "      --log-level LEVEL        error, warn, info, debug\n"
-          "  -h, --help                   this help\n"
-          "  -V, --version                print the version\n"
-          "\n"
-          "Exit status: 0 on a clean stop, 1 on a runtime error, 2 on a usage or\n"
-          "configuration error.\n");
-}
 
 static void close_walk(uv_handle_t *h, void *arg) {
   (void)arg;
@@ -453,7 +528,8 @@ static void close_walk(uv_handle_t *h, void *arg) {
     uv_close(h, NULL);
 }
 
-static int load_plugins(runner *r, char *err, size_t errsz) {
+/* Load the configured plugins into the engine, with their options. */
+static int add_plugins(runner *r, char *err, size_t errsz) {
   for (size_t i = 0; i < r->cfg.n_plugins; i++) {
     ks_config_plugin *p = &r->cfg.plugins[i];
     char path[1024];
@@ -528,7 +604,7 @@ static int check_before_connect(runner *r, char *err, size_t errsz) {
   eo.call = r->call;
   int rc = ks_engine_new(&r->engine, &eo, err, errsz);
   if (rc == 0)
-    rc = load_plugins(r, err, errsz);
+    rc = add_plugins(r, err, errsz);
   if (rc == 0)
     rc = check_kafka(r, err, errsz);
   return rc;
@@ -560,15 +636,12 @@ static int setup(runner *r, int check_only, char *err, size_t errsz) {
                                 &r->n_partitions, err, errsz);
   if (rc != 0)
     return rc;
-  r->parts = calloc((size_t)r->n_partitions * r->cfg.n_topics, sizeof *r->parts);
-  if (r->parts == NULL)
+  ks_merge_ops mo = {merge_process, merge_drop, merge_time_limit, merge_set_idle, merge_pause, r};
+  if ((rc = ks_merge_init(&r->merge, r->cfg.n_topics, r->n_partitions, r->until_eof, &mo)) != 0)
+    return rc;
+  r->io = calloc((size_t)r->n_partitions * r->cfg.n_topics + 1, sizeof *r->io);
+  if (r->io == NULL)
     return KS_ENOMEM;
-  for (size_t t = 0; t < r->cfg.n_topics; t++)
-    for (int32_t p = 0; p < r->n_partitions; p++) {
-      part_state *ps = part_get(r, (uint32_t)t, p);
-      ps->partition = p;
-      ps->topic = (uint32_t)t;
-    }
   for (size_t l = 0; l < 2; l++) {
     const ks_kv *kv = l ? r->cfg.producer : r->cfg.kafka;
     size_t n = l ? r->cfg.n_producer : r->cfg.n_kafka;
@@ -587,13 +660,6 @@ static int setup(runner *r, int check_only, char *err, size_t errsz) {
   return ks_consumer_subscribe(r->consumer, r->cfg.topics, r->cfg.n_topics, err, errsz);
 }
 
-int ks_runner_budget_ms(runner *r, int normal_ms) {
-  if (r->stop_deadline_ns == 0)
-    return normal_ms;
-  uint64_t now = uv_hrtime();
-  return now >= r->stop_deadline_ns ? 0 : (int)((r->stop_deadline_ns - now) / 1000000u);
-}
-
 /* The stop, within shutdown.timeout: deliver, checkpoint and commit what was
  * processed, leave the group (a quarter of the time, at most 2 s, is kept
  * for that), then say what was and was not delivered and committed. */
@@ -606,18 +672,17 @@ static void shutdown_clean(runner *r) {
     if (r->until_eof)
       ks_engine_flush_all(r->engine);
     r->sync_commits = 1;
-    ks_barrier_seal(r, NULL); /* nothing, if flush_all met a plugin with on_error: stop */
-    if (ks_barrier_drain(r, ks_runner_budget_ms(r, 0) - (int)reserve) != 0)
+    ks_runner_seal(r, NULL); /* nothing, if flush_all met a plugin with on_error: stop */
+    if (ks_barrier_drain(&r->chain, stop_budget_ms(r, 0) - (int)reserve) != 0)
       r->exit_code = late = 1;
   }
-  size_t total = r->parts ? (size_t)r->n_partitions * r->cfg.n_topics : 0;
-  for (size_t i = 0; i < total; i++)
-    ks_merge_drop(r, &r->parts[i]); /* buffered, never processed: not committed */
+  for (size_t i = 0; i < n_parts(r); i++)
+    drop_part(r, &r->merge.parts[i], 0); /* buffered, never processed: not committed */
   if (r->consumer)
-    ks_consumer_close(r->consumer, ks_runner_budget_ms(r, 0));
+    ks_consumer_close(r->consumer, stop_budget_ms(r, 0));
   int undelivered = 0;
   if (r->producer) {
-    ks_producer_flush(r->producer, ks_runner_budget_ms(r, 0));
+    ks_producer_flush(r->producer, stop_budget_ms(r, 0));
     undelivered = ks_producer_outq_len(r->producer);
     ks_producer_close(r->producer);
   }
@@ -659,171 +724,53 @@ static void shutdown_clean(runner *r) {
          r->dlq_truncated);
 }
 
-int ks_cmd_run(int argc, char **argv) {
-  return ks_cmd_run_watched(argc, argv, NULL);
-}
-
-int ks_cmd_run_watched(int argc, char **argv, ks_plugin_call *call) {
-  static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
-                                           {"bootstrap-servers", required_argument, NULL, 'b'},
-                                           {"bootstrap-file", required_argument, NULL, 'B'},
-                                           {"property", required_argument, NULL, 'X'},
-                                           {"group", required_argument, NULL, 'g'},
-                                           {"plugin-dir", required_argument, NULL, 'P'},
-                                           {"until-eof", no_argument, NULL, 'E'},
-                                           {"check-config", no_argument, NULL, 'C'},
-                                           {"log-level", required_argument, NULL, 'L'},
-                                           {"help", no_argument, NULL, 'h'},
-                                           {"version", no_argument, NULL, 'V'},
-                                           {NULL, 0, NULL, 0}};
-  const char *config_path = NULL, *bootstrap = NULL, *bootstrap_file = NULL, *group = NULL;
-  const char *plugin_dir = NULL, *log_level = NULL;
-  int until_eof = 0, check_only = 0;
-  char *props[64];
-  size_t n_props = 0;
-  optind = 1;
-  int c;
-  while ((c = getopt_long(argc, argv, "c:b:X:g:hV", longopts, NULL)) != -1) {
-    switch (c) {
-    case 'c':
-      config_path = optarg;
-      break;
-    case 'b':
-      bootstrap = optarg;
-      break;
-    case 'B':
-      bootstrap_file = optarg;
-      break;
-    case 'g':
-      group = optarg;
-      break;
-    case 'P':
-      plugin_dir = optarg;
-      break;
-    case 'E':
-      until_eof = 1;
-      break;
-    case 'C':
-      check_only = 1;
-      break;
-    case 'L':
-      log_level = optarg;
-      break;
-    case 'X':
-      if (n_props == 64 || strchr(optarg, '=') == NULL) {
-        fprintf(stderr, "kpistream run: -X expects KEY=VALUE (at most 64), got '%s'\n", optarg);
-        return 2;
-      }
-      props[n_props++] = optarg;
-      break;
-    case 'h':
-      usage(stdout);
-      return 0;
-    case 'V':
-      printf("kpistream %s\n", KS_VERSION);
-      return 0;
-    default:
-      usage(stderr);
-      return 2;
-    }
-  }
-  if (config_path == NULL || optind < argc) {
-    fprintf(stderr, "kpistream run: %s\n",
-            config_path ? "unexpected argument" : "-c/--config FILE is required");
-    usage(stderr);
-    return 2;
-  }
-  runner *r = calloc(1, sizeof *r);
-  if (r == NULL)
-    return 1;
-  r->until_eof = until_eof;
-  r->call = call;
+/* Everything `run` needs before its loop starts. Returns -1 to run the loop,
+ * else the exit status (a failure, reported; --check-config, done). */
+static int start(runner *r, const ks_run_args *args) {
   char err[RUN_ERRSZ] = "";
-  int rc = ks_config_load_file(&r->cfg, config_path, err, sizeof err);
-  if (rc == 0 && log_level) {
-    int lv = ks_log_level_parse(log_level);
-    if (lv < 0) {
-      snprintf(err, sizeof err, "--log-level: '%s' is not one of error, warn, info, debug",
-               log_level);
-      rc = KS_ECONFIG;
-    } else
-      r->cfg.log_level = lv | (r->cfg.log_level & ~KS_LOG_LEVEL_MASK); /* keeps log.format */
-  }
-  char bsbuf[512];
-  if (rc == 0 && bootstrap_file) {
-    if (ks_cli_read_bootstrap(bootstrap_file, bsbuf, sizeof bsbuf) != 0) {
-      snprintf(err, sizeof err, "--bootstrap-file %s: cannot read a bootstrap address",
-               bootstrap_file);
-      rc = KS_ECONFIG;
-    } else
-      bootstrap = bsbuf;
-  }
-  if (rc == 0 && bootstrap)
-    rc = ks_config_set_kafka(&r->cfg, "bootstrap.servers", bootstrap);
-  for (size_t i = 0; rc == 0 && i < n_props; i++) {
-    char *eq = strchr(props[i], '=');
-    *eq = '\0';
-    rc = ks_config_set_kafka(&r->cfg, props[i], eq + 1);
-    *eq = '=';
-  }
-  if (rc == 0 && group) {
-    rc = ks_config_set_consumer(&r->cfg, "group.id", group);
-  }
-  if (rc == 0 && plugin_dir) {
-    free(r->cfg.plugin_dir);
-    r->cfg.plugin_dir = strdup(plugin_dir);
-  }
-  if (rc == 0 && r->cfg.plugin_dir == NULL)
-    r->cfg.plugin_dir = ks_ops_default_plugin_dir(); /* i14: relative to the binary */
-  if (rc != 0) {
-    fprintf(stderr, "kpistream: %s\n", err[0] ? err : "configuration error");
-    ks_config_free(&r->cfg);
-    free(r);
-    return 2;
-  }
-  uv_loop_init(&r->loop);
   /* i14 (ops.h): HTTP endpoint, systemd notify, SIGHUP; a bind error fails here */
-  rc = ks_ops_start(r, config_path, check_only, err, sizeof err);
+  int rc = ks_ops_start(r, args->config_path, args->check_only, err, sizeof err);
   if (rc == 0)
-    rc = setup(r, check_only, err, sizeof err);
-  int status;
+    rc = setup(r, args->check_only, err, sizeof err);
   if (rc != 0) {
     fprintf(stderr, "kpistream: %s\n", err);
-    status = (rc == KS_ECONFIG || rc == KS_EABI || rc == KS_ENOENT || rc == KS_EINVAL) ? 2 : 1;
-  } else if (check_only) {
-    printf("configuration OK: %s (%zu topics, %zu plugins)\n", config_path, r->cfg.n_topics,
-           ks_engine_plugin_count(r->engine));
-    status = 0;
-  } else {
-    uv_signal_init(&r->loop, &r->sigint);
-    uv_signal_init(&r->loop, &r->sigterm);
-    r->sigint.data = r->sigterm.data = r;
-    uv_signal_start(&r->sigint, on_signal, SIGINT);
-    uv_signal_start(&r->sigterm, on_signal, SIGTERM);
-    uv_timer_init(&r->loop, &r->stats_timer);
-    r->stats_timer.data = r;
-    if (r->cfg.stats_interval_ms > 0)
-      uv_timer_start(&r->stats_timer, on_stats, (uint64_t)r->cfg.stats_interval_ms,
-                     (uint64_t)r->cfg.stats_interval_ms);
-    uv_timer_init(&r->loop, &r->idle_timer);
-    r->idle_timer.data = r;
-    /* housekeeping: quiet partitions and the memory budget */
-    uint64_t every = r->cfg.idle_timeout_ms > 0 && r->cfg.idle_timeout_ms < 1000
-                         ? (uint64_t)r->cfg.idle_timeout_ms / 4 + 1
-                         : 250;
-    uv_timer_start(&r->idle_timer, on_idle_timer, every, every);
-    uv_timer_init(&r->loop, &r->ckpt_timer);
-    r->ckpt_timer.data = r;
-    if (r->ckpt_on && r->cfg.checkpoint_interval_ms > 0)
-      uv_timer_start(&r->ckpt_timer, on_checkpoint_timer, (uint64_t)r->cfg.checkpoint_interval_ms,
-                     (uint64_t)r->cfg.checkpoint_interval_ms);
-    uv_run(&r->loop, UV_RUN_DEFAULT);
-    ks_ops_stopping(r); /* i14: STOPPING=1; a second SIGINT/SIGTERM exits at once */
-    shutdown_clean(r);
-    status = r->exit_code;
+    return (rc == KS_ECONFIG || rc == KS_EABI || rc == KS_ENOENT || rc == KS_EINVAL) ? KS_EXIT_USAGE
+                                                                                     : 1;
   }
+  if (args->check_only) {
+    printf("configuration OK: %s (%zu topics, %zu plugins)\n", args->config_path, r->cfg.n_topics,
+           ks_engine_plugin_count(r->engine));
+    return 0;
+  }
+  uv_signal_init(&r->loop, &r->sigint);
+  uv_signal_init(&r->loop, &r->sigterm);
+  r->sigint.data = r->sigterm.data = r;
+  uv_signal_start(&r->sigint, on_signal, SIGINT);
+  uv_signal_start(&r->sigterm, on_signal, SIGTERM);
+  uv_timer_init(&r->loop, &r->stats_timer);
+  r->stats_timer.data = r;
+  if (r->cfg.stats_interval_ms > 0)
+    uv_timer_start(&r->stats_timer, on_stats, (uint64_t)r->cfg.stats_interval_ms,
+                   (uint64_t)r->cfg.stats_interval_ms);
+  uv_timer_init(&r->loop, &r->idle_timer);
+  r->idle_timer.data = r;
+  /* housekeeping: quiet partitions and the memory budget */
+  uint64_t every = r->cfg.idle_timeout_ms > 0 && r->cfg.idle_timeout_ms < 1000
+                       ? (uint64_t)r->cfg.idle_timeout_ms / 4 + 1
+                       : 250;
+  uv_timer_start(&r->idle_timer, on_idle_timer, every, every);
+  uv_timer_init(&r->loop, &r->ckpt_timer);
+  r->ckpt_timer.data = r;
+  if (r->ckpt_on && r->cfg.checkpoint_interval_ms > 0)
+    uv_timer_start(&r->ckpt_timer, on_checkpoint_timer, (uint64_t)r->cfg.checkpoint_interval_ms,
+                   (uint64_t)r->cfg.checkpoint_interval_ms);
+  return -1;
+}
+
+/* Close the clients and the loop's handles, free everything. */
+static void teardown(runner *r, int status) {
   if (r->consumer && status != 0)
-    ks_consumer_close(r->consumer, ks_runner_budget_ms(r, (int)r->cfg.shutdown_timeout_ms));
+    ks_consumer_close(r->consumer, stop_budget_ms(r, (int)r->cfg.shutdown_timeout_ms));
   if (r->producer)
     ks_producer_close(r->producer);
   uv_walk(&r->loop, close_walk, NULL);
@@ -831,15 +778,67 @@ int ks_cmd_run_watched(int argc, char **argv, ks_plugin_call *call) {
   ks_ops_free(r); /* i14 */
   ks_consumer_free(r->consumer);
   ks_producer_free(r->producer);
-  ks_barrier_free_all(r);
+  ks_barrier_chain_free(&r->chain);
   ks_ckpt_teardown(r);
   ks_engine_free(r->engine);
   uv_loop_close(&r->loop);
-  for (size_t i = 0; r->parts && i < (size_t)r->n_partitions * r->cfg.n_topics; i++)
-    free(r->parts[i].q); /* emptied by shutdown_clean() */
-  free(r->parts);
+  ks_merge_free(&r->merge); /* emptied by shutdown_clean() */
+  free(r->io);
   free(r->out_buf);
   ks_config_free(&r->cfg);
   free(r);
+}
+
+int ks_cmd_run(int argc, char **argv) {
+  return ks_cmd_run_watched(argc, argv, NULL);
+}
+
+/* The runner for a parsed command line: its configuration loaded with the
+ * command line's overrides. NULL with the exit status in *status (the
+ * reason reported) when it cannot be. */
+static runner *runner_new(const ks_run_args *args, ks_plugin_call *call, int *status) {
+  runner *r = calloc(1, sizeof *r);
+  if (r == NULL) {
+    *status = 1;
+    return NULL;
+  }
+  r->until_eof = args->until_eof;
+  r->call = call;
+  char err[RUN_ERRSZ] = "";
+  if (ks_run_args_configure(args, &r->cfg, err, sizeof err) != 0) {
+    fprintf(stderr, "kpistream: %s\n", err[0] ? err : "configuration error");
+    ks_config_free(&r->cfg);
+    free(r);
+    *status = KS_EXIT_USAGE;
+    return NULL;
+  }
+  ks_budget_init(&r->budget, r->cfg.memory_budget, &r->cfg.log_level, budget_pause, r);
+  ks_barrier_ops bo = ks_runner_barrier_ops;
+  bo.ud = r;
+  ks_barrier_chain_init(&r->chain, &bo);
+  uv_loop_init(&r->loop);
+  return r;
+}
+
+/* Serve until stopped, then the bounded shutdown. Returns the exit status. */
+static int loop(runner *r) {
+  uv_run(&r->loop, UV_RUN_DEFAULT);
+  ks_ops_stopping(r); /* i14: STOPPING=1; a second SIGINT/SIGTERM exits at once */
+  shutdown_clean(r);
+  return r->exit_code;
+}
+
+int ks_cmd_run_watched(int argc, char **argv, ks_plugin_call *call) {
+  ks_run_args args;
+  int status = ks_run_args_parse(&args, argc, argv);
+  if (status >= 0)
+    return status;
+  runner *r = runner_new(&args, call, &status);
+  if (r == NULL)
+    return status;
+  status = start(r, &args);
+  if (status < 0)
+    status = loop(r);
+  teardown(r, status);
   return status;
 }

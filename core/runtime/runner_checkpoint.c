@@ -1,8 +1,10 @@
 /*
- * runner_checkpoint — commit barriers and checkpoints for `kpistream run`.
+ * runner_checkpoint — what the commit barriers of `kpistream run` carry:
+ * the checkpoints and offsets a barrier is sealed with, and the restore of
+ * a task on assignment.
  *
- * See runner_internal.h for the barrier rule and checkpoint.h for the
- * changelog format. With checkpoints on (the default), offsets are committed
+ * See barrier.h for the barrier rule and checkpoint.h for the changelog
+ * format. With checkpoints on (the default), offsets are committed
  * only as "the next offsets a restored checkpoint resumes from"; without,
  * as the engine's safe offsets (the first offset still feeding an open
  * interval), which loses keyed state that spans intervals on a restart.
@@ -15,155 +17,100 @@
 #include "log.h"
 #include "runner_internal.h"
 
-barrier *ks_barrier_open(runner *r) {
-  if (r->tail && !r->tail->sealed)
-    return r->tail;
-  barrier *b = calloc(1, sizeof *b);
-  if (b == NULL)
-    return NULL;
-  if (r->tail)
-    r->tail->next = b;
-  else
-    r->head = b;
-  r->tail = b;
-  return b;
-}
+/* ---- the barrier chain's callbacks ---------------------------------------- */
 
-static void barrier_free(barrier *b) {
-  if (b->offsets)
-    rd_kafka_topic_partition_list_destroy(b->offsets);
-  ks_ckpt_msgs_free(b->msgs, b->n_msgs);
-  free(b);
-}
-
-/* Produce a sealed barrier's checkpoint chunks; they count in its pending. */
-static void send_checkpoint(runner *r, barrier *b) {
+int ks_runner_send_checkpoint(runner *r, const ks_ckpt_msg *msgs, size_t n, void *opaque,
+                              size_t *n_sent) {
   char err[RUN_ERRSZ];
-  b->msgs_sent = 1;
-  for (size_t i = 0; i < b->n_msgs; i++) {
-    ks_ckpt_msg *m = &b->msgs[i];
+  *n_sent = 0;
+  for (size_t i = 0; i < n; i++) {
+    const ks_ckpt_msg *m = &msgs[i];
     if (ks_producer_send_to(r->producer, r->ckpt_topics[m->plugin], m->partition, m->key,
-                            strlen(m->key), m->value, m->len, b, err, sizeof err) != 0) {
+                            strlen(m->key), m->value, m->len, opaque, err, sizeof err) != 0) {
       ks_runner_log(r, KS_LOG_ERROR, "checkpoint not written: %s", err);
-      ks_barrier_poison(r);
-      return;
-    }
-    b->pending++;
-  }
-  if (b->n_msgs)
-    r->checkpoints++;
-}
-
-void ks_barrier_pop_ready(runner *r) {
-  while (r->head && r->head->sealed && r->head->pending == 0) {
-    barrier *b = r->head;
-    if (b->n_msgs && !b->msgs_sent) {
-      send_checkpoint(r, b);
-      if (b->pending)
-        return;
-    }
-    if (b->offsets && b->offsets->cnt) {
-      if (ks_consumer_commit(r->consumer, b->offsets, !r->sync_commits) == 0)
-        r->commits++;
-    }
-    r->head = b->next;
-    if (r->tail == b)
-      r->tail = NULL;
-    barrier_free(b);
-  }
-}
-
-void ks_barrier_poison(runner *r) {
-  for (barrier *x = r->head; x; x = x->next) {
-    if (x->offsets) {
-      rd_kafka_topic_partition_list_destroy(x->offsets);
-      x->offsets = NULL;
-    }
-    if (!x->msgs_sent) {
-      ks_ckpt_msgs_free(x->msgs, x->n_msgs);
-      x->msgs = NULL;
-      x->n_msgs = 0;
-    }
-  }
-}
-
-void ks_barrier_free_all(runner *r) {
-  while (r->head) {
-    barrier *b = r->head;
-    r->head = b->next;
-    barrier_free(b);
-  }
-  r->tail = NULL;
-}
-
-int ks_barrier_drain(runner *r, int timeout_ms) {
-  /* Each flush delivers one stage (results, then the checkpoint chunks that
-   * their acknowledgement released); three rounds cover a sealed chain, all
-   * within timeout_ms. */
-  uint64_t deadline = uv_hrtime() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000000u;
-  for (int round = 0; round < 4 && r->head && r->head->sealed; round++) {
-    uint64_t now = uv_hrtime();
-    int left = now < deadline ? (int)((deadline - now) / 1000000u) : 0;
-    if (ks_producer_flush(r->producer, left) != 0)
       return KS_EKAFKA;
-    ks_barrier_pop_ready(r);
+    }
+    ++*n_sent;
   }
-  return r->head && r->head->sealed ? KS_EKAFKA : 0;
+  if (n)
+    r->checkpoints++;
+  return 0;
 }
+
+static int chain_send(void *ud, const ks_ckpt_msg *msgs, size_t n, void *opaque, size_t *n_sent) {
+  return ks_runner_send_checkpoint(ud, msgs, n, opaque, n_sent);
+}
+
+static void chain_commit(void *ud, const rd_kafka_topic_partition_list_t *offsets) {
+  runner *r = ud;
+  if (ks_consumer_commit(r->consumer, offsets, !r->sync_commits) == 0)
+    r->commits++;
+}
+
+static int chain_flush(void *ud, int timeout_ms) {
+  runner *r = ud;
+  return ks_producer_flush(r->producer, timeout_ms);
+}
+
+const ks_barrier_ops ks_runner_barrier_ops = {chain_send, chain_commit, chain_flush, NULL};
+
+/* ---- sealing ---------------------------------------------------------------- */
 
 static int task_assigned(runner *r, int32_t p, const rd_kafka_topic_partition_list_t *only) {
   for (size_t t = 0; t < r->cfg.n_topics; t++) {
-    part_state *ps = ks_runner_part(r, (uint32_t)t, p);
-    if (ps && ps->assigned &&
+    ks_merge_part *mp = ks_merge_part_get(&r->merge, (uint32_t)t, p);
+    if (mp && mp->assigned &&
         (only == NULL || rd_kafka_topic_partition_list_find(only, r->cfg.topics[t], p) != NULL))
       return 1;
   }
   return 0;
 }
 
-/* Append checkpoint messages of task p to b. */
-static int add_checkpoint(runner *r, barrier *b, int32_t p) {
-  ks_ckpt_msg *msgs = NULL;
+/* Append the checkpoint messages of task p to *msgs. */
+static int add_checkpoint(runner *r, ks_ckpt_msg **msgs, size_t *n_msgs, int32_t p) {
+  ks_ckpt_msg *task_msgs = NULL;
   size_t n = 0;
   ks_ckpt_ident next = r->ckpt_ids[p];
   if (next.epoch == 0) /* a task that did not come through ks_ckpt_on_assign() */
     next = (ks_ckpt_ident){1, r->ckpt_nonce, next.id};
   next.id++;
-  int rc = ks_ckpt_build(r->engine, r->ckpt_parts, p, &next,
-                         ks_ckpt_chunk_max(ks_producer_max_message_bytes(r->producer)), &msgs, &n);
+  int rc =
+      ks_ckpt_build(r->engine, r->ckpt_parts, p, &next,
+                    ks_ckpt_chunk_max(ks_producer_max_message_bytes(r->producer)), &task_msgs, &n);
   if (rc != 0)
     return rc;
-  ks_ckpt_msg *all = realloc(b->msgs, (b->n_msgs + n) * sizeof *all);
+  ks_ckpt_msg *all = realloc(*msgs, (*n_msgs + n) * sizeof *all);
   if (all == NULL) {
-    ks_ckpt_msgs_free(msgs, n);
+    ks_ckpt_msgs_free(task_msgs, n);
     return KS_ENOMEM;
   }
-  memcpy(all + b->n_msgs, msgs, n * sizeof *msgs);
-  free(msgs); /* the values moved into b */
-  b->msgs = all;
-  b->n_msgs += n;
+  memcpy(all + *n_msgs, task_msgs, n * sizeof *task_msgs);
+  free(task_msgs); /* the values moved into *msgs */
+  *msgs = all;
+  *n_msgs += n;
   r->ckpt_ids[p] = next;
   return 0;
 }
 
-void ks_barrier_seal(runner *r, const rd_kafka_topic_partition_list_t *only) {
+void ks_runner_seal(runner *r, const rd_kafka_topic_partition_list_t *only) {
   if (r->exit_code != 0)
     return; /* after a failure (delivery, plugin with on_error: stop) nothing more commits */
-  barrier *b = ks_barrier_open(r);
-  if (b == NULL)
+  if (ks_barrier_open(&r->chain) == NULL)
     return;
+  ks_ckpt_msg *msgs = NULL;
+  size_t n_msgs = 0;
   rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
   for (int32_t p = 0; p < r->n_partitions; p++) {
     if (!task_assigned(r, p, only) || !ks_engine_task_exists(r->engine, p))
       continue;
-    if (r->ckpt_on && add_checkpoint(r, b, p) != 0) {
+    if (r->ckpt_on && add_checkpoint(r, &msgs, &n_msgs, p) != 0) {
       ks_runner_log(r, KS_LOG_ERROR, "task %d: checkpoint failed (out of memory); not committing",
                     p);
       continue;
     }
     for (size_t t = 0; t < r->cfg.n_topics; t++) {
-      part_state *ps = ks_runner_part(r, (uint32_t)t, p);
-      if (!ps->assigned)
+      ks_merge_part *mp = ks_merge_part_get(&r->merge, (uint32_t)t, p);
+      if (!mp->assigned)
         continue;
       int64_t off = r->ckpt_on ? ks_engine_next_offset(r->engine, p, (uint32_t)t)
                                : ks_engine_commit_offset(r->engine, p, (uint32_t)t);
@@ -174,17 +121,15 @@ void ks_barrier_seal(runner *r, const rd_kafka_topic_partition_list_t *only) {
   if (r->txn_on) {
     /* Everything produced so far, the checkpoint and the offsets commit in
      * one transaction; the barrier then only tracks deliveries. */
-    ks_txn_commit(r, l, b->msgs, b->n_msgs);
+    ks_txn_commit(r, l, msgs, n_msgs);
     rd_kafka_topic_partition_list_destroy(l);
-    ks_ckpt_msgs_free(b->msgs, b->n_msgs);
-    b->msgs = NULL;
-    b->n_msgs = 0;
+    ks_ckpt_msgs_free(msgs, n_msgs);
+    msgs = NULL;
+    n_msgs = 0;
     l = NULL;
   }
-  b->offsets = l;
-  b->sealed = 1;
   r->want_seal = 0;
-  ks_barrier_pop_ready(r);
+  ks_barrier_seal(&r->chain, l, msgs, n_msgs); /* the open barrier exists: cannot fail */
 }
 
 /* ---- changelog setup and restore ------------------------------------------ */

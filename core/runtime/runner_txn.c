@@ -83,19 +83,12 @@ int ks_txn_commit(runner *r, rd_kafka_topic_partition_list_t *offsets, ks_ckpt_m
   if (r->txn_broken)
     return KS_EKAFKA;
   rd_kafka_t *rk = ks_producer_handle(r->producer);
-  char err[RUN_ERRSZ];
-  for (size_t i = 0; i < n_msgs; i++) {
-    ks_ckpt_msg *m = &msgs[i];
-    if (ks_producer_send_to(r->producer, r->ckpt_topics[m->plugin], m->partition, m->key,
-                            strlen(m->key), m->value, m->len, NULL, err, sizeof err) != 0) {
-      ks_runner_log(r, KS_LOG_ERROR, "checkpoint not written: %s", err);
-      r->exit_code = 1;
-      r->txn_broken = 1;
-      return KS_EKAFKA;
-    }
+  size_t sent;
+  if (ks_runner_send_checkpoint(r, msgs, n_msgs, NULL, &sent) != 0) {
+    r->exit_code = 1;
+    r->txn_broken = 1;
+    return KS_EKAFKA;
   }
-  if (n_msgs)
-    r->checkpoints++;
   rd_kafka_error_t *error = NULL;
   if (offsets && offsets->cnt) {
     rd_kafka_consumer_group_metadata_t *cgmd =

@@ -28,9 +28,9 @@
 #include <librdkafka/rdkafka_mock.h>
 #include <uv.h>
 
+#include "broker.h"
 #include "broker_control.h"
 #include "cli.h"
-#include "broker.h"
 #include "duration.h"
 #include "log.h"
 
@@ -40,8 +40,6 @@
 #define BROKER_MAX_PARTITIONS     1024
 #define BROKER_MAX_BROKERS        16
 #define BROKER_DEFAULT_PARTITIONS 4
-
-#define EXIT_USAGE 2
 
 /* The default topic set: inputs, outputs, dead letters. */
 static const char *const default_topics[] = {
@@ -195,64 +193,87 @@ static void print_help(FILE *f) {
 
 /* Returns -1 to continue, else an exit status. */
 static int parse_args(broker_opts *o, int argc, char **argv) {
+  enum {
+    O_PARTITIONS = 256,
+    O_BROKERS,
+    O_TOPIC,
+    O_NO_DEFAULTS,
+    O_BFILE,
+    O_EXIT_AFTER,
+    O_CONTROL,
+    O_CONTROL_ACK
+  };
+  static const struct option longopts[] = {{"help", no_argument, NULL, 'h'},
+                                           {"version", no_argument, NULL, 'V'},
+                                           {"partitions", required_argument, NULL, O_PARTITIONS},
+                                           {"brokers", required_argument, NULL, O_BROKERS},
+                                           {"topic", required_argument, NULL, O_TOPIC},
+                                           {"no-default-topics", no_argument, NULL, O_NO_DEFAULTS},
+                                           {"bootstrap-file", required_argument, NULL, O_BFILE},
+                                           {"exit-after", required_argument, NULL, O_EXIT_AFTER},
+                                           {"control", required_argument, NULL, O_CONTROL},
+                                           {"control-ack", required_argument, NULL, O_CONTROL_ACK},
+                                           {NULL, 0, NULL, 0}};
   o->partitions = BROKER_DEFAULT_PARTITIONS;
   o->brokers = 1;
-  for (int i = 1; i < argc; i++) {
-    const char *v = NULL;
-    int m;
-    if ((m = ks_cli_arg_match("broker", argc, argv, &i, "help", 'h', 0, &v)) == 1) {
+  ks_cli cli;
+  ks_cli_init(&cli, "broker", argc, argv, "hV", longopts);
+  const char *v;
+  int c;
+  while ((c = ks_cli_next(&cli, &v)) != KS_CLI_END) {
+    switch (c) {
+    case 'h':
       print_help(stdout);
       return 0;
-    } else if ((m = ks_cli_arg_match("broker", argc, argv, &i, "version", 'V', 0, &v)) == 1) {
-      printf("kpistream %s\n", KS_VERSION);
-      return 0;
-    } else if ((m = ks_cli_arg_match("broker", argc, argv, &i, "partitions", 0, 1, &v)) != 0) {
-      if (m < 0 || parse_count("--partitions", v, 1, BROKER_MAX_PARTITIONS, &o->partitions))
-        return EXIT_USAGE;
-    } else if ((m = ks_cli_arg_match("broker", argc, argv, &i, "brokers", 0, 1, &v)) != 0) {
-      if (m < 0 || parse_count("--brokers", v, 1, BROKER_MAX_BROKERS, &o->brokers))
-        return EXIT_USAGE;
-    } else if ((m = ks_cli_arg_match("broker", argc, argv, &i, "topic", 0, 1, &v)) != 0) {
-      if (m < 0 || add_topic_arg(o, v))
-        return EXIT_USAGE;
-    } else if ((m = ks_cli_arg_match("broker", argc, argv, &i, "no-default-topics", 0, 0, &v)) ==
-               1) {
+    case 'V':
+      return ks_cli_version();
+    case O_PARTITIONS:
+      if (parse_count("--partitions", v, 1, BROKER_MAX_PARTITIONS, &o->partitions))
+        return KS_EXIT_USAGE;
+      break;
+    case O_BROKERS:
+      if (parse_count("--brokers", v, 1, BROKER_MAX_BROKERS, &o->brokers))
+        return KS_EXIT_USAGE;
+      break;
+    case O_TOPIC:
+      if (add_topic_arg(o, v))
+        return KS_EXIT_USAGE;
+      break;
+    case O_NO_DEFAULTS:
       o->no_default_topics = 1;
-    } else if ((m = ks_cli_arg_match("broker", argc, argv, &i, "bootstrap-file", 0, 1, &v)) != 0) {
-      if (m < 0)
-        return EXIT_USAGE;
+      break;
+    case O_BFILE:
       if (*v == '\0') {
         fprintf(stderr, "kpistream broker: --bootstrap-file: empty path\n");
-        return EXIT_USAGE;
+        return KS_EXIT_USAGE;
       }
       o->bootstrap_file = v;
-    } else if ((m = ks_cli_arg_match("broker", argc, argv, &i, "exit-after", 0, 1, &v)) != 0) {
-      if (m < 0)
-        return EXIT_USAGE;
+      break;
+    case O_EXIT_AFTER:
       if (ks_parse_duration_ms(v, &o->exit_after_ms) != 0 || o->exit_after_ms <= 0) {
         fprintf(stderr,
                 "kpistream broker: --exit-after: '%s' is not a positive duration "
                 "(seconds, or with a unit: 500ms, 30s, 5m, 1h)\n",
                 v);
-        return EXIT_USAGE;
+        return KS_EXIT_USAGE;
       }
-    } else if ((m = ks_cli_arg_match("broker", argc, argv, &i, "control", 0, 1, &v)) != 0) {
-      if (m < 0)
-        return EXIT_USAGE;
+      break;
+    case O_CONTROL:
       o->control = v;
-    } else if ((m = ks_cli_arg_match("broker", argc, argv, &i, "control-ack", 0, 1, &v)) != 0) {
-      if (m < 0)
-        return EXIT_USAGE;
+      break;
+    case O_CONTROL_ACK:
       o->control_ack = v;
-    } else {
-      fprintf(stderr, "kpistream broker: unknown %s '%s' (see --help)\n",
-              argv[i][0] == '-' ? "option" : "argument", argv[i]);
-      return EXIT_USAGE;
+      break;
+    case KS_CLI_ARG:
+      fprintf(stderr, "kpistream broker: unknown argument '%s' (see --help)\n", v);
+      return KS_EXIT_USAGE;
+    default:
+      return KS_EXIT_USAGE;
     }
   }
   if (o->control_ack && !o->control) {
     fprintf(stderr, "kpistream broker: --control-ack needs --control\n");
-    return EXIT_USAGE;
+    return KS_EXIT_USAGE;
   }
   return -1;
 }

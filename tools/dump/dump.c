@@ -37,8 +37,6 @@
 #define DUMP_POLL_MS            100
 #define DUMP_BAD_LOG_MAX        20 /* undecodable messages reported one by one, then counted */
 
-#define EXIT_USAGE 2
-
 typedef Kpistream__V1__MetricResult metric_result;
 
 typedef struct dump_part {
@@ -126,58 +124,66 @@ static int add_topic(dump_app *app, const char *name) {
 
 /* Returns -1 to continue, else an exit status. */
 static int parse_args(dump_app *app, int argc, char **argv) {
+  enum { O_BFILE = 256, O_OFFSETS, O_TIMEOUT };
+  static const struct option longopts[] = {{"help", no_argument, NULL, 'h'},
+                                           {"version", no_argument, NULL, 'V'},
+                                           {"bootstrap-servers", required_argument, NULL, 'b'},
+                                           {"bootstrap-file", required_argument, NULL, O_BFILE},
+                                           {"topic", required_argument, NULL, 't'},
+                                           {"X", required_argument, NULL, 'X'},
+                                           {"offsets", no_argument, NULL, O_OFFSETS},
+                                           {"timeout", required_argument, NULL, O_TIMEOUT},
+                                           {NULL, 0, NULL, 0}};
   app->timeout_ms = DUMP_DEFAULT_TIMEOUT_MS;
-  for (int i = 1; i < argc; i++) {
-    const char *v = NULL;
-    int m;
-    if ((m = ks_cli_arg_match("dump", argc, argv, &i, "help", 'h', 0, &v)) == 1) {
+  ks_cli cli;
+  ks_cli_init(&cli, "dump", argc, argv, "hVb:t:X:", longopts);
+  const char *v;
+  int c;
+  while ((c = ks_cli_next(&cli, &v)) != KS_CLI_END) {
+    switch (c) {
+    case 'h':
       print_help(stdout);
       return 0;
-    } else if ((m = ks_cli_arg_match("dump", argc, argv, &i, "version", 'V', 0, &v)) == 1) {
-      printf("kpistream %s\n", KS_VERSION);
-      return 0;
-    } else if ((m = ks_cli_arg_match("dump", argc, argv, &i, "bootstrap-servers", 'b', 1, &v)) !=
-               0) {
-      if (m < 0)
-        return EXIT_USAGE;
+    case 'V':
+      return ks_cli_version();
+    case 'b':
       app->bootstrap = v;
-    } else if ((m = ks_cli_arg_match("dump", argc, argv, &i, "bootstrap-file", 0, 1, &v)) != 0) {
-      if (m < 0)
-        return EXIT_USAGE;
+      break;
+    case O_BFILE:
       app->bootstrap_file = v;
-    } else if ((m = ks_cli_arg_match("dump", argc, argv, &i, "topic", 't', 1, &v)) != 0) {
-      if (m < 0 || add_topic(app, v))
-        return EXIT_USAGE;
-    } else if ((m = ks_cli_arg_match("dump", argc, argv, &i, "X", 'X', 1, &v)) != 0) {
-      if (m < 0)
-        return EXIT_USAGE;
+      break;
+    case 't':
+    case KS_CLI_ARG: /* topics as arguments, in command-line order with -t's */
+      if (add_topic(app, v))
+        return KS_EXIT_USAGE;
+      break;
+    case 'X': {
       const char *eq = strchr(v, '=');
       if (!eq || eq == v || strncmp(v, "bootstrap.servers=", 18) == 0) {
         fprintf(stderr, "kpistream dump: -X '%s': expected KEY=VALUE (bootstrap servers: -b)\n", v);
-        return EXIT_USAGE;
+        return KS_EXIT_USAGE;
       }
       if (push_str(&app->props, &app->n_props, v))
         return 1;
-    } else if ((m = ks_cli_arg_match("dump", argc, argv, &i, "offsets", 0, 0, &v)) == 1) {
+      break;
+    }
+    case O_OFFSETS:
       app->offsets = 1;
-    } else if ((m = ks_cli_arg_match("dump", argc, argv, &i, "timeout", 0, 1, &v)) != 0) {
-      if (m < 0)
-        return EXIT_USAGE;
+      break;
+    case O_TIMEOUT:
       if (ks_parse_duration_ms(v, &app->timeout_ms) != 0 || app->timeout_ms <= 0) {
         fprintf(stderr, "kpistream dump: --timeout: '%s' is not a positive duration\n", v);
-        return EXIT_USAGE;
+        return KS_EXIT_USAGE;
       }
-    } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-      fprintf(stderr, "kpistream dump: unknown option '%s' (see --help)\n", argv[i]);
-      return EXIT_USAGE;
-    } else if (add_topic(app, argv[i])) {
-      return EXIT_USAGE;
+      break;
+    default:
+      return KS_EXIT_USAGE;
     }
   }
   if (!app->bootstrap == !app->bootstrap_file || (app->bootstrap && !*app->bootstrap)) {
     fprintf(stderr, "kpistream dump: give exactly one of --bootstrap-servers (-b) and "
                     "--bootstrap-file (see --help)\n");
-    return EXIT_USAGE;
+    return KS_EXIT_USAGE;
   }
   if (app->bootstrap_file) {
     if (ks_cli_read_bootstrap(app->bootstrap_file, app->bs_buf, sizeof app->bs_buf) != 0) {
@@ -215,7 +221,7 @@ static int create_consumer(dump_app *app) {
       ks_kafka_conf_build_cli(lists, counts, 1, app->props, app->n_props, why, sizeof why);
   if (conf == NULL) {
     fprintf(stderr, "kpistream dump: %s\n", why);
-    return EXIT_USAGE;
+    return KS_EXIT_USAGE;
   }
   app->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
   if (!app->rk) {

@@ -21,8 +21,6 @@
 #include "loader.h"
 #include "plugins.h"
 
-#define USAGE_STATUS 2 /* as every subcommand: a usage error */
-
 static void usage(FILE *f) {
   fprintf(f,
           "usage: kpistream plugins list [--plugin-dir DIR]\n"
@@ -148,28 +146,36 @@ static int cmd_describe(const char *dir, const char *name) {
 }
 
 int ks_cmd_plugins(int argc, char **argv) {
+  enum { O_PLUGIN_DIR = 256 };
+  static const struct option longopts[] = {{"plugin-dir", required_argument, NULL, O_PLUGIN_DIR},
+                                           {"help", no_argument, NULL, 'h'},
+                                           {NULL, 0, NULL, 0}};
   const char *dir = KS_PLUGIN_DIR_INSTALL, *what = NULL, *name = NULL;
-  for (int i = 1; i < argc; i++) {
-    const char *v = NULL;
-    int m = ks_cli_arg_match("plugins", argc, argv, &i, "plugin-dir", 0, 1, &v);
-    if (m < 0)
-      return USAGE_STATUS;
-    if (m > 0)
+  ks_cli cli;
+  ks_cli_init(&cli, "plugins", argc, argv, "h", longopts);
+  const char *v;
+  int c;
+  while ((c = ks_cli_next(&cli, &v)) != KS_CLI_END) {
+    switch (c) {
+    case O_PLUGIN_DIR:
       dir = v;
-    else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+      break;
+    case 'h':
       usage(stdout);
       return 0;
-    } else if (argv[i][0] == '-') {
-      fprintf(stderr, "kpistream plugins: unknown option '%s'\n", argv[i]);
+    case KS_CLI_ARG:
+      if (what == NULL)
+        what = v;
+      else if (name == NULL)
+        name = v;
+      else {
+        fprintf(stderr, "kpistream plugins: unexpected argument '%s'\n", v);
+        return KS_EXIT_USAGE;
+      }
+      break;
+    default:
       usage(stderr);
-      return USAGE_STATUS;
-    } else if (what == NULL)
-      what = argv[i];
-    else if (name == NULL)
-      name = argv[i];
-    else {
-      fprintf(stderr, "kpistream plugins: unexpected argument '%s'\n", argv[i]);
-      return USAGE_STATUS;
+      return KS_EXIT_USAGE;
     }
   }
   if (what && strcmp(what, "list") == 0 && name == NULL)
@@ -177,5 +183,5 @@ int ks_cmd_plugins(int argc, char **argv) {
   if (what && strcmp(what, "describe") == 0 && name != NULL)
     return cmd_describe(dir, name);
   usage(stderr);
-  return USAGE_STATUS;
+  return KS_EXIT_USAGE;
 }

@@ -17,7 +17,6 @@
  * Everything lives in one struct sim_app owned by ks_cmd_simulate(): no
  * global mutable state.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -27,14 +26,13 @@
 #include <uv.h>
 
 #include "cli.h"
-#include "simulate.h"
 #include "duration.h"
 #include "kafka_producer.h"
 #include "log.h"
 #include "sim_model.h"
+#include "simulate.h"
 
 #define SIM_LOG         "simulate"
-#define EXIT_USAGE      2
 #define TICK_MS         20
 #define MAX_BATCH       20000 /* events per tick with --speed max */
 #define MAX_PROPS       64
@@ -137,7 +135,7 @@ static void usage(FILE *f) {
 
 static int bad_option(const char *opt, const char *value, const char *what) {
   fprintf(stderr, "kpistream simulate: %s: '%s' is not %s\n", opt, value, what);
-  return EXIT_USAGE;
+  return KS_EXIT_USAGE;
 }
 
 /* Parse argv into a; returns -1 to go on, else an exit status. */
@@ -178,73 +176,74 @@ static int parse_args(sim_app *a, int argc, char **argv) {
       {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, 'V'},
       {NULL, 0, NULL, 0}};
-  const char *bootstrap = NULL, *bootstrap_file = NULL;
+  const char *bootstrap = NULL, *bootstrap_file = NULL, *unexpected = NULL;
   int64_t iv;
   double dv;
+  ks_cli cli;
+  ks_cli_init(&cli, "simulate", argc, argv, "b:X:hV", longopts);
+  const char *arg;
   int c;
-  optind = 1;
-  opterr = 1;
-  while ((c = getopt_long(argc, argv, "b:X:hV", longopts, NULL)) != -1) {
+  while ((c = ks_cli_next(&cli, &arg)) != KS_CLI_END) {
     switch (c) {
     case 'b':
-      bootstrap = optarg;
+      bootstrap = arg;
       break;
     case O_BFILE:
-      bootstrap_file = optarg;
+      bootstrap_file = arg;
       break;
     case 'X': {
-      char *eq = strchr(optarg, '=');
-      if (eq == NULL || eq == optarg)
-        return bad_option("-X", optarg, "KEY=VALUE");
+      char *eq = strchr(arg, '=');
+      if (eq == NULL || eq == arg)
+        return bad_option("-X", arg, "KEY=VALUE");
       if (a->n_props == MAX_PROPS) {
         fprintf(stderr, "kpistream simulate: -X: at most %d properties\n", MAX_PROPS);
-        return EXIT_USAGE;
+        return KS_EXIT_USAGE;
       }
-      *eq = '\0'; /* argv is ours to edit */
-      a->props[a->n_props].key = optarg;
+      *eq = '\0'; /* argv is ours to edit (arg points into it) */
+      a->props[a->n_props].key = arg;
       a->props[a->n_props++].value = eq + 1;
       break;
     }
     case O_SEED:
-      if (ks_parse_int(optarg, &iv) != 0 || iv < 0)
-        return bad_option("--seed", optarg, "a non-negative integer");
+      if (ks_parse_int(arg, &iv) != 0 || iv < 0)
+        return bad_option("--seed", arg, "a non-negative integer");
       a->mo.seed = (uint64_t)iv;
       break;
     case O_START:
-      if (ks_sim_parse_time(optarg, &a->mo.start_ms) != 0 || a->mo.start_ms < 0)
-        return bad_option("--start", optarg,
+      if (ks_sim_parse_time(arg, &a->mo.start_ms) != 0 || a->mo.start_ms < 0)
+        return bad_option("--start", arg,
                           "an ISO-8601 UTC time after 1970 (e.g. 2026-11-23T08:00:00Z)");
       break;
     case O_DURATION:
-      if (ks_parse_duration_ms(optarg, &a->mo.duration_ms) != 0 || a->mo.duration_ms <= 0)
-        return bad_option("--duration", optarg, "a positive duration (e.g. 8h, 90m, 2d, 3600)");
+      if (ks_parse_duration_ms(arg, &a->mo.duration_ms) != 0 || a->mo.duration_ms <= 0)
+        return bad_option("--duration", arg, "a positive duration (e.g. 8h, 90m, 2d, 3600)");
       break;
     case O_SPEED:
-      if (strcmp(optarg, "max") == 0) {
+      if (strcmp(arg, "max") == 0) {
         a->speed = 0;
         break;
       }
-      if (ks_parse_double(optarg, &dv) != 0 || dv <= 0 || dv > 1e9)
-        return bad_option("--speed", optarg,
+      if (ks_parse_double(arg, &dv) != 0 || dv <= 0 || dv > 1e9)
+        return bad_option("--speed", arg,
                           "a positive number of simulated seconds per second or 'max'");
       a->speed = dv;
       break;
     case O_RATE:
-      if (ks_parse_double(optarg, &dv) != 0 || dv <= 0 || dv > 100)
-        return bad_option("--rate-scale", optarg, "a number in (0, 100]");
+      if (ks_parse_double(arg, &dv) != 0 || dv <= 0 || dv > 100)
+        return bad_option("--rate-scale", arg, "a number in (0, 100]");
       a->mo.rate_scale = dv;
       break;
     case O_TENANTS:
-      if (ks_parse_int(optarg, &iv) != 0 || iv < 1 || iv > KS_SIM_MAX_TENANTS) {
+      if (ks_parse_int(arg, &iv) != 0 || iv < 1 || iv > KS_SIM_MAX_TENANTS) {
         char what[64];
         snprintf(what, sizeof what, "a number of tenants in 1..%d", KS_SIM_MAX_TENANTS);
-        return bad_option("--tenants", optarg, what);
+        return bad_option("--tenants", arg, what);
       }
       a->mo.tenants = (int)iv;
       break;
     case O_MAXEV:
-      if (ks_parse_int(optarg, &iv) != 0 || iv < 1)
-        return bad_option("--max-events", optarg, "a positive integer");
+      if (ks_parse_int(arg, &iv) != 0 || iv < 1)
+        return bad_option("--max-events", arg, "a positive integer");
       a->max_events = (uint64_t)iv;
       break;
     case O_REOPEN:
@@ -259,40 +258,43 @@ static int parse_args(sim_app *a, int argc, char **argv) {
                          : c == O_CB_ACCEPT ? "--callback-accept"
                          : c == O_RONA      ? "--ring-no-answer"
                                             : "--survey-rate";
-      if (ks_parse_double(optarg, &dv) != 0 || dv < 0 || dv > 1)
-        return bad_option(name, optarg, "a share in [0, 1]");
+      if (ks_parse_double(arg, &dv) != 0 || dv < 0 || dv > 1)
+        return bad_option(name, arg, "a share in [0, 1]");
       *share = dv;
       break;
     }
     case O_CB_WAIT:
-      if (ks_parse_duration_ms(optarg, &iv) != 0 || iv > 86400000)
-        return bad_option("--callback-wait", optarg, "a duration of at most 1d (e.g. 30s, 2m)");
+      if (ks_parse_duration_ms(arg, &iv) != 0 || iv > 86400000)
+        return bad_option("--callback-wait", arg, "a duration of at most 1d (e.g. 30s, 2m)");
       a->mo.callback_wait_s = (double)iv / 1000.0;
       break;
     case O_LOG:
-      if ((a->log_level = ks_log_level_parse(optarg)) < 0)
-        return bad_option("--log-level", optarg, "one of error, warn, info, debug");
+      if ((a->log_level = ks_log_level_parse(arg)) < 0)
+        return bad_option("--log-level", arg, "one of error, warn, info, debug");
       break;
     case 'h':
       usage(stdout);
       return 0;
     case 'V':
-      printf("kpistream %s\n", KS_VERSION);
-      return 0;
+      return ks_cli_version();
+    case KS_CLI_ARG:
+      if (unexpected == NULL)
+        unexpected = arg;
+      break;
     default:
       usage(stderr);
-      return EXIT_USAGE;
+      return KS_EXIT_USAGE;
     }
   }
-  if (optind < argc) {
-    fprintf(stderr, "kpistream simulate: unexpected argument '%s'\n", argv[optind]);
-    return EXIT_USAGE;
+  if (unexpected) {
+    fprintf(stderr, "kpistream simulate: unexpected argument '%s'\n", unexpected);
+    return KS_EXIT_USAGE;
   }
   if (bootstrap_file) {
     if (ks_cli_read_bootstrap(bootstrap_file, a->bootstrap, sizeof a->bootstrap) != 0) {
       fprintf(stderr, "kpistream simulate: --bootstrap-file %s: cannot read a bootstrap address\n",
               bootstrap_file);
-      return EXIT_USAGE;
+      return KS_EXIT_USAGE;
     }
   } else if (bootstrap) {
     if (bootstrap[0] == '\0' || strlen(bootstrap) >= sizeof a->bootstrap)
@@ -301,7 +303,7 @@ static int parse_args(sim_app *a, int argc, char **argv) {
   } else {
     fprintf(stderr, "kpistream simulate: -b/--bootstrap-servers or --bootstrap-file is required\n");
     usage(stderr);
-    return EXIT_USAGE;
+    return KS_EXIT_USAGE;
   }
   return -1;
 }
@@ -485,7 +487,7 @@ int ks_cmd_simulate(int argc, char **argv) {
   if (ks_producer_new(&a->prod, &a->loop, lists, counts, 2, a->log_level, on_delivery, a, err,
                       sizeof err) != 0) {
     fprintf(stderr, "kpistream simulate: %s\n", err);
-    status = EXIT_USAGE;
+    status = KS_EXIT_USAGE;
     goto out;
   }
   char when[32], dur[48], speed[48];

@@ -52,7 +52,6 @@
 #define SINK_POLL_MS          100
 #define SINK_BAD_LOG_MAX      20
 #define SINK_MAX_FAILURES     5 /* a batch failing this often in a row stops the sink */
-#define EXIT_USAGE            2
 
 typedef Kpistream__V1__MetricResult metric_result;
 
@@ -174,81 +173,102 @@ static int parse_args(sink_app *app, int argc, char **argv) {
     }
     fprintf(stderr, "kpistream sink: the only sink is 'postgres' (kpistream sink postgres "
                     "--help)\n");
-    return EXIT_USAGE;
+    return KS_EXIT_USAGE;
   }
-  for (int i = 2; i < argc; i++) {
-    const char *v = NULL;
-    int m;
-    if ((m = ks_cli_arg_match("sink", argc, argv, &i, "help", 'h', 0, &v)) == 1) {
+  enum { O_BFILE = 256, O_INIT, O_UNTIL_EOF, O_SKIP_BAD, O_BATCH, O_BATCH_TIME, O_RETRY_FOR };
+  static const struct option longopts[] = {{"help", no_argument, NULL, 'h'},
+                                           {"bootstrap-servers", required_argument, NULL, 'b'},
+                                           {"bootstrap-file", required_argument, NULL, O_BFILE},
+                                           {"topic", required_argument, NULL, 't'},
+                                           {"X", required_argument, NULL, 'X'},
+                                           {"config", required_argument, NULL, 'c'},
+                                           {"dbname", required_argument, NULL, 'd'},
+                                           {"group", required_argument, NULL, 'g'},
+                                           {"init", no_argument, NULL, O_INIT},
+                                           {"until-eof", no_argument, NULL, O_UNTIL_EOF},
+                                           {"skip-undecodable", no_argument, NULL, O_SKIP_BAD},
+                                           {"batch", required_argument, NULL, O_BATCH},
+                                           {"batch-time", required_argument, NULL, O_BATCH_TIME},
+                                           {"retry-for", required_argument, NULL, O_RETRY_FOR},
+                                           {NULL, 0, NULL, 0}};
+  ks_cli cli; /* after "postgres" */
+  ks_cli_init(&cli, "sink", argc - 1, argv + 1, "hb:t:X:c:d:g:", longopts);
+  const char *v;
+  int c;
+  while ((c = ks_cli_next(&cli, &v)) != KS_CLI_END) {
+    switch (c) {
+    case 'h':
       print_help(stdout);
       return 0;
-    } else if ((m = ks_cli_arg_match("sink", argc, argv, &i, "bootstrap-servers", 'b', 1, &v))) {
-      if (m < 0)
-        return EXIT_USAGE;
+    case 'b':
       app->bootstrap = v;
-    } else if ((m = ks_cli_arg_match("sink", argc, argv, &i, "bootstrap-file", 0, 1, &v))) {
-      if (m < 0)
-        return EXIT_USAGE;
+      break;
+    case O_BFILE:
       app->bootstrap_file = v;
-    } else if ((m = ks_cli_arg_match("sink", argc, argv, &i, "topic", 't', 1, &v))) {
-      if (m < 0 || add_topic(app, v))
-        return EXIT_USAGE;
-    } else if ((m = ks_cli_arg_match("sink", argc, argv, &i, "X", 'X', 1, &v))) {
-      const char *eq = m > 0 ? strchr(v, '=') : NULL;
+      break;
+    case 't':
+    case KS_CLI_ARG: /* topics as arguments, in command-line order with -t's */
+      if (add_topic(app, v))
+        return KS_EXIT_USAGE;
+      break;
+    case 'X': {
+      const char *eq = strchr(v, '=');
       if (!eq || eq == v || strncmp(v, "bootstrap.servers=", 18) == 0) {
-        fprintf(stderr, "kpistream sink: -X '%s': expected KEY=VALUE (bootstrap servers: -b)\n",
-                v ? v : "");
-        return EXIT_USAGE;
+        fprintf(stderr, "kpistream sink: -X '%s': expected KEY=VALUE (bootstrap servers: -b)\n", v);
+        return KS_EXIT_USAGE;
       }
       const char **grown = realloc(app->props, (app->n_props + 1) * sizeof *grown);
       if (!grown)
         return 1;
       app->props = grown;
       grown[app->n_props++] = v;
-    } else if ((m = ks_cli_arg_match("sink", argc, argv, &i, "config", 'c', 1, &v))) {
-      if (m < 0)
-        return EXIT_USAGE;
+      break;
+    }
+    case 'c':
       app->config_path = v;
-    } else if ((m = ks_cli_arg_match("sink", argc, argv, &i, "dbname", 'd', 1, &v))) {
-      if (m < 0)
-        return EXIT_USAGE;
+      break;
+    case 'd':
       app->conninfo = v;
-    } else if ((m = ks_cli_arg_match("sink", argc, argv, &i, "group", 'g', 1, &v))) {
-      if (m < 0 || !*v) {
+      break;
+    case 'g':
+      if (!*v) {
         fprintf(stderr, "kpistream sink: --group needs a name\n");
-        return EXIT_USAGE;
+        return KS_EXIT_USAGE;
       }
       app->group = v;
-    } else if ((m = ks_cli_arg_match("sink", argc, argv, &i, "init", 0, 0, &v)) == 1) {
+      break;
+    case O_INIT:
       app->init = 1;
-    } else if ((m = ks_cli_arg_match("sink", argc, argv, &i, "until-eof", 0, 0, &v)) == 1) {
+      break;
+    case O_UNTIL_EOF:
       app->until_eof = 1;
-    } else if ((m = ks_cli_arg_match("sink", argc, argv, &i, "skip-undecodable", 0, 0, &v)) == 1) {
+      break;
+    case O_SKIP_BAD:
       app->skip_bad = 1;
-    } else if ((m = ks_cli_arg_match("sink", argc, argv, &i, "batch", 0, 1, &v))) {
+      break;
+    case O_BATCH: {
       char *end = NULL;
-      app->batch_max = m > 0 ? strtol(v, &end, 10) : 0;
-      if (m < 0 || end == v || *end || app->batch_max < 1 || app->batch_max > 10000000) {
-        fprintf(stderr, "kpistream sink: --batch: '%s' is not a count 1..10000000\n", v ? v : "");
-        return EXIT_USAGE;
+      app->batch_max = strtol(v, &end, 10);
+      if (end == v || *end || app->batch_max < 1 || app->batch_max > 10000000) {
+        fprintf(stderr, "kpistream sink: --batch: '%s' is not a count 1..10000000\n", v);
+        return KS_EXIT_USAGE;
       }
-    } else if ((m = ks_cli_arg_match("sink", argc, argv, &i, "batch-time", 0, 1, &v))) {
-      if (m < 0 || ks_parse_duration_ms(v, &app->batch_ms) != 0 || app->batch_ms <= 0) {
-        fprintf(stderr, "kpistream sink: --batch-time: '%s' is not a positive duration\n",
-                v ? v : "");
-        return EXIT_USAGE;
+      break;
+    }
+    case O_BATCH_TIME:
+      if (ks_parse_duration_ms(v, &app->batch_ms) != 0 || app->batch_ms <= 0) {
+        fprintf(stderr, "kpistream sink: --batch-time: '%s' is not a positive duration\n", v);
+        return KS_EXIT_USAGE;
       }
-    } else if ((m = ks_cli_arg_match("sink", argc, argv, &i, "retry-for", 0, 1, &v))) {
-      if (m < 0 || ks_parse_duration_ms(v, &app->retry_ms) != 0 || app->retry_ms <= 0) {
-        fprintf(stderr, "kpistream sink: --retry-for: '%s' is not a positive duration\n",
-                v ? v : "");
-        return EXIT_USAGE;
+      break;
+    case O_RETRY_FOR:
+      if (ks_parse_duration_ms(v, &app->retry_ms) != 0 || app->retry_ms <= 0) {
+        fprintf(stderr, "kpistream sink: --retry-for: '%s' is not a positive duration\n", v);
+        return KS_EXIT_USAGE;
       }
-    } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-      fprintf(stderr, "kpistream sink: unknown option '%s' (see --help)\n", argv[i]);
-      return EXIT_USAGE;
-    } else if (add_topic(app, argv[i])) {
-      return EXIT_USAGE;
+      break;
+    default:
+      return KS_EXIT_USAGE;
     }
   }
   if (app->init)
@@ -257,7 +277,7 @@ static int parse_args(sink_app *app, int argc, char **argv) {
     char err[1024];
     if (ks_config_load_file(&app->cfg, app->config_path, err, sizeof err) != 0) {
       fprintf(stderr, "kpistream sink: %s\n", err);
-      return EXIT_USAGE;
+      return KS_EXIT_USAGE;
     }
     app->has_cfg = 1;
   }
@@ -266,7 +286,7 @@ static int parse_args(sink_app *app, int argc, char **argv) {
       (!app->bootstrap && !app->bootstrap_file && !cfg_bs)) {
     fprintf(stderr, "kpistream sink: give one of --bootstrap-servers (-b) and --bootstrap-file, "
                     "or -c with kafka.bootstrap.servers (see --help)\n");
-    return EXIT_USAGE;
+    return KS_EXIT_USAGE;
   }
   if (!app->bootstrap && !app->bootstrap_file)
     app->bootstrap = cfg_bs;
@@ -283,7 +303,7 @@ static int parse_args(sink_app *app, int argc, char **argv) {
   }
   if (app->n_topics == 0) {
     fprintf(stderr, "kpistream sink: no result topic (-t TOPIC, or -c FILE)\n");
-    return EXIT_USAGE;
+    return KS_EXIT_USAGE;
   }
   if (app->bootstrap_file) {
     if (ks_cli_read_bootstrap(app->bootstrap_file, app->bs_buf, sizeof app->bs_buf) != 0) {
@@ -563,7 +583,7 @@ static int create_consumer(sink_app *app) {
       ks_kafka_conf_build_cli(lists, counts, 4, app->props, app->n_props, why, sizeof why);
   if (conf == NULL) {
     fprintf(stderr, "kpistream sink: %s\n", why);
-    return EXIT_USAGE;
+    return KS_EXIT_USAGE;
   }
   app->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
   if (!app->rk) {

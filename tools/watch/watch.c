@@ -93,8 +93,6 @@
 #define WATCH_MAX_OPEN_GROUPS     256 /* beyond this the oldest group is printed as is */
 #define WATCH_BAD_LOG_FIRST       10  /* undecodable: log the first ones, then 1 in 1000 */
 
-#define EXIT_USAGE KS_WATCH_EXIT_USAGE
-
 typedef Kpistream__V1__MetricResult metric_result;
 
 /* ---- state ---------------------------------------------------------------- */
@@ -277,13 +275,13 @@ static int build_conf(watch_app *app) {
     size_t klen = (size_t)(eq - kv);
     if (klen >= sizeof key) {
       fprintf(stderr, "kpistream watch: -X %s: key too long\n", kv);
-      return EXIT_USAGE;
+      return KS_EXIT_USAGE;
     }
     memcpy(key, kv, klen);
     key[klen] = '\0';
     if (rd_kafka_conf_set(app->conf, key, eq + 1, errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
       fprintf(stderr, "kpistream watch: -X %s: %s\n", kv, errstr);
-      return EXIT_USAGE;
+      return KS_EXIT_USAGE;
     }
   }
   return 0;

@@ -14,8 +14,6 @@
 
 /* ---- argument parsing ------------------------------------------------------ */
 
-/* Same conventions as in tools/broker/broker.c: "--lng", "--lng=V", "-s", "-sV". */
-
 static void print_help(FILE *f) {
   fprintf(f,
           "Usage: kpistream watch (-b SERVERS | --bootstrap-file PATH) [OPTIONS]\n"
@@ -138,104 +136,134 @@ static int parse_duration_opt(const char *opt, const char *v, int64_t *out) {
 
 /* Returns -1 to continue, else an exit status. */
 int ks_watch_parse_args(watch_opts *o, int argc, char **argv) {
+  enum {
+    O_BFILE = 256,
+    O_BTIMEOUT,
+    O_FROM_BEGINNING,
+    O_METRICS,
+    O_AGENTS,
+    O_NO_ROLLUPS,
+    O_EXIT_N,
+    O_EXIT_AFTER,
+    O_MODE
+  };
+  static const struct option longopts[] = {
+      {"help", no_argument, NULL, 'h'},
+      {"version", no_argument, NULL, 'V'},
+      {"bootstrap-servers", required_argument, NULL, 'b'},
+      {"bootstrap-file", required_argument, NULL, O_BFILE},
+      {"bootstrap-timeout", required_argument, NULL, O_BTIMEOUT},
+      {"topic", required_argument, NULL, 't'},
+      {"X", required_argument, NULL, 'X'},
+      {"from-beginning", no_argument, NULL, O_FROM_BEGINNING},
+      {"metrics", required_argument, NULL, O_METRICS},
+      {"agents", no_argument, NULL, O_AGENTS},
+      {"no-rollups", no_argument, NULL, O_NO_ROLLUPS},
+      {"exit-after-intervals", required_argument, NULL, O_EXIT_N},
+      {"exit-after", required_argument, NULL, O_EXIT_AFTER},
+      {"mode", required_argument, NULL, O_MODE},
+      {NULL, 0, NULL, 0}};
   o->file_timeout_ms = KS_WATCH_DEFAULT_FILE_TIMEOUT_MS;
-  for (int i = 1; i < argc; i++) {
-    const char *v = NULL;
-    int m;
-    if ((m = ks_cli_arg_match("watch", argc, argv, &i, "help", 'h', 0, &v)) == 1) {
+  ks_cli cli;
+  ks_cli_init(&cli, "watch", argc, argv, "hVb:t:X:", longopts);
+  const char *v;
+  int c;
+  while ((c = ks_cli_next(&cli, &v)) != KS_CLI_END) {
+    switch (c) {
+    case 'h':
       print_help(stdout);
       return 0;
-    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "version", 'V', 0, &v)) == 1) {
-      printf("kpistream %s\n", KS_VERSION);
-      return 0;
-    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "bootstrap-servers", 'b', 1, &v)) !=
-               0) {
-      if (m < 0)
-        return KS_WATCH_EXIT_USAGE;
+    case 'V':
+      return ks_cli_version();
+    case 'b':
       if (*v == '\0') {
         fprintf(stderr, "kpistream watch: --bootstrap-servers: empty list\n");
-        return KS_WATCH_EXIT_USAGE;
+        return KS_EXIT_USAGE;
       }
       o->bootstrap = v;
-    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "bootstrap-file", 0, 1, &v)) != 0) {
-      if (m < 0)
-        return KS_WATCH_EXIT_USAGE;
+      break;
+    case O_BFILE:
       if (*v == '\0') {
         fprintf(stderr, "kpistream watch: --bootstrap-file: empty path\n");
-        return KS_WATCH_EXIT_USAGE;
+        return KS_EXIT_USAGE;
       }
       o->bootstrap_file = v;
-    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "bootstrap-timeout", 0, 1, &v)) !=
-               0) {
-      if (m < 0 || parse_duration_opt("--bootstrap-timeout", v, &o->file_timeout_ms))
-        return KS_WATCH_EXIT_USAGE;
-    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "topic", 't', 1, &v)) != 0) {
-      if (m < 0)
-        return KS_WATCH_EXIT_USAGE;
+      break;
+    case O_BTIMEOUT:
+      if (parse_duration_opt("--bootstrap-timeout", v, &o->file_timeout_ms))
+        return KS_EXIT_USAGE;
+      break;
+    case 't':
       if (*v == '\0') {
         fprintf(stderr, "kpistream watch: --topic: empty topic name\n");
-        return KS_WATCH_EXIT_USAGE;
+        return KS_EXIT_USAGE;
       }
       if (push_str(&o->topics, &o->n_topics, v))
         return 1;
-    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "X", 'X', 1, &v)) != 0) {
-      if (m < 0)
-        return KS_WATCH_EXIT_USAGE;
+      break;
+    case 'X': {
       const char *eq = strchr(v, '=');
       if (!eq || eq == v) {
         fprintf(stderr, "kpistream watch: -X '%s': expected KEY=VALUE\n", v);
-        return KS_WATCH_EXIT_USAGE;
+        return KS_EXIT_USAGE;
       }
       if (strncmp(v, "bootstrap.servers=", 18) == 0) {
         fprintf(stderr, "kpistream watch: -X bootstrap.servers: use -b or --bootstrap-file\n");
-        return KS_WATCH_EXIT_USAGE;
+        return KS_EXIT_USAGE;
       }
       if (push_str(&o->props, &o->n_props, v))
         return 1;
-    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "from-beginning", 0, 0, &v)) == 1) {
+      break;
+    }
+    case O_FROM_BEGINNING:
       o->from_beginning = 1;
-    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "metrics", 0, 1, &v)) != 0) {
-      if (m < 0 || add_metrics(o, v))
-        return KS_WATCH_EXIT_USAGE;
-    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "agents", 0, 0, &v)) == 1) {
+      break;
+    case O_METRICS:
+      if (add_metrics(o, v))
+        return KS_EXIT_USAGE;
+      break;
+    case O_AGENTS:
       o->agents = 1;
-    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "no-rollups", 0, 0, &v)) == 1) {
+      break;
+    case O_NO_ROLLUPS:
       o->no_rollups = 1;
-    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "exit-after-intervals", 0, 1, &v)) !=
-               0) {
-      if (m < 0)
-        return KS_WATCH_EXIT_USAGE;
+      break;
+    case O_EXIT_N:
       if (ks_parse_int(v, &o->exit_after_intervals) != 0 || o->exit_after_intervals <= 0) {
         fprintf(stderr,
                 "kpistream watch: --exit-after-intervals: '%s' is not a positive "
                 "whole number\n",
                 v);
-        return KS_WATCH_EXIT_USAGE;
+        return KS_EXIT_USAGE;
       }
-    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "exit-after", 0, 1, &v)) != 0) {
-      if (m < 0 || parse_duration_opt("--exit-after", v, &o->exit_after_ms))
-        return KS_WATCH_EXIT_USAGE;
-    } else if ((m = ks_cli_arg_match("watch", argc, argv, &i, "mode", 0, 1, &v)) != 0) {
+      break;
+    case O_EXIT_AFTER:
+      if (parse_duration_opt("--exit-after", v, &o->exit_after_ms))
+        return KS_EXIT_USAGE;
+      break;
+    case O_MODE: {
       static const char *const modes[] = {"auto", "screen", "lines"};
       o->mode = -1;
-      for (int k = 0; m > 0 && k < 3; k++)
+      for (int k = 0; k < 3; k++)
         if (strcmp(v, modes[k]) == 0)
           o->mode = k;
       if (o->mode < 0) {
-        if (m > 0)
-          fprintf(stderr, "kpistream watch: --mode: '%s' is not auto, screen or lines\n", v);
-        return KS_WATCH_EXIT_USAGE;
+        fprintf(stderr, "kpistream watch: --mode: '%s' is not auto, screen or lines\n", v);
+        return KS_EXIT_USAGE;
       }
-    } else {
-      fprintf(stderr, "kpistream watch: unknown %s '%s' (see --help)\n",
-              argv[i][0] == '-' ? "option" : "argument", argv[i]);
-      return KS_WATCH_EXIT_USAGE;
+      break;
+    }
+    case KS_CLI_ARG:
+      fprintf(stderr, "kpistream watch: unknown argument '%s' (see --help)\n", v);
+      return KS_EXIT_USAGE;
+    default:
+      return KS_EXIT_USAGE;
     }
   }
   if (!o->bootstrap == !o->bootstrap_file) {
     fprintf(stderr, "kpistream watch: give exactly one of --bootstrap-servers (-b) and "
                     "--bootstrap-file (see --help)\n");
-    return KS_WATCH_EXIT_USAGE;
+    return KS_EXIT_USAGE;
   }
   if (o->n_topics == 0 && push_str(&o->topics, &o->n_topics, KS_WATCH_DEFAULT_TOPIC))
     return 1;

@@ -10,7 +10,6 @@
 
 #define KS_WATCH_QUIET_MS      500 /* an interval's group is printed after this much quiet */
 #define KS_WATCH_DEFAULT_TOPIC "kpi.operations"
-#define KS_WATCH_EXIT_USAGE    2
 
 typedef struct watch_opts {
   const char *bootstrap;      /* borrowed from argv */
@@ -34,7 +33,7 @@ typedef struct watch_opts {
 enum { KS_WATCH_MODE_AUTO = 0, KS_WATCH_MODE_SCREEN, KS_WATCH_MODE_LINES };
 
 /* Fills o (zeroed by the caller) from argv. Returns -1 to go on, else the
- * exit status (0 after --help or --version, KS_WATCH_EXIT_USAGE for a bad
+ * exit status (0 after --help or --version, KS_EXIT_USAGE (cli.h) for a bad
  * command line, 1 when out of memory); free_opts is needed either way. */
 int ks_watch_parse_args(watch_opts *o, int argc, char **argv);
 
