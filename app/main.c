@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "broker.h"
+#include "cli.h"
 #include "dump.h"
 #include "fatal.h"
 #include "kpistream/plugin.h"
@@ -76,7 +77,7 @@ static void usage(FILE *f) {
 int main(int argc, char **argv) {
   if (argc < 2) {
     usage(stderr);
-    return 2;
+    return KS_EXIT_USAGE;
   }
   const char *cmd = argv[1];
   if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
@@ -104,5 +105,5 @@ int main(int argc, char **argv) {
     return ks_cmd_sink(argc - 1, argv + 1);
   fprintf(stderr, "kpistream: unknown command '%s'\n\n", cmd);
   usage(stderr);
-  return 2;
+  return KS_EXIT_USAGE;
 }

@@ -21,7 +21,7 @@
 #define KS_EVENT_TIME_MAX_MS INT64_C(4102444800000)
 
 /* The decoder's rule for every time it checks, shared with the runner's
- * merge (runner_merge.c), which must not order a task's input by a time the
+ * merge (core/runtime/merge.c), which must not order a task's input by a time the
  * decoder will refuse. */
 static inline int ks_event_time_in_range(int64_t ms) {
   return ms >= KS_EVENT_TIME_MIN_MS && ms < KS_EVENT_TIME_MAX_MS;

@@ -9,6 +9,7 @@
 #include "engine_internal.h"
 #include "log.h"
 #include "result_encoder.h"
+#include "str.h"
 
 #define KS_DEFAULT_INTERVAL_MS (15 * 60 * 1000)
 
@@ -17,16 +18,6 @@ void ks_engine_log(const ks_engine *e, int level, const char *component, const c
   va_start(ap, fmt);
   ks_logv(e->opts.log_level, level, component, fmt, ap);
   va_end(ap);
-}
-
-static char *dupstr(const char *s) {
-  if (s == NULL)
-    return NULL;
-  size_t n = strlen(s) + 1;
-  char *d = malloc(n);
-  if (d)
-    memcpy(d, s, n);
-  return d;
 }
 
 int ks_engine_new(ks_engine **out, const ks_engine_options *opts, char *errstr,
@@ -57,7 +48,7 @@ int ks_engine_new(ks_engine **out, const ks_engine_options *opts, char *errstr,
   e->pages = ks_pages_new();
   int rc = e->topics && e->topic_events && e->pages ? ks_arena_init(&e->arena, 0) : KS_ENOMEM;
   for (size_t i = 0; rc == 0 && i < opts->n_topics; i++)
-    if ((e->topics[i] = dupstr(opts->topics[i])) == NULL)
+    if ((e->topics[i] = ks_strdup(opts->topics[i])) == NULL)
       rc = KS_ENOMEM;
   if (rc != 0) {
     snprintf(errstr, errstr_size, "engine: out of memory");
@@ -172,8 +163,8 @@ int ks_engine_load_plugin(ks_engine *e, const ks_plugin_spec *spec, char *errstr
       return KS_EINVAL;
     }
   ks_plugin_ctx *p = calloc(1, sizeof *p);
-  if (p == NULL || (p->path = dupstr(path)) == NULL ||
-      (spec->where && !(p->where = dupstr(spec->where)))) {
+  if (p == NULL || (p->path = ks_strdup(path)) == NULL ||
+      (spec->where && !(p->where = ks_strdup(spec->where)))) {
     if (p)
       free(p->path);
     free(p);
@@ -287,10 +278,10 @@ static int add_plugin(ks_engine *e, ks_plugin_ctx *p, const ks_plugin_spec *spec
                path, inst, e->plugins[i]->path);
       return KS_EINVAL;
     }
-  p->name = dupstr(inst);
+  p->name = ks_strdup(inst);
   char deftopic[160];
   snprintf(deftopic, sizeof deftopic, "kpi.%s", inst);
-  p->topic = dupstr(spec->output_topic && spec->output_topic[0] ? spec->output_topic : deftopic);
+  p->topic = ks_strdup(spec->output_topic && spec->output_topic[0] ? spec->output_topic : deftopic);
   size_t n_config = spec->n_config;
   p->config = calloc(n_config ? n_config : 1, sizeof *p->config);
   p->config_where = calloc(n_config ? n_config : 1, sizeof *p->config_where);
@@ -308,12 +299,12 @@ static int add_plugin(ks_engine *e, ks_plugin_ctx *p, const ks_plugin_spec *spec
       return KS_EINVAL;
     }
   for (size_t i = 0; i < n_config; i++) {
-    p->config[i].key = dupstr(spec->config[i].key);
-    p->config[i].value = dupstr(spec->config[i].value);
+    p->config[i].key = ks_strdup(spec->config[i].key);
+    p->config[i].value = ks_strdup(spec->config[i].value);
     p->n_config++;
     const char *w = spec->option_where ? spec->option_where[i] : NULL;
     if (p->config[i].key == NULL || p->config[i].value == NULL ||
-        (w && (p->config_where[i] = dupstr(w)) == NULL)) {
+        (w && (p->config_where[i] = ks_strdup(w)) == NULL)) {
       snprintf(errstr, errstr_size, "plugin %s: out of memory", path);
       return KS_ENOMEM;
     }
@@ -389,7 +380,7 @@ static int add_plugin(ks_engine *e, ks_plugin_ctx *p, const ks_plugin_spec *spec
 int ks_plugin_probe(const char *path, ks_plugin_ctx **out, char *errstr, size_t errstr_size) {
   *out = NULL;
   ks_plugin_ctx *p = calloc(1, sizeof *p);
-  if (p == NULL || (p->path = dupstr(path)) == NULL) {
+  if (p == NULL || (p->path = ks_strdup(path)) == NULL) {
     free(p);
     snprintf(errstr, errstr_size, "plugin %s: out of memory", path);
     return KS_ENOMEM;
@@ -535,7 +526,7 @@ static void count_output(ks_engine *e, const char *topic) {
     e->out_topics = n;
     e->cap_out_topics = cap;
   }
-  char *copy = dupstr(topic);
+  char *copy = ks_strdup(topic);
   if (copy == NULL)
     return;
   e->out_topics[e->n_out_topics++] = (ks_topic_count){.topic = copy, .results = 1};
