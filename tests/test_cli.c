@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -79,10 +80,28 @@ static void errors_stop_with_bad(void **state) {
   expect(got, parse(3, fine, got, 8), want_fine, 1);
 }
 
+/* -X KEY=VALUE: appended in order; no '=', an empty key and
+ * bootstrap.servers (that is -b's) refused with exit 2, nothing appended. */
+static void properties_are_checked(void **state) {
+  (void)state;
+  const char **props = NULL;
+  size_t n = 0;
+  assert_int_equal(ks_cli_property("dump", "fetch.wait.max.ms=50", &props, &n), 0);
+  assert_int_equal(ks_cli_property("dump", "client.id=a=b", &props, &n), 0);
+  assert_int_equal(ks_cli_property("dump", "noequals", &props, &n), KS_EXIT_USAGE);
+  assert_int_equal(ks_cli_property("dump", "=x", &props, &n), KS_EXIT_USAGE);
+  assert_int_equal(ks_cli_property("dump", "bootstrap.servers=h:1", &props, &n), KS_EXIT_USAGE);
+  assert_int_equal(n, 2);
+  assert_string_equal(props[0], "fetch.wait.max.ms=50");
+  assert_string_equal(props[1], "client.id=a=b");
+  free(props);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(in_order_values_and_the_rest),
       cmocka_unit_test(errors_stop_with_bad),
+      cmocka_unit_test(properties_are_checked),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 #include "cli.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void ks_cli_init(ks_cli *c, const char *prog, int argc, char **argv, const char *shortopts,
@@ -69,6 +70,28 @@ int ks_cli_next(ks_cli *c, const char **arg) {
 int ks_cli_version(void) {
   printf("kpistream %s\n", KS_VERSION);
   return 0;
+}
+
+int ks_cli_push(const char ***arr, size_t *n, const char *s) {
+  const char **grown = realloc(*arr, (*n + 1) * sizeof *grown);
+  if (grown == NULL)
+    return -1;
+  *arr = grown;
+  grown[(*n)++] = s;
+  return 0;
+}
+
+int ks_cli_property(const char *prog, const char *v, const char ***props, size_t *n) {
+  const char *eq = strchr(v, '=');
+  if (eq == NULL || eq == v) {
+    fprintf(stderr, "kpistream %s: -X '%s': expected KEY=VALUE\n", prog, v);
+    return KS_EXIT_USAGE;
+  }
+  if (strncmp(v, "bootstrap.servers=", 18) == 0) {
+    fprintf(stderr, "kpistream %s: -X bootstrap.servers: use -b or --bootstrap-file\n", prog);
+    return KS_EXIT_USAGE;
+  }
+  return ks_cli_push(props, n, v) == 0 ? 0 : 1;
 }
 
 int ks_cli_read_bootstrap(const char *path, char *buf, size_t size) {

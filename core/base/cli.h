@@ -50,6 +50,17 @@ int ks_cli_next(ks_cli *c, const char **arg);
  * its exit status (0). */
 int ks_cli_version(void);
 
+/* Append s to the growable array *arr of *n borrowed strings (realloc'd;
+ * the caller frees the array, not the strings). Returns 0, or -1 when out of
+ * memory. */
+int ks_cli_push(const char ***arr, size_t *n, const char *s);
+
+/* A tool's -X KEY=VALUE (a librdkafka property): checked and appended with
+ * ks_cli_push. Returns 0; KS_EXIT_USAGE after reporting "kpistream PROG: -X
+ * 'v': expected KEY=VALUE" or, for bootstrap.servers, "kpistream PROG: -X
+ * bootstrap.servers: use -b or --bootstrap-file"; 1 when out of memory. */
+int ks_cli_property(const char *prog, const char *v, const char ***props, size_t *n);
+
 /* The first line of a bootstrap file written by `kpistream broker`, without
  * surrounding blanks, into buf. Returns 0, or -1 when the file cannot be
  * read or its first line is empty. */

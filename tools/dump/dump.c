@@ -100,15 +100,6 @@ static void print_help(FILE *f) {
       DUMP_DEFAULT_TIMEOUT_MS / 1000);
 }
 
-static int push_str(const char ***arr, size_t *n, const char *s) {
-  const char **grown = realloc(*arr, (*n + 1) * sizeof *grown);
-  if (!grown)
-    return -1;
-  *arr = grown;
-  grown[(*n)++] = s;
-  return 0;
-}
-
 static int add_topic(dump_app *app, const char *name) {
   if (*name == '\0') {
     fprintf(stderr, "kpistream dump: empty topic name\n");
@@ -158,13 +149,9 @@ static int parse_args(dump_app *app, int argc, char **argv) {
         return KS_EXIT_USAGE;
       break;
     case 'X': {
-      const char *eq = strchr(v, '=');
-      if (!eq || eq == v || strncmp(v, "bootstrap.servers=", 18) == 0) {
-        fprintf(stderr, "kpistream dump: -X '%s': expected KEY=VALUE (bootstrap servers: -b)\n", v);
-        return KS_EXIT_USAGE;
-      }
-      if (push_str(&app->props, &app->n_props, v))
-        return 1;
+      int rc = ks_cli_property("dump", v, &app->props, &app->n_props);
+      if (rc)
+        return rc;
       break;
     }
     case O_OFFSETS:

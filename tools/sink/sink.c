@@ -212,16 +212,9 @@ static int parse_args(sink_app *app, int argc, char **argv) {
         return KS_EXIT_USAGE;
       break;
     case 'X': {
-      const char *eq = strchr(v, '=');
-      if (!eq || eq == v || strncmp(v, "bootstrap.servers=", 18) == 0) {
-        fprintf(stderr, "kpistream sink: -X '%s': expected KEY=VALUE (bootstrap servers: -b)\n", v);
-        return KS_EXIT_USAGE;
-      }
-      const char **grown = realloc(app->props, (app->n_props + 1) * sizeof *grown);
-      if (!grown)
-        return 1;
-      app->props = grown;
-      grown[app->n_props++] = v;
+      int rc = ks_cli_property("sink", v, &app->props, &app->n_props);
+      if (rc)
+        return rc;
       break;
     }
     case 'c':

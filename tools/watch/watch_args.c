@@ -114,15 +114,6 @@ static int add_metrics(watch_opts *o, const char *list) {
   }
 }
 
-static int push_str(const char ***arr, size_t *n, const char *s) {
-  const char **grown = realloc(*arr, (*n + 1) * sizeof *grown);
-  if (!grown)
-    return -1;
-  *arr = grown;
-  grown[(*n)++] = s;
-  return 0;
-}
-
 static int parse_duration_opt(const char *opt, const char *v, int64_t *out) {
   if (ks_parse_duration_ms(v, out) != 0 || *out <= 0) {
     fprintf(stderr,
@@ -198,21 +189,13 @@ int ks_watch_parse_args(watch_opts *o, int argc, char **argv) {
         fprintf(stderr, "kpistream watch: --topic: empty topic name\n");
         return KS_EXIT_USAGE;
       }
-      if (push_str(&o->topics, &o->n_topics, v))
+      if (ks_cli_push(&o->topics, &o->n_topics, v))
         return 1;
       break;
     case 'X': {
-      const char *eq = strchr(v, '=');
-      if (!eq || eq == v) {
-        fprintf(stderr, "kpistream watch: -X '%s': expected KEY=VALUE\n", v);
-        return KS_EXIT_USAGE;
-      }
-      if (strncmp(v, "bootstrap.servers=", 18) == 0) {
-        fprintf(stderr, "kpistream watch: -X bootstrap.servers: use -b or --bootstrap-file\n");
-        return KS_EXIT_USAGE;
-      }
-      if (push_str(&o->props, &o->n_props, v))
-        return 1;
+      int rc = ks_cli_property("watch", v, &o->props, &o->n_props);
+      if (rc)
+        return rc;
       break;
     }
     case O_FROM_BEGINNING:
@@ -265,7 +248,7 @@ int ks_watch_parse_args(watch_opts *o, int argc, char **argv) {
                     "--bootstrap-file (see --help)\n");
     return KS_EXIT_USAGE;
   }
-  if (o->n_topics == 0 && push_str(&o->topics, &o->n_topics, KS_WATCH_DEFAULT_TOPIC))
+  if (o->n_topics == 0 && ks_cli_push(&o->topics, &o->n_topics, KS_WATCH_DEFAULT_TOPIC))
     return 1;
   return -1;
 }
