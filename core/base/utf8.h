@@ -37,19 +37,30 @@ int ks_utf8_text(const void *s, size_t n, size_t *bad_at);
  * what ks_utf8_text accepts): inline, for the decoder's fast path to test
  * every string without a call; only the others need ks_utf8_text. A byte
  * 0x00 borrows in w - 0x01..01 and sets a high bit; so does a byte above
- * 0x80, already not ASCII. */
+ * 0x80, already not ASCII. Words of 8 bytes, the last one overlapping the
+ * one before (or two overlapping words of 4 for 4..7 bytes): no loop over
+ * the bytes of a tail. */
 static inline int ks_utf8_is_text_ascii(const void *s, size_t n) {
   const unsigned char *p = (const unsigned char *)s;
   const uint64_t ones = UINT64_C(0x0101010101010101);
-  uint64_t any = 0;
-  size_t i = 0;
-  for (; n - i >= 8; i += 8) {
-    uint64_t w;
-    memcpy(&w, p + i, sizeof w);
+  uint64_t any = 0, w;
+  if (n >= 8) {
+    for (size_t i = 0; n - i > 8; i += 8) {
+      memcpy(&w, p + i, sizeof w);
+      any |= w | (w - ones);
+    }
+    memcpy(&w, p + n - 8, sizeof w);
     any |= w | (w - ones);
+  } else if (n >= 4) {
+    uint32_t lo, hi;
+    memcpy(&lo, p, sizeof lo);
+    memcpy(&hi, p + n - 4, sizeof hi);
+    w = (uint64_t)hi << 32 | lo;
+    any = w | (w - ones);
+  } else {
+    for (size_t i = 0; i < n; i++)
+      any |= (uint64_t)p[i] | (uint64_t)(unsigned char)(p[i] - 1u);
   }
-  for (; i < n; i++)
-    any |= (uint64_t)p[i] | (uint64_t)(unsigned char)(p[i] - 1u);
   return (any & (ones << 7)) == 0;
 }
 
