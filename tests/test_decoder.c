@@ -831,6 +831,87 @@ static void strings_must_be_utf8(void **state) {
   ks_arena_free(&a);
 }
 
+/* ---- strings: no NUL byte (protobuf-c's char * would end there) ---------- */
+
+/* ev packed, every '#' of the string s (its first occurrence in the bytes)
+ * turned into a NUL byte on the wire, then decoded. */
+static const Kpistream__V1__Event *decode_with_nul(ks_arena *a, const Kpistream__V1__Event *ev,
+                                                   const char *s, char *reason) {
+  uint8_t buf[1024];
+  size_t n = ks_tk_pack(ev, buf, sizeof buf), k = strlen(s), at = 0;
+  while (at + k <= n && memcmp(buf + at, s, k) != 0)
+    at++;
+  assert_true(at + k <= n);
+  for (size_t i = 0; i < k; i++)
+    if (s[i] == '#')
+      buf[at + i] = 0;
+  ks_arena_reset(a);
+  return ks_decode_event(a, buf, n, reason, 128);
+}
+static void refused_with_nul(ks_arena *a, const Kpistream__V1__Event *ev, const char *s,
+                             const char *want) {
+  char reason[128] = "";
+  if (decode_with_nul(a, ev, s, reason) != NULL)
+    fail_msg("accepted; expected refusal \"%s\"", want);
+  assert_string_equal(reason, want);
+}
+
+/* Where the NUL byte is: first, inside, last; several ('#': a NUL byte). */
+static const struct {
+  const char *s;
+  size_t at;
+} with_nul[] = {{"#ab", 0}, {"a#b", 1}, {"ab#", 2}, {"#", 0}, {"x##y", 1}, {"caf\xc3\xa9#", 5}};
+
+static void strings_must_not_hold_nul(void **state) {
+  (void)state;
+  ks_arena a;
+  ks_arena_init(&a, 0);
+  Kpistream__V1__ContactQueued cq = KPISTREAM__V1__CONTACT_QUEUED__INIT;
+  Kpistream__V1__Event ev = envelope();
+  ev.body_case = KPISTREAM__V1__EVENT__BODY_CONTACT_QUEUED;
+  ev.contact_queued = &cq;
+  ev.team = "t1";
+  ev.event_id = "e1";
+  char want[160];
+  for (size_t i = 0; i < sizeof envelope_strings / sizeof envelope_strings[0]; i++) {
+    char **f = (char **)(void *)((char *)&ev + envelope_strings[i].off);
+    char *was = *f;
+    for (size_t k = 0; k < sizeof with_nul / sizeof with_nul[0]; k++) {
+      *f = (char *)with_nul[k].s;
+      accepted(&a, &ev); /* with '#' itself */
+      snprintf(want, sizeof want, "%s holds a NUL byte at byte %zu", envelope_strings[i].name,
+               with_nul[k].at);
+      refused_with_nul(&a, &ev, with_nul[k].s, want);
+    }
+    *f = was;
+  }
+  /* a body string */
+  cq.reason_code = "bill#ing";
+  refused_with_nul(&a, &ev, "bill#ing", "contact_queued.reason_code holds a NUL byte at byte 4");
+  cq.reason_code = "";
+  /* nested ones in repeated fields (protobuf-c's path: the fast one declines repeated fields) */
+  Kpistream__V1__QaSection sec[2], *secs[2];
+  Kpistream__V1__QaEvaluation qa = two_sections(sec, secs);
+  Kpistream__V1__QaItem item[2] = {KPISTREAM__V1__QA_ITEM__INIT, KPISTREAM__V1__QA_ITEM__INIT};
+  Kpistream__V1__QaItem *items[2] = {&item[0], &item[1]};
+  sec[1].n_items = 2;
+  sec[1].items = items;
+  sec[0].category = "brand";
+  sec[1].category = "brand#x";
+  item[1].id = "it#em";
+  ev.body_case = KPISTREAM__V1__EVENT__BODY_QA_EVALUATION;
+  ev.qa_evaluation = &qa;
+  accepted(&a, &ev);
+  refused_with_nul(&a, &ev, "brand#x",
+                   "qa_evaluation.sections[1].category holds a NUL byte at byte 5");
+  refused_with_nul(&a, &ev, "it#em",
+                   "qa_evaluation.sections[1].items[1].id holds a NUL byte at byte 2");
+  /* the tenant shortened to nothing is not a missing one: the NUL is named */
+  ev.tenant = "#acme";
+  refused_with_nul(&a, &ev, "#acme", "tenant holds a NUL byte at byte 0");
+  ks_arena_free(&a);
+}
+
 /* Through the engine and the operations plugin: identifiers at the limit
  * give results that carry them whole; one byte over is refused (counted,
  * for the dead-letter topic); nothing is dropped in between. */
@@ -930,6 +1011,7 @@ int main(void) {
       cmocka_unit_test(identifiers_at_the_limit),
       cmocka_unit_test(long_identifiers_are_never_dropped),
       cmocka_unit_test(strings_must_be_utf8),
+      cmocka_unit_test(strings_must_not_hold_nul),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

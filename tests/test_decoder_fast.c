@@ -41,10 +41,13 @@ static void put_int(wbuf *w, uint32_t field, uint64_t v) {
   put_tag(w, field, 0);
   put_varint(w, v);
 }
-static void put_str(wbuf *w, uint32_t field, const char *s) {
+static void put_bytes(wbuf *w, uint32_t field, const void *s, size_t n) {
   put_tag(w, field, 2);
-  put_varint(w, strlen(s));
-  put_raw(w, s, strlen(s));
+  put_varint(w, n);
+  put_raw(w, s, n);
+}
+static void put_str(wbuf *w, uint32_t field, const char *s) {
+  put_bytes(w, field, s, strlen(s));
 }
 static void put_double(wbuf *w, uint32_t field, double d) {
   uint64_t u;
@@ -415,6 +418,66 @@ static void declines_strings_not_utf8(void **state) {
   }
 }
 
+/* Strings holding a NUL byte (valid UTF-8, but protobuf-c's char * would
+ * end there: "ab\0x" would become "ab", another key) are declined, so that
+ * ks_decode_event refuses them on protobuf-c's path with the field and the
+ * offset named; whichever of a NUL byte and an ill-formed sequence comes
+ * first is the one named. */
+static void declines_strings_with_nul(void **state) {
+  ks_arena *a = *state;
+  static const struct {
+    const char *s;
+    size_t n;
+    const char *why;
+  } bad[] = {
+      {"\0ab", 3, "holds a NUL byte at byte 0"},
+      {"a\0b", 3, "holds a NUL byte at byte 1"},
+      {"ab\0", 3, "holds a NUL byte at byte 2"},
+      {"\0", 1, "holds a NUL byte at byte 0"},
+      {"sixteen bytes ok\0", 17, "holds a NUL byte at byte 16"},
+      {"caf\xc3\xa9\0", 6, "holds a NUL byte at byte 5"},
+      {"\0\xff", 2, "holds a NUL byte at byte 0"},
+      {"\xff\0", 2, "not UTF-8 at byte 0 (0xff)"},
+  };
+  char want[128];
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    static const struct {
+      uint32_t field;
+      const char *name;
+    } env[] = {{1, "event_id"}, {3, "tenant"},   {5, "contact_id"}, {6, "customer_id"},
+               {7, "queue"},    {8, "agent_id"}, {9, "team"}};
+    for (size_t k = 0; k < sizeof env / sizeof env[0]; k++) {
+      wbuf body = {0}, w = {0};
+      /* the envelope() fields, the one under test holding the bad bytes */
+      const char *vals[10] = {[1] = "ev-1", [3] = "acme", [5] = "c-1"};
+      for (uint32_t f = 1; f <= 9; f++) {
+        if (f == env[k].field)
+          put_bytes(&w, f, bad[i].s, bad[i].n);
+        else if (vals[f] != NULL)
+          put_str(&w, f, vals[f]);
+        if (f == 2)
+          put_int(&w, 2, (uint64_t)KS_TK_T0);
+        if (f == 4)
+          put_int(&w, 4, 1);
+      }
+      put_msg(&w, 20, &body);
+      snprintf(want, sizeof want, "%s %s", env[k].name, bad[i].why);
+      declined(a, &w, want);
+    }
+    wbuf body = {0}, w = envelope();
+    put_bytes(&body, 2, bad[i].s, bad[i].n); /* reason_code, in the body */
+    put_msg(&w, 20, &body);
+    snprintf(want, sizeof want, "contact_queued.reason_code %s", bad[i].why);
+    declined(a, &w, want);
+  }
+  /* a string without one still decodes here, whole */
+  wbuf body = {0}, w = envelope();
+  put_str(&w, 7, "ab");
+  put_msg(&w, 20, &body);
+  const Kpistream__V1__Event *ev = fast_ok(a, EVD, &w);
+  assert_string_equal(ev->queue, "ab");
+}
+
 /* A self-nesting message with a uint32 field, described by hand: the depth
  * cap and a type the fast decoder does not handle. */
 typedef struct node {
@@ -497,6 +560,7 @@ int main(void) {
       T(declines_malformed_input),
       T(depth_cap_and_other_types),
       T(declines_strings_not_utf8),
+      T(declines_strings_with_nul),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

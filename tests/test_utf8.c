@@ -173,12 +173,55 @@ static void every_alignment(void **state) {
   }
 }
 
+/* The input events' string rule: UTF-8 without a NUL byte. Every byte value
+ * at every position of strings up to 24 bytes (each in a block of exactly
+ * its size): ks_utf8_is_text_ascii against its definition, ks_utf8_text
+ * against ks_utf8_valid and a byte-by-byte search for the NUL. */
+static void text_has_no_nul(void **state) {
+  (void)state;
+  char s[24];
+  for (size_t n = 1; n <= sizeof s; n++) {
+    for (size_t k = 0; k < n; k++) {
+      for (unsigned c = 0; c <= 0xff; c++) {
+        memset(s, 'a', n);
+        s[k] = (char)c;
+        uint8_t *p = malloc(n);
+        assert_non_null(p);
+        memcpy(p, s, n);
+        assert_int_equal(ks_utf8_is_text_ascii(p, n), c >= 0x01 && c <= 0x7f);
+        size_t at = 999, ill = 999;
+        int valid = ks_utf8_valid(p, n, &ill);
+        assert_int_equal(ks_utf8_text(p, n, &at), valid && c != 0);
+        if (c == 0)
+          assert_int_equal(at, k);
+        else if (!valid)
+          assert_int_equal(at, ill);
+        else
+          assert_int_equal(at, 999);
+        free(p);
+      }
+    }
+  }
+  /* whichever comes first */
+  size_t at = 999;
+  assert_int_equal(ks_utf8_text("ab\0\xff", 4, &at), 0);
+  assert_int_equal(at, 2);
+  assert_int_equal(ks_utf8_text("ab\xff\0", 4, &at), 0);
+  assert_int_equal(at, 2);
+  assert_int_equal(ks_utf8_text("caf\xc3\xa9\0", 6, &at), 0);
+  assert_int_equal(at, 5);
+  assert_int_equal(ks_utf8_text("caf\xc3\xa9", 5, NULL), 1);
+  assert_int_equal(ks_utf8_text(NULL, 0, NULL), 1);
+  assert_int_equal(ks_utf8_is_text_ascii(NULL, 0), 1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(every_code_point),
       cmocka_unit_test(counts_over_all_strings),
       cmocka_unit_test(offset_of_the_first_bad_byte),
       cmocka_unit_test(every_alignment),
+      cmocka_unit_test(text_has_no_nul),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

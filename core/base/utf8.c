@@ -73,3 +73,16 @@ bad:
 int ks_utf8_valid_str(const char *s) {
   return s == NULL || ks_utf8_valid(s, strlen(s), NULL);
 }
+
+int ks_utf8_text(const void *buf, size_t n, size_t *bad_at) {
+  if (n == 0)
+    return 1;
+  size_t ill = n;
+  int valid = ks_utf8_valid(buf, n, &ill);
+  const unsigned char *nul = memchr(buf, 0, ill); /* only before the ill-formed byte */
+  if (nul == NULL && valid)
+    return 1;
+  if (bad_at)
+    *bad_at = nul ? (size_t)(nul - (const unsigned char *)buf) : ill;
+  return 0;
+}

@@ -24,21 +24,44 @@ int ks_utf8_valid(const void *s, size_t n, size_t *bad_at);
 /* The same for a NUL-terminated string; NULL counts as "" (valid). */
 int ks_utf8_valid_str(const char *s);
 
-/* 1 when none of the n bytes at s has its high bit set (ASCII, so UTF-8):
- * inline, for the decoder's fast path to test every string without a call;
- * only strings that are not ASCII need ks_utf8_valid. */
-static inline int ks_utf8_is_ascii(const void *s, size_t n) {
+/* The string rule of input events (docs/schema.md, Validation): the n bytes
+ * at s are well-formed UTF-8 and hold no NUL byte. U+0000 is UTF-8, but
+ * protobuf-c hands strings over as NUL-terminated char *: "ab\0x" would
+ * become "ab", another queue or contact, silently. Returns 1 when they are,
+ * else 0 and, when bad_at is not NULL, stores the offset of whichever comes
+ * first: a NUL byte (s[*bad_at] == 0) or the first byte of an ill-formed
+ * sequence. */
+int ks_utf8_text(const void *s, size_t n, size_t *bad_at);
+
+/* 1 when every one of the n bytes at s is 0x01..0x7f (ASCII without NUL, so
+ * what ks_utf8_text accepts): inline, for the decoder's fast path to test
+ * every string without a call; only the others need ks_utf8_text. A byte
+ * 0x00 borrows in w - 0x01..01 and sets a high bit; so does a byte above
+ * 0x80, already not ASCII. Words of 8 bytes, the last one overlapping the
+ * one before (or two overlapping words of 4 for 4..7 bytes): no loop over
+ * the bytes of a tail. */
+static inline int ks_utf8_is_text_ascii(const void *s, size_t n) {
   const unsigned char *p = (const unsigned char *)s;
-  uint64_t any = 0;
-  size_t i = 0;
-  for (; n - i >= 8; i += 8) {
-    uint64_t w;
-    memcpy(&w, p + i, sizeof w);
-    any |= w;
+  const uint64_t ones = UINT64_C(0x0101010101010101);
+  uint64_t any = 0, w;
+  if (n >= 8) {
+    for (size_t i = 0; n - i > 8; i += 8) {
+      memcpy(&w, p + i, sizeof w);
+      any |= w | (w - ones);
+    }
+    memcpy(&w, p + n - 8, sizeof w);
+    any |= w | (w - ones);
+  } else if (n >= 4) {
+    uint32_t lo, hi;
+    memcpy(&lo, p, sizeof lo);
+    memcpy(&hi, p + n - 4, sizeof hi);
+    w = (uint64_t)hi << 32 | lo;
+    any = w | (w - ones);
+  } else {
+    for (size_t i = 0; i < n; i++)
+      any |= (uint64_t)p[i] | (uint64_t)(unsigned char)(p[i] - 1u);
   }
-  for (; i < n; i++)
-    any |= p[i];
-  return (any & UINT64_C(0x8080808080808080)) == 0;
+  return (any & (ones << 7)) == 0;
 }
 
 #endif

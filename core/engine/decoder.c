@@ -4,8 +4,9 @@
  * docs/schema.md ("Validation"). Every refusal writes a reason that names the
  * field and its value ("survey.score 7 outside scale 1-5"); the runner puts
  * it in the dead-letter header kpistream.reason. Strings must be well-formed
- * UTF-8 (proto3; utf8.h), which protobuf-c's unpack does not check: the
- * string walk does, and the single pass declines such strings so that the
+ * UTF-8 (proto3; utf8.h) without a NUL byte, which protobuf-c's unpack does
+ * not check (and cuts a string at its first NUL): the string walk over the
+ * wire bytes does, and the single pass declines such strings so that the
  * walk names the field.
  */
 #include "decoder.h"
@@ -240,83 +241,134 @@ static int check_body(const why *w, const Kpistream__V1__Event *ev) {
   }
 }
 
-/* Where check_strings found a bad string: the fields down to it, and what
- * is wrong with it. */
+/* ---- strings, on the wire ------------------------------------------------ */
+
+/* The string rules are checked on the wire bytes, not on the decoded
+ * message: protobuf-c's char * ends at a string's first NUL byte, so only
+ * the wire knows a string's length. Fields are read as protobuf-c 1.4.1
+ * reads them (decoder_fast.c lists the semantics); the walk runs after a
+ * decode succeeded, so the bytes are well-formed, and anything it does not
+ * understand ends the walk of that message. */
+
+#define STR_DEPTH 4 /* Event > qa_evaluation > sections > items > id */
+
+/* Where walk_strings found a bad string: the fields down to it, each with
+ * the bytes of the message holding it and where its own tag starts (to
+ * count a repeated field's index, only when refusing), and what is wrong. */
 typedef struct str_path {
-  const ProtobufCFieldDescriptor *f[4];
-  size_t index[4]; /* for repeated fields */
+  const ProtobufCFieldDescriptor *f[STR_DEPTH];
+  const uint8_t *msg[STR_DEPTH], *tag[STR_DEPTH];
   int depth;
-  size_t bad_at;     /* not UTF-8: offset of the first ill-formed byte */
-  unsigned bad_byte; /* ... and that byte */
+  size_t bad_at; /* NUL or not UTF-8: offset of the byte at fault */
+  unsigned bad_byte;
 } str_path;
 
-enum { STR_OK, STR_LONG, STR_NOT_UTF8 };
+enum { STR_OK, STR_LONG, STR_NUL, STR_NOT_UTF8 };
 
-/* Whether s breaks a string rule: longer than KS_ID_MAX, or not UTF-8. */
-static int bad_string(const char *s, str_path *at) {
-  size_t n = strnlen(s, (size_t)KS_ID_MAX + 1);
+/* One field at p in [p, end): its number, wire type and, for a length-
+ * delimited one, its bytes. Returns the byte after it, or NULL. */
+static const uint8_t *wire_field(const uint8_t *p, const uint8_t *end, uint32_t *id, unsigned *wt,
+                                 const uint8_t **val, size_t *n) {
+  uint64_t key, v;
+  if ((p = ks_pb_varint(p, end, &key)) == NULL)
+    return NULL;
+  *id = (uint32_t)(key >> 3);
+  *wt = (unsigned)(key & 7);
+  switch (*wt) {
+  case PROTOBUF_C_WIRE_TYPE_VARINT:
+    return ks_pb_varint(p, end, &v);
+  case PROTOBUF_C_WIRE_TYPE_64BIT:
+    return end - p >= 8 ? p + 8 : NULL;
+  case PROTOBUF_C_WIRE_TYPE_32BIT:
+    return end - p >= 4 ? p + 4 : NULL;
+  case PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED:
+    if ((p = ks_pb_varint(p, end, &v)) == NULL || v > (uint64_t)(end - p))
+      return NULL;
+    *val = p;
+    *n = (size_t)v;
+    return p + v;
+  default:
+    return NULL; /* groups: protobuf-c refuses them */
+  }
+}
+
+/* How many fields numbered id the message bytes [p, q) hold. */
+static size_t occurrences(const uint8_t *p, const uint8_t *q, uint32_t id) {
+  size_t k = 0;
+  uint32_t fid;
+  unsigned wt;
+  const uint8_t *val;
+  size_t n;
+  while (p < q && (p = wire_field(p, q, &fid, &wt, &val, &n)) != NULL)
+    k += fid == id;
+  return k;
+}
+
+/* Whether the n bytes at s break a string rule (KS_ID_MAX, utf8.h's
+ * ks_utf8_text). */
+static int bad_string(const uint8_t *s, size_t n, str_path *at) {
   if (n > KS_ID_MAX)
     return STR_LONG;
-  if (!ks_utf8_valid(s, n, &at->bad_at)) {
-    at->bad_byte = (unsigned char)s[at->bad_at];
-    return STR_NOT_UTF8;
-  }
-  return STR_OK;
-}
-
-/* Every string of m (and of the messages in it, down to 4 levels) is at most
- * KS_ID_MAX bytes (plugin.h), an identifier or code that every state key and
- * stored name can hold, and well-formed UTF-8 (utf8.h), as proto3 requires.
- * `oneof_too` = 0 skips the oneof members (the Event's bodies, walked on
- * their own). On the first bad one, fills *at and returns what is wrong
- * (STR_*). No formatting here: it runs for every event protobuf-c decodes. */
-static int find_bad_string(const ProtobufCMessage *m, int oneof_too, str_path *at) {
-  const ProtobufCMessageDescriptor *d = m->descriptor;
-  int depth = at->depth;
-  if (depth == 4)
+  if (ks_utf8_is_text_ascii(s, n) || ks_utf8_text(s, n, &at->bad_at))
     return STR_OK;
-  for (unsigned i = 0; i < d->n_fields; i++) {
-    const ProtobufCFieldDescriptor *f = &d->fields[i];
-    if ((f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_MESSAGE) ||
-        (!oneof_too && (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)))
+  at->bad_byte = s[at->bad_at];
+  return at->bad_byte == 0 ? STR_NUL : STR_NOT_UTF8;
+}
+
+/* Every string field of the message d in [p, end), and of the messages in
+ * it (down to STR_DEPTH levels), repeated and oneof members included, every
+ * occurrence on the wire (also one a later occurrence replaces, as Java's
+ * and Go's parsers check them): at most KS_ID_MAX bytes (plugin.h), an
+ * identifier or code every state key and stored name can hold; UTF-8, as
+ * proto3 requires; no NUL byte. On the first bad one, fills *at and
+ * returns what is wrong (STR_*). No formatting here: it runs for every
+ * event the single pass does not decode. */
+static int walk_strings(const ProtobufCMessageDescriptor *d, const uint8_t *p, const uint8_t *end,
+                        str_path *at) {
+  const int depth = at->depth;
+  const uint8_t *const msg = p;
+  while (p < end) {
+    const uint8_t *tag = p, *val = NULL;
+    uint32_t id;
+    unsigned wt;
+    size_t n = 0;
+    if ((p = wire_field(p, end, &id, &wt, &val, &n)) == NULL)
+      return STR_OK;
+    if (wt != PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED)
       continue;
-    const char *p = (const char *)m + f->offset;
-    size_t n = 1;
-    const void *const *v = (const void *const *)(const void *)p;
-    if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-      n = *(const size_t *)(const void *)((const char *)m + f->quantifier_offset);
-      v = *(const void *const *const *)(const void *)p;
-    }
-    for (size_t k = 0; k < n; k++) {
-      if (v[k] == NULL)
-        continue;
-      at->f[depth] = f;
-      at->index[depth] = k;
-      at->depth = depth + 1;
-      int bad =
-          f->type == PROTOBUF_C_TYPE_MESSAGE ? find_bad_string(v[k], 1, at) : bad_string(v[k], at);
-      if (bad != STR_OK)
-        return bad;
-      at->depth = depth;
-    }
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(d, id);
+    if (f == NULL || (f->type != PROTOBUF_C_TYPE_STRING &&
+                      (f->type != PROTOBUF_C_TYPE_MESSAGE || depth + 1 == STR_DEPTH)))
+      continue;
+    at->f[depth] = f;
+    at->msg[depth] = msg;
+    at->tag[depth] = tag;
+    at->depth = depth + 1;
+    int bad = f->type == PROTOBUF_C_TYPE_STRING ? bad_string(val, n, at)
+                                                : walk_strings(f->descriptor, val, val + n, at);
+    if (bad != STR_OK)
+      return bad;
+    at->depth = depth;
   }
   return STR_OK;
 }
 
-static int check_strings(const why *w, const char *prefix, const ProtobufCMessage *m,
-                         int oneof_too) {
+static int check_strings(const why *w, const uint8_t *buf, size_t len) {
   str_path at = {.depth = 0};
-  int bad = find_bad_string(m, oneof_too, &at);
+  int bad = walk_strings(&kpistream__v1__event__descriptor, buf, buf + len, &at);
   if (bad == STR_OK)
     return 0;
   char path[160];
-  size_t off = (size_t)snprintf(path, sizeof path, "%s", prefix);
+  size_t off = 0;
   for (int i = 0; i < at.depth && off < sizeof path; i++) {
     const ProtobufCFieldDescriptor *f = at.f[i];
     off += (size_t)snprintf(path + off, sizeof path - off, "%s%s", off ? "." : "", f->name);
     if (f->label == PROTOBUF_C_LABEL_REPEATED && off < sizeof path)
-      off += (size_t)snprintf(path + off, sizeof path - off, "[%zu]", at.index[i]);
+      off += (size_t)snprintf(path + off, sizeof path - off, "[%zu]",
+                              occurrences(at.msg[i], at.tag[i], f->id));
   }
+  if (bad == STR_NUL)
+    return refuse(w, "%s holds a NUL byte at byte %zu", path, at.bad_at);
   if (bad == STR_NOT_UTF8)
     return refuse(w, "%s not UTF-8 at byte %zu (0x%02x)", path, at.bad_at, at.bad_byte);
   return refuse(w, "%s longer than %d bytes (KS_ID_MAX, what plugin state keys hold)", path,
@@ -361,6 +413,11 @@ const Kpistream__V1__Event *ks_decode_event(ks_arena *arena, const void *buf, si
     refuse(&w, "protobuf decode failed (not a kpistream.v1.Event)");
     return NULL;
   }
+  /* The strings first: a tenant "\0x" is one holding a NUL byte, not a
+   * missing one. The single pass saw every string's length and declined
+   * strings that are not UTF-8 or hold a NUL byte: walk only when needed. */
+  if ((!fast || longest > KS_ID_MAX) && check_strings(&w, buf, len))
+    return NULL;
   if (ev->body_case == KPISTREAM__V1__EVENT__BODY__NOT_SET) {
     refuse_bodyless(&w, ev);
     return NULL;
@@ -375,11 +432,6 @@ const Kpistream__V1__Event *ks_decode_event(ks_arena *arena, const void *buf, si
     return NULL;
   }
   if (check_time(&w, "event_time_ms", ev->event_time_ms) ||
-      /* the single pass saw every string's length and declined strings
-       * that are not UTF-8: walk only when needed */
-      ((!fast || longest > KS_ID_MAX) &&
-       (check_strings(&w, "", &ev->base, 0) ||
-        check_strings(&w, ks_body_name((uint32_t)ev->body_case), body, 1))) ||
       (!fast && (check_enums(&w, "", &ev->base) ||
                  check_enums(&w, ks_body_name((uint32_t)ev->body_case), body))) ||
       check_body(&w, ev))

@@ -19,9 +19,10 @@
  *   double         8 bytes, little-endian
  *   length prefix  a varint of at most 5 bytes, not past the end
  *   string         the bytes copied and NUL-terminated; protobuf-c does
- *                  not check UTF-8, this decoder declines a string that is
- *                  not UTF-8 (utf8.h) so that decoder.c's walk, which checks
- *                  protobuf-c's strings, refuses it naming the field
+ *                  not check UTF-8 and cuts a string at its first NUL byte:
+ *                  this decoder declines a string that is not UTF-8 or
+ *                  holds a NUL byte (ks_utf8_text) so that decoder.c's walk
+ *                  over the wire bytes refuses it naming the field
  */
 #include "decoder_fast.h"
 
@@ -42,28 +43,11 @@ typedef struct fast_ctx {
   size_t longest; /* bytes of the longest string decoded */
 } fast_ctx;
 
-/* A varint of at most 10 bytes at p; returns the byte after it, or NULL. */
-static inline const uint8_t *get_varint(const uint8_t *p, const uint8_t *end, uint64_t *v) {
-  if (p < end && p[0] < 0x80) {
-    *v = p[0];
-    return p + 1;
-  }
-  uint64_t r = 0;
-  for (unsigned i = 0; i < 10 && p + i < end; i++) {
-    r |= (uint64_t)(p[i] & 0x7f) << (7 * i);
-    if (p[i] < 0x80) {
-      *v = r;
-      return p + i + 1;
-    }
-  }
-  return NULL; /* truncated, or longer than 10 bytes */
-}
-
 /* A length prefix (at most 5 bytes) and the n bytes after it; NULL when
  * malformed or past end. */
 static inline const uint8_t *get_length(const uint8_t *p, const uint8_t *end, size_t *n) {
   uint64_t v;
-  const uint8_t *q = get_varint(p, end, &v);
+  const uint8_t *q = ks_pb_varint(p, end, &v);
   if (q == NULL || q - p > 5 || v > (uint64_t)(end - q))
     return NULL;
   *n = (size_t)v;
@@ -127,7 +111,7 @@ static int decode_message(fast_ctx *c, const ProtobufCMessageDescriptor *d, cons
 
   while (p < end) {
     uint64_t key;
-    const uint8_t *q = get_varint(p, end, &key);
+    const uint8_t *q = ks_pb_varint(p, end, &key);
     if (q == NULL || q - p > 5)
       return 0;
     p = q;
@@ -158,7 +142,7 @@ static int decode_message(fast_ctx *c, const ProtobufCMessageDescriptor *d, cons
     case PROTOBUF_C_TYPE_BOOL: {
       uint64_t v;
       const uint8_t *start = p;
-      if (wt != WT_VARINT || (p = get_varint(p, end, &v)) == NULL)
+      if (wt != WT_VARINT || (p = ks_pb_varint(p, end, &v)) == NULL)
         return 0;
       if (f->type == PROTOBUF_C_TYPE_INT64) {
         int64_t x = (int64_t)v;
@@ -190,7 +174,7 @@ static int decode_message(fast_ctx *c, const ProtobufCMessageDescriptor *d, cons
     case PROTOBUF_C_TYPE_STRING: {
       size_t n;
       if (wt != WT_LEN || (p = get_length(p, end, &n)) == NULL ||
-          (!ks_utf8_is_ascii(p, n) && !ks_utf8_valid(p, n, NULL)))
+          (!ks_utf8_is_text_ascii(p, n) && !ks_utf8_text(p, n, NULL)))
         return 0;
       char *s = string_space(c, p, n);
       if (s == NULL)

@@ -8,7 +8,8 @@
  * on anything else: an unknown field number, a field seen twice, a second
  * member of a oneof, a wire type that does not match the field, a repeated
  * or proto2-labelled field, any other field type, an enum value the enum
- * does not declare, a string that is not well-formed UTF-8 (utf8.h),
+ * does not declare, a string that is not well-formed UTF-8 or holds a NUL
+ * byte (ks_utf8_text: a char * cannot hold it, protobuf-c cuts it there),
  * malformed or truncated input, nesting deeper than KS_PB_FAST_MAX_DEPTH. When it decodes (returns
  * 1), the message equals what protobuf-c 1.4.1's unpack gives for the same bytes (same values, same
  * packed bytes), with no unknown fields and every enum known.
@@ -28,6 +29,25 @@
 
 /* Messages nested deeper than this are declined (Event nests 3 levels). */
 #define KS_PB_FAST_MAX_DEPTH 8
+
+/* A varint of at most 10 bytes at p (protobuf-c 1.4.1's reading: the OR of
+ * each byte's low 7 bits << 7*i); returns the byte after it, or NULL when
+ * truncated or longer. */
+static inline const uint8_t *ks_pb_varint(const uint8_t *p, const uint8_t *end, uint64_t *v) {
+  if (p < end && p[0] < 0x80) {
+    *v = p[0];
+    return p + 1;
+  }
+  uint64_t r = 0;
+  for (unsigned i = 0; i < 10 && p + i < end; i++) {
+    r |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+    if (p[i] < 0x80) {
+      *v = r;
+      return p + i + 1;
+    }
+  }
+  return NULL;
+}
 
 /* Returns 1 with *out set when it decoded buf itself, 0 when it declines
  * (the caller then asks protobuf-c, which decides). */

@@ -23,7 +23,9 @@
 #    must be) among valid ones, with output.format json: it is dead-lettered
 #    with a reason naming the field and the byte, and the interval's results
 #    are all published, byte for byte the JSON of a run over the valid
-#    events alone.
+#    events alone. So is one whose queue "sales\0x" holds a NUL byte (valid
+#    UTF-8, but protobuf-c's char * would cut it to "sales": it used to be
+#    counted silently as an offer of the queue "sales").
 #
 # usage: e2e_dead_letter.sh KPISTREAM_BINARY PLUGIN_DIR SOURCE_DIR
 set -euo pipefail
@@ -208,9 +210,16 @@ encode_event "$PROTO" "event_id: \"bad-1\" event_time_ms: $((T + 20000)) tenant:
 python3 -c 'import sys; p = sys.argv[1]; d = open(p, "rb").read()
 assert d.count(b"sa!es") == 1
 open(p, "wb").write(d.replace(b"sa!es", b"sa\xffes"))' "$WORK/utf8.bin"
+# the queue "sales!x", its '!' a NUL byte
+encode_event "$PROTO" "event_id: \"bad-2\" event_time_ms: $((T + 21000)) tenant: \"acme\"
+  channel: CHANNEL_VOICE contact_id: \"c4\" queue: \"sales!x\" contact_queued {}" "$WORK/nul.bin"
+python3 -c 'import sys; p = sys.argv[1]; d = open(p, "rb").read()
+assert d.count(b"sales!x") == 1
+open(p, "wb").write(d.replace(b"sales!x", b"sales\0x"))' "$WORK/nul.bin"
 kcat -P -b "$BS" -t utf8.events -k acme "$WORK/ev_01.bin" "$WORK/ev_02.bin" # offsets 0, 1
 kcat -P -b "$BS" -t utf8.events -k acme "$WORK/utf8.bin"                    # offset 2
-kcat -P -b "$BS" -t utf8.events -k acme "$WORK"/ev_0[3-6].bin               # offsets 3..6
+kcat -P -b "$BS" -t utf8.events -k acme "$WORK/nul.bin"                     # offset 3
+kcat -P -b "$BS" -t utf8.events -k acme "$WORK"/ev_0[3-6].bin               # offsets 4..7
 write_config "$WORK/run4.yaml" dl-4 utf8.events utf8.operations "" "output: {format: json}
 "
 write_config "$WORK/clean4.yaml" dl-4c events.email utf8clean.operations "" "output: {format: json}
@@ -218,19 +227,25 @@ write_config "$WORK/clean4.yaml" dl-4c events.email utf8clean.operations "" "out
 run "$WORK/run4.yaml" "$WORK/run4.log" 0
 run "$WORK/clean4.yaml" "$WORK/clean4.log" 0
 case "$(summary "$WORK/run4.log")" in
-  "stopped: events 7, dispatched "*", rejected 1 (dead-lettered 1),"*) ;;
-  *) e2e_fail "run 4 summary: want 7 events, 1 rejected and dead-lettered: $(summary "$WORK/run4.log")" ;;
+  "stopped: events 8, dispatched "*", rejected 2 (dead-lettered 2),"*) ;;
+  *) e2e_fail "run 4 summary: want 8 events, 2 rejected and dead-lettered: $(summary "$WORK/run4.log")" ;;
 esac
 grep -q "callback\|cannot be written as JSON" "$WORK/run4.log" &&
   { cat "$WORK/run4.log" >&2; e2e_fail "run 4: a plugin's results could not be written"; }
 want="kpistream.reason=queue not UTF-8 at byte 2 (0xff),kpistream.source.topic=utf8.events"
 want+=",kpistream.source.partition=0,kpistream.source.offset=2"
+want_nul="kpistream.reason=queue holds a NUL byte at byte 5,kpistream.source.topic=utf8.events"
+want_nul+=",kpistream.source.partition=0,kpistream.source.offset=3"
 got=$(dlq_lines | awk -F'\t' '$4 ~ /source.topic=utf8.events/ { print $4 }')
-[ "$got" = "$want" ] || e2e_fail "the event with a 0xff byte: dead letter headers '$got', want '$want'"
+[ "$got" = "$want"$'\n'"$want_nul" ] ||
+  e2e_fail "the events with a 0xff byte and a NUL byte: dead letter headers '$got', want '$want' and '$want_nul'"
+dlq_value "$(dlq_lines | awk -F'\t' '$4 ~ /source.offset=3$/ && $4 ~ /utf8.events/ { print $1 }')" "$WORK/nul.dlq"
+cmp "$WORK/nul.bin" "$WORK/nul.dlq" || e2e_fail "the event with a NUL byte was not dead-lettered unchanged"
 for t in utf8 utf8clean; do
   kcat -C -b "$BS" -t $t.operations -o beginning -e -q -f '%k\t%s\n' | sort > "$WORK/$t.json"
 done
 [ -s "$WORK/utf8clean.json" ] || e2e_fail "the clean json run published no results"
 diff -u "$WORK/utf8clean.json" "$WORK/utf8.json" ||
-  e2e_fail "json results with the 0xff event (+) differ from without (-)"
+  e2e_fail "json results with the 0xff and NUL events (+) differ from without (-)"
 echo "queue with a 0xff byte dead-lettered ($want); $(wc -l < "$WORK/utf8.json") json results, all published"
+echo "queue \"sales\\0x\" dead-lettered unchanged ($want_nul), not counted as \"sales\""
