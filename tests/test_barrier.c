@@ -31,7 +31,7 @@ typedef struct world {
   int flush_fails;
 } world;
 
-static int w_send(void *ud, const ks_ckpt_msg *msgs, size_t n, void *opaque, size_t *n_sent) {
+static int w_send(void *ud, ks_ckpt_msg *msgs, size_t n, void *opaque, size_t *n_sent) {
   world *w = ud;
   w->sends++;
   *n_sent = 0;

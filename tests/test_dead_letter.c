@@ -207,6 +207,7 @@ typedef struct drs {
   int n, errors;
   char described[4][128];
   size_t len[4];
+  const void *payload[4]; /* the record's bytes as librdkafka holds them */
 } drs;
 
 static void on_dr(void *ud, void *opaque, rd_kafka_resp_err_t err, const rd_kafka_message_t *m) {
@@ -218,22 +219,31 @@ static void on_dr(void *ud, void *opaque, rd_kafka_resp_err_t err, const rd_kafk
     if (!ks_dlq_describe(m, d->described[i], sizeof d->described[0]))
       strcpy(d->described[i], "(not a dead letter)");
     d->len[i] = m->len;
+    d->payload[i] = m->payload;
   }
   d->n++;
+}
+
+/* A producer on an in-process mock cluster with message.max.bytes 20000,
+ * its delivery reports counted in *d. */
+static ks_producer *mock_producer(uv_loop_t *loop, drs *d) {
+  uv_loop_init(loop);
+  ks_kv props[] = {{"test.mock.num.brokers", "1"}, {"message.max.bytes", "20000"}};
+  const ks_kv *lists[] = {props};
+  size_t counts[] = {2};
+  ks_producer *p = NULL;
+  char err[512];
+  assert_int_equal(
+      ks_producer_new(&p, loop, lists, counts, 1, KS_LOG_ERROR, on_dr, d, err, sizeof err), 0);
+  return p;
 }
 
 static void send_whole_else_bounded(void **state) {
   (void)state;
   uv_loop_t loop;
-  uv_loop_init(&loop);
-  ks_kv props[] = {{"test.mock.num.brokers", "1"}, {"message.max.bytes", "20000"}};
-  const ks_kv *lists[] = {props};
-  size_t counts[] = {2};
   drs d = {0};
-  ks_producer *p = NULL;
   char err[512];
-  assert_int_equal(
-      ks_producer_new(&p, &loop, lists, counts, 1, KS_LOG_ERROR, on_dr, &d, err, sizeof err), 0);
+  ks_producer *p = mock_producer(&loop, &d);
   assert_int_equal(ks_producer_max_message_bytes(p), 20000);
   static char value[50000];
   memset(value, 'v', sizeof value);
@@ -273,11 +283,52 @@ static void send_whole_else_bounded(void **state) {
   assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* ks_producer_give_to hands a malloc'd chunk to librdkafka without a copy
+ * (the delivery report sees the very buffer; librdkafka frees it, valgrind
+ * and ASan check there is no leak and no double free), and leaves a refused
+ * one (over message.max.bytes) with the caller, intact. */
+static void give_to_hands_over_else_keeps(void **state) {
+  (void)state;
+  uv_loop_t loop;
+  drs d = {0};
+  char err[512];
+  ks_producer *p = mock_producer(&loop, &d);
+  uint8_t *big = malloc(50000);
+  assert_non_null(big);
+  memset(big, 'b', 50000);
+  uint8_t *kept = big;
+  assert_int_equal(ks_producer_give_to(p, "kpi.changelog", 0, "task/0/ckpt/1/chunk/0", 21, &big,
+                                       50000, (void *)0, err, sizeof err),
+                   KS_EMSGSIZE);
+  assert_ptr_equal(big, kept); /* still ours */
+  for (size_t i = 0; i < 50000; i++)
+    assert_int_equal(big[i], 'b');
+  free(big);
+  uint8_t *chunk = malloc(100);
+  assert_non_null(chunk);
+  memset(chunk, 'c', 100);
+  const void *given = chunk;
+  assert_int_equal(ks_producer_give_to(p, "kpi.changelog", 0, "task/0/ckpt/1/chunk/0", 21, &chunk,
+                                       100, (void *)0, err, sizeof err),
+                   0);
+  assert_null(chunk); /* librdkafka's now */
+  assert_int_equal(ks_producer_flush(p, 30000), 0);
+  assert_int_equal(d.n, 1);
+  assert_int_equal(d.errors, 0);
+  assert_int_equal(d.len[0], 100);
+  assert_ptr_equal(d.payload[0], given); /* no copy */
+  ks_producer_close(p);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  ks_producer_free(p);
+  assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(whole_record_renames_forged_headers),
       cmocka_unit_test(bounded_record_fits_message_max_bytes),
       cmocka_unit_test(send_whole_else_bounded),
+      cmocka_unit_test(give_to_hands_over_else_keeps),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -38,8 +38,9 @@ typedef struct ks_barrier ks_barrier; /* one barrier of the chain */
 typedef struct ks_barrier_ops {
   /* Produce the n checkpoint chunks, each with `opaque` (a ks_barrier *) for
    * its delivery report. Returns 0, or an error with *n_sent set to the
-   * chunks produced before it (the chain is then poisoned). */
-  int (*send_checkpoint)(void *ud, const ks_ckpt_msg *msgs, size_t n, void *opaque, size_t *n_sent);
+   * chunks produced before it (the chain is then poisoned). It may take a
+   * chunk's value (setting it to NULL): the barrier frees what is left. */
+  int (*send_checkpoint)(void *ud, ks_ckpt_msg *msgs, size_t n, void *opaque, size_t *n_sent);
   /* Commit offsets (their results and checkpoint are acknowledged). */
   void (*commit)(void *ud, const rd_kafka_topic_partition_list_t *offsets);
   /* Serve delivery reports for up to timeout_ms (ks_producer_flush); 0 or

@@ -159,8 +159,9 @@ static rd_kafka_topic_t *topic_get(ks_producer *p, const char *name) {
 }
 
 static int produce(ks_producer *p, const char *topic, int32_t partition, const void *key,
-                   size_t keylen, const void *value, size_t valuelen, rd_kafka_headers_t *headers,
-                   int64_t timestamp_ms, void *opaque, char *errstr, size_t errstr_size) {
+                   size_t keylen, const void *value, size_t valuelen, int msgflags,
+                   rd_kafka_headers_t *headers, int64_t timestamp_ms, void *opaque, char *errstr,
+                   size_t errstr_size) {
   rd_kafka_topic_t *rkt = topic_get(p, topic);
   if (rkt == NULL) {
     if (headers)
@@ -172,13 +173,13 @@ static int produce(ks_producer *p, const char *topic, int32_t partition, const v
     rd_kafka_resp_err_t err;
     if (headers)
       err = rd_kafka_producev(p->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(partition),
-                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, keylen),
+                              RD_KAFKA_V_MSGFLAGS(msgflags), RD_KAFKA_V_KEY(key, keylen),
                               RD_KAFKA_V_VALUE((void *)value, valuelen),
                               RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_TIMESTAMP(timestamp_ms),
                               RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
     else
       err = rd_kafka_producev(p->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(partition),
-                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, keylen),
+                              RD_KAFKA_V_MSGFLAGS(msgflags), RD_KAFKA_V_KEY(key, keylen),
                               RD_KAFKA_V_VALUE((void *)value, valuelen),
                               RD_KAFKA_V_TIMESTAMP(timestamp_ms), RD_KAFKA_V_OPAQUE(opaque),
                               RD_KAFKA_V_END);
@@ -199,22 +200,27 @@ static int produce(ks_producer *p, const char *topic, int32_t partition, const v
 int ks_producer_send(ks_producer *p, const char *topic, const void *key, size_t keylen,
                      const void *value, size_t valuelen, rd_kafka_headers_t *headers, void *opaque,
                      char *errstr, size_t errstr_size) {
-  return produce(p, topic, RD_KAFKA_PARTITION_UA, key, keylen, value, valuelen, headers, 0, opaque,
-                 errstr, errstr_size);
+  return produce(p, topic, RD_KAFKA_PARTITION_UA, key, keylen, value, valuelen, RD_KAFKA_MSG_F_COPY,
+                 headers, 0, opaque, errstr, errstr_size);
 }
 
 int ks_producer_send_at(ks_producer *p, const char *topic, const void *key, size_t keylen,
                         const void *value, size_t valuelen, rd_kafka_headers_t *headers,
                         int64_t timestamp_ms, void *opaque, char *errstr, size_t errstr_size) {
-  return produce(p, topic, RD_KAFKA_PARTITION_UA, key, keylen, value, valuelen, headers,
-                 timestamp_ms, opaque, errstr, errstr_size);
+  return produce(p, topic, RD_KAFKA_PARTITION_UA, key, keylen, value, valuelen, RD_KAFKA_MSG_F_COPY,
+                 headers, timestamp_ms, opaque, errstr, errstr_size);
 }
 
-int ks_producer_send_to(ks_producer *p, const char *topic, int32_t partition, const void *key,
-                        size_t keylen, const void *value, size_t valuelen, void *opaque,
-                        char *errstr, size_t errstr_size) {
-  return produce(p, topic, partition, key, keylen, value, valuelen, NULL, 0, opaque, errstr,
-                 errstr_size);
+int ks_producer_give_to(ks_producer *p, const char *topic, int32_t partition, const void *key,
+                        size_t keylen, uint8_t **value, size_t valuelen, void *opaque, char *errstr,
+                        size_t errstr_size) {
+  /* RD_KAFKA_MSG_F_FREE: librdkafka frees the payload once the message is
+   * done with (delivered or failed); a refused produce leaves it ours. */
+  int rc = produce(p, topic, partition, key, keylen, *value, valuelen, RD_KAFKA_MSG_F_FREE, NULL, 0,
+                   opaque, errstr, errstr_size);
+  if (rc == 0)
+    *value = NULL;
+  return rc;
 }
 
 void ks_producer_poll(ks_producer *p) {

@@ -6,8 +6,9 @@
  * Ownership: the caller owns the ks_producer (ks_producer_new /
  * ks_producer_close then ks_producer_free after the loop ran the close
  * callbacks). The producer owns its rd_kafka_t, topic handles and uv handles.
- * Message payloads are copied by librdkafka; header lists passed to
- * ks_producer_send are owned by the producer from then on.
+ * Message payloads are copied by librdkafka, except ks_producer_give_to's,
+ * handed over without a copy; header lists passed to ks_producer_send are
+ * owned by the producer from then on.
  */
 #ifndef KS_KAFKA_PRODUCER_H
 #define KS_KAFKA_PRODUCER_H
@@ -54,10 +55,14 @@ int ks_producer_send_at(ks_producer *p, const char *topic, const void *key, size
                         const void *value, size_t valuelen, rd_kafka_headers_t *headers,
                         int64_t timestamp_ms, void *opaque, char *errstr, size_t errstr_size);
 
-/* The same, to an explicit partition (checkpoint chunks). */
-int ks_producer_send_to(ks_producer *p, const char *topic, int32_t partition, const void *key,
-                        size_t keylen, const void *value, size_t valuelen, void *opaque,
-                        char *errstr, size_t errstr_size);
+/* The same, to an explicit partition, handing the malloc'd *value over
+ * without a copy (checkpoint chunks; RD_KAFKA_MSG_F_FREE). On 0 librdkafka
+ * owns it (freed once delivered or failed, after the delivery report) and
+ * *value is set to NULL; on a refusal (KS_EMSGSIZE, KS_EKAFKA) *value is
+ * untouched and still the caller's to free. */
+int ks_producer_give_to(ks_producer *p, const char *topic, int32_t partition, const void *key,
+                        size_t keylen, uint8_t **value, size_t valuelen, void *opaque, char *errstr,
+                        size_t errstr_size);
 
 /* Serve pending delivery reports without blocking. */
 void ks_producer_poll(ks_producer *p);

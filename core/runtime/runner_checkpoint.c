@@ -19,14 +19,15 @@
 
 /* ---- the barrier chain's callbacks ---------------------------------------- */
 
-int ks_runner_send_checkpoint(runner *r, const ks_ckpt_msg *msgs, size_t n, void *opaque,
+int ks_runner_send_checkpoint(runner *r, ks_ckpt_msg *msgs, size_t n, void *opaque,
                               size_t *n_sent) {
   char err[RUN_ERRSZ];
   *n_sent = 0;
   for (size_t i = 0; i < n; i++) {
-    const ks_ckpt_msg *m = &msgs[i];
-    if (ks_producer_send_to(r->producer, r->ckpt_topics[m->plugin], m->partition, m->key,
-                            strlen(m->key), m->value, m->len, opaque, err, sizeof err) != 0) {
+    ks_ckpt_msg *m = &msgs[i];
+    /* each chunk's buffer goes to librdkafka as is (m->value NULL after) */
+    if (ks_producer_give_to(r->producer, r->ckpt_topics[m->plugin], m->partition, m->key,
+                            strlen(m->key), &m->value, m->len, opaque, err, sizeof err) != 0) {
       ks_runner_log(r, KS_LOG_ERROR, "checkpoint not written: %s", err);
       return KS_EKAFKA;
     }
@@ -37,7 +38,7 @@ int ks_runner_send_checkpoint(runner *r, const ks_ckpt_msg *msgs, size_t n, void
   return 0;
 }
 
-static int chain_send(void *ud, const ks_ckpt_msg *msgs, size_t n, void *opaque, size_t *n_sent) {
+static int chain_send(void *ud, ks_ckpt_msg *msgs, size_t n, void *opaque, size_t *n_sent) {
   return ks_runner_send_checkpoint(ud, msgs, n, opaque, n_sent);
 }
 

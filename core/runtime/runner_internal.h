@@ -78,7 +78,7 @@ typedef struct runner {
   int txn_on, txn_broken;
   uint64_t txn_commits, txn_aborts;
   struct ks_ops *ops; /* i14: HTTP endpoint, systemd notify, SIGHUP (ops.h); NULL = none */
-  uint8_t *out_buf; /* results in a non-protobuf output.format (result_format.h) */
+  uint8_t *out_buf;   /* results in a non-protobuf output.format (result_format.h) */
   size_t out_cap;
 } runner;
 
@@ -89,10 +89,11 @@ void ks_runner_log(runner *r, int level, const char *fmt, ...)
 /* The barrier chain's callbacks over r's producer and consumer. */
 extern const ks_barrier_ops ks_runner_barrier_ops;
 /* Produce checkpoint chunks to their changelog topics with opaque for their
- * delivery reports; counts a checkpoint when all were produced. 0, or an
+ * delivery reports, each value handed to librdkafka without a copy (NULL
+ * once produced; the caller frees the rest with ks_ckpt_msgs_free);
+ * counts a checkpoint when all were produced. 0, or an
  * error (logged) with *n_sent set to the chunks produced before it. */
-int ks_runner_send_checkpoint(runner *r, const ks_ckpt_msg *msgs, size_t n, void *opaque,
-                              size_t *n_sent);
+int ks_runner_send_checkpoint(runner *r, ks_ckpt_msg *msgs, size_t n, void *opaque, size_t *n_sent);
 /* Seal the open barrier with the offsets that are safe to commit: with
  * checkpoints, a checkpoint of every assigned task (only those in `only`
  * when non-NULL) and its next offsets; without, the engine's safe offsets.
