@@ -289,6 +289,10 @@ static void results_per_output_topic(void **state) {
   ks_engine *e = one_event_through("counter.so", &st);
   uint64_t res = 99;
   assert_null(ks_engine_output_topic(e, 0, &res)); /* nothing emitted before the close */
+  /* the one plugin holds all the state (its part is the whole), none past the end */
+  assert_true(ks_engine_state_bytes(e) > 0);
+  assert_int_equal(ks_engine_plugin_state_bytes(e, 0), ks_engine_state_bytes(e));
+  assert_int_equal(ks_engine_plugin_state_bytes(e, 1), 0);
   ks_engine_flush_all(e);
   ks_engine_get_stats(e, &st);
   assert_true(st.results_out > 0);

@@ -997,6 +997,21 @@ const char *ks_engine_plugin_name(const ks_engine *e, size_t i) {
 uint64_t ks_engine_plugin_failures(const ks_engine *e, size_t i) {
   return i < e->n_plugins ? e->plugins[i]->failures : 0;
 }
+size_t ks_engine_plugin_state_bytes(const ks_engine *e, size_t i) {
+  if (i >= e->n_plugins)
+    return 0;
+  size_t n = 0;
+  for (size_t k = 0; k < e->cap_tasks; k++) {
+    ks_task *t = e->tasks[k];
+    for (size_t j = 0; t && j < t->n_stores && j < e->n_tables; j++)
+      if (t->stores[j] && e->tables[j]->owner == e->plugins[i]) {
+        ks_store_stats st;
+        ks_store_get_stats(t->stores[j], &st);
+        n += st.bytes;
+      }
+  }
+  return n;
+}
 uint64_t ks_engine_topic_events(const ks_engine *e, uint32_t topic_index) {
   return topic_index < e->opts.n_topics ? e->topic_events[topic_index] : 0;
 }

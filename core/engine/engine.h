@@ -257,6 +257,9 @@ const char *ks_engine_plugin_name(const ks_engine *e, size_t i);
 /* Callbacks of plugin i that returned an error (its part of
  * stats.plugin_errors); 0 past the end. */
 uint64_t ks_engine_plugin_failures(const ks_engine *e, size_t i);
+/* Bytes of state in the tables plugin i declared, over every task (its part
+ * of ks_engine_state_bytes); 0 past the end. */
+size_t ks_engine_plugin_state_bytes(const ks_engine *e, size_t i);
 /* Events counted in stats.events_in that came from input topic topic_index
  * (opts.topics' order); 0 past the end. */
 uint64_t ks_engine_topic_events(const ks_engine *e, uint32_t topic_index);

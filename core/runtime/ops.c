@@ -395,6 +395,11 @@ static void by_plugin_and_output(runner *r, ks_metrics *m) {
   ks_metrics_u64_by(m, "kpistream_plugin_errors_total", KS_METRIC_COUNTER,
                     "Plugin callbacks that returned an error, per plugin instance.", "plugin",
                     names, counts, np);
+  for (size_t i = 0; i < np; i++)
+    counts[i] = ks_engine_plugin_state_bytes(r->engine, i);
+  ks_metrics_u64_by(m, "kpistream_plugin_state_bytes", KS_METRIC_GAUGE,
+                    "Bytes of plugin state (all tasks), per plugin instance.", "plugin", names,
+                    counts, np);
   size_t n = 0;
   for (size_t i = 0; i < np + no; i++) {
     const char *t = i < np ? ks_engine_plugin_topic(r->engine, i)
