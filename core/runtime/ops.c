@@ -602,6 +602,12 @@ static char *slurp(const char *path, size_t *len, char *err, size_t errsz) {
  * change at run time. */
 static const char *const reloadable[] = {"log_level", "stats_interval", "shutdown.timeout", NULL};
 
+/* Keys only the engine uses: a change rebuilds it (reload.c). */
+static int engine_key(const char *k) {
+  return strncmp(k, "plugins[", 8) == 0 || strcmp(k, "plugins") == 0 ||
+         (strncmp(k, "intervals.", 10) == 0 && strcmp(k, "intervals.length") != 0);
+}
+
 static void reload(runner *r) {
   ks_ops *o = OPS(r);
   char err[RUN_ERRSZ];
@@ -627,12 +633,15 @@ static void reload(runner *r) {
   size_t n = ks_ops_changed_keys(o->flat, flat_new, changed, sizeof changed);
   char refused[2048] = "";
   size_t nref = 0, used = 0;
+  int rebuild = 0;
   for (char *k = changed; *k;) {
     char *nl = strchr(k, '\n');
     *nl = '\0';
     int ok = 0;
     for (const char *const *s = reloadable; *s; s++)
       ok |= strcmp(*s, k) == 0;
+    if (engine_key(k))
+      ok = rebuild = 1;
     /* stats_interval can change, or turn off, but not turn on: its timer is the runner's */
     if (ok && strcmp(k, "stats_interval") == 0 && r->cfg.stats_interval_ms == 0 &&
         next.stats_interval_ms > 0)
@@ -648,10 +657,20 @@ static void reload(runner *r) {
   }
   if (nref) {
     olog(r, KS_LOG_ERROR,
-         "reload refused: %s: %s changed, which takes a restart (only log_level, stats_interval "
-         "and shutdown.timeout change at run time); nothing applied, still running the previous "
-         "configuration",
+         "reload refused: %s: %s changed, which takes a restart (only log_level, stats_interval, "
+         "shutdown.timeout, plugins and intervals but intervals.length change at run time); "
+         "nothing applied, still "
+         "running the previous configuration",
          o->config_path, refused);
+    free(flat_new);
+    ks_config_free(&next);
+    return;
+  }
+  if (rebuild && ks_runner_reload_engine(r, &next, err, sizeof err) != 0) {
+    olog(r, KS_LOG_ERROR,
+         "reload refused: %s: the engine cannot be rebuilt from it: %s; nothing applied, still "
+         "running the previous configuration",
+         o->config_path, err);
     free(flat_new);
     ks_config_free(&next);
     return;

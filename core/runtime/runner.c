@@ -528,12 +528,12 @@ static void close_walk(uv_handle_t *h, void *arg) {
     uv_close(h, NULL);
 }
 
-/* Load the configured plugins into the engine, with their options. */
-static int add_plugins(runner *r, char *err, size_t errsz) {
-  for (size_t i = 0; i < r->cfg.n_plugins; i++) {
-    ks_config_plugin *p = &r->cfg.plugins[i];
+/* Load cfg's plugins into e, with their options. */
+static int add_plugins(const ks_config *cfg, ks_engine *e, char *err, size_t errsz) {
+  for (size_t i = 0; i < cfg->n_plugins; i++) {
+    const ks_config_plugin *p = &cfg->plugins[i];
     char path[1024];
-    ks_config_plugin_path(&r->cfg, p, path, sizeof path);
+    ks_config_plugin_path(cfg, p, path, sizeof path);
     ks_plugin_spec spec = {path,
                            p->instance,
                            p->topic,
@@ -541,11 +541,36 @@ static int add_plugins(runner *r, char *err, size_t errsz) {
                            p->n_options,
                            p->where,
                            (const char *const *)p->option_where};
-    int rc = ks_engine_load_plugin(r->engine, &spec, err, errsz);
+    int rc = ks_engine_load_plugin(e, &spec, err, errsz);
     if (rc != 0)
       return rc;
   }
   return 0;
+}
+
+int ks_runner_engine_new(runner *r, const ks_config *cfg, ks_engine **out, char *err,
+                         size_t errsz) {
+  ks_engine_options eo = {0};
+  eo.interval_ms = cfg->interval_ms;
+  eo.lateness_ms = cfg->lateness_ms;
+  eo.grace_ms = cfg->grace_ms;
+  eo.max_future_skew_ms = cfg->max_future_skew_ms;
+  eo.topics = (const char *const *)cfg->topics;
+  eo.n_topics = cfg->n_topics;
+  eo.sink = sink;
+  eo.sink_ud = r;
+  eo.on_closed = on_interval_closed;
+  eo.on_closed_ud = r;
+  eo.log_level = cfg->log_level;
+  eo.restate_ms = cfg->restate_ms;
+  eo.on_plugin_error = on_plugin_error;
+  eo.on_plugin_error_ud = r;
+  eo.call = r->call;
+  *out = NULL;
+  int rc = ks_engine_new(out, &eo, err, errsz);
+  if (rc == 0)
+    rc = add_plugins(cfg, *out, err, errsz);
+  return rc;
 }
 
 /* A refused Kafka property: prefix err with where it was set (file:line:col,
@@ -586,25 +611,7 @@ static int check_kafka(runner *r, char *err, size_t errsz) {
  * thing not checked here is that bootstrap.servers is set, since -b and
  * --bootstrap-file usually supply it at start (setup() refuses it missing). */
 static int check_before_connect(runner *r, char *err, size_t errsz) {
-  ks_engine_options eo = {0};
-  eo.interval_ms = r->cfg.interval_ms;
-  eo.lateness_ms = r->cfg.lateness_ms;
-  eo.grace_ms = r->cfg.grace_ms;
-  eo.max_future_skew_ms = r->cfg.max_future_skew_ms;
-  eo.topics = (const char *const *)r->cfg.topics;
-  eo.n_topics = r->cfg.n_topics;
-  eo.sink = sink;
-  eo.sink_ud = r;
-  eo.on_closed = on_interval_closed;
-  eo.on_closed_ud = r;
-  eo.log_level = r->cfg.log_level;
-  eo.restate_ms = r->cfg.restate_ms;
-  eo.on_plugin_error = on_plugin_error;
-  eo.on_plugin_error_ud = r;
-  eo.call = r->call;
-  int rc = ks_engine_new(&r->engine, &eo, err, errsz);
-  if (rc == 0)
-    rc = add_plugins(r, err, errsz);
+  int rc = ks_runner_engine_new(r, &r->cfg, &r->engine, err, errsz);
   if (rc == 0)
     rc = check_kafka(r, err, errsz);
   return rc;

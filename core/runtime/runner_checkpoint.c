@@ -135,42 +135,74 @@ void ks_runner_seal(runner *r, const rd_kafka_topic_partition_list_t *only) {
 
 /* ---- changelog setup and restore ------------------------------------------ */
 
+static const char *ckpt_prefix(const runner *r, char *buf, size_t size) {
+  if (r->cfg.checkpoint_prefix != NULL)
+    return r->cfg.checkpoint_prefix;
+  const char *group = NULL;
+  for (size_t i = 0; i < r->cfg.n_consumer; i++)
+    if (strcmp(r->cfg.consumer[i].key, "group.id") == 0)
+      group = r->cfg.consumer[i].value;
+  snprintf(buf, size, "%s.changelog", group ? group : "kpistream");
+  return buf;
+}
+
+void ks_ckpt_topics_free(char **topics, int32_t *parts, size_t n) {
+  for (size_t i = 0; topics && i < n; i++)
+    free(topics[i]);
+  free(topics);
+  free(parts);
+}
+
+int ks_ckpt_topics_new(runner *r, const ks_engine *e, char ***topics_out, int32_t **parts_out,
+                       char *err, size_t errsz) {
+  size_t np = ks_engine_plugin_count(e);
+  char **topics = calloc(np + 1, sizeof *topics);
+  int32_t *parts = calloc(np + 1, sizeof *parts);
+  *topics_out = NULL;
+  *parts_out = NULL;
+  if (topics == NULL || parts == NULL) {
+    ks_ckpt_topics_free(topics, parts, np);
+    snprintf(err, errsz, "out of memory");
+    return KS_ENOMEM;
+  }
+  char defprefix[512];
+  const char *prefix = ckpt_prefix(r, defprefix, sizeof defprefix);
+  for (size_t i = 0; i < np; i++) {
+    size_t n = strlen(prefix) + strlen(ks_engine_plugin_name(e, i)) + 2;
+    if ((topics[i] = malloc(n)) == NULL) {
+      ks_ckpt_topics_free(topics, parts, np);
+      snprintf(err, errsz, "out of memory");
+      return KS_ENOMEM;
+    }
+    snprintf(topics[i], n, "%s.%s", prefix, ks_engine_plugin_name(e, i));
+    parts[i] =
+        ks_ckpt_topic_partitions(ks_producer_handle(r->producer), topics[i], 5000, err, errsz);
+    if (parts[i] < 0) {
+      ks_ckpt_topics_free(topics, parts, np);
+      return KS_ECONFIG;
+    }
+  }
+  *topics_out = topics;
+  *parts_out = parts;
+  return 0;
+}
+
 int ks_ckpt_setup(runner *r, char *err, size_t errsz) {
-  size_t np = ks_engine_plugin_count(r->engine);
-  r->ckpt_topics = calloc(np, sizeof *r->ckpt_topics);
-  r->ckpt_parts = calloc(np, sizeof *r->ckpt_parts);
   r->ckpt_ids = calloc((size_t)r->n_partitions, sizeof *r->ckpt_ids);
-  if (r->ckpt_topics == NULL || r->ckpt_parts == NULL || r->ckpt_ids == NULL)
+  if (r->ckpt_ids == NULL)
     return KS_ENOMEM;
   r->ckpt_nonce = ks_ckpt_nonce();
-  const char *prefix = r->cfg.checkpoint_prefix;
-  char defprefix[512];
-  if (prefix == NULL) {
-    const char *group = NULL;
-    for (size_t i = 0; i < r->cfg.n_consumer; i++)
-      if (strcmp(r->cfg.consumer[i].key, "group.id") == 0)
-        group = r->cfg.consumer[i].value;
-    snprintf(defprefix, sizeof defprefix, "%s.changelog", group ? group : "kpistream");
-    prefix = defprefix;
-  }
-  for (size_t i = 0; i < np; i++) {
-    size_t n = strlen(prefix) + strlen(ks_engine_plugin_name(r->engine, i)) + 2;
-    if ((r->ckpt_topics[i] = malloc(n)) == NULL)
-      return KS_ENOMEM;
-    snprintf(r->ckpt_topics[i], n, "%s.%s", prefix, ks_engine_plugin_name(r->engine, i));
-    int32_t parts = ks_ckpt_topic_partitions(ks_producer_handle(r->producer), r->ckpt_topics[i],
-                                             5000, err, errsz);
-    if (parts < 0)
-      return KS_ECONFIG;
-    r->ckpt_parts[i] = parts;
-  }
+  int rc = ks_ckpt_topics_new(r, r->engine, &r->ckpt_topics, &r->ckpt_parts, err, errsz);
+  if (rc != 0)
+    return rc;
   const ks_kv *lists[1] = {r->cfg.kafka};
   size_t counts[1] = {r->cfg.n_kafka};
   r->ckpt_reader = ks_ckpt_reader_new(lists, counts, 1, r->cfg.log_level, err, errsz);
   if (r->ckpt_reader == NULL)
     return KS_ECONFIG;
+  char defprefix[512];
   ks_runner_log(r, KS_LOG_INFO, "checkpoints every %" PRId64 " ms to %s.<plugin>",
-                r->cfg.checkpoint_interval_ms, prefix);
+                r->cfg.checkpoint_interval_ms, ckpt_prefix(r, defprefix, sizeof defprefix));
   return 0;
 }
 
@@ -179,11 +211,8 @@ void ks_ckpt_teardown(runner *r) {
     rd_kafka_consumer_close(r->ckpt_reader);
     rd_kafka_destroy(r->ckpt_reader);
   }
-  size_t np = r->engine ? ks_engine_plugin_count(r->engine) : 0;
-  for (size_t i = 0; r->ckpt_topics && i < np; i++)
-    free(r->ckpt_topics[i]);
-  free(r->ckpt_topics);
-  free(r->ckpt_parts);
+  ks_ckpt_topics_free(r->ckpt_topics, r->ckpt_parts,
+                      r->engine ? ks_engine_plugin_count(r->engine) : 0);
   free(r->ckpt_ids);
 }
 

@@ -102,6 +102,26 @@ void ks_runner_seal(runner *r, const rd_kafka_topic_partition_list_t *only);
 /* Setup of changelog topics and the reader; 0 or an error in err. */
 int ks_ckpt_setup(runner *r, char *err, size_t errsz);
 void ks_ckpt_teardown(runner *r);
+/* The changelog topics (<prefix>.<plugin>) of e's plugins and their
+ * partition counts, into malloc'd arrays the caller owns (free with
+ * ks_ckpt_topics_free); 0 or an error in err. */
+int ks_ckpt_topics_new(runner *r, const ks_engine *e, char ***topics, int32_t **parts, char *err,
+                       size_t errsz);
+void ks_ckpt_topics_free(char **topics, int32_t *parts, size_t n);
+
+/* runner.c: a new engine for cfg with its plugins loaded (init runs), its
+ * callbacks the runner's; *out is the caller's even on error (NULL or to
+ * free). 0 or an error in err. */
+int ks_runner_engine_new(runner *r, const ks_config *cfg, ks_engine **out, char *err, size_t errsz);
+
+/* reload.c: SIGHUP with a change of plugins[] or intervals.*: cut and commit
+ * a checkpoint of every assigned task (waiting for its acknowledgement),
+ * build an engine from next (plugins, intervals; plugin_dir stays the
+ * running one), carry every task's state over to it, swap it in and take
+ * next's plugins and intervals into r->cfg (next gets the old ones back, to
+ * free). The consumer stays open: no rebalance. On any error the running
+ * engine is kept and err says why. */
+int ks_runner_reload_engine(runner *r, ks_config *next, char *err, size_t errsz);
 /* On assignment: restore each new task and set its partitions' offsets. */
 int ks_ckpt_on_assign(runner *r, rd_kafka_topic_partition_list_t *parts);
 
