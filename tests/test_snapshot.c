@@ -456,6 +456,134 @@ static void chain_run(const world *w, const out *ref, const plan *pl) {
   out_free(&o);
 }
 
+/* ---- incremental checkpoints ------------------------------------------------ */
+
+#define MAX_LINKS 8 /* a full snapshot and up to 7 deltas */
+
+typedef struct ckpt_link {
+  uint8_t *blob[N_FAMILIES];
+  size_t len[N_FAMILIES];
+} ckpt_link;
+
+static void links_free(ckpt_link *l, size_t n, size_t np) {
+  for (size_t i = 0; i < n; i++)
+    for (size_t p = 0; p < np; p++)
+      free(l[i].blob[p]);
+}
+
+/* A copy of the results of o so far (a restored run goes on from them). */
+static void out_copy(out *dst, const out *src) {
+  for (size_t i = 0; i < src->n; i++) {
+    if (dst->n == dst->cap) {
+      dst->cap = dst->cap ? dst->cap * 2 : 1024;
+      dst->rec = realloc(dst->rec, dst->cap * sizeof *dst->rec);
+      dst->len = realloc(dst->len, dst->cap * sizeof *dst->len);
+      assert_non_null(dst->rec);
+      assert_non_null(dst->len);
+    }
+    dst->rec[dst->n] = malloc(src->len[i]);
+    assert_non_null(dst->rec[dst->n]);
+    memcpy(dst->rec[dst->n], src->rec[i], src->len[i]);
+    dst->len[dst->n++] = src->len[i];
+  }
+}
+
+/* One uninterrupted run checkpointed at every cut of the plan, as the
+ * runner does: a full snapshot every `every` cuts (and at the first), a
+ * delta of each plugin since the previous cut at the others. At every cut a
+ * fresh engine restores the chain (the full snapshot, then each delta in
+ * order) and must then snapshot byte for byte as the running engine does
+ * (the property: full + deltas restore the state a full snapshot holds,
+ * through every plugin's writes, removals, expiry and interval drops); at
+ * every fifth cut the restored engine also runs to the end and must publish
+ * what the uninterrupted run publishes. The running engine's own results
+ * must not change either (tracking changes is invisible to plugins). */
+static void delta_run(const world *w, const out *ref, const plan *pl, size_t every) {
+  out o = {0};
+  size_t np;
+  ks_engine *a = engine_new(w, &o, w->sp.interval_ms, &np);
+  assert_int_equal(ks_engine_task_open(a, 0), 0);
+  ckpt_link chain[MAX_LINKS];
+  size_t n_links = 0, at = 0, full_bytes = 0, delta_bytes = 0, n_full = 0, n_delta = 0;
+  size_t *marks = calloc(pl->n_cuts ? pl->n_cuts : 1, sizeof *marks);
+  assert_non_null(marks);
+  char err[512];
+  for (size_t k = 0; k < pl->n_cuts; k++) {
+    size_t cut = pl->cuts[k];
+    feed(a, w, at, cut);
+    at = cut;
+    marks[k] = o.n;
+    int full = n_links == 0 || n_links == every || n_links == MAX_LINKS;
+    if (full) {
+      links_free(chain, n_links, np);
+      n_links = 0;
+    }
+    ckpt_link *l = &chain[n_links++];
+    for (size_t p = 0; p < np; p++) {
+      if (full)
+        assert_int_equal(ks_engine_snapshot(a, 0, p, &l->blob[p], &l->len[p]), 0);
+      else
+        assert_int_equal(ks_engine_delta(a, 0, p, &l->blob[p], &l->len[p]), 0);
+      *(full ? &full_bytes : &delta_bytes) += l->len[p];
+    }
+    *(full ? &n_full : &n_delta) += 1;
+    ks_engine_task_mark_clean(a, 0, (uint64_t)k + 1);
+    out ob = {0};
+    if (k % 5 == 4)
+      out_copy(&ob, &o);
+    size_t nb;
+    ks_engine *b = engine_new(w, &ob, w->sp.interval_ms, &nb);
+    for (size_t p = 0; p < np; p++)
+      for (size_t i = 0; i < n_links; i++) {
+        int rc =
+            i == 0 ? ks_engine_restore(b, 0, p, chain[i].blob[p], chain[i].len[p], err, sizeof err)
+                   : ks_engine_restore_delta(b, 0, p, chain[i].blob[p], chain[i].len[p], err,
+                                             sizeof err);
+        if (rc != 0)
+          fail_msg("%s: plugin %s, cut %zu at event %zu, link %zu of %zu: %s", w->sp.name,
+                   ks_engine_plugin_name(b, p), k, cut, i, n_links, err);
+      }
+    for (size_t p = 0; p < np; p++) {
+      uint8_t *sa, *sb;
+      size_t la, lb;
+      assert_int_equal(ks_engine_snapshot(a, 0, p, &sa, &la), 0);
+      assert_int_equal(ks_engine_snapshot(b, 0, p, &sb, &lb), 0);
+      if (la != lb || memcmp(sa, sb, la) != 0) {
+        size_t d = 0;
+        while (d < la && d < lb && sa[d] == sb[d])
+          d++;
+        fail_msg("%s: plugin %s restored from a full snapshot and %zu deltas at event %zu "
+                 "snapshots differently (%zu bytes, the running engine %zu; first difference at "
+                 "byte %zu)",
+                 w->sp.name, ks_engine_plugin_name(b, p), n_links - 1, cut, lb, la, d);
+      }
+      free(sa);
+      free(sb);
+    }
+    if (k % 5 == 4) {
+      size_t mark = ob.n;
+      run_to_end(b, w, cut);
+      char what[160];
+      snprintf(what, sizeof what, "%s, restored from %zu deltas at event %zu", w->sp.name,
+               n_links - 1, cut);
+      compare(ref, &ob, what, &cut, &mark, 1);
+    } else {
+      ks_engine_free(b);
+    }
+    out_free(&ob);
+  }
+  links_free(chain, n_links, np);
+  run_to_end(a, w, at);
+  char what[160];
+  snprintf(what, sizeof what, "%s, checkpointed with deltas at every cut", w->sp.name);
+  compare(ref, &o, what, pl->cuts, marks, pl->n_cuts);
+  print_message("%s: %zu full snapshots (%zu bytes), %zu deltas (%zu bytes), full every %zu\n",
+                w->sp.name, n_full, full_bytes, n_delta, delta_bytes, every);
+  assert_true(n_delta > 0);
+  free(marks);
+  out_free(&o);
+}
+
 static void sweep(const spec *sp, size_t single_cuts) {
   world *w = world_new(sp);
   assert_true(w->n > 1000);
@@ -467,6 +595,7 @@ static void sweep(const spec *sp, size_t single_cuts) {
   if (sp->short_ttl)
     assert_true(pl.n_expiries > 0);
   chain_run(w, &ref, &pl);
+  delta_run(w, &ref, &pl, SMALL_RUN ? 4 : MAX_LINKS);
   /* single cuts from an uninterrupted start, spread over the plan */
   size_t step = single_cuts && pl.n_cuts > single_cuts ? pl.n_cuts / single_cuts : 1;
   size_t n_single = 0;

@@ -233,6 +233,23 @@ int64_t ks_engine_commit_offset(const ks_engine *e, int32_t task, uint32_t topic
 int ks_engine_snapshot(ks_engine *e, int32_t task, size_t plugin, uint8_t **out, size_t *outlen);
 int ks_engine_restore(ks_engine *e, int32_t task, size_t plugin, const uint8_t *buf, size_t len,
                       char *errstr, size_t errstr_size);
+/* Incremental checkpoints (snapshot.c). ks_engine_task_mark_clean() makes
+ * the task's state as it is now the baseline, tagged `tag` (non-zero; the
+ * checkpoint just built from it). ks_engine_delta() serialises the host's
+ * bookkeeping (whole) and what changed in plugin's tables since the
+ * baseline, into a malloc'd buffer the caller frees: KS_ESTATE when the task
+ * has no baseline (opened or restored since) or a change could not be
+ * recorded; then only a full snapshot is right. ks_engine_restore_delta()
+ * applies one to the task restored from its base (and the deltas before
+ * it), refusing with KS_ESTATE one that does not fit it.
+ * ks_engine_task_changes(): changes recorded since the baseline (an upper
+ * bound, SIZE_MAX when one was lost) and the records the task holds. */
+void ks_engine_task_mark_clean(ks_engine *e, int32_t task, uint64_t tag);
+uint64_t ks_engine_task_baseline(const ks_engine *e, int32_t task);
+int ks_engine_task_changes(const ks_engine *e, int32_t task, size_t *changes, size_t *records);
+int ks_engine_delta(ks_engine *e, int32_t task, size_t plugin, uint8_t **out, size_t *outlen);
+int ks_engine_restore_delta(ks_engine *e, int32_t task, size_t plugin, const uint8_t *buf,
+                            size_t len, char *errstr, size_t errstr_size);
 /* Next unread offset of (task, topic) as processed: last offset + 1, or -1. */
 int64_t ks_engine_next_offset(const ks_engine *e, int32_t task, uint32_t topic_index);
 

@@ -97,6 +97,7 @@ struct ks_task {
   size_t n_stores;
   ks_retained *retained; /* closed intervals kept for restatement, ascending */
   size_t n_retained, cap_retained;
+  uint64_t ckpt_baseline; /* tag of the checkpoint the stores track changes since, 0: none */
 };
 
 typedef struct ks_route {

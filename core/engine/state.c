@@ -27,10 +27,18 @@ struct ks_entry {
   int64_t touched_ms;
   int64_t listed_ms; /* keyed: touched_ms when the entry last went to the list's tail */
   uint16_t keylen;
-  uint16_t key_pad;     /* bytes from data[0] to the record */
-  uint32_t cls;         /* size class */
+  uint16_t key_pad; /* bytes from data[0] to the record */
+  uint8_t cls;      /* size class */
+  uint8_t flags;    /* E_* change tracking since the last ks_store_mark_clean() */
+  uint16_t spare;
   unsigned char data[]; /* key, padding, record */
 };
+
+/* Change tracking (incremental checkpoints, docs/reliability.md). Since the
+ * last ks_store_mark_clean() (the baseline): */
+#define E_NEW      1u /* created: absent from the baseline (no tombstone when removed) */
+#define E_APPENDED 2u /* put at its list's tail (created, or moved by the TTL sweep) */
+#define E_DIRTY    4u /* handed out writable, or changed by a foreach callback */
 
 #define KS_HDR 40u
 _Static_assert(offsetof(ks_entry, data) == KS_HDR, "ks_entry header size");
@@ -50,7 +58,17 @@ typedef struct ks_index {
   size_t count;
   ks_entry *head; /* insertion order (keyed: order of listed_ms) */
   ks_entry *tail;
+  int fresh; /* created since the baseline: no drop to record when dropped */
 } ks_index;
+
+/* An entry handed out writable since the baseline, in its interval. The
+ * entry may be released later (its flags are then cleared) or reused (then
+ * E_APPENDED): only an entry still E_DIRTY and not E_APPENDED is a change
+ * in place, which is how stale items are told apart. */
+typedef struct ks_dirty {
+  ks_entry *e;
+  int64_t interval;
+} ks_dirty;
 
 typedef struct ks_slab {
   void *p;
@@ -83,6 +101,15 @@ struct ks_store {
   ks_slab *slabs;
   size_t n_slabs, cap_slabs;
   ks_pages *pages; /* borrowed from the engine, or NULL: malloc */
+  /* changes since the baseline (see ks_store_visit_changes) */
+  ks_dirty *dirty; /* entries changed in place (first change order) */
+  size_t n_dirty, cap_dirty;
+  unsigned char *tomb; /* removed baseline records: i64 interval, u16 keylen, key */
+  size_t tomb_len, tomb_cap, n_tomb;
+  int64_t *drops; /* baseline intervals dropped */
+  size_t n_drops, cap_drops;
+  size_t n_appended; /* appends since the baseline (an upper bound of E_APPENDED entries) */
+  int lost;          /* out of memory while recording a change: no delta until the next baseline */
 };
 
 _Static_assert(offsetof(ks_store, ix) + sizeof(ks_index *) <= KS_LINE, "ks_store first line");
@@ -258,6 +285,9 @@ void ks_store_free(ks_store *s) {
     mem_put(s, s->slabs[i].p, s->slabs[i].n);
   free(s->slabs);
   free(s->ix);
+  free(s->dirty);
+  free(s->tomb);
+  free(s->drops);
   free(s);
 }
 
@@ -300,6 +330,7 @@ static ks_entry *entry_alloc(ks_store *s, size_t key_pad) {
 
 static void entry_release(ks_store *s, ks_entry *e) {
   ks_class *c = &s->cls[e->cls];
+  e->flags = 0; /* any stale ks_dirty item pointing here is now ignored */
   e->next = c->free;
   c->free = e;
   s->count--;
@@ -327,6 +358,52 @@ static void list_append(ks_index *x, ks_entry *e) {
     x->head = e;
   x->tail = e;
   x->count++;
+}
+
+/* ---- change tracking -------------------------------------------------------- */
+
+static int grow_buf(void **p, size_t *cap, size_t need, size_t elem) {
+  if (need <= *cap)
+    return 0;
+  size_t nc = *cap ? *cap * 2 : 64;
+  while (nc < need)
+    nc *= 2;
+  void *np = realloc(*p, nc * elem);
+  if (np == NULL)
+    return KS_ENOMEM;
+  *p = np;
+  *cap = nc;
+  return 0;
+}
+
+/* e (in interval) is handed out writable for the first time since the
+ * baseline. Kept out of line: the hot path only tests the flags. */
+static __attribute__((noinline)) void mark_dirty(ks_store *s, ks_entry *e, int64_t interval) {
+  e->flags |= E_DIRTY;
+  if (grow_buf((void **)&s->dirty, &s->cap_dirty, s->n_dirty + 1, sizeof *s->dirty) != 0) {
+    s->lost = 1;
+    return;
+  }
+  s->dirty[s->n_dirty++] = (ks_dirty){e, interval};
+}
+
+/* e leaves interval x one by one (removed or expired): a baseline record
+ * needs a tombstone. */
+static void record_removal(ks_store *s, const ks_index *x, const ks_entry *e) {
+  if (e->flags & E_NEW)
+    return;
+  size_t n = 8 + 2 + e->keylen;
+  if (grow_buf((void **)&s->tomb, &s->tomb_cap, s->tomb_len + n, 1) != 0) {
+    s->lost = 1;
+    return;
+  }
+  unsigned char *p = s->tomb + s->tomb_len;
+  memcpy(p, &x->interval, 8);
+  uint16_t kl = e->keylen;
+  memcpy(p + 8, &kl, 2);
+  memcpy(p + 10, e->data, e->keylen);
+  s->tomb_len += n;
+  s->n_tomb++;
 }
 
 /* ---- indexes -------------------------------------------------------------- */
@@ -364,6 +441,7 @@ static ks_index *index_add(ks_store *s, int64_t interval) {
     return NULL;
   ks_index *x = &s->ix[s->n_ix];
   memset(x, 0, sizeof *x);
+  x->fresh = 1;
   x->interval = interval;
   x->slots = slots;
   x->cap = cap;
@@ -447,6 +525,7 @@ static void entry_destroy(ks_store *s, ks_index *x, ks_entry *e) {
   if (x->slots[i].e == e)
     slot_delete(x, i);
   list_unlink(x, e);
+  record_removal(s, x, e);
   entry_release(s, e);
 }
 
@@ -468,7 +547,9 @@ static void *entry_create(ks_store *s, ks_index *x, size_t i, uint64_t h, const 
   e->listed_ms = now_ms;
   e->keylen = (uint16_t)keylen;
   e->key_pad = (uint16_t)key_pad;
-  e->cls = (uint32_t)class_of(key_pad);
+  e->cls = (uint8_t)class_of(key_pad);
+  e->flags = E_NEW | E_APPENDED;
+  s->n_appended++;
   memcpy(e->data, key, keylen);
   void *rec = entry_record(e);
   memset(rec, 0, s->record_size);
@@ -504,12 +585,15 @@ void *ks_store_get(ks_store *s, int64_t interval, const void *key, size_t keylen
     if (interval != KS_STORE_NO_INTERVAL || s->ttl_ms <= 0 || now_ms - e->touched_ms <= s->ttl_ms) {
       if (now_ms > e->touched_ms)
         e->touched_ms = now_ms; /* renews the TTL */
+      if (!(e->flags & (E_DIRTY | E_APPENDED)))
+        mark_dirty(s, e, interval); /* the caller may write through the pointer */
       return entry_record(e);
     }
     /* idle past its TTL, not swept yet: it is gone (exact TTL on read) */
     ks_index *x = &s->ix[s->hot];
     slot_delete(x, (size_t)at);
     list_unlink(x, e);
+    record_removal(s, x, e);
     entry_release(s, e);
     s->expired++;
     if (!create)
@@ -541,19 +625,32 @@ int ks_store_load(ks_store *s, int64_t interval, const void *key, size_t keylen,
   return 0;
 }
 
-int ks_store_remove(ks_store *s, int64_t interval, const void *key, size_t keylen) {
+/* The entry of (interval, key), its index and slot; NULL when absent. */
+static ks_entry *entry_find(ks_store *s, int64_t interval, const void *key, size_t keylen,
+                            ks_index **xp, size_t *slot) {
   if (keylen > KS_KEY_MAX)
-    return KS_ENOENT;
+    return NULL;
   ks_index *x = index_find(s, interval);
   if (x == NULL)
-    return KS_ENOENT;
+    return NULL;
   size_t i = 0;
   long at = probe(x->slots, x->cap - 1, key_hash(key, keylen), key, keylen, &i, 0);
   if (at < 0)
+    return NULL;
+  *xp = x;
+  *slot = (size_t)at;
+  return x->slots[at].e;
+}
+
+int ks_store_remove(ks_store *s, int64_t interval, const void *key, size_t keylen) {
+  ks_index *x;
+  size_t at;
+  ks_entry *e = entry_find(s, interval, key, keylen, &x, &at);
+  if (e == NULL)
     return KS_ENOENT;
-  ks_entry *e = x->slots[at].e;
-  slot_delete(x, (size_t)at);
+  slot_delete(x, at);
   list_unlink(x, e);
+  record_removal(s, x, e);
   entry_release(s, e);
   return 0;
 }
@@ -563,20 +660,41 @@ int ks_store_foreach(ks_store *s, int64_t interval, int64_t now_ms, ks_record_cb
   if (x == NULL)
     return 0;
   int skip_idle = interval == KS_STORE_NO_INTERVAL && s->ttl_ms > 0;
+  /* The callback gets a writable record: a record it changes is a change
+   * since the baseline, found by comparing it with a copy (records not yet
+   * marked only; a copy that cannot be made marks the record). */
+  unsigned char small[512], *copy = small;
+  if (s->record_size > sizeof small && (copy = malloc(s->record_size)) == NULL)
+    copy = NULL;
+  int rc = 0;
   for (ks_entry *e = x->head; e; e = e->next) {
     if (skip_idle && now_ms - e->touched_ms > s->ttl_ms)
       continue; /* expired, not swept yet: ks_store_get would find it gone */
-    int rc = cb(ud, e->data, e->keylen, entry_record(e));
+    void *rec = entry_record(e);
+    int watch = !(e->flags & (E_DIRTY | E_APPENDED));
+    if (watch && copy)
+      memcpy(copy, rec, s->record_size);
+    rc = cb(ud, e->data, e->keylen, rec);
+    if (watch && (copy == NULL || memcmp(copy, rec, s->record_size) != 0))
+      mark_dirty(s, e, interval);
     if (rc)
-      return rc;
+      break;
   }
-  return 0;
+  if (copy != small)
+    free(copy);
+  return rc;
 }
 
-void ks_store_drop_interval(ks_store *s, int64_t interval) {
+int ks_store_drop_interval(ks_store *s, int64_t interval) {
   ks_index *x = index_find(s, interval);
   if (x == NULL)
-    return;
+    return KS_ENOENT;
+  if (!x->fresh) {
+    if (grow_buf((void **)&s->drops, &s->cap_drops, s->n_drops + 1, sizeof *s->drops) != 0)
+      s->lost = 1;
+    else
+      s->drops[s->n_drops++] = interval;
+  }
   for (ks_entry *e = x->head, *n; e; e = n) {
     n = e->next;
     entry_release(s, e);
@@ -587,6 +705,7 @@ void ks_store_drop_interval(ks_store *s, int64_t interval) {
   mem_put(s, x->slots, x->cap * sizeof *x->slots);
   *x = s->ix[--s->n_ix];
   s->hot_slots = NULL;
+  return 0;
 }
 
 size_t ks_store_expire(ks_store *s, int64_t now_ms) {
@@ -610,6 +729,8 @@ size_t ks_store_expire(ks_store *s, int64_t now_ms) {
       list_unlink(x, e);
       e->listed_ms = e->touched_ms;
       list_append(x, e);
+      e->flags |= E_APPENDED;
+      s->n_appended++;
     }
   }
   s->expired += n;
@@ -626,13 +747,132 @@ void ks_store_get_stats(const ks_store *s, ks_store_stats *out) {
   out->expired = s->expired;
 }
 
-int ks_store_visit(const ks_store *s, ks_store_visit_cb cb, void *ud) {
+/* The position in s->ix of the interval following `after` in ascending
+ * order (first: the lowest), or n_ix. Indexes are few (open and retained
+ * intervals), so visits take them in interval order without allocating:
+ * the order of s->ix depends on drops and restores, the visit's must not. */
+static size_t next_index(const ks_store *s, int first, int64_t after) {
+  size_t best = s->n_ix;
   for (size_t i = 0; i < s->n_ix; i++)
+    if ((first || s->ix[i].interval > after) &&
+        (best == s->n_ix || s->ix[i].interval < s->ix[best].interval))
+      best = i;
+  return best;
+}
+
+int ks_store_visit(const ks_store *s, ks_store_visit_cb cb, void *ud) {
+  for (size_t i = next_index(s, 1, 0); i < s->n_ix; i = next_index(s, 0, s->ix[i].interval))
     for (ks_entry *e = s->ix[i].head; e; e = e->next) {
       int rc = cb(ud, s->ix[i].interval, e->data, e->keylen, entry_record(e), e->touched_ms,
                   e->listed_ms);
       if (rc)
         return rc;
     }
+  return 0;
+}
+
+/* ---- incremental checkpoints ------------------------------------------------ */
+
+/* The first entry of x's appended suffix (appends go to the tail, so the
+ * entries appended since the baseline are the list's last ones), or NULL. */
+static ks_entry *appended_suffix(const ks_index *x) {
+  ks_entry *first = NULL;
+  for (ks_entry *e = x->tail; e && (e->flags & E_APPENDED); e = e->prev)
+    first = e;
+  return first;
+}
+
+size_t ks_store_changes(const ks_store *s) {
+  if (s->lost)
+    return SIZE_MAX;
+  return s->n_dirty + s->n_appended + s->n_tomb + s->n_drops;
+}
+
+int ks_store_visit_changes(const ks_store *s, ks_store_change_cb cb, void *ud) {
+  if (s->lost)
+    return KS_ESTATE;
+  int rc = 0;
+  for (size_t at = 0; rc == 0 && at < s->tomb_len;) {
+    int64_t interval;
+    uint16_t kl;
+    memcpy(&interval, s->tomb + at, 8);
+    memcpy(&kl, s->tomb + at + 8, 2);
+    rc = cb(ud, KS_CHANGE_REMOVE, interval, s->tomb + at + 10, kl, NULL, 0, 0);
+    at += 10u + kl;
+  }
+  for (size_t i = 0; rc == 0 && i < s->n_drops; i++)
+    rc = cb(ud, KS_CHANGE_DROP, s->drops[i], NULL, 0, NULL, 0, 0);
+  for (size_t i = 0; rc == 0 && i < s->n_dirty; i++) {
+    ks_entry *e = s->dirty[i].e;
+    if ((e->flags & (E_DIRTY | E_APPENDED)) == E_DIRTY)
+      rc = cb(ud, KS_CHANGE_UPDATE, s->dirty[i].interval, e->data, e->keylen, entry_record(e),
+              e->touched_ms, e->listed_ms);
+  }
+  for (size_t i = next_index(s, 1, 0); rc == 0 && i < s->n_ix;
+       i = next_index(s, 0, s->ix[i].interval))
+    for (ks_entry *e = appended_suffix(&s->ix[i]); rc == 0 && e; e = e->next)
+      rc = cb(ud, (e->flags & E_NEW) ? KS_CHANGE_ADD : KS_CHANGE_MOVE, s->ix[i].interval, e->data,
+              e->keylen, entry_record(e), e->touched_ms, e->listed_ms);
+  return rc;
+}
+
+void ks_store_mark_clean(ks_store *s) {
+  for (size_t i = 0; i < s->n_dirty; i++)
+    if ((s->dirty[i].e->flags & (E_DIRTY | E_APPENDED)) == E_DIRTY)
+      s->dirty[i].e->flags = 0;
+  for (size_t i = 0; i < s->n_ix; i++) {
+    for (ks_entry *e = s->ix[i].tail; e && (e->flags & E_APPENDED); e = e->prev)
+      e->flags = 0;
+    s->ix[i].fresh = 0;
+  }
+  s->n_dirty = s->tomb_len = s->n_tomb = s->n_drops = s->n_appended = 0;
+  s->lost = 0;
+  /* the buffers are kept for the next round, unless a burst made them large */
+  if (s->cap_dirty > 65536) {
+    free(s->dirty);
+    s->dirty = NULL;
+    s->cap_dirty = 0;
+  }
+  if (s->tomb_cap > (1u << 20)) {
+    free(s->tomb);
+    s->tomb = NULL;
+    s->tomb_cap = 0;
+  }
+}
+
+int ks_store_apply(ks_store *s, ks_change_kind kind, int64_t interval, const void *key,
+                   size_t keylen, int64_t touched_ms, int64_t listed_ms, void **record) {
+  if (record)
+    *record = NULL;
+  if (kind == KS_CHANGE_DROP)
+    return ks_store_drop_interval(s, interval) == 0 ? 0 : KS_ESTATE;
+  if (keylen > KS_KEY_MAX)
+    return KS_ESTATE;
+  if (kind == KS_CHANGE_ADD)
+    return ks_store_load(s, interval, key, keylen, touched_ms, listed_ms, record);
+  if (kind == KS_CHANGE_REMOVE)
+    return ks_store_remove(s, interval, key, keylen) == 0 ? 0 : KS_ESTATE;
+  ks_index *x;
+  size_t at;
+  ks_entry *e = entry_find(s, interval, key, keylen, &x, &at);
+  if (e == NULL)
+    return KS_ESTATE; /* the delta changes a record its base does not hold */
+  switch (kind) {
+  case KS_CHANGE_MOVE:
+    list_unlink(x, e);
+    list_append(x, e);
+    e->flags |= E_APPENDED;
+    s->n_appended++;
+    break;
+  case KS_CHANGE_UPDATE:
+    if (!(e->flags & (E_DIRTY | E_APPENDED)))
+      mark_dirty(s, e, interval);
+    break;
+  default:
+    return KS_ESTATE;
+  }
+  e->touched_ms = touched_ms;
+  e->listed_ms = listed_ms;
+  *record = entry_record(e);
   return 0;
 }

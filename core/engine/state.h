@@ -59,8 +59,8 @@ int ks_store_remove(ks_store *s, int64_t interval, const void *key, size_t keyle
  * or remove records. Returns 0, or the callback's non-zero stop value. */
 int ks_store_foreach(ks_store *s, int64_t interval, int64_t now_ms, ks_record_cb cb, void *ud);
 
-/* Drop every record of an interval. */
-void ks_store_drop_interval(ks_store *s, int64_t interval);
+/* Drop every record of an interval; 0 or KS_ENOENT (no such interval). */
+int ks_store_drop_interval(ks_store *s, int64_t interval);
 
 /* Expire keyed records not touched since now_ms - ttl. Returns how many. */
 size_t ks_store_expire(ks_store *s, int64_t now_ms);
@@ -75,7 +75,8 @@ void ks_store_get_stats(const ks_store *s, ks_store_stats *out);
 typedef int (*ks_store_visit_cb)(void *ud, int64_t interval, const void *key, size_t keylen,
                                  const void *record, int64_t touched_ms, int64_t listed_ms);
 /* Visit every record of every interval (expired ones not swept yet
- * included), each interval's records in list order (for checkpoints).
+ * included), intervals in ascending order (keyed records first), each
+ * interval's records in list order (for checkpoints).
  * Returns 0 or the callback's non-zero value. */
 int ks_store_visit(const ks_store *s, ks_store_visit_cb cb, void *ud);
 
@@ -86,6 +87,50 @@ int ks_store_visit(const ks_store *s, ks_store_visit_cb cb, void *ud);
  * KS_ESTATE (key too long, or already present) or KS_ENOMEM. */
 int ks_store_load(ks_store *s, int64_t interval, const void *key, size_t keylen, int64_t touched_ms,
                   int64_t listed_ms, void **record);
+
+/*
+ * Change tracking, for incremental checkpoints. The store remembers what
+ * changed since its baseline (its creation, or the last
+ * ks_store_mark_clean()): records handed out writable by ks_store_get
+ * (found or created: the caller may write through the pointer), records a
+ * ks_store_foreach callback changed (compared with a copy), records put at
+ * their list's tail (created, or moved by the TTL sweep), baseline records
+ * removed or expired (tombstones) and baseline intervals dropped. The cost
+ * is a flag test per get and O(changes) memory; visiting the changes costs
+ * O(changes + intervals), not O(records).
+ *
+ * ks_store_visit_changes() reports them in the order ks_store_apply()
+ * must replay them on a copy of the baseline to rebuild this store exactly
+ * (records, both times, list order): removals, drops, changes in place,
+ * then per interval (ascending) the appended records in list order.
+ */
+typedef enum ks_change_kind {
+  KS_CHANGE_REMOVE = 1, /* a baseline record removed or expired (no record) */
+  KS_CHANGE_DROP = 2,   /* a baseline interval dropped (no key, no record) */
+  KS_CHANGE_UPDATE = 3, /* a record changed in place (it exists in the baseline) */
+  KS_CHANGE_MOVE = 4,   /* a baseline record moved to its list's tail, maybe changed */
+  KS_CHANGE_ADD = 5     /* a record created since the baseline, at its list's tail */
+} ks_change_kind;
+
+typedef int (*ks_store_change_cb)(void *ud, ks_change_kind kind, int64_t interval, const void *key,
+                                  size_t keylen, const void *record, int64_t touched_ms,
+                                  int64_t listed_ms);
+/* Visit the changes since the baseline (see above). Returns 0, the
+ * callback's non-zero value, or KS_ESTATE when a change could not be
+ * recorded (out of memory): then only a full snapshot is right. */
+int ks_store_visit_changes(const ks_store *s, ks_store_change_cb cb, void *ud);
+/* How many changes ks_store_visit_changes() would report, at most
+ * (SIZE_MAX when one was lost). */
+size_t ks_store_changes(const ks_store *s);
+/* The store as it is now becomes the baseline. */
+void ks_store_mark_clean(ks_store *s);
+/* Replay one change on a copy of the baseline (a restore). For UPDATE, MOVE
+ * and ADD, *record is the record for the caller to overwrite. Returns 0,
+ * KS_ESTATE when the change does not fit the store (a record or interval
+ * missing, or present when added: not the delta of this baseline) or
+ * KS_ENOMEM. */
+int ks_store_apply(ks_store *s, ks_change_kind kind, int64_t interval, const void *key,
+                   size_t keylen, int64_t touched_ms, int64_t listed_ms, void **record);
 
 /* 64-bit hash of a byte string (also used for routing keys). */
 uint64_t ks_hash_bytes(const void *data, size_t n, uint64_t seed);

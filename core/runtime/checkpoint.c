@@ -13,15 +13,17 @@
 #include "kafka_conf.h"
 #include "log.h"
 
-#define CK_MAGIC     0x4B434B53u /* "SKCK" little-endian bytes: S K C K */
-#define CK_FORMAT    2u
-#define CK_HDR       (4 + 4 + 8 + 8 + 8 + 4 + 4 + 4 + 8 + 8 + 4)
-#define CK_FORMAT_V1 1u /* read for upgrades: no epoch, nonce or checksum */
-#define CK_HDR_V1    (4 + 4 + 8 + 4 + 4 + 4 + 8 + 8)
-#define CK_KEEP      4 /* newest checkpoints kept per plugin while reading */
-#define CK_POLL_MS   100
-#define CK_LOG       "checkpoint"
-#define CK_LOG_MAX   20 /* refused records logged one by one per restore */
+#define CK_MAGIC        0x4B434B53u /* "SKCK" little-endian bytes: S K C K */
+#define CK_FORMAT       2u
+#define CK_HDR          (4 + 4 + 8 + 8 + 8 + 4 + 4 + 4 + 8 + 8 + 4)
+#define CK_FORMAT_DELTA 3u /* a delta: the format-2 header, then its chain */
+#define CK_HDR_DELTA    (CK_HDR + 4 + 24 + 24)
+#define CK_FORMAT_V1    1u /* read for upgrades: no epoch, nonce or checksum */
+#define CK_HDR_V1       (4 + 4 + 8 + 4 + 4 + 4 + 8 + 8)
+#define CK_KEEP         4 /* newest full snapshots (with their deltas) kept per plugin while reading */
+#define CK_POLL_MS      100
+#define CK_LOG          "checkpoint"
+#define CK_LOG_MAX      20 /* refused records logged one by one per restore */
 
 static void wr32(uint8_t *p, uint32_t v) {
   for (int i = 0; i < 4; i++)
@@ -85,15 +87,19 @@ size_t ks_ckpt_chunk_max(size_t message_max_bytes) {
   return room < KS_CKPT_CHUNK ? room : KS_CKPT_CHUNK;
 }
 
-int ks_ckpt_build(ks_engine *e, const int32_t *parts, int32_t task, const ks_ckpt_ident *ident,
-                  size_t chunk_max, ks_ckpt_msg **out, size_t *n_out) {
+/* The messages of checkpoint `ident` of `task`: every plugin's full
+ * snapshot (chain NULL) or its delta after chain->last (format 3). */
+static int build(ks_engine *e, const int32_t *parts, int32_t task, const ks_ckpt_ident *ident,
+                 size_t chunk_max, const ks_ckpt_chain *chain, ks_ckpt_msg **out, size_t *n_out) {
   const size_t cmax = chunk_max ? chunk_max : KS_CKPT_CHUNK;
+  const size_t hdr = chain ? CK_HDR_DELTA : CK_HDR;
   ks_ckpt_msg *msgs = NULL;
   size_t n = 0, cap = 0;
   for (size_t pi = 0; pi < ks_engine_plugin_count(e); pi++) {
     uint8_t *snap = NULL;
     size_t len = 0;
-    int rc = ks_engine_snapshot(e, task, pi, &snap, &len);
+    int rc = chain ? ks_engine_delta(e, task, pi, &snap, &len)
+                   : ks_engine_snapshot(e, task, pi, &snap, &len);
     if (rc != 0) {
       ks_ckpt_msgs_free(msgs, n);
       return rc;
@@ -118,8 +124,12 @@ int ks_ckpt_build(ks_engine *e, const int32_t *parts, int32_t task, const ks_ckp
       ks_ckpt_msg *m = &msgs[n];
       m->plugin = pi;
       m->partition = task % parts[pi];
-      snprintf(m->key, sizeof m->key, "task/%d/ckpt/%d/chunk/%u", task, (int)(ident->id & 1), c);
-      m->len = CK_HDR + clen;
+      if (chain) /* under its chain's slot: the full snapshot's */
+        snprintf(m->key, sizeof m->key, "task/%d/ckpt/%d/delta/%u/chunk/%u", task,
+                 (int)(chain->base.id & 1), chain->deltas + 1, c);
+      else
+        snprintf(m->key, sizeof m->key, "task/%d/ckpt/%d/chunk/%u", task, (int)(ident->id & 1), c);
+      m->len = hdr + clen;
       m->value = malloc(m->len);
       if (m->value == NULL) {
         free(snap);
@@ -129,7 +139,7 @@ int ks_ckpt_build(ks_engine *e, const int32_t *parts, int32_t task, const ks_ckp
       n++;
       uint8_t *h = m->value;
       wr32(h, CK_MAGIC);
-      wr32(h + 4, CK_FORMAT);
+      wr32(h + 4, chain ? CK_FORMAT_DELTA : CK_FORMAT);
       wr64(h + 8, ident->epoch);
       wr64(h + 16, ident->nonce);
       wr64(h + 24, (uint64_t)ident->id);
@@ -139,14 +149,78 @@ int ks_ckpt_build(ks_engine *e, const int32_t *parts, int32_t task, const ks_ckp
       wr64(h + 44, off);
       wr64(h + 52, len);
       wr32(h + 60, crc);
+      if (chain) {
+        wr32(h + 64, chain->deltas + 1);
+        wr64(h + 68, chain->base.epoch);
+        wr64(h + 76, chain->base.nonce);
+        wr64(h + 84, (uint64_t)chain->base.id);
+        wr64(h + 92, chain->last.epoch);
+        wr64(h + 100, chain->last.nonce);
+        wr64(h + 108, (uint64_t)chain->last.id);
+      }
       if (clen)
-        memcpy(h + CK_HDR, snap + off, clen);
+        memcpy(h + hdr, snap + off, clen);
     }
     free(snap);
   }
   *out = msgs;
   *n_out = n;
   return 0;
+}
+
+int ks_ckpt_build(ks_engine *e, const int32_t *parts, int32_t task, const ks_ckpt_ident *ident,
+                  size_t chunk_max, ks_ckpt_msg **out, size_t *n_out) {
+  return build(e, parts, task, ident, chunk_max, NULL, out, n_out);
+}
+
+/* The engine's baseline tag of checkpoint id (never 0, which means none). */
+static uint64_t ident_tag(const ks_ckpt_ident *id) {
+  uint64_t t = id->epoch * UINT64_C(0x9E3779B97F4A7C15) ^ id->nonce ^
+               (uint64_t)id->id * UINT64_C(0xC2B2AE3D27D4EB4F);
+  return t ? t : 1;
+}
+
+int ks_ckpt_build_next(ks_engine *e, const int32_t *parts, int32_t task,
+                       const ks_ckpt_policy *policy, ks_ckpt_chain *chain, ks_ckpt_ident *ident,
+                       size_t chunk_max, ks_ckpt_msg **out, size_t *n_out, int *full) {
+  /* A delta only after a checkpoint of this chain taken from this very
+   * state (the engine's baseline), within full_every and full_ratio. */
+  int delta = chain->base.id != 0 && policy->full_every > 1 &&
+              chain->deltas + 1 < policy->full_every &&
+              ks_engine_task_baseline(e, task) == ident_tag(&chain->last);
+  size_t changes = 0, records = 0;
+  if (delta && (ks_engine_task_changes(e, task, &changes, &records) != 0 || changes == SIZE_MAX ||
+                (double)changes > policy->full_ratio * (double)records))
+    delta = 0;
+  ks_ckpt_ident id = *ident;
+  int rc = KS_ESTATE;
+  if (delta)
+    rc = build(e, parts, task, &id, chunk_max, chain, out, n_out);
+  if (rc == KS_ESTATE) { /* a full snapshot: decided, or a change was not recorded */
+    delta = 0;
+    /* under the other slot than the chain before it, which stays whole as
+     * the fallback while this one is written */
+    if (chain->base.id != 0 && ((id.id ^ chain->base.id) & 1) == 0)
+      id.id++;
+    rc = build(e, parts, task, &id, chunk_max, NULL, out, n_out);
+  }
+  if (rc != 0)
+    return rc;
+  ks_engine_task_mark_clean(e, task, ident_tag(&id));
+  if (delta) {
+    chain->deltas++;
+  } else {
+    chain->base = id;
+    chain->deltas = 0;
+  }
+  chain->last = id;
+  *ident = id;
+  *full = !delta;
+  return 0;
+}
+
+void ks_ckpt_forget(ks_engine *e, int32_t task) {
+  ks_engine_task_mark_clean(e, task, 0); /* no baseline: the next checkpoint is full */
 }
 
 rd_kafka_t *ks_ckpt_reader_new(const ks_kv *const *lists, const size_t *counts, size_t n_lists,
@@ -208,13 +282,35 @@ int32_t ks_ckpt_topic_partitions(rd_kafka_t *rk, const char *topic, int timeout_
 
 /* ---- collecting a task's records ------------------------------------------ */
 
+static int ident_cmp(const ks_ckpt_ident *a, const ks_ckpt_ident *b) {
+  if (a->epoch != b->epoch)
+    return a->epoch < b->epoch ? -1 : 1;
+  if (a->id != b->id)
+    return a->id < b->id ? -1 : 1;
+  if (a->nonce != b->nonce)
+    return a->nonce < b->nonce ? -1 : 1;
+  return 0;
+}
+
 typedef struct header {
   uint32_t format;
   ks_ckpt_ident ident;
   uint32_t task, chunk, n_chunks, crc;
   uint64_t off, total;
-  size_t len; /* header bytes */
+  int delta;                /* format 3: a delta */
+  uint32_t seq;             /* its place in its chain (1: right after the full snapshot) */
+  ks_ckpt_ident base, prev; /* its chain's full snapshot and the checkpoint it follows */
+  size_t len;               /* header bytes */
 } header;
+
+static ks_ckpt_ident rd_ident(const uint8_t *p) {
+  return (ks_ckpt_ident){rd64(p), rd64(p + 8), (int64_t)rd64(p + 16)};
+}
+
+static int ident_bad(const ks_ckpt_ident *id, uint32_t format) {
+  return id->id <= 0 || (uint64_t)id->id >= KS_CKPT_MAX_ORDINAL ||
+         id->epoch >= KS_CKPT_MAX_ORDINAL || (format >= CK_FORMAT && id->epoch == 0);
+}
 
 /* The header of a record, every field range-checked on its own (the chunk's
  * fit in its snapshot is checked by the caller). */
@@ -225,9 +321,9 @@ static int parse_header(const uint8_t *v, size_t len, header *h, char *why, size
     return KS_ESTATE;
   }
   h->format = rd32(v + 4);
-  if (h->format == CK_FORMAT) {
-    h->len = CK_HDR;
-    if (len >= CK_HDR) {
+  if (h->format == CK_FORMAT || h->format == CK_FORMAT_DELTA) {
+    h->len = h->format == CK_FORMAT ? CK_HDR : CK_HDR_DELTA;
+    if (len >= h->len) {
       h->ident.epoch = rd64(v + 8);
       h->ident.nonce = rd64(v + 16);
       h->ident.id = (int64_t)rd64(v + 24);
@@ -237,6 +333,12 @@ static int parse_header(const uint8_t *v, size_t len, header *h, char *why, size
       h->off = rd64(v + 44);
       h->total = rd64(v + 52);
       h->crc = rd32(v + 60);
+    }
+    if (h->format == CK_FORMAT_DELTA && len >= h->len) {
+      h->delta = 1;
+      h->seq = rd32(v + 64);
+      h->base = rd_ident(v + 68);
+      h->prev = rd_ident(v + 92);
     }
   } else if (h->format == CK_FORMAT_V1) {
     h->len = CK_HDR_V1;
@@ -250,9 +352,9 @@ static int parse_header(const uint8_t *v, size_t len, header *h, char *why, size
     }
   } else {
     snprintf(why, whysz,
-             "checkpoint record format %u; this build reads formats %u and %u (written by a "
+             "checkpoint record format %u; this build reads formats %u to %u (written by a "
              "newer kpistream?)",
-             h->format, CK_FORMAT_V1, CK_FORMAT);
+             h->format, CK_FORMAT_V1, CK_FORMAT_DELTA);
     return KS_ESTATE;
   }
   if (len < h->len) {
@@ -260,10 +362,23 @@ static int parse_header(const uint8_t *v, size_t len, header *h, char *why, size
              h->len);
     return KS_ESTATE;
   }
-  if (h->ident.id <= 0 || (uint64_t)h->ident.id >= KS_CKPT_MAX_ORDINAL ||
-      h->ident.epoch >= KS_CKPT_MAX_ORDINAL || (h->format == CK_FORMAT && h->ident.epoch == 0)) {
+  if (ident_bad(&h->ident, h->format)) {
     snprintf(why, whysz, "checkpoint record with epoch %" PRIu64 ", id %" PRId64 " (out of range)",
              h->ident.epoch, h->ident.id);
+    return KS_ESTATE;
+  }
+  if (!h->delta) {
+    h->base = h->ident;
+    return 0;
+  }
+  /* a delta follows its chain's full snapshot (place 1) or the delta before */
+  if (ident_bad(&h->base, h->format) || ident_bad(&h->prev, h->format) || h->seq == 0 ||
+      ident_cmp(&h->prev, &h->ident) >= 0 || ident_cmp(&h->base, &h->prev) > 0 ||
+      (h->seq == 1) != (ident_cmp(&h->base, &h->prev) == 0)) {
+    snprintf(why, whysz,
+             "checkpoint delta record with id %" PRId64 ", place %u, base id %" PRId64
+             ", previous id %" PRId64 " (out of range)",
+             h->ident.id, h->seq, h->base.id, h->prev.id);
     return KS_ESTATE;
   }
   return 0;
@@ -278,11 +393,13 @@ typedef struct piece {
 } piece;
 
 typedef struct assembly {
-  int used;
   ks_ckpt_ident ident;
   uint32_t format, n_chunks, crc;
   uint64_t total;
-  piece *pieces; /* received chunks, distinct indexes < n_chunks */
+  int delta;                /* a delta of the chain of base, following prev */
+  uint32_t seq;             /* its place in that chain */
+  ks_ckpt_ident base, prev; /* a full snapshot: base = ident */
+  piece *pieces;            /* received chunks, distinct indexes < n_chunks */
   size_t n, cap;
   int64_t first_offset, last_offset; /* changelog offsets of its records */
   int bad;                           /* refused: why */
@@ -290,14 +407,24 @@ typedef struct assembly {
   uint8_t *buf; /* the snapshot, once every chunk arrived and it verified */
 } assembly;
 
+/* The checkpoints kept of one plugin's changelog: the CK_KEEP newest full
+ * snapshots and the deltas of their chains (a delta whose full snapshot is
+ * not kept cannot be restored). */
+typedef struct kept {
+  assembly *a;
+  size_t n, cap;
+} kept;
+
 struct ks_ckpt_collect {
   size_t n_plugins;
   char *const *topics;
   const int32_t *partitions;
   int32_t task;
-  assembly *slots; /* n_plugins x CK_KEEP */
+  kept *plugins; /* n_plugins */
   uint64_t max_epoch;
-  size_t records; /* records of this task (valid header) */
+  size_t records;      /* records of this task (valid header) */
+  size_t orphans;      /* delta records whose full snapshot was not kept */
+  ks_ckpt_chain chain; /* what the last KS_CKPT_RESTORED restored */
 };
 
 /* Drop what a refused checkpoint holds; its identity stays so later records
@@ -318,16 +445,6 @@ static void asm_free(assembly *a) {
   memset(a, 0, sizeof *a);
 }
 
-static int ident_cmp(const ks_ckpt_ident *a, const ks_ckpt_ident *b) {
-  if (a->epoch != b->epoch)
-    return a->epoch < b->epoch ? -1 : 1;
-  if (a->id != b->id)
-    return a->id < b->id ? -1 : 1;
-  if (a->nonce != b->nonce)
-    return a->nonce < b->nonce ? -1 : 1;
-  return 0;
-}
-
 static const char *ident_str(const ks_ckpt_ident *id, char *buf, size_t n) {
   if (id->epoch == 0)
     snprintf(buf, n, "%" PRId64 " (format 1)", id->id);
@@ -342,8 +459,8 @@ ks_ckpt_collect *ks_ckpt_collect_new(size_t n_plugins, char *const *topics,
   ks_ckpt_collect *c = calloc(1, sizeof *c);
   if (c == NULL)
     return NULL;
-  c->slots = calloc(n_plugins ? n_plugins * CK_KEEP : 1, sizeof *c->slots);
-  if (c->slots == NULL) {
+  c->plugins = calloc(n_plugins ? n_plugins : 1, sizeof *c->plugins);
+  if (c->plugins == NULL) {
     free(c);
     return NULL;
   }
@@ -357,9 +474,12 @@ ks_ckpt_collect *ks_ckpt_collect_new(size_t n_plugins, char *const *topics,
 void ks_ckpt_collect_free(ks_ckpt_collect *c) {
   if (c == NULL)
     return;
-  for (size_t i = 0; i < c->n_plugins * CK_KEEP; i++)
-    asm_free(&c->slots[i]);
-  free(c->slots);
+  for (size_t i = 0; i < c->n_plugins; i++) {
+    for (size_t k = 0; k < c->plugins[i].n; k++)
+      asm_free(&c->plugins[i].a[k]);
+    free(c->plugins[i].a);
+  }
+  free(c->plugins);
   free(c);
 }
 
@@ -367,31 +487,75 @@ uint64_t ks_ckpt_collect_max_epoch(const ks_ckpt_collect *c) {
   return c->max_epoch;
 }
 
-/* The slot of h's checkpoint among plugin's, a free one, or the oldest one
- * when h is newer than it; NULL when h is older than every kept one. */
+void ks_ckpt_collect_chain(const ks_ckpt_collect *c, ks_ckpt_chain *chain) {
+  *chain = c->chain;
+}
+
+static assembly *find(kept *k, const ks_ckpt_ident *id) {
+  for (size_t i = 0; i < k->n; i++)
+    if (ident_cmp(&k->a[i].ident, id) == 0)
+      return &k->a[i];
+  return NULL;
+}
+
+/* Forget the kept checkpoint at i (moving the last one there). */
+static void forget(kept *k, size_t i) {
+  asm_free(&k->a[i]);
+  k->a[i] = k->a[--k->n];
+}
+
+/* The assembly of h's checkpoint among plugin's, a new one, or NULL when it
+ * is not worth keeping: a full snapshot older than the CK_KEEP kept ones
+ * (the oldest is dropped with its deltas for a newer one), a delta whose
+ * full snapshot is not kept or was refused (or out of memory). */
 static assembly *slot_for(ks_ckpt_collect *c, size_t plugin, const header *h) {
-  assembly *s = &c->slots[plugin * CK_KEEP], *free_slot = NULL, *oldest = NULL;
-  for (int i = 0; i < CK_KEEP; i++) {
-    if (s[i].used && ident_cmp(&s[i].ident, &h->ident) == 0)
-      return &s[i];
-    if (!s[i].used && free_slot == NULL)
-      free_slot = &s[i];
-    if (s[i].used && (oldest == NULL || ident_cmp(&s[i].ident, &oldest->ident) < 0))
-      oldest = &s[i];
-  }
-  assembly *a = free_slot;
-  if (a == NULL) {
-    if (ident_cmp(&oldest->ident, &h->ident) > 0)
+  kept *k = &c->plugins[plugin];
+  assembly *a = find(k, &h->ident);
+  if (a != NULL)
+    return a;
+  if (h->delta) {
+    const assembly *base = find(k, &h->base);
+    if (base == NULL || base->delta || base->bad) {
+      c->orphans++;
       return NULL;
-    asm_free(oldest);
-    a = oldest;
+    }
+  } else {
+    size_t fulls = 0, oldest = k->n;
+    for (size_t i = 0; i < k->n; i++)
+      if (!k->a[i].delta) {
+        fulls++;
+        if (oldest == k->n || ident_cmp(&k->a[i].ident, &k->a[oldest].ident) < 0)
+          oldest = i;
+      }
+    if (fulls >= CK_KEEP) {
+      if (ident_cmp(&k->a[oldest].ident, &h->ident) > 0)
+        return NULL;
+      ks_ckpt_ident gone = k->a[oldest].ident;
+      forget(k, oldest);
+      for (size_t i = k->n; i-- > 0;)
+        if (k->a[i].delta && ident_cmp(&k->a[i].base, &gone) == 0)
+          forget(k, i);
+    }
   }
-  a->used = 1;
+  if (k->n == k->cap) {
+    size_t nc = k->cap ? k->cap * 2 : 8;
+    assembly *na = realloc(k->a, nc * sizeof *na);
+    if (na == NULL)
+      return NULL;
+    k->a = na;
+    k->cap = nc;
+  }
+  a = &k->a[k->n++];
+  memset(a, 0, sizeof *a);
   a->ident = h->ident;
   a->format = h->format;
   a->n_chunks = h->n_chunks;
   a->total = h->total;
   a->crc = h->crc;
+  a->delta = h->delta;
+  a->seq = h->seq;
+  a->base = h->base;
+  a->prev = h->prev;
   return a;
 }
 
@@ -430,7 +594,7 @@ static int asm_finish(assembly *a) {
     free(a->pieces[i].bytes);
     a->pieces[i].bytes = NULL;
   }
-  if (a->format == CK_FORMAT && crc32c(a->buf, (size_t)a->total) != a->crc) {
+  if (a->format >= CK_FORMAT && crc32c(a->buf, (size_t)a->total) != a->crc) {
     snprintf(a->why, sizeof a->why, "checksum mismatch (CRC-32C %08x, header says %08x)",
              crc32c(a->buf, (size_t)a->total), a->crc);
     return KS_ESTATE;
@@ -472,16 +636,17 @@ int ks_ckpt_collect_add(ks_ckpt_collect *c, size_t plugin, int64_t offset, const
            topic, part, offset, ids, c->task, h.chunk, h.n_chunks, h.off, clen, h.total);
   assembly *a = slot_for(c, plugin, &h);
   if (a == NULL || a->bad)
-    return 0; /* older than every checkpoint kept, or refused already */
+    return 0; /* not worth keeping (see slot_for), or refused already */
   if (a->n == 0 && a->buf == NULL)
     a->first_offset = offset;
   a->last_offset = offset;
   if (a->format != h.format || a->n_chunks != h.n_chunks || a->total != h.total ||
-      a->crc != h.crc) {
+      a->crc != h.crc || a->seq != h.seq || ident_cmp(&a->base, &h.base) != 0 ||
+      ident_cmp(&a->prev, &h.prev) != 0) {
     snprintf(a->why, sizeof a->why,
              "its records disagree on its size (%u chunks, %" PRIu64 " bytes at offset %" PRId64
-             "; %u chunks, %" PRIu64 " bytes here)",
-             a->n_chunks, a->total, a->first_offset, h.n_chunks, h.total);
+             "; %u chunks, %" PRIu64 " bytes here) or chain (place %u, %u here)",
+             a->n_chunks, a->total, a->first_offset, h.n_chunks, h.total, a->seq, h.seq);
     asm_refuse(a);
     REFUSE("checkpoint %s of task %d refused: %s", topic, part, offset, ids, c->task, a->why);
   }
@@ -530,24 +695,48 @@ int ks_ckpt_collect_add(ks_ckpt_collect *c, size_t plugin, int64_t offset, const
   return rc;
 }
 
-/* Plugin's complete, verified copy of checkpoint id, or NULL. */
-static assembly *complete_in(ks_ckpt_collect *c, size_t plugin, const ks_ckpt_ident *id) {
-  for (int k = 0; k < CK_KEEP; k++) {
-    assembly *a = &c->slots[plugin * CK_KEEP + k];
-    if (a->used && ident_cmp(&a->ident, id) == 0)
-      return a->buf && !a->bad ? a : NULL;
+/* The chain ending at checkpoint id in plugin's changelog, oldest first
+ * (its full snapshot, then every delta in order) into out[0..*n): each one
+ * complete and verified, each delta in its place right after the one
+ * before. Returns 0, or KS_ENOENT with the reason in why. */
+static int chain_in(ks_ckpt_collect *c, size_t plugin, const ks_ckpt_ident *id, assembly **out,
+                    size_t max, size_t *n, char *why, size_t whysz) {
+  kept *k = &c->plugins[plugin];
+  ks_ckpt_ident want = *id;
+  char ids[96];
+  size_t len = 0;
+  uint32_t seq = 0;
+  for (;;) {
+    assembly *a = find(k, &want);
+    if (len == 0 && (a == NULL || a->bad || a->buf == NULL)) {
+      snprintf(why, whysz, "%s", a == NULL ? "absent" : a->bad ? a->why : "chunks missing");
+      return KS_ENOENT;
+    }
+    if (len > 0 && (a == NULL || a->bad || a->buf == NULL || len == max ||
+                    (a->delta ? a->seq + 1 != seq : seq != 1))) {
+      snprintf(why, whysz, "%s %s of its chain %s%s%s",
+               seq == 1 ? "the full snapshot" : "the delta before place",
+               ident_str(&want, ids, sizeof ids),
+               a == NULL        ? "is missing"
+               : a->bad         ? "was refused: "
+               : a->buf == NULL ? "lacks chunks"
+                                : "is out of place",
+               a && a->bad ? a->why : "", "");
+      return KS_ENOENT;
+    }
+    out[len++] = a;
+    if (!a->delta)
+      break;
+    seq = a->seq;
+    want = a->prev;
   }
-  return NULL;
-}
-
-/* Why plugin has no usable copy of id (for the log). */
-static const char *missing_why(ks_ckpt_collect *c, size_t plugin, const ks_ckpt_ident *id) {
-  for (int k = 0; k < CK_KEEP; k++) {
-    assembly *a = &c->slots[plugin * CK_KEEP + k];
-    if (a->used && ident_cmp(&a->ident, id) == 0)
-      return a->bad ? a->why : "chunks missing";
+  for (size_t i = 0; i < len / 2; i++) { /* oldest first */
+    assembly *t = out[i];
+    out[i] = out[len - 1 - i];
+    out[len - 1 - i] = t;
   }
-  return "absent";
+  *n = len;
+  return 0;
 }
 
 int ks_ckpt_collect_restore(ks_ckpt_collect *c, ks_engine *e, int log_level, ks_ckpt_ident *ident,
@@ -557,62 +746,105 @@ int ks_ckpt_collect_restore(ks_ckpt_collect *c, ks_engine *e, int log_level, ks_
              c->n_plugins, ks_engine_plugin_count(e));
     return KS_EINVAL;
   }
+  size_t max = 1;
+  for (size_t j = 0; j < c->n_plugins; j++)
+    max += c->plugins[j].n;
+  assembly **links = malloc(2 * max * sizeof *links);
+  if (links == NULL) {
+    snprintf(errstr, errstr_size, "task %d: out of memory", c->task);
+    return KS_ENOMEM;
+  }
+  assembly **first = links + max; /* plugin 0's chain: every plugin's must be the same */
   /* Candidates: every checkpoint complete in some plugin's changelog,
-   * newest first; each must be complete with the same identity in all. */
+   * newest first; each must be complete with the same identity, and the
+   * same chain, in all. */
   ks_ckpt_ident tried = {UINT64_MAX, UINT64_MAX, INT64_MAX};
   char ids[96], last[1024] = "";
+  int rc = 0;
   for (;;) {
     const assembly *best = NULL;
-    for (size_t i = 0; i < c->n_plugins * CK_KEEP; i++) {
-      const assembly *a = &c->slots[i];
-      if (a->used && a->buf && !a->bad && ident_cmp(&a->ident, &tried) < 0 &&
-          (best == NULL || ident_cmp(&a->ident, &best->ident) > 0))
-        best = a;
-    }
+    for (size_t j = 0; j < c->n_plugins; j++)
+      for (size_t i = 0; i < c->plugins[j].n; i++) {
+        const assembly *a = &c->plugins[j].a[i];
+        if (a->buf && !a->bad && ident_cmp(&a->ident, &tried) < 0 &&
+            (best == NULL || ident_cmp(&a->ident, &best->ident) > 0))
+          best = a;
+      }
     if (best == NULL)
       break;
     tried = best->ident;
     ident_str(&tried, ids, sizeof ids);
-    size_t missing = c->n_plugins;
-    for (size_t j = 0; j < c->n_plugins && missing == c->n_plugins; j++)
-      if (complete_in(c, j, &tried) == NULL)
+    size_t n_first = 0, missing = c->n_plugins;
+    char why[512] = "";
+    for (size_t j = 0; j < c->n_plugins && missing == c->n_plugins; j++) {
+      size_t n = 0;
+      if (chain_in(c, j, &tried, j ? links : first, max, &n, why, sizeof why) != 0) {
         missing = j;
+        break;
+      }
+      if (j == 0)
+        n_first = n;
+      int same = n == n_first;
+      for (size_t i = 0; j && same && i < n; i++)
+        same = ident_cmp(&links[i]->ident, &first[i]->ident) == 0;
+      if (!same) {
+        snprintf(why, sizeof why, "its chain of deltas differs from that in %s", c->topics[0]);
+        missing = j;
+      }
+    }
     if (missing < c->n_plugins) {
       snprintf(last, sizeof last, "checkpoint %s of task %d is not usable in changelog %s [%d]: %s",
-               ids, c->task, c->topics[missing], c->partitions[missing],
-               missing_why(c, missing, &tried));
+               ids, c->task, c->topics[missing], c->partitions[missing], why);
       ks_log(log_level, KS_LOG_WARN, CK_LOG, "%s; trying an older one", last);
       continue;
     }
     ks_engine_task_close(e, c->task);
-    int rc = 0;
+    rc = 0;
     for (size_t j = 0; rc == 0 && j < c->n_plugins; j++) {
-      assembly *a = complete_in(c, j, &tried);
-      char why[512];
-      rc = ks_engine_restore(e, c->task, j, a->buf, (size_t)a->total, why, sizeof why);
-      if (rc != 0)
-        snprintf(last, sizeof last,
-                 "changelog %s [%d] offsets %" PRId64 "-%" PRId64 ", task %d, checkpoint %s: %s",
-                 c->topics[j], c->partitions[j], a->first_offset, a->last_offset, c->task, ids,
-                 why);
+      size_t n = 0;
+      (void)chain_in(c, j, &tried, links, max, &n, why, sizeof why); /* checked above */
+      for (size_t i = 0; rc == 0 && i < n; i++) {
+        assembly *a = links[i];
+        rc = i == 0 ? ks_engine_restore(e, c->task, j, a->buf, (size_t)a->total, why, sizeof why)
+                    : ks_engine_restore_delta(e, c->task, j, a->buf, (size_t)a->total, why,
+                                              sizeof why);
+        if (rc != 0) {
+          char aids[96];
+          snprintf(last, sizeof last,
+                   "changelog %s [%d] offsets %" PRId64 "-%" PRId64 ", task %d, checkpoint %s%s%s: "
+                   "%s",
+                   c->topics[j], c->partitions[j], a->first_offset, a->last_offset, c->task, ids,
+                   i ? ", its delta " : "", i ? ident_str(&a->ident, aids, sizeof aids) : "", why);
+        }
+      }
     }
     if (rc == 0) {
       *ident = tried;
+      c->chain.base = first[0]->ident;
+      c->chain.last = tried;
+      c->chain.deltas = (uint32_t)(n_first - 1);
+      free(links);
       return KS_CKPT_RESTORED;
     }
     ks_engine_task_close(e, c->task);
     if (rc != KS_ESTATE) { /* another configuration, or out of memory */
       snprintf(errstr, errstr_size, "%s", last);
+      free(links);
       return rc;
     }
     ks_log(log_level, KS_LOG_ERROR, CK_LOG, "%s; refused, trying an older checkpoint", last);
   }
+  free(links);
   if (c->records == 0)
     return KS_CKPT_NONE;
+  char orphans[128] = "";
+  if (c->orphans)
+    snprintf(orphans, sizeof orphans, " (%zu delta records without their full snapshot)",
+             c->orphans);
   snprintf(errstr, errstr_size,
            "changelog of task %d holds %zu checkpoint records but no checkpoint complete and "
-           "valid in every plugin's changelog%s%s",
-           c->task, c->records, last[0] ? "; newest refused: " : "", last);
+           "valid in every plugin's changelog%s%s%s",
+           c->task, c->records, orphans, last[0] ? "; newest refused: " : "", last);
   return KS_CKPT_UNUSABLE;
 }
 
@@ -690,9 +922,10 @@ static int read_all(rd_kafka_t *reader, rd_kafka_topic_partition_list_t *l, ks_c
 }
 
 int ks_ckpt_restore(rd_kafka_t *reader, ks_engine *e, char *const *topics, const int32_t *parts,
-                    int32_t task, int timeout_ms, int log_level, ks_ckpt_ident *ident,
+                    int32_t task, int timeout_ms, int log_level, ks_ckpt_chain *chain,
                     uint64_t *max_epoch, char *errstr, size_t errstr_size) {
   size_t np = ks_engine_plugin_count(e);
+  memset(chain, 0, sizeof *chain);
   rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)np);
   int32_t *part_of = calloc(np ? np : 1, sizeof *part_of);
   ks_ckpt_collect *c = NULL;
@@ -710,7 +943,9 @@ int ks_ckpt_restore(rd_kafka_t *reader, ks_engine *e, char *const *topics, const
     snprintf(errstr, errstr_size, "task %d: out of memory", task);
   if (rc == 0) {
     *max_epoch = c->max_epoch;
-    rc = ks_ckpt_collect_restore(c, e, log_level, ident, errstr, errstr_size);
+    ks_ckpt_ident ident;
+    rc = ks_ckpt_collect_restore(c, e, log_level, &ident, errstr, errstr_size);
+    ks_ckpt_collect_chain(c, chain);
   }
   ks_ckpt_collect_free(c);
   free(part_of);

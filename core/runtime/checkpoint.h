@@ -12,6 +12,26 @@
  *         u32 chunk, u32 n_chunks, u64 chunk offset, u64 total length,
  *         u32 CRC-32C of the whole snapshot, then the chunk's bytes
  *         (integers little-endian; a 64-byte header).
+ * Incremental checkpoints. Most checkpoints are deltas: per plugin, the
+ * host's bookkeeping whole and only the records changed since the previous
+ * checkpoint (snapshot.c), as format 3 records, keyed
+ *   "task/<p>/ckpt/<s>/delta/<k>/chunk/<i>"
+ * under the slot s of their chain's full snapshot (k: the delta's place in
+ * the chain, from 1), their value the 64-byte header above (format 3) then
+ * u32 k, the base's identity (u64 epoch, u64 nonce, i64 id) and the
+ * previous checkpoint's (the base itself for k = 1): a 116-byte header. A
+ * chain is a full snapshot (format 2) and the deltas after it; a full
+ * snapshot starts a new chain every checkpoint.full_every checkpoints, when
+ * more than checkpoint.full_ratio of the task's records changed, and as the
+ * first checkpoint after a restore or a reload. Its id is chosen with the
+ * other parity than the chain before, so the two newest chains use both
+ * slots and a compacted changelog keeps both (the older one is the fallback
+ * while the newer one is written). A restore loads a full snapshot and then
+ * every delta after it in order; a delta is usable only when every
+ * checkpoint of its chain before it is complete and verified, and each must
+ * fit the state it is applied to (snapshot.c), else the newest usable
+ * checkpoint before it is taken.
+ *
  * Format 1 (no epoch, nonce or CRC: "SKCK", 1, i64 id, u32 task, u32 chunk,
  * u32 n_chunks, u64 offset, u64 total: 44 bytes) is still read, as epoch 0;
  * any other format is refused with its number.
@@ -57,7 +77,7 @@
 typedef struct ks_ckpt_msg {
   size_t plugin; /* index of the plugin (its changelog topic) */
   int32_t partition;
-  char key[48];
+  char key[64];
   uint8_t *value; /* malloc'd */
   size_t len;
 } ks_ckpt_msg;
@@ -78,6 +98,32 @@ typedef struct ks_ckpt_ident {
  * message.max.bytes leaves, see ks_ckpt_chunk_max). Returns 0 or KS_ENOMEM. */
 int ks_ckpt_build(ks_engine *e, const int32_t *parts, int32_t task, const ks_ckpt_ident *ident,
                   size_t chunk_max, ks_ckpt_msg **out, size_t *n_out);
+
+/* Where a task's chain of checkpoints stands (the runner keeps one per
+ * task; a restore says where the restored one stood). */
+typedef struct ks_ckpt_chain {
+  ks_ckpt_ident base; /* its full snapshot; id 0: none (the next checkpoint is full) */
+  ks_ckpt_ident last; /* its newest checkpoint: base or the last delta */
+  uint32_t deltas;    /* deltas after base up to last */
+} ks_ckpt_chain;
+
+typedef struct ks_ckpt_policy {
+  uint32_t full_every; /* a full snapshot at least every this many checkpoints (1: always) */
+  double full_ratio;   /* ... or when more than this share of the task's records changed */
+} ks_ckpt_policy;
+
+/* The next checkpoint of task after *chain: a delta when the chain allows
+ * it (see above; the engine's baseline must be chain->last), else a full
+ * snapshot. *ident: the identity to give it; on return the one given (a
+ * full snapshot may take the next id, for its slot). On success the chain
+ * moves on, the engine's task takes this state as its baseline and *full
+ * says which it was. Returns 0 or KS_ENOMEM (the chain is unchanged). */
+int ks_ckpt_build_next(ks_engine *e, const int32_t *parts, int32_t task,
+                       const ks_ckpt_policy *policy, ks_ckpt_chain *chain, ks_ckpt_ident *ident,
+                       size_t chunk_max, ks_ckpt_msg **out, size_t *n_out, int *full);
+/* A checkpoint built by ks_ckpt_build_next() will not be written (dropped
+ * before it was handed to the producer): the next one of task is full. */
+void ks_ckpt_forget(ks_engine *e, int32_t task);
 
 /* Snapshot bytes per chunk that fit a producer's message.max.bytes with the
  * chunk's key, header and framing: KS_CKPT_CHUNK, or less for a smaller
@@ -121,6 +167,9 @@ void ks_ckpt_collect_free(ks_ckpt_collect *c);
 int ks_ckpt_collect_add(ks_ckpt_collect *c, size_t plugin, int64_t offset, const void *value,
                         size_t len, char *errstr, size_t errstr_size);
 
+/* Where the chain restored by the last KS_CKPT_RESTORED stood. */
+void ks_ckpt_collect_chain(const ks_ckpt_collect *c, ks_ckpt_chain *chain);
+
 /* The highest epoch of any record of the task seen so far (0: none). */
 uint64_t ks_ckpt_collect_max_epoch(const ks_ckpt_collect *c);
 
@@ -136,11 +185,13 @@ int ks_ckpt_collect_restore(ks_ckpt_collect *c, ks_engine *e, int log_level, ks_
 
 /* Restore task from the changelogs (topics[i] with parts[i] partitions for
  * plugin i): reads them to their end into a ks_ckpt_collect, then
- * ks_ckpt_collect_restore(). *max_epoch is the highest epoch read (the next
- * checkpoints of this task use *max_epoch + 1). Returns a KS_CKPT_* outcome
- * or a negative error (KS_EKAFKA: the changelog could not be read).*/
+ * ks_ckpt_collect_restore(). *chain: where the restored chain stood (its
+ * last is the checkpoint restored; zeroed when none was). *max_epoch is the
+ * highest epoch read (the next checkpoints of this task use *max_epoch + 1).
+ * Returns a KS_CKPT_* outcome or a negative error (KS_EKAFKA: the changelog
+ * could not be read).*/
 int ks_ckpt_restore(rd_kafka_t *reader, ks_engine *e, char *const *topics, const int32_t *parts,
-                    int32_t task, int timeout_ms, int log_level, ks_ckpt_ident *ident,
+                    int32_t task, int timeout_ms, int log_level, ks_ckpt_chain *chain,
                     uint64_t *max_epoch, char *errstr, size_t errstr_size);
 
 #endif

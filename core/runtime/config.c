@@ -47,6 +47,8 @@ void ks_config_init(ks_config *cfg) {
   cfg->max_future_skew_ms = 60 * 60 * 1000;
   cfg->checkpoint_interval_ms = 5000;
   cfg->checkpoint_enabled = 1;
+  cfg->checkpoint_full_every = 10;
+  cfg->checkpoint_full_ratio = 0.5;
   cfg->log_level = KS_LOG_INFO;
   cfg->stats_interval_ms = 60 * 1000;
   cfg->shutdown_timeout_ms = 10000;
@@ -425,8 +427,10 @@ static int load_state(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
 }
 
 static int load_checkpoint(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
-  static const char *const known[] = {"enabled", "interval", "topic_prefix", NULL};
-  int rc = check_keys(c, m, "checkpoint", known, "enabled, interval, topic_prefix");
+  static const char *const known[] = {"enabled",    "interval",   "topic_prefix",
+                                      "full_every", "full_ratio", NULL};
+  int rc = check_keys(c, m, "checkpoint", known,
+                      "enabled, interval, topic_prefix, full_every, full_ratio");
   if (rc)
     return rc;
   yaml_node_t *v;
@@ -447,6 +451,30 @@ static int load_checkpoint(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
   if ((v = map_get(c, m, "topic_prefix")) != NULL &&
       (rc = set_str(c, v, "checkpoint.topic_prefix", &cfg->checkpoint_prefix)) != 0)
     return rc;
+  if ((v = map_get(c, m, "full_every")) != NULL) {
+    const char *s = scalar(c, v, "checkpoint.full_every");
+    int64_t n;
+    if (s == NULL)
+      return KS_ECONFIG;
+    if (ks_parse_int(s, &n) != 0 || n < 1 || n > 1000000)
+      return fail(c, v,
+                  "'checkpoint.full_every': '%s' is not a whole number from 1 to 1000000 (1: "
+                  "every checkpoint is a full snapshot)",
+                  s);
+    cfg->checkpoint_full_every = (uint32_t)n;
+  }
+  if ((v = map_get(c, m, "full_ratio")) != NULL) {
+    const char *s = scalar(c, v, "checkpoint.full_ratio");
+    double d;
+    if (s == NULL)
+      return KS_ECONFIG;
+    if (ks_parse_double(s, &d) != 0 || !(d >= 0 && d <= 1))
+      return fail(c, v,
+                  "'checkpoint.full_ratio': '%s' is not a number from 0 to 1 (the share of a "
+                  "task's records changed above which a full snapshot is written)",
+                  s);
+    cfg->checkpoint_full_ratio = d;
+  }
   return 0;
 }
 

@@ -86,7 +86,9 @@ typedef struct ks_config {
   int64_t checkpoint_interval_ms; /* 0 = only at shutdown and rebalance (default 5s) */
   char *checkpoint_prefix; /* changelog topics are <prefix>.<plugin>; NULL = <group.id>.changelog */
   int checkpoint_enabled;  /* default 1 */
-  uint64_t memory_budget;  /* state.memory_budget in bytes; 0 = unlimited (default) */
+  uint32_t checkpoint_full_every; /* a full snapshot every N checkpoints, deltas between (10) */
+  double checkpoint_full_ratio;   /* ... or when more than this share of records changed (0.5) */
+  uint64_t memory_budget;         /* state.memory_budget in bytes; 0 = unlimited (default) */
   char *plugin_dir;
   ks_config_plugin *plugins;
   size_t n_plugins;

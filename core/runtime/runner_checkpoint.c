@@ -67,7 +67,8 @@ static int task_assigned(runner *r, int32_t p, const rd_kafka_topic_partition_li
   return 0;
 }
 
-/* Append the checkpoint messages of task p to *msgs. */
+/* Append the checkpoint messages of task p to *msgs: a delta of its chain,
+ * or a full snapshot (checkpoint.h). */
 static int add_checkpoint(runner *r, ks_ckpt_msg **msgs, size_t *n_msgs, int32_t p) {
   ks_ckpt_msg *task_msgs = NULL;
   size_t n = 0;
@@ -75,21 +76,28 @@ static int add_checkpoint(runner *r, ks_ckpt_msg **msgs, size_t *n_msgs, int32_t
   if (next.epoch == 0) /* a task that did not come through ks_ckpt_on_assign() */
     next = (ks_ckpt_ident){1, r->ckpt_nonce, next.id};
   next.id++;
-  int rc =
-      ks_ckpt_build(r->engine, r->ckpt_parts, p, &next,
-                    ks_ckpt_chunk_max(ks_producer_max_message_bytes(r->producer)), &task_msgs, &n);
+  const ks_ckpt_policy policy = {r->cfg.checkpoint_full_every, r->cfg.checkpoint_full_ratio};
+  int full = 1;
+  int rc = ks_ckpt_build_next(r->engine, r->ckpt_parts, p, &policy, &r->ckpt_chains[p], &next,
+                              ks_ckpt_chunk_max(ks_producer_max_message_bytes(r->producer)),
+                              &task_msgs, &n, &full);
   if (rc != 0)
     return rc;
+  r->ckpt_ids[p] = next; /* used, written or not */
   ks_ckpt_msg *all = realloc(*msgs, (*n_msgs + n) * sizeof *all);
   if (all == NULL) {
     ks_ckpt_msgs_free(task_msgs, n);
+    ks_ckpt_forget(r->engine, p); /* the next delta would follow a checkpoint never written */
     return KS_ENOMEM;
   }
   memcpy(all + *n_msgs, task_msgs, n * sizeof *task_msgs);
   free(task_msgs); /* the values moved into *msgs */
   *msgs = all;
   *n_msgs += n;
-  r->ckpt_ids[p] = next;
+  if (full)
+    r->ckpt_full++;
+  else
+    r->ckpt_delta++;
   return 0;
 }
 
@@ -189,7 +197,8 @@ int ks_ckpt_topics_new(runner *r, const ks_engine *e, char ***topics_out, int32_
 
 int ks_ckpt_setup(runner *r, char *err, size_t errsz) {
   r->ckpt_ids = calloc((size_t)r->n_partitions, sizeof *r->ckpt_ids);
-  if (r->ckpt_ids == NULL)
+  r->ckpt_chains = calloc((size_t)r->n_partitions, sizeof *r->ckpt_chains);
+  if (r->ckpt_ids == NULL || r->ckpt_chains == NULL)
     return KS_ENOMEM;
   r->ckpt_nonce = ks_ckpt_nonce();
   int rc = ks_ckpt_topics_new(r, r->engine, &r->ckpt_topics, &r->ckpt_parts, err, errsz);
@@ -201,12 +210,19 @@ int ks_ckpt_setup(runner *r, char *err, size_t errsz) {
   if (r->ckpt_reader == NULL)
     return KS_ECONFIG;
   char defprefix[512];
-  ks_runner_log(r, KS_LOG_INFO, "checkpoints every %" PRId64 " ms to %s.<plugin>",
-                r->cfg.checkpoint_interval_ms, ckpt_prefix(r, defprefix, sizeof defprefix));
+  ks_runner_log(r, KS_LOG_INFO,
+                "checkpoints every %" PRId64 " ms to %s.<plugin>; a full snapshot every %u, "
+                "deltas between",
+                r->cfg.checkpoint_interval_ms, ckpt_prefix(r, defprefix, sizeof defprefix),
+                r->cfg.checkpoint_full_every);
   return 0;
 }
 
 void ks_ckpt_teardown(runner *r) {
+  if (r->ckpt_full + r->ckpt_delta)
+    ks_runner_log(r, KS_LOG_INFO,
+                  "task checkpoints written: %" PRIu64 " full snapshots, %" PRIu64 " deltas",
+                  r->ckpt_full, r->ckpt_delta);
   if (r->ckpt_reader) {
     rd_kafka_consumer_close(r->ckpt_reader);
     rd_kafka_destroy(r->ckpt_reader);
@@ -214,6 +230,7 @@ void ks_ckpt_teardown(runner *r) {
   ks_ckpt_topics_free(r->ckpt_topics, r->ckpt_parts,
                       r->engine ? ks_engine_plugin_count(r->engine) : 0);
   free(r->ckpt_ids);
+  free(r->ckpt_chains);
 }
 
 int ks_ckpt_on_assign(runner *r, rd_kafka_topic_partition_list_t *parts) {
@@ -222,10 +239,14 @@ int ks_ckpt_on_assign(runner *r, rd_kafka_topic_partition_list_t *parts) {
     if (p < 0 || p >= r->n_partitions || ks_engine_task_exists(r->engine, p))
       continue; /* restored already (another topic of the same task) */
     char err[RUN_ERRSZ];
-    ks_ckpt_ident id = {0, 0, 0};
+    ks_ckpt_chain chain;
     uint64_t max_epoch = 0;
     int rc = ks_ckpt_restore(r->ckpt_reader, r->engine, r->ckpt_topics, r->ckpt_parts, p, 30000,
-                             r->cfg.log_level, &id, &max_epoch, err, sizeof err);
+                             r->cfg.log_level, &chain, &max_epoch, err, sizeof err);
+    const ks_ckpt_ident id = chain.last;
+    /* The next checkpoint is a full snapshot (the restored state is no
+     * baseline of this engine), in the other slot than the restored chain. */
+    r->ckpt_chains[p] = chain;
     if (rc < 0) {
       ks_runner_log(r, KS_LOG_ERROR, "task %d: cannot restore state: %s", p, err);
       return rc;
@@ -235,8 +256,9 @@ int ks_ckpt_on_assign(runner *r, rd_kafka_topic_partition_list_t *parts) {
     if (rc == KS_CKPT_RESTORED) {
       r->restores++;
       ks_runner_log(r, KS_LOG_INFO,
-                    "task %d: restored checkpoint %" PRIu64 ".%" PRId64 "; writing epoch %" PRIu64,
-                    p, id.epoch, id.id, max_epoch + 1);
+                    "task %d: restored checkpoint %" PRIu64 ".%" PRId64 " (full snapshot %" PRId64
+                    " and %u deltas); writing epoch %" PRIu64,
+                    p, id.epoch, id.id, chain.base.id, chain.deltas, max_epoch + 1);
     } else if (rc == KS_CKPT_UNUSABLE) {
       /* No usable state: the only way to the same results is the whole
        * retained input again (every result recomputed, byte-identical where

@@ -74,6 +74,10 @@ typedef struct runner {
   uint64_t ckpt_nonce;         /* this instance's, random */
   rd_kafka_message_t *cur_msg; /* the input message being processed, or NULL */
   uint64_t stop_deadline_ns;   /* uv_hrtime() bound of the stop (shutdown.timeout), 0 before */
+
+  /* incremental checkpoints (runner_checkpoint.c) */
+  ks_ckpt_chain *ckpt_chains;     /* per task: where its chain of full snapshot + deltas stands */
+  uint64_t ckpt_full, ckpt_delta; /* task checkpoints written whole, as deltas */
   /* transactions (kafka.producer transactional.id) */
   int txn_on, txn_broken;
   uint64_t txn_commits, txn_aborts;
