@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -349,6 +350,188 @@ static void expired_record_is_recreated_empty(void **state) {
   ks_store_free(s);
 }
 
+/* ---- incremental checkpoints ------------------------------------------------ */
+
+/* Everything ks_store_visit reports, as bytes: interval, times, key,
+ * record, in visit order (what a full snapshot holds). */
+typedef struct dump {
+  unsigned char *p;
+  size_t n, cap;
+  uint32_t rsize;
+} dump;
+
+static void dump_put(dump *d, const void *v, size_t n) {
+  if (d->n + n > d->cap) {
+    d->cap = (d->n + n) * 2;
+    d->p = realloc(d->p, d->cap);
+    assert_non_null(d->p);
+  }
+  memcpy(d->p + d->n, v, n);
+  d->n += n;
+}
+
+static int dump_cb(void *ud, int64_t interval, const void *key, size_t keylen, const void *record,
+                   int64_t touched_ms, int64_t listed_ms) {
+  dump *d = ud;
+  int64_t h[4] = {interval, touched_ms, listed_ms, (int64_t)keylen};
+  dump_put(d, h, sizeof h);
+  dump_put(d, key, keylen);
+  dump_put(d, record, d->rsize);
+  return 0;
+}
+
+static void dump_of(const ks_store *s, dump *d) {
+  d->n = 0;
+  d->rsize = sizeof(rec);
+  assert_int_equal(ks_store_visit(s, dump_cb, d), 0);
+}
+
+/* Replays every change of `from` on `to` (what a restore of a delta does). */
+static int apply_cb(void *ud, ks_change_kind kind, int64_t interval, const void *key, size_t keylen,
+                    const void *record, int64_t touched_ms, int64_t listed_ms) {
+  void *dst = NULL;
+  int rc = ks_store_apply(ud, kind, interval, key, keylen, touched_ms, listed_ms,
+                          kind >= KS_CHANGE_UPDATE ? &dst : NULL);
+  if (rc == 0 && dst)
+    memcpy(dst, record, sizeof(rec));
+  return rc;
+}
+
+static uint64_t rnd(uint64_t *x) {
+  *x ^= *x << 13;
+  *x ^= *x >> 7;
+  *x ^= *x << 17;
+  return *x;
+}
+
+static int bump_cb(void *ud, const void *key, size_t keylen, void *record) {
+  (void)key;
+  uint64_t *x = ud;
+  if (keylen % 3 == 0 && rnd(x) % 4 == 0)
+    ((rec *)record)->b += 1; /* a write through foreach */
+  return 0;
+}
+
+/* Property: random gets (written or only read), removals, TTL expiry on
+ * read and by sweep, interval drops and foreach writes; at random points a
+ * delta is taken and replayed on a copy that started from the same base.
+ * The copy must then visit exactly as the store does (records, both times,
+ * list order), at every checkpoint, for many seeds. */
+static void deltas_rebuild_the_store(void **state) {
+  (void)state;
+  const int64_t ttl = 50, ilen = 100;
+  int seeds = 60;
+  size_t total_changes = 0, checkpoints = 0;
+  for (uint64_t seed = 1; seed <= (uint64_t)seeds; seed++) {
+    uint64_t x = seed * 0x9E3779B97F4A7C15u;
+    ks_store *a = ks_store_new(sizeof(rec), ttl);
+    ks_store *b = ks_store_new(sizeof(rec), ttl);
+    dump da = {0}, db = {0};
+    int64_t now = 1000;
+    for (int step = 0; step < 3000; step++) {
+      now += (int64_t)(rnd(&x) % 3);
+      char key[16];
+      int kl = snprintf(key, sizeof key, "k%u", (unsigned)(rnd(&x) % 120));
+      int64_t interval = (rnd(&x) % 3 == 0) ? KS_STORE_NO_INTERVAL
+                                            : ((now / ilen) - (int64_t)(rnd(&x) % 4)) * ilen;
+      unsigned op = (unsigned)(rnd(&x) % 100);
+      if (op < 55) {
+        rec *r = ks_store_get(a, interval, key, (size_t)kl, op < 45, now);
+        if (r && op % 2)
+          r->a += step; /* some gets only read: still counted as changed */
+      } else if (op < 70) {
+        ks_store_remove(a, interval, key, (size_t)kl);
+      } else if (op < 78) {
+        ks_store_expire(a, now);
+      } else if (op < 82) {
+        ks_store_drop_interval(a, ((now / ilen) - 3 - (int64_t)(rnd(&x) % 3)) * ilen);
+      } else if (op < 90) {
+        ks_store_foreach(a, interval, now, bump_cb, &x);
+      } else if (op < 93) {
+        /* a checkpoint: the delta replayed on b, then both visit alike */
+        total_changes += ks_store_changes(a);
+        int rc = ks_store_visit_changes(a, apply_cb, b);
+        if (rc != 0)
+          fail_msg("seed %llu step %d: the delta does not apply (%d)", (unsigned long long)seed,
+                   step, rc);
+        ks_store_mark_clean(a);
+        assert_int_equal(ks_store_changes(a), 0);
+        dump_of(a, &da);
+        dump_of(b, &db);
+        if (da.n != db.n || memcmp(da.p, db.p, da.n) != 0)
+          fail_msg("seed %llu step %d: the store rebuilt from its deltas differs (%zu bytes, "
+                   "%zu expected)",
+                   (unsigned long long)seed, step, db.n, da.n);
+        checkpoints++;
+        /* b goes on as a (its baseline is the same state): its own tracking
+         * must not matter */
+        ks_store_mark_clean(b);
+      }
+    }
+    free(da.p);
+    free(db.p);
+    ks_store_free(a);
+    ks_store_free(b);
+  }
+  print_message("%d seeds, %zu checkpoints, %zu changes replayed\n", seeds, checkpoints,
+                total_changes);
+  assert_true(checkpoints > 1000);
+}
+
+/* A delta replayed on a state other than its base is refused, never
+ * applied into another state: a removal or update of a missing record, an
+ * addition of a present one, a drop of a missing interval. */
+static void delta_of_another_base_is_refused(void **state) {
+  (void)state;
+  ks_store *s = ks_store_new(sizeof(rec), 0);
+  void *dst;
+  assert_int_equal(ks_store_apply(s, KS_CHANGE_REMOVE, KS_STORE_NO_INTERVAL, "a", 1, 0, 0, NULL),
+                   KS_ESTATE);
+  assert_int_equal(ks_store_apply(s, KS_CHANGE_UPDATE, KS_STORE_NO_INTERVAL, "a", 1, 5, 5, &dst),
+                   KS_ESTATE);
+  assert_int_equal(ks_store_apply(s, KS_CHANGE_MOVE, KS_STORE_NO_INTERVAL, "a", 1, 5, 5, &dst),
+                   KS_ESTATE);
+  assert_int_equal(ks_store_apply(s, KS_CHANGE_DROP, 100, NULL, 0, 0, 0, NULL), KS_ESTATE);
+  assert_int_equal(ks_store_apply(s, KS_CHANGE_ADD, KS_STORE_NO_INTERVAL, "a", 1, 5, 5, &dst), 0);
+  assert_non_null(dst);
+  assert_int_equal(ks_store_apply(s, KS_CHANGE_ADD, KS_STORE_NO_INTERVAL, "a", 1, 5, 5, &dst),
+                   KS_ESTATE);
+  assert_int_equal(ks_store_apply(s, 9, KS_STORE_NO_INTERVAL, "a", 1, 5, 5, &dst), KS_ESTATE);
+  ks_store_free(s);
+}
+
+static int first_interval(void *ud, int64_t interval, const void *key, size_t keylen,
+                          const void *record, int64_t touched_ms, int64_t listed_ms) {
+  (void)key, (void)keylen, (void)record, (void)touched_ms, (void)listed_ms;
+  int64_t *got = ud;
+  if (got[0] < 8)
+    got[1 + got[0]++] = interval;
+  return 0;
+}
+
+/* Visits take intervals in ascending order (keyed records first), whatever
+ * order they were created or dropped in: a store rebuilt from a snapshot
+ * and deltas visits as the original. */
+static void visit_takes_intervals_in_order(void **state) {
+  (void)state;
+  ks_store *s = ks_store_new(sizeof(rec), 0);
+  assert_non_null(ks_store_get(s, 300, "a", 1, 1, 0));
+  assert_non_null(ks_store_get(s, 100, "a", 1, 1, 0));
+  assert_non_null(ks_store_get(s, 200, "a", 1, 1, 0));
+  assert_non_null(ks_store_get(s, KS_STORE_NO_INTERVAL, "a", 1, 1, 0));
+  assert_int_equal(ks_store_drop_interval(s, 100), 0);
+  assert_int_equal(ks_store_drop_interval(s, 100), KS_ENOENT);
+  assert_non_null(ks_store_get(s, 50, "a", 1, 1, 0));
+  int64_t got[9] = {0};
+  ks_store_visit(s, first_interval, got);
+  assert_int_equal(got[0], 4);
+  assert_true(got[1] == KS_STORE_NO_INTERVAL);
+  assert_int_equal(got[2], 50);
+  assert_int_equal(got[3], 200);
+  assert_int_equal(got[4], 300);
+  ks_store_free(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(create_find_remove),
@@ -362,6 +545,9 @@ int main(void) {
       cmocka_unit_test(expired_record_is_recreated_empty),
       cmocka_unit_test(keyed_visit_uses_the_given_clock),
       cmocka_unit_test(loaded_store_sweeps_as_the_original),
+      cmocka_unit_test(deltas_rebuild_the_store),
+      cmocka_unit_test(delta_of_another_base_is_refused),
+      cmocka_unit_test(visit_takes_intervals_in_order),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
