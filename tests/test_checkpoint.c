@@ -893,6 +893,219 @@ static void write_seed(const char *dir, const char *name, const uint8_t *b, size
   fclose(f);
 }
 
+/* ---- incremental checkpoints: chains of a full snapshot and deltas -------- */
+
+#define N_CHAIN 7
+
+/* Checkpoints 1..N_CHAIN of task 0 as the runner takes them (full every 4,
+ * any share of changes): the records, and the snapshots each stands for. */
+typedef struct chain_run {
+  ckpt c[N_CHAIN];
+  int full[N_CHAIN];
+  ks_ckpt_ident id[N_CHAIN];
+} chain_run;
+
+static void chain_take(sim_world *w, chain_run *cr) {
+  ks_engine *e = engine_new(w, 15 * 60000);
+  assert_int_equal(ks_engine_task_open(e, 0), 0);
+  const int32_t parts[NP] = {1, 1};
+  const ks_ckpt_policy pol = {4, 1.0};
+  ks_ckpt_chain chain = {0};
+  ks_ckpt_ident next = {1, 0xA, 0};
+  for (int k = 0; k < N_CHAIN; k++) {
+    sim_world_feed(e, w, (size_t)k * w->n / N_CHAIN, (size_t)(k + 1) * w->n / N_CHAIN);
+    next.id++;
+    ckpt *c = &cr->c[k];
+    assert_int_equal(
+        ks_ckpt_build_next(e, parts, 0, &pol, &chain, &next, 0, &c->m, &c->n, &cr->full[k]), 0);
+    assert_int_equal(c->n, NP);
+    cr->id[k] = next;
+    for (size_t p = 0; p < NP; p++)
+      assert_int_equal(ks_engine_snapshot(e, 0, p, &c->snap[p], &c->len[p]), 0);
+  }
+  /* a task closed and opened again (a reload, a restore) has no baseline:
+   * the next one is full whatever the chain says */
+  ks_engine_task_close(e, 0);
+  assert_int_equal(ks_engine_task_open(e, 0), 0);
+  ckpt extra;
+  int full = 0;
+  next.id++;
+  assert_int_equal(
+      ks_ckpt_build_next(e, parts, 0, &pol, &chain, &next, 0, &extra.m, &extra.n, &full), 0);
+  assert_true(full);
+  ks_ckpt_msgs_free(extra.m, extra.n);
+  ks_engine_free(e);
+}
+
+static void chain_free(chain_run *cr) {
+  for (int k = 0; k < N_CHAIN; k++)
+    ckpt_free(&cr->c[k]);
+}
+
+/* Every record of checkpoints from..to-1 (skip: one plugin's records of
+ * checkpoint `skip_k` left out, as if lost). */
+static void chain_log(changelog *l, const chain_run *cr, int from, int to, int skip_k,
+                      size_t skip_plugin) {
+  for (int k = from; k < to; k++)
+    for (size_t i = 0; i < cr->c[k].n; i++)
+      if (!(k == skip_k && cr->c[k].m[i].plugin == skip_plugin))
+        assert_int_equal(log_add(l, cr->c[k].m[i].plugin, cr->c[k].m[i].value, cr->c[k].m[i].len),
+                         0);
+}
+
+static void test_delta_chains(void **state) {
+  sim_world *w = *state;
+  chain_run cr;
+  chain_take(w, &cr);
+  /* 1 full, 2-4 deltas, then a full in the other slot (its id made even:
+   * 5 would share the first chain's slot), then deltas of it */
+  const int full[N_CHAIN] = {1, 0, 0, 0, 1, 0, 0};
+  const int64_t ids[N_CHAIN] = {1, 2, 3, 4, 6, 7, 8};
+  const char *const keys[N_CHAIN] = {
+      "task/0/ckpt/1/chunk/0",         "task/0/ckpt/1/delta/1/chunk/0",
+      "task/0/ckpt/1/delta/2/chunk/0", "task/0/ckpt/1/delta/3/chunk/0",
+      "task/0/ckpt/0/chunk/0",         "task/0/ckpt/0/delta/1/chunk/0",
+      "task/0/ckpt/0/delta/2/chunk/0"};
+  size_t full_bytes = 0, delta_bytes = 0;
+  for (int k = 0; k < N_CHAIN; k++) {
+    assert_int_equal(cr.full[k], full[k]);
+    assert_int_equal(cr.id[k].id, ids[k]);
+    assert_string_equal(cr.c[k].m[0].key, keys[k]);
+    const uint8_t *v = cr.c[k].m[0].value;
+    assert_int_equal(rd32(v + 4), full[k] ? 2 : 3); /* format */
+    if (!full[k]) {                                 /* place, base id, previous id */
+      const int base = k < 4 ? 0 : 4;
+      assert_int_equal(rd32(v + 64), (uint32_t)(k - base));
+      assert_int_equal(rd32(v + 84), (uint32_t)ids[base]);
+      assert_int_equal(rd32(v + 108), (uint32_t)ids[k - 1]);
+    }
+    for (size_t i = 0; i < cr.c[k].n; i++)
+      *(full[k] ? &full_bytes : &delta_bytes) += cr.c[k].m[i].len;
+  }
+  print_message("chain: %zu bytes in 2 full snapshots, %zu in 5 deltas\n", full_bytes, delta_bytes);
+  changelog l;
+  ks_ckpt_ident id;
+  ks_ckpt_chain chain;
+  /* everything: the newest delta of the second chain */
+  log_open(&l);
+  chain_log(&l, &cr, 0, N_CHAIN, -1, 0);
+  ks_engine *e = engine_new(w, 15 * 60000);
+  char err[1024];
+  assert_int_equal(ks_ckpt_collect_restore(l.c, e, KS_LOG_ERROR, &id, err, sizeof err),
+                   KS_CKPT_RESTORED);
+  ks_ckpt_collect_chain(l.c, &chain);
+  assert_int_equal(id.id, 8);
+  assert_int_equal(chain.base.id, 6);
+  assert_int_equal(chain.deltas, 2);
+  ks_engine_free(e);
+  ks_ckpt_collect_free(l.c);
+  log_open(&l);
+  chain_log(&l, &cr, 0, N_CHAIN, -1, 0);
+  assert_int_equal(log_restore(&l, w, &cr.c[6], &id), KS_CKPT_RESTORED);
+  /* the second delta lost in one plugin's changelog: the first chain up to
+   * the delta before it, never the later ones (which follow it) */
+  log_open(&l);
+  chain_log(&l, &cr, 0, 4, 2, 1);
+  assert_int_equal(log_restore(&l, w, &cr.c[1], &id), KS_CKPT_RESTORED);
+  assert_int_equal(id.id, 2);
+  /* the third delta damaged (a flipped byte: its checksum): the second */
+  log_open(&l);
+  chain_log(&l, &cr, 0, 3, -1, 0);
+  uint8_t *bad = malloc(cr.c[3].m[0].len);
+  assert_non_null(bad);
+  memcpy(bad, cr.c[3].m[0].value, cr.c[3].m[0].len);
+  bad[cr.c[3].m[0].len - 1] ^= 1;
+  assert_int_equal(log_add(&l, 0, bad, cr.c[3].m[0].len), KS_ESTATE);
+  assert_non_null(strstr(l.last_err, "checkpoint 1.4 (instance 000000000000000a) of task 0 "
+                                     "refused: checksum mismatch"));
+  assert_int_equal(log_add(&l, 1, cr.c[3].m[1].value, cr.c[3].m[1].len), 0);
+  assert_int_equal(log_restore(&l, w, &cr.c[2], &id), KS_CKPT_RESTORED);
+  assert_int_equal(id.id, 3);
+  free(bad);
+  /* the deltas of a chain whose full snapshot is gone: nothing usable */
+  log_open(&l);
+  chain_log(&l, &cr, 1, 4, -1, 0);
+  assert_int_equal(log_restore(&l, w, NULL, &id), KS_CKPT_UNUSABLE);
+  assert_string_equal(l.last_err, "changelog of task 0 holds 6 checkpoint records but no "
+                                  "checkpoint complete and valid in every plugin's changelog (6 "
+                                  "delta records without their full snapshot)");
+  /* the second chain's full snapshot lost in one plugin: the first chain
+   * whole (the compacted changelog's fallback) */
+  log_open(&l);
+  chain_log(&l, &cr, 0, N_CHAIN, 4, 0);
+  assert_int_equal(log_restore(&l, w, &cr.c[3], &id), KS_CKPT_RESTORED);
+  assert_int_equal(id.id, 4);
+  /* a delta claiming another place (the second chain's first delta said to
+   * follow the first chain's last one; its checksum covers only its
+   * payload): it does not fit that state, so it is refused as applied, and
+   * the first chain's last checkpoint is restored */
+  log_open(&l);
+  chain_log(&l, &cr, 0, 4, -1, 0);
+  for (size_t i = 0; i < cr.c[5].n; i++) {
+    uint8_t *forged = malloc(cr.c[5].m[i].len);
+    assert_non_null(forged);
+    memcpy(forged, cr.c[5].m[i].value, cr.c[5].m[i].len);
+    wr64(forged + 24, 5);  /* id 5 */
+    wr32(forged + 64, 4);  /* place 4 */
+    wr64(forged + 84, 1);  /* base: checkpoint 1 */
+    wr64(forged + 108, 4); /* after checkpoint 4 */
+    assert_int_equal(log_add(&l, cr.c[5].m[i].plugin, forged, cr.c[5].m[i].len), 0);
+    free(forged);
+  }
+  assert_int_equal(log_restore(&l, w, &cr.c[3], &id), KS_CKPT_RESTORED);
+  assert_int_equal(id.id, 4);
+  /* a delta record whose chain fields are inconsistent is refused as read */
+  log_open(&l);
+  uint8_t *odd = malloc(cr.c[1].m[0].len);
+  assert_non_null(odd);
+  memcpy(odd, cr.c[1].m[0].value, cr.c[1].m[0].len);
+  wr32(odd + 64, 2); /* place 2, yet right after its base */
+  assert_int_equal(log_add(&l, 0, odd, cr.c[1].m[0].len), KS_ESTATE);
+  assert_non_null(strstr(l.last_err, "offset 0: checkpoint delta record with id 2, place 2, base "
+                                     "id 1, previous id 1 (out of range); record ignored"));
+  free(odd);
+  ks_ckpt_collect_free(l.c);
+  chain_free(&cr);
+}
+
+/* checkpoint.full_every 1 (every checkpoint whole) and full_ratio 0 (whole
+ * as soon as anything changed) write no delta; a task with no change since
+ * its last checkpoint writes an empty delta even at full_ratio 0. */
+static void test_delta_policy(void **state) {
+  sim_world *w = *state;
+  ks_engine *e = engine_new(w, 15 * 60000);
+  assert_int_equal(ks_engine_task_open(e, 0), 0);
+  const int32_t parts[NP] = {1, 1};
+  const ks_ckpt_policy every1 = {1, 1.0}, ratio0 = {10, 0.0};
+  ks_ckpt_chain chain = {0};
+  ks_ckpt_ident next = {1, 0xA, 0};
+  size_t changed = 0;
+  for (int k = 0; k < 6; k++) {
+    sim_world_feed(e, w, (size_t)k * w->n / 6, (size_t)(k + 1) * w->n / 6);
+    size_t changes, records;
+    assert_int_equal(ks_engine_task_changes(e, 0, &changes, &records), 0);
+    changed += k >= 3 && changes > 0;
+    ks_ckpt_msg *m;
+    size_t n;
+    int full = 0;
+    next.id++;
+    assert_int_equal(
+        ks_ckpt_build_next(e, parts, 0, k < 3 ? &every1 : &ratio0, &chain, &next, 0, &m, &n, &full),
+        0);
+    assert_int_equal(full, k < 3 || changes > 0);
+    ks_ckpt_msgs_free(m, n);
+  }
+  assert_int_equal(changed, 3);
+  ks_ckpt_msg *m;
+  size_t n;
+  int full = 1;
+  next.id++;
+  assert_int_equal(ks_ckpt_build_next(e, parts, 0, &ratio0, &chain, &next, 0, &m, &n, &full), 0);
+  assert_false(full); /* nothing changed */
+  ks_ckpt_msgs_free(m, n);
+  ks_engine_free(e);
+}
+
 static void test_write_seeds(void **state) {
   const char *dir = getenv("KS_CKPT_SEED_DIR");
   if (dir == NULL)
@@ -947,6 +1160,7 @@ int main(void) {
       cmocka_unit_test(test_small_chunks),   cmocka_unit_test(test_write_seeds),
       cmocka_unit_test(test_framing_layout), cmocka_unit_test(test_framing_crc32c),
       cmocka_unit_test(test_framing_tiling), cmocka_unit_test(test_framing_format1),
+      cmocka_unit_test(test_delta_chains),   cmocka_unit_test(test_delta_policy),
   };
   return cmocka_run_group_tests(tests, world_setup, world_teardown);
 }

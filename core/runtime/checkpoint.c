@@ -17,7 +17,7 @@
 #define CK_FORMAT       2u
 #define CK_HDR          (4 + 4 + 8 + 8 + 8 + 4 + 4 + 4 + 8 + 8 + 4)
 #define CK_FORMAT_DELTA 3u /* a delta: the format-2 header, then its chain */
-#define CK_HDR_DELTA    (CK_HDR + 4 + 24 + 24)
+#define CK_HDR_DELTA    (CK_HDR + 4 + 24 + 24 + 4)
 #define CK_FORMAT_V1    1u /* read for upgrades: no epoch, nonce or checksum */
 #define CK_HDR_V1       (4 + 4 + 8 + 4 + 4 + 4 + 8 + 8)
 #define CK_KEEP         4 /* newest full snapshots (with their deltas) kept per plugin while reading */
@@ -61,6 +61,16 @@ static uint32_t crc32c(const uint8_t *p, size_t n) {
   return ~c;
 }
 
+/* The checksums of a checkpoint's plugins, in plugin order, as one: a delta
+ * names its predecessor's, so it follows that content, not only its
+ * identity. */
+static uint32_t crc_combine(uint32_t sum, uint32_t crc) {
+  uint8_t b[8];
+  wr32(b, sum);
+  wr32(b + 4, crc);
+  return crc32c(b, sizeof b);
+}
+
 uint64_t ks_ckpt_nonce(void) {
   uint64_t v = 0;
   if (getrandom(&v, sizeof v, GRND_NONBLOCK) != (ssize_t)sizeof v || v == 0) {
@@ -90,7 +100,8 @@ size_t ks_ckpt_chunk_max(size_t message_max_bytes) {
 /* The messages of checkpoint `ident` of `task`: every plugin's full
  * snapshot (chain NULL) or its delta after chain->last (format 3). */
 static int build(ks_engine *e, const int32_t *parts, int32_t task, const ks_ckpt_ident *ident,
-                 size_t chunk_max, const ks_ckpt_chain *chain, ks_ckpt_msg **out, size_t *n_out) {
+                 size_t chunk_max, const ks_ckpt_chain *chain, ks_ckpt_msg **out, size_t *n_out,
+                 uint32_t *sum) {
   const size_t cmax = chunk_max ? chunk_max : KS_CKPT_CHUNK;
   const size_t hdr = chain ? CK_HDR_DELTA : CK_HDR;
   ks_ckpt_msg *msgs = NULL;
@@ -108,6 +119,8 @@ static int build(ks_engine *e, const int32_t *parts, int32_t task, const ks_ckpt
     if (chunks == 0)
       chunks = 1;
     uint32_t crc = crc32c(snap, len);
+    if (sum)
+      *sum = crc_combine(pi ? *sum : 0, crc);
     for (uint32_t c = 0; c < chunks; c++) {
       if (n == cap) {
         cap = cap ? cap * 2 : 8;
@@ -157,6 +170,7 @@ static int build(ks_engine *e, const int32_t *parts, int32_t task, const ks_ckpt
         wr64(h + 92, chain->last.epoch);
         wr64(h + 100, chain->last.nonce);
         wr64(h + 108, (uint64_t)chain->last.id);
+        wr32(h + 116, chain->last_sum);
       }
       if (clen)
         memcpy(h + hdr, snap + off, clen);
@@ -170,7 +184,7 @@ static int build(ks_engine *e, const int32_t *parts, int32_t task, const ks_ckpt
 
 int ks_ckpt_build(ks_engine *e, const int32_t *parts, int32_t task, const ks_ckpt_ident *ident,
                   size_t chunk_max, ks_ckpt_msg **out, size_t *n_out) {
-  return build(e, parts, task, ident, chunk_max, NULL, out, n_out);
+  return build(e, parts, task, ident, chunk_max, NULL, out, n_out, NULL);
 }
 
 /* The engine's baseline tag of checkpoint id (never 0, which means none). */
@@ -194,15 +208,16 @@ int ks_ckpt_build_next(ks_engine *e, const int32_t *parts, int32_t task,
     delta = 0;
   ks_ckpt_ident id = *ident;
   int rc = KS_ESTATE;
+  uint32_t sum = 0;
   if (delta)
-    rc = build(e, parts, task, &id, chunk_max, chain, out, n_out);
+    rc = build(e, parts, task, &id, chunk_max, chain, out, n_out, &sum);
   if (rc == KS_ESTATE) { /* a full snapshot: decided, or a change was not recorded */
     delta = 0;
     /* under the other slot than the chain before it, which stays whole as
      * the fallback while this one is written */
     if (chain->base.id != 0 && ((id.id ^ chain->base.id) & 1) == 0)
       id.id++;
-    rc = build(e, parts, task, &id, chunk_max, NULL, out, n_out);
+    rc = build(e, parts, task, &id, chunk_max, NULL, out, n_out, &sum);
   }
   if (rc != 0)
     return rc;
@@ -214,6 +229,7 @@ int ks_ckpt_build_next(ks_engine *e, const int32_t *parts, int32_t task,
     chain->deltas = 0;
   }
   chain->last = id;
+  chain->last_sum = sum;
   *ident = id;
   *full = !delta;
   return 0;
@@ -300,6 +316,7 @@ typedef struct header {
   int delta;                /* format 3: a delta */
   uint32_t seq;             /* its place in its chain (1: right after the full snapshot) */
   ks_ckpt_ident base, prev; /* its chain's full snapshot and the checkpoint it follows */
+  uint32_t prev_sum;        /* the checksums of prev (crc_combine) */
   size_t len;               /* header bytes */
 } header;
 
@@ -339,6 +356,7 @@ static int parse_header(const uint8_t *v, size_t len, header *h, char *why, size
       h->seq = rd32(v + 64);
       h->base = rd_ident(v + 68);
       h->prev = rd_ident(v + 92);
+      h->prev_sum = rd32(v + 116);
     }
   } else if (h->format == CK_FORMAT_V1) {
     h->len = CK_HDR_V1;
@@ -399,6 +417,7 @@ typedef struct assembly {
   int delta;                /* a delta of the chain of base, following prev */
   uint32_t seq;             /* its place in that chain */
   ks_ckpt_ident base, prev; /* a full snapshot: base = ident */
+  uint32_t prev_sum;        /* the checksums of prev */
   piece *pieces;            /* received chunks, distinct indexes < n_chunks */
   size_t n, cap;
   int64_t first_offset, last_offset; /* changelog offsets of its records */
@@ -556,6 +575,7 @@ static assembly *slot_for(ks_ckpt_collect *c, size_t plugin, const header *h) {
   a->seq = h->seq;
   a->base = h->base;
   a->prev = h->prev;
+  a->prev_sum = h->prev_sum;
   return a;
 }
 
@@ -642,7 +662,7 @@ int ks_ckpt_collect_add(ks_ckpt_collect *c, size_t plugin, int64_t offset, const
   a->last_offset = offset;
   if (a->format != h.format || a->n_chunks != h.n_chunks || a->total != h.total ||
       a->crc != h.crc || a->seq != h.seq || ident_cmp(&a->base, &h.base) != 0 ||
-      ident_cmp(&a->prev, &h.prev) != 0) {
+      ident_cmp(&a->prev, &h.prev) != 0 || a->prev_sum != h.prev_sum) {
     snprintf(a->why, sizeof a->why,
              "its records disagree on its size (%u chunks, %" PRIu64 " bytes at offset %" PRId64
              "; %u chunks, %" PRIu64 " bytes here) or chain (place %u, %u here)",
@@ -749,12 +769,13 @@ int ks_ckpt_collect_restore(ks_ckpt_collect *c, ks_engine *e, int log_level, ks_
   size_t max = 1;
   for (size_t j = 0; j < c->n_plugins; j++)
     max += c->plugins[j].n;
-  assembly **links = malloc(2 * max * sizeof *links);
+  /* every plugin's chain: links[j * max + i] */
+  assembly **links = malloc((c->n_plugins ? c->n_plugins : 1) * max * sizeof *links);
   if (links == NULL) {
     snprintf(errstr, errstr_size, "task %d: out of memory", c->task);
     return KS_ENOMEM;
   }
-  assembly **first = links + max; /* plugin 0's chain: every plugin's must be the same */
+  assembly **first = links; /* plugin 0's chain: every plugin's must be the same */
   /* Candidates: every checkpoint complete in some plugin's changelog,
    * newest first; each must be complete with the same identity, and the
    * same chain, in all. */
@@ -778,7 +799,8 @@ int ks_ckpt_collect_restore(ks_ckpt_collect *c, ks_engine *e, int log_level, ks_
     char why[512] = "";
     for (size_t j = 0; j < c->n_plugins && missing == c->n_plugins; j++) {
       size_t n = 0;
-      if (chain_in(c, j, &tried, j ? links : first, max, &n, why, sizeof why) != 0) {
+      assembly **mine = links + j * max;
+      if (chain_in(c, j, &tried, mine, max, &n, why, sizeof why) != 0) {
         missing = j;
         break;
       }
@@ -786,11 +808,30 @@ int ks_ckpt_collect_restore(ks_ckpt_collect *c, ks_engine *e, int log_level, ks_
         n_first = n;
       int same = n == n_first;
       for (size_t i = 0; j && same && i < n; i++)
-        same = ident_cmp(&links[i]->ident, &first[i]->ident) == 0;
+        same = ident_cmp(&mine[i]->ident, &first[i]->ident) == 0;
       if (!same) {
         snprintf(why, sizeof why, "its chain of deltas differs from that in %s", c->topics[0]);
         missing = j;
       }
+    }
+    /* each delta follows its predecessor's content: the checksums of every
+     * plugin's predecessor, as the delta names them */
+    for (size_t i = 1; missing == c->n_plugins && i < n_first; i++) {
+      uint32_t sum = 0;
+      for (size_t j = 0; j < c->n_plugins; j++)
+        sum = crc_combine(j ? sum : 0, links[j * max + i - 1]->crc);
+      for (size_t j = 0; j < c->n_plugins && missing == c->n_plugins; j++)
+        if (links[j * max + i]->prev_sum != sum) {
+          char pids[96];
+          snprintf(why, sizeof why,
+                   "its delta %s does not follow the content of %s (checksums %08x, the delta "
+                   "names %08x)",
+                   ident_str(&links[j * max + i]->ident, ids, sizeof ids),
+                   ident_str(&links[j * max + i - 1]->ident, pids, sizeof pids), sum,
+                   links[j * max + i]->prev_sum);
+          missing = j;
+        }
+      ident_str(&tried, ids, sizeof ids);
     }
     if (missing < c->n_plugins) {
       snprintf(last, sizeof last, "checkpoint %s of task %d is not usable in changelog %s [%d]: %s",
@@ -801,10 +842,8 @@ int ks_ckpt_collect_restore(ks_ckpt_collect *c, ks_engine *e, int log_level, ks_
     ks_engine_task_close(e, c->task);
     rc = 0;
     for (size_t j = 0; rc == 0 && j < c->n_plugins; j++) {
-      size_t n = 0;
-      (void)chain_in(c, j, &tried, links, max, &n, why, sizeof why); /* checked above */
-      for (size_t i = 0; rc == 0 && i < n; i++) {
-        assembly *a = links[i];
+      for (size_t i = 0; rc == 0 && i < n_first; i++) {
+        assembly *a = links[j * max + i];
         rc = i == 0 ? ks_engine_restore(e, c->task, j, a->buf, (size_t)a->total, why, sizeof why)
                     : ks_engine_restore_delta(e, c->task, j, a->buf, (size_t)a->total, why,
                                               sizeof why);
@@ -823,6 +862,10 @@ int ks_ckpt_collect_restore(ks_ckpt_collect *c, ks_engine *e, int log_level, ks_
       c->chain.base = first[0]->ident;
       c->chain.last = tried;
       c->chain.deltas = (uint32_t)(n_first - 1);
+      c->chain.last_sum = 0;
+      for (size_t j = 0; j < c->n_plugins; j++)
+        c->chain.last_sum =
+            crc_combine(j ? c->chain.last_sum : 0, links[j * max + n_first - 1]->crc);
       free(links);
       return KS_CKPT_RESTORED;
     }

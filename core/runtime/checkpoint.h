@@ -18,8 +18,11 @@
  *   "task/<p>/ckpt/<s>/delta/<k>/chunk/<i>"
  * under the slot s of their chain's full snapshot (k: the delta's place in
  * the chain, from 1), their value the 64-byte header above (format 3) then
- * u32 k, the base's identity (u64 epoch, u64 nonce, i64 id) and the
- * previous checkpoint's (the base itself for k = 1): a 116-byte header. A
+ * u32 k, the base's identity (u64 epoch, u64 nonce, i64 id), the previous
+ * checkpoint's (the base itself for k = 1) and u32 the CRC-32Cs of the
+ * previous checkpoint's snapshots or deltas (every plugin's, in plugin
+ * order, combined by CRC-32C of each 4-byte pair): a 120-byte header. So a
+ * delta follows its predecessor by identity and by content. A
  * chain is a full snapshot (format 2) and the deltas after it; a full
  * snapshot starts a new chain every checkpoint.full_every checkpoints, when
  * more than checkpoint.full_ratio of the task's records changed, and as the
@@ -105,6 +108,7 @@ typedef struct ks_ckpt_chain {
   ks_ckpt_ident base; /* its full snapshot; id 0: none (the next checkpoint is full) */
   ks_ckpt_ident last; /* its newest checkpoint: base or the last delta */
   uint32_t deltas;    /* deltas after base up to last */
+  uint32_t last_sum;  /* the CRC-32Cs of last's plugins combined (named by the next delta) */
 } ks_ckpt_chain;
 
 typedef struct ks_ckpt_policy {

@@ -256,9 +256,9 @@ int ks_ckpt_on_assign(runner *r, rd_kafka_topic_partition_list_t *parts) {
     if (rc == KS_CKPT_RESTORED) {
       r->restores++;
       ks_runner_log(r, KS_LOG_INFO,
-                    "task %d: restored checkpoint %" PRIu64 ".%" PRId64 " (full snapshot %" PRId64
-                    " and %u deltas); writing epoch %" PRIu64,
-                    p, id.epoch, id.id, chain.base.id, chain.deltas, max_epoch + 1);
+                    "task %d: restored checkpoint %" PRIu64 ".%" PRId64 "; writing epoch %" PRIu64
+                    " (restored: full snapshot %" PRId64 " and %u deltas after it)",
+                    p, id.epoch, id.id, max_epoch + 1, chain.base.id, chain.deltas);
     } else if (rc == KS_CKPT_UNUSABLE) {
       /* No usable state: the only way to the same results is the whole
        * retained input again (every result recomputed, byte-identical where
