@@ -7,9 +7,14 @@
  * Input framing (the seeds in fuzz/corpus/checkpoint/ are written by
  * KS_CKPT_SEED_DIR=... tests/test_checkpoint from real checkpoints):
  *   byte 0 even: records, each u8 plugin, u32 length (little-endian), value;
- *   byte 0 odd:  byte 1 picks the plugin, the rest is one raw snapshot given
- *                to ks_engine_restore() (format-2 records carry a checksum,
- *                so this reaches the snapshot parser with any bytes).
+ *   byte 0 odd:  byte 1 picks the plugin (bit 7 clear) and the rest is one
+ *                raw snapshot given to ks_engine_restore() (format-2 records
+ *                carry a checksum, so this reaches the snapshot parser with
+ *                any bytes); with bit 7 set, the rest is a raw delta given
+ *                to ks_engine_restore_delta() on an empty task (the delta
+ *                parser and every ks_store_apply() refusal).
+ * Records may be format 3 (deltas): chains of a full snapshot and deltas are
+ * assembled, linked and replayed as a restore does.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -61,7 +66,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   err[0] = '\0';
   int restored = 0;
   if (data[0] & 1) {
-    int rc = ks_engine_restore(engine, 0, data[1] % NP, data + 2, size - 2, err, sizeof err);
+    int rc;
+    if (data[1] & 0x80) {
+      if (ks_engine_task_open(engine, 0) != 0)
+        abort();
+      rc = ks_engine_restore_delta(engine, 0, data[1] % NP, data + 2, size - 2, err, sizeof err);
+    } else {
+      rc = ks_engine_restore(engine, 0, data[1] % NP, data + 2, size - 2, err, sizeof err);
+    }
     if (rc != 0 && err[0] == '\0')
       __builtin_trap(); /* a refusal must say why */
     restored = rc == 0;

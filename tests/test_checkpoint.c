@@ -1141,6 +1141,43 @@ static void test_write_seeds(void **state) {
     n += 4 + rl;
   }
   write_seed(dir, "format1", buf, n);
+  /* a chain: a full snapshot and two deltas (format 3) */
+  ks_engine *d = engine_new(w, 15 * 60000);
+  assert_int_equal(ks_engine_task_open(d, 0), 0);
+  const int32_t one[NP] = {1, 1};
+  const ks_ckpt_policy pol = {10, 1.0};
+  ks_ckpt_chain chain = {0};
+  ks_ckpt_ident next = {1, 0xA, 0};
+  n = 0;
+  buf[n++] = 0;
+  uint8_t *delta = NULL;
+  size_t delta_len = 0;
+  for (int k = 0; k < 3; k++) {
+    sim_world_feed(d, w, (size_t)k * 40 + (w->n / 2), (size_t)(k + 1) * 40 + (w->n / 2));
+    if (k == 2)
+      assert_int_equal(ks_engine_delta(d, 0, 0, &delta, &delta_len), 0);
+    ks_ckpt_msg *m;
+    size_t nm;
+    int full;
+    next.id++;
+    assert_int_equal(ks_ckpt_build_next(d, one, 0, &pol, &chain, &next, 0, &m, &nm, &full), 0);
+    for (size_t i = 0; i < nm; i++) {
+      assert_true(n + 5 + m[i].len < (1u << 20));
+      buf[n++] = (uint8_t)m[i].plugin;
+      wr32(buf + n, (uint32_t)m[i].len);
+      memcpy(buf + n + 4, m[i].value, m[i].len);
+      n += 4 + m[i].len;
+    }
+    ks_ckpt_msgs_free(m, nm);
+  }
+  ks_engine_free(d);
+  write_seed(dir, "delta_chain", buf, n);
+  buf[0] = 1;
+  buf[1] = 0x80; /* a raw delta of the operations plugin */
+  assert_true(delta_len + 2 < (1u << 20));
+  memcpy(buf + 2, delta, delta_len);
+  write_seed(dir, "delta_operations", buf, 2 + delta_len);
+  free(delta);
   for (size_t p = 0; p < NP; p++) {
     buf[0] = 1;
     buf[1] = (uint8_t)p;
