@@ -142,15 +142,18 @@ static void get_str(rbuf *r, char *out, size_t outsz) {
 
 /* ---- writing ------------------------------------------------------------- */
 
-typedef struct count_ctx {
-  uint64_t n;
-} count_ctx;
-
-static int count_cb(void *ud, int64_t interval, const void *key, size_t keylen, const void *rec,
-                    int64_t touched, int64_t listed) {
-  (void)interval, (void)key, (void)keylen, (void)rec, (void)touched, (void)listed;
-  ((count_ctx *)ud)->n++;
-  return 0;
+/* Room for n more bytes at once (a snapshot of 1 GB is not copied over and
+ * over as the buffer doubles). */
+static void reserve(wbuf *b, size_t n) {
+  if (b->oom || b->cap - b->n >= n)
+    return;
+  uint8_t *np = realloc(b->p, b->n + n);
+  if (np == NULL) {
+    b->oom = 1;
+    return;
+  }
+  b->p = np;
+  b->cap = b->n + n;
 }
 
 typedef struct write_ctx {
@@ -227,11 +230,13 @@ int ks_engine_snapshot(ks_engine *e, int32_t task, size_t plugin, uint8_t **out,
     if (tb->owner != p)
       continue;
     ks_store *s = i < t->n_stores ? t->stores[i] : NULL;
-    count_ctx c = {0};
+    ks_store_stats st = {0};
     if (s)
-      ks_store_visit(s, count_cb, &c);
+      ks_store_get_stats(s, &st);
     put_table_head(&b, tb);
-    put_i64(&b, (int64_t)c.n);
+    put_i64(&b, (int64_t)st.records);
+    /* each record: 3 times, key length, key (~24 bytes), record */
+    reserve(&b, st.records * (26 + 24 + (size_t)tb->record_size));
     write_ctx w = {&b, tb->record_size};
     if (s)
       ks_store_visit(s, write_cb, &w);

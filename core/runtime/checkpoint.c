@@ -46,8 +46,30 @@ static uint64_t rd64(const uint8_t *p) {
   return v;
 }
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define CK_CRC_HW 1
+/* The same with SSE 4.2's crc32 instruction (~20x the table's speed: a full
+ * snapshot of 1 GB is checksummed in a fraction of a second). */
+__attribute__((target("sse4.2"))) static uint32_t crc32c_hw(const uint8_t *p, size_t n) {
+  uint64_t c = 0xFFFFFFFFu;
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+    c = __builtin_ia32_crc32di(c, v);
+  }
+  uint32_t c32 = (uint32_t)c;
+  while (n--)
+    c32 = __builtin_ia32_crc32qi(c32, *p++);
+  return ~c32;
+}
+#endif
+
 /* CRC-32C (Castagnoli, reflected), the checksum Kafka itself uses. */
 static uint32_t crc32c(const uint8_t *p, size_t n) {
+#ifdef CK_CRC_HW
+  if (__builtin_cpu_supports("sse4.2"))
+    return crc32c_hw(p, n);
+#endif
   uint32_t table[256];
   for (uint32_t i = 0; i < 256; i++) {
     uint32_t c = i;
