@@ -103,12 +103,13 @@ struct ks_store {
   ks_pages *pages; /* borrowed from the engine, or NULL: malloc */
   /* changes since the baseline (see ks_store_visit_changes) */
   ks_dirty *dirty; /* entries changed in place (first change order) */
-  size_t n_dirty, cap_dirty;
+  size_t len_dirty, cap_dirty;
   unsigned char *tomb; /* removed baseline records: i64 interval, u16 keylen, key */
   size_t tomb_len, tomb_cap, n_tomb;
   int64_t *drops; /* baseline intervals dropped */
   size_t n_drops, cap_drops;
-  size_t n_appended; /* appends since the baseline (an upper bound of E_APPENDED entries) */
+  size_t n_appended; /* entries E_APPENDED now */
+  size_t n_dirty;    /* entries E_DIRTY and not E_APPENDED now (changes in place) */
   int lost;          /* out of memory while recording a change: no delta until the next baseline */
 };
 
@@ -330,6 +331,10 @@ static ks_entry *entry_alloc(ks_store *s, size_t key_pad) {
 
 static void entry_release(ks_store *s, ks_entry *e) {
   ks_class *c = &s->cls[e->cls];
+  if (e->flags & E_APPENDED)
+    s->n_appended--;
+  else if (e->flags & E_DIRTY)
+    s->n_dirty--;
   e->flags = 0; /* any stale ks_dirty item pointing here is now ignored */
   e->next = c->free;
   c->free = e;
@@ -380,11 +385,22 @@ static int grow_buf(void **p, size_t *cap, size_t need, size_t elem) {
  * baseline. Kept out of line: the hot path only tests the flags. */
 static __attribute__((noinline)) void mark_dirty(ks_store *s, ks_entry *e, int64_t interval) {
   e->flags |= E_DIRTY;
-  if (grow_buf((void **)&s->dirty, &s->cap_dirty, s->n_dirty + 1, sizeof *s->dirty) != 0) {
+  s->n_dirty++;
+  if (grow_buf((void **)&s->dirty, &s->cap_dirty, s->len_dirty + 1, sizeof *s->dirty) != 0) {
     s->lost = 1;
     return;
   }
-  s->dirty[s->n_dirty++] = (ks_dirty){e, interval};
+  s->dirty[s->len_dirty++] = (ks_dirty){e, interval};
+}
+
+/* e was just put at its list's tail (the TTL sweep, a replayed move). */
+static void mark_appended(ks_store *s, ks_entry *e) {
+  if (e->flags & E_APPENDED)
+    return;
+  if (e->flags & E_DIRTY)
+    s->n_dirty--; /* now reported as a move */
+  e->flags |= E_APPENDED;
+  s->n_appended++;
 }
 
 /* e leaves interval x one by one (removed or expired): a baseline record
@@ -729,8 +745,7 @@ size_t ks_store_expire(ks_store *s, int64_t now_ms) {
       list_unlink(x, e);
       e->listed_ms = e->touched_ms;
       list_append(x, e);
-      e->flags |= E_APPENDED;
-      s->n_appended++;
+      mark_appended(s, e);
     }
   }
   s->expired += n;
@@ -802,7 +817,7 @@ int ks_store_visit_changes(const ks_store *s, ks_store_change_cb cb, void *ud) {
   }
   for (size_t i = 0; rc == 0 && i < s->n_drops; i++)
     rc = cb(ud, KS_CHANGE_DROP, s->drops[i], NULL, 0, NULL, 0, 0);
-  for (size_t i = 0; rc == 0 && i < s->n_dirty; i++) {
+  for (size_t i = 0; rc == 0 && i < s->len_dirty; i++) {
     ks_entry *e = s->dirty[i].e;
     if ((e->flags & (E_DIRTY | E_APPENDED)) == E_DIRTY)
       rc = cb(ud, KS_CHANGE_UPDATE, s->dirty[i].interval, e->data, e->keylen, entry_record(e),
@@ -817,7 +832,7 @@ int ks_store_visit_changes(const ks_store *s, ks_store_change_cb cb, void *ud) {
 }
 
 void ks_store_mark_clean(ks_store *s) {
-  for (size_t i = 0; i < s->n_dirty; i++)
+  for (size_t i = 0; i < s->len_dirty; i++)
     if ((s->dirty[i].e->flags & (E_DIRTY | E_APPENDED)) == E_DIRTY)
       s->dirty[i].e->flags = 0;
   for (size_t i = 0; i < s->n_ix; i++) {
@@ -825,7 +840,7 @@ void ks_store_mark_clean(ks_store *s) {
       e->flags = 0;
     s->ix[i].fresh = 0;
   }
-  s->n_dirty = s->tomb_len = s->n_tomb = s->n_drops = s->n_appended = 0;
+  s->len_dirty = s->n_dirty = s->tomb_len = s->n_tomb = s->n_drops = s->n_appended = 0;
   s->lost = 0;
   /* the buffers are kept for the next round, unless a burst made them large */
   if (s->cap_dirty > 65536) {
@@ -861,8 +876,7 @@ int ks_store_apply(ks_store *s, ks_change_kind kind, int64_t interval, const voi
   case KS_CHANGE_MOVE:
     list_unlink(x, e);
     list_append(x, e);
-    e->flags |= E_APPENDED;
-    s->n_appended++;
+    mark_appended(s, e);
     break;
   case KS_CHANGE_UPDATE:
     if (!(e->flags & (E_DIRTY | E_APPENDED)))
