@@ -76,11 +76,14 @@ static void reliability_keys(void **state) {
   assert_int_equal(c.checkpoint_enabled, 1);
   assert_int_equal(c.checkpoint_interval_ms, 5000);
   assert_null(c.checkpoint_prefix);
+  assert_int_equal(c.checkpoint_full_every, 10);
+  assert_true(c.checkpoint_full_ratio == 0.5);
   assert_int_equal(c.memory_budget, 0);
   ks_config_free(&c);
   const char *y = "input: {topics: [a]}\nplugins: [{name: operations}]\n"
                   "intervals: {restatement_horizon: 2h, idle_timeout: 0s}\n"
-                  "checkpoint: {enabled: false, interval: 250ms, topic_prefix: acme.kpis}\n"
+                  "checkpoint: {enabled: false, interval: 250ms, topic_prefix: acme.kpis,\n"
+                  "             full_every: 1, full_ratio: 0.25}\n"
                   "state: {memory_budget: 1.5GiB}\n";
   assert_int_equal(load(y, &c, err), 0);
   assert_int_equal(c.restate_ms, 7200000);
@@ -88,6 +91,8 @@ static void reliability_keys(void **state) {
   assert_int_equal(c.checkpoint_enabled, 0);
   assert_int_equal(c.checkpoint_interval_ms, 250);
   assert_string_equal(c.checkpoint_prefix, "acme.kpis");
+  assert_int_equal(c.checkpoint_full_every, 1);
+  assert_true(c.checkpoint_full_ratio == 0.25);
   assert_int_equal(c.memory_budget, 1610612736); /* 1.5 x 1024^3 */
   ks_config_free(&c);
 }
@@ -306,6 +311,27 @@ static void errors_name_the_place(void **state) {
                "topics, dead_letter_topic, partitioner");
   expect_error("input: {topics: [a]}\nplugins: [{name: o}]\ncheckpoint: {every: 1s}\n",
                "unknown key 'every' in checkpoint");
+  /* incremental checkpoints: a whole number from 1, a share from 0 to 1 */
+  static const char *const bad_every[] = {"0", "-1", "1.5", "ten", "1000001", "1e3", ""};
+  for (size_t i = 0; i < sizeof bad_every / sizeof bad_every[0]; i++) {
+    char y[256];
+    snprintf(y, sizeof y,
+             "input: {topics: [a]}\nplugins: [{name: o}]\ncheckpoint: {full_every: '%s'}\n",
+             bad_every[i]);
+    expect_error(y, "test.yaml:3:26: 'checkpoint.full_every': '");
+  }
+  static const char *const bad_ratio[] = {"-0.1", "1.01", "nan", "inf", "half", "50%"};
+  for (size_t i = 0; i < sizeof bad_ratio / sizeof bad_ratio[0]; i++) {
+    char y[256];
+    snprintf(y, sizeof y,
+             "input: {topics: [a]}\nplugins: [{name: o}]\ncheckpoint: {full_ratio: '%s'}\n",
+             bad_ratio[i]);
+    expect_error(y, "test.yaml:3:26: 'checkpoint.full_ratio': '");
+  }
+  expect_error("input: {topics: [a]}\nplugins: [{name: o}]\ncheckpoint: {full_every: 0}\n",
+               "'checkpoint.full_every': '0' is not a whole number from 1 to 1000000");
+  expect_error("input: {topics: [a]}\nplugins: [{name: o}]\ncheckpoint: {full_ratio: 2}\n",
+               "'checkpoint.full_ratio': '2' is not a number from 0 to 1");
 }
 
 /* A key given twice in one mapping is refused, naming both places (libyaml
