@@ -13,14 +13,18 @@
 
 typedef Kpistream__V1__MetricResult metric_result;
 
+/* CT: a content type and its length (known here, not counted per result) */
+#define CT(s) s, sizeof(s) - 1
 static const struct {
   const char *name, *content_type;
+  size_t content_type_len;
 } formats[] = {
     [KS_FORMAT_PROTOBUF] = {"protobuf",
-                            "application/x-protobuf; message=kpistream.v1.MetricResult"},
-    [KS_FORMAT_JSON] = {"json", "application/json; message=kpistream.v1.MetricResult"},
-    [KS_FORMAT_CONFLUENT_PROTOBUF] = {"confluent_protobuf", "application/vnd.confluent.protobuf; "
-                                                            "message=kpistream.v1.MetricResult"},
+                            CT("application/x-protobuf; message=kpistream.v1.MetricResult")},
+    [KS_FORMAT_JSON] = {"json", CT("application/json; message=kpistream.v1.MetricResult")},
+    [KS_FORMAT_CONFLUENT_PROTOBUF] = {"confluent_protobuf",
+                                      CT("application/vnd.confluent.protobuf; "
+                                         "message=kpistream.v1.MetricResult")},
 };
 #define N_FORMATS (sizeof formats / sizeof formats[0])
 
@@ -43,7 +47,7 @@ const char *ks_format_content_type(ks_format f) {
 
 int ks_format_from_content_type(const void *value, size_t n, ks_format *out) {
   for (size_t i = 0; value && i < N_FORMATS; i++)
-    if (strlen(formats[i].content_type) == n && memcmp(formats[i].content_type, value, n) == 0) {
+    if (formats[i].content_type_len == n && memcmp(formats[i].content_type, value, n) == 0) {
       *out = (ks_format)i;
       return 0;
     }
@@ -496,11 +500,12 @@ int ks_result_send(ks_producer *p, const char *topic, ks_format f, uint32_t sche
     value = *buf;
     vlen = (size_t)n;
   }
+  /* f is a known format here: ks_format_encode refused any other */
   rd_kafka_headers_t *h = rd_kafka_headers_new(1);
   if (h == NULL)
     return KS_ENOMEM;
-  const char *ct = ks_format_content_type(f);
-  rd_kafka_header_add(h, KS_CONTENT_TYPE_HEADER, -1, ct, (ssize_t)strlen(ct));
+  rd_kafka_header_add(h, KS_CONTENT_TYPE_HEADER, sizeof KS_CONTENT_TYPE_HEADER - 1,
+                      formats[f].content_type, (ssize_t)formats[f].content_type_len);
   return ks_producer_send_at(p, topic, key, keylen, value, vlen, h, timestamp_ms, opaque, errstr,
                              errstr_size);
 }
