@@ -6,8 +6,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -628,6 +630,47 @@ static void json_matches_jansson(void **state) {
   free(out);
 }
 
+/* RFC 3339 times: what gmtime_r and strftime write (the reference), for
+ * instants from year 1 to 12000 and around the edges of the by-hand range. */
+static void rfc3339_matches_strftime(void **state) {
+  (void)state;
+  uint64_t seed = 12345;
+  int64_t edges[] = {0,
+                     -1,
+                     1,
+                     999,
+                     -999,
+                     -1000,
+                     1000,
+                     951782400000 /* 2000-02-29 */,
+                     -30610224000000,
+                     -30610224000001,
+                     253402300799999,
+                     253402300800000,
+                     4107542400000 /* 2100-03-01 */,
+                     -62135596800000 /* year 1 */};
+  for (size_t i = 0; i < 200000 + sizeof edges / sizeof edges[0]; i++) {
+    int64_t ms =
+        i < sizeof edges / sizeof edges[0]
+            ? edges[i]
+            : (int64_t)(next_rand(&seed) % UINT64_C(440000000000000)) - INT64_C(62135596800000);
+    int64_t s = ms / 1000, frac = ms % 1000;
+    if (frac < 0) {
+      frac += 1000;
+      s--;
+    }
+    time_t t = (time_t)s;
+    struct tm tm;
+    char want[64], got[64];
+    assert_non_null(gmtime_r(&t, &tm));
+    size_t n = strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(want + n, sizeof want - n, ".%03dZ", (int)frac);
+    size_t len = ks_format_rfc3339(ms, got, sizeof got);
+    if (len != strlen(want) || strcmp(got, want) != 0)
+      fail_msg("%lld ms: got \"%s\", strftime \"%s\"", (long long)ms, got, want);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(bytes_match_protobuf_c),
@@ -640,6 +683,7 @@ int main(void) {
       cmocka_unit_test(format_names_and_refusals),
       cmocka_unit_test(utf8_fields),
       cmocka_unit_test(json_matches_jansson),
+      cmocka_unit_test(rfc3339_matches_strftime),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "arena.h"
 #include "kpistream/v1/result.pb-c.h"
 #include "utf8.h"
 
@@ -79,17 +80,56 @@ static int reserve(uint8_t **buf, size_t *cap, size_t need) {
 
 /* ---- JSON ---------------------------------------------------------------- */
 
+/* d as n decimal digits, zero-padded */
+static char *put_digits(char *p, unsigned d, int n) {
+  for (int i = n - 1; i >= 0; i--, d /= 10)
+    p[i] = (char)('0' + d % 10);
+  return p + n;
+}
+
+/* Seconds of 1000-01-01T00:00:00Z and 10000-01-01T00:00:00Z. */
+#define RFC3339_FAST_FROM INT64_C(-30610224000)
+#define RFC3339_FAST_TO   INT64_C(253402300800)
+
 size_t ks_format_rfc3339(int64_t ms, char *buf, size_t size) {
   int64_t s = ms / 1000, frac = ms % 1000;
   if (frac < 0) {
     frac += 1000;
     s--;
   }
+  if (size < 32)
+    return 0;
+  if (s >= RFC3339_FAST_FROM && s < RFC3339_FAST_TO) {
+    /* four-digit years, by hand (civil_from_days, H. Hinnant): what
+     * gmtime_r and strftime write, without their cost per result */
+    int64_t days = (s >= 0 ? s : s - 86399) / 86400, sod = s - days * 86400;
+    int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+    int64_t mday = doy - (153 * mp + 2) / 5 + 1, mon = mp < 10 ? mp + 3 : mp - 9;
+    int64_t year = yoe + era * 400 + (mon <= 2);
+    char *p = put_digits(buf, (unsigned)year, 4);
+    *p++ = '-';
+    p = put_digits(p, (unsigned)mon, 2);
+    *p++ = '-';
+    p = put_digits(p, (unsigned)mday, 2);
+    *p++ = 'T';
+    p = put_digits(p, (unsigned)(sod / 3600), 2);
+    *p++ = ':';
+    p = put_digits(p, (unsigned)(sod / 60 % 60), 2);
+    *p++ = ':';
+    p = put_digits(p, (unsigned)(sod % 60), 2);
+    *p++ = '.';
+    p = put_digits(p, (unsigned)frac, 3);
+    *p++ = 'Z';
+    *p = '\0';
+    return (size_t)(p - buf);
+  }
   time_t t = (time_t)s;
   struct tm tm;
   size_t n;
-  if (size < 32 || gmtime_r(&t, &tm) == NULL ||
-      (n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm)) == 0)
+  if (gmtime_r(&t, &tm) == NULL || (n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm)) == 0)
     return 0;
   return n + (size_t)snprintf(buf + n, size - n, ".%03dZ", (int)frac);
 }
@@ -156,8 +196,17 @@ static char *jw_str(char *p, const char *s) {
   return p;
 }
 
+/* v in decimal, as "%lld" writes it */
 static char *jw_int(char *p, long long v) {
-  return p + sprintf(p, "%lld", v);
+  char tmp[24], *q = tmp + sizeof tmp;
+  unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+  do {
+    *--q = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  if (v < 0)
+    *--q = '-';
+  return jw_lit(p, q, (size_t)(tmp + sizeof tmp - q));
 }
 
 /* jansson's real: %.17g, ".0" when there is neither a point nor an
@@ -268,13 +317,21 @@ static long result_json(const metric_result *m, uint8_t **buf, size_t *cap, char
 
 static long encode_json(const void *pb, size_t len, uint8_t **buf, size_t *cap, char *errstr,
                         size_t errstr_size) {
-  metric_result *m = kpistream__v1__metric_result__unpack(NULL, len, pb);
+  /* unpacked into one arena block (one malloc, not one per string) */
+  ks_arena a;
+  if (ks_arena_init(&a, 4096) != 0) {
+    ks_arena_free(&a);
+    return KS_ENOMEM;
+  }
+  metric_result *m = kpistream__v1__metric_result__unpack(&a.pb, len, pb);
+  long rc;
   if (m == NULL) {
     snprintf(errstr, errstr_size, "not a kpistream.v1.MetricResult (%zu bytes)", len);
-    return KS_EINVAL;
+    rc = KS_EINVAL;
+  } else {
+    rc = result_json(m, buf, cap, errstr, errstr_size);
   }
-  long rc = result_json(m, buf, cap, errstr, errstr_size);
-  kpistream__v1__metric_result__free_unpacked(m, NULL);
+  ks_arena_free(&a);
   return rc;
 }
 
