@@ -33,6 +33,7 @@ typedef struct part_io {
   int budget_paused;    /* paused for the memory budget */
   int kafka_paused;     /* what rd_kafka_pause/resume_partitions last said */
   uint64_t last_msg_ms; /* loop time of the last message (idle detection) */
+  int64_t next_offset;  /* after the last message pulled from Kafka; -1: none yet */
 } part_io;
 
 typedef struct runner {
@@ -55,7 +56,9 @@ typedef struct runner {
   size_t n_assigned;
   ks_barrier_chain chain;
   int want_seal;
-  int sync_commits; /* commit synchronously (revoke, shutdown) */
+  int eof_seen;        /* a bounded run pulled a partition's end since the last advance */
+  uint32_t drain_left; /* messages the current drain may still process (its budget) */
+  int sync_commits;    /* commit synchronously (revoke, shutdown) */
   ks_budget budget;
   uint64_t dlq_sent, delivery_errors, commits, checkpoints, restores, pauses;
   rd_kafka_topic_t *rkt_cache[64];
