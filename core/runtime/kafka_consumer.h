@@ -41,9 +41,10 @@
 typedef struct ks_consumer ks_consumer;
 
 typedef struct ks_consumer_handlers {
-  /* Messages and per-partition events (m->err set, e.g. PARTITION_EOF).
-   * The handler may keep a message by setting its slot to NULL; it then
-   * owns it (rd_kafka_message_destroy). */
+  /* What the consumer queue delivers: errors (m->err set), and the
+   * messages and events of a partition whose own queue could not be
+   * opened (logged). The handler may keep a message by setting its slot
+   * to NULL; it then owns it (rd_kafka_message_destroy). */
   void (*on_batch)(void *ud, rd_kafka_message_t **msgs, size_t n);
   /* Called with the new partitions before they are assigned; may set each
    * element's offset (e.g. from a restored checkpoint) to start there. */
