@@ -299,9 +299,7 @@ static void input(runner *r, ks_merge_part *mp, rd_kafka_message_t *m) {
       begin_stop(r, "fatal Kafka error");
     }
   } else if (mp->assigned) {
-    part_io *io = io_of(r, mp);
-    io->last_msg_ms = uv_now(&r->loop);
-    io->next_offset = m->offset + 1;
+    io_of(r, mp)->last_msg_ms = uv_now(&r->loop);
     if (ks_merge_push(&r->merge, mp, m, m->payload, m->len, rd_kafka_message_timestamp(m, NULL)) ==
         0)
       return; /* buffered: processed in event-time order */
@@ -382,20 +380,15 @@ static int drain_all(runner *r) {
   return ks_merge_drain_all(&r->merge) && !r->stopping;
 }
 
-/* Input fetched but not processed yet: the merge's
- * buffers and, per partition, what lies between the last message pulled and
- * the high watermark of librdkafka's last fetch response (the stats line). */
+/* Input not processed yet (the stats line): what the merge holds and each
+ * assigned partition's consumer lag (what waits in librdkafka's queue or on
+ * the broker, up to the high watermark of the last fetch response). */
 static size_t pending_input(runner *r) {
   size_t n = ks_merge_buffered(&r->merge);
-  rd_kafka_t *rk = r->consumer ? ks_consumer_handle(r->consumer) : NULL;
-  for (size_t i = 0; rk && i < n_parts(r); i++) {
-    const ks_merge_part *mp = &r->merge.parts[i];
-    int64_t lo = -1, hi = -1, next = r->io[i].next_offset;
-    if (mp->assigned && next >= 0 &&
-        rd_kafka_get_watermark_offsets(rk, r->cfg.topics[mp->topic], mp->partition, &lo, &hi) ==
-            RD_KAFKA_RESP_ERR_NO_ERROR &&
-        hi > next)
-      n += (size_t)(hi - next);
+  for (size_t i = 0; r->consumer && i < n_parts(r); i++) {
+    int64_t lag = 0;
+    if (r->merge.parts[i].assigned && ks_ops_partition_lag(r, i, &lag))
+      n += (size_t)lag;
   }
   return n;
 }
@@ -467,7 +460,6 @@ static void on_assign(void *ud, rd_kafka_topic_partition_list_t *parts) {
       ks_engine_task_open(r->engine, mp->partition);
     ks_merge_assign(&r->merge, mp);
     io_of(r, mp)->last_msg_ms = uv_now(&r->loop);
-    io_of(r, mp)->next_offset = -1;
     r->n_assigned++;
   }
   rlog(r, KS_LOG_INFO, "assigned %d partitions (%zu now)", parts->cnt, r->n_assigned);

@@ -33,7 +33,6 @@ typedef struct part_io {
   int budget_paused;    /* paused for the memory budget */
   int kafka_paused;     /* what rd_kafka_pause/resume_partitions last said */
   uint64_t last_msg_ms; /* loop time of the last message (idle detection) */
-  int64_t next_offset;  /* after the last message pulled from Kafka; -1: none yet */
 } part_io;
 
 typedef struct runner {
