@@ -700,6 +700,7 @@ static int run_kpistream(const bk_opts *o, const char *bootstrap, pid_t broker_p
   r->cpu_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
              (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
   r->broker_cpu_s = bk_proc_cpu_s(broker_pid) - bcpu0;
+  r->rss_mib = (double)ru.ru_maxrss / 1024.0; /* KiB on Linux */
   r->ok = r->events == o->msgs->n && r->rejected == 0 && r->late == 0 && errors == 0;
   if (!r->ok)
     fprintf(stderr,

@@ -41,6 +41,7 @@ typedef struct bk_run {
   double total_s;      /* start -> exit */
   double cpu_s;        /* CPU time of the consumer's process (user + system) */
   double broker_cpu_s; /* CPU time the broker process used meanwhile */
+  double rss_mib;      /* b2: peak resident set of `kpistream run` (ru_maxrss) */
   uint64_t events;     /* messages counted (b1) / events processed (b2) */
   uint64_t results, rejected, late, plugin_errors;
 } bk_run;

@@ -569,7 +569,7 @@ static void print_kafka(const bench *b) {
   }
   double w1[BK_MAX_RUNS], w2[BK_MAX_RUNS], j1[BK_MAX_RUNS], j2[BK_MAX_RUNS], t1[BK_MAX_RUNS],
       t2[BK_MAX_RUNS], c1[BK_MAX_RUNS], c2[BK_MAX_RUNS], bc1[BK_MAX_RUNS], bc2[BK_MAX_RUNS],
-      wt2[BK_MAX_RUNS];
+      wt2[BK_MAX_RUNS], rss2[BK_MAX_RUNS];
   int ok = 1;
   for (int i = 0; i < k->n_runs; i++) {
     w1[i] = k->b1[i].work_s;
@@ -583,6 +583,7 @@ static void print_kafka(const bench *b) {
     bc1[i] = k->b1[i].broker_cpu_s;
     bc2[i] = k->b2[i].broker_cpu_s;
     wt2[i] = k->b2[i].work_s + k->b2[i].tail_s;
+    rss2[i] = k->b2[i].rss_mib;
     ok &= k->b1[i].ok && k->b2[i].ok;
   }
   int r = k->n_runs;
@@ -607,6 +608,9 @@ static void print_kafka(const bench *b) {
   printf("\n  b2 with its tail (last intervals closed, results delivered, offsets committed, "
          "group left): %.0f events/s\n",
          (double)n / median(wt2, r));
+  printf("  b2 `run`: CPU %.2f us/event (target <= 1.2: %s), peak RSS %.0f MiB (medians)\n",
+         median(c2, r) * 1e6 / (double)n, median(c2, r) * 1e6 / (double)n <= 1.2 ? "MET" : "MISSED",
+         median(rss2, r));
   printf("  b2: %" PRIu64 " events, %" PRIu64 " results, %" PRIu64 " rejected, %" PRIu64
          " late, %" PRIu64 " plugin errors (last run)%s\n",
          k->b2[r - 1].events, k->b2[r - 1].results, k->b2[r - 1].rejected, k->b2[r - 1].late,

@@ -28,6 +28,8 @@
 
 #define rlog ks_runner_log
 
+#define KS_DRAIN_BUDGET 16384u /* messages processed before the loop runs its other handles */
+
 void ks_runner_log(runner *r, int level, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
@@ -248,11 +250,12 @@ static void process(runner *r, uint32_t topic, rd_kafka_message_t *m) {
 
 /* ---- the merge's and the budget's callbacks -------------------------------- */
 
-/* Pause or resume mp in Kafka to match its two reasons to be paused: the
- * merge's (too much buffered) and the memory budget's. */
+/* Pause or resume mp in Kafka for the memory budget. librdkafka drops what
+ * its queue holds of a paused partition and fetches it again from the last
+ * message pulled once resumed. */
 static void apply_pause(runner *r, ks_merge_part *mp) {
   part_io *io = io_of(r, mp);
-  int want = mp->paused || io->budget_paused;
+  int want = io->budget_paused;
   if (want == io->kafka_paused || r->consumer == NULL)
     return;
   rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
@@ -277,8 +280,45 @@ static void apply_pause(runner *r, ks_merge_part *mp) {
 static int merge_process(void *ud, ks_merge_part *mp, void *msg) {
   runner *r = ud;
   process(r, mp->topic, msg);
-  rd_kafka_message_destroy(msg);
-  return r->stopping;
+  rd_kafka_message_destroy(msg); /* at once: librdkafka reuses the fetch buffer */
+  return r->stopping || --r->drain_left == 0;
+}
+
+/* One message or event of mp's partition, in its order; takes msg. */
+static void input(runner *r, ks_merge_part *mp, rd_kafka_message_t *m) {
+  if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+    /* A bounded run (--until-eof) knows a partition at its end has no more
+     * data once its buffered messages are processed. */
+    ks_merge_eof(&r->merge, mp);
+    r->eof_seen |= r->until_eof;
+  } else if (m->err) {
+    rlog(r, KS_LOG_WARN, "kafka: %s on %s [%d]", rd_kafka_err2str(m->err), r->cfg.topics[mp->topic],
+         mp->partition);
+    if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
+      r->exit_code = 1;
+      begin_stop(r, "fatal Kafka error");
+    }
+  } else if (mp->assigned) {
+    io_of(r, mp)->last_msg_ms = uv_now(&r->loop);
+    if (ks_merge_push(&r->merge, mp, m, m->payload, m->len, rd_kafka_message_timestamp(m, NULL)) ==
+        0)
+      return; /* buffered: processed in event-time order */
+    r->exit_code = 1;
+    begin_stop(r, "out of memory buffering input");
+  }
+  rd_kafka_message_destroy(m);
+}
+
+/* mp's buffer is empty: pull what its partition queue holds, at most
+ * KS_MERGE_PULL messages (the rest stays in librdkafka). */
+static void merge_fill(void *ud, ks_merge_part *mp) {
+  runner *r = ud;
+  rd_kafka_message_t *msgs[KS_MERGE_PULL];
+  if (r->consumer == NULL)
+    return;
+  size_t n = ks_consumer_pull(r->consumer, mp->topic, mp->partition, msgs, KS_MERGE_PULL);
+  for (size_t i = 0; i < n; i++)
+    input(r, mp, msgs[i]);
 }
 
 static void merge_drop(void *ud, void *msg) {
@@ -294,10 +334,6 @@ static int64_t merge_time_limit(void *ud, int32_t task, int64_t rec) {
 static void merge_set_idle(void *ud, int32_t task, uint32_t topic) {
   runner *r = ud;
   ks_engine_set_idle(r->engine, task, topic, 1);
-}
-
-static void merge_pause(void *ud, ks_merge_part *mp) {
-  apply_pause(ud, mp);
 }
 
 /* Pause every assigned input partition for the memory budget, or resume
@@ -335,28 +371,58 @@ static void drop_part(runner *r, ks_merge_part *mp, int revoke) {
     ks_merge_drop(&r->merge, mp);
 }
 
-static void drain_all(runner *r) {
-  if (!r->stopping)
-    ks_merge_drain_all(&r->merge);
+/* Process what the merge can, at most KS_DRAIN_BUDGET messages; 1 when it
+ * stopped at the budget. */
+static int drain_all(runner *r) {
+  if (r->stopping)
+    return 0;
+  r->drain_left = KS_DRAIN_BUDGET;
+  return ks_merge_drain_all(&r->merge) && !r->stopping;
+}
+
+/* Input not processed yet (the stats line): what the merge holds and each
+ * assigned partition's consumer lag (what waits in librdkafka's queue or on
+ * the broker, up to the high watermark of the last fetch response). */
+static size_t pending_input(runner *r) {
+  size_t n = ks_merge_buffered(&r->merge);
+  for (size_t i = 0; r->consumer && i < n_parts(r); i++) {
+    int64_t lag = 0;
+    if (r->merge.parts[i].assigned && ks_ops_partition_lag(r, i, &lag))
+      n += (size_t)lag;
+  }
+  return n;
+}
+
+/* After input was processed: the memory budget, the end of the partitions
+ * of a bounded run, sealing, the stop of a bounded run. */
+static void after_input(runner *r) {
+  /* After every drain, not only on the housekeeping timer: whether the
+   * budget is noticed must not depend on how fast the host is. */
+  budget_check(r);
+  if (r->eof_seen) {
+    r->eof_seen = 0;
+    ks_engine_advance(r->engine);
+  }
+  if (r->want_seal)
+    ks_runner_seal(r, NULL);
+  if (r->until_eof && !r->stopping && all_eof(r) && ks_merge_buffered(&r->merge) == 0)
+    begin_stop(r, "all assigned partitions reached their end (--until-eof)");
 }
 
 /* ---- consuming (the consumer's callbacks) -------------------------------- */
 
+/* The consumer queue: rebalances are served inside the consume call; what
+ * reaches here is errors (a partition's messages and its end come through
+ * its own queue, merge_fill). */
 static void on_batch(void *ud, rd_kafka_message_t **msgs, size_t n) {
   runner *r = ud;
-  int eof_seen = 0;
-  uint64_t now = uv_now(&r->loop);
   for (size_t i = 0; i < n && !r->stopping; i++) {
     rd_kafka_message_t *m = msgs[i];
-    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      int t = m->rkt ? topic_index(r, m->rkt) : -1;
-      ks_merge_part *mp = t >= 0 ? part_get(r, (uint32_t)t, m->partition) : NULL;
-      if (mp) {
-        /* A bounded run (--until-eof) knows a partition at its end has no
-         * more data once its buffered messages are processed. */
-        ks_merge_eof(&r->merge, mp);
-        eof_seen |= r->until_eof;
-      }
+    int t = m->rkt ? topic_index(r, m->rkt) : -1;
+    ks_merge_part *mp = t >= 0 ? part_get(r, (uint32_t)t, m->partition) : NULL;
+    if (mp != NULL) {
+      msgs[i] = NULL;
+      input(r, mp, m); /* in its partition's order: its queue was not forwarded */
       continue;
     }
     if (m->err) {
@@ -366,31 +432,17 @@ static void on_batch(void *ud, rd_kafka_message_t **msgs, size_t n) {
         r->exit_code = 1;
         begin_stop(r, "fatal Kafka error");
       }
-      continue;
-    }
-    int t = topic_index(r, m->rkt);
-    ks_merge_part *mp = t >= 0 ? part_get(r, (uint32_t)t, m->partition) : NULL;
-    if (mp == NULL || !mp->assigned)
-      continue;
-    io_of(r, mp)->last_msg_ms = now;
-    if (ks_merge_push(&r->merge, mp, m, m->payload, m->len, rd_kafka_message_timestamp(m, NULL)) ==
-        0)
-      msgs[i] = NULL; /* buffered: processed in event-time order below */
-    else {
-      r->exit_code = 1;
-      begin_stop(r, "out of memory buffering input");
     }
   }
-  drain_all(r);
-  /* After every consumed batch, not only on the housekeeping timer: whether
-   * the budget is noticed must not depend on how fast the host is. */
-  budget_check(r);
-  if (eof_seen)
-    ks_engine_advance(r->engine);
-  if (r->want_seal)
-    ks_runner_seal(r, NULL);
-  if (r->until_eof && !r->stopping && all_eof(r) && ks_merge_buffered(&r->merge) == 0)
-    begin_stop(r, "all assigned partitions reached their end (--until-eof)");
+  after_input(r);
+}
+
+/* A partition queue has news: process what the merge can. */
+static int on_ready(void *ud) {
+  runner *r = ud;
+  int more = drain_all(r);
+  after_input(r);
+  return more && !r->stopping;
 }
 
 static void on_assign(void *ud, rd_kafka_topic_partition_list_t *parts) {
@@ -468,7 +520,7 @@ static void on_stats(uv_timer_t *t) {
        st.events_in, secs > 0 ? (double)(st.events_in - r->last_events) / secs : 0.0,
        st.events_rejected, st.events_late, st.events_restated, st.results_out, st.intervals_closed,
        st.plugin_errors, r->commits, r->checkpoints, ks_producer_outq_len(r->producer),
-       ks_merge_buffered(&r->merge), ks_engine_state_bytes(r->engine),
+       pending_input(r), ks_engine_state_bytes(r->engine),
        r->budget.paused ? " (over budget: partitions paused)" : "", st.events_misrouted,
        r->dlq_sent, r->dlq_truncated);
   r->last_events = st.events_in;
@@ -494,13 +546,14 @@ static void on_idle_timer(uv_timer_t *tm) {
         continue;
       const part_io *io = io_of(r, mp);
       any = 1;
-      if (io->last_msg_ms > last)
-        last = io->last_msg_ms;
-      /* a paused partition is silent because we asked it to be */
-      if (!io->kafka_paused && now - io->last_msg_ms >= limit && mp->q_len == 0)
+      /* a paused partition is silent because we asked it to be; one whose
+       * queue holds messages is not quiet (ks_merge_fill pulls them) */
+      if (!io->kafka_paused && ks_merge_fill(&r->merge, mp) == 0 && now - io->last_msg_ms >= limit)
         ks_merge_quiet(&r->merge, mp);
       else
         all_quiet = 0;
+      if (io->last_msg_ms > last)
+        last = io->last_msg_ms;
     }
     if (any && all_quiet && ks_engine_task_exists(r->engine, p)) {
       int64_t before = ks_engine_watermark(r->engine, p);
@@ -634,7 +687,7 @@ static int setup(runner *r, int check_only, char *err, size_t errsz) {
     return rc;
   const ks_kv *clists[2] = {r->cfg.kafka, r->cfg.consumer};
   size_t ccounts[2] = {r->cfg.n_kafka, r->cfg.n_consumer};
-  ks_consumer_handlers h = {on_batch, on_assign, on_revoke};
+  ks_consumer_handlers h = {on_batch, on_assign, on_revoke, on_ready};
   rc = ks_consumer_new(&r->consumer, &r->loop, clists, ccounts, 2, r->cfg.log_level, &h, r, err,
                        errsz);
   if (rc != 0)
@@ -643,7 +696,7 @@ static int setup(runner *r, int check_only, char *err, size_t errsz) {
                                 &r->n_partitions, err, errsz);
   if (rc != 0)
     return rc;
-  ks_merge_ops mo = {merge_process, merge_drop, merge_time_limit, merge_set_idle, merge_pause, r};
+  ks_merge_ops mo = {merge_process, merge_drop, merge_time_limit, merge_set_idle, merge_fill, r};
   if ((rc = ks_merge_init(&r->merge, r->cfg.n_topics, r->n_partitions, r->until_eof, &mo)) != 0)
     return rc;
   r->io = calloc((size_t)r->n_partitions * r->cfg.n_topics + 1, sizeof *r->io);
@@ -664,7 +717,8 @@ static int setup(runner *r, int check_only, char *err, size_t errsz) {
        " s, lateness %" PRId64 " ms",
        r->cfg.n_topics, r->n_partitions, r->n_partitions, ks_engine_plugin_count(r->engine),
        r->cfg.interval_ms / 1000, r->cfg.lateness_ms);
-  return ks_consumer_subscribe(r->consumer, r->cfg.topics, r->cfg.n_topics, err, errsz);
+  return ks_consumer_subscribe(r->consumer, r->cfg.topics, r->cfg.n_topics, r->n_partitions, err,
+                               errsz);
 }
 
 /* The stop, within shutdown.timeout: deliver, checkpoint and commit what was

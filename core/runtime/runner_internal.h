@@ -55,7 +55,9 @@ typedef struct runner {
   size_t n_assigned;
   ks_barrier_chain chain;
   int want_seal;
-  int sync_commits; /* commit synchronously (revoke, shutdown) */
+  int eof_seen;        /* a bounded run pulled a partition's end since the last advance */
+  uint32_t drain_left; /* messages the current drain may still process (its budget) */
+  int sync_commits;    /* commit synchronously (revoke, shutdown) */
   ks_budget budget;
   uint64_t dlq_sent, delivery_errors, commits, checkpoints, restores, pauses;
   rd_kafka_topic_t *rkt_cache[64];
