@@ -44,6 +44,21 @@ static int lane_init(ks_engine *e, ks_engine_lane *l, const ks_engine_lane_optio
   return l->topic_events ? ks_arena_init(&l->arena, 0) : KS_ENOMEM;
 }
 
+/* n zeroed bytes on cache lines of their own (free() frees them): lanes and
+ * tasks are written all the time by the thread running them, and two of
+ * them must not share a line between two threads. */
+static void *zalloc_lines(size_t n) {
+  size_t size = (n + KS_CACHE_LINE - 1) / KS_CACHE_LINE * KS_CACHE_LINE;
+  void *p = aligned_alloc(KS_CACHE_LINE, size);
+  if (p)
+    memset(p, 0, size);
+  return p;
+}
+
+static ks_engine_lane *lane_alloc(void) {
+  return zalloc_lines(sizeof(ks_engine_lane));
+}
+
 static void lane_clear(ks_engine_lane *l) {
   free(l->topic_events);
   for (size_t i = 0; i < l->n_out_topics; i++)
@@ -63,7 +78,7 @@ int ks_engine_lane_new(ks_engine *e, const ks_engine_lane_options *o, ks_engine_
     e->lanes = nl;
     e->cap_lanes *= 2;
   }
-  ks_engine_lane *l = calloc(1, sizeof *l);
+  ks_engine_lane *l = lane_alloc();
   if (l == NULL)
     return KS_ENOMEM;
   if (lane_init(e, l, o) != 0) {
@@ -82,7 +97,7 @@ static void count_output_n(ks_engine_lane *l, const char *topic, uint64_t n);
 _Static_assert(sizeof(ks_engine_stats) % sizeof(uint64_t) == 0, "ks_engine_stats: uint64_t only");
 
 void ks_engine_lane_fold(ks_engine_lane *l) {
-  ks_engine_lane *to = &l->engine->own;
+  ks_engine_lane *to = l->engine->own;
   if (l == to)
     return;
   const uint64_t *a = (const uint64_t *)&l->stats;
@@ -107,7 +122,7 @@ void ks_engine_lane_free(ks_engine_lane *l) {
   ks_engine_lane_fold(l);
   for (size_t i = 0; i < e->cap_tasks; i++)
     if (e->tasks[i] && e->tasks[i]->lane == l)
-      e->tasks[i]->lane = &e->own;
+      e->tasks[i]->lane = e->own;
   for (size_t i = 0; i < e->n_lanes; i++)
     if (e->lanes[i] == l) {
       memmove(e->lanes + i, e->lanes + i + 1, (e->n_lanes - i - 1) * sizeof *e->lanes);
@@ -125,15 +140,64 @@ ks_engine_lane *ks_engine_lane_at(const ks_engine *e, size_t i) {
 int ks_engine_task_bind(ks_engine *e, int32_t task, ks_engine_lane *l) {
   if (task < 0 || (size_t)task >= e->cap_tasks || e->tasks[task] == NULL)
     return KS_ENOENT;
-  e->tasks[task]->lane = l ? l : &e->own;
+  e->tasks[task]->lane = l ? l : e->own;
+  return 0;
+}
+
+static size_t task_slot(const ks_task *t, size_t cap) {
+  return (size_t)(((uint64_t)(uintptr_t)t >> 4) * UINT64_C(0x9E3779B97F4A7C15) >> 20) & (cap - 1);
+}
+
+/* Is t one of the open tasks? (Compared, never dereferenced.) */
+static int task_known(const ks_engine *e, const ks_task *t) {
+  for (size_t i = e->task_set_cap ? task_slot(t, e->task_set_cap) : 0; e->task_set_cap;
+       i = (i + 1) & (e->task_set_cap - 1)) {
+    if (e->task_set[i] == t)
+      return 1;
+    if (e->task_set[i] == NULL)
+      return 0;
+  }
+  return 0;
+}
+
+/* Rebuild the set after a task opened or closed. 0 or KS_ENOMEM. */
+static int task_set_rebuild(ks_engine *e) {
+  size_t n = 0;
+  for (size_t i = 0; i < e->cap_tasks; i++)
+    n += e->tasks[i] != NULL;
+  size_t cap = 16;
+  while (cap < 2 * n)
+    cap *= 2;
+  ks_task **set = calloc(cap, sizeof *set);
+  if (set == NULL)
+    return KS_ENOMEM;
+  for (size_t i = 0; i < e->cap_tasks; i++) {
+    if (e->tasks[i] == NULL)
+      continue;
+    size_t k = task_slot(e->tasks[i], cap);
+    while (set[k])
+      k = (k + 1) & (cap - 1);
+    set[k] = e->tasks[i];
+  }
+  free(e->task_set);
+  e->task_set = set;
+  e->task_set_cap = cap;
   return 0;
 }
 
 ks_engine_lane *ks_engine_lane_running(const ks_engine *e, const ks_task *task) {
-  for (size_t i = 0; task && i < e->n_lanes; i++)
-    if (atomic_load_explicit(&e->lanes[i]->cur_task, memory_order_relaxed) == task)
-      return e->lanes[i];
-  return NULL;
+  if (task == NULL)
+    return NULL;
+  if (e->n_lanes == 1) /* one thread: the engine's own lane, one compare */
+    return atomic_load_explicit(&e->own->cur_task, memory_order_relaxed) == task
+               ? (ks_engine_lane *)e->own
+               : NULL;
+  /* Several: a task pointer is looked up before it is read; its own lane's
+   * record is the caller's own thread's (no other core's cache line). */
+  if (!task_known(e, task))
+    return NULL;
+  ks_engine_lane *l = task->lane;
+  return atomic_load_explicit(&l->cur_task, memory_order_relaxed) == task ? l : NULL;
 }
 
 /* The lane l runs ctx's callback `phase` for task t now (t NULL: none);
@@ -186,11 +250,13 @@ int ks_engine_new(ks_engine **out, const ks_engine_options *opts, char *errstr,
   e->topics = calloc(opts->n_topics, sizeof *e->topics);
   e->pages = ks_pages_new();
   ks_engine_lane_options own = {.call = opts->call};
-  int rc = e->topics && e->pages ? lane_init(e, &e->own, &own) : KS_ENOMEM;
-  e->own.own = 1;
+  e->own = lane_alloc();
+  int rc = e->topics && e->pages && e->own ? lane_init(e, e->own, &own) : KS_ENOMEM;
+  if (e->own)
+    e->own->own = 1;
   e->lanes = rc == 0 ? malloc(4 * sizeof *e->lanes) : NULL;
   if (e->lanes) {
-    e->lanes[e->n_lanes++] = &e->own;
+    e->lanes[e->n_lanes++] = e->own;
     e->cap_lanes = 4;
   } else
     rc = KS_ENOMEM;
@@ -225,7 +291,7 @@ static void plugin_free(ks_plugin_ctx *p) {
   if (p == NULL)
     return;
   if (p->initialized && p->desc->destroy) {
-    ks_plugin_call *c = p->engine->own.call, saved = *c;
+    ks_plugin_call *c = p->engine->own->call, saved = *c;
     c->plugin = p->name;
     c->callback = "destroy";
     p->phase = KS_PHASE_DESTROY;
@@ -256,6 +322,7 @@ void ks_engine_free(ks_engine *e) {
   for (size_t i = 0; i < e->cap_tasks; i++)
     task_free(e->tasks[i]);
   free(e->tasks);
+  free(e->task_set);
   for (size_t i = 0; i < e->n_plugins; i++)
     plugin_free(e->plugins[i]);
   free(e->plugins);
@@ -269,7 +336,9 @@ void ks_engine_free(ks_engine *e) {
       free(e->topics[i]);
   free(e->topics);
   free(e->lanes); /* after destroy: its refused calls look at the lanes */
-  lane_clear(&e->own);
+  if (e->own)
+    lane_clear(e->own);
+  free(e->own);
   ks_pages_free(e->pages); /* after every task's stores */
   free(e);
 }
@@ -459,9 +528,9 @@ static int add_plugin(ks_engine *e, ks_plugin_ctx *p, const ks_plugin_spec *spec
     return KS_ENOMEM;
   }
   e->plugins = np;
-  ks_plugin_call saved = *e->own.call;
-  e->own.call->plugin = p->name;
-  e->own.call->callback = "init";
+  ks_plugin_call saved = *e->own->call;
+  e->own->call->plugin = p->name;
+  e->own->call->callback = "init";
   p->phase = KS_PHASE_INIT;
   char why[512] = "";
   if (p->init_ex)
@@ -470,7 +539,7 @@ static int add_plugin(ks_engine *e, ks_plugin_ctx *p, const ks_plugin_spec *spec
     rc = p->desc->init(p, &e->api, &p->data);
   why[sizeof why - 1] = '\0'; /* whatever the plugin wrote */
   p->phase = KS_PHASE_NONE;
-  *e->own.call = saved;
+  *e->own->call = saved;
   if (rc != 0) {
     char label[512];
     plugin_label(p, label, sizeof label);
@@ -580,11 +649,11 @@ int ks_engine_task_open(ks_engine *e, int32_t id) {
     e->tasks = nt;
     e->cap_tasks = nc;
   }
-  ks_task *t = calloc(1, sizeof *t);
+  ks_task *t = zalloc_lines(sizeof *t);
   if (t == NULL)
     return KS_ENOMEM;
   t->engine = e;
-  t->lane = &e->own;
+  t->lane = e->own;
   t->id = id;
   t->now_ms = KS_NO_TIME;
   t->cur_offset = -1;
@@ -602,6 +671,11 @@ int ks_engine_task_open(ks_engine *e, int32_t id) {
   for (size_t i = 0; i < nt; i++)
     t->next_offset[i] = -1;
   e->tasks[id] = t;
+  if (task_set_rebuild(e) != 0) {
+    e->tasks[id] = NULL;
+    task_free(t);
+    return KS_ENOMEM;
+  }
   return 0;
 }
 
@@ -609,8 +683,14 @@ int ks_engine_task_close(ks_engine *e, int32_t id) {
   ks_task *t = task_get(e, id);
   if (t == NULL)
     return KS_ENOENT;
-  task_free(t);
   e->tasks[id] = NULL;
+  if (task_set_rebuild(e) != 0) /* out of memory: keep the old set without it */
+    for (size_t i = 0; i < e->task_set_cap; i++)
+      if (e->task_set[i] == t) { /* a tombstone no pointer matches, keeping the probe chains */
+        e->task_set[i] = (ks_task *)&e->task_set;
+        break;
+      }
+  task_free(t);
   return 0;
 }
 
@@ -857,23 +937,26 @@ int ks_engine_advance(ks_engine *e) {
 }
 
 int ks_engine_flush_all(ks_engine *e) {
-  for (size_t i = 0; i < e->cap_tasks; i++) {
-    ks_task *t = e->tasks[i];
-    if (t == NULL || t->clock.next_close == KS_NO_TIME)
-      continue;
-    /* Close through the last interval holding data, or the current one. */
-    int64_t last = t->clock.n_open ? t->clock.open[t->clock.n_open - 1].start : KS_NO_TIME;
-    int64_t nowi =
-        t->now_ms != KS_NO_TIME ? ks_interval_floor(t->now_ms, e->opts.interval_ms) : last;
-    if (nowi > last)
-      last = nowi;
-    if (last == KS_NO_TIME || last < t->clock.next_close)
-      continue; /* closed through its newest data already (e.g. restored after a flush) */
-    ks_watermark_force(&t->wm, last + e->opts.interval_ms + e->opts.grace_ms);
-    int64_t start;
-    while (ks_clock_next_due(&t->clock, t->wm.value, &start))
-      close_interval(e, t, start);
-  }
+  for (size_t i = 0; i < e->cap_tasks; i++)
+    ks_engine_flush_task(e, (int32_t)i);
+  return 0;
+}
+
+int ks_engine_flush_task(ks_engine *e, int32_t task) {
+  ks_task *t = task_get(e, task);
+  if (t == NULL || t->clock.next_close == KS_NO_TIME)
+    return 0;
+  /* Close through the last interval holding data, or the current one. */
+  int64_t last = t->clock.n_open ? t->clock.open[t->clock.n_open - 1].start : KS_NO_TIME;
+  int64_t nowi = t->now_ms != KS_NO_TIME ? ks_interval_floor(t->now_ms, e->opts.interval_ms) : last;
+  if (nowi > last)
+    last = nowi;
+  if (last == KS_NO_TIME || last < t->clock.next_close)
+    return 0; /* closed through its newest data already (e.g. restored after a flush) */
+  ks_watermark_force(&t->wm, last + e->opts.interval_ms + e->opts.grace_ms);
+  int64_t start;
+  while (ks_clock_next_due(&t->clock, t->wm.value, &start))
+    close_interval(e, t, start);
   return 0;
 }
 
@@ -1113,7 +1196,7 @@ int ks_engine_process_from(ks_engine *e, int32_t task, uint32_t topic_index, int
 }
 
 uint64_t ks_engine_plugin_errors(const ks_engine *e) {
-  return e->own.stats.plugin_errors;
+  return e->own->stats.plugin_errors;
 }
 
 void ks_engine_set_log_level(ks_engine *e, int level) {
@@ -1122,7 +1205,7 @@ void ks_engine_set_log_level(ks_engine *e, int level) {
 }
 
 void ks_engine_get_stats(const ks_engine *e, ks_engine_stats *out) {
-  *out = e->own.stats;
+  *out = e->own->stats;
   out->api_refusals = 0;
   for (size_t i = 0; i < e->n_plugins; i++)
     out->api_refusals += atomic_load_explicit(&e->plugins[i]->api_refusals, memory_order_relaxed);
@@ -1157,11 +1240,11 @@ size_t ks_engine_plugin_state_bytes(const ks_engine *e, size_t i) {
   return n;
 }
 uint64_t ks_engine_topic_events(const ks_engine *e, uint32_t topic_index) {
-  return topic_index < e->opts.n_topics ? e->own.topic_events[topic_index] : 0;
+  return topic_index < e->opts.n_topics ? e->own->topic_events[topic_index] : 0;
 }
 const char *ks_engine_output_topic(const ks_engine *e, size_t i, uint64_t *results) {
-  if (i >= e->own.n_out_topics)
+  if (i >= e->own->n_out_topics)
     return NULL;
-  *results = e->own.out_topics[i].results;
-  return e->own.out_topics[i].topic;
+  *results = e->own->out_topics[i].results;
+  return e->own->out_topics[i].topic;
 }

@@ -222,6 +222,8 @@ int ks_engine_advance(ks_engine *e);
 
 /* End of a bounded input: close every open interval of every task. */
 int ks_engine_flush_all(ks_engine *e);
+/* The same for one task (on its lane: see "Threads"). */
+int ks_engine_flush_task(ks_engine *e, int32_t task);
 
 /* The offset to commit for (task, topic): the first offset still feeding an
  * open interval, else the next unread offset; -1 when nothing was read. */

@@ -116,9 +116,12 @@ typedef struct ks_route {
   size_t n;
 } ks_route;
 
-/* One thread's context for running tasks (engine.h, ks_engine_lane_new). */
+#define KS_CACHE_LINE 64
+
+/* One thread's context for running tasks (engine.h, ks_engine_lane_new);
+ * allocated on cache lines of its own. */
 struct ks_engine_lane {
-  ks_engine *engine;
+  _Alignas(KS_CACHE_LINE) ks_engine *engine;
   int own;         /* the engine's own lane (lanes[0]) */
   ks_sink_fn sink; /* the lane's callbacks and their user data (the options' by default) */
   void *sink_ud;
@@ -149,7 +152,7 @@ struct ks_engine_lane {
 struct ks_engine {
   ks_engine_options opts;
   char **topics;          /* owned copies of opts.topics */
-  ks_engine_lane own;     /* the engine's own lane: lanes[0], and every count once folded */
+  ks_engine_lane *own;    /* the engine's own lane: lanes[0], and every count once folded */
   ks_engine_lane **lanes; /* own first, then the lanes of ks_engine_lane_new */
   size_t n_lanes, cap_lanes;
   ks_plugin_ctx **plugins;
@@ -159,6 +162,9 @@ struct ks_engine {
   ks_route routes[KS_BODY_MAX_ROUTE + 1];
   ks_task **tasks; /* indexed by task id */
   size_t cap_tasks;
+  ks_task **task_set;  /* the open tasks by address (open addressing; NULL = empty): is a
+                          pointer a plugin passes one of them? (ks_engine_lane_running) */
+  size_t task_set_cap; /* a power of two, at least twice the open tasks; 0 = none */
   ks_host_api api;
   ks_pages *pages; /* large state blocks of every task's stores (locked inside) */
 };
