@@ -504,7 +504,7 @@ static int threads_run(const bg_msgs *m, const thr_plan *plan, const char *plugi
       snprintf(err, errsz, "out of memory");
   }
   if (rc == 0 && threads > 1)
-    rc = ks_workers_new(&pool, (size_t)threads, NULL, NULL, err, errsz);
+    rc = ks_workers_new(&pool, (size_t)threads, NULL, NULL, NULL, err, errsz);
   ks_engine_stats before;
   memset(&before, 0, sizeof before);
   /* warm, as a2 warm: an untimed pass, every task closed and opened again

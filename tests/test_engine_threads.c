@@ -145,7 +145,7 @@ static void tasks_on_two_threads_publish_what_one_does(void **state) {
   assert_int_equal(ks_engine_task_bind(e, TASKS, lanes[1]), KS_ENOENT);
   ks_workers *pool;
   char err[256];
-  assert_int_equal(ks_workers_new(&pool, 2, NULL, NULL, err, sizeof err), 0);
+  assert_int_equal(ks_workers_new(&pool, 2, NULL, NULL, NULL, err, sizeof err), 0);
   cycle c = {e, w, out, lanes, 0, 0};
   for (size_t from = 0;; from += CHUNK) {
     c.from = from < w->n ? from : w->n;
@@ -226,7 +226,7 @@ static void full_leg_sets_on_two_threads(void **state) {
   ks_engine_lane_options lo = {.sink = sink, .ud = &out[1]};
   assert_int_equal(ks_engine_lane_new(e, &lo, &lanes[1]), 0);
   ks_workers *pool;
-  assert_int_equal(ks_workers_new(&pool, 2, NULL, NULL, err, sizeof err), 0);
+  assert_int_equal(ks_workers_new(&pool, 2, NULL, NULL, NULL, err, sizeof err), 0);
   /* the messages as a world of one topic */
   static sim_msg msgs[2 + 2 * HOLDS];
   for (size_t i = 0; i < n; i++)

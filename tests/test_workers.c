@@ -24,11 +24,17 @@ typedef struct count_ud {
   size_t by[ITEMS]; /* the thread that did it */
   size_t threads;
   int started[KS_WORKERS_MAX];
+  int stopped[KS_WORKERS_MAX];
 } count_ud;
 
 static void on_start(void *ud, size_t thread) {
   count_ud *c = ud;
   c->started[thread]++;
+}
+
+static void on_stop(void *ud, size_t thread) {
+  count_ud *c = ud;
+  c->stopped[thread]++;
 }
 
 static void count_item(void *ud, size_t thread, size_t item) {
@@ -38,14 +44,15 @@ static void count_item(void *ud, size_t thread, size_t item) {
 }
 
 /* Every item exactly once per run, over many runs; on_start once per
- * started thread (1..n-1) before ks_workers_new returned. */
+ * started thread (1..n-1) before ks_workers_new returned, on_stop once per
+ * started thread by the time ks_workers_free returned. */
 static void every_item_once(void **state) {
   (void)state;
   static count_ud c;
   memset(&c, 0, sizeof c);
   char err[256];
   ks_workers *w;
-  assert_int_equal(ks_workers_new(&w, 3, on_start, &c, err, sizeof err), 0);
+  assert_int_equal(ks_workers_new(&w, 3, on_start, on_stop, &c, err, sizeof err), 0);
   assert_int_equal(ks_workers_threads(w), 3);
   assert_int_equal(c.started[0], 0); /* the caller's thread is not started */
   assert_int_equal(c.started[1], 1);
@@ -58,7 +65,11 @@ static void every_item_once(void **state) {
     }
   }
   ks_workers_run(w, 0, count_item, &c); /* nothing to do: returns */
+  assert_int_equal(c.stopped[1], 0);
   ks_workers_free(w);
+  assert_int_equal(c.stopped[0], 0);
+  assert_int_equal(c.stopped[1], 1);
+  assert_int_equal(c.stopped[2], 1);
 }
 
 /* Two items that each wait until the other has started can only finish on
@@ -87,7 +98,7 @@ static void items_run_in_parallel(void **state) {
   (void)state;
   char err[256];
   ks_workers *w;
-  assert_int_equal(ks_workers_new(&w, 2, NULL, NULL, err, sizeof err), 0);
+  assert_int_equal(ks_workers_new(&w, 2, NULL, NULL, NULL, err, sizeof err), 0);
   for (int r = 0; r < 3; r++) {
     meet_ud m;
     memset(&m, 0, sizeof m);
@@ -104,10 +115,11 @@ static void sizes_are_checked(void **state) {
   (void)state;
   char err[256] = "";
   ks_workers *w = (ks_workers *)&err;
-  assert_int_equal(ks_workers_new(&w, 1, NULL, NULL, err, sizeof err), KS_EINVAL);
+  assert_int_equal(ks_workers_new(&w, 1, NULL, NULL, NULL, err, sizeof err), KS_EINVAL);
   assert_null(w);
   assert_string_equal(err, "workers: 1 threads (2 to 64)");
-  assert_int_equal(ks_workers_new(&w, KS_WORKERS_MAX + 1, NULL, NULL, err, sizeof err), KS_EINVAL);
+  assert_int_equal(ks_workers_new(&w, KS_WORKERS_MAX + 1, NULL, NULL, NULL, err, sizeof err),
+                   KS_EINVAL);
   assert_string_equal(err, "workers: 65 threads (2 to 64)");
   ks_workers_free(NULL);
   assert_int_equal(ks_workers_threads(NULL), 1);

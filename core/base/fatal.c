@@ -96,6 +96,7 @@ int ks_fatal_thread_stack(void *stack, size_t stack_size) {
   memset(&ss, 0, sizeof ss);
   ss.ss_sp = stack;
   ss.ss_size = stack_size;
+  ss.ss_flags = stack ? 0 : SS_DISABLE;
   return sigaltstack(&ss, NULL) == 0 ? 0 : -1;
 }
 

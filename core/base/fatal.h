@@ -65,8 +65,9 @@ int ks_fatal_install(void (*handler)(int), void *stack, size_t stack_size);
 
 /* The calling thread's alternate signal stack (sigaltstack is per thread):
  * a thread started after ks_fatal_install calls it with a stack of its own,
- * alive until the thread ends, so its stack overflow still gets its line.
- * Returns 0 or -1. */
+ * so its stack overflow still gets its line, and with NULL (disabled)
+ * before it ends and the stack is freed (a sanitizer's runtime unmaps the
+ * alternate stack it finds at thread exit). Returns 0 or -1. */
 int ks_fatal_thread_stack(void *stack, size_t stack_size);
 
 #endif

@@ -428,7 +428,8 @@ static void lane_replay(runner *r, run_lane *l) {
   l->failed = 0;
 }
 
-/* The worker threads' start: their fatal.h record and alternate stack. */
+/* The worker threads' start: their fatal.h record and alternate stack;
+ * and their end: the stack given back. */
 static void lane_thread_start(void *ud, size_t thread) {
   struct run_pool *p = ud;
   run_lane *l = &p->lanes[thread];
@@ -437,6 +438,12 @@ static void lane_thread_start(void *ud, size_t thread) {
     l->call = r->call_of_thread();
     (void)ks_fatal_thread_stack(l->alt_stack, sizeof l->alt_stack);
   }
+}
+
+static void lane_thread_stop(void *ud, size_t thread) {
+  struct run_pool *p = ud;
+  if (p->lanes[thread].r->call_of_thread)
+    (void)ks_fatal_thread_stack(NULL, 0);
 }
 
 /* e's lanes for the worker threads (lane i runs on thread i). 0 or an error. */
@@ -488,7 +495,7 @@ static int pool_new(runner *r, char *err, size_t errsz) {
   for (size_t i = 0; i < n; i++)
     p->lanes[i] = (run_lane){.r = r, .thread = i};
   r->pool = p;
-  int rc = ks_workers_new(&p->workers, n, lane_thread_start, p, err, errsz);
+  int rc = ks_workers_new(&p->workers, n, lane_thread_start, lane_thread_stop, p, err, errsz);
   if (rc == 0)
     rc = pool_lanes(r, r->engine, err, errsz);
   if (rc != 0)

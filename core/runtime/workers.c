@@ -34,7 +34,7 @@ struct ks_workers {
   void *ud;
   size_t n_items;
   _Atomic size_t next; /* the next item to take */
-  void (*on_start)(void *ud, size_t thread);
+  ks_worker_hook on_start, on_stop;
   void *start_ud;
 };
 
@@ -70,10 +70,12 @@ static void worker_main(void *arg) {
       uv_cond_signal(&p->done);
   }
   uv_mutex_unlock(&p->lock);
+  if (p->on_stop)
+    p->on_stop(p->start_ud, me->index);
 }
 
-int ks_workers_new(ks_workers **out, size_t n_threads, void (*on_start)(void *ud, size_t thread),
-                   void *ud, char *errstr, size_t errstr_size) {
+int ks_workers_new(ks_workers **out, size_t n_threads, ks_worker_hook on_start,
+                   ks_worker_hook on_stop, void *ud, char *errstr, size_t errstr_size) {
   *out = NULL;
   if (n_threads < 2 || n_threads > KS_WORKERS_MAX) {
     snprintf(errstr, errstr_size, "workers: %zu threads (2 to %d)", n_threads, KS_WORKERS_MAX);
@@ -87,6 +89,7 @@ int ks_workers_new(ks_workers **out, size_t n_threads, void (*on_start)(void *ud
   }
   p->n = n_threads;
   p->on_start = on_start;
+  p->on_stop = on_stop;
   p->start_ud = ud;
   atomic_init(&p->next, 0);
   if (uv_mutex_init(&p->lock) != 0 || uv_cond_init(&p->go) != 0 || uv_cond_init(&p->done) != 0) {

@@ -27,13 +27,16 @@ typedef struct ks_workers ks_workers;
 /* Do item `item` on thread `thread` (0: the caller's, 1..N-1: the workers). */
 typedef void (*ks_work_fn)(void *ud, size_t thread, size_t item);
 
+/* What each started thread runs first and last, with its number (NULL: nothing). */
+typedef void (*ks_worker_hook)(void *ud, size_t thread);
+
 /* A pool of n_threads (2..KS_WORKERS_MAX) threads: the caller's and
- * n_threads - 1 started now. on_start (may be NULL) runs first on each
- * started thread, with its number, before ks_workers_new returns (e.g. to
- * note the thread's fatal.h record). 0, or a negative error with the reason
- * in errstr (nothing is left running). */
-int ks_workers_new(ks_workers **out, size_t n_threads, void (*on_start)(void *ud, size_t thread),
-                   void *ud, char *errstr, size_t errstr_size);
+ * n_threads - 1 started now. on_start runs first on each started thread,
+ * before ks_workers_new returns (e.g. to note the thread's fatal.h record),
+ * on_stop last, in ks_workers_free; either may be NULL. 0, or a negative
+ * error with the reason in errstr (nothing is left running). */
+int ks_workers_new(ks_workers **out, size_t n_threads, ks_worker_hook on_start,
+                   ks_worker_hook on_stop, void *ud, char *errstr, size_t errstr_size);
 
 /* Threads of the pool, the caller's included. */
 size_t ks_workers_threads(const ks_workers *w);
