@@ -249,7 +249,7 @@ static void on_plugin_error(void *ud, size_t plugin, int rc, const ks_plugin_cal
 /* ---- tasks on worker threads (processing.threads) ------------------------ */
 
 /* With processing.threads N > 1, each drain of the merge is a fork-join:
- * the loop thread and N - 1 workers (workers.h) take the tasks one by one,
+ * the loop thread and N - 1 workers (workers.h) run the tasks (task p on thread (p + 1) mod N),
  * each task bound to its thread's engine lane, and the loop thread waits
  * for all before it commits, checkpoints or pauses anything, so all of
  * that stays single-threaded. The loop thread does all Kafka I/O: a
@@ -283,6 +283,7 @@ typedef struct run_lane {
   int failed;           /* stop the run after the join */
   const char *stop_why; /* static */
   int want_seal;
+  uint64_t events;           /* messages its thread processed (the loop's: lanes[0]) */
   char alt_stack[64 * 1024]; /* the thread's sigaltstack (fatal.h) */
 } run_lane;
 
@@ -341,7 +342,8 @@ static int lane_sink(void *ud, const char *topic, const void *key, size_t keylen
                      size_t valuelen, const ks_result *res) {
   run_lane *l = ud;
   size_t tlen = strlen(topic) + 1;
-  if (ob_reserve(l, 1, tlen + keylen + valuelen) != 0) {
+  /* keep_msg: the message's release (merge_process) keeps its room */
+  if (ob_reserve(l, 1 + (size_t)l->keep_msg, tlen + keylen + valuelen) != 0) {
     lane_fail(l, "out of memory keeping a worker's results");
     return KS_ENOMEM;
   }
@@ -465,6 +467,12 @@ static void pool_free(runner *r) {
   if (p == NULL)
     return;
   ks_workers_free(p->workers);
+  char per[512] = "";
+  size_t used = 0;
+  for (size_t i = 0; i < p->n && used < sizeof per; i++)
+    used += (size_t)snprintf(per + used, sizeof per - used, "%s%s %" PRIu64, i ? ", " : "",
+                             i ? "worker" : "loop thread", p->lanes[i].events);
+  rlog(r, KS_LOG_INFO, "processing.threads %zu: messages processed per thread: %s", p->n, per);
   for (size_t i = 1; i < p->n; i++) {
     for (size_t k = 0; k < p->lanes[i].n_ob; k++) /* never replayed: only the messages */
       if (p->lanes[i].ob[k].kind == OB_RELEASE)
@@ -609,6 +617,8 @@ static void apply_pause(runner *r, ks_merge_part *mp) {
 static int merge_process(void *ud, ks_merge_part *mp, void *msg) {
   runner *r = ud;
   run_lane *l = lane_of(r, mp->partition);
+  if (r->pool)
+    (l ? l : &r->pool->lanes[0])->events++;
   process(r, l, mp->topic, msg);
   if (l && l->keep_msg) { /* its dead letter is produced after the join: released then */
     l->ob[l->n_ob++] = (ob_entry){.kind = OB_RELEASE, .m = msg}; /* room reserved */

@@ -3,7 +3,6 @@
  */
 #include "workers.h"
 
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,19 +32,14 @@ struct ks_workers {
   ks_work_fn fn;
   void *ud;
   size_t n_items;
-  _Atomic size_t next; /* the next item to take */
   ks_worker_hook on_start, on_stop;
   void *start_ud;
 };
 
-/* Take items until none is left. */
+/* The items of thread `thread`: those i with (i + 1) mod n == thread. */
 static void take_items(ks_workers *p, size_t thread) {
-  for (;;) {
-    size_t i = atomic_fetch_add_explicit(&p->next, 1, memory_order_relaxed);
-    if (i >= p->n_items)
-      return;
+  for (size_t i = (thread + p->n - 1) % p->n; i < p->n_items; i += p->n)
     p->fn(p->ud, thread, i);
-  }
 }
 
 static void worker_main(void *arg) {
@@ -91,7 +85,6 @@ int ks_workers_new(ks_workers **out, size_t n_threads, ks_worker_hook on_start,
   p->on_start = on_start;
   p->on_stop = on_stop;
   p->start_ud = ud;
-  atomic_init(&p->next, 0);
   if (uv_mutex_init(&p->lock) != 0 || uv_cond_init(&p->go) != 0 || uv_cond_init(&p->done) != 0) {
     snprintf(errstr, errstr_size, "workers: cannot create a mutex or condition variable");
     free(p->w);
@@ -126,7 +119,6 @@ void ks_workers_run(ks_workers *p, size_t n_items, ks_work_fn fn, void *ud) {
   p->fn = fn;
   p->ud = ud;
   p->n_items = n_items;
-  atomic_store_explicit(&p->next, 0, memory_order_relaxed);
   p->busy = p->started;
   p->gen++;
   uv_cond_broadcast(&p->go);

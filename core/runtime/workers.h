@@ -2,10 +2,13 @@
  * workers — the fork-join pool of processing.threads.
  *
  * ks_workers_run() hands n items to N threads, the caller's and N-1 worker
- * threads, and returns once every item is done: each thread takes the next
- * item not yet taken (an atomic counter), so a long item does not hold up
- * the others. What the callback does with one item must not conflict with
- * what it does with another (the runner: one item = one task). Everything
+ * threads, and returns once every item is done: item i is always done by
+ * thread (i + 1) mod N (thread 0 the caller's: the workers take the first
+ * items, so a lone item runs on a worker), so the runner's task i stays on
+ * one thread (its state in that core's caches, and which thread runs it is
+ * known: the tests rely on it), as Kafka Streams keeps a task on one stream
+ * thread. What the callback does with one item must not conflict with what
+ * it does with another (the runner: one item = one task). Everything
  * the caller did before ks_workers_run() happens before the items, and
  * everything the items did happens before it returns (a mutex and condition
  * variables order them), so the caller's state stays single-threaded

@@ -4,8 +4,9 @@
 #     after one line naming the plugin, the callback and the event;
 #  2. exit(0) in on_event: the process does not report success — it names
 #     the plugin and callback and exits 70;
-#  3. the segfault again with processing.threads 3 (the event's task on the
-#     loop thread or a worker: each thread records its own callback).
+#  3. the segfault again with processing.threads 3, on an event of
+#     partition 1, whose task always runs on the second worker thread: the
+#     line names what that thread ran (each thread records its own callback).
 # After each, a restart with the good plugin set restores the checkpoint
 # taken before the fault and finishes with results identical to a clean run.
 #
@@ -41,8 +42,11 @@ simulate() { # simulate START PART
 simulate 2026-11-23T08:00:00Z A
 encode_event "$PROTO" 'event_id: "boom1" event_time_ms: 1795422600000 tenant: "acme"
   channel: CHANNEL_VOICE contact_id: "boom-c1" queue: "boom" contact_queued {}' "$WORK/boom.bin"
+encode_event "$PROTO" 'event_id: "boom2" event_time_ms: 1795422600000 tenant: "globex"
+  channel: CHANNEL_VOICE contact_id: "boom-c2" queue: "boom2" contact_queued {}' "$WORK/boom2.bin"
 part_b() {
   kcat -P -b "$BS" -t events.voice -p 0 -k acme "$WORK/boom.bin"
+  kcat -P -b "$BS" -t events.voice -p 1 -k globex "$WORK/boom2.bin"
   simulate 2026-11-23T08:30:00Z B
 }
 
@@ -98,12 +102,12 @@ fault_end() {
 
 fault_start segv 'crash_queue: boom'
 fault_start exit 'exit_queue: boom'
-fault_start segv3 'crash_queue: boom' 3
+fault_start segv2 'crash_queue: boom2' 3
 part_b
 fault_end segv 139 \
   "^kpistream: fatal signal SIGSEGV in plugin counter, callback on_event at events.voice \[0\] offset [0-9]*; re-raised"
-fault_end segv3 139 \
-  "^kpistream: fatal signal SIGSEGV in plugin counter, callback on_event at events.voice \[0\] offset [0-9]*; re-raised"
+fault_end segv2 139 \
+  "^kpistream: fatal signal SIGSEGV in plugin counter, callback on_event at events.voice \[1\] offset [0-9]*; re-raised"
 fault_end exit 70 \
   "^kpistream: exit() called in plugin counter, callback on_event at events.voice \[0\] offset [0-9]*; a plugin must not end the process: exiting with status 70"
 

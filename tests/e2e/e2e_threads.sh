@@ -61,6 +61,9 @@ run 3
 grep -q "processing.threads 3: tasks run on the loop thread and 2 workers" "$WORK/run3.log" ||
   e2e_fail "the run with processing.threads 3 did not start its workers"
 grep -q "processing.threads" "$WORK/run1.log" && e2e_fail "processing.threads 1 started workers"
+grep -q "processing.threads 3: messages processed per thread: loop thread [1-9][0-9]*, worker [1-9][0-9]*, worker [1-9][0-9]*$" \
+  "$WORK/run3.log" || { grep "per thread" "$WORK/run3.log"; e2e_fail "a thread processed nothing"; }
+grep "messages processed per thread" "$WORK/run3.log" | sed 's/.*runner: //'
 grep -q "events [1-9][0-9]*, dispatched" "$WORK/summary1" || e2e_fail "no events processed"
 grep -q "plugin errors 0" "$WORK/summary1" || e2e_fail "plugin errors with one thread"
 cmp -s "$WORK/summary1" "$WORK/summary3" ||
