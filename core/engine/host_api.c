@@ -9,10 +9,14 @@
  * one.
  *
  * "The current callback" is a lane's (engine_internal.h): a task pointer is
- * compared with what each lane runs now, never dereferenced before it
- * matched. With several lanes a plugin that passes the task of another
- * lane's running callback of its own is not told apart (the contract of
- * docs/plugins.md forbids keeping task pointers across callbacks).
+ * compared with the engine's own lane's current task when there is one
+ * lane, else looked up among the open tasks before its lane is read
+ * (ks_engine_lane_running): never dereferenced unless it is one. With
+ * several lanes a plugin that passes the task of another lane's running
+ * callback of its own is not told apart (the contract of docs/plugins.md
+ * forbids keeping task pointers across callbacks). A table call is the
+ * table owner's own: from another plugin's callback (an on_result reading
+ * the emitter's table) it is refused.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -285,7 +289,7 @@ __attribute__((noinline, cold)) static int table_refuse(ks_task *task, ks_table 
 }
 
 /* The fast path: the table's owner runs a callback with a task on the
- * task's lane (own lane first: one compare when there is one lane). */
+ * task's lane (one compare when there is one lane). */
 static inline int table_ok(ks_task *task, ks_table *t, ks_table_kind kind, const char *fn) {
   if (t != NULL && task != NULL && t->kind == kind) {
     const ks_engine_lane *l = ks_engine_lane_running(t->owner->engine, task);
