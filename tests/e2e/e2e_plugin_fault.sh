@@ -4,9 +4,10 @@
 #     after one line naming the plugin, the callback and the event;
 #  2. exit(0) in on_event: the process does not report success — it names
 #     the plugin and callback and exits 70;
-#  3. the segfault again with processing.threads 3, on an event of
-#     partition 1, whose task always runs on the second worker thread: the
-#     line names what that thread ran (each thread records its own callback).
+#  3. the segfault and the exit(0) again with processing.threads 3, on an
+#     event of partition 1, whose task always runs on the second worker
+#     thread: the line names what that thread ran (each thread records its
+#     own callback; exit()'s check runs on the thread that called it).
 # After each, a restart with the good plugin set restores the checkpoint
 # taken before the fault and finishes with results identical to a clean run.
 #
@@ -103,11 +104,14 @@ fault_end() {
 fault_start segv 'crash_queue: boom'
 fault_start exit 'exit_queue: boom'
 fault_start segv2 'crash_queue: boom2' 3
+fault_start exit2 'exit_queue: boom2' 3
 part_b
 fault_end segv 139 \
   "^kpistream: fatal signal SIGSEGV in plugin counter, callback on_event at events.voice \[0\] offset [0-9]*; re-raised"
 fault_end segv2 139 \
   "^kpistream: fatal signal SIGSEGV in plugin counter, callback on_event at events.voice \[1\] offset [0-9]*; re-raised"
+fault_end exit2 70 \
+  "^kpistream: exit() called in plugin counter, callback on_event at events.voice \[1\] offset [0-9]*; a plugin must not end the process: exiting with status 70"
 fault_end exit 70 \
   "^kpistream: exit() called in plugin counter, callback on_event at events.voice \[0\] offset [0-9]*; a plugin must not end the process: exiting with status 70"
 
