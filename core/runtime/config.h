@@ -64,6 +64,8 @@ typedef struct ks_config_output {
 #define KS_ON_ERROR_SKIP 0 /* count, log, dead-letter the event, go on */
 #define KS_ON_ERROR_STOP 1 /* stop the service; nothing from the event on is committed */
 
+#define KS_CONFIG_THREADS_MAX 64 /* processing.threads (= KS_WORKERS_MAX) */
+
 typedef struct ks_config {
   char *source;
   ks_kv *kafka;
@@ -87,6 +89,8 @@ typedef struct ks_config {
   char *checkpoint_prefix; /* changelog topics are <prefix>.<plugin>; NULL = <group.id>.changelog */
   int checkpoint_enabled;  /* default 1 */
   uint64_t memory_budget;  /* state.memory_budget in bytes; 0 = unlimited (default) */
+  int threads; /* processing.threads: threads running tasks, the loop's included (default 1,
+                  1..KS_CONFIG_THREADS_MAX) */
   char *plugin_dir;
   ks_config_plugin *plugins;
   size_t n_plugins;

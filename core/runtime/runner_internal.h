@@ -40,6 +40,8 @@ typedef struct runner {
   ks_config cfg;
   ks_engine *engine;
   ks_plugin_call *call; /* main's record of the plugin callback running (fatal.h), or NULL */
+  ks_plugin_call_fn call_of_thread; /* main's records of the other threads, or NULL */
+  struct run_pool *pool; /* processing.threads > 1: the worker threads (runner.c), else NULL */
   ks_producer *producer;
   ks_consumer *consumer;
   uv_signal_t sigint, sigterm;
