@@ -24,8 +24,10 @@
 #include "watch.h"
 
 /* The one process-wide state of kpistream (see fatal.h): a signal handler
- * and an atexit function take no user data. */
-static ks_plugin_call current_call = KS_PLUGIN_CALL_NONE;
+ * and an atexit function take no user data. The record is per thread
+ * (processing.threads): a handler reads the record of the thread it runs
+ * on, the one that faulted or called exit(). */
+static _Thread_local ks_plugin_call current_call = KS_PLUGIN_CALL_NONE;
 static volatile sig_atomic_t running; /* inside `run`, before its clean return */
 static char alt_stack[64 * 1024];
 
@@ -46,13 +48,17 @@ static void on_exit_check(void) {
   _exit(KS_EXIT_PLUGIN_EXIT);
 }
 
+static ks_plugin_call *thread_call(void) {
+  return &current_call;
+}
+
 static int run_watched(int argc, char **argv) {
   if (ks_fatal_install(on_fatal_signal, alt_stack, sizeof alt_stack) != 0 ||
       atexit(on_exit_check) != 0)
     fprintf(stderr, "kpistream: cannot install the fatal-signal and exit handlers; a plugin "
                     "crash will not be attributed\n");
   running = 1;
-  int rc = ks_cmd_run_watched(argc, argv, &current_call);
+  int rc = ks_cmd_run_watched(argc, argv, thread_call);
   running = 0;
   return rc;
 }

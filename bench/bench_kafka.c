@@ -27,10 +27,14 @@ extern char **environ; /* libc's; passed through to the children unchanged */
 #define BK_BATCH               1024
 #define BK_RUN_TIMEOUT_S       300.0
 
-static double now_s(void) {
+double bk_clock_s(clockid_t clock) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(clock, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double now_s(void) {
+  return bk_clock_s(CLOCK_MONOTONIC);
 }
 
 static void sleep_ms(int ms) {
@@ -57,8 +61,7 @@ static void progress(const char *fmt, ...) {
   va_end(ap);
 }
 
-/* CPU seconds (user + system) a process has used so far, from /proc. */
-static double proc_cpu_s(pid_t pid) {
+double bk_proc_cpu_s(pid_t pid) {
   char path[64], line[1024];
   snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
   FILE *f = fopen(path, "r");
@@ -494,7 +497,7 @@ static int run_counter(const bk_opts *o, const char *bootstrap, pid_t broker_pid
   s->partitions = o->partitions;
   char group[64];
   snprintf(group, sizeof group, "bench-count-%d-%d", (int)getpid(), k);
-  double cpu0 = self_cpu_s(), bcpu0 = proc_cpu_s(broker_pid);
+  double cpu0 = self_cpu_s(), bcpu0 = bk_proc_cpu_s(broker_pid);
   double t0 = now_s();
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
   if (conf_set(conf, "bootstrap.servers", bootstrap, err, errsz) != 0 ||
@@ -571,7 +574,7 @@ static int run_counter(const bk_opts *o, const char *bootstrap, pid_t broker_pid
     r->tail_s = t_done - t_end;
     r->total_s = t_done - t0;
     r->cpu_s = self_cpu_s() - cpu0;
-    r->broker_cpu_s = proc_cpu_s(broker_pid) - bcpu0;
+    r->broker_cpu_s = bk_proc_cpu_s(broker_pid) - bcpu0;
     r->events = count;
     if (!r->ok)
       fprintf(stderr, "b1: counted %" PRIu64 " messages, expected %zu\n", count, o->msgs->n);
@@ -636,7 +639,7 @@ static int run_kpistream(const bk_opts *o, const char *bootstrap, pid_t broker_p
   const char *args[] = {"run", "-c", cfg, "--until-eof", "-g", group, NULL};
   char *argv[BK_ARGV_MAX];
   build_argv(o, argv, args);
-  double bcpu0 = proc_cpu_s(broker_pid);
+  double bcpu0 = bk_proc_cpu_s(broker_pid);
   double t0 = now_s();
   child c;
   if (child_spawn(&c, argv, 2, logp, err, errsz) != 0)
@@ -696,7 +699,8 @@ static int run_kpistream(const bk_opts *o, const char *bootstrap, pid_t broker_p
   r->total_s = t_exit - t0;
   r->cpu_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
              (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-  r->broker_cpu_s = proc_cpu_s(broker_pid) - bcpu0;
+  r->broker_cpu_s = bk_proc_cpu_s(broker_pid) - bcpu0;
+  r->rss_mib = (double)ru.ru_maxrss / 1024.0; /* KiB on Linux */
   r->ok = r->events == o->msgs->n && r->rejected == 0 && r->late == 0 && errors == 0;
   if (!r->ok)
     fprintf(stderr,

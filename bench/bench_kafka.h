@@ -13,6 +13,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
 
 #include "bench_gen.h"
 #include "engine.h"
@@ -39,6 +41,7 @@ typedef struct bk_run {
   double total_s;      /* start -> exit */
   double cpu_s;        /* CPU time of the consumer's process (user + system) */
   double broker_cpu_s; /* CPU time the broker process used meanwhile */
+  double rss_mib;      /* b2: peak resident set of `kpistream run` (ru_maxrss) */
   uint64_t events;     /* messages counted (b1) / events processed (b2) */
   uint64_t results, rejected, late, plugin_errors;
 } bk_run;
@@ -55,6 +58,13 @@ typedef struct bk_result {
   int n_runs;
   char workdir[256];
 } bk_result;
+
+/* clock_gettime(clock) in seconds. */
+double bk_clock_s(clockid_t clock);
+
+/* CPU seconds (user + system) a process has used so far, from /proc; 0
+ * when it cannot be read. */
+double bk_proc_cpu_s(pid_t pid);
 
 /* Returns 0, or -1 with errstr (results gathered so far stay in out). */
 int bk_run_all(const bk_opts *o, bk_result *out, char *errstr, size_t errstr_size);

@@ -7,6 +7,9 @@
  *           the host's ks_decode_event = arena + validation)
  *       a2  ks_engine_process: decode + route + aggregate, with no plugin and
  *           with the operations plugin (or a given one), results dropped
+ *   (d) with --threads N: the engine's tasks fed in batches, as kpistream
+ *       run drains them, on 1 and on N threads (processing.threads), and the
+ *       speed-up; both must publish the same results task by task
  *   (b) end to end through the embedded broker (a separate process):
  *       b1  a plain librdkafka consumer that only counts the N messages
  *       b2  `kpistream run --until-eof` over the same topics
@@ -19,6 +22,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <librdkafka/rdkafka.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +38,7 @@
 #include "engine.h"
 #include "runner.h"
 #include "state.h"
+#include "workers.h"
 
 #ifndef KS_BENCH_PLUGIN_DIR
 #define KS_BENCH_PLUGIN_DIR "plugins"
@@ -51,6 +56,7 @@
 #define DEFAULT_BROKER_RUNS 3
 #define TARGET_INPROC       1500000.0
 #define TARGET_RATIO        0.6
+#define TARGET_THREADS      1.7 /* (d): N threads over 1, on this machine's 2 cores */
 #define SEED                UINT64_C(20261123)
 #define INTERVAL_MS         (15 * 60 * 1000)
 #define LATENESS_MS         (30 * 1000)
@@ -64,6 +70,7 @@ typedef struct options {
   int keep;
   int only_engine;    /* --only-engine: just a2 with the plugin (for profilers) */
   int digest;         /* --digest: hash every result (topic, key, value) in order */
+  int threads;        /* --threads N: (d) on 1 and N threads (1: no (d)) */
   const char *plugin; /* NULL: operations, else the counter test plugin */
   ks_kv popts[16];    /* --plugin-option KEY=VALUE (strings point into argv) */
   size_t n_popts;
@@ -71,10 +78,14 @@ typedef struct options {
 } options;
 
 typedef struct engine_outcome {
-  ks_engine_stats st;
+  _Alignas(64) ks_engine_stats st; /* one per thread in (d): no line shared between two */
   uint64_t result_bytes;
   int digest_on;
   uint64_t digest; /* of every result in order, with --digest */
+  /* (d): each task's results in order, whichever thread ran it */
+  uint64_t *task_digest; /* per task, shared by the lanes of one engine; NULL: not kept */
+  int32_t cur_task;      /* the task whose results the lane's sink gets now */
+  uint64_t cur_digest;   /* its digest so far (task_digest[cur_task] once the task is done) */
 } engine_outcome;
 
 /* Wall-clock seconds of each run, and the thread's CPU seconds beside them
@@ -108,6 +119,10 @@ typedef struct bench {
   const char *launcher[3];
   engine_outcome with_plugin, no_plugin, with_ref, with_plugin_warm;
   series s_malloc, s_arena, s_validate, s_engine0, s_engine_ref, s_engine, s_engine_warm;
+  series s_thr1, s_thrn; /* (d): wall time, process CPU time */
+  char thr1_label[128], thrn_label[128];
+  engine_outcome thr1, thrn;
+  uint64_t thr1_digest, thrn_digest; /* every task's digest, in task order */
   char warm_label[128];
   double other_cores_a, other_cores_b; /* other processes' CPU during (a), (b), in cores */
   bk_result kafka;
@@ -262,6 +277,11 @@ static int drop_sink(void *ud, const char *topic, const void *key, size_t keylen
     o->digest = ks_hash_bytes(key, keylen, o->digest);
     o->digest = ks_hash_bytes(value, valuelen, o->digest);
   }
+  if (o->task_digest) {
+    o->cur_digest = ks_hash_bytes(topic, strlen(topic), o->cur_digest);
+    o->cur_digest = ks_hash_bytes(key, keylen, o->cur_digest);
+    o->cur_digest = ks_hash_bytes(value, valuelen, o->cur_digest);
+  }
   return 0;
 }
 
@@ -366,6 +386,177 @@ static int engine_run(const bg_msgs *m, int partitions, const char *plugin, cons
     return -1;
   }
   return 0;
+}
+
+/* ---- (d) tasks on worker threads ------------------------------------------------ */
+
+#define THREAD_BATCH 16384 /* messages per drain: what kpistream run consumes per wake-up */
+#define OFF_STRIDE   ((BG_N_TOPICS + 7) / 8 * 8) /* a task's offsets: whole cache lines */
+
+static double proc_cpu_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The messages of each batch grouped by task, in order (made before the clock
+ * starts, as the consumer's routing into partitions is not the engine's work). */
+typedef struct thr_plan {
+  size_t *idx;   /* message indices: batch by batch, task by task, in order */
+  size_t *start; /* [batch * tasks + task]: where its messages start in idx; one more at the end */
+  size_t n_batches;
+  int tasks;
+} thr_plan;
+
+typedef struct thr_run {
+  const bg_msgs *m;
+  const thr_plan *plan;
+  ks_engine *e;
+  engine_outcome *out;   /* per thread: [0] the engine's own lane's sink */
+  ks_engine_lane **lane; /* per thread; [0] NULL: the engine's own */
+  int64_t *offsets;      /* per task and topic */
+  size_t batch;          /* the batch being drained; n_batches: the final flush */
+  _Atomic uint64_t bad;
+} thr_run;
+
+static int plan_make(thr_plan *p, const bg_msgs *m, int tasks) {
+  p->tasks = tasks;
+  p->n_batches = (m->n + THREAD_BATCH - 1) / THREAD_BATCH;
+  p->idx = malloc((m->n ? m->n : 1) * sizeof *p->idx);
+  p->start = calloc(p->n_batches * (size_t)tasks + 1, sizeof *p->start);
+  if (p->idx == NULL || p->start == NULL)
+    return -1;
+  for (size_t i = 0; i < m->n; i++) /* counts, then prefix sums */
+    p->start[(i / THREAD_BATCH) * (size_t)tasks + m->tenant[i] % (unsigned)tasks + 1]++;
+  size_t cells = p->n_batches * (size_t)tasks;
+  for (size_t c = 0; c < cells; c++)
+    p->start[c + 1] += p->start[c];
+  size_t *fill = malloc((cells ? cells : 1) * sizeof *fill);
+  if (fill == NULL)
+    return -1;
+  memcpy(fill, p->start, cells * sizeof *fill);
+  for (size_t i = 0; i < m->n; i++)
+    p->idx[fill[(i / THREAD_BATCH) * (size_t)tasks + m->tenant[i] % (unsigned)tasks]++] = i;
+  free(fill);
+  return 0;
+}
+
+static void plan_free(thr_plan *p) {
+  free(p->idx);
+  free(p->start);
+}
+
+/* One task of the current batch (or its final flush), on thread `thread`. */
+static void thr_task(void *ud, size_t thread, size_t item) {
+  thr_run *r = ud;
+  int32_t task = (int32_t)item;
+  engine_outcome *o = &r->out[thread];
+  ks_engine_task_bind(r->e, task, r->lane[thread]);
+  o->cur_task = task;
+  o->cur_digest = o->task_digest[task];
+  if (r->batch == r->plan->n_batches) {
+    ks_engine_flush_task(r->e, task);
+  } else {
+    const size_t *s = &r->plan->start[r->batch * (size_t)r->plan->tasks + (size_t)task];
+    char reason[256];
+    for (size_t k = s[0]; k < s[1]; k++) {
+      size_t i = r->plan->idx[k], len;
+      const uint8_t *p = bg_msg(r->m, i, &len);
+      int64_t *off = &r->offsets[(size_t)task * OFF_STRIDE + r->m->topic[i]];
+      if (ks_engine_process(r->e, task, r->m->topic[i], (*off)++, p, len, reason, sizeof reason) !=
+          KS_PROCESSED)
+        atomic_fetch_add_explicit(&r->bad, 1, memory_order_relaxed);
+    }
+  }
+  o->task_digest[task] = o->cur_digest;
+  ks_engine_task_bind(r->e, task, NULL);
+}
+
+/* Feed every message batch by batch, each batch's tasks spread over
+ * `threads` threads (1: this one alone, no pool), then flush every task the
+ * same way. *secs and *cpu: wall and process CPU time; out: stats, bytes;
+ * *digest: every task's results digest in task order. */
+static int threads_run(const bg_msgs *m, const thr_plan *plan, const char *plugin, const options *o,
+                       int threads, double *secs, double *cpu, engine_outcome *out,
+                       uint64_t *digest, char *err, size_t errsz) {
+  int tasks = plan->tasks;
+  engine_outcome lanes_out[KS_WORKERS_MAX];
+  ks_engine_lane *lanes[KS_WORKERS_MAX] = {NULL};
+  memset(lanes_out, 0, sizeof lanes_out);
+  uint64_t *task_digest = calloc((size_t)tasks, sizeof *task_digest);
+  thr_run r = {.m = m, .plan = plan, .out = lanes_out, .lane = lanes};
+  size_t off_bytes = (size_t)tasks * OFF_STRIDE * sizeof *r.offsets;
+  r.offsets = aligned_alloc(64, off_bytes);
+  if (r.offsets)
+    memset(r.offsets, 0, off_bytes);
+  atomic_init(&r.bad, 0);
+  ks_workers *pool = NULL;
+  int rc = task_digest && r.offsets ? 0 : -1;
+  if (rc != 0)
+    snprintf(err, errsz, "out of memory");
+  if (rc == 0)
+    rc = engine_make(&r.e, &lanes_out[0], plugin, o->popts, o->n_popts, tasks, err, errsz);
+  for (int t = 0; t < threads; t++)
+    lanes_out[t].task_digest = task_digest;
+  for (int t = 1; rc == 0 && t < threads; t++) {
+    ks_engine_lane_options lo = {.sink = drop_sink, .ud = &lanes_out[t]};
+    if ((rc = ks_engine_lane_new(r.e, &lo, &lanes[t])) != 0)
+      snprintf(err, errsz, "out of memory");
+  }
+  if (rc == 0 && threads > 1)
+    rc = ks_workers_new(&pool, (size_t)threads, NULL, NULL, NULL, err, errsz);
+  ks_engine_stats before;
+  memset(&before, 0, sizeof before);
+  /* warm, as a2 warm: an untimed pass, every task closed and opened again
+   * (its state memory back to the engine's page source), then the timed one */
+  for (int pass = 0; rc == 0 && pass < 2; pass++) {
+    if (pass == 1) {
+      for (int t = 0; t < tasks; t++)
+        if (ks_engine_task_close(r.e, t) != 0 || ks_engine_task_open(r.e, t) != 0)
+          atomic_fetch_add_explicit(&r.bad, 1, memory_order_relaxed);
+      memset(task_digest, 0, (size_t)tasks * sizeof *task_digest);
+      memset(r.offsets, 0, off_bytes);
+      for (int t = 0; t < threads; t++)
+        lanes_out[t].result_bytes = 0;
+      ks_engine_get_stats(r.e, &before);
+    }
+    double t0 = now_s(), c0 = proc_cpu_s();
+    for (r.batch = 0; r.batch <= plan->n_batches; r.batch++) {
+      if (pool)
+        ks_workers_run(pool, (size_t)tasks, thr_task, &r);
+      else
+        for (int t = 0; t < tasks; t++)
+          thr_task(&r, 0, (size_t)t);
+      for (int t = 1; t < threads; t++) /* the join point: counters into the engine's */
+        ks_engine_lane_fold(lanes[t]);
+    }
+    *secs = now_s() - t0;
+    *cpu = proc_cpu_s() - c0;
+  }
+  if (rc == 0) {
+    memset(out, 0, sizeof *out);
+    ks_engine_get_stats(r.e, &out->st);
+    /* the timed pass's counts only */
+    const uint64_t *b0 = (const uint64_t *)&before;
+    uint64_t *o0 = (uint64_t *)&out->st;
+    for (size_t k = 0; k < sizeof before / sizeof *b0; k++)
+      o0[k] -= b0[k];
+    for (int t = 0; t < threads; t++)
+      out->result_bytes += lanes_out[t].result_bytes;
+    *digest = 0;
+    for (int t = 0; t < tasks; t++)
+      *digest = ks_hash_bytes(&task_digest[t], sizeof task_digest[t], *digest);
+    uint64_t bad = atomic_load(&r.bad);
+    if (bad) {
+      snprintf(err, errsz, "%" PRIu64 " events not processed", bad);
+      rc = -1;
+    }
+  }
+  ks_workers_free(pool);
+  ks_engine_free(r.e); /* and its lanes */
+  free(r.offsets);
+  free(task_digest);
+  return rc;
 }
 
 /* Is this plugin loadable? Fills its name, or why not. */
@@ -547,6 +738,24 @@ static void print_inproc(const bench *b) {
            b->with_plugin.digest);
 }
 
+static void print_threads(const bench *b) {
+  if (b->o.threads <= 1 || b->s_thrn.n == 0)
+    return;
+  size_t n = b->msgs.n;
+  printf("\n(d) tasks on worker threads (processing.threads): %zu events, %d tasks, drained in "
+         "batches of %d\n    messages as kpistream run does, warm (as a2 warm), %d runs (median); "
+         "CPU = the process's, all threads\n",
+         n, b->o.tenants, THREAD_BATCH, b->s_thrn.n);
+  printf("  %-46s %11s %8s %11s %8s\n", "", "events/s", "ns/event", "best ev/s", "CPU ns");
+  print_series(&b->s_thr1, n, "");
+  print_series(&b->s_thrn, n, "");
+  double sp = median(b->s_thr1.t, b->s_thr1.n) / median(b->s_thrn.t, b->s_thrn.n);
+  printf("  speed-up %d threads / 1 = %.2f  target >= %.1f on 2 cores: %s\n", b->o.threads, sp,
+         TARGET_THREADS, sp >= TARGET_THREADS ? "MET" : "MISSED");
+  printf("  results identical task by task: %" PRIu64 " results, digest per task %016" PRIx64 "\n",
+         b->thrn.st.results_out, b->thrn_digest);
+}
+
 static void print_kafka(const bench *b) {
   const bk_result *k = &b->kafka;
   size_t n = b->msgs.n;
@@ -569,7 +778,7 @@ static void print_kafka(const bench *b) {
   }
   double w1[BK_MAX_RUNS], w2[BK_MAX_RUNS], j1[BK_MAX_RUNS], j2[BK_MAX_RUNS], t1[BK_MAX_RUNS],
       t2[BK_MAX_RUNS], c1[BK_MAX_RUNS], c2[BK_MAX_RUNS], bc1[BK_MAX_RUNS], bc2[BK_MAX_RUNS],
-      wt2[BK_MAX_RUNS];
+      wt2[BK_MAX_RUNS], rss2[BK_MAX_RUNS];
   int ok = 1;
   for (int i = 0; i < k->n_runs; i++) {
     w1[i] = k->b1[i].work_s;
@@ -583,6 +792,7 @@ static void print_kafka(const bench *b) {
     bc1[i] = k->b1[i].broker_cpu_s;
     bc2[i] = k->b2[i].broker_cpu_s;
     wt2[i] = k->b2[i].work_s + k->b2[i].tail_s;
+    rss2[i] = k->b2[i].rss_mib;
     ok &= k->b1[i].ok && k->b2[i].ok;
   }
   int r = k->n_runs;
@@ -607,6 +817,9 @@ static void print_kafka(const bench *b) {
   printf("\n  b2 with its tail (last intervals closed, results delivered, offsets committed, "
          "group left): %.0f events/s\n",
          (double)n / median(wt2, r));
+  printf("  b2 `run`: CPU %.2f us/event (target <= 1.2: %s), peak RSS %.0f MiB (medians)\n",
+         median(c2, r) * 1e6 / (double)n, median(c2, r) * 1e6 / (double)n <= 1.2 ? "MET" : "MISSED",
+         median(rss2, r));
   printf("  b2: %" PRIu64 " events, %" PRIu64 " results, %" PRIu64 " rejected, %" PRIu64
          " late, %" PRIu64 " plugin errors (last run)%s\n",
          k->b2[r - 1].events, k->b2[r - 1].results, k->b2[r - 1].rejected, k->b2[r - 1].late,
@@ -648,6 +861,8 @@ static void usage(FILE *f) {
           "                    perf record / valgrind --tool=callgrind)\n"
           "  --digest          print a digest of every result of a2 with the plugin (to\n"
           "                    compare two builds' output; costs time in the timed loop)\n"
+          "  --threads N       (d): the plugin's tasks on 1 and on N threads (2..64), the\n"
+          "                    speed-up; exits 1 when their results differ task by task\n"
           "  -h, --help        this help\n",
           DEFAULT_EVENTS, DEFAULT_RUNS, DEFAULT_BROKER_RUNS, KS_BENCH_PLUGIN_DIR);
 }
@@ -676,6 +891,7 @@ static int parse_options(options *o, int argc, char **argv) {
                                            {"keep", no_argument, NULL, 'K'},
                                            {"only-engine", no_argument, NULL, 'E'},
                                            {"digest", no_argument, NULL, 'D'},
+                                           {"threads", required_argument, NULL, 'T'},
                                            {"plugin-option", required_argument, NULL, 'o'},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
@@ -733,6 +949,11 @@ static int parse_options(options *o, int argc, char **argv) {
     case 'D':
       o->digest = 1;
       break;
+    case 'T':
+      if (parse_num("--threads", optarg, 1, KS_WORKERS_MAX, &v))
+        return 2;
+      o->threads = (int)v;
+      break;
     case 'E':
       o->only_engine = 1;
       o->skip_broker = 1;
@@ -777,6 +998,16 @@ static int run_inproc(bench *b) {
   snprintf(b->warm_label, sizeof b->warm_label, "a2 ks_engine_process + %s, warm", b->plugin_name);
   b->s_engine_warm.label = b->warm_label;
   int rc = 0;
+  thr_plan plan = {0};
+  snprintf(b->thr1_label, sizeof b->thr1_label, "d %s, batches on 1 thread", b->plugin_name);
+  snprintf(b->thrn_label, sizeof b->thrn_label, "d %s, batches on %d threads", b->plugin_name,
+           b->o.threads);
+  b->s_thr1.label = b->thr1_label;
+  b->s_thrn.label = b->thrn_label;
+  if (b->o.threads > 1 && plan_make(&plan, m, b->o.tenants) != 0) {
+    snprintf(err, sizeof err, "out of memory");
+    rc = -1;
+  }
   /* Interleave the variants run by run, so drift hits them alike. */
   for (int r = 0; r < b->o.runs && rc == 0; r++) {
     fprintf(stderr, "  .. in-process run %d/%d\n", r + 1, b->o.runs);
@@ -817,7 +1048,33 @@ static int run_inproc(bench *b) {
       rc = -1;
       break;
     }
+    if (b->o.threads > 1) {
+      if ((rc = threads_run(m, &plan, b->plugin_path, &b->o, 1, &t, &c, &b->thr1, &b->thr1_digest,
+                            err, sizeof err)) != 0)
+        break;
+      series_add(&b->s_thr1, t, c);
+      fprintf(stderr, "  .. d %s, 1 thread: %.0f events/s\n", b->plugin_name, (double)m->n / t);
+      if ((rc = threads_run(m, &plan, b->plugin_path, &b->o, b->o.threads, &t, &c, &b->thrn,
+                            &b->thrn_digest, err, sizeof err)) != 0)
+        break;
+      series_add(&b->s_thrn, t, c);
+      fprintf(stderr, "  .. d %s, %d threads: %.0f events/s\n", b->plugin_name, b->o.threads,
+              (double)m->n / t);
+      if (b->thr1_digest != b->thrn_digest || b->thr1.st.results_out != b->thrn.st.results_out ||
+          b->thr1.st.events_in != b->thrn.st.events_in ||
+          b->thr1.st.intervals_closed != b->thrn.st.intervals_closed ||
+          b->thr1.st.results_out != b->with_plugin.st.results_out) {
+        snprintf(err, sizeof err,
+                 "(d): %d threads published other results than 1: %" PRIu64 " vs %" PRIu64
+                 " results (%" PRIu64 " in a2), digest per task %016" PRIx64 " vs %016" PRIx64,
+                 b->o.threads, b->thrn.st.results_out, b->thr1.st.results_out,
+                 b->with_plugin.st.results_out, b->thrn_digest, b->thr1_digest);
+        rc = -1;
+        break;
+      }
+    }
   }
+  plan_free(&plan);
   ks_arena_free(&arena);
   if (rc != 0)
     fprintf(stderr, "bench_pipeline: engine: %s\n", err);
@@ -904,6 +1161,7 @@ int main(int argc, char **argv) {
            b->launcher[1] ? " __kpistream (same code as `kpistream`)" : "");
   print_mix(b);
   print_inproc(b);
+  print_threads(b);
   print_kafka(b);
   if (b->kafka_ran && (b->o.keep || b->kafka_err[0]))
     printf("  work directory (config, logs): %s\n", b->kafka.workdir);

@@ -23,7 +23,7 @@ function(kpistream_add_plugin name)
     install(TARGETS kpi_${name} LIBRARY DESTINATION ${KPISTREAM_PLUGIN_INSTALL_DIR})
   endif()
   # Refuse undefined symbols at link time: a plugin may only use libc/libm.
-  if(NOT KS_SANITIZE) # sanitizer runtimes are resolved from the host at load time
+  if(NOT KS_SANITIZE AND NOT KS_TSAN) # sanitizer runtimes are resolved from the host at load time
     target_link_options(kpi_${name} PRIVATE -Wl,--no-undefined)
   endif()
   target_link_libraries(kpi_${name} PRIVATE m)

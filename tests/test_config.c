@@ -254,6 +254,29 @@ static void output_formats(void **state) {
   }
 }
 
+/* processing.threads: default 1, 1..64, refused at its file:line:col
+ * otherwise (issue 16). */
+static void processing_threads(void **state) {
+  (void)state;
+  ks_config c;
+  char err[512] = "";
+  assert_int_equal(load("input: {topics: [a]}\nplugins: [{name: o}]\n", &c, err), 0);
+  assert_int_equal(c.threads, 1);
+  ks_config_free(&c);
+  assert_int_equal(
+      load("input: {topics: [a]}\nplugins: [{name: o}]\nprocessing: {threads: 64}\n", &c, err), 0);
+  assert_int_equal(c.threads, 64);
+  ks_config_free(&c);
+  expect_error("input: {topics: [a]}\nplugins: [{name: o}]\nprocessing: {threads: 0}\n",
+               "test.yaml:3:23: 'processing.threads': '0' is not a whole number from 1 to 64");
+  expect_error("input: {topics: [a]}\nplugins: [{name: o}]\nprocessing:\n  threads: 65\n",
+               "test.yaml:4:12: 'processing.threads': '65' is not a whole number from 1 to 64");
+  expect_error("input: {topics: [a]}\nplugins: [{name: o}]\nprocessing: {threads: two}\n",
+               "test.yaml:3:23: 'processing.threads': 'two' is not a whole number");
+  expect_error("input: {topics: [a]}\nplugins: [{name: o}]\nprocessing: {thread: 2}\n",
+               "test.yaml:3:14: ");
+}
+
 /* intervals.max_future_skew: default 1 h, set, 0 (off), refused when not a duration. */
 static void max_future_skew(void **state) {
   (void)state;
@@ -476,13 +499,14 @@ static void plugin_instances(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(full_config_loads), cmocka_unit_test(errors_name_the_place),
-      cmocka_unit_test(reliability_keys),  cmocka_unit_test(partitioner_key),
-      cmocka_unit_test(fault_keys),        cmocka_unit_test(http_listen),
-      cmocka_unit_test(log_format),        cmocka_unit_test(duplicate_keys_are_refused),
-      cmocka_unit_test(sizes_are_checked), cmocka_unit_test(durations_are_checked),
-      cmocka_unit_test(places_are_kept),   cmocka_unit_test(max_future_skew),
-      cmocka_unit_test(plugin_instances),  cmocka_unit_test(output_formats),
+      cmocka_unit_test(full_config_loads),  cmocka_unit_test(errors_name_the_place),
+      cmocka_unit_test(reliability_keys),   cmocka_unit_test(partitioner_key),
+      cmocka_unit_test(fault_keys),         cmocka_unit_test(http_listen),
+      cmocka_unit_test(log_format),         cmocka_unit_test(duplicate_keys_are_refused),
+      cmocka_unit_test(sizes_are_checked),  cmocka_unit_test(durations_are_checked),
+      cmocka_unit_test(places_are_kept),    cmocka_unit_test(max_future_skew),
+      cmocka_unit_test(processing_threads), cmocka_unit_test(plugin_instances),
+      cmocka_unit_test(output_formats),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

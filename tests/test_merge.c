@@ -2,9 +2,9 @@
  * of an encoded event's time (event_peek.c).
  *
  * Part one drives the merge alone, with hand-made callbacks: the order it
- * hands messages over in, what the end of a partition, quiet and the
- * buffered limits do. Part two puts the real engine with the `counter` test
- * plugin behind it, as the runner does (refused messages are only counted:
+ * hands messages over in, what the end of a partition, quiet and pulling
+ * (fill) do, and that the order never depends on how input arrives. Part two puts the real engine
+ * with the `counter` test plugin behind it, as the runner does (refused messages are only counted:
  * no dead-letter topic), with the record timestamps the tests choose. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,7 +27,7 @@
 #define Y2099 INT64_C(4070908800000)      /* 2099-01-01: inside it */
 #define T10   (KS_TK_T0 + KS_TK_MIN(600)) /* 2026-11-23T10:00:00Z */
 #define HOUR  KS_TK_MIN(60)
-#define NMSG  16
+#define NMSG  64
 
 static const char *const topic_names[] = {"m.a", "m.b", "m.c"};
 
@@ -74,12 +74,17 @@ typedef struct fixture {
   int order[NMSG]; /* index into msg[] of each message processed, in order */
   int n_order;
   int dropped;
-  int stop_after;          /* process asks to stop after this many (0: never) */
-  int64_t limit;           /* time_limit's answer without an engine */
-  int idle[3];             /* set_idle calls per topic (task 0) */
-  int pause_calls;         /* pause callbacks */
-  int paused_seen[NMSG];   /* p->paused at each pause callback */
-  size_t q_len_seen[NMSG]; /* p->q_len at each pause callback */
+  int stop_after; /* process asks to stop after this many (0: never) */
+  int64_t limit;  /* time_limit's answer without an engine */
+  int idle[3];    /* set_idle calls per topic (task 0) */
+  /* what fill pulls from (src[topic]): staged messages, of which `arrived`
+   * have reached the partition's queue, then its end once eof_arrived */
+  struct {
+    int idx[NMSG];
+    int n, pos, arrived, eof_arrived, eof_given;
+  } src[3];
+  int chunk;    /* messages one fill returns at most (0: all arrived) */
+  int fills[3]; /* fill calls per topic */
   /* part two */
   ks_engine *e;
   ks_partitioner partitioner;
@@ -119,11 +124,23 @@ static void fx_set_idle(void *ud, int32_t task, uint32_t topic) {
     ks_engine_set_idle(fx->e, task, topic, 1);
 }
 
-static void fx_pause(void *ud, ks_merge_part *p) {
+/* The runner's pull from a partition's librdkafka queue: what has arrived,
+ * at most `chunk` messages, then the partition's end. */
+static void fx_fill(void *ud, ks_merge_part *p) {
   fixture *fx = ud;
-  assert_true(fx->pause_calls < NMSG);
-  fx->paused_seen[fx->pause_calls] = p->paused;
-  fx->q_len_seen[fx->pause_calls++] = p->q_len;
+  assert_int_equal(p->q_len, 0); /* only an empty partition is asked */
+  fx->fills[p->topic]++;
+  int k = 0;
+  while (fx->src[p->topic].pos < fx->src[p->topic].arrived && (fx->chunk == 0 || k < fx->chunk)) {
+    tmsg *m = &fx->msg[fx->src[p->topic].idx[fx->src[p->topic].pos++]];
+    assert_int_equal(ks_merge_push(&fx->m, p, m, m->buf, m->len, m->rec), 0);
+    k++;
+  }
+  if (fx->src[p->topic].pos == fx->src[p->topic].n && fx->src[p->topic].eof_arrived &&
+      !fx->src[p->topic].eof_given && (fx->chunk == 0 || k < fx->chunk)) {
+    fx->src[p->topic].eof_given = 1;
+    ks_merge_eof(&fx->m, p);
+  }
 }
 
 /* A merge of n_topics topics with one partition (task 0) each, all assigned,
@@ -131,7 +148,7 @@ static void fx_pause(void *ud, ks_merge_part *p) {
 static void fixture_init(fixture *fx, size_t n_topics, int bounded) {
   memset(fx, 0, sizeof *fx);
   fx->limit = INT64_MAX;
-  ks_merge_ops ops = {fx_process, fx_drop, fx_time_limit, fx_set_idle, fx_pause, fx};
+  ks_merge_ops ops = {fx_process, fx_drop, fx_time_limit, fx_set_idle, fx_fill, fx};
   assert_int_equal(ks_merge_init(&fx->m, n_topics, 1, bounded, &ops), 0);
   for (uint32_t t = 0; t < n_topics; t++)
     ks_merge_assign(&fx->m, ks_merge_part_get(&fx->m, t, 0));
@@ -141,9 +158,10 @@ static ks_merge_part *part(fixture *fx, uint32_t topic) {
   return ks_merge_part_get(&fx->m, topic, 0);
 }
 
-/* Push one message of topic with event time t (INT64_MIN: bytes that are no
- * event) and record timestamp rec; returns its index in fx->msg. */
-static int push(fixture *fx, uint32_t topic, int64_t t, int64_t rec) {
+/* A message of topic with event time t (INT64_MIN: bytes that are no
+ * event) and record timestamp rec, not given to the merge; returns its index
+ * in fx->msg. */
+static int make(fixture *fx, uint32_t topic, int64_t t, int64_t rec) {
   assert_true(fx->n_msg < NMSG);
   tmsg *m = &fx->msg[fx->n_msg];
   m->topic = topic;
@@ -157,8 +175,22 @@ static int push(fixture *fx, uint32_t topic, int64_t t, int64_t rec) {
     m->len = sizeof junk;
   } else
     m->len = encode(t, m->buf, sizeof m->buf);
-  assert_int_equal(ks_merge_push(&fx->m, part(fx, topic), m, m->buf, m->len, rec), 0);
   return (int)fx->n_msg++;
+}
+
+/* Push one message (see make); returns its index in fx->msg. */
+static int push(fixture *fx, uint32_t topic, int64_t t, int64_t rec) {
+  int i = make(fx, topic, t, rec);
+  tmsg *m = &fx->msg[i];
+  assert_int_equal(ks_merge_push(&fx->m, part(fx, topic), m, m->buf, m->len, rec), 0);
+  return i;
+}
+
+/* Stage one message for fill to pull once it has arrived. */
+static int stage(fixture *fx, uint32_t topic, int64_t t) {
+  int i = make(fx, topic, t, -1);
+  fx->src[topic].idx[fx->src[topic].n++] = i;
+  return i;
 }
 
 static void expect_order(const fixture *fx, const int *want, int n) {
@@ -316,44 +348,107 @@ static void end_of_input_in_a_bounded_run(void **state) {
   fixture_free(&fx);
 }
 
-/* A partition buffering more than `high` messages asks to be paused once,
- * and to be resumed once it drains below `low`; a revoke drops what it
- * buffers and resumes it. */
-static void buffered_limits_pause_and_resume(void **state) {
+/* A partition is pulled only when its buffer is empty: once per drain
+ * while it stays empty, and again when a message taken from it leaves it
+ * empty; a pull with nothing makes the task wait, a later drain asks
+ * again; a revoke drops what it buffers and a revoked partition is never
+ * pulled. */
+static void pulls_only_an_empty_partition(void **state) {
   (void)state;
   fixture fx;
   fixture_init(&fx, 2, 0);
-  fx.m.high = 3;
-  fx.m.low = 2;
+  fx.chunk = 2;
   for (int i = 0; i < 3; i++)
-    push(&fx, 0, T10 + KS_TK_MIN(i), -1); /* 0, 1, 2 */
-  assert_int_equal(fx.pause_calls, 0);
-  push(&fx, 0, T10 + KS_TK_MIN(3), -1); /* 3: 4 buffered > 3 */
-  assert_int_equal(fx.pause_calls, 1);
-  assert_int_equal(fx.paused_seen[0], 1);
-  assert_int_equal(fx.q_len_seen[0], 4);
-  push(&fx, 0, T10 + KS_TK_MIN(4), -1); /* 4: paused already, no second call */
-  assert_int_equal(fx.pause_calls, 1);
-  push(&fx, 1, T10 + KS_TK_MIN(10), -1); /* 5 */
+    stage(&fx, 0, T10 + KS_TK_MIN(i)); /* 0, 1, 2 */
+  stage(&fx, 1, T10 + KS_TK_MIN(10));  /* 3 */
+  fx.src[0].arrived = 3;
   ks_merge_drain(&fx.m, 0);
-  /* m.a's five, then m.a is empty: wait; it asked to resume when 1 (< 2)
-   * was left */
-  expect_order(&fx, (const int[]){0, 1, 2, 3, 4}, 5);
-  assert_int_equal(fx.pause_calls, 2);
-  assert_int_equal(fx.paused_seen[1], 0);
-  assert_int_equal(fx.q_len_seen[1], 1);
-  assert_int_equal(part(&fx, 0)->paused, 0);
+  /* both asked; m.b has nothing yet: wait, holding m.a's first pull */
+  assert_int_equal(fx.fills[0], 1);
+  assert_int_equal(fx.fills[1], 1);
+  assert_int_equal(fx.n_order, 0);
+  assert_int_equal(part(&fx, 0)->q_len, 2);
+  ks_merge_drain(&fx.m, 0); /* m.a holds messages: only m.b is asked */
+  assert_int_equal(fx.fills[0], 1);
+  assert_int_equal(fx.fills[1], 2);
+  fx.src[1].arrived = 1;
+  ks_merge_drain(&fx.m, 0);
+  /* m.a's 10:00 and 10:01 (then empty: pulled again, 10:02), 10:02; m.a
+   * empty and pulled in vain: wait, holding m.b's 10:10 */
+  expect_order(&fx, (const int[]){0, 1, 2}, 3);
+  assert_int_equal(fx.fills[0], 3);
+  assert_int_equal(fx.fills[1], 3);
+  assert_int_equal(ks_merge_buffered(&fx.m), 1);
   ks_merge_revoke(&fx.m, part(&fx, 1));
   assert_int_equal(fx.dropped, 1);
-  assert_int_equal(fx.pause_calls, 3);
-  assert_int_equal(fx.paused_seen[2], 0);
   assert_int_equal(part(&fx, 1)->assigned, 0);
-  assert_int_equal(ks_merge_buffered(&fx.m), 0);
-  /* m.b no longer takes part: nothing holds m.a */
-  push(&fx, 0, T10 + KS_TK_MIN(20), -1); /* 6 */
+  stage(&fx, 1, T10 + KS_TK_MIN(11)); /* 4 */
+  fx.src[1].arrived = 2;
   ks_merge_drain(&fx.m, 0);
-  expect_order(&fx, (const int[]){0, 1, 2, 3, 4, 6}, 6);
+  assert_int_equal(fx.fills[1], 3); /* not assigned: never pulled */
+  assert_int_equal(fx.n_order, 3);
   fixture_free(&fx);
+}
+
+/* The order a bounded run processes a task in depends only on what each
+ * partition holds, never on when it arrives or how much one pull returns:
+ * 300 random schedules of arrivals (messages, then the partition's end),
+ * pull sizes and drains process the 46 messages of three partitions
+ * (out-of-order times, ties, an unreadable one, a sparse partition) in the
+ * order of one drain over everything; each partition stops holding the
+ * watermark exactly once, and the merge never holds more than one pull of a
+ * partition. */
+static void order_does_not_depend_on_arrival(void **state) {
+  (void)state;
+  static const int n_of[3] = {24, 16, 6};
+  int want[NMSG], n_want = 0;
+  uint64_t rnd = 0x9e3779b97f4a7c15u;
+  for (int run = 0; run <= 300; run++) {
+    fixture fx;
+    fixture_init(&fx, 3, 1);
+    for (uint32_t t = 0; t < 3; t++)
+      for (int i = 0; i < n_of[t]; i++) {
+        /* 10:00 + 2 min steps with 5-minute jitter back (out of order
+         * within the partition), ties across partitions; one junk message */
+        int64_t at = T10 + KS_TK_MIN(2 * i * (int)(t + 1)) - KS_TK_MIN((i * 7 + (int)t) % 3 * 5);
+        stage(&fx, t, t == 1 && i == 5 ? INT64_MIN : at);
+      }
+    if (run == 0) { /* the reference: everything there, one drain */
+      fx.chunk = 0;
+      for (int t = 0; t < 3; t++)
+        fx.src[t].arrived = fx.src[t].n, fx.src[t].eof_arrived = 1;
+      ks_merge_drain(&fx.m, 0);
+      assert_int_equal(fx.n_order, 46);
+      memcpy(want, fx.order, sizeof want);
+      n_want = fx.n_order;
+      fixture_free(&fx);
+      continue;
+    }
+    rnd = rnd * 6364136223846793005u + 1442695040888963407u;
+    fx.chunk = 1 + (int)(rnd >> 60) % 5;
+    for (int step = 0; fx.n_order < n_want; step++) {
+      assert_true(step < 10000);
+      rnd = rnd * 6364136223846793005u + 1442695040888963407u;
+      int t = (int)(rnd >> 33) % 3;
+      int more = 1 + (int)(rnd >> 40) % 4;
+      if (fx.src[t].arrived < fx.src[t].n)
+        fx.src[t].arrived =
+            fx.src[t].arrived + more > fx.src[t].n ? fx.src[t].n : fx.src[t].arrived + more;
+      else
+        fx.src[t].eof_arrived = 1;
+      if ((rnd >> 50) & 1)
+        ks_merge_drain(&fx.m, 0);
+      for (uint32_t k = 0; k < 3; k++)
+        assert_true(part(&fx, k)->q_len <= (size_t)fx.chunk);
+    }
+    for (int t = 0; t < 3; t++)
+      fx.src[t].eof_arrived = 1;
+    ks_merge_drain(&fx.m, 0); /* the ends not pulled yet */
+    expect_order(&fx, want, n_want);
+    for (int t = 0; t < 3; t++)
+      assert_int_equal(fx.idle[t], 1);
+    fixture_free(&fx);
+  }
 }
 
 /* Bytes that are no event, and an event beyond the task's time limit, go
@@ -547,7 +642,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(orders_by_event_time_across_partitions),
       cmocka_unit_test(end_of_input_in_a_bounded_run),
-      cmocka_unit_test(buffered_limits_pause_and_resume),
+      cmocka_unit_test(pulls_only_an_empty_partition),
+      cmocka_unit_test(order_does_not_depend_on_arrival),
       cmocka_unit_test(unreadable_and_too_far_go_first),
       cmocka_unit_test(process_stops_the_drain),
       cmocka_unit_test(peek_reads_the_time_the_decoder_reads),

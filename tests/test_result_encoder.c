@@ -1,14 +1,18 @@
 /* Result encoder: the direct MetricResult encoder writes exactly the bytes
  * protobuf-c's generated packer writes (the independent reference), and the
  * upsert key escapes its separators. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "kpistream/v1/result.pb-c.h"
 #include "result_encoder.h"
@@ -422,6 +426,251 @@ static void utf8_fields(void **state) {
   assert_string_equal(ks_format_non_utf8_field(&m), "labels");
 }
 
+/* ---- JSON: byte for byte what jansson writes ------------------------------- */
+
+/* The reference: the object built with jansson's json_pack and dumped with
+ * the flags the JSON format had until issue 16 (compact, insertion order,
+ * doubles with 17 digits). NULL where jansson refuses (a number that is not
+ * finite). */
+static json_t *enum_ref(const ProtobufCEnumDescriptor *d, int v) {
+  const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(d, v);
+  return ev ? json_string(ev->name) : json_integer(v);
+}
+
+static json_t *time_ref(int64_t ms) {
+  char buf[64];
+  return ks_format_rfc3339(ms, buf, sizeof buf) ? json_string(buf) : json_null();
+}
+
+static char *jansson_ref(const Kpistream__V1__MetricResult *m, size_t *len) {
+  json_t *labels = json_array();
+  for (size_t i = 0; i < m->n_labels; i++)
+    json_array_append_new(
+        labels, json_pack("{s:s, s:s}", "key", m->labels[i]->key, "value", m->labels[i]->value));
+  json_t *value = m->result_case == KPISTREAM__V1__METRIC_RESULT__RESULT_VALUE ? json_real(m->value)
+                                                                               : json_null();
+  json_t *o = json_pack(
+      "{s:s, s:s, s:s, s:o, s:s, s:o, s:s, s:s, s:s, s:o, s:I, s:I, s:o, s:o, s:o*, s:o*, s:o*, "
+      "s:I, s:o, s:s, s:I, s:s}",
+      "key", m->key, "family", m->family, "metric", m->metric, "level",
+      enum_ref(&kpistream__v1__level__descriptor, m->level), "tenant", m->tenant, "channel",
+      enum_ref(&kpistream__v1__channel__descriptor, m->channel), "queue", m->queue, "agent_id",
+      m->agent_id, "team", m->team, "labels", labels, "interval_start_ms",
+      (json_int_t)m->interval_start_ms, "interval_end_ms", (json_int_t)m->interval_end_ms,
+      "interval_start", time_ref(m->interval_start_ms), "interval_end",
+      time_ref(m->interval_end_ms), "value", value, "numerator", json_real(m->numerator),
+      "denominator", json_real(m->denominator), "count", (json_int_t)m->count, "aggregation",
+      enum_ref(&kpistream__v1__aggregation__descriptor, m->aggregation), "unit", m->unit,
+      "revision", (json_int_t)m->revision, "plugin_version", m->plugin_version);
+  if (o == NULL)
+    return NULL;
+  /* "s:o*" leaves out what jansson refused: a missing field is a refusal */
+  if (json_object_size(o) != 22) {
+    json_decref(o);
+    return NULL;
+  }
+  size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17);
+  *len = json_dumpb(o, NULL, 0, flags);
+  char *out = malloc(*len);
+  assert_int_equal(json_dumpb(o, out, *len, flags), *len);
+  json_decref(o);
+  return out;
+}
+
+static uint64_t next_rand(uint64_t *s) {
+  *s ^= *s << 13;
+  *s ^= *s >> 7;
+  *s ^= *s << 17;
+  return *s;
+}
+
+/* A string of up to 12 pieces: ASCII, JSON's escapes, every control
+ * character, DEL, and 2-, 3- and 4-byte UTF-8. */
+static char *rand_str(uint64_t *s, char *buf) {
+  static const char *const pieces[] = {"a",
+                                       "Z",
+                                       "0",
+                                       " ",
+                                       "/",
+                                       "\"",
+                                       "\\",
+                                       "\b",
+                                       "\f",
+                                       "\n",
+                                       "\r",
+                                       "\t",
+                                       "\x01",
+                                       "\x1f",
+                                       "\x7f",
+                                       "|",
+                                       "=",
+                                       ",",
+                                       "\xc3\xa9",
+                                       "\xe2\x82\xac",
+                                       "\xf0\x9f\x98\x80",
+                                       "\xe2\x80\xa8",
+                                       "u00",
+                                       "{}[]:"};
+  size_t n = next_rand(s) % 13, len = 0;
+  for (size_t i = 0; i < n; i++) {
+    const char *p = pieces[next_rand(s) % (sizeof pieces / sizeof pieces[0])];
+    if (*p == '\0')
+      continue;
+    memcpy(buf + len, p, strlen(p));
+    len += strlen(p);
+  }
+  buf[len] = '\0';
+  return buf;
+}
+
+static double rand_double(uint64_t *s) {
+  static const double special[] = {0.0,
+                                   -0.0,
+                                   1.0,
+                                   -1.0,
+                                   0.1,
+                                   0.75,
+                                   3.0,
+                                   1e-5,
+                                   1.5e-7,
+                                   1e-300,
+                                   5e-324,
+                                   1e17,
+                                   1e21,
+                                   123456789012345678.0,
+                                   1.7976931348623157e308,
+                                   -2.5e-310,
+                                   100.0,
+                                   1e16,
+                                   99999999999999999.0};
+  uint64_t r = next_rand(s);
+  if (r % 3 == 0)
+    return special[(r >> 8) % (sizeof special / sizeof special[0])];
+  double d;
+  uint64_t bits = next_rand(s);
+  memcpy(&d, &bits, sizeof d);
+  return isfinite(d) ? d : (double)(int64_t)bits / 1e3;
+}
+
+static void json_matches_jansson(void **state) {
+  (void)state;
+  uint64_t seed = 0x9e3779b97f4a7c15u;
+  char strs[12][128], lk[3][128], lv[3][128];
+  uint8_t *pb = malloc(8192), *out = NULL;
+  size_t ocap = 0;
+  char err[256];
+  int compared = 0;
+  for (int i = 0; i < 4000; i++) {
+    Kpistream__V1__MetricResult m = KPISTREAM__V1__METRIC_RESULT__INIT;
+    Kpistream__V1__Label l[3], *lp[3];
+    m.key = rand_str(&seed, strs[0]);
+    m.family = rand_str(&seed, strs[1]);
+    m.metric = rand_str(&seed, strs[2]);
+    m.tenant = rand_str(&seed, strs[3]);
+    m.queue = rand_str(&seed, strs[4]);
+    m.agent_id = rand_str(&seed, strs[5]);
+    m.team = rand_str(&seed, strs[6]);
+    m.unit = rand_str(&seed, strs[7]);
+    m.plugin_version = rand_str(&seed, strs[8]);
+    m.level = (Kpistream__V1__Level)(next_rand(&seed) % 9);             /* some undeclared */
+    m.channel = (Kpistream__V1__Channel)(next_rand(&seed) % 6);         /* some undeclared */
+    m.aggregation = (Kpistream__V1__Aggregation)(next_rand(&seed) % 9); /* some undeclared */
+    int64_t times[] = {0,
+                       -1,
+                       1795428000000,
+                       -62135596800001,
+                       INT64_MAX,
+                       INT64_MIN,
+                       (int64_t)(next_rand(&seed) >> 20)};
+    m.interval_start_ms = times[next_rand(&seed) % 7];
+    m.interval_end_ms = times[next_rand(&seed) % 7];
+    m.count = (int64_t)next_rand(&seed) >> (next_rand(&seed) % 64);
+    m.revision = (uint32_t)next_rand(&seed);
+    m.numerator = rand_double(&seed);
+    m.denominator = rand_double(&seed);
+    if (next_rand(&seed) % 4) {
+      m.result_case = KPISTREAM__V1__METRIC_RESULT__RESULT_VALUE;
+      m.value = rand_double(&seed);
+    }
+    m.n_labels = next_rand(&seed) % 4;
+    for (size_t k = 0; k < m.n_labels; k++) {
+      kpistream__v1__label__init(&l[k]);
+      l[k].key = rand_str(&seed, lk[k]);
+      l[k].value = rand_str(&seed, lv[k]);
+      lp[k] = &l[k];
+    }
+    m.labels = lp;
+    size_t n = kpistream__v1__metric_result__pack(&m, pb);
+    /* the reference sees what the encoder sees: the message the bytes hold
+     * (protobuf-c writes no -0.0, a proto3 default) */
+    Kpistream__V1__MetricResult *back = kpistream__v1__metric_result__unpack(NULL, n, pb);
+    assert_non_null(back);
+    size_t rlen = 0;
+    char *ref = jansson_ref(back, &rlen);
+    kpistream__v1__metric_result__free_unpacked(back, NULL);
+    assert_non_null(ref);
+    long j = ks_format_encode(KS_FORMAT_JSON, 0, pb, n, &out, &ocap, err, sizeof err);
+    if (j != (long)rlen || memcmp(out, ref, rlen) != 0) {
+      size_t d = 0;
+      while (d < rlen && (long)d < j && out[d] == (uint8_t)ref[d])
+        d++;
+      size_t from = d > 40 ? d - 40 : 0;
+      fail_msg(
+          "result %d differs at byte %zu (lengths %ld, jansson %zu): ...%.*s| against "
+          "jansson's ...%.*s|",
+          i, d, j, rlen,
+          (int)((j > 0 ? (size_t)j : from) - from > 80 ? 80 : (j > 0 ? (size_t)j : from) - from),
+          (const char *)out + from, (int)(rlen - from > 80 ? 80 : rlen - from), ref + from);
+    }
+    free(ref);
+    compared++;
+  }
+  assert_int_equal(compared, 4000);
+  free(pb);
+  free(out);
+}
+
+/* RFC 3339 times: what gmtime_r and strftime write (the reference), for
+ * instants from year 1 to 12000 and around the edges of the by-hand range. */
+static void rfc3339_matches_strftime(void **state) {
+  (void)state;
+  uint64_t seed = 12345;
+  int64_t edges[] = {0,
+                     -1,
+                     1,
+                     999,
+                     -999,
+                     -1000,
+                     1000,
+                     951782400000 /* 2000-02-29 */,
+                     -30610224000000,
+                     -30610224000001,
+                     253402300799999,
+                     253402300800000,
+                     4107542400000 /* 2100-03-01 */,
+                     -62135596800000 /* year 1 */};
+  for (size_t i = 0; i < 200000 + sizeof edges / sizeof edges[0]; i++) {
+    int64_t ms =
+        i < sizeof edges / sizeof edges[0]
+            ? edges[i]
+            : (int64_t)(next_rand(&seed) % UINT64_C(440000000000000)) - INT64_C(62135596800000);
+    int64_t s = ms / 1000, frac = ms % 1000;
+    if (frac < 0) {
+      frac += 1000;
+      s--;
+    }
+    time_t t = (time_t)s;
+    struct tm tm;
+    char want[64], got[64];
+    assert_non_null(gmtime_r(&t, &tm));
+    size_t n = strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(want + n, sizeof want - n, ".%03dZ", (int)frac);
+    size_t len = ks_format_rfc3339(ms, got, sizeof got);
+    if (len != strlen(want) || strcmp(got, want) != 0)
+      fail_msg("%lld ms: got \"%s\", strftime \"%s\"", (long long)ms, got, want);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(bytes_match_protobuf_c),
@@ -433,6 +682,8 @@ int main(void) {
       cmocka_unit_test(confluent_format_exact),
       cmocka_unit_test(format_names_and_refusals),
       cmocka_unit_test(utf8_fields),
+      cmocka_unit_test(json_matches_jansson),
+      cmocka_unit_test(rfc3339_matches_strftime),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -91,12 +91,17 @@ const char *ks_fatal_signame(int sig) {
   }
 }
 
-int ks_fatal_install(void (*handler)(int), void *stack, size_t stack_size) {
+int ks_fatal_thread_stack(void *stack, size_t stack_size) {
   stack_t ss;
   memset(&ss, 0, sizeof ss);
   ss.ss_sp = stack;
   ss.ss_size = stack_size;
-  if (sigaltstack(&ss, NULL) != 0)
+  ss.ss_flags = stack ? 0 : SS_DISABLE;
+  return sigaltstack(&ss, NULL) == 0 ? 0 : -1;
+}
+
+int ks_fatal_install(void (*handler)(int), void *stack, size_t stack_size) {
+  if (ks_fatal_thread_stack(stack, stack_size) != 0)
     return -1;
   static const int sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
   struct sigaction sa;

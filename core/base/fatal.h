@@ -9,11 +9,16 @@
  * The engine records the plugin callback it is running in a ks_plugin_call
  * (plain stores before and after each call). A signal handler cannot be
  * given user data, so main() — the one place allowed to own process-wide
- * state — owns that record, installs the handlers and hands the record to
- * the runner, which passes it to its engine (ks_engine_options.call).
+ * state — owns that record, installs the handlers and hands the runner a
+ * function giving the calling thread's record (thread-local: with
+ * processing.threads > 1 each thread running plugins records into its own,
+ * and a fatal signal, delivered to the thread that faulted, names that
+ * thread's callback; so does exit(), whose atexit handlers run on the thread
+ * that called it). The runner passes each thread's record to the engine
+ * (ks_engine_options.call, ks_engine_lane_options.call).
  *
- * Ownership: a ks_plugin_call is owned by whoever declared it (main's is
- * static); the strings it points to are the engine's (plugin names, input
+ * Ownership: a ks_plugin_call is owned by whoever declared it (main's are
+ * thread-local statics); the strings it points to are the engine's (plugin names, input
  * topic names) or static, valid while the engine lives; the engine clears
  * the record when no plugin code runs.
  */
@@ -36,6 +41,9 @@ typedef struct ks_plugin_call {
 #define KS_PLUGIN_CALL_NONE                                                                        \
   { NULL, NULL, NULL, -1, -1, INT64_MIN }
 
+/* The calling thread's record (main's: a thread-local static). */
+typedef ks_plugin_call *(*ks_plugin_call_fn)(void);
+
 /* Exit status of a process that a plugin ended with exit() (EX_SOFTWARE). */
 #define KS_EXIT_PLUGIN_EXIT 70
 
@@ -54,5 +62,12 @@ const char *ks_fatal_signame(int sig);
  * overflow still gets its line), with SA_RESETHAND so that re-raising the
  * signal from the handler takes the default action. Returns 0 or -1. */
 int ks_fatal_install(void (*handler)(int), void *stack, size_t stack_size);
+
+/* The calling thread's alternate signal stack (sigaltstack is per thread):
+ * a thread started after ks_fatal_install calls it with a stack of its own,
+ * so its stack overflow still gets its line, and with NULL (disabled)
+ * before it ends and the stack is freed (a sanitizer's runtime unmaps the
+ * alternate stack it finds at thread exit). Returns 0 or -1. */
+int ks_fatal_thread_stack(void *stack, size_t stack_size);
 
 #endif

@@ -20,6 +20,210 @@ void ks_engine_log(const ks_engine *e, int level, const char *component, const c
   va_end(ap);
 }
 
+/* ---- lanes -------------------------------------------------------------- */
+
+static int lane_init(ks_engine *e, ks_engine_lane *l, const ks_engine_lane_options *o) {
+  static const ks_engine_lane_options none = {0};
+  const ks_engine_options *eo = &e->opts;
+  if (o == NULL)
+    o = &none;
+  l->engine = e;
+  l->sink = o->sink ? o->sink : eo->sink;
+  l->sink_ud = o->sink ? o->ud : eo->sink_ud;
+  l->on_closed = o->on_closed ? o->on_closed : eo->on_closed;
+  l->on_closed_ud = o->on_closed ? o->ud : eo->on_closed_ud;
+  l->on_plugin_error = o->on_plugin_error ? o->on_plugin_error : eo->on_plugin_error;
+  l->on_plugin_error_ud = o->on_plugin_error ? o->ud : eo->on_plugin_error_ud;
+  l->own_call = (ks_plugin_call)KS_PLUGIN_CALL_NONE;
+  l->call = o->call ? o->call : &l->own_call;
+  atomic_init(&l->cur_task, NULL);
+  atomic_init(&l->cur_plugin, NULL);
+  atomic_init(&l->cur_phase, KS_PHASE_NONE);
+  size_t nt = e->opts.n_topics ? e->opts.n_topics : 1;
+  l->topic_events = calloc(nt, sizeof *l->topic_events);
+  return l->topic_events ? ks_arena_init(&l->arena, 0) : KS_ENOMEM;
+}
+
+/* n zeroed bytes on cache lines of their own (free() frees them): lanes and
+ * tasks are written all the time by the thread running them, and two of
+ * them must not share a line between two threads. */
+static void *zalloc_lines(size_t n) {
+  size_t size = (n + KS_CACHE_LINE - 1) / KS_CACHE_LINE * KS_CACHE_LINE;
+  void *p = aligned_alloc(KS_CACHE_LINE, size);
+  if (p)
+    memset(p, 0, size);
+  return p;
+}
+
+static ks_engine_lane *lane_alloc(void) {
+  return zalloc_lines(sizeof(ks_engine_lane));
+}
+
+static void lane_clear(ks_engine_lane *l) {
+  free(l->topic_events);
+  for (size_t i = 0; i < l->n_out_topics; i++)
+    free(l->out_topics[i].topic);
+  free(l->out_topics);
+  ks_arena_free(&l->arena);
+  free(l->encode_buf);
+  free(l->key_buf);
+}
+
+int ks_engine_lane_new(ks_engine *e, const ks_engine_lane_options *o, ks_engine_lane **out) {
+  *out = NULL;
+  if (e->n_lanes == e->cap_lanes) {
+    ks_engine_lane **nl = realloc(e->lanes, 2 * e->cap_lanes * sizeof *nl);
+    if (nl == NULL)
+      return KS_ENOMEM;
+    e->lanes = nl;
+    e->cap_lanes *= 2;
+  }
+  ks_engine_lane *l = lane_alloc();
+  if (l == NULL)
+    return KS_ENOMEM;
+  if (lane_init(e, l, o) != 0) {
+    lane_clear(l);
+    free(l);
+    return KS_ENOMEM;
+  }
+  e->lanes[e->n_lanes++] = l;
+  *out = l;
+  return 0;
+}
+
+static void count_output_n(ks_engine_lane *l, const char *topic, uint64_t n);
+
+/* ks_engine_lane_fold adds the stats up as an array of counters */
+_Static_assert(sizeof(ks_engine_stats) % sizeof(uint64_t) == 0, "ks_engine_stats: uint64_t only");
+
+void ks_engine_lane_fold(ks_engine_lane *l) {
+  ks_engine_lane *to = l->engine->own;
+  if (l == to)
+    return;
+  const uint64_t *a = (const uint64_t *)&l->stats;
+  uint64_t *b = (uint64_t *)&to->stats;
+  for (size_t i = 0; i < sizeof l->stats / sizeof *a; i++)
+    b[i] += a[i];
+  memset(&l->stats, 0, sizeof l->stats);
+  for (size_t i = 0; i < l->engine->opts.n_topics; i++) {
+    to->topic_events[i] += l->topic_events[i];
+    l->topic_events[i] = 0;
+  }
+  for (size_t i = 0; i < l->n_out_topics; i++) {
+    count_output_n(to, l->out_topics[i].topic, l->out_topics[i].results);
+    l->out_topics[i].results = 0;
+  }
+}
+
+void ks_engine_lane_free(ks_engine_lane *l) {
+  if (l == NULL || l->own)
+    return;
+  ks_engine *e = l->engine;
+  ks_engine_lane_fold(l);
+  for (size_t i = 0; i < e->cap_tasks; i++)
+    if (e->tasks[i] && e->tasks[i]->lane == l)
+      e->tasks[i]->lane = e->own;
+  for (size_t i = 0; i < e->n_lanes; i++)
+    if (e->lanes[i] == l) {
+      memmove(e->lanes + i, e->lanes + i + 1, (e->n_lanes - i - 1) * sizeof *e->lanes);
+      e->n_lanes--;
+      break;
+    }
+  lane_clear(l);
+  free(l);
+}
+
+ks_engine_lane *ks_engine_lane_at(const ks_engine *e, size_t i) {
+  return i < e->n_lanes ? e->lanes[i] : NULL;
+}
+
+int ks_engine_task_bind(ks_engine *e, int32_t task, ks_engine_lane *l) {
+  if (task < 0 || (size_t)task >= e->cap_tasks || e->tasks[task] == NULL)
+    return KS_ENOENT;
+  e->tasks[task]->lane = l ? l : e->own;
+  return 0;
+}
+
+static size_t task_slot(const ks_task *t, size_t cap) {
+  return (size_t)(((uint64_t)(uintptr_t)t >> 4) * UINT64_C(0x9E3779B97F4A7C15) >> 20) & (cap - 1);
+}
+
+/* Is t one of the open tasks? (Compared, never dereferenced.) */
+static int task_known(const ks_engine *e, const ks_task *t) {
+  for (size_t i = e->task_set_cap ? task_slot(t, e->task_set_cap) : 0; e->task_set_cap;
+       i = (i + 1) & (e->task_set_cap - 1)) {
+    if (e->task_set[i] == t)
+      return 1;
+    if (e->task_set[i] == NULL)
+      return 0;
+  }
+  return 0;
+}
+
+/* Rebuild the set after a task opened or closed. 0 or KS_ENOMEM. */
+static int task_set_rebuild(ks_engine *e) {
+  size_t n = 0;
+  for (size_t i = 0; i < e->cap_tasks; i++)
+    n += e->tasks[i] != NULL;
+  size_t cap = 16;
+  while (cap < 2 * n)
+    cap *= 2;
+  ks_task **set = calloc(cap, sizeof *set);
+  if (set == NULL)
+    return KS_ENOMEM;
+  for (size_t i = 0; i < e->cap_tasks; i++) {
+    if (e->tasks[i] == NULL)
+      continue;
+    size_t k = task_slot(e->tasks[i], cap);
+    while (set[k])
+      k = (k + 1) & (cap - 1);
+    set[k] = e->tasks[i];
+  }
+  free(e->task_set);
+  e->task_set = set;
+  e->task_set_cap = cap;
+  return 0;
+}
+
+ks_engine_lane *ks_engine_lane_running(const ks_engine *e, const ks_task *task) {
+  if (task == NULL)
+    return NULL;
+  if (e->n_lanes == 1) /* one thread: the engine's own lane, one compare */
+    return atomic_load_explicit(&e->own->cur_task, memory_order_relaxed) == task
+               ? (ks_engine_lane *)e->own
+               : NULL;
+  /* Several: a task pointer is looked up before it is read; its own lane's
+   * record is the caller's own thread's (no other core's cache line). */
+  if (!task_known(e, task))
+    return NULL;
+  ks_engine_lane *l = task->lane;
+  return atomic_load_explicit(&l->cur_task, memory_order_relaxed) == task ? l : NULL;
+}
+
+/* The lane l runs ctx's callback `phase` for task t now (t NULL: none);
+ * returns what it ran before, to put back with lane_leave. */
+typedef struct lane_cur {
+  ks_task *task;
+  ks_plugin_ctx *plugin;
+  int phase;
+} lane_cur;
+
+static lane_cur lane_enter(ks_engine_lane *l, ks_task *t, ks_plugin_ctx *p, ks_phase phase) {
+  lane_cur was = {atomic_load_explicit(&l->cur_task, memory_order_relaxed),
+                  atomic_load_explicit(&l->cur_plugin, memory_order_relaxed),
+                  atomic_load_explicit(&l->cur_phase, memory_order_relaxed)};
+  atomic_store_explicit(&l->cur_task, t, memory_order_relaxed);
+  atomic_store_explicit(&l->cur_plugin, p, memory_order_relaxed);
+  atomic_store_explicit(&l->cur_phase, (int)phase, memory_order_relaxed);
+  return was;
+}
+
+static void lane_leave(ks_engine_lane *l, lane_cur was) {
+  atomic_store_explicit(&l->cur_task, was.task, memory_order_relaxed);
+  atomic_store_explicit(&l->cur_plugin, was.plugin, memory_order_relaxed);
+  atomic_store_explicit(&l->cur_phase, was.phase, memory_order_relaxed);
+}
+
 int ks_engine_new(ks_engine **out, const ks_engine_options *opts, char *errstr,
                   size_t errstr_size) {
   *out = NULL;
@@ -44,9 +248,18 @@ int ks_engine_new(ks_engine **out, const ks_engine_options *opts, char *errstr,
   if (e->opts.log_level == 0)
     e->opts.log_level = KS_LOG_INFO;
   e->topics = calloc(opts->n_topics, sizeof *e->topics);
-  e->topic_events = calloc(opts->n_topics ? opts->n_topics : 1, sizeof *e->topic_events);
   e->pages = ks_pages_new();
-  int rc = e->topics && e->topic_events && e->pages ? ks_arena_init(&e->arena, 0) : KS_ENOMEM;
+  ks_engine_lane_options own = {.call = opts->call};
+  e->own = lane_alloc();
+  int rc = e->topics && e->pages && e->own ? lane_init(e, e->own, &own) : KS_ENOMEM;
+  if (e->own)
+    e->own->own = 1;
+  e->lanes = rc == 0 ? malloc(4 * sizeof *e->lanes) : NULL;
+  if (e->lanes) {
+    e->lanes[e->n_lanes++] = e->own;
+    e->cap_lanes = 4;
+  } else
+    rc = KS_ENOMEM;
   for (size_t i = 0; rc == 0 && i < opts->n_topics; i++)
     if ((e->topics[i] = ks_strdup(opts->topics[i])) == NULL)
       rc = KS_ENOMEM;
@@ -56,8 +269,6 @@ int ks_engine_new(ks_engine **out, const ks_engine_options *opts, char *errstr,
     return rc;
   }
   e->opts.topics = (const char *const *)e->topics;
-  e->own_call = (ks_plugin_call)KS_PLUGIN_CALL_NONE;
-  e->call = opts->call ? opts->call : &e->own_call;
   ks_host_api_init(&e->api);
   *out = e;
   return 0;
@@ -80,7 +291,7 @@ static void plugin_free(ks_plugin_ctx *p) {
   if (p == NULL)
     return;
   if (p->initialized && p->desc->destroy) {
-    ks_plugin_call *c = p->engine->call, saved = *c;
+    ks_plugin_call *c = p->engine->own->call, saved = *c;
     c->plugin = p->name;
     c->callback = "destroy";
     p->phase = KS_PHASE_DESTROY;
@@ -106,9 +317,12 @@ static void plugin_free(ks_plugin_ctx *p) {
 void ks_engine_free(ks_engine *e) {
   if (e == NULL)
     return;
+  while (e->n_lanes > 1) /* lanes the caller did not free */
+    ks_engine_lane_free(e->lanes[e->n_lanes - 1]);
   for (size_t i = 0; i < e->cap_tasks; i++)
     task_free(e->tasks[i]);
   free(e->tasks);
+  free(e->task_set);
   for (size_t i = 0; i < e->n_plugins; i++)
     plugin_free(e->plugins[i]);
   free(e->plugins);
@@ -121,14 +335,11 @@ void ks_engine_free(ks_engine *e) {
     for (size_t i = 0; i < e->opts.n_topics; i++)
       free(e->topics[i]);
   free(e->topics);
-  free(e->topic_events);
-  for (size_t i = 0; i < e->n_out_topics; i++)
-    free(e->out_topics[i].topic);
-  free(e->out_topics);
-  ks_arena_free(&e->arena);
+  free(e->lanes); /* after destroy: its refused calls look at the lanes */
+  if (e->own)
+    lane_clear(e->own);
+  free(e->own);
   ks_pages_free(e->pages); /* after every task's stores */
-  free(e->encode_buf);
-  free(e->key_buf);
   free(e);
 }
 
@@ -317,9 +528,9 @@ static int add_plugin(ks_engine *e, ks_plugin_ctx *p, const ks_plugin_spec *spec
     return KS_ENOMEM;
   }
   e->plugins = np;
-  ks_plugin_call saved = *e->call;
-  e->call->plugin = p->name;
-  e->call->callback = "init";
+  ks_plugin_call saved = *e->own->call;
+  e->own->call->plugin = p->name;
+  e->own->call->callback = "init";
   p->phase = KS_PHASE_INIT;
   char why[512] = "";
   if (p->init_ex)
@@ -328,7 +539,7 @@ static int add_plugin(ks_engine *e, ks_plugin_ctx *p, const ks_plugin_spec *spec
     rc = p->desc->init(p, &e->api, &p->data);
   why[sizeof why - 1] = '\0'; /* whatever the plugin wrote */
   p->phase = KS_PHASE_NONE;
-  *e->call = saved;
+  *e->own->call = saved;
   if (rc != 0) {
     char label[512];
     plugin_label(p, label, sizeof label);
@@ -438,10 +649,11 @@ int ks_engine_task_open(ks_engine *e, int32_t id) {
     e->tasks = nt;
     e->cap_tasks = nc;
   }
-  ks_task *t = calloc(1, sizeof *t);
+  ks_task *t = zalloc_lines(sizeof *t);
   if (t == NULL)
     return KS_ENOMEM;
   t->engine = e;
+  t->lane = e->own;
   t->id = id;
   t->now_ms = KS_NO_TIME;
   t->cur_offset = -1;
@@ -459,6 +671,11 @@ int ks_engine_task_open(ks_engine *e, int32_t id) {
   for (size_t i = 0; i < nt; i++)
     t->next_offset[i] = -1;
   e->tasks[id] = t;
+  if (task_set_rebuild(e) != 0) {
+    e->tasks[id] = NULL;
+    task_free(t);
+    return KS_ENOMEM;
+  }
   return 0;
 }
 
@@ -466,8 +683,14 @@ int ks_engine_task_close(ks_engine *e, int32_t id) {
   ks_task *t = task_get(e, id);
   if (t == NULL)
     return KS_ENOENT;
-  task_free(t);
   e->tasks[id] = NULL;
+  if (task_set_rebuild(e) != 0) /* out of memory: keep the old set without it */
+    for (size_t i = 0; i < e->task_set_cap; i++)
+      if (e->task_set[i] == t) { /* a tombstone no pointer matches, keeping the probe chains */
+        e->task_set[i] = (ks_task *)&e->task_set;
+        break;
+      }
+  task_free(t);
   return 0;
 }
 
@@ -483,27 +706,29 @@ ks_store *ks_task_store(ks_task *t, const ks_table *table) {
 
 /* ---- plugin errors ------------------------------------------------------ */
 
-/* A callback of p returned rc; e->call still describes it. Counted, logged
- * (the first 10 of the plugin, then at every power of two), reported. */
-static void plugin_failed(ks_engine *e, ks_plugin_ctx *p, int rc) {
-  const ks_plugin_call *c = e->call;
-  p->errors++;
-  p->failures++;
-  e->stats.plugin_errors++;
-  if (p->errors <= 10 || (p->errors & (p->errors - 1)) == 0) {
+/* A callback of p returned rc on lane l; l->call still describes it.
+ * Counted, logged (the first 10 of the plugin, then at every power of two),
+ * reported. */
+static void plugin_failed(ks_engine_lane *l, ks_plugin_ctx *p, int rc) {
+  ks_engine *e = l->engine;
+  const ks_plugin_call *c = l->call;
+  uint64_t errors = atomic_fetch_add_explicit(&p->errors, 1, memory_order_relaxed) + 1;
+  atomic_fetch_add_explicit(&p->failures, 1, memory_order_relaxed);
+  l->stats.plugin_errors++;
+  if (errors <= 10 || (errors & (errors - 1)) == 0) {
     if (c->topic && c->offset >= 0)
       ks_engine_log(e, KS_LOG_ERROR, p->name,
                     "%s failed with %d at %s [%d] offset %lld (%s; %llu errors so far)",
                     c->callback, rc, c->topic, c->task, (long long)c->offset, ks_strerror(rc),
-                    (unsigned long long)p->errors);
+                    (unsigned long long)errors);
     else
       ks_engine_log(e, KS_LOG_ERROR, p->name,
                     "%s failed with %d (task %d, interval %lld; %s; %llu errors so far)",
                     c->callback, rc, c->task, (long long)c->interval, ks_strerror(rc),
-                    (unsigned long long)p->errors);
+                    (unsigned long long)errors);
   }
-  if (e->opts.on_plugin_error)
-    e->opts.on_plugin_error(e->opts.on_plugin_error_ud, p->index, rc, c);
+  if (l->on_plugin_error)
+    l->on_plugin_error(l->on_plugin_error_ud, p->index, rc, c);
 }
 
 /* ---- results ------------------------------------------------------------ */
@@ -512,51 +737,50 @@ static void plugin_failed(ks_engine *e, ks_plugin_ctx *p, int rc) {
  * configuration) and their emit_to siblings (named in the plugins' code), so
  * the list stays short; a topic that cannot be added (out of memory) is
  * counted in stats.results_out only. */
-static void count_output(ks_engine *e, const char *topic) {
-  for (size_t i = 0; i < e->n_out_topics; i++)
-    if (strcmp(e->out_topics[i].topic, topic) == 0) {
-      e->out_topics[i].results++;
+static void count_output_n(ks_engine_lane *l, const char *topic, uint64_t n) {
+  for (size_t i = 0; i < l->n_out_topics; i++)
+    if (strcmp(l->out_topics[i].topic, topic) == 0) {
+      l->out_topics[i].results += n;
       return;
     }
-  if (e->n_out_topics == e->cap_out_topics) {
-    size_t cap = e->cap_out_topics ? 2 * e->cap_out_topics : 8;
-    ks_topic_count *n = realloc(e->out_topics, cap * sizeof *n);
-    if (n == NULL)
+  if (l->n_out_topics == l->cap_out_topics) {
+    size_t cap = l->cap_out_topics ? 2 * l->cap_out_topics : 8;
+    ks_topic_count *nt = realloc(l->out_topics, cap * sizeof *nt);
+    if (nt == NULL)
       return;
-    e->out_topics = n;
-    e->cap_out_topics = cap;
+    l->out_topics = nt;
+    l->cap_out_topics = cap;
   }
   char *copy = ks_strdup(topic);
   if (copy == NULL)
     return;
-  e->out_topics[e->n_out_topics++] = (ks_topic_count){.topic = copy, .results = 1};
+  l->out_topics[l->n_out_topics++] = (ks_topic_count){.topic = copy, .results = n};
 }
 
-static int emit_topic(ks_plugin_ctx *ctx, const char *topic, const ks_result *r) {
+/* task: the current callback's (host_api.c checked it). */
+static int emit_topic(ks_plugin_ctx *ctx, ks_task *task, const char *topic, const ks_result *r) {
   ks_engine *e = ctx->engine;
+  ks_engine_lane *l = task->lane;
   const char *bad = ks_result_validate(r);
   if (bad) {
     const char *metric = ks_result_metric(r);
     ks_engine_log(e, KS_LOG_ERROR, ctx->name, "emit refused: %s (metric %s)", bad,
                   metric ? metric : "?");
-    ctx->errors++;
-    ctx->api_refusals++;
-    e->stats.api_refusals++;
+    atomic_fetch_add_explicit(&ctx->errors, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&ctx->api_refusals, 1, memory_order_relaxed);
     return KS_EINVAL;
   }
-  long klen = ks_result_key(ctx->desc->name, r, &e->key_buf, &e->key_cap);
+  long klen = ks_result_key(ctx->desc->name, r, &l->key_buf, &l->key_cap);
   if (klen < 0)
     return KS_ENOMEM;
-  long vlen = ks_result_encode(ctx->desc->name, ctx->desc->version, r, e->key_buf, e->cur_revision,
-                               &e->encode_buf, &e->encode_cap);
+  long vlen = ks_result_encode(ctx->desc->name, ctx->desc->version, r, l->key_buf,
+                               task->cur_revision, &l->encode_buf, &l->encode_cap);
   if (vlen < 0)
     return KS_ENOMEM;
-  int rc = e->opts.sink(e->opts.sink_ud, topic, e->key_buf, (size_t)klen, e->encode_buf,
-                        (size_t)vlen, r);
+  int rc = l->sink(l->sink_ud, topic, l->key_buf, (size_t)klen, l->encode_buf, (size_t)vlen, r);
   if (rc == 0) {
-    ctx->results++;
-    e->stats.results_out++;
-    count_output(e, topic);
+    l->stats.results_out++;
+    count_output_n(l, topic, 1);
   }
   return rc;
 }
@@ -564,37 +788,35 @@ static int emit_topic(ks_plugin_ctx *ctx, const char *topic, const ks_result *r)
 int ks_engine_emit(ks_plugin_ctx *ctx, ks_task *task, const ks_result *r) {
   ks_result full; /* a plugin built against an older SDK passes a smaller struct */
   r = ks_result_full(r, &full);
-  int rc = emit_topic(ctx, ctx->topic, r);
+  int rc = emit_topic(ctx, task, ctx->topic, r);
   if (rc != 0 || ctx->on_result != NULL)
     return rc;
   /* in process to the plugins that read results (never their own) */
   ks_engine *e = ctx->engine;
+  ks_engine_lane *l = task->lane;
   for (size_t i = 0; i < e->n_plugins; i++) {
     ks_plugin_ctx *p = e->plugins[i];
     if (p->on_result == NULL || p == ctx)
       continue;
-    ks_plugin_call *c = e->call, saved = *c;
+    ks_plugin_call *c = l->call, saved = *c;
     c->plugin = p->name;
     c->callback = "on_result";
-    ks_phase was = p->phase;
-    p->phase = KS_PHASE_RESULT;
+    lane_cur was = lane_enter(l, task, p, KS_PHASE_RESULT);
     int prc = p->on_result(p->data, task, ctx->desc->name, r);
-    p->phase = was;
+    lane_leave(l, was);
     if (prc != 0)
-      plugin_failed(e, p, prc);
+      plugin_failed(l, p, prc);
     *c = saved;
   }
   return 0;
 }
 
 int ks_engine_emit_to(ks_plugin_ctx *ctx, ks_task *task, const char *output, const ks_result *r) {
-  (void)task;
   if (output == NULL || !*output || strlen(output) > 64 ||
       strspn(output, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(output)) {
     ks_engine_log(ctx->engine, KS_LOG_ERROR, ctx->name, "emit_to: output '%s' is not [a-z0-9_]+",
                   output ? output : "(null)");
-    ctx->api_refusals++;
-    ctx->engine->stats.api_refusals++;
+    atomic_fetch_add_explicit(&ctx->api_refusals, 1, memory_order_relaxed);
     return KS_EINVAL;
   }
   char topic[512];
@@ -602,7 +824,7 @@ int ks_engine_emit_to(ks_plugin_ctx *ctx, ks_task *task, const char *output, con
   int n = dot ? (int)(dot - ctx->topic + 1) : 0;
   snprintf(topic, sizeof topic, "%.*s%s", n, ctx->topic, output);
   ks_result full;
-  return emit_topic(ctx, topic, ks_result_full(r, &full));
+  return emit_topic(ctx, task, topic, ks_result_full(r, &full));
 }
 
 /* ---- intervals ---------------------------------------------------------- */
@@ -625,8 +847,9 @@ static int any_restatable(const ks_engine *e) {
  * restating), stamping results with `revision`. */
 static void call_close(ks_engine *e, ks_task *t, int64_t start, int restating, uint32_t revision) {
   ks_interval iv = {start, start + e->opts.interval_ms};
-  e->cur_revision = revision;
-  ks_plugin_call *c = e->call, saved = *c;
+  t->cur_revision = revision;
+  ks_engine_lane *l = t->lane;
+  ks_plugin_call *c = l->call, saved = *c;
   *c = (ks_plugin_call)KS_PLUGIN_CALL_NONE;
   c->callback = "on_interval_close";
   c->task = t->id;
@@ -639,17 +862,14 @@ static void call_close(ks_engine *e, ks_task *t, int64_t start, int restating, u
     if (restating && !p->restatable)
       continue;
     c->plugin = p->name;
-    ks_task *was = e->cur_task;
-    e->cur_task = t;
-    p->phase = KS_PHASE_CLOSE;
+    lane_cur was = lane_enter(l, t, p, KS_PHASE_CLOSE);
     int rc = p->desc->on_interval_close(p->data, t, &iv);
-    p->phase = KS_PHASE_NONE;
-    e->cur_task = was;
+    lane_leave(l, was);
     if (rc != 0)
-      plugin_failed(e, p, rc);
+      plugin_failed(l, p, rc);
   }
   *c = saved;
-  e->cur_revision = 0;
+  t->cur_revision = 0;
 }
 
 static void drop_windows(ks_engine *e, ks_task *t, int64_t start, int keep_restatable) {
@@ -681,9 +901,9 @@ static void close_interval(ks_engine *e, ks_task *t, int64_t start) {
   for (size_t i = 0; i < t->n_stores; i++)
     if (t->stores[i] && e->tables[i]->kind == KS_TABLE_KEYED)
       ks_store_expire(t->stores[i], t->now_ms);
-  e->stats.intervals_closed++;
-  if (e->opts.on_closed)
-    e->opts.on_closed(e->opts.on_closed_ud, t->id, start, start + e->opts.interval_ms);
+  t->lane->stats.intervals_closed++;
+  if (t->lane->on_closed)
+    t->lane->on_closed(t->lane->on_closed_ud, t->id, start, start + e->opts.interval_ms);
 }
 
 /* Forget retained intervals older than the restatement horizon. */
@@ -717,23 +937,26 @@ int ks_engine_advance(ks_engine *e) {
 }
 
 int ks_engine_flush_all(ks_engine *e) {
-  for (size_t i = 0; i < e->cap_tasks; i++) {
-    ks_task *t = e->tasks[i];
-    if (t == NULL || t->clock.next_close == KS_NO_TIME)
-      continue;
-    /* Close through the last interval holding data, or the current one. */
-    int64_t last = t->clock.n_open ? t->clock.open[t->clock.n_open - 1].start : KS_NO_TIME;
-    int64_t nowi =
-        t->now_ms != KS_NO_TIME ? ks_interval_floor(t->now_ms, e->opts.interval_ms) : last;
-    if (nowi > last)
-      last = nowi;
-    if (last == KS_NO_TIME || last < t->clock.next_close)
-      continue; /* closed through its newest data already (e.g. restored after a flush) */
-    ks_watermark_force(&t->wm, last + e->opts.interval_ms + e->opts.grace_ms);
-    int64_t start;
-    while (ks_clock_next_due(&t->clock, t->wm.value, &start))
-      close_interval(e, t, start);
-  }
+  for (size_t i = 0; i < e->cap_tasks; i++)
+    ks_engine_flush_task(e, (int32_t)i);
+  return 0;
+}
+
+int ks_engine_flush_task(ks_engine *e, int32_t task) {
+  ks_task *t = task_get(e, task);
+  if (t == NULL || t->clock.next_close == KS_NO_TIME)
+    return 0;
+  /* Close through the last interval holding data, or the current one. */
+  int64_t last = t->clock.n_open ? t->clock.open[t->clock.n_open - 1].start : KS_NO_TIME;
+  int64_t nowi = t->now_ms != KS_NO_TIME ? ks_interval_floor(t->now_ms, e->opts.interval_ms) : last;
+  if (nowi > last)
+    last = nowi;
+  if (last == KS_NO_TIME || last < t->clock.next_close)
+    return 0; /* closed through its newest data already (e.g. restored after a flush) */
+  ks_watermark_force(&t->wm, last + e->opts.interval_ms + e->opts.grace_ms);
+  int64_t start;
+  while (ks_clock_next_due(&t->clock, t->wm.value, &start))
+    close_interval(e, t, start);
   return 0;
 }
 
@@ -801,26 +1024,25 @@ static void dispatch(ks_engine *e, ks_task *t, const ks_route *r, const Kpistrea
                  offset};
   t->cur_part = topic_index;
   t->cur_offset = offset;
-  e->cur_task = t;
+  ks_engine_lane *l = t->lane;
   /* on time: ks_engine_process has checked and touched istart's interval */
   t->cur_istart = only_restatable ? KS_NO_TIME : istart;
-  ks_plugin_call *c = e->call;
+  ks_plugin_call *c = l->call;
   *c = (ks_plugin_call){NULL, "on_event", e->topics[topic_index], t->id, offset, istart};
   for (size_t i = 0; i < r->n; i++) {
     ks_plugin_ctx *p = r->plugins[i];
     if (only_restatable && !p->restatable)
       continue;
     c->plugin = p->name;
-    p->phase = KS_PHASE_EVENT;
+    lane_cur was = lane_enter(l, t, p, KS_PHASE_EVENT);
     int rc = p->desc->on_event(p->data, t, &ev);
-    p->phase = KS_PHASE_NONE;
+    lane_leave(l, was);
     if (rc != 0)
-      plugin_failed(e, p, rc);
+      plugin_failed(l, p, rc);
   }
   *c = (ks_plugin_call)KS_PLUGIN_CALL_NONE;
   t->cur_offset = -1;
   t->cur_istart = KS_NO_TIME;
-  e->cur_task = NULL;
 }
 
 /* Publish again, with the next revision, every retained interval a
@@ -840,7 +1062,7 @@ static void republish_changed(ks_engine *e, ks_task *t) {
     int64_t start = t->retained[pick].start;
     uint32_t revision = ++t->retained[pick].revision; /* the list may move: copy first */
     call_close(e, t, start, 1, revision);
-    e->stats.restatements++;
+    t->lane->stats.restatements++;
   }
 }
 
@@ -854,14 +1076,14 @@ static int restate(ks_engine *e, ks_task *t, const Kpistream__V1__Event *msg, ui
   for (size_t i = 0; r && i < r->n; i++)
     wanted |= r->plugins[i]->restatable;
   if (!wanted) {
-    e->stats.events_unrouted++;
+    t->lane->stats.events_unrouted++;
     return KS_PROCESSED;
   }
   if (msg->event_time_ms > t->now_ms)
     t->now_ms = msg->event_time_ms;
   ret->changed = 1; /* its own interval, whatever the plugins wrote */
   dispatch(e, t, r, msg, topic_index, offset, istart, 1);
-  e->stats.events_restated++;
+  t->lane->stats.events_restated++;
   republish_changed(e, t);
   return KS_RESTATED;
 }
@@ -897,15 +1119,16 @@ int ks_engine_process_from(ks_engine *e, int32_t task, uint32_t topic_index, int
   ks_task *t = task_get(e, task);
   if (t == NULL || topic_index >= e->opts.n_topics)
     return KS_EINVAL;
-  e->stats.events_in++;
-  e->topic_events[topic_index]++;
+  ks_engine_lane *l = t->lane;
+  l->stats.events_in++;
+  l->topic_events[topic_index]++;
   if (offset >= 0 && offset + 1 > t->next_offset[topic_index])
     t->next_offset[topic_index] = offset + 1;
 
-  ks_arena_reset(&e->arena);
-  const Kpistream__V1__Event *msg = ks_decode_event(&e->arena, buf, len, reason, reason_size);
+  ks_arena_reset(&l->arena);
+  const Kpistream__V1__Event *msg = ks_decode_event(&l->arena, buf, len, reason, reason_size);
   if (msg == NULL) {
-    e->stats.events_rejected++;
+    l->stats.events_rejected++;
     return KS_REJECTED;
   }
   /* Another task's event (or one spread over tasks) would corrupt this
@@ -914,7 +1137,7 @@ int ks_engine_process_from(ks_engine *e, int32_t task, uint32_t topic_index, int
   if (origin && ks_copartition_check(origin->partitioner, origin->n_partitions, task, origin->key,
                                      origin->key_len, msg->tenant, reason ? reason : why,
                                      reason ? reason_size : sizeof why) != 0) {
-    e->stats.events_misrouted++;
+    l->stats.events_misrouted++;
     return KS_MISROUTED;
   }
   uint32_t body = (uint32_t)msg->body_case;
@@ -925,8 +1148,8 @@ int ks_engine_process_from(ks_engine *e, int32_t task, uint32_t topic_index, int
   int64_t record_ms = origin ? origin->record_ms : -1;
   int64_t limit = ks_engine_time_limit(e, task, record_ms);
   if (ts > limit) {
-    e->stats.events_rejected++;
-    e->stats.events_future++;
+    l->stats.events_rejected++;
+    l->stats.events_future++;
     if (reason && reason_size) {
       char hi[24], rec[24], wm[24];
       snprintf(reason, reason_size,
@@ -945,7 +1168,7 @@ int ks_engine_process_from(ks_engine *e, int32_t task, uint32_t topic_index, int
     ks_retained *ret = ks_task_retained(t, istart);
     if (ret != NULL)
       return restate(e, t, msg, topic_index, offset, istart, ret);
-    e->stats.events_late++;
+    l->stats.events_late++;
     if (reason && reason_size)
       snprintf(reason, reason_size,
                "late: event time %lld is in interval %lld, closed at watermark %lld%s",
@@ -960,20 +1183,20 @@ int ks_engine_process_from(ks_engine *e, int32_t task, uint32_t topic_index, int
 
   ks_route *r = body <= KS_BODY_MAX_ROUTE ? &e->routes[body] : NULL;
   if (r == NULL || r->n == 0) {
-    e->stats.events_unrouted++;
+    l->stats.events_unrouted++;
     return KS_PROCESSED;
   }
   if (ks_clock_touch(&t->clock, istart, topic_index, offset) != 0)
     return KS_ENOMEM;
   dispatch(e, t, r, msg, topic_index, offset, istart, 0);
-  e->stats.events_dispatched++;
+  l->stats.events_dispatched++;
   if (t->n_retained)
     republish_changed(e, t);
   return KS_PROCESSED;
 }
 
 uint64_t ks_engine_plugin_errors(const ks_engine *e) {
-  return e->stats.plugin_errors;
+  return e->own->stats.plugin_errors;
 }
 
 void ks_engine_set_log_level(ks_engine *e, int level) {
@@ -982,7 +1205,10 @@ void ks_engine_set_log_level(ks_engine *e, int level) {
 }
 
 void ks_engine_get_stats(const ks_engine *e, ks_engine_stats *out) {
-  *out = e->stats;
+  *out = e->own->stats;
+  out->api_refusals = 0;
+  for (size_t i = 0; i < e->n_plugins; i++)
+    out->api_refusals += atomic_load_explicit(&e->plugins[i]->api_refusals, memory_order_relaxed);
 }
 
 size_t ks_engine_plugin_count(const ks_engine *e) {
@@ -995,7 +1221,8 @@ const char *ks_engine_plugin_name(const ks_engine *e, size_t i) {
   return i < e->n_plugins ? e->plugins[i]->name : NULL;
 }
 uint64_t ks_engine_plugin_failures(const ks_engine *e, size_t i) {
-  return i < e->n_plugins ? e->plugins[i]->failures : 0;
+  return i < e->n_plugins ? atomic_load_explicit(&e->plugins[i]->failures, memory_order_relaxed)
+                          : 0;
 }
 size_t ks_engine_plugin_state_bytes(const ks_engine *e, size_t i) {
   if (i >= e->n_plugins)
@@ -1013,11 +1240,11 @@ size_t ks_engine_plugin_state_bytes(const ks_engine *e, size_t i) {
   return n;
 }
 uint64_t ks_engine_topic_events(const ks_engine *e, uint32_t topic_index) {
-  return topic_index < e->opts.n_topics ? e->topic_events[topic_index] : 0;
+  return topic_index < e->opts.n_topics ? e->own->topic_events[topic_index] : 0;
 }
 const char *ks_engine_output_topic(const ks_engine *e, size_t i, uint64_t *results) {
-  if (i >= e->n_out_topics)
+  if (i >= e->own->n_out_topics)
     return NULL;
-  *results = e->out_topics[i].results;
-  return e->out_topics[i].topic;
+  *results = e->own->out_topics[i].results;
+  return e->own->out_topics[i].topic;
 }

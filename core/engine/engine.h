@@ -6,7 +6,9 @@
  * Ownership: the caller owns the ks_engine (ks_engine_new/ks_engine_free).
  * The engine owns loaded plugins, tasks and all state tables. Buffers passed
  * to ks_engine_process() are borrowed for the call only.
- * Threading: an engine is used from one thread (the libuv loop).
+ * Threading: one thread drives an engine, unless its tasks are bound to
+ * lanes (see "Threads" below): then the tasks of different lanes may be
+ * processed at the same time, one thread per lane.
  */
 #ifndef KS_ENGINE_H
 #define KS_ENGINE_H
@@ -20,6 +22,7 @@
 #include "partitioner.h"
 
 typedef struct ks_engine ks_engine;
+typedef struct ks_engine_lane ks_engine_lane;
 
 /* Plugin options are ks_kv (kv.h); ks_engine_add_plugin() copies them. */
 
@@ -219,6 +222,8 @@ int ks_engine_advance(ks_engine *e);
 
 /* End of a bounded input: close every open interval of every task. */
 int ks_engine_flush_all(ks_engine *e);
+/* The same for one task (on its lane: see "Threads"). */
+int ks_engine_flush_task(ks_engine *e, int32_t task);
 
 /* The offset to commit for (task, topic): the first offset still feeding an
  * open interval, else the next unread offset; -1 when nothing was read. */
@@ -266,6 +271,48 @@ void ks_engine_get_stats(const ks_engine *e, ks_engine_stats *out);
 void ks_engine_set_log_level(ks_engine *e, int level);
 /* Plugin errors so far (cheap: for a check after every message). */
 uint64_t ks_engine_plugin_errors(const ks_engine *e);
+
+/* ---- Threads (processing.threads) ------------------------------------------
+ *
+ * A lane is one thread's context for running tasks: its decode arena and
+ * encode buffers, its counters, the record of the plugin callback it runs
+ * (fatal.h) and the sink, on_closed and on_plugin_error its tasks call.
+ * A task is bound to one lane at a time (the engine's own by default); its
+ * processing (ks_engine_process*, ks_engine_set_idle, ks_engine_time_limit,
+ * ks_engine_idle_advance of that task) runs on its lane, so the tasks of
+ * different lanes may be processed by different threads at the same time,
+ * one thread per lane; the callbacks of one task never run concurrently.
+ * Everything else (plugins, task open and close, binding, folding,
+ * ks_engine_advance, ks_engine_flush_all, snapshots, the getters) runs only
+ * while no lane processes anything: the caller's join point orders it. The
+ * engine's page source is locked; nothing else is shared.
+ *
+ * Ownership: the caller owns a lane (ks_engine_lane_free); ks_engine_free
+ * frees the lanes left. */
+
+typedef struct ks_engine_lane_options {
+  /* The lane's callbacks, each with ud; NULL: the engine's (with its ud). */
+  ks_sink_fn sink;
+  ks_interval_closed_fn on_closed;
+  ks_plugin_error_fn on_plugin_error;
+  void *ud;
+  ks_plugin_call *call; /* where the lane records plugin callbacks (fatal.h): the record of
+                           the thread that runs it; NULL: a record of its own */
+} ks_engine_lane_options;
+
+/* A new lane of e (o may be NULL: the engine's callbacks). 0 or KS_ENOMEM. */
+int ks_engine_lane_new(ks_engine *e, const ks_engine_lane_options *o, ks_engine_lane **out);
+/* The i-th lane of e: 0 is the engine's own, then those of ks_engine_lane_new
+ * in the order they were made (and not freed); NULL past the end. */
+ks_engine_lane *ks_engine_lane_at(const ks_engine *e, size_t i);
+/* Fold the lane's counters into the engine's (stats, topic events, output
+ * topics): what the getters report. Call at each join point. */
+void ks_engine_lane_fold(ks_engine_lane *l);
+/* Fold, then free. NULL is fine. */
+void ks_engine_lane_free(ks_engine_lane *l);
+/* Run task's callbacks on l from now on (NULL: the engine's own lane).
+ * KS_ENOENT when the task is not open. */
+int ks_engine_task_bind(ks_engine *e, int32_t task, ks_engine_lane *l);
 
 /* Number of loaded plugins, and the output topic of plugin i. */
 size_t ks_engine_plugin_count(const ks_engine *e);

@@ -2,13 +2,21 @@
  * engine_internal — the structures shared by engine.c, loader.c and
  * host_api.c. Not part of any public interface.
  *
- * Ownership: the engine owns its plugin contexts, tables, tasks and arena;
- * a plugin context owns its copied config strings and its uv_lib_t; a task
- * owns its stores and window bookkeeping.
+ * Ownership: the engine owns its plugin contexts, tables, tasks and its own
+ * lane; a plugin context owns its copied config strings and its uv_lib_t; a
+ * task owns its stores and window bookkeeping; a lane owns its arena,
+ * buffers and counters (the caller of ks_engine_lane_new owns the lane).
+ *
+ * Threads (engine.h "Threads"): what a plugin callback touches is its
+ * task's (stores, clock, watermark, cur_*) or its lane's (decode arena,
+ * encode buffers, counters, call record, the callback running); plugin
+ * contexts, tables and routes are read-only once tasks open, except the
+ * error counters below, which are atomic.
  */
 #ifndef KS_ENGINE_INTERNAL_H
 #define KS_ENGINE_INTERNAL_H
 
+#include <stdatomic.h>
 #include <uv.h>
 
 #include "arena.h"
@@ -55,16 +63,18 @@ struct ks_plugin_ctx {
   const ks_plugin_descriptor *desc;
   void *data;
   int initialized;
-  ks_phase phase; /* the plugin callback running now (host_api.c checks it) */
+  ks_phase phase; /* KS_PHASE_INIT or _DESTROY while they run (one thread), else NONE;
+                     the callbacks with a task are the lane's (ks_engine_lane.cur_*) */
   int restatable; /* KS_PLUGIN_F_RESTATABLE */
   int (*on_result)(void *plugin_data, ks_task *task, const char *family, const ks_result *r);
   const ks_option *option_map; /* 1.3: the plugin's typed options, or NULL */
   int (*init_ex)(ks_plugin_ctx *ctx, const ks_host_api *api, void **plugin_data, char *errstr,
                  size_t errstr_size); /* 1.3, or NULL */
-  uint64_t errors;
-  uint64_t results;
-  uint64_t api_refusals; /* host API calls refused (bad argument, wrong phase) */
-  uint64_t failures;     /* callbacks that returned an error (stats.plugin_errors) */
+  /* counted from any lane's thread (relaxed atomics: only counts) */
+  _Atomic uint64_t errors;       /* failures + refused emits: their logging's rate limit */
+  _Atomic uint64_t api_refusals; /* host API calls refused (bad argument, wrong phase):
+                                    their sum is stats.api_refusals */
+  _Atomic uint64_t failures;     /* callbacks that returned an error (stats.plugin_errors) */
 };
 
 /* Results emitted to one output topic (ks_engine_output_topic). */
@@ -84,6 +94,7 @@ typedef struct ks_retained {
 
 struct ks_task {
   ks_engine *engine;
+  ks_engine_lane *lane; /* the lane its callbacks run on: the engine's own unless bound */
   int32_t id;
   ks_watermark wm;
   ks_interval_clock clock;
@@ -97,6 +108,7 @@ struct ks_task {
   size_t n_stores;
   ks_retained *retained; /* closed intervals kept for restatement, ascending */
   size_t n_retained, cap_retained;
+  uint32_t cur_revision;  /* revision stamped on the results it emits now */
   uint64_t ckpt_baseline; /* tag of the checkpoint the stores track changes since, 0: none */
 };
 
@@ -105,13 +117,45 @@ typedef struct ks_route {
   size_t n;
 } ks_route;
 
-struct ks_engine {
-  ks_engine_options opts;
-  char **topics;              /* owned copies of opts.topics */
+#define KS_CACHE_LINE 64
+
+/* One thread's context for running tasks (engine.h, ks_engine_lane_new);
+ * allocated on cache lines of its own. */
+struct ks_engine_lane {
+  _Alignas(KS_CACHE_LINE) ks_engine *engine;
+  int own;         /* the engine's own lane (lanes[0]) */
+  ks_sink_fn sink; /* the lane's callbacks and their user data (the options' by default) */
+  void *sink_ud;
+  ks_interval_closed_fn on_closed;
+  void *on_closed_ud;
+  ks_plugin_error_fn on_plugin_error;
+  void *on_plugin_error_ud;
+  ks_plugin_call *call; /* where its plugin callbacks are recorded (fatal.h) */
+  ks_plugin_call own_call;
+  ks_arena arena; /* decode scratch */
+  uint8_t *encode_buf;
+  size_t encode_cap;
+  char *key_buf;
+  size_t key_cap;
+  /* counters: a worker lane's go into the engine's own lane at each fold */
+  ks_engine_stats stats;      /* api_refusals: in the plugin contexts */
   uint64_t *topic_events;     /* per input topic: the events counted in stats.events_in */
   ks_topic_count *out_topics; /* output topics in first-emit order (owned) */
   size_t n_out_topics, cap_out_topics;
-  ks_arena arena;
+  /* the plugin callback the lane runs now (host_api.c checks a call against
+   * it): written by the lane's thread, read by a check on any lane's thread,
+   * hence relaxed atomics (plain moves) */
+  _Atomic(ks_task *) cur_task;
+  _Atomic(ks_plugin_ctx *) cur_plugin;
+  _Atomic int cur_phase; /* ks_phase */
+};
+
+struct ks_engine {
+  ks_engine_options opts;
+  char **topics;          /* owned copies of opts.topics */
+  ks_engine_lane *own;    /* the engine's own lane: lanes[0], and every count once folded */
+  ks_engine_lane **lanes; /* own first, then the lanes of ks_engine_lane_new */
+  size_t n_lanes, cap_lanes;
   ks_plugin_ctx **plugins;
   size_t n_plugins;
   ks_table **tables;
@@ -119,17 +163,11 @@ struct ks_engine {
   ks_route routes[KS_BODY_MAX_ROUTE + 1];
   ks_task **tasks; /* indexed by task id */
   size_t cap_tasks;
-  ks_engine_stats stats;
+  ks_task **task_set;  /* the open tasks by address (open addressing; NULL = empty): is a
+                          pointer a plugin passes one of them? (ks_engine_lane_running) */
+  size_t task_set_cap; /* a power of two, at least twice the open tasks; 0 = none */
   ks_host_api api;
-  uint8_t *encode_buf;
-  size_t encode_cap;
-  char *key_buf;
-  size_t key_cap;
-  uint32_t cur_revision; /* revision stamped on results emitted now */
-  ks_pages *pages;       /* large state blocks of every task's stores */
-  ks_plugin_call *call;  /* the plugin callback running now: opts.call or own_call */
-  ks_plugin_call own_call;
-  ks_task *cur_task; /* the task of the plugin callback running now, or NULL */
+  ks_pages *pages; /* large state blocks of every task's stores (locked inside) */
 };
 
 /* engine.c: the retained (closed, restatable) interval starting at start. */
@@ -145,6 +183,9 @@ void ks_host_api_init(ks_host_api *api);
 /* engine.c: used by host_api.c */
 ks_store *ks_task_store(ks_task *t, const ks_table *table);
 int ks_engine_emit(ks_plugin_ctx *ctx, ks_task *task, const ks_result *r);
+/* The lane running task's callback with ctx now, or NULL: task is the
+ * current callback's task on some lane (compared, never dereferenced). */
+ks_engine_lane *ks_engine_lane_running(const ks_engine *e, const ks_task *task);
 int ks_engine_emit_to(ks_plugin_ctx *ctx, ks_task *task, const char *output, const ks_result *r);
 void ks_engine_log(const ks_engine *e, int level, const char *component, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -7,6 +7,16 @@
  * NULL and against the host's own (the current task, the table's kind);
  * a pointer that is neither NULL nor the host's cannot be told from a good
  * one.
+ *
+ * "The current callback" is a lane's (engine_internal.h): a task pointer is
+ * compared with the engine's own lane's current task when there is one
+ * lane, else looked up among the open tasks before its lane is read
+ * (ks_engine_lane_running): never dereferenced unless it is one. With
+ * several lanes a plugin that passes the task of another lane's running
+ * callback of its own is not told apart (the contract of docs/plugins.md
+ * forbids keeping task pointers across callbacks). A table call is the
+ * table owner's own: from another plugin's callback (an on_result reading
+ * the emitter's table) it is refused.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -61,9 +71,7 @@ static const char *phase_name(ks_phase p) {
 static void api_refuse(ks_plugin_ctx *ctx, const char *fn, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void api_refuse(ks_plugin_ctx *ctx, const char *fn, const char *fmt, ...) {
-  ctx->api_refusals++;
-  ctx->engine->stats.api_refusals++;
-  uint64_t n = ctx->api_refusals;
+  uint64_t n = atomic_fetch_add_explicit(&ctx->api_refusals, 1, memory_order_relaxed) + 1;
   if (n > 10 && (n & (n - 1)) != 0)
     return;
   char why[320];
@@ -75,18 +83,44 @@ static void api_refuse(ks_plugin_ctx *ctx, const char *fn, const char *fmt, ...)
           (unsigned long long)n);
 }
 
+/* The callback of ctx running now: init and destroy (one thread, no task),
+ * else the one a lane runs for task with ctx (NONE when there is none). */
+static ks_phase phase_of(const ks_plugin_ctx *ctx, const ks_task *task) {
+  if (ctx->phase != KS_PHASE_NONE)
+    return ctx->phase;
+  const ks_engine_lane *l = ks_engine_lane_running(ctx->engine, task);
+  if (l == NULL || atomic_load_explicit(&l->cur_plugin, memory_order_relaxed) != ctx)
+    return KS_PHASE_NONE;
+  return (ks_phase)atomic_load_explicit(&l->cur_phase, memory_order_relaxed);
+}
+
+/* For a message: the callback of ctx that some lane runs (the one, when
+ * there is one lane), or ctx->phase. */
+static ks_phase phase_any(const ks_plugin_ctx *ctx) {
+  const ks_engine *e = ctx->engine;
+  for (size_t i = 0; ctx->phase == KS_PHASE_NONE && i < e->n_lanes; i++)
+    if (atomic_load_explicit(&e->lanes[i]->cur_plugin, memory_order_relaxed) == ctx)
+      return (ks_phase)atomic_load_explicit(&e->lanes[i]->cur_phase, memory_order_relaxed);
+  return ctx->phase;
+}
+
 /* The call is allowed in the plugin's current callback (mask of PH()). */
-static int phase_ok(ks_plugin_ctx *ctx, unsigned allowed, const char *fn, const char *where_ok) {
-  if (PH(ctx->phase) & allowed)
+static int phase_ok(ks_plugin_ctx *ctx, ks_phase phase, unsigned allowed, const char *fn,
+                    const char *where_ok) {
+  if (PH(phase) & allowed)
     return 1;
-  api_refuse(ctx, fn, "called from %s; allowed from %s", phase_name(ctx->phase), where_ok);
+  api_refuse(ctx, fn, "called from %s; allowed from %s", phase_name(phase), where_ok);
   return 0;
 }
 
-/* task is the task of the callback running now. */
-static int task_ok(ks_plugin_ctx *ctx, const ks_task *task, const char *fn) {
-  if (task != NULL && task == ctx->engine->cur_task)
+/* A call that needs a task: from a callback of ctx with one, for its task.
+ * phase_of() finds ctx's callback through the task: a task no lane runs
+ * with ctx is not the current callback's. */
+static int with_task_ok(ks_plugin_ctx *ctx, const ks_task *task, const char *fn) {
+  if (PH(phase_of(ctx, task)) & PH_WITH_TASK)
     return 1;
+  if (ctx->phase != KS_PHASE_NONE) /* init, destroy */
+    return phase_ok(ctx, ctx->phase, PH_WITH_TASK, fn, "on_event, on_interval_close, on_result");
   api_refuse(ctx, fn, "%s task", task ? "not the current callback's" : "NULL");
   return 0;
 }
@@ -203,7 +237,8 @@ static int api_config_get_choice(ks_plugin_ctx *ctx, const char *key, int *index
 
 static ks_table *api_table_declare(ks_plugin_ctx *ctx, const char *name, ks_table_kind kind,
                                    uint32_t record_size, uint32_t version, int64_t ttl_ms) {
-  if (ctx == NULL || !phase_ok(ctx, PH(KS_PHASE_INIT), "table_declare", "init"))
+  if (ctx == NULL || (ctx->phase != KS_PHASE_INIT &&
+                      !phase_ok(ctx, phase_any(ctx), PH(KS_PHASE_INIT), "table_declare", "init")))
     return NULL;
   ks_engine *e = ctx->engine;
   if (name == NULL || name[0] == '\0' || strlen(name) >= sizeof(((ks_table *)0)->name) ||
@@ -245,8 +280,7 @@ __attribute__((noinline, cold)) static int table_refuse(ks_task *task, ks_table 
   if (t == NULL)
     return 0;
   ks_plugin_ctx *ctx = t->owner;
-  if (!phase_ok(ctx, PH_WITH_TASK, fn, "on_event, on_interval_close, on_result") ||
-      !task_ok(ctx, task, fn))
+  if (!with_task_ok(ctx, task, fn))
     return 0;
   if (t->kind != kind)
     api_refuse(ctx, fn, "table '%s' is %s", t->name,
@@ -254,10 +288,15 @@ __attribute__((noinline, cold)) static int table_refuse(ks_task *task, ks_table 
   return 0;
 }
 
+/* The fast path: the table's owner runs a callback with a task on the
+ * task's lane (one compare when there is one lane). */
 static inline int table_ok(ks_task *task, ks_table *t, ks_table_kind kind, const char *fn) {
-  if (t != NULL && task != NULL && task == t->owner->engine->cur_task && t->kind == kind &&
-      (PH(t->owner->phase) & PH_WITH_TASK))
-    return 1;
+  if (t != NULL && task != NULL && t->kind == kind) {
+    const ks_engine_lane *l = ks_engine_lane_running(t->owner->engine, task);
+    if (l && atomic_load_explicit(&l->cur_plugin, memory_order_relaxed) == t->owner &&
+        (PH(atomic_load_explicit(&l->cur_phase, memory_order_relaxed)) & PH_WITH_TASK))
+      return 1;
+  }
   return table_refuse(task, t, kind, fn);
 }
 
@@ -356,8 +395,7 @@ static int api_keyed_foreach(ks_task *task, ks_table *t, ks_record_cb cb, void *
 
 /* emit and emit_to: from a callback with a task, for that task. */
 static int emit_ok(ks_plugin_ctx *ctx, ks_task *task, const char *fn) {
-  return ctx != NULL && phase_ok(ctx, PH_WITH_TASK, fn, "on_event, on_interval_close, on_result") &&
-         task_ok(ctx, task, fn);
+  return ctx != NULL && with_task_ok(ctx, task, fn);
 }
 
 static int api_emit(ks_plugin_ctx *ctx, ks_task *task, const ks_result *r) {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <uv.h>
 
 #define HUGE_2M ((size_t)2 * 1024 * 1024)
 #define N_CLASS 48 /* log2 sizes */
@@ -19,6 +20,7 @@ typedef struct mapping {
 } mapping;
 
 struct ks_pages {
+  uv_mutex_t lock;           /* the stores of tasks on different threads (processing.threads) */
   unsigned char *bump, *end; /* the region being carved */
   free_block *free[N_CLASS]; /* returned blocks by log2 size */
   mapping *maps;             /* every mmap, for ks_pages_free */
@@ -38,7 +40,12 @@ int ks_pages_serves(size_t n) {
 }
 
 ks_pages *ks_pages_new(void) {
-  return calloc(1, sizeof(ks_pages));
+  ks_pages *p = calloc(1, sizeof(ks_pages));
+  if (p && uv_mutex_init(&p->lock) != 0) {
+    free(p);
+    return NULL;
+  }
+  return p;
 }
 
 void ks_pages_free(ks_pages *p) {
@@ -47,11 +54,23 @@ void ks_pages_free(ks_pages *p) {
   for (size_t i = 0; i < p->n_maps; i++)
     munmap(p->maps[i].addr, p->maps[i].len);
   free(p->maps);
+  uv_mutex_destroy(&p->lock);
   free(p);
 }
 
 size_t ks_pages_mapped(const ks_pages *p) {
-  return p ? p->mapped : 0;
+  if (p == NULL)
+    return 0;
+  uv_mutex_lock((uv_mutex_t *)&p->lock);
+  size_t n = p->mapped;
+  uv_mutex_unlock((uv_mutex_t *)&p->lock);
+  return n;
+}
+
+static void put_locked(ks_pages *p, void *block, unsigned k) {
+  free_block *f = block;
+  f->next = p->free[k];
+  p->free[k] = f;
 }
 
 /* Map len bytes (a multiple of 2 MiB) aligned to 2 MiB, huge-page advised. */
@@ -90,22 +109,33 @@ static void spill(ks_pages *p, unsigned char *upto) {
     size_t left = (size_t)(upto - p->bump), b = KS_PAGES_MIN;
     while (b * 2 <= left && b * 2 <= HUGE_2M && ((uintptr_t)p->bump & (b * 2 - 1)) == 0)
       b *= 2;
-    ks_pages_put(p, p->bump, b);
+    put_locked(p, p->bump, log2_of(b));
     p->bump += b;
   }
 }
 
+static void *get_locked(ks_pages *p, size_t n, int *reused);
+
 void *ks_pages_get(ks_pages *p, size_t n, int zero) {
   if (p == NULL || !ks_pages_serves(n))
     return NULL;
+  int reused = 0;
+  uv_mutex_lock(&p->lock);
+  void *b = get_locked(p, n, &reused);
+  uv_mutex_unlock(&p->lock);
+  if (b && reused && zero)
+    memset(b, 0, n); /* ours alone now: zeroed outside the lock */
+  return b;
+}
+
+/* A block of n bytes; *reused: one given back before (fresh memory is zero). */
+static void *get_locked(ks_pages *p, size_t n, int *reused) {
   unsigned k = log2_of(n);
   free_block *f = p->free[k];
   if (f) {
     p->free[k] = f->next;
-    if (zero)
-      memset(f, 0, n);
-    else
-      f->next = NULL; /* no stale link in a block handed out */
+    f->next = NULL; /* no stale link in a block handed out */
+    *reused = 1;
     return f;
   }
   if (n > KS_PAGES_REGION / 2) /* large: a mapping of its own (fresh, so zero) */
@@ -131,8 +161,7 @@ void *ks_pages_get(ks_pages *p, size_t n, int zero) {
 void ks_pages_put(ks_pages *p, void *block, size_t n) {
   if (p == NULL || block == NULL || !ks_pages_serves(n))
     return;
-  unsigned k = log2_of(n);
-  free_block *f = block;
-  f->next = p->free[k];
-  p->free[k] = f;
+  uv_mutex_lock(&p->lock);
+  put_locked(p, block, log2_of(n));
+  uv_mutex_unlock(&p->lock);
 }

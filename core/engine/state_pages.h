@@ -13,8 +13,8 @@
  * blocks are ordinary pages and everything still works.
  *
  * Ownership: the engine owns the ks_pages and frees it after every store;
- * a store owns the blocks it got until it puts them back. Single-threaded
- * (the engine's loop thread).
+ * a store owns the blocks it got until it puts them back. Thread-safe (a
+ * lock): the stores of tasks on different threads (processing.threads) share it.
  */
 #ifndef KS_STATE_PAGES_H
 #define KS_STATE_PAGES_H

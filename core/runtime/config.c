@@ -46,6 +46,7 @@ void ks_config_init(ks_config *cfg) {
   cfg->restate_ms = 60 * 60 * 1000;
   cfg->max_future_skew_ms = 60 * 60 * 1000;
   cfg->checkpoint_interval_ms = 5000;
+  cfg->threads = 1;
   cfg->checkpoint_enabled = 1;
   cfg->checkpoint_full_every = 10;
   cfg->checkpoint_full_ratio = 0.5;
@@ -426,6 +427,27 @@ static int load_state(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
   return v ? set_size(c, v, "state.memory_budget", &cfg->memory_budget) : 0;
 }
 
+/* processing: {threads: N} — threads that run tasks (issue 16; Kafka
+ * Streams' num.stream.threads), the loop thread's included. */
+static int load_processing(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
+  static const char *const known[] = {"threads", NULL};
+  int rc = check_keys(c, m, "processing", known, "threads");
+  if (rc)
+    return rc;
+  yaml_node_t *v = map_get(c, m, "threads");
+  if (v == NULL)
+    return 0;
+  const char *s = scalar(c, v, "processing.threads");
+  if (s == NULL)
+    return KS_ECONFIG;
+  int64_t n;
+  if (ks_parse_int(s, &n) != 0 || n < 1 || n > KS_CONFIG_THREADS_MAX)
+    return fail(c, v, "'processing.threads': '%s' is not a whole number from 1 to %d", s,
+                KS_CONFIG_THREADS_MAX);
+  cfg->threads = (int)n;
+  return 0;
+}
+
 static int load_checkpoint(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
   static const char *const known[] = {"enabled",    "interval",   "topic_prefix",
                                       "full_every", "full_ratio", NULL};
@@ -706,14 +728,15 @@ static int load_output(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
 
 static int load_root(parse_ctx *c, ks_config *cfg) {
   static const char *const known[] = {
-      "kafka",     "input",          "intervals", "checkpoint", "state",  "plugin_dir", "plugins",
-      "log_level", "stats_interval", "shutdown",  "http",       "output", "log",        NULL};
+      "kafka",      "input",   "intervals", "checkpoint",     "state",
+      "plugin_dir", "plugins", "log_level", "stats_interval", "shutdown",
+      "http",       "output",  "log",       "processing",     NULL};
   yaml_node_t *root = yaml_document_get_root_node(c->doc);
   if (root == NULL)
     return fail(c, NULL, "empty configuration");
   int rc = check_keys(c, root, "the top level", known,
                       "kafka, input, intervals, checkpoint, state, plugin_dir, plugins, log_level, "
-                      "stats_interval, shutdown, http, output, log");
+                      "stats_interval, shutdown, http, output, log, processing");
   if (rc)
     return rc;
   yaml_node_t *v;
@@ -726,6 +749,8 @@ static int load_root(parse_ctx *c, ks_config *cfg) {
   if ((v = map_get(c, root, "checkpoint")) && (rc = load_checkpoint(c, cfg, v)))
     return rc;
   if ((v = map_get(c, root, "state")) && (rc = load_state(c, cfg, v)))
+    return rc;
+  if ((v = map_get(c, root, "processing")) && (rc = load_processing(c, cfg, v)))
     return rc;
   if ((v = map_get(c, root, "plugin_dir")) && (rc = set_str(c, v, "plugin_dir", &cfg->plugin_dir)))
     return rc;

@@ -64,6 +64,8 @@ typedef struct ks_config_output {
 #define KS_ON_ERROR_SKIP 0 /* count, log, dead-letter the event, go on */
 #define KS_ON_ERROR_STOP 1 /* stop the service; nothing from the event on is committed */
 
+#define KS_CONFIG_THREADS_MAX 64 /* processing.threads (= KS_WORKERS_MAX) */
+
 typedef struct ks_config {
   char *source;
   ks_kv *kafka;
@@ -89,6 +91,8 @@ typedef struct ks_config {
   uint32_t checkpoint_full_every; /* a full snapshot every N checkpoints, deltas between (10) */
   double checkpoint_full_ratio;   /* ... or when more than this share of records changed (0.5) */
   uint64_t memory_budget;         /* state.memory_budget in bytes; 0 = unlimited (default) */
+  int threads; /* processing.threads: threads running tasks, the loop's included (default 1,
+                  1..KS_CONFIG_THREADS_MAX) */
   char *plugin_dir;
   ks_config_plugin *plugins;
   size_t n_plugins;

@@ -35,8 +35,50 @@ struct ks_consumer {
   ks_consumer_handlers h;
   void *ud;
   ks_broker_watch watch;
+  char *const *topics; /* borrowed (ks_consumer_subscribe) */
+  size_t n_topics;
+  int32_t n_partitions;
+  rd_kafka_queue_t **pq; /* [topic * n_partitions + partition]: assigned ones */
   rd_kafka_message_t *msgs[KS_BATCH];
 };
+
+/* The slot of a partition's queue, or NULL for a partition not subscribed. */
+static rd_kafka_queue_t **pq_slot(ks_consumer *c, const char *topic, int32_t partition) {
+  if (c->pq == NULL || partition < 0 || partition >= c->n_partitions)
+    return NULL;
+  for (size_t t = 0; t < c->n_topics; t++)
+    if (strcmp(c->topics[t], topic) == 0)
+      return &c->pq[t * (size_t)c->n_partitions + (size_t)partition];
+  return NULL;
+}
+
+/* Read the partition through a queue of its own from now on: forwarding to
+ * the consumer queue is removed before rd_kafka_assign starts the fetch
+ * (librdkafka keeps an application's forwarding choice, RD_KAFKA_Q_F_FWD_APP,
+ * so the fetch start does not forward it again). */
+static void pq_open(ks_consumer *c, const char *topic, int32_t partition) {
+  rd_kafka_queue_t **slot = pq_slot(c, topic, partition);
+  if (slot == NULL || *slot != NULL)
+    return;
+  rd_kafka_queue_t *q = rd_kafka_queue_get_partition(c->rk, topic, partition);
+  if (q == NULL) {
+    ks_log(c->log_level, KS_LOG_ERROR, "kafka",
+           "%s [%d]: no partition queue; its messages come through the consumer queue", topic,
+           partition);
+    return;
+  }
+  rd_kafka_queue_forward(q, NULL);
+  rd_kafka_queue_io_event_enable(q, c->pipefd[1], "1", 1);
+  *slot = q;
+}
+
+static void pq_close(rd_kafka_queue_t **slot) {
+  if (slot == NULL || *slot == NULL)
+    return;
+  rd_kafka_queue_io_event_enable(*slot, -1, NULL, 0);
+  rd_kafka_queue_destroy(*slot);
+  *slot = NULL;
+}
 
 /* rd_kafka_assign, timed while closing (see ks_consumer_close). */
 static void assign(ks_consumer *c, rd_kafka_topic_partition_list_t *parts) {
@@ -60,31 +102,65 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     if (c->h.on_assign)
       c->h.on_assign(c->ud, parts);
+    for (int i = 0; i < parts->cnt; i++)
+      pq_open(c, parts->elems[i].topic, parts->elems[i].partition);
     assign(c, parts);
   } else {
     if (c->h.on_revoke)
       c->h.on_revoke(c->ud, parts);
+    /* before the unassign: librdkafka stops the fetch with no handle left */
+    for (int i = 0; i < parts->cnt; i++)
+      pq_close(pq_slot(c, parts->elems[i].topic, parts->elems[i].partition));
     assign(c, NULL);
   }
 }
 
-/* Drain up to a budget; returns 1 if more may be waiting. */
+/* A fetch worked: the brokers are back. */
+static void saw_fetch(ks_consumer *c, rd_kafka_message_t *const *msgs, size_t n) {
+  for (size_t i = 0; c->watch.down && i < n; i++)
+    if (!msgs[i]->err || msgs[i]->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+      ks_broker_watch_up(&c->watch);
+}
+
+size_t ks_consumer_pull(ks_consumer *c, uint32_t topic, int32_t partition,
+                        rd_kafka_message_t **msgs, size_t max) {
+  if (c->pq == NULL || topic >= c->n_topics || partition < 0 || partition >= c->n_partitions)
+    return 0;
+  rd_kafka_queue_t *q = c->pq[topic * (size_t)c->n_partitions + (size_t)partition];
+  if (q == NULL || c->closed)
+    return 0;
+  ssize_t n = rd_kafka_consume_batch_queue(q, 0, msgs, max);
+  if (n <= 0)
+    return 0;
+  saw_fetch(c, msgs, (size_t)n);
+  return (size_t)n;
+}
+
+/* Hand a batch of the consumer queue to on_batch; 1 if it was full. */
+static int served(ks_consumer *c, ssize_t n) {
+  saw_fetch(c, c->msgs, (size_t)n);
+  c->h.on_batch(c->ud, c->msgs, (size_t)n);
+  for (ssize_t i = 0; i < n; i++)
+    if (c->msgs[i]) /* the handler keeps what it set to NULL */
+      rd_kafka_message_destroy(c->msgs[i]);
+  return n == KS_BATCH;
+}
+
+/* Serve the consumer queue (rebalances, errors), then the caller's pulls;
+ * returns 1 if either stopped at its budget. */
 static int drain(ks_consumer *c) {
-  for (int b = 0; b < KS_BATCHES_PER_WAKEUP; b++) {
+  int more = 1;
+  for (int b = 0; b < KS_BATCHES_PER_WAKEUP && more; b++) {
     ssize_t n = rd_kafka_consume_batch_queue(c->q, 0, c->msgs, KS_BATCH);
     if (n <= 0)
-      return 0;
-    for (ssize_t i = 0; c->watch.down && i < n; i++) /* a fetch worked: the brokers are back */
-      if (!c->msgs[i]->err || c->msgs[i]->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
-        ks_broker_watch_up(&c->watch);
-    c->h.on_batch(c->ud, c->msgs, (size_t)n);
-    for (ssize_t i = 0; i < n; i++)
-      if (c->msgs[i]) /* the handler keeps what it set to NULL */
-        rd_kafka_message_destroy(c->msgs[i]);
-    if (n < KS_BATCH)
-      return 0;
+      more = 0;
+    else
+      more = served(c, n);
   }
-  return 1;
+  if (c->closed)
+    return 0;
+  int ready_more = c->h.on_ready ? c->h.on_ready(c->ud) : 0;
+  return more || ready_more;
 }
 
 static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
@@ -127,8 +203,8 @@ rd_kafka_conf_t *ks_consumer_conf_new(const ks_kv *const *lists, const size_t *c
   static const char *const defaults[][2] = {{"group.id", "kpistream"},
                                             {"auto.offset.reset", "earliest"},
                                             {"partition.assignment.strategy", "range"},
-                                            {"queued.min.messages", "200000"},
-                                            {"queued.max.messages.kbytes", "262144"},
+                                            {"queued.min.messages", "100000"},
+                                            {"queued.max.messages.kbytes", "8192"},
                                             {"fetch.wait.max.ms", "100"},
                                             {"session.timeout.ms", "10000"}};
   static const char *const forced[][2] = {{"enable.auto.commit", "false"},
@@ -268,8 +344,18 @@ int ks_consumer_check_topics(ks_consumer *c, char *const *topics, size_t n, int 
   return rc;
 }
 
-int ks_consumer_subscribe(ks_consumer *c, char *const *topics, size_t n, char *errstr,
-                          size_t errstr_size) {
+int ks_consumer_subscribe(ks_consumer *c, char *const *topics, size_t n, int32_t partitions,
+                          char *errstr, size_t errstr_size) {
+  if (partitions < 0)
+    partitions = 0;
+  c->pq = calloc(n * (size_t)partitions + 1, sizeof *c->pq);
+  if (c->pq == NULL) {
+    snprintf(errstr, errstr_size, "kafka: subscribe: out of memory");
+    return KS_ENOMEM;
+  }
+  c->topics = topics;
+  c->n_topics = n;
+  c->n_partitions = partitions;
   rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)n);
   for (size_t i = 0; i < n; i++)
     rd_kafka_topic_partition_list_add(l, topics[i], RD_KAFKA_PARTITION_UA);
@@ -390,6 +476,9 @@ void ks_consumer_close(ks_consumer *c, int timeout_ms) {
 void ks_consumer_free(ks_consumer *c) {
   if (c == NULL || c->close_stuck)
     return; /* a librdkafka call still holds it: left to the exiting process */
+  for (size_t i = 0; c->pq && i < c->n_topics * (size_t)c->n_partitions; i++)
+    pq_close(&c->pq[i]); /* still assigned: the close did not revoke */
+  free(c->pq);
   if (c->q) {
     rd_kafka_queue_io_event_enable(c->q, -1, NULL, 0);
     rd_kafka_queue_destroy(c->q);

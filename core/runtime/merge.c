@@ -11,12 +11,8 @@
 
 int ks_merge_init(ks_merge *m, size_t n_topics, int32_t n_partitions, int bounded,
                   const ks_merge_ops *ops) {
-  *m = (ks_merge){.ops = *ops,
-                  .n_topics = n_topics,
-                  .n_partitions = n_partitions,
-                  .bounded = bounded,
-                  .high = KS_MERGE_HIGH,
-                  .low = KS_MERGE_LOW};
+  *m = (ks_merge){
+      .ops = *ops, .n_topics = n_topics, .n_partitions = n_partitions, .bounded = bounded};
   size_t n = n_topics * (size_t)(n_partitions > 0 ? n_partitions : 0);
   m->parts = calloc(n ? n : 1, sizeof *m->parts);
   if (m->parts == NULL)
@@ -49,11 +45,6 @@ ks_merge_part *ks_merge_part_get(ks_merge *m, uint32_t topic, int32_t partition)
   if (m->parts == NULL || partition < 0 || partition >= m->n_partitions || topic >= m->n_topics)
     return NULL;
   return &m->parts[(size_t)topic * (size_t)m->n_partitions + (size_t)partition];
-}
-
-static void set_paused(ks_merge *m, ks_merge_part *p, int paused) {
-  p->paused = paused;
-  m->ops.pause(m->ops.ud, p);
 }
 
 void ks_merge_assign(ks_merge *m, ks_merge_part *p) {
@@ -89,8 +80,6 @@ int ks_merge_push(ks_merge *m, ks_merge_part *p, void *msg, const void *payload,
     t = INT64_MIN; /* unreadable or refused: first, so it is dead-lettered at once */
   p->q[(p->q_head + p->q_len) % p->q_cap] = (ks_merge_ent){msg, t, rec};
   p->q_len++;
-  if (p->q_len > m->high && !p->paused)
-    set_paused(m, p, 1);
   return 0;
 }
 
@@ -121,7 +110,21 @@ static int64_t head_time(const ks_merge *m, const ks_merge_part *p) {
   return e->t;
 }
 
+size_t ks_merge_fill(ks_merge *m, ks_merge_part *p) {
+  if (p->q_len == 0 && p->assigned && m->ops.fill)
+    m->ops.fill(m->ops.ud, p);
+  return p->q_len;
+}
+
 int ks_merge_drain(ks_merge *m, int32_t task) {
+  /* Every empty partition is asked once per drain (a quiet or finished one
+   * may have news); after that only the one a message was taken from, when
+   * it runs empty. */
+  for (size_t t = 0; t < m->n_topics; t++) {
+    ks_merge_part *p = ks_merge_part_get(m, (uint32_t)t, task);
+    if (p != NULL)
+      ks_merge_fill(m, p);
+  }
   for (;;) {
     ks_merge_part *best = NULL;
     int64_t best_t = 0;
@@ -146,19 +149,24 @@ int ks_merge_drain(ks_merge *m, int32_t task) {
     best->q_head = (best->q_head + 1) % best->q_cap;
     best->q_len--;
     int stop = m->ops.process(m->ops.ud, best, msg);
-    if (best->paused && best->q_len < m->low)
-      set_paused(m, best, 0);
     if (best->eof && best->q_len == 0)
       ks_merge_eof(m, best); /* its end was seen while it still held messages */
     if (stop)
       return 1;
+    if (best->q_len == 0)
+      ks_merge_fill(m, best);
   }
 }
 
 int ks_merge_drain_all(ks_merge *m) {
-  for (int32_t p = 0; p < m->n_partitions; p++)
-    if (ks_merge_drain(m, p))
+  int32_t n = m->n_partitions;
+  for (int32_t i = 0; i < n; i++) {
+    int32_t task = (m->next_task + i) % n;
+    if (ks_merge_drain(m, task)) {
+      m->next_task = task;
       return 1;
+    }
+  }
   return 0;
 }
 
@@ -166,7 +174,6 @@ void ks_merge_drop(ks_merge *m, ks_merge_part *p) {
   for (size_t i = 0; i < p->q_len; i++)
     m->ops.drop(m->ops.ud, p->q[(p->q_head + i) % p->q_cap].msg);
   p->q_len = p->q_head = 0;
-  set_paused(m, p, 0);
 }
 
 size_t ks_merge_buffered(const ks_merge *m) {

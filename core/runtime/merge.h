@@ -22,9 +22,14 @@
  * A partition at its end in a bounded run stops holding the task's watermark
  * (the set_idle callback) only once its buffered messages are processed.
  *
- * A partition buffering more than `high` messages asks to be paused (the
- * pause callback) until it drains below `low`, so memory stays bounded while
- * another partition of its task lags.
+ * Read-ahead is pulled, not pushed: when a partition's buffer is empty the
+ * drain asks for more (the fill callback: the runner takes at most
+ * KS_MERGE_PULL messages from the partition's own librdkafka queue), so
+ * the merge holds at most one pull per partition and the rest waits in
+ * librdkafka, whose fetcher stops at its per-partition bound
+ * (queued.max.messages.kbytes, queued.min.messages). A partition is pulled
+ * only when its buffer is empty, and what a drain does depends only on
+ * what each partition's sequence holds, never on how much a pull returned.
  *
  * The merge knows no Kafka: a message is an opaque pointer with its payload
  * (read once, for its event time, when it is pushed) and its record
@@ -40,8 +45,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define KS_MERGE_HIGH 100000 /* buffered messages that pause a partition */
-#define KS_MERGE_LOW  20000  /* ... and resume it */
+#define KS_MERGE_PULL 256 /* messages a fill takes from a partition at most */
 
 /* A buffered message, the event time it is ordered by (INT64_MIN: none the
  * decoder accepts) and its record timestamp (-1: none). */
@@ -59,7 +63,6 @@ typedef struct ks_merge_part {
   int assigned;
   int eof;         /* at its end (RD_KAFKA_RESP_ERR__PARTITION_EOF) */
   int quiet;       /* no message for intervals.idle_timeout (ks_merge_quiet) */
-  int paused;      /* buffering too much: the merge asks for it to be paused */
   ks_merge_ent *q; /* ring buffer of messages not yet processed */
   size_t q_head, q_len, q_cap;
 } ks_merge_part;
@@ -75,8 +78,10 @@ typedef struct ks_merge_ops {
   int64_t (*time_limit)(void *ud, int32_t task, int64_t rec);
   /* (topic, task) no longer holds its task's watermark (ks_engine_set_idle). */
   void (*set_idle)(void *ud, int32_t task, uint32_t topic);
-  /* p->paused changed, or may have: pause or resume fetching p. */
-  void (*pause)(void *ud, ks_merge_part *p);
+  /* p's buffer is empty: push what its partition has ready (at most
+   * KS_MERGE_PULL messages, with ks_merge_push; its end with ks_merge_eof).
+   * NULL: the caller pushes. */
+  void (*fill)(void *ud, ks_merge_part *p);
   void *ud;
 } ks_merge_ops;
 
@@ -85,7 +90,7 @@ typedef struct ks_merge {
   size_t n_topics;
   int32_t n_partitions;
   int bounded;          /* --until-eof: a partition at its end has no more data */
-  size_t high, low;     /* KS_MERGE_HIGH, KS_MERGE_LOW */
+  int32_t next_task;    /* where ks_merge_drain_all starts (the one it stopped at) */
   ks_merge_part *parts; /* [topic * n_partitions + partition] */
 } ks_merge;
 
@@ -101,7 +106,7 @@ ks_merge_part *ks_merge_part_get(ks_merge *m, uint32_t topic, int32_t partition)
 /* p takes part in its task's merge (again), not at its end. */
 void ks_merge_assign(ks_merge *m, ks_merge_part *p);
 /* p no longer does: its buffered messages are dropped (the next owner reads
- * them again) and it is resumed. */
+ * them again). */
 void ks_merge_revoke(ks_merge *m, ks_merge_part *p);
 
 /* Buffer msg (payload of len bytes, record timestamp rec) behind p's others;
@@ -117,14 +122,17 @@ void ks_merge_eof(ks_merge *m, ks_merge_part *p);
  * and it stops holding the watermark, until its next message. */
 void ks_merge_quiet(ks_merge *m, ks_merge_part *p);
 
-/* Process the task's buffered messages in order while it can. Returns 1 when
- * process asked to stop, else 0. */
+/* Process the task's messages in order while it can, filling each empty
+ * partition first. Returns 1 when process asked to stop, else 0. */
 int ks_merge_drain(ks_merge *m, int32_t task);
-/* The same for every task, until process asks to stop. */
+/* The same for every task, until process asks to stop; the next call
+ * starts with the task it stopped at, so a caller that stops at a budget
+ * serves every task in turn. */
 int ks_merge_drain_all(ks_merge *m);
+/* Fill p if its buffer is empty; returns p's buffered count after. */
+size_t ks_merge_fill(ks_merge *m, ks_merge_part *p);
 
-/* Drop p's buffered messages and resume it (shutdown: never processed, not
- * committed). */
+/* Drop p's buffered messages (shutdown: never processed, not committed). */
 void ks_merge_drop(ks_merge *m, ks_merge_part *p);
 
 /* Messages buffered in all partitions. */

@@ -277,9 +277,7 @@ static void u64(ks_metrics *m, const char *name, const char *type, const char *h
   ks_metrics_one_u64(m, name, type, help, v);
 }
 
-/* Consumer lag of an assigned partition: librdkafka's last known high
- * watermark (from fetch responses) minus the consumer's position; before a
- * position exists, known only for an empty partition (0). 1 when known. */
+/* See ops.h (ks_ops_partition_lag): the lag of an assigned partition. */
 static int part_lag(runner *r, const ks_merge_part *ps, int64_t *lag) {
   rd_kafka_t *rk = r->consumer ? ks_consumer_handle(r->consumer) : NULL;
   if (rk == NULL || !ps->assigned)
@@ -299,6 +297,10 @@ static int part_lag(runner *r, const ks_merge_part *ps, int64_t *lag) {
     return 0;
   *lag = pos >= 0 && hi > pos ? hi - pos : 0;
   return 1;
+}
+
+int ks_ops_partition_lag(runner *r, size_t i, int64_t *lag) {
+  return part_lag(r, &r->merge.parts[i], lag);
 }
 
 static double wall_now_ms(void) {

@@ -50,6 +50,11 @@ void ks_ops_assigned(struct runner *r);
 void ks_ops_stopping(struct runner *r);
 /* After the loop's handles are closed: stop the HTTP thread, free r->ops. */
 void ks_ops_free(struct runner *r);
+/* Consumer lag of the merge's input partition i (r->merge.parts[i]):
+ * librdkafka's last known high watermark (from fetch responses) minus the
+ * consumer's position (the message after the last one pulled); before a
+ * position exists, known only for an empty partition (0). 1 when known. */
+int ks_ops_partition_lag(struct runner *r, size_t i, int64_t *lag);
 
 /* systemd's notification protocol (sd_notify(3)), done here without
  * libsystemd: one datagram to the AF_UNIX socket named by NOTIFY_SOCKET

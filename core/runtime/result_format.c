@@ -1,5 +1,6 @@
 #include "result_format.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,19 +8,24 @@
 
 #include <jansson.h>
 
+#include "arena.h"
 #include "kpistream/v1/result.pb-c.h"
 #include "utf8.h"
 
 typedef Kpistream__V1__MetricResult metric_result;
 
+/* CT: a content type and its length (known here, not counted per result) */
+#define CT(s) s, sizeof(s) - 1
 static const struct {
   const char *name, *content_type;
+  size_t content_type_len;
 } formats[] = {
     [KS_FORMAT_PROTOBUF] = {"protobuf",
-                            "application/x-protobuf; message=kpistream.v1.MetricResult"},
-    [KS_FORMAT_JSON] = {"json", "application/json; message=kpistream.v1.MetricResult"},
-    [KS_FORMAT_CONFLUENT_PROTOBUF] = {"confluent_protobuf", "application/vnd.confluent.protobuf; "
-                                                            "message=kpistream.v1.MetricResult"},
+                            CT("application/x-protobuf; message=kpistream.v1.MetricResult")},
+    [KS_FORMAT_JSON] = {"json", CT("application/json; message=kpistream.v1.MetricResult")},
+    [KS_FORMAT_CONFLUENT_PROTOBUF] = {"confluent_protobuf",
+                                      CT("application/vnd.confluent.protobuf; "
+                                         "message=kpistream.v1.MetricResult")},
 };
 #define N_FORMATS (sizeof formats / sizeof formats[0])
 
@@ -42,7 +48,7 @@ const char *ks_format_content_type(ks_format f) {
 
 int ks_format_from_content_type(const void *value, size_t n, ks_format *out) {
   for (size_t i = 0; value && i < N_FORMATS; i++)
-    if (strlen(formats[i].content_type) == n && memcmp(formats[i].content_type, value, n) == 0) {
+    if (formats[i].content_type_len == n && memcmp(formats[i].content_type, value, n) == 0) {
       *out = (ks_format)i;
       return 0;
     }
@@ -74,12 +80,16 @@ static int reserve(uint8_t **buf, size_t *cap, size_t need) {
 
 /* ---- JSON ---------------------------------------------------------------- */
 
-/* An enum value by its name in the .proto, or its number when this build
- * does not know it (a newer plugin). */
-static json_t *enum_json(const ProtobufCEnumDescriptor *d, int v) {
-  const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(d, v);
-  return ev ? json_string(ev->name) : json_integer(v);
+/* d as n decimal digits, zero-padded */
+static char *put_digits(char *p, unsigned d, int n) {
+  for (int i = n - 1; i >= 0; i--, d /= 10)
+    p[i] = (char)('0' + d % 10);
+  return p + n;
 }
+
+/* Seconds of 1000-01-01T00:00:00Z and 10000-01-01T00:00:00Z. */
+#define RFC3339_FAST_FROM INT64_C(-30610224000)
+#define RFC3339_FAST_TO   INT64_C(253402300800)
 
 size_t ks_format_rfc3339(int64_t ms, char *buf, size_t size) {
   int64_t s = ms / 1000, frac = ms % 1000;
@@ -87,104 +97,241 @@ size_t ks_format_rfc3339(int64_t ms, char *buf, size_t size) {
     frac += 1000;
     s--;
   }
+  if (size < 32)
+    return 0;
+  if (s >= RFC3339_FAST_FROM && s < RFC3339_FAST_TO) {
+    /* four-digit years, by hand (civil_from_days, H. Hinnant): what
+     * gmtime_r and strftime write, without their cost per result */
+    int64_t days = (s >= 0 ? s : s - 86399) / 86400, sod = s - days * 86400;
+    int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+    int64_t mday = doy - (153 * mp + 2) / 5 + 1, mon = mp < 10 ? mp + 3 : mp - 9;
+    int64_t year = yoe + era * 400 + (mon <= 2);
+    char *p = put_digits(buf, (unsigned)year, 4);
+    *p++ = '-';
+    p = put_digits(p, (unsigned)mon, 2);
+    *p++ = '-';
+    p = put_digits(p, (unsigned)mday, 2);
+    *p++ = 'T';
+    p = put_digits(p, (unsigned)(sod / 3600), 2);
+    *p++ = ':';
+    p = put_digits(p, (unsigned)(sod / 60 % 60), 2);
+    *p++ = ':';
+    p = put_digits(p, (unsigned)(sod % 60), 2);
+    *p++ = '.';
+    p = put_digits(p, (unsigned)frac, 3);
+    *p++ = 'Z';
+    *p = '\0';
+    return (size_t)(p - buf);
+  }
   time_t t = (time_t)s;
   struct tm tm;
   size_t n;
-  if (size < 32 || gmtime_r(&t, &tm) == NULL ||
-      (n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm)) == 0)
+  if (gmtime_r(&t, &tm) == NULL || (n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm)) == 0)
     return 0;
   return n + (size_t)snprintf(buf + n, size - n, ".%03dZ", (int)frac);
 }
 
-static json_t *rfc3339_json(int64_t ms) {
-  char buf[64];
-  return ks_format_rfc3339(ms, buf, sizeof buf) ? json_string(buf) : json_null();
-}
+/* The JSON text is written directly, in one pass into a buffer reserved
+ * once: byte for byte what jansson's json_dumpb(JSON_COMPACT |
+ * JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17)) writes for the same object
+ * (it did until issue 16; test_result_encoder compares both), at a
+ * fraction of the cost (docs/benchmarks.md, "The cost of a result"). */
 
-/* Adds name: v to o; a NULL v (a string that is not UTF-8, out of memory)
- * fails naming the field. */
-static int put(json_t *o, const char *name, json_t *v, char *errstr, size_t errstr_size) {
-  if (v == NULL || json_object_set_new(o, name, v) != 0) {
-    snprintf(errstr, errstr_size,
-             "result field '%s' cannot be written as JSON (not UTF-8, or out of memory)", name);
-    return KS_EINVAL;
-  }
-  return 0;
-}
+/* Bytes a string of n bytes takes at most as a JSON string: a control
+ * character becomes \u00XX, six bytes; the quotes. */
+#define JSON_STR_MAX(n) (6 * (n) + 2)
+/* A %.17g double with jansson's ".0": sign, 17 digits, point, e-308. */
+#define JSON_REAL_MAX 32
 
-static json_t *str_json(const char *s) {
-  return json_string(s ? s : "");
+static char *jw_lit(char *p, const char *lit, size_t n) {
+  memcpy(p, lit, n);
+  return p + n;
 }
+#define JW_LIT(p, lit) jw_lit((p), (lit), sizeof(lit) - 1)
+/* ,"name": before a field's value (a string literal name) */
+#define JW_KEY(p, name) JW_LIT(p, ",\"" name "\":")
 
-static json_t *result_json(const metric_result *m, char *errstr, size_t errstr_size) {
-  json_t *o = json_object();
-  if (o == NULL)
-    return NULL;
-  json_t *labels = json_array();
-  for (size_t i = 0; labels && i < m->n_labels; i++) {
-    json_t *l = json_object();
-    if (l == NULL || json_array_append_new(labels, l) != 0 ||
-        put(l, "key", str_json(m->labels[i]->key), errstr, errstr_size) ||
-        put(l, "value", str_json(m->labels[i]->value), errstr, errstr_size)) {
-      json_decref(labels);
-      labels = NULL;
+/* A valid UTF-8 string as jansson writes it: ", \\ and the control
+ * characters escaped (\b \f \n \r \t, else \u00XX in upper-case hex),
+ * everything else (non-ASCII included) as it is. */
+static char *jw_str(char *p, const char *s) {
+  static const char hex[] = "0123456789ABCDEF";
+  *p++ = '"';
+  for (const unsigned char *c = (const unsigned char *)(s ? s : ""); *c; c++) {
+    if (*c >= 0x20 && *c != '"' && *c != '\\') {
+      *p++ = (char)*c;
+      continue;
+    }
+    *p++ = '\\';
+    switch (*c) {
+    case '"':
+    case '\\':
+      *p++ = (char)*c;
+      break;
+    case '\b':
+      *p++ = 'b';
+      break;
+    case '\f':
+      *p++ = 'f';
+      break;
+    case '\n':
+      *p++ = 'n';
+      break;
+    case '\r':
+      *p++ = 'r';
+      break;
+    case '\t':
+      *p++ = 't';
+      break;
+    default:
+      p = JW_LIT(p, "u00");
+      *p++ = hex[*c >> 4];
+      *p++ = hex[*c & 15];
     }
   }
-  int has_value = m->result_case == KPISTREAM__V1__METRIC_RESULT__RESULT_VALUE;
-  if (put(o, "key", str_json(m->key), errstr, errstr_size) ||
-      put(o, "family", str_json(m->family), errstr, errstr_size) ||
-      put(o, "metric", str_json(m->metric), errstr, errstr_size) ||
-      put(o, "level", enum_json(&kpistream__v1__level__descriptor, m->level), errstr,
-          errstr_size) ||
-      put(o, "tenant", str_json(m->tenant), errstr, errstr_size) ||
-      put(o, "channel", enum_json(&kpistream__v1__channel__descriptor, m->channel), errstr,
-          errstr_size) ||
-      put(o, "queue", str_json(m->queue), errstr, errstr_size) ||
-      put(o, "agent_id", str_json(m->agent_id), errstr, errstr_size) ||
-      put(o, "team", str_json(m->team), errstr, errstr_size) ||
-      put(o, "labels", labels, errstr, errstr_size) ||
-      put(o, "interval_start_ms", json_integer(m->interval_start_ms), errstr, errstr_size) ||
-      put(o, "interval_end_ms", json_integer(m->interval_end_ms), errstr, errstr_size) ||
-      put(o, "interval_start", rfc3339_json(m->interval_start_ms), errstr, errstr_size) ||
-      put(o, "interval_end", rfc3339_json(m->interval_end_ms), errstr, errstr_size) ||
-      put(o, "value", has_value ? json_real(m->value) : json_null(), errstr, errstr_size) ||
-      put(o, "numerator", json_real(m->numerator), errstr, errstr_size) ||
-      put(o, "denominator", json_real(m->denominator), errstr, errstr_size) ||
-      put(o, "count", json_integer(m->count), errstr, errstr_size) ||
-      put(o, "aggregation", enum_json(&kpistream__v1__aggregation__descriptor, m->aggregation),
-          errstr, errstr_size) ||
-      put(o, "unit", str_json(m->unit), errstr, errstr_size) ||
-      put(o, "revision", json_integer(m->revision), errstr, errstr_size) ||
-      put(o, "plugin_version", str_json(m->plugin_version), errstr, errstr_size)) {
-    if (labels && json_object_get(o, "labels") != labels) /* not handed over yet */
-      json_decref(labels);
-    json_decref(o);
-    return NULL;
+  *p++ = '"';
+  return p;
+}
+
+/* v in decimal, as "%lld" writes it */
+static char *jw_int(char *p, long long v) {
+  char tmp[24], *q = tmp + sizeof tmp;
+  unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+  do {
+    *--q = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  if (v < 0)
+    *--q = '-';
+  return jw_lit(p, q, (size_t)(tmp + sizeof tmp - q));
+}
+
+/* jansson's real: %.17g, ".0" when there is neither a point nor an
+ * exponent, and the exponent without '+' or leading zeros ("1e-5", "1e21"). */
+static char *jw_real(char *p, double d) {
+  char buf[JSON_REAL_MAX + 8];
+  int n = snprintf(buf, sizeof buf, "%.17g", d);
+  char *e = strchr(buf, 'e');
+  if (e == NULL && strchr(buf, '.') == NULL) {
+    memcpy(buf + n, ".0", 3);
+    n += 2;
   }
-  return o;
+  if (e) {
+    char *from = e + 1, *to = e + 1;
+    if (*from == '-')
+      *to++ = *from++;
+    else if (*from == '+')
+      from++;
+    while (*from == '0' && from[1] != '\0')
+      from++;
+    memmove(to, from, strlen(from) + 1);
+    n = (int)strlen(buf);
+  }
+  return jw_lit(p, buf, (size_t)n);
+}
+
+/* An enum value by its name in the .proto, or its number when this build
+ * does not know it (a newer plugin). */
+static char *jw_enum(char *p, const ProtobufCEnumDescriptor *d, int v) {
+  const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(d, v);
+  return ev ? jw_str(p, ev->name) : jw_int(p, v);
+}
+
+static char *jw_time(char *p, int64_t ms) {
+  char buf[64];
+  return ks_format_rfc3339(ms, buf, sizeof buf) ? jw_str(p, buf) : JW_LIT(p, "null");
+}
+
+static size_t slen(const char *s) {
+  return s ? strlen(s) : 0;
+}
+
+/* The result's JSON text into *buf: its length, or KS_ENOMEM, or KS_EINVAL
+ * naming the first field JSON cannot hold (a string that is not UTF-8, a
+ * number that is not finite). */
+static long result_json(const metric_result *m, uint8_t **buf, size_t *cap, char *errstr,
+                        size_t errstr_size) {
+  const char *bad = ks_format_non_utf8_field(m);
+  if (bad == NULL && !isfinite(m->value) &&
+      m->result_case == KPISTREAM__V1__METRIC_RESULT__RESULT_VALUE)
+    bad = "value";
+  else if (bad == NULL && !isfinite(m->numerator))
+    bad = "numerator";
+  else if (bad == NULL && !isfinite(m->denominator))
+    bad = "denominator";
+  if (bad) {
+    snprintf(errstr, errstr_size,
+             "result field '%s' cannot be written as JSON (not UTF-8, or "
+             "not a finite number)",
+             bad);
+    return KS_EINVAL;
+  }
+  const char *strs[] = {m->key,      m->family, m->metric, m->tenant,        m->queue,
+                        m->agent_id, m->team,   m->unit,   m->plugin_version};
+  size_t need = 1024 + 8 * 64; /* field names, numbers, enums, times */
+  for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+    need += JSON_STR_MAX(slen(strs[i]));
+  for (size_t i = 0; i < m->n_labels; i++)
+    need += 32 + JSON_STR_MAX(slen(m->labels[i]->key)) + JSON_STR_MAX(slen(m->labels[i]->value));
+  if (reserve(buf, cap, need) != 0)
+    return KS_ENOMEM;
+  char *p = (char *)*buf;
+  p = jw_str(JW_LIT(p, "{\"key\":"), m->key);
+  p = jw_str(JW_KEY(p, "family"), m->family);
+  p = jw_str(JW_KEY(p, "metric"), m->metric);
+  p = jw_enum(JW_KEY(p, "level"), &kpistream__v1__level__descriptor, m->level);
+  p = jw_str(JW_KEY(p, "tenant"), m->tenant);
+  p = jw_enum(JW_KEY(p, "channel"), &kpistream__v1__channel__descriptor, m->channel);
+  p = jw_str(JW_KEY(p, "queue"), m->queue);
+  p = jw_str(JW_KEY(p, "agent_id"), m->agent_id);
+  p = jw_str(JW_KEY(p, "team"), m->team);
+  p = JW_LIT(JW_KEY(p, "labels"), "[");
+  for (size_t i = 0; i < m->n_labels; i++) {
+    if (i)
+      *p++ = ',';
+    p = jw_str(JW_LIT(p, "{\"key\":"), m->labels[i]->key);
+    p = jw_str(JW_KEY(p, "value"), m->labels[i]->value);
+    *p++ = '}';
+  }
+  *p++ = ']';
+  p = jw_int(JW_KEY(p, "interval_start_ms"), m->interval_start_ms);
+  p = jw_int(JW_KEY(p, "interval_end_ms"), m->interval_end_ms);
+  p = jw_time(JW_KEY(p, "interval_start"), m->interval_start_ms);
+  p = jw_time(JW_KEY(p, "interval_end"), m->interval_end_ms);
+  p = JW_KEY(p, "value");
+  p = m->result_case == KPISTREAM__V1__METRIC_RESULT__RESULT_VALUE ? jw_real(p, m->value)
+                                                                   : JW_LIT(p, "null");
+  p = jw_real(JW_KEY(p, "numerator"), m->numerator);
+  p = jw_real(JW_KEY(p, "denominator"), m->denominator);
+  p = jw_int(JW_KEY(p, "count"), m->count);
+  p = jw_enum(JW_KEY(p, "aggregation"), &kpistream__v1__aggregation__descriptor, m->aggregation);
+  p = jw_str(JW_KEY(p, "unit"), m->unit);
+  p = jw_int(JW_KEY(p, "revision"), m->revision);
+  p = jw_str(JW_KEY(p, "plugin_version"), m->plugin_version);
+  *p++ = '}';
+  return (long)(p - (char *)*buf);
 }
 
 static long encode_json(const void *pb, size_t len, uint8_t **buf, size_t *cap, char *errstr,
                         size_t errstr_size) {
-  metric_result *m = kpistream__v1__metric_result__unpack(NULL, len, pb);
+  /* unpacked into one arena block (one malloc, not one per string) */
+  ks_arena a;
+  if (ks_arena_init(&a, 4096) != 0) {
+    ks_arena_free(&a);
+    return KS_ENOMEM;
+  }
+  metric_result *m = kpistream__v1__metric_result__unpack(&a.pb, len, pb);
+  long rc;
   if (m == NULL) {
     snprintf(errstr, errstr_size, "not a kpistream.v1.MetricResult (%zu bytes)", len);
-    return KS_EINVAL;
+    rc = KS_EINVAL;
+  } else {
+    rc = result_json(m, buf, cap, errstr, errstr_size);
   }
-  snprintf(errstr, errstr_size, "out of memory");
-  json_t *o = result_json(m, errstr, errstr_size);
-  kpistream__v1__metric_result__free_unpacked(m, NULL);
-  if (o == NULL)
-    return KS_EINVAL;
-  /* compact, keys in insertion order, doubles with 17 significant digits:
-   * the same result gives the same bytes on every run */
-  size_t n = json_dumpb(o, NULL, 0, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
-  long rc = KS_ENOMEM;
-  if (n > 0 && reserve(buf, cap, n) == 0 &&
-      json_dumpb(o, (char *)*buf, n,
-                 JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17)) == n)
-    rc = (long)n;
-  json_decref(o);
+  ks_arena_free(&a);
   return rc;
 }
 
@@ -410,11 +557,12 @@ int ks_result_send(ks_producer *p, const char *topic, ks_format f, uint32_t sche
     value = *buf;
     vlen = (size_t)n;
   }
+  /* f is a known format here: ks_format_encode refused any other */
   rd_kafka_headers_t *h = rd_kafka_headers_new(1);
   if (h == NULL)
     return KS_ENOMEM;
-  const char *ct = ks_format_content_type(f);
-  rd_kafka_header_add(h, KS_CONTENT_TYPE_HEADER, -1, ct, (ssize_t)strlen(ct));
+  rd_kafka_header_add(h, KS_CONTENT_TYPE_HEADER, sizeof KS_CONTENT_TYPE_HEADER - 1,
+                      formats[f].content_type, (ssize_t)formats[f].content_type_len);
   return ks_producer_send_at(p, topic, key, keylen, value, vlen, h, timestamp_ms, opaque, errstr,
                              errstr_size);
 }

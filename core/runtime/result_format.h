@@ -4,7 +4,8 @@
  *
  *   protobuf            the kpistream.v1.MetricResult bytes of result_encoder.c
  *                       (unchanged: the default)
- *   json                one JSON object per result (jansson), fields in a
+ *   json                one JSON object per result (jansson's bytes, written
+ *                       directly; jansson reads it back), fields in a
  *                       fixed order, snake_case names, enums by their names
  *   confluent_protobuf  the Confluent Schema Registry wire format: byte 0x00,
  *                       the schema id (big-endian 4 bytes), the message-index

@@ -15,8 +15,8 @@
 #include "fatal.h"
 
 int ks_cmd_run(int argc, char **argv);
-/* The same, recording the plugin callback running now in *call (main's, see
- * fatal.h; NULL = not recorded). */
-int ks_cmd_run_watched(int argc, char **argv, ks_plugin_call *call);
+/* The same, recording the plugin callback each thread runs in that thread's
+ * record, call_of_thread() (main's, see fatal.h; NULL = not recorded). */
+int ks_cmd_run_watched(int argc, char **argv, ks_plugin_call_fn call_of_thread);
 
 #endif

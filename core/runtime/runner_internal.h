@@ -40,6 +40,8 @@ typedef struct runner {
   ks_config cfg;
   ks_engine *engine;
   ks_plugin_call *call; /* main's record of the plugin callback running (fatal.h), or NULL */
+  ks_plugin_call_fn call_of_thread; /* main's records of the other threads, or NULL */
+  struct run_pool *pool; /* processing.threads > 1: the worker threads (runner.c), else NULL */
   ks_producer *producer;
   ks_consumer *consumer;
   uv_signal_t sigint, sigterm;
@@ -55,7 +57,9 @@ typedef struct runner {
   size_t n_assigned;
   ks_barrier_chain chain;
   int want_seal;
-  int sync_commits; /* commit synchronously (revoke, shutdown) */
+  int eof_seen;        /* a bounded run pulled a partition's end since the last advance */
+  uint32_t drain_left; /* messages the current drain may still process (its budget) */
+  int sync_commits;    /* commit synchronously (revoke, shutdown) */
   ks_budget budget;
   uint64_t dlq_sent, delivery_errors, commits, checkpoints, restores, pauses;
   rd_kafka_topic_t *rkt_cache[64];

@@ -794,7 +794,7 @@ static int leg_add(op_plugin *p, ks_task *task, const ks_event *ev, op_cref *r, 
   }
   if (ai < 0 || qi < 0 || g->n_ev >= OP_LEG_EVENTS) {
     /* logged at the 1st, 10th, 100th, ... event not kept */
-    const int64_t nfull = ++p->legs_full;
+    const int64_t nfull = atomic_fetch_add_explicit(&p->legs_full, 1, memory_order_relaxed) + 1;
     int64_t pow10 = 1;
     while (pow10 * 10 <= nfull)
       pow10 *= 10;
@@ -1333,6 +1333,7 @@ static int op_init(ks_plugin_ctx *ctx, const ks_host_api *api, void **plugin_dat
   if (p == NULL)
     return KS_ENOMEM;
   memset(p, 0, sizeof *p);
+  atomic_init(&p->legs_full, 0);
   p->api = api;
   p->ctx = ctx;
   if (op_config_load(ctx, api, &p->cfg, errstr, errstr_size) != 0) {

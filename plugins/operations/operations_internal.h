@@ -36,6 +36,8 @@
 #ifndef KS_OPERATIONS_INTERNAL_H
 #define KS_OPERATIONS_INTERNAL_H
 
+#include <stdatomic.h>
+
 #include "kpistream/plugin.h"
 #include "kpistream/service_level.h"
 
@@ -93,7 +95,10 @@ typedef struct op_plugin {
   ks_table *by_agent;
   ks_table *contacts_more;
   ks_table *legs;
-  int64_t legs_full; /* agent events not kept: the contact's set was full */
+  /* agent events not kept (the contact's set was full), for the log's rate
+   * limit: the one field written after init, by every task, hence atomic
+   * (docs/plugins.md "Threads") */
+  _Atomic int64_t legs_full;
 } op_plugin;
 
 /* Every option the plugin accepts (the descriptor's option_map). */

@@ -13,6 +13,9 @@
 #     plugin fixed) re-reads it.
 #  4. an error in on_interval_close: skip publishes what the plugin emitted
 #     and goes on; stop stops without committing the interval's close.
+#  5. 2 and 3 with processing.threads 2, the one partition's task on the
+#     worker thread: the same dead letters (produced by the loop thread after
+#     each drain) and results; stop stops at the same event.
 #
 # usage: e2e_plugin_error.sh KPISTREAM_BINARY PLUGIN_DIR SOURCE_DIR TEST_PLUGIN_DIR
 set -euo pipefail
@@ -45,8 +48,9 @@ for i in 0 1 2 3 4 5 6 7; do
 done
 kcat -P -b "$BS" -t events.voice -k acme "$WORK"/ev*.bin
 
-config() { # config GROUP TOPIC_SUFFIX COUNTER_OPTIONS [ON_ERROR]
+config() { # config GROUP TOPIC_SUFFIX COUNTER_OPTIONS [ON_ERROR]; THREADS: processing.threads
   cat <<YAML
+processing: {threads: ${THREADS:-1}}
 kafka:
   consumer: {group.id: $1, session.timeout.ms: 6000, fetch.wait.max.ms: 50}
 input: {topics: [events.voice], dead_letter_topic: dlq.$1}
@@ -161,3 +165,28 @@ grep -q "plugin counter: on_interval_close failed with -1004 at task 0, interval
 run close3 perrclose2 .close2 ''
 [ "$(field close3 events)" -ge $((END - 8)) ] || { summary close3; e2e_fail "restart after close stop"; }
 echo "4. on_interval_close: skip counted $nclosed errors and committed; stop exited $rc, restart re-read"
+
+# 5. on the worker thread
+THREADS=2 run everyt perr100t .e100t 'fail_every: 100'
+summary everyt | grep -q "stopped: events $END, .*(dead-lettered $want),.* plugin errors $want," ||
+  { summary everyt; e2e_fail "run everyt: want events $END, $want dead letters and plugin errors"; }
+grep -q "processing.threads 2: messages processed per thread: loop thread 0, worker $END$" \
+  "$WORK/everyt.log" || { grep "per thread" "$WORK/everyt.log"; e2e_fail "everyt: not all on the worker"; }
+kcat -C -b "$BS" -t dlq.perr100t -o beginning -e -q -f '%h\n' |
+  sed -n 's/.*kpistream.source.offset=\([0-9]*\).*/\1/p' > "$WORK/dlq100t.txt"
+# (the dead-letter topic's partitions are read one after the other: sorted)
+cmp -s <(sort -n "$WORK/dlq100.txt") <(sort -n "$WORK/dlq100t.txt") ||
+  e2e_fail "everyt: other dead letters than every1"
+for t in counter.e100 operations.e100; do
+  "$KPISTREAM" dump --bootstrap-file "$WORK/bootstrap" "kpi.$t" > "$WORK/$t.dump"
+  "$KPISTREAM" dump --bootstrap-file "$WORK/bootstrap" "kpi.${t}t" > "$WORK/${t}t.dump"
+  latest_by_key "$WORK/$t.dump" | cut -f1,3- > "$WORK/$t.latest"
+  latest_by_key "$WORK/${t}t.dump" | cut -f1,3- > "$WORK/${t}t.latest"
+  [ -s "$WORK/$t.latest" ] && cmp -s "$WORK/$t.latest" "$WORK/${t}t.latest" ||
+    e2e_fail "everyt: kpi.${t}t differs from kpi.$t"
+done
+rc=$(THREADS=2 run_fails stopt perrstopt .stopt 'fail_queue: bad' stop)
+grep -q "plugin counter: on_event failed with -1004 at events.voice \[0\] offset 4 (on_error: stop)" \
+  "$WORK/stopt.log" || { cat "$WORK/stopt.log"; e2e_fail "stopt: no stop message naming the offset"; }
+grep -q "stopping: a plugin failed (on_error: stop)" "$WORK/stopt.log" || e2e_fail "stopt: no stop"
+echo "5. on the worker thread: $want dead letters and the results as with one thread; stop exit $rc"

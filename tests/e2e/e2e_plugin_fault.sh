@@ -3,7 +3,11 @@
 #  1. a segfault in on_event: the process dies with SIGSEGV (status 139)
 #     after one line naming the plugin, the callback and the event;
 #  2. exit(0) in on_event: the process does not report success — it names
-#     the plugin and callback and exits 70.
+#     the plugin and callback and exits 70;
+#  3. the segfault and the exit(0) again with processing.threads 3, on an
+#     event of partition 1, whose task always runs on the second worker
+#     thread: the line names what that thread ran (each thread records its
+#     own callback; exit()'s check runs on the thread that called it).
 # After each, a restart with the good plugin set restores the checkpoint
 # taken before the fault and finishes with results identical to a clean run.
 #
@@ -39,13 +43,17 @@ simulate() { # simulate START PART
 simulate 2026-11-23T08:00:00Z A
 encode_event "$PROTO" 'event_id: "boom1" event_time_ms: 1795422600000 tenant: "acme"
   channel: CHANNEL_VOICE contact_id: "boom-c1" queue: "boom" contact_queued {}' "$WORK/boom.bin"
+encode_event "$PROTO" 'event_id: "boom2" event_time_ms: 1795422600000 tenant: "globex"
+  channel: CHANNEL_VOICE contact_id: "boom-c2" queue: "boom2" contact_queued {}' "$WORK/boom2.bin"
 part_b() {
   kcat -P -b "$BS" -t events.voice -p 0 -k acme "$WORK/boom.bin"
+  kcat -P -b "$BS" -t events.voice -p 1 -k globex "$WORK/boom2.bin"
   simulate 2026-11-23T08:30:00Z B
 }
 
-config() { # config GROUP SUFFIX COUNTER_OPTIONS
+config() { # config GROUP SUFFIX COUNTER_OPTIONS [THREADS]
   cat <<YAML
+processing: {threads: ${4:-1}}
 kafka:
   consumer: {group.id: $1, session.timeout.ms: 6000, fetch.wait.max.ms: 50}
 input: {topics: [events.voice, events.email, events.chat, events.agent]}
@@ -69,10 +77,10 @@ latest() { # latest SUFFIX — per key the latest result of both plugins' topics
   latest_by_key "$WORK/$1.dump" | cut -f1,3- > "$WORK/$1.latest"
 }
 
-# fault_start NAME OPTIONS — a live run with the faulty option; returns once
-# it has checkpointed and committed part A (before the event).
+# fault_start NAME OPTIONS [THREADS] — a live run with the faulty option; returns
+# once it has checkpointed and committed part A (before the event).
 fault_start() {
-  config "$1" "$1" "$2" > "$WORK/$1.yaml"
+  config "$1" "$1" "$2" "${3:-1}" > "$WORK/$1.yaml"
   "$KPISTREAM" run -c "$WORK/$1.yaml" --bootstrap-file "$WORK/bootstrap" > "$WORK/$1.log" 2>&1 &
   RUN_PID[$1]=$!
   local deadline=$((SECONDS + 60))
@@ -95,9 +103,15 @@ fault_end() {
 
 fault_start segv 'crash_queue: boom'
 fault_start exit 'exit_queue: boom'
+fault_start segv2 'crash_queue: boom2' 3
+fault_start exit2 'exit_queue: boom2' 3
 part_b
 fault_end segv 139 \
   "^kpistream: fatal signal SIGSEGV in plugin counter, callback on_event at events.voice \[0\] offset [0-9]*; re-raised"
+fault_end segv2 139 \
+  "^kpistream: fatal signal SIGSEGV in plugin counter, callback on_event at events.voice \[1\] offset [0-9]*; re-raised"
+fault_end exit2 70 \
+  "^kpistream: exit() called in plugin counter, callback on_event at events.voice \[1\] offset [0-9]*; a plugin must not end the process: exiting with status 70"
 fault_end exit 70 \
   "^kpistream: exit() called in plugin counter, callback on_event at events.voice \[0\] offset [0-9]*; a plugin must not end the process: exiting with status 70"
 

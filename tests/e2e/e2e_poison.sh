@@ -265,3 +265,29 @@ grep -q '^operations/offered|acme|voice|sales|||1795428000000 4$' "$WORK/res1_op
   e2e_fail "operations/offered for acme 10:00 is not 4 (poison counted?)"
 
 echo "poison $P, dead-lettered $dead, results identical $same"
+
+# 7. the poison run again with processing.threads 2 (the input's partition's
+# task on the worker thread): the same summary counts, the same dead letters
+# (a worker's are produced by the loop thread after each drain), the same
+# results
+sed -e 's/group.id: e2e-poison/group.id: e2e-poison-threads/' -e 's/topic: kpi\./topic: kpit./' \
+  -e 's/dead_letter_topic: kpistream.dlq/dead_letter_topic: kpistream.dlqt/' "$WORK/poison.yaml" \
+  > "$WORK/threads.yaml"
+printf 'processing: {threads: 2}\n' >> "$WORK/threads.yaml"
+s3=$(run_bounded "$KPISTREAM" "$WORK/bootstrap" "$WORK/threads.yaml" "$WORK/threads.log")
+echo "with poison, processing.threads 2: $s3"
+counts() { printf '%s\n' "$1" | sed -n 's/.*\(events [0-9]*, .*plugin errors [0-9]*\),.*/\1/p'; }
+[ -n "$(counts "$s1")" ] && [ "$(counts "$s3")" = "$(counts "$s1")" ] ||
+  e2e_fail "processing.threads 2: summary counts differ: $(counts "$s3") vs $(counts "$s1")"
+# partition 0's task (all of this input) always runs on the worker thread
+grep -q "processing.threads 2: messages processed per thread: loop thread [0-9]*, worker $((V + P))$" \
+  "$WORK/threads.log" || { grep "per thread" "$WORK/threads.log"; e2e_fail "processing.threads 2: the worker did not process the input"; }
+read_dead_letters "$BS" kpistream.dlqt poison.events "$WORK" "$WORK/dlqt.txt"
+sort "$WORK/dlqt.txt" > "$WORK/dlqt.sorted"
+cmp -s "$WORK/expected_dlq.sorted" "$WORK/dlqt.sorted" || {
+  diff -u "$WORK/expected_dlq.sorted" "$WORK/dlqt.sorted" | cut -c1-300
+  e2e_fail "processing.threads 2: kpistream.dlqt does not hold exactly the poison messages"
+}
+# shellcheck disable=SC2086
+same_results "$BS" "$PROTO" "$WORK" kpit clean $plugins
+echo "processing.threads 2: the same counts, dead letters and results"
