@@ -88,7 +88,9 @@ typedef struct ks_config {
   int64_t checkpoint_interval_ms; /* 0 = only at shutdown and rebalance (default 5s) */
   char *checkpoint_prefix; /* changelog topics are <prefix>.<plugin>; NULL = <group.id>.changelog */
   int checkpoint_enabled;  /* default 1 */
-  uint64_t memory_budget;  /* state.memory_budget in bytes; 0 = unlimited (default) */
+  int64_t commit_interval_ms; /* commit.interval: least time between the commits that closed
+                                 intervals ask for, without checkpoints; 0 = each (default 1s) */
+  uint64_t memory_budget;     /* state.memory_budget in bytes; 0 = unlimited (default) */
   int threads; /* processing.threads: threads running tasks, the loop's included (default 1,
                   1..KS_CONFIG_THREADS_MAX) */
   char *plugin_dir;
