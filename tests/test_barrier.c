@@ -29,6 +29,7 @@ typedef struct world {
   int flushes;
   int flush_delivers; /* flush acknowledges what is outstanding */
   int flush_fails;
+  uint64_t now_ms; /* the chain's clock when paced (w_clock) */
 } world;
 
 static int w_send(void *ud, ks_ckpt_msg *msgs, size_t n, void *opaque, size_t *n_sent) {
@@ -256,6 +257,65 @@ static void drain_delivers_stage_by_stage(void **state) {
   ks_barrier_chain_free(&w.c); /* frees b2 with its offsets */
 }
 
+static uint64_t w_clock(void *ud) {
+  return ((world *)ud)->now_ms;
+}
+
+/* commit.interval: the runner seals when an interval closed (`want`) and the
+ * chain says a seal is due. Over 10 s of a closing interval every 10 ms,
+ * with every result acknowledged 20 ms after it was produced, a 1 s pace
+ * makes 10 commits, at least 1 s apart, the last covering the results
+ * produced up to its seal; a forced seal (revoke, reload, shutdown,
+ * checkpoint) happens at once and restarts the pace. */
+static void commits_paced_by_interval(void **state) {
+  (void)state;
+  world w;
+  world_init(&w);
+  w.now_ms = 5000;
+  ks_barrier_pace(&w.c, 1000, w_clock, &w);
+  assert_int_equal(ks_barrier_seal_due(&w.c), 0); /* the pace counts from ks_barrier_pace */
+  uint64_t sealed_at[MAX_OUT];
+  int n_seals = 0;
+  for (int64_t t = 10; t <= 10000; t += 10) {
+    w.now_ms = 5000 + (uint64_t)t;
+    while (w.n_out > 2) /* acknowledged 20 ms after it was produced */
+      ack_at(&w, 0, 0);
+    produce(&w);
+    if (ks_barrier_seal_due(&w.c)) { /* an interval closed every 10 ms: always wanted */
+      assert_true(n_seals < MAX_OUT);
+      sealed_at[n_seals++] = w.now_ms;
+      seal(&w, t, 0);
+      assert_true(w.n_commits < n_seals); /* its own result is not acknowledged yet */
+    }
+  }
+  while (w.n_out)
+    ack_at(&w, 0, 0);
+  assert_int_equal(n_seals, 10);
+  assert_int_equal(w.n_commits, 10);
+  for (int i = 0; i < n_seals; i++) {
+    assert_int_equal(sealed_at[i], 6000 + 1000 * (uint64_t)i);
+    assert_int_equal(w.commits[i], 1000 + 1000 * i); /* offsets as sealed, in order */
+  }
+  /* a forced seal at 15.5 s: at once, and the next paced one 1 s after it */
+  w.now_ms = 15500;
+  produce(&w);
+  seal(&w, 10500, 0);
+  ack_at(&w, 0, 0);
+  assert_int_equal(w.n_commits, 11);
+  w.now_ms = 16000;
+  assert_int_equal(ks_barrier_seal_due(&w.c), 0);
+  w.now_ms = 16499;
+  assert_int_equal(ks_barrier_seal_due(&w.c), 0);
+  w.now_ms = 16500;
+  assert_int_equal(ks_barrier_seal_due(&w.c), 1);
+  /* commit.interval 0: every seal is due (each closed interval commits) */
+  ks_barrier_pace(&w.c, 0, w_clock, &w);
+  assert_int_equal(ks_barrier_seal_due(&w.c), 1);
+  seal(&w, 10600, 0);
+  assert_int_equal(ks_barrier_seal_due(&w.c), 1);
+  ks_barrier_chain_free(&w.c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(commit_waits_for_all_earlier_acks),
@@ -263,6 +323,7 @@ int main(void) {
       cmocka_unit_test(failed_delivery_poisons_the_chain),
       cmocka_unit_test(checkpoint_not_written_poisons),
       cmocka_unit_test(drain_delivers_stage_by_stage),
+      cmocka_unit_test(commits_paced_by_interval),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

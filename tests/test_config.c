@@ -78,14 +78,18 @@ static void reliability_keys(void **state) {
   assert_null(c.checkpoint_prefix);
   assert_int_equal(c.checkpoint_full_every, 10);
   assert_true(c.checkpoint_full_ratio == 0.5);
+  assert_int_equal(c.commit_interval_ms, 1000);
   assert_int_equal(c.memory_budget, 0);
   ks_config_free(&c);
   const char *y = "input: {topics: [a]}\nplugins: [{name: operations}]\n"
                   "intervals: {restatement_horizon: 2h, idle_timeout: 0s}\n"
                   "checkpoint: {enabled: false, interval: 250ms, topic_prefix: acme.kpis,\n"
                   "             full_every: 1, full_ratio: 0.25}\n"
+                  "checkpoint: {enabled: false, interval: 250ms, topic_prefix: acme.kpis}\n"
+                  "commit: {interval: 250ms}\n"
                   "state: {memory_budget: 1.5GiB}\n";
   assert_int_equal(load(y, &c, err), 0);
+  assert_int_equal(c.commit_interval_ms, 250);
   assert_int_equal(c.restate_ms, 7200000);
   assert_int_equal(c.idle_timeout_ms, 0);
   assert_int_equal(c.checkpoint_enabled, 0);
@@ -355,6 +359,12 @@ static void errors_name_the_place(void **state) {
                "'checkpoint.full_every': '0' is not a whole number from 1 to 1000000");
   expect_error("input: {topics: [a]}\nplugins: [{name: o}]\ncheckpoint: {full_ratio: 2}\n",
                "'checkpoint.full_ratio': '2' is not a number from 0 to 1");
+  expect_error("input: {topics: [a]}\nplugins: [{name: o}]\ncommit: {interval: soon}\n",
+               "test.yaml:3:20: 'commit.interval': 'soon' is not a duration");
+  expect_error("input: {topics: [a]}\nplugins: [{name: o}]\ncommit: {every: 1s}\n",
+               "test.yaml:3:10: unknown key 'every' in commit (expected one of: interval)");
+  expect_error("input: {topics: [a]}\nplugins: [{name: o}]\ncommit: 1s\n",
+               "test.yaml:3:9: 'commit' must be a mapping");
 }
 
 /* A key given twice in one mapping is refused, naming both places (libyaml

@@ -92,11 +92,29 @@ void ks_barrier_delivered(ks_barrier_chain *c, ks_barrier *b, int failed) {
   pop_ready(c);
 }
 
+static uint64_t chain_now_ms(const ks_barrier_chain *c) {
+  return c->clock_ms ? c->clock_ms(c->clock_ud) : uv_hrtime() / 1000000u;
+}
+
+void ks_barrier_pace(ks_barrier_chain *c, int64_t interval_ms, uint64_t (*clock_ms)(void *ud),
+                     void *clock_ud) {
+  c->pace_ms = interval_ms > 0 ? interval_ms : 0;
+  c->clock_ms = clock_ms;
+  c->clock_ud = clock_ud;
+  c->last_seal_ms = chain_now_ms(c);
+}
+
+int ks_barrier_seal_due(const ks_barrier_chain *c) {
+  return c->pace_ms == 0 || chain_now_ms(c) - c->last_seal_ms >= (uint64_t)c->pace_ms;
+}
+
 int ks_barrier_seal(ks_barrier_chain *c, rd_kafka_topic_partition_list_t *offsets,
                     ks_ckpt_msg *msgs, size_t n) {
   ks_barrier *b = ks_barrier_open(c);
   if (b == NULL)
     return KS_ENOMEM;
+  if (c->pace_ms)
+    c->last_seal_ms = chain_now_ms(c);
   b->offsets = offsets;
   b->msgs = msgs;
   b->n_msgs = n;

@@ -28,6 +28,7 @@
 #define KS_BARRIER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <librdkafka/rdkafka.h>
 
@@ -52,6 +53,11 @@ typedef struct ks_barrier_ops {
 typedef struct ks_barrier_chain {
   ks_barrier *head, *tail; /* FIFO; an unsealed tail is the open barrier */
   ks_barrier_ops ops;
+  /* Pacing (ks_barrier_pace): commit.interval, its clock, the last seal. */
+  int64_t pace_ms; /* 0: every seal is due */
+  uint64_t (*clock_ms)(void *ud);
+  void *clock_ud;
+  uint64_t last_seal_ms;
 } ks_barrier_chain;
 
 void ks_barrier_chain_init(ks_barrier_chain *c, const ks_barrier_ops *ops);
@@ -75,6 +81,17 @@ void ks_barrier_delivered(ks_barrier_chain *c, ks_barrier *b, int failed);
  * already. 0, or KS_ENOMEM (then the caller still owns them). */
 int ks_barrier_seal(ks_barrier_chain *c, rd_kafka_topic_partition_list_t *offsets,
                     ks_ckpt_msg *msgs, size_t n);
+
+/* Pace the seals that nothing forces (commit.interval): from now on
+ * ks_barrier_seal_due() says whether interval_ms have passed since the last
+ * seal of any kind, forced ones (revoke, shutdown, reload, checkpoint)
+ * included, on clock_ms(clock_ud) (NULL: the monotonic clock, uv_hrtime).
+ * Pacing decides only when a seal happens; what it commits and when stay
+ * the barrier rule's. Without pacing (interval_ms 0) every seal is due. */
+void ks_barrier_pace(ks_barrier_chain *c, int64_t interval_ms, uint64_t (*clock_ms)(void *ud),
+                     void *clock_ud);
+/* 1 when a seal now keeps to the pace set by ks_barrier_pace(), else 0. */
+int ks_barrier_seal_due(const ks_barrier_chain *c);
 
 /* Poison the chain after a failed delivery: nothing in it commits. */
 void ks_barrier_poison(ks_barrier_chain *c);

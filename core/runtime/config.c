@@ -50,6 +50,7 @@ void ks_config_init(ks_config *cfg) {
   cfg->checkpoint_enabled = 1;
   cfg->checkpoint_full_every = 10;
   cfg->checkpoint_full_ratio = 0.5;
+  cfg->commit_interval_ms = 1000;
   cfg->log_level = KS_LOG_INFO;
   cfg->stats_interval_ms = 60 * 1000;
   cfg->shutdown_timeout_ms = 10000;
@@ -503,6 +504,15 @@ static int load_checkpoint(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
 static int load_output_format(parse_ctx *c, yaml_node_t *m, const char *section,
                               ks_config_output *o, int allow_topics);
 
+static int load_commit(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
+  static const char *const known[] = {"interval", NULL};
+  int rc = check_keys(c, m, "commit", known, "interval");
+  if (rc)
+    return rc;
+  yaml_node_t *v = map_get(c, m, "interval");
+  return v ? set_duration(c, v, "commit.interval", &cfg->commit_interval_ms) : 0;
+}
+
 /* plugins[].format / .schema_id: the format of the plugin's output topic
  * (`topic`, default kpi.<instance>), the same as an output.topics entry for
  * it; setting both for one topic is refused. Needs `output` loaded. */
@@ -728,15 +738,15 @@ static int load_output(parse_ctx *c, ks_config *cfg, yaml_node_t *m) {
 
 static int load_root(parse_ctx *c, ks_config *cfg) {
   static const char *const known[] = {
-      "kafka",      "input",   "intervals", "checkpoint",     "state",
-      "plugin_dir", "plugins", "log_level", "stats_interval", "shutdown",
-      "http",       "output",  "log",       "processing",     NULL};
+      "kafka",      "input",     "intervals",      "checkpoint", "commit", "state",  "plugin_dir",
+      "plugins",    "log_level", "stats_interval", "shutdown",   "http",   "output", "log",
+      "processing", NULL};
   yaml_node_t *root = yaml_document_get_root_node(c->doc);
   if (root == NULL)
     return fail(c, NULL, "empty configuration");
   int rc = check_keys(c, root, "the top level", known,
-                      "kafka, input, intervals, checkpoint, state, plugin_dir, plugins, log_level, "
-                      "stats_interval, shutdown, http, output, log, processing");
+                      "kafka, input, intervals, checkpoint, commit, state, plugin_dir, plugins, "
+                      "log_level, stats_interval, shutdown, http, output, log, processing");
   if (rc)
     return rc;
   yaml_node_t *v;
@@ -747,6 +757,8 @@ static int load_root(parse_ctx *c, ks_config *cfg) {
   if ((v = map_get(c, root, "intervals")) && (rc = load_intervals(c, cfg, v)))
     return rc;
   if ((v = map_get(c, root, "checkpoint")) && (rc = load_checkpoint(c, cfg, v)))
+    return rc;
+  if ((v = map_get(c, root, "commit")) && (rc = load_commit(c, cfg, v)))
     return rc;
   if ((v = map_get(c, root, "state")) && (rc = load_state(c, cfg, v)))
     return rc;

@@ -91,6 +91,8 @@ typedef struct ks_config {
   uint32_t checkpoint_full_every; /* a full snapshot every N checkpoints, deltas between (10) */
   double checkpoint_full_ratio;   /* ... or when more than this share of records changed (0.5) */
   uint64_t memory_budget;         /* state.memory_budget in bytes; 0 = unlimited (default) */
+  int64_t commit_interval_ms; /* commit.interval: least time between the commits that closed
+                                 intervals ask for, without checkpoints; 0 = each (default 1s) */
   int threads; /* processing.threads: threads running tasks, the loop's included (default 1,
                   1..KS_CONFIG_THREADS_MAX) */
   char *plugin_dir;

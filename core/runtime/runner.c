@@ -127,7 +127,7 @@ static void on_interval_closed(void *ud, int32_t task, int64_t start, int64_t en
   runner *r = ud;
   (void)end;
   if (!r->ckpt_on)
-    r->want_seal = 1; /* without checkpoints, commit as soon as an interval closes */
+    r->want_seal = 1; /* without checkpoints, commit once an interval closes (commit.interval) */
   rlog(r, KS_LOG_DEBUG, "task %d: interval %" PRId64 " closed", task, start);
 }
 
@@ -771,6 +771,14 @@ static size_t pending_input(runner *r) {
   return n;
 }
 
+/* The seal an interval's close asked for, at most once per commit.interval
+ * (barrier.h: ks_barrier_pace); revoke, shutdown, reload and checkpoints
+ * seal at once. */
+static void seal_when_due(runner *r) {
+  if (r->want_seal && !r->stopping && ks_barrier_seal_due(&r->chain))
+    ks_runner_seal(r, NULL);
+}
+
 /* After input was processed: the memory budget, the end of the partitions
  * of a bounded run, sealing, the stop of a bounded run. */
 static void after_input(runner *r) {
@@ -781,8 +789,7 @@ static void after_input(runner *r) {
     r->eof_seen = 0;
     ks_engine_advance(r->engine);
   }
-  if (r->want_seal)
-    ks_runner_seal(r, NULL);
+  seal_when_due(r);
   if (r->until_eof && !r->stopping && all_eof(r) && ks_merge_buffered(&r->merge) == 0)
     begin_stop(r, "all assigned partitions reached their end (--until-eof)");
 }
@@ -911,6 +918,7 @@ static void on_stats(uv_timer_t *t) {
 static void on_idle_timer(uv_timer_t *tm) {
   runner *r = tm->data;
   budget_check(r);
+  seal_when_due(r); /* a wanted seal waits no longer than commit.interval for input */
   if (r->cfg.idle_timeout_ms <= 0)
     return;
   uint64_t now = uv_now(&r->loop);
@@ -1261,6 +1269,7 @@ static runner *runner_new(const ks_run_args *args, ks_plugin_call_fn call_of_thr
   ks_barrier_ops bo = ks_runner_barrier_ops;
   bo.ud = r;
   ks_barrier_chain_init(&r->chain, &bo);
+  ks_barrier_pace(&r->chain, r->cfg.commit_interval_ms, NULL, NULL);
   uv_loop_init(&r->loop);
   return r;
 }
