@@ -85,7 +85,6 @@ static void reliability_keys(void **state) {
                   "intervals: {restatement_horizon: 2h, idle_timeout: 0s}\n"
                   "checkpoint: {enabled: false, interval: 250ms, topic_prefix: acme.kpis,\n"
                   "             full_every: 1, full_ratio: 0.25}\n"
-                  "checkpoint: {enabled: false, interval: 250ms, topic_prefix: acme.kpis}\n"
                   "commit: {interval: 250ms}\n"
                   "state: {memory_budget: 1.5GiB}\n";
   assert_int_equal(load(y, &c, err), 0);
