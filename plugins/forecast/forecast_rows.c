@@ -59,12 +59,12 @@ void fc_rows_merge(fc_rows *r) {
       r->v[++w] = *s;
       continue;
     }
-    d->offered += s->offered;
-    d->handled += s->handled;
-    d->handle_ms += s->handle_ms;
-    d->logged_ms += s->logged_ms;
-    d->onq_ms += s->onq_ms;
-    d->agents_now += s->agents_now;
+    d->offered = ks_add_i64(d->offered, s->offered);
+    d->handled = ks_add_i64(d->handled, s->handled);
+    d->handle_ms = ks_add_i64(d->handle_ms, s->handle_ms);
+    d->logged_ms = ks_add_i64(d->logged_ms, s->logged_ms);
+    d->onq_ms = ks_add_i64(d->onq_ms, s->onq_ms);
+    d->agents_now = ks_add_i64(d->agents_now, s->agents_now);
     d->flags |= s->flags;
     d->req_unknown |= s->req_unknown;
     d->req_agents += s->req_agents;
