@@ -8,6 +8,7 @@
  * The host's own limit (keys of up to KS_KEY_MAX bytes, longer refused) is
  * tested in test_state.
  */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -328,6 +329,15 @@ static void test_counter_arithmetic_saturates(void **state) {
   /* left to right: max + 1 saturates to max before - 5 */
   assert_int_equal(ks_add3_i64(max, 1, -5), max - 5);
   assert_int_equal(ks_add3_i64(min, -1, 5), min + 5);
+  /* a double count: truncated as a cast while in range, else saturated */
+  assert_int_equal(ks_i64_of_double(41.9), 41);
+  assert_int_equal(ks_i64_of_double(-41.9), -41);
+  assert_int_equal(ks_i64_of_double(9223372036854774784.0), INT64_C(9223372036854774784));
+  assert_int_equal(ks_i64_of_double(9223372036854775808.0), max); /* 2^63 */
+  assert_int_equal(ks_i64_of_double(1e300), max);
+  assert_int_equal(ks_i64_of_double(-9223372036854775808.0), min);
+  assert_int_equal(ks_i64_of_double(-1e300), min);
+  assert_int_equal(ks_i64_of_double(NAN), 0);
 }
 
 int main(void) {

@@ -117,10 +117,10 @@ void fc_em_staffing(fc_emitter *e, const fc_row *row, double len_s) {
   const fc_config *cfg = &e->p->cfg;
   const int known = !row->req_unknown;
   const double den = known ? len_s : 0.0;
-  ks_emit_ratio(&e->em, "required_agents", row->req_agents * len_s, den, (int64_t)row->req_agents,
-                "agents");
-  ks_emit_ratio(&e->em, "required_staff", row->req_staff * len_s, den, (int64_t)row->req_agents,
-                "agents");
+  ks_emit_ratio(&e->em, "required_agents", row->req_agents * len_s, den,
+                ks_i64_of_double(row->req_agents), "agents");
+  ks_emit_ratio(&e->em, "required_staff", row->req_staff * len_s, den,
+                ks_i64_of_double(row->req_agents), "agents");
   if (!(row->flags & R_PRESENCE))
     return;
   const double logged_s = (double)row->logged_ms / 1000.0;

@@ -255,10 +255,12 @@ typedef struct wf_attr {
 } wf_attr;
 
 static void emit_attr(wf_emitter *e, const wf_attr *a) {
-  ks_emit_ratio(&e->em, "attrition", a->seps, a->hc, (int64_t)a->seps, "ratio");
-  ks_emit_ratio(&e->em, "attrition_voluntary", a->vol, a->hc, (int64_t)a->vol, "ratio");
-  ks_emit_ratio(&e->em, "attrition_involuntary", a->invol, a->hc, (int64_t)a->invol, "ratio");
-  ks_emit_ratio(&e->em, "attrition_annualised", 12.0 * a->seps, a->hc, (int64_t)a->seps, "ratio");
+  ks_emit_ratio(&e->em, "attrition", a->seps, a->hc, ks_i64_of_double(a->seps), "ratio");
+  ks_emit_ratio(&e->em, "attrition_voluntary", a->vol, a->hc, ks_i64_of_double(a->vol), "ratio");
+  ks_emit_ratio(&e->em, "attrition_involuntary", a->invol, a->hc, ks_i64_of_double(a->invol),
+                "ratio");
+  ks_emit_ratio(&e->em, "attrition_annualised", 12.0 * a->seps, a->hc, ks_i64_of_double(a->seps),
+                "ratio");
   ks_emit_sum(&e->em, "separations", (double)a->all_seps, a->all_seps, "agents");
   ks_emit_sum(&e->em, "hires", (double)a->hires, a->hires, "agents");
 }

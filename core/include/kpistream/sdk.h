@@ -367,6 +367,19 @@ static inline int64_t ks_add3_i64(int64_t a, int64_t b, int64_t c) {
   return ks_add_i64(ks_add_i64(a, b), c);
 }
 
+/* v truncated to int64 as (int64_t)v, but saturated at INT64_MIN / INT64_MAX
+ * and 0 for NaN: a count from a double summed over restored state (a plain
+ * cast of a value out of range is undefined behaviour). */
+static inline int64_t ks_i64_of_double(double v) {
+  if (!(v == v))
+    return 0;
+  if (v >= 9223372036854775808.0) /* 2^63 */
+    return INT64_MAX;
+  if (v < -9223372036854775808.0)
+    return INT64_MIN;
+  return (int64_t)v;
+}
+
 #ifdef __cplusplus
 }
 #endif
