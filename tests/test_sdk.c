@@ -3,10 +3,12 @@
  * against values worked out by hand or by an independent tool (Python's
  * datetime for the calendar, the published FNV-1a test vectors): the key
  * limits exactly as docs/plugins.md states them, the int64 key part, the
- * dimension key's bytes, KS_API_HAS, the result setters and the emitter.
+ * dimension key's bytes, KS_API_HAS, the result setters and the emitter, and
+ * the saturating counter arithmetic (ks_add_i64, ks_sub_i64).
  * The host's own limit (keys of up to KS_KEY_MAX bytes, longer refused) is
  * tested in test_state.
  */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -294,6 +296,50 @@ static void test_emitter_dims(void **state) {
   assert_int_equal(ks_emitter_dims(&e, k.buf, k.len, 1), -1);
 }
 
+/* ---- counter arithmetic ------------------------------------------------------------ */
+
+/* Sums of counters restored from a record without a checksum: exact while in
+ * range, saturated at the int64 limits instead of overflowing (the values the
+ * checkpoint fuzzer overflowed operations_emit.c with, regress_overflow_*). */
+static void test_counter_arithmetic_saturates(void **state) {
+  (void)state;
+  const int64_t max = INT64_MAX, min = INT64_MIN;
+  /* in range: exactly a + b, a - b */
+  assert_int_equal(ks_add_i64(5, -7), -2);
+  assert_int_equal(ks_sub_i64(-3, 4), -7);
+  assert_int_equal(ks_add_i64(max - 1, 1), max);
+  assert_int_equal(ks_add_i64(min, max), -1);
+  assert_int_equal(ks_sub_i64(max, max), 0);
+  assert_int_equal(ks_sub_i64(min + 1, 1), min);
+  assert_int_equal(ks_sub_i64(-1, max), min);
+  assert_int_equal(ks_add3_i64(4, 5, -2), 7);
+  /* out of range: the limit on the side of the true result */
+  assert_int_equal(ks_add_i64(max, 1), max);
+  assert_int_equal(ks_add_i64(min, -1), min);
+  assert_int_equal(ks_add_i64(max, max), max);
+  assert_int_equal(ks_add_i64(min, min), min);
+  assert_int_equal(ks_sub_i64(0, min), max); /* fcr_n - fcr_repeats, fuzzer's input */
+  assert_int_equal(ks_sub_i64(-2, max), min);
+  assert_int_equal(ks_sub_i64(max, -1), max);
+  assert_int_equal(ks_sub_i64(min, 1), min);
+  /* 6001890932696285184 + 7449286332057019762 (ans_known + ab_known, fuzzer) */
+  assert_int_equal(ks_add_i64(INT64_C(6001890932696285184), INT64_C(7449286332057019762)), max);
+  /* -7960447692423716345 - 8023047287439515128 (ab_known - excl_short, fuzzer) */
+  assert_int_equal(ks_sub_i64(INT64_C(-7960447692423716345), INT64_C(8023047287439515128)), min);
+  /* left to right: max + 1 saturates to max before - 5 */
+  assert_int_equal(ks_add3_i64(max, 1, -5), max - 5);
+  assert_int_equal(ks_add3_i64(min, -1, 5), min + 5);
+  /* a double count: truncated as a cast while in range, else saturated */
+  assert_int_equal(ks_i64_of_double(41.9), 41);
+  assert_int_equal(ks_i64_of_double(-41.9), -41);
+  assert_int_equal(ks_i64_of_double(9223372036854774784.0), INT64_C(9223372036854774784));
+  assert_int_equal(ks_i64_of_double(9223372036854775808.0), max); /* 2^63 */
+  assert_int_equal(ks_i64_of_double(1e300), max);
+  assert_int_equal(ks_i64_of_double(-9223372036854775808.0), min);
+  assert_int_equal(ks_i64_of_double(-1e300), min);
+  assert_int_equal(ks_i64_of_double(NAN), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_key_limit_is_254_bytes),
@@ -305,6 +351,7 @@ int main(void) {
       cmocka_unit_test(test_api_has),
       cmocka_unit_test(test_setters_and_emitter),
       cmocka_unit_test(test_emitter_dims),
+      cmocka_unit_test(test_counter_arithmetic_saturates),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

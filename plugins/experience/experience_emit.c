@@ -47,10 +47,10 @@ static void emit_agg(ex_emitter *e, const ex_agg *a, int queue_level) {
       em_labels(e, 0, NULL, NULL);
     }
   }
-  const int64_t nps_n = a->nps_pro + a->nps_pas + a->nps_det;
+  const int64_t nps_n = ks_add3_i64(a->nps_pro, a->nps_pas, a->nps_det);
   if (nps_n > 0) {
-    ks_emit_ratio(&e->em, "nps", 100.0 * (double)(a->nps_pro - a->nps_det), (double)nps_n, nps_n,
-                  "score");
+    ks_emit_ratio(&e->em, "nps", 100.0 * (double)ks_sub_i64(a->nps_pro, a->nps_det), (double)nps_n,
+                  nps_n, "score");
     ks_emit_count(&e->em, "nps_promoters", a->nps_pro, "count");
     ks_emit_count(&e->em, "nps_passives", a->nps_pas, "count");
     ks_emit_count(&e->em, "nps_detractors", a->nps_det, "count");
@@ -62,8 +62,8 @@ static void emit_agg(ex_emitter *e, const ex_agg *a, int queue_level) {
   }
   if (a->sen_n > 0) {
     ks_emit_ratio(&e->em, "sentiment_avg", a->sen_sum, (double)a->sen_n, a->sen_n, "score");
-    ks_emit_ratio(&e->em, "net_sentiment", (double)(a->sen_pos - a->sen_neg), (double)a->sen_n,
-                  a->sen_n, "ratio");
+    ks_emit_ratio(&e->em, "net_sentiment", (double)ks_sub_i64(a->sen_pos, a->sen_neg),
+                  (double)a->sen_n, a->sen_n, "ratio");
     ks_emit_ratio(&e->em, "sentiment_change", a->sen_change_sum, (double)a->sen_se_n, a->sen_se_n,
                   "score");
   }

@@ -59,12 +59,12 @@ void fc_rows_merge(fc_rows *r) {
       r->v[++w] = *s;
       continue;
     }
-    d->offered += s->offered;
-    d->handled += s->handled;
-    d->handle_ms += s->handle_ms;
-    d->logged_ms += s->logged_ms;
-    d->onq_ms += s->onq_ms;
-    d->agents_now += s->agents_now;
+    d->offered = ks_add_i64(d->offered, s->offered);
+    d->handled = ks_add_i64(d->handled, s->handled);
+    d->handle_ms = ks_add_i64(d->handle_ms, s->handle_ms);
+    d->logged_ms = ks_add_i64(d->logged_ms, s->logged_ms);
+    d->onq_ms = ks_add_i64(d->onq_ms, s->onq_ms);
+    d->agents_now = ks_add_i64(d->agents_now, s->agents_now);
     d->flags |= s->flags;
     d->req_unknown |= s->req_unknown;
     d->req_agents += s->req_agents;
@@ -117,10 +117,10 @@ void fc_em_staffing(fc_emitter *e, const fc_row *row, double len_s) {
   const fc_config *cfg = &e->p->cfg;
   const int known = !row->req_unknown;
   const double den = known ? len_s : 0.0;
-  ks_emit_ratio(&e->em, "required_agents", row->req_agents * len_s, den, (int64_t)row->req_agents,
-                "agents");
-  ks_emit_ratio(&e->em, "required_staff", row->req_staff * len_s, den, (int64_t)row->req_agents,
-                "agents");
+  ks_emit_ratio(&e->em, "required_agents", row->req_agents * len_s, den,
+                ks_i64_of_double(row->req_agents), "agents");
+  ks_emit_ratio(&e->em, "required_staff", row->req_staff * len_s, den,
+                ks_i64_of_double(row->req_agents), "agents");
   if (!(row->flags & R_PRESENCE))
     return;
   const double logged_s = (double)row->logged_ms / 1000.0;

@@ -26,7 +26,7 @@ static int emit_queue(void *ud, const void *key, size_t keylen, void *record) {
     return 0;
 
   const int64_t excl_short = cfg->short_abandon_exclude ? a->ab_short : 0;
-  const int64_t abandoned = a->ab_all - excl_short;
+  const int64_t abandoned = ks_sub_i64(a->ab_all, excl_short);
 
   ks_emit_count(&e->em, "offered", a->offered, "contacts");
   ks_emit_count(&e->em, "answered", a->answered, "contacts");
@@ -37,16 +37,16 @@ static int emit_queue(void *ud, const void *key, size_t keylen, void *record) {
   int64_t abd = 0;
   switch (cfg->abandon_den) {
   case OP_ABD_OFFERED: /* excluded short abandons leave both sides */
-    abd = a->offered - excl_short;
+    abd = ks_sub_i64(a->offered, excl_short);
     break;
   case OP_ABD_QUEUED:
-    abd = a->queued - excl_short;
+    abd = ks_sub_i64(a->queued, excl_short);
     break;
   case OP_ABD_ANSWERED_PLUS_ABANDONED:
-    abd = a->answered + abandoned;
+    abd = ks_add_i64(a->answered, abandoned);
     break;
   case OP_ABD_HANDLED_PLUS_ABANDONED:
-    abd = a->handled + abandoned;
+    abd = ks_add_i64(a->handled, abandoned);
     break;
   }
   /* Not clamped: a negative denominator is this interval's exact
@@ -55,10 +55,10 @@ static int emit_queue(void *ud, const void *key, size_t keylen, void *record) {
   ks_emit_ratio(&e->em, "abandonment_rate", (double)abandoned, (double)abd, abd, "ratio");
 
   /* the abandons `abandoned` counts, with a known wait */
-  const int64_t tta_n = a->ab_known - excl_short;
+  const int64_t tta_n = ks_sub_i64(a->ab_known, excl_short);
   ks_emit_ratio(&e->em, "avg_time_to_abandon",
-                sec(a->ab_wait_ms - (excl_short ? a->ab_short_wait_ms : 0)), (double)tta_n, tta_n,
-                "seconds");
+                sec(ks_sub_i64(a->ab_wait_ms, excl_short ? a->ab_short_wait_ms : 0)), (double)tta_n,
+                tta_n, "seconds");
   ks_emit_count(&e->em, "callbacks", a->callbacks, "contacts");
   /* both stamped where the contact was queued (callback flag) / offered */
   ks_emit_ratio(&e->em, "callback_rate", (double)a->callbacks, (double)a->offered, a->offered,
@@ -84,27 +84,27 @@ static int emit_queue(void *ud, const void *key, size_t keylen, void *record) {
   int64_t sl_num = a->ans_in_t, sl_den = 0;
   switch (cfg->sl_variant) {
   case OP_SL_ANSWERED_OVER_ANSWERED_PLUS_ABANDONED:
-    sl_den = a->ans_known + a->ab_known;
+    sl_den = ks_add_i64(a->ans_known, a->ab_known);
     break;
   case OP_SL_ABANDONS_IGNORED:
-    sl_den = a->offered - a->ab_in_t;
+    sl_den = ks_sub_i64(a->offered, a->ab_in_t);
     break;
   case OP_SL_ABANDONS_NEGATIVE:
     sl_den = a->offered;
     break;
   case OP_SL_SHORT_ABANDONS_EXCLUDED:
-    sl_den = a->ans_known + a->ab_known - a->ab_short;
+    sl_den = ks_sub_i64(ks_add_i64(a->ans_known, a->ab_known), a->ab_short);
     break;
   case OP_SL_ABANDONS_POSITIVE:
-    sl_num = a->ans_in_t + a->ab_in_t;
-    sl_den = a->ans_known + a->ab_known;
+    sl_num = ks_add_i64(a->ans_in_t, a->ab_in_t);
+    sl_den = ks_add_i64(a->ans_known, a->ab_known);
     break;
   }
   /* may be negative (abandons_ignored: abandoned here, queued before): kept */
   ks_emit_ratio(&e->em, "service_level", (double)sl_num, (double)sl_den, sl_den, "ratio");
 
-  ks_emit_ratio(&e->em, "fcr", (double)(a->fcr_n - a->fcr_repeats), (double)a->fcr_n, a->fcr_n,
-                "ratio");
+  ks_emit_ratio(&e->em, "fcr", (double)ks_sub_i64(a->fcr_n, a->fcr_repeats), (double)a->fcr_n,
+                a->fcr_n, "ratio");
   ks_emit_ratio(&e->em, "transfer_rate", (double)a->transferred, (double)a->handled, a->handled,
                 "ratio");
   ks_emit_ratio(&e->em, "escalation_rate", (double)a->escalated, (double)a->handled, a->handled,
@@ -138,8 +138,8 @@ static int emit_agent(void *ud, const void *key, size_t keylen, void *record) {
   ks_emit_ratio(&e->em, "avg_acw", sec(g->acw_ms), (double)g->handled, g->handled, "seconds");
   ks_emit_ratio(&e->em, "transfer_rate", (double)g->transferred, (double)g->handled, g->handled,
                 "ratio");
-  ks_emit_ratio(&e->em, "fcr", (double)(g->fcr_n - g->fcr_repeats), (double)g->fcr_n, g->fcr_n,
-                "ratio");
+  ks_emit_ratio(&e->em, "fcr", (double)ks_sub_i64(g->fcr_n, g->fcr_repeats), (double)g->fcr_n,
+                g->fcr_n, "ratio");
   /* email and chat rows, and rows of all channels (per_agent: agent) */
   if (e->em.r.channel == 0 || is_text_channel(e->em.r.channel)) {
     ks_emit_ratio(&e->em, "first_response_time", sec(g->frt_sum_ms), (double)g->frt_n, g->frt_n,
@@ -156,7 +156,7 @@ static int emit_agent(void *ud, const void *key, size_t keylen, void *record) {
   ks_emit_ratio(&e->em, "reopen_rate", (double)g->reopened, (double)g->res_n, g->res_n, "ratio");
   /* offers answered within T of ringing / offers (those answered with an
    * unknown ring time left out) */
-  const int64_t sl_den = g->offers - g->ring_unk;
+  const int64_t sl_den = ks_sub_i64(g->offers, g->ring_unk);
   ks_emit_ratio(&e->em, "service_level", (double)g->ring_in_t, (double)sl_den, sl_den, "ratio");
   ks_emit_count(&e->em, "ring_no_answer", g->rna, "contacts");
   ks_emit_ratio(&e->em, "ring_no_answer_rate", (double)g->rna, (double)g->offers, g->offers,

@@ -40,7 +40,7 @@ static const uint32_t sc_interests[] = {0}; /* no events: results only */
 static void acc_add(sc_acc *a, int src, double num, double den, int64_t count) {
   a->num[src] += num;
   a->den[src] += den;
-  a->count[src] += count;
+  a->count[src] = ks_add_i64(a->count[src], count);
 }
 
 /* The cell of a scope in interval `start` (created). */

@@ -70,7 +70,7 @@ static sc_cell *scratch_cell(gather *g, int kind, const char *tenant, const char
 static void acc_roll(sc_acc *dst, const sc_acc *src) {
   dst->num[SC_SRC_AGENTS] += src->num[SC_SRC_DIRECT];
   dst->den[SC_SRC_AGENTS] += src->den[SC_SRC_DIRECT];
-  dst->count[SC_SRC_AGENTS] += src->count[SC_SRC_DIRECT];
+  dst->count[SC_SRC_AGENTS] = ks_add_i64(dst->count[SC_SRC_AGENTS], src->count[SC_SRC_DIRECT]);
 }
 
 /* Resolve each agent's team (its rows, else the remembered one) and add its

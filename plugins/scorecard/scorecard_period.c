@@ -54,7 +54,7 @@ static void acc_sum(sc_acc *dst, const sc_acc *src) {
   for (int s = 0; s < SC_NSRC; s++) {
     dst->num[s] += src->num[s];
     dst->den[s] += src->den[s];
-    dst->count[s] += src->count[s];
+    dst->count[s] = ks_add_i64(dst->count[s], src->count[s]);
   }
 }
 

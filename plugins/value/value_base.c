@@ -224,9 +224,9 @@ static int emit_up(void *ud, const void *key, size_t keylen, void *record) {
     va_em_label(e, NULL, NULL);
   const int s_known = (u->flags & UP_S_KNOWN) != 0, e_known = (u->flags & UP_E_KNOWN) != 0;
   /* registrations before a fallback opening snapshot are not in N */
-  const int64_t n = u->regs - (s_known ? u->regs_early : 0);
+  const int64_t n = ks_sub_i64(u->regs, s_known ? u->regs_early : 0);
   const int ret_known = s_known && e_known && u->s_value != 0;
-  const double retention = ret_known ? (double)(u->e_value - n) / (double)u->s_value : 0.0;
+  const double retention = ret_known ? (double)ks_sub_i64(u->e_value, n) / (double)u->s_value : 0.0;
   if (u->flags & UP_BASE) {
     ks_emit_value(&e->em, "customers_start", KS_AGG_GAUGE, s_known, (double)u->s_value,
                   s_known ? 1 : 0, "customers");
@@ -234,7 +234,7 @@ static int emit_up(void *ud, const void *key, size_t keylen, void *record) {
                   e_known ? 1 : 0, "customers");
     ks_emit_sum(&e->em, "new_customers", (double)n, n, "customers");
     if (s_known && e_known)
-      ks_emit_ratio(&e->em, "retention_rate", (double)(u->e_value - n), (double)u->s_value,
+      ks_emit_ratio(&e->em, "retention_rate", (double)ks_sub_i64(u->e_value, n), (double)u->s_value,
                     u->s_value, "ratio");
     else
       ks_emit_null(&e->em, "retention_rate", KS_AGG_RATIO, "ratio");

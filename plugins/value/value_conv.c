@@ -404,7 +404,7 @@ static void emit_nba(va_emitter *e, const va_iagg *a) {
   ks_emit_sum(&e->em, "nba_offered", (double)a->nba_offered, a->nba_offered, "offers");
   ks_emit_sum(&e->em, "nba_accepted", (double)a->nba_accepted, a->nba_accepted, "offers");
   const int64_t den =
-      e->p->cfg.nba_over_responded ? a->nba_accepted + a->nba_rejected : a->nba_offered;
+      e->p->cfg.nba_over_responded ? ks_add_i64(a->nba_accepted, a->nba_rejected) : a->nba_offered;
   ks_emit_ratio(&e->em, "nba_acceptance_rate", (double)a->nba_accepted, (double)den, den, "ratio");
 }
 

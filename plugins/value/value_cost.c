@@ -234,9 +234,10 @@ static void emit_variance(va_emitter *e, const va_cperiod *c, double cost) {
   else
     ks_emit_null(&e->em, "budget", KS_AGG_SUM, "currency");
   if (has_cost && has_budget) {
-    ks_emit_sum(&e->em, "budget_variance", cost - c->budget, c->n_cost + c->n_budget, "currency");
+    ks_emit_sum(&e->em, "budget_variance", cost - c->budget, ks_add_i64(c->n_cost, c->n_budget),
+                "currency");
     ks_emit_ratio(&e->em, "budget_variance_ratio", cost - c->budget, c->budget,
-                  c->n_cost + c->n_budget, "ratio");
+                  ks_add_i64(c->n_cost, c->n_budget), "ratio");
   } else {
     ks_emit_null(&e->em, "budget_variance", KS_AGG_SUM, "currency");
     ks_emit_null(&e->em, "budget_variance_ratio", KS_AGG_RATIO, "ratio");

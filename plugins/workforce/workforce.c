@@ -283,7 +283,8 @@ static int on_hr(wf_plugin *p, ks_task *task, const ks_event *ev) {
   default: /* HR_HEADCOUNT */
     if (m && !m->opening_known) {
       /* first snapshot: the opening is it, less this month's changes so far */
-      m->opening = b->headcount - (m->hires - m->seps[0] - m->seps[1] - m->seps[2]);
+      m->opening = ks_sub_i64(
+          b->headcount, ks_sub_i64(m->hires, ks_add3_i64(m->seps[0], m->seps[1], m->seps[2])));
       m->opening_known = 1;
     }
     h->hc = b->headcount;

@@ -175,14 +175,14 @@ static void parts_of(const wf_row *r, wf_parts *o) {
   const wf_sched *s = &r->sch;
   memset(o, 0, sizeof *o);
   o->agents = 1;
-  o->handle = a->on_contact + a->acw;
+  o->handle = ks_add_i64(a->on_contact, a->acw);
   o->available = a->available;
   o->logged_in = a->logged_in;
   o->productive = a->prod_paid; /* per utilization.basis, inside paid segments */
   o->paid = s->paid;
   o->adh_den = s->adh;
-  o->adh_num = wf_min(a->adh_in + s->tol_credit, s->adh);
-  o->onq_actual = a->available + a->on_contact + a->acw;
+  o->adh_num = wf_min(ks_add_i64(a->adh_in, s->tol_credit), s->adh);
+  o->onq_actual = ks_add3_i64(a->available, a->on_contact, a->acw);
   o->onq_sched = s->onq;
   for (int i = 0; i < WF_NACT; i++)
     if (planned_activity(i))
@@ -192,9 +192,10 @@ static void parts_of(const wf_row *r, wf_parts *o) {
   int64_t aux_sum = 0;
   for (int i = 0; i < WF_NAUX; i++) {
     o->unpl_aux[i] = a->unpl_aux[i];
-    aux_sum += a->unpl_aux[i];
+    aux_sum = ks_add_i64(aux_sum, a->unpl_aux[i]);
   }
-  o->not_logged_in = wf_max(0, s->paid_act[ACT(ON_QUEUE)] - a->onq_in_sched - aux_sum);
+  o->not_logged_in =
+      wf_max(0, ks_sub_i64(ks_sub_i64(s->paid_act[ACT(ON_QUEUE)], a->onq_in_sched), aux_sum));
   o->tech = a->aux[AUX(TECHNICAL_OUTAGE)];
 }
 
@@ -202,26 +203,27 @@ static void parts_add(wf_parts *d, const wf_parts *s) {
   int64_t *dp = (int64_t *)d;
   const int64_t *sp = (const int64_t *)s;
   for (size_t i = 0; i < sizeof *d / sizeof(int64_t); i++)
-    dp[i] += sp[i];
+    dp[i] = ks_add_i64(dp[i], sp[i]);
 }
 
 static void emit_parts(wf_emitter *e, const wf_parts *o, int by_reason) {
   const int64_t n = o->agents;
-  int64_t planned = 0, unplanned = o->absence + o->not_logged_in;
+  int64_t planned = 0, unplanned = ks_add_i64(o->absence, o->not_logged_in);
   for (int i = 0; i < WF_NACT; i++)
-    planned += o->planned[i];
+    planned = ks_add_i64(planned, o->planned[i]);
   for (int i = 0; i < WF_NAUX; i++)
-    unplanned += o->unpl_aux[i];
+    unplanned = ks_add_i64(unplanned, o->unpl_aux[i]);
   const double paid = wf_sec(o->paid);
-  ks_emit_ratio(&e->em, "occupancy", wf_sec(o->handle), wf_sec(o->handle + o->available), n,
-                "ratio");
+  ks_emit_ratio(&e->em, "occupancy", wf_sec(o->handle), wf_sec(ks_add_i64(o->handle, o->available)),
+                n, "ratio");
   ks_emit_ratio(&e->em, "utilization", wf_sec(o->productive), paid, n, "ratio");
   ks_emit_ratio(&e->em, "adherence", wf_sec(o->adh_num), wf_sec(o->adh_den), n, "ratio");
   ks_emit_ratio(&e->em, "conformance", wf_sec(o->onq_actual), wf_sec(o->onq_sched), n, "ratio");
-  ks_emit_ratio(&e->em, "shrinkage", wf_sec(planned + unplanned), paid, n, "ratio");
+  ks_emit_ratio(&e->em, "shrinkage", wf_sec(ks_add_i64(planned, unplanned)), paid, n, "ratio");
   ks_emit_ratio(&e->em, "shrinkage_planned", wf_sec(planned), paid, n, "ratio");
   ks_emit_ratio(&e->em, "shrinkage_unplanned", wf_sec(unplanned), paid, n, "ratio");
-  ks_emit_ratio(&e->em, "absenteeism", wf_sec(o->absence), wf_sec(o->paid - o->leave), n, "ratio");
+  ks_emit_ratio(&e->em, "absenteeism", wf_sec(o->absence), wf_sec(ks_sub_i64(o->paid, o->leave)), n,
+                "ratio");
   ks_emit_sum(&e->em, "technical_downtime", (double)o->tech / 3600000.0, n, "h");
   ks_emit_ratio(&e->em, "technical_downtime_share", wf_sec(o->tech), wf_sec(o->logged_in), n,
                 "ratio");

@@ -145,7 +145,7 @@ static void emit_agent_day(wf_emitter *e, const wf_day *a, const wf_day *t) {
     num += cfg->w_qa * (aq / tq);
     den += cfg->w_qa;
   }
-  ks_emit_ratio(&e->em, "proficiency", num, den, a->handled + a->qa_n, "score");
+  ks_emit_ratio(&e->em, "proficiency", num, den, ks_add_i64(a->handled, a->qa_n), "score");
   ks_emit_ratio(&e->em, "proficiency_aht_index", has_aht ? ta : 0, has_aht ? aa : 0, a->handled,
                 "ratio");
   ks_emit_ratio(&e->em, "proficiency_fcr_index", has_fcr ? af : 0, has_fcr ? tf : 0, a->handled,
@@ -154,11 +154,11 @@ static void emit_agent_day(wf_emitter *e, const wf_day *a, const wf_day *t) {
 }
 
 static void day_add(wf_day *d, const wf_day *s) {
-  d->handle_ms += s->handle_ms;
-  d->handled += s->handled;
-  d->resolved += s->resolved;
+  d->handle_ms = ks_add_i64(d->handle_ms, s->handle_ms);
+  d->handled = ks_add_i64(d->handled, s->handled);
+  d->resolved = ks_add_i64(d->resolved, s->resolved);
   d->qa_sum += s->qa_sum;
-  d->qa_n += s->qa_n;
+  d->qa_n = ks_add_i64(d->qa_n, s->qa_n);
 }
 
 static void emit_days(wf_emitter *e, const wf_prows *rs) {
@@ -255,10 +255,12 @@ typedef struct wf_attr {
 } wf_attr;
 
 static void emit_attr(wf_emitter *e, const wf_attr *a) {
-  ks_emit_ratio(&e->em, "attrition", a->seps, a->hc, (int64_t)a->seps, "ratio");
-  ks_emit_ratio(&e->em, "attrition_voluntary", a->vol, a->hc, (int64_t)a->vol, "ratio");
-  ks_emit_ratio(&e->em, "attrition_involuntary", a->invol, a->hc, (int64_t)a->invol, "ratio");
-  ks_emit_ratio(&e->em, "attrition_annualised", 12.0 * a->seps, a->hc, (int64_t)a->seps, "ratio");
+  ks_emit_ratio(&e->em, "attrition", a->seps, a->hc, ks_i64_of_double(a->seps), "ratio");
+  ks_emit_ratio(&e->em, "attrition_voluntary", a->vol, a->hc, ks_i64_of_double(a->vol), "ratio");
+  ks_emit_ratio(&e->em, "attrition_involuntary", a->invol, a->hc, ks_i64_of_double(a->invol),
+                "ratio");
+  ks_emit_ratio(&e->em, "attrition_annualised", 12.0 * a->seps, a->hc, ks_i64_of_double(a->seps),
+                "ratio");
   ks_emit_sum(&e->em, "separations", (double)a->all_seps, a->all_seps, "agents");
   ks_emit_sum(&e->em, "hires", (double)a->hires, a->hires, "agents");
 }
@@ -271,7 +273,7 @@ static void emit_months(wf_emitter *e, const wf_prows *rs) {
     const wf_prow *r = &rs->v[i];
     wf_attr a;
     memset(&a, 0, sizeof a);
-    const int64_t seps = r->m.seps[0] + r->m.seps[1] + r->m.seps[2];
+    const int64_t seps = ks_add3_i64(r->m.seps[0], r->m.seps[1], r->m.seps[2]);
     a.all_seps = seps;
     a.hires = r->m.hires;
     if (avg_headcount(&e->p->cfg, r, &a.hc) && a.hc > 0) {
@@ -289,8 +291,8 @@ static void emit_months(wf_emitter *e, const wf_prows *rs) {
     tenant.seps += a.seps;
     tenant.vol += a.vol;
     tenant.invol += a.invol;
-    tenant.all_seps += a.all_seps;
-    tenant.hires += a.hires;
+    tenant.all_seps = ks_add_i64(tenant.all_seps, a.all_seps);
+    tenant.hires = ks_add_i64(tenant.hires, a.hires);
     if (i + 1 == rs->n || strcmp(rs->v[i + 1].tenant, r->tenant) != 0) {
       wf_em_dims(e, rs->period, end, r->tenant, "", "", 0);
       emit_attr(e, &tenant);

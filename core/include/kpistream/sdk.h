@@ -337,6 +337,49 @@ static inline int ks_emit_null(ks_emitter *e, const char *metric, ks_agg agg, co
   return ks_emit_value(e, metric, agg, 0, 0.0, 0, unit);
 }
 
+/* ---- Counter arithmetic --------------------------------------------------- */
+
+/*
+ * Sums and differences of int64 counters a plugin reads from its state
+ * (records, at interval close, in roll-ups and averages): saturated to
+ * INT64_MIN / INT64_MAX instead of overflowing. A checkpoint restored from a
+ * record without a checksum (changelog format 1) may hold any bytes, and a
+ * bad record must publish a nonsense value, never be undefined behaviour;
+ * results of state that does not overflow are exactly a + b and a - b.
+ * Use these for every such sum, e.g. ks_sub_i64(a->fcr_n, a->fcr_repeats).
+ */
+static inline int64_t ks_add_i64(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_add_overflow(a, b, &r))
+    return b > 0 ? INT64_MAX : INT64_MIN;
+  return r;
+}
+
+static inline int64_t ks_sub_i64(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_sub_overflow(a, b, &r))
+    return b < 0 ? INT64_MAX : INT64_MIN;
+  return r;
+}
+
+/* a + b + c, saturated as ks_add_i64 (left to right). */
+static inline int64_t ks_add3_i64(int64_t a, int64_t b, int64_t c) {
+  return ks_add_i64(ks_add_i64(a, b), c);
+}
+
+/* v truncated to int64 as (int64_t)v, but saturated at INT64_MIN / INT64_MAX
+ * and 0 for NaN: a count from a double summed over restored state (a plain
+ * cast of a value out of range is undefined behaviour). */
+static inline int64_t ks_i64_of_double(double v) {
+  if (!(v == v))
+    return 0;
+  if (v >= 9223372036854775808.0) /* 2^63 */
+    return INT64_MAX;
+  if (v < -9223372036854775808.0)
+    return INT64_MIN;
+  return (int64_t)v;
+}
+
 #ifdef __cplusplus
 }
 #endif
