@@ -1,6 +1,7 @@
 #include "fatal.h"
 
 #include <signal.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -94,8 +95,14 @@ const char *ks_fatal_signame(int sig) {
 int ks_fatal_thread_stack(void *stack, size_t stack_size) {
   stack_t ss;
   memset(&ss, 0, sizeof ss);
-  ss.ss_sp = stack;
-  ss.ss_size = stack_size;
+  /* Any buffer will do: its start is rounded up to 16 bytes (the ABI's
+   * stack alignment; ASan unpoisons the alternate stack in 8-byte granules
+   * and aborts on a misaligned one when a thread calls a noreturn function). */
+  uintptr_t at = (uintptr_t)stack, up = (at + 15u) & ~(uintptr_t)15u;
+  if (stack != NULL && (stack_size < up - at || stack_size - (up - at) < MINSIGSTKSZ))
+    return -1;
+  ss.ss_sp = stack ? (void *)up : NULL;
+  ss.ss_size = stack ? stack_size - (up - at) : 0;
   ss.ss_flags = stack ? 0 : SS_DISABLE;
   return sigaltstack(&ss, NULL) == 0 ? 0 : -1;
 }

@@ -67,7 +67,9 @@ int ks_fatal_install(void (*handler)(int), void *stack, size_t stack_size);
  * a thread started after ks_fatal_install calls it with a stack of its own,
  * so its stack overflow still gets its line, and with NULL (disabled)
  * before it ends and the stack is freed (a sanitizer's runtime unmaps the
- * alternate stack it finds at thread exit). Returns 0 or -1. */
+ * alternate stack it finds at thread exit). Any buffer will do: its start
+ * is rounded up to 16 bytes. Returns 0, or -1 (refused, or smaller than
+ * MINSIGSTKSZ once aligned). */
 int ks_fatal_thread_stack(void *stack, size_t stack_size);
 
 #endif
