@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "bench_engine.h"
 #include "bench_gen.h"
 #include "bench_kafka.h"
 #include "broker.h"
@@ -58,8 +59,6 @@
 #define TARGET_RATIO        0.6
 #define TARGET_THREADS      1.7 /* (d): N threads over 1, on this machine's 2 cores */
 #define SEED                UINT64_C(20261123)
-#define INTERVAL_MS         (15 * 60 * 1000)
-#define LATENESS_MS         (30 * 1000)
 
 typedef struct options {
   size_t events;
@@ -287,29 +286,7 @@ static int drop_sink(void *ud, const char *topic, const void *key, size_t keylen
 
 static int engine_make(ks_engine **e, engine_outcome *out, const char *plugin, const ks_kv *popts,
                        size_t n_popts, int tasks, char *err, size_t errsz) {
-  const char *topics[BG_N_TOPICS];
-  for (unsigned t = 0; t < BG_N_TOPICS; t++)
-    topics[t] = bg_topic_name(t);
-  ks_engine_options eo;
-  memset(&eo, 0, sizeof eo);
-  eo.interval_ms = INTERVAL_MS;
-  eo.lateness_ms = LATENESS_MS;
-  eo.grace_ms = 0;
-  eo.topics = topics;
-  eo.n_topics = BG_N_TOPICS;
-  eo.sink = drop_sink;
-  eo.sink_ud = out;
-  eo.log_level = KS_LOG_WARN;
-  int rc = ks_engine_new(e, &eo, err, errsz);
-  if (rc == 0 && plugin)
-    rc = ks_engine_add_plugin(*e, plugin, NULL, popts, n_popts, err, errsz);
-  for (int t = 0; rc == 0 && t < tasks; t++)
-    rc = ks_engine_task_open(*e, t);
-  if (rc != 0) {
-    ks_engine_free(*e);
-    *e = NULL;
-  }
-  return rc;
+  return bench_engine_new(e, drop_sink, out, plugin, popts, n_popts, tasks, err, errsz);
 }
 
 /* Feed every message as kpistream run would (task = partition = tenant mod
@@ -674,7 +651,7 @@ static void print_mix(const bench *b) {
          m->n, (double)m->off[m->n] / n, m->contacts, m->n_tenants);
   printf("          event time %.2f h (%" PRId64 " intervals of 15 min), monotonic\n",
          (double)(m->t_last_ms - m->t_first_ms) / 3600000.0,
-         (m->t_last_ms - m->t_first_ms) / INTERVAL_MS + 1);
+         (m->t_last_ms - m->t_first_ms) / BENCH_INTERVAL_MS + 1);
   printf("topics  :");
   for (unsigned t = 0; t < BG_N_TOPICS; t++)
     printf(" %s %.1f%%", bg_topic_name(t), 100.0 * (double)m->per_topic[t] / n);

@@ -36,6 +36,7 @@
 #include <uv.h>
 
 #include "barrier.h"
+#include "bench_engine.h"
 #include "bench_gen.h"
 #include "bench_kafka.h"
 #include "engine.h"
@@ -50,8 +51,6 @@
 #endif
 
 #define SEED          UINT64_C(20261123)
-#define INTERVAL_MS   (15 * 60 * 1000)
-#define LATENESS_MS   (30 * 1000)
 #define MAX_VARIANTS  32
 #define MAX_PROPS     16
 #define MAX_RUNS      16
@@ -190,24 +189,8 @@ static int group_results(const kept *in, kept *out) {
 
 static int keep_results(kept *k, const bg_msgs *m, int partitions, const char *plugin, char *err,
                         size_t errsz) {
-  const char *topics[BG_N_TOPICS];
-  for (unsigned t = 0; t < BG_N_TOPICS; t++)
-    topics[t] = bg_topic_name(t);
-  ks_engine_options eo;
-  memset(&eo, 0, sizeof eo);
-  eo.interval_ms = INTERVAL_MS;
-  eo.lateness_ms = LATENESS_MS;
-  eo.topics = topics;
-  eo.n_topics = BG_N_TOPICS;
-  eo.sink = keep_sink;
-  eo.sink_ud = k;
-  eo.log_level = KS_LOG_WARN;
   ks_engine *e = NULL;
-  int rc = ks_engine_new(&e, &eo, err, errsz);
-  if (rc == 0)
-    rc = ks_engine_add_plugin(e, plugin, NULL, NULL, 0, err, errsz);
-  for (int t = 0; rc == 0 && t < partitions; t++)
-    rc = ks_engine_task_open(e, t);
+  int rc = bench_engine_new(&e, keep_sink, k, plugin, NULL, 0, partitions, err, errsz);
   int64_t *offsets = calloc((size_t)partitions * BG_N_TOPICS, sizeof *offsets);
   for (size_t i = 0; rc == 0 && offsets && i < m->n; i++) {
     size_t len;

@@ -38,14 +38,13 @@
 
 #include <getopt.h>
 
+#include "bench_engine.h"
 #include "bench_gen.h"
 #include "checkpoint.h"
 #include "engine.h"
 #include "state.h"
 
-#define INTERVAL_MS (15 * 60 * 1000)
-#define LATENESS_MS (30 * 1000)
-#define MAX_OPTS    16
+#define MAX_OPTS 16
 
 typedef struct opts {
   size_t events;
@@ -101,24 +100,10 @@ static int sink(void *ud, const char *topic, const void *key, size_t keylen, con
 }
 
 static ks_engine *engine_make(const opts *o, outcome *out) {
-  const char *topics[BG_N_TOPICS];
-  for (unsigned t = 0; t < BG_N_TOPICS; t++)
-    topics[t] = bg_topic_name(t);
-  ks_engine_options eo;
-  memset(&eo, 0, sizeof eo);
-  eo.interval_ms = INTERVAL_MS;
-  eo.lateness_ms = LATENESS_MS;
-  eo.topics = topics;
-  eo.n_topics = BG_N_TOPICS;
-  eo.sink = sink;
-  eo.sink_ud = out;
-  eo.log_level = KS_LOG_WARN;
   ks_engine *e = NULL;
-  char err[512];
-  if (ks_engine_new(&e, &eo, err, sizeof err) != 0 ||
-      ks_engine_add_plugin(e, KS_BENCH_PLUGIN_DIR "/kpi_operations.so", NULL, o->popts, o->n_popts,
-                           err, sizeof err) != 0 ||
-      ks_engine_task_open(e, 0) != 0) {
+  char err[512] = "";
+  if (bench_engine_new(&e, sink, out, KS_BENCH_PLUGIN_DIR "/kpi_operations.so", o->popts,
+                       o->n_popts, 1, err, sizeof err) != 0) {
     fprintf(stderr, "bench_state: engine: %s\n", err);
     exit(1);
   }
